@@ -1,0 +1,81 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from portal.models import AuditEvent, Invitation, Membership, Notification, Reseller, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
+    list_filter = ["is_staff", "is_superuser", "is_active"]
+    search_fields = ["email", "first_name", "last_name"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        ("Personal info", {"fields": ["first_name", "last_name"]}),
+        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups",
+                                    "user_permissions"]}),
+        ("Important dates", {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [(None, {"classes": ["wide"],
+                             "fields": ["email", "password1", "password2"]})]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Reseller)
+class ResellerAdmin(admin.ModelAdmin):
+    list_display = ["name", "country", "currency", "partner_id", "mpa_accepted_on", "created_at"]
+    list_filter = ["country", "currency"]
+    search_fields = ["name", "partner_id", "support_email"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "reseller", "role", "created_at"]
+    list_filter = ["role", "reseller__country"]
+    search_fields = ["user__email", "reseller__name"]
+    list_select_related = ["user", "reseller"]
+    autocomplete_fields = ["user", "reseller"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "reseller", "role", "state", "created_at", "expires_at"]
+    list_filter = ["state", "role"]
+    search_fields = ["email", "reseller__name"]
+    list_select_related = ["reseller"]
+    readonly_fields = ["token", "created_at", "decided_at", "invited_by"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only, written by services."""
+
+    list_display = ["at", "action", "reseller", "actor", "object_repr"]
+    list_filter = ["action", "reseller"]
+    search_fields = ["action", "object_repr", "object_id", "actor__email"]
+    list_select_related = ["actor", "reseller"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["title", "user", "reseller", "created_at", "read_at"]
+    list_filter = ["reseller"]
+    search_fields = ["title", "user__email"]
+    list_select_related = ["user", "reseller"]

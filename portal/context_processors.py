@@ -1,0 +1,51 @@
+from django.urls import NoReverseMatch, reverse
+
+from portal import selectors
+from portal.roles import role_can
+
+# Sections of the reseller portal; a section appears once its app provides the page.
+NAVIGATION = [
+    ("Dashboard", "dashboard"),
+    ("Programs", "programs:list"),
+    ("Customers", "customers:list"),
+    ("Subscriptions", "subscriptions:list"),
+    ("Billing", "billing:home"),
+    ("Support", "support:home"),
+]
+HELP_LINKS = [
+    ("Help and how-to", "help"),
+    ("Open a ticket", "support:ticket_create"),
+]
+
+
+def _resolved(items, request):
+    """(label, url, active) for the items whose page exists."""
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match else ""
+    namespace = match.namespace if match else ""
+    out = []
+    for label, name in items:
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = view_name == name or (":" in name and namespace == name.split(":")[0])
+        out.append((label, url, active))
+    return out
+
+
+def portal(request):
+    member = getattr(request, "membership", None)
+    ctx = {
+        "nav_items": _resolved(NAVIGATION, request) if member else [],
+        "help_links": _resolved(HELP_LINKS, request),
+        "member": member,
+        "current_reseller": getattr(request, "reseller", None),
+        "memberships": getattr(request, "memberships", []),
+    }
+    if member:
+        ctx["unread_notifications"] = selectors.unread_notification_count(member)
+        ctx["can"] = {action.replace(".", "_"): role_can(member.role, action) for action in (
+            "reseller.edit_profile", "members.manage", "programs.request", "customers.edit",
+            "orders.place", "billing.view_money", "tickets.open")}
+    return ctx

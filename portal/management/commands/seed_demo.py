@@ -1,0 +1,98 @@
+"""Demo data for a newcomer: `manage.py seed_demo` (safe to run again; it updates in place)."""
+
+import datetime
+import uuid
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from customers.models import Customer
+from portal.models import Membership, Reseller, User
+from portal.roles import Role
+
+DEMO_PASSWORD = "demo-portal-2026"
+
+RESELLERS = [
+    {
+        "key": "northwind",
+        "name": "Northwind Cloud Partners",
+        "country": "US", "currency": "USD", "partner_id": "4567890",
+        "mpa_accepted_on": datetime.date(2024, 3, 1),
+        "tenant_id": uuid.UUID("6f1d2c3b-0a4e-4c8f-9b7a-1e2d3c4b5a60"),
+        "brand_colour": "#0b5cad", "accent_colour": "#0f766e",
+        "support_email": "help@northwind.example", "support_phone": "+1 206 555 0100",
+        "support_url": "https://support.northwind.example",
+        "customers": [
+            ("Contoso Ltd", "contoso.onmicrosoft.com", "Seattle", "WA", "98101", "Avery", "Hill"),
+            ("Fabrikam Inc", "fabrikam.onmicrosoft.com", "Austin", "TX", "73301", "Jordan", "Lee"),
+            ("Adatum Corporation", "adatum.onmicrosoft.com", "Denver", "CO", "80202",
+             "Morgan", "Diaz"),
+        ],
+    },
+    {
+        "key": "mapleleaf",
+        "name": "Maple Leaf IT Solutions",
+        "country": "CA", "currency": "CAD", "partner_id": "7654321",
+        "mpa_accepted_on": datetime.date(2023, 11, 15),
+        "tenant_id": uuid.UUID("0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f"),
+        "brand_colour": "#b91c1c", "accent_colour": "#1f2937",
+        "support_email": "support@mapleleaf.example", "support_phone": "+1 416 555 0199",
+        "support_url": "",
+        "customers": [
+            ("Tailspin Toys Canada", "tailspintoys.onmicrosoft.com", "Toronto", "ON", "M5H 2N2",
+             "Sam", "Tremblay"),
+            ("Wide World Importers", "wideworldimporters.onmicrosoft.com", "Vancouver", "BC",
+             "V6B 1A1", "Alex", "Roy"),
+        ],
+    },
+]
+
+
+def _user(email, *, first, last, staff=False):
+    user, _ = User.objects.update_or_create(
+        email=email,
+        defaults={"first_name": first, "last_name": last, "is_staff": staff,
+                  "is_superuser": staff, "is_active": True},
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save()
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+class Command(BaseCommand):
+    help = "Load demo data: an operations user, a US and a Canadian reseller, their users and customers."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        logins = [("Operations (staff, admin)", _user("ops@example.com", first="Olivia",
+                                                      last="Ops", staff=True).email)]
+        with scopes_disabled():
+            for spec in RESELLERS:
+                spec = dict(spec)
+                key, customers = spec.pop("key"), spec.pop("customers")
+                reseller, _ = Reseller.objects.update_or_create(name=spec.pop("name"),
+                                                                defaults=spec)
+                for role, first in ((Role.OWNER, "Owen"), (Role.VIEWER, "Vera")):
+                    user = _user(f"{role}@{key}.example", first=first, last=reseller.name.split()[0])
+                    Membership.objects.update_or_create(user=user, reseller=reseller,
+                                                        defaults={"role": role})
+                    logins.append((f"{reseller.name} {role}", user.email))
+                for name, domain, city, region, postal, first, last in customers:
+                    Customer.objects.update_or_create(
+                        reseller=reseller, primary_domain=domain,
+                        defaults={
+                            "company_name": name, "country": reseller.country,
+                            "currency": reseller.currency, "address_line1": "1 Main Street",
+                            "city": city, "region": region, "postal_code": postal,
+                            "contact_first_name": first, "contact_last_name": last,
+                            "contact_email": f"{first.lower()}@{domain.split('.')[0]}.example",
+                        },
+                    )
+        self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in at /accounts/login/ with:"))
+        for label, email in logins:
+            self.stdout.write(f"  {label:<40} {email:<28} password: {DEMO_PASSWORD}")

@@ -1,0 +1,234 @@
+import uuid
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from portal.roles import Role
+
+partner_id_validator = RegexValidator(
+    r"^\d{6,10}$", "The MPN/Partner ID is a number of 6 to 10 digits."
+)
+hex_colour_validator = RegexValidator(
+    r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, for example #0b5cad."
+)
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who signs in with an e-mail address. Staff are the distributor's operations."""
+
+    username = None
+    email = models.EmailField("e-mail address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+
+class Country(models.TextChoices):
+    US = "US", "United States"
+    CA = "CA", "Canada"
+    GB = "GB", "United Kingdom"
+    IE = "IE", "Ireland"
+    DE = "DE", "Germany"
+    FR = "FR", "France"
+    NL = "NL", "Netherlands"
+    AU = "AU", "Australia"
+
+
+class Currency(models.TextChoices):
+    USD = "USD", "US dollar"
+    CAD = "CAD", "Canadian dollar"
+    EUR = "EUR", "Euro"
+    GBP = "GBP", "Pound sterling"
+    AUD = "AUD", "Australian dollar"
+
+
+class Reseller(models.Model):
+    """A tenant: an indirect reseller buying Microsoft cloud through the distributor."""
+
+    name = models.CharField(max_length=200)
+    country = models.CharField(max_length=2, choices=Country.choices)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    partner_id = models.CharField(
+        "MPN/Partner ID", max_length=10, unique=True, null=True, blank=True,
+        validators=[partner_id_validator],
+        help_text="Your Microsoft Partner Network ID as indirect reseller (6–10 digits).",
+    )
+    mpa_accepted_on = models.DateField(
+        "Microsoft Partner Agreement accepted on", null=True, blank=True
+    )
+    tenant_id = models.UUIDField(
+        "Microsoft tenant ID", null=True, blank=True,
+        help_text="The reseller's own Microsoft Entra tenant (GUID).",
+    )
+    logo = models.ImageField(upload_to="branding/", blank=True)
+    brand_colour = models.CharField(
+        max_length=7, default="#0b5cad", validators=[hex_colour_validator]
+    )
+    accent_colour = models.CharField(
+        max_length=7, default="#0f766e", validators=[hex_colour_validator]
+    )
+    support_email = models.EmailField(blank=True)
+    support_phone = models.CharField(max_length=40, blank=True)
+    support_url = models.URLField("support web page", blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.mpa_accepted_on and self.mpa_accepted_on > timezone.now().date():
+            raise ValidationError(
+                {"mpa_accepted_on": "The agreement date cannot be in the future."}
+            )
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="memberships")
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["reseller__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "reseller"], name="one_membership_per_reseller")
+        ]
+
+    def __str__(self):
+        return f"{self.user} – {self.reseller} ({self.get_role_display()})"
+
+
+def _invitation_expiry():
+    return timezone.now() + timezone.timedelta(days=settings.INVITATION_MAX_AGE_DAYS)
+
+
+class Invitation(models.Model):
+    """An owner or admin invites a colleague by e-mail; the link makes them a member."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        REVOKED = "revoked", "Revoked"
+        EXPIRED = "expired", "Expired"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Role.choices)
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(default=_invitation_expiry)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "email"], condition=models.Q(state="pending"),
+                name="one_pending_invitation_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.reseller}"
+
+    def is_expired(self, now=None):
+        return (now or timezone.now()) >= self.expires_at
+
+
+class AuditEvent(models.Model):
+    """Append-only record of every state change, written by services."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="audit_events")
+    action = models.CharField(max_length=100, db_index=True, help_text='"app.object.verb"')
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ValidationError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Audit events are append-only.")
+
+
+class Notification(models.Model):
+    """In-app message to one user of one reseller (also e-mailed)."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="notifications")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "reseller", "read_at"])]
+
+    def __str__(self):
+        return self.title

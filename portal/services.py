@@ -1,0 +1,172 @@
+"""State changes of the tenancy core. Each is atomic, checks role and tenant, and is audited."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from portal.audit import audit
+from portal.models import Invitation, Membership, Notification, Reseller
+from portal.notifications import notify
+from portal.permissions import require
+from portal.roles import Role
+
+PROFILE_FIELDS = (
+    "name", "partner_id", "mpa_accepted_on", "tenant_id", "logo", "brand_colour",
+    "accent_colour", "support_email", "support_phone", "support_url",
+)
+
+
+@transaction.atomic
+def reseller_register(*, user, name: str, country: str, currency: str) -> Membership:
+    """A signed-in user with no reseller registers its company and becomes its owner."""
+    reseller = Reseller(name=name, country=country, currency=currency)
+    reseller.full_clean()
+    reseller.save()
+    with scope(reseller=reseller):
+        member = Membership.objects.create(user=user, reseller=reseller, role=Role.OWNER)
+        audit(actor=user, reseller=reseller, action="portal.reseller.registered", obj=reseller,
+              data={"country": country, "currency": currency})
+    return member
+
+
+@transaction.atomic
+def reseller_update_profile(*, member: Membership, **changes) -> Reseller:
+    require(member, "reseller.edit_profile")
+    reseller = Reseller.objects.select_for_update().get(pk=member.reseller_id)
+    before = {f: str(getattr(reseller, f) or "") for f in changes}
+    for field, value in changes.items():
+        if field not in PROFILE_FIELDS:
+            raise ValidationError(f"{field} cannot be changed here.")
+        setattr(reseller, field, value)
+    reseller.full_clean()
+    reseller.save()
+    diff = {f: [before[f], str(getattr(reseller, f) or "")] for f in changes
+            if before[f] != str(getattr(reseller, f) or "")}
+    audit(actor=member.user, reseller=reseller, action="portal.reseller.profile_updated",
+          obj=reseller, data=diff)
+    return reseller
+
+
+def _require_may_grant(member: Membership, role: str) -> None:
+    require(member, "members.manage")
+    if role == Role.OWNER:
+        require(member, "members.manage_owners")
+
+
+@transaction.atomic
+def invitation_create(*, member: Membership, email: str, role: str) -> Invitation:
+    _require_may_grant(member, role)
+    email = email.strip().lower()
+    if Membership.objects.filter(reseller=member.reseller, user__email__iexact=email).exists():
+        raise ValidationError(f"{email} is already a member of {member.reseller}.")
+    if Invitation.objects.filter(email=email, state=Invitation.State.PENDING).exists():
+        raise ValidationError(f"{email} already has a pending invitation; revoke it first.")
+    invitation = Invitation(reseller=member.reseller, email=email, role=role,
+                            invited_by=member.user)
+    invitation.full_clean()
+    invitation.save()
+    audit(actor=member.user, reseller=member.reseller, action="portal.invitation.created",
+          obj=invitation, data={"email": email, "role": role})
+    from portal.tasks import send_invitation_email
+
+    send_invitation_email.delay_on_commit(invitation.pk)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, member: Membership, invitation: Invitation) -> Invitation:
+    _require_may_grant(member, invitation.role)
+    if invitation.state != Invitation.State.PENDING:
+        raise ValidationError(f"This invitation is {invitation.get_state_display().lower()}.")
+    invitation.state = Invitation.State.REVOKED
+    invitation.decided_at = timezone.now()
+    invitation.save(update_fields=["state", "decided_at"])
+    audit(actor=member.user, reseller=member.reseller, action="portal.invitation.revoked",
+          obj=invitation, data={"email": invitation.email})
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, user, token) -> Membership:
+    """The invited person, signed in with the invited e-mail, joins the reseller."""
+    with scopes_disabled():
+        invitation = (Invitation.objects.select_for_update().select_related("reseller")
+                      .filter(token=token).first())
+    if invitation is None or invitation.state == Invitation.State.REVOKED:
+        raise ValidationError("This invitation does not exist or was revoked.")
+    if invitation.state == Invitation.State.ACCEPTED:
+        raise ValidationError("This invitation has already been used.")
+    if invitation.state == Invitation.State.EXPIRED or invitation.is_expired():
+        raise ValidationError("This invitation has expired; ask for a new one.")
+    if user.email.lower() != invitation.email.lower():
+        raise PermissionDenied(
+            f"This invitation was sent to another e-mail address; sign in as {invitation.email}."
+        )
+    reseller = invitation.reseller
+    with scope(reseller=reseller):
+        if Membership.objects.filter(user=user, reseller=reseller).exists():
+            raise ValidationError(f"You are already a member of {reseller}.")
+        membership = Membership.objects.create(user=user, reseller=reseller, role=invitation.role)
+        invitation.state = Invitation.State.ACCEPTED
+        invitation.decided_at = timezone.now()
+        invitation.save(update_fields=["state", "decided_at"])
+        audit(actor=user, reseller=reseller, action="portal.invitation.accepted", obj=invitation,
+              data={"role": invitation.role})
+        managers = [m.user for m in Membership.objects.filter(
+            reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]).select_related("user")
+            if m.user_id != user.pk]
+        notify(reseller=reseller, users=managers, title=f"{user.email} joined {reseller}",
+               body=f"{user.email} accepted the invitation as {membership.get_role_display()}.",
+               url=reverse("members"))
+    return membership
+
+
+def invitations_expire(now=None) -> int:
+    """Mark pending invitations past their expiry as expired (beat task)."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        return Invitation.objects.filter(
+            state=Invitation.State.PENDING, expires_at__lte=now
+        ).update(state=Invitation.State.EXPIRED, decided_at=now)
+
+
+def _owner_count(reseller) -> int:
+    return Membership.objects.filter(reseller=reseller, role=Role.OWNER).count()
+
+
+@transaction.atomic
+def membership_change_role(*, member: Membership, target: Membership, role: str) -> Membership:
+    _require_may_grant(member, role)
+    if target.role == Role.OWNER:
+        require(member, "members.manage_owners")
+        if role != Role.OWNER and _owner_count(member.reseller) == 1:
+            raise ValidationError("A reseller needs at least one owner.")
+    before = target.role
+    target.role = role
+    target.full_clean()
+    target.save(update_fields=["role"])
+    audit(actor=member.user, reseller=member.reseller, action="portal.membership.role_changed",
+          obj=target, data={"user": target.user.email, "from": before, "to": role})
+    return target
+
+
+@transaction.atomic
+def membership_remove(*, member: Membership, target: Membership) -> None:
+    _require_may_grant(member, target.role)
+    if target.role == Role.OWNER and _owner_count(member.reseller) == 1:
+        raise ValidationError("A reseller needs at least one owner.")
+    audit(actor=member.user, reseller=member.reseller, action="portal.membership.removed",
+          obj=target, data={"user": target.user.email, "role": target.role})
+    target.delete()
+
+
+def notifications_mark_read(*, member: Membership, notification_ids=None) -> int:
+    """Mark the member's own notifications read (all unread ones when no ids are given)."""
+    qs = Notification.objects.filter(user=member.user, reseller=member.reseller,
+                                     read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=timezone.now())
+

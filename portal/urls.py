@@ -1,0 +1,44 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+ops_patterns = [
+    path("", views.ops_home, name="home"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("register/", views.reseller_register, name="reseller_register"),
+    path("partner/profile/", views.profile, name="profile"),
+    path("partner/members/", views.members, name="members"),
+    path("partner/members/invite/", views.member_invite, name="member_invite"),
+    path("partner/members/<int:membership_id>/role/", views.member_change_role,
+         name="member_change_role"),
+    path("partner/members/<int:membership_id>/remove/", views.member_remove,
+         name="member_remove"),
+    path("partner/invitations/<int:invitation_id>/revoke/", views.invitation_revoke,
+         name="invitation_revoke"),
+    path("partner/activity/", views.activity, name="activity"),
+    path("invitations/<uuid:token>/", views.invitation, name="invitation"),
+    path("switch/", views.switch_reseller, name="switch_reseller"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read_all, name="notifications_read_all"),
+    path("notifications/<int:notification_id>/", views.notification_open,
+         name="notification_open"),
+    path("help/", views.help_page, name="help"),
+    path("ops/", include((ops_patterns, "ops"))),
+    path("accounts/", include("allauth.urls")),
+    path(settings.ADMIN_URL, admin.site.urls),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler404 = "portal.errors.not_found"
+handler403 = "portal.errors.forbidden"
+handler500 = "portal.errors.server_error"

@@ -1,0 +1,92 @@
+"""factory-boy factories. Scoped models are created with scopes disabled (test set-up only)."""
+
+import factory
+from allauth.account.models import EmailAddress
+from django_scopes import scopes_disabled
+
+from customers.models import Customer
+from portal.models import Invitation, Membership, Notification, Reseller, User
+from portal.roles import Role
+
+PASSWORD = "correct-horse-battery"
+
+
+class UnscopedFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        with scopes_disabled():
+            return super()._create(model_class, *args, **kwargs)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"user{n}@example.test")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or PASSWORD)
+        if create:
+            self.save()
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class ResellerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reseller
+
+    name = factory.Sequence(lambda n: f"Reseller {n} LLC")
+    country = "US"
+    currency = "USD"
+    partner_id = factory.Sequence(lambda n: f"{1000000 + n}")
+
+
+class MembershipFactory(UnscopedFactory):
+    class Meta:
+        model = Membership
+
+    user = factory.SubFactory(UserFactory)
+    reseller = factory.SubFactory(ResellerFactory)
+    role = Role.OWNER
+
+
+class InvitationFactory(UnscopedFactory):
+    class Meta:
+        model = Invitation
+
+    reseller = factory.SubFactory(ResellerFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.test")
+    role = Role.SALES
+
+
+class NotificationFactory(UnscopedFactory):
+    class Meta:
+        model = Notification
+
+    reseller = factory.SubFactory(ResellerFactory)
+    user = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Notice {n}")
+
+
+class CustomerFactory(UnscopedFactory):
+    class Meta:
+        model = Customer
+
+    reseller = factory.SubFactory(ResellerFactory)
+    company_name = factory.Sequence(lambda n: f"Customer {n} Inc")
+    country = "US"
+    currency = "USD"
+    address_line1 = "1 Main Street"
+    city = "Seattle"
+    postal_code = "98101"
+    contact_first_name = "Pat"
+    contact_last_name = "Doe"
+    contact_email = factory.Sequence(lambda n: f"contact{n}@customer.test")
+    primary_domain = factory.Sequence(lambda n: f"customer{n}.onmicrosoft.com")

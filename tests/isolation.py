@@ -1,0 +1,118 @@
+"""Tenant-isolation harness.
+
+It discovers every URL pattern of the reseller portal itself (no list to keep up to date), fills
+each pattern's object arguments with objects of reseller A, requests it with every method as a
+member of reseller B, and reports anything that is not a 404 (or a 405 for a method the view
+does not accept). Pages without object arguments are opened as B and must not show A's data.
+
+A new view whose URL takes an object argument the harness does not know fails the crawl until
+a provider is registered in PROVIDERS below — so new views cannot slip past it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_scopes import scopes_disabled
+
+from portal.models import AuditEvent, Reseller
+from tests import factories
+
+# Prefixes that are not the reseller portal: allauth, admin and operations (staff only,
+# covered by their own tests), static files.
+EXCLUDED_PREFIXES = ("accounts/", "admin/", "ops/", "static/", "media/")
+
+# URL names reachable by design by anyone holding a secret link; each has its own tests.
+TOKEN_LINKS = {
+    "invitation": "invitation e-mail link; only the invited address can accept "
+                  "(tests/portal/test_invitations.py)",
+}
+
+# kwarg name -> function(reseller A, member of A) returning the value pointing at A's object.
+PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
+    "membership_id": lambda r, m: factories.MembershipFactory(reseller=r).pk,
+    "invitation_id": lambda r, m: factories.InvitationFactory(reseller=r).pk,
+    "notification_id": lambda r, m: factories.NotificationFactory(reseller=r, user=m.user).pk,
+    "customer_id": lambda r, m: factories.CustomerFactory(reseller=r).pk,
+}
+
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@dataclass
+class Route:
+    name: str
+    route: str
+    kwargs: list[str]
+
+
+@dataclass
+class Report:
+    routes: list[Route] = field(default_factory=list)
+    requests: int = 0
+    leaks: list[str] = field(default_factory=list)
+
+
+def _walk(patterns, prefix="", namespace=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace or namespace
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), ns)
+        elif isinstance(p, URLPattern):
+            name = f"{namespace}:{p.name}" if namespace and p.name else (p.name or "")
+            route = prefix + str(p.pattern)
+            kwargs = list(p.pattern.converters) if hasattr(p.pattern, "converters") else []
+            yield Route(name=name, route=route, kwargs=kwargs)
+
+
+def reseller_routes() -> list[Route]:
+    routes = []
+    for r in _walk(get_resolver().url_patterns):
+        if r.route.lstrip("^").startswith(EXCLUDED_PREFIXES) or r.name in TOKEN_LINKS:
+            continue
+        routes.append(r)
+    return routes
+
+
+def _fill(route: Route, values: dict) -> str:
+    path = route.route
+    for kw in route.kwargs:
+        # routes look like "partner/members/<int:membership_id>/role/"
+        start = path.index("<")
+        end = path.index(">", start)
+        path = path[:start] + str(values[kw]) + path[end + 1:]
+    return "/" + path
+
+
+def crawl(*, client_b, reseller_a: Reseller, member_a, a_markers: list[str]) -> Report:
+    """Run the crawl; `client_b` is signed in as a member of another reseller."""
+    report = Report(routes=reseller_routes())
+    with scopes_disabled():
+        audit_before = AuditEvent.objects.filter(reseller=reseller_a).count()
+    for route in report.routes:
+        missing = [k for k in route.kwargs if k not in PROVIDERS]
+        if missing:
+            report.leaks.append(f"{route.route}: no isolation provider for {missing} "
+                                "(register one in tests/isolation.py)")
+            continue
+        if route.kwargs:
+            values = {k: PROVIDERS[k](reseller_a, member_a) for k in route.kwargs}
+            url = _fill(route, values)
+            for method in METHODS:
+                response = getattr(client_b, method)(url)
+                report.requests += 1
+                if response.status_code not in (404, 405):
+                    report.leaks.append(f"{method.upper()} {url} answered "
+                                        f"{response.status_code}, expected 404")
+        else:
+            url = "/" + route.route
+            response = client_b.get(url)
+            report.requests += 1
+            body = response.content.decode(errors="replace")
+            for marker in a_markers:
+                if marker in body:
+                    report.leaks.append(f"GET {url} shows {marker!r} of reseller A")
+    with scopes_disabled():
+        if AuditEvent.objects.filter(reseller=reseller_a).count() != audit_before:
+            report.leaks.append("requests as reseller B changed reseller A's audit trail")
+    return report

@@ -1,0 +1,40 @@
+import pytest
+
+from portal.roles import Role
+from tests import factories
+from tests.isolation import crawl, reseller_routes
+
+
+@pytest.mark.django_db
+def test_reseller_b_gets_404_for_every_object_of_reseller_a(reseller_a, reseller_b, member_of,
+                                                             client_for):
+    member_a = member_of(reseller_a, Role.OWNER)
+    factories.CustomerFactory(reseller=reseller_a, company_name="Alpha Secret Customer")
+    factories.InvitationFactory(reseller=reseller_a, email="alpha-invitee@example.test")
+    factories.NotificationFactory(reseller=reseller_a, user=member_a.user,
+                                  title="Alpha private notice")
+    client = client_for(member_of(reseller_b, Role.OWNER))
+
+    report = crawl(client_b=client, reseller_a=reseller_a, member_a=member_a,
+                   a_markers=["Alpha Cloud", "Alpha Secret Customer", member_a.user.email,
+                              "alpha-invitee@example.test", "Alpha private notice"])
+
+    assert report.leaks == []
+    assert report.requests > 20
+
+
+def test_harness_discovers_patterns_itself():
+    names = {r.name for r in reseller_routes()}
+    assert {"dashboard", "members", "member_remove", "notification_open"} <= names
+    assert not any(r.route.startswith(("admin/", "accounts/")) for r in reseller_routes())
+    assert "invitation" not in names  # secret-link page, tested on its own
+
+
+@pytest.mark.django_db
+def test_harness_catches_a_leaking_view(settings, reseller_a, reseller_b, member_of, client_for):
+    """The harness must fail when a view forgets tenant scoping."""
+    settings.ROOT_URLCONF = "tests.portal.leaky_urls"
+    member_a = member_of(reseller_a)
+    client = client_for(member_of(reseller_b))
+    report = crawl(client_b=client, reseller_a=reseller_a, member_a=member_a, a_markers=[])
+    assert any("answered 200" in leak for leak in report.leaks)
