@@ -12,8 +12,7 @@ def forbidden(request, exception=None):
 
 def server_error(request):
     # No context processors: the database may be what failed.
-    from django.template import loader
-
     from django.http import HttpResponseServerError
+    from django.template import loader
 
     return HttpResponseServerError(loader.get_template("500.html").render())

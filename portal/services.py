@@ -11,6 +11,7 @@ from portal.models import Invitation, Membership, Notification, Reseller
 from portal.notifications import notify
 from portal.permissions import require
 from portal.roles import Role
+from portal.tenancy import member_service, require_same_reseller
 
 PROFILE_FIELDS = (
     "name", "partner_id", "mpa_accepted_on", "tenant_id", "logo", "brand_colour",
@@ -31,7 +32,7 @@ def reseller_register(*, user, name: str, country: str, currency: str) -> Member
     return member
 
 
-@transaction.atomic
+@member_service
 def reseller_update_profile(*, member: Membership, **changes) -> Reseller:
     require(member, "reseller.edit_profile")
     reseller = Reseller.objects.select_for_update().get(pk=member.reseller_id)
@@ -55,7 +56,7 @@ def _require_may_grant(member: Membership, role: str) -> None:
         require(member, "members.manage_owners")
 
 
-@transaction.atomic
+@member_service
 def invitation_create(*, member: Membership, email: str, role: str) -> Invitation:
     _require_may_grant(member, role)
     email = email.strip().lower()
@@ -75,8 +76,9 @@ def invitation_create(*, member: Membership, email: str, role: str) -> Invitatio
     return invitation
 
 
-@transaction.atomic
+@member_service
 def invitation_revoke(*, member: Membership, invitation: Invitation) -> Invitation:
+    require_same_reseller(member, invitation)
     _require_may_grant(member, invitation.role)
     if invitation.state != Invitation.State.PENDING:
         raise ValidationError(f"This invitation is {invitation.get_state_display().lower()}.")
@@ -136,8 +138,9 @@ def _owner_count(reseller) -> int:
     return Membership.objects.filter(reseller=reseller, role=Role.OWNER).count()
 
 
-@transaction.atomic
+@member_service
 def membership_change_role(*, member: Membership, target: Membership, role: str) -> Membership:
+    require_same_reseller(member, target)
     _require_may_grant(member, role)
     if target.role == Role.OWNER:
         require(member, "members.manage_owners")
@@ -152,8 +155,9 @@ def membership_change_role(*, member: Membership, target: Membership, role: str)
     return target
 
 
-@transaction.atomic
+@member_service
 def membership_remove(*, member: Membership, target: Membership) -> None:
+    require_same_reseller(member, target)
     _require_may_grant(member, target.role)
     if target.role == Role.OWNER and _owner_count(member.reseller) == 1:
         raise ValidationError("A reseller needs at least one owner.")
@@ -162,6 +166,7 @@ def membership_remove(*, member: Membership, target: Membership) -> None:
     target.delete()
 
 
+@member_service
 def notifications_mark_read(*, member: Membership, notification_ids=None) -> int:
     """Mark the member's own notifications read (all unread ones when no ids are given)."""
     qs = Notification.objects.filter(user=member.user, reseller=member.reseller,

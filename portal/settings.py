@@ -163,8 +163,9 @@ STORAGES = {
     },
 }
 
-# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587 (default: print to the console).
-_email = env.email_url("EMAIL_URL", default="consolemail://")
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587
+# (default: printed on the console with DEBUG on, local SMTP relay otherwise).
+_email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
 _SMTP_OPTIONS = {"EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username",
                  "EMAIL_HOST_PASSWORD": "password", "EMAIL_USE_TLS": "use_tls",
                  "EMAIL_USE_SSL": "use_ssl", "EMAIL_TIMEOUT": "timeout"}

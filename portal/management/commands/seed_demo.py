@@ -65,7 +65,8 @@ def _user(email, *, first, last, staff=False):
 
 
 class Command(BaseCommand):
-    help = "Load demo data: an operations user, a US and a Canadian reseller, their users and customers."
+    help = ("Load demo data: an operations user, a US and a Canadian reseller, "
+            "their users and customers.")
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -78,7 +79,8 @@ class Command(BaseCommand):
                 reseller, _ = Reseller.objects.update_or_create(name=spec.pop("name"),
                                                                 defaults=spec)
                 for role, first in ((Role.OWNER, "Owen"), (Role.VIEWER, "Vera")):
-                    user = _user(f"{role}@{key}.example", first=first, last=reseller.name.split()[0])
+                    user = _user(f"{role}@{key}.example", first=first,
+                                 last=reseller.name.split()[0])
                     Membership.objects.update_or_create(user=user, reseller=reseller,
                                                         defaults={"role": role})
                     logins.append((f"{reseller.name} {role}", user.email))
