@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from customers.models import Customer
+from portal.admin_site import AuditedModelAdmin
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedModelAdmin):
     list_display = ["company_name", "reseller", "country", "currency", "primary_domain",
                     "tenant_id", "created_at"]
     list_filter = ["country", "currency", "reseller"]

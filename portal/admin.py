@@ -1,11 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from portal.admin_site import AuditedModelAdmin
 from portal.models import AuditEvent, Invitation, Membership, Notification, Reseller, User
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
     ordering = ["email"]
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active"]
@@ -28,7 +29,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Reseller)
-class ResellerAdmin(admin.ModelAdmin):
+class ResellerAdmin(AuditedModelAdmin):
     list_display = ["name", "country", "currency", "partner_id", "mpa_accepted_on", "created_at"]
     list_filter = ["country", "currency"]
     search_fields = ["name", "partner_id", "support_email"]
@@ -36,7 +37,7 @@ class ResellerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedModelAdmin):
     list_display = ["user", "reseller", "role", "created_at"]
     list_filter = ["role", "reseller__country"]
     search_fields = ["user__email", "reseller__name"]
@@ -45,7 +46,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(AuditedModelAdmin):
     list_display = ["email", "reseller", "role", "state", "created_at", "expires_at"]
     list_filter = ["state", "role"]
     search_fields = ["email", "reseller__name"]

@@ -26,3 +26,29 @@ class PortalAdminSite(admin.AdminSite):
             return redirect("mfa_activate_totp")
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect_to_login(next_url, login_url=reverse("account_login"))
+
+
+class AuditedModelAdmin(admin.ModelAdmin):
+    """Admin edits by operations staff land in the audit trail like service calls do."""
+
+    def _audit(self, request, obj, verb, data=None):
+        from portal.audit import audit
+        from portal.models import Reseller
+
+        reseller = obj if isinstance(obj, Reseller) else getattr(obj, "reseller", None)
+        audit(actor=request.user, reseller=reseller,
+              action=f"admin.{obj._meta.model_name}.{verb}", obj=obj, data=data or {})
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._audit(request, obj, "changed" if change else "created",
+                    {"fields": list(form.changed_data)})
+
+    def delete_model(self, request, obj):
+        self._audit(request, obj, "deleted")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, obj, "deleted")
+        super().delete_queryset(request, queryset)

@@ -84,3 +84,23 @@ def test_activity_log_for_managers_only(owner_a, reseller_a, member_of, client_f
     assert "portal.reseller.profile_updated" in page
     viewer = member_of(reseller_a, Role.VIEWER)
     assert client_for(viewer).get("/partner/activity/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_admin_edits_are_audited(client, settings, reseller_a, unscoped):
+    from tests.factories import UserFactory
+
+    settings.STAFF_MFA_REQUIRED = False
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    response = client.post(f"/admin/portal/reseller/{reseller_a.pk}/change/", {
+        "name": "Alpha Cloud Renamed", "country": "US", "currency": "USD",
+        "partner_id": reseller_a.partner_id, "brand_colour": "#0b5cad",
+        "accent_colour": "#0f766e",
+        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    with unscoped():
+        event = AuditEvent.objects.get(action="admin.reseller.changed")
+    assert event.actor == staff and event.reseller == reseller_a
+    assert "name" in event.data["fields"]

@@ -72,12 +72,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         logins = [("Operations (staff, admin)", _user("ops@example.com", first="Olivia",
                                                       last="Ops", staff=True).email)]
+        demo_resellers = {}
         with scopes_disabled():
             for spec in RESELLERS:
                 spec = dict(spec)
                 key, customers = spec.pop("key"), spec.pop("customers")
                 reseller, _ = Reseller.objects.update_or_create(name=spec.pop("name"),
                                                                 defaults=spec)
+                demo_resellers[key] = reseller
                 for role, first in ((Role.OWNER, "Owen"), (Role.VIEWER, "Vera")):
                     user = _user(f"{role}@{key}.example", first=first,
                                  last=reseller.name.split()[0])
@@ -95,6 +97,12 @@ class Command(BaseCommand):
                             "contact_email": f"{first.lower()}@{domain.split('.')[0]}.example",
                         },
                     )
+            # One person working for both resellers, to show the reseller switcher.
+            consultant = _user("consultant@example.com", first="Casey", last="Consultant")
+            for key, role in (("northwind", Role.ADMIN), ("mapleleaf", Role.SALES)):
+                Membership.objects.update_or_create(user=consultant, reseller=demo_resellers[key],
+                                                    defaults={"role": role})
+            logins.append(("Northwind admin + Maple Leaf sales", consultant.email))
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in at /accounts/login/ with:"))
         for label, email in logins:
             self.stdout.write(f"  {label:<40} {email:<28} password: {DEMO_PASSWORD}")
