@@ -221,6 +221,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.tasks.expire_invitations",
         "schedule": 3600.0,
     },
+    "support-sla-breaches": {
+        "task": "support.tasks.notify_sla_breaches",
+        "schedule": 300.0,
+    },
+    "support-close-resolved": {
+        "task": "support.tasks.close_resolved_tickets",
+        "schedule": 3600.0,
+    },
 }
 
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
@@ -236,3 +244,12 @@ LOGGING = {
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 ACCOUNT_ALLOW_SIGNUP = env.bool("ACCOUNT_ALLOW_SIGNUP", default=True)
+
+# Support: first-response targets per priority ("4h" clock hours, "1bd" business days, UTC).
+SUPPORT_SLA_TARGETS = env.dict("SUPPORT_SLA_TARGETS", default={
+    "urgent": "1h", "high": "4h", "normal": "1bd", "low": "3bd"})
+SUPPORT_REOPEN_DAYS = env.int("SUPPORT_REOPEN_DAYS", default=14)
+SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+SUPPORT_ATTACHMENT_MAX_FILES = env.int("SUPPORT_ATTACHMENT_MAX_FILES", default=5)
+# Where new tickets and SLA breaches are announced (default: every active staff user).
+SUPPORT_OPS_EMAILS = env.list("SUPPORT_OPS_EMAILS", default=[])

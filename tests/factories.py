@@ -2,6 +2,7 @@
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from customers.models import Customer
@@ -90,3 +91,44 @@ class CustomerFactory(UnscopedFactory):
     contact_last_name = "Doe"
     contact_email = factory.Sequence(lambda n: f"contact{n}@customer.test")
     primary_domain = factory.Sequence(lambda n: f"customer{n}.onmicrosoft.com")
+
+
+class SupportPlanFactory(UnscopedFactory):
+    class Meta:
+        model = "support.SupportPlan"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    name = factory.Sequence(lambda n: f"Plan {n}")
+    email = "help@reseller.test"
+    hours = "Mon–Fri 8–18"
+
+
+class TicketFactory(UnscopedFactory):
+    class Meta:
+        model = "support.Ticket"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    subject = factory.Sequence(lambda n: f"Ticket subject {n}")
+    category = "billing"
+    priority = "normal"
+    first_response_due_at = factory.LazyFunction(timezone.now)
+
+
+class TicketMessageFactory(UnscopedFactory):
+    class Meta:
+        model = "support.TicketMessage"
+
+    ticket = factory.SubFactory(TicketFactory)
+    reseller = factory.SelfAttribute("ticket.reseller")
+    body = "Hello"
+
+
+class TicketAttachmentFactory(UnscopedFactory):
+    class Meta:
+        model = "support.TicketAttachment"
+
+    message = factory.SubFactory(TicketMessageFactory)
+    reseller = factory.SelfAttribute("message.reseller")
+    file = factory.django.FileField(filename="notes.txt", data=b"secret notes")
+    original_name = "notes.txt"
+    size = 12

@@ -34,6 +34,10 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "invitation_id": lambda r, m: factories.InvitationFactory(reseller=r).pk,
     "notification_id": lambda r, m: factories.NotificationFactory(reseller=r, user=m.user).pk,
     "customer_id": lambda r, m: factories.CustomerFactory(reseller=r).pk,
+    "ticket_id": lambda r, m: factories.TicketFactory(reseller=r).pk,
+    "attachment_id": lambda r, m: factories.TicketAttachmentFactory(
+        message__ticket__reseller=r).pk,
+    "support_plan_id": lambda r, m: factories.SupportPlanFactory(reseller=r).pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

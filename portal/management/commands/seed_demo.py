@@ -64,6 +64,25 @@ def _user(email, *, first, last, staff=False):
     return user
 
 
+def _seed_support(reseller):
+    from support.models import PlanAssignment, SupportPlan
+
+    premium, _ = SupportPlan.objects.update_or_create(
+        reseller=reseller, name="Premium 24x7", defaults={
+            "description": "Round-the-clock help for critical workloads.",
+            "chat_url": "https://chat.northwind.example", "email": "premium@northwind.example",
+            "phone": "+1 206 555 0111", "hours": "24x7",
+            "response_urgent": "30 minutes", "response_high": "2 hours",
+            "response_normal": "8 hours", "response_low": "2 business days"})
+    SupportPlan.objects.update_or_create(
+        reseller=reseller, name="Business hours", defaults={
+            "email": "help@northwind.example", "hours": "Mon–Fri 8:00–18:00 Pacific",
+            "response_normal": "1 business day"})
+    contoso = Customer.objects.get(reseller=reseller, primary_domain="contoso.onmicrosoft.com")
+    if not PlanAssignment.objects.filter(customer=contoso, ended_at__isnull=True).exists():
+        PlanAssignment.objects.create(reseller=reseller, customer=contoso, plan=premium)
+
+
 class Command(BaseCommand):
     help = ("Load demo data: an operations user, a US and a Canadian reseller, "
             "their users and customers.")
@@ -97,6 +116,7 @@ class Command(BaseCommand):
                             "contact_email": f"{first.lower()}@{domain.split('.')[0]}.example",
                         },
                     )
+            _seed_support(demo_resellers["northwind"])
             # One person working for both resellers, to show the reseller switcher.
             consultant = _user("consultant@example.com", first="Casey", last="Consultant")
             for key, role in (("northwind", Role.ADMIN), ("mapleleaf", Role.SALES)):
