@@ -9,6 +9,7 @@ NAVIGATION = [
     ("Programs", "programs:list"),
     ("Customers", "customers:list"),
     ("Subscriptions", "subscriptions:list"),
+    ("Catalog", "subscriptions:catalog"),
     ("Billing", "billing:home"),
     ("Support", "support:home"),
 ]
@@ -19,19 +20,22 @@ HELP_LINKS = [
 
 
 def _resolved(items, request):
-    """(label, url, active) for the items whose page exists."""
+    """(label, url, active) for the items whose page exists. The item naming the current view
+    is active; failing that, the first item of the current view's app."""
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else ""
     namespace = match.namespace if match else ""
     out = []
     for label, name in items:
         try:
-            url = reverse(name)
+            out.append([label, reverse(name), name])
         except NoReverseMatch:
             continue
-        active = view_name == name or (":" in name and namespace == name.split(":")[0])
-        out.append((label, url, active))
-    return out
+    exact = any(name == view_name for _, _, name in out)
+    first_of_app = next((name for _, _, name in out
+                         if namespace and name.split(":")[0] == namespace), None)
+    active = view_name if exact else first_of_app
+    return [(label, url, name == active) for label, url, name in out]
 
 
 def portal(request):

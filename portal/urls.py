@@ -29,6 +29,8 @@ urlpatterns = [
     path("notifications/<int:notification_id>/", views.notification_open,
          name="notification_open"),
     path("help/", views.help_page, name="help"),
+    path("subscriptions/", include("subscriptions.urls")),
+    path("ops/catalog/", include("subscriptions.ops_urls")),
     path("support/", include("support.urls")),
     path("ops/support/", include("support.ops_urls")),
     path("ops/", include((ops_patterns, "ops"))),

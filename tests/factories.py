@@ -8,6 +8,7 @@ from django_scopes import scopes_disabled
 from customers.models import Customer
 from portal.models import Invitation, Membership, Notification, Reseller, User
 from portal.roles import Role
+from subscriptions.models import ProductType
 
 PASSWORD = "correct-horse-battery"
 
@@ -132,3 +133,34 @@ class TicketAttachmentFactory(UnscopedFactory):
     file = factory.django.FileField(filename="notes.txt", data=b"secret notes")
     original_name = "notes.txt"
     size = 12
+
+
+class OfferFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "subscriptions.Offer"
+
+    sku = factory.Sequence(lambda n: f"CFQ7TTC0TEST:{n:04d}")
+    name = factory.Sequence(lambda n: f"Test offer {n}")
+    product_type = factory.LazyFunction(lambda: ProductType.objects.get(code="nce"))
+    terms = "P1M,P1Y"
+    billing_frequencies = "monthly,annual"
+
+
+class PriceBookFactory(UnscopedFactory):
+    class Meta:
+        model = "subscriptions.PriceBook"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"))
+    name = factory.Sequence(lambda n: f"Book {n}")
+
+
+class PriceRuleFactory(UnscopedFactory):
+    class Meta:
+        model = "subscriptions.PriceRule"
+
+    book = factory.SubFactory(PriceBookFactory)
+    reseller = factory.SelfAttribute("book.reseller")
+    kind = "markup"
+    percent = 10
+    effective_from = factory.LazyFunction(lambda: timezone.now().date())

@@ -38,6 +38,8 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "attachment_id": lambda r, m: factories.TicketAttachmentFactory(
         message__ticket__reseller=r).pk,
     "support_plan_id": lambda r, m: factories.SupportPlanFactory(reseller=r).pk,
+    "price_book_id": lambda r, m: factories.PriceBookFactory(reseller=r).pk,
+    "price_rule_id": lambda r, m: factories.PriceRuleFactory(book__reseller=r).pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
@@ -83,14 +84,53 @@ def _seed_support(reseller):
         PlanAssignment.objects.create(reseller=reseller, customer=contoso, plan=premium)
 
 
+def _seed_catalog(ops_user):
+    from django.apps import apps
+
+    from subscriptions.catalog_defaults import ensure_product_types
+    from subscriptions.services import catalog_import
+
+    ensure_product_types(apps)
+    data = (Path(__file__).resolve().parents[3] / "subscriptions" / "fixtures"
+            / "demo_catalog.csv").read_bytes()
+    return catalog_import(user=ops_user, data=data, filename="demo_catalog.csv")
+
+
+def _seed_price_books(resellers):
+    from subscriptions.models import Offer, PriceBook, PriceRule, ProductType
+
+    start = datetime.date(2026, 1, 1)
+    for key, markup in (("northwind", 15), ("mapleleaf", 12)):
+        reseller = resellers[key]
+        book, _ = PriceBook.objects.get_or_create(reseller=reseller, customer=None,
+                                                  defaults={"name": "Default prices"})
+        PriceRule.objects.get_or_create(reseller=reseller, book=book, kind="markup",
+                                        offer=None, product_type=None, effective_from=start,
+                                        defaults={"percent": markup})
+    northwind = resellers["northwind"]
+    default = PriceBook.objects.get(reseller=northwind, customer=None)
+    PriceRule.objects.get_or_create(
+        reseller=northwind, book=default, kind="markup", effective_from=start,
+        product_type=ProductType.objects.get(code="reserved-instance"),
+        defaults={"percent": 5})
+    contoso = Customer.objects.get(reseller=northwind, primary_domain="contoso.onmicrosoft.com")
+    book, _ = PriceBook.objects.get_or_create(reseller=northwind, customer=contoso,
+                                              defaults={"name": "Contoso agreement"})
+    PriceRule.objects.get_or_create(
+        reseller=northwind, book=book, kind="fixed", effective_from=start, term="P1Y",
+        offer=Offer.objects.get(sku="CFQ7TTC0LFLX:0001"),
+        defaults={"fixed_price": 470, "currency": "USD"})
+
+
 class Command(BaseCommand):
     help = ("Load demo data: an operations user, a US and a Canadian reseller, "
             "their users and customers.")
 
     @transaction.atomic
     def handle(self, *args, **options):
-        logins = [("Operations (staff, admin)", _user("ops@example.com", first="Olivia",
-                                                      last="Ops", staff=True).email)]
+        ops = _user("ops@example.com", first="Olivia", last="Ops", staff=True)
+        logins = [("Operations (staff, admin)", ops.email)]
+        _seed_catalog(ops)
         demo_resellers = {}
         with scopes_disabled():
             for spec in RESELLERS:
@@ -117,6 +157,7 @@ class Command(BaseCommand):
                         },
                     )
             _seed_support(demo_resellers["northwind"])
+            _seed_price_books(demo_resellers)
             # One person working for both resellers, to show the reseller switcher.
             consultant = _user("consultant@example.com", first="Casey", last="Consultant")
             for key, role in (("northwind", Role.ADMIN), ("mapleleaf", Role.SALES)):

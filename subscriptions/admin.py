@@ -1,0 +1,69 @@
+from django.contrib import admin
+
+from portal.admin_site import AuditedModelAdmin
+from subscriptions.models import (
+    Offer,
+    OfferPrice,
+    PriceBook,
+    PriceRule,
+    ProductType,
+    SeatCapGroup,
+)
+
+
+@admin.register(ProductType)
+class ProductTypeAdmin(AuditedModelAdmin):
+    list_display = ["name", "code", "status", "billing", "sort_order"]
+    list_filter = ["status", "billing"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(SeatCapGroup)
+class SeatCapGroupAdmin(AuditedModelAdmin):
+    list_display = ["name", "code", "max_seats"]
+
+
+class OfferPriceInline(admin.TabularInline):
+    model = OfferPrice
+    extra = 1
+
+
+@admin.register(Offer)
+class OfferAdmin(AuditedModelAdmin):
+    list_display = ["name", "sku", "product_type", "terms", "billing_frequencies",
+                    "min_quantity", "max_quantity", "cap_group", "is_active"]
+    list_filter = ["product_type", "is_active", "cap_group"]
+    search_fields = ["name", "sku"]
+    list_select_related = ["product_type", "cap_group"]
+    inlines = [OfferPriceInline]
+
+
+@admin.register(OfferPrice)
+class OfferPriceAdmin(AuditedModelAdmin):
+    list_display = ["offer", "term", "currency", "cost", "effective_from"]
+    list_filter = ["term", "currency"]
+    search_fields = ["offer__name", "offer__sku"]
+    list_select_related = ["offer"]
+
+
+class PriceRuleInline(admin.TabularInline):
+    model = PriceRule
+    extra = 0
+    autocomplete_fields = ["offer"]
+
+
+@admin.register(PriceBook)
+class PriceBookAdmin(AuditedModelAdmin):
+    list_display = ["name", "reseller", "customer"]
+    list_filter = ["reseller"]
+    search_fields = ["name", "reseller__name", "customer__company_name"]
+    list_select_related = ["reseller", "customer"]
+    inlines = [PriceRuleInline]
+
+
+@admin.register(PriceRule)
+class PriceRuleAdmin(AuditedModelAdmin):
+    list_display = ["book", "kind", "offer", "product_type", "percent", "fixed_price",
+                    "effective_from"]
+    list_filter = ["kind", "reseller"]
+    list_select_related = ["book", "offer", "product_type"]

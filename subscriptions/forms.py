@@ -1,0 +1,57 @@
+from django import forms
+from django.utils import timezone
+
+from subscriptions.models import Offer, PriceRule, ProductType, Term
+
+
+class PriceRuleForm(forms.Form):
+    TARGETS = [("all", "Everything in this book"), ("product_type", "A product type"),
+               ("offer", "One offer")]
+    target = forms.ChoiceField(choices=TARGETS, initial="all")
+    product_type = forms.ModelChoiceField(queryset=ProductType.objects.filter(
+        status=ProductType.Status.SELLABLE), required=False)
+    offer = forms.ModelChoiceField(queryset=Offer.objects.filter(is_active=True)
+                                   .select_related("product_type"), required=False)
+    term = forms.ChoiceField(choices=[("", "Every term"), *Term.choices], required=False,
+                             help_text="A fixed price needs its term.")
+    kind = forms.ChoiceField(choices=PriceRule.Kind.choices, label="Rule")
+    percent = forms.DecimalField(max_digits=7, decimal_places=3, required=False,
+                                 help_text="For a markup or discount, e.g. 15 for 15 %.")
+    fixed_price = forms.DecimalField(max_digits=20, decimal_places=6, required=False,
+                                     help_text="For a fixed price: per month for P1M offers, "
+                                               "per year for P1Y/P3Y.")
+    effective_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}),
+                                     initial=lambda: timezone.now().date())
+
+    def clean(self):
+        data = super().clean()
+        target = data.get("target")
+        if target == "offer" and not data.get("offer"):
+            self.add_error("offer", "Choose the offer.")
+        if target == "product_type" and not data.get("product_type"):
+            self.add_error("product_type", "Choose the product type.")
+        if target != "offer":
+            data["offer"] = None
+        if target != "product_type":
+            data["product_type"] = None
+        return data
+
+
+class CustomerBookForm(forms.Form):
+    customer = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+
+
+class CatalogImportForm(forms.Form):
+    file = forms.FileField(help_text="CSV, UTF-8. Columns: sku, name, product_type, terms, "
+                                     "billing_frequencies, min_quantity, max_quantity, "
+                                     "cap_group, term, currency, cost, effective_from.")
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if f.size > 20 * 1024 * 1024:
+            raise forms.ValidationError("The catalog file may be at most 20 MB.")
+        return f

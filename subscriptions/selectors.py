@@ -1,0 +1,105 @@
+from datetime import date
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+
+from customers.models import Customer
+from subscriptions.models import Offer, OfferPrice, PriceBook, PriceRule, ProductType
+from subscriptions.pricing import PricingError, Resolved, Rule, cycle_price, resolve_price
+
+
+def catalog_offers():
+    """Every active offer with its product type and all its prices (3 queries)."""
+    return (Offer.objects.filter(is_active=True).select_related("product_type", "cap_group")
+            .prefetch_related(Prefetch("prices", queryset=OfferPrice.objects.order_by(
+                "term", "currency", "-effective_from"))))
+
+
+def product_types():
+    return ProductType.objects.all()
+
+
+def cost_on(offer: Offer, term: str, currency: str, on: date) -> OfferPrice | None:
+    """The offer's price row in force on `on` (uses prefetched prices when present)."""
+    rows = [p for p in offer.prices.all() if p.term == term and p.currency == currency
+            and p.effective_from <= on]
+    return max(rows, key=lambda p: p.effective_from, default=None)
+
+
+def price_books_of(reseller):
+    return PriceBook.objects.filter(reseller=reseller).select_related("customer")
+
+
+def price_book_get(*, member, price_book_id: int) -> PriceBook:
+    return get_object_or_404(price_books_of(member.reseller), pk=price_book_id)
+
+
+def price_rule_get(*, member, price_rule_id: int) -> PriceRule:
+    return get_object_or_404(PriceRule.objects.filter(reseller=member.reseller)
+                             .select_related("book"), pk=price_rule_id)
+
+
+def rules_of(book: PriceBook | None) -> list[Rule]:
+    if book is None:
+        return []
+    return [_as_rule(r) for r in PriceRule.objects.filter(book=book)
+            .select_related("offer", "product_type")]
+
+
+def _as_rule(r: PriceRule) -> Rule:
+    return Rule(kind=r.kind, effective_from=r.effective_from, offer_id=r.offer_id,
+                product_type_id=r.product_type_id, percent=r.percent,
+                term=r.term, fixed_price=r.fixed_price, currency=r.currency, label=str(r))
+
+
+def default_book(reseller) -> PriceBook | None:
+    return PriceBook.objects.filter(reseller=reseller, customer__isnull=True).first()
+
+
+def books_for_customer(customer: Customer) -> tuple[list[Rule], list[Rule]]:
+    """(customer-book rules, default-book rules) for the resolver: two small queries."""
+    customer_book = PriceBook.objects.filter(customer=customer).first()
+    return rules_of(customer_book), rules_of(default_book(customer.reseller))
+
+
+def customer_cycle_price(*, customer: Customer, offer: Offer, term: str, frequency: str,
+                         on: date, rules=None) -> Resolved | None:
+    """Cost and customer price of one billing cycle of one unit, in the customer's currency;
+    None when the offer has no price in that currency on that date."""
+    row = cost_on(offer, term, customer.currency, on)
+    if row is None:
+        return None
+    customer_rules, default_rules = rules if rules is not None else books_for_customer(customer)
+    unit = resolve_price(cost=row.cost, currency=row.currency, offer_id=offer.pk,
+                         product_type_id=offer.product_type_id, term=term, on=on,
+                         customer_rules=customer_rules, default_rules=default_rules)
+    return Resolved(price=cycle_price(unit.price, term, frequency),
+                    cost=cycle_price(unit.cost, term, frequency), currency=unit.currency,
+                    source=unit.source)
+
+
+def price_preview(*, book: PriceBook, currency: str, on: date) -> list[dict]:
+    """Every sellable offer and term priced by this book (with the default book behind a
+    customer book): cost, price and margin per base period. Constant query count."""
+    is_customer_book = book.customer_id is not None
+    own = rules_of(book)
+    fallback = rules_of(default_book(book.reseller)) if is_customer_book else []
+    customer_rules, default_rules = (own, fallback) if is_customer_book else ([], own)
+    rows = []
+    offers = catalog_offers().filter(product_type__status=ProductType.Status.SELLABLE).exclude(
+        product_type__billing=ProductType.Billing.USAGE)
+    for offer in offers:
+        for term in offer.term_list:
+            price_row = cost_on(offer, term, currency, on)
+            if price_row is None:
+                continue
+            try:
+                resolved = resolve_price(
+                    cost=price_row.cost, currency=currency, offer_id=offer.pk,
+                    product_type_id=offer.product_type_id, term=term, on=on,
+                    customer_rules=customer_rules, default_rules=default_rules)
+            except PricingError as exc:
+                rows.append({"offer": offer, "term": term, "error": str(exc)})
+            else:
+                rows.append({"offer": offer, "term": term, "resolved": resolved})
+    return rows
