@@ -244,7 +244,7 @@ def test_check_quantity_refuses_non_integers():
 ])
 def test_check_cap(existing, new, ok):
     kwargs = {"existing_seats": existing, "new_seats": new, "cap": BUSINESS_SEAT_CAP,
-                  "cap_name": "Microsoft 365 Business Basic/Standard/Premium"}
+              "cap_name": "Microsoft 365 Business Basic/Standard/Premium"}
     if ok:
         check_cap(**kwargs)
         return
