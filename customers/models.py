@@ -1,3 +1,6 @@
+import uuid
+
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -9,6 +12,13 @@ domain_validator = RegexValidator(
     r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
     "Enter a domain such as contoso.onmicrosoft.com (lower-case letters, digits, hyphens, dots).",
 )
+
+
+class McaStatus(models.TextChoices):
+    NOT_SENT = "not_sent", "Not sent"
+    SENT = "sent", "Sent"
+    ACCEPTED = "accepted", "Accepted"
+    LOGGED = "logged", "Logged in Partner Center"
 
 
 class Customer(models.Model):
@@ -30,6 +40,12 @@ class Customer(models.Model):
     tenant_id = models.UUIDField("Microsoft tenant ID", null=True, blank=True)
     primary_domain = models.CharField(max_length=253, validators=[domain_validator])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Kept by the MCA services so that lists filter and sort on it without joins.
+    mca_status = models.CharField("MCA", max_length=10, choices=McaStatus.choices,
+                                  default=McaStatus.NOT_SENT, editable=False)
+    # Part of every customer-portal link: rotating it makes all earlier links of this customer
+    # stop working.
+    portal_key = models.UUIDField(default=uuid.uuid4, editable=False)
 
     objects = ScopedManager(reseller="reseller")
 
@@ -39,7 +55,94 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["reseller", "primary_domain"],
                                     name="customer_domain_unique_per_reseller"),
         ]
-        indexes = [models.Index(fields=["reseller", "company_name"])]
+        indexes = [models.Index(fields=["reseller", "company_name"]),
+                   models.Index(fields=["reseller", "mca_status"])]
 
     def __str__(self):
         return self.company_name
+
+    @property
+    def contact_name(self):
+        return f"{self.contact_first_name} {self.contact_last_name}"
+
+    @property
+    def mca_accepted(self) -> bool:
+        return self.mca_status in (McaStatus.ACCEPTED, McaStatus.LOGGED)
+
+
+class McaInvitation(models.Model):
+    """One MCA click-through link sent to a customer contact. The link is single use."""
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        USED = "used", "Used"
+        REVOKED = "revoked", "Revoked"
+        SUPERSEDED = "superseded", "Replaced by a newer link"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
+                                 related_name="mca_invitations")
+    nonce = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    sent_to = models.EmailField()
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer"], condition=models.Q(state="active"),
+                                    name="one_active_mca_link_per_customer"),
+        ]
+
+    def __str__(self):
+        return f"MCA link for {self.customer} sent {self.sent_at:%Y-%m-%d}"
+
+
+class McaAcceptance(models.Model):
+    """The customer's acceptance of the Microsoft Customer Agreement, as recorded by the
+    click-through, and its logging (attestation) in Partner Center by the distributor."""
+
+    class LoggedVia(models.TextChoices):
+        OPERATIONS = "operations", "Operations (manually)"
+        GATEWAY = "gateway", "Partner Center gateway"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE,
+                                    related_name="mca_acceptance")
+    invitation = models.OneToOneField(McaInvitation, on_delete=models.PROTECT,
+                                      related_name="acceptance")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    date_agreed = models.DateTimeField()
+    template_id = models.CharField(max_length=64)
+    template_version = models.CharField(max_length=40)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    logged_at = models.DateTimeField(null=True, blank=True)
+    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                  null=True, blank=True, related_name="+")
+    logged_via = models.CharField(max_length=10, choices=LoggedVia.choices, blank=True)
+    partner_center_reference = models.CharField(max_length=200, blank=True)
+    log_error = models.CharField(max_length=500, blank=True,
+                                 help_text="Last error of the gateway, if logging failed.")
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["date_agreed"]
+        indexes = [models.Index(fields=["logged_at", "date_agreed"])]
+
+    def __str__(self):
+        return f"MCA of {self.customer} accepted by {self.first_name} {self.last_name}"
+
+    @property
+    def name(self):
+        return f"{self.first_name} {self.last_name}"

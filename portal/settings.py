@@ -253,3 +253,12 @@ SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=1
 SUPPORT_ATTACHMENT_MAX_FILES = env.int("SUPPORT_ATTACHMENT_MAX_FILES", default=5)
 # Where new tickets and SLA breaches are announced (default: every active staff user).
 SUPPORT_OPS_EMAILS = env.list("SUPPORT_OPS_EMAILS", default=[])
+
+# Customers: MCA click-through and the customer portal.
+MCA_LINK_MAX_AGE_DAYS = env.int("MCA_LINK_MAX_AGE_DAYS", default=14)
+MCA_TEMPLATE_ID = env.str("MCA_TEMPLATE_ID", default="mca-2024-04")
+MCA_TEMPLATE_VERSION = env.str("MCA_TEMPLATE_VERSION", default="April 2024")
+CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS = env.int("CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS", default=30)
+# The distributor's own Microsoft tenant (providerTenantId of relationship links).
+PARTNER_CENTER_PROVIDER_TENANT_ID = env.str(
+    "PARTNER_CENTER_PROVIDER_TENANT_ID", default="5f0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d")

@@ -1,5 +1,7 @@
 """factory-boy factories. Scoped models are created with scopes disabled (test set-up only)."""
 
+import datetime
+
 import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
@@ -92,6 +94,42 @@ class CustomerFactory(UnscopedFactory):
     contact_last_name = "Doe"
     contact_email = factory.Sequence(lambda n: f"contact{n}@customer.test")
     primary_domain = factory.Sequence(lambda n: f"customer{n}.onmicrosoft.com")
+
+
+class McaInvitationFactory(UnscopedFactory):
+    class Meta:
+        model = "customers.McaInvitation"
+
+    customer = factory.SubFactory(CustomerFactory)
+    reseller = factory.SelfAttribute("customer.reseller")
+    sent_to = factory.SelfAttribute("customer.contact_email")
+    sent_by = factory.SubFactory(UserFactory)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=14))
+
+
+class McaAcceptanceFactory(UnscopedFactory):
+    """An accepted MCA; the customer's status follows."""
+
+    class Meta:
+        model = "customers.McaAcceptance"
+        skip_postgeneration_save = True
+
+    invitation = factory.SubFactory(McaInvitationFactory, state="used")
+    customer = factory.SelfAttribute("invitation.customer")
+    reseller = factory.SelfAttribute("invitation.reseller")
+    first_name = "Pat"
+    last_name = "Doe"
+    email = factory.SelfAttribute("customer.contact_email")
+    date_agreed = factory.LazyFunction(timezone.now)
+    template_id = "mca-2024-04"
+    template_version = "April 2024"
+
+    @factory.post_generation
+    def status(self, create, extracted, **kwargs):
+        status = "logged" if self.logged_at else "accepted"
+        with scopes_disabled():
+            Customer.objects.filter(pk=self.customer_id).update(mca_status=status)
+        self.customer.mca_status = status
 
 
 class SupportPlanFactory(UnscopedFactory):

@@ -26,6 +26,10 @@ EXCLUDED_PREFIXES = ("accounts/", "admin/", "ops/", "static/", "media/")
 TOKEN_LINKS = {
     "invitation": "invitation e-mail link; only the invited address can accept "
                   "(tests/portal/test_invitations.py)",
+    "customer_portal:mca": "signed single-use MCA link of one customer "
+                           "(tests/customers/test_mca_links.py)",
+    "customer_portal:home": "signed customer-portal link of one customer "
+                            "(tests/customers/test_customer_portal.py)",
 }
 
 # kwarg name -> function(reseller A, member of A) returning the value pointing at A's object.

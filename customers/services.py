@@ -1,0 +1,325 @@
+"""End customers, the MCA click-through and its logging in Partner Center.
+
+Reseller-side services take `member`; the customer's click-through takes the link token;
+operations ones take the staff `user`.
+"""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from customers import agreement, links
+from customers.models import Customer, McaAcceptance, McaInvitation, McaStatus
+from portal.audit import audit
+from portal.models import Membership
+from portal.notifications import notify
+from portal.permissions import require, require_staff
+from portal.roles import Role
+from portal.tenancy import member_service, require_same_reseller
+
+CUSTOMER_FIELDS = (
+    "company_name", "country", "currency", "address_line1", "address_line2", "city", "region",
+    "postal_code", "contact_first_name", "contact_last_name", "contact_email", "contact_phone",
+    "tenant_id", "primary_domain",
+)
+
+
+class LinkRefused(Exception):
+    """A customer link that cannot be used; `message` says why in plain words."""
+
+    def __init__(self, message: str, *, reseller=None):
+        super().__init__(message)
+        self.message = message
+        self.reseller = reseller
+
+
+def require_mca_accepted(customer: Customer) -> None:
+    """The MCA guard: no purchase and no seat change before the customer accepted the MCA.
+    Every subscription service that orders or changes seats calls this first."""
+    if not customer.mca_accepted:
+        raise ValidationError(f"MCA not accepted for {customer}.")
+
+
+def _apply(customer: Customer, fields: dict) -> dict:
+    changed = {}
+    for name, value in fields.items():
+        if name not in CUSTOMER_FIELDS:
+            raise ValidationError(f"{name} is not a field of a customer.")
+        if name == "primary_domain" and isinstance(value, str):
+            value = value.strip().lower()
+        if getattr(customer, name) != value:
+            changed[name] = str(value) if value is not None else None
+            setattr(customer, name, value)
+    customer.full_clean()
+    return changed
+
+
+@member_service
+def customer_create(*, member, **fields) -> Customer:
+    require(member, "customers.edit")
+    customer = Customer(reseller=member.reseller)
+    _apply(customer, fields)
+    customer.save()
+    audit(actor=member.user, reseller=member.reseller, obj=customer,
+          action="customers.customer.created",
+          data={"company_name": customer.company_name, "domain": customer.primary_domain})
+    return customer
+
+
+@member_service
+def customer_update(*, member, customer: Customer, **fields) -> Customer:
+    require(member, "customers.edit")
+    require_same_reseller(member, customer)
+    changed = _apply(customer, fields)
+    if changed:
+        customer.save()
+        audit(actor=member.user, reseller=member.reseller, obj=customer,
+              action="customers.customer.changed", data=changed)
+    return customer
+
+
+def _close_active_link(customer: Customer, state: str, now) -> McaInvitation | None:
+    active = (McaInvitation.objects.select_for_update()
+              .filter(customer=customer, state=McaInvitation.State.ACTIVE).first())
+    if active:
+        active.state = state
+        active.closed_at = now
+        active.save(update_fields=["state", "closed_at"])
+    return active
+
+
+@member_service
+def mca_send(*, member, customer: Customer) -> McaInvitation:
+    """E-mail the customer contact a new click-through link; an earlier link stops working."""
+    require(member, "customers.edit")
+    require_same_reseller(member, customer)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.mca_accepted:
+        raise ValidationError(f"{customer} already accepted the MCA on "
+                              f"{customer.mca_acceptance.date_agreed:%Y-%m-%d}.")
+    now = timezone.now()
+    previous = _close_active_link(customer, McaInvitation.State.SUPERSEDED, now)
+    invitation = McaInvitation.objects.create(
+        reseller=member.reseller, customer=customer, sent_to=customer.contact_email,
+        sent_by=member.user, sent_at=now,
+        expires_at=now + timedelta(days=settings.MCA_LINK_MAX_AGE_DAYS))
+    customer.mca_status = McaStatus.SENT
+    customer.save(update_fields=["mca_status"])
+    audit(actor=member.user, reseller=member.reseller, obj=customer,
+          action="customers.mca.resent" if previous else "customers.mca.sent",
+          data={"to": invitation.sent_to, "expires_at": invitation.expires_at.isoformat()})
+    from customers.tasks import email_mca_link
+
+    email_mca_link.delay_on_commit(invitation.pk)
+    return invitation
+
+
+@member_service
+def mca_revoke(*, member, customer: Customer) -> McaInvitation:
+    require(member, "customers.edit")
+    require_same_reseller(member, customer)
+    revoked = _close_active_link(customer, McaInvitation.State.REVOKED, timezone.now())
+    if revoked is None:
+        raise ValidationError(f"{customer} has no MCA link waiting to be accepted.")
+    Customer.objects.filter(pk=customer.pk).update(mca_status=McaStatus.NOT_SENT)
+    customer.mca_status = McaStatus.NOT_SENT
+    audit(actor=member.user, reseller=member.reseller, obj=customer,
+          action="customers.mca.revoked", data={"sent_to": revoked.sent_to})
+    return revoked
+
+
+def _refusal(invitation: McaInvitation) -> str | None:
+    reseller = invitation.reseller.name
+    if invitation.state == McaInvitation.State.USED:
+        return (f"This link has already been used: the agreement was accepted on "
+                f"{invitation.closed_at:%Y-%m-%d %H:%M} UTC. Nothing more is needed from you.")
+    if invitation.state == McaInvitation.State.REVOKED:
+        return f"This link was withdrawn by {reseller}. Ask {reseller} for a new one."
+    if invitation.state == McaInvitation.State.SUPERSEDED:
+        return (f"{reseller} sent a newer link on {invitation.closed_at:%Y-%m-%d}. "
+                "Use the link in the most recent e-mail.")
+    if invitation.expires_at <= timezone.now():
+        return (f"This link expired on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "
+                f"Ask {reseller} to send a new one.")
+    return None
+
+
+TAMPERED = ("This link is not valid. Check that you opened the whole link from the e-mail, "
+            "or ask your reseller for a new one.")
+
+
+def mca_invitation_for_token(token: str, *, for_update: bool = False) -> McaInvitation:
+    """The invitation a click-through link stands for, or LinkRefused saying why not."""
+    try:
+        data = links.read_mca_token(token)
+    except links.LinkInvalid:
+        raise LinkRefused(TAMPERED) from None
+    except links.LinkExpired:
+        raise LinkRefused(f"This link expired after {settings.MCA_LINK_MAX_AGE_DAYS} days. "
+                          "Ask your reseller to send a new one.") from None
+    with scopes_disabled():
+        query = McaInvitation.objects.select_related("customer", "reseller")
+        if for_update:
+            query = query.select_for_update(of=("self",))
+        invitation = query.filter(pk=data.get("i"), nonce=data.get("n"),
+                                  customer_id=data.get("c")).first()
+    if invitation is None:
+        raise LinkRefused(TAMPERED)
+    refusal = _refusal(invitation)
+    if refusal:
+        raise LinkRefused(refusal, reseller=invitation.reseller)
+    return invitation
+
+
+@transaction.atomic
+def mca_accept(*, token: str, first_name: str, last_name: str, email: str, phone: str = "",
+               accepted: bool, ip_address: str | None = None,
+               user_agent: str = "") -> McaAcceptance:
+    """Record the customer's acceptance from the click-through page. The link is used up."""
+    invitation = mca_invitation_for_token(token, for_update=True)
+    if not accepted:
+        raise ValidationError("Tick the box to accept the Microsoft Customer Agreement.")
+    customer, reseller = invitation.customer, invitation.reseller
+    now = timezone.now()
+    terms = agreement.current()
+    with scope(reseller=reseller):
+        acceptance = McaAcceptance(
+            reseller=reseller, customer=customer, invitation=invitation,
+            first_name=first_name.strip(), last_name=last_name.strip(),
+            email=email.strip(), phone=phone.strip(), date_agreed=now,
+            template_id=terms["template_id"], template_version=terms["version"],
+            ip_address=ip_address or None, user_agent=(user_agent or "")[:500])
+        acceptance.full_clean(exclude=["customer", "invitation"])
+        acceptance.save()
+        invitation.state = McaInvitation.State.USED
+        invitation.closed_at = now
+        invitation.save(update_fields=["state", "closed_at"])
+        Customer.objects.filter(pk=customer.pk).update(mca_status=McaStatus.ACCEPTED)
+        audit(actor=None, reseller=reseller, obj=customer, action="customers.mca.accepted",
+              data={"by": acceptance.name, "email": acceptance.email,
+                    "date_agreed": now.isoformat(), "template_id": acceptance.template_id,
+                    "ip": acceptance.ip_address})
+        recipients = {m.user for m in Membership.objects.filter(
+            reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]).select_related("user")}
+        recipients.add(invitation.sent_by)
+        notify(reseller=reseller, users=sorted(recipients, key=lambda u: u.pk),
+               title=f"{customer} accepted the Microsoft Customer Agreement",
+               body=f"Accepted by {acceptance.name} ({acceptance.email}) on "
+                    f"{now:%Y-%m-%d %H:%M} UTC. Operations will log it in Partner Center.",
+               url=reverse("customers:detail", kwargs={"customer_id": customer.pk}))
+    return acceptance
+
+
+def _record_logged(acceptance: McaAcceptance, *, user, via: str, reference: str, data=None):
+    acceptance.logged_at = timezone.now()
+    acceptance.logged_by = user
+    acceptance.logged_via = via
+    acceptance.partner_center_reference = reference
+    acceptance.log_error = ""
+    acceptance.save(update_fields=["logged_at", "logged_by", "logged_via",
+                                   "partner_center_reference", "log_error"])
+    Customer.objects.filter(pk=acceptance.customer_id).update(mca_status=McaStatus.LOGGED)
+    audit(actor=user, reseller=acceptance.reseller, obj=acceptance.customer,
+          action="customers.mca.logged",
+          data={"via": via, "reference": reference, **(data or {})})
+
+
+def _acceptance_for_logging(acceptance_id: int) -> McaAcceptance:
+    with scopes_disabled():
+        acceptance = (McaAcceptance.objects.select_for_update(of=("self",))
+                      .select_related("customer", "reseller").get(pk=acceptance_id))
+    if acceptance.logged_at:
+        raise ValidationError(f"The MCA of {acceptance.customer} was already logged on "
+                              f"{acceptance.logged_at:%Y-%m-%d %H:%M} UTC.")
+    return acceptance
+
+
+@transaction.atomic
+def mca_mark_logged(*, user, acceptance_id: int, reference: str) -> McaAcceptance:
+    """Operations logged the acceptance in Partner Center by hand."""
+    require_staff(user)
+    reference = reference.strip()
+    if not reference:
+        raise ValidationError("Enter the Partner Center reference of the attestation.")
+    acceptance = _acceptance_for_logging(acceptance_id)
+    with scopes_disabled():
+        _record_logged(acceptance, user=user, via=McaAcceptance.LoggedVia.OPERATIONS,
+                       reference=reference)
+    return acceptance
+
+
+@transaction.atomic
+def mca_log_with_gateway(*, acceptance_id: int, user=None) -> McaAcceptance:
+    """Attest the acceptance through the Partner Center gateway. Partner Center's duplicate
+    answer (600061) means it is already attested: that counts as logged."""
+    from partner_center.errors import AlreadyAttested, GatewayError
+    from partner_center.gateway import get_gateway
+    from partner_center.types import McaAcceptance as Attestation
+
+    if user is not None:
+        require_staff(user)
+    acceptance = _acceptance_for_logging(acceptance_id)
+    customer = acceptance.customer
+    if not customer.tenant_id:
+        raise ValidationError(f"{customer} has no Microsoft tenant ID yet: enter it on the "
+                              "customer page before logging the MCA in Partner Center.")
+    request = Attestation(first_name=acceptance.first_name, last_name=acceptance.last_name,
+                          email=acceptance.email, phone=acceptance.phone,
+                          date_agreed=acceptance.date_agreed,
+                          template_id=acceptance.template_id)
+    try:
+        result = get_gateway().attest_mca(str(customer.tenant_id), request)
+        reference, duplicate = f"attested {result.date_agreed:%Y-%m-%d}", False
+    except AlreadyAttested as exc:
+        reference, duplicate = f"already attested ({exc.code})", True
+    except GatewayError as exc:
+        with scopes_disabled():
+            McaAcceptance.objects.filter(pk=acceptance.pk).update(log_error=str(exc)[:500])
+        raise
+    with scopes_disabled():
+        _record_logged(acceptance, user=user, via=McaAcceptance.LoggedVia.GATEWAY,
+                       reference=reference, data={"duplicate": duplicate})
+    return acceptance
+
+
+@member_service
+def portal_link_send(*, member, customer: Customer, rotate: bool = False) -> str:
+    """E-mail the customer contact a link to the customer portal. With `rotate`, every earlier
+    portal link of this customer stops working first."""
+    require(member, "customers.edit")
+    require_same_reseller(member, customer)
+    if rotate:
+        customer.portal_key = uuid.uuid4()
+        customer.save(update_fields=["portal_key"])
+    audit(actor=member.user, reseller=member.reseller, obj=customer,
+          action="customers.portal_link.sent", data={"to": customer.contact_email,
+                                                     "earlier_links_revoked": rotate})
+    from customers.tasks import email_portal_link
+
+    email_portal_link.delay_on_commit(customer.pk)
+    return customer.contact_email
+
+
+def customer_for_portal_token(token: str) -> Customer:
+    """The customer a portal link stands for; links of another customer or with an old key
+    are refused alike."""
+    try:
+        data = links.read_portal_token(token)
+    except links.LinkInvalid:
+        raise LinkRefused(TAMPERED) from None
+    except links.LinkExpired:
+        raise LinkRefused(f"This link expired after {settings.CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS}"
+                          " days. Ask your reseller to send a new one.") from None
+    with scopes_disabled():
+        customer = (Customer.objects.select_related("reseller")
+                    .filter(pk=data.get("c"), portal_key=data.get("k")).first())
+    if customer is None:
+        raise LinkRefused("This link is no longer valid: your reseller has replaced it. "
+                          "Use the link in the most recent e-mail.")
+    return customer

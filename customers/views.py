@@ -1,0 +1,223 @@
+import copy
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from django_scopes import scope
+from django_tables2 import RequestConfig
+
+from customers import agreement, links, selectors, services
+from customers.filters import CustomerFilter
+from customers.forms import CustomerForm, MarkLoggedForm, McaAcceptForm
+from customers.tables import CustomerTable
+from portal.decorators import member_required, staff_required
+from portal.permissions import require
+from portal.roles import role_can
+from support import selectors as support_selectors
+
+PER_PAGE = 25
+
+
+# Reseller side
+
+@member_required
+def customer_list(request):
+    require(request.membership, "customers.view")
+    customers = selectors.customers_of(request.reseller)
+    filtered = CustomerFilter(request.GET, queryset=customers, request=request)
+    table = CustomerTable(filtered.qs)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(request, "customers/list.html", {
+        "filter": filtered, "table": table, "total": customers.count(),
+        "can_edit": role_can(request.membership.role, "customers.edit")})
+
+
+def _save_customer(request, form, save):
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.fields}
+        try:
+            return save(**data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return None
+
+
+@member_required
+def customer_create(request):
+    require(request.membership, "customers.edit")
+    form = CustomerForm(request.POST or None, reseller=request.reseller)
+    customer = _save_customer(request, form, lambda **data: services.customer_create(
+        member=request.membership, **data))
+    if customer:
+        messages.success(request, f"{customer} added. Next: send the MCA click-through.")
+        return redirect("customers:detail", customer_id=customer.pk)
+    return render(request, "customers/form.html", {"form": form, "customer": None})
+
+
+@member_required
+def customer_edit(request, customer_id):
+    customer = selectors.customer_get(member=request.membership, customer_id=customer_id)
+    require(request.membership, "customers.edit")
+    # the form edits a copy: the service compares against the stored customer
+    form = CustomerForm(request.POST or None, instance=copy.copy(customer))
+    saved = _save_customer(request, form, lambda **data: services.customer_update(
+        member=request.membership, customer=customer, **data))
+    if saved:
+        messages.success(request, f"{saved} saved.")
+        return redirect("customers:detail", customer_id=saved.pk)
+    return render(request, "customers/form.html", {"form": form, "customer": customer})
+
+
+@member_required
+def customer_detail(request, customer_id):
+    member = request.membership
+    require(member, "customers.view")
+    customer = selectors.customer_get(member=member, customer_id=customer_id)
+    return render(request, "customers/detail.html", {
+        "customer": customer, "mca": selectors.mca_timeline(customer),
+        "relationship_link": links.relationship_link(customer.reseller),
+        "contact": support_selectors.support_contact_for(customer),
+        "plans": support_selectors.plans_of(member.reseller),
+        "can_edit": role_can(member.role, "customers.edit"),
+        "can_manage_plans": role_can(member.role, "support.manage_plans"),
+    })
+
+
+def _customer_action(request, customer_id, action):
+    customer = selectors.customer_get(member=request.membership, customer_id=customer_id)
+    try:
+        done = action(customer)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, done)
+    return redirect("customers:detail", customer_id=customer.pk)
+
+
+@member_required
+@require_POST
+def mca_send(request, customer_id):
+    def send(customer):
+        invitation = services.mca_send(member=request.membership, customer=customer)
+        return (f"MCA click-through sent to {invitation.sent_to}; the link expires on "
+                f"{invitation.expires_at:%Y-%m-%d} (UTC). Earlier links no longer work.")
+    return _customer_action(request, customer_id, send)
+
+
+@member_required
+@require_POST
+def mca_revoke(request, customer_id):
+    def revoke(customer):
+        services.mca_revoke(member=request.membership, customer=customer)
+        return "The MCA link was revoked; it no longer works."
+    return _customer_action(request, customer_id, revoke)
+
+
+@member_required
+@require_POST
+def portal_link(request, customer_id):
+    def send(customer):
+        to = services.portal_link_send(member=request.membership, customer=customer,
+                                       rotate=request.POST.get("rotate") == "1")
+        return f"Customer-portal link sent to {to}."
+    return _customer_action(request, customer_id, send)
+
+
+# Customer portal: no account, a signed link per customer
+
+def _client_ip(request):
+    # The proxy in front of gunicorn must set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
+    return request.META.get("REMOTE_ADDR")
+
+
+def _refused(request, refusal: services.LinkRefused):
+    return render(request, "customers/portal/refused.html",
+                  {"message": refusal.message, "reseller": refusal.reseller}, status=410)
+
+
+def mca_click_through(request, token):
+    try:
+        invitation = services.mca_invitation_for_token(token)
+    except services.LinkRefused as refusal:
+        return _refused(request, refusal)
+    customer = invitation.customer
+    form = McaAcceptForm(request.POST or None, initial={
+        "first_name": customer.contact_first_name, "last_name": customer.contact_last_name,
+        "email": customer.contact_email, "phone": customer.contact_phone})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            acceptance = services.mca_accept(
+                token=token, first_name=data["first_name"], last_name=data["last_name"],
+                email=data["email"], phone=data["phone"], accepted=data["accept"],
+                ip_address=_client_ip(request),
+                user_agent=request.headers.get("User-Agent", ""))
+        except services.LinkRefused as refusal:
+            return _refused(request, refusal)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return render(request, "customers/portal/accepted.html", {
+                "acceptance": acceptance, "customer": customer,
+                "reseller": invitation.reseller,
+                "portal_token": links.portal_token(customer)})
+    return render(request, "customers/portal/mca.html", {
+        "form": form, "customer": customer, "reseller": invitation.reseller,
+        "invitation": invitation, "agreement": agreement.current()})
+
+
+def portal_home(request, token):
+    try:
+        customer = services.customer_for_portal_token(token)
+    except services.LinkRefused as refusal:
+        return _refused(request, refusal)
+    with scope(reseller=customer.reseller):
+        acceptance = getattr(customer, "mca_acceptance", None) if customer.mca_accepted \
+            else None
+        return render(request, "customers/portal/home.html", {
+            "customer": customer, "reseller": customer.reseller, "acceptance": acceptance,
+            "contact": support_selectors.support_contact_for(customer)})
+
+
+# Operations
+
+@staff_required
+def ops_mca_queue(request):
+    show = "logged" if request.GET.get("show") == "logged" else "pending"
+    return render(request, "customers/ops_mca_queue.html", {
+        "acceptances": selectors.mca_logging_queue(show=show), "show": show,
+        "form": MarkLoggedForm()})
+
+
+@staff_required
+@require_POST
+def ops_mca_mark_logged(request, acceptance_id):
+    form = MarkLoggedForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Enter the Partner Center reference of the attestation.")
+        acceptance = services.mca_mark_logged(user=request.user, acceptance_id=acceptance_id,
+                                              reference=form.cleaned_data["reference"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"MCA of {acceptance.customer} marked as logged.")
+    return redirect("customers_ops:mca_queue")
+
+
+@staff_required
+@require_POST
+def ops_mca_log_with_gateway(request, acceptance_id):
+    from partner_center.errors import GatewayError
+
+    try:
+        acceptance = services.mca_log_with_gateway(acceptance_id=acceptance_id,
+                                                   user=request.user)
+    except (ValidationError, GatewayError) as exc:
+        text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.error(request, f"Not logged: {text}")
+    else:
+        messages.success(request, f"MCA of {acceptance.customer} logged in Partner Center "
+                                  f"({acceptance.partner_center_reference}).")
+    return redirect("customers_ops:mca_queue")
