@@ -34,8 +34,10 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture
-def e2e_settings(settings):
-    """live_server runs over plain http: cookies may not require https there."""
+def e2e_settings(settings, live_server):
+    """live_server runs over plain http: cookies may not require https there; links in
+    e-mails point at it."""
+    settings.SITE_URL = live_server.url
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
     settings.STAFF_MFA_REQUIRED = False
