@@ -253,3 +253,7 @@ SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=1
 SUPPORT_ATTACHMENT_MAX_FILES = env.int("SUPPORT_ATTACHMENT_MAX_FILES", default=5)
 # Where new tickets and SLA breaches are announced (default: every active staff user).
 SUPPORT_OPS_EMAILS = env.list("SUPPORT_OPS_EMAILS", default=[])
+
+# Programs: the distributor's own Microsoft tenant (providerTenantId in relationship links).
+PARTNER_CENTER_PROVIDER_TENANT_ID = env.str(
+    "PARTNER_CENTER_PROVIDER_TENANT_ID", default="11111111-2222-4333-8444-555555555555")
