@@ -41,10 +41,6 @@ class ProgramRequestAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_queryset(self, request):
-        with scopes_disabled():
-            return super().get_queryset(request)
-
     def _decide_each(self, request, queryset, decide):
         done = 0
         with scopes_disabled():
