@@ -1,19 +1,18 @@
 """Links a customer receives: signed MCA click-through and customer-portal links, and the
-end-customer relationship link of Microsoft's admin center. Pure functions, no queries."""
+end-customer relationship link of Microsoft's admin center. No queries."""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
 
+from programs import links as program_links
+from programs.defaults import END_CUSTOMER_TEMPLATE
+from programs.selectors import link_values
+
 MCA_SALT = "customers.mca-link"
 PORTAL_SALT = "customers.portal-link"
 
-RELATIONSHIP_LINK = (
-    "https://admin.microsoft.com/Adminportal/Home?invType=IndirectResellerRelationship"
-    "&partnerId={provider_tenant_id}&msppId={reseller_partner_id}"
-    "&indirectCSPId={reseller_tenant_id}&DAP={dap}#/BillingAccounts/partner-invitation"
-)
 
 
 class LinkInvalid(Exception):
@@ -25,14 +24,10 @@ class LinkExpired(Exception):
 
 
 def relationship_link(reseller, *, dap: bool = False) -> str:
-    """The end-customer relationship request of DESIGN.md, with this reseller's IDs; empty while
+    """The end-customer relationship request of DESIGN.md with this reseller's IDs; empty while
     the reseller has not entered its Partner ID and tenant ID."""
-    if not (reseller.partner_id and reseller.tenant_id):
-        return ""
-    return RELATIONSHIP_LINK.format(
-        provider_tenant_id=settings.PARTNER_CENTER_PROVIDER_TENANT_ID,
-        reseller_partner_id=reseller.partner_id, reseller_tenant_id=reseller.tenant_id,
-        dap="true" if dap else "false")
+    values = link_values(reseller) | {"dap": "true" if dap else "false"}
+    return program_links.fill(END_CUSTOMER_TEMPLATE, values) or ""
 
 
 def mca_token(invitation) -> str:

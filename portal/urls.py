@@ -36,6 +36,8 @@ urlpatterns = [
     path("ops/catalog/", include("subscriptions.ops_urls")),
     path("support/", include("support.urls")),
     path("ops/support/", include("support.ops_urls")),
+    path("partner/programs/", include("programs.urls")),
+    path("ops/programs/", include("programs.ops_urls")),
     path("ops/", include((ops_patterns, "ops"))),
     path("accounts/", include("allauth.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -238,4 +238,7 @@ def ops_home(request):
     with scopes_disabled():
         resellers = Reseller.objects.annotate(member_count=Count("memberships")).order_by("name")
         events = AuditEvent.objects.select_related("actor", "reseller")[:30]
-        return render(request, "ops/home.html", {"resellers": resellers, "events": events})
+        from programs.selectors import ops_pending_count
+
+        return render(request, "ops/home.html", {"resellers": resellers, "events": events,
+                                                 "pending_program_requests": ops_pending_count()})

@@ -202,3 +202,18 @@ class PriceRuleFactory(UnscopedFactory):
     kind = "markup"
     percent = 10
     effective_from = factory.LazyFunction(lambda: timezone.now().date())
+
+
+def _base_program():
+    from programs.models import Program
+
+    return Program.objects.get(code="azure-reseller")
+
+
+class ProgramRequestFactory(UnscopedFactory):
+    class Meta:
+        model = "programs.ProgramRequest"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    program = factory.LazyFunction(_base_program)
+    state = "pending"

@@ -162,6 +162,27 @@ def _seed_price_books(resellers):
         defaults={"fixed_price": 470, "currency": "USD"})
 
 
+def _seed_programs(ops_user, resellers):
+    """Northwind: base program approved, Azure Plan pending. Maple Leaf: nothing requested."""
+    from django.apps import apps
+    from django.utils import timezone
+
+    from programs.defaults import ensure_country_links, ensure_programs
+    from programs.models import Program, ProgramRequest
+
+    ensure_programs(apps)
+    ensure_country_links(apps)
+    northwind = resellers["northwind"]
+    owner = User.objects.get(email="owner@northwind.example")
+    now = timezone.now()
+    for code, state in (("azure-reseller", "approved"), ("azure-plan", "pending")):
+        decided = {"decided_by": ops_user, "decided_at": now} if state == "approved" else {}
+        ProgramRequest.objects.get_or_create(
+            reseller=northwind, program=Program.objects.get(code=code),
+            state__in=["pending", "approved"],
+            defaults={"state": state, "requested_by": owner, **decided})
+
+
 class Command(BaseCommand):
     help = ("Load demo data: an operations user, a US and a Canadian reseller, "
             "their users and customers.")
@@ -201,6 +222,7 @@ class Command(BaseCommand):
                         _seed_mca(customer, *MCA_DEMO[domain], sent_by=owner, ops_user=ops)
             _seed_support(demo_resellers["northwind"])
             _seed_price_books(demo_resellers)
+            _seed_programs(ops, demo_resellers)
             # One person working for both resellers, to show the reseller switcher.
             consultant = _user("consultant@example.com", first="Casey", last="Consultant")
             for key, role in (("northwind", Role.ADMIN), ("mapleleaf", Role.SALES)):
