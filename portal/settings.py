@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "subscriptions",
     "billing",
     "support",
+    "partner_center",
 ]
 
 MIDDLEWARE = [
@@ -253,3 +254,12 @@ SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=1
 SUPPORT_ATTACHMENT_MAX_FILES = env.int("SUPPORT_ATTACHMENT_MAX_FILES", default=5)
 # Where new tickets and SLA breaches are announced (default: every active staff user).
 SUPPORT_OPS_EMAILS = env.list("SUPPORT_OPS_EMAILS", default=[])
+
+# Partner Center gateway: "sandbox" (local, state in the database) or "http".
+PARTNER_CENTER_GATEWAY = env.str("PARTNER_CENTER_GATEWAY", default="sandbox")
+PARTNER_CENTER_BASE_URL = env.str("PARTNER_CENTER_BASE_URL",
+                                  default="https://api.partnercenter.microsoft.com")
+PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
+PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
+PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
+PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
