@@ -97,7 +97,7 @@ class SandboxIdempotencyRecord(models.Model):
     """The result of one logical operation, returned again when its key is replayed."""
 
     key = models.CharField(max_length=200, unique=True)
-    operation = models.CharField(max_length=40)
+    operation = models.CharField(max_length=200)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request.")
     result = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
