@@ -1,5 +1,6 @@
 import itertools
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -88,24 +89,25 @@ def gw(request, offers):
 
 def customer_request(**overrides) -> CustomerRequest:
     n = next(_domains)
-    values = dict(
+    base = CustomerRequest(
         company_name=f"Contoso {n}", country="US", currency="USD",
         domain=f"contoso{n}.onmicrosoft.com", address_line1="1 Main St", city="Seattle",
         postal_code="98101", region="WA", contact_first_name="Ada", contact_last_name="Lovelace",
         contact_email="ada@contoso.example", contact_phone="", reseller_mpn_id="1234567")
-    return CustomerRequest(**{**values, **overrides})
+    return replace(base, **overrides)
 
 
 def acceptance(**overrides) -> McaAcceptance:
-    values = dict(first_name="Ada", last_name="Lovelace", email="ada@contoso.example",
-                  phone="", date_agreed=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
-                  template_id="117a77b0-9360-443b-8795-c6dedc750cf9")
-    return McaAcceptance(**{**values, **overrides})
+    base = McaAcceptance(first_name="Ada", last_name="Lovelace", email="ada@contoso.example",
+                         phone="", date_agreed=datetime(2026, 1, 5, 9, 30, tzinfo=UTC),
+                         template_id="117a77b0-9360-443b-8795-c6dedc750cf9")
+    return replace(base, **overrides)
 
 
 def order(sku=E3, quantity=5, **overrides) -> OrderRequest:
-    values = dict(offer_sku=sku, term="P1Y", billing_frequency="monthly", quantity=quantity)
-    return OrderRequest(**{**values, **overrides})
+    base = OrderRequest(offer_sku=sku, term="P1Y", billing_frequency="monthly",
+                        quantity=quantity)
+    return replace(base, **overrides)
 
 
 @pytest.fixture

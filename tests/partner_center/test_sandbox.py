@@ -147,7 +147,7 @@ def test_transfer_responses_and_expiry(sandbox, tenant):
 
 
 def _azure_plans(n, *, start=date(2026, 4, 1)):
-    """n Azure plan subscriptions (bulk, for speed) spread over at least two customers (USD and CAD)."""
+    """n Azure plan subscriptions (bulk, for speed) over at least two customers (USD, CAD)."""
     plan = Offer.objects.get(sku=AZURE_PLAN)
     customers = SandboxCustomer.objects.bulk_create([
         SandboxCustomer(company_name=f"Bulk {i}", domain=f"bulk{i}.onmicrosoft.com",
@@ -155,15 +155,16 @@ def _azure_plans(n, *, start=date(2026, 4, 1)):
                         reseller_mpn_id="1234567") for i in range(max(n // 10, 2))])
     created = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     SandboxSubscription.objects.bulk_create([
-        SandboxSubscription(customer=customers[i % len(customers)], offer=plan, quantity=1, term="P1M",
-                            billing_frequency="monthly", created_at=created, term_start=start,
-                            term_end=start + timedelta(days=29), term_started_at=created)
+        SandboxSubscription(customer=customers[i % len(customers)], offer=plan, quantity=1,
+                            term="P1M", billing_frequency="monthly", created_at=created,
+                            term_start=start, term_end=start + timedelta(days=29),
+                            term_started_at=created)
         for i in range(n)])
 
 
 def test_usage_is_deterministic_from_the_seed(offers):
     _azure_plans(4)
-    period = dict(start=date(2026, 5, 1), end=date(2026, 5, 3))
+    period = {"start": date(2026, 5, 1), "end": date(2026, 5, 3)}
     first = list(iter_usage(SandboxGateway(seed=7), **period, page_size=11))
     again = list(iter_usage(SandboxGateway(seed=7), **period, page_size=500))
     other = list(iter_usage(SandboxGateway(seed=8), **period))
