@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "subscriptions",
     "billing",
     "support",
+    "partner_center",
 ]
 
 MIDDLEWARE = [
@@ -262,3 +263,12 @@ CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS = env.int("CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS",
 # The distributor's own Microsoft tenant (providerTenantId of relationship links).
 PARTNER_CENTER_PROVIDER_TENANT_ID = env.str(
     "PARTNER_CENTER_PROVIDER_TENANT_ID", default="5f0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d")
+
+# Partner Center gateway: "sandbox" (local, state in the database) or "http".
+PARTNER_CENTER_GATEWAY = env.str("PARTNER_CENTER_GATEWAY", default="sandbox")
+PARTNER_CENTER_BASE_URL = env.str("PARTNER_CENTER_BASE_URL",
+                                  default="https://api.partnercenter.microsoft.com")
+PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
+PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
+PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
+PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PartnerCenterConfig(AppConfig):
+    name = "partner_center"
+    verbose_name = "Partner Center gateway"

@@ -1,0 +1,113 @@
+"""The one interface through which the portal talks to Partner Center.
+
+`get_gateway()` returns the implementation chosen by settings.PARTNER_CENTER_GATEWAY:
+"sandbox" (default, state in our database) or "http" (the real API, or any server speaking it).
+Operations that create something take an `idempotency_key`: calling again with the same key
+(e.g. a Celery retry) returns the first result and never creates twice.
+"""
+
+import abc
+from datetime import date
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from partner_center.errors import AlreadyAttested
+from partner_center.types import (
+    Attestation,
+    CustomerInfo,
+    CustomerRequest,
+    McaAcceptance,
+    OrderRequest,
+    SubscriptionInfo,
+    TransferInfo,
+    TransferRequest,
+    UsagePage,
+)
+
+
+class PartnerCenterGateway(abc.ABC):
+    @abc.abstractmethod
+    def create_customer(self, req: CustomerRequest, *, idempotency_key: str) -> CustomerInfo:
+        """Create the customer's tenant; returns its tenant ID."""
+
+    @abc.abstractmethod
+    def get_customer(self, tenant_id: str) -> CustomerInfo: ...
+
+    @abc.abstractmethod
+    def attest_mca(self, tenant_id: str, acceptance: McaAcceptance) -> Attestation:
+        """Log the customer's MCA acceptance; a second one raises AlreadyAttested (600061)."""
+
+    @abc.abstractmethod
+    def create_order(self, tenant_id: str, req: OrderRequest, *,
+                     idempotency_key: str) -> SubscriptionInfo: ...
+
+    @abc.abstractmethod
+    def change_quantity(self, tenant_id: str, subscription_id: str, quantity: int, *,
+                        idempotency_key: str) -> SubscriptionInfo:
+        """Set the seat count (increase any time; decrease only from seats whose 168-hour
+        window is open, else Conflict naming when it closed)."""
+
+    @abc.abstractmethod
+    def cancel_subscription(self, tenant_id: str, subscription_id: str, *,
+                            idempotency_key: str) -> SubscriptionInfo: ...
+
+    @abc.abstractmethod
+    def set_auto_renew(self, tenant_id: str, subscription_id: str,
+                       auto_renew: bool) -> SubscriptionInfo: ...
+
+    @abc.abstractmethod
+    def get_subscriptions(self, tenant_id: str) -> list[SubscriptionInfo]: ...
+
+    @abc.abstractmethod
+    def fetch_usage(self, *, start: date, end: date, tenant_id: str | None = None,
+                    continuation_token: str | None = None, page_size: int = 2000) -> UsagePage:
+        """Daily rated usage of [start, end] (both inclusive), one page; pass the page's
+        continuation_token back for the next one (None on the last page)."""
+
+    @abc.abstractmethod
+    def create_transfer(self, tenant_id: str, req: TransferRequest, *,
+                        idempotency_key: str) -> TransferInfo: ...
+
+    @abc.abstractmethod
+    def get_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo: ...
+
+    @abc.abstractmethod
+    def cancel_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo: ...
+
+
+def attest_mca_once(gateway: PartnerCenterGateway, tenant_id: str,
+                    acceptance: McaAcceptance) -> Attestation:
+    """attest_mca where a duplicate (600061) means "already accepted", not a failure."""
+    try:
+        return gateway.attest_mca(tenant_id, acceptance)
+    except AlreadyAttested:
+        return Attestation(tenant_id=tenant_id, template_id=acceptance.template_id,
+                           date_agreed=acceptance.date_agreed, already_attested=True)
+
+
+def iter_usage(gateway: PartnerCenterGateway, *, start: date, end: date,
+               tenant_id: str | None = None, page_size: int = 2000):
+    """Every usage line of the period, following continuation tokens."""
+    token = None
+    while True:
+        page = gateway.fetch_usage(start=start, end=end, tenant_id=tenant_id,
+                                   continuation_token=token, page_size=page_size)
+        yield from page.lines
+        token = page.continuation_token
+        if not token:
+            return
+
+
+def get_gateway() -> PartnerCenterGateway:
+    kind = getattr(settings, "PARTNER_CENTER_GATEWAY", "sandbox")
+    if kind == "sandbox":
+        from partner_center.sandbox import SandboxGateway
+
+        return SandboxGateway()
+    if kind == "http":
+        from partner_center.http import HttpGateway
+
+        return HttpGateway.from_settings()
+    raise ImproperlyConfigured(
+        f"PARTNER_CENTER_GATEWAY must be 'sandbox' or 'http', not {kind!r}.")

@@ -1,0 +1,106 @@
+"""State of the sandbox Partner Center (SandboxGateway). Not reseller-owned: this is what
+Partner Center itself would hold, for every reseller of the distributor."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+def _new_id():
+    return str(uuid.uuid4())
+
+
+class SandboxCustomer(models.Model):
+    tenant_id = models.CharField(max_length=36, unique=True, default=_new_id)
+    company_name = models.CharField(max_length=200)
+    domain = models.CharField(max_length=253, unique=True)
+    country = models.CharField(max_length=2)
+    currency = models.CharField(max_length=3)
+    reseller_mpn_id = models.CharField(max_length=10)
+    profile = models.JSONField(default=dict, help_text="Address and contact as sent.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.company_name} ({self.tenant_id})"
+
+
+class SandboxAttestation(models.Model):
+    customer = models.OneToOneField(SandboxCustomer, on_delete=models.CASCADE,
+                                    related_name="attestation")
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField()
+    phone = models.CharField(max_length=40, blank=True)
+    date_agreed = models.DateTimeField()
+    template_id = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"MCA of {self.customer_id} agreed {self.date_agreed:%Y-%m-%d}"
+
+
+class SandboxSubscription(models.Model):
+    subscription_id = models.CharField(max_length=36, unique=True, default=_new_id)
+    customer = models.ForeignKey(SandboxCustomer, on_delete=models.CASCADE,
+                                 related_name="subscriptions")
+    offer = models.ForeignKey("subscriptions.Offer", on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    term = models.CharField(max_length=3)
+    billing_frequency = models.CharField(max_length=10)
+    auto_renew = models.BooleanField(default=True)
+    status = models.CharField(max_length=10, default="active")
+    created_at = models.DateTimeField()
+    term_start = models.DateField()
+    term_end = models.DateField()
+    # Purchase or latest renewal instant: opens the cancellation window.
+    term_started_at = models.DateTimeField()
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["subscription_id"]
+
+    def __str__(self):
+        return f"{self.offer_id} × {self.quantity} ({self.subscription_id})"
+
+
+class SandboxSeatBatch(models.Model):
+    """Seats added by one event (purchase, renewal, increase) and when its window opened."""
+
+    subscription = models.ForeignKey(SandboxSubscription, on_delete=models.CASCADE,
+                                     related_name="batches")
+    quantity = models.PositiveIntegerField()
+    opened_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+
+    def __str__(self):
+        return f"{self.quantity} seats from {self.opened_at:%Y-%m-%d %H:%M}"
+
+
+class SandboxTransfer(models.Model):
+    transfer_id = models.CharField(max_length=36, unique=True, default=_new_id)
+    customer = models.ForeignKey(SandboxCustomer, on_delete=models.CASCADE,
+                                 related_name="transfers")
+    source_partner_mpn_id = models.CharField(max_length=10)
+    subscription_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=10, default="pending")
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"Transfer {self.transfer_id} ({self.status})"
+
+
+class SandboxIdempotencyRecord(models.Model):
+    """The result of one logical operation, returned again when its key is replayed."""
+
+    key = models.CharField(max_length=200, unique=True)
+    operation = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request.")
+    result = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.operation} {self.key}"

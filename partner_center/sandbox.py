@@ -1,0 +1,489 @@
+"""SandboxGateway: a local Partner Center with its state in our database.
+
+It applies Partner Center's rules (`subscriptions.rules`: 168-hour windows, min/max quantity,
+the Business seat cap, term/frequency) and answers with the same typed errors, so the portal
+can be demonstrated and tested end to end without the internet. Time is
+`django.utils.timezone.now()` (tests move it with time-machine).
+"""
+
+import base64
+import hashlib
+import json
+from datetime import UTC, date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from customers.models import domain_validator
+from partner_center import errors, usage
+from partner_center.errors import (
+    AlreadyAttested,
+    Conflict,
+    NotFound,
+    ValidationFailed,
+)
+from partner_center.gateway import PartnerCenterGateway
+from partner_center.models import (
+    SandboxAttestation,
+    SandboxCustomer,
+    SandboxIdempotencyRecord,
+    SandboxSeatBatch,
+    SandboxSubscription,
+    SandboxTransfer,
+)
+from partner_center.types import (
+    ACTIVE,
+    DELETED,
+    EXPIRED,
+    TRANSFER_MAX_ITEMS,
+    Attestation,
+    CustomerInfo,
+    CustomerRequest,
+    McaAcceptance,
+    OrderRequest,
+    SubscriptionInfo,
+    TransferInfo,
+    TransferRequest,
+    UsagePage,
+    dump,
+    load,
+)
+from subscriptions import rules
+from subscriptions.models import Offer, ProductType
+
+TRANSFER_EXPIRY = timedelta(days=30)
+MAX_PAGE_SIZE = 5000
+
+_RULE_ERRORS = {
+    "window_closed": (Conflict, errors.WINDOW_CLOSED),
+    "auto_renew_off": (Conflict, errors.WINDOW_CLOSED),
+    "perpetual_refund_expired": (Conflict, errors.WINDOW_CLOSED),
+    "quantity_below_min": (ValidationFailed, errors.QUANTITY_OUT_OF_RANGE),
+    "quantity_above_max": (ValidationFailed, errors.QUANTITY_OUT_OF_RANGE),
+    "cap_exceeded": (ValidationFailed, errors.SEAT_CAP_EXCEEDED),
+}
+
+
+def _rule_error(e: rules.RuleError):
+    cls, code = _RULE_ERRORS.get(e.code, (ValidationFailed, errors.INVALID_REQUEST))
+    return cls(e.message, code=code)
+
+
+def _invalid(message):
+    return ValidationFailed(message, code=errors.INVALID_REQUEST)
+
+
+def _utc_midnight(d: date) -> datetime:
+    return datetime.combine(d, time.min, tzinfo=UTC)
+
+
+class SandboxGateway(PartnerCenterGateway):
+    def __init__(self, seed: int | None = None):
+        self.seed = settings.PARTNER_CENTER_SANDBOX_SEED if seed is None else seed
+
+    # --- idempotency ---------------------------------------------------------------------
+
+    def _once(self, key: str, operation: str, request, result_cls, perform):
+        """Run `perform()` once per idempotency key; a replay returns the stored result."""
+        if not key:
+            raise _invalid("An idempotency key is required.")
+        fingerprint = hashlib.sha256(json.dumps(
+            {"operation": operation, "request": request}, sort_keys=True, default=str,
+        ).encode()).hexdigest()
+        with transaction.atomic():
+            record = SandboxIdempotencyRecord.objects.select_for_update().filter(key=key).first()
+            if record is not None:
+                if record.fingerprint != fingerprint:
+                    raise Conflict(f"The idempotency key {key!r} was already used for a "
+                                   f"different request ({record.operation}).",
+                                   code=errors.IDEMPOTENCY_MISMATCH)
+                return load(result_cls, record.result)
+            result = perform()
+            try:
+                with transaction.atomic():
+                    SandboxIdempotencyRecord.objects.create(
+                        key=key, operation=operation, fingerprint=fingerprint,
+                        result=dump(result))
+            except IntegrityError:  # a concurrent call with the same key won
+                raise Conflict(f"The request with idempotency key {key!r} is already being "
+                               f"processed; retry.", code=errors.IDEMPOTENCY_MISMATCH) from None
+            return result
+
+    # --- customers -----------------------------------------------------------------------
+
+    def _customer(self, tenant_id: str, *, lock=False) -> SandboxCustomer:
+        qs = SandboxCustomer.objects.select_for_update() if lock else SandboxCustomer.objects
+        customer = qs.filter(tenant_id=str(tenant_id)).first()
+        if customer is None:
+            raise NotFound(f"Customer {tenant_id} was not found.", code=errors.CUSTOMER_NOT_FOUND)
+        return customer
+
+    @staticmethod
+    def _customer_info(c: SandboxCustomer) -> CustomerInfo:
+        return CustomerInfo(tenant_id=c.tenant_id, company_name=c.company_name, domain=c.domain)
+
+    def create_customer(self, req, *, idempotency_key):
+        return self._once(idempotency_key, "create_customer", dump(req), CustomerInfo,
+                          lambda: self._create_customer(req))
+
+    def _create_customer(self, req: CustomerRequest) -> CustomerInfo:
+        optional = {"region", "contact_phone"}
+        missing = [name for name, value in vars(req).items()
+                   if name not in optional and not str(value).strip()]
+        if missing:
+            raise _invalid(f"Missing customer fields: {', '.join(missing)}.")
+        if len(req.country) != 2 or len(req.currency) != 3:
+            raise _invalid("The country must be a 2-letter and the currency a 3-letter code.")
+        if not (req.reseller_mpn_id.isdigit() and 6 <= len(req.reseller_mpn_id) <= 10):
+            raise _invalid(f"The reseller MPN ID {req.reseller_mpn_id!r} must be 6–10 digits.")
+        domain = req.domain.lower()
+        try:
+            domain_validator(domain)
+        except ValidationError:
+            raise _invalid(f"The domain {req.domain!r} is not a valid domain name.") from None
+        if SandboxCustomer.objects.filter(domain=domain).exists():
+            raise Conflict(f"The domain {domain} is already in use by another customer.",
+                           code=errors.DOMAIN_TAKEN)
+        profile = {k: v for k, v in vars(req).items()
+                   if k not in {"company_name", "domain", "country", "currency",
+                                "reseller_mpn_id"}}
+        customer = SandboxCustomer.objects.create(
+            company_name=req.company_name, domain=domain, country=req.country.upper(),
+            currency=req.currency.upper(), reseller_mpn_id=req.reseller_mpn_id,
+            profile=profile, created_at=timezone.now())
+        return self._customer_info(customer)
+
+    def get_customer(self, tenant_id):
+        return self._customer_info(self._customer(tenant_id))
+
+    def attest_mca(self, tenant_id, acceptance: McaAcceptance):
+        with transaction.atomic():
+            customer = self._customer(tenant_id)
+            missing = [n for n in ("first_name", "last_name", "email", "template_id")
+                       if not getattr(acceptance, n).strip()]
+            if missing:
+                raise _invalid(f"Missing acceptance fields: {', '.join(missing)}.")
+            agreed = acceptance.date_agreed
+            if agreed.tzinfo is None:
+                raise _invalid("The date agreed must include its time zone (UTC).")
+            if agreed > timezone.now():
+                raise _invalid(f"The date agreed ({agreed.isoformat()}) is in the future.")
+            if SandboxAttestation.objects.filter(customer=customer).exists():
+                raise AlreadyAttested()
+            SandboxAttestation.objects.create(
+                customer=customer, first_name=acceptance.first_name,
+                last_name=acceptance.last_name, email=acceptance.email, phone=acceptance.phone,
+                date_agreed=agreed, template_id=acceptance.template_id,
+                created_at=timezone.now())
+        return Attestation(tenant_id=customer.tenant_id, template_id=acceptance.template_id,
+                           date_agreed=agreed, already_attested=False)
+
+    # --- subscriptions -------------------------------------------------------------------
+
+    @staticmethod
+    def _info(s: SandboxSubscription) -> SubscriptionInfo:
+        return SubscriptionInfo(
+            subscription_id=s.subscription_id, tenant_id=s.customer.tenant_id,
+            offer_sku=s.offer.sku, quantity=s.quantity, term=s.term,
+            billing_frequency=s.billing_frequency, auto_renew=s.auto_renew, status=s.status,
+            created_at=s.created_at, term_start=s.term_start, term_end=s.term_end)
+
+    def _subscription(self, tenant_id, subscription_id, *, lock=True) -> SandboxSubscription:
+        customer = self._customer(tenant_id, lock=lock)
+        qs = SandboxSubscription.objects.select_related("customer", "offer__product_type",
+                                                        "offer__cap_group")
+        if lock:
+            qs = qs.select_for_update(of=("self",))
+        sub = qs.filter(customer=customer, subscription_id=str(subscription_id)).first()
+        if sub is None:
+            raise NotFound(f"Subscription {subscription_id} was not found for customer "
+                           f"{tenant_id}.", code=errors.SUBSCRIPTION_NOT_FOUND)
+        self._renew_if_due(sub)
+        return sub
+
+    @staticmethod
+    def _renew_if_due(sub: SandboxSubscription) -> None:
+        """Renew (or expire) terms whose last day has passed: renewal happens the day after
+        the term's last day and opens a new window with all seats in one batch."""
+        today = timezone.now().date()
+        if sub.status != ACTIVE or today <= sub.term_end:
+            return
+        if not sub.auto_renew:
+            sub.status, sub.ended_on = EXPIRED, sub.term_end
+        else:
+            while today > sub.term_end:
+                sub.term_start = sub.term_end + timedelta(days=1)
+                sub.term_end = rules.term_end(sub.term_start, sub.term)
+            sub.term_started_at = _utc_midnight(sub.term_start)
+            sub.batches.all().delete()
+            SandboxSeatBatch.objects.create(subscription=sub, quantity=sub.quantity,
+                                            opened_at=sub.term_started_at)
+        sub.save()
+
+    @staticmethod
+    def _offer(sku: str) -> Offer:
+        offer = Offer.objects.select_related("product_type", "cap_group").filter(sku=sku).first()
+        if offer is None:
+            raise NotFound(f"Offer {sku} was not found.", code=errors.OFFER_NOT_FOUND)
+        return offer
+
+    @staticmethod
+    def _require_mca(customer: SandboxCustomer) -> None:
+        if not SandboxAttestation.objects.filter(customer=customer).exists():
+            raise ValidationFailed(
+                f"Customer {customer.tenant_id} has no attested Microsoft Customer Agreement "
+                f"acceptance; no purchase or seat change until it has.", code=errors.MCA_REQUIRED)
+
+    @staticmethod
+    def _check_cap(customer, offer: Offer, new_seats: int) -> None:
+        if offer.cap_group is None or new_seats <= 0:
+            return
+        existing = SandboxSubscription.objects.filter(
+            customer=customer, status=ACTIVE, offer__cap_group=offer.cap_group,
+        ).aggregate(n=Sum("quantity"))["n"] or 0
+        rules.check_cap(existing_seats=existing, new_seats=new_seats,
+                        cap=offer.cap_group.max_seats, cap_name=offer.cap_group.name)
+
+    def create_order(self, tenant_id, req: OrderRequest, *, idempotency_key):
+        return self._once(idempotency_key, f"create_order:{tenant_id}", dump(req),
+                          SubscriptionInfo, lambda: self._create_order(tenant_id, req))
+
+    def _create_order(self, tenant_id, req: OrderRequest) -> SubscriptionInfo:
+        customer = self._customer(tenant_id, lock=True)  # serialises the seat-cap check
+        offer = self._offer(req.offer_sku)
+        if offer.product_type.status != ProductType.Status.SELLABLE or not offer.is_active:
+            raise _invalid(f"Offer {offer.sku} ({offer.name}) cannot be bought: "
+                           f"{offer.product_type.reason or 'it is not sellable'}")
+        if req.term not in offer.term_list:
+            raise _invalid(f"Offer {offer.sku} is not sold on a {req.term} term "
+                           f"(allowed: {', '.join(offer.term_list)}).")
+        if req.billing_frequency not in offer.frequency_list:
+            raise _invalid(f"Offer {offer.sku} cannot be billed {req.billing_frequency} "
+                           f"(allowed: {', '.join(offer.frequency_list)}).")
+        self._require_mca(customer)
+        try:
+            rules.check_term_frequency(req.term, req.billing_frequency)
+            rules.check_quantity(req.quantity, min_quantity=offer.min_quantity,
+                                 max_quantity=offer.max_quantity)
+            self._check_cap(customer, offer, req.quantity)
+        except rules.RuleError as e:
+            raise _rule_error(e) from None
+        now = timezone.now()
+        sub = SandboxSubscription.objects.create(
+            customer=customer, offer=offer, quantity=req.quantity, term=req.term,
+            billing_frequency=req.billing_frequency, auto_renew=req.auto_renew,
+            created_at=now, term_start=now.date(),
+            term_end=rules.term_end(now.date(), req.term), term_started_at=now)
+        SandboxSeatBatch.objects.create(subscription=sub, quantity=req.quantity, opened_at=now)
+        return self._info(sub)
+
+    def change_quantity(self, tenant_id, subscription_id, quantity, *, idempotency_key):
+        return self._once(
+            idempotency_key, f"change_quantity:{tenant_id}:{subscription_id}", quantity,
+            SubscriptionInfo, lambda: self._change_quantity(tenant_id, subscription_id, quantity))
+
+    def _change_quantity(self, tenant_id, subscription_id, quantity: int) -> SubscriptionInfo:
+        sub = self._subscription(tenant_id, subscription_id)
+        if sub.status != ACTIVE:
+            raise Conflict(f"Subscription {sub.subscription_id} is {sub.status}; its seats "
+                           f"cannot change.", code=errors.INVALID_STATE)
+        if sub.offer.product_type.billing != ProductType.Billing.SEATS:
+            raise _invalid(f"{sub.offer.name} has no seats to change.")
+        self._require_mca(sub.customer)
+        now = timezone.now()
+        try:
+            rules.check_quantity(quantity, min_quantity=sub.offer.min_quantity,
+                                 max_quantity=sub.offer.max_quantity)
+            if quantity > sub.quantity:
+                self._check_cap(sub.customer, sub.offer, quantity - sub.quantity)
+                SandboxSeatBatch.objects.create(subscription=sub, opened_at=now,
+                                                quantity=quantity - sub.quantity)
+            elif quantity < sub.quantity:
+                self._remove_seats(sub, sub.quantity - quantity, now)
+        except rules.RuleError as e:
+            raise _rule_error(e) from None
+        sub.quantity = quantity
+        sub.save(update_fields=["quantity"])
+        return self._info(sub)
+
+    @staticmethod
+    def _remove_seats(sub: SandboxSubscription, remove: int, now: datetime) -> None:
+        batches = list(sub.batches.all())
+        plan = rules.plan_seat_decrease(
+            batches=[rules.Batch(b.quantity, b.opened_at, key=b.pk) for b in batches],
+            remove=remove, now=now, auto_renew=True)
+        if not plan.immediate:
+            closed = max(rules.window_closes_at(b.opened_at) for b in batches
+                         if not rules.window_open(b.opened_at, now))
+            raise Conflict(
+                f"Only {plan.removable_now} of the {remove} seats can be removed now: seats "
+                f"can be removed within 168 hours of being added, and that window closed on "
+                f"{rules.format_instant(closed)}. Schedule the decrease for renewal instead.",
+                code=errors.WINDOW_CLOSED)
+        by_pk = {b.pk: b for b in batches}
+        for batch, taken in plan.reductions:
+            row = by_pk[batch.key]
+            row.quantity -= taken
+            if row.quantity:
+                row.save(update_fields=["quantity"])
+            else:
+                row.delete()
+
+    def cancel_subscription(self, tenant_id, subscription_id, *, idempotency_key):
+        return self._once(
+            idempotency_key, f"cancel_subscription:{tenant_id}:{subscription_id}", None,
+            SubscriptionInfo, lambda: self._cancel(tenant_id, subscription_id))
+
+    def _cancel(self, tenant_id, subscription_id) -> SubscriptionInfo:
+        sub = self._subscription(tenant_id, subscription_id)
+        if sub.status != ACTIVE:
+            raise Conflict(f"Subscription {sub.subscription_id} is already {sub.status}.",
+                           code=errors.INVALID_STATE)
+        now = timezone.now()
+        billing = sub.offer.product_type.billing
+        try:
+            if billing == ProductType.Billing.SEATS:
+                rules.check_cancel(window_opened_at=sub.term_started_at, now=now)
+            elif billing == ProductType.Billing.ONE_TIME:
+                rules.check_perpetual_refund(purchase_date=sub.created_at.date(),
+                                             today=now.date())
+        except rules.RuleError as e:
+            raise _rule_error(e) from None
+        sub.status, sub.ended_on = DELETED, now.date()
+        sub.save(update_fields=["status", "ended_on"])
+        return self._info(sub)
+
+    def set_auto_renew(self, tenant_id, subscription_id, auto_renew):
+        with transaction.atomic():
+            sub = self._subscription(tenant_id, subscription_id)
+            if sub.status != ACTIVE:
+                raise Conflict(f"Subscription {sub.subscription_id} is {sub.status}.",
+                               code=errors.INVALID_STATE)
+            sub.auto_renew = bool(auto_renew)
+            sub.save(update_fields=["auto_renew"])
+            return self._info(sub)
+
+    def get_subscriptions(self, tenant_id):
+        with transaction.atomic():
+            customer = self._customer(tenant_id)
+            subs = list(SandboxSubscription.objects.select_for_update(of=("self",))
+                        .select_related("customer", "offer").filter(customer=customer))
+            for sub in subs:
+                self._renew_if_due(sub)
+            return [self._info(s) for s in subs]
+
+    # --- transfers -----------------------------------------------------------------------
+
+    def _transfer(self, tenant_id, transfer_id) -> SandboxTransfer:
+        customer = self._customer(tenant_id)
+        transfer = (SandboxTransfer.objects.select_for_update().select_related("customer")
+                    .filter(customer=customer, transfer_id=str(transfer_id)).first())
+        if transfer is None:
+            raise NotFound(f"Transfer {transfer_id} was not found for customer {tenant_id}.",
+                           code=errors.TRANSFER_NOT_FOUND)
+        if transfer.status == "pending" and timezone.now() >= transfer.expires_at:
+            transfer.status = "expired"
+            transfer.save(update_fields=["status"])
+        return transfer
+
+    @staticmethod
+    def _transfer_info(t: SandboxTransfer) -> TransferInfo:
+        return TransferInfo(transfer_id=t.transfer_id, tenant_id=t.customer.tenant_id,
+                            status=t.status, subscription_ids=list(t.subscription_ids),
+                            created_at=t.created_at, expires_at=t.expires_at)
+
+    def create_transfer(self, tenant_id, req: TransferRequest, *, idempotency_key):
+        return self._once(idempotency_key, f"create_transfer:{tenant_id}", dump(req),
+                          TransferInfo, lambda: self._create_transfer(tenant_id, req))
+
+    def _create_transfer(self, tenant_id, req: TransferRequest) -> TransferInfo:
+        customer = self._customer(tenant_id)
+        ids = [str(s).strip() for s in req.subscription_ids]
+        if not ids or not all(ids):
+            raise _invalid("A transfer needs at least one subscription ID.")
+        if len(ids) > TRANSFER_MAX_ITEMS:
+            raise ValidationFailed(f"A transfer may move at most {TRANSFER_MAX_ITEMS} "
+                                   f"subscriptions; this one has {len(ids)}.",
+                                   code=errors.TRANSFER_TOO_LARGE)
+        if len(set(ids)) != len(ids):
+            raise _invalid("A subscription appears twice in the transfer.")
+        mpn = req.source_partner_mpn_id
+        if not (mpn.isdigit() and 6 <= len(mpn) <= 10):
+            raise _invalid(f"The source partner MPN ID {mpn!r} must be 6–10 digits.")
+        now = timezone.now()
+        transfer = SandboxTransfer.objects.create(
+            customer=customer, source_partner_mpn_id=mpn, subscription_ids=ids,
+            created_at=now, expires_at=now + TRANSFER_EXPIRY)
+        return self._transfer_info(transfer)
+
+    def get_transfer(self, tenant_id, transfer_id):
+        with transaction.atomic():
+            return self._transfer_info(self._transfer(tenant_id, transfer_id))
+
+    def cancel_transfer(self, tenant_id, transfer_id):
+        return self._set_transfer_status(tenant_id, transfer_id, "canceled")
+
+    def respond_to_transfer(self, tenant_id, transfer_id, status: str) -> TransferInfo:
+        """Sandbox only: the current provider completes or declines it, or it fails."""
+        if status not in ("completed", "declined", "failed"):
+            raise _invalid(f"A transfer can be completed, declined or failed, not {status!r}.")
+        return self._set_transfer_status(tenant_id, transfer_id, status)
+
+    def _set_transfer_status(self, tenant_id, transfer_id, status) -> TransferInfo:
+        with transaction.atomic():
+            transfer = self._transfer(tenant_id, transfer_id)
+            if transfer.status != "pending":
+                raise Conflict(f"Transfer {transfer.transfer_id} is {transfer.status}; only a "
+                               f"pending transfer can become {status}.",
+                               code=errors.INVALID_STATE)
+            transfer.status = status
+            transfer.save(update_fields=["status"])
+            return self._transfer_info(transfer)
+
+    # --- usage ---------------------------------------------------------------------------
+
+    def fetch_usage(self, *, start, end, tenant_id=None, continuation_token=None,
+                    page_size=2000):
+        if end < start:
+            raise _invalid(f"The usage period ends ({end}) before it starts ({start}).")
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise _invalid(f"The page size must be 1–{MAX_PAGE_SIZE}, not {page_size}.")
+        query = hashlib.sha256(f"{start}|{end}|{tenant_id}|{self.seed}".encode()).hexdigest()
+        offset = self._decode_token(continuation_token, query) if continuation_token else 0
+        subs = SandboxSubscription.objects.select_related("customer").filter(
+            offer__product_type__code="azure-plan", created_at__date__lte=end,
+        ).exclude(ended_on__lt=start).order_by("subscription_id")
+        if tenant_id is not None:
+            subs = subs.filter(customer=self._customer(tenant_id))
+        spans = []
+        for s in subs:
+            first = max(start, s.created_at.date())
+            last = min(end, s.ended_on or end)
+            if first <= last:
+                spans.append(usage.Span(
+                    tenant_id=s.customer.tenant_id, customer_name=s.customer.company_name,
+                    subscription_id=s.subscription_id, currency=s.customer.currency,
+                    first_day=first, days=(last - first).days + 1))
+        lines, more = usage.generate(spans, seed=self.seed, offset=offset, limit=page_size)
+        token = self._encode_token(offset + len(lines), query) if more else None
+        return UsagePage(lines=lines, continuation_token=token)
+
+    @staticmethod
+    def _encode_token(offset: int, query: str) -> str:
+        raw = json.dumps({"o": offset, "q": query[:16]}).encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    @staticmethod
+    def _decode_token(token: str, query: str) -> int:
+        try:
+            data = json.loads(base64.urlsafe_b64decode(token.encode()))
+            offset, q = int(data["o"]), data["q"]
+        except (ValueError, TypeError, KeyError):
+            raise _invalid("The continuation token is not valid.") from None
+        if q != query[:16] or offset < 0:
+            raise _invalid("The continuation token belongs to another usage query.")
+        return offset
+
