@@ -6,6 +6,7 @@ it (`subscriptions.pricing.cycle_price`): an annual term billed monthly costs th
 ÷ 12 a month, a triennial upfront charge is three annual prices.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -201,3 +202,150 @@ class PriceRule(models.Model):
             if self.percent < 0 or (self.kind == self.Kind.DISCOUNT and self.percent > 100):
                 raise ValidationError({"percent": "Percent must be 0–100 for a discount and "
                                                   "0 or more for a markup."})
+
+
+class Subscription(models.Model):
+    """A customer's subscription bought through the reseller (NCE, software subscription,
+    perpetual licence, Reserved Instance or Azure plan). Prices of one billing cycle of one
+    unit are locked at purchase and at each renewal."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+        TRANSFERRED = "transferred", "Transferred away"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT,
+                                 related_name="subscriptions")
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="subscriptions")
+    partner_center_id = models.CharField("Partner Center subscription ID", max_length=64,
+                                         unique=True)
+    term = models.CharField(max_length=3, choices=Term.choices)
+    billing_frequency = models.CharField(max_length=10, choices=BillingFrequency.choices)
+    quantity = models.PositiveIntegerField()
+    auto_renew = models.BooleanField(default=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACTIVE)
+    purchased_at = models.DateTimeField()
+    term_start = models.DateField()
+    term_end = models.DateField()
+    # purchase or latest renewal instant: the 168-hour cancellation window runs from here
+    window_opened_at = models.DateTimeField()
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    unit_cost = models.DecimalField("cost per unit and cycle", max_digits=20, decimal_places=6)
+    unit_price = models.DecimalField("price per unit and cycle", max_digits=20, decimal_places=6)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["customer__company_name", "offer__name", "pk"]
+        indexes = [models.Index(fields=["reseller", "status", "term_end"]),
+                   models.Index(fields=["customer", "status"])]
+
+    def __str__(self):
+        return f"{self.offer.name} × {self.quantity} for {self.customer}"
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
+
+
+class SeatBatch(models.Model):
+    """Seats added together (purchase, renewal or an increase). Each batch opens its own
+    168-hour window in which its seats may be removed with a prorated credit."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="batches")
+    quantity = models.PositiveIntegerField()
+    opened_at = models.DateTimeField()
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["opened_at", "pk"]
+
+
+class ScheduledChange(models.Model):
+    """A change that takes effect at renewal (e.g. fewer seats once the window has closed)."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    subscription = models.OneToOneField(Subscription, on_delete=models.CASCADE,
+                                        related_name="scheduled_change")
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    billing_frequency = models.CharField(max_length=10, choices=BillingFrequency.choices,
+                                         blank=True)
+    effective_on = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(reseller="reseller")
+
+
+class SeatAssignment(models.Model):
+    """A named user holding one seat of a subscription."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="assignments")
+    display_name = models.CharField(max_length=200)
+    user_principal_name = models.EmailField("user principal name (UPN)")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [models.UniqueConstraint(fields=["subscription", "user_principal_name"],
+                                               name="one_seat_per_user_per_subscription")]
+
+    def __str__(self):
+        return f"{self.display_name} <{self.user_principal_name}>"
+
+
+class ChargeEvent(models.Model):
+    """One line of the subscription ledger that billing prices and invoices: a cycle charge,
+    a prorated seat change, a cancellation credit or a one-time purchase/refund. Amounts are
+    signed (credits negative) and rounded to the currency's minor unit. `key` makes emitting
+    the same charge twice impossible."""
+
+    class Kind(models.TextChoices):
+        CYCLE = "cycle", "Billing cycle"
+        SEAT_INCREASE = "seat_increase", "Seats added (prorated)"
+        SEAT_DECREASE = "seat_decrease", "Seats removed (prorated credit)"
+        CANCEL = "cancel", "Cancellation credit"
+        ONE_TIME = "one_time", "One-time purchase"
+        REFUND = "refund", "Refund"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT,
+                                     related_name="charges")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    key = models.CharField(max_length=120, unique=True)
+    charge_date = models.DateField(help_text="Cycle start for cycle charges, the event date "
+                                             "for adjustments: decides the billing period.")
+    cycle_start = models.DateField()
+    cycle_end = models.DateField()
+    quantity = models.IntegerField()
+    billing_days = models.PositiveIntegerField()
+    cycle_days = models.PositiveIntegerField()
+    unit_cost = models.DecimalField(max_digits=20, decimal_places=6)
+    unit_price = models.DecimalField(max_digits=20, decimal_places=6)
+    cost_amount = models.DecimalField(max_digits=20, decimal_places=2)
+    price_amount = models.DecimalField(max_digits=20, decimal_places=2)
+    currency = models.CharField(max_length=3, choices=Currency.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["charge_date", "pk"]
+        indexes = [models.Index(fields=["reseller", "charge_date"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.price_amount} {self.currency} ({self.charge_date})"
