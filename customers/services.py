@@ -84,6 +84,42 @@ def customer_update(*, member, customer: Customer, **fields) -> Customer:
     return customer
 
 
+@member_service
+def customer_create_in_partner_center(*, member, customer: Customer) -> Customer:
+    """Create the customer's Microsoft tenant through Partner Center and keep its tenant ID.
+    The idempotency key is the customer's: a retry never creates a second tenant."""
+    from partner_center.errors import GatewayError
+    from partner_center.gateway import get_gateway
+    from partner_center.types import CustomerRequest
+
+    require(member, "customers.edit")
+    require_same_reseller(member, customer)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    if customer.tenant_id:
+        raise ValidationError(f"{customer} already has a Microsoft tenant ({customer.tenant_id}).")
+    if not member.reseller.partner_id:
+        raise ValidationError("Enter your MPN/Partner ID in the partner profile first: Partner "
+                              "Center needs it to create the customer.")
+    request = CustomerRequest(
+        company_name=customer.company_name, country=customer.country,
+        currency=customer.currency, domain=customer.primary_domain,
+        address_line1=customer.address_line1, city=customer.city,
+        postal_code=customer.postal_code, region=customer.region,
+        contact_first_name=customer.contact_first_name,
+        contact_last_name=customer.contact_last_name, contact_email=customer.contact_email,
+        contact_phone=customer.contact_phone, reseller_mpn_id=member.reseller.partner_id)
+    try:
+        info = get_gateway().create_customer(request,
+                                             idempotency_key=f"customer:{customer.pk}")
+    except GatewayError as exc:
+        raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
+    customer.tenant_id = uuid.UUID(info.tenant_id)
+    customer.save(update_fields=["tenant_id"])
+    audit(actor=member.user, reseller=member.reseller, obj=customer,
+          action="customers.customer.tenant_created", data={"tenant_id": info.tenant_id})
+    return customer
+
+
 def _close_active_link(customer: Customer, state: str, now) -> McaInvitation | None:
     active = (McaInvitation.objects.select_for_update()
               .filter(customer=customer, state=McaInvitation.State.ACTIVE).first())
@@ -213,6 +249,10 @@ def mca_accept(*, token: str, first_name: str, last_name: str, email: str, phone
                body=f"Accepted by {acceptance.name} ({acceptance.email}) on "
                     f"{now:%Y-%m-%d %H:%M} UTC. Operations will log it in Partner Center.",
                url=reverse("customers:detail", kwargs={"customer_id": customer.pk}))
+    if settings.MCA_ATTEST_VIA_GATEWAY and customer.tenant_id:
+        from customers.tasks import log_mca_in_partner_center
+
+        log_mca_in_partner_center.delay_on_commit(acceptance.pk)
     return acceptance
 
 
@@ -254,38 +294,40 @@ def mca_mark_logged(*, user, acceptance_id: int, reference: str) -> McaAcceptanc
     return acceptance
 
 
-@transaction.atomic
 def mca_log_with_gateway(*, acceptance_id: int, user=None) -> McaAcceptance:
     """Attest the acceptance through the Partner Center gateway. Partner Center's duplicate
-    answer (600061) means it is already attested: that counts as logged."""
+    answer (600061) means it is already attested: that counts as logged. A refusal is kept on
+    the acceptance for operations to see, and raised."""
     from partner_center.errors import AlreadyAttested, GatewayError
     from partner_center.gateway import get_gateway
     from partner_center.types import McaAcceptance as Attestation
 
     if user is not None:
         require_staff(user)
-    acceptance = _acceptance_for_logging(acceptance_id)
-    customer = acceptance.customer
-    if not customer.tenant_id:
-        raise ValidationError(f"{customer} has no Microsoft tenant ID yet: enter it on the "
-                              "customer page before logging the MCA in Partner Center.")
-    request = Attestation(first_name=acceptance.first_name, last_name=acceptance.last_name,
-                          email=acceptance.email, phone=acceptance.phone,
-                          date_agreed=acceptance.date_agreed,
-                          template_id=acceptance.template_id)
     try:
-        result = get_gateway().attest_mca(str(customer.tenant_id), request)
-        reference, duplicate = f"attested {result.date_agreed:%Y-%m-%d}", False
-    except AlreadyAttested as exc:
-        reference, duplicate = f"already attested ({exc.code})", True
+        with transaction.atomic():
+            acceptance = _acceptance_for_logging(acceptance_id)
+            customer = acceptance.customer
+            if not customer.tenant_id:
+                raise ValidationError(f"{customer} has no Microsoft tenant ID yet: enter it on "
+                                      "the customer page before logging the MCA.")
+            request = Attestation(
+                first_name=acceptance.first_name, last_name=acceptance.last_name,
+                email=acceptance.email, phone=acceptance.phone,
+                date_agreed=acceptance.date_agreed, template_id=acceptance.template_id)
+            try:
+                result = get_gateway().attest_mca(str(customer.tenant_id), request)
+                reference, duplicate = f"attested {result.date_agreed:%Y-%m-%d}", False
+            except AlreadyAttested as exc:
+                reference, duplicate = f"already attested ({exc.code})", True
+            with scopes_disabled():
+                _record_logged(acceptance, user=user, via=McaAcceptance.LoggedVia.GATEWAY,
+                               reference=reference, data={"duplicate": duplicate})
+            return acceptance
     except GatewayError as exc:
         with scopes_disabled():
-            McaAcceptance.objects.filter(pk=acceptance.pk).update(log_error=str(exc)[:500])
+            McaAcceptance.objects.filter(pk=acceptance_id).update(log_error=str(exc)[:500])
         raise
-    with scopes_disabled():
-        _record_logged(acceptance, user=user, via=McaAcceptance.LoggedVia.GATEWAY,
-                       reference=reference, data={"duplicate": duplicate})
-    return acceptance
 
 
 @member_service

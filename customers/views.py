@@ -14,6 +14,7 @@ from customers.tables import CustomerTable
 from portal.decorators import member_required, staff_required
 from portal.permissions import require
 from portal.roles import role_can
+from subscriptions import selectors as subscription_selectors
 from support import selectors as support_selectors
 
 PER_PAGE = 25
@@ -74,8 +75,13 @@ def customer_detail(request, customer_id):
     member = request.membership
     require(member, "customers.view")
     customer = selectors.customer_get(member=member, customer_id=customer_id)
+    subs = list(subscription_selectors.subscriptions_of(member.reseller).filter(
+        customer=customer).order_by("status", "offer__name"))
     return render(request, "customers/detail.html", {
         "customer": customer, "mca": selectors.mca_timeline(customer),
+        "subscriptions": subs,
+        "seats": subscription_selectors.seat_summary(customer),
+        "can_order": role_can(member.role, "orders.place"),
         "relationship_link": links.relationship_link(customer.reseller),
         "contact": support_selectors.support_contact_for(customer),
         "plans": support_selectors.plans_of(member.reseller),
@@ -112,6 +118,16 @@ def mca_revoke(request, customer_id):
         services.mca_revoke(member=request.membership, customer=customer)
         return "The MCA link was revoked; it no longer works."
     return _customer_action(request, customer_id, revoke)
+
+
+@member_required
+@require_POST
+def create_tenant(request, customer_id):
+    def create(customer):
+        customer = services.customer_create_in_partner_center(member=request.membership,
+                                                              customer=customer)
+        return f"Microsoft tenant created in Partner Center: {customer.tenant_id}."
+    return _customer_action(request, customer_id, create)
 
 
 @member_required
@@ -175,8 +191,11 @@ def portal_home(request, token):
     with scope(reseller=customer.reseller):
         acceptance = getattr(customer, "mca_acceptance", None) if customer.mca_accepted \
             else None
+        subs = subscription_selectors.subscriptions_of(customer.reseller).filter(
+            customer=customer, status="active").order_by("offer__name")
         return render(request, "customers/portal/home.html", {
             "customer": customer, "reseller": customer.reseller, "acceptance": acceptance,
+            "subscriptions": subs,
             "contact": support_selectors.support_contact_for(customer)})
 
 

@@ -230,6 +230,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.close_resolved_tickets",
         "schedule": 3600.0,
     },
+    # renewals happen the day after the term's last day; hourly so a missed run catches up
+    "subscriptions-daily-upkeep": {
+        "task": "subscriptions.tasks.daily_upkeep",
+        "schedule": 3600.0,
+    },
 }
 
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
@@ -259,6 +264,8 @@ SUPPORT_OPS_EMAILS = env.list("SUPPORT_OPS_EMAILS", default=[])
 MCA_LINK_MAX_AGE_DAYS = env.int("MCA_LINK_MAX_AGE_DAYS", default=14)
 MCA_TEMPLATE_ID = env.str("MCA_TEMPLATE_ID", default="mca-2024-04")
 MCA_TEMPLATE_VERSION = env.str("MCA_TEMPLATE_VERSION", default="April 2024")
+# Attest an acceptance through the Partner Center gateway as soon as the customer accepts.
+MCA_ATTEST_VIA_GATEWAY = env.bool("MCA_ATTEST_VIA_GATEWAY", default=True)
 CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS = env.int("CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS", default=30)
 # The distributor's own Microsoft tenant (providerTenantId of relationship links).
 PARTNER_CENTER_PROVIDER_TENANT_ID = env.str(

@@ -2,12 +2,15 @@ from django.contrib import admin
 
 from portal.admin_site import AuditedModelAdmin
 from subscriptions.models import (
+    ChargeEvent,
     Offer,
     OfferPrice,
     PriceBook,
     PriceRule,
     ProductType,
+    SeatAssignment,
     SeatCapGroup,
+    Subscription,
 )
 
 
@@ -67,3 +70,48 @@ class PriceRuleAdmin(AuditedModelAdmin):
                     "effective_from"]
     list_filter = ["kind", "reseller"]
     list_select_related = ["book", "offer", "product_type"]
+
+
+class SeatAssignmentInline(admin.TabularInline):
+    model = SeatAssignment
+    extra = 0
+    readonly_fields = ["display_name", "user_principal_name", "assigned_at"]
+    can_delete = False
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(AuditedModelAdmin):
+    """Read-only: subscriptions change through the portal's services and Partner Center."""
+
+    list_display = ["offer", "customer", "reseller", "quantity", "term", "billing_frequency",
+                    "status", "term_end", "auto_renew"]
+    list_filter = ["status", "term", "billing_frequency", "reseller"]
+    search_fields = ["partner_center_id", "customer__company_name", "offer__name"]
+    list_select_related = ["offer", "customer", "reseller"]
+    inlines = [SeatAssignmentInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ChargeEvent)
+class ChargeEventAdmin(AuditedModelAdmin):
+    """The ledger is append-only: corrections are new events or credit notes."""
+
+    list_display = ["charge_date", "kind", "subscription", "quantity", "price_amount",
+                    "cost_amount", "currency", "reseller"]
+    list_filter = ["kind", "currency", "reseller"]
+    list_select_related = ["subscription__offer", "subscription__customer", "reseller"]
+    date_hierarchy = "charge_date"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

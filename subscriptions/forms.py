@@ -1,7 +1,7 @@
 from django import forms
 from django.utils import timezone
 
-from subscriptions.models import Offer, PriceRule, ProductType, Term
+from subscriptions.models import BillingFrequency, Offer, PriceRule, ProductType, Term
 
 
 class PriceRuleForm(forms.Form):
@@ -55,3 +55,32 @@ class CatalogImportForm(forms.Form):
         if f.size > 20 * 1024 * 1024:
             raise forms.ValidationError("The catalog file may be at most 20 MB.")
         return f
+
+
+class PurchaseForm(forms.Form):
+    customer = forms.ModelChoiceField(queryset=None, help_text="Only customers that accepted "
+                                                               "the MCA can be chosen.")
+    offer = forms.ModelChoiceField(queryset=None)
+    term = forms.ChoiceField(choices=Term.choices, initial=Term.P1Y)
+    billing_frequency = forms.ChoiceField(choices=BillingFrequency.choices, initial="monthly",
+                                          label="Billing")
+    quantity = forms.IntegerField(min_value=1, initial=1)
+    auto_renew = forms.BooleanField(required=False, initial=True)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, customers, offers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+        self.fields["offer"].queryset = offers
+        self.fields["offer"].label_from_instance = lambda o: f"{o.name} ({o.product_type.name})"
+
+
+class SeatsForm(forms.Form):
+    quantity = forms.IntegerField(min_value=0, label="Seats")
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    schedule = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class AssignForm(forms.Form):
+    display_name = forms.CharField(max_length=200)
+    user_principal_name = forms.EmailField(label="User principal name (UPN)")

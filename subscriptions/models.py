@@ -237,6 +237,8 @@ class Subscription(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+")
     ended_at = models.DateTimeField(null=True, blank=True)
+    # which renewal reminder ("7" or "1" days before) went out for the current term
+    renewal_reminder = models.CharField(max_length=2, blank=True, editable=False)
 
     objects = ScopedManager(reseller="reseller")
 
@@ -268,6 +270,9 @@ class SeatBatch(models.Model):
     class Meta:
         ordering = ["opened_at", "pk"]
 
+    def __str__(self):
+        return f"{self.quantity} seats added {self.opened_at:%Y-%m-%d %H:%M} UTC"
+
 
 class ScheduledChange(models.Model):
     """A change that takes effect at renewal (e.g. fewer seats once the window has closed)."""
@@ -284,6 +289,9 @@ class ScheduledChange(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(reseller="reseller")
+
+    def __str__(self):
+        return f"{self.quantity} seats from {self.effective_on}"
 
 
 class SeatAssignment(models.Model):

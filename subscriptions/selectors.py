@@ -1,10 +1,19 @@
-from datetime import date
+from datetime import date, timedelta
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
 
 from customers.models import Customer
-from subscriptions.models import Offer, OfferPrice, PriceBook, PriceRule, ProductType
+from subscriptions import rules
+from subscriptions.models import (
+    Offer,
+    OfferPrice,
+    PriceBook,
+    PriceRule,
+    ProductType,
+    SeatAssignment,
+    Subscription,
+)
 from subscriptions.pricing import PricingError, Resolved, Rule, cycle_price, resolve_price
 
 
@@ -103,3 +112,48 @@ def price_preview(*, book: PriceBook, currency: str, on: date) -> list[dict]:
             else:
                 rows.append({"offer": offer, "term": term, "resolved": resolved})
     return rows
+
+
+# Subscriptions
+
+def subscriptions_of(reseller):
+    """The reseller's subscriptions with what list pages show, in one query."""
+    return (Subscription.objects.filter(reseller=reseller)
+            .select_related("customer", "offer__product_type")
+            .annotate(assigned=Count("assignments", distinct=True)))
+
+
+def subscription_get(*, member, subscription_id: int) -> Subscription:
+    return get_object_or_404(subscriptions_of(member.reseller).select_related(
+        "offer__cap_group", "created_by"), pk=subscription_id)
+
+
+def assignment_get(*, member, assignment_id: int) -> SeatAssignment:
+    return get_object_or_404(SeatAssignment.objects.filter(reseller=member.reseller)
+                             .select_related("subscription"), pk=assignment_id)
+
+
+def renewals_within(reseller, *, days: int, today: date):
+    """Active subscriptions renewing (or ending) within `days` days, soonest first."""
+    return (subscriptions_of(reseller)
+            .filter(status=Subscription.Status.ACTIVE,
+                    term_end__gte=today - timedelta(days=1),
+                    term_end__lt=today + timedelta(days=days))
+            .order_by("term_end", "customer__company_name"))
+
+
+def window_state(sub: Subscription, now) -> dict:
+    """Whether the 168-hour cancellation window is open and when it closes."""
+    closes = rules.window_closes_at(sub.window_opened_at)
+    return {"open": sub.is_active and rules.window_open(sub.window_opened_at, now),
+            "closes_at": closes, "left": closes - now}
+
+
+def seat_summary(customer) -> dict:
+    """Seats, assigned users and unused seats of a customer's active seat subscriptions."""
+    subs = list(subscriptions_of(customer.reseller).filter(
+        customer=customer, status=Subscription.Status.ACTIVE,
+        offer__product_type__billing=ProductType.Billing.SEATS))
+    seats = sum(s.quantity for s in subs)
+    assigned = sum(s.assigned for s in subs)
+    return {"seats": seats, "assigned": assigned, "unused": seats - assigned}

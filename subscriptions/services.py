@@ -1,18 +1,49 @@
-"""Catalog and price-book changes. Atomic, permission- and tenant-checked, audited."""
+"""Catalog, price-book and subscription changes. Atomic, permission- and tenant-checked,
+audited."""
 
+import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
+from billing import proration
+from customers.models import Customer
+from customers.services import require_mca_accepted
+from partner_center.errors import GatewayError
+from partner_center.gateway import get_gateway
+from partner_center.types import OrderRequest
 from portal.audit import audit
-from portal.models import Currency
+from portal.models import Currency, Membership
+from portal.notifications import notify
 from portal.permissions import require, require_staff
+from portal.roles import Role
 from portal.tenancy import member_service, require_same_reseller
+from subscriptions import rules
 from subscriptions.catalog_csv import parse_catalog
-from subscriptions.models import Offer, OfferPrice, PriceBook, PriceRule, ProductType, SeatCapGroup
+from subscriptions.models import (
+    ChargeEvent,
+    Offer,
+    OfferPrice,
+    PriceBook,
+    PriceRule,
+    ProductType,
+    ScheduledChange,
+    SeatAssignment,
+    SeatBatch,
+    SeatCapGroup,
+    Subscription,
+)
+from subscriptions.pricing import PricingError, check_term_frequency
+from subscriptions.selectors import customer_cycle_price
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -116,3 +147,446 @@ def price_rule_remove(*, member, rule: PriceRule) -> None:
     audit(actor=member.user, reseller=member.reseller, action="subscriptions.pricerule.removed",
           obj=rule, data={"book": rule.book.name, "rule": str(rule)})
     rule.delete()
+
+
+# Subscriptions: purchase, seats, cancel, renewals. Every change goes through Partner Center
+# (the gateway) inside the same transaction as the portal's rows and charges, so a refusal by
+# either writes nothing here. Idempotency keys come from the form that asked for the change, so
+# a double submit or a retried request never orders twice.
+
+class NeedsScheduling(ValidationError):
+    """A seat decrease that cannot happen now; it can be scheduled for renewal."""
+
+    def __init__(self, message, *, removable_now: int):
+        super().__init__(message)
+        self.removable_now = removable_now
+
+
+def _gateway_call(call, *args, **kwargs):
+    try:
+        return call(*args, **kwargs)
+    except GatewayError as exc:
+        raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
+
+
+def _emit(sub: Subscription, kind: str, *, key: str, on: date, quantity: int,
+          full_cycle: bool = False) -> ChargeEvent | None:
+    """Write one ledger line for `quantity` seats (negative: a credit) from `on` to the end of
+    the charge cycle containing it, or for the whole cycle. Usage-billed products have none."""
+    billing = sub.offer.product_type.billing
+    if billing == ProductType.Billing.USAGE:
+        return None
+    if billing == ProductType.Billing.ONE_TIME:
+        start = end = on
+        cost = proration.round_money(sub.unit_cost * quantity, sub.currency)
+        price = proration.round_money(sub.unit_price * quantity, sub.currency)
+        bdays = cdays = 1
+    else:
+        start, end = rules.cycle_containing(sub.term_start, sub.billing_frequency, on)
+        charged_from = start if full_cycle else on
+        cdays = rules.cycle_days(start, end)
+        bdays = proration.billing_days(charged_from, end)
+        common = {"quantity": quantity, "event_date": charged_from, "cycle_start": start,
+                  "cycle_end": end, "currency": sub.currency}
+        cost = proration.prorate(cycle_price=sub.unit_cost, **common)
+        price = proration.prorate(cycle_price=sub.unit_price, **common)
+        on = charged_from
+    return ChargeEvent.objects.create(
+        reseller_id=sub.reseller_id, customer_id=sub.customer_id, subscription=sub, kind=kind,
+        key=key, charge_date=on, cycle_start=start, cycle_end=end, quantity=quantity,
+        billing_days=bdays, cycle_days=cdays, unit_cost=sub.unit_cost,
+        unit_price=sub.unit_price, cost_amount=cost, price_amount=price, currency=sub.currency)
+
+
+def _seats_in_cap_group(customer, offer, *, excluding=None) -> int:
+    if offer.cap_group_id is None:
+        return 0
+    subs = Subscription.objects.filter(customer=customer, status=Subscription.Status.ACTIVE,
+                                       offer__cap_group_id=offer.cap_group_id)
+    if excluding is not None:
+        subs = subs.exclude(pk=excluding.pk)
+    return subs.aggregate(n=Sum("quantity"))["n"] or 0
+
+
+def _check_seats(customer, offer, quantity: int, *, existing=None) -> None:
+    try:
+        rules.check_quantity(quantity, min_quantity=offer.min_quantity,
+                             max_quantity=offer.max_quantity)
+        if offer.cap_group_id:
+            others = _seats_in_cap_group(customer, offer, excluding=existing)
+            rules.check_cap(existing_seats=others, new_seats=quantity,
+                            cap=offer.cap_group.max_seats, cap_name=offer.cap_group.name)
+    except rules.RuleError as exc:
+        raise ValidationError(exc.message) from None
+
+
+def check_sellable(offer: Offer) -> None:
+    status = offer.product_type.status
+    if status == ProductType.Status.UNSUPPORTED:
+        raise ValidationError(f"{offer.product_type.name} is not supported: "
+                              f"{offer.product_type.reason}")
+    if status == ProductType.Status.SUNSET or not offer.is_active:
+        reason = offer.product_type.reason or "it is no longer sold"
+        raise ValidationError(f"{offer.name} cannot be bought: {reason}")
+
+
+def _locked_prices(customer, offer, term, frequency, on: date):
+    resolved = customer_cycle_price(customer=customer, offer=offer, term=term,
+                                    frequency=frequency, on=on)
+    if resolved is None:
+        raise ValidationError(f"{offer.name} has no {term} price in {customer.currency}.")
+    return resolved
+
+
+def _audit(member, sub, verb, **data):
+    audit(actor=member.user if member else None, reseller=sub.reseller, obj=sub,
+          action=f"subscriptions.subscription.{verb}", data=data)
+
+
+def _lock(sub: Subscription) -> Subscription:
+    return (Subscription.objects.select_for_update(of=("self",))
+            .select_related("offer__product_type", "offer__cap_group", "customer", "reseller")
+            .get(pk=sub.pk))
+
+
+@member_service
+def subscription_purchase(*, member, customer, offer: Offer, term: str, billing_frequency: str,
+                          quantity: int, auto_renew: bool = True,
+                          idempotency_key: str) -> Subscription:
+    """Buy a subscription on behalf of a customer whose MCA is accepted."""
+    require(member, "orders.place")
+    require_same_reseller(member, customer)
+    require_mca_accepted(customer)
+    check_sellable(offer)
+    if term not in offer.term_list:
+        raise ValidationError(f"{offer.name} is sold on {', '.join(offer.term_list)} terms, "
+                              f"not {term}.")
+    if billing_frequency not in offer.frequency_list:
+        raise ValidationError(f"{offer.name} cannot be billed {billing_frequency}.")
+    try:
+        check_term_frequency(term, billing_frequency)
+    except PricingError as exc:
+        raise ValidationError(str(exc)) from None
+    Customer.objects.select_for_update().filter(pk=customer.pk).first()  # serialise cap checks
+    _check_seats(customer, offer, quantity)
+    if not customer.tenant_id:
+        raise ValidationError(f"{customer} has no Microsoft tenant ID yet: link or create the "
+                              "tenant on the customer page first.")
+    now = timezone.now()
+    prices = _locked_prices(customer, offer, term, billing_frequency, now.date())
+    info = _gateway_call(get_gateway().create_order, str(customer.tenant_id), OrderRequest(
+        offer_sku=offer.sku, term=term, billing_frequency=billing_frequency, quantity=quantity,
+        auto_renew=auto_renew), idempotency_key=f"order:{idempotency_key}")
+    replayed = Subscription.objects.filter(partner_center_id=info.subscription_id).first()
+    if replayed:  # the same order submitted again: Partner Center answered with the first one
+        return replayed
+    sub = Subscription.objects.create(
+        reseller=member.reseller, customer=customer, offer=offer,
+        partner_center_id=info.subscription_id, term=term, billing_frequency=billing_frequency,
+        quantity=quantity, auto_renew=auto_renew, purchased_at=now, term_start=info.term_start,
+        term_end=info.term_end, window_opened_at=now, currency=customer.currency,
+        unit_cost=prices.cost, unit_price=prices.price, created_by=member.user)
+    SeatBatch.objects.create(reseller=member.reseller, subscription=sub, quantity=quantity,
+                             opened_at=now)
+    kind = ChargeEvent.Kind.ONE_TIME \
+        if offer.product_type.billing == ProductType.Billing.ONE_TIME else ChargeEvent.Kind.CYCLE
+    _emit(sub, kind, key=f"sub:{sub.pk}:{kind}:{sub.term_start}", on=sub.term_start,
+          quantity=quantity, full_cycle=True)
+    _audit(member, sub, "purchased", offer=offer.sku, term=term, frequency=billing_frequency,
+           quantity=quantity, auto_renew=auto_renew, partner_center_id=sub.partner_center_id,
+           unit_price=str(prices.price), unit_cost=str(prices.cost))
+    return sub
+
+
+def _require_changeable(member, sub: Subscription) -> Subscription:
+    require(member, "orders.place")
+    require_same_reseller(member, sub)
+    sub = _lock(sub)
+    require_mca_accepted(sub.customer)
+    if not sub.is_active:
+        raise ValidationError(f"This subscription is {sub.get_status_display().lower()}.")
+    return sub
+
+
+@member_service
+def subscription_change_seats(*, member, subscription: Subscription, quantity: int,
+                              idempotency_key: str, schedule: bool = False) -> str:
+    """Add or remove seats now; a decrease outside the 168-hour windows is refused with
+    NeedsScheduling, or scheduled for renewal when `schedule` is set. Returns what happened."""
+    sub = _require_changeable(member, subscription)
+    if sub.offer.product_type.billing != ProductType.Billing.SEATS:
+        raise ValidationError(f"{sub.offer.name} has no seats to change.")
+    if quantity == sub.quantity:
+        raise ValidationError(f"The subscription already has {quantity} seats.")
+    _check_seats(sub.customer, sub.offer, quantity, existing=sub)
+    now = timezone.now()
+    if quantity < sub.quantity:
+        remove = sub.quantity - quantity
+        batches = list(sub.batches.all())
+        try:
+            plan = rules.plan_seat_decrease(
+                batches=[rules.Batch(b.quantity, b.opened_at, key=b.pk) for b in batches],
+                remove=remove, now=now, auto_renew=sub.auto_renew)
+        except rules.RuleError as exc:
+            raise ValidationError(exc.message) from None
+        if not plan.immediate:
+            if not schedule:
+                raise NeedsScheduling(
+                    f"Only {plan.removable_now} of the {remove} seats can be removed now: seats "
+                    "can be removed within 168 hours of being added. The decrease can take "
+                    f"effect at renewal on {rules.renewal_date(sub.term_start, sub.term)}.",
+                    removable_now=plan.removable_now)
+            effective = rules.renewal_date(sub.term_start, sub.term)
+            ScheduledChange.objects.update_or_create(
+                subscription=sub, defaults={"reseller": sub.reseller, "quantity": quantity,
+                                            "effective_on": effective,
+                                            "created_by": member.user, "created_at": now})
+            _audit(member, sub, "decrease_scheduled", quantity=quantity,
+                   effective_on=effective.isoformat())
+            return f"{sub.quantity} → {quantity} seats scheduled for renewal on {effective}."
+    _gateway_call(get_gateway().change_quantity, str(sub.customer.tenant_id),
+                  sub.partner_center_id, quantity, idempotency_key=f"seats:{idempotency_key}")
+    if quantity > sub.quantity:
+        added = quantity - sub.quantity
+        SeatBatch.objects.create(reseller=sub.reseller, subscription=sub, quantity=added,
+                                 opened_at=now)
+        _emit(sub, ChargeEvent.Kind.SEAT_INCREASE, key=f"sub:{sub.pk}:seats:{idempotency_key}",
+              on=now.date(), quantity=added)
+        done = f"{added} seat{'s' if added > 1 else ''} added"
+    else:
+        by_pk = {b.pk: b for b in batches}
+        for batch, taken in plan.reductions:
+            row = by_pk[batch.key]
+            row.quantity -= taken
+            row.save(update_fields=["quantity"]) if row.quantity else row.delete()
+        _emit(sub, ChargeEvent.Kind.SEAT_DECREASE, key=f"sub:{sub.pk}:seats:{idempotency_key}",
+              on=now.date(), quantity=-remove)
+        done = f"{remove} seat{'s' if remove > 1 else ''} removed with a prorated credit"
+    ScheduledChange.objects.filter(subscription=sub).delete()  # an immediate change wins
+    _audit(member, sub, "seats_changed", before=sub.quantity, after=quantity)
+    sub.quantity = quantity
+    sub.save(update_fields=["quantity"])
+    return done
+
+
+@member_service
+def subscription_cancel(*, member, subscription: Subscription, idempotency_key: str) -> str:
+    sub = _require_changeable(member, subscription)
+    now = timezone.now()
+    billing = sub.offer.product_type.billing
+    try:
+        if billing == ProductType.Billing.ONE_TIME:
+            rules.check_perpetual_refund(purchase_date=sub.purchased_at.date(), today=now.date())
+        elif billing == ProductType.Billing.SEATS:
+            rules.check_cancel(window_opened_at=sub.window_opened_at, now=now)
+            if sub.offer.product_type.code == "reserved-instance":
+                _check_ri_cancel_limit(sub, now)
+    except rules.RuleError as exc:
+        raise ValidationError(exc.message) from None
+    _gateway_call(get_gateway().cancel_subscription, str(sub.customer.tenant_id),
+                  sub.partner_center_id, idempotency_key=f"cancel:{idempotency_key}")
+    if billing == ProductType.Billing.ONE_TIME:
+        _emit(sub, ChargeEvent.Kind.REFUND, key=f"sub:{sub.pk}:refund", on=now.date(),
+              quantity=-sub.quantity)
+        done = "Cancelled with a full refund"
+    elif billing == ProductType.Billing.SEATS:
+        _emit(sub, ChargeEvent.Kind.CANCEL, key=f"sub:{sub.pk}:cancel", on=now.date(),
+              quantity=-sub.quantity)
+        done = "Cancelled with a prorated credit for the rest of the cycle"
+    else:
+        done = "Cancelled; usage up to today is still billed"
+    sub.status, sub.ended_at = Subscription.Status.CANCELLED, now
+    sub.save(update_fields=["status", "ended_at"])
+    ScheduledChange.objects.filter(subscription=sub).delete()
+    _audit(member, sub, "cancelled")
+    return done
+
+
+def _check_ri_cancel_limit(sub: Subscription, now) -> None:
+    """At most USD 50,000 of cancelled Reserved Instance commitment per customer in a rolling
+    12 months (compared in the subscription's currency)."""
+    cycles_left = [c for c in rules.cycles(sub.term_start, sub.term, sub.billing_frequency)
+                   if c[1] >= now.date()]
+    remaining = sum((proration.prorate(cycle_price=sub.unit_cost, quantity=sub.quantity,
+                                       event_date=max(start, now.date()), cycle_start=start,
+                                       cycle_end=end, currency=sub.currency)
+                     for start, end in cycles_left), Decimal(0))
+    past = -(ChargeEvent.objects.filter(
+        customer=sub.customer, kind=ChargeEvent.Kind.CANCEL,
+        subscription__offer__product_type__code="reserved-instance",
+        charge_date__gt=now.date() - timedelta(days=365)).aggregate(s=Sum("cost_amount"))["s"]
+        or Decimal(0))
+    rules.check_ri_cancel(amount=remaining, cancelled_last_12_months=past)
+
+
+@member_service
+def subscription_set_auto_renew(*, member, subscription: Subscription, auto_renew: bool) -> str:
+    sub = _require_changeable(member, subscription)
+    _gateway_call(get_gateway().set_auto_renew, str(sub.customer.tenant_id),
+                  sub.partner_center_id, auto_renew)
+    sub.auto_renew = auto_renew
+    sub.save(update_fields=["auto_renew"])
+    dropped = 0
+    if not auto_renew:  # a change scheduled for renewal needs a renewal
+        dropped, _ = ScheduledChange.objects.filter(subscription=sub).delete()
+    _audit(member, sub, "auto_renew_changed", auto_renew=auto_renew)
+    renewal = rules.renewal_date(sub.term_start, sub.term)
+    if auto_renew:
+        return f"Auto-renew is on: the subscription renews on {renewal}."
+    return (f"Auto-renew is off: the subscription ends after {sub.term_end}."
+            + (" The scheduled change was removed." if dropped else ""))
+
+
+@member_service
+def scheduled_change_cancel(*, member, subscription: Subscription) -> None:
+    require(member, "orders.place")
+    require_same_reseller(member, subscription)
+    deleted, _ = ScheduledChange.objects.filter(subscription=subscription).delete()
+    if not deleted:
+        raise ValidationError("Nothing is scheduled for this subscription.")
+    _audit(member, subscription, "scheduled_change_removed")
+
+
+@member_service
+def seat_assign(*, member, subscription: Subscription, display_name: str,
+                user_principal_name: str) -> SeatAssignment:
+    require(member, "orders.place")
+    require_same_reseller(member, subscription)
+    sub = _lock(subscription)
+    if sub.offer.product_type.billing != ProductType.Billing.SEATS or not sub.is_active:
+        raise ValidationError("Users can only be assigned to seats of an active subscription.")
+    upn = user_principal_name.strip().lower()
+    taken = sub.assignments.count()
+    if taken >= sub.quantity:
+        raise ValidationError(f"All {sub.quantity} seats are assigned: add seats or unassign "
+                              "a user first.")
+    if sub.assignments.filter(user_principal_name=upn).exists():
+        raise ValidationError(f"{upn} already has a seat of this subscription.")
+    assignment = SeatAssignment(reseller=sub.reseller, subscription=sub,
+                                display_name=display_name.strip(), user_principal_name=upn)
+    assignment.full_clean(exclude=["subscription", "reseller"])
+    assignment.save()
+    _audit(member, sub, "seat_assigned", user=upn)
+    return assignment
+
+
+@member_service
+def seat_unassign(*, member, assignment: SeatAssignment) -> None:
+    require(member, "orders.place")
+    require_same_reseller(member, assignment)
+    assignment.delete()
+    _audit(member, assignment.subscription, "seat_unassigned",
+           user=assignment.user_principal_name)
+
+
+# Beat tasks (system actor): renewals, cycle charges, reminders.
+
+def subscriptions_renew_due(*, today: date) -> dict:
+    """Renew every active subscription whose term ended before `today` (applying a scheduled
+    change), or let it expire when auto-renew is off. Each subscription in its own transaction."""
+    counts = {"renewed": 0, "expired": 0, "failed": 0}
+    with scopes_disabled():
+        due = list(Subscription.objects.filter(status=Subscription.Status.ACTIVE,
+                                               term_end__lt=today).values_list("pk", flat=True))
+    for pk in due:
+        try:
+            counts[_renew_one(pk, today)] += 1
+        except (ValidationError, GatewayError):
+            logger.exception("Renewal of subscription %s failed", pk)
+            counts["failed"] += 1
+    return counts
+
+
+@transaction.atomic
+def _renew_one(pk: int, today: date) -> str:
+    with scopes_disabled():
+        sub = _lock(Subscription(pk=pk))
+        with scope(reseller=sub.reseller):
+            return _renew(sub, today)
+
+
+def _renew(sub: Subscription, today: date) -> str:
+    if not sub.auto_renew:
+        sub.status = Subscription.Status.EXPIRED
+        sub.ended_at = timezone.now()
+        sub.save(update_fields=["status", "ended_at"])
+        _audit(None, sub, "expired", term_end=sub.term_end.isoformat())
+        return "expired"
+    change = ScheduledChange.objects.filter(subscription=sub).first()
+    while sub.term_end < today:
+        sub.term_start = sub.term_end + timedelta(days=1)
+        sub.term_end = rules.term_end(sub.term_start, sub.term)
+    now = timezone.now()
+    before = sub.quantity
+    if change and change.quantity:
+        _gateway_call(get_gateway().change_quantity, str(sub.customer.tenant_id),
+                      sub.partner_center_id, change.quantity,
+                      idempotency_key=f"renewal:{sub.pk}:{sub.term_start}")
+        sub.quantity = change.quantity
+    if change and change.billing_frequency:
+        sub.billing_frequency = change.billing_frequency
+    if change:
+        change.delete()
+    prices = _locked_prices(sub.customer, sub.offer, sub.term, sub.billing_frequency,
+                            sub.term_start)
+    sub.unit_cost, sub.unit_price = prices.cost, prices.price
+    sub.window_opened_at = now
+    sub.renewal_reminder = ""
+    sub.save()
+    sub.batches.all().delete()
+    SeatBatch.objects.create(reseller=sub.reseller, subscription=sub, quantity=sub.quantity,
+                             opened_at=now)
+    _emit(sub, ChargeEvent.Kind.CYCLE, key=f"sub:{sub.pk}:cycle:{sub.term_start}",
+          on=sub.term_start, quantity=sub.quantity, full_cycle=True)
+    _audit(None, sub, "renewed", term_start=sub.term_start.isoformat(),
+           term_end=sub.term_end.isoformat(), quantity_before=before, quantity=sub.quantity)
+    return "renewed"
+
+
+def subscriptions_charge_cycles(*, today: date) -> int:
+    """Charge the cycles that start `today` inside a running term (e.g. month 2 of an annual
+    term billed monthly). Term starts are charged by purchase and renewal. Idempotent."""
+    created = 0
+    with scopes_disabled():
+        subs = (Subscription.objects.filter(
+            status=Subscription.Status.ACTIVE, term_start__lt=today, term_end__gte=today,
+            offer__product_type__billing=ProductType.Billing.SEATS)
+            .exclude(term="P1M").select_related("offer__product_type"))
+        for sub in subs:
+            start, _ = rules.cycle_containing(sub.term_start, sub.billing_frequency, today)
+            key = f"sub:{sub.pk}:cycle:{start}"
+            if start != today or ChargeEvent.objects.filter(key=key).exists():
+                continue
+            with transaction.atomic():
+                _emit(sub, ChargeEvent.Kind.CYCLE, key=key, on=start, quantity=sub.quantity,
+                      full_cycle=True)
+            created += 1
+    return created
+
+
+REMINDER_DAYS = (7, 1)
+
+
+def subscriptions_remind_renewals(*, today: date) -> int:
+    """Tell owners 7 days and 1 day before a subscription renews (once each)."""
+    sent = 0
+    with scopes_disabled():
+        for days in REMINDER_DAYS:
+            subs = (Subscription.objects.filter(
+                status=Subscription.Status.ACTIVE, auto_renew=True,
+                term_end=today + timedelta(days=days - 1))
+                .exclude(renewal_reminder=str(days))
+                .select_related("customer", "offer", "reseller"))
+            for sub in subs:
+                owners = [m.user for m in Membership.objects.filter(
+                    reseller=sub.reseller, role=Role.OWNER).select_related("user")]
+                notify(reseller=sub.reseller, users=owners,
+                       title=f"{sub.offer.name} for {sub.customer} renews in {days} "
+                             f"day{'s' if days > 1 else ''}",
+                       body=f"{sub.quantity} seats renew on {sub.term_end + timedelta(days=1)}."
+                            " Change seats or turn auto-renew off before then.",
+                       url=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}))
+                sub.renewal_reminder = str(days)
+                sub.save(update_fields=["renewal_reminder"])
+                sent += 1
+    return sent

@@ -5,6 +5,18 @@ from subscriptions import views
 app_name = "subscriptions"
 
 urlpatterns = [
+    path("", views.subscription_list, name="list"),
+    path("renewals/", views.renewals, name="renewals"),
+    path("buy/", views.purchase, name="purchase"),
+    path("buy/quote/", views.purchase_quote, name="purchase_quote"),
+    path("<int:subscription_id>/", views.subscription_detail, name="detail"),
+    path("<int:subscription_id>/seats/", views.change_seats, name="change_seats"),
+    path("<int:subscription_id>/cancel/", views.cancel, name="cancel"),
+    path("<int:subscription_id>/auto-renew/", views.auto_renew, name="auto_renew"),
+    path("<int:subscription_id>/scheduled/remove/", views.scheduled_change_remove,
+         name="scheduled_change_remove"),
+    path("<int:subscription_id>/assignments/", views.assign, name="assign"),
+    path("assignments/<int:assignment_id>/remove/", views.unassign, name="unassign"),
     path("catalog/", views.catalog, name="catalog"),
     path("price-books/", views.price_books, name="price_books"),
     path("price-books/new/", views.price_book_create, name="price_book_create"),

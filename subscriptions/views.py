@@ -1,16 +1,30 @@
+import uuid
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
-from customers.models import Customer
+from customers.models import Customer, McaStatus
 from portal.decorators import member_required, staff_required
 from portal.permissions import require
 from portal.roles import role_can
-from subscriptions import selectors, services
-from subscriptions.forms import CatalogImportForm, CustomerBookForm, PriceRuleForm
-from subscriptions.models import ProductType
+from subscriptions import rules, selectors, services
+from subscriptions.filters import SubscriptionFilter
+from subscriptions.forms import (
+    AssignForm,
+    CatalogImportForm,
+    CustomerBookForm,
+    PriceRuleForm,
+    PurchaseForm,
+    SeatsForm,
+)
+from subscriptions.models import ChargeEvent, Offer, ProductType, ScheduledChange
+from subscriptions.pricing import PricingError
+from subscriptions.tables import SubscriptionTable
 
 
 def _errors(exc: ValidationError) -> str:
@@ -147,3 +161,208 @@ def ops_catalog_import(request):
         "form": form, "errors": errors,
         "types": ProductType.objects.all(),
     })
+
+
+# Subscriptions
+
+def _new_key() -> str:
+    return uuid.uuid4().hex
+
+
+def _int_or_none(value):
+    return int(value) if value and value.isdigit() else None
+
+
+def _buyable_offers():
+    return (Offer.objects.filter(is_active=True,
+                                 product_type__status=ProductType.Status.SELLABLE)
+            .select_related("product_type"))
+
+
+@member_required
+def subscription_list(request):
+    member = request.membership
+    subs = selectors.subscriptions_of(member.reseller)
+    filtered = SubscriptionFilter(request.GET, queryset=subs)
+    table = SubscriptionTable(filtered.qs)
+    RequestConfig(request, paginate={"per_page": 25}).configure(table)
+    return render(request, "subscriptions/list.html", {
+        "filter": filtered, "table": table,
+        "can_order": role_can(member.role, "orders.place")})
+
+
+@member_required
+def renewals(request):
+    days = int(request.GET.get("days", 30)) if request.GET.get("days") in ("30", "60", "90") \
+        else 30
+    today = timezone.now().date()
+    subs = selectors.renewals_within(request.reseller, days=days, today=today)
+    return render(request, "subscriptions/renewals.html", {"subs": subs, "days": days})
+
+
+@member_required
+def purchase(request):
+    member = request.membership
+    require(member, "orders.place")
+    customers = Customer.objects.filter(reseller=member.reseller,
+                                        mca_status__in=[McaStatus.ACCEPTED, McaStatus.LOGGED])
+    initial = {"idempotency_key": _new_key(), "customer": request.GET.get("customer")}
+    form = PurchaseForm(request.POST or None, initial=initial, customers=customers,
+                        offers=_buyable_offers())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            sub = services.subscription_purchase(
+                member=member, customer=data["customer"], offer=data["offer"],
+                term=data["term"], billing_frequency=data["billing_frequency"],
+                quantity=data["quantity"], auto_renew=data["auto_renew"],
+                idempotency_key=data["idempotency_key"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            closes = selectors.window_state(sub, timezone.now())["closes_at"]
+            messages.success(request, f"Bought {sub.quantity} × {sub.offer.name} for "
+                                      f"{sub.customer}. It can be cancelled until "
+                                      f"{closes:%Y-%m-%d %H:%M} UTC.")
+            return redirect("subscriptions:detail", subscription_id=sub.pk)
+    return render(request, "subscriptions/purchase.html", {"form": form})
+
+
+@member_required
+def purchase_quote(request):
+    """htmx: the price of the chosen offer for the chosen customer, term and billing."""
+    member = request.membership
+    require(member, "orders.place")
+    form = PurchaseForm(request.GET, customers=Customer.objects.filter(reseller=member.reseller),
+                        offers=_buyable_offers())
+    form.is_valid()
+    data = form.cleaned_data
+    quote = error = None
+    if {"customer", "offer", "term", "billing_frequency"} <= data.keys():
+        try:
+            quote = selectors.customer_cycle_price(
+                customer=data["customer"], offer=data["offer"], term=data["term"],
+                frequency=data["billing_frequency"], on=timezone.now().date())
+        except PricingError as exc:
+            error = str(exc)
+        if quote is None and not error:
+            error = f"No {data['term']} price in {data['customer'].currency}."
+    quantity = data.get("quantity") or 1
+    return render(request, "subscriptions/_quote.html", {
+        "quote": quote, "error": error, "quantity": quantity,
+        "total": quote.price * quantity if quote else None,
+        "show_money": role_can(member.role, "billing.view_money"),
+        "frequency": data.get("billing_frequency")})
+
+
+@member_required
+def subscription_detail(request, subscription_id):
+    member = request.membership
+    sub = selectors.subscription_get(member=member, subscription_id=subscription_id)
+    now = timezone.now()
+    return render(request, "subscriptions/detail.html", {
+        "sub": sub, "window": selectors.window_state(sub, now),
+        "renewal_date": rules.renewal_date(sub.term_start, sub.term),
+        "scheduled": ScheduledChange.objects.filter(subscription=sub).first(),
+        "assignments": sub.assignments.all(),
+        "charges": ChargeEvent.objects.filter(subscription=sub).order_by("-charge_date", "-pk"),
+        "seats_form": SeatsForm(initial={"quantity": sub.quantity,
+                                         "idempotency_key": _new_key()}),
+        "schedule_quantity": _int_or_none(request.GET.get("schedule")),
+        "new_key": _new_key(),
+        "assign_form": AssignForm(),
+        "can_order": role_can(member.role, "orders.place"),
+        "show_money": role_can(member.role, "billing.view_money"),
+        "has_seats": sub.offer.product_type.billing == ProductType.Billing.SEATS,
+        "unused": sub.quantity - sub.assigned,
+    })
+
+
+def _subscription_action(request, subscription_id, action):
+    sub = selectors.subscription_get(member=request.membership,
+                                     subscription_id=subscription_id)
+    try:
+        done = action(sub)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, done)
+    return redirect("subscriptions:detail", subscription_id=sub.pk)
+
+
+@member_required
+@require_POST
+def change_seats(request, subscription_id):
+    """Change seats now; a decrease that has to wait for renewal comes back to the page with
+    an offer to schedule it."""
+    sub = selectors.subscription_get(member=request.membership,
+                                     subscription_id=subscription_id)
+    form = SeatsForm(request.POST)
+    target = reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})
+    if not form.is_valid():
+        messages.error(request, "Enter the number of seats (0 or more).")
+        return redirect(target)
+    data = form.cleaned_data
+    try:
+        done = services.subscription_change_seats(
+            member=request.membership, subscription=sub, quantity=data["quantity"],
+            idempotency_key=data["idempotency_key"], schedule=data["schedule"])
+    except services.NeedsScheduling as exc:
+        messages.warning(request, _errors(exc))
+        return redirect(f"{target}?schedule={data['quantity']}")
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(request, done)
+    return redirect(target)
+
+
+@member_required
+@require_POST
+def cancel(request, subscription_id):
+    return _subscription_action(request, subscription_id, lambda sub: services.subscription_cancel(
+        member=request.membership, subscription=sub,
+        idempotency_key=request.POST.get("idempotency_key") or _new_key()))
+
+
+@member_required
+@require_POST
+def auto_renew(request, subscription_id):
+    return _subscription_action(
+        request, subscription_id, lambda sub: services.subscription_set_auto_renew(
+            member=request.membership, subscription=sub,
+            auto_renew=request.POST.get("auto_renew") == "1"))
+
+
+@member_required
+@require_POST
+def scheduled_change_remove(request, subscription_id):
+    def remove(sub):
+        services.scheduled_change_cancel(member=request.membership, subscription=sub)
+        return "The scheduled change was removed."
+    return _subscription_action(request, subscription_id, remove)
+
+
+@member_required
+@require_POST
+def assign(request, subscription_id):
+    form = AssignForm(request.POST)
+
+    def add(sub):
+        if not form.is_valid():
+            raise ValidationError(" ".join(f"{form.fields[f].label or f}: {' '.join(e)}"
+                                           for f, e in form.errors.items()))
+        a = services.seat_assign(member=request.membership, subscription=sub,
+                                 **form.cleaned_data)
+        return f"{a.display_name} has a seat."
+    return _subscription_action(request, subscription_id, add)
+
+
+@member_required
+@require_POST
+def unassign(request, assignment_id):
+    assignment = selectors.assignment_get(member=request.membership,
+                                          assignment_id=assignment_id)
+    services.seat_unassign(member=request.membership, assignment=assignment)
+    messages.success(request, f"{assignment.display_name} no longer has a seat.")
+    return redirect("subscriptions:detail", subscription_id=assignment.subscription_id)

@@ -10,6 +10,7 @@ from django_scopes import scopes_disabled
 from customers.models import Customer
 from portal.models import Invitation, Membership, Notification, Reseller, User
 from portal.roles import Role
+from subscriptions import rules
 from subscriptions.models import ProductType
 
 PASSWORD = "correct-horse-battery"
@@ -217,3 +218,33 @@ class ProgramRequestFactory(UnscopedFactory):
     reseller = factory.SubFactory(ResellerFactory)
     program = factory.LazyFunction(_base_program)
     state = "pending"
+
+
+class SubscriptionFactory(UnscopedFactory):
+    class Meta:
+        model = "subscriptions.Subscription"
+
+    customer = factory.SubFactory(CustomerFactory)
+    reseller = factory.SelfAttribute("customer.reseller")
+    offer = factory.SubFactory(OfferFactory)
+    partner_center_id = factory.Sequence(lambda n: f"00000000-0000-4000-8000-{n:012d}")
+    term = "P1Y"
+    billing_frequency = "monthly"
+    quantity = 10
+    purchased_at = factory.LazyFunction(timezone.now)
+    term_start = factory.LazyFunction(lambda: timezone.now().date())
+    term_end = factory.LazyAttribute(lambda o: rules.term_end(o.term_start, o.term))
+    window_opened_at = factory.SelfAttribute("purchased_at")
+    currency = factory.SelfAttribute("customer.currency")
+    unit_cost = 22
+    unit_price = 25
+
+
+class SeatAssignmentFactory(UnscopedFactory):
+    class Meta:
+        model = "subscriptions.SeatAssignment"
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    reseller = factory.SelfAttribute("subscription.reseller")
+    display_name = factory.Faker("name")
+    user_principal_name = factory.Sequence(lambda n: f"user{n}@tenant.test")

@@ -44,6 +44,9 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "support_plan_id": lambda r, m: factories.SupportPlanFactory(reseller=r).pk,
     "price_book_id": lambda r, m: factories.PriceBookFactory(reseller=r).pk,
     "price_rule_id": lambda r, m: factories.PriceRuleFactory(book__reseller=r).pk,
+    "subscription_id": lambda r, m: factories.SubscriptionFactory(customer__reseller=r).pk,
+    "assignment_id": lambda r, m: factories.SeatAssignmentFactory(
+        subscription__customer__reseller=r).pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

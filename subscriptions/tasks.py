@@ -1,0 +1,16 @@
+"""Daily subscription upkeep (beat). Each step is idempotent: running it twice changes nothing."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from subscriptions import services
+
+
+@shared_task
+def daily_upkeep() -> dict:
+    today = timezone.now().date()
+    return {
+        "renewals": services.subscriptions_renew_due(today=today),
+        "cycle_charges": services.subscriptions_charge_cycles(today=today),
+        "reminders": services.subscriptions_remind_renewals(today=today),
+    }

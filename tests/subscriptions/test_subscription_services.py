@@ -1,0 +1,348 @@
+"""Subscription services against the sandbox Partner Center: refusals write nothing, every
+change produces the right charge to the cent."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+
+from partner_center.models import SandboxSubscription
+from portal.roles import Role
+from subscriptions import services
+from subscriptions.models import ChargeEvent, ScheduledChange, Subscription
+from tests.factories import CustomerFactory
+from tests.subscriptions.conftest import BASIC, PERPETUAL, PREMIUM
+
+UTC = dt.UTC
+BOUGHT = dt.datetime(2026, 6, 18, 10, 0, tzinfo=UTC)
+
+
+def at(moment):
+    return time_machine.travel(moment, tick=False)
+
+
+def buy(member, customer, offer, *, quantity=10, term="P1Y", frequency="monthly", key="k1",
+        **kwargs):
+    return services.subscription_purchase(
+        member=member, customer=customer, offer=offer, term=term, billing_frequency=frequency,
+        quantity=quantity, idempotency_key=key, **kwargs)
+
+
+def charges(unscoped, **filters):
+    with unscoped():
+        return list(ChargeEvent.objects.filter(**filters).order_by("pk")
+                    .values_list("kind", "quantity", "price_amount", "charge_date"))
+
+
+def nothing_bought(unscoped):
+    with unscoped():
+        return (Subscription.objects.count(), SandboxSubscription.objects.count(),
+                ChargeEvent.objects.count()) == (0, 0, 0)
+
+
+@pytest.mark.django_db
+def test_purchase_charges_the_first_cycle_and_creates_it_in_partner_center(
+        owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])
+    assert (sub.term_start, sub.term_end, sub.quantity) == (
+        dt.date(2026, 6, 18), dt.date(2027, 6, 17), 10)
+    # P1Y billed monthly: 264.00 a year / 12 = 22.00 a month, × 10 seats
+    assert charges(unscoped) == [("cycle", 10, Decimal("220.00"), dt.date(2026, 6, 18))]
+    with unscoped():
+        assert SandboxSubscription.objects.get().subscription_id == sub.partner_center_id
+
+
+@pytest.mark.django_db
+def test_replayed_purchase_does_not_order_twice(owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    first = buy(owner_a, customer, catalog[PREMIUM], key="same")
+    again = buy(owner_a, customer, catalog[PREMIUM], key="same")
+    assert again.pk == first.pk
+    with unscoped():
+        assert Subscription.objects.count() == SandboxSubscription.objects.count() == 1
+        assert ChargeEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_no_purchase_before_the_mca_is_accepted(owner_a, reseller_a, catalog, unscoped):
+    customer = CustomerFactory(reseller=reseller_a, company_name="Fabrikam Inc")
+    with pytest.raises(ValidationError, match="MCA not accepted for Fabrikam Inc"):
+        buy(owner_a, customer, catalog[PREMIUM])
+    assert nothing_bought(unscoped)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("quantity, message", [
+    (0, "minimum of 1"), (301, "maximum of 300"),
+])
+def test_quantity_outside_min_max_is_refused(owner_a, onboard, catalog, quantity, message,
+                                             unscoped):
+    customer = onboard(owner_a)
+    with pytest.raises(ValidationError, match=message):
+        buy(owner_a, customer, catalog[PREMIUM], quantity=quantity)
+    assert nothing_bought(unscoped)
+
+
+@pytest.mark.django_db
+def test_business_offers_share_the_300_seat_cap(owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    buy(owner_a, customer, catalog[BASIC], quantity=250, term="P1M", key="basic")
+    with pytest.raises(ValidationError, match="300"):
+        buy(owner_a, customer, catalog[PREMIUM], quantity=51, key="premium")
+    buy(owner_a, customer, catalog[PREMIUM], quantity=50, key="premium-ok")
+    with unscoped():
+        assert Subscription.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_sunset_and_unsupported_products_are_refused(owner_a, onboard, catalog, unscoped):
+    from subscriptions.models import ProductType
+    from tests.factories import OfferFactory
+
+    customer = onboard(owner_a)
+    legacy = OfferFactory(name="Office 365 E3 (legacy)",
+                          product_type=ProductType.objects.get(code="modern-workplace-legacy"))
+    with pytest.raises(ValidationError, match="cannot be bought"):
+        buy(owner_a, customer, legacy, term="P1M")
+    ea = OfferFactory(name="EA", product_type=ProductType.objects.get(code="direct-ea"))
+    with pytest.raises(ValidationError, match="not supported"):
+        buy(owner_a, customer, ea, term="P1M")
+    assert nothing_bought(unscoped)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.VIEWER, Role.BILLING])
+def test_viewer_and_billing_cannot_buy(reseller_a, member_of, owner_a, onboard, catalog, role,
+                                       unscoped):
+    customer = onboard(owner_a)
+    with pytest.raises(PermissionDenied):
+        buy(member_of(reseller_a, role), customer, catalog[PREMIUM])
+    assert nothing_bought(unscoped)
+
+
+@pytest.mark.django_db
+def test_another_resellers_customer_or_subscription_is_not_found(owner_a, owner_b, onboard,
+                                                                 catalog):
+    customer = onboard(owner_a)
+    sub = buy(owner_a, customer, catalog[PREMIUM])
+    with pytest.raises(Http404):
+        buy(owner_b, customer, catalog[PREMIUM], key="b")
+    with pytest.raises(Http404):
+        services.subscription_change_seats(member=owner_b, subscription=sub, quantity=11,
+                                           idempotency_key="b")
+
+
+@pytest.mark.django_db
+def test_seat_increase_is_prorated_to_the_end_of_the_cycle(owner_a, onboard, catalog,
+                                                           unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])
+    with at(dt.datetime(2026, 6, 27, 9, 0, tzinfo=UTC)):
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=15,
+                                           idempotency_key="add5")
+    # cycle Jun 18 – Jul 17 has 30 days; Jun 27 – Jul 17 is 21 days: 22.00 × 5 × 21 / 30
+    assert charges(unscoped, kind="seat_increase") == [
+        ("seat_increase", 5, Decimal("77.00"), dt.date(2026, 6, 27))]
+    sub.refresh_from_db()
+    assert sub.quantity == 15
+
+
+@pytest.mark.django_db
+def test_seats_added_can_be_removed_inside_their_window_only(owner_a, onboard, catalog,
+                                                             unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])
+    added_at = dt.datetime(2026, 6, 27, 9, 0, tzinfo=UTC)
+    with at(added_at):
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=15,
+                                           idempotency_key="add5")
+    with at(added_at + dt.timedelta(hours=167, minutes=59)):
+        done = services.subscription_change_seats(member=owner_a, subscription=sub,
+                                                  quantity=12, idempotency_key="remove3")
+    assert "3 seats removed" in done
+    # Jul 4 – Jul 17: 14 days: 22.00 × 3 × 14 / 30 = 30.80 credited
+    assert charges(unscoped, kind="seat_decrease") == [
+        ("seat_decrease", -3, Decimal("-30.80"), dt.date(2026, 7, 4))]
+    with at(added_at + dt.timedelta(hours=168)):
+        with pytest.raises(services.NeedsScheduling, match="Only 0 of the 2 seats"):
+            services.subscription_change_seats(member=owner_a, subscription=sub, quantity=10,
+                                               idempotency_key="remove2")
+        done = services.subscription_change_seats(member=owner_a, subscription=sub,
+                                                  quantity=10, idempotency_key="remove2",
+                                                  schedule=True)
+    assert "scheduled for renewal on 2027-06-18" in done
+    sub.refresh_from_db()
+    assert sub.quantity == 12
+    with unscoped():
+        assert ScheduledChange.objects.get().quantity == 10
+        assert SandboxSubscription.objects.get().quantity == 12
+    # an immediate change deletes the scheduled one
+    with at(added_at + dt.timedelta(days=3)):
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=13,
+                                           idempotency_key="add1")
+    with unscoped():
+        assert not ScheduledChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_scheduling_a_decrease_needs_auto_renew(owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], auto_renew=False)
+    with at(BOUGHT + dt.timedelta(days=10)), pytest.raises(ValidationError, match="auto-renew"):
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=5,
+                                           idempotency_key="x", schedule=True)
+    with unscoped():
+        assert not ScheduledChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_cancel_inside_the_window_credits_the_rest_of_the_cycle(owner_a, onboard, catalog,
+                                                               unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])
+    with at(BOUGHT + dt.timedelta(hours=167, minutes=59)):
+        services.subscription_cancel(member=owner_a, subscription=sub, idempotency_key="c")
+    # Jun 25 – Jul 17 is 23 days: 22.00 × 10 × 23 / 30 = 168.67 credited
+    assert charges(unscoped, kind="cancel") == [
+        ("cancel", -10, Decimal("-168.67"), dt.date(2026, 6, 25))]
+    sub.refresh_from_db()
+    assert sub.status == "cancelled"
+
+
+@pytest.mark.django_db
+def test_cancel_after_the_window_is_refused_with_the_closing_instant(owner_a, onboard, catalog,
+                                                                     unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])
+    with at(BOUGHT + dt.timedelta(hours=168)), pytest.raises(
+            ValidationError, match="2026-06-25 10:00 UTC"):
+        services.subscription_cancel(member=owner_a, subscription=sub, idempotency_key="c")
+    assert charges(unscoped, kind="cancel") == []
+
+
+@pytest.mark.django_db
+def test_perpetual_software_refund_through_day_30_only(owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        early = buy(owner_a, customer, catalog[PERPETUAL], quantity=2, term="P1M", key="a")
+        late = buy(owner_a, customer, catalog[PERPETUAL], quantity=1, term="P1M", key="b")
+    assert charges(unscoped, kind="one_time") == [
+        ("one_time", 2, Decimal("1000.00"), dt.date(2026, 6, 18)),
+        ("one_time", 1, Decimal("500.00"), dt.date(2026, 6, 18))]
+    with at(dt.datetime(2026, 7, 18, 23, 59, tzinfo=UTC)):  # 30th day after purchase
+        services.subscription_cancel(member=owner_a, subscription=early, idempotency_key="a")
+    with at(dt.datetime(2026, 7, 19, 0, 0, tzinfo=UTC)), pytest.raises(ValidationError):
+        services.subscription_cancel(member=owner_a, subscription=late, idempotency_key="b")
+    assert charges(unscoped, kind="refund") == [
+        ("refund", -2, Decimal("-1000.00"), dt.date(2026, 7, 18))]
+
+
+@pytest.mark.django_db
+def test_proration_in_cad_to_the_cent(reseller_b, owner_b, onboard, catalog, unscoped):
+    customer = onboard(owner_b, country="CA")
+    with at(dt.datetime(2026, 7, 1, 8, 0, tzinfo=UTC)):
+        sub = buy(owner_b, customer, catalog[PREMIUM], quantity=4)
+    with at(dt.datetime(2026, 7, 25, 8, 0, tzinfo=UTC)):
+        services.subscription_change_seats(member=owner_b, subscription=sub, quantity=7,
+                                           idempotency_key="add3")
+    # CAD 356.40 a year → 29.70 a month; Jul 25 – Jul 31: 7 of 31 days × 3 seats = 20.12
+    assert charges(unscoped) == [("cycle", 4, Decimal("118.80"), dt.date(2026, 7, 1)),
+                                 ("seat_increase", 3, Decimal("20.12"), dt.date(2026, 7, 25))]
+
+
+@pytest.mark.django_db
+def test_renewal_applies_the_scheduled_change_and_opens_a_new_window(owner_a, onboard, catalog,
+                                                                    unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P1M")
+    with at(BOUGHT + dt.timedelta(days=10)):
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=6,
+                                           idempotency_key="s", schedule=True)
+    with at(dt.datetime(2026, 7, 18, 0, 5, tzinfo=UTC)):
+        assert services.subscriptions_renew_due(today=dt.date(2026, 7, 18))["renewed"] == 1
+        assert services.subscriptions_renew_due(today=dt.date(2026, 7, 18))["renewed"] == 0
+    sub.refresh_from_db()
+    assert (sub.term_start, sub.term_end, sub.quantity) == (
+        dt.date(2026, 7, 18), dt.date(2026, 8, 17), 6)
+    assert sub.window_opened_at == dt.datetime(2026, 7, 18, 0, 5, tzinfo=UTC)
+    # P1M: 26.40 a month
+    assert charges(unscoped, kind="cycle") == [
+        ("cycle", 10, Decimal("264.00"), dt.date(2026, 6, 18)),
+        ("cycle", 6, Decimal("158.40"), dt.date(2026, 7, 18))]
+    with unscoped():
+        assert not ScheduledChange.objects.exists()
+        assert SandboxSubscription.objects.get().quantity == 6
+
+
+@pytest.mark.django_db
+def test_without_auto_renew_the_subscription_expires(owner_a, onboard, catalog):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P1M", auto_renew=False)
+    with at(dt.datetime(2026, 7, 18, 0, 5, tzinfo=UTC)):
+        assert services.subscriptions_renew_due(today=dt.date(2026, 7, 18))["expired"] == 1
+    sub.refresh_from_db()
+    assert sub.status == "expired"
+
+
+@pytest.mark.django_db
+def test_monthly_cycles_of_an_annual_term_are_charged_once(owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        buy(owner_a, customer, catalog[PREMIUM])
+    assert services.subscriptions_charge_cycles(today=dt.date(2026, 7, 17)) == 0
+    assert services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18)) == 1
+    assert services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18)) == 0
+    assert charges(unscoped, kind="cycle")[-1] == (
+        "cycle", 10, Decimal("220.00"), dt.date(2026, 7, 18))
+
+
+@pytest.mark.django_db
+def test_owners_are_reminded_7_and_1_days_before_renewal(owner_a, reseller_a, member_of,
+                                                        onboard, catalog, unscoped):
+    from portal.models import Notification
+
+    viewer = member_of(reseller_a, Role.VIEWER)
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        buy(owner_a, customer, catalog[PREMIUM], term="P1M")  # renews 2026-07-18
+    assert services.subscriptions_remind_renewals(today=dt.date(2026, 7, 10)) == 0
+    assert services.subscriptions_remind_renewals(today=dt.date(2026, 7, 11)) == 1
+    assert services.subscriptions_remind_renewals(today=dt.date(2026, 7, 11)) == 0
+    assert services.subscriptions_remind_renewals(today=dt.date(2026, 7, 17)) == 1
+    with unscoped():
+        titles = list(Notification.objects.filter(user=owner_a.user)
+                      .values_list("title", flat=True))
+        assert not Notification.objects.filter(user=viewer.user).exists()
+    assert sorted(titles) == [
+        f"Microsoft 365 Business Premium for {customer} renews in 1 day",
+        f"Microsoft 365 Business Premium for {customer} renews in 7 days"]
+
+
+@pytest.mark.django_db
+def test_assigned_users_never_exceed_seats(owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    sub = buy(owner_a, customer, catalog[PREMIUM], quantity=2)
+    services.seat_assign(member=owner_a, subscription=sub, display_name="Ann Lee",
+                         user_principal_name="Ann@contoso.test")
+    with pytest.raises(ValidationError, match="already has a seat"):
+        services.seat_assign(member=owner_a, subscription=sub, display_name="Ann",
+                             user_principal_name="ann@contoso.test")
+    services.seat_assign(member=owner_a, subscription=sub, display_name="Bo Ray",
+                         user_principal_name="bo@contoso.test")
+    with pytest.raises(ValidationError, match="All 2 seats are assigned"):
+        services.seat_assign(member=owner_a, subscription=sub, display_name="Cy",
+                             user_principal_name="cy@contoso.test")
+    with unscoped():
+        assert sub.assignments.count() == 2

@@ -1,0 +1,106 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from portal.roles import Role
+from subscriptions.models import Subscription
+from tests.factories import SeatAssignmentFactory, SubscriptionFactory
+from tests.subscriptions.conftest import PREMIUM
+
+
+@pytest.mark.django_db
+def test_list_has_constant_queries_and_shows_windows(owner_a, reseller_a, reseller_b,
+                                                     client_for, django_assert_max_num_queries):
+    for n in range(30):
+        SubscriptionFactory(customer__reseller=reseller_a,
+                            customer__company_name=f"Customer {n:02d}")
+    SubscriptionFactory(customer__reseller=reseller_b, customer__company_name="Beta Secret")
+    client = client_for(owner_a)
+    with django_assert_max_num_queries(10):
+        page = client.get(reverse("subscriptions:list")).content.decode()
+    assert "closes in 167 h" in page and "Beta Secret" not in page
+    with django_assert_max_num_queries(10):
+        client.get(reverse("subscriptions:list"), {"page": 2, "status": "active"})
+    page = client.get(reverse("subscriptions:list"), {"q": "Customer 07"}).content.decode()
+    assert "Customer 07" in page and "Customer 08" not in page
+
+
+@pytest.mark.django_db
+def test_buying_in_the_browser_with_a_price_quote(owner_a, onboard, catalog, client_for,
+                                                   unscoped):
+    customer = onboard(owner_a, company_name="Contoso Ltd")
+    client = client_for(owner_a)
+    form = client.get(reverse("subscriptions:purchase"), {"customer": customer.pk})
+    key = re.search(r'name="idempotency_key" value="(\w+)"', form.content.decode()).group(1)
+    offer = catalog[PREMIUM]
+    quote = client.get(reverse("subscriptions:purchase_quote"), {
+        "customer": customer.pk, "offer": offer.pk, "term": "P1Y",
+        "billing_frequency": "monthly", "quantity": 3}).content.decode()
+    assert "22.00 USD" in quote and "66.00 USD" in quote and "margin 0.00" in quote
+    data = {"customer": customer.pk, "offer": offer.pk, "term": "P1Y",
+            "billing_frequency": "monthly", "quantity": 3, "auto_renew": "on",
+            "idempotency_key": key}
+    response = client.post(reverse("subscriptions:purchase"), data, follow=True)
+    page = response.content.decode()
+    assert "Bought 3 × Microsoft 365 Business Premium for Contoso Ltd" in page
+    client.post(reverse("subscriptions:purchase"), data)  # double submit
+    with unscoped():
+        assert Subscription.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_customer_without_mca_cannot_be_chosen(owner_a, reseller_a, catalog, client_for):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(reseller=reseller_a, company_name="No MCA Co")
+    page = client_for(owner_a).get(reverse("subscriptions:purchase")).content.decode()
+    assert "No MCA Co" not in page
+    detail = client_for(owner_a).get(
+        reverse("customers:detail", kwargs={"customer_id": customer.pk})).content.decode()
+    assert "MCA not accepted for No MCA Co" in detail
+
+
+@pytest.mark.django_db
+def test_decrease_after_window_offers_scheduling(owner_a, onboard, catalog, client_for,
+                                                 unscoped):
+    import datetime as dt
+
+    import time_machine
+
+    customer = onboard(owner_a)
+    client = client_for(owner_a)
+    with time_machine.travel(dt.datetime(2026, 6, 18, 10, tzinfo=dt.UTC), tick=False):
+        from subscriptions import services
+        sub = services.subscription_purchase(
+            member=owner_a, customer=customer, offer=catalog[PREMIUM], term="P1Y",
+            billing_frequency="monthly", quantity=10, idempotency_key="k")
+    url = reverse("subscriptions:change_seats", kwargs={"subscription_id": sub.pk})
+    with time_machine.travel(dt.datetime(2026, 7, 1, tzinfo=dt.UTC), tick=False):
+        response = client.post(url, {"quantity": 8, "idempotency_key": "a"}, follow=True)
+        page = response.content.decode()
+        assert "Only 0 of the 2 seats can be removed now" in page
+        assert "Schedule 8 seats for renewal on 2027-06-18" in page
+        page = client.post(url, {"quantity": 8, "idempotency_key": "b", "schedule": "True"},
+                           follow=True).content.decode()
+    assert "scheduled for renewal on 2027-06-18" in page
+    assert "Scheduled for renewal on 2027-06-18: 8 seats" in page
+
+
+@pytest.mark.django_db
+def test_viewer_sees_no_actions_and_posts_are_refused(reseller_a, member_of, client_for,
+                                                      unscoped):
+    sub = SubscriptionFactory(customer__reseller=reseller_a, quantity=5)
+    SeatAssignmentFactory(subscription=sub, display_name="Ann Lee")
+    client = client_for(member_of(reseller_a, Role.VIEWER))
+    page = client.get(reverse("subscriptions:detail",
+                              kwargs={"subscription_id": sub.pk})).content.decode()
+    assert "Ann Lee" in page and "Change seats now" not in page and "Cancel subscription" \
+        not in page
+    assert 'data-testid="unused">4<' in page
+    response = client.post(reverse("subscriptions:change_seats",
+                                   kwargs={"subscription_id": sub.pk}),
+                           {"quantity": 6, "idempotency_key": "x"})
+    assert response.status_code == 403
+    sub.refresh_from_db()
+    assert sub.quantity == 5
