@@ -258,6 +258,8 @@ def subscription_purchase(*, member, customer, offer: Offer, term: str, billing_
     require_same_reseller(member, customer)
     require_mca_accepted(customer)
     check_sellable(offer)
+    if offer.product_type.billing == ProductType.Billing.ONE_TIME:
+        auto_renew = False  # a perpetual licence is bought once
     if term not in offer.term_list:
         raise ValidationError(f"{offer.name} is sold on {', '.join(offer.term_list)} terms, "
                               f"not {term}.")
@@ -487,7 +489,9 @@ def subscriptions_renew_due(*, today: date) -> dict:
     counts = {"renewed": 0, "expired": 0, "failed": 0}
     with scopes_disabled():
         due = list(Subscription.objects.filter(status=Subscription.Status.ACTIVE,
-                                               term_end__lt=today).values_list("pk", flat=True))
+                                               term_end__lt=today)
+                   .exclude(offer__product_type__billing=ProductType.Billing.ONE_TIME)
+                   .values_list("pk", flat=True))
     for pk in due:
         try:
             counts[_renew_one(pk, today)] += 1

@@ -37,6 +37,8 @@ class SubscriptionTable(tables.Table):
                            record.get_billing_frequency_display())
 
     def render_term_end(self, record):
+        if record.offer.product_type.billing == "one_time":
+            return "perpetual"
         if not record.is_active:
             return record.term_end.isoformat()
         renews = record.auto_renew and "renews" or "ends"

@@ -14,6 +14,7 @@ from django_scopes import scopes_disabled
 from customers.models import Customer, McaAcceptance, McaInvitation, McaStatus
 from portal.models import Membership, Reseller, User
 from portal.roles import Role
+from subscriptions.demo import seed_subscriptions
 
 DEMO_PASSWORD = "demo-portal-2026"
 
@@ -223,6 +224,7 @@ class Command(BaseCommand):
             _seed_support(demo_resellers["northwind"])
             _seed_price_books(demo_resellers)
             _seed_programs(ops, demo_resellers)
+            seed_subscriptions()
             # One person working for both resellers, to show the reseller switcher.
             consultant = _user("consultant@example.com", first="Casey", last="Consultant")
             for key, role in (("northwind", Role.ADMIN), ("mapleleaf", Role.SALES)):
