@@ -211,6 +211,8 @@ class SandboxGateway(PartnerCenterGateway):
         today = timezone.now().date()
         if sub.status != ACTIVE or today <= sub.term_end:
             return
+        if sub.offer.product_type.billing == ProductType.Billing.ONE_TIME:
+            return  # a perpetual licence neither renews nor expires
         if not sub.auto_renew:
             sub.status, sub.ended_on = EXPIRED, sub.term_end
         else:
