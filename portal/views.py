@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_scopes import scopes_disabled
 
 from portal import selectors, services
@@ -229,6 +229,7 @@ def activity(request):
     return render(request, "portal/activity.html", {"page": page})
 
 
+@require_safe
 def help_page(request):
     return render(request, "portal/help.html")
 

@@ -1,8 +1,21 @@
+from pathlib import Path
+
 import pytest
 from django_scopes import scope, scopes_disabled
 
+from customers import services as customer_services
 from portal.roles import Role
-from tests.factories import MembershipFactory, ResellerFactory
+from subscriptions.models import Offer
+from subscriptions.services import catalog_import
+from tests.factories import (
+    CustomerFactory,
+    McaAcceptanceFactory,
+    MembershipFactory,
+    ResellerFactory,
+    UserFactory,
+)
+
+DEMO_CATALOG = Path(__file__).parents[1] / "subscriptions" / "fixtures" / "demo_catalog.csv"
 
 
 @pytest.fixture
@@ -55,3 +68,33 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def ops(db):
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def catalog(db):
+    """The demo catalog, imported like operations do: offers by SKU."""
+    catalog_import(user=UserFactory(is_staff=True), data=DEMO_CATALOG.read_bytes())
+    return {o.sku: o for o in Offer.objects.select_related("product_type", "cap_group")}
+
+
+@pytest.fixture
+def onboard(catalog):
+    """onboard(member, **customer fields) -> a customer with a Microsoft tenant and an MCA
+    accepted and attested in (sandbox) Partner Center, ready to buy."""
+
+    def make(member, **fields):
+        customer = CustomerFactory(reseller=member.reseller, currency=member.reseller.currency,
+                                   **fields)
+        customer = customer_services.customer_create_in_partner_center(member=member,
+                                                                       customer=customer)
+        acceptance = McaAcceptanceFactory(invitation__customer=customer)
+        customer_services.mca_log_with_gateway(acceptance_id=acceptance.pk)
+        customer.refresh_from_db()
+        return customer
+
+    return make

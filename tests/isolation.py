@@ -44,6 +44,9 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "support_plan_id": lambda r, m: factories.SupportPlanFactory(reseller=r).pk,
     "price_book_id": lambda r, m: factories.PriceBookFactory(reseller=r).pk,
     "price_rule_id": lambda r, m: factories.PriceRuleFactory(book__reseller=r).pk,
+    "acceptance_id": lambda r, m: factories.McaAcceptanceFactory(
+        invitation__customer__reseller=r).pk,
+    "program_request_id": lambda r, m: factories.ProgramRequestFactory(reseller=r).pk,
     "subscription_id": lambda r, m: factories.SubscriptionFactory(customer__reseller=r).pk,
     "assignment_id": lambda r, m: factories.SeatAssignmentFactory(
         subscription__customer__reseller=r).pk,
@@ -87,6 +90,17 @@ def reseller_routes() -> list[Route]:
     return routes
 
 
+def ops_routes() -> list[Route]:
+    """Operations pages: staff only, all resellers."""
+    return [r for r in _walk(get_resolver().url_patterns) if r.route.startswith("ops/")]
+
+
+# Query parameters through which a page could be asked for another reseller's object
+# (e.g. the purchase form preselecting a customer); every page without URL arguments is also
+# requested with these pointing at reseller A's objects.
+QUERY_PROBES = ("customer", "subscription", "offer", "ticket", "plan", "book")
+
+
 def _fill(route: Route, values: dict) -> str:
     path = route.route
     for kw in route.kwargs:
@@ -119,13 +133,39 @@ def crawl(*, client_b, reseller_a: Reseller, member_a, a_markers: list[str]) -> 
                                         f"{response.status_code}, expected 404")
         else:
             url = "/" + route.route
-            response = client_b.get(url)
-            report.requests += 1
-            body = response.content.decode(errors="replace")
-            for marker in a_markers:
-                if marker in body:
-                    report.leaks.append(f"GET {url} shows {marker!r} of reseller A")
+            customer_id = PROVIDERS["customer_id"](reseller_a, member_a)
+            probe = "&".join(f"{name}={customer_id}" for name in QUERY_PROBES)
+            for target in (url, f"{url}?{probe}"):
+                response = client_b.get(target)
+                report.requests += 1
+                body = response.content.decode(errors="replace")
+                for marker in a_markers:
+                    if marker in body:
+                        report.leaks.append(f"GET {target} shows {marker!r} of reseller A")
     with scopes_disabled():
         if AuditEvent.objects.filter(reseller=reseller_a).count() != audit_before:
             report.leaks.append("requests as reseller B changed reseller A's audit trail")
+    return report
+
+
+def crawl_outsider(*, client, reseller_a: Reseller, member_a, routes: list[Route],
+                   allowed: tuple[int, ...]) -> Report:
+    """Request every route, filled with reseller A's objects, with every method as someone who
+    may not see them at all (anonymous, or a non-staff member on operations pages): each answer
+    must be one of `allowed` (a redirect to sign in, 403, 404, 405) — never a page."""
+    report = Report(routes=routes)
+    for route in routes:
+        values = {k: PROVIDERS[k](reseller_a, member_a) for k in route.kwargs if k in PROVIDERS}
+        if len(values) != len(route.kwargs):
+            report.leaks.append(f"{route.route}: no isolation provider for {route.kwargs}")
+            continue
+        url = _fill(route, values)
+        for method in METHODS:
+            response = getattr(client, method)(url)
+            report.requests += 1
+            if response.status_code not in allowed:
+                report.leaks.append(f"{method.upper()} {url} answered {response.status_code}")
+            elif response.status_code == 302 and "/accounts/login/" not in response["Location"]:
+                report.leaks.append(f"{method.upper()} {url} redirected to "
+                                    f"{response['Location']}, not to sign-in")
     return report
