@@ -1,6 +1,7 @@
 """factory-boy factories. Scoped models are created with scopes disabled (test set-up only)."""
 
 import datetime
+import uuid
 
 import factory
 from allauth.account.models import EmailAddress
@@ -217,3 +218,47 @@ class ProgramRequestFactory(UnscopedFactory):
     reseller = factory.SubFactory(ResellerFactory)
     program = factory.LazyFunction(_base_program)
     state = "pending"
+
+
+def _azure_plan_offer():
+    from subscriptions.models import Offer
+
+    return Offer.objects.get_or_create(sku="DZH318Z0BPS6:0001", defaults={
+        "name": "Microsoft Azure plan", "terms": "P1M", "billing_frequencies": "monthly",
+        "max_quantity": 1, "product_type": ProductType.objects.get(code="azure-plan")})[0]
+
+
+class SubscriptionFactory(UnscopedFactory):
+    """A customer's subscription (default: an Azure plan) with a Partner Center ID; the
+    customer gets a tenant ID."""
+
+    class Meta:
+        model = "subscriptions.Subscription"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"),
+                                  currency=factory.SelfAttribute("..reseller.currency"),
+                                  tenant_id=factory.LazyFunction(uuid.uuid4))
+    offer = factory.LazyFunction(_azure_plan_offer)
+    partner_center_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    term = "P1M"
+    billing_frequency = "monthly"
+    quantity = 1
+    purchased_at = factory.LazyFunction(
+        lambda: timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        - datetime.timedelta(days=90))
+    term_start = factory.LazyAttribute(lambda o: o.purchased_at.date())
+    term_end = factory.LazyAttribute(lambda o: o.purchased_at.date() + datetime.timedelta(days=29))
+    window_opened_at = factory.SelfAttribute("purchased_at")
+    currency = factory.SelfAttribute("customer.currency")
+    unit_cost = 0
+    unit_price = 0
+
+
+class UsageImportFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.UsageImport"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    file_name = factory.Sequence(lambda n: f"usage-{n}.csv")
+    status = "done"

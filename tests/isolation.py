@@ -44,6 +44,8 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "support_plan_id": lambda r, m: factories.SupportPlanFactory(reseller=r).pk,
     "price_book_id": lambda r, m: factories.PriceBookFactory(reseller=r).pk,
     "price_rule_id": lambda r, m: factories.PriceRuleFactory(book__reseller=r).pk,
+    "usage_import_id": lambda r, m: factories.UsageImportFactory(reseller=r,
+                                                                 uploaded_by=m.user).pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
