@@ -6,7 +6,9 @@ into a temporary staging table and one INSERT … SELECT … ON CONFLICT (natura
 elsewhere with bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
 """
 
+import csv
 import hashlib
+import io
 import tempfile
 import uuid
 from datetime import date
@@ -154,32 +156,31 @@ def _set(usage_import: UsageImport, **fields) -> None:
     UsageImport.objects.filter(pk=usage_import.pk).update(**fields)
 
 
-def _copy_text(value) -> str:
-    if value is None:
-        return r"\N"
-    if isinstance(value, bool):
-        return "t" if value else "f"
-    text = str(value)
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        text = (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                .replace("\r", "\\r"))
-    return text
-
-
 class _CopySink:
-    """Valid rows as PostgreSQL COPY text, spooled to a temporary file (bounded memory)."""
+    """Valid rows as CSV for PostgreSQL's COPY, spooled to a temporary file (bounded memory).
+    Every value is quoted, so an empty text is an empty string, not NULL."""
 
     def __init__(self, import_id: int):
         self.file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
-            max_size=32 * 1024 * 1024, mode="w+", encoding="utf-8", newline="\n")
-        self.suffix = f"\t{import_id}\n"
+            max_size=32 * 1024 * 1024, mode="w+", encoding="utf-8", newline="")
+        self.import_id = import_id
+        self.rows: list[tuple] = []
         self.staging = f"usage_staging_{import_id}"
 
     def __call__(self, row: tuple) -> None:
-        self.file.write("\t".join(map(_copy_text, row)) + self.suffix)
+        self.rows.append((*row, self.import_id))
+        if len(self.rows) == 10_000:
+            self._flush()
+
+    def _flush(self) -> None:
+        buffer = io.StringIO()
+        csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(self.rows)
+        self.file.write(buffer.getvalue())
+        self.rows = []
 
     def load(self) -> int:
         # Identifiers only (our own constants and an integer id); no user data in the SQL.
+        self._flush()
         columns = ", ".join(usage_csv.COLUMNS + ("usage_import_id",))
         table = UsageLine._meta.db_table
         self.file.seek(0)
@@ -188,7 +189,8 @@ class _CopySink:
         insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT (natural_key) DO NOTHING"  # noqa: E501, S608
         with connection.cursor() as cursor:
             cursor.execute(create)
-            cursor.cursor.copy_expert(f"COPY {staging} ({columns}) FROM STDIN", self.file)
+            cursor.cursor.copy_expert(f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv)",
+                                      self.file)
             cursor.execute(insert)
             inserted = cursor.rowcount
             cursor.execute(f"DROP TABLE {staging}")

@@ -24,7 +24,8 @@ REQUIRED_HEADERS = ("CustomerId", "SubscriptionId", "UsageDate", "MeterId", "Qua
 _CANONICAL = {h.lower(): h for h in USAGE_CSV_HEADERS}
 NUMERIC = ("Quantity", "UnitPrice", "BillingPreTaxTotal")
 TEXT = tuple(h for h in USAGE_CSV_HEADERS if h not in NUMERIC + ("UsageDate",))
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = frozenset("=+-@\t\r")
+CURRENCIES = frozenset(Currency.values)
 # Fields that identify one usage line; their hash is UsageLine.natural_key.
 KEY_FIELDS = ("CustomerId", "SubscriptionId", "UsageDate", "MeterId", "MeterRegion",
               "ResourceURI", "ChargeType", "ProductId", "SkuId", "AvailabilityId", "Tags")
@@ -163,6 +164,8 @@ class Validator:
     valid: int = 0
     marketplace: int = 0
     _keys: dict[str, int] = field(default_factory=dict)
+    _dates: dict[str, date] = field(default_factory=dict)  # parsed once per distinct text
+    _tenants: dict[str, str] = field(default_factory=dict)
 
     def _fail(self, line, field_name, message):
         self.error_count += 1
@@ -176,19 +179,21 @@ class Validator:
             return
         before = self.error_count
         for name in TEXT:
-            value = row.get(name, "")
-            if value[:1] in FORMULA_PREFIXES and value:
+            value = row.get(name)
+            if value and value[0] in FORMULA_PREFIXES:
                 self._fail(line, name, f"{name} “{value[:30]}” starts with “{value[0]}”, which "
                                        "spreadsheets run as a formula; it is not accepted.")
-            elif len(value) > TEXT_LIMITS.get(name, 100_000):
-                self._fail(line, name, f"{name} is longer than {TEXT_LIMITS[name]} characters.")
+        for name, limit in TEXT_LIMITS.items():
+            if len(row.get(name, "")) > limit:
+                self._fail(line, name, f"{name} is longer than {limit} characters.")
         for name in ("MeterId", "ChargeType"):
             if not row[name].strip():
                 self._fail(line, name, f"{name} is empty.")
 
-        usage_date = None
+        usage_date = self._dates.get(row["UsageDate"])
         try:
-            usage_date = _usage_date(row["UsageDate"])
+            if usage_date is None:
+                usage_date = self._dates[row["UsageDate"]] = _usage_date(row["UsageDate"])
         except ValueError:
             self._fail(line, "UsageDate", f"UsageDate “{row['UsageDate'][:30]}” is not a date "
                                           "(YYYY-MM-DD).")
@@ -215,7 +220,7 @@ class Validator:
                 numbers[name] = number
 
         currency = row["BillingCurrency"].strip()
-        if currency not in Currency.values:
+        if currency not in CURRENCIES:
             self._fail(line, "BillingCurrency", f"BillingCurrency “{currency[:10]}” is not one "
                        f"of the currencies billed here ({', '.join(Currency.values)}).")
             currency = None
@@ -223,7 +228,9 @@ class Validator:
         customer = subscription = None
         raw_tenant = row["CustomerId"].strip()
         try:
-            tenant = str(uuid.UUID(raw_tenant))
+            tenant = self._tenants.get(raw_tenant)
+            if tenant is None:
+                tenant = self._tenants[raw_tenant] = str(uuid.UUID(raw_tenant))
         except ValueError:
             self._fail(line, "CustomerId", f"CustomerId “{raw_tenant[:40]}” is not a tenant ID "
                                            "(GUID).")

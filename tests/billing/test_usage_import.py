@@ -268,3 +268,16 @@ def test_list_page_query_count_is_bounded(billing_a, client_for, django_assert_m
     with django_assert_max_num_queries(12):
         response = client.get(reverse("billing:usage_imports"))
     assert response.content.decode().count('href="/billing/usage/') == 25
+
+
+@pytest.mark.django_db
+def test_text_is_stored_exactly_as_sent(subs_a, billing_a, post_usage, unscoped):
+    rows = rows_for(subs_a[:1], START, 1)
+    rows[0] = {**rows[0], "MeterName": 'D2s v5, "spot"\twith tab\nand a new line \\N',
+               "MeterRegion": "", "Tags": '{"cost-center": "4711", "owner": "ops\\\\team"}'}
+    imp, _ = post_usage(billing_a, to_csv(rows))
+    assert imp.status == "done", imp.errors
+    with unscoped():
+        line = UsageLine.objects.get(meter_id=rows[0]["MeterId"], usage_date=START)
+    assert line.meter_name == rows[0]["MeterName"]
+    assert line.meter_region == "" and line.tags == rows[0]["Tags"]
