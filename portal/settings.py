@@ -257,6 +257,8 @@ SUPPORT_SLA_TARGETS = env.dict("SUPPORT_SLA_TARGETS", default={
 SUPPORT_REOPEN_DAYS = env.int("SUPPORT_REOPEN_DAYS", default=14)
 SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 SUPPORT_ATTACHMENT_MAX_FILES = env.int("SUPPORT_ATTACHMENT_MAX_FILES", default=5)
+# Largest usage CSV accepted (bytes); bigger files are rejected with a clear message.
+USAGE_IMPORT_MAX_BYTES = env.int("USAGE_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 # Where new tickets and SLA breaches are announced (default: every active staff user).
 SUPPORT_OPS_EMAILS = env.list("SUPPORT_OPS_EMAILS", default=[])
 

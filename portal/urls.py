@@ -38,6 +38,8 @@ urlpatterns = [
     path("ops/support/", include("support.ops_urls")),
     path("partner/programs/", include("programs.urls")),
     path("ops/programs/", include("programs.ops_urls")),
+    path("billing/", include("billing.urls")),
+    path("ops/billing/", include("billing.ops_urls")),
     path("ops/", include((ops_patterns, "ops"))),
     path("accounts/", include("allauth.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -1,6 +1,7 @@
 """factory-boy factories. Scoped models are created with scopes disabled (test set-up only)."""
 
 import datetime
+import uuid
 
 import factory
 from allauth.account.models import EmailAddress
@@ -220,22 +221,58 @@ class ProgramRequestFactory(UnscopedFactory):
     state = "pending"
 
 
+def _azure_plan_offer():
+    from subscriptions.models import Offer
+
+    return Offer.objects.get_or_create(sku="DZH318Z0BPS6:0001", defaults={
+        "name": "Microsoft Azure plan", "terms": "P1M", "billing_frequencies": "monthly",
+        "max_quantity": 1, "product_type": ProductType.objects.get(code="azure-plan")})[0]
+
+
 class SubscriptionFactory(UnscopedFactory):
+    """A customer's subscription (default: an Azure plan) with a Partner Center ID; the
+    customer gets a tenant ID."""
+
     class Meta:
         model = "subscriptions.Subscription"
 
-    customer = factory.SubFactory(CustomerFactory)
-    reseller = factory.SelfAttribute("customer.reseller")
-    offer = factory.SubFactory(OfferFactory)
-    partner_center_id = factory.Sequence(lambda n: f"00000000-0000-4000-8000-{n:012d}")
-    term = "P1Y"
+    reseller = factory.SubFactory(ResellerFactory)
+    customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"),
+                                  currency=factory.SelfAttribute("..reseller.currency"),
+                                  tenant_id=factory.LazyFunction(uuid.uuid4))
+    offer = factory.LazyFunction(_azure_plan_offer)
+    partner_center_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
+    term = "P1M"
     billing_frequency = "monthly"
-    quantity = 10
-    purchased_at = factory.LazyFunction(timezone.now)
-    term_start = factory.LazyFunction(lambda: timezone.now().date())
-    term_end = factory.LazyAttribute(lambda o: rules.term_end(o.term_start, o.term))
+    quantity = 1
+    purchased_at = factory.LazyFunction(
+        lambda: timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        - datetime.timedelta(days=90))
+    term_start = factory.LazyAttribute(lambda o: o.purchased_at.date())
+    term_end = factory.LazyAttribute(lambda o: o.purchased_at.date() + datetime.timedelta(days=29))
     window_opened_at = factory.SelfAttribute("purchased_at")
     currency = factory.SelfAttribute("customer.currency")
+    unit_cost = 0
+    unit_price = 0
+
+
+class UsageImportFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.UsageImport"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    file_name = factory.Sequence(lambda n: f"usage-{n}.csv")
+    status = "done"
+
+
+class SeatSubscriptionFactory(SubscriptionFactory):
+    """A New Commerce seat subscription bought just now (its 168-hour window is open)."""
+
+    offer = factory.SubFactory(OfferFactory)
+    term = "P1Y"
+    quantity = 10
+    purchased_at = factory.LazyFunction(timezone.now)
+    term_end = factory.LazyAttribute(lambda o: rules.term_end(o.term_start, o.term))
     unit_cost = 22
     unit_price = 25
 
@@ -244,7 +281,7 @@ class SeatAssignmentFactory(UnscopedFactory):
     class Meta:
         model = "subscriptions.SeatAssignment"
 
-    subscription = factory.SubFactory(SubscriptionFactory)
+    subscription = factory.SubFactory(SeatSubscriptionFactory)
     reseller = factory.SelfAttribute("subscription.reseller")
     display_name = factory.Faker("name")
     user_principal_name = factory.Sequence(lambda n: f"user{n}@tenant.test")

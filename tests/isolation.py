@@ -47,9 +47,10 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "acceptance_id": lambda r, m: factories.McaAcceptanceFactory(
         invitation__customer__reseller=r).pk,
     "program_request_id": lambda r, m: factories.ProgramRequestFactory(reseller=r).pk,
-    "subscription_id": lambda r, m: factories.SubscriptionFactory(customer__reseller=r).pk,
-    "assignment_id": lambda r, m: factories.SeatAssignmentFactory(
-        subscription__customer__reseller=r).pk,
+    "subscription_id": lambda r, m: factories.SeatSubscriptionFactory(reseller=r).pk,
+    "assignment_id": lambda r, m: factories.SeatAssignmentFactory(subscription__reseller=r).pk,
+    "usage_import_id": lambda r, m: factories.UsageImportFactory(reseller=r,
+                                                                 uploaded_by=m.user).pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

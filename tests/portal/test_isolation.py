@@ -16,13 +16,14 @@ def test_reseller_b_gets_404_for_every_object_of_reseller_a(reseller_a, reseller
     factories.TicketFactory(reseller=reseller_a, subject="Alpha private ticket")
     factories.SupportPlanFactory(reseller=reseller_a, name="Alpha Gold Plan")
     factories.PriceBookFactory(reseller=reseller_a, name="Alpha Secret Prices")
+    factories.UsageImportFactory(reseller=reseller_a, file_name="alpha-secret-usage.csv")
     client = client_for(member_of(reseller_b, Role.OWNER))
 
     report = crawl(client_b=client, reseller_a=reseller_a, member_a=member_a,
                    a_markers=["Alpha Cloud", "Alpha Secret Customer", member_a.user.email,
                               "alpha-invitee@example.test", "Alpha private notice",
                               "Alpha private ticket", "Alpha Gold Plan",
-                              "Alpha Secret Prices"])
+                              "Alpha Secret Prices", "alpha-secret-usage.csv"])
 
     assert report.leaks == []
     assert report.requests > 20

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from portal.roles import Role
 from subscriptions.models import Subscription
-from tests.factories import SeatAssignmentFactory, SubscriptionFactory
+from tests.factories import SeatAssignmentFactory, SeatSubscriptionFactory
 from tests.subscriptions.conftest import PREMIUM
 
 
@@ -13,9 +13,8 @@ from tests.subscriptions.conftest import PREMIUM
 def test_list_has_constant_queries_and_shows_windows(owner_a, reseller_a, reseller_b,
                                                      client_for, django_assert_max_num_queries):
     for n in range(30):
-        SubscriptionFactory(customer__reseller=reseller_a,
-                            customer__company_name=f"Customer {n:02d}")
-    SubscriptionFactory(customer__reseller=reseller_b, customer__company_name="Beta Secret")
+        SeatSubscriptionFactory(reseller=reseller_a, customer__company_name=f"Customer {n:02d}")
+    SeatSubscriptionFactory(reseller=reseller_b, customer__company_name="Beta Secret")
     client = client_for(owner_a)
     with django_assert_max_num_queries(10):
         page = client.get(reverse("subscriptions:list")).content.decode()
@@ -90,7 +89,7 @@ def test_decrease_after_window_offers_scheduling(owner_a, onboard, catalog, clie
 @pytest.mark.django_db
 def test_viewer_sees_no_actions_and_posts_are_refused(reseller_a, member_of, client_for,
                                                       unscoped):
-    sub = SubscriptionFactory(customer__reseller=reseller_a, quantity=5)
+    sub = SeatSubscriptionFactory(reseller=reseller_a, quantity=5)
     SeatAssignmentFactory(subscription=sub, display_name="Ann Lee")
     client = client_for(member_of(reseller_a, Role.VIEWER))
     page = client.get(reverse("subscriptions:detail",

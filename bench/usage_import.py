@@ -1,0 +1,153 @@
+"""Usage import benchmark: validation and PostgreSQL COPY load of sandbox-generated usage.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_usage \
+        .venv/bin/python bench/usage_import.py
+    ... bench/usage_import.py --subscriptions 6700 --days 30     # ≈1,000,000 lines
+
+It migrates the database, creates one reseller with N Azure plan subscriptions (one customer
+each), writes their usage for D days with the Partner Center sandbox's generator as a CSV
+(5 meters a day), then times: validation alone, the load (COPY into a staging table + one
+INSERT … ON CONFLICT), and a second import of the same file (must add 0 lines).
+The bench rows are removed at the end (--keep to leave them).
+"""
+
+import argparse
+import csv
+import io
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DEBUG", "1")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.files.base import ContentFile  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django_scopes import scopes_disabled  # noqa: E402
+
+from billing import services, usage_csv  # noqa: E402
+from billing.models import UsageImport, UsageLine  # noqa: E402
+from customers.models import Customer  # noqa: E402
+from partner_center import usage  # noqa: E402
+from partner_center.types import USAGE_CSV_HEADERS  # noqa: E402
+from portal.models import AuditEvent, Reseller  # noqa: E402
+from subscriptions.models import Offer, ProductType, Subscription  # noqa: E402
+
+BENCH = "Bench usage reseller"
+START = date(2026, 1, 1)
+
+
+def setup(n_subs: int, days: int):
+    cleanup()
+    reseller = Reseller.objects.create(name=BENCH, country="US", currency="USD",
+                                       partner_id="9999999")
+    offer, _ = Offer.objects.get_or_create(sku="DZH318Z0BPS6:0001", defaults={
+        "name": "Microsoft Azure plan", "terms": "P1M", "billing_frequencies": "monthly",
+        "max_quantity": 1, "product_type": ProductType.objects.get(code="azure-plan")})
+    customers = Customer.objects.bulk_create([Customer(
+        reseller=reseller, company_name=f"Bench customer {i}", country="US", currency="USD",
+        address_line1="1 Main St", city="Seattle", postal_code="98101",
+        contact_first_name="Pat", contact_last_name="Doe", contact_email=f"c{i}@bench.test",
+        tenant_id=uuid.uuid4(), primary_domain=f"bench{i}.onmicrosoft.com")
+        for i in range(n_subs)], batch_size=2000)
+    bought = datetime(2025, 12, 1, tzinfo=UTC)
+    subs = Subscription.objects.bulk_create([Subscription(
+        reseller=reseller, customer=c, offer=offer, partner_center_id=str(uuid.uuid4()),
+        term="P1M", billing_frequency="monthly", quantity=1, purchased_at=bought,
+        term_start=bought.date(), term_end=bought.date() + timedelta(days=30),
+        window_opened_at=bought, currency="USD", unit_cost=0, unit_price=0)
+        for c in customers], batch_size=2000)
+    spans = [usage.Span(tenant_id=str(c.tenant_id), customer_name=c.company_name,
+                        subscription_id=s.partner_center_id, currency="USD", first_day=START,
+                        days=days) for c, s in zip(customers, subs, strict=True)]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=USAGE_CSV_HEADERS)
+    writer.writeheader()
+    offset, more = 0, True
+    while more:
+        lines, more = usage.generate(spans, seed=1, offset=offset, limit=100_000)
+        writer.writerows(line.as_csv_row() for line in lines)
+        offset += len(lines)
+    return reseller, out.getvalue().encode(), offset
+
+
+def cleanup():
+    reseller = Reseller.objects.filter(name=BENCH).first()
+    if reseller is None:
+        return
+    UsageLine.objects.filter(reseller=reseller).delete()
+    UsageImport.objects.filter(reseller=reseller).delete()
+    Subscription.objects.filter(reseller=reseller).delete()
+    Customer.objects.filter(reseller=reseller).delete()
+    AuditEvent.objects.filter(reseller=reseller)._raw_delete(AuditEvent.objects.db)
+    reseller.delete()
+
+
+def rate(n, seconds):
+    return f"{n / seconds:,.0f} lines/s ({seconds:.2f} s)"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscriptions", type=int, default=200)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--keep", action="store_true", help="Leave the bench rows in place.")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (the COPY path is PostgreSQL's).")
+    call_command("migrate", verbosity=0)
+
+    with scopes_disabled():
+        t = time.perf_counter()
+        reseller, data, n = setup(args.subscriptions, args.days)
+        print(f"generated {n:,} lines ({len(data) / 1e6:.1f} MB CSV) for "
+              f"{args.subscriptions} subscriptions × {args.days} days in "
+              f"{time.perf_counter() - t:.2f} s")
+        try:
+            imp = UsageImport.objects.create(reseller=reseller, file_name="bench.csv")
+
+            # 1. validation alone (decode + parse + check every line; rows spooled for COPY)
+            t = time.perf_counter()
+            known = services._known(imp)
+            sink = services._CopySink(imp.pk)
+            validator = usage_csv.Validator(known=known, sink=sink)
+            validator.check_all(usage_csv.csv_rows(usage_csv.decode(data)))
+            validation = time.perf_counter() - t
+            assert not validator.errors, validator.errors[:3]
+            print(f"validation:            {rate(n, validation)}")
+
+            # 2. the load: COPY into a staging table + INSERT … ON CONFLICT DO NOTHING
+            t = time.perf_counter()
+            with transaction.atomic():
+                inserted = sink.load()
+            load = time.perf_counter() - t
+            sink.close()
+            assert inserted == n, (inserted, n)
+            print(f"PostgreSQL COPY load:  {rate(n, load)}")
+            print(f"validation + load:     {rate(n, validation + load)}")
+
+            # 3. the same file again, end to end through the import service
+            again = UsageImport(reseller=reseller, file_name="bench-again.csv")
+            again.file.save("bench-again.csv", ContentFile(data), save=True)
+            t = time.perf_counter()
+            again = services.usage_import_run(usage_import_id=again.pk)
+            reimport = time.perf_counter() - t
+            print(f"re-import (same file): {rate(n, reimport)}, added "
+                  f"{again.imported_lines}, duplicates {again.skipped_duplicates:,}")
+            assert again.imported_lines == 0 and again.skipped_duplicates == n
+        finally:
+            if not args.keep:
+                cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Validation of Partner Center daily rated usage, line by line, with no database access.
+
+The caller loads what the portal knows (customers by tenant ID, subscriptions by Partner Center
+ID) once into a `Known`, then hands every row to `Validator.check`; the validator collects the
+problems of the whole file (line, field, message) and hands each valid row, normalised to the
+columns of `UsageLine`, to a sink. A file with any problem is rejected whole by the caller.
+"""
+
+import csv
+import hashlib
+import io
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from partner_center.types import USAGE_CSV_HEADERS
+from portal.models import Currency
+
+REQUIRED_HEADERS = ("CustomerId", "SubscriptionId", "UsageDate", "MeterId", "Quantity",
+                    "UnitPrice", "BillingPreTaxTotal", "BillingCurrency", "ChargeType")
+# Header (case-insensitive, "ResourceUri" and "ResourceURI" alike) → canonical header.
+_CANONICAL = {h.lower(): h for h in USAGE_CSV_HEADERS}
+NUMERIC = ("Quantity", "UnitPrice", "BillingPreTaxTotal")
+TEXT = tuple(h for h in USAGE_CSV_HEADERS if h not in NUMERIC + ("UsageDate",))
+FORMULA_PREFIXES = frozenset("=+-@\t\r")
+CURRENCIES = frozenset(Currency.values)
+# Fields that identify one usage line; their hash is UsageLine.natural_key.
+KEY_FIELDS = ("CustomerId", "SubscriptionId", "UsageDate", "MeterId", "MeterRegion",
+              "ResourceURI", "ChargeType", "ProductId", "SkuId", "AvailabilityId", "Tags")
+# Azure Marketplace one-time charges (billed on a separate invoice). Azure plan consumption
+# arrives with ChargeType "new" (or "usage"); a marketplace purchase says so.
+MARKETPLACE_CHARGE_TYPES = frozenset({"purchase", "onetime", "onetimecharge",
+                                      "onetimepurchase", "marketplace"})
+MAX_DECIMALS = 10
+MAX_INTEGER_DIGITS = 18  # DecimalField(28, 10)
+MAX_ERRORS = 200
+TEXT_LIMITS = {"MeterId": 64, "ProductId": 64, "SkuId": 64, "AvailabilityId": 64,
+               "ChargeType": 50, "MeterRegion": 100, "UnitOfMeasure": 100,
+               "MeterCategory": 200, "MeterSubCategory": 200, "MeterName": 200,
+               "ResourceGroup": 200}
+
+# Column order of the staging table / UsageLine (without reseller etc. added by the loader).
+COLUMNS = ("reseller_id", "customer_id", "subscription_id", "usage_date", "meter_category",
+           "meter_sub_category", "meter_name", "meter_id", "meter_region", "resource_group",
+           "resource_uri", "tags", "quantity", "unit_of_measure", "unit_price",
+           "billing_pre_tax_total", "currency", "charge_type", "product_id", "sku_id",
+           "availability_id", "is_marketplace", "natural_key")
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be read (encoding, headers)."""
+
+    def __init__(self, errors: list[dict]):
+        super().__init__("; ".join(e["message"] for e in errors))
+        self.errors = errors
+
+
+def problem(line: int | None, field_name: str, message: str) -> dict:
+    return {"line": line, "field": field_name, "message": message}
+
+
+@dataclass(frozen=True)
+class KnownCustomer:
+    id: int
+    reseller_id: int
+    currency: str
+    name: str
+
+
+@dataclass(frozen=True)
+class KnownSubscription:
+    id: int
+    customer_id: int
+
+
+@dataclass
+class Known:
+    """What the portal knows, loaded once: tenant ID (lower-case GUID) → customer,
+    Partner Center subscription ID (lower-case) → subscription."""
+
+    customers: dict[str, KnownCustomer]
+    subscriptions: dict[str, KnownSubscription]
+    scope_label: str = "the portal"  # "your customers" for a reseller's upload
+    today: date | None = None
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text, with or without a byte-order mark."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        raise FileProblem([problem(line, "file", (
+            f"The file is not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}). "
+            "Save it as CSV UTF-8 and upload it again."))]) from None
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {canonical header: value}) of a Partner Center usage CSV; the header is
+    line 1. Raises FileProblem when the headers are wrong."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileProblem([problem(1, "file", "The file is empty.")]) from None
+    errors, names, seen = [], [], set()
+    for raw in header:
+        name = _CANONICAL.get(raw.strip().lower())
+        if name is None:
+            errors.append(problem(1, raw, f"Unknown column “{raw}”. Expected Partner Center's "
+                                          f"usage columns: {', '.join(USAGE_CSV_HEADERS)}."))
+        elif name in seen:
+            errors.append(problem(1, raw, f"Column “{raw}” appears twice."))
+        seen.add(name)
+        names.append(name)
+    missing = [h for h in REQUIRED_HEADERS if h not in seen]
+    if missing:
+        errors.append(problem(1, ", ".join(missing),
+                              f"Missing required column(s): {', '.join(missing)}."))
+    if errors:
+        raise FileProblem(errors)
+    width = len(names)
+    for values in reader:
+        if not values or values == [""]:
+            continue  # blank line
+        if len(values) != width:
+            yield reader.line_num, {"__width__": f"{len(values)} values for {width} columns"}
+            continue
+        yield reader.line_num, dict(zip(names, values, strict=True))
+
+
+def _decimal(value: str) -> Decimal:
+    number = Decimal(value.strip())
+    if not number.is_finite():
+        raise InvalidOperation
+    return number
+
+
+def _usage_date(value: str) -> date:
+    value = value.strip()
+    if len(value) > 10 and value[10] in "T ":
+        return datetime.fromisoformat(value).date()
+    return date.fromisoformat(value)
+
+
+def natural_key(row: dict[str, str]) -> str:
+    parts = "\x1f".join(row.get(f, "").strip() for f in KEY_FIELDS)
+    return hashlib.sha256(parts.encode()).hexdigest()
+
+
+def is_marketplace(charge_type: str) -> bool:
+    return "".join(c for c in charge_type.lower() if c.isalnum()) in MARKETPLACE_CHARGE_TYPES
+
+
+@dataclass
+class Validator:
+    known: Known
+    sink: Callable[[tuple], None]
+    errors: list[dict] = field(default_factory=list)
+    error_count: int = 0
+    lines: int = 0
+    valid: int = 0
+    marketplace: int = 0
+    _keys: dict[str, int] = field(default_factory=dict)
+    _dates: dict[str, date] = field(default_factory=dict)  # parsed once per distinct text
+    _tenants: dict[str, str] = field(default_factory=dict)
+
+    def _fail(self, line, field_name, message):
+        self.error_count += 1
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(problem(line, field_name, message))
+
+    def check(self, line: int, row: dict[str, str]) -> None:
+        self.lines += 1
+        if "__width__" in row:
+            self._fail(line, "line", f"Line has {row['__width__']}.")
+            return
+        before = self.error_count
+        for name in TEXT:
+            value = row.get(name)
+            if value and value[0] in FORMULA_PREFIXES:
+                self._fail(line, name, f"{name} “{value[:30]}” starts with “{value[0]}”, which "
+                                       "spreadsheets run as a formula; it is not accepted.")
+        for name, limit in TEXT_LIMITS.items():
+            if len(row.get(name, "")) > limit:
+                self._fail(line, name, f"{name} is longer than {limit} characters.")
+        for name in ("MeterId", "ChargeType"):
+            if not row[name].strip():
+                self._fail(line, name, f"{name} is empty.")
+
+        usage_date = self._dates.get(row["UsageDate"])
+        try:
+            if usage_date is None:
+                usage_date = self._dates[row["UsageDate"]] = _usage_date(row["UsageDate"])
+        except ValueError:
+            self._fail(line, "UsageDate", f"UsageDate “{row['UsageDate'][:30]}” is not a date "
+                                          "(YYYY-MM-DD).")
+        else:
+            if self.known.today and usage_date > self.known.today:
+                self._fail(line, "UsageDate", f"UsageDate {usage_date} is in the future.")
+
+        numbers = {}
+        for name in NUMERIC:
+            try:
+                number = _decimal(row[name])
+            except (InvalidOperation, ValueError):
+                self._fail(line, name, f"{name} “{row[name][:30]}” is not a number.")
+                continue
+            exponent = number.as_tuple().exponent
+            if -exponent > MAX_DECIMALS:
+                self._fail(line, name, f"{name} {row[name]} has more than {MAX_DECIMALS} "
+                                       "decimals.")
+            elif number.adjusted() >= MAX_INTEGER_DIGITS:
+                self._fail(line, name, f"{name} {row[name]} is too large.")
+            elif number < 0 and name != "BillingPreTaxTotal":
+                self._fail(line, name, f"{name} {row[name]} is negative.")
+            else:
+                numbers[name] = number
+
+        currency = row["BillingCurrency"].strip()
+        if currency not in CURRENCIES:
+            self._fail(line, "BillingCurrency", f"BillingCurrency “{currency[:10]}” is not one "
+                       f"of the currencies billed here ({', '.join(Currency.values)}).")
+            currency = None
+
+        customer = subscription = None
+        raw_tenant = row["CustomerId"].strip()
+        try:
+            tenant = self._tenants.get(raw_tenant)
+            if tenant is None:
+                tenant = self._tenants[raw_tenant] = str(uuid.UUID(raw_tenant))
+        except ValueError:
+            self._fail(line, "CustomerId", f"CustomerId “{raw_tenant[:40]}” is not a tenant ID "
+                                           "(GUID).")
+        else:
+            customer = self.known.customers.get(tenant)
+            if customer is None:
+                self._fail(line, "CustomerId", f"CustomerId {tenant} is not a customer "
+                                               f"of {self.known.scope_label}.")
+        raw_sub = row["SubscriptionId"].strip()
+        if customer is not None:
+            subscription = self.known.subscriptions.get(raw_sub.lower())
+            if subscription is None or subscription.customer_id != customer.id:
+                self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is not a "
+                                                   f"subscription of {customer.name}.")
+                subscription = None
+            if currency and currency != customer.currency:
+                self._fail(line, "BillingCurrency", f"BillingCurrency {currency} differs from "
+                                                    f"{customer.name}'s currency "
+                                                    f"{customer.currency}.")
+
+        key = natural_key(row)
+        first = self._keys.setdefault(key, line)
+        if first != line:
+            self._fail(line, "line", f"Duplicate of line {first} (same customer, subscription, "
+                                     "date, meter, resource, charge type and tags).")
+        if self.error_count != before or subscription is None:
+            return
+        marketplace = is_marketplace(row["ChargeType"])
+        self.valid += 1
+        self.marketplace += marketplace
+        g = row.get
+        self.sink((
+            customer.reseller_id, customer.id, subscription.id, usage_date,
+            g("MeterCategory", ""), g("MeterSubCategory", ""), g("MeterName", ""),
+            row["MeterId"].strip(), g("MeterRegion", ""), g("ResourceGroup", ""),
+            g("ResourceURI", ""), g("Tags", ""), numbers["Quantity"], g("UnitOfMeasure", ""),
+            numbers["UnitPrice"], numbers["BillingPreTaxTotal"], currency,
+            row["ChargeType"].strip(), g("ProductId", ""), g("SkuId", ""),
+            g("AvailabilityId", ""), marketplace, key))
+
+    def check_all(self, rows: Iterable[tuple[int, dict[str, str]]],
+                  progress: Callable[[int], None] | None = None, every: int = 50_000) -> None:
+        for line, row in rows:
+            self.check(line, row)
+            if progress and self.lines % every == 0:
+                progress(self.lines)
+        if self.error_count > len(self.errors):
+            self.errors.append(problem(None, "file", f"… and {self.error_count - len(self.errors)}"
+                                                     " more problems not listed."))
