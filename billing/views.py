@@ -6,6 +6,7 @@ from django.shortcuts import redirect, render
 from billing import selectors, services
 from billing.forms import UsageFetchForm, UsageUploadForm
 from portal.decorators import member_required, staff_required
+from portal.forms_utils import posted, posted_files
 from portal.permissions import require
 from portal.roles import role_can
 
@@ -26,7 +27,7 @@ def usage_imports(request):
     member = request.membership
     require(member, "billing.view_money")
     can_import = role_can(member.role, "usage.import")
-    form = UsageUploadForm(request.POST or None, request.FILES or None)
+    form = UsageUploadForm(posted(request), posted_files(request))
     if request.method == "POST":
         require(member, "usage.import")
         if form.is_valid():

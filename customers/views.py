@@ -12,6 +12,7 @@ from customers.filters import CustomerFilter
 from customers.forms import CustomerForm, MarkLoggedForm, McaAcceptForm
 from customers.tables import CustomerTable
 from portal.decorators import member_required, staff_required
+from portal.forms_utils import posted
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions import selectors as subscription_selectors
@@ -47,7 +48,7 @@ def _save_customer(request, form, save):
 @member_required
 def customer_create(request):
     require(request.membership, "customers.edit")
-    form = CustomerForm(request.POST or None, reseller=request.reseller)
+    form = CustomerForm(posted(request), reseller=request.reseller)
     customer = _save_customer(request, form, lambda **data: services.customer_create(
         member=request.membership, **data))
     if customer:
@@ -61,7 +62,7 @@ def customer_edit(request, customer_id):
     customer = selectors.customer_get(member=request.membership, customer_id=customer_id)
     require(request.membership, "customers.edit")
     # the form edits a copy: the service compares against the stored customer
-    form = CustomerForm(request.POST or None, instance=copy.copy(customer))
+    form = CustomerForm(posted(request), instance=copy.copy(customer))
     saved = _save_customer(request, form, lambda **data: services.customer_update(
         member=request.membership, customer=customer, **data))
     if saved:
@@ -158,7 +159,7 @@ def mca_click_through(request, token):
     except services.LinkRefused as refusal:
         return _refused(request, refusal)
     customer = invitation.customer
-    form = McaAcceptForm(request.POST or None, initial={
+    form = McaAcceptForm(posted(request), initial={
         "first_name": customer.contact_first_name, "last_name": customer.contact_last_name,
         "email": customer.contact_email, "phone": customer.contact_phone})
     if request.method == "POST" and form.is_valid():

@@ -13,6 +13,7 @@ from django_scopes import scopes_disabled
 from portal import selectors, services
 from portal.decorators import member_required, staff_required
 from portal.forms import InvitationForm, ResellerProfileForm, ResellerRegisterForm, RoleForm
+from portal.forms_utils import posted, posted_files
 from portal.middleware import SESSION_RESELLER_KEY
 from portal.models import AuditEvent, Invitation, Reseller
 from portal.permissions import require
@@ -50,7 +51,7 @@ def dashboard(request):
 def reseller_register(request):
     if request.membership is not None:
         return redirect("dashboard")
-    form = ResellerRegisterForm(request.POST or None)
+    form = ResellerRegisterForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             member = services.reseller_register(user=request.user, **form.cleaned_data)
@@ -68,7 +69,7 @@ def reseller_register(request):
 def profile(request):
     member = request.membership
     editable = role_can(member.role, "reseller.edit_profile")
-    form = ResellerProfileForm(request.POST or None, request.FILES or None,
+    form = ResellerProfileForm(posted(request), posted_files(request),
                                instance=Reseller.objects.get(pk=member.reseller_id))
     if request.method == "POST":
         require(member, "reseller.edit_profile")

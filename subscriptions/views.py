@@ -10,6 +10,7 @@ from django_tables2 import RequestConfig
 
 from customers.models import Customer, McaStatus
 from portal.decorators import member_required, staff_required
+from portal.forms_utils import posted, posted_files
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions import rules, selectors, services
@@ -93,7 +94,7 @@ def price_book(request, price_book_id):
     member = request.membership
     _require_price_access(member)
     book = selectors.price_book_get(member=member, price_book_id=price_book_id)
-    form = PriceRuleForm(request.POST or None)
+    form = PriceRuleForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -140,7 +141,7 @@ def price_rule_remove(request, price_rule_id):
 
 @staff_required
 def ops_catalog_import(request):
-    form = CatalogImportForm(request.POST or None, request.FILES or None)
+    form = CatalogImportForm(posted(request), posted_files(request))
     errors = []
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -207,7 +208,7 @@ def purchase(request):
     customers = Customer.objects.filter(reseller=member.reseller,
                                         mca_status__in=[McaStatus.ACCEPTED, McaStatus.LOGGED])
     initial = {"idempotency_key": _new_key(), "customer": request.GET.get("customer")}
-    form = PurchaseForm(request.POST or None, initial=initial, customers=customers,
+    form = PurchaseForm(posted(request), initial=initial, customers=customers,
                         offers=_buyable_offers())
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

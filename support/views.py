@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer
 from portal.decorators import member_required, staff_required
+from portal.forms_utils import posted, posted_files
 from portal.permissions import require
 from portal.roles import role_can
 from support import selectors, services
@@ -45,7 +46,7 @@ def home(request):
 def ticket_create(request):
     require(request.membership, "tickets.open")
     customers = Customer.objects.filter(reseller=request.reseller)
-    form = TicketForm(request.POST or None, request.FILES or None, customers=customers)
+    form = TicketForm(posted(request), posted_files(request), customers=customers)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -66,7 +67,7 @@ def ticket_create(request):
 def ticket(request, ticket_id):
     require(request.membership, "tickets.view")
     ticket = selectors.ticket_get(member=request.membership, ticket_id=ticket_id)
-    form = ReplyForm(request.POST or None, request.FILES or None)
+    form = ReplyForm(posted(request), posted_files(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.ticket_reply(member=request.membership, ticket=ticket,
@@ -117,7 +118,7 @@ def attachment(request, attachment_id):
 def plans(request):
     member = request.membership
     can_edit = role_can(member.role, "support.manage_plans")
-    form = SupportPlanForm(request.POST or None)
+    form = SupportPlanForm(posted(request))
     if request.method == "POST":
         require(member, "support.manage_plans")
         if form.is_valid():
@@ -138,7 +139,7 @@ def plans(request):
 def plan_edit(request, support_plan_id):
     member = request.membership
     plan = selectors.plan_get(member=member, support_plan_id=support_plan_id)
-    form = SupportPlanForm(request.POST or None, instance=plan)
+    form = SupportPlanForm(posted(request), instance=plan)
     if request.method == "POST":
         require(member, "support.manage_plans")
         if form.is_valid():
