@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from billing import views
+from billing import report_urls, views
 
 app_name = "billing"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("usage/<int:usage_import_id>/", views.usage_import, name="usage_import"),
     path("usage/<int:usage_import_id>/status/", views.usage_import_status,
          name="usage_import_status"),
+    path("reports/", include(report_urls.urlpatterns)),
 ]

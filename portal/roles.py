@@ -31,6 +31,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "pricebooks.edit": _MANAGERS,
     "billing.view_money": _MANAGERS | {Role.BILLING},
     "usage.import": _MANAGERS | {Role.BILLING},
+    "reports.view": _ALL,  # quantities and customer prices; cost and margin need view_money
     "tickets.view": _ALL,
     "tickets.open": _ALL - {Role.VIEWER},
     "support.manage_plans": _MANAGERS,

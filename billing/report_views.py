@@ -1,0 +1,249 @@
+"""Billing report pages (reseller members under billing/reports/, operations under
+ops/billing/reports/). Filters come as query parameters; htmx requests get only the report body;
+`?export=csv|xlsx&table=<section>` downloads exactly the filtered rows of one section."""
+
+from dataclasses import dataclass, field
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django_tables2 import RequestConfig
+
+from billing import filters, report_selectors, reports, tables
+from billing.models import UsageLine
+from billing.selectors import calendar_overrides
+from portal.decorators import member_required, staff_required
+from portal.models import Reseller
+from portal.permissions import require
+from portal.roles import role_can
+from subscriptions.models import ChargeEvent
+
+PER_PAGE = 50
+
+
+@dataclass(frozen=True)
+class Report:
+    slug: str
+    title: str
+    intro: str
+    usage_types: tuple[str, ...] = ()
+    licence_types: tuple[str, ...] = ()
+    seat_types: tuple[str, ...] = ()
+    daily: bool = False
+    product_codes: tuple[str, ...] = field(init=False, default=())
+
+    def __post_init__(self):
+        object.__setattr__(self, "product_codes", tuple(dict.fromkeys(
+            self.usage_types + self.licence_types + self.seat_types)))
+
+
+REPORTS = {r.slug: r for r in [
+    Report("azure_legacy", "Azure (legacy)",
+           "Usage of legacy Azure subscriptions (MS-AZR-0145P). Microsoft retired this offer, "
+           "so this report is usually empty: Azure usage is in the Azure plan report.",
+           usage_types=report_selectors.USAGE_TYPES["azure-legacy"]),
+    Report("azure_plan", "Azure plan & New Commerce",
+           "Azure plan usage of the previous calendar month (billed in arrears), per customer, "
+           "subscription and meter — open a meter for its daily lines; and the licence charges "
+           "(New Commerce, software subscriptions, Reserved Instances, perpetual software) "
+           "of the period.",
+           usage_types=report_selectors.USAGE_TYPES["azure-plan"],
+           licence_types=report_selectors.LICENCE_TYPES),
+    Report("seats", "Modern Workplace SaaS",
+           "Seat-based products per subscription: seats, assigned and unused seats, unit prices "
+           "and the period's cycle charges, prorations and credits.",
+           seat_types=report_selectors.SEAT_TYPES),
+    Report("daily", "Azure plan daily usage",
+           "The daily rated usage lines of one subscription's meter.",
+           usage_types=report_selectors.USAGE_TYPES["azure-plan"]
+           + report_selectors.USAGE_TYPES["azure-legacy"], daily=True),
+]}
+
+
+@dataclass
+class Section:
+    name: str
+    title: str
+    table: tables.ReportTable
+    rows: list
+    totals: list
+    export_query: str = ""
+
+
+def _resellers(request, ops: bool):
+    """(reseller queryset, the one reseller or None) the page reads from."""
+    if not ops:
+        return Reseller.objects.filter(pk=request.reseller.pk), request.reseller
+    value = request.GET.get("reseller", "")
+    if value.isdigit():
+        chosen = Reseller.objects.filter(pk=value).first()
+        if chosen is not None:
+            return Reseller.objects.filter(pk=chosen.pk), chosen
+    return Reseller.objects.all(), None
+
+
+def _build(request, report: Report, *, ops: bool, show_money: bool):
+    resellers, reseller = _resellers(request, ops)
+    overrides = calendar_overrides()
+    today = timezone.now().date()
+    common = {"resellers": resellers, "country": reseller.country if reseller else "",
+              "product_codes": report.product_codes, "today": today, "overrides": overrides}
+    usage_class = filters.DailyFilter if report.daily else filters.UsageFilter
+    charge_class = filters.ReportFilter
+    if ops:
+        usage_class, charge_class = filters.with_reseller(usage_class), \
+            filters.with_reseller(charge_class)
+    sections, filterset = [], None
+    query = {k: v for k, v in request.GET.items() if k not in ("export", "table", "page")
+             and not k.endswith("page") and k != "sort" and not k.endswith("sort")}
+
+    if report.usage_types:
+        lines = UsageLine.objects.filter(reseller__in=resellers, is_marketplace=False,
+                                         subscription__offer__product_type__code__in=report
+                                         .usage_types)
+        probe = charge_class(request.GET, ChargeEvent.objects.none(), **common)
+        period = probe.periods.get(probe.data.get("period")) if probe.data else None
+        categories = []
+        if period is not None:
+            month = reports.usage_month(period)
+            categories = report_selectors.meter_categories(
+                lines.filter(usage_date__range=(month.start, month.end)))
+        filterset = usage_class(request.GET, lines, meter_categories=categories, **common)
+        period = filterset.period_value
+        if filterset.is_valid() and period is not None and not (
+                report.daily and not (filterset.form.cleaned_data.get("subscription")
+                                      and filterset.form.cleaned_data.get("meter"))):
+            if report.daily:
+                rows = report_selectors.daily_rows(filterset.qs, priced_on=period.start)
+                table = tables.DailyTable(rows, show_money=show_money, ops=ops,
+                                          prefix="d-", order_by=request.GET.get("d-sort"))
+            else:
+                rows = report_selectors.usage_rows(filterset.qs, priced_on=period.start)
+                table = tables.UsageTable(rows, show_money=show_money, ops=ops, prefix="u-",
+                                          daily_url=tables.daily_link(ops), query=query)
+            sections.append(Section("daily" if report.daily else "usage",
+                                    "Daily usage lines" if report.daily else
+                                    "Azure usage per customer, subscription and meter",
+                                    table, rows, reports.totals(rows)))
+    if report.licence_types or report.seat_types:
+        types = report.licence_types or report.seat_types
+        charges = ChargeEvent.objects.filter(reseller__in=resellers,
+                                             subscription__offer__product_type__code__in=types)
+        charge_filter = charge_class(request.GET, charges, **common)
+        filterset = filterset or charge_filter
+        if charge_filter.is_valid() and charge_filter.period_value is not None:
+            if report.licence_types:
+                rows = report_selectors.licence_rows(charge_filter.qs)
+                table = tables.LicenceTable(rows, show_money=show_money, ops=ops, prefix="l-")
+                title = "Licence charges"
+            else:
+                rows = report_selectors.seat_rows(charge_filter.qs)
+                table = tables.SeatTable(rows, show_money=show_money, ops=ops, prefix="s-")
+                title = "Seat products per subscription"
+            sections.append(Section("licences" if report.licence_types else "seats", title,
+                                    table, rows, reports.totals(rows)))
+    for section in sections:
+        export = request.GET.copy()
+        for key in ("page", "export", "table"):
+            export.pop(key, None)
+        export["table"] = section.name
+        section.export_query = export.urlencode()
+    return filterset, sections, reseller
+
+
+def _export(request, report: Report, sections: list[Section], fmt: str):
+    name = request.GET.get("table", "")
+    section = next((s for s in sections if s.name == name), None)
+    if section is None:
+        raise Http404("No such report table for these filters.")
+    table = section.table
+    table.order_by = request.GET.get(table.prefixed_order_by_field)  # the page's sort
+    rows = list(table.data)
+    data = reports.dataset(rows, table.export_columns(), title=section.title)
+    content_type, ext = reports.EXPORT_FORMATS[fmt]
+    period = request.GET.get("period", "")
+    response = HttpResponse(reports.export_bytes(data, fmt), content_type=content_type)
+    filename = f"{report.slug}-{section.name}-{period or 'current'}.{ext}".replace("_", "-")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _page(request, slug: str, *, ops: bool):
+    report = REPORTS.get(slug)
+    if report is None:
+        raise Http404("No such report.")
+    if ops:
+        show_money = True
+    else:
+        require(request.membership, "reports.view")
+        show_money = role_can(request.membership.role, "billing.view_money")
+    filterset, sections, reseller = _build(request, report, ops=ops, show_money=show_money)
+    fmt = request.GET.get("export")
+    if fmt in reports.EXPORT_FORMATS:
+        return _export(request, report, sections, fmt)
+    for section in sections:
+        RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(section.table)
+    context = {"report": report, "filter": filterset, "sections": sections, "ops": ops,
+               "show_money": show_money, "notice": reports.NOTICE, "reseller": reseller,
+               "period": filterset.period_value if filterset.is_bound else None,
+               "reports": [r for r in REPORTS.values() if not r.daily],
+               "namespace": "billing_ops" if ops else "billing"}
+    if report.daily and not sections and filterset.is_valid():
+        context["choose"] = "Open a meter from the Azure plan report to see its daily lines."
+    template = "billing/reports/_body.html" if request.htmx else "billing/reports/report.html"
+    return render(request, template, context)
+
+
+@member_required
+def report_index(request):
+    require(request.membership, "reports.view")
+    return render(request, "billing/reports/index.html", {
+        "reports": [r for r in REPORTS.values() if not r.daily], "namespace": "billing",
+        "notice": reports.NOTICE})
+
+
+@member_required
+def report_azure_legacy(request):
+    return _page(request, "azure_legacy", ops=False)
+
+
+@member_required
+def report_azure_plan(request):
+    return _page(request, "azure_plan", ops=False)
+
+
+@member_required
+def report_seats(request):
+    return _page(request, "seats", ops=False)
+
+
+@member_required
+def report_daily(request):
+    return _page(request, "daily", ops=False)
+
+
+@staff_required
+def ops_report_index(request):
+    return render(request, "billing/reports/index.html", {
+        "reports": [r for r in REPORTS.values() if not r.daily], "namespace": "billing_ops",
+        "ops": True, "notice": reports.NOTICE})
+
+
+@staff_required
+def ops_report_azure_legacy(request):
+    return _page(request, "azure_legacy", ops=True)
+
+
+@staff_required
+def ops_report_azure_plan(request):
+    return _page(request, "azure_plan", ops=True)
+
+
+@staff_required
+def ops_report_seats(request):
+    return _page(request, "seats", ops=True)
+
+
+@staff_required
+def ops_report_daily(request):
+    return _page(request, "daily", ops=True)

@@ -1,0 +1,136 @@
+"""Billing reports: pure helpers (no ORM, no I/O) for pricing aggregated rows, totals per
+currency and safe exports.
+
+Conventions (DESIGN.md "Money and time", "Billing periods"):
+- A report row's cost is rounded ROUND_HALF_UP to the currency's minor unit; its customer price
+  is the price-book rule applied to the row's unrounded cost, then rounded; margin = price − cost
+  of the rounded amounts. Totals are sums of the rounded rows, one per currency, never mixed.
+- Azure plan usage is billed in arrears: a period's report shows the previous calendar month's
+  usage (as the billing run does), priced with the rules in force on the period's first day.
+- Text cells of an export that a spreadsheet would read as a formula (starting with = + - @,
+  a tab or a carriage return) are prefixed with a single quote; numbers stay numbers.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import tablib
+
+from billing.periods import Period
+from billing.proration import round_money
+from subscriptions.pricing import Rule, resolve_price
+
+NOTICE = ("Azure Marketplace one-time charges are billed on a separate invoice and are not in "
+          "this report.")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+ZERO = Decimal("0")
+
+
+def usage_month(period: Period) -> Period:
+    """The calendar month of Azure plan usage billed in `period` (in arrears): the month before
+    the one the period starts in (US June → May; CA Jun 20–Jul 19 → May)."""
+    first = period.start.replace(day=1)
+    previous_end = first - timedelta(days=1)
+    return Period(previous_end.replace(day=1), previous_end)
+
+
+@dataclass(frozen=True)
+class Books:
+    """A reseller's price-book rules, loaded once: the default book's and each customer's."""
+
+    default: tuple[Rule, ...] = ()
+    by_customer: dict[int, tuple[Rule, ...]] | None = None
+
+    def for_customer(self, customer_id: int) -> tuple[tuple[Rule, ...], tuple[Rule, ...]]:
+        return (self.by_customer or {}).get(customer_id, ()), self.default
+
+
+def price_usage_rows(rows: list[dict], books_by_reseller: dict[int, Books], *,
+                     priced_on: date) -> list[dict]:
+    """Add rounded `cost`, `price`, `margin` to aggregated usage rows (each with reseller_id,
+    customer_id, offer_id, product_type_id, term, currency and the unrounded `cost_raw`)."""
+    for row in rows:
+        books = books_by_reseller.get(row["reseller_id"], Books())
+        customer_rules, default_rules = books.for_customer(row["customer_id"])
+        resolved = resolve_price(cost=row["cost_raw"], currency=row["currency"],
+                                 offer_id=row["offer_id"], product_type_id=row["product_type_id"],
+                                 term=row["term"], on=priced_on,
+                                 customer_rules=list(customer_rules),
+                                 default_rules=list(default_rules))
+        row["cost"] = round_money(row["cost_raw"], row["currency"])
+        row["price"] = round_money(resolved.price, row["currency"])
+        row["margin"] = row["price"] - row["cost"]
+    return rows
+
+
+@dataclass
+class Total:
+    currency: str
+    cost: Decimal = ZERO
+    price: Decimal = ZERO
+    rows: int = 0
+
+    @property
+    def margin(self) -> Decimal:
+        return self.price - self.cost
+
+
+def totals(rows: list[dict]) -> list[Total]:
+    """One Total per currency (sorted by currency) of rows' rounded cost and price."""
+    out: dict[str, Total] = defaultdict(lambda: Total(currency=""))
+    for row in rows:
+        t = out[row["currency"]]
+        t.currency = row["currency"]
+        t.cost += row["cost"]
+        t.price += row["price"]
+        t.rows += 1
+    return [out[c] for c in sorted(out)]
+
+
+def neutralise(value):
+    """A text cell a spreadsheet would run as a formula gets a leading single quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    money: bool = False  # cost or margin: only for members who may see money
+
+
+def visible(columns: list[Column], *, show_money: bool) -> list[Column]:
+    return [c for c in columns if show_money or not c.money]
+
+
+def _cell(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    return neutralise(value)
+
+
+def dataset(rows: list[dict], columns: list[Column], *, title: str) -> tablib.Dataset:
+    """The rows as a tablib Dataset with exactly `columns` (already filtered for the role)."""
+    data = tablib.Dataset(headers=[c.header for c in columns], title=title[:31])
+    for row in rows:
+        data.append([_cell(row.get(c.key)) for c in columns])
+    return data
+
+
+EXPORT_FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
+
+
+def export_bytes(data: tablib.Dataset, fmt: str) -> bytes:
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"Unknown export format {fmt!r}: choose csv or xlsx.")
+    content = data.export(fmt)
+    return content.encode("utf-8") if isinstance(content, str) else content

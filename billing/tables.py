@@ -1,0 +1,145 @@
+"""Report tables (django-tables2 over the dict rows of `billing.report_selectors`).
+
+`MONEY` columns (the reseller's cost and margin) are left out for members who may not see money
+(`billing.view_money`); exports use the same visible columns, so they never carry them either.
+"""
+
+from urllib.parse import urlencode
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from billing import reports
+
+MONEY = ("cost", "margin", "unit_cost")
+NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
+
+
+class Num(tables.Column):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("attrs", NUM)
+        super().__init__(*args, **kwargs)
+
+
+class Date(tables.DateColumn):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("format", "Y-m-d")
+        super().__init__(*args, **kwargs)
+
+
+class ReportTable(tables.Table):
+    class Meta:
+        attrs = {"class": "striped report"}
+        empty_text = "No rows match these filters."
+        template_name = "django_tables2/table.html"
+
+    def __init__(self, data, *, show_money: bool, ops: bool = False, **kwargs):
+        exclude = list(kwargs.pop("exclude", ()))
+        if not show_money:
+            exclude += [c for c in MONEY if c in self.base_columns]
+        if not ops and "reseller_name" in self.base_columns:
+            exclude.append("reseller_name")
+        super().__init__(data, exclude=exclude, **kwargs)
+
+    def export_columns(self) -> list[reports.Column]:
+        return [reports.Column(key=c.accessor, header=str(c.header)) for c in self.columns]
+
+
+class UsageTable(ReportTable):
+    reseller_name = tables.Column(verbose_name="Reseller")
+    customer_name = tables.Column(verbose_name="Customer")
+    partner_center_id = tables.Column(verbose_name="Subscription")
+    meter_category = tables.Column(verbose_name="Meter category")
+    meter_name = tables.Column(verbose_name="Meter")
+    meter_id = tables.Column(verbose_name="Meter ID", visible=False)
+    unit_of_measure = tables.Column(verbose_name="Unit")
+    quantity = Num(verbose_name="Quantity")
+    lines = Num(verbose_name="Daily lines")
+    currency = tables.Column(verbose_name="Currency")
+    cost = Num(verbose_name="Cost")
+    price = Num(verbose_name="Customer price")
+    margin = Num(verbose_name="Margin")
+
+    def __init__(self, data, *, daily_url: str = "", query: dict | None = None, **kwargs):
+        self.daily_url, self.query = daily_url, query or {}
+        super().__init__(data, **kwargs)
+
+    def render_meter_name(self, record, value):
+        if not self.daily_url:
+            return value
+        query = {**self.query, "subscription": record["subscription_id"],
+                 "meter": record["meter_id"]}
+        if "customer" in query:
+            query["customer"] = record["customer_id"]
+        return format_html('<a href="{}?{}" data-testid="drill-down">{}</a>',
+                           self.daily_url, urlencode(query), value)
+
+    def render_quantity(self, value):
+        return f"{value.normalize():f}"
+
+
+class DailyTable(ReportTable):
+    usage_date = Date(verbose_name="Date")
+    customer_name = tables.Column(verbose_name="Customer")
+    partner_center_id = tables.Column(verbose_name="Subscription")
+    meter_name = tables.Column(verbose_name="Meter")
+    meter_region = tables.Column(verbose_name="Region")
+    resource_group = tables.Column(verbose_name="Resource group")
+    quantity = Num(verbose_name="Quantity")
+    unit_of_measure = tables.Column(verbose_name="Unit")
+    currency = tables.Column(verbose_name="Currency")
+    cost = Num(verbose_name="Cost")
+    price = Num(verbose_name="Customer price")
+    margin = Num(verbose_name="Margin")
+
+    def render_quantity(self, value):
+        return f"{value.normalize():f}"
+
+
+class LicenceTable(ReportTable):
+    reseller_name = tables.Column(verbose_name="Reseller")
+    charge_date = Date(verbose_name="Charge date")
+    customer_name = tables.Column(verbose_name="Customer")
+    offer_name = tables.Column(verbose_name="Product")
+    partner_center_id = tables.Column(verbose_name="Subscription")
+    product_type = tables.Column(verbose_name="Product type")
+    kind = tables.Column(verbose_name="Charge")
+    quantity = Num(verbose_name="Quantity")
+    term = tables.Column(verbose_name="Term")
+    billing_frequency = tables.Column(verbose_name="Billing")
+    cycle_start = Date(verbose_name="Cycle start")
+    cycle_end = Date(verbose_name="Cycle end")
+    billing_days = Num(verbose_name="Days billed")
+    cycle_days = Num(verbose_name="Cycle days")
+    unit_cost = Num(verbose_name="Unit cost")
+    unit_price = Num(verbose_name="Unit price")
+    currency = tables.Column(verbose_name="Currency")
+    cost = Num(verbose_name="Cost")
+    price = Num(verbose_name="Customer price")
+    margin = Num(verbose_name="Margin")
+
+
+class SeatTable(ReportTable):
+    reseller_name = tables.Column(verbose_name="Reseller")
+    customer_name = tables.Column(verbose_name="Customer")
+    offer_name = tables.Column(verbose_name="Product")
+    partner_center_id = tables.Column(verbose_name="Subscription")
+    product_type = tables.Column(verbose_name="Product type")
+    term = tables.Column(verbose_name="Term")
+    quantity = Num(verbose_name="Quantity")
+    assigned = Num(verbose_name="Assigned")
+    unused = Num(verbose_name="Unused")
+    unit_cost = Num(verbose_name="Unit cost")
+    unit_price = Num(verbose_name="Unit price")
+    currency = tables.Column(verbose_name="Currency")
+    cycle_price = Num(verbose_name="Cycle charges")
+    proration_price = Num(verbose_name="Prorations")
+    credit_price = Num(verbose_name="Credits")
+    cost = Num(verbose_name="Cost")
+    price = Num(verbose_name="Customer price")
+    margin = Num(verbose_name="Margin")
+
+
+def daily_link(ops: bool) -> str:
+    return reverse("billing_ops:report_daily" if ops else "billing:report_daily")
