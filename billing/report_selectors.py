@@ -61,7 +61,8 @@ def daily_rows(lines, *, priced_on: date) -> list[dict]:
         "pk", "reseller_id", "customer_id", "subscription_id", "usage_date", "meter_id",
         "meter_category", "meter_sub_category", "meter_name", "meter_region", "resource_group",
         "unit_of_measure", "quantity", "unit_price", "currency",
-        cost_raw=F("billing_pre_tax_total"), customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
+        cost_raw=F("billing_pre_tax_total"), customer_name=F("customer__company_name"),
+        reseller_name=F("reseller__name"),
         partner_center_id=F("subscription__partner_center_id"),
         offer_id=F("subscription__offer_id"),
         product_type_id=F("subscription__offer__product_type_id"),
@@ -76,7 +77,8 @@ def licence_rows(charges) -> list[dict]:
         "pk", "reseller_id", "customer_id", "subscription_id", "kind", "charge_date",
         "cycle_start", "cycle_end", "quantity", "billing_days", "cycle_days", "unit_cost",
         "unit_price", "currency", cost=F("cost_amount"), price=F("price_amount"),
-        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"), offer_name=F("subscription__offer__name"),
+        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
+        offer_name=F("subscription__offer__name"),
         partner_center_id=F("subscription__partner_center_id"),
         product_type=F("subscription__offer__product_type__name"),
         term=F("subscription__term"), billing_frequency=F("subscription__billing_frequency")))
@@ -98,7 +100,8 @@ def seat_rows(charges) -> list[dict]:
                 .order_by().values("subscription_id").annotate(n=Count("pk")).values("n"))
     rows = list(charges.order_by().values(
         "reseller_id", "customer_id", "subscription_id", "currency",
-        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"), offer_name=F("subscription__offer__name"),
+        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
+        offer_name=F("subscription__offer__name"),
         partner_center_id=F("subscription__partner_center_id"),
         product_type=F("subscription__offer__product_type__name"),
         term=F("subscription__term"), billing_frequency=F("subscription__billing_frequency"),

@@ -41,7 +41,7 @@ def usage(sub, *, day=MAY, category="Virtual Machines", meter="D2s v5", cost="1.
             reseller=sub.reseller, customer=sub.customer, subscription=sub,
             usage_import=usage_import, usage_date=day, meter_category=category,
             meter_sub_category="Sub", meter_name=meter,
-            meter_id=fields.pop("meter_id", hashlib.md5(meter.encode()).hexdigest()),
+            meter_id=fields.pop("meter_id", hashlib.sha256(meter.encode()).hexdigest()[:32]),
             quantity=Decimal(quantity), unit_price=Decimal("0.1"),
             billing_pre_tax_total=Decimal(cost), currency=sub.currency,
             charge_type="new", is_marketplace=marketplace, unit_of_measure="1 Hour",
