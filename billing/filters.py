@@ -56,7 +56,7 @@ class ReportFilter(django_filters.FilterSet):
         customer_id = data.get("customer")
         if customer_id and str(customer_id).isdigit():
             subs = subs.filter(customer_id=customer_id)
-        f["subscription"].queryset = subs.select_related("offer").order_by(
+        f["subscription"].queryset = subs.select_related("offer", "customer").order_by(
             "offer__name", "partner_center_id")
 
     def _label(self, period: Period) -> str:

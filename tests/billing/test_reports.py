@@ -1,0 +1,375 @@
+import csv
+import io
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from portal.roles import Role
+from subscriptions.models import ProductType
+from tests import factories
+from tests.billing import report_data as d
+
+PERIOD = {"period": d.PERIOD}
+URLS = ["billing:report_azure_plan", "billing:report_azure_legacy", "billing:report_seats"]
+
+
+@pytest.fixture
+def ops_client(client, settings, db):
+    settings.STAFF_MFA_REQUIRED = False
+    client.force_login(factories.UserFactory(email="duty@distributor.test", is_staff=True))
+    return client
+
+
+@pytest.fixture
+def priced(reseller_a):
+    """Reseller A (US): a USD and a CAD customer; default book +10 % on Azure plan, the CAD
+    customer's own book −5 % on everything."""
+    azure = ProductType.objects.get(code="azure-plan")
+    default = factories.PriceBookFactory(reseller=reseller_a, customer=None, name="Default")
+    factories.PriceRuleFactory(book=default, product_type=azure, kind="markup", percent=10,
+                               effective_from=date(2026, 1, 1))
+    usd = factories.CustomerFactory(reseller=reseller_a, company_name="Contoso US",
+                                    currency="USD")
+    cad = factories.CustomerFactory(reseller=reseller_a, company_name="Fabrikam CA",
+                                    currency="CAD", country="CA")
+    book = factories.PriceBookFactory(reseller=reseller_a, customer=cad, name="Fabrikam")
+    factories.PriceRuleFactory(book=book, kind="discount", percent=5,
+                               effective_from=date(2026, 1, 1))
+    sub_usd, sub_cad = d.azure_sub(reseller_a, customer=usd), d.azure_sub(reseller_a,
+                                                                         customer=cad)
+    d.usage(sub_usd, day=date(2026, 5, 1), cost="1.004")
+    d.usage(sub_usd, day=date(2026, 5, 2), cost="1.004")
+    for day in (3, 4, 5):
+        d.usage(sub_usd, day=date(2026, 5, day), category="Storage", meter="LRS",
+                cost="0.333333")
+    d.usage(sub_cad, day=date(2026, 5, 31), cost="10.005")
+    # not in the report: a marketplace charge, June usage (billed next period)
+    d.usage(sub_usd, category="Marketplace", meter="SaaS app", cost="50", marketplace=True)
+    d.usage(sub_usd, day=date(2026, 6, 1), cost="7")
+    return {"usd": usd, "cad": cad, "sub_usd": sub_usd, "sub_cad": sub_cad}
+
+
+@pytest.fixture
+def seats(reseller_a, priced):
+    """Two NCE subscriptions of the USD customer with June charges; one charge in July."""
+    s1 = d.seat_sub(reseller_a, customer=priced["usd"], quantity=10)
+    for _ in range(3):
+        factories.SeatAssignmentFactory(subscription=s1)
+    d.charge(s1, cost="100.00", price="120.00")
+    d.charge(s1, kind="seat_increase", on=date(2026, 6, 10), cost="10.00", price="12.00",
+             quantity=2)
+    d.charge(s1, kind="seat_decrease", on=date(2026, 6, 11), cost="-5.00", price="-6.00",
+             quantity=-1)
+    s2 = d.seat_sub(reseller_a, customer=priced["usd"], quantity=4)
+    d.charge(s2, cost="50.00", price="60.00")
+    d.charge(s2, kind="cancel", on=date(2026, 6, 6), cost="-50.00", price="-60.00")
+    d.charge(s2, on=date(2026, 7, 5), cost="999.00", price="999.00")
+    return {"s1": s1, "s2": s2}
+
+
+def _section(response, name):
+    return next(s for s in response.context["sections"] if s.name == name)
+
+
+def _totals(section):
+    return {t.currency: (t.cost, t.price, t.margin) for t in section.totals}
+
+
+def _csv(response):
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.content.decode(), newline="")))
+
+
+def _xlsx(response):
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    rows = list(book.active.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def test_usage_is_aggregated_per_meter_and_priced_with_the_customer_books(
+        owner_a, client_for, priced):
+    response = client_for(owner_a).get(reverse("billing:report_azure_plan"), PERIOD)
+    assert response.status_code == 200
+    usage = _section(response, "usage")
+    got = {(r["customer_name"], r["meter_name"]): (r["lines"], r["cost"], r["price"],
+                                                   r["margin"]) for r in usage.rows}
+    assert got == {
+        ("Contoso US", "D2s v5"): (2, Decimal("2.01"), Decimal("2.21"), Decimal("0.20")),
+        ("Contoso US", "LRS"): (3, Decimal("1.00"), Decimal("1.10"), Decimal("0.10")),
+        ("Fabrikam CA", "D2s v5"): (1, Decimal("10.01"), Decimal("9.50"), Decimal("-0.51")),
+    }
+    assert _totals(usage) == {"CAD": (Decimal("10.01"), Decimal("9.50"), Decimal("-0.51")),
+                              "USD": (Decimal("3.01"), Decimal("3.31"), Decimal("0.30"))}
+    page = response.content.decode()
+    assert "Azure Marketplace one-time charges are billed on a separate invoice and are not " \
+           "in this report." in page
+    assert "2026-06-01 – 2026-06-30" in page and "SaaS app" not in page
+
+
+def test_drill_down_shows_the_daily_lines_of_one_meter(owner_a, client_for, priced):
+    client = client_for(owner_a)
+    page = client.get(reverse("billing:report_azure_plan"), PERIOD).content.decode()
+    usage = client.get(reverse("billing:report_azure_plan"), PERIOD)
+    row = next(r for r in _section(usage, "usage").rows if r["meter_name"] == "LRS")
+    assert "drill-down" in page
+    response = client.get(reverse("billing:report_daily"), {
+        **PERIOD, "subscription": row["subscription_id"], "meter": row["meter_id"]})
+    daily = _section(response, "daily")
+    assert [r["usage_date"] for r in daily.rows] == [date(2026, 5, 3), date(2026, 5, 4),
+                                                     date(2026, 5, 5)]
+    assert _totals(daily)["USD"][0] == Decimal("0.99")  # three rounded lines of 0.333333
+    without = client.get(reverse("billing:report_daily"), PERIOD)
+    assert "Open a meter from the Azure plan report" in without.content.decode()
+
+
+def test_licence_lines_and_seat_report(owner_a, client_for, seats):
+    client = client_for(owner_a)
+    licences = _section(client.get(reverse("billing:report_azure_plan"), PERIOD), "licences")
+    assert len(licences.rows) == 5
+    assert {r["term"] for r in licences.rows} == {"P1Y"}
+    assert _totals(licences) == {"USD": (Decimal("105.00"), Decimal("126.00"),
+                                         Decimal("21.00"))}
+    seat = _section(client.get(reverse("billing:report_seats"), PERIOD), "seats")
+    by_sub = {r["subscription_id"]: r for r in seat.rows}
+    s1 = by_sub[seats["s1"].pk]
+    assert (s1["quantity"], s1["assigned"], s1["unused"]) == (10, 3, 7)
+    assert (s1["cycle_price"], s1["proration_price"], s1["credit_price"]) == (
+        Decimal("120.00"), Decimal("6.00"), Decimal("0"))
+    s2 = by_sub[seats["s2"].pk]
+    assert (s2["credit_price"], s2["price"], s2["margin"]) == (Decimal("-60.00"), Decimal("0"),
+                                                              Decimal("0"))
+    assert _totals(seat) == {"USD": (Decimal("105.00"), Decimal("126.00"), Decimal("21.00"))}
+
+
+def test_filters_narrow_the_rows(owner_a, client_for, priced, seats):
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    by_customer = client.get(url, {**PERIOD, "customer": priced["cad"].pk})
+    assert {r["customer_name"] for r in _section(by_customer, "usage").rows} == {"Fabrikam CA"}
+    assert _section(by_customer, "licences").rows == []
+    by_category = client.get(url, {**PERIOD, "meter_category": "Storage"})
+    assert [r["meter_name"] for r in _section(by_category, "usage").rows] == ["LRS"]
+    by_sub = client.get(url, {**PERIOD, "subscription": priced["sub_cad"].pk})
+    assert len(_section(by_sub, "usage").rows) == 1
+    nce = ProductType.objects.get(code="nce")
+    by_type = client.get(url, {**PERIOD, "product_type": nce.pk})
+    assert _section(by_type, "usage").rows == [] and len(_section(by_type, "licences").rows) == 5
+    july = client.get(url, {"period": "2026-07-01"})
+    assert [r["cost"] for r in _section(july, "licences").rows] == [Decimal("999.00")]
+    assert [r["cost"] for r in _section(july, "usage").rows] == [Decimal("7.00")]
+
+
+def test_bad_filter_values_are_named_and_show_no_rows(owner_a, client_for, priced):
+    response = client_for(owner_a).get(reverse("billing:report_azure_plan"),
+                                       {"period": "1999-01-01", "customer": "abc"})
+    assert response.status_code == 200
+    assert response.context["sections"] == []
+    errors = response.context["filter"].errors
+    assert "period" in errors and "customer" in errors
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_export_rows_equal_the_filtered_rows_and_totals_equal_the_report(
+        owner_a, client_for, priced, seats, fmt):
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    for table, params in (("usage", {}), ("licences", {"customer": priced["usd"].pk}),
+                          ("usage", {"meter_category": "Virtual Machines"})):
+        query = {**PERIOD, **params, "u-sort": "-cost"}
+        section = _section(client.get(url, query), table)
+        response = client.get(url, {**query, "export": fmt, "table": table})
+        assert response["Content-Disposition"].startswith("attachment; filename=")
+        rows = _csv(response) if fmt == "csv" else _xlsx(response)
+        assert len(rows) == len(section.rows) > 0
+        key = "Customer price"
+        exported = sorted((r["Customer"], Decimal(str(r[key]))) for r in rows)
+        assert exported == sorted((r["customer_name"], r["price"]) for r in section.rows)
+        sums = defaultdict(lambda: [Decimal(0), Decimal(0), Decimal(0)])
+        for r in rows:
+            for i, col in enumerate(("Cost", key, "Margin")):
+                sums[r["Currency"]][i] += Decimal(str(r[col]))
+        assert {c: tuple(v) for c, v in sums.items()} == _totals(section)
+    seat_url = reverse("billing:report_seats")
+    section = _section(client.get(seat_url, PERIOD), "seats")
+    rows = client.get(seat_url, {**PERIOD, "export": fmt, "table": "seats"})
+    rows = _csv(rows) if fmt == "csv" else _xlsx(rows)
+    assert [int(r["Assigned"]) for r in rows] == [r["assigned"] for r in section.rows]
+
+
+def test_export_keeps_the_sort_of_the_page(owner_a, client_for, priced):
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    rows = _csv(client.get(url, {**PERIOD, "u-sort": "-cost", "export": "csv",
+                                 "table": "usage"}))
+    assert [r["Cost"] for r in rows] == ["10.01", "2.01", "1.00"]
+
+
+def test_export_neutralises_formulas(owner_a, client_for, reseller_a):
+    customer = factories.CustomerFactory(reseller=reseller_a, company_name='=HYPERLINK("x")')
+    sub = d.azure_sub(reseller_a, customer=customer)
+    names = ["+1+1", "-2+3", "@SUM(A1)", "\tTab", "\rCR", "Plain"]
+    for name in names:
+        d.usage(sub, meter=name, cost="-1.50")
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    csv_rows = _csv(client.get(url, {**PERIOD, "export": "csv", "table": "usage"}))
+    xlsx_rows = _xlsx(client.get(url, {**PERIOD, "export": "xlsx", "table": "usage"}))
+    for rows in (csv_rows, xlsx_rows):
+        assert {r["Customer"] for r in rows} == {"'=HYPERLINK(\"x\")"}
+        meters = sorted(r["Meter"] for r in rows)
+        assert len(meters) == 6 and meters[-1] == "Plain"
+        assert all(m.startswith("'") for m in meters[:-1])
+    assert sorted(r["Meter"] for r in csv_rows) == sorted(
+        ["'" + n for n in names[:-1]] + ["Plain"])
+    # amounts stay numbers: a credit is a negative number, not text with a quote
+    assert {r["Cost"] for r in csv_rows} == {"-1.50"}
+    assert all(isinstance(r["Cost"], (int, float, Decimal)) and r["Cost"] == -1.5
+               for r in xlsx_rows)
+
+
+@pytest.mark.parametrize("role,money", [(Role.OWNER, True), (Role.ADMIN, True),
+                                        (Role.BILLING, True), (Role.SALES, False),
+                                        (Role.VIEWER, False)])
+def test_roles_without_money_see_quantities_and_prices_only(reseller_a, member_of, client_for,
+                                                            priced, seats, role, money):
+    client = client_for(member_of(reseller_a, role))
+    for name, table in (("billing:report_azure_plan", "usage"),
+                        ("billing:report_azure_plan", "licences"),
+                        ("billing:report_seats", "seats")):
+        response = client.get(reverse(name), PERIOD)
+        section = _section(response, table)
+        headers = [str(c.header) for c in section.table.columns]
+        assert "Customer price" in headers and "Quantity" in headers
+        assert ("Cost" in headers) is money and ("Margin" in headers) is money
+        page = response.content.decode()
+        assert ('data-testid="total-cost"' in page) is money
+        assert ('data-testid="total-margin"' in page) is money
+        exported = _csv(client.get(reverse(name), {**PERIOD, "export": "csv", "table": table}))
+        assert set(exported[0]) == set(headers)
+        assert not money or "Cost" in exported[0]
+        assert money or not {"Cost", "Margin", "Unit cost"} & set(exported[0])
+
+
+def _build_rows(reseller, n):
+    customers = [factories.CustomerFactory(reseller=reseller) for _ in range(n)]
+    imp = factories.UsageImportFactory(reseller=reseller)
+    for c in customers:
+        sub = d.azure_sub(reseller, customer=c)
+        d.usage(sub, usage_import=imp)
+        d.usage(d.azure_sub(reseller, customer=c, legacy=True), usage_import=imp)
+        seat = d.seat_sub(reseller, customer=c)
+        factories.SeatAssignmentFactory(subscription=seat)
+        d.charge(seat)
+        factories.PriceBookFactory(reseller=reseller, customer=c)
+
+
+def _query_counts(client, cases):
+    counts = []
+    for url, params in cases:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url, params)
+        assert response.status_code == 200
+        counts.append(len(ctx.captured_queries))
+    return counts
+
+
+def test_query_counts_do_not_grow_with_rows(owner_a, client_for, reseller_a,
+                                            django_assert_max_num_queries):
+    client = client_for(owner_a)
+    _build_rows(reseller_a, 5)
+    sub = d.azure_sub(reseller_a)
+    line = d.usage(sub)
+    cases = [(reverse(n), PERIOD) for n in URLS + ["billing:reports"]] + [
+        (reverse("billing:report_daily"), {**PERIOD, "subscription": sub.pk,
+                                           "meter": line.meter_id}),
+        (reverse("billing:report_azure_plan"), {**PERIOD, "export": "xlsx", "table": "usage"}),
+        (reverse("billing:report_seats"), {**PERIOD, "export": "csv", "table": "seats"})]
+    few = _query_counts(client, cases)
+    _build_rows(reseller_a, 45)
+    for _ in range(45):
+        d.usage(sub)
+    assert _query_counts(client, cases) == few
+    for (url, params), count in zip(cases, few, strict=True):
+        with django_assert_max_num_queries(count):
+            client.get(url, params)
+    assert max(few) <= 20
+
+
+def test_htmx_filtering_returns_the_report_body_only(owner_a, client_for, priced):
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    full = client.get(url, PERIOD).content.decode()
+    assert 'hx-get="/billing/reports/azure-plan/"' in full and 'hx-push-url="true"' in full
+    assert 'hx-target="#report-body"' in full
+    part = client.get(url, {**PERIOD, "customer": priced["cad"].pk}, HTTP_HX_REQUEST="true")
+    body = part.content.decode()
+    assert "<html" not in body and "Fabrikam CA" in body and "Contoso US" not in body
+
+
+def test_filter_choices_and_rows_are_the_members_own(owner_a, owner_b, client_for, priced,
+                                                     seats, reseller_b):
+    d.usage(d.azure_sub(reseller_b), cost="3.00")
+    client = client_for(owner_b)
+    for name in URLS:
+        response = client.get(reverse(name), PERIOD)
+        page = response.content.decode()
+        assert "Contoso US" not in page and "Fabrikam CA" not in page
+        assert str(priced["sub_usd"].partner_center_id) not in page
+    # asking for A's customer or subscription is an invalid choice, not a look at A's rows
+    for params in ({"customer": priced["usd"].pk}, {"subscription": priced["sub_usd"].pk}):
+        url = reverse("billing:report_azure_plan")
+        response = client.get(url, {**PERIOD, **params})
+        assert response.context["sections"] == []
+        export = client.get(url, {**PERIOD, **params, "export": "csv", "table": "usage"})
+        assert export.status_code == 404
+    export = client.get(reverse("billing:report_azure_plan"),
+                        {"period": "2026-06-20", "export": "csv", "table": "usage"})
+    assert "Contoso" not in export.content.decode()
+    daily = client.get(reverse("billing:report_daily"), {
+        "period": "2026-06-20", "subscription": priced["sub_usd"].pk,
+        "meter": d.usage(priced["sub_usd"]).meter_id})
+    assert daily.context["sections"] == []
+
+
+def test_periods_follow_the_resellers_country(owner_b, client_for):
+    response = client_for(owner_b).get(reverse("billing:report_seats"))
+    choices = [c[0] for c in response.context["filter"].form.fields["period"].choices]
+    assert all(c.endswith("-20") for c in choices)
+
+
+def test_legacy_report_is_usually_empty_and_says_so(owner_a, client_for, priced):
+    page = client_for(owner_a).get(reverse("billing:report_azure_legacy"), PERIOD)
+    assert _section(page, "usage").rows == []
+    assert "usually empty" in page.content.decode()
+
+
+def test_operations_see_every_reseller_and_filter_by_one(ops_client, priced, seats, reseller_a,
+                                                        reseller_b):
+    sub_b = d.azure_sub(reseller_b)
+    d.usage(sub_b, cost="3.00")
+    url = reverse("billing_ops:report_azure_plan")
+    everyone = ops_client.get(url, PERIOD)
+    assert {r["reseller_name"] for r in _section(everyone, "usage").rows} == {
+        "Alpha Cloud", "Beta Systems"}
+    only_b = ops_client.get(url, {"period": "2026-06-20", "reseller": reseller_b.pk})
+    rows = _section(only_b, "usage").rows
+    assert [r["reseller_name"] for r in rows] == ["Beta Systems"]
+    assert "Reseller" in [str(c.header) for c in _section(only_b, "usage").table.columns]
+    exported = _csv(ops_client.get(url, {**PERIOD, "reseller": reseller_a.pk,
+                                         "export": "csv", "table": "licences"}))
+    assert len(exported) == 5 and {r["Reseller"] for r in exported} == {"Alpha Cloud"}
+    for name in ("billing_ops:reports", "billing_ops:report_seats",
+                 "billing_ops:report_azure_legacy", "billing_ops:report_daily"):
+        assert ops_client.get(reverse(name), PERIOD).status_code == 200
+
+
+def test_operations_reports_are_staff_only(owner_a, client_for):
+    client = client_for(owner_a)
+    assert client.get(reverse("billing_ops:report_azure_plan")).status_code == 403

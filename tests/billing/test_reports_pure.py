@@ -1,0 +1,39 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from billing import reports
+from billing.periods import Period, billing_period
+
+
+@pytest.mark.parametrize("country,on,month", [
+    ("US", date(2026, 6, 15), (date(2026, 5, 1), date(2026, 5, 31))),
+    ("CA", date(2026, 7, 1), (date(2026, 5, 1), date(2026, 5, 31))),   # Jun 20 – Jul 19
+    ("CA", date(2026, 1, 5), (date(2025, 11, 1), date(2025, 11, 30))),  # Dec 20 – Jan 19
+    ("US", date(2026, 3, 1), (date(2026, 2, 1), date(2026, 2, 28))),
+])
+def test_usage_month_is_the_calendar_month_before_the_period_starts(country, on, month):
+    assert reports.usage_month(billing_period(country, on)) == Period(*month)
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\tx", "'\tx"),
+    ("\rx", "'\rx"), ("a=b", "a=b"), ("", ""), (Decimal("-5.00"), Decimal("-5.00")), (-3, -3),
+])
+def test_neutralise(value, expected):
+    assert reports.neutralise(value) == expected
+
+
+def test_totals_never_mix_currencies_and_sum_rounded_rows():
+    rows = [{"currency": "USD", "cost": Decimal("1.01"), "price": Decimal("1.11")},
+            {"currency": "CAD", "cost": Decimal("2.00"), "price": Decimal("1.90")},
+            {"currency": "USD", "cost": Decimal("-0.01"), "price": Decimal("0.00")}]
+    got = [(t.currency, t.cost, t.price, t.margin, t.rows) for t in reports.totals(rows)]
+    assert got == [("CAD", Decimal("2.00"), Decimal("1.90"), Decimal("-0.10"), 1),
+                   ("USD", Decimal("1.00"), Decimal("1.11"), Decimal("0.11"), 2)]
+
+
+def test_export_format_is_checked():
+    with pytest.raises(ValueError, match="csv or xlsx"):
+        reports.export_bytes(reports.dataset([], [], title="x"), "pdf")
