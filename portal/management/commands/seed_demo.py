@@ -14,6 +14,7 @@ from django_scopes import scopes_disabled
 from customers.models import Customer, McaAcceptance, McaInvitation, McaStatus
 from portal.models import Membership, Reseller, User
 from portal.roles import Role
+from billing.demo_usage import seed_usage
 from subscriptions.demo import seed_subscriptions
 
 DEMO_PASSWORD = "demo-portal-2026"
@@ -225,6 +226,7 @@ class Command(BaseCommand):
             _seed_price_books(demo_resellers)
             _seed_programs(ops, demo_resellers)
             seed_subscriptions()
+            seed_usage(user=ops)
             # One person working for both resellers, to show the reseller switcher.
             consultant = _user("consultant@example.com", first="Casey", last="Consultant")
             for key, role in (("northwind", Role.ADMIN), ("mapleleaf", Role.SALES)):
