@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from billing.demo_usage import seed_usage
 from customers.models import Customer, McaAcceptance, McaInvitation, McaStatus
 from portal.models import Membership, Reseller, User
 from portal.roles import Role
-from billing.demo_usage import seed_usage
 from subscriptions.demo import seed_subscriptions
 
 DEMO_PASSWORD = "demo-portal-2026"

@@ -1,0 +1,44 @@
+import csv
+import io
+import re
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_owner_filters_the_azure_plan_report_and_exports_the_rows(live_server, page, sign_in):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    sign_in("owner@northwind.example", "demo-portal-2026")
+    page.goto(f"{live_server.url}/billing/reports/")
+    page.get_by_role("link", name="Azure plan & New Commerce").click()
+    expect(page.get_by_test_id("marketplace-notice")).to_contain_text(
+        "Azure Marketplace one-time charges are billed on a separate invoice")
+    expect(page.get_by_test_id("table-usage").locator("tbody tr").first).to_be_visible()
+    categories = set(page.get_by_test_id("table-usage").locator("tbody tr td:nth-child(3)")
+                     .all_inner_texts())
+    assert {"Storage", "Virtual Machines"} <= categories
+
+    page.get_by_label("Meter category").select_option("Storage")  # htmx swaps the body
+    expect(page).to_have_url(re.compile(r"meter_category=Storage"))
+    rows = page.get_by_test_id("table-usage").locator("tbody tr")
+    expect(rows.first).to_be_visible()
+    shown = rows.locator("td:nth-child(3)").all_inner_texts()
+    assert shown and set(shown) == {"Storage"}
+    total_rows = int(page.get_by_test_id("totals-usage").locator("tbody td").first.inner_text())
+    assert total_rows == len(shown)
+
+    with page.expect_download() as info:
+        page.get_by_test_id("export-csv-usage").click()
+    download = info.value
+    assert download.suggested_filename.endswith(".csv")
+    with open(download.path(), encoding="utf-8", newline="") as f:
+        exported = list(csv.DictReader(io.StringIO(f.read(), newline="")))
+    assert len(exported) == total_rows
+    assert {r["Meter category"] for r in exported} == {"Storage"}
+    assert {r["Customer"] for r in exported} == {"Contoso Ltd"}
+    total_price = page.get_by_test_id("totals-usage").get_by_test_id("total-price").inner_text()
+    assert sum(float(r["Customer price"]) for r in exported) == pytest.approx(float(total_price))
