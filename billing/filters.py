@@ -6,6 +6,9 @@ from datetime import date
 import django_filters
 from dateutil.relativedelta import relativedelta
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from billing import reports
 from billing.periods import Period, billing_period, periods_between
@@ -14,6 +17,22 @@ from portal.models import Reseller
 from subscriptions.models import ProductType, Subscription
 
 PERIODS_BACK = 24  # months of periods offered in the period filter
+
+
+class FastSelect(forms.Select):
+    """A select rendered in one pass: Django renders a template per option, far too slow for
+    the hundreds of customers a reseller has."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final = self.build_attrs(self.attrs, attrs)
+        final["name"] = name
+        chosen = "" if value is None else str(value)
+        parts = []
+        for v, label in self.choices:
+            v = str(v)
+            selected = " selected" if v == chosen else ""
+            parts.append(f'<option value="{escape(v)}"{selected}>{escape(label)}</option>')
+        return mark_safe(f"<select{flatatt(final)}>{''.join(parts)}</select>")  # noqa: S308
 
 
 def period_choices(country: str, today: date, overrides) -> list[Period]:
@@ -27,14 +46,15 @@ class ReportFilter(django_filters.FilterSet):
     usage reports show the previous calendar month's usage (billed in arrears)."""
 
     period = django_filters.ChoiceFilter(label="Billing period", method="filter_period",
-                                         empty_label=None)
+                                         empty_label=None, widget=FastSelect)
     customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.none(),
-                                                empty_label="All customers")
+                                                empty_label="All customers", widget=FastSelect)
     product_type = django_filters.ModelChoiceFilter(
         label="Product type", field_name="subscription__offer__product_type",
         queryset=ProductType.objects.none(), empty_label="All product types")
     subscription = django_filters.ModelChoiceFilter(queryset=Subscription.objects.none(),
-                                                    empty_label="All subscriptions")
+                                                    empty_label="All subscriptions",
+                                                    widget=FastSelect)
 
     date_field = "charge_date"
     in_arrears = False
@@ -49,15 +69,36 @@ class ReportFilter(django_filters.FilterSet):
         super().__init__(data, queryset, **kwargs)
         f = self.filters
         f["period"].extra["choices"] = [(k, self._label(p)) for k, p in self.periods.items()]
-        f["customer"].queryset = Customer.objects.filter(reseller__in=resellers)
+        f["customer"].queryset = Customer.objects.filter(reseller__in=resellers).order_by(
+            "company_name", "pk")
         f["product_type"].queryset = ProductType.objects.filter(code__in=product_codes)
-        subs = Subscription.objects.filter(reseller__in=resellers,
-                                           offer__product_type__code__in=product_codes)
-        customer_id = data.get("customer")
-        if customer_id and str(customer_id).isdigit():
-            subs = subs.filter(customer_id=customer_id)
-        f["subscription"].queryset = subs.select_related("offer", "customer").order_by(
+        f["subscription"].queryset = Subscription.objects.filter(
+            reseller__in=resellers, offer__product_type__code__in=product_codes).order_by(
             "offer__name", "partner_center_id")
+
+    @property
+    def form(self):
+        """Options are read as plain values (no model instances); subscriptions are offered
+        for the chosen customer only (a reseller may have thousands)."""
+        if not hasattr(self, "_form"):
+            form = super().form
+            customers = self.filters["customer"].queryset
+            form.fields["customer"].widget.choices = [("", "All customers")] + list(
+                customers.values_list("pk", "company_name"))
+            subs = self.filters["subscription"].queryset
+            customer, chosen = self.data.get("customer"), self.data.get("subscription")
+            if customer and str(customer).isdigit():
+                subs = subs.filter(customer_id=customer)
+            elif chosen and str(chosen).isdigit():
+                subs = subs.filter(pk=chosen)
+            else:
+                subs = subs.none()
+            empty = "All subscriptions" if customer else "All subscriptions (choose a customer " \
+                                                        "to pick one)"
+            form.fields["subscription"].widget.choices = [("", empty)] + [
+                (pk, f"{offer} · {pc_id}") for pk, offer, pc_id in
+                subs.values_list("pk", "offer__name", "partner_center_id")]
+        return self._form
 
     def _label(self, period: Period) -> str:
         if self.in_arrears:
@@ -78,8 +119,11 @@ class ReportFilter(django_filters.FilterSet):
 
 
 class UsageFilter(ReportFilter):
-    meter_category = django_filters.ChoiceFilter(choices=[], empty_label="All meter categories")
-    date_field = "usage_date"
+    """On `UsageSummary` rows (one per usage month)."""
+
+    meter_category = django_filters.ChoiceFilter(choices=[], empty_label="All meter categories",
+                                                 widget=FastSelect)
+    date_field = "month"
     in_arrears = True
 
     def __init__(self, *args, meter_categories=(), **kwargs):
@@ -88,6 +132,9 @@ class UsageFilter(ReportFilter):
 
 
 class DailyFilter(UsageFilter):
+    """On the daily `UsageLine`s."""
+
+    date_field = "usage_date"
     meter = django_filters.CharFilter(field_name="meter_id", label="Meter ID",
                                       widget=forms.HiddenInput)
 

@@ -145,3 +145,40 @@ class UsageLine(models.Model):
 
     def __str__(self):
         return f"{self.usage_date} {self.meter_name} × {self.quantity}"
+
+
+class UsageSummary(models.Model):
+    """Non-marketplace usage summed per subscription, meter, currency and calendar month —
+    what the reports read, so a month-end report never groups a million daily lines.
+    Rebuilt from `UsageLine` for each (reseller, month) an import touches
+    (`billing.usage_summary.refresh`); never edited by hand."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="+")
+    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.CASCADE,
+                                     related_name="+")
+    product_type = models.ForeignKey("subscriptions.ProductType", on_delete=models.PROTECT,
+                                     related_name="+")
+    month = models.DateField(help_text="First day of the usage month.")
+    meter_id = models.CharField(max_length=64)
+    meter_category = models.CharField(max_length=200, blank=True)
+    meter_sub_category = models.CharField(max_length=200, blank=True)
+    meter_name = models.CharField(max_length=200, blank=True)
+    unit_of_measure = models.CharField(max_length=100, blank=True)
+    currency = models.CharField(max_length=3)
+    quantity = models.DecimalField(max_digits=28, decimal_places=10)
+    cost = models.DecimalField(max_digits=28, decimal_places=10,
+                               help_text="Sum of BillingPreTaxTotal, unrounded.")
+    lines = models.PositiveIntegerField()
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["subscription", "month", "meter_id", "currency"],
+            name="one_usage_summary_per_meter_month")]
+        indexes = [models.Index(fields=["reseller", "month"])]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.meter_name}: {self.cost} {self.currency}"

@@ -35,18 +35,17 @@ def books_for(reseller_ids) -> dict[int, reports.Books]:
             for rid, e in out.items()}
 
 
-def usage_rows(lines, *, priced_on: date) -> list[dict]:
-    """Usage lines aggregated per customer, subscription and meter (one GROUP BY), priced."""
-    rows = list(lines.order_by().values(
+def usage_rows(summaries, *, priced_on: date) -> list[dict]:
+    """Usage per customer, subscription and meter (a GROUP BY over `UsageSummary`, the
+    monthly sums of the daily lines), priced."""
+    rows = list(summaries.order_by().values(
         "reseller_id", "customer_id", "subscription_id", "meter_id", "currency",
         "meter_category", "meter_sub_category", "meter_name", "unit_of_measure",
-        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
+        "product_type_id", customer_name=F("customer__company_name"),
+        reseller_name=F("reseller__name"),
         partner_center_id=F("subscription__partner_center_id"),
-        offer_id=F("subscription__offer_id"),
-        product_type_id=F("subscription__offer__product_type_id"),
-        term=F("subscription__term"),
-    ).annotate(qty=Sum("quantity"), cost_raw=Sum("billing_pre_tax_total"),
-               lines=Count("pk")))
+        offer_id=F("subscription__offer_id"), term=F("subscription__term"),
+    ).annotate(qty=Sum("quantity"), cost_raw=Sum("cost"), lines=Sum("lines")))
     for row in rows:
         row["quantity"] = row.pop("qty")
     _price(rows, priced_on)
@@ -71,22 +70,27 @@ def daily_rows(lines, *, priced_on: date) -> list[dict]:
     return rows
 
 
-def licence_rows(charges) -> list[dict]:
-    """Charge events of licence products (NCE, software subscriptions, RIs, perpetual)."""
-    rows = list(charges.order_by("charge_date", "pk").values(
+def licence_rows(charges):
+    """Charge events of licence products (NCE, software subscriptions, RIs, perpetual) as a
+    values queryset: the table sorts and pages it in SQL (a period may hold thousands)."""
+    return charges.order_by("charge_date", "pk").values(
         "pk", "reseller_id", "customer_id", "subscription_id", "kind", "charge_date",
         "cycle_start", "cycle_end", "quantity", "billing_days", "cycle_days", "unit_cost",
         "unit_price", "currency", cost=F("cost_amount"), price=F("price_amount"),
+        margin=F("price_amount") - F("cost_amount"),
         customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
         offer_name=F("subscription__offer__name"),
         partner_center_id=F("subscription__partner_center_id"),
         product_type=F("subscription__offer__product_type__name"),
-        term=F("subscription__term"), billing_frequency=F("subscription__billing_frequency")))
-    kinds = dict(ChargeEvent.Kind.choices)
-    for row in rows:
-        row["kind"] = kinds.get(row["kind"], row["kind"])
-        row["margin"] = row["price"] - row["cost"]
-    return rows
+        term=F("subscription__term"), billing_frequency=F("subscription__billing_frequency"))
+
+
+def charge_totals(charges) -> list[reports.Total]:
+    """Totals per currency of charge events (amounts are already rounded): one query."""
+    return [reports.Total(currency=t["currency"], cost=t["cost"], price=t["price"],
+                          rows=t["n"])
+            for t in charges.order_by("currency").values("currency").annotate(
+                cost=Sum("cost_amount"), price=Sum("price_amount"), n=Count("pk"))]
 
 
 _PRORATION = Q(kind__in=[ChargeEvent.Kind.SEAT_INCREASE, ChargeEvent.Kind.SEAT_DECREASE])

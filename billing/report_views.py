@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tables2 import RequestConfig
 
 from billing import filters, report_selectors, reports, tables
-from billing.models import UsageLine
+from billing.models import UsageLine, UsageSummary
 from billing.selectors import calendar_overrides
 from portal.decorators import member_required, staff_required
 from portal.models import Reseller
@@ -98,16 +98,21 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
              and not k.endswith("page") and k != "sort" and not k.endswith("sort")}
 
     if report.usage_types:
-        lines = UsageLine.objects.filter(reseller__in=resellers, is_marketplace=False,
-                                         subscription__offer__product_type__code__in=report
-                                         .usage_types)
+        if report.daily:
+            lines = UsageLine.objects.filter(
+                reseller__in=resellers, is_marketplace=False,
+                subscription__offer__product_type__code__in=report.usage_types)
+        else:
+            lines = UsageSummary.objects.filter(reseller__in=resellers,
+                                                product_type__code__in=report.usage_types)
         probe = charge_class(request.GET, ChargeEvent.objects.none(), **common)
         period = probe.periods.get(probe.data.get("period")) if probe.data else None
         categories = []
         if period is not None:
             month = reports.usage_month(period)
-            categories = report_selectors.meter_categories(
-                lines.filter(usage_date__range=(month.start, month.end)))
+            categories = report_selectors.meter_categories(UsageSummary.objects.filter(
+                reseller__in=resellers, month=month.start, product_type__code__in=report
+                .usage_types))
         filterset = usage_class(request.GET, lines, meter_categories=categories, **common)
         period = filterset.period_value
         if filterset.is_valid() and period is not None and not (
@@ -136,12 +141,14 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 rows = report_selectors.licence_rows(charge_filter.qs)
                 table = tables.LicenceTable(rows, show_money=show_money, ops=ops, prefix="l-")
                 title = "Licence charges"
+                totals = report_selectors.charge_totals(charge_filter.qs)
             else:
                 rows = report_selectors.seat_rows(charge_filter.qs)
                 table = tables.SeatTable(rows, show_money=show_money, ops=ops, prefix="s-")
                 title = "Seat products per subscription"
+                totals = reports.totals(rows)
             sections.append(Section("licences" if report.licence_types else "seats", title,
-                                    table, rows, reports.totals(rows)))
+                                    table, rows, totals))
     for section in sections:
         export = request.GET.copy()
         for key in ("page", "export", "table"):
@@ -158,7 +165,7 @@ def _export(request, report: Report, sections: list[Section], fmt: str):
         raise Http404("No such report table for these filters.")
     table = section.table
     table.order_by = request.GET.get(table.prefixed_order_by_field)  # the page's sort
-    rows = list(table.data)
+    rows = table.export_rows(list(table.data))
     data = reports.dataset(rows, table.export_columns(), title=section.title)
     content_type, ext = reports.EXPORT_FORMATS[fmt]
     period = request.GET.get("period", "")

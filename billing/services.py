@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing import usage_csv
+from billing import usage_csv, usage_summary
 from billing.models import UsageImport, UsageLine
 from customers.models import Customer
 from partner_center.errors import GatewayError
@@ -245,6 +245,7 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
             _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
             with transaction.atomic():
                 inserted = sink.load()
+                usage_summary.refresh(usage_summary.touched(usage_import.pk))
             return _finish(usage_import, status=UsageImport.Status.DONE,
                            total_lines=validator.lines, imported_lines=inserted,
                            skipped_duplicates=validator.valid - inserted,

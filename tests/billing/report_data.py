@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django_scopes import scopes_disabled
 
+from billing import usage_summary
 from billing.models import UsageLine
 from subscriptions.models import ChargeEvent, Offer, ProductType
 from tests import factories
@@ -37,7 +38,7 @@ def usage(sub, *, day=MAY, category="Virtual Machines", meter="D2s v5", cost="1.
     n = next(_seq)
     with scopes_disabled():
         usage_import = usage_import or factories.UsageImportFactory(reseller=sub.reseller)
-        return UsageLine.objects.create(
+        line = UsageLine.objects.create(
             reseller=sub.reseller, customer=sub.customer, subscription=sub,
             usage_import=usage_import, usage_date=day, meter_category=category,
             meter_sub_category="Sub", meter_name=meter,
@@ -46,6 +47,8 @@ def usage(sub, *, day=MAY, category="Virtual Machines", meter="D2s v5", cost="1.
             billing_pre_tax_total=Decimal(cost), currency=sub.currency,
             charge_type="new", is_marketplace=marketplace, unit_of_measure="1 Hour",
             natural_key=hashlib.sha256(f"test-{n}".encode()).hexdigest(), **fields)
+    usage_summary.refresh({(sub.reseller_id, day.replace(day=1))})  # as an import does
+    return line
 
 
 def seat_sub(reseller, *, customer=None, code="nce", **kwargs):

@@ -74,7 +74,9 @@ def seats(reseller_a, priced):
 
 
 def _section(response, name):
-    return next(s for s in response.context["sections"] if s.name == name)
+    section = next(s for s in response.context["sections"] if s.name == name)
+    section.rows = list(section.rows)  # licence rows are a values queryset
+    return section
 
 
 def _totals(section):
@@ -373,3 +375,45 @@ def test_operations_see_every_reseller_and_filter_by_one(ops_client, priced, sea
 def test_operations_reports_are_staff_only(owner_a, client_for):
     client = client_for(owner_a)
     assert client.get(reverse("billing_ops:report_azure_plan")).status_code == 403
+
+
+def test_an_import_keeps_the_monthly_summary_equal_to_its_daily_lines(
+        reseller_a, member_of, client_for, django_capture_on_commit_callbacks):
+    """Reports read UsageSummary: after an import (and the same file again, and a
+    marketplace line) it equals the daily lines summed per subscription and meter."""
+    from django.db.models import Sum
+    from django_scopes import scopes_disabled
+
+    from billing.models import UsageLine, UsageSummary
+    from tests.billing.usage_helpers import rows_for, to_csv, upload
+
+    subs = [factories.SubscriptionFactory(reseller=reseller_a) for _ in range(2)]
+    rows = rows_for(subs, date(2026, 5, 30), 4)  # May 30 – June 2: two months
+    rows[0] = {**rows[0], "ChargeType": "Purchase", "MeterCategory": "Marketplace",
+               "BillingPreTaxTotal": "149.0000000000"}
+    client = client_for(member_of(reseller_a, Role.BILLING))
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("billing:usage_imports"), {"file": upload(to_csv(rows))})
+    with scopes_disabled():
+        lines = (UsageLine.objects.filter(is_marketplace=False)
+                 .values("subscription_id", "meter_id")
+                 .annotate(cost=Sum("billing_pre_tax_total")).order_by())
+        summed = {}
+        for r in lines:
+            key = (r["subscription_id"], r["meter_id"])
+            summed[key] = r["cost"]
+        summary = {}
+        for s in UsageSummary.objects.all():
+            key = (s.subscription_id, s.meter_id)
+            summary[key] = summary.get(key, 0) + s.cost
+        assert UsageSummary.objects.filter(month=date(2026, 6, 1)).exists()
+        assert sum(s.lines for s in UsageSummary.objects.all()) == \
+            UsageLine.objects.filter(is_marketplace=False).count() == 39
+    assert summary == summed
+    report = client.get(reverse("billing:report_azure_plan"), PERIOD)
+    may_cost = sum(r["cost_raw"] for r in _section(report, "usage").rows)
+    with scopes_disabled():
+        assert may_cost == UsageLine.objects.filter(
+            is_marketplace=False, usage_date__month=5).aggregate(c=Sum(
+                "billing_pre_tax_total"))["c"]
