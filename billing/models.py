@@ -168,8 +168,9 @@ class UsageSummary(models.Model):
     unit_of_measure = models.CharField(max_length=100, blank=True)
     currency = models.CharField(max_length=3)
     quantity = models.DecimalField(max_digits=28, decimal_places=10)
-    cost = models.DecimalField(max_digits=28, decimal_places=10,
-                               help_text="Sum of BillingPreTaxTotal, unrounded.")
+    pre_tax_total = models.DecimalField(max_digits=28, decimal_places=10,
+                                        help_text="Sum of BillingPreTaxTotal (the cost), "
+                                                  "unrounded.")
     lines = models.PositiveIntegerField()
 
     objects = ScopedManager(reseller="reseller")
@@ -181,4 +182,4 @@ class UsageSummary(models.Model):
         indexes = [models.Index(fields=["reseller", "month"])]
 
     def __str__(self):
-        return f"{self.month:%Y-%m} {self.meter_name}: {self.cost} {self.currency}"
+        return f"{self.month:%Y-%m} {self.meter_name}: {self.pre_tax_total} {self.currency}"

@@ -3,12 +3,27 @@
 in Python from rules loaded once (`books_for`), never with a query per row."""
 
 from datetime import date
+from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Round
 
 from billing import reports
 from subscriptions.models import ChargeEvent, PriceBook, PriceRule, SeatAssignment
+from subscriptions.pricing import resolve_price
 from subscriptions.selectors import _as_rule
 
 # Which product types each report covers (ProductType.code).
@@ -35,23 +50,73 @@ def books_for(reseller_ids) -> dict[int, reports.Books]:
             for rid, e in out.items()}
 
 
-def usage_rows(summaries, *, priced_on: date) -> list[dict]:
-    """Usage per customer, subscription and meter (a GROUP BY over `UsageSummary`, the
-    monthly sums of the daily lines), priced."""
-    rows = list(summaries.order_by().values(
+def _linear(key: dict, customer_rules, default_rules) -> tuple[Decimal, Decimal]:
+    """(mult, add) with price = cost × mult + add, read off the resolver at cost 0 and 1."""
+    def price(cost):
+        return resolve_price(cost=Decimal(cost), customer_rules=list(customer_rules),
+                             default_rules=list(default_rules), **key).price
+    add = price(0)
+    return price(1) - add, add
+
+
+def _linear_prices(summaries, books: dict[int, reports.Books], priced_on: date):
+    """The customer price of a usage row as `cost × mult + add` for each (customer or default
+    book, offer, product type, term, currency) present: a percent rule gives (factor, 0), a
+    fixed price (0, price), no rule (1, 0). Resolved through `resolve_price` itself."""
+    combos = set(summaries.order_by().values_list(
+        "reseller_id", "subscription__offer_id", "product_type_id", "subscription__term",
+        "currency").distinct())
+    own_customers = set(summaries.order_by().filter(
+        customer__price_book__isnull=False).values_list("customer_id", flat=True).distinct())
+    cases, defaults = [], []
+    for reseller_id, offer_id, type_id, term, currency in sorted(combos):
+        book = books.get(reseller_id, reports.Books())
+        combo = Q(reseller_id=reseller_id, subscription__offer_id=offer_id,
+                  product_type_id=type_id, subscription__term=term, currency=currency)
+
+        key = {"currency": currency, "offer_id": offer_id, "product_type_id": type_id,
+               "term": term, "on": priced_on}
+        groups: dict[tuple, list[int]] = {}
+        for customer_id in own_customers:
+            rules = book.for_customer(customer_id)
+            if rules[0]:
+                groups.setdefault(_linear(key, *rules), []).append(customer_id)
+        for (mult, add), ids in groups.items():
+            cases.append((combo & Q(customer_id__in=sorted(ids)), mult, add))
+        mult, add = _linear(key, (), book.default)
+        defaults.append((combo, mult, add))
+    whens = [When(condition, then=Round(F("pre_tax_total") * Value(mult) + Value(add), 6))
+             for condition, mult, add in cases + defaults]
+    return Round(Case(*whens, default=Round(F("pre_tax_total"), 6), output_field=DecimalField(
+        max_digits=28, decimal_places=10)), 2)
+
+
+def usage_rows(summaries, *, priced_on: date):
+    """Usage per customer, subscription and meter for the month (`UsageSummary`: the SQL
+    GROUP BY of the daily lines, kept by the import), priced in SQL from the rules loaded once
+    — a values queryset the table sorts and pages in the database."""
+    books = books_for(set(summaries.order_by().values_list("reseller_id", flat=True)
+                          .distinct()))
+    price = _linear_prices(summaries, books, priced_on)
+    money = DecimalField(max_digits=28, decimal_places=2)
+    return summaries.annotate(
+        row_cost=Round(F("pre_tax_total"), 2, output_field=money),
+        row_price=ExpressionWrapper(price, output_field=money),
+    ).order_by("customer__company_name", "subscription__partner_center_id", "meter_category",
+               "meter_name").values(
         "reseller_id", "customer_id", "subscription_id", "meter_id", "currency",
-        "meter_category", "meter_sub_category", "meter_name", "unit_of_measure",
-        "product_type_id", customer_name=F("customer__company_name"),
-        reseller_name=F("reseller__name"),
-        partner_center_id=F("subscription__partner_center_id"),
-        offer_id=F("subscription__offer_id"), term=F("subscription__term"),
-    ).annotate(qty=Sum("quantity"), cost_raw=Sum("cost"), lines=Sum("lines")))
-    for row in rows:
-        row["quantity"] = row.pop("qty")
-    _price(rows, priced_on)
-    rows.sort(key=lambda r: (r["customer_name"], r["partner_center_id"], r["meter_category"],
-                             r["meter_name"]))
-    return rows
+        "meter_category", "meter_sub_category", "meter_name", "unit_of_measure", "quantity",
+        "lines", cost_raw=F("pre_tax_total"), cost=F("row_cost"), price=F("row_price"),
+        margin=ExpressionWrapper(F("row_price") - F("row_cost"), output_field=money),
+        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
+        partner_center_id=F("subscription__partner_center_id"))
+
+
+def usage_totals(rows) -> list[reports.Total]:
+    """Totals per currency of the priced usage rows (sums of the rounded rows): one query."""
+    return [reports.Total(currency=t["currency"], cost=t["c"], price=t["p"], rows=t["n"])
+            for t in rows.order_by("currency").values("currency").annotate(
+                c=Sum("row_cost"), p=Sum("row_price"), n=Count("pk"))]
 
 
 def daily_rows(lines, *, priced_on: date) -> list[dict]:

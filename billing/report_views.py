@@ -126,10 +126,12 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 rows = report_selectors.usage_rows(filterset.qs, priced_on=period.start)
                 table = tables.UsageTable(rows, show_money=show_money, ops=ops, prefix="u-",
                                           daily_url=tables.daily_link(ops), query=query)
+            totals = reports.totals(rows) if report.daily else \
+                report_selectors.usage_totals(rows)
             sections.append(Section("daily" if report.daily else "usage",
                                     "Daily usage lines" if report.daily else
                                     "Azure usage per customer, subscription and meter",
-                                    table, rows, reports.totals(rows)))
+                                    table, rows, totals))
     if report.licence_types or report.seat_types:
         types = report.licence_types or report.seat_types
         charges = ChargeEvent.objects.filter(reseller__in=resellers,

@@ -43,7 +43,8 @@ def refresh(pairs) -> int:
                 subscription_id=g["subscription_id"], product_type_id=g["product_type_id"],
                 meter_id=g["meter_id"], currency=g["currency"], meter_category=g["category"],
                 meter_sub_category=g["sub_category"], meter_name=g["name"],
-                unit_of_measure=g["unit"], quantity=g["qty"], cost=g["total"], lines=g["n"])
+                unit_of_measure=g["unit"], quantity=g["qty"], pre_tax_total=g["total"],
+                lines=g["n"])
                 for g in groups]
             UsageSummary.objects.bulk_create(rows, batch_size=5000)
             written += len(rows)
