@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django_tables2 import RequestConfig
+from django_tables2.data import TableQuerysetData
 
 from billing import filters, report_selectors, reports, tables
 from billing.models import UsageLine, UsageSummary
@@ -191,6 +192,8 @@ def _page(request, slug: str, *, ops: bool):
     if fmt in reports.EXPORT_FORMATS:
         return _export(request, report, sections, fmt)
     for section in sections:
+        if isinstance(section.table.data, TableQuerysetData):  # the totals counted the rows
+            section.table.data._length = sum(t.rows for t in section.totals)
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(section.table)
     context = {"report": report, "filter": filterset, "sections": sections, "ops": ops,
                "show_money": show_money, "notice": reports.NOTICE, "reseller": reseller,
