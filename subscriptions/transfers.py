@@ -92,9 +92,11 @@ def partner_center_subscriptions(customer) -> list:
 # Services
 
 def _managers(reseller) -> list:
-    return [m.user for m in Membership.objects.filter(
-        reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]).select_related("user")
-        .order_by("pk")]
+    """Owners and admins of either side (the other side is outside the caller's scope)."""
+    with scopes_disabled():
+        return [m.user for m in Membership.objects.filter(
+            reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]).select_related("user")
+            .order_by("pk")]
 
 
 def _audit(user, transfer: Transfer, verb: str, **data):

@@ -47,6 +47,9 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "subscription_id": lambda r, m: factories.SubscriptionFactory(customer__reseller=r).pk,
     "assignment_id": lambda r, m: factories.SeatAssignmentFactory(
         subscription__customer__reseller=r).pk,
+    # A's request from a provider outside the portal (the source side has its own tests)
+    "transfer_id": lambda r, m: factories.TransferItemFactory(
+        transfer__customer__reseller=r).transfer_id,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
