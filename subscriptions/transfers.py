@@ -52,7 +52,7 @@ MPN_ID = re.compile(r"^\d{6,10}$")
 
 def _with_list_data(qs):
     return (qs.select_related("customer", "target_reseller", "source_reseller", "requested_by")
-            .annotate(item_count=Count("items")))
+            .annotate(item_count=Count("items")).order_by("-requested_at", "-pk"))
 
 
 def transfers_outgoing(reseller):
