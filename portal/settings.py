@@ -235,9 +235,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.daily_upkeep",
         "schedule": 3600.0,
     },
+    "subscriptions-expire-transfers": {
+        "task": "subscriptions.tasks.expire_transfers",
+        "schedule": 3600.0,
+    },
 }
 
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+TRANSFER_EXPIRY_DAYS = env.int("TRANSFER_EXPIRY_DAYS", default=30)
 
 LOGGING = {
     "version": 1,

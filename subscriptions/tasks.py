@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from subscriptions import services
+from subscriptions import services, transfers
 
 
 @shared_task
@@ -14,3 +14,8 @@ def daily_upkeep() -> dict:
         "cycle_charges": services.subscriptions_charge_cycles(today=today),
         "reminders": services.subscriptions_remind_renewals(today=today),
     }
+
+
+@shared_task
+def expire_transfers() -> int:
+    return transfers.transfers_expire(now=timezone.now())

@@ -285,3 +285,30 @@ class SeatAssignmentFactory(UnscopedFactory):
     reseller = factory.SelfAttribute("subscription.reseller")
     display_name = factory.Faker("name")
     user_principal_name = factory.Sequence(lambda n: f"user{n}@tenant.test")
+
+
+class TransferFactory(UnscopedFactory):
+    """A pending request of the customer's reseller (target) from a provider outside the
+    portal, unless source_reseller is given."""
+
+    class Meta:
+        model = "subscriptions.Transfer"
+
+    customer = factory.SubFactory(CustomerFactory, tenant_id=factory.Faker("uuid4"))
+    target_reseller = factory.SelfAttribute("customer.reseller")
+    source_partner_id = "7654321"
+    source_reseller = None
+    partner_center_transfer_id = factory.Sequence(lambda n: f"transfer-{n}")
+    requested_by = factory.SubFactory(UserFactory)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+    idempotency_key = factory.Sequence(lambda n: f"key-{n}")
+
+
+class TransferItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "subscriptions.TransferItem"
+
+    transfer = factory.SubFactory(TransferFactory)
+    partner_center_id = factory.Sequence(lambda n: f"00000000-0000-4000-9000-{n:012d}")
+    offer = factory.SubFactory(OfferFactory)
+    quantity = 5
