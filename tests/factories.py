@@ -1,6 +1,7 @@
 """factory-boy factories. Scoped models are created with scopes disabled (test set-up only)."""
 
 import datetime
+from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
@@ -217,3 +218,48 @@ class ProgramRequestFactory(UnscopedFactory):
     reseller = factory.SubFactory(ResellerFactory)
     program = factory.LazyFunction(_base_program)
     state = "pending"
+
+
+class SubscriptionFactory(UnscopedFactory):
+    class Meta:
+        model = "subscriptions.Subscription"
+
+    customer = factory.SubFactory(CustomerFactory)
+    reseller = factory.SelfAttribute("customer.reseller")
+    offer = factory.SubFactory(OfferFactory)
+    partner_center_id = factory.Sequence(lambda n: f"sub-{n:08d}")
+    term = "P1M"
+    billing_frequency = "monthly"
+    quantity = 10
+    purchased_at = factory.LazyFunction(
+        lambda: datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC))
+    term_start = datetime.date(2026, 6, 1)
+    term_end = datetime.date(2026, 6, 30)
+    window_opened_at = factory.SelfAttribute("purchased_at")
+    currency = factory.SelfAttribute("customer.currency")
+    unit_cost = Decimal("10.000000")
+    unit_price = Decimal("12.000000")
+
+
+class ChargeEventFactory(UnscopedFactory):
+    """A cycle charge of a subscription; pass kind/charge_date/amounts for other charges."""
+
+    class Meta:
+        model = "subscriptions.ChargeEvent"
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    reseller = factory.SelfAttribute("subscription.reseller")
+    customer = factory.SelfAttribute("subscription.customer")
+    kind = "cycle"
+    key = factory.Sequence(lambda n: f"charge-{n}")
+    charge_date = factory.SelfAttribute("subscription.term_start")
+    cycle_start = factory.SelfAttribute("charge_date")
+    cycle_end = factory.SelfAttribute("subscription.term_end")
+    quantity = factory.SelfAttribute("subscription.quantity")
+    billing_days = 30
+    cycle_days = 30
+    unit_cost = factory.SelfAttribute("subscription.unit_cost")
+    unit_price = factory.SelfAttribute("subscription.unit_price")
+    cost_amount = Decimal("100.00")
+    price_amount = Decimal("120.00")
+    currency = factory.SelfAttribute("subscription.currency")

@@ -1,0 +1,302 @@
+"""Billing runs, invoices and credit notes. Operations services take `user` (staff).
+
+A run recomputes its period's ledger from the charge events and Azure plan usage (pure
+`billing.ledger.compute_lines`) and persists it by diff while it is a draft, then mirrors the
+ledger onto one draft invoice per currency. Finalizing numbers the invoices (gapless per issuer,
+series and year, from a locked counter row), copies issuer and recipient onto them and makes
+them immutable; corrections are credit notes.
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from billing import ledger, selectors
+from billing.models import (
+    BillingLine,
+    BillingRun,
+    CreditNote,
+    CreditNoteLine,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+)
+from billing.proration import round_money
+from portal.audit import audit
+from portal.models import Reseller
+from portal.permissions import require_staff
+
+INVOICE_PREFIX = "INV"
+CREDIT_NOTE_PREFIX = "CN"
+
+
+# Runs
+
+def billing_run_start(*, user, on_date: date, reseller: Reseller | None = None) -> list[BillingRun]:
+    """Start (or recompute) the billing run of the period containing `on_date` for one reseller
+    or all of them; each reseller's period follows its country. Finalized runs are left alone.
+    Returns the runs queued; the computing happens in Celery (one task per reseller)."""
+    require_staff(user)
+    from billing.tasks import billing_runs_fan_out
+
+    with scopes_disabled(), transaction.atomic():
+        resellers = [reseller] if reseller else list(Reseller.objects.order_by("pk"))
+        overrides = selectors.calendar_overrides()
+        queued = []
+        for r in resellers:
+            period = selectors.reseller_period(r, on_date, overrides=overrides)
+            run, created = BillingRun.objects.select_for_update().get_or_create(
+                reseller=r, period_start=period.start,
+                defaults={"period_end": period.end, "started_by": user})
+            if not run.is_draft:
+                continue
+            if not created:
+                run.started_by, run.started_at = user, timezone.now()
+                run.finished_at, run.error = None, ""
+                run.save(update_fields=["started_by", "started_at", "finished_at", "error"])
+            audit(actor=user, reseller=r, obj=run, action="billing.run.started",
+                  data={"period": period.label})
+            queued.append(run)
+        if queued:
+            result_id = _new_task_id()
+            BillingRun.objects.filter(pk__in=[r.pk for r in queued]).update(task_id=result_id)
+            billing_runs_fan_out.apply_async_on_commit(
+                args=[[r.pk for r in queued]], task_id=result_id)
+    return queued
+
+
+def _new_task_id() -> str:
+    from celery.utils import uuid
+
+    return uuid()
+
+
+def billing_run_compute(*, run_id: int) -> BillingRun:
+    """Recompute one draft run: ledger by diff, then its draft invoices. Idempotent: a second
+    call with the same inputs writes nothing; a worker killed half-way rolls back."""
+    with scopes_disabled():
+        reseller = BillingRun.objects.select_related("reseller").get(pk=run_id).reseller
+    with scope(reseller=reseller), transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_draft:
+            return run
+        _recompute(run)
+        run.finished_at, run.error = timezone.now(), ""
+        run.save(update_fields=["finished_at", "error"])
+    return run
+
+
+def billing_run_fail(*, run_id: int, error: str) -> None:
+    with scopes_disabled():
+        BillingRun.objects.filter(pk=run_id, status=BillingRun.Status.DRAFT).update(
+            error=error[:2000], finished_at=None)
+
+
+def _recompute(run: BillingRun) -> ledger.Diff:
+    charges, usage = selectors.ledger_inputs(run.reseller, run.period)
+    computed = ledger.compute_lines(charges, usage)
+    existing = list(BillingLine.objects.filter(reseller=run.reseller,
+                                               period_start=run.period_start))
+    change = ledger.diff(existing, computed)
+    now = timezone.now()
+    if change.delete:
+        InvoiceLine.objects.filter(billing_line__in=change.delete).update(billing_line=None)
+        BillingLine.objects.filter(pk__in=[row.pk for row in change.delete]).delete()
+    for row, line in change.update:
+        for f in ledger.LINE_FIELDS:
+            setattr(row, f, getattr(line, f))
+        row.updated_at = now
+    BillingLine.objects.bulk_update([row for row, _ in change.update],
+                                    [*ledger.LINE_FIELDS, "updated_at"])
+    BillingLine.objects.bulk_create([BillingLine(
+        reseller=run.reseller, run=run, period_start=run.period_start, period_end=run.period_end,
+        subscription_id=line.subscription_id, customer_id=line.customer_id, kind=line.kind,
+        **{f: getattr(line, f) for f in ledger.LINE_FIELDS}, updated_at=now)
+        for line in change.insert])
+    _sync_draft_invoices(run)
+    return change
+
+
+def _tax_rate(reseller) -> Decimal:
+    return Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
+
+
+def _sync_draft_invoices(run: BillingRun) -> None:
+    """One draft invoice per currency mirroring the ledger (cost amounts); unchanged invoices
+    are not written."""
+    rows = list(BillingLine.objects.filter(run=run).select_related("customer")
+                .order_by("currency", "product_type", "customer__company_name", "description",
+                          "kind", "pk"))
+    by_currency: dict[str, list[BillingLine]] = {}
+    for row in rows:
+        by_currency.setdefault(row.currency, []).append(row)
+    invoices = {i.currency: i for i in Invoice.objects.filter(run=run)}
+    for currency, invoice in invoices.items():
+        if currency not in by_currency:
+            invoice.lines.all().delete()
+            invoice.delete()
+    rate = _tax_rate(run.reseller)
+    existing_lines: dict[int, list[tuple]] = {}
+    for line in InvoiceLine.objects.filter(invoice__run=run).order_by("position"):
+        existing_lines.setdefault(line.invoice_id, []).append(_line_tuple(line))
+    for currency, items in by_currency.items():
+        wanted = [InvoiceLine(reseller=run.reseller, position=n, product_type=b.product_type,
+                              customer_name=b.customer.company_name, description=b.description,
+                              quantity=b.quantity, amount=b.cost_amount, billing_line=b)
+                  for n, b in enumerate(items, start=1)]
+        subtotal = sum((b.cost_amount for b in items), Decimal(0))
+        tax = round_money(subtotal * rate / 100, currency)
+        invoice = invoices.get(currency) or Invoice(
+            reseller=run.reseller, run=run, period_start=run.period_start,
+            period_end=run.period_end, currency=currency)
+        amounts = (subtotal, rate, tax, subtotal + tax)
+        if invoice.pk and (invoice.subtotal, invoice.tax_rate, invoice.tax_amount,
+                           invoice.total) == amounts and existing_lines.get(invoice.pk) == [
+                               _line_tuple(w) for w in wanted]:
+            continue
+        invoice.subtotal, invoice.tax_rate, invoice.tax_amount, invoice.total = amounts
+        invoice.save()
+        invoice.lines.all().delete()
+        for w in wanted:
+            w.invoice = invoice
+        InvoiceLine.objects.bulk_create(wanted)
+
+
+def _line_tuple(line) -> tuple:
+    return (line.position, line.product_type, line.customer_name, line.description,
+            line.quantity, line.amount, line.billing_line_id)
+
+
+def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
+    """Recompute the draft one last time, then number and freeze its invoices (gapless per
+    issuer and year: numbers are taken from a locked counter row inside this transaction)."""
+    require_staff(user)
+    with scope(reseller=run.reseller), transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if not run.is_draft:
+            raise ValidationError(f"{run} is already finalized.")
+        if run.finished_at is None:
+            raise ValidationError(f"{run} has not finished computing yet; wait for it, "
+                                  "then finalize.")
+        _recompute(run)
+        today = timezone.now().date()
+        invoices = list(Invoice.objects.filter(run=run).order_by("currency"))
+        for invoice in invoices:
+            _finalize_document(invoice, INVOICE_PREFIX, today)
+        run.status, run.finalized_at = BillingRun.Status.FINALIZED, timezone.now()
+        run.save(update_fields=["status", "finalized_at"])
+        audit(actor=user, reseller=run.reseller, obj=run, action="billing.run.finalized",
+              data={"invoices": [i.number for i in invoices]})
+        from billing.tasks import render_pdf
+
+        for invoice in invoices:
+            render_pdf.delay_on_commit("invoice", invoice.pk)
+    return invoices
+
+
+def _allocate_number(prefix: str, year: int) -> str:
+    issuer = settings.BILLING_ISSUER["code"]
+    DocumentCounter.objects.get_or_create(issuer=issuer, prefix=prefix, year=year)
+    counter = DocumentCounter.objects.select_for_update().get(issuer=issuer, prefix=prefix,
+                                                              year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{prefix}-{year}-{counter.last_number:06d}"
+
+
+def _finalize_document(doc, prefix: str, today: date) -> None:
+    issuer = settings.BILLING_ISSUER
+    reseller = doc.reseller
+    doc.number = _allocate_number(prefix, today.year)
+    doc.issued_on = today
+    doc.issuer_code, doc.issuer_name = issuer["code"], issuer["name"]
+    doc.issuer_address, doc.issuer_tax_id = issuer["address"], issuer["tax_id"]
+    doc.recipient_name = reseller.name
+    doc.recipient_address = "\n".join(x for x in (
+        reseller.support_email, reseller.support_phone, reseller.get_country_display()) if x)
+    doc.recipient_partner_id = reseller.partner_id or ""
+    doc.status, doc.finalized_at = doc.Status.FINALIZED, timezone.now()
+    doc.save()
+
+
+# Credit notes
+
+def invoice_credit(*, user, invoice: Invoice, reason: str,
+                   line_ids: list[int] | None = None) -> CreditNote:
+    """Issue a finalized credit note for a finalized invoice: the chosen lines (default all)
+    negated. A line already credited cannot be credited again."""
+    require_staff(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the reason for the credit note.")
+    with scope(reseller=invoice.reseller), transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if not invoice.is_finalized:
+            raise ValidationError("Only a finalized invoice can be credited; correct the draft "
+                                  "by running the billing again.")
+        lines = list(invoice.lines.all())
+        if line_ids is not None:
+            unknown = set(line_ids) - {line.pk for line in lines}
+            if unknown:
+                raise ValidationError(f"Lines {sorted(unknown)} are not lines of "
+                                      f"{invoice.number}.")
+            lines = [line for line in lines if line.pk in set(line_ids)]
+        if not lines:
+            raise ValidationError("Choose at least one line to credit.")
+        credited = set(CreditNoteLine.objects.filter(invoice_line__in=lines)
+                       .values_list("invoice_line_id", flat=True))
+        if credited:
+            positions = sorted(line.position for line in lines if line.pk in credited)
+            raise ValidationError(f"Lines {positions} of {invoice.number} are already "
+                                  "credited.")
+        note = CreditNote(reseller=invoice.reseller, invoice=invoice, reason=reason,
+                          created_by=user, period_start=invoice.period_start,
+                          period_end=invoice.period_end, currency=invoice.currency,
+                          tax_rate=invoice.tax_rate)
+        note.subtotal = -sum((line.amount for line in lines), Decimal(0))
+        note.tax_amount = round_money(note.subtotal * note.tax_rate / 100, note.currency)
+        note.total = note.subtotal + note.tax_amount
+        note.save()
+        CreditNoteLine.objects.bulk_create([CreditNoteLine(
+            reseller=invoice.reseller, credit_note=note, invoice_line=line, position=n,
+            product_type=line.product_type, customer_name=line.customer_name,
+            description=line.description, quantity=-line.quantity, amount=-line.amount)
+            for n, line in enumerate(lines, start=1)])
+        _finalize_document(note, CREDIT_NOTE_PREFIX, timezone.now().date())
+        audit(actor=user, reseller=invoice.reseller, obj=note, action="billing.credit_note.issued",
+              data={"invoice": invoice.number, "total": str(note.total), "reason": reason})
+        from billing.tasks import render_pdf
+
+        render_pdf.delay_on_commit("credit_note", note.pk)
+    return note
+
+
+# PDFs
+
+def document_render_pdf(*, kind: str, document_id: int) -> None:
+    """Render the invoice or credit note to PDF and store it (drafts say DRAFT)."""
+    from billing.pdf import render_document
+
+    model = {"invoice": Invoice, "credit_note": CreditNote}[kind]
+    with scopes_disabled():
+        reseller = model.objects.select_related("reseller").get(pk=document_id).reseller
+    with scope(reseller=reseller), transaction.atomic():
+        doc = model.objects.select_for_update().get(pk=document_id)
+        content = render_document(doc)
+        old = doc.pdf.name
+        name = f"{doc.number or f'draft-{kind}-{doc.pk}'}.pdf"
+        doc.pdf.save(name, ContentFile(content), save=False)
+        doc.save(update_fields=["pdf"], allow_finalized_fields=("pdf",))
+        if old and old != doc.pdf.name:
+            transaction.on_commit(lambda: doc.pdf.storage.delete(old))
+
+
+def run_invoice_ids(run: BillingRun) -> list[int]:
+    with scopes_disabled():
+        return list(Invoice.objects.filter(run=run).order_by("pk").values_list("pk", flat=True))
