@@ -40,6 +40,113 @@ class BillingCalendar(models.Model):
                 f"{FIXED_START_DAYS[self.country]}) and cannot be changed here.")})
 
 
+class UsageImport(models.Model):
+    """One upload (CSV) or Partner Center fetch of daily rated usage.
+
+    `reseller` is empty for an operations import across resellers; the scoped manager then
+    never shows it to any reseller (only staff see it, on the ops pages, unscoped).
+    """
+
+    class Source(models.TextChoices):
+        CSV = "csv", "CSV upload"
+        GATEWAY = "gateway", "Partner Center"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        VALIDATING = "validating", "Validating"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Done"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.DONE, Status.REJECTED, Status.FAILED)
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+",
+                                 help_text="Empty: an operations import for all resellers.")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CSV)
+    file_name = models.CharField(max_length=255, blank=True)
+    file = models.FileField(upload_to="usage_imports/%Y/%m/", blank=True,
+                            help_text="The uploaded CSV, kept until the import finishes.")
+    sha256 = models.CharField(max_length=64, blank=True)
+    period_start = models.DateField(null=True, blank=True,
+                                    help_text="Partner Center fetch: first day.")
+    period_end = models.DateField(null=True, blank=True,
+                                  help_text="Partner Center fetch: last day (inclusive).")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    task_id = models.CharField("Celery task id", max_length=64, blank=True)
+    total_lines = models.PositiveIntegerField(default=0)
+    imported_lines = models.PositiveIntegerField(default=0)
+    skipped_duplicates = models.PositiveIntegerField(default=0)
+    marketplace_lines = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True,
+                              help_text='[{"line": n, "field": ..., "message": ...}]')
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["reseller", "-created_at"])]
+
+    def __str__(self):
+        return f"Usage import #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self):
+        return self.status in self.FINISHED
+
+
+class UsageLine(models.Model):
+    """One line of Partner Center's daily rated usage (Azure plan), as sent.
+
+    `natural_key` (sha256 of the identifying fields) is unique, so importing the same file or
+    overlapping days again adds nothing. On PostgreSQL this table is meant to be partitioned by
+    month of `usage_date` once it grows; a plain table for now.
+    """
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
+    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT,
+                                     related_name="usage_lines")
+    usage_import = models.ForeignKey(UsageImport, on_delete=models.PROTECT, related_name="lines")
+    usage_date = models.DateField()
+    meter_category = models.CharField(max_length=200, blank=True)
+    meter_sub_category = models.CharField(max_length=200, blank=True)
+    meter_name = models.CharField(max_length=200, blank=True)
+    meter_id = models.CharField(max_length=64)
+    meter_region = models.CharField(max_length=100, blank=True)
+    resource_group = models.CharField(max_length=200, blank=True)
+    resource_uri = models.TextField(blank=True)
+    tags = models.TextField(blank=True, help_text="JSON object as Partner Center sent it.")
+    quantity = models.DecimalField(max_digits=28, decimal_places=10)
+    unit_of_measure = models.CharField(max_length=100, blank=True)
+    unit_price = models.DecimalField(max_digits=28, decimal_places=10)
+    billing_pre_tax_total = models.DecimalField(max_digits=28, decimal_places=10)
+    currency = models.CharField(max_length=3)
+    charge_type = models.CharField(max_length=50)
+    product_id = models.CharField(max_length=64, blank=True)
+    sku_id = models.CharField(max_length=64, blank=True)
+    availability_id = models.CharField(max_length=64, blank=True)
+    is_marketplace = models.BooleanField(
+        default=False, help_text="Azure Marketplace one-time charge: billed on a separate "
+                                 "invoice, not in billing reports.")
+    natural_key = models.CharField(max_length=64, unique=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["usage_date", "id"]
+        indexes = [models.Index(fields=["reseller", "usage_date"]),
+                   models.Index(fields=["subscription", "usage_date"])]
+
+    def __str__(self):
+        return f"{self.usage_date} {self.meter_name} × {self.quantity}"
+
+
 # Billing runs, the charge ledger, invoices and credit notes (DESIGN.md "Billing runs and
 # invoices"). Ledger lines are recomputed and diffed while a run is a draft; invoices and credit
 # notes are immutable once finalized.

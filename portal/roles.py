@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "orders.place": _MANAGERS | {Role.SALES},
     "pricebooks.edit": _MANAGERS,
     "billing.view_money": _MANAGERS | {Role.BILLING},
+    "usage.import": _MANAGERS | {Role.BILLING},
     "tickets.view": _ALL,
     "tickets.open": _ALL - {Role.VIEWER},
     "support.manage_plans": _MANAGERS,
