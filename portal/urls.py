@@ -34,6 +34,8 @@ urlpatterns = [
     path("ops/customers/", include("customers.ops_urls")),
     path("subscriptions/", include("subscriptions.urls")),
     path("ops/catalog/", include("subscriptions.ops_urls")),
+    path("billing/", include("billing.urls")),
+    path("ops/billing/runs/", include("billing.ops_urls")),
     path("support/", include("support.urls")),
     path("ops/support/", include("support.ops_urls")),
     path("partner/programs/", include("programs.urls")),
