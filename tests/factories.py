@@ -263,3 +263,42 @@ class ChargeEventFactory(UnscopedFactory):
     cost_amount = Decimal("100.00")
     price_amount = Decimal("120.00")
     currency = factory.SelfAttribute("subscription.currency")
+
+
+class BillingRunFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.BillingRun"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    # a different (past) calendar month for each run, so runs never collide
+    period_start = factory.Sequence(lambda n: datetime.date(2000 + n // 12, n % 12 + 1, 1))
+    period_end = factory.LazyAttribute(
+        lambda o: (o.period_start + datetime.timedelta(days=32)).replace(day=1)
+        - datetime.timedelta(days=1))
+
+
+class InvoiceFactory(UnscopedFactory):
+    """A draft invoice (finalize through billing.services to number it)."""
+
+    class Meta:
+        model = "billing.Invoice"
+
+    run = factory.SubFactory(BillingRunFactory)
+    reseller = factory.SelfAttribute("run.reseller")
+    period_start = factory.SelfAttribute("run.period_start")
+    period_end = factory.SelfAttribute("run.period_end")
+    currency = "USD"
+    subtotal = Decimal("100.00")
+    total = Decimal("100.00")
+
+
+class CreditNoteFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.CreditNote"
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    reseller = factory.SelfAttribute("invoice.reseller")
+    period_start = factory.SelfAttribute("invoice.period_start")
+    period_end = factory.SelfAttribute("invoice.period_end")
+    currency = factory.SelfAttribute("invoice.currency")
+    reason = "Correction"

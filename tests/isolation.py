@@ -44,6 +44,8 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "support_plan_id": lambda r, m: factories.SupportPlanFactory(reseller=r).pk,
     "price_book_id": lambda r, m: factories.PriceBookFactory(reseller=r).pk,
     "price_rule_id": lambda r, m: factories.PriceRuleFactory(book__reseller=r).pk,
+    "invoice_id": lambda r, m: factories.InvoiceFactory(run__reseller=r).pk,
+    "credit_note_id": lambda r, m: factories.CreditNoteFactory(invoice__run__reseller=r).pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")
