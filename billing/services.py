@@ -7,7 +7,7 @@ series and year, from a locked counter row), copies issuer and recipient onto th
 them immutable; corrections are credit notes.
 """
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -43,10 +43,26 @@ def billing_run_start(*, user, on_date: date, reseller: Reseller | None = None) 
     or all of them; each reseller's period follows its country. Finalized runs are left alone.
     Returns the runs queued; the computing happens in Celery (one task per reseller)."""
     require_staff(user)
+    return _start(user=user, on_date=on_date,
+                  resellers=[reseller] if reseller else list(Reseller.objects.order_by("pk")))
+
+
+def billing_runs_start_due(*, today: date) -> list[BillingRun]:
+    """Beat, daily: start the run of every reseller whose period ended yesterday (US on the
+    1st, Canada on the 20th, …). Idempotent: a run already there is recomputed, a finalized
+    one left alone."""
+    yesterday = today - timedelta(days=1)
+    overrides = selectors.calendar_overrides()
+    with scopes_disabled():
+        due = [r for r in Reseller.objects.order_by("pk")
+               if selectors.reseller_period(r, today, overrides=overrides).start == today]
+    return _start(user=None, on_date=yesterday, resellers=due) if due else []
+
+
+def _start(*, user, on_date: date, resellers: list[Reseller]) -> list[BillingRun]:
     from billing.tasks import billing_runs_fan_out
 
     with scopes_disabled(), transaction.atomic():
-        resellers = [reseller] if reseller else list(Reseller.objects.order_by("pk"))
         overrides = selectors.calendar_overrides()
         queued = []
         for r in resellers:

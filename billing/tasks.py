@@ -34,3 +34,10 @@ def billing_run_compute(run_id: int) -> int:
 @shared_task(**RELIABLE)
 def render_pdf(kind: str, document_id: int) -> None:
     services.document_render_pdf(kind=kind, document_id=document_id)
+
+
+@shared_task
+def start_due_billing_runs() -> int:
+    from django.utils import timezone
+
+    return len(services.billing_runs_start_due(today=timezone.now().date()))

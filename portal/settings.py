@@ -233,6 +233,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "support.tasks.close_resolved_tickets",
         "schedule": 3600.0,
     },
+    "billing-start-due-runs": {
+        "task": "billing.tasks.start_due_billing_runs",
+        "schedule": 3600.0 * 6,  # idempotent; runs the day a reseller's period closes
+    },
 }
 
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)

@@ -284,3 +284,14 @@ def test_concurrent_finalization_numbers_without_gaps(ops, charge_factory):
         numbers = sorted(Invoice.objects.values_list("number", flat=True))
         assert numbers == [f"INV-2026-{n:06d}" for n in range(1, 7)]
         assert DocumentCounter.objects.get(prefix="INV", year=2026).last_number == 6
+
+
+@pytest.mark.django_db
+def test_beat_starts_each_country_when_its_period_closes(us_reseller, ca_reseller,
+                                                         charge_factory):
+    charge_factory(ca_reseller, on=dt.date(2026, 6, 19))
+    assert services.billing_runs_start_due(today=dt.date(2026, 6, 19)) == []
+    [ca_run] = services.billing_runs_start_due(today=dt.date(2026, 6, 20))
+    assert (ca_run.reseller, ca_run.period_start) == (ca_reseller, dt.date(2026, 5, 20))
+    [us_run] = services.billing_runs_start_due(today=dt.date(2026, 7, 1))
+    assert (us_run.reseller, us_run.period_start) == (us_reseller, dt.date(2026, 6, 1))
