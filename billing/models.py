@@ -215,6 +215,7 @@ class BillingLine(models.Model):
         ONE_TIME = "one_time", "One-time purchase"
         REFUND = "refund", "Refund"
         USAGE = "usage", "Azure plan usage (previous month)"
+        ADJUSTMENT = "adjustment", "Adjustment: late charges of invoiced periods"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="lines")

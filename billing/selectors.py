@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -47,16 +47,27 @@ def ledger_inputs(reseller, period: Period):
     from subscriptions.models import ChargeEvent, PriceBook, PriceRule, Subscription
     from subscriptions.selectors import _as_rule
 
-    events = (ChargeEvent.objects.filter(reseller=reseller,
-                                         charge_date__range=(period.start, period.end))
+    in_period = Q(charge_date__range=(period.start, period.end))
+    # Charges that arrived after an earlier period was finalized (dated in it or before) are
+    # billed once, here, as one adjustment line per subscription.
+    last_final = (BillingRun.objects.filter(reseller=reseller,
+                                            status=BillingRun.Status.FINALIZED,
+                                            period_start__lt=period.start)
+                  .order_by("-period_start").first())
+    late = (Q(charge_date__lte=last_final.period_end, created_at__gt=last_final.finalized_at)
+            if last_final else Q(pk__in=[]))
+    events = (ChargeEvent.objects.filter(in_period | late, reseller=reseller)
               .select_related("subscription__offer__product_type").order_by("pk"))
-    charges = [ledger.ChargeInput(
-        subscription_id=e.subscription_id, customer_id=e.customer_id, kind=e.kind,
-        description=f"{e.subscription.offer.name} ({e.subscription.term}) — "
-                    f"{ChargeEvent.Kind(e.kind).label}",
-        product_type=e.subscription.offer.product_type.name, quantity=e.quantity,
-        cost_amount=e.cost_amount, price_amount=e.price_amount, currency=e.currency)
-        for e in events]
+    charges = []
+    for e in events:
+        is_late = e.charge_date < period.start
+        kind = BillingLine.Kind.ADJUSTMENT if is_late else e.kind
+        label = BillingLine.Kind.ADJUSTMENT.label if is_late else ChargeEvent.Kind(e.kind).label
+        charges.append(ledger.ChargeInput(
+            subscription_id=e.subscription_id, customer_id=e.customer_id, kind=kind,
+            description=f"{e.subscription.offer.name} ({e.subscription.term}) — {label}",
+            product_type=e.subscription.offer.product_type.name, quantity=e.quantity,
+            cost_amount=e.cost_amount, price_amount=e.price_amount, currency=e.currency))
 
     UsageLine = _usage_line_model()
     if UsageLine is None:

@@ -200,6 +200,12 @@ def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
         if run.finished_at is None:
             raise ValidationError(f"{run} has not finished computing yet; wait for it, "
                                   "then finalize.")
+        earlier = (BillingRun.objects.filter(reseller=run.reseller, status=run.Status.DRAFT,
+                                             period_start__lt=run.period_start)
+                   .order_by("period_start").first())
+        if earlier is not None:
+            raise ValidationError(f"Finalize the earlier period {earlier.period.label} of "
+                                  f"{run.reseller} first.")
         _recompute(run)
         today = timezone.now().date()
         invoices = list(Invoice.objects.filter(run=run).order_by("currency"))

@@ -295,3 +295,37 @@ def test_beat_starts_each_country_when_its_period_closes(us_reseller, ca_reselle
     assert (ca_run.reseller, ca_run.period_start) == (ca_reseller, dt.date(2026, 5, 20))
     [us_run] = services.billing_runs_start_due(today=dt.date(2026, 7, 1))
     assert (us_run.reseller, us_run.period_start) == (us_reseller, dt.date(2026, 6, 1))
+
+
+@pytest.mark.django_db
+def test_a_charge_arriving_after_finalization_is_billed_once_as_an_adjustment(
+        ops, us_reseller, charge_factory):
+    first = charge_factory(us_reseller, on=dt.date(2026, 6, 1), cost="100.00")
+    june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    [june_invoice] = services.billing_run_finalize(user=ops, run=june)
+    # a seat increase dated in June is recorded after June was invoiced
+    charge_factory(us_reseller, subscription=first.subscription, kind="seat_increase",
+                   on=dt.date(2026, 6, 20), cost="11.11", price="13.00", quantity=1)
+    charge_factory(us_reseller, subscription=first.subscription, on=dt.date(2026, 7, 1),
+                   cost="100.00")
+    july = run_for(ops, us_reseller, dt.date(2026, 7, 1))
+    with scopes_disabled():
+        kinds = sorted((x.kind, x.cost_amount) for x in BillingLine.objects.filter(run=july))
+        assert kinds == [("adjustment", D("11.11")), ("cycle", D("100.00"))]
+        assert Invoice.objects.get(pk=june_invoice.pk).total == D("100.00")
+    [july_invoice] = services.billing_run_finalize(user=ops, run=july)
+    assert july_invoice.total == D("111.11")
+    # August does not bill it again
+    august = run_for(ops, us_reseller, dt.date(2026, 8, 1))
+    with scopes_disabled():
+        assert not BillingLine.objects.filter(run=august).exists()
+
+
+@pytest.mark.django_db
+def test_periods_are_finalized_in_order(ops, us_reseller, charge_factory):
+    charge_factory(us_reseller, on=dt.date(2026, 6, 1))
+    charge_factory(us_reseller, on=dt.date(2026, 7, 1))
+    run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    july = run_for(ops, us_reseller, dt.date(2026, 7, 1))
+    with pytest.raises(ValidationError, match="Finalize the earlier period 2026-06-01"):
+        services.billing_run_finalize(user=ops, run=july)
