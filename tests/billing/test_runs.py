@@ -329,3 +329,28 @@ def test_periods_are_finalized_in_order(ops, us_reseller, charge_factory):
     july = run_for(ops, us_reseller, dt.date(2026, 7, 1))
     with pytest.raises(ValidationError, match="Finalize the earlier period 2026-06-01"):
         services.billing_run_finalize(user=ops, run=july)
+
+
+@pytest.mark.django_db
+def test_price_book_change_mid_period_applies_from_the_next_period(
+        ops, us_reseller, charge_factory, usage_factory):
+    with scopes_disabled():
+        from subscriptions.models import ProductType
+
+        azure = ProductType.objects.get(code="azure-plan")
+    sub = charge_factory(us_reseller, cost="0.00", price="0.00").subscription
+    with scopes_disabled():
+        sub.offer.product_type = azure
+        sub.offer.save()
+    book = PriceBookFactory(reseller=us_reseller, customer=None, name="Default")
+    PriceRuleFactory(book=book, product_type=azure, percent=D("10"),
+                     effective_from=dt.date(2026, 1, 1))
+    PriceRuleFactory(book=book, product_type=azure, percent=D("20"),
+                     effective_from=dt.date(2026, 6, 15))
+    usage_factory(sub, on=dt.date(2026, 5, 20), cost="200.00")
+    usage_factory(sub, on=dt.date(2026, 6, 20), cost="200.00")
+    june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    july = run_for(ops, us_reseller, dt.date(2026, 7, 1))
+    with scopes_disabled():
+        assert BillingLine.objects.get(run=june, kind="usage").price_amount == D("220.00")
+        assert BillingLine.objects.get(run=july, kind="usage").price_amount == D("240.00")
