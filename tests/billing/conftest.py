@@ -29,10 +29,22 @@ def ca_reseller(db):
     return ResellerFactory(name="Maple Cloud", country="CA", currency="CAD")
 
 
+def _ensure_product_types():
+    """Transactional tests flush the rows the data migrations seeded; put them back."""
+    from django.apps import apps
+
+    from subscriptions.catalog_defaults import ensure_product_types
+    from subscriptions.models import ProductType
+
+    if not ProductType.objects.filter(code="nce").exists():
+        ensure_product_types(apps)
+
+
 def charge(reseller, *, customer=None, subscription=None, kind="cycle", on=dt.date(2026, 6, 1),
            cost="100.00", price="120.00", quantity=10, offer_name=None):
     """One charge event of `reseller` (a new customer and subscription unless given)."""
     if subscription is None:
+        _ensure_product_types()
         customer = customer or CustomerFactory(reseller=reseller, currency=reseller.currency,
                                                country=reseller.country)
         offer = OfferFactory(**({"name": offer_name} if offer_name else {}))
