@@ -8,6 +8,7 @@ from decimal import Decimal as D
 
 import pytest
 import time_machine
+from celery.result import allow_join_result
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django_scopes import scopes_disabled
@@ -273,7 +274,9 @@ def test_concurrent_finalization_numbers_without_gaps(ops, charge_factory):
         finally:
             conn.close()
 
-    with time_machine.travel(JULY_2, tick=False):
+    # allow_join_result restores Celery's process-global "inside a task" flag afterwards: the
+    # eager PDF tasks of parallel threads would otherwise leave it set for later tests
+    with time_machine.travel(JULY_2, tick=False), allow_join_result():
         threads = [threading.Thread(target=finalize, args=(run,)) for run in runs]
         for t in threads:
             t.start()
