@@ -216,6 +216,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = "UTC"
+# A message taken by a worker that dies unacknowledged is redelivered after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 # django-celery-beat does not support Django 6.1: the schedule lives here.
 CELERY_BEAT_SCHEDULE = {
     "portal-expire-invitations": {
@@ -238,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
     "subscriptions-expire-transfers": {
         "task": "subscriptions.tasks.expire_transfers",
         "schedule": 3600.0,
+    },
+    "billing-start-due-runs": {
+        "task": "billing.tasks.start_due_billing_runs",
+        "schedule": 3600.0 * 6,  # idempotent; runs the day a reseller's period closes
     },
 }
 
@@ -286,3 +293,14 @@ PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
 PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
+
+# Billing: the distributor issuing invoices and credit notes (copied onto each document when it
+# is finalized), and the tax rate in percent per reseller country (0 when absent).
+BILLING_ISSUER = {
+    "code": env.str("BILLING_ISSUER_CODE", default="DIST"),
+    "name": env.str("BILLING_ISSUER_NAME", default="Cloud Distribution Inc."),
+    "address": env.str("BILLING_ISSUER_ADDRESS",
+                       default="100 Distribution Way\nSeattle, WA 98101\nUnited States"),
+    "tax_id": env.str("BILLING_ISSUER_TAX_ID", default=""),
+}
+BILLING_TAX_RATES = env.dict("BILLING_TAX_RATES", default={})

@@ -40,6 +40,7 @@ urlpatterns = [
     path("partner/programs/", include("programs.urls")),
     path("ops/programs/", include("programs.ops_urls")),
     path("billing/", include("billing.urls")),
+    path("ops/billing/runs/", include("billing.run_ops_urls")),
     path("ops/billing/", include("billing.ops_urls")),
     path("ops/", include((ops_patterns, "ops"))),
     path("accounts/", include("allauth.urls")),
