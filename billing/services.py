@@ -4,6 +4,14 @@ A run validates the whole input first (billing/usage_csv.py); any problem reject
 writes no usage line. A valid input is loaded in one transaction: on PostgreSQL through COPY
 into a temporary staging table and one INSERT … SELECT … ON CONFLICT (natural_key) DO NOTHING;
 elsewhere with bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
+
+Billing runs, invoices and credit notes. Operations services take `user` (staff).
+
+A run recomputes its period's ledger from the charge events and Azure plan usage (pure
+`billing.ledger.compute_lines`) and persists it by diff while it is a draft, then mirrors the
+ledger onto one draft invoice per currency. Finalizing numbers the invoices (gapless per issuer,
+series and year, from a locked counter row), copies issuer and recipient onto them and makes
+them immutable; corrections are credit notes.
 """
 
 import csv

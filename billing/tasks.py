@@ -7,6 +7,7 @@ from celery import shared_task
 from billing import services
 
 
+@shared_task(bind=True, max_retries=0)
 def run_usage_import(self, *, usage_import_id: int) -> str:
     """Validate and load one usage import (CSV upload or Partner Center fetch)."""
     try:
