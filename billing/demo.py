@@ -2,6 +2,8 @@
 each reseller's previous period is billed and finalized, the current one left as a draft
 preview. Safe to run again: finalized runs are kept, drafts are recomputed."""
 
+from datetime import timedelta
+
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -36,3 +38,18 @@ def seed_billing(*, today=None) -> list[BillingRun]:
                 run.refresh_from_db()
             runs.append(run)
     return runs
+
+
+def seed_usage(*, today=None, days: int = 75) -> int:
+    """Azure plan usage of the demo subscriptions for the last `days` days, fetched from the
+    sandbox Partner Center and imported like operations do (once: skipped when usage exists)."""
+    from billing.models import UsageLine
+
+    today = today or timezone.now().date()
+    with scopes_disabled():
+        if UsageLine.objects.exists():
+            return 0
+    ops = User.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
+    usage_import = services.usage_fetch_start(user=ops, start=today - timedelta(days=days),
+                                              end=today - timedelta(days=1))
+    return services.usage_import_run(usage_import_id=usage_import.pk).imported_lines
