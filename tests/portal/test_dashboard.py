@@ -65,7 +65,7 @@ def test_constant_queries_whatever_the_data(owner_a, reseller_a, client_for,
     _dashboard(client)
     with django_assert_max_num_queries(40) as few:
         _dashboard(client)
-    for n in range(20):
+    for _ in range(20):
         CustomerFactory(reseller=reseller_a, mca_status="sent")
         TicketFactory(reseller=reseller_a)
     with django_assert_max_num_queries(len(few.captured_queries)):
