@@ -35,6 +35,7 @@ urlpatterns = [
     path("subscriptions/", include("subscriptions.urls")),
     path("ops/catalog/", include("subscriptions.ops_urls")),
     path("ops/transfers/", include("subscriptions.transfer_ops_urls")),
+    path("ops/provisioning/", include("subscriptions.provisioning_ops_urls")),
     path("support/", include("support.urls")),
     path("ops/support/", include("support.ops_urls")),
     path("partner/programs/", include("programs.urls")),

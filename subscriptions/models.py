@@ -219,10 +219,21 @@ class Subscription(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT,
                                  related_name="subscriptions")
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="subscriptions")
+    class Provisioning(models.TextChoices):
+        PENDING = "pending", "Ordering from Partner Center"
+        RETRYING = "retrying", "Retrying (Partner Center busy)"
+        PROVISIONED = "provisioned", "Provisioned"
+        FAILED = "failed", "Failed"
+
     # unique among rows not transferred away: a transfer keeps the source's row as history and
-    # gives the target a new row with the same Partner Center ID
+    # gives the target a new row with the same Partner Center ID. Empty until provisioned.
     partner_center_id = models.CharField("Partner Center subscription ID", max_length=64,
-                                         db_index=True)
+                                         null=True, blank=True, db_index=True)
+    # the order is placed after the portal's transaction commits, in a Celery task
+    provisioning = models.CharField(max_length=12, choices=Provisioning.choices,
+                                    default=Provisioning.PROVISIONED)
+    provisioning_error = models.CharField(max_length=500, blank=True)
+    order_key = models.CharField("idempotency key of the order", max_length=64, blank=True)
     term = models.CharField(max_length=3, choices=Term.choices)
     billing_frequency = models.CharField(max_length=10, choices=BillingFrequency.choices)
     quantity = models.PositiveIntegerField()
@@ -249,6 +260,8 @@ class Subscription(models.Model):
         indexes = [models.Index(fields=["reseller", "status", "term_end"]),
                    models.Index(fields=["customer", "status"])]
         constraints = [models.UniqueConstraint(
+            fields=["reseller", "order_key"], condition=~models.Q(order_key=""),
+            name="one_subscription_per_order"), models.UniqueConstraint(
             fields=["partner_center_id"], condition=~models.Q(status="transferred"),
             name="subscription_pc_id_unique_unless_transferred")]
 
@@ -258,6 +271,10 @@ class Subscription(models.Model):
     @property
     def is_active(self):
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_provisioned(self):
+        return self.provisioning == self.Provisioning.PROVISIONED
 
 
 class SeatBatch(models.Model):

@@ -57,5 +57,8 @@ class SubscriptionTable(tables.Table):
                            hours, int(left.total_seconds() // 60 % 60))
 
     def render_status(self, record):
+        if not record.is_provisioned:
+            return format_html('<span class="state state-{}">{}</span>', record.provisioning,
+                               record.get_provisioning_display())
         return format_html('<span class="state state-{}">{}</span>', record.status,
                            record.get_status_display())

@@ -5,9 +5,8 @@ import time_machine
 from django.urls import reverse
 
 from portal.roles import Role
-from subscriptions import services
 from tests.factories import CustomerFactory, TicketFactory
-from tests.subscriptions.conftest import PREMIUM
+from tests.subscriptions.conftest import PREMIUM, buy_now
 
 
 @pytest.fixture
@@ -17,7 +16,7 @@ def bought(owner_a, onboard, catalog):
     for n, seats in ((1, 10), (2, 4)):
         customer = onboard(owner_a, company_name=f"Customer {n}")
         with time_machine.travel(dt.datetime(2026, 6, 18, 10, tzinfo=dt.UTC), tick=False):
-            subs.append(services.subscription_purchase(
+            subs.append(buy_now(
                 member=owner_a, customer=customer, offer=catalog[PREMIUM], term="P1M",
                 billing_frequency="monthly", quantity=seats, idempotency_key=f"k{n}"))
     return subs

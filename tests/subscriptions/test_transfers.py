@@ -19,7 +19,7 @@ from portal.roles import Role
 from subscriptions import services, transfers
 from subscriptions.models import ChargeEvent, SeatBatch, Subscription, Transfer, TransferItem
 from tests.factories import CustomerFactory, ResellerFactory, TransferItemFactory
-from tests.subscriptions.conftest import BASIC, PREMIUM
+from tests.subscriptions.conftest import BASIC, PREMIUM, buy_now
 
 UTC = dt.UTC
 BOUGHT = dt.datetime(2026, 6, 18, 10, 0, tzinfo=UTC)
@@ -49,7 +49,7 @@ def moved(source_owner, owner_a, onboard, catalog):
     bought 2026-06-18), and the same tenant as a customer of reseller A (the target)."""
     with at(BOUGHT):
         theirs = onboard(source_owner, company_name="Contoso Ltd")
-        sub = services.subscription_purchase(
+        sub = buy_now(
             member=source_owner, customer=theirs, offer=catalog[PREMIUM], term="P1Y",
             billing_frequency="monthly", quantity=10, idempotency_key="buy-1")
         ours = CustomerFactory(reseller=owner_a.reseller, company_name="Contoso Ltd",
@@ -101,7 +101,7 @@ def test_request_is_pending_and_only_the_source_sees_it_as_incoming(
 def test_at_most_25_subscriptions_per_request(owner_a, source_owner, moved, catalog, unscoped):
     customer, first = moved
     with at(BOUGHT):
-        others = [services.subscription_purchase(
+        others = [buy_now(
             member=source_owner, customer=first.customer, offer=catalog[BASIC], term="P1M",
             billing_frequency="monthly", quantity=1, idempotency_key=f"more-{n}")
             for n in range(25)]
