@@ -28,8 +28,8 @@ PORT = 8100
 
 
 def prepare(env: dict, customers: int) -> None:
-    subprocess.run([VENV / "python", "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT,
-                   env=env, check=True)
+    for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
+        subprocess.run([VENV / "python", "manage.py", *command], cwd=ROOT, env=env, check=True)
     subprocess.run([VENV / "python", "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     code = f"""

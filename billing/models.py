@@ -7,6 +7,7 @@ from django_scopes import ScopedManager
 
 from billing.periods import FIXED_START_DAYS, MAX_START_DAY, MIN_START_DAY, Period
 from portal.models import Country, Reseller
+from subscriptions.models import ChargeEvent
 
 
 class BillingCalendar(models.Model):
@@ -207,15 +208,12 @@ class BillingLine(models.Model):
     """One line of the charge ledger: what one subscription (or customer) owes for one kind
     of charge in one period. The unique keys make a second run unable to bill twice."""
 
-    class Kind(models.TextChoices):
-        CYCLE = "cycle", "Billing cycle"
-        SEAT_INCREASE = "seat_increase", "Seats added (prorated)"
-        SEAT_DECREASE = "seat_decrease", "Seats removed (prorated credit)"
-        CANCEL = "cancel", "Cancellation credit"
-        ONE_TIME = "one_time", "One-time purchase"
-        REFUND = "refund", "Refund"
-        USAGE = "usage", "Azure plan usage (previous month)"
-        ADJUSTMENT = "adjustment", "Adjustment: late charges of invoiced periods"
+    # the ledger's kinds: every kind of subscription charge, Azure usage and late adjustments
+    Kind = models.TextChoices("Kind", [
+        *((kind.name, (kind.value, kind.label)) for kind in ChargeEvent.Kind),
+        ("USAGE", ("usage", "Azure plan usage (previous month)")),
+        ("ADJUSTMENT", ("adjustment", "Adjustment: late charges of invoiced periods")),
+    ])
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="lines")

@@ -83,12 +83,6 @@ def usage_month(period: Period) -> Period:
     return Period(first - relativedelta(months=1), first - timedelta(days=1))
 
 
-def _usage_line_model():
-    from billing import models
-
-    return getattr(models, "UsageLine", None)
-
-
 def ledger_inputs(reseller, period: Period):
     """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs (constant number
     of queries): charge events dated in the period, and non-marketplace Azure plan usage of the
@@ -118,9 +112,6 @@ def ledger_inputs(reseller, period: Period):
             product_type=e.subscription.offer.product_type.name, quantity=e.quantity,
             cost_amount=e.cost_amount, price_amount=e.price_amount, currency=e.currency))
 
-    UsageLine = _usage_line_model()
-    if UsageLine is None:
-        return charges, []
     month = usage_month(period)
     sums = list(UsageLine.objects.filter(reseller=reseller, is_marketplace=False,
                                          usage_date__range=(month.start, month.end))
