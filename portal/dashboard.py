@@ -63,21 +63,22 @@ def period_choices(reseller, *, count: int = 12) -> list[Period]:
                                          overrides=overrides)))[:count]
 
 
-def _period_lines(reseller, period: Period, *, customer_id=None, product_type=None):
+def _period_lines(reseller, period: Period, *, customer_ids=None, product_type=None):
     """The period's ledger lines as billing computes them (charges dated in the period, Azure
     usage of the previous month priced by the price books), optionally filtered."""
     charges, usage = ledger_inputs(reseller, period)
     lines = ledger.compute_lines(charges, usage)
-    if customer_id:
-        lines = [line for line in lines if line.customer_id == customer_id]
+    if customer_ids is not None:
+        lines = [line for line in lines if line.customer_id in customer_ids]
     if product_type:
         lines = [line for line in lines if line.product_type == product_type]
     return lines
 
 
-def figures(reseller, period: Period, *, customer_id=None, product_type=None) -> Figures:
-    lines = _period_lines(reseller, period, customer_id=customer_id, product_type=product_type)
-    previous = _period_lines(reseller, period.previous(), customer_id=customer_id,
+def figures(reseller, period: Period, *, customer_ids=None, product_type=None) -> Figures:
+    """`customer_ids`: only these customers (None: all)."""
+    lines = _period_lines(reseller, period, customer_ids=customer_ids, product_type=product_type)
+    previous = _period_lines(reseller, period.previous(), customer_ids=customer_ids,
                              product_type=product_type)
     money: dict[str, Money] = {}
     for line in lines:
@@ -101,11 +102,11 @@ def figures(reseller, period: Period, *, customer_id=None, product_type=None) ->
                                   for (cid, _), m in top])
 
 
-def azure_trend(reseller, *, customer_id=None, days: int = TREND_DAYS) -> dict:
+def azure_trend(reseller, *, customer_ids=None, days: int = TREND_DAYS) -> dict:
     """Daily Azure plan consumption (cost, per currency) of the last `days` days with usage."""
     lines = UsageLine.objects.filter(reseller=reseller, is_marketplace=False)
-    if customer_id:
-        lines = lines.filter(customer_id=customer_id)
+    if customer_ids is not None:
+        lines = lines.filter(customer_id__in=customer_ids)
     last = lines.order_by("-usage_date").values_list("usage_date", flat=True).first()
     if last is None:
         return {"labels": [], "series": []}

@@ -45,22 +45,23 @@ def dashboard(request):
     periods = board.period_choices(reseller)
     period = next((p for p in periods if p.start.isoformat() == request.GET.get("period")),
                   periods[0])
-    customers = list(Customer.objects.filter(reseller=reseller).order_by("company_name")
-                     .values_list("pk", "company_name"))
-    customer_id = next((pk for pk, _ in customers if str(pk) == request.GET.get("customer")),
-                       None)
+    # a reseller may have thousands of customers: the filter is a name search, not a list
+    customer_q = request.GET.get("customer", "").strip()
+    customer_ids = set(Customer.objects.filter(
+        reseller=reseller, company_name__icontains=customer_q).values_list("pk", flat=True)
+        [:500]) if customer_q else None
     product_types = list(ProductType.objects.filter(status=ProductType.Status.SELLABLE)
                          .values_list("name", flat=True))
     product_type = request.GET.get("product_type") if request.GET.get("product_type") \
         in product_types else None
     context = {
-        "periods": periods, "period": period, "customers": customers,
-        "customer_id": customer_id, "product_types": product_types,
+        "periods": periods, "period": period, "customer_q": customer_q,
+        "product_types": product_types,
         "product_type": product_type,
         "show_money": role_can(member.role, "billing.view_money"),
-        "figures": board.figures(reseller, period, customer_id=customer_id,
-                                     product_type=product_type),
-        "trend": board.azure_trend(reseller, customer_id=customer_id),
+        "figures": board.figures(reseller, period, customer_ids=customer_ids,
+                                 product_type=product_type),
+        "trend": board.azure_trend(reseller, customer_ids=customer_ids),
     }
     if request.htmx:
         return render(request, "portal/_dashboard_figures.html", context)
