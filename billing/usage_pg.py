@@ -35,8 +35,7 @@ WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u
               "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 # Numbers SQL judges itself; any other notation is judged by Python's Decimal.
 PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
-# A quoted field that both parsers read alike: starts a field, ends one, inner quotes doubled.
-_QUOTED_FIELD = re.compile(rb'(?<![^,\n])"(?:[^"\r\n]|"")*"(?![^,\r\n])')
+_QUOTED = re.compile(rb'"[^"\r\n]*(?:""[^"\r\n]*)*"')
 
 
 @dataclass
@@ -80,15 +79,29 @@ def _split(data: bytes) -> tuple[list[str], memoryview, int] | None:
         return None  # a lone carriage return ends a line for Python only
     if data.find(b"\n\n", end) >= 0 or data.find(b"\n\r\n", end) >= 0:
         return None  # blank lines
-    if data.find(b'"', end) >= 0 and b'"' in _QUOTED_FIELD.sub(b"", body):
-        return None  # a quote inside an unquoted field
+    if b"\0" in data:
+        return None
+    if data.find(b'"', end) >= 0 and not _well_quoted(body):
+        return None
     names = usage_csv.header_names(next(csv.reader([header.decode()])))
     lines = data.count(b"\n", end + 1) + (0 if data.endswith(b"\n") else 1)
     return names, body, lines
 
 
+def _well_quoted(body: memoryview) -> bool:
+    """Every quote belongs to a quoted field that is a whole field (both parsers agree on
+    those; they differ on a quote inside an unquoted field)."""
+    marked = _QUOTED.sub(b"\0", body)
+    n = marked.count(b"\0")
+    return (b'"' not in marked
+            and marked.count(b",\0") + marked.count(b"\n\0") + marked.startswith(b"\0") == n
+            and marked.count(b"\0,") + marked.count(b"\0\n") + marked.count(b"\0\r\n")
+            + marked.endswith(b"\0") == n)
+
+
 class _Sql:
-    """SQL expressions over the raw table `s` (columns f0 … fn in file order)."""
+    """SQL expressions over the raw table `s` (columns f0 … fn in file order). Cheap tests on
+    concatenated fields come first; the exact test of each field runs only when they fire."""
 
     def __init__(self, names: list[str]):
         self.index = {name: i for i, name in enumerate(names)}
@@ -100,34 +113,45 @@ class _Sql:
     def stripped(self, name: str) -> str:
         return f"btrim({self(name)}, %(ws)s)"
 
+    def _cat(self, names, strip=False) -> str:
+        return "concat_ws(%(sep)s, " + ", ".join(
+            self.stripped(n) if strip else self(n) for n in names) + ")"
+
     def key(self) -> str:
-        parts = ", ".join(self.stripped(f) for f in usage_csv.KEY_FIELDS)
-        return f"sha256(convert_to(concat_ws(%(sep)s, {parts}), 'UTF8'))"
+        raw = self._cat(usage_csv.KEY_FIELDS)
+        return (f"sha256(convert_to(CASE WHEN {raw} ~ %(edge)s THEN "
+                f"{self._cat(usage_csv.KEY_FIELDS, strip=True)} ELSE {raw} END, 'UTF8'))")
+
+    def numbers(self) -> str:
+        return "concat_ws(',', " + ", ".join(self(n) for n in usage_csv.NUMERIC) + ")"
 
     def local_errors(self) -> str:
-        """Number of problems of a line found by its own text (Validator.check_text and plain
-        numbers)."""
-        terms = []
-        for name in usage_csv.TEXT:
-            if name in self.index:
-                terms.append(f"(left({self(name)}, 1) = ANY(%(formula)s))::int")
+        """Number of problems of a line found in its own text (Validator.check_text, and the
+        numbers when all three are in plain notation, `odd` false)."""
+        text = [n for n in usage_csv.TEXT if n in self.index]
+        formula = " + ".join(f"(left({self(n)}, 1) = ANY(%(formula)s))::int" for n in text)
+        terms = [f"(CASE WHEN {self._cat(text)} ~ %(formula_re)s THEN {formula} ELSE 0 END)"]
         for name, limit in usage_csv.TEXT_LIMITS.items():
             if name in self.index:
-                terms.append(f"(length({self(name)}) > {int(limit)})::int")
+                v = self(name)
+                terms.append(f"(octet_length({v}) > {int(limit)} AND length({v}) > {int(limit)}"
+                             f")::int")
         for name in ("MeterId", "ChargeType"):
-            terms.append(f"({self.stripped(name)} = '')::int")
+            v = self(name)
+            terms.append(f"({v} = '' OR (left({v}, 1) = ANY(%(ws_chars)s) AND "
+                         f"{self.stripped(name)} = ''))::int")
+        numbers = []
         for name in usage_csv.NUMERIC:
             v = self(name)
             negative = ("" if name == "BillingPreTaxTotal"
                         else f" OR ({v} LIKE '-%%' AND {v} ~ '[1-9]')")
-            terms.append(
-                f"(CASE WHEN {v} ~ %(plain)s THEN (length(split_part({v}, '.', 2)) > "
-                f"{usage_csv.MAX_DECIMALS} OR length(ltrim(split_part(ltrim({v}, '-'), '.', 1),"
-                f" '0')) > {usage_csv.MAX_INTEGER_DIGITS}{negative})::int ELSE 0 END)")
+            numbers.append(
+                f"(length(split_part({v}, '.', 2)) > {usage_csv.MAX_DECIMALS} OR "
+                f"length(ltrim(split_part(ltrim({v}, '-'), '.', 1), '0')) > "
+                f"{usage_csv.MAX_INTEGER_DIGITS}{negative})::int")
+        terms.append(f"(CASE WHEN odd OR NOT numbers ~ '[0-9]{{11}}|-' THEN 0 ELSE "
+                     f"{' + '.join(numbers)} END)")
         return " + ".join(terms)
-
-    def odd(self) -> str:
-        return " OR ".join(f"{self(n)} !~ %(plain)s" for n in usage_csv.NUMERIC)
 
 
 def run(import_id: int, data: bytes, known: usage_csv.Known) -> Outcome | None:
@@ -147,8 +171,13 @@ class _Run:
         self.cursor, self.import_id, self.known = cursor, import_id, known
         self.names, self.body, self.lines = names, body, lines
         self.sql = _Sql(names)
-        self.params = {"ws": WHITESPACE, "sep": "\x1f", "plain": PLAIN_NUMBER,
-                       "formula": sorted(usage_csv.FORMULA_PREFIXES)}
+        self.params = {
+            "ws": WHITESPACE, "ws_chars": list(WHITESPACE), "sep": "\x1f",
+            "edge": f"(^|\x1f)[{WHITESPACE}]|[{WHITESPACE}](\x1f|$)",
+            "plain": PLAIN_NUMBER, "plain3": PLAIN_NUMBER.removesuffix("$") + ","
+                     + PLAIN_NUMBER[1:-1] + "," + PLAIN_NUMBER[1:],
+            "formula": sorted(usage_csv.FORMULA_PREFIXES),
+            "formula_re": "(^|\x1f)[=+@\t\r-]"}
 
     def execute(self, sql: str, params=None):
         self.cursor.execute(sql, params if params is not None else self.params)
@@ -178,8 +207,9 @@ class _Run:
 
         sql = self.sql
         self.execute(f"CREATE TEMP TABLE usage_checked ON COMMIT DROP AS SELECT s.line, "
-                     f"{sql.key()} AS key, {sql.local_errors()} AS nerr, {sql.odd()} AS odd "
-                     f"FROM usage_raw s")
+                     f"{sql.key()} AS key, {sql.local_errors()} AS nerr, odd FROM ("
+                     f"SELECT *, numbers !~ %(plain3)s AS odd FROM (SELECT *, {sql.numbers()} "
+                     f"AS numbers FROM usage_raw s OFFSET 0) s OFFSET 0) s")
         bad_values = self._distinct_values()
         self.execute("CREATE TEMP TABLE usage_dups ON COMMIT DROP AS SELECT key, min(line) AS "
                      "first FROM usage_checked GROUP BY key HAVING count(*) > 1", ())
@@ -219,7 +249,8 @@ class _Run:
                                   "nerr int", refs)
         numbers = []
         self.execute("SELECT EXISTS (SELECT FROM usage_checked WHERE odd)", ())
-        if self.cursor.fetchone()[0]:
+        self.odd_numbers = self.cursor.fetchone()[0]
+        if self.odd_numbers:
             self.execute(" UNION ".join(
                 f"SELECT '{name}', {sql(name)} FROM usage_raw s JOIN usage_checked USING (line) "
                 f"WHERE odd AND {sql(name)} !~ %(plain)s" for name in usage_csv.NUMERIC))
@@ -241,6 +272,8 @@ class _Run:
     def _number(self, name: str) -> str:
         """The text of a valid number of column `name`, for a cast."""
         v = self.sql(name)
+        if not self.odd_numbers:
+            return v
         return (f"COALESCE((SELECT n.v FROM usage_numbers n WHERE n.name = '{name}' "
                 f"AND n.raw = {v}), {v})")
 
@@ -295,8 +328,9 @@ class _Run:
             f"{self._number('BillingPreTaxTotal')}::numeric, r.currency, "
             f"{sql.stripped('ChargeType')}, {text['ProductId']}, {text['SkuId']}, "
             f"{text['AvailabilityId']}, {text['ChargeType']} = ANY(%(marketplace)s), "
-            f"encode({sql.key()}, 'hex'), %(import_id)s "
-            f"FROM usage_raw s JOIN usage_dates dt ON dt.raw = {sql('UsageDate')} "
+            f"encode(c.key, 'hex'), %(import_id)s "
+            f"FROM usage_raw s JOIN usage_checked c USING (line) "
+            f"JOIN usage_dates dt ON dt.raw = {sql('UsageDate')} "
             f"JOIN usage_refs r ON (r.cu, r.su, r.cy) = ({sql('CustomerId')}, "
             f"{sql('SubscriptionId')}, {sql('BillingCurrency')}) "
             f"ON CONFLICT (natural_key) DO NOTHING",
