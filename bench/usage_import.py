@@ -14,6 +14,7 @@ The bench rows are removed at the end (--keep to leave them).
 import argparse
 import csv
 import io
+import logging
 import os
 import sys
 import time
@@ -102,12 +103,17 @@ def main():
     parser.add_argument("--subscriptions", type=int, default=200)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="Leave the bench rows in place.")
+    parser.add_argument("--steps", action="store_true",
+                        help="Also print the time of each step of the set-based path.")
     parser.add_argument("--line-by-line", action="store_true",
                         help="Time the line-by-line (Python) path instead, for comparison.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (the COPY path is PostgreSQL's).")
     call_command("migrate", verbosity=0)
+    if args.steps:
+        logging.basicConfig(format="    %(message)s")
+        logging.getLogger("billing.usage_pg").setLevel(logging.DEBUG)
 
     with scopes_disabled():
         t = time.perf_counter()

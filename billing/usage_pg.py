@@ -19,6 +19,7 @@ import codecs
 import csv
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 import psycopg2
@@ -140,22 +141,26 @@ class _Sql:
             v = self(name)
             terms.append(f"({v} = '' OR (left({v}, 1) = ANY(%(ws_chars)s) AND "
                          f"{self.stripped(name)} = ''))::int")
-        numbers = []
+        numbers, guarded = [], []
         for name in usage_csv.NUMERIC:
             v = self(name)
             negative = ("" if name == "BillingPreTaxTotal"
                         else f" OR ({v} LIKE '-%%' AND {v} ~ '[1-9]')")
-            numbers.append(
-                f"(length(split_part({v}, '.', 2)) > {usage_csv.MAX_DECIMALS} OR "
-                f"length(ltrim(split_part(ltrim({v}, '-'), '.', 1), '0')) > "
-                f"{usage_csv.MAX_INTEGER_DIGITS}{negative})::int")
-        terms.append(f"(CASE WHEN odd OR NOT numbers ~ '[0-9]{{11}}|-' THEN 0 ELSE "
-                     f"{' + '.join(numbers)} END)")
+            check = (f"(length(split_part({v}, '.', 2)) > {usage_csv.MAX_DECIMALS} OR "
+                     f"length(ltrim(split_part(ltrim({v}, '-'), '.', 1), '0')) > "
+                     f"{usage_csv.MAX_INTEGER_DIGITS}{negative})::int")
+            numbers.append(check)
+            guarded.append(f"(CASE WHEN {v} ~ %(plain)s THEN {check} ELSE 0 END)")
+        # `odd`: a number in another notation (judged in Python); the plain ones still count.
+        terms.append(f"(CASE WHEN odd THEN {' + '.join(guarded)} "
+                     f"WHEN numbers ~ '[0-9]{{11}}|-' THEN {' + '.join(numbers)} ELSE 0 END)")
         return " + ".join(terms)
 
 
 def run(import_id: int, data: bytes, known: usage_csv.Known) -> Outcome | None:
+    started = time.perf_counter()
     split = _split(data)
+    log.debug("%6.2f s  read the file's layout", time.perf_counter() - started)
     if split is None:
         return None
     try:
@@ -180,7 +185,14 @@ class _Run:
             "formula_re": "(^|\x1f)[=+@\t\r-]"}
 
     def execute(self, sql: str, params=None):
+        started = time.perf_counter()
         self.cursor.execute(sql, params if params is not None else self.params)
+        self._took(sql, started)
+
+    def _took(self, what: str, started: float) -> None:
+        seconds = time.perf_counter() - started
+        if seconds > 0.05:
+            log.debug("%6.2f s  %s", seconds, " ".join(what.split())[:60])
 
     def run(self) -> Outcome:
         outcome = self._run()
@@ -195,11 +207,13 @@ class _Run:
         self.execute(f"CREATE TEMP TABLE usage_raw (line integer GENERATED ALWAYS AS IDENTITY "
                      f"(START WITH 2), {', '.join(f + ' text' for f in fields)}) ON COMMIT DROP",
                      ())
+        started = time.perf_counter()
         try:
             c.copy_expert(f"COPY usage_raw ({', '.join(fields)}) FROM STDIN WITH (FORMAT csv, "
                           f"FORCE_NOT_NULL ({', '.join(fields)}))", _Reader(self.body))
         except psycopg2.Error as e:
             raise _Fallback(str(e).splitlines()[0]) from e
+        self._took("COPY", started)
         if c.rowcount != self.lines:
             raise _Fallback(f"{c.rowcount} records on {self.lines} lines")
         if not self.lines:
