@@ -1,9 +1,12 @@
 """Usage import: upload (reseller or operations), Partner Center fetch, and the import run.
 
-A run validates the whole input first (billing/usage_csv.py); any problem rejects it whole and
-writes no usage line. A valid input is loaded in one transaction: on PostgreSQL through COPY
-into a temporary staging table and one INSERT … SELECT … ON CONFLICT (natural_key) DO NOTHING;
-elsewhere with bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
+A run validates the whole input first; any problem rejects it whole and writes no usage line.
+On PostgreSQL a CSV file is checked and loaded set-based (billing/usage_pg.py: COPY of the raw
+file, the checks in SQL, one INSERT … SELECT … ON CONFLICT (natural_key) DO NOTHING, one
+transaction). Partner Center fetches, other databases and files PostgreSQL's CSV parser could
+read differently go line by line (billing/usage_csv.py), then load in one transaction: on
+PostgreSQL through COPY into a temporary staging table and the same INSERT; elsewhere with
+bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
 """
 
 import csv
