@@ -109,10 +109,13 @@ class UsageLine(models.Model):
     month of `usage_date` once it grows; a plain table for now.
     """
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    # reseller and subscription: indexed by the (…, usage_date) indexes below; no extra index
+    # to maintain on every imported line.
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+",
+                                 db_index=False)
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT,
-                                     related_name="usage_lines")
+                                     related_name="usage_lines", db_index=False)
     usage_import = models.ForeignKey(UsageImport, on_delete=models.PROTECT, related_name="lines")
     usage_date = models.DateField()
     meter_category = models.CharField(max_length=200, blank=True)
@@ -135,6 +138,8 @@ class UsageLine(models.Model):
     is_marketplace = models.BooleanField(
         default=False, help_text="Azure Marketplace one-time charge: billed on a separate "
                                  "invoice, not in billing reports.")
+    # Hex sha256. On PostgreSQL its column has collation "C" (migration 0004): compared byte by
+    # byte, several times faster to index and look up than under a language collation.
     natural_key = models.CharField(max_length=64, unique=True)
 
     objects = ScopedManager(reseller="reseller")

@@ -1,9 +1,12 @@
 """Usage import: upload (reseller or operations), Partner Center fetch, and the import run.
 
-A run validates the whole input first (billing/usage_csv.py); any problem rejects it whole and
-writes no usage line. A valid input is loaded in one transaction: on PostgreSQL through COPY
-into a temporary staging table and one INSERT … SELECT … ON CONFLICT (natural_key) DO NOTHING;
-elsewhere with bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
+A run validates the whole input first; any problem rejects it whole and writes no usage line.
+On PostgreSQL a CSV file is checked and loaded set-based (billing/usage_pg.py: COPY of the raw
+file, the checks in SQL, one INSERT … SELECT … ON CONFLICT (natural_key) DO NOTHING, one
+transaction). Partner Center fetches, other databases and files PostgreSQL's CSV parser could
+read differently go line by line (billing/usage_csv.py), then load in one transaction: on
+PostgreSQL through COPY into a temporary staging table and the same INSERT; elsewhere with
+bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
 
 Billing runs, invoices and credit notes. Operations services take `user` (staff).
 
@@ -29,7 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from billing import ledger, selectors, usage_csv
+from billing import ledger, selectors, usage_csv, usage_pg
 from billing.models import (
     BillingLine,
     BillingRun,
@@ -52,6 +55,9 @@ from portal.tenancy import member_service
 from subscriptions.models import Subscription
 
 MAX_FETCH_DAYS = 92
+# PostgreSQL: CSV files are checked and loaded set-based in SQL (billing/usage_pg.py); False
+# forces the line-by-line path (tests compare the two).
+SET_BASED = True
 
 
 def _size_text(size: int) -> str:
@@ -159,16 +165,20 @@ def _known(usage_import: UsageImport) -> usage_csv.Known:
         scope_label=label, today=timezone.now().date())
 
 
-def _rows(usage_import: UsageImport):
-    if usage_import.source == UsageImport.Source.GATEWAY:
-        lines = iter_usage(get_gateway(), start=usage_import.period_start,
-                           end=usage_import.period_end)
-        return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
+def _read(usage_import: UsageImport) -> bytes:
     with usage_import.file.open("rb") as f:
         data = f.read()
     message = _too_large(len(data))
     if message:
         raise usage_csv.FileProblem([usage_csv.problem(None, "file", message)])
+    return data
+
+
+def _rows(usage_import: UsageImport, data: bytes | None):
+    if usage_import.source == UsageImport.Source.GATEWAY:
+        lines = iter_usage(get_gateway(), start=usage_import.period_start,
+                           end=usage_import.period_end)
+        return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
     return usage_csv.csv_rows(usage_csv.decode(data))
 
 
@@ -250,11 +260,23 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
         if usage_import.is_finished:
             return usage_import  # a retried task does nothing twice
         _set(usage_import, status=UsageImport.Status.VALIDATING, errors=[], total_lines=0)
+        known = _known(usage_import)
+        data = None
+        if usage_import.source == UsageImport.Source.CSV:
+            try:
+                data = _read(usage_import)
+                if SET_BASED and connection.vendor == "postgresql":
+                    usage_csv.decode(data)  # the encoding check, with the line of a bad byte
+                    outcome = usage_pg.run(usage_import.pk, data, known)
+                    if outcome is not None:
+                        return _finish_outcome(usage_import, outcome)
+            except usage_csv.FileProblem as e:
+                return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
         sink = (_CopySink if connection.vendor == "postgresql" else _ListSink)(usage_import.pk)
         try:
-            validator = usage_csv.Validator(known=_known(usage_import), sink=sink)
+            validator = usage_csv.Validator(known=known, sink=sink)
             try:
-                validator.check_all(_rows(usage_import),
+                validator.check_all(_rows(usage_import, data),
                                     progress=lambda n: _set(usage_import, total_lines=n))
             except usage_csv.FileProblem as e:
                 return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
@@ -273,6 +295,16 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
                            marketplace_lines=validator.marketplace)
         finally:
             sink.close()
+
+
+def _finish_outcome(usage_import: UsageImport, outcome: usage_pg.Outcome) -> UsageImport:
+    if outcome.errors:
+        return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=outcome.errors,
+                       total_lines=outcome.lines)
+    return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=outcome.lines,
+                   imported_lines=outcome.inserted,
+                   skipped_duplicates=outcome.valid - outcome.inserted,
+                   marketplace_lines=outcome.marketplace)
 
 
 def _finish(usage_import: UsageImport, *, status, **fields) -> UsageImport:
