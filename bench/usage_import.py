@@ -14,6 +14,7 @@ The bench rows are removed at the end (--keep to leave them).
 import argparse
 import csv
 import io
+import logging
 import os
 import sys
 import time
@@ -29,12 +30,13 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.files.base import ContentFile  # noqa: E402
 from django.core.management import call_command  # noqa: E402
-from django.db import connection, transaction  # noqa: E402
+from django.db import connection  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
-from billing import services, usage_csv  # noqa: E402
+from billing import services  # noqa: E402
 from billing.models import UsageImport, UsageLine  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from partner_center import usage  # noqa: E402
@@ -93,7 +95,7 @@ def cleanup():
 
 
 def rate(n, seconds):
-    return f"{n / seconds:,.0f} lines/s ({seconds:.2f} s)"
+    return f"{n / seconds:,.0f} rows/s ({seconds:.2f} s)"
 
 
 def main():
@@ -101,10 +103,17 @@ def main():
     parser.add_argument("--subscriptions", type=int, default=200)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="Leave the bench rows in place.")
+    parser.add_argument("--steps", action="store_true",
+                        help="Also print the time of each step of the set-based path.")
+    parser.add_argument("--line-by-line", action="store_true",
+                        help="Time the line-by-line (Python) path instead, for comparison.")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (the COPY path is PostgreSQL's).")
     call_command("migrate", verbosity=0)
+    if args.steps:
+        logging.basicConfig(format="    %(message)s")
+        logging.getLogger("billing.usage_pg").setLevel(logging.DEBUG)
 
     with scopes_disabled():
         t = time.perf_counter()
@@ -113,37 +122,21 @@ def main():
               f"{args.subscriptions} subscriptions × {args.days} days in "
               f"{time.perf_counter() - t:.2f} s")
         try:
-            imp = UsageImport.objects.create(reseller=reseller, file_name="bench.csv")
-
-            # 1. validation alone (decode + parse + check every line; rows spooled for COPY)
-            t = time.perf_counter()
-            known = services._known(imp)
-            sink = services._CopySink(imp.pk)
-            validator = usage_csv.Validator(known=known, sink=sink)
-            validator.check_all(usage_csv.csv_rows(usage_csv.decode(data)))
-            validation = time.perf_counter() - t
-            assert not validator.errors, validator.errors[:3]
-            print(f"validation:            {rate(n, validation)}")
-
-            # 2. the load: COPY into a staging table + INSERT … ON CONFLICT DO NOTHING
-            t = time.perf_counter()
-            with transaction.atomic():
-                inserted = sink.load()
-            load = time.perf_counter() - t
-            sink.close()
-            assert inserted == n, (inserted, n)
-            print(f"PostgreSQL COPY load:  {rate(n, load)}")
-            print(f"validation + load:     {rate(n, validation + load)}")
-
-            # 3. the same file again, end to end through the import service
-            again = UsageImport(reseller=reseller, file_name="bench-again.csv")
-            again.file.save("bench-again.csv", ContentFile(data), save=True)
-            t = time.perf_counter()
-            again = services.usage_import_run(usage_import_id=again.pk)
-            reimport = time.perf_counter() - t
-            print(f"re-import (same file): {rate(n, reimport)}, added "
-                  f"{again.imported_lines}, duplicates {again.skipped_duplicates:,}")
-            assert again.imported_lines == 0 and again.skipped_duplicates == n
+            if len(data) > settings.USAGE_IMPORT_MAX_BYTES:
+                settings.USAGE_IMPORT_MAX_BYTES = len(data)  # the bench measures speed
+            services.SET_BASED = not args.line_by_line
+            path = "line by line (Python)" if args.line_by_line else "set-based (PostgreSQL)"
+            print(f"path: {path}")
+            for label, expected in (("first import", n), ("re-import (same file)", 0)):
+                imp = UsageImport(reseller=reseller, file_name="bench.csv")
+                imp.file.save("bench.csv", ContentFile(data), save=True)
+                t = time.perf_counter()
+                imp = services.usage_import_run(usage_import_id=imp.pk)
+                seconds = time.perf_counter() - t
+                print(f"{label + ':':23}{rate(n, seconds)}, added {imp.imported_lines:,}, "
+                      f"duplicates {imp.skipped_duplicates:,}")
+                assert imp.status == "done", imp.errors[:3]
+                assert (imp.imported_lines, imp.skipped_duplicates) == (expected, n - expected)
         finally:
             if not args.keep:
                 cleanup()

@@ -1,6 +1,14 @@
 from django.contrib import admin
 
-from billing.models import BillingCalendar, UsageImport
+from billing.models import (
+    BillingCalendar,
+    BillingLine,
+    BillingRun,
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    UsageImport,
+)
 from portal.admin_site import AuditedModelAdmin
 
 
@@ -20,3 +28,55 @@ class UsageImportAdmin(AuditedModelAdmin):
 
     def has_add_permission(self, request):
         return False
+class ReadOnlyAdmin(AuditedModelAdmin):
+    """Billing documents and the ledger change only through services (runs, finalize, credit
+    notes): the admin shows them read-only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    fields = ["position", "product_type", "customer_name", "description", "quantity", "amount"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BillingRun)
+class BillingRunAdmin(ReadOnlyAdmin):
+    list_display = ["reseller", "period_start", "period_end", "status", "finished_at"]
+    list_filter = ["status", "period_start"]
+    search_fields = ["reseller__name"]
+
+
+@admin.register(BillingLine)
+class BillingLineAdmin(ReadOnlyAdmin):
+    list_display = ["reseller", "period_start", "customer", "kind", "description",
+                    "cost_amount", "price_amount", "currency"]
+    list_filter = ["kind", "currency", "period_start"]
+    list_select_related = ["reseller", "customer"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "reseller", "period_start", "currency", "total", "status"]
+    list_filter = ["status", "currency"]
+    search_fields = ["number", "reseller__name"]
+    inlines = [InvoiceLineInline]
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "invoice", "reseller", "currency", "total", "status"]
+    search_fields = ["number", "invoice__number", "reseller__name"]

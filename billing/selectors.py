@@ -1,10 +1,22 @@
-from datetime import date
+from datetime import date, timedelta
 
 from celery.result import AsyncResult
+from dateutil.relativedelta import relativedelta
+from django.db.models import Q, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing.models import BillingCalendar, UsageImport, UsageLine
+from billing import ledger
+from billing.models import (
+    BillingCalendar,
+    BillingLine,
+    BillingRun,
+    CreditNote,
+    Invoice,
+    UsageImport,
+    UsageLine,
+)
 from billing.periods import Period, billing_period
 
 
@@ -61,3 +73,127 @@ def task_state(usage_import: UsageImport) -> str:
         return AsyncResult(usage_import.task_id).state
     except Exception:  # result backend unreachable: the row's status still tells the story
         return ""
+# Billing runs, ledger, invoices (reads; tenant-scoped unless named ops_*)
+
+def usage_month(period: Period) -> Period:
+    """The calendar month of Azure plan usage billed (in arrears) in `period`: the month
+    before the one the period starts in (US June → May; CA Jun 20–Jul 19 → May). Each calendar
+    month is billed in exactly one period of a country."""
+    first = period.start.replace(day=1)
+    return Period(first - relativedelta(months=1), first - timedelta(days=1))
+
+
+def ledger_inputs(reseller, period: Period):
+    """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs (constant number
+    of queries): charge events dated in the period, and non-marketplace Azure plan usage of the
+    previous calendar month summed per subscription, with the price-book rules that price it."""
+    from subscriptions.models import ChargeEvent, PriceBook, PriceRule, Subscription
+    from subscriptions.selectors import _as_rule
+
+    in_period = Q(charge_date__range=(period.start, period.end))
+    # Charges that arrived after an earlier period was finalized (dated in it or before) are
+    # billed once, here, as one adjustment line per subscription.
+    last_final = (BillingRun.objects.filter(reseller=reseller,
+                                            status=BillingRun.Status.FINALIZED,
+                                            period_start__lt=period.start)
+                  .order_by("-period_start").first())
+    late = (Q(charge_date__lte=last_final.period_end, created_at__gt=last_final.finalized_at)
+            if last_final else Q(pk__in=[]))
+    events = (ChargeEvent.objects.filter(in_period | late, reseller=reseller)
+              .select_related("subscription__offer__product_type").order_by("pk"))
+    charges = []
+    for e in events:
+        is_late = e.charge_date < period.start
+        kind = BillingLine.Kind.ADJUSTMENT if is_late else e.kind
+        label = BillingLine.Kind.ADJUSTMENT.label if is_late else ChargeEvent.Kind(e.kind).label
+        charges.append(ledger.ChargeInput(
+            subscription_id=e.subscription_id, customer_id=e.customer_id, kind=kind,
+            description=f"{e.subscription.offer.name} ({e.subscription.term}) — {label}",
+            product_type=e.subscription.offer.product_type.name, quantity=e.quantity,
+            cost_amount=e.cost_amount, price_amount=e.price_amount, currency=e.currency))
+
+    month = usage_month(period)
+    sums = list(UsageLine.objects.filter(reseller=reseller, is_marketplace=False,
+                                         usage_date__range=(month.start, month.end))
+                .values("subscription_id", "customer_id", "currency")
+                .annotate(cost=Sum("billing_pre_tax_total"), qty=Sum("quantity"))
+                .order_by("subscription_id", "currency"))
+    if not sums:
+        return charges, []
+    subs = Subscription.objects.filter(pk__in=[s["subscription_id"] for s in sums]) \
+        .select_related("offer__product_type").in_bulk()
+    books = list(PriceBook.objects.filter(reseller=reseller))
+    rules: dict[int, list] = {b.pk: [] for b in books}
+    for rule in PriceRule.objects.filter(reseller=reseller).select_related("offer",
+                                                                           "product_type"):
+        rules.setdefault(rule.book_id, []).append(_as_rule(rule))
+    default = next((tuple(rules[b.pk]) for b in books if b.customer_id is None), ())
+    by_customer = {b.customer_id: tuple(rules[b.pk]) for b in books if b.customer_id}
+    usage = []
+    for s in sums:
+        sub = subs[s["subscription_id"]]
+        usage.append(ledger.UsageInput(
+            subscription_id=sub.pk, customer_id=s["customer_id"],
+            description=f"{sub.offer.name} usage {month.start:%Y-%m}",
+            product_type=sub.offer.product_type.name, offer_id=sub.offer_id,
+            product_type_id=sub.offer.product_type_id, term=sub.term, quantity=s["qty"],
+            cost=s["cost"], currency=s["currency"], priced_on=period.start,
+            customer_rules=by_customer.get(s["customer_id"], ()), default_rules=default))
+    return charges, usage
+
+
+def current_period(reseller) -> Period:
+    return reseller_period(reseller, timezone.now().date())
+
+
+def invoices_of(reseller):
+    return (Invoice.objects.filter(reseller=reseller)
+            .order_by("-period_start", "currency", "pk"))
+
+
+def invoice_get(*, member, invoice_id: int) -> Invoice:
+    return get_object_or_404(invoices_of(member.reseller), pk=invoice_id)
+
+
+def credit_note_get(*, member, credit_note_id: int) -> CreditNote:
+    return get_object_or_404(CreditNote.objects.filter(reseller=member.reseller),
+                             pk=credit_note_id)
+
+
+def ledger_lines(reseller, period_start):
+    return (BillingLine.objects.filter(reseller=reseller, period_start=period_start)
+            .select_related("customer", "subscription")
+            .order_by("customer__company_name", "customer_id", "product_type", "description",
+                      "kind", "pk"))
+
+
+def billed_periods(reseller) -> list[Period]:
+    """Periods that have a billing run, newest first."""
+    return [Period(s, e) for s, e in BillingRun.objects.filter(reseller=reseller)
+            .order_by("-period_start").values_list("period_start", "period_end")]
+
+
+def customer_statements(reseller, period_start) -> list[dict]:
+    """What the reseller charges each end customer in the period (price amounts) from the
+    ledger: [{customer, lines, totals: {currency: Totals}}], by customer name."""
+    result: dict[int, dict] = {}
+    for line in ledger_lines(reseller, period_start):
+        entry = result.setdefault(line.customer_id, {"customer": line.customer, "lines": []})
+        entry["lines"].append(line)
+    for entry in result.values():
+        entry["totals"] = ledger.totals(entry["lines"])
+    return list(result.values())
+
+
+def customer_statement(*, member, customer_id: int, period_start) -> dict:
+    from customers.models import Customer
+
+    customer = get_object_or_404(Customer.objects.filter(reseller=member.reseller),
+                                 pk=customer_id)
+    lines = list(ledger_lines(member.reseller, period_start).filter(customer=customer))
+    return {"customer": customer, "lines": lines, "totals": ledger.totals(lines)}
+
+
+def ops_runs():
+    return BillingRun.objects.select_related("reseller").order_by("-period_start",
+                                                                  "reseller__name")

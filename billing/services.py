@@ -1,9 +1,20 @@
 """Usage import: upload (reseller or operations), Partner Center fetch, and the import run.
 
-A run validates the whole input first (billing/usage_csv.py); any problem rejects it whole and
-writes no usage line. A valid input is loaded in one transaction: on PostgreSQL through COPY
-into a temporary staging table and one INSERT … SELECT … ON CONFLICT (natural_key) DO NOTHING;
-elsewhere with bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
+A run validates the whole input first; any problem rejects it whole and writes no usage line.
+On PostgreSQL a CSV file is checked and loaded set-based (billing/usage_pg.py: COPY of the raw
+file, the checks in SQL, one INSERT … SELECT … ON CONFLICT (natural_key) DO NOTHING, one
+transaction). Partner Center fetches, other databases and files PostgreSQL's CSV parser could
+read differently go line by line (billing/usage_csv.py), then load in one transaction: on
+PostgreSQL through COPY into a temporary staging table and the same INSERT; elsewhere with
+bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
+
+Billing runs, invoices and credit notes. Operations services take `user` (staff).
+
+A run recomputes its period's ledger from the charge events and Azure plan usage (pure
+`billing.ledger.compute_lines`) and persists it by diff while it is a draft, then mirrors the
+ledger onto one draft invoice per currency. Finalizing numbers the invoices (gapless per issuer,
+series and year, from a locked counter row), copies issuer and recipient onto them and makes
+them immutable; corrections are credit notes.
 """
 
 import csv
@@ -11,25 +22,42 @@ import hashlib
 import io
 import tempfile
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
-from billing import usage_csv, usage_summary
-from billing.models import UsageImport, UsageLine
+from billing import ledger, selectors, usage_csv, usage_pg, usage_summary
+from billing.models import (
+    BillingLine,
+    BillingRun,
+    CreditNote,
+    CreditNoteLine,
+    DocumentCounter,
+    Invoice,
+    InvoiceLine,
+    UsageImport,
+    UsageLine,
+)
+from billing.proration import round_money
 from customers.models import Customer
 from partner_center.errors import GatewayError
 from partner_center.gateway import get_gateway, iter_usage
 from portal.audit import audit
+from portal.models import Reseller
 from portal.permissions import require, require_staff
 from portal.tenancy import member_service
 from subscriptions.models import Subscription
 
 MAX_FETCH_DAYS = 92
+# PostgreSQL: CSV files are checked and loaded set-based in SQL (billing/usage_pg.py); False
+# forces the line-by-line path (tests compare the two).
+SET_BASED = True
 
 
 def _size_text(size: int) -> str:
@@ -44,7 +72,7 @@ def _too_large(size: int) -> str | None:
     return None
 
 
-def _start(usage_import: UsageImport) -> None:
+def _start_import(usage_import: UsageImport) -> None:
     """Queue the run once the row is committed (the worker must see it)."""
     from billing.tasks import run_usage_import
 
@@ -70,7 +98,7 @@ def _create_upload(*, reseller, user, file) -> UsageImport:
                                sha256=digest.hexdigest())
     usage_import.file.save(f"{uuid.uuid4().hex}.csv", file, save=False)
     usage_import.save()
-    _start(usage_import)
+    _start_import(usage_import)
     return usage_import
 
 
@@ -111,7 +139,7 @@ def usage_fetch_start(*, user, start: date, end: date) -> UsageImport:
         usage_import = UsageImport.objects.create(
             source=UsageImport.Source.GATEWAY, uploaded_by=user, period_start=start,
             period_end=end, file_name=f"Partner Center usage {start} – {end}")
-        _start(usage_import)
+        _start_import(usage_import)
     audit(actor=user, reseller=None, obj=usage_import, action="billing.usage_import.fetch",
           data={"start": str(start), "end": str(end)})
     return usage_import
@@ -137,16 +165,20 @@ def _known(usage_import: UsageImport) -> usage_csv.Known:
         scope_label=label, today=timezone.now().date())
 
 
-def _rows(usage_import: UsageImport):
-    if usage_import.source == UsageImport.Source.GATEWAY:
-        lines = iter_usage(get_gateway(), start=usage_import.period_start,
-                           end=usage_import.period_end)
-        return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
+def _read(usage_import: UsageImport) -> bytes:
     with usage_import.file.open("rb") as f:
         data = f.read()
     message = _too_large(len(data))
     if message:
         raise usage_csv.FileProblem([usage_csv.problem(None, "file", message)])
+    return data
+
+
+def _rows(usage_import: UsageImport, data: bytes | None):
+    if usage_import.source == UsageImport.Source.GATEWAY:
+        lines = iter_usage(get_gateway(), start=usage_import.period_start,
+                           end=usage_import.period_end)
+        return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
     return usage_csv.csv_rows(usage_csv.decode(data))
 
 
@@ -228,11 +260,23 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
         if usage_import.is_finished:
             return usage_import  # a retried task does nothing twice
         _set(usage_import, status=UsageImport.Status.VALIDATING, errors=[], total_lines=0)
+        known = _known(usage_import)
+        data = None
+        if usage_import.source == UsageImport.Source.CSV:
+            try:
+                data = _read(usage_import)
+                if SET_BASED and connection.vendor == "postgresql":
+                    usage_csv.decode(data)  # the encoding check, with the line of a bad byte
+                    outcome = usage_pg.run(usage_import.pk, data, known)
+                    if outcome is not None:
+                        return _finish_outcome(usage_import, outcome)
+            except usage_csv.FileProblem as e:
+                return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
         sink = (_CopySink if connection.vendor == "postgresql" else _ListSink)(usage_import.pk)
         try:
-            validator = usage_csv.Validator(known=_known(usage_import), sink=sink)
+            validator = usage_csv.Validator(known=known, sink=sink)
             try:
-                validator.check_all(_rows(usage_import),
+                validator.check_all(_rows(usage_import, data),
                                     progress=lambda n: _set(usage_import, total_lines=n))
             except usage_csv.FileProblem as e:
                 return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
@@ -245,7 +289,6 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
             _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
             with transaction.atomic():
                 inserted = sink.load()
-                usage_summary.refresh(usage_summary.touched(usage_import.pk))
             return _finish(usage_import, status=UsageImport.Status.DONE,
                            total_lines=validator.lines, imported_lines=inserted,
                            skipped_duplicates=validator.valid - inserted,
@@ -254,7 +297,19 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
             sink.close()
 
 
+def _finish_outcome(usage_import: UsageImport, outcome: usage_pg.Outcome) -> UsageImport:
+    if outcome.errors:
+        return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=outcome.errors,
+                       total_lines=outcome.lines)
+    return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=outcome.lines,
+                   imported_lines=outcome.inserted,
+                   skipped_duplicates=outcome.valid - outcome.inserted,
+                   marketplace_lines=outcome.marketplace)
+
+
 def _finish(usage_import: UsageImport, *, status, **fields) -> UsageImport:
+    if status == UsageImport.Status.DONE:  # the monthly sums the reports read
+        usage_summary.refresh(usage_summary.touched(usage_import.pk))
     _set(usage_import, status=status, finished_at=timezone.now(), **fields)
     if usage_import.file:
         usage_import.file.delete(save=False)
@@ -275,3 +330,295 @@ def usage_import_fail(*, usage_import_id: int, message: str) -> None:
         if not usage_import.is_finished:
             _finish(usage_import, status=UsageImport.Status.FAILED,
                     errors=[usage_csv.problem(None, "import", message)])
+
+
+INVOICE_PREFIX = "INV"
+CREDIT_NOTE_PREFIX = "CN"
+
+
+# Runs
+
+def billing_run_start(*, user, on_date: date, reseller: Reseller | None = None) -> list[BillingRun]:
+    """Start (or recompute) the billing run of the period containing `on_date` for one reseller
+    or all of them; each reseller's period follows its country. Finalized runs are left alone.
+    Returns the runs queued; the computing happens in Celery (one task per reseller)."""
+    require_staff(user)
+    return _start_runs(user=user, on_date=on_date,
+                  resellers=[reseller] if reseller else list(Reseller.objects.order_by("pk")))
+
+
+def billing_runs_start_due(*, today: date) -> list[BillingRun]:
+    """Beat, daily: start the run of every reseller whose period ended yesterday (US on the
+    1st, Canada on the 20th, …). Idempotent: a run already there is recomputed, a finalized
+    one left alone."""
+    yesterday = today - timedelta(days=1)
+    overrides = selectors.calendar_overrides()
+    with scopes_disabled():
+        due = [r for r in Reseller.objects.order_by("pk")
+               if selectors.reseller_period(r, today, overrides=overrides).start == today]
+    return _start_runs(user=None, on_date=yesterday, resellers=due) if due else []
+
+
+def _start_runs(*, user, on_date: date, resellers: list[Reseller]) -> list[BillingRun]:
+    from billing.tasks import billing_runs_fan_out
+
+    with scopes_disabled(), transaction.atomic():
+        overrides = selectors.calendar_overrides()
+        queued = []
+        for r in resellers:
+            period = selectors.reseller_period(r, on_date, overrides=overrides)
+            run, created = BillingRun.objects.select_for_update().get_or_create(
+                reseller=r, period_start=period.start,
+                defaults={"period_end": period.end, "started_by": user})
+            if not run.is_draft:
+                continue
+            if not created:
+                run.started_by, run.started_at = user, timezone.now()
+                run.finished_at, run.error = None, ""
+                run.save(update_fields=["started_by", "started_at", "finished_at", "error"])
+            audit(actor=user, reseller=r, obj=run, action="billing.run.started",
+                  data={"period": period.label})
+            queued.append(run)
+        if queued:
+            result_id = _new_task_id()
+            BillingRun.objects.filter(pk__in=[r.pk for r in queued]).update(task_id=result_id)
+            billing_runs_fan_out.apply_async_on_commit(
+                args=[[r.pk for r in queued]], task_id=result_id)
+    return queued
+
+
+def _new_task_id() -> str:
+    from celery.utils import uuid
+
+    return uuid()
+
+
+def billing_run_compute(*, run_id: int) -> BillingRun:
+    """Recompute one draft run: ledger by diff, then its draft invoices. Idempotent: a second
+    call with the same inputs writes nothing; a worker killed half-way rolls back."""
+    with scopes_disabled():
+        reseller = BillingRun.objects.select_related("reseller").get(pk=run_id).reseller
+    with scope(reseller=reseller), transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        if not run.is_draft:
+            return run
+        _recompute(run)
+        run.finished_at, run.error = timezone.now(), ""
+        run.save(update_fields=["finished_at", "error"])
+    return run
+
+
+def billing_run_fail(*, run_id: int, error: str) -> None:
+    with scopes_disabled():
+        BillingRun.objects.filter(pk=run_id, status=BillingRun.Status.DRAFT).update(
+            error=error[:2000], finished_at=None)
+
+
+def _recompute(run: BillingRun) -> ledger.Diff:
+    charges, usage = selectors.ledger_inputs(run.reseller, run.period)
+    computed = ledger.compute_lines(charges, usage)
+    existing = list(BillingLine.objects.filter(reseller=run.reseller,
+                                               period_start=run.period_start))
+    change = ledger.diff(existing, computed)
+    now = timezone.now()
+    if change.delete:
+        InvoiceLine.objects.filter(billing_line__in=change.delete).update(billing_line=None)
+        BillingLine.objects.filter(pk__in=[row.pk for row in change.delete]).delete()
+    for row, line in change.update:
+        for f in ledger.LINE_FIELDS:
+            setattr(row, f, getattr(line, f))
+        row.updated_at = now
+    BillingLine.objects.bulk_update([row for row, _ in change.update],
+                                    [*ledger.LINE_FIELDS, "updated_at"])
+    BillingLine.objects.bulk_create([BillingLine(
+        reseller=run.reseller, run=run, period_start=run.period_start, period_end=run.period_end,
+        subscription_id=line.subscription_id, customer_id=line.customer_id, kind=line.kind,
+        **{f: getattr(line, f) for f in ledger.LINE_FIELDS}, updated_at=now)
+        for line in change.insert])
+    _sync_draft_invoices(run)
+    return change
+
+
+def _tax_rate(reseller) -> Decimal:
+    return Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
+
+
+def _sync_draft_invoices(run: BillingRun) -> None:
+    """One draft invoice per currency mirroring the ledger (cost amounts); unchanged invoices
+    are not written."""
+    rows = list(BillingLine.objects.filter(run=run).select_related("customer")
+                .order_by("currency", "product_type", "customer__company_name", "description",
+                          "kind", "pk"))
+    by_currency: dict[str, list[BillingLine]] = {}
+    for row in rows:
+        by_currency.setdefault(row.currency, []).append(row)
+    invoices = {i.currency: i for i in Invoice.objects.filter(run=run)}
+    for currency, invoice in invoices.items():
+        if currency not in by_currency:
+            invoice.lines.all().delete()
+            invoice.delete()
+    rate = _tax_rate(run.reseller)
+    existing_lines: dict[int, list[tuple]] = {}
+    for line in InvoiceLine.objects.filter(invoice__run=run).order_by("position"):
+        existing_lines.setdefault(line.invoice_id, []).append(_line_tuple(line))
+    for currency, items in by_currency.items():
+        wanted = [InvoiceLine(reseller=run.reseller, position=n, product_type=b.product_type,
+                              customer_name=b.customer.company_name, description=b.description,
+                              quantity=b.quantity, amount=b.cost_amount, billing_line=b)
+                  for n, b in enumerate(items, start=1)]
+        subtotal = sum((b.cost_amount for b in items), Decimal(0))
+        tax = round_money(subtotal * rate / 100, currency)
+        invoice = invoices.get(currency) or Invoice(
+            reseller=run.reseller, run=run, period_start=run.period_start,
+            period_end=run.period_end, currency=currency)
+        amounts = (subtotal, rate, tax, subtotal + tax)
+        if invoice.pk and (invoice.subtotal, invoice.tax_rate, invoice.tax_amount,
+                           invoice.total) == amounts and existing_lines.get(invoice.pk) == [
+                               _line_tuple(w) for w in wanted]:
+            continue
+        invoice.subtotal, invoice.tax_rate, invoice.tax_amount, invoice.total = amounts
+        invoice.save()
+        invoice.lines.all().delete()
+        for w in wanted:
+            w.invoice = invoice
+        InvoiceLine.objects.bulk_create(wanted)
+
+
+def _line_tuple(line) -> tuple:
+    return (line.position, line.product_type, line.customer_name, line.description,
+            line.quantity, line.amount, line.billing_line_id)
+
+
+def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
+    """Recompute the draft one last time, then number and freeze its invoices (gapless per
+    issuer and year: numbers are taken from a locked counter row inside this transaction)."""
+    require_staff(user)
+    with scope(reseller=run.reseller), transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run.pk)
+        if not run.is_draft:
+            raise ValidationError(f"{run} is already finalized.")
+        if run.finished_at is None:
+            raise ValidationError(f"{run} has not finished computing yet; wait for it, "
+                                  "then finalize.")
+        earlier = (BillingRun.objects.filter(reseller=run.reseller, status=run.Status.DRAFT,
+                                             period_start__lt=run.period_start)
+                   .order_by("period_start").first())
+        if earlier is not None:
+            raise ValidationError(f"Finalize the earlier period {earlier.period.label} of "
+                                  f"{run.reseller} first.")
+        _recompute(run)
+        today = timezone.now().date()
+        invoices = list(Invoice.objects.filter(run=run).order_by("currency"))
+        for invoice in invoices:
+            _finalize_document(invoice, INVOICE_PREFIX, today)
+        run.status, run.finalized_at = BillingRun.Status.FINALIZED, timezone.now()
+        run.save(update_fields=["status", "finalized_at"])
+        audit(actor=user, reseller=run.reseller, obj=run, action="billing.run.finalized",
+              data={"invoices": [i.number for i in invoices]})
+        from billing.tasks import render_pdf
+
+        for invoice in invoices:
+            render_pdf.delay_on_commit("invoice", invoice.pk)
+    return invoices
+
+
+def _allocate_number(prefix: str, year: int) -> str:
+    issuer = settings.BILLING_ISSUER["code"]
+    DocumentCounter.objects.get_or_create(issuer=issuer, prefix=prefix, year=year)
+    counter = DocumentCounter.objects.select_for_update().get(issuer=issuer, prefix=prefix,
+                                                              year=year)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    return f"{prefix}-{year}-{counter.last_number:06d}"
+
+
+def _finalize_document(doc, prefix: str, today: date) -> None:
+    issuer = settings.BILLING_ISSUER
+    reseller = doc.reseller
+    doc.number = _allocate_number(prefix, today.year)
+    doc.issued_on = today
+    doc.issuer_code, doc.issuer_name = issuer["code"], issuer["name"]
+    doc.issuer_address, doc.issuer_tax_id = issuer["address"], issuer["tax_id"]
+    doc.recipient_name = reseller.name
+    doc.recipient_address = "\n".join(x for x in (
+        reseller.support_email, reseller.support_phone, reseller.get_country_display()) if x)
+    doc.recipient_partner_id = reseller.partner_id or ""
+    doc.status, doc.finalized_at = doc.Status.FINALIZED, timezone.now()
+    doc.save()
+
+
+# Credit notes
+
+def invoice_credit(*, user, invoice: Invoice, reason: str,
+                   line_ids: list[int] | None = None) -> CreditNote:
+    """Issue a finalized credit note for a finalized invoice: the chosen lines (default all)
+    negated. A line already credited cannot be credited again."""
+    require_staff(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the reason for the credit note.")
+    with scope(reseller=invoice.reseller), transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if not invoice.is_finalized:
+            raise ValidationError("Only a finalized invoice can be credited; correct the draft "
+                                  "by running the billing again.")
+        lines = list(invoice.lines.all())
+        if line_ids is not None:
+            unknown = set(line_ids) - {line.pk for line in lines}
+            if unknown:
+                raise ValidationError(f"Lines {sorted(unknown)} are not lines of "
+                                      f"{invoice.number}.")
+            lines = [line for line in lines if line.pk in set(line_ids)]
+        if not lines:
+            raise ValidationError("Choose at least one line to credit.")
+        credited = set(CreditNoteLine.objects.filter(invoice_line__in=lines)
+                       .values_list("invoice_line_id", flat=True))
+        if credited:
+            positions = sorted(line.position for line in lines if line.pk in credited)
+            raise ValidationError(f"Lines {positions} of {invoice.number} are already "
+                                  "credited.")
+        note = CreditNote(reseller=invoice.reseller, invoice=invoice, reason=reason,
+                          created_by=user, period_start=invoice.period_start,
+                          period_end=invoice.period_end, currency=invoice.currency,
+                          tax_rate=invoice.tax_rate)
+        note.subtotal = -sum((line.amount for line in lines), Decimal(0))
+        note.tax_amount = round_money(note.subtotal * note.tax_rate / 100, note.currency)
+        note.total = note.subtotal + note.tax_amount
+        note.save()
+        CreditNoteLine.objects.bulk_create([CreditNoteLine(
+            reseller=invoice.reseller, credit_note=note, invoice_line=line, position=n,
+            product_type=line.product_type, customer_name=line.customer_name,
+            description=line.description, quantity=-line.quantity, amount=-line.amount)
+            for n, line in enumerate(lines, start=1)])
+        _finalize_document(note, CREDIT_NOTE_PREFIX, timezone.now().date())
+        audit(actor=user, reseller=invoice.reseller, obj=note, action="billing.credit_note.issued",
+              data={"invoice": invoice.number, "total": str(note.total), "reason": reason})
+        from billing.tasks import render_pdf
+
+        render_pdf.delay_on_commit("credit_note", note.pk)
+    return note
+
+
+# PDFs
+
+def document_render_pdf(*, kind: str, document_id: int) -> None:
+    """Render the invoice or credit note to PDF and store it (drafts say DRAFT)."""
+    from billing.pdf import render_document
+
+    model = {"invoice": Invoice, "credit_note": CreditNote}[kind]
+    with scopes_disabled():
+        reseller = model.objects.select_related("reseller").get(pk=document_id).reseller
+    with scope(reseller=reseller), transaction.atomic():
+        doc = model.objects.select_for_update().get(pk=document_id)
+        content = render_document(doc)
+        old = doc.pdf.name
+        name = f"{doc.number or f'draft-{kind}-{doc.pk}'}.pdf"
+        doc.pdf.save(name, ContentFile(content), save=False)
+        doc.save(update_fields=["pdf"], allow_finalized_fields=("pdf",))
+        if old and old != doc.pdf.name:
+            transaction.on_commit(lambda: doc.pdf.storage.delete(old))
+
+
+def run_invoice_ids(run: BillingRun) -> list[int]:
+    with scopes_disabled():
+        return list(Invoice.objects.filter(run=run).order_by("pk").values_list("pk", flat=True))

@@ -1,3 +1,7 @@
+"""Billing tasks: thin wrappers around services. Late acknowledgement and rejection on a lost
+worker make a killed worker's task come back; the services are idempotent, so a redelivered
+task writes nothing twice."""
+
 from celery import shared_task
 
 from billing import services
@@ -13,3 +17,40 @@ def run_usage_import(self, *, usage_import_id: int) -> str:
                                    message=f"The import stopped unexpectedly ({type(e).__name__})"
                                            "; nothing was written.")
         raise
+
+
+RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(**RELIABLE)
+def billing_runs_fan_out(run_ids: list[int]) -> int:
+    """One compute task per reseller run."""
+    for run_id in run_ids:
+        billing_run_compute.delay(run_id)
+    return len(run_ids)
+
+
+@shared_task(**RELIABLE)
+def billing_run_compute(run_id: int) -> int:
+    """Compute one run's ledger and draft invoices, then one PDF task per invoice."""
+    try:
+        run = services.billing_run_compute(run_id=run_id)
+    except Exception as exc:
+        services.billing_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    invoice_ids = services.run_invoice_ids(run)
+    for invoice_id in invoice_ids:
+        render_pdf.delay("invoice", invoice_id)
+    return len(invoice_ids)
+
+
+@shared_task(**RELIABLE)
+def render_pdf(kind: str, document_id: int) -> None:
+    services.document_render_pdf(kind=kind, document_id=document_id)
+
+
+@shared_task
+def start_due_billing_runs() -> int:
+    from django.utils import timezone
+
+    return len(services.billing_runs_start_due(today=timezone.now().date()))

@@ -97,14 +97,8 @@ def decode(data: bytes) -> str:
             "Save it as CSV UTF-8 and upload it again."))]) from None
 
 
-def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line number, {canonical header: value}) of a Partner Center usage CSV; the header is
-    line 1. Raises FileProblem when the headers are wrong."""
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise FileProblem([problem(1, "file", "The file is empty.")]) from None
+def header_names(header: list[str]) -> list[str]:
+    """Canonical names of the header's columns; FileProblem when the headers are wrong."""
     errors, names, seen = [], [], set()
     for raw in header:
         name = _CANONICAL.get(raw.strip().lower())
@@ -121,6 +115,18 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
                               f"Missing required column(s): {', '.join(missing)}."))
     if errors:
         raise FileProblem(errors)
+    return names
+
+
+def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """(line number, {canonical header: value}) of a Partner Center usage CSV; the header is
+    line 1. Raises FileProblem when the headers are wrong."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise FileProblem([problem(1, "file", "The file is empty.")]) from None
+    names = header_names(header)
     width = len(names)
     for values in reader:
         if not values or values == [""]:
@@ -178,79 +184,11 @@ class Validator:
             self._fail(line, "line", f"Line has {row['__width__']}.")
             return
         before = self.error_count
-        for name in TEXT:
-            value = row.get(name)
-            if value and value[0] in FORMULA_PREFIXES:
-                self._fail(line, name, f"{name} “{value[:30]}” starts with “{value[0]}”, which "
-                                       "spreadsheets run as a formula; it is not accepted.")
-        for name, limit in TEXT_LIMITS.items():
-            if len(row.get(name, "")) > limit:
-                self._fail(line, name, f"{name} is longer than {limit} characters.")
-        for name in ("MeterId", "ChargeType"):
-            if not row[name].strip():
-                self._fail(line, name, f"{name} is empty.")
-
-        usage_date = self._dates.get(row["UsageDate"])
-        try:
-            if usage_date is None:
-                usage_date = self._dates[row["UsageDate"]] = _usage_date(row["UsageDate"])
-        except ValueError:
-            self._fail(line, "UsageDate", f"UsageDate “{row['UsageDate'][:30]}” is not a date "
-                                          "(YYYY-MM-DD).")
-        else:
-            if self.known.today and usage_date > self.known.today:
-                self._fail(line, "UsageDate", f"UsageDate {usage_date} is in the future.")
-
-        numbers = {}
-        for name in NUMERIC:
-            try:
-                number = _decimal(row[name])
-            except (InvalidOperation, ValueError):
-                self._fail(line, name, f"{name} “{row[name][:30]}” is not a number.")
-                continue
-            exponent = number.as_tuple().exponent
-            if -exponent > MAX_DECIMALS:
-                self._fail(line, name, f"{name} {row[name]} has more than {MAX_DECIMALS} "
-                                       "decimals.")
-            elif number.adjusted() >= MAX_INTEGER_DIGITS:
-                self._fail(line, name, f"{name} {row[name]} is too large.")
-            elif number < 0 and name != "BillingPreTaxTotal":
-                self._fail(line, name, f"{name} {row[name]} is negative.")
-            else:
-                numbers[name] = number
-
-        currency = row["BillingCurrency"].strip()
-        if currency not in CURRENCIES:
-            self._fail(line, "BillingCurrency", f"BillingCurrency “{currency[:10]}” is not one "
-                       f"of the currencies billed here ({', '.join(Currency.values)}).")
-            currency = None
-
-        customer = subscription = None
-        raw_tenant = row["CustomerId"].strip()
-        try:
-            tenant = self._tenants.get(raw_tenant)
-            if tenant is None:
-                tenant = self._tenants[raw_tenant] = str(uuid.UUID(raw_tenant))
-        except ValueError:
-            self._fail(line, "CustomerId", f"CustomerId “{raw_tenant[:40]}” is not a tenant ID "
-                                           "(GUID).")
-        else:
-            customer = self.known.customers.get(tenant)
-            if customer is None:
-                self._fail(line, "CustomerId", f"CustomerId {tenant} is not a customer "
-                                               f"of {self.known.scope_label}.")
-        raw_sub = row["SubscriptionId"].strip()
-        if customer is not None:
-            subscription = self.known.subscriptions.get(raw_sub.lower())
-            if subscription is None or subscription.customer_id != customer.id:
-                self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is not a "
-                                                   f"subscription of {customer.name}.")
-                subscription = None
-            if currency and currency != customer.currency:
-                self._fail(line, "BillingCurrency", f"BillingCurrency {currency} differs from "
-                                                    f"{customer.name}'s currency "
-                                                    f"{customer.currency}.")
-
+        self.check_text(line, row)
+        usage_date = self.check_date(line, row["UsageDate"])
+        numbers = {name: self.check_number(line, name, row[name]) for name in NUMERIC}
+        customer, subscription, currency = self.check_refs(
+            line, row["CustomerId"], row["SubscriptionId"], row["BillingCurrency"])
         key = natural_key(row)
         first = self._keys.setdefault(key, line)
         if first != line:
@@ -270,6 +208,86 @@ class Validator:
             numbers["UnitPrice"], numbers["BillingPreTaxTotal"], currency,
             row["ChargeType"].strip(), g("ProductId", ""), g("SkuId", ""),
             g("AvailabilityId", ""), marketplace, key))
+
+    # The parts of `check`, in its order; the PostgreSQL path runs them on distinct values.
+
+    def check_text(self, line: int, row: dict[str, str]) -> None:
+        for name in TEXT:
+            value = row.get(name)
+            if value and value[0] in FORMULA_PREFIXES:
+                self._fail(line, name, f"{name} “{value[:30]}” starts with “{value[0]}”, which "
+                                       "spreadsheets run as a formula; it is not accepted.")
+        for name, limit in TEXT_LIMITS.items():
+            if len(row.get(name, "")) > limit:
+                self._fail(line, name, f"{name} is longer than {limit} characters.")
+        for name in ("MeterId", "ChargeType"):
+            if not row[name].strip():
+                self._fail(line, name, f"{name} is empty.")
+
+    def check_date(self, line: int, raw: str) -> date | None:
+        usage_date = self._dates.get(raw)
+        try:
+            if usage_date is None:
+                usage_date = self._dates[raw] = _usage_date(raw)
+        except ValueError:
+            self._fail(line, "UsageDate", f"UsageDate “{raw[:30]}” is not a date (YYYY-MM-DD).")
+            return None
+        if self.known.today and usage_date > self.known.today:
+            self._fail(line, "UsageDate", f"UsageDate {usage_date} is in the future.")
+            return None
+        return usage_date
+
+    def check_number(self, line: int, name: str, raw: str) -> Decimal | None:
+        try:
+            number = _decimal(raw)
+        except (InvalidOperation, ValueError):
+            self._fail(line, name, f"{name} “{raw[:30]}” is not a number.")
+            return None
+        exponent = number.as_tuple().exponent
+        if -exponent > MAX_DECIMALS:
+            self._fail(line, name, f"{name} {raw} has more than {MAX_DECIMALS} decimals.")
+        elif number.adjusted() >= MAX_INTEGER_DIGITS:
+            self._fail(line, name, f"{name} {raw} is too large.")
+        elif number < 0 and name != "BillingPreTaxTotal":
+            self._fail(line, name, f"{name} {raw} is negative.")
+        else:
+            return number
+        return None
+
+    def check_refs(self, line: int, raw_tenant: str, raw_sub: str, raw_currency: str
+                   ) -> tuple[KnownCustomer | None, KnownSubscription | None, str | None]:
+        """Currency, customer, subscription of the customer, customer's currency."""
+        currency = raw_currency.strip()
+        if currency not in CURRENCIES:
+            self._fail(line, "BillingCurrency", f"BillingCurrency “{currency[:10]}” is not one "
+                       f"of the currencies billed here ({', '.join(Currency.values)}).")
+            currency = None
+        customer = subscription = None
+        raw_tenant = raw_tenant.strip()
+        try:
+            tenant = self._tenants.get(raw_tenant)
+            if tenant is None:
+                tenant = self._tenants[raw_tenant] = str(uuid.UUID(raw_tenant))
+        except ValueError:
+            self._fail(line, "CustomerId", f"CustomerId “{raw_tenant[:40]}” is not a tenant ID "
+                                           "(GUID).")
+        else:
+            customer = self.known.customers.get(tenant)
+            if customer is None:
+                self._fail(line, "CustomerId", f"CustomerId {tenant} is not a customer "
+                                               f"of {self.known.scope_label}.")
+        raw_sub = raw_sub.strip()
+        if customer is not None:
+            subscription = self.known.subscriptions.get(raw_sub.lower())
+            if subscription is None or subscription.customer_id != customer.id:
+                self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is not a "
+                                                   f"subscription of {customer.name}.")
+                subscription = None
+            if currency and currency != customer.currency:
+                self._fail(line, "BillingCurrency", f"BillingCurrency {currency} differs from "
+                                                    f"{customer.name}'s currency "
+                                                    f"{customer.currency}.")
+        return customer, subscription, currency
 
     def check_all(self, rows: Iterable[tuple[int, dict[str, str]]],
                   progress: Callable[[int], None] | None = None, every: int = 50_000) -> None:

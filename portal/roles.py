@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "customers.view": _ALL,
     "customers.edit": _MANAGERS | {Role.SALES},
     "orders.place": _MANAGERS | {Role.SALES},
+    "transfers.decide": _MANAGERS,
     "pricebooks.edit": _MANAGERS,
     "billing.view_money": _MANAGERS | {Role.BILLING},
     "usage.import": _MANAGERS | {Role.BILLING},

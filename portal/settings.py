@@ -149,7 +149,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
@@ -184,8 +184,10 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Security. Production (DEBUG off) gets the safe values; `manage.py check --deploy` is clean.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# Only a local load test over plain http turns this off (bench/load.py).
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -216,6 +218,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = "UTC"
+# A message taken by a worker that dies unacknowledged is redelivered after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 # django-celery-beat does not support Django 6.1: the schedule lives here.
 CELERY_BEAT_SCHEDULE = {
     "portal-expire-invitations": {
@@ -235,9 +240,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.daily_upkeep",
         "schedule": 3600.0,
     },
+    "subscriptions-expire-transfers": {
+        "task": "subscriptions.tasks.expire_transfers",
+        "schedule": 3600.0,
+    },
+    "billing-start-due-runs": {
+        "task": "billing.tasks.start_due_billing_runs",
+        "schedule": 3600.0 * 6,  # idempotent; runs the day a reseller's period closes
+    },
 }
 
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
+TRANSFER_EXPIRY_DAYS = env.int("TRANSFER_EXPIRY_DAYS", default=30)
 
 LOGGING = {
     "version": 1,
@@ -281,3 +295,14 @@ PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
 PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
+
+# Billing: the distributor issuing invoices and credit notes (copied onto each document when it
+# is finalized), and the tax rate in percent per reseller country (0 when absent).
+BILLING_ISSUER = {
+    "code": env.str("BILLING_ISSUER_CODE", default="DIST"),
+    "name": env.str("BILLING_ISSUER_NAME", default="Cloud Distribution Inc."),
+    "address": env.str("BILLING_ISSUER_ADDRESS",
+                       default="100 Distribution Way\nSeattle, WA 98101\nUnited States"),
+    "tax_id": env.str("BILLING_ISSUER_TAX_ID", default=""),
+}
+BILLING_TAX_RATES = env.dict("BILLING_TAX_RATES", default={})

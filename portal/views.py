@@ -10,6 +10,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 from django_scopes import scopes_disabled
 
+from customers.models import Customer
+from portal import dashboard as board
 from portal import selectors, services
 from portal.decorators import member_required, staff_required
 from portal.forms import InvitationForm, ResellerProfileForm, ResellerRegisterForm, RoleForm
@@ -18,6 +20,7 @@ from portal.middleware import SESSION_RESELLER_KEY
 from portal.models import AuditEvent, Invitation, Reseller
 from portal.permissions import require
 from portal.roles import role_can
+from subscriptions.models import ProductType
 
 
 def error_text(exc: ValidationError) -> str:
@@ -39,7 +42,31 @@ def dashboard(request):
         ("Microsoft Partner Agreement date", reseller.mpa_accepted_on),
         ("Microsoft tenant ID", reseller.tenant_id),
     ) if not value]
+    periods = board.period_choices(reseller)
+    period = next((p for p in periods if p.start.isoformat() == request.GET.get("period")),
+                  periods[0])
+    # a reseller may have thousands of customers: the filter is a name search, not a list
+    customer_q = request.GET.get("customer", "").strip()
+    customer_ids = set(Customer.objects.filter(
+        reseller=reseller, company_name__icontains=customer_q).values_list("pk", flat=True)
+        [:500]) if customer_q else None
+    product_types = list(ProductType.objects.filter(status=ProductType.Status.SELLABLE)
+                         .values_list("name", flat=True))
+    product_type = request.GET.get("product_type") if request.GET.get("product_type") \
+        in product_types else None
+    context = {
+        "periods": periods, "period": period, "customer_q": customer_q,
+        "product_types": product_types,
+        "product_type": product_type,
+        "show_money": role_can(member.role, "billing.view_money"),
+        "figures": board.figures(reseller, period, customer_ids=customer_ids,
+                                 product_type=product_type),
+        "trend": board.azure_trend(reseller, customer_ids=customer_ids),
+    }
+    if request.htmx:
+        return render(request, "portal/_dashboard_figures.html", context)
     return render(request, "portal/dashboard.html", {
+        **context, **board.attention(reseller),
         "profile_missing": profile_missing,
         "member_count": selectors.members_of(reseller).count(),
         "pending_invitations": selectors.pending_invitations(reseller).count(),

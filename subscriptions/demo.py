@@ -79,10 +79,12 @@ def seed_subscriptions() -> int:
                 member = owners[customer.reseller_id]
                 if kind == "buy":
                     term, frequency, seats, auto_renew = detail
-                    bought[domain, sku] = services.subscription_purchase(
+                    order = services.subscription_purchase(
                         member=member, customer=customer, offer=offers[sku], term=term,
                         billing_frequency=frequency, quantity=seats, auto_renew=auto_renew,
                         idempotency_key=f"demo-{domain}-{sku}")
+                    bought[domain, sku] = services.subscription_provision(
+                        subscription_id=order.pk)
                 else:
                     services.subscription_change_seats(
                         member=member, subscription=bought[domain, sku], quantity=detail,

@@ -84,3 +84,36 @@ class SeatsForm(forms.Form):
 class AssignForm(forms.Form):
     display_name = forms.CharField(max_length=200)
     user_principal_name = forms.EmailField(label="User principal name (UPN)")
+
+
+class TransferStartForm(forms.Form):
+    """Step 1 of a transfer request: whose subscriptions, from which provider."""
+
+    customer = forms.ModelChoiceField(queryset=None, help_text="Only customers with a Microsoft "
+                                                               "tenant ID can be chosen.")
+    source_partner_id = forms.CharField(
+        label="Current provider's MPN/Partner ID", max_length=10,
+        help_text="6 to 10 digits; the provider approves or declines the request.")
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+
+
+class TransferItemsForm(forms.Form):
+    """Step 2: tick up to 25 of the subscriptions Partner Center lists for the customer."""
+
+    subscription_ids = forms.MultipleChoiceField(
+        label="Subscriptions to transfer", widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one subscription."})
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subscription_ids"].choices = choices
+
+
+class TransferDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                             help_text="Needed to decline: the requesting reseller sees it.")

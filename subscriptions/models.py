@@ -219,8 +219,21 @@ class Subscription(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT,
                                  related_name="subscriptions")
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="subscriptions")
+    class Provisioning(models.TextChoices):
+        PENDING = "pending", "Ordering from Partner Center"
+        RETRYING = "retrying", "Retrying (Partner Center busy)"
+        PROVISIONED = "provisioned", "Provisioned"
+        FAILED = "failed", "Failed"
+
+    # unique among rows not transferred away: a transfer keeps the source's row as history and
+    # gives the target a new row with the same Partner Center ID. Empty until provisioned.
     partner_center_id = models.CharField("Partner Center subscription ID", max_length=64,
-                                         unique=True)
+                                         null=True, blank=True, db_index=True)
+    # the order is placed after the portal's transaction commits, in a Celery task
+    provisioning = models.CharField(max_length=12, choices=Provisioning.choices,
+                                    default=Provisioning.PROVISIONED)
+    provisioning_error = models.CharField(max_length=500, blank=True)
+    order_key = models.CharField("idempotency key of the order", max_length=64, blank=True)
     term = models.CharField(max_length=3, choices=Term.choices)
     billing_frequency = models.CharField(max_length=10, choices=BillingFrequency.choices)
     quantity = models.PositiveIntegerField()
@@ -246,6 +259,11 @@ class Subscription(models.Model):
         ordering = ["customer__company_name", "offer__name", "pk"]
         indexes = [models.Index(fields=["reseller", "status", "term_end"]),
                    models.Index(fields=["customer", "status"])]
+        constraints = [models.UniqueConstraint(
+            fields=["reseller", "order_key"], condition=~models.Q(order_key=""),
+            name="one_subscription_per_order"), models.UniqueConstraint(
+            fields=["partner_center_id"], condition=~models.Q(status="transferred"),
+            name="subscription_pc_id_unique_unless_transferred")]
 
     def __str__(self):
         return f"{self.offer.name} × {self.quantity} for {self.customer}"
@@ -253,6 +271,10 @@ class Subscription(models.Model):
     @property
     def is_active(self):
         return self.status == self.Status.ACTIVE
+
+    @property
+    def is_provisioned(self):
+        return self.provisioning == self.Provisioning.PROVISIONED
 
 
 class SeatBatch(models.Model):
@@ -328,6 +350,8 @@ class ChargeEvent(models.Model):
         CANCEL = "cancel", "Cancellation credit"
         ONE_TIME = "one_time", "One-time purchase"
         REFUND = "refund", "Refund"
+        TRANSFER_OUT = "transfer_out", "Transferred away (prorated credit)"
+        TRANSFER_IN = "transfer_in", "Transferred in (prorated)"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
@@ -357,3 +381,85 @@ class ChargeEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.price_amount} {self.currency} ({self.charge_date})"
+
+
+class Transfer(models.Model):
+    """The target reseller's request to move a customer's subscriptions from its current
+    provider (MPN/Partner ID). Each side sees it through its own scoped manager: `objects` for
+    the target, `incoming` for a source reseller on the portal. An external source is decided
+    by operations."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        COMPLETED = "completed", "Completed"
+        DECLINED = "declined", "Declined"
+        CANCELED = "canceled", "Canceled"
+        EXPIRED = "expired", "Expired"
+        FAILED = "failed", "Failed"
+
+    MAX_ITEMS = 25
+
+    target_reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="transfers",
+                                 help_text="The target reseller's customer.")
+    source_partner_id = models.CharField("current provider's MPN/Partner ID", max_length=10)
+    source_reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True,
+                                        blank=True, related_name="+",
+                                        help_text="Empty: a provider outside the portal.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    partner_center_transfer_id = models.CharField(max_length=64, unique=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.TextField(blank=True)
+    failure_message = models.TextField(blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, editable=False)
+
+    objects = ScopedManager(reseller="target_reseller")
+    incoming = ScopedManager(reseller="source_reseller")
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["target_reseller", "status"]),
+                   models.Index(fields=["source_reseller", "status"]),
+                   models.Index(fields=["status", "expires_at"])]
+        constraints = [models.UniqueConstraint(fields=["target_reseller", "idempotency_key"],
+                                               name="one_transfer_per_request_key")]
+
+    def __str__(self):
+        return f"Transfer #{self.pk} of {self.customer} from {self.source_partner_id}"
+
+    @property
+    def is_pending(self):
+        return self.status == self.Status.PENDING
+
+    @property
+    def is_external(self):
+        return self.source_reseller_id is None
+
+
+class TransferItem(models.Model):
+    """One Partner Center subscription of a transfer. Reached only through its transfer (whose
+    managers are scoped), as it belongs to both sides."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.CASCADE, related_name="items")
+    partner_center_id = models.CharField("Partner Center subscription ID", max_length=64)
+    offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+")
+    quantity = models.PositiveIntegerField()
+    source_subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, null=True,
+                                            blank=True, related_name="+")
+    target_subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, null=True,
+                                            blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["transfer", "partner_center_id"],
+                                               name="one_item_per_subscription_per_transfer")]
+
+    def __str__(self):
+        return f"{self.offer.name} × {self.quantity} ({self.partner_center_id})"

@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404
+from django_scopes import scopes_disabled
 
 from customers.models import Customer
 from subscriptions import rules
@@ -157,3 +158,11 @@ def seat_summary(customer) -> dict:
     seats = sum(s.quantity for s in subs)
     assigned = sum(s.assigned for s in subs)
     return {"seats": seats, "assigned": assigned, "unused": seats - assigned}
+
+
+def ops_unprovisioned():
+    """Operations: orders that failed, are being retried, or still wait (all resellers)."""
+    with scopes_disabled():
+        return list(Subscription.objects.exclude(provisioning=Subscription.Provisioning.PROVISIONED)
+                    .select_related("reseller", "customer", "offer", "created_by")
+                    .order_by("-purchased_at")[:200])

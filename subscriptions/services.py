@@ -16,7 +16,7 @@ from django_scopes import scope, scopes_disabled
 from billing import proration
 from customers.models import Customer
 from customers.services import require_mca_accepted
-from partner_center.errors import GatewayError
+from partner_center.errors import GatewayError, RateLimited, Unavailable
 from partner_center.gateway import get_gateway
 from partner_center.types import OrderRequest
 from portal.audit import audit
@@ -274,29 +274,110 @@ def subscription_purchase(*, member, customer, offer: Offer, term: str, billing_
     if not customer.tenant_id:
         raise ValidationError(f"{customer} has no Microsoft tenant ID yet: link or create the "
                               "tenant on the customer page first.")
+    replayed = Subscription.objects.filter(reseller=member.reseller,
+                                           order_key=idempotency_key).first()
+    if replayed:  # the same order submitted again
+        return replayed
     now = timezone.now()
     prices = _locked_prices(customer, offer, term, billing_frequency, now.date())
-    info = _gateway_call(get_gateway().create_order, str(customer.tenant_id), OrderRequest(
-        offer_sku=offer.sku, term=term, billing_frequency=billing_frequency, quantity=quantity,
-        auto_renew=auto_renew), idempotency_key=f"order:{idempotency_key}")
-    replayed = Subscription.objects.filter(partner_center_id=info.subscription_id).first()
-    if replayed:  # the same order submitted again: Partner Center answered with the first one
-        return replayed
     sub = Subscription.objects.create(
-        reseller=member.reseller, customer=customer, offer=offer,
-        partner_center_id=info.subscription_id, term=term, billing_frequency=billing_frequency,
-        quantity=quantity, auto_renew=auto_renew, purchased_at=now, term_start=info.term_start,
-        term_end=info.term_end, window_opened_at=now, currency=customer.currency,
-        unit_cost=prices.cost, unit_price=prices.price, created_by=member.user)
+        reseller=member.reseller, customer=customer, offer=offer, term=term,
+        billing_frequency=billing_frequency, quantity=quantity, auto_renew=auto_renew,
+        purchased_at=now, term_start=now.date(), term_end=rules.term_end(now.date(), term),
+        window_opened_at=now, currency=customer.currency, unit_cost=prices.cost,
+        unit_price=prices.price, created_by=member.user, order_key=idempotency_key,
+        provisioning=Subscription.Provisioning.PENDING)
     SeatBatch.objects.create(reseller=member.reseller, subscription=sub, quantity=quantity,
                              opened_at=now)
-    kind = ChargeEvent.Kind.ONE_TIME \
-        if offer.product_type.billing == ProductType.Billing.ONE_TIME else ChargeEvent.Kind.CYCLE
+    _audit(member, sub, "ordered", offer=offer.sku, term=term, frequency=billing_frequency,
+           quantity=quantity, auto_renew=auto_renew, unit_price=str(prices.price),
+           unit_cost=str(prices.cost))
+    from subscriptions.tasks import provision_subscription
+
+    provision_subscription.delay_on_commit(sub.pk)
+    return sub
+
+
+class ProvisioningDelayed(Exception):
+    """Partner Center is busy or unreachable: the order is retried later."""
+
+
+def subscription_provision(*, subscription_id: int, final_attempt: bool = True) -> Subscription:
+    """Place a pending order in Partner Center (Celery task; ops retry failed ones). The
+    idempotency key is the order's, so a retry never creates a second subscription. On success
+    the subscription gets its Partner Center ID, its term from Partner Center and its first
+    charge; a refusal marks it failed with Partner Center's reason."""
+    delayed = None
+    with transaction.atomic(), scopes_disabled():
+        sub = _lock(Subscription(pk=subscription_id))
+        if sub.is_provisioned:
+            return sub
+        with scope(reseller=sub.reseller):
+            try:
+                info = get_gateway().create_order(str(sub.customer.tenant_id), OrderRequest(
+                    offer_sku=sub.offer.sku, term=sub.term, billing_frequency=sub.billing_frequency,
+                    quantity=sub.quantity, auto_renew=sub.auto_renew),
+                    idempotency_key=f"order:{sub.order_key}")
+            except (RateLimited, Unavailable) as exc:
+                # the state is committed; the task retries later unless this was the last try
+                _provisioning_failed(sub, exc.message, final=final_attempt)
+                delayed = None if final_attempt else exc
+            except GatewayError as exc:
+                _provisioning_failed(sub, exc.message, final=True)
+            else:
+                _provisioned(sub, info)
+    if delayed:
+        raise ProvisioningDelayed(delayed.message) from delayed
+    return sub
+
+
+def _provisioned(sub: Subscription, info) -> None:
+    sub.partner_center_id = info.subscription_id
+    sub.term_start, sub.term_end = info.term_start, info.term_end
+    sub.provisioning, sub.provisioning_error = Subscription.Provisioning.PROVISIONED, ""
+    sub.save(update_fields=["partner_center_id", "term_start", "term_end", "provisioning",
+                            "provisioning_error"])
+    one_time = sub.offer.product_type.billing == ProductType.Billing.ONE_TIME
+    kind = ChargeEvent.Kind.ONE_TIME if one_time else ChargeEvent.Kind.CYCLE
     _emit(sub, kind, key=f"sub:{sub.pk}:{kind}:{sub.term_start}", on=sub.term_start,
-          quantity=quantity, full_cycle=True)
-    _audit(member, sub, "purchased", offer=offer.sku, term=term, frequency=billing_frequency,
-           quantity=quantity, auto_renew=auto_renew, partner_center_id=sub.partner_center_id,
-           unit_price=str(prices.price), unit_cost=str(prices.cost))
+          quantity=sub.quantity, full_cycle=True)
+    _audit(None, sub, "provisioned", partner_center_id=sub.partner_center_id)
+
+
+def _provisioning_failed(sub: Subscription, reason: str, *, final: bool) -> None:
+    """Keep the reason on the subscription (committed even though the caller may retry)."""
+    state = Subscription.Provisioning.FAILED if final else Subscription.Provisioning.RETRYING
+    Subscription.objects.filter(pk=sub.pk).update(provisioning=state,
+                                                  provisioning_error=reason[:500])
+    sub.provisioning, sub.provisioning_error = state, reason[:500]
+    if final:
+        status = Subscription.Status.CANCELLED
+        Subscription.objects.filter(pk=sub.pk).update(status=status, ended_at=timezone.now())
+        sub.status = status
+        _audit(None, sub, "provisioning_failed", reason=reason)
+        if sub.created_by_id and Membership.objects.filter(user_id=sub.created_by_id,
+                                                           reseller=sub.reseller).exists():
+            notify(reseller=sub.reseller, users=[sub.created_by],
+                   title=f"Order of {sub.offer.name} for {sub.customer} failed",
+                   body=f"Partner Center refused it: {reason}",
+                   url=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}))
+
+
+def subscription_provision_retry(*, user, subscription_id: int) -> Subscription:
+    """Operations send a failed order to Partner Center again (same idempotency key)."""
+    require_staff(user)
+    with transaction.atomic(), scopes_disabled():
+        sub = _lock(Subscription(pk=subscription_id))
+        if sub.provisioning != Subscription.Provisioning.FAILED:
+            raise ValidationError("Only a failed order can be retried.")
+        sub.provisioning, sub.status, sub.ended_at = (Subscription.Provisioning.PENDING,
+                                                      Subscription.Status.ACTIVE, None)
+        sub.save(update_fields=["provisioning", "status", "ended_at"])
+        audit(actor=user, reseller=sub.reseller, obj=sub,
+              action="subscriptions.subscription.provisioning_retried", data={})
+        from subscriptions.tasks import provision_subscription
+
+        provision_subscription.delay_on_commit(sub.pk)
     return sub
 
 
@@ -307,6 +388,9 @@ def _require_changeable(member, sub: Subscription) -> Subscription:
     require_mca_accepted(sub.customer)
     if not sub.is_active:
         raise ValidationError(f"This subscription is {sub.get_status_display().lower()}.")
+    if not sub.is_provisioned:
+        raise ValidationError("This subscription is still being ordered from Partner Center; "
+                              "change it once it is provisioned.")
     return sub
 
 
@@ -489,6 +573,7 @@ def subscriptions_renew_due(*, today: date) -> dict:
     counts = {"renewed": 0, "expired": 0, "failed": 0}
     with scopes_disabled():
         due = list(Subscription.objects.filter(status=Subscription.Status.ACTIVE,
+                                               provisioning=Subscription.Provisioning.PROVISIONED,
                                                term_end__lt=today)
                    .exclude(offer__product_type__billing=ProductType.Billing.ONE_TIME)
                    .values_list("pk", flat=True))
@@ -553,7 +638,8 @@ def subscriptions_charge_cycles(*, today: date) -> int:
     created = 0
     with scopes_disabled():
         subs = (Subscription.objects.filter(
-            status=Subscription.Status.ACTIVE, term_start__lt=today, term_end__gte=today,
+            status=Subscription.Status.ACTIVE, provisioning=Subscription.Provisioning.PROVISIONED,
+            term_start__lt=today, term_end__gte=today,
             offer__product_type__billing=ProductType.Billing.SEATS)
             .exclude(term="P1M").select_related("offer__product_type"))
         for sub in subs:

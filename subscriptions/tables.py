@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from subscriptions import rules
 from subscriptions.models import Subscription
@@ -49,12 +50,15 @@ class SubscriptionTable(tables.Table):
     def render_window(self, record):
         now = timezone.now()
         if not record.is_active or not rules.window_open(record.window_opened_at, now):
-            return format_html("<span class='muted'>closed</span>")
+            return mark_safe("<span class='muted'>closed</span>")  # format_html needs args
         left = rules.window_closes_at(record.window_opened_at) - now
         hours = int(left.total_seconds() // 3600)
         return format_html("<span class='state state-pending'>closes in {} h {} min</span>",
                            hours, int(left.total_seconds() // 60 % 60))
 
     def render_status(self, record):
+        if not record.is_provisioned:
+            return format_html('<span class="state state-{}">{}</span>', record.provisioning,
+                               record.get_provisioning_display())
         return format_html('<span class="state state-{}">{}</span>', record.status,
                            record.get_status_display())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from subscriptions import views
+from subscriptions import transfer_views, views
 
 app_name = "subscriptions"
 
@@ -23,4 +23,13 @@ urlpatterns = [
     path("price-books/<int:price_book_id>/", views.price_book, name="price_book"),
     path("price-rules/<int:price_rule_id>/remove/", views.price_rule_remove,
          name="price_rule_remove"),
+    path("transfers/", transfer_views.transfer_list, name="transfers"),
+    path("transfers/new/", transfer_views.transfer_request, name="transfer_request"),
+    path("transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer"),
+    path("transfers/<int:transfer_id>/cancel/", transfer_views.transfer_cancel,
+         name="transfer_cancel"),
+    path("transfers/incoming/<int:transfer_id>/", transfer_views.transfer_incoming,
+         name="transfer_incoming"),
+    path("transfers/incoming/<int:transfer_id>/decide/", transfer_views.transfer_decide,
+         name="transfer_decide"),
 ]

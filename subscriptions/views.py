@@ -221,10 +221,15 @@ def purchase(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            closes = selectors.window_state(sub, timezone.now())["closes_at"]
-            messages.success(request, f"Bought {sub.quantity} × {sub.offer.name} for "
-                                      f"{sub.customer}. It can be cancelled until "
-                                      f"{closes:%Y-%m-%d %H:%M} UTC.")
+            sub.refresh_from_db()
+            if sub.is_provisioned:
+                closes = selectors.window_state(sub, timezone.now())["closes_at"]
+                messages.success(request, f"Bought {sub.quantity} × {sub.offer.name} for "
+                                          f"{sub.customer}. It can be cancelled until "
+                                          f"{closes:%Y-%m-%d %H:%M} UTC.")
+            else:
+                messages.info(request, f"Ordered {sub.quantity} × {sub.offer.name} for "
+                                       f"{sub.customer}: {sub.get_provisioning_display()}.")
             return redirect("subscriptions:detail", subscription_id=sub.pk)
     return render(request, "subscriptions/purchase.html", {"form": form})
 
@@ -367,3 +372,26 @@ def unassign(request, assignment_id):
     services.seat_unassign(member=request.membership, assignment=assignment)
     messages.success(request, f"{assignment.display_name} no longer has a seat.")
     return redirect("subscriptions:detail", subscription_id=assignment.subscription_id)
+
+
+# Operations: orders Partner Center has not provisioned
+
+@staff_required
+def ops_provisioning(request):
+    return render(request, "subscriptions/ops_provisioning.html",
+                  {"subs": selectors.ops_unprovisioned()})
+
+
+@staff_required
+@require_POST
+def ops_provisioning_retry(request, subscription_id):
+    try:
+        sub = services.subscription_provision_retry(user=request.user,
+                                                    subscription_id=subscription_id)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        sub.refresh_from_db()
+        messages.success(request, f"Order of {sub.offer.name} for {sub.customer} sent again: "
+                                  f"{sub.get_provisioning_display()}.")
+    return redirect("provisioning_ops:list")

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
@@ -285,3 +286,116 @@ class SeatAssignmentFactory(UnscopedFactory):
     reseller = factory.SelfAttribute("subscription.reseller")
     display_name = factory.Faker("name")
     user_principal_name = factory.Sequence(lambda n: f"user{n}@tenant.test")
+
+
+class TransferFactory(UnscopedFactory):
+    """A pending request of the customer's reseller (target) from a provider outside the
+    portal, unless source_reseller is given."""
+
+    class Meta:
+        model = "subscriptions.Transfer"
+
+    customer = factory.SubFactory(CustomerFactory, tenant_id=factory.Faker("uuid4"))
+    target_reseller = factory.SelfAttribute("customer.reseller")
+    source_partner_id = "7654321"
+    source_reseller = None
+    partner_center_transfer_id = factory.Sequence(lambda n: f"transfer-{n}")
+    requested_by = factory.SubFactory(UserFactory)
+    expires_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=30))
+    idempotency_key = factory.Sequence(lambda n: f"key-{n}")
+
+
+class TransferItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "subscriptions.TransferItem"
+
+    transfer = factory.SubFactory(TransferFactory)
+    partner_center_id = factory.Sequence(lambda n: f"00000000-0000-4000-9000-{n:012d}")
+    offer = factory.SubFactory(OfferFactory)
+    quantity = 5
+
+
+class LedgerSubscriptionFactory(UnscopedFactory):
+    """A seat subscription with fixed dates and prices, for ledger tests."""
+
+    class Meta:
+        model = "subscriptions.Subscription"
+
+    customer = factory.SubFactory(CustomerFactory)
+    reseller = factory.SelfAttribute("customer.reseller")
+    offer = factory.SubFactory(OfferFactory)
+    partner_center_id = factory.Sequence(lambda n: f"sub-{n:08d}")
+    term = "P1M"
+    billing_frequency = "monthly"
+    quantity = 10
+    purchased_at = factory.LazyFunction(
+        lambda: datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC))
+    term_start = datetime.date(2026, 6, 1)
+    term_end = datetime.date(2026, 6, 30)
+    window_opened_at = factory.SelfAttribute("purchased_at")
+    currency = factory.SelfAttribute("customer.currency")
+    unit_cost = Decimal("10.000000")
+    unit_price = Decimal("12.000000")
+
+
+class ChargeEventFactory(UnscopedFactory):
+    """A cycle charge of a subscription; pass kind/charge_date/amounts for other charges."""
+
+    class Meta:
+        model = "subscriptions.ChargeEvent"
+
+    subscription = factory.SubFactory(LedgerSubscriptionFactory)
+    reseller = factory.SelfAttribute("subscription.reseller")
+    customer = factory.SelfAttribute("subscription.customer")
+    kind = "cycle"
+    key = factory.Sequence(lambda n: f"charge-{n}")
+    charge_date = factory.SelfAttribute("subscription.term_start")
+    cycle_start = factory.SelfAttribute("charge_date")
+    cycle_end = factory.SelfAttribute("subscription.term_end")
+    quantity = factory.SelfAttribute("subscription.quantity")
+    billing_days = 30
+    cycle_days = 30
+    unit_cost = factory.SelfAttribute("subscription.unit_cost")
+    unit_price = factory.SelfAttribute("subscription.unit_price")
+    cost_amount = Decimal("100.00")
+    price_amount = Decimal("120.00")
+    currency = factory.SelfAttribute("subscription.currency")
+
+
+class BillingRunFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.BillingRun"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    # a different (past) calendar month for each run, so runs never collide
+    period_start = factory.Sequence(lambda n: datetime.date(2000 + n // 12, n % 12 + 1, 1))
+    period_end = factory.LazyAttribute(
+        lambda o: (o.period_start + datetime.timedelta(days=32)).replace(day=1)
+        - datetime.timedelta(days=1))
+
+
+class InvoiceFactory(UnscopedFactory):
+    """A draft invoice (finalize through billing.services to number it)."""
+
+    class Meta:
+        model = "billing.Invoice"
+
+    run = factory.SubFactory(BillingRunFactory)
+    reseller = factory.SelfAttribute("run.reseller")
+    period_start = factory.SelfAttribute("run.period_start")
+    period_end = factory.SelfAttribute("run.period_end")
+    currency = "USD"
+    subtotal = Decimal("100.00")
+    total = Decimal("100.00")
+
+
+class CreditNoteFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.CreditNote"
+
+    invoice = factory.SubFactory(InvoiceFactory)
+    reseller = factory.SelfAttribute("invoice.reseller")
+    period_start = factory.SelfAttribute("invoice.period_start")
+    period_end = factory.SelfAttribute("invoice.period_end")
+    currency = factory.SelfAttribute("invoice.currency")
+    reason = "Correction"

@@ -51,6 +51,12 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "assignment_id": lambda r, m: factories.SeatAssignmentFactory(subscription__reseller=r).pk,
     "usage_import_id": lambda r, m: factories.UsageImportFactory(reseller=r,
                                                                  uploaded_by=m.user).pk,
+    # A's request from a provider outside the portal (the source side has its own tests)
+    "transfer_id": lambda r, m: factories.TransferItemFactory(
+        transfer__customer__reseller=r).transfer_id,
+    "run_id": lambda r, m: factories.BillingRunFactory(reseller=r).pk,
+    "invoice_id": lambda r, m: factories.InvoiceFactory(run__reseller=r).pk,
+    "credit_note_id": lambda r, m: factories.CreditNoteFactory(invoice__run__reseller=r).pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

@@ -114,7 +114,7 @@ def test_a_finished_import_is_not_run_twice(subs, reseller_a, unscoped):
 @pytest.mark.django_db
 def test_an_unexpected_error_marks_the_import_failed_and_writes_nothing(
         ops_client, subs, django_capture_on_commit_callbacks, monkeypatch, unscoped):
-    from billing import services
+    from billing import services, usage_pg
 
     def broken_load(self):
         UsageLine.objects.bulk_create([])  # nothing, then the database goes away
@@ -122,6 +122,13 @@ def test_an_unexpected_error_marks_the_import_failed_and_writes_nothing(
 
     monkeypatch.setattr(services._CopySink, "load", broken_load)
     monkeypatch.setattr(services._ListSink, "load", broken_load)
+    insert = usage_pg._Run._insert
+
+    def broken_insert(self):
+        insert(self)  # every line inserted, then the database goes away
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(usage_pg._Run, "_insert", broken_insert)
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         ops_client.post(reverse("billing_ops:usage_imports"),
                         {"file": upload(to_csv(rows_for(subs, START, 1)))})

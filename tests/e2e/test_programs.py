@@ -16,7 +16,7 @@ def test_owner_requests_base_program_ops_approves_then_azure_plan(live_server, p
     MembershipFactory(user=owner, reseller=reseller, role=Role.OWNER)
 
     sign_in("owner@fresh.example", PASSWORD)
-    page.get_by_role("link", name="Programs").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Programs").click()
     expect(page.get_by_test_id("profile-missing")).to_contain_text("MPN/Partner ID")
     page.get_by_role("link", name="Complete the partner profile").click()
     page.get_by_label("MPN/Partner ID").fill("8642097")
@@ -24,7 +24,7 @@ def test_owner_requests_base_program_ops_approves_then_azure_plan(live_server, p
     page.get_by_role("button", name="Save profile").click()
     expect(page.get_by_text("Partner profile saved.")).to_be_visible()
 
-    page.get_by_role("link", name="Programs").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Programs").click()
     expect(page.get_by_test_id("profile-missing")).to_have_count(0)
     plan_row = page.get_by_test_id("program-azure-plan")
     expect(plan_row.get_by_role("button", name="Request access")).to_be_disabled()

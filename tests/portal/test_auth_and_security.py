@@ -146,6 +146,19 @@ def test_check_deploy_is_clean_with_a_production_environment(tmp_path):
     assert "no issues" in result.stdout
 
 
+def test_static_files_collect_with_the_production_storage(tmp_path):
+    """Manifest storage refuses a vendored file that points at a missing one (source maps):
+    the production image would not build."""
+    env = _clean_env()
+    env.update(DEBUG="0", SECRET_KEY="x" * 64, ALLOWED_HOSTS="portal.example.com",
+               DJANGO_SETTINGS_MODULE="portal.settings", STATIC_ROOT=str(tmp_path))
+    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"],
+                            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     env = _clean_env()
     env.update(DJANGO_SETTINGS_MODULE="portal.settings")

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from tests.factories import CustomerFactory, UserFactory
 from tests.portal.test_service_roles import snapshot
-from tests.subscriptions.conftest import PREMIUM
+from tests.subscriptions.conftest import PREMIUM, buy_now
 
 
 def _post(client, url, data):
@@ -40,9 +40,8 @@ def test_customer_form_garbage(owner_a, client_for, data, message):
     ("", "Enter the number of seats"), ("100000", "maximum of 300"),
 ])
 def test_seat_change_garbage(owner_a, onboard, catalog, client_for, quantity, message):
-    from subscriptions import services
 
-    sub = services.subscription_purchase(
+    sub = buy_now(
         member=owner_a, customer=onboard(owner_a), offer=catalog[PREMIUM], term="P1M",
         billing_frequency="monthly", quantity=5, idempotency_key="k")
     page, unchanged = _post(client_for(owner_a), reverse(

@@ -19,7 +19,7 @@ from programs.models import Program
 from subscriptions import services as subscriptions
 from support import services as support
 from tests import factories
-from tests.subscriptions.conftest import PREMIUM
+from tests.subscriptions.conftest import PREMIUM, buy_now
 
 OUR_APPS = ("portal", "customers", "subscriptions", "support", "programs", "billing",
             "partner_center")
@@ -40,7 +40,7 @@ def _customer(ctx):
 
 
 def _subscription(ctx):
-    return subscriptions.subscription_purchase(
+    return buy_now(
         member=ctx["owner"], customer=ctx["onboard"](ctx["owner"]),
         offer=ctx["catalog"][PREMIUM], term="P1Y", billing_frequency="monthly", quantity=5,
         idempotency_key="setup")

@@ -6,3 +6,11 @@ E3 = "CFQ7TTC0LFLX:0001"
 PERPETUAL = "DG7GMGF0PWBF:0002"
 RESERVED = "DZH318Z0BQ3Q:006B"
 AZURE_PLAN = "DZH318Z0BPS6:0001"
+
+
+def buy_now(**kwargs):
+    """Order a subscription and provision it at once, as the Celery task does after commit."""
+    from subscriptions import services
+
+    order = services.subscription_purchase(**kwargs)
+    return services.subscription_provision(subscription_id=order.pk)

@@ -14,7 +14,7 @@ from portal.roles import Role
 from subscriptions import services
 from subscriptions.models import ChargeEvent, ScheduledChange, Subscription
 from tests.factories import CustomerFactory
-from tests.subscriptions.conftest import BASIC, PERPETUAL, PREMIUM
+from tests.subscriptions.conftest import BASIC, PERPETUAL, PREMIUM, buy_now
 
 UTC = dt.UTC
 BOUGHT = dt.datetime(2026, 6, 18, 10, 0, tzinfo=UTC)
@@ -26,7 +26,7 @@ def at(moment):
 
 def buy(member, customer, offer, *, quantity=10, term="P1Y", frequency="monthly", key="k1",
         **kwargs):
-    return services.subscription_purchase(
+    return buy_now(
         member=member, customer=customer, offer=offer, term=term, billing_frequency=frequency,
         quantity=quantity, idempotency_key=key, **kwargs)
 

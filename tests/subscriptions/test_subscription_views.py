@@ -6,7 +6,7 @@ from django.urls import reverse
 from portal.roles import Role
 from subscriptions.models import Subscription
 from tests.factories import SeatAssignmentFactory, SeatSubscriptionFactory
-from tests.subscriptions.conftest import PREMIUM
+from tests.subscriptions.conftest import PREMIUM, buy_now
 
 
 @pytest.mark.django_db
@@ -27,7 +27,7 @@ def test_list_has_constant_queries_and_shows_windows(owner_a, reseller_a, resell
 
 @pytest.mark.django_db
 def test_buying_in_the_browser_with_a_price_quote(owner_a, onboard, catalog, client_for,
-                                                   unscoped):
+                                                   unscoped, django_capture_on_commit_callbacks):
     customer = onboard(owner_a, company_name="Contoso Ltd")
     client = client_for(owner_a)
     form = client.get(reverse("subscriptions:purchase"), {"customer": customer.pk})
@@ -40,9 +40,12 @@ def test_buying_in_the_browser_with_a_price_quote(owner_a, onboard, catalog, cli
     data = {"customer": customer.pk, "offer": offer.pk, "term": "P1Y",
             "billing_frequency": "monthly", "quantity": 3, "auto_renew": "on",
             "idempotency_key": key}
-    response = client.post(reverse("subscriptions:purchase"), data, follow=True)
-    page = response.content.decode()
-    assert "Bought 3 × Microsoft 365 Business Premium for Contoso Ltd" in page
+    # the order goes to Partner Center in a task once the request's transaction commits
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("subscriptions:purchase"), data)
+    page = client.get(response["Location"]).content.decode()
+    assert "Ordered 3 × Microsoft 365 Business Premium for Contoso Ltd" in page
+    assert "Partner Center ID <code>" in page and "Change seats now" in page
     client.post(reverse("subscriptions:purchase"), data)  # double submit
     with unscoped():
         assert Subscription.objects.count() == 1
@@ -70,8 +73,7 @@ def test_decrease_after_window_offers_scheduling(owner_a, onboard, catalog, clie
     customer = onboard(owner_a)
     client = client_for(owner_a)
     with time_machine.travel(dt.datetime(2026, 6, 18, 10, tzinfo=dt.UTC), tick=False):
-        from subscriptions import services
-        sub = services.subscription_purchase(
+        sub = buy_now(
             member=owner_a, customer=customer, offer=catalog[PREMIUM], term="P1Y",
             billing_frequency="monthly", quantity=10, idempotency_key="k")
     url = reverse("subscriptions:change_seats", kwargs={"subscription_id": sub.pk})

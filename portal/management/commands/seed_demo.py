@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing.demo_usage import seed_usage
+from billing.demo import seed_billing, seed_usage
 from customers.models import Customer, McaAcceptance, McaInvitation, McaStatus
 from portal.models import Membership, Reseller, User
 from portal.roles import Role
@@ -226,7 +226,8 @@ class Command(BaseCommand):
             _seed_price_books(demo_resellers)
             _seed_programs(ops, demo_resellers)
             seed_subscriptions()
-            seed_usage(user=ops)
+            seed_usage()
+            seed_billing()
             # One person working for both resellers, to show the reseller switcher.
             consultant = _user("consultant@example.com", first="Casey", last="Consultant")
             for key, role in (("northwind", Role.ADMIN), ("mapleleaf", Role.SALES)):
