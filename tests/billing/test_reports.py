@@ -417,3 +417,26 @@ def test_an_import_keeps_the_monthly_summary_equal_to_its_daily_lines(
         assert may_cost == UsageLine.objects.filter(
             is_marketplace=False, usage_date__month=5).aggregate(c=Sum(
                 "billing_pre_tax_total"))["c"]
+
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.VIEWER])
+def test_billing_home_links_to_the_reports(reseller_a, member_of, client_for, role):
+    page = client_for(member_of(reseller_a, role)).get(reverse("billing:home")).content.decode()
+    for name in ("billing:report_azure_plan", "billing:report_seats",
+                 "billing:report_azure_legacy", "billing:reports"):
+        assert f'href="{reverse(name)}"' in page
+
+
+def test_pages_of_a_long_report_cover_every_row_once(owner_a, client_for, reseller_a):
+    sub = d.azure_sub(reseller_a)
+    for i in range(60):
+        d.usage(sub, meter=f"Meter {i:02d}", cost="1.00")
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    first = _section(client.get(url, {**PERIOD, "u-sort": "meter_name"}), "usage")
+    second = client.get(url, {**PERIOD, "u-sort": "meter_name", "u-page": 2})
+    page1 = [r.record["meter_name"] for r in first.table.page.object_list]
+    page2 = [r.record["meter_name"] for r in _section(second, "usage").table.page.object_list]
+    assert len(page1) == 50 and len(page2) == 10
+    assert page1 + page2 == [f"Meter {i:02d}" for i in range(60)]
+    assert "Page 2 of 2" in second.content.decode()
