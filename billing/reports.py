@@ -14,7 +14,7 @@ Conventions (DESIGN.md "Money and time", "Billing periods"):
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import tablib
 
@@ -111,7 +111,20 @@ def visible(columns: list[Column], *, show_money: bool) -> list[Column]:
     return [c for c in columns if show_money or not c.money]
 
 
-def _cell(value):
+# Amounts of the reports, in the currency's cents. SQLite returns computed decimals with 15
+# significant digits (PostgreSQL keeps the scale), so they are put back to cents here.
+CENT_KEYS = frozenset({"cost", "price", "margin", "cycle_price", "proration_price",
+                       "credit_price"})
+
+
+def cents(key: str, value):
+    if key in CENT_KEYS and isinstance(value, (Decimal, float, int)):
+        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return value
+
+
+def _cell(key, value):
+    value = cents(key, value)
     if isinstance(value, date):
         return value.isoformat()
     if value is None:
@@ -123,7 +136,7 @@ def dataset(rows: list[dict], columns: list[Column], *, title: str) -> tablib.Da
     """The rows as a tablib Dataset with exactly `columns` (already filtered for the role)."""
     data = tablib.Dataset(headers=[c.header for c in columns], title=title[:31])
     for row in rows:
-        data.append([_cell(row.get(c.key)) for c in columns])
+        data.append([_cell(c.key, row.get(c.key)) for c in columns])
     return data
 
 

@@ -73,7 +73,7 @@ class ReportTable(tables.Table):
         custom = getattr(self, f"cell_{name}", None)
         if custom is not None:
             return custom(record)
-        value = record.get(accessor)
+        value = reports.cents(name, record.get(accessor))
         if isinstance(value, date):
             return value.isoformat()
         if value is None:
