@@ -1,7 +1,6 @@
-from datetime import date, timedelta
+from datetime import date
 
 from celery.result import AsyncResult
-from dateutil.relativedelta import relativedelta
 from django.db.models import Q, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,6 +17,7 @@ from billing.models import (
     UsageLine,
 )
 from billing.periods import Period, billing_period
+from billing.reports import usage_month
 
 
 def calendar_overrides() -> dict[str, int]:
@@ -74,14 +74,6 @@ def task_state(usage_import: UsageImport) -> str:
     except Exception:  # result backend unreachable: the row's status still tells the story
         return ""
 # Billing runs, ledger, invoices (reads; tenant-scoped unless named ops_*)
-
-def usage_month(period: Period) -> Period:
-    """The calendar month of Azure plan usage billed (in arrears) in `period`: the month
-    before the one the period starts in (US June → May; CA Jun 20–Jul 19 → May). Each calendar
-    month is billed in exactly one period of a country."""
-    first = period.start.replace(day=1)
-    return Period(first - relativedelta(months=1), first - timedelta(days=1))
-
 
 def ledger_inputs(reseller, period: Period):
     """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs (constant number
