@@ -394,7 +394,7 @@ class _DocumentLine(models.Model):
         return super().delete(*args, **kwargs)
 
     def _parent(self):
-        raise NotImplementedError
+        return getattr(self, self.parent_field)
 
 
 class InvoiceLine(_DocumentLine):
@@ -402,22 +402,20 @@ class InvoiceLine(_DocumentLine):
     billing_line = models.ForeignKey(BillingLine, on_delete=models.SET_NULL, null=True,
                                      blank=True, related_name="+")
 
+    parent_field = "invoice"
+
     class Meta:
         ordering = ["invoice", "position"]
-
-    def _parent(self):
-        return self.invoice
 
 
 class CreditNoteLine(_DocumentLine):
     credit_note = models.ForeignKey(CreditNote, on_delete=models.CASCADE, related_name="lines")
     invoice_line = models.ForeignKey(InvoiceLine, on_delete=models.PROTECT, related_name="+")
 
+    parent_field = "credit_note"
+
     class Meta:
         ordering = ["credit_note", "position"]
-
-    def _parent(self):
-        return self.credit_note
 
 
 class UsageSummary(models.Model):

@@ -1,22 +1,21 @@
 """Report URLs, included under billing/reports/ (namespace `billing`) and
-ops/billing/reports/ (namespace `billing_ops`)."""
+ops/billing/reports/ (namespace `billing_ops`). The report a page shows is fixed by its URL."""
 
 from django.urls import path
 
 from billing import report_views as v
 
-urlpatterns = [
-    path("", v.report_index, name="reports"),
-    path("azure-legacy/", v.report_azure_legacy, name="report_azure_legacy"),
-    path("azure-plan/", v.report_azure_plan, name="report_azure_plan"),
-    path("azure-plan/daily/", v.report_daily, name="report_daily"),
-    path("modern-workplace/", v.report_seats, name="report_seats"),
+PAGES = [
+    ("azure-legacy/", "azure_legacy"),
+    ("azure-plan/", "azure_plan"),
+    ("azure-plan/daily/", "daily"),
+    ("modern-workplace/", "seats"),
 ]
 
-ops_urlpatterns = [
-    path("", v.ops_report_index, name="reports"),
-    path("azure-legacy/", v.ops_report_azure_legacy, name="report_azure_legacy"),
-    path("azure-plan/", v.ops_report_azure_plan, name="report_azure_plan"),
-    path("azure-plan/daily/", v.ops_report_daily, name="report_daily"),
-    path("modern-workplace/", v.ops_report_seats, name="report_seats"),
-]
+
+def _pages(view):
+    return [path(route, view, {"key": key}, name=f"report_{key}") for route, key in PAGES]
+
+
+urlpatterns = [path("", v.report_index, name="reports"), *_pages(v.report)]
+ops_urlpatterns = [path("", v.ops_report_index, name="reports"), *_pages(v.ops_report)]

@@ -215,23 +215,8 @@ def report_index(request):
 
 
 @member_required
-def report_azure_legacy(request):
-    return _page(request, "azure_legacy", ops=False)
-
-
-@member_required
-def report_azure_plan(request):
-    return _page(request, "azure_plan", ops=False)
-
-
-@member_required
-def report_seats(request):
-    return _page(request, "seats", ops=False)
-
-
-@member_required
-def report_daily(request):
-    return _page(request, "daily", ops=False)
+def report(request, key):
+    return _page(request, key, ops=False)
 
 
 @staff_required
@@ -242,20 +227,5 @@ def ops_report_index(request):
 
 
 @staff_required
-def ops_report_azure_legacy(request):
-    return _page(request, "azure_legacy", ops=True)
-
-
-@staff_required
-def ops_report_azure_plan(request):
-    return _page(request, "azure_plan", ops=True)
-
-
-@staff_required
-def ops_report_seats(request):
-    return _page(request, "seats", ops=True)
-
-
-@staff_required
-def ops_report_daily(request):
-    return _page(request, "daily", ops=True)
+def ops_report(request, key):
+    return _page(request, key, ops=True)

@@ -2,6 +2,7 @@
 audited."""
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -642,13 +643,15 @@ def subscriptions_charge_cycles(*, today: date) -> int:
             term_start__lt=today, term_end__gte=today,
             offer__product_type__billing=ProductType.Billing.SEATS)
             .exclude(term="P1M").select_related("offer__product_type"))
-        for sub in subs:
-            start, _ = rules.cycle_containing(sub.term_start, sub.billing_frequency, today)
-            key = f"sub:{sub.pk}:cycle:{start}"
-            if start != today or ChargeEvent.objects.filter(key=key).exists():
+        starting = {f"sub:{sub.pk}:cycle:{today}": sub for sub in subs
+                    if rules.cycle_containing(sub.term_start, sub.billing_frequency,
+                                              today)[0] == today}
+        charged = set(ChargeEvent.objects.filter(key__in=starting).values_list("key", flat=True))
+        for key, sub in starting.items():
+            if key in charged:
                 continue
             with transaction.atomic():
-                _emit(sub, ChargeEvent.Kind.CYCLE, key=key, on=start, quantity=sub.quantity,
+                _emit(sub, ChargeEvent.Kind.CYCLE, key=key, on=today, quantity=sub.quantity,
                       full_cycle=True)
             created += 1
     return created
@@ -661,6 +664,9 @@ def subscriptions_remind_renewals(*, today: date) -> int:
     """Tell owners 7 days and 1 day before a subscription renews (once each)."""
     sent = 0
     with scopes_disabled():
+        owners = defaultdict(list)  # reseller id -> its owners, loaded once
+        for m in Membership.objects.filter(role=Role.OWNER).select_related("user"):
+            owners[m.reseller_id].append(m.user)
         for days in REMINDER_DAYS:
             subs = (Subscription.objects.filter(
                 status=Subscription.Status.ACTIVE, auto_renew=True,
@@ -668,9 +674,7 @@ def subscriptions_remind_renewals(*, today: date) -> int:
                 .exclude(renewal_reminder=str(days))
                 .select_related("customer", "offer", "reseller"))
             for sub in subs:
-                owners = [m.user for m in Membership.objects.filter(
-                    reseller=sub.reseller, role=Role.OWNER).select_related("user")]
-                notify(reseller=sub.reseller, users=owners,
+                notify(reseller=sub.reseller, users=owners[sub.reseller_id],
                        title=f"{sub.offer.name} for {sub.customer} renews in {days} "
                              f"day{'s' if days > 1 else ''}",
                        body=f"{sub.quantity} seats renew on {sub.term_end + timedelta(days=1)}."
