@@ -159,7 +159,8 @@ def charge_totals(charges) -> list[reports.Total]:
 
 
 _PRORATION = Q(kind__in=[ChargeEvent.Kind.SEAT_INCREASE, ChargeEvent.Kind.SEAT_DECREASE])
-_CREDIT = Q(kind__in=[ChargeEvent.Kind.CANCEL, ChargeEvent.Kind.REFUND])
+_CREDIT = Q(kind__in=[ChargeEvent.Kind.CANCEL, ChargeEvent.Kind.REFUND,
+                       ChargeEvent.Kind.TERM_CHANGE])
 
 
 def seat_rows(charges) -> list[dict]:

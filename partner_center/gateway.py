@@ -53,6 +53,13 @@ class PartnerCenterGateway(abc.ABC):
                             idempotency_key: str) -> SubscriptionInfo: ...
 
     @abc.abstractmethod
+    def change_term(self, tenant_id: str, subscription_id: str, *, term: str,
+                    billing_frequency: str, idempotency_key: str) -> SubscriptionInfo:
+        """Lengthen the term (a new term starts today; a shorter or equal term is refused)
+        and/or set the billing frequency, which must suit the term. The portal changes the
+        frequency alone when a scheduled change takes effect, at a cycle boundary."""
+
+    @abc.abstractmethod
     def set_auto_renew(self, tenant_id: str, subscription_id: str,
                        auto_renew: bool) -> SubscriptionInfo: ...
 

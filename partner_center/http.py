@@ -188,6 +188,12 @@ class HttpGateway(PartnerCenterGateway):
     def cancel_subscription(self, tenant_id, subscription_id, *, idempotency_key):
         return self._patch(tenant_id, subscription_id, {"status": "deleted"}, idempotency_key)
 
+    def change_term(self, tenant_id, subscription_id, *, term, billing_frequency,
+                    idempotency_key):
+        return self._patch(tenant_id, subscription_id,
+                           {"termDuration": term, "billingCycle": billing_frequency},
+                           idempotency_key)
+
     def set_auto_renew(self, tenant_id, subscription_id, auto_renew):
         return self._patch(tenant_id, subscription_id, {"autoRenewEnabled": bool(auto_renew)})
 

@@ -259,12 +259,7 @@ class SandboxGateway(PartnerCenterGateway):
         if offer.product_type.status != ProductType.Status.SELLABLE or not offer.is_active:
             raise _invalid(f"Offer {offer.sku} ({offer.name}) cannot be bought: "
                            f"{offer.product_type.reason or 'it is not sellable'}")
-        if req.term not in offer.term_list:
-            raise _invalid(f"Offer {offer.sku} is not sold on a {req.term} term "
-                           f"(allowed: {', '.join(offer.term_list)}).")
-        if req.billing_frequency not in offer.frequency_list:
-            raise _invalid(f"Offer {offer.sku} cannot be billed {req.billing_frequency} "
-                           f"(allowed: {', '.join(offer.frequency_list)}).")
+        self._check_offer_sold(offer, req.term, req.billing_frequency)
         self._require_mca(customer)
         try:
             rules.check_term_frequency(req.term, req.billing_frequency)
@@ -280,6 +275,50 @@ class SandboxGateway(PartnerCenterGateway):
             created_at=now, term_start=now.date(),
             term_end=rules.term_end(now.date(), req.term), term_started_at=now)
         SandboxSeatBatch.objects.create(subscription=sub, quantity=req.quantity, opened_at=now)
+        return self._info(sub)
+
+    @staticmethod
+    def _check_offer_sold(offer: Offer, term: str, frequency: str) -> None:
+        if term not in offer.term_list:
+            raise _invalid(f"Offer {offer.sku} is not sold on a {term} term "
+                           f"(allowed: {', '.join(offer.term_list)}).")
+        if frequency not in offer.frequency_list:
+            raise _invalid(f"Offer {offer.sku} cannot be billed {frequency} "
+                           f"(allowed: {', '.join(offer.frequency_list)}).")
+
+    def change_term(self, tenant_id, subscription_id, *, term, billing_frequency,
+                    idempotency_key):
+        return self._once(
+            idempotency_key, f"change_term:{tenant_id}:{subscription_id}",
+            [term, billing_frequency], SubscriptionInfo,
+            lambda: self._change_term(tenant_id, subscription_id, term, billing_frequency))
+
+    def _change_term(self, tenant_id, subscription_id, term, frequency) -> SubscriptionInfo:
+        """A longer term starts today (the seats and their windows stay); a frequency alone
+        changes from now on."""
+        sub = self._subscription(tenant_id, subscription_id)
+        if sub.status != ACTIVE:
+            raise Conflict(f"Subscription {sub.subscription_id} is {sub.status}; its term "
+                           f"cannot change.", code=errors.INVALID_STATE)
+        if sub.offer.product_type.billing != ProductType.Billing.SEATS:
+            raise _invalid(f"{sub.offer.name} has no term to change.")
+        self._check_offer_sold(sub.offer, term, frequency)
+        self._require_mca(sub.customer)
+        try:
+            if term != sub.term:
+                rules.check_term_change(sub.term, term)
+            elif frequency == sub.billing_frequency:
+                raise rules.RuleError("frequency_unchanged", f"Subscription "
+                                      f"{sub.subscription_id} is already {term}, billed "
+                                      f"{frequency}.")
+            rules.check_term_frequency(term, frequency)
+        except rules.RuleError as e:
+            raise _rule_error(e) from None
+        if term != sub.term:
+            today = timezone.now().date()
+            sub.term, sub.term_start, sub.term_end = term, today, rules.term_end(today, term)
+        sub.billing_frequency = frequency
+        sub.save(update_fields=["term", "term_start", "term_end", "billing_frequency"])
         return self._info(sub)
 
     def change_quantity(self, tenant_id, subscription_id, quantity, *, idempotency_key):

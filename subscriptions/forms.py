@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from subscriptions import rules
 from subscriptions.models import BillingFrequency, Offer, PriceRule, ProductType, Term
 
 
@@ -79,6 +80,35 @@ class SeatsForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, label="Seats")
     idempotency_key = forms.CharField(widget=forms.HiddenInput)
     schedule = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+class TermChangeForm(forms.Form):
+    """Lengthen the term now: only the offer's longer terms are offered."""
+
+    term = forms.ChoiceField(label="New term")
+    billing_frequency = forms.ChoiceField(label="Billed")
+    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, subscription, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer, months = subscription.offer, rules.term_months(subscription.term)
+        self.fields["term"].choices = [(t, Term(t).label) for t in offer.term_list
+                                       if rules.term_months(t) > months]
+        self.fields["billing_frequency"].choices = [
+            (f, BillingFrequency(f).label) for f in offer.frequency_list]
+
+
+class FrequencyForm(forms.Form):
+    """Bill from the next cycle at a shorter (or equal-length, other) frequency."""
+
+    billing_frequency = forms.ChoiceField(label="Bill")
+
+    def __init__(self, *args, subscription, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = rules.cycle_months(subscription.billing_frequency)
+        self.fields["billing_frequency"].choices = [
+            (f, BillingFrequency(f).label) for f in subscription.offer.frequency_list
+            if f != subscription.billing_frequency and rules.cycle_months(f) < current]
 
 
 class AssignForm(forms.Form):

@@ -297,15 +297,19 @@ class SeatBatch(models.Model):
 
 
 class ScheduledChange(models.Model):
-    """A change that takes effect at renewal (e.g. fewer seats once the window has closed)."""
+    """Changes waiting for a date: fewer seats at renewal (`effective_on`, once their window
+    has closed) and/or a shorter billing cycle from the next cycle (`frequency_from`, which is
+    the renewal date when the current cycle ends with the term)."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     subscription = models.OneToOneField(Subscription, on_delete=models.CASCADE,
                                         related_name="scheduled_change")
     quantity = models.PositiveIntegerField(null=True, blank=True)
+    effective_on = models.DateField(help_text="Renewal date: when the quantity applies.")
     billing_frequency = models.CharField(max_length=10, choices=BillingFrequency.choices,
                                          blank=True)
-    effective_on = models.DateField()
+    frequency_from = models.DateField(null=True, blank=True,
+                                      help_text="First day billed at the new frequency.")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -313,7 +317,10 @@ class ScheduledChange(models.Model):
     objects = ScopedManager(reseller="reseller")
 
     def __str__(self):
-        return f"{self.quantity} seats from {self.effective_on}"
+        parts = [f"{self.quantity} seats from {self.effective_on}"] if self.quantity else []
+        if self.billing_frequency:
+            parts.append(f"billed {self.billing_frequency} from {self.frequency_from}")
+        return ", ".join(parts)
 
 
 class SeatAssignment(models.Model):
@@ -348,6 +355,7 @@ class ChargeEvent(models.Model):
         SEAT_INCREASE = "seat_increase", "Seats added (prorated)"
         SEAT_DECREASE = "seat_decrease", "Seats removed (prorated credit)"
         CANCEL = "cancel", "Cancellation credit"
+        TERM_CHANGE = "term_change", "Term lengthened (prorated credit)"
         ONE_TIME = "one_time", "One-time purchase"
         REFUND = "refund", "Refund"
         TRANSFER_OUT = "transfer_out", "Transferred away (prorated credit)"

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -231,6 +231,19 @@ def check_sellable(offer: Offer) -> None:
         raise ValidationError(f"{offer.name} cannot be bought: {reason}")
 
 
+def _check_sold(offer: Offer, term: str, billing_frequency: str) -> None:
+    """The offer is sold on this term, billed this way, and the cycle fits the term."""
+    if term not in offer.term_list:
+        raise ValidationError(f"{offer.name} is sold on {', '.join(offer.term_list)} terms, "
+                              f"not {term}.")
+    if billing_frequency not in offer.frequency_list:
+        raise ValidationError(f"{offer.name} cannot be billed {billing_frequency}.")
+    try:
+        check_term_frequency(term, billing_frequency)
+    except PricingError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 def _locked_prices(customer, offer, term, frequency, on: date):
     resolved = customer_cycle_price(customer=customer, offer=offer, term=term,
                                     frequency=frequency, on=on)
@@ -261,15 +274,7 @@ def subscription_purchase(*, member, customer, offer: Offer, term: str, billing_
     check_sellable(offer)
     if offer.product_type.billing == ProductType.Billing.ONE_TIME:
         auto_renew = False  # a perpetual licence is bought once
-    if term not in offer.term_list:
-        raise ValidationError(f"{offer.name} is sold on {', '.join(offer.term_list)} terms, "
-                              f"not {term}.")
-    if billing_frequency not in offer.frequency_list:
-        raise ValidationError(f"{offer.name} cannot be billed {billing_frequency}.")
-    try:
-        check_term_frequency(term, billing_frequency)
-    except PricingError as exc:
-        raise ValidationError(str(exc)) from None
+    _check_sold(offer, term, billing_frequency)
     Customer.objects.select_for_update().filter(pk=customer.pk).first()  # serialise cap checks
     _check_seats(customer, offer, quantity)
     if not customer.tenant_id:
@@ -515,13 +520,100 @@ def subscription_set_auto_renew(*, member, subscription: Subscription, auto_rene
     sub.save(update_fields=["auto_renew"])
     dropped = 0
     if not auto_renew:  # a change scheduled for renewal needs a renewal
-        dropped, _ = ScheduledChange.objects.filter(subscription=sub).delete()
+        dropped = _drop_renewal_changes(sub)
     _audit(member, sub, "auto_renew_changed", auto_renew=auto_renew)
     renewal = rules.renewal_date(sub.term_start, sub.term)
     if auto_renew:
         return f"Auto-renew is on: the subscription renews on {renewal}."
     return (f"Auto-renew is off: the subscription ends after {sub.term_end}."
             + (" The scheduled change was removed." if dropped else ""))
+
+
+def _require_seat_product(sub: Subscription, what: str) -> None:
+    if sub.offer.product_type.billing != ProductType.Billing.SEATS:
+        raise ValidationError(f"{sub.offer.name} has no {what} to change.")
+
+
+@member_service
+def subscription_change_term(*, member, subscription: Subscription, term: str,
+                             billing_frequency: str, idempotency_key: str) -> str:
+    """Lengthen the term now (P1M → P1Y/P3Y, P1Y → P3Y): the rest of the current cycle is
+    credited at the old prices and a new term starts today at the new term's prices, its first
+    cycle charged. The seats and their 168-hour windows stay; scheduled changes are dropped
+    (an immediate change wins)."""
+    sub = _require_changeable(member, subscription)
+    _require_seat_product(sub, "term")
+    _check_sold(sub.offer, term, billing_frequency)
+    try:
+        rules.check_term_change(sub.term, term)
+    except rules.RuleError as exc:
+        raise ValidationError(exc.message) from None
+    today = timezone.now().date()
+    prices = _locked_prices(sub.customer, sub.offer, term, billing_frequency, today)
+    _gateway_call(get_gateway().change_term, str(sub.customer.tenant_id), sub.partner_center_id,
+                  term=term, billing_frequency=billing_frequency,
+                  idempotency_key=f"term:{idempotency_key}")
+    credit = _emit(sub, ChargeEvent.Kind.TERM_CHANGE,
+                   key=f"sub:{sub.pk}:term:{idempotency_key}:credit", on=today,
+                   quantity=-sub.quantity)
+    before = {"term": sub.term, "billing_frequency": sub.billing_frequency}
+    sub.term, sub.billing_frequency = term, billing_frequency
+    sub.term_start, sub.term_end = today, rules.term_end(today, term)
+    sub.unit_cost, sub.unit_price = prices.cost, prices.price
+    sub.renewal_reminder = ""
+    sub.save(update_fields=["term", "billing_frequency", "term_start", "term_end", "unit_cost",
+                            "unit_price", "renewal_reminder"])
+    charge = _emit(sub, ChargeEvent.Kind.CYCLE, key=f"sub:{sub.pk}:term:{idempotency_key}:cycle",
+                   on=today, quantity=sub.quantity, full_cycle=True)
+    ScheduledChange.objects.filter(subscription=sub).delete()
+    _audit(member, sub, "term_changed", before=before,
+           after={"term": term, "billing_frequency": billing_frequency})
+    return (f"The term is now {sub.get_term_display()}, billed {billing_frequency}, from "
+            f"{sub.term_start} to {sub.term_end}: {-credit.price_amount} {sub.currency} credited "
+            f"for the rest of the old cycle, {charge.price_amount} {sub.currency} charged for "
+            f"the first new cycle.")
+
+
+@member_service
+def subscription_schedule_frequency(*, member, subscription: Subscription,
+                                    billing_frequency: str) -> str:
+    """Bill the subscription at another frequency from its next cycle (mid-term only to a
+    shorter cycle: annual → monthly; a longer, upfront one is chosen at renewal)."""
+    sub = _require_changeable(member, subscription)
+    _require_seat_product(sub, "billing frequency")
+    _check_sold(sub.offer, sub.term, billing_frequency)
+    try:
+        rules.check_frequency_change(term=sub.term, old=sub.billing_frequency,
+                                     new=billing_frequency)
+    except rules.RuleError as exc:
+        raise ValidationError(exc.message) from None
+    _locked_prices(sub.customer, sub.offer, sub.term, billing_frequency, sub.term_start)
+    now = timezone.now()
+    starts = rules.cycle_containing(sub.term_start, sub.billing_frequency,
+                                    now.date())[1] + timedelta(days=1)
+    fields = {"reseller": sub.reseller, "billing_frequency": billing_frequency,
+              "frequency_from": starts, "created_by": member.user, "created_at": now}
+    ScheduledChange.objects.update_or_create(
+        subscription=sub, defaults=fields,
+        create_defaults={**fields, "effective_on": rules.renewal_date(sub.term_start, sub.term)})
+    _audit(member, sub, "frequency_scheduled", billing_frequency=billing_frequency,
+           frequency_from=starts.isoformat())
+    return f"The subscription will be billed {billing_frequency} from the cycle starting {starts}."
+
+
+def _drop_renewal_changes(sub: Subscription) -> int:
+    """Forget what was to happen at renewal; keep a frequency change due inside the term."""
+    change = ScheduledChange.objects.filter(subscription=sub).first()
+    if change is None:
+        return 0
+    if change.frequency_from and change.frequency_from <= sub.term_end:
+        if change.quantity is None:
+            return 0
+        change.quantity = None
+        change.save(update_fields=["quantity"])
+    else:
+        change.delete()
+    return 1
 
 
 @member_service
@@ -614,7 +706,7 @@ def _renew(sub: Subscription, today: date) -> str:
                       idempotency_key=f"renewal:{sub.pk}:{sub.term_start}")
         sub.quantity = change.quantity
     if change and change.billing_frequency:
-        sub.billing_frequency = change.billing_frequency
+        _apply_frequency(sub, change.billing_frequency, key=f"renewal:{sub.pk}:{sub.term_start}")
     if change:
         change.delete()
     prices = _locked_prices(sub.customer, sub.offer, sub.term, sub.billing_frequency,
@@ -631,6 +723,50 @@ def _renew(sub: Subscription, today: date) -> str:
     _audit(None, sub, "renewed", term_start=sub.term_start.isoformat(),
            term_end=sub.term_end.isoformat(), quantity_before=before, quantity=sub.quantity)
     return "renewed"
+
+
+def _apply_frequency(sub: Subscription, frequency: str, *, key: str) -> None:
+    """Switch the billing frequency in Partner Center and here (the caller saves `sub`)."""
+    _gateway_call(get_gateway().change_term, str(sub.customer.tenant_id), sub.partner_center_id,
+                  term=sub.term, billing_frequency=frequency, idempotency_key=f"frequency:{key}")
+    sub.billing_frequency = frequency
+
+
+def subscriptions_apply_frequency_changes(*, today: date) -> int:
+    """Switch subscriptions whose scheduled frequency change starts a cycle inside the running
+    term today (or earlier, if the beat missed a day), with the prices locked for the term.
+    Changes that start at renewal are applied by the renewal. Idempotent."""
+    with scopes_disabled():
+        due = list(ScheduledChange.objects.filter(
+            Q(frequency_from__lte=today), Q(frequency_from__lte=F("subscription__term_end")),
+            subscription__status=Subscription.Status.ACTIVE).values_list("pk", flat=True))
+    applied = 0
+    for pk in due:
+        try:
+            _apply_frequency_change(pk)
+            applied += 1
+        except (ValidationError, GatewayError):
+            logger.exception("Billing frequency change %s failed", pk)
+    return applied
+
+
+@transaction.atomic
+def _apply_frequency_change(pk: int) -> None:
+    with scopes_disabled():
+        change = ScheduledChange.objects.select_for_update().get(pk=pk)
+        sub = _lock(change.subscription)
+        with scope(reseller=sub.reseller):
+            _apply_frequency(sub, change.billing_frequency, key=f"{sub.pk}:{change.frequency_from}")
+            prices = _locked_prices(sub.customer, sub.offer, sub.term, sub.billing_frequency,
+                                    sub.term_start)
+            sub.unit_cost, sub.unit_price = prices.cost, prices.price
+            sub.save(update_fields=["billing_frequency", "unit_cost", "unit_price"])
+            _audit(None, sub, "frequency_changed", billing_frequency=sub.billing_frequency)
+            if change.quantity is None:
+                change.delete()
+            else:
+                change.billing_frequency, change.frequency_from = "", None
+                change.save(update_fields=["billing_frequency", "frequency_from"])
 
 
 def subscriptions_charge_cycles(*, today: date) -> int:

@@ -11,6 +11,7 @@ def daily_upkeep() -> dict:
     today = timezone.now().date()
     return {
         "renewals": services.subscriptions_renew_due(today=today),
+        "frequency_changes": services.subscriptions_apply_frequency_changes(today=today),
         "cycle_charges": services.subscriptions_charge_cycles(today=today),
         "reminders": services.subscriptions_remind_renewals(today=today),
     }

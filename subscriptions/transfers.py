@@ -37,6 +37,7 @@ from subscriptions.models import (
     Offer,
     ProductType,
     ScheduledChange,
+    SeatAssignment,
     SeatBatch,
     Subscription,
     Transfer,
@@ -368,6 +369,12 @@ def _move_in(transfer, item, info, source, day_after, *, seats: bool) -> Subscri
     # the seats keep their original window: a transfer does not reopen removal
     SeatBatch.objects.create(reseller=target.reseller, subscription=target,
                              quantity=target.quantity, opened_at=opened)
+    if source is not None:  # the customer's users keep their seats with the new provider
+        SeatAssignment.objects.bulk_create(
+            SeatAssignment(reseller=target.reseller, subscription=target,
+                           display_name=a.display_name, user_principal_name=a.user_principal_name,
+                           assigned_at=a.assigned_at)
+            for a in source.assignments.all()[:target.quantity])
     if seats and day_after <= target.term_end:  # past the term end the renewal charges it
         cycle_start, _ = rules.cycle_containing(target.term_start, target.billing_frequency,
                                                 day_after)

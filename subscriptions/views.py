@@ -19,9 +19,11 @@ from subscriptions.forms import (
     AssignForm,
     CatalogImportForm,
     CustomerBookForm,
+    FrequencyForm,
     PriceRuleForm,
     PurchaseForm,
     SeatsForm,
+    TermChangeForm,
 )
 from subscriptions.models import ChargeEvent, Offer, ProductType, ScheduledChange
 from subscriptions.pricing import PricingError
@@ -277,6 +279,10 @@ def subscription_detail(request, subscription_id):
         "schedule_quantity": _int_or_none(request.GET.get("schedule")),
         "new_key": _new_key(),
         "assign_form": AssignForm(),
+        "term_form": TermChangeForm(subscription=sub, initial={"idempotency_key": _new_key(),
+                                                               "billing_frequency":
+                                                                   sub.billing_frequency}),
+        "frequency_form": FrequencyForm(subscription=sub),
         "can_order": role_can(member.role, "orders.place"),
         "show_money": role_can(member.role, "billing.view_money"),
         "has_seats": sub.offer.product_type.billing == ProductType.Billing.SEATS,
@@ -349,6 +355,35 @@ def scheduled_change_remove(request, subscription_id):
     return _subscription_action(request, subscription_id, remove)
 
 
+def _form_errors(form) -> ValidationError:
+    return ValidationError(" ".join(f"{form.fields[f].label or f}: {' '.join(e)}"
+                                    for f, e in form.errors.items()))
+
+
+@member_required
+@require_POST
+def change_term(request, subscription_id):
+    def lengthen(sub):
+        form = TermChangeForm(request.POST, subscription=sub)
+        if not form.is_valid():
+            raise _form_errors(form)
+        return services.subscription_change_term(member=request.membership, subscription=sub,
+                                                 **form.cleaned_data)
+    return _subscription_action(request, subscription_id, lengthen)
+
+
+@member_required
+@require_POST
+def change_frequency(request, subscription_id):
+    def schedule(sub):
+        form = FrequencyForm(request.POST, subscription=sub)
+        if not form.is_valid():
+            raise _form_errors(form)
+        return services.subscription_schedule_frequency(
+            member=request.membership, subscription=sub, **form.cleaned_data)
+    return _subscription_action(request, subscription_id, schedule)
+
+
 @member_required
 @require_POST
 def assign(request, subscription_id):
@@ -356,8 +391,7 @@ def assign(request, subscription_id):
 
     def add(sub):
         if not form.is_valid():
-            raise ValidationError(" ".join(f"{form.fields[f].label or f}: {' '.join(e)}"
-                                           for f, e in form.errors.items()))
+            raise _form_errors(form)
         a = services.seat_assign(member=request.membership, subscription=sub,
                                  **form.cleaned_data)
         return f"{a.display_name} has a seat."

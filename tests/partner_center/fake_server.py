@@ -115,6 +115,10 @@ class FakePartnerCenter:
             if "quantity" in body:
                 sub = sandbox.change_quantity(tenant, item, body["quantity"],
                                               idempotency_key=key)
+            elif "termDuration" in body:
+                sub = sandbox.change_term(tenant, item, term=body["termDuration"],
+                                          billing_frequency=body["billingCycle"],
+                                          idempotency_key=key)
             elif body.get("status") == "deleted":
                 sub = sandbox.cancel_subscription(tenant, item, idempotency_key=key)
             else:

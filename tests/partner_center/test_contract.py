@@ -188,6 +188,43 @@ def test_set_auto_renew(gw, customer):
     assert gw.get_subscriptions(customer.tenant_id)[0].auto_renew is False
 
 
+def test_term_lengthens_from_today_and_is_never_shortened(gw, customer):
+    with time_machine.travel(datetime(2026, 3, 1, 9, 0, tzinfo=UTC), tick=False):
+        sub = gw.create_order(customer.tenant_id, order(E3, 5, term="P1M"),
+                              idempotency_key="o-t1")
+    with time_machine.travel(datetime(2026, 3, 10, 9, 0, tzinfo=UTC), tick=False):
+        longer = gw.change_term(customer.tenant_id, sub.subscription_id, term="P1Y",
+                                billing_frequency="annual", idempotency_key="t-1")
+        assert (longer.term, longer.billing_frequency, longer.quantity) == ("P1Y", "annual", 5)
+        assert (longer.term_start, longer.term_end) == (date(2026, 3, 10), date(2027, 3, 9))
+        assert gw.change_term(customer.tenant_id, sub.subscription_id, term="P1Y",
+                              billing_frequency="annual", idempotency_key="t-1") == longer
+        with pytest.raises(ValidationFailed) as e:
+            gw.change_term(customer.tenant_id, sub.subscription_id, term="P1M",
+                           billing_frequency="monthly", idempotency_key="t-2")
+        assert e.value.message == ("A P1Y term cannot be shortened to P1M mid-term; it can "
+                                   "only be lengthened.")
+        with pytest.raises(ValidationFailed) as e:
+            gw.change_term(customer.tenant_id, sub.subscription_id, term="P3Y",
+                           billing_frequency="weekly", idempotency_key="t-3")
+        assert "cannot be billed weekly" in e.value.message
+        assert gw.get_subscriptions(customer.tenant_id)[0] == longer
+
+
+def test_billing_frequency_changes_alone(gw, customer):
+    sub = gw.create_order(customer.tenant_id, order(E3, 5, term="P3Y",
+                                                    billing_frequency="annual"),
+                          idempotency_key="o-t2")
+    monthly = gw.change_term(customer.tenant_id, sub.subscription_id, term="P3Y",
+                             billing_frequency="monthly", idempotency_key="t-4")
+    assert (monthly.term, monthly.billing_frequency) == ("P3Y", "monthly")
+    assert (monthly.term_start, monthly.term_end) == (sub.term_start, sub.term_end)
+    with pytest.raises(ValidationFailed) as e:
+        gw.change_term(customer.tenant_id, sub.subscription_id, term="P3Y",
+                       billing_frequency="monthly", idempotency_key="t-5")
+    assert "already P3Y, billed monthly" in e.value.message
+
+
 def test_unknown_subscription_is_not_found(gw, customer):
     with pytest.raises(NotFound) as e:
         gw.change_quantity(customer.tenant_id, UNKNOWN, 3, idempotency_key="q-6")

@@ -39,10 +39,10 @@ def _customer(ctx):
     return factories.CustomerFactory(reseller=ctx["reseller"])
 
 
-def _subscription(ctx):
+def _subscription(ctx, frequency="monthly"):
     return buy_now(
         member=ctx["owner"], customer=ctx["onboard"](ctx["owner"]),
-        offer=ctx["catalog"][PREMIUM], term="P1Y", billing_frequency="monthly", quantity=5,
+        offer=ctx["catalog"][PREMIUM], term="P1Y", billing_frequency=frequency, quantity=5,
         idempotency_key="setup")
 
 
@@ -100,6 +100,14 @@ CASES = [
     ("subscription_set_auto_renew", "orders.place",
      lambda ctx: (lambda s: lambda m: subscriptions.subscription_set_auto_renew(
          member=m, subscription=s, auto_renew=False))(_subscription(ctx))),
+    ("subscription_change_term", "orders.place",
+     lambda ctx: (lambda s: lambda m: subscriptions.subscription_change_term(
+         member=m, subscription=s, term="P3Y", billing_frequency="monthly",
+         idempotency_key="term"))(_subscription(ctx))),
+    ("subscription_schedule_frequency", "orders.place",
+     lambda ctx: (lambda s: lambda m: subscriptions.subscription_schedule_frequency(
+         member=m, subscription=s, billing_frequency="monthly"))(
+         _subscription(ctx, "annual"))),
     ("seat_assign", "orders.place",
      lambda ctx: (lambda s: lambda m: subscriptions.seat_assign(
          member=m, subscription=s, display_name="Ann", user_principal_name="ann@x.test"))(

@@ -346,3 +346,204 @@ def test_assigned_users_never_exceed_seats(owner_a, onboard, catalog, unscoped):
                              user_principal_name="cy@contoso.test")
     with unscoped():
         assert sub.assignments.count() == 2
+
+
+# --- term lengthening (now) and billing frequency (from the next cycle) ---------------------
+
+def lengthen(member, sub, term, frequency, key="t1"):
+    return services.subscription_change_term(member=member, subscription=sub, term=term,
+                                             billing_frequency=frequency, idempotency_key=key)
+
+
+@pytest.mark.django_db
+def test_lengthening_the_term_credits_the_old_cycle_and_starts_a_new_term(
+        owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P1M")
+    with at(dt.datetime(2026, 6, 28, 9, 0, tzinfo=UTC)):
+        done = lengthen(owner_a, sub, "P1Y", "annual")
+    sub.refresh_from_db()
+    assert (sub.term, sub.billing_frequency, sub.term_start, sub.term_end, sub.quantity) == (
+        "P1Y", "annual", dt.date(2026, 6, 28), dt.date(2027, 6, 27), 10)
+    assert sub.unit_price == Decimal("264.00")
+    # old P1M cycle Jun 18 – Jul 17 (30 days) at 26.40: Jun 28 – Jul 17 is 20 days → 176.00
+    # back; the new annual cycle: 264.00 × 10 seats
+    assert charges(unscoped) == [
+        ("cycle", 10, Decimal("264.00"), dt.date(2026, 6, 18)),
+        ("term_change", -10, Decimal("-176.00"), dt.date(2026, 6, 28)),
+        ("cycle", 10, Decimal("2640.00"), dt.date(2026, 6, 28))]
+    assert done == ("The term is now 1 year, billed annual, from 2026-06-28 to 2027-06-27: "
+                    "176.00 USD credited for the rest of the old cycle, 2640.00 USD charged "
+                    "for the first new cycle.")
+    with unscoped():
+        pc = SandboxSubscription.objects.get()
+        assert (pc.term, pc.billing_frequency, pc.term_start) == (
+            "P1Y", "annual", dt.date(2026, 6, 28))
+
+
+@pytest.mark.django_db
+def test_lengthening_in_cad_keeps_monthly_billing_to_the_cent(owner_b, onboard, catalog,
+                                                               unscoped):
+    customer = onboard(owner_b)
+    with at(dt.datetime(2026, 7, 1, 8, 0, tzinfo=UTC)):
+        sub = buy(owner_b, customer, catalog[PREMIUM], quantity=4)
+    with at(dt.datetime(2026, 7, 25, 8, 0, tzinfo=UTC)):
+        lengthen(owner_b, sub, "P3Y", "monthly")
+    sub.refresh_from_db()
+    assert (sub.term, sub.term_start, sub.term_end) == ("P3Y", dt.date(2026, 7, 25),
+                                                       dt.date(2029, 7, 24))
+    # CAD 29.70 a month × 4 = 118.80; Jul 25 – Jul 31 is 7 of 31 days → 26.83 back
+    assert charges(unscoped) == [
+        ("cycle", 4, Decimal("118.80"), dt.date(2026, 7, 1)),
+        ("term_change", -4, Decimal("-26.83"), dt.date(2026, 7, 25)),
+        ("cycle", 4, Decimal("118.80"), dt.date(2026, 7, 25))]
+    # the next monthly cycle of the new term is charged by the daily upkeep
+    assert services.subscriptions_charge_cycles(today=dt.date(2026, 8, 25)) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("term, frequency, message", [
+    ("P1M", "monthly", "A P1Y term cannot be shortened to P1M mid-term; it can only be "
+                       "lengthened."),
+    ("P1Y", "monthly", "The term is already P1Y; mid-term it can only be lengthened."),
+    ("P3Y", "weekly", "Microsoft 365 Business Premium cannot be billed weekly."),
+])
+def test_term_changes_that_are_refused_write_nothing(owner_a, onboard, catalog, unscoped,
+                                                     term, frequency, message):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])
+    with at(BOUGHT + dt.timedelta(days=3)), pytest.raises(ValidationError) as e:
+        lengthen(owner_a, sub, term, frequency)
+    assert e.value.messages == [message]
+    sub.refresh_from_db()
+    assert (sub.term, sub.billing_frequency, sub.term_start) == ("P1Y", "monthly", BOUGHT.date())
+    assert [c[0] for c in charges(unscoped)] == ["cycle"]
+    with unscoped():
+        assert SandboxSubscription.objects.get().term == "P1Y"
+
+
+@pytest.mark.django_db
+def test_a_perpetual_licence_has_no_term_to_change(owner_a, onboard, catalog):
+    customer = onboard(owner_a)
+    sub = buy(owner_a, customer, catalog[PERPETUAL], quantity=1, term="P1M")
+    with pytest.raises(ValidationError, match="has no term to change"):
+        lengthen(owner_a, sub, "P1Y", "annual")
+
+
+@pytest.mark.django_db
+def test_lengthening_the_term_removes_a_scheduled_decrease(owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])
+    with at(BOUGHT + dt.timedelta(days=10)):
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=6,
+                                           idempotency_key="s", schedule=True)
+        lengthen(owner_a, sub, "P3Y", "monthly")
+    with unscoped():
+        assert not ScheduledChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_shorter_billing_cycle_starts_with_the_next_cycle_inside_the_term(
+        owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P3Y", frequency="annual")
+    with at(BOUGHT + dt.timedelta(days=20)):
+        done = services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                        billing_frequency="monthly")
+    assert done == ("The subscription will be billed monthly from the cycle starting "
+                    "2027-06-18.")
+    assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 17)) == 0
+    sub.refresh_from_db()
+    assert sub.billing_frequency == "annual"
+    with at(dt.datetime(2027, 6, 18, 0, 5, tzinfo=UTC)):
+        assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 18)) == 1
+        assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 18)) == 0
+        assert services.subscriptions_charge_cycles(today=dt.date(2027, 6, 18)) == 1
+    assert services.subscriptions_charge_cycles(today=dt.date(2027, 7, 18)) == 1
+    sub.refresh_from_db()
+    assert (sub.billing_frequency, sub.unit_price) == ("monthly", Decimal("22.00"))
+    # year 1 upfront (264.00 × 10), then 22.00 × 10 a month
+    assert charges(unscoped, kind="cycle") == [
+        ("cycle", 10, Decimal("2640.00"), dt.date(2026, 6, 18)),
+        ("cycle", 10, Decimal("220.00"), dt.date(2027, 6, 18)),
+        ("cycle", 10, Decimal("220.00"), dt.date(2027, 7, 18))]
+    with unscoped():
+        assert not ScheduledChange.objects.exists()
+        assert SandboxSubscription.objects.get().billing_frequency == "monthly"
+
+
+@pytest.mark.django_db
+def test_a_frequency_change_at_the_end_of_the_term_is_applied_by_the_renewal(
+        owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], frequency="annual")
+    with at(BOUGHT + dt.timedelta(days=20)):
+        services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                 billing_frequency="monthly")
+        # turning auto-renew off drops it (it needs a renewal)
+        services.subscription_set_auto_renew(member=owner_a, subscription=sub, auto_renew=False)
+        with unscoped():
+            assert not ScheduledChange.objects.exists()
+        services.subscription_set_auto_renew(member=owner_a, subscription=sub, auto_renew=True)
+        services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                 billing_frequency="monthly")
+    with at(dt.datetime(2027, 6, 18, 0, 5, tzinfo=UTC)):
+        assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 18)) == 0
+        assert services.subscriptions_renew_due(today=dt.date(2027, 6, 18))["renewed"] == 1
+    sub.refresh_from_db()
+    assert (sub.billing_frequency, sub.term_start) == ("monthly", dt.date(2027, 6, 18))
+    assert charges(unscoped, kind="cycle")[-1] == (
+        "cycle", 10, Decimal("220.00"), dt.date(2027, 6, 18))
+    with unscoped():
+        assert SandboxSubscription.objects.get().billing_frequency == "monthly"
+
+
+@pytest.mark.django_db
+def test_auto_renew_off_keeps_a_frequency_change_inside_the_term(owner_a, onboard, catalog,
+                                                                 unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P3Y", frequency="annual")
+    with at(BOUGHT + dt.timedelta(days=20)):
+        services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                 billing_frequency="monthly")
+        services.subscription_set_auto_renew(member=owner_a, subscription=sub, auto_renew=False)
+    with unscoped():
+        change = ScheduledChange.objects.get()
+    assert (change.billing_frequency, change.frequency_from) == ("monthly", dt.date(2027, 6, 18))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("term, old, new, message", [
+    ("P1Y", "monthly", "annual", "Switching from monthly to annual (upfront) billing is not "
+                                 "allowed mid-term; choose it at renewal."),
+    ("P1Y", "monthly", "monthly", "The subscription is already billed monthly."),
+    ("P1Y", "annual", "triennial", "A P1Y term cannot be billed triennial."),
+])
+def test_refused_frequency_changes_schedule_nothing(owner_a, onboard, catalog, unscoped,
+                                                    term, old, new, message):
+    customer = onboard(owner_a)
+    sub = buy(owner_a, customer, catalog[PREMIUM], term=term, frequency=old)
+    with pytest.raises(ValidationError) as e:
+        services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                 billing_frequency=new)
+    assert e.value.messages == [message]
+    with unscoped():
+        assert not ScheduledChange.objects.exists()
+
+
+@pytest.mark.django_db
+def test_viewers_cannot_change_the_term(owner_a, member_of, onboard, catalog):
+    customer = onboard(owner_a)
+    sub = buy(owner_a, customer, catalog[PREMIUM])
+    viewer = member_of(owner_a.reseller, Role.VIEWER)
+    with pytest.raises(PermissionDenied):
+        lengthen(viewer, sub, "P3Y", "monthly")
+    with pytest.raises(PermissionDenied):
+        services.subscription_schedule_frequency(member=viewer, subscription=sub,
+                                                 billing_frequency="monthly")

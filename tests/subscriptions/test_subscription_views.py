@@ -105,3 +105,38 @@ def test_viewer_sees_no_actions_and_posts_are_refused(reseller_a, member_of, cli
     assert response.status_code == 403
     sub.refresh_from_db()
     assert sub.quantity == 5
+
+
+@pytest.mark.django_db
+def test_lengthening_the_term_and_changing_billing_in_the_browser(owner_a, onboard, catalog,
+                                                                  client_for):
+    import datetime as dt
+
+    import time_machine
+
+    client = client_for(owner_a)
+    with time_machine.travel(dt.datetime(2026, 6, 18, 10, tzinfo=dt.UTC), tick=False):
+        sub = buy_now(
+            member=owner_a, customer=onboard(owner_a), offer=catalog[PREMIUM], term="P1M",
+            billing_frequency="monthly", quantity=10, idempotency_key="k")
+    detail = reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})
+    with time_machine.travel(dt.datetime(2026, 6, 28, 9, tzinfo=dt.UTC), tick=False):
+        page = client.get(detail).content.decode()
+        # only longer terms are offered; monthly is already the shortest cycle
+        assert '<option value="P1Y">1 year</option>' in page
+        assert '<option value="P1M"' not in page and 'data-testid="frequency-form"' not in page
+        page = client.post(reverse("subscriptions:change_term",
+                                   kwargs={"subscription_id": sub.pk}),
+                           {"term": "P1Y", "billing_frequency": "annual",
+                            "idempotency_key": "t"}, follow=True).content.decode()
+    assert "The term is now 1 year, billed annual, from 2026-06-28 to 2027-06-27" in page
+    assert "Term lengthened (prorated credit)" in page and "-176.00 USD" in page
+    assert 'data-testid="frequency-form"' in page  # annual can become monthly next cycle
+    page = client.post(reverse("subscriptions:change_frequency",
+                               kwargs={"subscription_id": sub.pk}),
+                       {"billing_frequency": "monthly"}, follow=True).content.decode()
+    assert "Billed monthly from the cycle starting 2027-06-28." in page
+    page = client.post(reverse("subscriptions:change_term", kwargs={"subscription_id": sub.pk}),
+                       {"term": "P1M", "billing_frequency": "monthly", "idempotency_key": "u"},
+                       follow=True).content.decode()
+    assert "New term: Select a valid choice. P1M is not one of the available choices." in page

@@ -17,7 +17,14 @@ from partner_center.types import OrderRequest
 from portal.models import Notification
 from portal.roles import Role
 from subscriptions import services, transfers
-from subscriptions.models import ChargeEvent, SeatBatch, Subscription, Transfer, TransferItem
+from subscriptions.models import (
+    ChargeEvent,
+    SeatAssignment,
+    SeatBatch,
+    Subscription,
+    Transfer,
+    TransferItem,
+)
 from tests.factories import CustomerFactory, ResellerFactory, TransferItemFactory
 from tests.subscriptions.conftest import BASIC, PREMIUM, buy_now
 
@@ -211,6 +218,9 @@ def test_approval_moves_the_subscription_and_splits_billing_on_the_transfer_date
         book = services.price_book_create(member=owner_a)
         services.price_rule_add(member=owner_a, book=book, kind="markup", percent=10,
                                 effective_from=BOUGHT.date())
+        for name in ("Ann Lee", "Bo Chen"):
+            services.seat_assign(member=source_owner, subscription=sub, display_name=name,
+                                 user_principal_name=f"{name.split()[0].lower()}@contoso.test")
     with at(ASKED):
         transfer = ask(owner_a, customer, [sub.partner_center_id])
     approved = dt.datetime(2026, 7, 6, 15, 0, tzinfo=UTC)
@@ -224,6 +234,11 @@ def test_approval_moves_the_subscription_and_splits_billing_on_the_transfer_date
         ours = Subscription.objects.get(reseller=owner_a.reseller)
         assert SeatBatch.objects.get(subscription=ours).quantity == 10
         assert TransferItem.objects.get().target_subscription == ours
+        # the customer's users keep their seats, now held by reseller A
+        assert sorted(SeatAssignment.objects.filter(subscription=ours).values_list(
+            "display_name", "user_principal_name", "reseller")) == [
+            ("Ann Lee", "ann@contoso.test", owner_a.reseller_id),
+            ("Bo Chen", "bo@contoso.test", owner_a.reseller_id)]
         assert SandboxTransfer.objects.get().status == "completed"
     assert (ours.partner_center_id, ours.customer, ours.quantity, ours.status) == (
         sub.partner_center_id, customer, 10, "active")
