@@ -57,3 +57,12 @@ def test_buy_change_seats_schedule_and_assign(live_server, page, sign_in):
             page.get_by_role("button", name="Assign a seat").click()
             expect(page.get_by_text(f"{name} has a seat.")).to_be_visible()
         expect(page.get_by_test_id("unused")).to_have_text("7")
+
+        # lengthen the term: a new 3-year term starts today and the scheduled decrease goes
+        page.get_by_label("New term").select_option("P3Y")
+        page.get_by_label("Billed:").select_option("monthly")
+        page.get_by_role("button", name="Lengthen the term now").click()
+        expect(page.get_by_text("The term is now 3 years, billed monthly")).to_be_visible()
+        expect(page.get_by_test_id("scheduled")).to_have_count(0)
+        expect(page.get_by_test_id("seats")).to_have_text("10")
+        expect(page.get_by_text("Term lengthened (prorated credit)")).to_be_visible()
