@@ -151,9 +151,9 @@ def _usage_date(value: str) -> date:
     return date.fromisoformat(value)
 
 
-def natural_key(row: dict[str, str]) -> str:
+def natural_key(row: dict[str, str]) -> uuid.UUID:
     parts = "\x1f".join(row.get(f, "").strip() for f in KEY_FIELDS)
-    return hashlib.sha256(parts.encode()).hexdigest()
+    return uuid.UUID(bytes=hashlib.sha256(parts.encode()).digest()[:16])
 
 
 def is_marketplace(charge_type: str) -> bool:
@@ -169,7 +169,7 @@ class Validator:
     lines: int = 0
     valid: int = 0
     marketplace: int = 0
-    _keys: dict[str, int] = field(default_factory=dict)
+    _keys: dict[uuid.UUID, int] = field(default_factory=dict)
     _dates: dict[str, date] = field(default_factory=dict)  # parsed once per distinct text
     _tenants: dict[str, str] = field(default_factory=dict)
 

@@ -5,7 +5,8 @@ of `usage_csv.Validator` then run in SQL over the whole table. What depends on a
 values (dates; customer, subscription and currency; charge types; numbers not in plain
 notation) is decided by the Validator itself, once per distinct value, and joined back. The
 messages of a rejected file are written by the Validator from the raw text of the bad lines,
-so they are the line-by-line path's, word for word; the natural key is the same sha256.
+so they are the line-by-line path's, word for word; the natural key is the same
+(first 128 bits of the) sha256.
 
 `run` returns None for a file that PostgreSQL's CSV parser could read differently from
 Python's (quoted line breaks, blank lines, stray quotes, a wrong number of values …); the
@@ -20,6 +21,7 @@ import csv
 import logging
 import re
 import time
+import uuid
 from dataclasses import dataclass
 
 import psycopg2
@@ -120,8 +122,9 @@ class _Sql:
 
     def key(self) -> str:
         raw = self._cat(usage_csv.KEY_FIELDS)
-        return (f"sha256(convert_to(CASE WHEN {raw} ~ %(edge)s THEN "
-                f"{self._cat(usage_csv.KEY_FIELDS, strip=True)} ELSE {raw} END, 'UTF8'))")
+        return (f"substring(sha256(convert_to(CASE WHEN {raw} ~ %(edge)s THEN "
+                f"{self._cat(usage_csv.KEY_FIELDS, strip=True)} ELSE {raw} END, 'UTF8')) "
+                f"FROM 1 FOR 16)")
 
     def numbers(self) -> str:
         return "concat_ws(',', " + ", ".join(self(n) for n in usage_csv.NUMERIC) + ")"
@@ -310,10 +313,10 @@ class _Run:
                 counts[line] = n
                 shown += n
         lines = list(counts)
-        self.execute("SELECT encode(c.key, 'hex'), d.first FROM usage_checked c JOIN usage_dups d "
+        self.execute("SELECT c.key, d.first FROM usage_checked c JOIN usage_dups d "
                      "USING (key) WHERE c.line = ANY(%s)", (lines,))
-        v = usage_csv.Validator(known=self.known, sink=lambda row: None,
-                                _keys=dict(self.cursor.fetchall()))
+        v = usage_csv.Validator(known=self.known, sink=lambda row: None, _keys={
+            uuid.UUID(bytes=bytes(key)): first for key, first in self.cursor.fetchall()})
         fields = ", ".join(f"f{i}" for i in range(len(self.names)))
         self.execute(f"SELECT line, {fields} FROM usage_raw WHERE line = ANY(%s) ORDER BY line",
                      (lines,))
@@ -342,7 +345,7 @@ class _Run:
             f"{self._number('BillingPreTaxTotal')}::numeric, r.currency, "
             f"{sql.stripped('ChargeType')}, {text['ProductId']}, {text['SkuId']}, "
             f"{text['AvailabilityId']}, {text['ChargeType']} = ANY(%(marketplace)s), "
-            f"encode(c.key, 'hex'), %(import_id)s "
+            f"encode(c.key, 'hex')::uuid, %(import_id)s "
             f"FROM usage_raw s JOIN usage_checked c USING (line) "
             f"JOIN usage_dates dt ON dt.raw = {sql('UsageDate')} "
             f"JOIN usage_refs r ON (r.cu, r.su, r.cy) = ({sql('CustomerId')}, "

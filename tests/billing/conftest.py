@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -56,11 +57,10 @@ def charge(reseller, *, customer=None, subscription=None, kind="cycle", on=dt.da
                               price_amount=Decimal(price))
 
 
-def usage(subscription, *, on, cost, quantity="1", marketplace=False, n=[0]):  # noqa: B006
+def usage(subscription, *, on, cost, quantity="1", marketplace=False):
     """One Azure plan usage line of `subscription` (and its import)."""
     from billing.models import UsageImport, UsageLine
 
-    n[0] += 1
     with scopes_disabled():
         imp = UsageImport.objects.create(reseller=subscription.reseller, status="done")
         return UsageLine.objects.create(
@@ -68,7 +68,7 @@ def usage(subscription, *, on, cost, quantity="1", marketplace=False, n=[0]):  #
             subscription=subscription, usage_import=imp, usage_date=on, meter_id="m-1",
             meter_name="Compute", quantity=Decimal(quantity), unit_price=Decimal(cost),
             billing_pre_tax_total=Decimal(cost), currency=subscription.currency,
-            charge_type="usage", is_marketplace=marketplace, natural_key=f"nk-{n[0]}")
+            charge_type="usage", is_marketplace=marketplace, natural_key=uuid.uuid4())
 
 
 @pytest.fixture

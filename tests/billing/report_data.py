@@ -2,6 +2,7 @@
 
 import hashlib
 import itertools
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -35,7 +36,6 @@ def azure_sub(reseller, *, customer=None, legacy=False, **kwargs):
 
 def usage(sub, *, day=MAY, category="Virtual Machines", meter="D2s v5", cost="1.00",
           quantity="24", marketplace=False, usage_import=None, **fields) -> UsageLine:
-    n = next(_seq)
     with scopes_disabled():
         usage_import = usage_import or factories.UsageImportFactory(reseller=sub.reseller)
         line = UsageLine.objects.create(
@@ -46,7 +46,7 @@ def usage(sub, *, day=MAY, category="Virtual Machines", meter="D2s v5", cost="1.
             quantity=Decimal(quantity), unit_price=Decimal("0.1"),
             billing_pre_tax_total=Decimal(cost), currency=sub.currency,
             charge_type="new", is_marketplace=marketplace, unit_of_measure="1 Hour",
-            natural_key=hashlib.sha256(f"test-{n}".encode()).hexdigest(), **fields)
+            natural_key=uuid.uuid4(), **fields)
     usage_summary.refresh({(sub.reseller_id, day.replace(day=1))})  # as an import does
     return line
 
