@@ -529,6 +529,9 @@ def subscription_set_auto_renew(*, member, subscription: Subscription, auto_rene
             + (" The scheduled change was removed." if dropped else ""))
 
 
+BILLED = {"monthly": "monthly", "annual": "annually", "triennial": "every three years"}
+
+
 def _require_seat_product(sub: Subscription, what: str) -> None:
     if sub.offer.product_type.billing != ProductType.Billing.SEATS:
         raise ValidationError(f"{sub.offer.name} has no {what} to change.")
@@ -568,7 +571,7 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     ScheduledChange.objects.filter(subscription=sub).delete()
     _audit(member, sub, "term_changed", before=before,
            after={"term": term, "billing_frequency": billing_frequency})
-    return (f"The term is now {sub.get_term_display()}, billed {billing_frequency}, from "
+    return (f"The term is now {sub.get_term_display()}, billed {BILLED[billing_frequency]}, from "
             f"{sub.term_start} to {sub.term_end}: {-credit.price_amount} {sub.currency} credited "
             f"for the rest of the old cycle, {charge.price_amount} {sub.currency} charged for "
             f"the first new cycle.")
@@ -598,7 +601,8 @@ def subscription_schedule_frequency(*, member, subscription: Subscription,
         create_defaults={**fields, "effective_on": rules.renewal_date(sub.term_start, sub.term)})
     _audit(member, sub, "frequency_scheduled", billing_frequency=billing_frequency,
            frequency_from=starts.isoformat())
-    return f"The subscription will be billed {billing_frequency} from the cycle starting {starts}."
+    return (f"The subscription will be billed {BILLED[billing_frequency]} from the cycle "
+            f"starting {starts}.")
 
 
 def _drop_renewal_changes(sub: Subscription) -> int:
@@ -743,17 +747,18 @@ def subscriptions_apply_frequency_changes(*, today: date) -> int:
     applied = 0
     for pk in due:
         try:
-            _apply_frequency_change(pk)
-            applied += 1
+            applied += _apply_frequency_change(pk)
         except (ValidationError, GatewayError):
             logger.exception("Billing frequency change %s failed", pk)
     return applied
 
 
 @transaction.atomic
-def _apply_frequency_change(pk: int) -> None:
+def _apply_frequency_change(pk: int) -> bool:
     with scopes_disabled():
-        change = ScheduledChange.objects.select_for_update().get(pk=pk)
+        change = ScheduledChange.objects.select_for_update().filter(pk=pk).first()
+        if change is None or not change.billing_frequency:  # applied by a concurrent run
+            return False
         sub = _lock(change.subscription)
         with scope(reseller=sub.reseller):
             _apply_frequency(sub, change.billing_frequency, key=f"{sub.pk}:{change.frequency_from}")
@@ -767,6 +772,7 @@ def _apply_frequency_change(pk: int) -> None:
             else:
                 change.billing_frequency, change.frequency_from = "", None
                 change.save(update_fields=["billing_frequency", "frequency_from"])
+    return True
 
 
 def subscriptions_charge_cycles(*, today: date) -> int:

@@ -129,7 +129,7 @@ def test_lengthening_the_term_and_changing_billing_in_the_browser(owner_a, onboa
                                    kwargs={"subscription_id": sub.pk}),
                            {"term": "P1Y", "billing_frequency": "annual",
                             "idempotency_key": "t"}, follow=True).content.decode()
-    assert "The term is now 1 year, billed annual, from 2026-06-28 to 2027-06-27" in page
+    assert "The term is now 1 year, billed annually, from 2026-06-28 to 2027-06-27" in page
     assert "Term lengthened (prorated credit)" in page and "-176.00 USD" in page
     assert 'data-testid="frequency-form"' in page  # annual can become monthly next cycle
     page = client.post(reverse("subscriptions:change_frequency",
