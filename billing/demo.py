@@ -1,13 +1,14 @@
 """Demo billing for `seed_demo` (call after subscriptions and their charge events are seeded):
-each reseller's previous period is billed and finalized, the current one left as a draft
-preview. Safe to run again: finalized runs are kept, drafts are recomputed."""
+each reseller's previous period is billed and finalized (with its invoice and customer
+statement PDFs), the current one left as a draft preview. Safe to run again: finalized runs
+are kept, drafts are recomputed."""
 
 from datetime import timedelta
 
 from django.utils import timezone
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
-from billing import selectors, services
+from billing import selectors, services, statements
 from billing.models import BillingRun
 from portal.models import Reseller, User
 
@@ -26,18 +27,27 @@ def seed_billing(*, today=None) -> list[BillingRun]:
                 run, _ = BillingRun.objects.get_or_create(
                     reseller=reseller, period_start=period.start,
                     defaults={"period_end": period.end, "started_by": ops})
+            if run.is_draft:
+                run = services.billing_run_compute(run_id=run.pk)
+                for invoice_id in services.run_invoice_ids(run):
+                    services.document_render_pdf(kind="invoice", document_id=invoice_id)
+                if finalize and ops is not None:
+                    for invoice in services.billing_run_finalize(user=ops, run=run):
+                        services.document_render_pdf(kind="invoice", document_id=invoice.pk)
+                    run.refresh_from_db()
             if not run.is_draft:
-                runs.append(run)
-                continue
-            run = services.billing_run_compute(run_id=run.pk)
-            for invoice_id in services.run_invoice_ids(run):
-                services.document_render_pdf(kind="invoice", document_id=invoice_id)
-            if finalize and ops is not None:
-                for invoice in services.billing_run_finalize(user=ops, run=run):
-                    services.document_render_pdf(kind="invoice", document_id=invoice.pk)
-                run.refresh_from_db()
+                _render_statements(run)
             runs.append(run)
     return runs
+
+
+def _render_statements(run: BillingRun) -> None:
+    """Customer statement PDFs of a finalized run, now (seed_demo runs in one transaction, so
+    the tasks finalizing queued would only run at its end)."""
+    with scope(reseller=run.reseller):
+        ids = statements.run_statements_queue(run)
+    for statement_id in ids:
+        statements.statement_render_pdf(statement_id=statement_id)
 
 
 def seed_usage(*, today=None, days: int = 75) -> int:

@@ -427,6 +427,40 @@ class CreditNoteLine(_DocumentLine):
         ordering = ["credit_note", "position"]
 
 
+class Statement(models.Model):
+    """The PDF statement of what the reseller charges one end customer for one finalized period
+    (price amounts, under the reseller's branding). Not a tax invoice: customer and period are
+    its identity. Rendered once, when the run is finalized; the ledger of a finalized run never
+    changes, so neither does the statement."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="statements")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
+                                 related_name="+")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    pdf = models.FileField(upload_to="billing/statements/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-period_start", "customer_id"]
+        constraints = [models.UniqueConstraint(fields=["customer", "period_start"],
+                                               name="one_statement_per_customer_period")]
+
+    def __str__(self):
+        return f"Statement {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"ST-{self.period_start:%Y%m%d}-{self.customer_id}"
+
+    @property
+    def period(self) -> Period:
+        return Period(self.period_start, self.period_end)
+
+
 class UsageSummary(models.Model):
     """Non-marketplace usage summed per subscription, meter, currency and calendar month —
     what the reports read, so a month-end report never groups a million daily lines.

@@ -13,6 +13,7 @@ from billing.models import (
     BillingRun,
     CreditNote,
     Invoice,
+    Statement,
     UsageImport,
     UsageLine,
 )
@@ -167,13 +168,17 @@ def billed_periods(reseller) -> list[Period]:
 
 def customer_statements(reseller, period_start) -> list[dict]:
     """What the reseller charges each end customer in the period (price amounts) from the
-    ledger: [{customer, lines, totals: {currency: Totals}}], by customer name."""
+    ledger: [{customer, lines, totals: {currency: Totals}, document}], by customer name;
+    `document` is the statement PDF's row once the period is finalized (else None)."""
     result: dict[int, dict] = {}
     for line in ledger_lines(reseller, period_start):
         entry = result.setdefault(line.customer_id, {"customer": line.customer, "lines": []})
         entry["lines"].append(line)
-    for entry in result.values():
+    documents = {s.customer_id: s for s in Statement.objects.filter(
+        reseller=reseller, period_start=period_start, customer_id__in=list(result))}
+    for customer_id, entry in result.items():
         entry["totals"] = ledger.totals(entry["lines"])
+        entry["document"] = documents.get(customer_id)
     return list(result.values())
 
 
@@ -183,7 +188,16 @@ def customer_statement(*, member, customer_id: int, period_start) -> dict:
     customer = get_object_or_404(Customer.objects.filter(reseller=member.reseller),
                                  pk=customer_id)
     lines = list(ledger_lines(member.reseller, period_start).filter(customer=customer))
-    return {"customer": customer, "lines": lines, "totals": ledger.totals(lines)}
+    document = Statement.objects.filter(reseller=member.reseller, customer=customer,
+                                        period_start=period_start).first()
+    return {"customer": customer, "lines": lines, "totals": ledger.totals(lines),
+            "document": document}
+
+
+def statement_get(*, member, customer_id: int, period_start) -> Statement:
+    """The statement PDF's row of one of the member's customers (404 for anyone else's)."""
+    return get_object_or_404(Statement.objects.filter(reseller=member.reseller),
+                             customer_id=customer_id, period_start=period_start)
 
 
 def ops_runs():

@@ -519,6 +519,9 @@ def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
 
         for invoice in invoices:
             render_pdf.delay_on_commit("invoice", invoice.pk)
+        from billing.statements import run_statements_queue
+
+        run_statements_queue(run)
     return invoices
 
 
@@ -533,6 +536,8 @@ def _allocate_number(prefix: str, year: int) -> str:
 
 
 def _finalize_document(doc, prefix: str, today: date) -> None:
+    from billing.pdf import reseller_address
+
     issuer = settings.BILLING_ISSUER
     reseller = doc.reseller
     doc.number = _allocate_number(prefix, today.year)
@@ -540,8 +545,7 @@ def _finalize_document(doc, prefix: str, today: date) -> None:
     doc.issuer_code, doc.issuer_name = issuer["code"], issuer["name"]
     doc.issuer_address, doc.issuer_tax_id = issuer["address"], issuer["tax_id"]
     doc.recipient_name = reseller.name
-    doc.recipient_address = "\n".join(x for x in (
-        reseller.support_email, reseller.support_phone, reseller.get_country_display()) if x)
+    doc.recipient_address = reseller_address(reseller)
     doc.recipient_partner_id = reseller.partner_id or ""
     doc.status, doc.finalized_at = doc.Status.FINALIZED, timezone.now()
     doc.save()

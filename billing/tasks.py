@@ -49,6 +49,14 @@ def render_pdf(kind: str, document_id: int) -> None:
     services.document_render_pdf(kind=kind, document_id=document_id)
 
 
+@shared_task(**RELIABLE)
+def render_statement_pdf(statement_id: int) -> None:
+    """One customer statement PDF (queued when its run is finalized)."""
+    from billing import statements
+
+    statements.statement_render_pdf(statement_id=statement_id)
+
+
 @shared_task
 def start_due_billing_runs() -> int:
     from django.utils import timezone

@@ -12,6 +12,7 @@ urlpatterns = [
          name="credit_note_pdf"),
     path("statements/", views.statements, name="statements"),
     path("statements/<int:customer_id>/", views.statement, name="statement"),
+    path("statements/<int:customer_id>/pdf/", views.statement_pdf, name="statement_pdf"),
     path("usage/", views.usage_imports, name="usage_imports"),
     path("usage/<int:usage_import_id>/", views.usage_import, name="usage_import"),
     path("usage/<int:usage_import_id>/status/", views.usage_import_status,

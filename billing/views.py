@@ -116,11 +116,11 @@ def _period_param(request, reseller):
     return billed[0] if billed else selectors.current_period(reseller)
 
 
-def pdf_response(doc):
+def pdf_response(doc, filename: str = ""):
     if not doc.pdf:
         raise Http404("The PDF is not ready yet.")
     response = FileResponse(doc.pdf.open("rb"), as_attachment=True,
-                            filename=f"{doc.number or f'draft-{doc.pk}'}.pdf",
+                            filename=filename or f"{doc.number or f'draft-{doc.pk}'}.pdf",
                             content_type="application/pdf")
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
@@ -180,6 +180,15 @@ def statement(request, customer_id):
                                         period_start=period.start)
     return render(request, "billing/statement.html", {"period": period, **data,
                                                       "reseller": request.reseller})
+
+
+@member_required
+def statement_pdf(request, customer_id):
+    period = _period_param(request, request.reseller)
+    statement = selectors.statement_get(member=request.membership, customer_id=customer_id,
+                                        period_start=period.start)
+    require(request.membership, "billing.view_money")
+    return pdf_response(statement, f"{statement.reference}.pdf")
 
 
 # Operations
