@@ -7,6 +7,7 @@ from billing.models import (
     CreditNote,
     Invoice,
     InvoiceLine,
+    Statement,
     UsageImport,
 )
 from portal.admin_site import AuditedModelAdmin
@@ -80,3 +81,11 @@ class InvoiceAdmin(ReadOnlyAdmin):
 class CreditNoteAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "invoice", "reseller", "currency", "total", "status"]
     search_fields = ["number", "invoice__number", "reseller__name"]
+
+
+@admin.register(Statement)
+class StatementAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "customer", "reseller", "period_start", "pdf"]
+    list_filter = ["period_start"]
+    list_select_related = ["customer", "reseller"]
+    search_fields = ["customer__company_name", "reseller__name"]

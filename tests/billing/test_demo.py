@@ -4,7 +4,7 @@ import pytest
 from django_scopes import scopes_disabled
 
 from billing.demo import seed_billing
-from billing.models import BillingRun, Invoice
+from billing.models import BillingRun, Invoice, Statement
 
 
 @pytest.mark.django_db
@@ -22,3 +22,8 @@ def test_seed_billing_finalizes_the_previous_period_and_is_idempotent(
         drafts = Invoice.objects.filter(status="draft").order_by("reseller__country")
         assert [(i.reseller, i.total) for i in drafts] == [(ca_reseller, 70), (us_reseller, 60)]
         assert all(i.pdf for i in Invoice.objects.all())
+        # the finalized period's customer statements, rendered at once (not on commit)
+        statements = list(Statement.objects.select_related("run"))
+        assert [(s.reseller, s.period_start) for s in statements] == [
+            (us_reseller, dt.date(2026, 6, 1))]
+        assert all(s.pdf and not s.run.is_draft for s in statements)
