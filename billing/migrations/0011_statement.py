@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0008_term_change'),
+        ('billing', '0010_usage_line_uuid_key'),
         ('customers', '0002_mca'),
         ('portal', '0001_initial'),
     ]
