@@ -1,12 +1,15 @@
-"""Report filters. Choices (customers, subscriptions) only ever list the reseller's own rows;
-operations choose the reseller first. The period is the reseller's billing period (country)."""
+"""Report filters. Customer search and subscription choices only ever match the reseller's own
+rows; operations choose the reseller first. The period is the reseller's billing period
+(country)."""
 
 from datetime import date
+from functools import cached_property
 
 import django_filters
 from dateutil.relativedelta import relativedelta
 from django import forms
 from django.forms.utils import flatatt
+from django.utils.choices import BaseChoiceIterator
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
@@ -17,11 +20,26 @@ from portal.models import Reseller
 from subscriptions.models import ProductType, Subscription
 
 PERIODS_BACK = 24  # months of periods offered in the period filter
+SUBSCRIPTION_CHOICES = 200  # subscriptions listed for a customer search at most
+
+
+class Lazy(BaseChoiceIterator):
+    """Select options computed on first use (when the form is rendered), then kept."""
+
+    def __init__(self, compute):
+        self.compute = compute
+
+    @cached_property
+    def items(self) -> list:
+        return list(self.compute())
+
+    def __iter__(self):
+        return iter(self.items)
 
 
 class FastSelect(forms.Select):
     """A select rendered in one pass: Django renders a template per option, far too slow for
-    the hundreds of customers a reseller has."""
+    the hundreds of subscriptions a customer search may list."""
 
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)
@@ -35,23 +53,39 @@ class FastSelect(forms.Select):
         return mark_safe(f"<select{flatatt(final)}>{''.join(parts)}</select>")  # noqa: S308
 
 
-def period_choices(country: str, today: date, overrides) -> list[Period]:
-    """The country's periods from two years back to the current one, latest first."""
+def period_options(country: str, today: date, overrides) -> tuple[dict[str, Period], str]:
+    """The period filter's options from two years back to the current period, latest first,
+    by start date (ISO), and the current period's key (the default)."""
     start = today - relativedelta(months=PERIODS_BACK)
-    return list(reversed(periods_between(country, start, today, overrides=overrides)))
+    periods = reversed(periods_between(country, start, today, overrides=overrides))
+    current = billing_period(country, today, overrides=overrides).start.isoformat()
+    return {p.start.isoformat(): p for p in periods}, current
+
+
+def selected_period(data, periods: dict[str, Period], current: str) -> Period | None:
+    """The period the query asks for (the current one when absent), None when unknown."""
+    return periods.get(data.get("period", current))
 
 
 class ReportFilter(django_filters.FilterSet):
     """Base filter of one report. `date_field` is the field the period applies to;
-    usage reports show the previous calendar month's usage (billed in arrears)."""
+    usage reports show the previous calendar month's usage (billed in arrears).
+
+    Customers are found by name (`customer_name`, a search like the dashboard's: a reseller may
+    have thousands); `customer` (an id, from links) stays as an exact hidden filter. Both only
+    ever match the page's resellers' customers."""
 
     period = django_filters.ChoiceFilter(label="Billing period", method="filter_period",
                                          empty_label=None, widget=FastSelect)
+    customer_name = django_filters.CharFilter(
+        label="Customer", method="filter_customer_name",
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
+                                      "placeholder": "All customers (type a name)"}))
     customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.none(),
-                                                empty_label="All customers", widget=FastSelect)
+                                                widget=forms.HiddenInput)
     product_type = django_filters.ModelChoiceFilter(
         label="Product type", field_name="subscription__offer__product_type",
-        queryset=ProductType.objects.none(), empty_label="All product types")
+        queryset=ProductType.objects.none(), empty_label="All product types", widget=FastSelect)
     subscription = django_filters.ModelChoiceFilter(queryset=Subscription.objects.none(),
                                                     empty_label="All subscriptions",
                                                     widget=FastSelect)
@@ -59,46 +93,53 @@ class ReportFilter(django_filters.FilterSet):
     date_field = "charge_date"
     in_arrears = False
 
-    def __init__(self, data, queryset, *, resellers, country: str, product_codes,
-                 today: date, overrides, **kwargs):
-        self.periods = {p.start.isoformat(): p for p in period_choices(country, today,
-                                                                       overrides)}
-        current = billing_period(country, today, overrides=overrides).start.isoformat()
+    def __init__(self, data, queryset, *, reseller_ids, periods: dict[str, Period],
+                 current: str, product_codes, **kwargs):
+        self.periods = periods
         data = data.copy()
         data.setdefault("period", current)
         super().__init__(data, queryset, **kwargs)
         f = self.filters
-        f["period"].extra["choices"] = [(k, self._label(p)) for k, p in self.periods.items()]
-        f["customer"].queryset = Customer.objects.filter(reseller__in=resellers).order_by(
-            "company_name", "pk")
+        f["period"].extra["choices"] = [(k, self._label(p)) for k, p in periods.items()]
+        self.customers = Customer.objects.filter(reseller_id__in=reseller_ids)
+        f["customer"].queryset = self.customers
         f["product_type"].queryset = ProductType.objects.filter(code__in=product_codes)
         f["subscription"].queryset = Subscription.objects.filter(
-            reseller__in=resellers, offer__product_type__code__in=product_codes).order_by(
-            "offer__name", "partner_center_id")
+            reseller_id__in=reseller_ids, offer__product_type__code__in=product_codes)
 
     @property
     def form(self):
-        """Options are read as plain values (no model instances); subscriptions are offered
-        for the chosen customer only (a reseller may have thousands)."""
+        """Select options are read as plain values (no model instances), and only when the form
+        is rendered; subscriptions are offered for the customer(s) searched for only."""
         if not hasattr(self, "_form"):
             form = super().form
-            customers = self.filters["customer"].queryset
-            form.fields["customer"].widget.choices = [("", "All customers")] + list(
-                customers.values_list("pk", "company_name"))
-            subs = self.filters["subscription"].queryset
-            customer, chosen = self.data.get("customer"), self.data.get("subscription")
-            if customer and str(customer).isdigit():
-                subs = subs.filter(customer_id=customer)
-            elif chosen and str(chosen).isdigit():
-                subs = subs.filter(pk=chosen)
-            else:
-                subs = subs.none()
-            empty = "All subscriptions" if customer else "All subscriptions (choose a customer " \
-                                                        "to pick one)"
-            form.fields["subscription"].widget.choices = [("", empty)] + [
-                (pk, f"{offer} · {pc_id}") for pk, offer, pc_id in
-                subs.values_list("pk", "offer__name", "partner_center_id")]
+            form.fields["subscription"].widget.choices = Lazy(self._subscription_choices)
+            types = self.filters["product_type"].queryset
+            form.fields["product_type"].widget.choices = Lazy(
+                lambda: [("", "All product types"), *types.values_list("pk", "name")])
         return self._form
+
+    def _subscription_choices(self):
+        subs = self.filters["subscription"].queryset
+        customer, name = self.data.get("customer"), self.data.get("customer_name", "").strip()
+        chosen = self.data.get("subscription")
+        if customer and str(customer).isdigit():
+            subs = subs.filter(customer_id=customer)
+        elif name:
+            subs = subs.filter(customer__in=self.customers.filter(company_name__icontains=name))
+        elif chosen and str(chosen).isdigit():
+            subs = subs.filter(pk=chosen)
+        else:
+            return [("", "All subscriptions (search a customer to pick one)")]
+        listed = list(subs.order_by("customer__company_name", "offer__name", "partner_center_id")
+                      .values_list("pk", "customer__company_name", "offer__name",
+                                   "partner_center_id")[:SUBSCRIPTION_CHOICES + 1])
+        empty = "All subscriptions"
+        if len(listed) > SUBSCRIPTION_CHOICES:
+            listed = listed[:SUBSCRIPTION_CHOICES]
+            empty += f" (first {SUBSCRIPTION_CHOICES} listed: narrow the customer search)"
+        return [("", empty)] + [(pk, f"{customer} · {offer} · {pc_id}")
+                                for pk, customer, offer, pc_id in listed]
 
     def _label(self, period: Period) -> str:
         if self.in_arrears:
@@ -116,6 +157,14 @@ class ReportFilter(django_filters.FilterSet):
         if self.in_arrears:
             period = reports.usage_month(period)
         return queryset.filter(**{f"{self.date_field}__range": (period.start, period.end)})
+
+    def filter_customer_name(self, queryset, name, value):
+        """Every row of a customer whose name contains `value` (any case), among the page's
+        resellers' customers only — no cap, so the page and its exports hold exactly them."""
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(customer__in=self.customers.filter(company_name__icontains=value))
 
 
 class UsageFilter(ReportFilter):

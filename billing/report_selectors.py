@@ -62,12 +62,11 @@ def _linear(key: dict, customer_rules, default_rules) -> tuple[Decimal, Decimal]
 def _linear_prices(summaries, books: dict[int, reports.Books], priced_on: date):
     """The customer price of a usage row as `cost × mult + add` for each (customer or default
     book, offer, product type, term, currency) present: a percent rule gives (factor, 0), a
-    fixed price (0, price), no rule (1, 0). Resolved through `resolve_price` itself."""
+    fixed price (0, price), no rule (1, 0). Resolved through `resolve_price` itself; the
+    customers with their own book are known from `books` (no query)."""
     combos = set(summaries.order_by().values_list(
         "reseller_id", "subscription__offer_id", "product_type_id", "subscription__term",
         "currency").distinct())
-    own_customers = set(summaries.order_by().filter(
-        customer__price_book__isnull=False).values_list("customer_id", flat=True).distinct())
     cases, defaults = [], []
     for reseller_id, offer_id, type_id, term, currency in sorted(combos):
         book = books.get(reseller_id, reports.Books())
@@ -77,7 +76,7 @@ def _linear_prices(summaries, books: dict[int, reports.Books], priced_on: date):
         key = {"currency": currency, "offer_id": offer_id, "product_type_id": type_id,
                "term": term, "on": priced_on}
         groups: dict[tuple, list[int]] = {}
-        for customer_id in own_customers:
+        for customer_id in book.by_customer or {}:
             rules = book.for_customer(customer_id)
             if rules[0]:
                 groups.setdefault(_linear(key, *rules), []).append(customer_id)
@@ -91,31 +90,37 @@ def _linear_prices(summaries, books: dict[int, reports.Books], priced_on: date):
         max_digits=28, decimal_places=10)), 2)
 
 
-def usage_rows(summaries, *, priced_on: date):
-    """Usage per customer, subscription and meter for the month (`UsageSummary`: the SQL
-    GROUP BY of the daily lines, kept by the import), priced in SQL from the rules loaded once
-    — a values queryset the table sorts and pages in the database."""
-    books = books_for(set(summaries.order_by().values_list("reseller_id", flat=True)
-                          .distinct()))
-    price = _linear_prices(summaries, books, priced_on)
-    money = DecimalField(max_digits=28, decimal_places=2)
-    return summaries.annotate(
-        row_cost=Round(F("pre_tax_total"), 2, output_field=money),
-        row_price=ExpressionWrapper(price, output_field=money),
-    ).order_by("customer__company_name", "subscription__partner_center_id", "meter_category",
-               "meter_name").values(
+MONEY = DecimalField(max_digits=28, decimal_places=2)
+
+
+def priced_usage(summaries, *, priced_on: date, reseller_ids):
+    """The usage summaries (`UsageSummary`: the SQL GROUP BY of the daily lines per customer,
+    subscription and meter, kept by the import) with their rounded cost and customer price
+    computed in SQL from the resellers' price-book rules, loaded once."""
+    price = _linear_prices(summaries, books_for(reseller_ids), priced_on)
+    return summaries.annotate(row_cost=Round(F("pre_tax_total"), 2, output_field=MONEY),
+                              row_price=ExpressionWrapper(price, output_field=MONEY))
+
+
+def usage_rows(priced):
+    """The rows of `priced_usage` as a values queryset the table sorts and pages in the
+    database."""
+    return priced.order_by(
+        "customer__company_name", "subscription__partner_center_id", "meter_category",
+        "meter_name").values(
         "reseller_id", "customer_id", "subscription_id", "meter_id", "currency",
         "meter_category", "meter_sub_category", "meter_name", "unit_of_measure", "quantity",
         "lines", cost_raw=F("pre_tax_total"), cost=F("row_cost"), price=F("row_price"),
-        margin=ExpressionWrapper(F("row_price") - F("row_cost"), output_field=money),
+        margin=ExpressionWrapper(F("row_price") - F("row_cost"), output_field=MONEY),
         customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
         partner_center_id=F("subscription__partner_center_id"))
 
 
-def usage_totals(rows) -> list[reports.Total]:
-    """Totals per currency of the priced usage rows (sums of the rounded rows): one query."""
+def usage_totals(priced) -> list[reports.Total]:
+    """Totals per currency of `priced_usage` (sums of the rounded rows): one query, without
+    the joins the rows' names need."""
     return [reports.Total(currency=t["currency"], cost=t["c"], price=t["p"], rows=t["n"])
-            for t in rows.order_by("currency").values("currency").annotate(
+            for t in priced.order_by("currency").values("currency").annotate(
                 c=Sum("row_cost"), p=Sum("row_price"), n=Count("pk"))]
 
 

@@ -71,24 +71,24 @@ class Section:
     export_query: str = ""
 
 
-def _resellers(request, ops: bool):
-    """(reseller queryset, the one reseller or None) the page reads from."""
+def _resellers(request, ops: bool) -> tuple[list[int], Reseller | None]:
+    """(ids of the resellers the page reads from, the one reseller or None)."""
     if not ops:
-        return Reseller.objects.filter(pk=request.reseller.pk), request.reseller
+        return [request.reseller.pk], request.reseller
     value = request.GET.get("reseller", "")
     if value.isdigit():
         chosen = Reseller.objects.filter(pk=value).first()
         if chosen is not None:
-            return Reseller.objects.filter(pk=chosen.pk), chosen
-    return Reseller.objects.all(), None
+            return [chosen.pk], chosen
+    return list(Reseller.objects.values_list("pk", flat=True)), None
 
 
 def _build(request, report: Report, *, ops: bool, show_money: bool):
-    resellers, reseller = _resellers(request, ops)
-    overrides = calendar_overrides()
-    today = timezone.now().date()
-    common = {"resellers": resellers, "country": reseller.country if reseller else "",
-              "product_codes": report.product_codes, "today": today, "overrides": overrides}
+    reseller_ids, reseller = _resellers(request, ops)
+    periods, current = filters.period_options(reseller.country if reseller else "",
+                                              timezone.now().date(), calendar_overrides())
+    common = {"reseller_ids": reseller_ids, "periods": periods, "current": current,
+              "product_codes": report.product_codes}
     usage_class = filters.DailyFilter if report.daily else filters.UsageFilter
     charge_class = filters.ReportFilter
     if ops:
@@ -99,21 +99,17 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
              and not k.endswith("page") and k != "sort" and not k.endswith("sort")}
 
     if report.usage_types:
+        summaries = UsageSummary.objects.filter(reseller_id__in=reseller_ids,
+                                                product_type__code__in=report.usage_types)
         if report.daily:
             lines = UsageLine.objects.filter(
-                reseller__in=resellers, is_marketplace=False,
+                reseller_id__in=reseller_ids, is_marketplace=False,
                 subscription__offer__product_type__code__in=report.usage_types)
         else:
-            lines = UsageSummary.objects.filter(reseller__in=resellers,
-                                                product_type__code__in=report.usage_types)
-        probe = charge_class(request.GET, ChargeEvent.objects.none(), **common)
-        period = probe.periods.get(probe.data.get("period")) if probe.data else None
-        categories = []
-        if period is not None:
-            month = reports.usage_month(period)
-            categories = report_selectors.meter_categories(UsageSummary.objects.filter(
-                reseller__in=resellers, month=month.start, product_type__code__in=report
-                .usage_types))
+            lines = summaries
+        period = filters.selected_period(request.GET, periods, current)
+        categories = report_selectors.meter_categories(
+            summaries.filter(month=reports.usage_month(period).start)) if period else []
         filterset = usage_class(request.GET, lines, meter_categories=categories, **common)
         period = filterset.period_value
         if filterset.is_valid() and period is not None and not (
@@ -123,19 +119,23 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 rows = report_selectors.daily_rows(filterset.qs, priced_on=period.start)
                 table = tables.DailyTable(rows, show_money=show_money, ops=ops,
                                           prefix="d-", order_by=request.GET.get("d-sort"))
+                totals = reports.totals(rows)
             else:
-                rows = report_selectors.usage_rows(filterset.qs, priced_on=period.start)
+                priced = report_selectors.priced_usage(filterset.qs, priced_on=period.start,
+                                                       reseller_ids=reseller_ids)
+                rows = report_selectors.usage_rows(priced)
                 table = tables.UsageTable(rows, show_money=show_money, ops=ops, prefix="u-",
                                           daily_url=tables.daily_link(ops), query=query)
-            totals = reports.totals(rows) if report.daily else \
-                report_selectors.usage_totals(rows)
+                totals = report_selectors.usage_totals(priced)
             sections.append(Section("daily" if report.daily else "usage",
                                     "Daily usage lines" if report.daily else
                                     "Azure usage per customer, subscription and meter",
                                     table, rows, totals))
     if report.licence_types or report.seat_types:
         types = report.licence_types or report.seat_types
-        charges = ChargeEvent.objects.filter(reseller__in=resellers,
+        # the subscription's reseller too: lets PostgreSQL read only the page's subscriptions
+        charges = ChargeEvent.objects.filter(reseller_id__in=reseller_ids,
+                                             subscription__reseller_id__in=reseller_ids,
                                              subscription__offer__product_type__code__in=types)
         charge_filter = charge_class(request.GET, charges, **common)
         filterset = filterset or charge_filter
