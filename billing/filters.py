@@ -94,7 +94,7 @@ class ReportFilter(django_filters.FilterSet):
     in_arrears = False
 
     def __init__(self, data, queryset, *, reseller_ids, periods: dict[str, Period],
-                 current: str, product_codes, **kwargs):
+                 current: str, product_types: list[tuple[int, str]], **kwargs):
         self.periods = periods
         data = data.copy()
         data.setdefault("period", current)
@@ -103,9 +103,11 @@ class ReportFilter(django_filters.FilterSet):
         f["period"].extra["choices"] = [(k, self._label(p)) for k, p in periods.items()]
         self.customers = Customer.objects.filter(reseller_id__in=reseller_ids)
         f["customer"].queryset = self.customers
-        f["product_type"].queryset = ProductType.objects.filter(code__in=product_codes)
+        self.product_types = product_types
+        type_ids = [pk for pk, _ in product_types]
+        f["product_type"].queryset = ProductType.objects.filter(pk__in=type_ids)
         f["subscription"].queryset = Subscription.objects.filter(
-            reseller_id__in=reseller_ids, offer__product_type__code__in=product_codes)
+            reseller_id__in=reseller_ids, offer__product_type_id__in=type_ids)
 
     @property
     def form(self):
@@ -114,9 +116,8 @@ class ReportFilter(django_filters.FilterSet):
         if not hasattr(self, "_form"):
             form = super().form
             form.fields["subscription"].widget.choices = Lazy(self._subscription_choices)
-            types = self.filters["product_type"].queryset
-            form.fields["product_type"].widget.choices = Lazy(
-                lambda: [("", "All product types"), *types.values_list("pk", "name")])
+            form.fields["product_type"].widget.choices = [("", "All product types"),
+                                                          *self.product_types]
         return self._form
 
     def _subscription_choices(self):

@@ -23,8 +23,7 @@ from django.db.models.functions import Coalesce, Round
 
 from billing import reports
 from subscriptions.models import ChargeEvent, PriceBook, PriceRule, SeatAssignment
-from subscriptions.pricing import resolve_price
-from subscriptions.selectors import _as_rule
+from subscriptions.pricing import Rule, resolve_price
 
 # Which product types each report covers (ProductType.code).
 USAGE_TYPES = {"azure-legacy": ("azure-legacy",), "azure-plan": ("azure-plan",)}
@@ -32,13 +31,19 @@ LICENCE_TYPES = ("nce", "software-subscription", "reserved-instance", "perpetual
 SEAT_TYPES = ("nce", "software-subscription", "modern-workplace-legacy")
 
 
+RULE_FIELDS = ("kind", "effective_from", "offer_id", "product_type_id", "percent", "term",
+               "fixed_price", "currency")
+
+
 def books_for(reseller_ids) -> dict[int, reports.Books]:
     """Every price-book rule of these resellers, by reseller (two queries)."""
-    books = list(PriceBook.objects.filter(reseller_id__in=reseller_ids)
+    books = list(PriceBook.objects.filter(reseller_id__in=reseller_ids).order_by()
                  .values("pk", "reseller_id", "customer_id"))
     rules: dict[int, list] = {b["pk"]: [] for b in books}
-    for rule in PriceRule.objects.filter(reseller_id__in=reseller_ids):
-        rules.setdefault(rule.book_id, []).append(_as_rule(rule))
+    # plain values, no model instances: a report never shows a rule's label
+    for rule in PriceRule.objects.filter(reseller_id__in=reseller_ids).order_by().values(
+            "book_id", *RULE_FIELDS):
+        rules.setdefault(rule.pop("book_id"), []).append(Rule(**rule))
     out: dict[int, dict] = {}
     for b in books:
         entry = out.setdefault(b["reseller_id"], {"default": (), "by_customer": {}})

@@ -4,14 +4,16 @@
 (`billing.view_money`); exports use the same visible columns, so they never carry them either.
 """
 
+import html
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from urllib.parse import urlencode
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
+from django.utils.safestring import SafeData, mark_safe
 
 from billing import reports
 from subscriptions.models import ChargeEvent
@@ -47,14 +49,30 @@ class ReportTable(tables.Table):
             exclude.append("reseller_name")
         super().__init__(data, exclude=exclude, **kwargs)
 
-    @property
+    @cached_property
     def num_columns(self) -> set[str]:
         return {c.name for c in self.columns if isinstance(c.column, Num)}
 
+    def header_cells(self) -> list[tuple]:
+        """(column, is a number, link that sorts by it or "") per visible column: the page's
+        query with only this table's sort changed (django-tables2's `querystring_replace`)."""
+        field, out = self.prefixed_order_by_field, []
+        for column in self.columns:
+            href = ""
+            if column.orderable:
+                query = self.request.GET.copy()
+                query[field] = column.order_by_alias.next
+                href = f"?{query.urlencode()}"
+            out.append((column, column.name in self.num_columns, href))
+        return out
+
     def body_html(self):
         """The page's rows in one pass (django-tables2 renders every cell through templates
-        and signature inspection: too slow for report pages). Every value is escaped."""
-        columns = [(c.name, c.accessor, c.name in self.num_columns) for c in self.columns]
+        and signature inspection: too slow for report pages). Every text is escaped; numbers
+        and dates need no escaping."""
+        columns = [(c.accessor, getattr(self, f"cell_{c.name}", None), c.name,
+                    '<td class="num">' if c.name in self.num_columns else "<td>")
+                   for c in self.columns]
         if not self.page.object_list:
             return format_html('<tr><td colspan="{}" class="muted">{}</td></tr>',
                                len(columns), self.empty_text)
@@ -62,23 +80,14 @@ class ReportTable(tables.Table):
         for row in self.page.object_list:
             record = row.record
             out.append("<tr>")
-            for name, accessor, num in columns:
-                out.append('<td class="num">' if num else "<td>")
-                out.append(conditional_escape(self.cell(name, accessor, record)))
+            for accessor, custom, name, td in columns:
+                value = custom(record) if custom is not None else \
+                    reports.cents(name, record.get(accessor))
+                out.append(td)
+                out.append(_html(value))
                 out.append("</td>")
             out.append("</tr>")
-        return mark_safe("".join(out))  # noqa: S308 — every value went through escaping
-
-    def cell(self, name, accessor, record):
-        custom = getattr(self, f"cell_{name}", None)
-        if custom is not None:
-            return custom(record)
-        value = reports.cents(name, record.get(accessor))
-        if isinstance(value, date):
-            return value.isoformat()
-        if value is None:
-            return "—"
-        return value
+        return mark_safe("".join(out))  # noqa: S308 — every text went through escaping
 
     def export_rows(self, rows):
         return rows
@@ -187,6 +196,21 @@ class SeatTable(ReportTable):
     cost = Num(verbose_name="Cost")
     price = Num(verbose_name="Customer price")
     margin = Num(verbose_name="Margin")
+
+
+def _html(value) -> str:
+    """A cell's HTML: safe strings as they are, other text escaped, numbers and dates as text."""
+    if isinstance(value, SafeData):
+        return str(value)
+    if isinstance(value, str):
+        return html.escape(value)
+    if value is None:
+        return "—"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (Decimal, int)):
+        return str(value)
+    return html.escape(str(value))
 
 
 def _quantity(value: Decimal) -> str:
