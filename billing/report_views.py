@@ -2,7 +2,9 @@
 ops/billing/reports/). Filters come as query parameters; htmx requests get only the report body;
 `?export=csv|xlsx&table=<section>` downloads exactly the filtered rows of one section."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
@@ -67,8 +69,13 @@ class Section:
     title: str
     table: tables.ReportTable
     rows: list
-    totals: list
+    sums: Callable[[], list[reports.Total]]
     export_query: str = ""
+
+    @cached_property
+    def totals(self) -> list[reports.Total]:
+        """Per currency; computed when shown (an export does not need them)."""
+        return self.sums()
 
 
 def _resellers(request, ops: bool) -> tuple[list[int], Reseller | None]:
@@ -125,14 +132,14 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 rows = report_selectors.daily_rows(filterset.qs, priced_on=period.start)
                 table = tables.DailyTable(rows, show_money=show_money, ops=ops,
                                           prefix="d-", order_by=request.GET.get("d-sort"))
-                totals = reports.totals(rows)
+                totals = partial(reports.totals, rows)
             else:
                 priced = report_selectors.priced_usage(filterset.qs, priced_on=period.start,
                                                        reseller_ids=reseller_ids)
                 rows = report_selectors.usage_rows(priced)
                 table = tables.UsageTable(rows, show_money=show_money, ops=ops, prefix="u-",
                                           daily_url=tables.daily_link(ops), query=query)
-                totals = report_selectors.usage_totals(priced)
+                totals = partial(report_selectors.usage_totals, priced)
             sections.append(Section("daily" if report.daily else "usage",
                                     "Daily usage lines" if report.daily else
                                     "Azure usage per customer, subscription and meter",
@@ -151,12 +158,12 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 rows = report_selectors.licence_rows(charge_filter.qs)
                 table = tables.LicenceTable(rows, show_money=show_money, ops=ops, prefix="l-")
                 title = "Licence charges"
-                totals = report_selectors.charge_totals(every)
+                totals = partial(report_selectors.charge_totals, every)
             else:
                 rows = report_selectors.seat_rows(every)
                 table = tables.SeatTable(rows, show_money=show_money, ops=ops, prefix="s-")
                 title = "Seat products per subscription"
-                totals = reports.totals(rows)
+                totals = partial(reports.totals, rows)
             sections.append(Section("licences" if report.licence_types else "seats", title,
                                     table, rows, totals))
     for section in sections:

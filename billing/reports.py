@@ -115,28 +115,44 @@ def visible(columns: list[Column], *, show_money: bool) -> list[Column]:
 # significant digits (PostgreSQL keeps the scale), so they are put back to cents here.
 CENT_KEYS = frozenset({"cost", "price", "margin", "cycle_price", "proration_price",
                        "credit_price"})
+CENT = Decimal("0.01")
 
 
 def cents(key: str, value):
-    if key in CENT_KEYS and isinstance(value, (Decimal, float, int)):
-        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if key in CENT_KEYS:
+        return to_cents(value)
     return value
 
 
-def _cell(key, value):
-    value = cents(key, value)
-    if isinstance(value, date):
-        return value.isoformat()
+def to_cents(value):
+    # rounding passed by position: three times faster than by keyword (C decimal)
+    if isinstance(value, Decimal):
+        return value.quantize(CENT, ROUND_HALF_UP)
+    if isinstance(value, (float, int)):
+        return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+    return value
+
+
+def _text_cell(value):
+    if value.__class__ is str:  # most cells: checked first
+        return neutralise(value)
     if value is None:
         return ""
-    return neutralise(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _money_cell(value):
+    return "" if value is None else to_cents(value)
 
 
 def dataset(rows: list[dict], columns: list[Column], *, title: str) -> tablib.Dataset:
     """The rows as a tablib Dataset with exactly `columns` (already filtered for the role)."""
+    cells = [(c.key, _money_cell if c.key in CENT_KEYS else _text_cell) for c in columns]
     data = tablib.Dataset(headers=[c.header for c in columns], title=title[:31])
     for row in rows:
-        data.append([_cell(c.key, row.get(c.key)) for c in columns])
+        data.append([cell(row.get(key)) for key, cell in cells])
     return data
 
 
