@@ -193,8 +193,19 @@ def with_reseller(filter_class):
     """The same filter with a reseller choice in front (operations pages)."""
 
     class OpsFilter(filter_class):
-        reseller = django_filters.ModelChoiceFilter(queryset=Reseller.objects.order_by("name"),
-                                                    empty_label="All resellers")
+        reseller = django_filters.ModelChoiceFilter(queryset=Reseller.objects.all(),
+                                                    empty_label="All resellers",
+                                                    widget=FastSelect)
+
+        @property
+        def form(self):
+            new = not hasattr(self, "_form")
+            form = super().form
+            if new:
+                names = Reseller.objects.order_by("name").values_list("pk", "name")
+                form.fields["reseller"].widget.choices = Lazy(
+                    lambda: [("", "All resellers"), *names])
+            return form
 
     OpsFilter.__name__ = f"Ops{filter_class.__name__}"
     # reseller first in the form
