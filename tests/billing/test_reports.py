@@ -440,3 +440,108 @@ def test_pages_of_a_long_report_cover_every_row_once(owner_a, client_for, resell
     assert len(page1) == 50 and len(page2) == 10
     assert page1 + page2 == [f"Meter {i:02d}" for i in range(60)]
     assert "Page 2 of 2" in second.content.decode()
+
+
+def _export_rows(client, url, params, table, fmt):
+    response = client.get(url, {**params, "export": fmt, "table": table})
+    assert response.status_code == 200
+    return _csv(response) if fmt == "csv" else _xlsx(response)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_customer_name_search_filters_the_rows_and_their_exports_exactly(
+        owner_a, client_for, reseller_a, priced, seats, fmt):
+    # a third customer whose name also contains "contoso": one search finds both
+    other = factories.CustomerFactory(reseller=reseller_a, company_name="Old Contoso Branch")
+    d.usage(d.azure_sub(reseller_a, customer=other), cost="4.00")
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    page = client.get(url, PERIOD).content.decode()
+    assert 'name="customer_name"' in page and "All customers</option>" not in page
+    everything = client.get(url, PERIOD)
+    for search, names in (("CONTOSO", {"Contoso US", "Old Contoso Branch"}),
+                          ("fabrikam", {"Fabrikam CA"}), ("  us  ", {"Contoso US"}),
+                          ("", {"Contoso US", "Fabrikam CA", "Old Contoso Branch"})):
+        params = {**PERIOD, "customer_name": search}
+        response = client.get(url, params)
+        for table in ("usage", "licences"):
+            section = _section(response, table)
+            expected = [r for r in _section(everything, table).rows
+                        if r["customer_name"] in names]
+            assert sorted(map(repr, section.rows)) == sorted(map(repr, expected))
+            assert sum(t.rows for t in section.totals) == len(expected)
+            exported = _export_rows(client, url, params, table, fmt)
+            assert sorted(r["Customer"] for r in exported) == sorted(
+                r["customer_name"] for r in expected)
+            assert sum(Decimal(str(r["Customer price"])) for r in exported) == sum(
+                t.price for t in section.totals)
+    nobody = {**PERIOD, "customer_name": "no such customer"}
+    assert _section(client.get(url, nobody), "usage").rows == []
+    assert _export_rows(client, url, nobody, "usage", fmt) == []
+
+
+def test_customer_name_search_offers_the_found_customers_subscriptions(owner_a, client_for,
+                                                                     priced):
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    choices = dict(client.get(url, {**PERIOD, "customer_name": "fabrikam"}).context["filter"]
+                   .form.fields["subscription"].widget.choices)
+    assert set(choices) == {"", priced["sub_cad"].pk}
+    by_sub = client.get(url, {**PERIOD, "customer_name": "fabrikam",
+                              "subscription": priced["sub_cad"].pk})
+    assert [r["customer_name"] for r in _section(by_sub, "usage").rows] == ["Fabrikam CA"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_another_resellers_customer_name_finds_nothing(owner_a, owner_b, client_for, reseller_b,
+                                                       priced, seats, fmt):
+    own = factories.CustomerFactory(reseller=reseller_b, company_name="Contoso Beta",
+                                    currency="CAD", country="CA")
+    d.usage(d.azure_sub(reseller_b, customer=own), cost="3.00")
+    client = client_for(owner_b)
+    url = reverse("billing:report_azure_plan")
+    period = {"period": "2026-06-20"}  # B is Canadian: its period of May's usage
+    for search in ("Fabrikam", "Contoso US", "contoso"):
+        params = {**period, "customer_name": search}
+        response = client.get(url, params)
+        # the report body (the page's form shows the text searched for, nothing else of A)
+        body = client.get(url, params, HTTP_HX_REQUEST="true").content.decode()
+        assert "Contoso US" not in body and "Fabrikam CA" not in body
+        page = response.content.decode()
+        assert "Fabrikam CA" not in page
+        assert str(priced["sub_usd"].partner_center_id) not in page
+        exported = [r["Customer"] for table in ("usage", "licences")
+                    for r in _export_rows(client, url, params, table, fmt)]
+        assert set(exported) <= {"Contoso Beta"}
+        assert ("Contoso Beta" in exported) is (search == "contoso")
+        assert {r["customer_name"] for r in _section(response, "usage").rows} == (
+            {"Contoso Beta"} if search == "contoso" else set())
+
+
+def test_customer_name_search_costs_no_query_per_customer(owner_a, client_for, reseller_a):
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    cases = [(url, {**PERIOD, "customer_name": "e"}),
+             (url, {**PERIOD, "customer_name": "e", "export": "csv", "table": "usage"}),
+             (reverse("billing:report_seats"), {**PERIOD, "customer_name": "e"})]
+    _build_rows(reseller_a, 3)
+    few = _query_counts(client, cases)
+    _build_rows(reseller_a, 30)
+    assert _query_counts(client, cases) == few
+    # the search itself is part of the rows' queries: one more only for the subscription
+    # choices it offers
+    plain = _query_counts(client, [(url, PERIOD)])[0]
+    assert few[0] == plain + 1
+
+
+def test_operations_search_customer_names_within_the_chosen_reseller(
+        ops_client, priced, reseller_a, reseller_b):
+    contoso_b = factories.CustomerFactory(reseller=reseller_b, company_name="Contoso Beta")
+    d.usage(d.azure_sub(reseller_b, customer=contoso_b), cost="3.00")
+    url = reverse("billing_ops:report_azure_plan")
+    everyone = ops_client.get(url, {**PERIOD, "customer_name": "contoso"})
+    assert {r["customer_name"] for r in _section(everyone, "usage").rows} == {
+        "Contoso US", "Contoso Beta"}
+    only_b = ops_client.get(url, {"period": "2026-06-20", "reseller": reseller_b.pk,
+                                  "customer_name": "contoso"})
+    assert {r["customer_name"] for r in _section(only_b, "usage").rows} == {"Contoso Beta"}
