@@ -94,11 +94,13 @@ class ReportFilter(django_filters.FilterSet):
     in_arrears = False
 
     def __init__(self, data, queryset, *, reseller_ids, periods: dict[str, Period],
-                 current: str, product_types: list[tuple[int, str]], **kwargs):
+                 current: str, product_types: list[tuple[int, str]], form=None, **kwargs):
         self.periods = periods
         data = data.copy()
         data.setdefault("period", current)
         super().__init__(data, queryset, **kwargs)
+        if form is not None:  # another report filter's form, bound to the same data
+            self._form = form
         f = self.filters
         f["period"].extra["choices"] = [(k, self._label(p)) for k, p in periods.items()]
         self.customers = Customer.objects.filter(reseller_id__in=reseller_ids)
@@ -119,6 +121,13 @@ class ReportFilter(django_filters.FilterSet):
             form.fields["product_type"].widget.choices = [("", "All product types"),
                                                           *self.product_types]
         return self._form
+
+    def filter_queryset(self, queryset):
+        # only this filter's fields: a shared form may hold more (the meter category)
+        data = self.form.cleaned_data
+        for name, f in self.filters.items():
+            queryset = f.filter(queryset, data.get(name))
+        return queryset
 
     def _subscription_choices(self):
         subs = self.filters["subscription"].queryset

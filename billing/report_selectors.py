@@ -64,14 +64,21 @@ def _linear(key: dict, customer_rules, default_rules) -> tuple[Decimal, Decimal]
     return price(1) - add, add
 
 
-def _linear_prices(summaries, books: dict[int, reports.Books], priced_on: date):
+def month_keys(summaries) -> tuple[list[str], set[tuple]]:
+    """(meter categories, price combinations) of a month's usage summaries, in one query: the
+    meter-category filter's choices, and every (reseller, offer, product type, term, currency)
+    the month's rows may need a price for."""
+    keys = set(summaries.order_by().values_list(
+        "meter_category", "reseller_id", "subscription__offer_id", "product_type_id",
+        "subscription__term", "currency").distinct())
+    return sorted({k[0] for k in keys if k[0]}), {k[1:] for k in keys}
+
+
+def _linear_prices(combos, books: dict[int, reports.Books], priced_on: date):
     """The customer price of a usage row as `cost × mult + add` for each (customer or default
-    book, offer, product type, term, currency) present: a percent rule gives (factor, 0), a
+    book, offer, product type, term, currency) of `combos`: a percent rule gives (factor, 0), a
     fixed price (0, price), no rule (1, 0). Resolved through `resolve_price` itself; the
     customers with their own book are known from `books` (no query)."""
-    combos = set(summaries.order_by().values_list(
-        "reseller_id", "subscription__offer_id", "product_type_id", "subscription__term",
-        "currency").distinct())
     cases, defaults = [], []
     for reseller_id, offer_id, type_id, term, currency in sorted(combos):
         book = books.get(reseller_id, reports.Books())
@@ -98,11 +105,12 @@ def _linear_prices(summaries, books: dict[int, reports.Books], priced_on: date):
 MONEY = DecimalField(max_digits=28, decimal_places=2)
 
 
-def priced_usage(summaries, *, priced_on: date, reseller_ids):
+def priced_usage(summaries, *, priced_on: date, reseller_ids, combos):
     """The usage summaries (`UsageSummary`: the SQL GROUP BY of the daily lines per customer,
     subscription and meter, kept by the import) with their rounded cost and customer price
-    computed in SQL from the resellers' price-book rules, loaded once."""
-    price = _linear_prices(summaries, books_for(reseller_ids), priced_on)
+    computed in SQL from the resellers' price-book rules, loaded once (`combos`: from
+    `month_keys`)."""
+    price = _linear_prices(combos, books_for(reseller_ids), priced_on)
     return summaries.annotate(row_cost=Round(F("pre_tax_total"), 2, output_field=MONEY),
                               row_price=ExpressionWrapper(price, output_field=MONEY))
 
@@ -201,11 +209,6 @@ def seat_rows(charges) -> list[dict]:
         row["margin"] = row["price"] - row["cost"]
     rows.sort(key=lambda r: (r["customer_name"], r["offer_name"], r["partner_center_id"]))
     return rows
-
-
-def meter_categories(lines) -> list[str]:
-    return sorted(c for c in lines.order_by().values_list("meter_category", flat=True)
-                  .distinct() if c)
 
 
 def _price(rows: list[dict], priced_on: date) -> None:

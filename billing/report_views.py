@@ -121,8 +121,8 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
         else:
             lines = summaries
         period = filters.selected_period(request.GET, periods, current)
-        categories = report_selectors.meter_categories(
-            summaries.filter(month=reports.usage_month(period).start)) if period else []
+        categories, combos = report_selectors.month_keys(summaries.filter(
+            month=reports.usage_month(period).start)) if period else ([], set())
         filterset = usage_class(request.GET, lines, meter_categories=categories, **common)
         period = filterset.period_value
         if filterset.is_valid() and period is not None and not (
@@ -135,7 +135,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 totals = partial(reports.totals, rows)
             else:
                 priced = report_selectors.priced_usage(filterset.qs, priced_on=period.start,
-                                                       reseller_ids=reseller_ids)
+                                                       reseller_ids=reseller_ids, combos=combos)
                 rows = report_selectors.usage_rows(priced)
                 table = tables.UsageTable(rows, show_money=show_money, ops=ops, prefix="u-",
                                           daily_url=tables.daily_link(ops), query=query)
@@ -148,7 +148,9 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
         types = report.licence_types or report.seat_types
         charges = ChargeEvent.objects.filter(
             reseller_id__in=reseller_ids, subscription__offer__product_type_id__in=type_ids(types))
-        charge_filter = charge_class(request.GET, charges, **common)
+        # the usage filter's form, when there is one, validated once for both tables
+        charge_filter = charge_class(request.GET, charges, form=filterset and filterset.form,
+                                     **common)
         filterset = filterset or charge_filter
         if charge_filter.is_valid() and charge_filter.period_value is not None:
             # sums read every charge: naming the subscriptions' reseller too lets PostgreSQL
