@@ -112,19 +112,23 @@ class UsageTable(ReportTable):
     margin = Num(verbose_name="Margin")
 
     def __init__(self, data, *, daily_url: str = "", query: dict | None = None, **kwargs):
-        self.daily_url, self.query = daily_url, query or {}
+        query = query or {}
+        self.daily_url, self.with_customer = daily_url, "customer" in query
+        # the page's filters, encoded once; each row adds its subscription and meter
+        self.link_query = urlencode({k: v for k, v in query.items()
+                                     if k not in ("subscription", "meter", "customer")})
         super().__init__(data, **kwargs)
 
     def cell_meter_name(self, record):
         value = record["meter_name"]
         if not self.daily_url:
             return value
-        query = {**self.query, "subscription": record["subscription_id"],
-                 "meter": record["meter_id"]}
-        if "customer" in query:
-            query["customer"] = record["customer_id"]
+        row = {"subscription": record["subscription_id"], "meter": record["meter_id"]}
+        if self.with_customer:
+            row["customer"] = record["customer_id"]
+        query = "&".join(filter(None, (self.link_query, urlencode(row))))
         return format_html('<a href="{}?{}" data-testid="drill-down">{}</a>',
-                           self.daily_url, urlencode(query), value)
+                           self.daily_url, query, value)
 
     def cell_quantity(self, record):
         return _quantity(record["quantity"])
