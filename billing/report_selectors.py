@@ -4,6 +4,7 @@ in Python from rules loaded once (`books_for`), never with a query per row."""
 
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import (
     Case,
@@ -129,12 +130,25 @@ def usage_rows(priced):
         partner_center_id=F("subscription__partner_center_id"))
 
 
-def usage_totals(priced) -> list[reports.Total]:
-    """Totals per currency of `priced_usage` (sums of the rounded rows): one query, without
-    the joins the rows' names need."""
-    return [reports.Total(currency=t["currency"], cost=t["c"], price=t["p"], rows=t["n"])
-            for t in priced.order_by("currency").values("currency").annotate(
-                c=Sum("row_cost"), p=Sum("row_price"), n=Count("pk"))]
+class UsageSums:
+    """Sums per currency and meter category of `priced_usage` (of the rounded rows), read once
+    when first needed (one query, without the joins the rows' names need): added up, the
+    table's totals; as they are, the chart's bars — so both are of the same filtered rows."""
+
+    def __init__(self, priced):
+        self.priced = priced
+
+    @cached_property
+    def groups(self) -> list[dict]:
+        return list(self.priced.order_by("currency", "meter_category")
+                    .values("currency", "meter_category")
+                    .annotate(cost=Sum("row_cost"), price=Sum("row_price"), rows=Count("pk")))
+
+    def totals(self) -> list[reports.Total]:
+        return reports.group_totals(self.groups)
+
+    def chart(self, *, show_money: bool) -> dict:
+        return reports.category_chart(self.groups, show_money=show_money)
 
 
 def daily_rows(lines, *, priced_on: date) -> list[dict]:

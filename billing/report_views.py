@@ -71,11 +71,18 @@ class Section:
     rows: list
     sums: Callable[[], list[reports.Total]]
     export_query: str = ""
+    draw: Callable[[], dict] | None = None
 
     @cached_property
     def totals(self) -> list[reports.Total]:
         """Per currency; computed when shown (an export does not need them)."""
         return self.sums()
+
+    @cached_property
+    def chart(self) -> dict | None:
+        """Chart.js data of the section's rows, if it has a chart and rows."""
+        data = self.draw() if self.draw else None
+        return data if data and data["labels"] else None
 
 
 def _resellers(request, ops: bool) -> tuple[list[int], Reseller | None]:
@@ -128,6 +135,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
         if filterset.is_valid() and period is not None and not (
                 report.daily and not (filterset.form.cleaned_data.get("subscription")
                                       and filterset.form.cleaned_data.get("meter"))):
+            draw = None
             if report.daily:
                 rows = report_selectors.daily_rows(filterset.qs, priced_on=period.start)
                 table = tables.DailyTable(rows, show_money=show_money, ops=ops,
@@ -139,11 +147,12 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 rows = report_selectors.usage_rows(priced)
                 table = tables.UsageTable(rows, show_money=show_money, ops=ops, prefix="u-",
                                           daily_url=tables.daily_link(ops), query=query)
-                totals = partial(report_selectors.usage_totals, priced)
+                sums = report_selectors.UsageSums(priced)
+                totals, draw = sums.totals, partial(sums.chart, show_money=show_money)
             sections.append(Section("daily" if report.daily else "usage",
                                     "Daily usage lines" if report.daily else
                                     "Azure usage per customer, subscription and meter",
-                                    table, rows, totals))
+                                    table, rows, totals, draw=draw))
     if report.licence_types or report.seat_types:
         types = report.licence_types or report.seat_types
         charges = ChargeEvent.objects.filter(

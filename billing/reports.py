@@ -93,6 +93,33 @@ def totals(rows: list[dict]) -> list[Total]:
     return [out[c] for c in sorted(out)]
 
 
+def group_totals(groups: list[dict]) -> list[Total]:
+    """One Total per currency (sorted) of groups of rows, each with its currency, rounded cost
+    and price sums and number of `rows`."""
+    out: dict[str, Total] = {}
+    for g in groups:
+        t = out.setdefault(g["currency"], Total(currency=g["currency"]))
+        t.cost += to_cents(g["cost"])
+        t.price += to_cents(g["price"])
+        t.rows += g["rows"]
+    return [out[c] for c in sorted(out)]
+
+
+def category_chart(groups: list[dict], *, show_money: bool) -> dict:
+    """Chart.js data of groups per meter category: the customer price, and the cost for who may
+    see it, per category, one series per currency (numbers: Chart.js wants floats)."""
+    labels = sorted({g["meter_category"] or "—" for g in groups})
+    amounts = [("price", "Customer price")] + ([("cost", "Cost")] if show_money else [])
+    series = []
+    for currency in sorted({g["currency"] for g in groups}):
+        of = {g["meter_category"] or "—": g for g in groups if g["currency"] == currency}
+        for key, label in amounts:
+            series.append({"label": f"{label} ({currency})", "currency": currency, "key": key,
+                           "values": [float(to_cents(of[c][key])) if c in of else 0.0
+                                      for c in labels]})
+    return {"labels": labels, "series": series}
+
+
 def neutralise(value):
     """A text cell a spreadsheet would run as a formula gets a leading single quote."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):

@@ -47,6 +47,8 @@ class ReportTable(tables.Table):
             exclude += [c for c in MONEY if c in self.base_columns]
         if not ops and "reseller_name" in self.base_columns:
             exclude.append("reseller_name")
+        # subclasses do not inherit Meta (django-tables2): the text is given here
+        kwargs.setdefault("empty_text", ReportTable.Meta.empty_text)
         super().__init__(data, exclude=exclude, **kwargs)
 
     @cached_property

@@ -476,7 +476,9 @@ def test_customer_name_search_filters_the_rows_and_their_exports_exactly(
             assert sum(Decimal(str(r["Customer price"])) for r in exported) == sum(
                 t.price for t in section.totals)
     nobody = {**PERIOD, "customer_name": "no such customer"}
-    assert _section(client.get(url, nobody), "usage").rows == []
+    empty = client.get(url, nobody)
+    assert _section(empty, "usage").rows == []
+    assert "No rows match these filters." in empty.content.decode()
     assert _export_rows(client, url, nobody, "usage", fmt) == []
 
 
@@ -545,3 +547,41 @@ def test_operations_search_customer_names_within_the_chosen_reseller(
     only_b = ops_client.get(url, {"period": "2026-06-20", "reseller": reseller_b.pk,
                                   "customer_name": "contoso"})
     assert {r["customer_name"] for r in _section(only_b, "usage").rows} == {"Contoso Beta"}
+
+
+def _chart_sums(chart, key):
+    """{(currency, category): amount} of a section's chart."""
+    return {(s["currency"], label): Decimal(str(v)) for s in chart["series"] if s["key"] == key
+            for label, v in zip(chart["labels"], s["values"], strict=True) if v}
+
+
+@pytest.mark.parametrize("params", [{}, {"meter_category": "Storage"},
+                                    {"customer_name": "fabrikam"}, {"customer_name": "contoso"}])
+def test_usage_chart_is_drawn_from_the_filtered_rows(owner_a, client_for, priced, params):
+    response = client_for(owner_a).get(reverse("billing:report_azure_plan"),
+                                       {**PERIOD, **params})
+    usage = _section(response, "usage")
+    for key in ("cost", "price"):
+        expected = defaultdict(Decimal)
+        for r in usage.rows:
+            expected[r["currency"], r["meter_category"]] += r[key]
+        assert _chart_sums(usage.chart, key) == {k: v for k, v in expected.items() if v}
+        by_currency = defaultdict(Decimal)
+        for (currency, _), amount in _chart_sums(usage.chart, key).items():
+            by_currency[currency] += amount
+        assert dict(by_currency) == {t.currency: getattr(t, key) for t in usage.totals}
+    page = response.content.decode()
+    assert 'data-testid="chart-usage"' in page and 'id="usage-chart-data"' in page
+    assert "js/report_chart.js" in page
+
+
+def test_usage_chart_shows_no_cost_to_roles_without_money_and_is_absent_without_rows(
+        reseller_a, member_of, client_for, priced):
+    client = client_for(member_of(reseller_a, Role.VIEWER))
+    url = reverse("billing:report_azure_plan")
+    chart = _section(client.get(url, PERIOD), "usage").chart
+    assert {s["key"] for s in chart["series"]} == {"price"}
+    assert "Cost" not in str(chart)
+    empty = client.get(url, {**PERIOD, "customer_name": "nobody"})
+    assert _section(empty, "usage").chart is None
+    assert 'data-testid="chart-usage"' not in empty.content.decode()

@@ -37,3 +37,30 @@ def test_totals_never_mix_currencies_and_sum_rounded_rows():
 def test_export_format_is_checked():
     with pytest.raises(ValueError, match="csv or xlsx"):
         reports.export_bytes(reports.dataset([], [], title="x"), "pdf")
+
+
+GROUPS = [
+    {"currency": "CAD", "meter_category": "Storage", "cost": Decimal("1.10"),
+     "price": Decimal("1.20"), "rows": 2},
+    {"currency": "USD", "meter_category": "Virtual Machines", "cost": Decimal("10.00"),
+     "price": Decimal("11.00"), "rows": 3},
+    {"currency": "USD", "meter_category": "", "cost": Decimal("0.005"),
+     "price": Decimal("0.01"), "rows": 1},
+]
+
+
+def test_group_totals_add_up_per_currency():
+    assert [(t.currency, t.cost, t.price, t.rows) for t in reports.group_totals(GROUPS)] == [
+        ("CAD", Decimal("1.10"), Decimal("1.20"), 2),
+        ("USD", Decimal("10.01"), Decimal("11.01"), 4)]
+
+
+@pytest.mark.parametrize("show_money", [True, False])
+def test_category_chart_has_one_series_per_currency_and_amount(show_money):
+    chart = reports.category_chart(GROUPS, show_money=show_money)
+    assert chart["labels"] == ["Storage", "Virtual Machines", "—"]
+    got = {s["label"]: s["values"] for s in chart["series"]}
+    expected = {"Customer price (CAD)": [1.2, 0.0, 0.0], "Customer price (USD)": [0.0, 11.0, 0.01]}
+    if show_money:
+        expected |= {"Cost (CAD)": [1.1, 0.0, 0.0], "Cost (USD)": [0.0, 10.0, 0.01]}
+    assert got == expected

@@ -42,3 +42,36 @@ def test_owner_filters_the_azure_plan_report_and_exports_the_rows(live_server, p
     assert {r["Customer"] for r in exported} == {"Contoso Ltd"}
     total_price = page.get_by_test_id("totals-usage").get_by_test_id("total-price").inner_text()
     assert sum(float(r["Customer price"]) for r in exported) == pytest.approx(float(total_price))
+
+
+def test_owner_searches_a_customer_by_name_sees_the_chart_and_exports_its_rows(
+        live_server, page, sign_in):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+    sign_in("owner@northwind.example", "demo-portal-2026")
+    page.goto(f"{live_server.url}/billing/reports/azure-plan/")
+    chart = page.get_by_test_id("chart-usage").locator("canvas")
+    expect(chart).to_be_visible()
+    page.wait_for_function("c => window.Chart && window.Chart.getChart(c)",
+                           arg=chart.element_handle())
+
+    page.get_by_label("Customer", exact=True).fill("contoso")  # htmx swaps the body after a pause
+    expect(page).to_have_url(re.compile(r"customer_name=contoso"))
+    rows = page.get_by_test_id("table-usage").locator("tbody tr")
+    expect(rows.first).to_be_visible()
+    assert set(rows.locator("td:nth-child(1)").all_inner_texts()) == {"Contoso Ltd"}
+    total_rows = int(page.get_by_test_id("totals-usage").locator("tbody td").first.inner_text())
+    with page.expect_download() as info:
+        page.get_by_test_id("export-csv-usage").click()
+    with open(info.value.path(), encoding="utf-8", newline="") as f:
+        exported = list(csv.DictReader(io.StringIO(f.read(), newline="")))
+    assert len(exported) == total_rows and {r["Customer"] for r in exported} == {"Contoso Ltd"}
+    # the chart was drawn again from the found customer's rows
+    page.wait_for_function("c => window.Chart && window.Chart.getChart(c)",
+                           arg=page.get_by_test_id("chart-usage").locator("canvas")
+                           .element_handle())
+
+    page.get_by_label("Customer", exact=True).fill("Tailspin")  # a customer of another reseller
+    expect(page).to_have_url(re.compile(r"customer_name=Tailspin"))
+    expect(page.get_by_test_id("table-usage")).to_contain_text("No rows match these filters.")
+    expect(page.get_by_test_id("chart-usage")).to_have_count(0)
