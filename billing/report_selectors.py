@@ -79,12 +79,16 @@ def _linear_prices(combos, books: dict[int, reports.Books], priced_on: date):
     """The customer price of a usage row as `cost × mult + add` for each (customer or default
     book, offer, product type, term, currency) of `combos`: a percent rule gives (factor, 0), a
     fixed price (0, price), no rule (1, 0). Resolved through `resolve_price` itself; the
-    customers with their own book are known from `books` (no query)."""
+    customers with their own book are known from `books` (no query). With one combination (one
+    reseller's Azure plan in one currency, the usual case) every row is of it: the conditions
+    name the customers only, and the sums need no join with the subscriptions."""
+    single = len(combos) == 1
     cases, defaults = [], []
     for reseller_id, offer_id, type_id, term, currency in sorted(combos):
         book = books.get(reseller_id, reports.Books())
-        combo = Q(reseller_id=reseller_id, subscription__offer_id=offer_id,
-                  product_type_id=type_id, subscription__term=term, currency=currency)
+        combo = Q() if single else Q(
+            reseller_id=reseller_id, subscription__offer_id=offer_id, product_type_id=type_id,
+            subscription__term=term, currency=currency)
 
         key = {"currency": currency, "offer_id": offer_id, "product_type_id": type_id,
                "term": term, "on": priced_on}
@@ -95,11 +99,18 @@ def _linear_prices(combos, books: dict[int, reports.Books], priced_on: date):
                 groups.setdefault(_linear(key, *rules), []).append(customer_id)
         for (mult, add), ids in groups.items():
             cases.append((combo & Q(customer_id__in=sorted(ids)), mult, add))
-        mult, add = _linear(key, (), book.default)
-        defaults.append((combo, mult, add))
-    whens = [When(condition, then=Round(F("pre_tax_total") * Value(mult) + Value(add), 6))
-             for condition, mult, add in cases + defaults]
-    return Round(Case(*whens, default=Round(F("pre_tax_total"), 6), output_field=DecimalField(
+        defaults.append((combo, *_linear(key, (), book.default)))
+
+    def priced(mult, add):
+        return Round(F("pre_tax_total") * Value(mult) + Value(add), 6)
+
+    if single:
+        default = priced(*defaults[0][1:])
+    else:
+        cases += defaults
+        default = Round(F("pre_tax_total"), 6)
+    whens = [When(condition, then=priced(mult, add)) for condition, mult, add in cases]
+    return Round(Case(*whens, default=default, output_field=DecimalField(
         max_digits=28, decimal_places=10)), 2)
 
 

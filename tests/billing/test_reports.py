@@ -585,3 +585,25 @@ def test_usage_chart_shows_no_cost_to_roles_without_money_and_is_absent_without_
     empty = client.get(url, {**PERIOD, "customer_name": "nobody"})
     assert _section(empty, "usage").chart is None
     assert 'data-testid="chart-usage"' not in empty.content.decode()
+
+
+def test_usage_of_one_currency_and_offer_is_priced_with_each_customers_book(
+        owner_a, client_for, reseller_a):
+    """One price combination (the usual case): the customers' own books still apply."""
+    azure = ProductType.objects.get(code="azure-plan")
+    default = factories.PriceBookFactory(reseller=reseller_a, customer=None, name="Default")
+    factories.PriceRuleFactory(book=default, product_type=azure, kind="markup", percent=10,
+                               effective_from=date(2026, 1, 1))
+    plain, own = (factories.CustomerFactory(reseller=reseller_a, company_name=n, currency="USD")
+                  for n in ("Plain Co", "Own Book Co"))
+    book = factories.PriceBookFactory(reseller=reseller_a, customer=own, name="Own")
+    factories.PriceRuleFactory(book=book, kind="fixed", offer=d.azure_sub(reseller_a).offer,
+                               term="P1M", fixed_price=Decimal("7"), currency="USD",
+                               effective_from=date(2026, 1, 1))
+    for customer in (plain, own):
+        d.usage(d.azure_sub(reseller_a, customer=customer), cost="2.00")
+    usage = _section(client_for(owner_a).get(reverse("billing:report_azure_plan"), PERIOD),
+                     "usage")
+    assert {r["customer_name"]: r["price"] for r in usage.rows} == {
+        "Plain Co": Decimal("2.20"), "Own Book Co": Decimal("7.00")}
+    assert _totals(usage) == {"USD": (Decimal("4.00"), Decimal("9.20"), Decimal("5.20"))}
