@@ -65,11 +65,18 @@ def _linear(key: dict, customer_rules, default_rules) -> tuple[Decimal, Decimal]
     return price(1) - add, add
 
 
-def month_keys(summaries) -> tuple[list[str], set[tuple]]:
+# Joins of summaries with customers or subscriptions name those rows' resellers too
+# (`_own`): PostgreSQL then reads only the page's resellers' rows of those tables instead of
+# every customer or subscription of the database.
+def _own(summaries, relation: str, reseller_ids):
+    return summaries.filter(**{f"{relation}__reseller_id__in": reseller_ids})
+
+
+def month_keys(summaries, reseller_ids) -> tuple[list[str], set[tuple]]:
     """(meter categories, price combinations) of a month's usage summaries, in one query: the
     meter-category filter's choices, and every (reseller, offer, product type, term, currency)
     the month's rows may need a price for."""
-    keys = set(summaries.order_by().values_list(
+    keys = set(_own(summaries, "subscription", reseller_ids).order_by().values_list(
         "meter_category", "reseller_id", "subscription__offer_id", "product_type_id",
         "subscription__term", "currency").distinct())
     return sorted({k[0] for k in keys if k[0]}), {k[1:] for k in keys}
@@ -127,10 +134,10 @@ def priced_usage(summaries, *, priced_on: date, reseller_ids, combos):
                               row_price=ExpressionWrapper(price, output_field=MONEY))
 
 
-def usage_rows(priced):
+def usage_rows(priced, reseller_ids):
     """The rows of `priced_usage` as a values queryset the table sorts and pages in the
     database."""
-    return priced.order_by(
+    return _own(priced, "customer", reseller_ids).order_by(
         "customer__company_name", "subscription__partner_center_id", "meter_category",
         "meter_name").values(
         "reseller_id", "customer_id", "subscription_id", "meter_id", "currency",

@@ -129,7 +129,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
             lines = summaries
         period = filters.selected_period(request.GET, periods, current)
         categories, combos = report_selectors.month_keys(summaries.filter(
-            month=reports.usage_month(period).start)) if period else ([], set())
+            month=reports.usage_month(period).start), reseller_ids) if period else ([], set())
         filterset = usage_class(request.GET, lines, meter_categories=categories, **common)
         period = filterset.period_value
         if filterset.is_valid() and period is not None and not (
@@ -144,7 +144,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
             else:
                 priced = report_selectors.priced_usage(filterset.qs, priced_on=period.start,
                                                        reseller_ids=reseller_ids, combos=combos)
-                rows = report_selectors.usage_rows(priced)
+                rows = report_selectors.usage_rows(priced, reseller_ids)
                 table = tables.UsageTable(rows, show_money=show_money, ops=ops, prefix="u-",
                                           daily_url=tables.daily_link(ops), query=query)
                 sums = report_selectors.UsageSums(priced)
