@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Round
 
 from billing import reports
-from subscriptions.models import ChargeEvent, PriceBook, PriceRule, SeatAssignment
+from subscriptions.models import ChargeEvent, PriceRule, SeatAssignment
 from subscriptions.pricing import Rule, resolve_price
 
 # Which product types each report covers (ProductType.code).
@@ -37,23 +37,17 @@ RULE_FIELDS = ("kind", "effective_from", "offer_id", "product_type_id", "percent
 
 
 def books_for(reseller_ids) -> dict[int, reports.Books]:
-    """Every price-book rule of these resellers, by reseller (two queries)."""
-    books = list(PriceBook.objects.filter(reseller_id__in=reseller_ids).order_by()
-                 .values("pk", "reseller_id", "customer_id"))
-    rules: dict[int, list] = {b["pk"]: [] for b in books}
+    """Every price-book rule of these resellers, by reseller and book (one query: a book
+    without rules prices like no book, so the rules with their book's customer suffice)."""
+    out: dict[int, dict] = {}
     # plain values, no model instances: a report never shows a rule's label
     for rule in PriceRule.objects.filter(reseller_id__in=reseller_ids).order_by().values(
-            "book_id", *RULE_FIELDS):
-        rules.setdefault(rule.pop("book_id"), []).append(Rule(**rule))
-    out: dict[int, dict] = {}
-    for b in books:
-        entry = out.setdefault(b["reseller_id"], {"default": (), "by_customer": {}})
-        if b["customer_id"] is None:
-            entry["default"] = tuple(rules[b["pk"]])
-        else:
-            entry["by_customer"][b["customer_id"]] = tuple(rules[b["pk"]])
-    return {rid: reports.Books(default=e["default"], by_customer=e["by_customer"])
-            for rid, e in out.items()}
+            "reseller_id", "book__customer_id", *RULE_FIELDS):
+        books = out.setdefault(rule.pop("reseller_id"), {})
+        books.setdefault(rule.pop("book__customer_id"), []).append(Rule(**rule))
+    return {rid: reports.Books(default=tuple(books.pop(None, ())),
+                               by_customer={c: tuple(r) for c, r in books.items()})
+            for rid, books in out.items()}
 
 
 def _linear(key: dict, customer_rules, default_rules) -> tuple[Decimal, Decimal]:
