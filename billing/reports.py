@@ -11,7 +11,10 @@ Conventions (DESIGN.md "Money and time", "Billing periods"):
   a tab or a carriage return) are prefixed with a single quote; numbers stay numbers.
 """
 
+import csv
+import io
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -174,13 +177,29 @@ def _money_cell(value):
     return "" if value is None else to_cents(value)
 
 
-def dataset(rows: list[dict], columns: list[Column], *, title: str) -> tablib.Dataset:
-    """The rows as a tablib Dataset with exactly `columns` (already filtered for the role)."""
+def _cells(columns: list[Column]):
+    """A function giving a row's export cells: amounts in cents, dates as ISO text, formulas
+    neutralised, nothing as an empty cell."""
     cells = [(c.key, _money_cell if c.key in CENT_KEYS else _text_cell) for c in columns]
+    return lambda row: [cell(row.get(key)) for key, cell in cells]
+
+
+def dataset(rows: Iterable[dict], columns: list[Column], *, title: str) -> tablib.Dataset:
+    """The rows as a tablib Dataset with exactly `columns` (already filtered for the role)."""
     data = tablib.Dataset(headers=[c.header for c in columns], title=title[:31])
-    for row in rows:
-        data.append([cell(row.get(key)) for key, cell in cells])
+    for cells in map(_cells(columns), rows):
+        data.append(cells)
     return data
+
+
+def csv_bytes(rows: Iterable[dict], columns: list[Column]) -> bytes:
+    """The rows as CSV with exactly `columns`, written row by row (what tablib writes for a
+    Dataset, without holding every row in one)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([c.header for c in columns])
+    writer.writerows(map(_cells(columns), rows))
+    return out.getvalue().encode("utf-8")
 
 
 EXPORT_FORMATS = {

@@ -167,7 +167,7 @@ class LicenceTable(ReportTable):
         return KINDS.get(record["kind"], record["kind"])
 
     def export_rows(self, rows):
-        return [{**r, "kind": self.cell_kind(r)} for r in rows]
+        return ({**r, "kind": self.cell_kind(r)} for r in rows)
     quantity = Num(verbose_name="Quantity")
     term = tables.Column(verbose_name="Term")
     billing_frequency = tables.Column(verbose_name="Billing")
