@@ -414,26 +414,56 @@ def billing_run_fail(*, run_id: int, error: str) -> None:
             error=error[:2000], finished_at=None)
 
 
+# PostgreSQL: ledger and invoice lines are written as plain tuples by COPY; False forces
+# bulk_create, what other databases use (tests compare the two).
+FAST_INSERT = True
+
+
+def _insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert `rows`, tuples of the values of `fields`. bulk_create spends more time building
+    and preparing one model instance a row (≈0.15 ms) than PostgreSQL takes to write it; COPY
+    takes the rows as CSV text. Values are Decimal, int, str, date or aware datetime; None is
+    written unquoted (NULL), every other value quoted (so an empty text stays a text)."""
+    if not rows:
+        return
+    if FAST_INSERT and connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        csv.writer(buffer, quoting=csv.QUOTE_NOTNULL, lineterminator="\n").writerows(rows)
+        buffer.seek(0)
+        columns = ", ".join(model._meta.get_field(f).column for f in fields)
+        with connection.cursor() as cursor:
+            # identifiers only (model metadata); the values travel as COPY data
+            cursor.cursor.copy_expert(
+                f"COPY {model._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+    else:
+        model.objects.bulk_create([model(**dict(zip(fields, row, strict=True)))
+                                   for row in rows], batch_size=1000)
+
+
+LEDGER_FIELDS = ("reseller_id", "run_id", "period_start", "period_end", "subscription_id",
+                 "customer_id", "kind", *ledger.LINE_FIELDS, "updated_at")
+
+
 def _recompute(run: BillingRun) -> ledger.Diff:
+    """The run's ledger, persisted by diff: stored lines are read as tuples in one query, and
+    only the inserted, changed and vanished lines are written, in bulk."""
     charges, usage = selectors.ledger_inputs(run.reseller, run.period)
     computed = ledger.compute_lines(charges, usage)
-    existing = list(BillingLine.objects.filter(reseller=run.reseller,
-                                               period_start=run.period_start))
+    existing = (BillingLine.objects.filter(reseller=run.reseller, period_start=run.period_start)
+                .values_list("pk", "subscription_id", "customer_id", "kind", *ledger.LINE_FIELDS,
+                             named=True))
     change = ledger.diff(existing, computed)
     now = timezone.now()
     if change.delete:
-        InvoiceLine.objects.filter(billing_line__in=change.delete).update(billing_line=None)
-        BillingLine.objects.filter(pk__in=[row.pk for row in change.delete]).delete()
-    for row, line in change.update:
-        for f in ledger.LINE_FIELDS:
-            setattr(row, f, getattr(line, f))
-        row.updated_at = now
-    BillingLine.objects.bulk_update([row for row, _ in change.update],
-                                    [*ledger.LINE_FIELDS, "updated_at"])
-    BillingLine.objects.bulk_create([BillingLine(
-        reseller=run.reseller, run=run, period_start=run.period_start, period_end=run.period_end,
-        subscription_id=line.subscription_id, customer_id=line.customer_id, kind=line.kind,
-        **{f: getattr(line, f) for f in ledger.LINE_FIELDS}, updated_at=now)
+        gone = [row.pk for row in change.delete]
+        InvoiceLine.objects.filter(billing_line__in=gone).update(billing_line=None)
+        BillingLine.objects.filter(pk__in=gone).delete()
+    BillingLine.objects.bulk_update(
+        [BillingLine(pk=row.pk, updated_at=now, **{f: getattr(line, f) for f in ledger.LINE_FIELDS})
+         for row, line in change.update], [*ledger.LINE_FIELDS, "updated_at"], batch_size=500)
+    _insert(BillingLine, LEDGER_FIELDS, [
+        (run.reseller_id, run.pk, run.period_start, run.period_end, line.subscription_id,
+         line.customer_id, line.kind, *(getattr(line, f) for f in ledger.LINE_FIELDS), now)
         for line in change.insert])
     _sync_draft_invoices(run)
     return change
@@ -443,50 +473,49 @@ def _tax_rate(reseller) -> Decimal:
     return Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
 
 
+INVOICE_LINE_FIELDS = ("position", "product_type", "customer_name", "description", "quantity",
+                       "amount", "billing_line_id")
+
+
 def _sync_draft_invoices(run: BillingRun) -> None:
     """One draft invoice per currency mirroring the ledger (cost amounts); unchanged invoices
-    are not written."""
-    rows = list(BillingLine.objects.filter(run=run).select_related("customer")
-                .order_by("currency", "product_type", "customer__company_name", "description",
-                          "kind", "pk"))
-    by_currency: dict[str, list[BillingLine]] = {}
-    for row in rows:
-        by_currency.setdefault(row.currency, []).append(row)
+    are not written. Lines are read, compared and written as tuples of INVOICE_LINE_FIELDS."""
+    by_currency: dict[str, list[tuple]] = {}
+    for currency, *values in (
+            BillingLine.objects.filter(run=run)
+            .order_by("currency", "product_type", "customer__company_name", "description", "kind",
+                      "pk")
+            .values_list("currency", "product_type", "customer__company_name", "description",
+                         "quantity", "cost_amount", "pk")):
+        items = by_currency.setdefault(currency, [])
+        items.append((len(items) + 1, *values))
     invoices = {i.currency: i for i in Invoice.objects.filter(run=run)}
     for currency, invoice in invoices.items():
         if currency not in by_currency:
             invoice.lines.all().delete()
             invoice.delete()
+    existing: dict[int, list[tuple]] = {}
+    for invoice_id, *values in (InvoiceLine.objects.filter(invoice__run=run)
+                                .order_by("invoice_id", "position")
+                                .values_list("invoice_id", *INVOICE_LINE_FIELDS)):
+        existing.setdefault(invoice_id, []).append(tuple(values))
     rate = _tax_rate(run.reseller)
-    existing_lines: dict[int, list[tuple]] = {}
-    for line in InvoiceLine.objects.filter(invoice__run=run).order_by("position"):
-        existing_lines.setdefault(line.invoice_id, []).append(_line_tuple(line))
-    for currency, items in by_currency.items():
-        wanted = [InvoiceLine(reseller=run.reseller, position=n, product_type=b.product_type,
-                              customer_name=b.customer.company_name, description=b.description,
-                              quantity=b.quantity, amount=b.cost_amount, billing_line=b)
-                  for n, b in enumerate(items, start=1)]
-        subtotal = sum((b.cost_amount for b in items), Decimal(0))
+    amount = INVOICE_LINE_FIELDS.index("amount")
+    for currency, wanted in by_currency.items():
+        subtotal = sum((w[amount] for w in wanted), Decimal(0))
         tax = round_money(subtotal * rate / 100, currency)
         invoice = invoices.get(currency) or Invoice(
             reseller=run.reseller, run=run, period_start=run.period_start,
             period_end=run.period_end, currency=currency)
         amounts = (subtotal, rate, tax, subtotal + tax)
         if invoice.pk and (invoice.subtotal, invoice.tax_rate, invoice.tax_amount,
-                           invoice.total) == amounts and existing_lines.get(invoice.pk) == [
-                               _line_tuple(w) for w in wanted]:
+                           invoice.total) == amounts and existing.get(invoice.pk) == wanted:
             continue
         invoice.subtotal, invoice.tax_rate, invoice.tax_amount, invoice.total = amounts
         invoice.save()
         invoice.lines.all().delete()
-        for w in wanted:
-            w.invoice = invoice
-        InvoiceLine.objects.bulk_create(wanted)
-
-
-def _line_tuple(line) -> tuple:
-    return (line.position, line.product_type, line.customer_name, line.description,
-            line.quantity, line.amount, line.billing_line_id)
+        _insert(InvoiceLine, ("reseller_id", "invoice_id", *INVOICE_LINE_FIELDS),
+                [(run.reseller_id, invoice.pk, *w) for w in wanted])
 
 
 def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
