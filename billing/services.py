@@ -22,13 +22,16 @@ import hashlib
 import io
 import tempfile
 import uuid
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -461,11 +464,11 @@ def _recompute(run: BillingRun) -> ledger.Diff:
     BillingLine.objects.bulk_update(
         [BillingLine(pk=row.pk, updated_at=now, **{f: getattr(line, f) for f in ledger.LINE_FIELDS})
          for row, line in change.update], [*ledger.LINE_FIELDS, "updated_at"], batch_size=500)
-    _insert(BillingLine, LEDGER_FIELDS, [
-        (run.reseller_id, run.pk, run.period_start, run.period_end, line.subscription_id,
-         line.customer_id, line.kind, *(getattr(line, f) for f in ledger.LINE_FIELDS), now)
-        for line in change.insert])
-    _sync_draft_invoices(run)
+    head = (run.reseller_id, run.pk, run.period_start, run.period_end)
+    values = attrgetter("subscription_id", "customer_id", "kind", *ledger.LINE_FIELDS)
+    _insert(BillingLine, LEDGER_FIELDS,
+            [(*head, *values(line), now) for line in change.insert])
+    _sync_draft_invoices(run, computed)
     return change
 
 
@@ -473,49 +476,74 @@ def _tax_rate(reseller) -> Decimal:
     return Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
 
 
-INVOICE_LINE_FIELDS = ("position", "product_type", "customer_name", "description", "quantity",
-                       "amount", "billing_line_id")
+# The invoice lines a run's ledger should have: one per ledger line, per currency, in invoice
+# order, with the cost amount. Standard SQL (a window function), so PostgreSQL and SQLite run it
+# alike; invoice lines are compared and written in the database, never loaded.
+_WANTED_INVOICE_LINES = """
+    SELECT b.id AS billing_line_id, b.currency, b.product_type,
+           c.company_name AS customer_name, b.description, b.quantity, b.cost_amount AS amount,
+           ROW_NUMBER() OVER (PARTITION BY b.currency ORDER BY b.product_type, c.company_name,
+                                                               b.description, b.kind, b.id)
+               AS position
+      FROM billing_billingline b JOIN customers_customer c ON c.id = b.customer_id
+     WHERE b.run_id = %s"""
+# per currency, how many wanted lines the run's draft invoices already have, identical (a set
+# operation: no join order for the planner to get wrong)
+_UNCHANGED_INVOICE_LINES = f"""
+    SELECT currency, COUNT(*) FROM (
+        SELECT currency, position, billing_line_id, product_type, customer_name, description,
+               quantity, amount
+          FROM ({_WANTED_INVOICE_LINES}) w
+        INTERSECT
+        SELECT i.currency, l.position, l.billing_line_id, l.product_type, l.customer_name,
+               l.description, l.quantity, l.amount
+          FROM billing_invoiceline l JOIN billing_invoice i ON i.id = l.invoice_id
+         WHERE i.run_id = %s) same
+     GROUP BY currency"""  # noqa: S608 - constants only
+_INSERT_INVOICE_LINES = f"""
+    INSERT INTO billing_invoiceline (reseller_id, invoice_id, position, product_type,
+                                     customer_name, description, quantity, amount,
+                                     billing_line_id)
+    SELECT %s, %s, position, product_type, customer_name, description, quantity, amount,
+           billing_line_id
+      FROM ({_WANTED_INVOICE_LINES}) w WHERE currency = %s"""  # noqa: S608 - constants only
 
 
-def _sync_draft_invoices(run: BillingRun) -> None:
-    """One draft invoice per currency mirroring the ledger (cost amounts); unchanged invoices
-    are not written. Lines are read, compared and written as tuples of INVOICE_LINE_FIELDS."""
-    by_currency: dict[str, list[tuple]] = {}
-    for currency, *values in (
-            BillingLine.objects.filter(run=run)
-            .order_by("currency", "product_type", "customer__company_name", "description", "kind",
-                      "pk")
-            .values_list("currency", "product_type", "customer__company_name", "description",
-                         "quantity", "cost_amount", "pk")):
-        items = by_currency.setdefault(currency, [])
-        items.append((len(items) + 1, *values))
+def _sync_draft_invoices(run: BillingRun, lines: list[ledger.Line]) -> None:
+    """One draft invoice per currency mirroring the run's ledger `lines` (as stored): cost
+    amounts, subtotal = sum of the rounded lines. Unchanged invoices are not written."""
+    totals = ledger.totals(lines)
+    counts = Counter(line.currency for line in lines)
     invoices = {i.currency: i for i in Invoice.objects.filter(run=run)}
     for currency, invoice in invoices.items():
-        if currency not in by_currency:
+        if currency not in totals:
             invoice.lines.all().delete()
             invoice.delete()
-    existing: dict[int, list[tuple]] = {}
-    for invoice_id, *values in (InvoiceLine.objects.filter(invoice__run=run)
-                                .order_by("invoice_id", "position")
-                                .values_list("invoice_id", *INVOICE_LINE_FIELDS)):
-        existing.setdefault(invoice_id, []).append(tuple(values))
+    unchanged, existing = {}, {}
+    if invoices:
+        with connection.cursor() as cursor:
+            cursor.execute(_UNCHANGED_INVOICE_LINES, [run.pk, run.pk])
+            unchanged = dict(cursor.fetchall())
+        existing = dict(InvoiceLine.objects.filter(invoice__run=run).order_by()
+                        .values_list("invoice_id").annotate(n=Count("pk")))
     rate = _tax_rate(run.reseller)
-    amount = INVOICE_LINE_FIELDS.index("amount")
-    for currency, wanted in by_currency.items():
-        subtotal = sum((w[amount] for w in wanted), Decimal(0))
+    for currency, total in totals.items():
+        subtotal = total.cost
         tax = round_money(subtotal * rate / 100, currency)
         invoice = invoices.get(currency) or Invoice(
             reseller=run.reseller, run=run, period_start=run.period_start,
             period_end=run.period_end, currency=currency)
         amounts = (subtotal, rate, tax, subtotal + tax)
         if invoice.pk and (invoice.subtotal, invoice.tax_rate, invoice.tax_amount,
-                           invoice.total) == amounts and existing.get(invoice.pk) == wanted:
+                           invoice.total) == amounts and \
+                unchanged.get(currency) == existing.get(invoice.pk) == counts[currency]:
             continue
         invoice.subtotal, invoice.tax_rate, invoice.tax_amount, invoice.total = amounts
         invoice.save()
         invoice.lines.all().delete()
-        _insert(InvoiceLine, ("reseller_id", "invoice_id", *INVOICE_LINE_FIELDS),
-                [(run.reseller_id, invoice.pk, *w) for w in wanted])
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_INVOICE_LINES,
+                           [run.reseller_id, invoice.pk, run.pk, currency])
 
 
 def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
