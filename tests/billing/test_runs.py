@@ -442,3 +442,48 @@ def test_copy_and_bulk_create_write_the_same_ledger_and_invoices(
         assert {x.pk: x.updated_at for x in BillingLine.objects.filter(run=july)} == stored
         assert list(InvoiceLine.objects.filter(invoice__run=july)
                     .values_list("pk", flat=True)) == invoice_lines
+
+
+@pytest.mark.django_db
+def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
+        ops, us_reseller, charge_factory, settings):
+    from customers.models import Customer
+    from subscriptions.models import ChargeEvent
+
+    a = charge_factory(us_reseller, cost="100.00", price="120.00")
+    b = charge_factory(us_reseller, cost="40.00", price="50.00")
+    run = run_for(ops, us_reseller, dt.date(2026, 6, 1))
+
+    def invoice_lines():
+        with scopes_disabled():
+            return list(InvoiceLine.objects.filter(invoice__run=run).order_by(
+                "invoice__currency", "position").values_list(
+                "invoice__currency", "position", "customer_name", "amount", "billing_line_id"))
+
+    # a renamed customer (same place in the order): its line is rewritten with the new name
+    before = invoice_lines()
+    with scopes_disabled():
+        old = Customer.objects.get(pk=a.customer_id).company_name
+        Customer.objects.filter(pk=a.customer_id).update(company_name=f"{old} (renamed)")
+    run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    assert invoice_lines() == [(c, p, f"{n} (renamed)" if n == old else n, amount, line)
+                               for c, p, n, amount, line in before]
+
+    # a charge changes currency: its line moves to a CAD invoice; USD keeps the other one
+    with scopes_disabled():
+        ChargeEvent.objects.filter(pk=b.pk).update(currency="CAD")
+    run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    with scopes_disabled():
+        totals = dict(Invoice.objects.filter(run=run).values_list("currency", "total"))
+    assert totals == {"USD": D("100.00"), "CAD": D("40.00")}
+    assert [(x[0], x[1], x[3]) for x in invoice_lines()] == [
+        ("CAD", 1, D("40.00")), ("USD", 1, D("100.00"))]
+
+    # a new tax rate changes the invoice's amounts; its lines stay the same
+    lines = invoice_lines()
+    settings.BILLING_TAX_RATES = {"US": "10"}
+    run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    with scopes_disabled():
+        usd = Invoice.objects.get(run=run, currency="USD")
+    assert (usd.tax_amount, usd.total) == (D("10.00"), D("110.00"))
+    assert invoice_lines() == lines
