@@ -28,7 +28,8 @@ class LedgerError(ValueError):
 
 @dataclass(frozen=True)
 class ChargeInput:
-    """One `subscriptions.ChargeEvent` of the period (amounts signed and rounded)."""
+    """Charge events of the period (amounts signed and rounded): one `subscriptions.ChargeEvent`
+    or, as the billing run reads them, the sum of those of one (subscription, kind, currency)."""
 
     subscription_id: int
     customer_id: int

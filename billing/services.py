@@ -10,11 +10,13 @@ bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
 
 Billing runs, invoices and credit notes. Operations services take `user` (staff).
 
-A run recomputes its period's ledger from the charge events and Azure plan usage (pure
-`billing.ledger.compute_lines`) and persists it by diff while it is a draft, then mirrors the
-ledger onto one draft invoice per currency. Finalizing numbers the invoices (gapless per issuer,
-series and year, from a locked counter row), copies issuer and recipient onto them and makes
-them immutable; corrections are credit notes.
+A run recomputes its period's ledger from the charge events and Azure plan usage, both summed
+in the database per ledger key (`selectors.ledger_inputs`), priced and rounded by the pure
+`billing.ledger.compute_lines`, and persists it by diff while it is a draft (stored lines read
+as tuples in one query, only changes written, in bulk), then mirrors the ledger onto one draft
+invoice per currency (lines compared and copied in SQL). Finalizing numbers the invoices
+(gapless per issuer, series and year, from a locked counter row), copies issuer and recipient
+onto them and makes them immutable; corrections are credit notes.
 """
 
 import csv
@@ -417,8 +419,8 @@ def billing_run_fail(*, run_id: int, error: str) -> None:
             error=error[:2000], finished_at=None)
 
 
-# PostgreSQL: ledger and invoice lines are written as plain tuples by COPY; False forces
-# bulk_create, what other databases use (tests compare the two).
+# PostgreSQL: new ledger lines are written as plain tuples by COPY; False forces bulk_create,
+# what other databases use (tests compare the two).
 FAST_INSERT = True
 
 
