@@ -1,7 +1,8 @@
 from datetime import date
+from operator import itemgetter
 
 from celery.result import AsyncResult
-from django.db.models import Case, F, Min, Q, Sum, Value, When
+from django.db.models import Case, F, Max, Min, Q, Sum, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -113,15 +114,21 @@ def ledger_inputs(reseller, period: Period):
         price_amount=s["price"], currency=s["currency"]) for s in sums]
 
     month = usage_month(period)
-    # grouped on the usage table alone (joining the offers first makes PostgreSQL sort every
-    # line with them), then the few subscriptions' offers in a second query
-    sums = list(UsageLine.objects.filter(reseller=reseller, is_marketplace=False,
-                                         usage_date__range=(month.start, month.end))
-                .values("subscription_id", "customer_id", "currency")
-                .annotate(cost=Sum("billing_pre_tax_total"), qty=Sum("quantity"))
-                .order_by("subscription_id", "currency"))
+    # Grouped on the usage table alone (joining the offers first makes PostgreSQL sort every
+    # line with them), then the few subscriptions' offers in a second query. Not grouped by
+    # customer: PostgreSQL would expect a group per line and sort them all instead of hashing.
+    sums = sorted(UsageLine.objects.filter(reseller=reseller, is_marketplace=False,
+                                           usage_date__range=(month.start, month.end))
+                  .values("subscription_id", "currency")
+                  .annotate(customer=Min("customer_id"), other_customer=Max("customer_id"),
+                            cost=Sum("billing_pre_tax_total"), qty=Sum("quantity"))
+                  .order_by(), key=itemgetter("subscription_id", "currency"))
     if not sums:
         return charges, []
+    for s in sums:
+        if s["customer"] != s["other_customer"]:
+            raise ledger.LedgerError(f"Usage of subscription {s['subscription_id']} names "
+                                     "several customers; one line has one customer.")
     subs = {s["pk"]: s for s in Subscription.objects.filter(
         pk__in={s["subscription_id"] for s in sums}).values(
         "pk", "offer_id", "term", offer_name=F("offer__name"),
@@ -138,12 +145,12 @@ def ledger_inputs(reseller, period: Period):
     for s in sums:
         sub = subs[s["subscription_id"]]
         usage.append(ledger.UsageInput(
-            subscription_id=sub["pk"], customer_id=s["customer_id"],
+            subscription_id=sub["pk"], customer_id=s["customer"],
             description=f"{sub['offer_name']} usage {month.start:%Y-%m}",
             product_type=sub["product_type"], offer_id=sub["offer_id"],
             product_type_id=sub["product_type_pk"], term=sub["term"], quantity=s["qty"],
             cost=s["cost"], currency=s["currency"], priced_on=period.start,
-            customer_rules=by_customer.get(s["customer_id"], ()), default_rules=default))
+            customer_rules=by_customer.get(s["customer"], ()), default_rules=default))
     return charges, usage
 
 

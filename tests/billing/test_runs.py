@@ -487,3 +487,21 @@ def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
         usd = Invoice.objects.get(run=run, currency="USD")
     assert (usd.tax_amount, usd.total) == (D("10.00"), D("110.00"))
     assert invoice_lines() == lines
+
+
+@pytest.mark.django_db
+def test_usage_of_one_subscription_under_two_customers_is_refused(
+        ops, us_reseller, charge_factory, usage_factory):
+    from billing import selectors
+    from billing.ledger import LedgerError
+    from billing.models import UsageLine
+
+    sub = charge_factory(us_reseller).subscription
+    usage_factory(sub, on=dt.date(2026, 5, 3), cost="1.00")
+    line = usage_factory(sub, on=dt.date(2026, 5, 4), cost="2.00")
+    other = charge_factory(us_reseller).customer
+    with scopes_disabled():
+        UsageLine.objects.filter(pk=line.pk).update(customer=other)
+        period = BillingRun(period_start=dt.date(2026, 6, 1), period_end=dt.date(2026, 6, 30))
+        with pytest.raises(LedgerError, match=f"subscription {sub.pk} names several customers"):
+            selectors.ledger_inputs(us_reseller, period.period)
