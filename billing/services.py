@@ -540,9 +540,10 @@ def _sync_draft_invoices(run: BillingRun, lines: list[ledger.Line]) -> None:
                            invoice.total) == amounts and \
                 unchanged.get(currency) == existing.get(invoice.pk) == counts[currency]:
             continue
+        if invoice.pk:
+            invoice.lines.all().delete()
         invoice.subtotal, invoice.tax_rate, invoice.tax_amount, invoice.total = amounts
         invoice.save()
-        invoice.lines.all().delete()
         with connection.cursor() as cursor:
             cursor.execute(_INSERT_INVOICE_LINES,
                            [run.reseller_id, invoice.pk, run.pk, currency])
