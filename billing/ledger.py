@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 
 from billing.proration import round_money
 from subscriptions.pricing import Rule, resolve_price
@@ -27,7 +28,8 @@ class LedgerError(ValueError):
 
 @dataclass(frozen=True)
 class ChargeInput:
-    """One `subscriptions.ChargeEvent` of the period (amounts signed and rounded)."""
+    """Charge events of the period (amounts signed and rounded): one `subscriptions.ChargeEvent`
+    or, as the billing run reads them, the sum of those of one (subscription, kind, currency)."""
 
     subscription_id: int
     customer_id: int
@@ -74,8 +76,14 @@ class Line:
 
     @property
     def key(self) -> tuple:
-        return (self.subscription_id, self.customer_id if self.subscription_id is None else None,
-                self.kind)
+        return key(self)
+
+
+def key(line) -> tuple:
+    """A ledger line's unique key in its period: (subscription, kind), or (customer, kind)
+    for a line without a subscription. Works on `Line`s and stored rows alike."""
+    return (line.subscription_id, line.customer_id if line.subscription_id is None else None,
+            line.kind)
 
 
 def _usage_line(u: UsageInput) -> Line:
@@ -158,20 +166,19 @@ class Diff:
 
 LINE_FIELDS = ("product_type", "description", "quantity", "cost_amount", "price_amount",
                "currency")
+_line_values = attrgetter(*LINE_FIELDS)
 
 
 def diff(existing, computed: list[Line]) -> Diff:
     """Compare stored rows (objects with the Line fields and subscription_id/customer_id/kind)
     with freshly computed lines: what to insert, update and delete."""
-    stored = {Line(**{f: getattr(row, f) for f in ("subscription_id", "customer_id", "kind",
-                                                   *LINE_FIELDS)}).key: row
-              for row in existing}
+    stored = {key(row): row for row in existing}
     result = Diff([], [], [])
     for line in computed:
         row = stored.pop(line.key, None)
         if row is None:
             result.insert.append(line)
-        elif any(getattr(row, f) != getattr(line, f) for f in LINE_FIELDS):
+        elif _line_values(row) != _line_values(line):
             result.update.append((row, line))
     result.delete = list(stored.values())
     return result

@@ -22,17 +22,17 @@ MINOR_UNITS: dict[str, int] = {
     "USD": 2, "CAD": 2, "EUR": 2, "GBP": 2, "AUD": 2, "NZD": 2, "CHF": 2, "SEK": 2, "NOK": 2,
     "DKK": 2, "MXN": 2, "BRL": 2, "INR": 2, "SGD": 2, "ZAR": 2, "JPY": 0, "KRW": 0,
 }
+_MINOR_UNIT = {currency: Decimal(1).scaleb(-places) for currency, places in MINOR_UNITS.items()}
 
 
 def minor_unit(currency: str) -> Decimal:
     """The smallest amount of `currency` as a Decimal exponent: USD → Decimal('0.01'),
     JPY → Decimal('1'). Unknown currency → ValueError."""
     try:
-        places = MINOR_UNITS[currency]
+        return _MINOR_UNIT[currency]
     except KeyError:
         raise ValueError(f"Unknown currency {currency!r}: no minor unit is defined for it.") \
             from None
-    return Decimal(1).scaleb(-places)
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:

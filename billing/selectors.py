@@ -1,7 +1,8 @@
 from datetime import date
+from operator import itemgetter
 
 from celery.result import AsyncResult
-from django.db.models import Q, Sum
+from django.db.models import Case, F, Max, Min, Q, Sum, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -77,9 +78,11 @@ def task_state(usage_import: UsageImport) -> str:
 # Billing runs, ledger, invoices (reads; tenant-scoped unless named ops_*)
 
 def ledger_inputs(reseller, period: Period):
-    """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs (constant number
-    of queries): charge events dated in the period, and non-marketplace Azure plan usage of the
-    previous calendar month summed per subscription, with the price-book rules that price it."""
+    """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs, summed in the
+    database (a constant number of queries, rows per ledger key rather than per event or usage
+    line): charge events dated in the period per (subscription, kind, currency), and
+    non-marketplace Azure plan usage of the previous calendar month per (subscription,
+    currency), unrounded, with the price-book rules that price it."""
     from subscriptions.models import ChargeEvent, PriceBook, PriceRule, Subscription
     from subscriptions.selectors import _as_rule
 
@@ -92,29 +95,45 @@ def ledger_inputs(reseller, period: Period):
                   .order_by("-period_start").first())
     late = (Q(charge_date__lte=last_final.period_end, created_at__gt=last_final.finalized_at)
             if last_final else Q(pk__in=[]))
-    events = (ChargeEvent.objects.filter(in_period | late, reseller=reseller)
-              .select_related("subscription__offer__product_type").order_by("pk"))
-    charges = []
-    for e in events:
-        is_late = e.charge_date < period.start
-        kind = BillingLine.Kind.ADJUSTMENT if is_late else e.kind
-        label = BillingLine.Kind.ADJUSTMENT.label if is_late else ChargeEvent.Kind(e.kind).label
-        charges.append(ledger.ChargeInput(
-            subscription_id=e.subscription_id, customer_id=e.customer_id, kind=kind,
-            description=f"{e.subscription.offer.name} ({e.subscription.term}) — {label}",
-            product_type=e.subscription.offer.product_type.name, quantity=e.quantity,
-            cost_amount=e.cost_amount, price_amount=e.price_amount, currency=e.currency))
+    adjustment = BillingLine.Kind.ADJUSTMENT.value
+    sums = (ChargeEvent.objects.filter(in_period | late, reseller=reseller)
+            .values("subscription_id", "customer_id", "currency",
+                    line_kind=Case(When(charge_date__lt=period.start, then=Value(adjustment)),
+                                   default=F("kind")),
+                    offer=F("subscription__offer__name"), term=F("subscription__term"),
+                    product_type=F("subscription__offer__product_type__name"))
+            .annotate(qty=Sum("quantity"), cost=Sum("cost_amount"), price=Sum("price_amount"),
+                      first_event=Min("pk"))
+            # in the order of each group's first event: the ledger takes a key's customer from
+            # its first input, as when it summed the events one by one
+            .order_by("first_event"))
+    charges = [ledger.ChargeInput(
+        subscription_id=s["subscription_id"], customer_id=s["customer_id"], kind=s["line_kind"],
+        description=f"{s['offer']} ({s['term']}) — {_KIND_LABELS[s['line_kind']]}",
+        product_type=s["product_type"], quantity=s["qty"], cost_amount=s["cost"],
+        price_amount=s["price"], currency=s["currency"]) for s in sums]
 
     month = usage_month(period)
-    sums = list(UsageLine.objects.filter(reseller=reseller, is_marketplace=False,
-                                         usage_date__range=(month.start, month.end))
-                .values("subscription_id", "customer_id", "currency")
-                .annotate(cost=Sum("billing_pre_tax_total"), qty=Sum("quantity"))
-                .order_by("subscription_id", "currency"))
+    # Grouped on the usage table alone (joining the offers first makes PostgreSQL sort every
+    # line with them), then the few subscriptions' offers in a second query. Not grouped by
+    # customer: PostgreSQL would expect a group per line and sort them all instead of hashing.
+    sums = sorted(UsageLine.objects.filter(reseller=reseller, is_marketplace=False,
+                                           usage_date__range=(month.start, month.end))
+                  .values("subscription_id", "currency")
+                  .annotate(customer=Min("customer_id"), other_customer=Max("customer_id"),
+                            cost=Sum("billing_pre_tax_total"), qty=Sum("quantity"))
+                  .order_by(), key=itemgetter("subscription_id", "currency"))
     if not sums:
         return charges, []
-    subs = Subscription.objects.filter(pk__in=[s["subscription_id"] for s in sums]) \
-        .select_related("offer__product_type").in_bulk()
+    for s in sums:
+        if s["customer"] != s["other_customer"]:
+            raise ledger.LedgerError(f"Usage of subscription {s['subscription_id']} names "
+                                     "several customers; one line has one customer.")
+    subs = {s["pk"]: s for s in Subscription.objects.filter(
+        pk__in={s["subscription_id"] for s in sums}).values(
+        "pk", "offer_id", "term", offer_name=F("offer__name"),
+        product_type=F("offer__product_type__name"),
+        product_type_pk=F("offer__product_type_id"))}
     books = list(PriceBook.objects.filter(reseller=reseller))
     rules: dict[int, list] = {b.pk: [] for b in books}
     for rule in PriceRule.objects.filter(reseller=reseller).select_related("offer",
@@ -126,13 +145,16 @@ def ledger_inputs(reseller, period: Period):
     for s in sums:
         sub = subs[s["subscription_id"]]
         usage.append(ledger.UsageInput(
-            subscription_id=sub.pk, customer_id=s["customer_id"],
-            description=f"{sub.offer.name} usage {month.start:%Y-%m}",
-            product_type=sub.offer.product_type.name, offer_id=sub.offer_id,
-            product_type_id=sub.offer.product_type_id, term=sub.term, quantity=s["qty"],
+            subscription_id=sub["pk"], customer_id=s["customer"],
+            description=f"{sub['offer_name']} usage {month.start:%Y-%m}",
+            product_type=sub["product_type"], offer_id=sub["offer_id"],
+            product_type_id=sub["product_type_pk"], term=sub["term"], quantity=s["qty"],
             cost=s["cost"], currency=s["currency"], priced_on=period.start,
-            customer_rules=by_customer.get(s["customer_id"], ()), default_rules=default))
+            customer_rules=by_customer.get(s["customer"], ()), default_rules=default))
     return charges, usage
+
+
+_KIND_LABELS = dict(BillingLine.Kind.choices)
 
 
 def current_period(reseller) -> Period:

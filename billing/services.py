@@ -10,11 +10,13 @@ bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
 
 Billing runs, invoices and credit notes. Operations services take `user` (staff).
 
-A run recomputes its period's ledger from the charge events and Azure plan usage (pure
-`billing.ledger.compute_lines`) and persists it by diff while it is a draft, then mirrors the
-ledger onto one draft invoice per currency. Finalizing numbers the invoices (gapless per issuer,
-series and year, from a locked counter row), copies issuer and recipient onto them and makes
-them immutable; corrections are credit notes.
+A run recomputes its period's ledger from the charge events and Azure plan usage, both summed
+in the database per ledger key (`selectors.ledger_inputs`), priced and rounded by the pure
+`billing.ledger.compute_lines`, and persists it by diff while it is a draft (stored lines read
+as tuples in one query, only changes written, in bulk), then mirrors the ledger onto one draft
+invoice per currency (lines compared and copied in SQL). Finalizing numbers the invoices
+(gapless per issuer, series and year, from a locked counter row), copies issuer and recipient
+onto them and makes them immutable; corrections are credit notes.
 """
 
 import csv
@@ -22,13 +24,16 @@ import hashlib
 import io
 import tempfile
 import uuid
+from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -414,28 +419,58 @@ def billing_run_fail(*, run_id: int, error: str) -> None:
             error=error[:2000], finished_at=None)
 
 
+# PostgreSQL: new ledger lines are written as plain tuples by COPY; False forces bulk_create,
+# what other databases use (tests compare the two).
+FAST_INSERT = True
+
+
+def _insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert `rows`, tuples of the values of `fields`. bulk_create spends more time building
+    and preparing one model instance a row (≈0.15 ms) than PostgreSQL takes to write it; COPY
+    takes the rows as CSV text. Values are Decimal, int, str, date or aware datetime; None is
+    written unquoted (NULL), every other value quoted (so an empty text stays a text)."""
+    if not rows:
+        return
+    if FAST_INSERT and connection.vendor == "postgresql":
+        buffer = io.StringIO()
+        csv.writer(buffer, quoting=csv.QUOTE_NOTNULL, lineterminator="\n").writerows(rows)
+        buffer.seek(0)
+        columns = ", ".join(model._meta.get_field(f).column for f in fields)
+        with connection.cursor() as cursor:
+            # identifiers only (model metadata); the values travel as COPY data
+            cursor.cursor.copy_expert(
+                f"COPY {model._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+    else:
+        model.objects.bulk_create([model(**dict(zip(fields, row, strict=True)))
+                                   for row in rows], batch_size=1000)
+
+
+LEDGER_FIELDS = ("reseller_id", "run_id", "period_start", "period_end", "subscription_id",
+                 "customer_id", "kind", *ledger.LINE_FIELDS, "updated_at")
+
+
 def _recompute(run: BillingRun) -> ledger.Diff:
+    """The run's ledger, persisted by diff: stored lines are read as tuples in one query, and
+    only the inserted, changed and vanished lines are written, in bulk."""
     charges, usage = selectors.ledger_inputs(run.reseller, run.period)
     computed = ledger.compute_lines(charges, usage)
-    existing = list(BillingLine.objects.filter(reseller=run.reseller,
-                                               period_start=run.period_start))
+    existing = (BillingLine.objects.filter(reseller=run.reseller, period_start=run.period_start)
+                .values_list("pk", "subscription_id", "customer_id", "kind", *ledger.LINE_FIELDS,
+                             named=True))
     change = ledger.diff(existing, computed)
     now = timezone.now()
     if change.delete:
-        InvoiceLine.objects.filter(billing_line__in=change.delete).update(billing_line=None)
-        BillingLine.objects.filter(pk__in=[row.pk for row in change.delete]).delete()
-    for row, line in change.update:
-        for f in ledger.LINE_FIELDS:
-            setattr(row, f, getattr(line, f))
-        row.updated_at = now
-    BillingLine.objects.bulk_update([row for row, _ in change.update],
-                                    [*ledger.LINE_FIELDS, "updated_at"])
-    BillingLine.objects.bulk_create([BillingLine(
-        reseller=run.reseller, run=run, period_start=run.period_start, period_end=run.period_end,
-        subscription_id=line.subscription_id, customer_id=line.customer_id, kind=line.kind,
-        **{f: getattr(line, f) for f in ledger.LINE_FIELDS}, updated_at=now)
-        for line in change.insert])
-    _sync_draft_invoices(run)
+        gone = [row.pk for row in change.delete]
+        InvoiceLine.objects.filter(billing_line__in=gone).update(billing_line=None)
+        BillingLine.objects.filter(pk__in=gone).delete()
+    BillingLine.objects.bulk_update(
+        [BillingLine(pk=row.pk, updated_at=now, **{f: getattr(line, f) for f in ledger.LINE_FIELDS})
+         for row, line in change.update], [*ledger.LINE_FIELDS, "updated_at"], batch_size=500)
+    head = (run.reseller_id, run.pk, run.period_start, run.period_end)
+    values = attrgetter("subscription_id", "customer_id", "kind", *ledger.LINE_FIELDS)
+    _insert(BillingLine, LEDGER_FIELDS,
+            [(*head, *values(line), now) for line in change.insert])
+    _sync_draft_invoices(run, computed)
     return change
 
 
@@ -443,50 +478,75 @@ def _tax_rate(reseller) -> Decimal:
     return Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
 
 
-def _sync_draft_invoices(run: BillingRun) -> None:
-    """One draft invoice per currency mirroring the ledger (cost amounts); unchanged invoices
-    are not written."""
-    rows = list(BillingLine.objects.filter(run=run).select_related("customer")
-                .order_by("currency", "product_type", "customer__company_name", "description",
-                          "kind", "pk"))
-    by_currency: dict[str, list[BillingLine]] = {}
-    for row in rows:
-        by_currency.setdefault(row.currency, []).append(row)
+# The invoice lines a run's ledger should have: one per ledger line, per currency, in invoice
+# order, with the cost amount. Standard SQL (a window function), so PostgreSQL and SQLite run it
+# alike; invoice lines are compared and written in the database, never loaded.
+_WANTED_INVOICE_LINES = """
+    SELECT b.id AS billing_line_id, b.currency, b.product_type,
+           c.company_name AS customer_name, b.description, b.quantity, b.cost_amount AS amount,
+           ROW_NUMBER() OVER (PARTITION BY b.currency ORDER BY b.product_type, c.company_name,
+                                                               b.description, b.kind, b.id)
+               AS position
+      FROM billing_billingline b JOIN customers_customer c ON c.id = b.customer_id
+     WHERE b.run_id = %s"""
+# per currency, how many wanted lines the run's draft invoices already have, identical (a set
+# operation: no join order for the planner to get wrong)
+_UNCHANGED_INVOICE_LINES = f"""
+    SELECT currency, COUNT(*) FROM (
+        SELECT currency, position, billing_line_id, product_type, customer_name, description,
+               quantity, amount
+          FROM ({_WANTED_INVOICE_LINES}) w
+        INTERSECT
+        SELECT i.currency, l.position, l.billing_line_id, l.product_type, l.customer_name,
+               l.description, l.quantity, l.amount
+          FROM billing_invoiceline l JOIN billing_invoice i ON i.id = l.invoice_id
+         WHERE i.run_id = %s) same
+     GROUP BY currency"""  # noqa: S608 - constants only
+_INSERT_INVOICE_LINES = f"""
+    INSERT INTO billing_invoiceline (reseller_id, invoice_id, position, product_type,
+                                     customer_name, description, quantity, amount,
+                                     billing_line_id)
+    SELECT %s, %s, position, product_type, customer_name, description, quantity, amount,
+           billing_line_id
+      FROM ({_WANTED_INVOICE_LINES}) w WHERE currency = %s"""  # noqa: S608 - constants only
+
+
+def _sync_draft_invoices(run: BillingRun, lines: list[ledger.Line]) -> None:
+    """One draft invoice per currency mirroring the run's ledger `lines` (as stored): cost
+    amounts, subtotal = sum of the rounded lines. Unchanged invoices are not written."""
+    totals = ledger.totals(lines)
+    counts = Counter(line.currency for line in lines)
     invoices = {i.currency: i for i in Invoice.objects.filter(run=run)}
     for currency, invoice in invoices.items():
-        if currency not in by_currency:
+        if currency not in totals:
             invoice.lines.all().delete()
             invoice.delete()
+    unchanged, existing = {}, {}
+    if invoices:
+        with connection.cursor() as cursor:
+            cursor.execute(_UNCHANGED_INVOICE_LINES, [run.pk, run.pk])
+            unchanged = dict(cursor.fetchall())
+        existing = dict(InvoiceLine.objects.filter(invoice__run=run).order_by()
+                        .values_list("invoice_id").annotate(n=Count("pk")))
     rate = _tax_rate(run.reseller)
-    existing_lines: dict[int, list[tuple]] = {}
-    for line in InvoiceLine.objects.filter(invoice__run=run).order_by("position"):
-        existing_lines.setdefault(line.invoice_id, []).append(_line_tuple(line))
-    for currency, items in by_currency.items():
-        wanted = [InvoiceLine(reseller=run.reseller, position=n, product_type=b.product_type,
-                              customer_name=b.customer.company_name, description=b.description,
-                              quantity=b.quantity, amount=b.cost_amount, billing_line=b)
-                  for n, b in enumerate(items, start=1)]
-        subtotal = sum((b.cost_amount for b in items), Decimal(0))
+    for currency, total in totals.items():
+        subtotal = total.cost
         tax = round_money(subtotal * rate / 100, currency)
         invoice = invoices.get(currency) or Invoice(
             reseller=run.reseller, run=run, period_start=run.period_start,
             period_end=run.period_end, currency=currency)
         amounts = (subtotal, rate, tax, subtotal + tax)
         if invoice.pk and (invoice.subtotal, invoice.tax_rate, invoice.tax_amount,
-                           invoice.total) == amounts and existing_lines.get(invoice.pk) == [
-                               _line_tuple(w) for w in wanted]:
+                           invoice.total) == amounts and \
+                unchanged.get(currency) == existing.get(invoice.pk) == counts[currency]:
             continue
+        if invoice.pk:
+            invoice.lines.all().delete()
         invoice.subtotal, invoice.tax_rate, invoice.tax_amount, invoice.total = amounts
         invoice.save()
-        invoice.lines.all().delete()
-        for w in wanted:
-            w.invoice = invoice
-        InvoiceLine.objects.bulk_create(wanted)
-
-
-def _line_tuple(line) -> tuple:
-    return (line.position, line.product_type, line.customer_name, line.description,
-            line.quantity, line.amount, line.billing_line_id)
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_INVOICE_LINES,
+                           [run.reseller_id, invoice.pk, run.pk, currency])
 
 
 def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:

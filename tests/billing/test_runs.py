@@ -357,3 +357,151 @@ def test_price_book_change_mid_period_applies_from_the_next_period(
     with scopes_disabled():
         assert BillingLine.objects.get(run=june, kind="usage").price_amount == D("220.00")
         assert BillingLine.objects.get(run=july, kind="usage").price_amount == D("240.00")
+
+
+def _written(reseller):
+    """The run's ledger and invoices without database ids or timestamps."""
+    with scopes_disabled():
+        lines = sorted(BillingLine.objects.filter(reseller=reseller).values_list(
+            "period_start", "period_end", "customer_id", "subscription_id", "kind",
+            "product_type", "description", "quantity", "cost_amount", "price_amount", "currency"))
+        invoices = sorted(Invoice.objects.filter(reseller=reseller).values_list(
+            "period_start", "currency", "subtotal", "tax_rate", "tax_amount", "total"))
+        invoice_lines = list(InvoiceLine.objects.filter(reseller=reseller).order_by(
+            "invoice__period_start", "invoice__currency", "position").values_list(
+            "position", "product_type", "customer_name", "description", "quantity", "amount",
+            "billing_line__subscription_id", "billing_line__kind"))
+    return lines, invoices, invoice_lines
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="other databases always write with bulk_create")
+@pytest.mark.django_db
+def test_copy_and_bulk_create_write_the_same_ledger_and_invoices(
+        ops, us_reseller, charge_factory, usage_factory, monkeypatch):
+    from customers.models import Customer
+    from subscriptions.models import ProductType
+
+    # texts COPY must quote: comma, double quote, line break, a backslash
+    odd = charge_factory(us_reseller, cost="100.00", price="120.00",
+                         offer_name='Office "E3", monthly\nplan \\ test')
+    with scopes_disabled():
+        Customer.objects.filter(pk=odd.customer_id).update(company_name='Quote "Co", Ltd')
+    charge_factory(us_reseller, subscription=odd.subscription, kind="seat_increase",
+                   on=dt.date(2026, 7, 10), cost="26.25", price="31.50", quantity=3)
+    charge_factory(us_reseller, on=dt.date(2026, 7, 3), kind="cancel", cost="-15.50",
+                   price="-18.60")
+    with scopes_disabled():
+        azure = ProductType.objects.get(code="azure-plan")
+    sub = charge_factory(us_reseller, cost="0.00", price="0.00").subscription
+    with scopes_disabled():
+        sub.offer.product_type = azure
+        sub.offer.save()
+    PriceRuleFactory(book=PriceBookFactory(reseller=us_reseller, customer=None),
+                     product_type=azure, percent=D("12"), effective_from=dt.date(2026, 1, 1))
+    PriceRuleFactory(book=PriceBookFactory(reseller=us_reseller, customer=sub.customer),
+                     kind="discount", percent=D("3"), effective_from=dt.date(2026, 1, 1))
+    usage_factory(sub, on=dt.date(2026, 6, 2), cost="10.1234567890", quantity="2.5")
+    usage_factory(sub, on=dt.date(2026, 6, 30), cost="0.0015432115")
+    june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    services.billing_run_finalize(user=ops, run=june)
+    # two late charges of June, of two kinds: one adjustment line in July
+    charge_factory(us_reseller, subscription=odd.subscription, kind="seat_increase",
+                   on=dt.date(2026, 6, 20), cost="11.11", price="13.00", quantity=1)
+    charge_factory(us_reseller, subscription=odd.subscription, kind="seat_decrease",
+                   on=dt.date(2026, 6, 25), cost="-2.22", price="-2.60", quantity=-1)
+    charge_factory(us_reseller, subscription=odd.subscription, on=dt.date(2026, 7, 1),
+                   cost="100.00", price="120.00")
+
+    monkeypatch.setattr(services, "FAST_INSERT", False)
+    july = run_for(ops, us_reseller, dt.date(2026, 7, 1))
+    by_bulk_create = _written(us_reseller)
+    with scopes_disabled():
+        InvoiceLine.objects.filter(invoice__run=july).delete()
+        Invoice.objects.filter(run=july).delete()
+        BillingLine.objects.filter(run=july).delete()
+    monkeypatch.setattr(services, "FAST_INSERT", True)
+    services.billing_run_compute(run_id=july.pk)
+    assert _written(us_reseller) == by_bulk_create
+    # hand-checked: the late seat changes 11.11 − 2.22 = 8.89 (13.00 − 2.60 = 10.40); usage
+    # 10.1234567890 + 0.0015432115 = 10.1250000005 → 10.13, customer book −3 % → 9.82125… → 9.82
+    lines, invoices, _ = by_bulk_create
+    assert sorted((x[3] == odd.subscription_id, x[4], x[8], x[9]) for x in lines
+                  if x[0] == dt.date(2026, 7, 1)) == [
+        (False, "cancel", D("-15.50"), D("-18.60")), (False, "usage", D("10.13"), D("9.82")),
+        (True, "adjustment", D("8.89"), D("10.40")), (True, "cycle", D("100.00"), D("120.00")),
+        (True, "seat_increase", D("26.25"), D("31.50"))]
+    assert [x[5] for x in invoices] == [D("100.00"), D("129.77")]
+    with scopes_disabled():
+        stored = {x.pk: x.updated_at for x in BillingLine.objects.filter(run=july)}
+        invoice_lines = list(InvoiceLine.objects.filter(invoice__run=july)
+                             .values_list("pk", flat=True))
+    for _ in range(3):
+        services.billing_run_compute(run_id=july.pk)
+    with scopes_disabled():
+        assert {x.pk: x.updated_at for x in BillingLine.objects.filter(run=july)} == stored
+        assert list(InvoiceLine.objects.filter(invoice__run=july)
+                    .values_list("pk", flat=True)) == invoice_lines
+
+
+@pytest.mark.django_db
+def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
+        ops, us_reseller, charge_factory, settings):
+    from customers.models import Customer
+    from subscriptions.models import ChargeEvent
+
+    a = charge_factory(us_reseller, cost="100.00", price="120.00")
+    b = charge_factory(us_reseller, cost="40.00", price="50.00")
+    run = run_for(ops, us_reseller, dt.date(2026, 6, 1))
+
+    def invoice_lines():
+        with scopes_disabled():
+            return list(InvoiceLine.objects.filter(invoice__run=run).order_by(
+                "invoice__currency", "position").values_list(
+                "invoice__currency", "position", "customer_name", "amount", "billing_line_id"))
+
+    # a renamed customer (same place in the order): its line is rewritten with the new name
+    before = invoice_lines()
+    with scopes_disabled():
+        old = Customer.objects.get(pk=a.customer_id).company_name
+        Customer.objects.filter(pk=a.customer_id).update(company_name=f"{old} (renamed)")
+    run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    assert invoice_lines() == [(c, p, f"{n} (renamed)" if n == old else n, amount, line)
+                               for c, p, n, amount, line in before]
+
+    # a charge changes currency: its line moves to a CAD invoice; USD keeps the other one
+    with scopes_disabled():
+        ChargeEvent.objects.filter(pk=b.pk).update(currency="CAD")
+    run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    with scopes_disabled():
+        totals = dict(Invoice.objects.filter(run=run).values_list("currency", "total"))
+    assert totals == {"USD": D("100.00"), "CAD": D("40.00")}
+    assert [(x[0], x[1], x[3]) for x in invoice_lines()] == [
+        ("CAD", 1, D("40.00")), ("USD", 1, D("100.00"))]
+
+    # a new tax rate changes the invoice's amounts; its lines stay the same
+    lines = invoice_lines()
+    settings.BILLING_TAX_RATES = {"US": "10"}
+    run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    with scopes_disabled():
+        usd = Invoice.objects.get(run=run, currency="USD")
+    assert (usd.tax_amount, usd.total) == (D("10.00"), D("110.00"))
+    assert invoice_lines() == lines
+
+
+@pytest.mark.django_db
+def test_usage_of_one_subscription_under_two_customers_is_refused(
+        ops, us_reseller, charge_factory, usage_factory):
+    from billing import selectors
+    from billing.ledger import LedgerError
+    from billing.models import UsageLine
+
+    sub = charge_factory(us_reseller).subscription
+    usage_factory(sub, on=dt.date(2026, 5, 3), cost="1.00")
+    line = usage_factory(sub, on=dt.date(2026, 5, 4), cost="2.00")
+    other = charge_factory(us_reseller).customer
+    with scopes_disabled():
+        UsageLine.objects.filter(pk=line.pk).update(customer=other)
+        period = BillingRun(period_start=dt.date(2026, 6, 1), period_end=dt.date(2026, 6, 30))
+        with pytest.raises(LedgerError, match=f"subscription {sub.pk} names several customers"):
+            selectors.ledger_inputs(us_reseller, period.period)
