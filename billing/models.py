@@ -229,14 +229,18 @@ class BillingLine(models.Model):
         ("ADJUSTMENT", ("adjustment", "Adjustment: late charges of invoiced periods")),
     ])
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    # reseller and subscription are indexed by the (reseller, period_start) index and the
+    # unique (subscription, kind, period_start) one: no single-column index to maintain for
+    # every line a run writes.
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+",
+                                 db_index=False)
     run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="lines")
     period_start = models.DateField()
     period_end = models.DateField()
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
                                  related_name="+")
     subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="+")
+                                     null=True, blank=True, related_name="+", db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     product_type = models.CharField(max_length=100, blank=True)
     description = models.CharField(max_length=300)
@@ -375,7 +379,9 @@ class CreditNote(_Document):
 
 
 class _DocumentLine(models.Model):
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    # the scope key; lines are read through their document (indexed), never by reseller alone
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+",
+                                 db_index=False)
     position = models.PositiveIntegerField()
     product_type = models.CharField(max_length=100, blank=True)
     customer_name = models.CharField(max_length=200, blank=True)

@@ -17,6 +17,7 @@ from billing.models import (
     Statement,
     UsageImport,
     UsageLine,
+    UsageSummary,
 )
 from billing.periods import Period, billing_period
 from billing.reports import usage_month
@@ -114,14 +115,13 @@ def ledger_inputs(reseller, period: Period):
         price_amount=s["price"], currency=s["currency"]) for s in sums]
 
     month = usage_month(period)
-    # Grouped on the usage table alone (joining the offers first makes PostgreSQL sort every
-    # line with them), then the few subscriptions' offers in a second query. Not grouped by
-    # customer: PostgreSQL would expect a group per line and sort them all instead of hashing.
-    sums = sorted(UsageLine.objects.filter(reseller=reseller, is_marketplace=False,
-                                           usage_date__range=(month.start, month.end))
+    # From the month's UsageSummary rows (per subscription, meter and currency, written by the
+    # import in the transaction that loaded the lines): exact sums of the non-marketplace
+    # lines, without reading them again. Then the few subscriptions' offers in a second query.
+    sums = sorted(UsageSummary.objects.filter(reseller=reseller, month=month.start)
                   .values("subscription_id", "currency")
                   .annotate(customer=Min("customer_id"), other_customer=Max("customer_id"),
-                            cost=Sum("billing_pre_tax_total"), qty=Sum("quantity"))
+                            cost=Sum("pre_tax_total"), qty=Sum("quantity"))
                   .order_by(), key=itemgetter("subscription_id", "currency"))
     if not sums:
         return charges, []

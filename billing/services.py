@@ -272,7 +272,10 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
                 data = _read(usage_import)
                 if SET_BASED and connection.vendor == "postgresql":
                     usage_csv.decode(data)  # the encoding check, with the line of a bad byte
-                    outcome = usage_pg.run(usage_import.pk, data, known)
+                    with transaction.atomic():
+                        outcome = usage_pg.run(usage_import.pk, data, known)
+                        if outcome is not None and not outcome.errors:
+                            _summarize(usage_import)
                     if outcome is not None:
                         return _finish_outcome(usage_import, outcome)
             except usage_csv.FileProblem as e:
@@ -294,6 +297,7 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
             _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
             with transaction.atomic():
                 inserted = sink.load()
+                _summarize(usage_import)
             return _finish(usage_import, status=UsageImport.Status.DONE,
                            total_lines=validator.lines, imported_lines=inserted,
                            skipped_duplicates=validator.valid - inserted,
@@ -312,9 +316,13 @@ def _finish_outcome(usage_import: UsageImport, outcome: usage_pg.Outcome) -> Usa
                    marketplace_lines=outcome.marketplace)
 
 
+def _summarize(usage_import: UsageImport) -> None:
+    """Rebuild the monthly sums that reports and billing runs read, in the transaction that
+    loads the lines: the two never disagree."""
+    usage_summary.refresh(usage_summary.touched(usage_import.pk))
+
+
 def _finish(usage_import: UsageImport, *, status, **fields) -> UsageImport:
-    if status == UsageImport.Status.DONE:  # the monthly sums the reports read
-        usage_summary.refresh(usage_summary.touched(usage_import.pk))
     _set(usage_import, status=status, finished_at=timezone.now(), **fields)
     if usage_import.file:
         usage_import.file.delete(save=False)

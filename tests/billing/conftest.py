@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from django_scopes import scopes_disabled
 
+from billing import usage_summary
 from tests.factories import (
     ChargeEventFactory,
     CustomerFactory,
@@ -63,12 +64,14 @@ def usage(subscription, *, on, cost, quantity="1", marketplace=False):
 
     with scopes_disabled():
         imp = UsageImport.objects.create(reseller=subscription.reseller, status="done")
-        return UsageLine.objects.create(
+        line = UsageLine.objects.create(
             reseller=subscription.reseller, customer=subscription.customer,
             subscription=subscription, usage_import=imp, usage_date=on, meter_id="m-1",
             meter_name="Compute", quantity=Decimal(quantity), unit_price=Decimal(cost),
             billing_pre_tax_total=Decimal(cost), currency=subscription.currency,
             charge_type="usage", is_marketplace=marketplace, natural_key=uuid.uuid4())
+    usage_summary.refresh({(subscription.reseller_id, on)})  # as an import does
+    return line
 
 
 @pytest.fixture

@@ -492,7 +492,7 @@ def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
 @pytest.mark.django_db
 def test_usage_of_one_subscription_under_two_customers_is_refused(
         ops, us_reseller, charge_factory, usage_factory):
-    from billing import selectors
+    from billing import selectors, usage_summary
     from billing.ledger import LedgerError
     from billing.models import UsageLine
 
@@ -501,7 +501,8 @@ def test_usage_of_one_subscription_under_two_customers_is_refused(
     line = usage_factory(sub, on=dt.date(2026, 5, 4), cost="2.00")
     other = charge_factory(us_reseller).customer
     with scopes_disabled():
-        UsageLine.objects.filter(pk=line.pk).update(customer=other)
+        UsageLine.objects.filter(pk=line.pk).update(customer=other, meter_id="m-2")
+        usage_summary.refresh({(sub.reseller_id, dt.date(2026, 5, 1))})  # as an import does
         period = BillingRun(period_start=dt.date(2026, 6, 1), period_end=dt.date(2026, 6, 30))
         with pytest.raises(LedgerError, match=f"subscription {sub.pk} names several customers"):
             selectors.ledger_inputs(us_reseller, period.period)
