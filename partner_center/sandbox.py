@@ -296,12 +296,7 @@ class SandboxGateway(PartnerCenterGateway):
     def _change_term(self, tenant_id, subscription_id, term, frequency) -> SubscriptionInfo:
         """A longer term starts today (the seats and their windows stay); a frequency alone
         changes from now on."""
-        sub = self._subscription(tenant_id, subscription_id)
-        if sub.status != ACTIVE:
-            raise Conflict(f"Subscription {sub.subscription_id} is {sub.status}; its term "
-                           f"cannot change.", code=errors.INVALID_STATE)
-        if sub.offer.product_type.billing != ProductType.Billing.SEATS:
-            raise _invalid(f"{sub.offer.name} has no term to change.")
+        sub = self._seat_subscription(tenant_id, subscription_id, "term")
         self._check_offer_sold(sub.offer, term, frequency)
         self._require_mca(sub.customer)
         try:
@@ -326,13 +321,18 @@ class SandboxGateway(PartnerCenterGateway):
             idempotency_key, f"change_quantity:{tenant_id}:{subscription_id}", quantity,
             SubscriptionInfo, lambda: self._change_quantity(tenant_id, subscription_id, quantity))
 
-    def _change_quantity(self, tenant_id, subscription_id, quantity: int) -> SubscriptionInfo:
+    def _seat_subscription(self, tenant_id, subscription_id, what: str) -> SandboxSubscription:
+        """The active seat-based subscription whose `what` (seats, term) is to change."""
         sub = self._subscription(tenant_id, subscription_id)
         if sub.status != ACTIVE:
-            raise Conflict(f"Subscription {sub.subscription_id} is {sub.status}; its seats "
+            raise Conflict(f"Subscription {sub.subscription_id} is {sub.status}; its {what} "
                            f"cannot change.", code=errors.INVALID_STATE)
         if sub.offer.product_type.billing != ProductType.Billing.SEATS:
-            raise _invalid(f"{sub.offer.name} has no seats to change.")
+            raise _invalid(f"{sub.offer.name} has no {what} to change.")
+        return sub
+
+    def _change_quantity(self, tenant_id, subscription_id, quantity: int) -> SubscriptionInfo:
+        sub = self._seat_subscription(tenant_id, subscription_id, "seats")
         self._require_mca(sub.customer)
         now = timezone.now()
         try:
