@@ -89,3 +89,15 @@ class StatementAdmin(ReadOnlyAdmin):
     list_filter = ["period_start"]
     list_select_related = ["customer", "reseller"]
     search_fields = ["customer__company_name", "reseller__name"]
+    actions = ["render_missing_pdfs"]
+
+    @admin.action(description="Render the selected statements' missing PDFs")
+    def render_missing_pdfs(self, request, queryset):
+        """For a render task that failed for good; statements with a PDF are left alone."""
+        from billing.tasks import render_statement_pdf
+
+        missing = list(queryset.filter(pdf="").values_list("pk", flat=True))
+        for statement_id in missing:
+            render_statement_pdf.delay_on_commit(statement_id)
+        self.message_user(request, f"{len(missing)} statement PDF(s) queued; "
+                                   f"{queryset.count() - len(missing)} already had one.")

@@ -220,3 +220,24 @@ def test_another_resellers_statement_is_not_found(finalized, customer, reseller_
     url = reverse("billing:statement_pdf", kwargs={"customer_id": customer.pk})
     for query in ("", "?period=2026-06-01"):
         assert client.get(url + query).status_code == 404
+
+
+@pytest.mark.django_db
+def test_operations_render_a_missing_pdf_again_from_the_admin(
+        media, finalized, customer, client, settings, django_capture_on_commit_callbacks):
+    """For a render task that failed for good: the admin action queues the missing PDFs only."""
+    from tests.factories import UserFactory
+
+    statement = statement_of(customer)
+    with scopes_disabled():
+        Statement.objects.filter(pk=statement.pk).update(pdf="")
+        ids = [str(pk) for pk in Statement.objects.values_list("pk", flat=True)]
+    settings.STAFF_MFA_REQUIRED = False
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(reverse("admin:billing_statement_changelist"),
+                           {"action": "render_missing_pdfs", "_selected_action": ids},
+                           follow=True).content.decode()
+    assert f"1 statement PDF(s) queued; {len(ids) - 1} already had one." in page
+    again = statement_of(customer)
+    assert again.pdf and "Contoso Dental Group" in pdf_text(again.pdf.read())
