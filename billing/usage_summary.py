@@ -21,15 +21,16 @@ def touched(usage_import_id: int) -> set[tuple[int, date]]:
 
 
 @transaction.atomic
-def refresh(pairs) -> int:
-    """Rebuild the summaries of each (reseller id, month); returns the rows written."""
+def refresh(pairs, *, lines=UsageLine, summaries=UsageSummary) -> int:
+    """Rebuild the summaries of each (reseller id, month); returns the rows written.
+    (`lines`, `summaries`: the models, which a data migration passes as of its state.)"""
     written = 0
     with scopes_disabled():
         for reseller_id, month in sorted(pairs):
             month = month.replace(day=1)
             end = month + relativedelta(months=1, days=-1)
-            UsageSummary.objects.filter(reseller_id=reseller_id, month=month).delete()
-            groups = (UsageLine.objects.filter(reseller_id=reseller_id, is_marketplace=False,
+            summaries.objects.filter(reseller_id=reseller_id, month=month).delete()
+            groups = (lines.objects.filter(reseller_id=reseller_id, is_marketplace=False,
                                                usage_date__range=(month, end)).order_by()
                       .values("customer_id", "subscription_id", "meter_id", "currency",
                               product_type_id=F("subscription__offer__product_type_id"))
@@ -38,7 +39,7 @@ def refresh(pairs) -> int:
                                 name=Max("meter_name"), unit=Max("unit_of_measure"),
                                 qty=Sum("quantity"), total=Sum("billing_pre_tax_total"),
                                 n=Count("pk")))
-            rows = [UsageSummary(
+            rows = [summaries(
                 reseller_id=reseller_id, month=month, customer_id=g["customer_id"],
                 subscription_id=g["subscription_id"], product_type_id=g["product_type_id"],
                 meter_id=g["meter_id"], currency=g["currency"], meter_category=g["category"],
@@ -46,6 +47,6 @@ def refresh(pairs) -> int:
                 unit_of_measure=g["unit"], quantity=g["qty"], pre_tax_total=g["total"],
                 lines=g["n"])
                 for g in groups]
-            UsageSummary.objects.bulk_create(rows, batch_size=5000)
+            summaries.objects.bulk_create(rows, batch_size=5000)
             written += len(rows)
     return written

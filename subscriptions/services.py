@@ -454,11 +454,12 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
         _emit(sub, ChargeEvent.Kind.SEAT_DECREASE, key=f"sub:{sub.pk}:seats:{idempotency_key}",
               on=now.date(), quantity=-remove)
         done = f"{remove} seat{'s' if remove > 1 else ''} removed with a prorated credit"
-    ScheduledChange.objects.filter(subscription=sub).delete()  # an immediate change wins
+    dropped, _ = ScheduledChange.objects.filter(subscription=sub).delete()  # immediate wins
     _audit(member, sub, "seats_changed", before=sub.quantity, after=quantity)
     sub.quantity = quantity
     sub.save(update_fields=["quantity"])
-    return done
+    return done + ("; the scheduled change was removed (an immediate change replaces it)."
+                   if dropped else ".")
 
 
 @member_service
@@ -552,10 +553,14 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     except rules.RuleError as exc:
         raise ValidationError(exc.message) from None
     today = timezone.now().date()
+    if sub.term_end < today:
+        raise ValidationError(f"The term ended on {sub.term_end} and its renewal is being "
+                              "processed; change the term once it has renewed.")
     prices = _locked_prices(sub.customer, sub.offer, term, billing_frequency, today)
     _gateway_call(get_gateway().change_term, str(sub.customer.tenant_id), sub.partner_center_id,
                   term=term, billing_frequency=billing_frequency,
                   idempotency_key=f"term:{idempotency_key}")
+    _charge_cycle_starting(sub, today)  # the credit below refunds a cycle that was charged
     credit = _emit(sub, ChargeEvent.Kind.TERM_CHANGE,
                    key=f"sub:{sub.pk}:term:{idempotency_key}:credit", on=today,
                    quantity=-sub.quantity)
@@ -766,6 +771,7 @@ def _apply_frequency_change(pk: int) -> bool:
                                     sub.term_start)
             sub.unit_cost, sub.unit_price = prices.cost, prices.price
             sub.save(update_fields=["billing_frequency", "unit_cost", "unit_price"])
+            _charge_cycle_starting(sub, change.frequency_from)
             _audit(None, sub, "frequency_changed", billing_frequency=sub.billing_frequency)
             if change.quantity is None:
                 change.delete()
@@ -775,16 +781,30 @@ def _apply_frequency_change(pk: int) -> bool:
     return True
 
 
+def _charge_cycle_starting(sub: Subscription, on: date) -> None:
+    """Charge the cycle of `sub` that starts on `on` inside its term, unless it was charged
+    (same key as the daily cycle run)."""
+    key = f"sub:{sub.pk}:cycle:{on}"
+    if (sub.term_start < on <= sub.term_end
+            and rules.cycle_containing(sub.term_start, sub.billing_frequency, on)[0] == on
+            and not ChargeEvent.objects.filter(key=key).exists()):
+        _emit(sub, ChargeEvent.Kind.CYCLE, key=key, on=on, quantity=sub.quantity,
+              full_cycle=True)
+
+
 def subscriptions_charge_cycles(*, today: date) -> int:
     """Charge the cycles that start `today` inside a running term (e.g. month 2 of an annual
-    term billed monthly). Term starts are charged by purchase and renewal. Idempotent."""
+    term billed monthly). Term starts are charged by purchase and renewal; a subscription whose
+    frequency switch is due but not applied (Partner Center refused it) waits for the switch,
+    which charges its first cycle. Idempotent."""
     created = 0
     with scopes_disabled():
         subs = (Subscription.objects.filter(
             status=Subscription.Status.ACTIVE, provisioning=Subscription.Provisioning.PROVISIONED,
             term_start__lt=today, term_end__gte=today,
             offer__product_type__billing=ProductType.Billing.SEATS)
-            .exclude(term="P1M").select_related("offer__product_type"))
+            .exclude(term="P1M").exclude(scheduled_change__frequency_from__lte=today)
+            .select_related("offer__product_type"))
         starting = {f"sub:{sub.pk}:cycle:{today}": sub for sub in subs
                     if rules.cycle_containing(sub.term_start, sub.billing_frequency,
                                               today)[0] == today}

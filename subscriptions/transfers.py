@@ -374,7 +374,7 @@ def _move_in(transfer, item, info, source, day_after, *, seats: bool) -> Subscri
             SeatAssignment(reseller=target.reseller, subscription=target,
                            display_name=a.display_name, user_principal_name=a.user_principal_name,
                            assigned_at=a.assigned_at)
-            for a in source.assignments.all()[:target.quantity])
+            for a in source.assignments.order_by("assigned_at", "pk")[:target.quantity])
     if seats and day_after <= target.term_end:  # past the term end the renewal charges it
         cycle_start, _ = rules.cycle_containing(target.term_start, target.billing_frequency,
                                                 day_after)

@@ -462,7 +462,8 @@ def test_a_shorter_billing_cycle_starts_with_the_next_cycle_inside_the_term(
     with at(dt.datetime(2027, 6, 18, 0, 5, tzinfo=UTC)):
         assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 18)) == 1
         assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 18)) == 0
-        assert services.subscriptions_charge_cycles(today=dt.date(2027, 6, 18)) == 1
+        # the switch charged the first monthly cycle; the cycle run adds nothing
+        assert services.subscriptions_charge_cycles(today=dt.date(2027, 6, 18)) == 0
     assert services.subscriptions_charge_cycles(today=dt.date(2027, 7, 18)) == 1
     sub.refresh_from_db()
     assert (sub.billing_frequency, sub.unit_price) == ("monthly", Decimal("22.00"))
@@ -547,3 +548,81 @@ def test_viewers_cannot_change_the_term(owner_a, member_of, onboard, catalog):
     with pytest.raises(PermissionDenied):
         services.subscription_schedule_frequency(member=viewer, subscription=sub,
                                                  billing_frequency="monthly")
+
+
+class DownGateway:
+    """Partner Center unreachable (an external system, so standing in for it is fair)."""
+
+    def change_term(self, *args, **kwargs):
+        from partner_center.errors import Unavailable
+
+        raise Unavailable("Partner Center did not answer within 30 s.")
+
+
+@pytest.mark.django_db
+def test_a_frequency_switch_partner_center_refuses_charges_nothing_until_it_succeeds(
+        owner_a, onboard, catalog, unscoped, monkeypatch):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P3Y", frequency="annual")
+    with at(BOUGHT + dt.timedelta(days=20)):
+        services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                 billing_frequency="monthly")
+    with monkeypatch.context() as down:
+        down.setattr(services, "get_gateway", DownGateway)
+        assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 18)) == 0
+        # not a second annual cycle at the old frequency while the switch waits
+        assert services.subscriptions_charge_cycles(today=dt.date(2027, 6, 18)) == 0
+    with at(dt.datetime(2027, 6, 19, 0, 5, tzinfo=UTC)):  # Partner Center is back a day later
+        assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 19)) == 1
+    assert services.subscriptions_charge_cycles(today=dt.date(2027, 7, 18)) == 1
+    assert charges(unscoped, kind="cycle") == [
+        ("cycle", 10, Decimal("2640.00"), dt.date(2026, 6, 18)),
+        ("cycle", 10, Decimal("220.00"), dt.date(2027, 6, 18)),
+        ("cycle", 10, Decimal("220.00"), dt.date(2027, 7, 18))]
+
+
+@pytest.mark.django_db
+def test_lengthening_on_a_cycle_day_before_the_cycle_run_charges_that_cycle_first(
+        owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])  # P1Y monthly, 22.00 a month × 10
+    with at(dt.datetime(2026, 7, 18, 0, 20, tzinfo=UTC)):  # month 2 starts; the run is later
+        lengthen(owner_a, sub, "P3Y", "monthly")
+        assert services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18)) == 0
+    # month 2 charged, then fully credited (the new term starts the same day), new cycle charged
+    assert charges(unscoped) == [
+        ("cycle", 10, Decimal("220.00"), dt.date(2026, 6, 18)),
+        ("cycle", 10, Decimal("220.00"), dt.date(2026, 7, 18)),
+        ("term_change", -10, Decimal("-220.00"), dt.date(2026, 7, 18)),
+        ("cycle", 10, Decimal("220.00"), dt.date(2026, 7, 18))]
+
+
+@pytest.mark.django_db
+def test_no_term_change_while_a_renewal_is_pending(owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P1M")  # ends 2026-07-17
+    with at(dt.datetime(2026, 7, 18, 0, 1, tzinfo=UTC)), pytest.raises(
+            ValidationError, match="The term ended on 2026-07-17 and its renewal is being "
+                                   "processed"):
+        lengthen(owner_a, sub, "P1Y", "monthly")
+    assert [c[0] for c in charges(unscoped)] == ["cycle"]
+
+
+@pytest.mark.django_db
+def test_an_immediate_seat_change_says_it_removed_the_scheduled_change(owner_a, onboard,
+                                                                       catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P3Y", frequency="annual")
+    with at(BOUGHT + dt.timedelta(days=20)):
+        services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                 billing_frequency="monthly")
+        done = services.subscription_change_seats(member=owner_a, subscription=sub,
+                                                  quantity=11, idempotency_key="add")
+    assert done == ("1 seat added; the scheduled change was removed (an immediate change "
+                    "replaces it).")
+    with unscoped():
+        assert not ScheduledChange.objects.exists()
