@@ -5,13 +5,12 @@ import pytest
 from django.urls import reverse
 
 from customers import services as customer_services
-from partner_center.errors import Unavailable
 from partner_center.models import SandboxAttestation, SandboxSubscription
 from portal.models import Notification
 from subscriptions import services
 from subscriptions.models import ChargeEvent, Subscription
 from tests.factories import CustomerFactory, McaAcceptanceFactory, UserFactory
-from tests.subscriptions.conftest import PREMIUM
+from tests.subscriptions.conftest import PREMIUM, DownGateway
 
 
 def order(member, customer, offer, key="k"):
@@ -69,13 +68,6 @@ def test_refused_order_fails_with_the_reason_and_ops_retry_it(owner_a, reseller_
         assert (sub.provisioning, sub.status) == ("provisioned", "active")
         assert SandboxSubscription.objects.count() == 1
         assert SandboxAttestation.objects.count() == 1
-
-
-class DownGateway:
-    """Partner Center unreachable (an external system, so standing in for it is fair)."""
-
-    def create_order(self, *args, **kwargs):
-        raise Unavailable("Partner Center did not answer within 30 s.")
 
 
 @pytest.mark.django_db

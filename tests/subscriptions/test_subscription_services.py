@@ -14,7 +14,7 @@ from portal.roles import Role
 from subscriptions import services
 from subscriptions.models import ChargeEvent, ScheduledChange, Subscription
 from tests.factories import CustomerFactory
-from tests.subscriptions.conftest import BASIC, PERPETUAL, PREMIUM, buy_now
+from tests.subscriptions.conftest import BASIC, PERPETUAL, PREMIUM, DownGateway, buy_now
 
 UTC = dt.UTC
 BOUGHT = dt.datetime(2026, 6, 18, 10, 0, tzinfo=UTC)
@@ -548,15 +548,6 @@ def test_viewers_cannot_change_the_term(owner_a, member_of, onboard, catalog):
     with pytest.raises(PermissionDenied):
         services.subscription_schedule_frequency(member=viewer, subscription=sub,
                                                  billing_frequency="monthly")
-
-
-class DownGateway:
-    """Partner Center unreachable (an external system, so standing in for it is fair)."""
-
-    def change_term(self, *args, **kwargs):
-        from partner_center.errors import Unavailable
-
-        raise Unavailable("Partner Center did not answer within 30 s.")
 
 
 @pytest.mark.django_db
