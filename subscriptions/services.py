@@ -170,6 +170,13 @@ def _gateway_call(call, *args, **kwargs):
         raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
 
 
+def cycle_key(sub: Subscription, start: date) -> str:
+    """The ledger key of the charge of `sub`'s cycle starting on `start`: whoever charges a
+    cycle (purchase, renewal, the daily cycle run, a frequency switch, a transfer) uses it, so
+    no cycle is charged twice."""
+    return f"sub:{sub.pk}:cycle:{start}"
+
+
 def _emit(sub: Subscription, kind: str, *, key: str, on: date, quantity: int,
           full_cycle: bool = False) -> ChargeEvent | None:
     """Write one ledger line for `quantity` seats (negative: a credit) from `on` to the end of
@@ -571,6 +578,7 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     sub.renewal_reminder = ""
     sub.save(update_fields=["term", "billing_frequency", "term_start", "term_end", "unit_cost",
                             "unit_price", "renewal_reminder"])
+    # its own key: the old term's cycle may also have started today (cycle_key(sub, today))
     charge = _emit(sub, ChargeEvent.Kind.CYCLE, key=f"sub:{sub.pk}:term:{idempotency_key}:cycle",
                    on=today, quantity=sub.quantity, full_cycle=True)
     ScheduledChange.objects.filter(subscription=sub).delete()
@@ -727,7 +735,7 @@ def _renew(sub: Subscription, today: date) -> str:
     sub.batches.all().delete()
     SeatBatch.objects.create(reseller=sub.reseller, subscription=sub, quantity=sub.quantity,
                              opened_at=now)
-    _emit(sub, ChargeEvent.Kind.CYCLE, key=f"sub:{sub.pk}:cycle:{sub.term_start}",
+    _emit(sub, ChargeEvent.Kind.CYCLE, key=cycle_key(sub, sub.term_start),
           on=sub.term_start, quantity=sub.quantity, full_cycle=True)
     _audit(None, sub, "renewed", term_start=sub.term_start.isoformat(),
            term_end=sub.term_end.isoformat(), quantity_before=before, quantity=sub.quantity)
@@ -784,7 +792,7 @@ def _apply_frequency_change(pk: int) -> bool:
 def _charge_cycle_starting(sub: Subscription, on: date) -> None:
     """Charge the cycle of `sub` that starts on `on` inside its term, unless it was charged
     (same key as the daily cycle run)."""
-    key = f"sub:{sub.pk}:cycle:{on}"
+    key = cycle_key(sub, on)
     if (sub.term_start < on <= sub.term_end
             and rules.cycle_containing(sub.term_start, sub.billing_frequency, on)[0] == on
             and not ChargeEvent.objects.filter(key=key).exists()):
@@ -805,7 +813,7 @@ def subscriptions_charge_cycles(*, today: date) -> int:
             offer__product_type__billing=ProductType.Billing.SEATS)
             .exclude(term="P1M").exclude(scheduled_change__frequency_from__lte=today)
             .select_related("offer__product_type"))
-        starting = {f"sub:{sub.pk}:cycle:{today}": sub for sub in subs
+        starting = {cycle_key(sub, today): sub for sub in subs
                     if rules.cycle_containing(sub.term_start, sub.billing_frequency,
                                               today)[0] == today}
         charged = set(ChargeEvent.objects.filter(key__in=starting).values_list("key", flat=True))

@@ -44,7 +44,7 @@ from subscriptions.models import (
     TransferItem,
 )
 from subscriptions.selectors import customer_cycle_price
-from subscriptions.services import _emit, _gateway_call
+from subscriptions.services import _emit, _gateway_call, cycle_key
 
 MPN_ID = re.compile(r"^\d{6,10}$")
 
@@ -379,7 +379,7 @@ def _move_in(transfer, item, info, source, day_after, *, seats: bool) -> Subscri
         cycle_start, _ = rules.cycle_containing(target.term_start, target.billing_frequency,
                                                 day_after)
         # from a cycle's first day it is that cycle's charge: the daily cycle run skips it
-        key = (f"sub:{target.pk}:cycle:{cycle_start}" if cycle_start == day_after
+        key = (cycle_key(target, cycle_start) if cycle_start == day_after
                else f"transfer:{transfer.pk}:in:{target.pk}")
         _emit(target, ChargeEvent.Kind.TRANSFER_IN, key=key, on=day_after,
               quantity=target.quantity)
