@@ -104,14 +104,16 @@ class UsageImport(models.Model):
 class UsageLine(models.Model):
     """One line of Partner Center's daily rated usage (Azure plan), as sent.
 
-    `natural_key` (sha256 of the identifying fields) is unique, so importing the same file or
-    overlapping days again adds nothing. On PostgreSQL this table is meant to be partitioned by
-    month of `usage_date` once it grows; a plain table for now.
+    `natural_key` (sha256 of the identifying fields) is unique per subscription and day, so
+    importing the same file or overlapping days again adds nothing. On PostgreSQL this table is
+    meant to be partitioned by month of `usage_date` once it grows; a plain table for now.
     """
 
     # A million lines a month arrive in bulk, so every per-line cost counts:
-    # - reseller and subscription are indexed by the (…, usage_date) indexes below, customer is
-    #   not indexed (the reports read UsageSummary); no extra index to maintain per line.
+    # - two indexes only: (reseller, usage_date) and the unique (subscription, usage_date,
+    #   natural_key), which a file sorted by day or subscription fills nearly in order; customer
+    #   is not indexed (the reports read UsageSummary), the import only for its few marketplace
+    #   lines.
     # - no database foreign-key constraints (db_constraint=False): PostgreSQL would check four
     #   per line at commit (≈30 % of an import). The importer resolves every reference against
     #   the portal's customers and subscriptions in the same transaction and rejects the whole
@@ -125,7 +127,7 @@ class UsageLine(models.Model):
                                      related_name="usage_lines", db_index=False,
                                      db_constraint=False)
     usage_import = models.ForeignKey(UsageImport, on_delete=models.PROTECT, related_name="lines",
-                                     db_constraint=False)
+                                     db_index=False, db_constraint=False)
     usage_date = models.DateField()
     meter_category = models.CharField(max_length=200, blank=True)
     meter_sub_category = models.CharField(max_length=200, blank=True)
@@ -148,15 +150,19 @@ class UsageLine(models.Model):
         default=False, help_text="Azure Marketplace one-time charge: billed on a separate "
                                  "invoice, not in billing reports.")
     # The first 128 bits of the sha256 of the identifying fields (usage_csv.natural_key), as a
-    # uuid: a quarter of the index a hex text key needs, compared as two integers.
-    natural_key = models.UUIDField(unique=True)
+    # uuid: a quarter of the index a hex text key needs, compared as two integers. The fields
+    # include the subscription and the day, so it is unique with them (one index for both).
+    natural_key = models.UUIDField()
 
     objects = ScopedManager(reseller="reseller")
 
     class Meta:
         ordering = ["usage_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["subscription", "usage_date", "natural_key"],
+                                               name="one_usage_line_per_key")]
         indexes = [models.Index(fields=["reseller", "usage_date"]),
-                   models.Index(fields=["subscription", "usage_date"])]
+                   models.Index(fields=["usage_import"], condition=models.Q(is_marketplace=True),
+                                name="usage_marketplace_by_import")]
 
     def __str__(self):
         return f"{self.usage_date} {self.meter_name} × {self.quantity}"

@@ -1,12 +1,13 @@
 """Usage import: upload (reseller or operations), Partner Center fetch, and the import run.
 
 A run validates the whole input first; any problem rejects it whole and writes no usage line.
-On PostgreSQL a CSV file is checked and loaded set-based (billing/usage_pg.py: COPY of the raw
-file, the checks in SQL, one INSERT … SELECT … ON CONFLICT (natural_key) DO NOTHING, one
-transaction). Partner Center fetches, other databases and files PostgreSQL's CSV parser could
-read differently go line by line (billing/usage_csv.py), then load in one transaction: on
-PostgreSQL through COPY into a temporary staging table and the same INSERT; elsewhere with
-bulk_create(ignore_conflicts=True). Lines already imported count as duplicates.
+A CSV file is checked column by column (billing/usage_columnar.py, Apache Arrow) and loaded in
+one transaction: on PostgreSQL by COPY (billing/usage_pg.py), elsewhere with
+bulk_create(ignore_conflicts=True). Partner Center fetches and files the two CSV readers could
+split differently go line by line (billing/usage_csv.py), then load in one transaction: on
+PostgreSQL through COPY into a temporary staging table and INSERT … ON CONFLICT DO NOTHING.
+Lines already imported count as duplicates; the monthly usage sums are updated in the same
+transaction.
 
 Billing runs, invoices and credit notes. Operations services take `user` (staff).
 
@@ -37,7 +38,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from billing import ledger, selectors, usage_csv, usage_pg, usage_summary
+from billing import ledger, selectors, usage_columnar, usage_csv, usage_pg, usage_summary
 from billing.models import (
     BillingLine,
     BillingRun,
@@ -60,9 +61,9 @@ from portal.tenancy import member_service
 from subscriptions.models import Subscription
 
 MAX_FETCH_DAYS = 92
-# PostgreSQL: CSV files are checked and loaded set-based in SQL (billing/usage_pg.py); False
-# forces the line-by-line path (tests compare the two).
-SET_BASED = True
+# CSV files are checked column by column (billing/usage_columnar.py); False forces the
+# line-by-line path (tests compare the two).
+COLUMNAR = True
 
 
 def _size_text(size: int) -> str:
@@ -193,68 +194,90 @@ def _set(usage_import: UsageImport, **fields) -> None:
     UsageImport.objects.filter(pk=usage_import.pk).update(**fields)
 
 
-class _CopySink:
-    """Valid rows as CSV for PostgreSQL's COPY, spooled to a temporary file (bounded memory).
-    Every value is quoted, so an empty text is an empty string, not NULL."""
+class _Sink:
+    """Collects valid rows and the (reseller, month) pairs they touch."""
 
     def __init__(self, import_id: int):
-        self.file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
-            max_size=32 * 1024 * 1024, mode="w+", encoding="utf-8", newline="")
         self.import_id = import_id
         self.rows: list[tuple] = []
-        self.staging = f"usage_staging_{import_id}"
+        self.months: set[tuple[int, date]] = set()
 
     def __call__(self, row: tuple) -> None:
-        self.rows.append((*row, self.import_id))
+        self.rows.append(row)
+        self.months.add((row[0], row[3].replace(day=1)))
         if len(self.rows) == 10_000:
             self._flush()
 
     def _flush(self) -> None:
+        pass
+
+    def load(self) -> int:
+        inserted = self._load()
+        usage_summary.refresh(self.months)
+        return inserted
+
+    def close(self) -> None:
+        self.rows = []
+
+
+class _CopySink(_Sink):
+    """Valid rows as CSV for PostgreSQL's COPY, spooled to a temporary file (bounded memory).
+    Every value is quoted, so an empty text is an empty string, not NULL."""
+
+    def __init__(self, import_id: int):
+        super().__init__(import_id)
+        self.file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
+            max_size=32 * 1024 * 1024, mode="w+", encoding="utf-8", newline="")
+
+    def _flush(self) -> None:
         buffer = io.StringIO()
-        csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(self.rows)
+        csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
+            (*row, self.import_id) for row in self.rows)
         self.file.write(buffer.getvalue())
         self.rows = []
 
-    def load(self) -> int:
-        # Identifiers only (our own constants and an integer id); no user data in the SQL.
+    def _load(self) -> int:
+        # Identifiers only (our own constants); no user data in the SQL.
         self._flush()
         columns = ", ".join(usage_csv.COLUMNS + ("usage_import_id",))
         table = UsageLine._meta.db_table
         self.file.seek(0)
-        staging = self.staging
-        create = f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA"  # noqa: E501, S608
-        insert = f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT (natural_key) DO NOTHING"  # noqa: E501, S608
         with connection.cursor() as cursor:
-            cursor.execute(create)
-            cursor.cursor.copy_expert(f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv)",
-                                      self.file)
-            cursor.execute(insert)
+            cursor.execute(f"CREATE TEMPORARY TABLE usage_staging ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: E501, S608
+            cursor.cursor.copy_expert(
+                f"COPY usage_staging ({columns}) FROM STDIN WITH (FORMAT csv)", self.file)
+            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM usage_staging ON CONFLICT {usage_pg.CONFLICT} DO NOTHING")  # noqa: E501, S608
             inserted = cursor.rowcount
-            cursor.execute(f"DROP TABLE {staging}")
+            cursor.execute("DROP TABLE usage_staging")
             return inserted
 
     def close(self):
         self.file.close()
 
 
-class _ListSink:
-    def __init__(self, import_id: int):
-        self.import_id = import_id
-        self.rows: list[tuple] = []
+class _ListSink(_Sink):
+    def _load(self) -> int:
+        return _bulk_create(self.import_id, (dict(zip(usage_csv.COLUMNS, row, strict=True))
+                                             for row in self.rows))
 
-    def __call__(self, row: tuple) -> None:
-        self.rows.append(row)
 
-    def load(self) -> int:
-        before = UsageLine.objects.count()
-        UsageLine.objects.bulk_create(
-            (UsageLine(usage_import_id=self.import_id, **dict(zip(usage_csv.COLUMNS, row,
-                                                                  strict=True)))
-             for row in self.rows), batch_size=2000, ignore_conflicts=True)
-        return UsageLine.objects.count() - before
+def _bulk_create(import_id: int, rows) -> int:
+    before = UsageLine.objects.count()
+    UsageLine.objects.bulk_create((UsageLine(usage_import_id=import_id, **row) for row in rows),
+                                  batch_size=2000, ignore_conflicts=True)
+    return UsageLine.objects.count() - before
 
-    def close(self):
-        self.rows = []
+
+def _load_columns(import_id: int, rows) -> int:
+    """Load checked rows (usage_columnar.SCHEMA); returns the lines added."""
+    if connection.vendor == "postgresql":
+        return usage_pg.load(import_id, rows)
+    inserted = _bulk_create(import_id, (
+        row | {"natural_key": uuid.UUID(bytes=row["natural_key"])}
+        for batch in rows.to_batches(max_chunksize=10_000) for row in batch.to_pylist()))
+    usage_summary.refresh({(row["reseller_id"], row["usage_date"].replace(day=1))
+                           for row in rows.select(["reseller_id", "usage_date"]).to_pylist()})
+    return inserted
 
 
 def usage_import_run(*, usage_import_id: int) -> UsageImport:
@@ -270,16 +293,13 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
         if usage_import.source == UsageImport.Source.CSV:
             try:
                 data = _read(usage_import)
-                if SET_BASED and connection.vendor == "postgresql":
-                    usage_csv.decode(data)  # the encoding check, with the line of a bad byte
-                    with transaction.atomic():
-                        outcome = usage_pg.run(usage_import.pk, data, known)
-                        if outcome is not None and not outcome.errors:
-                            _summarize(usage_import)
-                    if outcome is not None:
-                        return _finish_outcome(usage_import, outcome)
+                usage = usage_columnar.read(data, known) if COLUMNAR else None
+                if usage is not None:
+                    return _import_columns(usage_import, usage)
             except usage_csv.FileProblem as e:
                 return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
+            except usage_columnar.Fallback:
+                pass
         sink = (_CopySink if connection.vendor == "postgresql" else _ListSink)(usage_import.pk)
         try:
             validator = usage_csv.Validator(known=known, sink=sink)
@@ -297,7 +317,6 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
             _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
             with transaction.atomic():
                 inserted = sink.load()
-                _summarize(usage_import)
             return _finish(usage_import, status=UsageImport.Status.DONE,
                            total_lines=validator.lines, imported_lines=inserted,
                            skipped_duplicates=validator.valid - inserted,
@@ -306,20 +325,28 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
             sink.close()
 
 
-def _finish_outcome(usage_import: UsageImport, outcome: usage_pg.Outcome) -> UsageImport:
-    if outcome.errors:
-        return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=outcome.errors,
-                       total_lines=outcome.lines)
-    return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=outcome.lines,
-                   imported_lines=outcome.inserted,
-                   skipped_duplicates=outcome.valid - outcome.inserted,
-                   marketplace_lines=outcome.marketplace)
-
-
-def _summarize(usage_import: UsageImport) -> None:
-    """Rebuild the monthly sums that reports and billing runs read, in the transaction that
-    loads the lines: the two never disagree."""
-    usage_summary.refresh(usage_summary.touched(usage_import.pk))
+def _import_columns(usage_import: UsageImport, usage: usage_columnar.UsageFile) -> UsageImport:
+    """A file read by Arrow: streamed into PostgreSQL while it is checked when it can be
+    (usage_pg.stream), else checked whole, then loaded."""
+    lines = usage.lines
+    _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=lines)
+    if lines and connection.vendor == "postgresql" and usage.may_stream:
+        loaded = usage_pg.stream(usage_import.pk, usage)
+        if loaded is not None:
+            return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=lines,
+                           imported_lines=loaded.inserted, skipped_duplicates=0,
+                           marketplace_lines=loaded.marketplace)
+    checked = usage.check()
+    if checked.errors:
+        return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=checked.errors,
+                       total_lines=lines)
+    inserted = 0
+    if lines:
+        with transaction.atomic():
+            inserted = _load_columns(usage_import.pk, checked.rows)
+    return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=lines,
+                   imported_lines=inserted, skipped_duplicates=lines - inserted,
+                   marketplace_lines=checked.marketplace)
 
 
 def _finish(usage_import: UsageImport, *, status, **fields) -> UsageImport:

@@ -1,357 +1,216 @@
-"""Set-based validation and load of a usage CSV on PostgreSQL.
+"""Load of checked usage rows (billing/usage_columnar.py) into PostgreSQL, and of their monthly
+sums into UsageSummary, in the caller's transaction.
 
-The raw file goes by COPY into a temporary table of text columns numbered by line; the checks
-of `usage_csv.Validator` then run in SQL over the whole table. What depends on a few distinct
-values (dates; customer, subscription and currency; charge types; numbers not in plain
-notation) is decided by the Validator itself, once per distinct value, and joined back. The
-messages of a rejected file are written by the Validator from the raw text of the bad lines,
-so they are the line-by-line path's, word for word; the natural key is the same
-(first 128 bits of the) sha256.
+Lines of days nobody imported yet for these resellers (the daily and monthly files) are
+streamed by one binary COPY straight into the usage table while the file is still being
+checked: a second thread checks a slice of lines and encodes it (pgpq) while PostgreSQL stores
+the slice before. The table's unique (subscription, day, natural key) index guards against a
+line that is there already or twice in the file; then, or when a line has a problem, the COPY is
+rolled back to its savepoint and the caller checks the whole file and loads it through staging.
 
-`run` returns None for a file that PostgreSQL's CSV parser could read differently from
-Python's (quoted line breaks, blank lines, stray quotes, a wrong number of values …); the
-caller then takes the line-by-line path, which reports such lines exactly.
+Through staging (a re-import, a correction of some days): binary COPY into a temporary table,
+then INSERT … ON CONFLICT DO NOTHING, so what is there already counts as a duplicate.
 """
-# SQL text is built from our own column names and constants; file data is always COPY data or a
-# query parameter.
+# SQL text is built from our own column names; file data is always COPY data or a parameter.
 # ruff: noqa: S608
 
-import codecs
-import csv
+import contextlib
 import logging
-import re
+import queue
+import threading
 import time
-import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import psycopg2
+import pyarrow as pa
+import pyarrow.compute as pc
 from django.db import connection, transaction
-from psycopg2.extras import execute_values
+from pgpq import ArrowToPostgresBinaryEncoder
 
-from billing import usage_csv
-from billing.models import UsageLine
+from billing import usage_columnar, usage_summary
+from billing.models import UsageLine, UsageSummary
+from subscriptions.models import Offer, Subscription
 
 log = logging.getLogger(__name__)
 
-# What str.strip() strips (str.isspace), for btrim.
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
-              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-# Numbers SQL judges itself; any other notation is judged by Python's Decimal.
-PLAIN_NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
-_QUOTED = re.compile(rb'"[^"\r\n]*(?:""[^"\r\n]*)*"')
+TABLE = UsageLine._meta.db_table
+CONFLICT = "(subscription_id, usage_date, natural_key)"  # UsageLine's unique constraint
+SCHEMA = usage_columnar.SCHEMA.append(pa.field("usage_import_id", pa.int64()))
+BATCH_ROWS = 50_000
 
 
 @dataclass
-class Outcome:
-    lines: int
-    errors: list[dict]
-    inserted: int = 0
-    valid: int = 0
-    marketplace: int = 0
+class Loaded:
+    inserted: int
+    marketplace: int
 
 
-class _Fallback(Exception):
-    """The file needs the line-by-line path."""
+def stream(import_id: int, usage: usage_columnar.UsageFile) -> Loaded | None:
+    """Check and COPY the file's lines straight into the table; None (and nothing written)
+    when a line has a problem, is there already or is there twice."""
+    first, last, resellers = usage.days()
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT EXISTS (SELECT FROM {TABLE} WHERE reseller_id = ANY(%s) "
+                       f"AND usage_date BETWEEN %s AND %s)", (resellers, first, last))
+        if cursor.fetchone()[0]:
+            return None
+        sums, marketplace = [], [0]
+
+        def batches():
+            for rows in usage.batches(BATCH_ROWS):
+                sums.append(usage_columnar.monthly_sums(rows))
+                marketplace[0] += pc.sum(rows.column("is_marketplace")).as_py() or 0
+                yield rows
+
+        data = _BinaryStream(batches(), import_id)
+        try:
+            with transaction.atomic(), contextlib.closing(data):
+                _copy(cursor.cursor, TABLE, data)
+                started = time.perf_counter()
+                _add_to_summaries(cursor.cursor, usage_columnar.add_sums(pa.concat_tables(sums)))
+                log.debug("%6.2f s  summaries", time.perf_counter() - started)
+        except psycopg2.Error as e:
+            if isinstance(data.failed, usage_columnar.Fallback):
+                raise data.failed from None
+            if not isinstance(e, psycopg2.errors.UniqueViolation) and not isinstance(
+                    data.failed, usage_columnar.Problem):
+                raise
+            log.info("Usage import %s: checked whole (%s)", import_id,
+                     type(data.failed or e).__name__)
+            return None
+    return Loaded(inserted=usage.lines, marketplace=marketplace[0])
 
 
-class _Reader:
-    """File-like view of bytes for COPY, without copying them."""
+def load(import_id: int, rows: pa.Table) -> int:
+    """Insert the checked rows not imported before (through staging); returns how many."""
+    with connection.cursor() as cursor:
+        columns = ", ".join(SCHEMA.names)
+        cursor.execute(f"CREATE TEMPORARY TABLE usage_staging ON COMMIT DROP AS "
+                       f"SELECT {columns} FROM {TABLE} WITH NO DATA")
+        with contextlib.closing(_BinaryStream(rows.to_batches(BATCH_ROWS), import_id)) as data:
+            _copy(cursor.cursor, "usage_staging", data)
+        started = time.perf_counter()
+        cursor.execute(f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM usage_staging "
+                       f"ON CONFLICT {CONFLICT} DO NOTHING")
+        log.debug("%6.2f s  INSERT … ON CONFLICT DO NOTHING", time.perf_counter() - started)
+        inserted = cursor.rowcount
+        cursor.execute("DROP TABLE usage_staging")
+    if inserted == rows.num_rows:
+        with connection.cursor() as cursor:
+            _add_to_summaries(cursor.cursor, usage_columnar.monthly_sums(rows))
+    elif inserted:
+        usage_summary.refresh(_months(rows))
+    return inserted
 
-    def __init__(self, data: memoryview):
-        self.data, self.pos = data, 0
+
+def _copy(cursor, table: str, data: "_BinaryStream") -> None:
+    started = time.perf_counter()
+    cursor.copy_expert(f"COPY {table} ({', '.join(SCHEMA.names)}) FROM STDIN WITH "
+                       f"(FORMAT binary)", data, size=1 << 20)
+    log.debug("%6.2f s  COPY into %s", time.perf_counter() - started, table)
+
+
+class _Closed(Exception):
+    pass
+
+
+class _BinaryStream:
+    """PostgreSQL's binary COPY data of the batches, made in a thread of its own while the
+    database reads the batch before (pgpq and Arrow work without Python's lock)."""
+
+    def __init__(self, batches: Iterable, import_id: int):
+        self.chunks: queue.Queue = queue.Queue(maxsize=4)
+        self.failed: BaseException | None = None
+        self.closed = threading.Event()
+        threading.Thread(target=self._encode, args=(batches, import_id), daemon=True).start()
+
+    def _encode(self, batches, import_id) -> None:
+        encoder = ArrowToPostgresBinaryEncoder(SCHEMA)
+        try:
+            try:
+                self._put(encoder.write_header())
+                for rows in batches:
+                    if isinstance(rows, pa.RecordBatch):
+                        rows = pa.Table.from_batches([rows])
+                    import_id_column = pa.repeat(pa.scalar(import_id, pa.int64()), rows.num_rows)
+                    for batch in rows.append_column("usage_import_id", import_id_column
+                                                    ).to_batches():
+                        # pgpq may keep a small batch for later; b"" would end the reading
+                        if data := encoder.write_batch(batch):
+                            self._put(data)
+                self._put(encoder.finish())
+            except _Closed:
+                raise
+            except BaseException as e:  # noqa: BLE001 - raised again by the reading thread
+                self.failed = e
+            self._put(b"")
+        except _Closed:
+            pass
+
+    def _put(self, chunk: bytes) -> None:
+        while not self.closed.is_set():
+            try:
+                self.chunks.put(chunk, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise _Closed
+
+    def close(self) -> None:
+        """Stop the thread (the reader has stopped reading: the COPY failed)."""
+        self.closed.set()
 
     def read(self, size: int = -1) -> bytes:
-        end = len(self.data) if size is None or size < 0 else self.pos + size
-        chunk = self.data[self.pos:end].tobytes()
-        self.pos += len(chunk)
+        chunk = self.chunks.get()
+        if self.failed is not None:
+            raise self.failed
         return chunk
 
 
-def _split(data: bytes) -> tuple[list[str], memoryview, int] | None:
-    """(header names, body, physical lines of the body) if COPY reads the file as Python's csv
-    module does, one record per line; else None. Raises FileProblem for wrong headers."""
-    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-    end = data.find(b"\n", start)
-    if end < 0:
-        return None
-    header = data[start:end].removesuffix(b"\r")
-    if not header.strip() or b'"' in header or b"\r" in header:
-        return None
-    body = memoryview(data)[end + 1:]
-    if data.count(b"\r") != data.count(b"\r\n"):
-        return None  # a lone carriage return ends a line for Python only
-    if data.find(b"\n\n", end) >= 0 or data.find(b"\n\r\n", end) >= 0:
-        return None  # blank lines
-    if b"\0" in data:
-        return None
-    if data.find(b'"', end) >= 0 and not _well_quoted(body):
-        return None
-    names = usage_csv.header_names(next(csv.reader([header.decode()])))
-    lines = data.count(b"\n", end + 1) + (0 if data.endswith(b"\n") else 1)
-    return names, body, lines
+def _months(rows: pa.Table) -> set:
+    months = pc.floor_temporal(rows.column("usage_date"), unit="month")
+    pairs = pa.table({"r": rows.column("reseller_id"), "m": months}).group_by(["r", "m"])
+    return {(r, m) for r, m in zip(*pairs.aggregate([]).to_pydict().values(), strict=True)}
 
 
-def _well_quoted(body: memoryview) -> bool:
-    """Every quote belongs to a quoted field that is a whole field (both parsers agree on
-    those; they differ on a quote inside an unquoted field)."""
-    marked = _QUOTED.sub(b"\0", body)
-    n = marked.count(b"\0")
-    return (b'"' not in marked
-            and marked.count(b",\0") + marked.count(b"\n\0") + marked.startswith(b"\0") == n
-            and marked.count(b"\0,") + marked.count(b"\0\n") + marked.count(b"\0\r\n")
-            + marked.endswith(b"\0") == n)
+def _add_to_summaries(cursor, sums: pa.Table) -> None:
+    """Add the monthly sums of new lines to UsageSummary, as `usage_summary.refresh` would
+    compute them from all lines: sums added, meter names their maximum."""
+    if not sums.num_rows:
+        return
+    cursor.execute("CREATE TEMPORARY TABLE usage_sums (reseller_id bigint, customer_id bigint, "
+                   "subscription_id bigint, month date, meter_id text, currency text, "
+                   "meter_category text, meter_sub_category text, meter_name text, "
+                   "unit_of_measure text, quantity numeric, pre_tax_total numeric, lines bigint) "
+                   "ON COMMIT DROP")
+    encoder = ArrowToPostgresBinaryEncoder(sums.schema)
+    data = b"".join([encoder.write_header(), *map(encoder.write_batch, sums.to_batches()),
+                     encoder.finish()])
+    cursor.copy_expert("COPY usage_sums FROM STDIN WITH (FORMAT binary)", _Bytes(data))
+    summary = UsageSummary._meta.db_table
+    names = ("meter_category", "meter_sub_category", "meter_name", "unit_of_measure")
+    cursor.execute(
+        f"INSERT INTO {summary} (reseller_id, customer_id, subscription_id, product_type_id, "
+        f"month, meter_id, currency, {', '.join(names)}, quantity, pre_tax_total, lines) "
+        f"SELECT s.reseller_id, s.customer_id, s.subscription_id, o.product_type_id, s.month, "
+        f"s.meter_id, s.currency, {', '.join(f'max(s.{n})' for n in names)}, sum(s.quantity), "
+        f"sum(s.pre_tax_total), sum(s.lines) FROM usage_sums s "
+        f"JOIN {Subscription._meta.db_table} sub ON sub.id = s.subscription_id "
+        f"JOIN {Offer._meta.db_table} o ON o.id = sub.offer_id "
+        f"GROUP BY 1, 2, 3, 4, 5, 6, 7 "
+        f"ON CONFLICT (subscription_id, month, meter_id, currency) DO UPDATE SET "
+        f"quantity = {summary}.quantity + EXCLUDED.quantity, "
+        f"pre_tax_total = {summary}.pre_tax_total + EXCLUDED.pre_tax_total, "
+        f"lines = {summary}.lines + EXCLUDED.lines, "
+        + ", ".join(f"{n} = GREATEST({summary}.{n}, EXCLUDED.{n})" for n in names))
+    cursor.execute("DROP TABLE usage_sums")
 
 
-class _Sql:
-    """SQL expressions over the raw table `s` (columns f0 … fn in file order). Cheap tests on
-    concatenated fields come first; the exact test of each field runs only when they fire."""
+class _Bytes:
+    def __init__(self, data: bytes):
+        self.data = data
 
-    def __init__(self, names: list[str]):
-        self.index = {name: i for i, name in enumerate(names)}
-
-    def __call__(self, name: str) -> str:
-        i = self.index.get(name)
-        return "''" if i is None else f"s.f{i}"
-
-    def stripped(self, name: str) -> str:
-        return f"btrim({self(name)}, %(ws)s)"
-
-    def _cat(self, names, strip=False) -> str:
-        return "concat_ws(%(sep)s, " + ", ".join(
-            self.stripped(n) if strip else self(n) for n in names) + ")"
-
-    def key(self) -> str:
-        raw = self._cat(usage_csv.KEY_FIELDS)
-        return (f"substring(sha256(convert_to(CASE WHEN {raw} ~ %(edge)s THEN "
-                f"{self._cat(usage_csv.KEY_FIELDS, strip=True)} ELSE {raw} END, 'UTF8')) "
-                f"FROM 1 FOR 16)")
-
-    def numbers(self) -> str:
-        return "concat_ws(',', " + ", ".join(self(n) for n in usage_csv.NUMERIC) + ")"
-
-    def local_errors(self) -> str:
-        """Number of problems of a line found in its own text (Validator.check_text, and the
-        numbers when all three are in plain notation, `odd` false)."""
-        text = [n for n in usage_csv.TEXT if n in self.index]
-        formula = " + ".join(f"(left({self(n)}, 1) = ANY(%(formula)s))::int" for n in text)
-        terms = [f"(CASE WHEN {self._cat(text)} ~ %(formula_re)s THEN {formula} ELSE 0 END)"]
-        for name, limit in usage_csv.TEXT_LIMITS.items():
-            if name in self.index:
-                v = self(name)
-                terms.append(f"(octet_length({v}) > {int(limit)} AND length({v}) > {int(limit)}"
-                             f")::int")
-        for name in ("MeterId", "ChargeType"):
-            v = self(name)
-            terms.append(f"({v} = '' OR (left({v}, 1) = ANY(%(ws_chars)s) AND "
-                         f"{self.stripped(name)} = ''))::int")
-        numbers, guarded = [], []
-        for name in usage_csv.NUMERIC:
-            v = self(name)
-            negative = ("" if name == "BillingPreTaxTotal"
-                        else f" OR ({v} LIKE '-%%' AND {v} ~ '[1-9]')")
-            check = (f"(length(split_part({v}, '.', 2)) > {usage_csv.MAX_DECIMALS} OR "
-                     f"length(ltrim(split_part(ltrim({v}, '-'), '.', 1), '0')) > "
-                     f"{usage_csv.MAX_INTEGER_DIGITS}{negative})::int")
-            numbers.append(check)
-            guarded.append(f"(CASE WHEN {v} ~ %(plain)s THEN {check} ELSE 0 END)")
-        # `odd`: a number in another notation (judged in Python); the plain ones still count.
-        terms.append(f"(CASE WHEN odd THEN {' + '.join(guarded)} "
-                     f"WHEN numbers ~ '[0-9]{{11}}|-' THEN {' + '.join(numbers)} ELSE 0 END)")
-        return " + ".join(terms)
-
-
-def run(import_id: int, data: bytes, known: usage_csv.Known) -> Outcome | None:
-    started = time.perf_counter()
-    split = _split(data)
-    log.debug("%6.2f s  read the file's layout", time.perf_counter() - started)
-    if split is None:
-        return None
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            return _Run(cursor.cursor, import_id, known, *split).run()
-    except _Fallback as e:
-        log.info("Usage import %s: line-by-line path (%s)", import_id, e)
-        return None
-
-
-class _Run:
-    def __init__(self, cursor, import_id, known, names, body, lines):
-        self.cursor, self.import_id, self.known = cursor, import_id, known
-        self.names, self.body, self.lines = names, body, lines
-        self.sql = _Sql(names)
-        self.params = {
-            "ws": WHITESPACE, "ws_chars": list(WHITESPACE), "sep": "\x1f",
-            "edge": f"(^|\x1f)[{WHITESPACE}]|[{WHITESPACE}](\x1f|$)",
-            "plain": PLAIN_NUMBER, "plain3": PLAIN_NUMBER.removesuffix("$") + ","
-                     + PLAIN_NUMBER[1:-1] + "," + PLAIN_NUMBER[1:],
-            "formula": sorted(usage_csv.FORMULA_PREFIXES),
-            "formula_re": "(^|\x1f)[=+@\t\r-]"}
-
-    def execute(self, sql: str, params=None):
-        started = time.perf_counter()
-        self.cursor.execute(sql, params if params is not None else self.params)
-        self._took(sql, started)
-
-    def _took(self, what: str, started: float) -> None:
-        seconds = time.perf_counter() - started
-        if seconds > 0.05:
-            log.debug("%6.2f s  %s", seconds, " ".join(what.split())[:60])
-
-    def run(self) -> Outcome:
-        outcome = self._run()
-        self.execute("DROP TABLE IF EXISTS usage_raw, usage_checked, usage_dups, usage_dates, "
-                     "usage_refs, usage_numbers", ())
-        return outcome
-
-    def _run(self) -> Outcome:
-        c = self.cursor
-        self.execute("SET LOCAL work_mem = '256MB'", ())
-        fields = [f"f{i}" for i in range(len(self.names))]
-        self.execute(f"CREATE TEMP TABLE usage_raw (line integer GENERATED ALWAYS AS IDENTITY "
-                     f"(START WITH 2), {', '.join(f + ' text' for f in fields)}) ON COMMIT DROP",
-                     ())
-        started = time.perf_counter()
-        try:
-            c.copy_expert(f"COPY usage_raw ({', '.join(fields)}) FROM STDIN WITH (FORMAT csv, "
-                          f"FORCE_NOT_NULL ({', '.join(fields)}))", _Reader(self.body))
-        except psycopg2.Error as e:
-            raise _Fallback(str(e).splitlines()[0]) from e
-        self._took("COPY", started)
-        if c.rowcount != self.lines:
-            raise _Fallback(f"{c.rowcount} records on {self.lines} lines")
-        if not self.lines:
-            return Outcome(lines=0, errors=[])
-
-        sql = self.sql
-        self.execute(f"CREATE TEMP TABLE usage_checked ON COMMIT DROP AS SELECT s.line, "
-                     f"{sql.key()} AS key, {sql.local_errors()} AS nerr, odd FROM ("
-                     f"SELECT *, numbers !~ %(plain3)s AS odd FROM (SELECT *, {sql.numbers()} "
-                     f"AS numbers FROM usage_raw s OFFSET 0) s OFFSET 0) s")
-        bad_values = self._distinct_values()
-        self.execute("CREATE TEMP TABLE usage_dups ON COMMIT DROP AS SELECT key, min(line) AS "
-                     "first FROM usage_checked GROUP BY key HAVING count(*) > 1", ())
-        self.execute("SELECT EXISTS (SELECT FROM usage_checked WHERE nerr > 0) OR EXISTS "
-                     "(SELECT FROM usage_dups)", ())
-        if c.fetchone()[0] or bad_values:
-            return Outcome(lines=self.lines, errors=self._errors())
-        return self._insert()
-
-    def _distinct_values(self) -> bool:
-        """Judge distinct dates, customer/subscription/currency and charge types (and numbers
-        in another notation) with the Validator; True if any is wrong."""
-        sql = self.sql
-        self.execute(f"SELECT GROUPING(d, cu, su, cy, ct), d, cu, su, cy, ct, count(*) FROM ("
-                     f"SELECT {sql('UsageDate')} d, {sql('CustomerId')} cu, "
-                     f"{sql('SubscriptionId')} su, {sql('BillingCurrency')} cy, "
-                     f"{sql('ChargeType')} ct FROM usage_raw s) x "
-                     f"GROUP BY GROUPING SETS ((d), (cu, su, cy), (ct))", ())
-        v = usage_csv.Validator(known=self.known, sink=lambda row: None)
-        dates, refs, self.marketplace_types, self.marketplace = [], [], [], 0
-        for grouping, d, cu, su, cy, ct, count in self.cursor.fetchall():
-            before = v.error_count
-            if grouping == 0b01111:
-                dates.append((d, v.check_date(0, d), v.error_count - before))
-            elif grouping == 0b10001:
-                customer, subscription, currency = v.check_refs(0, cu, su, cy)
-                ok = v.error_count == before
-                refs.append((cu, su, cy, customer.id if ok else None,
-                             customer.reseller_id if ok else None,
-                             subscription.id if ok else None, currency, v.error_count - before))
-            elif usage_csv.is_marketplace(ct):
-                self.marketplace_types.append(ct)
-                self.marketplace += count
-        self._table("usage_dates", "raw text, d date, nerr int", dates)
-        self._table("usage_refs", "cu text, su text, cy text, customer_id bigint, "
-                                  "reseller_id bigint, subscription_id bigint, currency text, "
-                                  "nerr int", refs)
-        numbers = []
-        self.execute("SELECT EXISTS (SELECT FROM usage_checked WHERE odd)", ())
-        self.odd_numbers = self.cursor.fetchone()[0]
-        if self.odd_numbers:
-            self.execute(" UNION ".join(
-                f"SELECT '{name}', {sql(name)} FROM usage_raw s JOIN usage_checked USING (line) "
-                f"WHERE odd AND {sql(name)} !~ %(plain)s" for name in usage_csv.NUMERIC))
-            for name, raw in self.cursor.fetchall():
-                before = v.error_count
-                number = v.check_number(0, name, raw)
-                numbers.append((name, raw, None if number is None else str(number),
-                                v.error_count - before))
-        self._table("usage_numbers", "name text, raw text, v text, nerr int", numbers)
-        return v.error_count > 0
-
-    def _table(self, name: str, columns: str, rows: list[tuple]) -> None:
-        self.execute(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP", ())
-        if rows:
-            execute_values(self.cursor, f"INSERT INTO {name} VALUES %s", rows,
-                           page_size=5000)
-        self.execute(f"ANALYZE {name}", ())
-
-    def _number(self, name: str) -> str:
-        """The text of a valid number of column `name`, for a cast."""
-        v = self.sql(name)
-        if not self.odd_numbers:
-            return v
-        return (f"COALESCE((SELECT n.v FROM usage_numbers n WHERE n.name = '{name}' "
-                f"AND n.raw = {v}), {v})")
-
-    def _errors(self) -> list[dict]:
-        sql = self.sql
-        odd = " + ".join(f"COALESCE((SELECT n.nerr FROM usage_numbers n WHERE n.name = '{n}' "
-                         f"AND n.raw = {sql(n)}), 0)" for n in usage_csv.NUMERIC)
-        self.execute(f"SELECT line, n FROM (SELECT s.line, c.nerr + dt.nerr + r.nerr "
-                     f"+ (CASE WHEN c.odd THEN {odd} ELSE 0 END) "
-                     f"+ (dp.first IS NOT NULL AND s.line > dp.first)::int AS n "
-                     f"FROM usage_raw s JOIN usage_checked c USING (line) "
-                     f"JOIN usage_dates dt ON dt.raw = {sql('UsageDate')} "
-                     f"JOIN usage_refs r ON (r.cu, r.su, r.cy) = ({sql('CustomerId')}, "
-                     f"{sql('SubscriptionId')}, {sql('BillingCurrency')}) "
-                     f"LEFT JOIN usage_dups dp ON dp.key = c.key) x WHERE n > 0 ORDER BY line")
-        counts, shown, total = {}, 0, 0
-        for line, n in self.cursor.fetchall():
-            total += n
-            if shown < usage_csv.MAX_ERRORS:
-                counts[line] = n
-                shown += n
-        lines = list(counts)
-        self.execute("SELECT c.key, d.first FROM usage_checked c JOIN usage_dups d "
-                     "USING (key) WHERE c.line = ANY(%s)", (lines,))
-        v = usage_csv.Validator(known=self.known, sink=lambda row: None, _keys={
-            uuid.UUID(bytes=bytes(key)): first for key, first in self.cursor.fetchall()})
-        fields = ", ".join(f"f{i}" for i in range(len(self.names)))
-        self.execute(f"SELECT line, {fields} FROM usage_raw WHERE line = ANY(%s) ORDER BY line",
-                     (lines,))
-        for line, *values in self.cursor.fetchall():
-            before = v.error_count
-            v.check(line, dict(zip(self.names, values, strict=True)))
-            if v.error_count - before != counts[line]:
-                raise _Fallback(f"line {line}: {v.error_count - before} problems in Python, "
-                                f"{counts[line]} in SQL")
-        if total > len(v.errors):
-            v.errors.append(usage_csv.problem(None, "file", f"… and {total - len(v.errors)} "
-                                                            "more problems not listed."))
-        return v.errors
-
-    def _insert(self) -> Outcome:
-        sql = self.sql
-        columns = ", ".join(usage_csv.COLUMNS + ("usage_import_id",))
-        text = {name: sql(name) for name in usage_csv.USAGE_CSV_HEADERS}
-        self.execute(
-            f"INSERT INTO {UsageLine._meta.db_table} ({columns}) "
-            f"SELECT r.reseller_id, r.customer_id, r.subscription_id, dt.d, "
-            f"{text['MeterCategory']}, {text['MeterSubCategory']}, {text['MeterName']}, "
-            f"{sql.stripped('MeterId')}, {text['MeterRegion']}, {text['ResourceGroup']}, "
-            f"{text['ResourceURI']}, {text['Tags']}, {self._number('Quantity')}::numeric, "
-            f"{text['UnitOfMeasure']}, {self._number('UnitPrice')}::numeric, "
-            f"{self._number('BillingPreTaxTotal')}::numeric, r.currency, "
-            f"{sql.stripped('ChargeType')}, {text['ProductId']}, {text['SkuId']}, "
-            f"{text['AvailabilityId']}, {text['ChargeType']} = ANY(%(marketplace)s), "
-            f"encode(c.key, 'hex')::uuid, %(import_id)s "
-            f"FROM usage_raw s JOIN usage_checked c USING (line) "
-            f"JOIN usage_dates dt ON dt.raw = {sql('UsageDate')} "
-            f"JOIN usage_refs r ON (r.cu, r.su, r.cy) = ({sql('CustomerId')}, "
-            f"{sql('SubscriptionId')}, {sql('BillingCurrency')}) "
-            f"ON CONFLICT (natural_key) DO NOTHING",
-            {**self.params, "marketplace": self.marketplace_types, "import_id": self.import_id})
-        inserted = self.cursor.rowcount
-        return Outcome(lines=self.lines, errors=[], inserted=inserted, valid=self.lines,
-                       marketplace=self.marketplace)
+    def read(self, size: int = -1) -> bytes:
+        data, self.data = self.data, b""
+        return data

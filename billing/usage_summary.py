@@ -1,23 +1,14 @@
 """Keeps `UsageSummary` in step with `UsageLine`: one (reseller, month) at a time, deleted and
-rebuilt from the lines with one GROUP BY, inside the caller's transaction."""
+rebuilt from the lines with one GROUP BY, inside the caller's transaction. (A COPY of lines
+new to their days adds its sums instead: `usage_pg._add_to_summaries`.)"""
 
-from datetime import date
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.db.models import Count, F, Max, Sum
-from django.db.models.functions import TruncMonth
 from django_scopes import scopes_disabled
 
 from billing.models import UsageLine, UsageSummary
-
-
-def touched(usage_import_id: int) -> set[tuple[int, date]]:
-    """(reseller id, month) pairs with lines of this import."""
-    with scopes_disabled():
-        return {(r, m) for r, m in UsageLine.objects.filter(usage_import_id=usage_import_id)
-                .annotate(m=TruncMonth("usage_date")).order_by()
-                .values_list("reseller_id", "m").distinct()}
 
 
 @transaction.atomic

@@ -1,5 +1,5 @@
-"""The set-based PostgreSQL path (billing/usage_pg.py) gives the line-by-line path's results:
-same natural keys, same rows, same errors, same counts."""
+"""The column-by-column path (billing/usage_columnar.py, then COPY on PostgreSQL) gives the
+line-by-line path's results: same natural keys, same rows, same errors, same counts."""
 
 import sys
 from datetime import date, timedelta
@@ -7,12 +7,11 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing import services, usage_csv, usage_pg
-from billing.models import UsageImport, UsageLine
+from billing import services, usage_columnar, usage_csv, usage_summary
+from billing.models import UsageImport, UsageLine, UsageSummary
 from tests.billing.usage_helpers import rows_for, to_csv
 from tests.factories import SubscriptionFactory
 
@@ -20,14 +19,8 @@ START = date(2026, 9, 1)
 
 
 def test_whitespace_is_what_str_strip_strips():
-    assert set(usage_pg.WHITESPACE) == {
+    assert set(usage_columnar.WHITESPACE) == {
         c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
-
-
-@pytest.fixture
-def pg(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("the set-based path is PostgreSQL's")
 
 
 @pytest.fixture
@@ -37,24 +30,23 @@ def subs_a(reseller_a):
 
 @pytest.fixture
 def run_import(reseller_a, monkeypatch):
-    """run_import(data, set_based) -> (UsageImport, path taken: "sql" or "python")."""
+    """run_import(data, columnar) -> (UsageImport, path taken: "columns" or "python")."""
 
-    def run(data: bytes, *, set_based: bool):
+    def run(data: bytes, *, columnar: bool):
         taken = []
-        real = usage_pg.run
+        line_by_line = usage_csv.Validator.check_all
 
-        def spy(*args):
-            outcome = real(*args)
-            taken.append("python" if outcome is None else "sql")
-            return outcome
+        def spy(*args, **kwargs):
+            taken.append("python")
+            return line_by_line(*args, **kwargs)
 
-        monkeypatch.setattr(usage_pg, "run", spy)
-        monkeypatch.setattr(services, "SET_BASED", set_based)
+        monkeypatch.setattr(usage_csv.Validator, "check_all", spy)
+        monkeypatch.setattr(services, "COLUMNAR", columnar)
         with scopes_disabled():
             imp = UsageImport(reseller=reseller_a, file_name="usage.csv")
             imp.file.save("usage.csv", ContentFile(data), save=True)
         imp = services.usage_import_run(usage_import_id=imp.pk)
-        return imp, (taken[0] if taken else "python")
+        return imp, (taken[0] if taken else "columns")
 
     return run
 
@@ -88,36 +80,36 @@ def _tricky_rows(subs):
 
 
 @pytest.mark.django_db
-def test_sql_path_stores_the_same_rows_and_natural_keys_as_python(pg, subs_a, run_import):
+def test_columns_path_stores_the_same_rows_and_natural_keys_as_python(subs_a, run_import):
     rows = _tricky_rows(subs_a)
     data = to_csv(rows)
 
-    sql_import, path = run_import(data, set_based=True)
-    assert path == "sql"
-    assert sql_import.status == "done", sql_import.errors
-    assert (sql_import.total_lines, sql_import.imported_lines, sql_import.marketplace_lines) == (
+    imported, path = run_import(data, columnar=True)
+    assert path == "columns"
+    assert imported.status == "done", imported.errors
+    assert (imported.total_lines, imported.imported_lines, imported.marketplace_lines) == (
         len(rows), len(rows), 1)
-    sql_lines = _lines(sql_import)
-    assert set(sql_lines) == {usage_csv.natural_key(r) for r in rows}
+    stored = _lines(imported)
+    assert set(stored) == {usage_csv.natural_key(r) for r in rows}
     with scopes_disabled():
         UsageLine.objects.all().delete()
 
-    python_import, path = run_import(data, set_based=False)
+    python_import, path = run_import(data, columnar=False)
     assert path == "python" and python_import.imported_lines == len(rows)
     python_lines = _lines(python_import)
-    assert set(python_lines) == set(sql_lines)
+    assert set(python_lines) == set(stored)
     for key, line in python_lines.items():
-        assert [getattr(sql_lines[key], f) for f in FIELDS] == [getattr(line, f) for f in FIELDS]
-    assert sql_lines[usage_csv.natural_key(rows[2])].quantity == Decimal(100)
+        assert [getattr(stored[key], f) for f in FIELDS] == [getattr(line, f) for f in FIELDS]
+    assert stored[usage_csv.natural_key(rows[2])].quantity == Decimal(100)
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("first", [True, False], ids=["sql-then-python", "python-then-sql"])
-def test_imports_by_either_path_deduplicate_against_each_other(pg, subs_a, run_import, first):
+@pytest.mark.parametrize("first", [True, False], ids=["columns-then-python", "python-then-columns"])
+def test_imports_by_either_path_deduplicate_against_each_other(subs_a, run_import, first):
     data = to_csv(_tricky_rows(subs_a))
-    one, path_one = run_import(data, set_based=first)
-    two, path_two = run_import(data, set_based=not first)
-    assert {path_one, path_two} == {"sql", "python"}
+    one, path_one = run_import(data, columnar=first)
+    two, path_two = run_import(data, columnar=not first)
+    assert {path_one, path_two} == {"columns", "python"}
     assert one.imported_lines == one.total_lines > 0
     assert (two.status, two.imported_lines, two.skipped_duplicates) == (
         "done", 0, one.total_lines)
@@ -152,54 +144,119 @@ def _bad_rows(subs, other):
 
 
 @pytest.mark.django_db
-def test_a_bad_file_gets_the_same_errors_on_both_paths(pg, subs_a, reseller_b, run_import):
+def test_a_bad_file_gets_the_same_errors_on_both_paths(subs_a, reseller_b, run_import):
     other = SubscriptionFactory(reseller=reseller_b, customer__currency="USD")
     data = to_csv(_bad_rows(subs_a, other))
 
-    sql_import, path = run_import(data, set_based=True)
-    assert path == "sql"
-    python_import, _ = run_import(data, set_based=False)
+    imported, path = run_import(data, columnar=True)
+    assert path == "columns"
+    python_import, _ = run_import(data, columnar=False)
 
-    assert sql_import.status == python_import.status == "rejected"
-    assert sql_import.total_lines == python_import.total_lines == 47
-    assert sql_import.errors == python_import.errors
-    assert [e["line"] for e in sql_import.errors][-2:] == [47, 48]
-    assert "Duplicate of line 22" in sql_import.errors[-1]["message"]
+    assert imported.status == python_import.status == "rejected"
+    assert imported.total_lines == python_import.total_lines == 47
+    assert imported.errors == python_import.errors
+    assert [e["line"] for e in imported.errors][-2:] == [47, 48]
+    assert "Duplicate of line 22" in imported.errors[-1]["message"]
     with scopes_disabled():
         assert UsageLine.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_more_than_the_listed_errors_are_counted_alike(pg, subs_a, run_import):
+def test_more_than_the_listed_errors_are_counted_alike(subs_a, run_import):
     rows = [r | {"Quantity": "many"} for r in rows_for(subs_a, START, 30)]  # 450 bad lines
     rows[3]["UnitPrice"] = "-1"
     data = to_csv(rows)
-    sql_import, path = run_import(data, set_based=True)
-    python_import, _ = run_import(data, set_based=False)
-    assert path == "sql"
-    assert sql_import.errors == python_import.errors
-    assert len(sql_import.errors) == usage_csv.MAX_ERRORS + 1
-    assert sql_import.errors[-1]["message"] == "… and 251 more problems not listed."
+    imported, path = run_import(data, columnar=True)
+    python_import, _ = run_import(data, columnar=False)
+    assert path == "columns"
+    assert imported.errors == python_import.errors
+    assert len(imported.errors) == usage_csv.MAX_ERRORS + 1
+    assert imported.errors[-1]["message"] == "… and 251 more problems not listed."
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("text", ['5" disk', 'ab""c', 'x"y"z'])
-def test_a_quote_inside_an_unquoted_field_takes_the_line_by_line_path(pg, subs_a, run_import,
+def test_a_quote_inside_an_unquoted_field_is_text_as_for_python(subs_a, run_import,
                                                                       text):
     rows = rows_for(subs_a[:1], START, 1)
     data = to_csv(rows).replace(rows[2]["MeterName"].encode(), text.encode(), 1)
     assert text.encode() in data
-    imp, path = run_import(data, set_based=True)
-    assert path == "python"
+    imp, path = run_import(data, columnar=True)
+    assert path == "columns"
     assert imp.status == "done", imp.errors
     with scopes_disabled():
         assert UsageLine.objects.filter(meter_name=text).count() == 1
 
 
 @pytest.mark.django_db
-def test_wrong_number_of_values_is_reported_by_line(pg, subs_a, run_import):
+def test_wrong_number_of_values_is_reported_by_line(subs_a, run_import):
     data = to_csv(rows_for(subs_a[:1], START, 1)) + b"a,b,c\n"
-    imp, path = run_import(data, set_based=True)
+    imp, path = run_import(data, columnar=True)
     assert (path, imp.status) == ("python", "rejected")
     assert imp.errors == [{"line": 7, "field": "line",
                            "message": "Line has 3 values for 21 columns."}]
+
+
+@pytest.mark.django_db
+def test_a_line_twice_in_a_fresh_file_is_reported_not_loaded(subs_a, run_import):
+    rows = rows_for(subs_a, START, 2)
+    rows.append(dict(rows[4]))
+    imp, path = run_import(to_csv(rows), columnar=True)
+    assert (path, imp.status) == ("columns", "rejected")
+    assert imp.errors == [{"line": len(rows) + 1, "field": "line", "message": (
+        "Duplicate of line 6 (same customer, subscription, date, meter, resource, charge type "
+        "and tags).")}]
+    with scopes_disabled():
+        assert not UsageLine.objects.exists() and not UsageSummary.objects.exists()
+
+
+@pytest.mark.django_db
+def test_overlapping_days_add_only_the_new_lines_and_keep_the_sums_right(subs_a, run_import):
+    first, _ = run_import(to_csv(rows_for(subs_a, START, 2)), columnar=True)
+    later = rows_for(subs_a, START, 3)  # the same two days and one more
+    second, path = run_import(to_csv(later), columnar=True)
+    per_day = first.imported_lines // 2
+    assert path == "columns" and first.imported_lines == len(later) - per_day
+    assert (second.imported_lines, second.skipped_duplicates) == (per_day, 2 * per_day)
+    with scopes_disabled():
+        assert UsageLine.objects.count() == len(later)
+        assert _summaries() == _summaries_rebuilt()
+
+
+@pytest.mark.django_db
+def test_the_sums_added_by_a_copy_are_the_sums_rebuilt_from_the_lines(subs_a, run_import):
+    rows = _tricky_rows(subs_a)
+    rows += [r | {"UsageDate": "2026-10-01"} for r in rows_for(subs_a[:1], START, 1)]
+    imp, path = run_import(to_csv(rows), columnar=True)
+    assert (path, imp.status, imp.imported_lines) == ("columns", "done", len(rows))
+    with scopes_disabled():
+        assert len(_summaries()) > 10
+        assert _summaries() == _summaries_rebuilt()
+
+
+def _summaries():
+    return sorted(UsageSummary.objects.values_list(
+        "reseller_id", "customer_id", "subscription_id", "product_type_id", "month", "meter_id",
+        "currency", "meter_category", "meter_sub_category", "meter_name", "unit_of_measure",
+        "quantity", "pre_tax_total", "lines"))
+
+
+def _summaries_rebuilt():
+    usage_summary.refresh({(r, m.replace(day=1)) for r, m in
+                           UsageLine.objects.values_list("reseller_id", "usage_date")})
+    return _summaries()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("layout", ["blank line", "lone carriage return"])
+def test_what_only_python_reads_right_goes_line_by_line(subs_a, run_import, layout):
+    rows = rows_for(subs_a[:1], START, 1)
+    data = to_csv(rows)
+    if layout == "blank line":
+        data = data.replace(b"\n", b"\n\n", 2).replace(b"\n\n", b"\n", 1)
+    else:
+        data = data.replace(rows[1]["MeterName"].encode(), b"a\rb", 1)
+    imp, path = run_import(data, columnar=True)
+    python_import, _ = run_import(data, columnar=False)
+    assert path == "python"
+    assert (imp.status, imp.errors) == (python_import.status, python_import.errors)

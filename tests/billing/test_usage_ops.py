@@ -122,13 +122,20 @@ def test_an_unexpected_error_marks_the_import_failed_and_writes_nothing(
 
     monkeypatch.setattr(services._CopySink, "load", broken_load)
     monkeypatch.setattr(services._ListSink, "load", broken_load)
-    insert = usage_pg._Run._insert
+    load_columns = services._load_columns
 
-    def broken_insert(self):
-        insert(self)  # every line inserted, then the database goes away
+    def broken_load_columns(*args):
+        assert load_columns(*args) > 0  # every line inserted, then the database goes away
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(usage_pg._Run, "_insert", broken_insert)
+    monkeypatch.setattr(services, "_load_columns", broken_load_columns)
+    add_to_summaries = usage_pg._add_to_summaries
+
+    def broken_add_to_summaries(*args):  # PostgreSQL: after the COPY of every line
+        add_to_summaries(*args)
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(usage_pg, "_add_to_summaries", broken_add_to_summaries)
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         ops_client.post(reverse("billing_ops:usage_imports"),
                         {"file": upload(to_csv(rows_for(subs, START, 1)))})

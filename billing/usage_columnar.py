@@ -1,0 +1,416 @@
+"""Validation of a whole usage CSV at once, column by column, with Apache Arrow; no database.
+
+Arrow parses the file on all cores (its CSV dialect is Python's csv module's: a quote counts only
+at the start of a field). What depends on a few distinct values (dates; customer, subscription
+and currency; charge types) is judged by `usage_csv.Validator` once per distinct value. A line is
+"plain" when its text needs no stripping, no formula check and no length check, and its numbers
+are in plain notation within the limits: that is every line of a normal Partner Center file, and
+its columns are taken as they are. Every other line goes through `Validator.check` itself, so
+its problems, messages and stored values are the line-by-line path's by construction; so are
+the natural keys (sha256 of the same joined text).
+
+`read` returns None for a file whose lines Arrow could split differently from Python (line
+breaks inside quotes, blank lines, lone carriage returns, a wrong number of values …); the
+caller then takes the line-by-line path, which reports such lines exactly.
+
+`UsageFile.batches` gives the rows of a valid file a slice at a time, for a load that runs while
+the rest is checked (billing/usage_pg.py); it stops at the first problem, and `check` then
+finds them all.
+"""
+
+import codecs
+import csv
+import functools
+import hashlib
+import logging
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from billing import usage_csv
+
+log = logging.getLogger(__name__)
+
+# What str.strip() strips (str.isspace).
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+SEP = "\x1f"  # between the fields of the natural key (usage_csv.natural_key)
+_WS = "[" + re.escape(WHITESPACE) + "]"
+_FORMULA = "^[=+@\\t\\r-]"  # usage_csv.FORMULA_PREFIXES
+_DIGITS = f"[0-9]{{1,{usage_csv.MAX_INTEGER_DIGITS}}}(\\.[0-9]{{1,{usage_csv.MAX_DECIMALS}}})?$"
+_PLAIN_NUMBER = {name: ("^-?" if name == "BillingPreTaxTotal" else "^") + _DIGITS
+                 for name in usage_csv.NUMERIC}
+
+NUMBER = pa.decimal128(28, usage_csv.MAX_DECIMALS)  # UsageLine's DecimalField(28, 10)
+# The loaded rows: usage_csv.COLUMNS.
+SCHEMA = pa.schema([
+    ("reseller_id", pa.int64()), ("customer_id", pa.int64()), ("subscription_id", pa.int64()),
+    ("usage_date", pa.date32()),
+    *[(name, NUMBER if name in ("quantity", "unit_price", "billing_pre_tax_total")
+       else pa.string()) for name in usage_csv.COLUMNS[4:21]],
+    ("is_marketplace", pa.bool_()), ("natural_key", pa.binary(16))])
+assert SCHEMA.names == list(usage_csv.COLUMNS)  # noqa: S101 - a mistake here is ours
+# CSV header → its column in SCHEMA (text and numbers taken as they are on a plain line).
+_TAKEN = {"MeterCategory": "meter_category", "MeterSubCategory": "meter_sub_category",
+          "MeterName": "meter_name", "MeterId": "meter_id", "MeterRegion": "meter_region",
+          "ResourceGroup": "resource_group", "ResourceURI": "resource_uri", "Tags": "tags",
+          "Quantity": "quantity", "UnitOfMeasure": "unit_of_measure", "UnitPrice": "unit_price",
+          "BillingPreTaxTotal": "billing_pre_tax_total", "ChargeType": "charge_type",
+          "ProductId": "product_id", "SkuId": "sku_id", "AvailabilityId": "availability_id"}
+
+
+@dataclass
+class Checked:
+    lines: int
+    errors: list[dict] = field(default_factory=list)
+    rows: pa.Table | None = None  # SCHEMA; None when there are errors
+    marketplace: int = 0
+
+
+class Fallback(Exception):
+    """The file needs the line-by-line path."""
+
+
+class Problem(Exception):
+    """A line has a problem (`UsageFile.check` lists them all)."""
+
+
+def read(data: bytes, known: usage_csv.Known) -> "UsageFile | None":
+    """The parsed file, or None: take the line-by-line path. Raises FileProblem for wrong
+    headers."""
+    started = time.perf_counter()
+    header = _header(data)
+    if header is None:
+        return None
+    names, body = header
+    columns = [f"f{i}" for i in range(len(names))]
+    with ThreadPoolExecutor(max_workers=1) as pool:  # counts the lines while Arrow parses
+        lines = pool.submit(_lines, body)
+        try:
+            table = pcsv.read_csv(
+                pa.py_buffer(body),
+                read_options=pcsv.ReadOptions(column_names=columns, block_size=16 << 20),
+                # A blank line is a line of empty values here, skipped by Python: _odd_rows.
+                parse_options=pcsv.ParseOptions(newlines_in_values=False,
+                                                ignore_empty_lines=False),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(columns, pa.string()),
+                    strings_can_be_null=False, quoted_strings_can_be_null=False))
+        except pa.ArrowInvalid:
+            return None  # a wrong number of values, bad UTF-8 …: reported line by line
+    if table.num_rows != lines.result():
+        return None  # line breaks inside quotes, lone carriage returns
+    log.debug("%6.2f s  parsed", time.perf_counter() - started)
+    usage = UsageFile(table.rename_columns(names), known)
+    log.debug("%6.2f s  distinct values judged", time.perf_counter() - started)
+    return usage
+
+
+def _header(data: bytes) -> tuple[list[str], memoryview] | None:
+    """(header names, body), or None for what only Python reads right."""
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    end = data.find(b"\n", start)
+    if end < 0:
+        return None
+    header = data[start:end].removesuffix(b"\r")
+    if not header.strip() or b'"' in header or b"\r" in header or b"\0" in data:
+        return None
+    try:
+        names = usage_csv.header_names(next(csv.reader([header.decode()])))
+    except UnicodeDecodeError:
+        return None
+    return names, memoryview(data)[end + 1:]
+
+
+def _lines(body: memoryview) -> int | None:
+    """Lines of the body, or None when a lone carriage return ends a line (for Python, not
+    for the line count)."""
+    data = body.obj
+    start = len(data) - len(body)
+    if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
+        return None
+    return data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
+
+
+@dataclass
+class _Distinct:
+    """A column's distinct values judged once: `values` (columns) and `errors` per distinct
+    value; `per_line` spreads one of them over the lines."""
+
+    column: pa.ChunkedArray | pa.Array
+    distinct: pa.Array
+    values: list[pa.Array]
+    errors: pa.Array
+
+    @functools.cached_property
+    def index(self) -> pa.Array:
+        index = pc.index_in(self.column, value_set=self.distinct)
+        return index.combine_chunks() if isinstance(index, pa.ChunkedArray) else index
+
+    def per_line(self, values: pa.Array):
+        return pc.take(values, self.index)
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(pc.max(self.errors).as_py()) if len(self.errors) else False
+
+
+class UsageFile:
+    def __init__(self, table: pa.Table, known: usage_csv.Known):
+        self.table, self.known, self.lines = table, known, table.num_rows
+        self.v = usage_csv.Validator(known=known, sink=lambda row: None)
+        self.dates, self.refs = self._dates(), self._refs()
+        self.marketplace_types = pa.array(
+            [ct for ct in pc.unique(self.col("ChargeType")).to_pylist()
+             if usage_csv.is_marketplace(ct)], pa.string())
+
+    def col(self, name: str, table: pa.Table | None = None):
+        table = self.table if table is None else table
+        return table.column(name) if name in table.column_names else pa.scalar("")
+
+    def row(self, i: int) -> dict[str, str]:
+        return {name: self.table.column(name)[i].as_py() for name in self.table.column_names}
+
+    @property
+    def may_stream(self) -> bool:
+        """No distinct value is wrong (the lines judged in Python may still be)."""
+        return not (self.dates.has_errors or self.refs.has_errors)
+
+    def days(self) -> tuple:
+        """(first, last) usage day and the resellers of the file's lines."""
+        days = pc.min_max(self.dates.values[0]).as_py()
+        return days["min"], days["max"], pc.unique(self.refs.values[0]).drop_null().to_pylist()
+
+    def batches(self, size: int) -> Iterator[pa.Table]:
+        """The rows, `size` lines at a time; raises Problem at the first line with a problem
+        (duplicates are left to the table's unique index)."""
+        for offset in range(0, self.lines, size):
+            part = self.table.slice(offset, size)
+            keys = _keys(self._joined(part))
+            odd_lines = pc.indices_nonzero(self._odd(part)).to_pylist()
+            python_rows = self._odd_rows(offset, odd_lines, keys, firsts={})
+            if python_rows is None:
+                raise Problem
+            yield self._rows(part, offset, keys, odd_lines, python_rows)
+
+    def check(self) -> Checked:
+        """All problems in the line-by-line path's words, or all rows."""
+        started = time.perf_counter()
+        keys = _keys(self._joined(self.table))
+        odd_lines = pc.indices_nonzero(self._odd(self.table)).to_pylist()
+        for i in odd_lines:
+            keys[i] = usage_csv.natural_key(self.row(i)).bytes
+        firsts = _firsts(keys)
+        odd_problems = {}
+        python_rows = self._odd_rows(0, odd_lines, keys, firsts, problems=odd_problems)
+        log.debug("%6.2f s  checked %s lines", time.perf_counter() - started, self.lines)
+        if not self.may_stream or firsts or python_rows is None:
+            problems = self._problems(keys, firsts, odd_problems)
+            if problems:
+                return Checked(lines=self.lines, errors=self._messages(problems, keys, firsts))
+        rows = self._rows(self.table, 0, keys, odd_lines, python_rows)
+        return Checked(lines=self.lines, rows=rows,
+                       marketplace=pc.sum(rows.column("is_marketplace")).as_py() or 0)
+
+    def _joined(self, table: pa.Table):
+        return pc.binary_join_element_wise(
+            *(self.col(n, table) for n in usage_csv.KEY_FIELDS), SEP)
+
+    def _odd(self, table: pa.Table) -> pa.ChunkedArray:
+        """Lines that are not plain (see the module's docstring). Anchored patterns only: RE2
+        looks at a field's first or last character, not at all of it."""
+        present = set(table.column_names)
+        odd = []
+        for name in usage_csv.KEY_FIELDS:  # stripped for the key
+            if name in present:
+                odd += [pc.match_substring_regex(table.column(name), f"^{_WS}"),
+                        pc.match_substring_regex(table.column(name), f"{_WS}$")]
+        odd += [pc.match_substring_regex(table.column(name), _FORMULA)
+                for name in usage_csv.TEXT if name in present]
+        odd += [pc.invert(pc.match_substring_regex(table.column(name), pattern))
+                for name, pattern in _PLAIN_NUMBER.items()]
+        # bytes ≥ characters: a long non-ASCII text is judged by Python
+        odd += [pc.greater(pc.binary_length(table.column(name)), limit)
+                for name, limit in usage_csv.TEXT_LIMITS.items() if name in present]
+        odd += [pc.equal(table.column(name), "") for name in ("MeterId", "ChargeType")]
+        return functools.reduce(pc.or_, odd)
+
+    def _odd_rows(self, offset, odd_lines, keys, firsts, problems=None) -> list[tuple] | None:
+        """Python's rows for the lines that are not plain, with their keys put in `keys`;
+        None if any has a problem (counted in `problems` by index when given)."""
+        rows = []
+        v = usage_csv.Validator(known=self.known, sink=rows.append)
+        for i in odd_lines:
+            row = self.row(offset + i)
+            if not any(row.values()):
+                raise Fallback  # a blank line, which Python skips (or a line of commas)
+            key = usage_csv.natural_key(row)
+            keys[i] = key.bytes
+            v._keys = {key: firsts.get(key.bytes, offset + i + 2)}
+            before = v.error_count
+            v.check(offset + i + 2, row)
+            if v.error_count != before:
+                if problems is None:
+                    return None
+                problems[offset + i] = v.error_count - before
+        return None if problems else rows
+
+    def _dates(self) -> _Distinct:
+        """Each distinct UsageDate judged once."""
+        texts = pc.unique(self.col("UsageDate"))
+        values, errors = [], []
+        for raw in texts.to_pylist():
+            before = self.v.error_count
+            values.append(self.v.check_date(0, raw))
+            errors.append(self.v.error_count - before)
+        return _Distinct(self.col("UsageDate"), texts, [pa.array(values, pa.date32())],
+                         pa.array(errors, pa.int32()))
+
+    def _refs(self) -> _Distinct:
+        """Each distinct (CustomerId, SubscriptionId, BillingCurrency) judged once: reseller,
+        customer, subscription, currency. A combination is one number made of the three
+        columns' dictionary codes."""
+        names = ("CustomerId", "SubscriptionId", "BillingCurrency")
+        encoded = [pc.dictionary_encode(self.col(n)).combine_chunks() for n in names]
+        code = pa.scalar(0, pa.int64())
+        for column in encoded:
+            code = pc.add(pc.multiply(code, len(column.dictionary)),
+                          pc.cast(column.indices, pa.int64()))
+        codes = pc.unique(code)
+        resolved, errors = [], []
+        for combined in codes.to_pylist():
+            parts = []
+            for column in reversed(encoded):
+                combined, i = divmod(combined, len(column.dictionary))
+                parts.insert(0, column.dictionary[i].as_py())
+            before = self.v.error_count
+            customer, subscription, currency = self.v.check_refs(0, *parts)
+            ok = self.v.error_count == before and subscription is not None
+            resolved.append((customer.reseller_id, customer.id, subscription.id, currency)
+                            if ok else (None, None, None, None))
+            errors.append(self.v.error_count - before)
+        columns = [pa.array(c, t) for c, t in zip(
+            zip(*resolved, strict=True) if resolved else ([], [], [], []),
+            (pa.int64(), pa.int64(), pa.int64(), pa.string()), strict=True)]
+        return _Distinct(code, codes, columns, pa.array(errors, pa.int32()))
+
+    def _problems(self, keys, firsts, odd_problems) -> list[tuple[int, int]]:
+        """(line, number of problems) of the lines with any, in line order."""
+        counts = pc.add(self.dates.per_line(self.dates.errors),
+                        self.refs.per_line(self.refs.errors)).to_pylist()
+        for i, key in enumerate(keys) if firsts else ():
+            first = firsts.get(key)
+            if first is not None and first != i + 2:
+                counts[i] += 1
+        for i, n in odd_problems.items():
+            counts[i] = n  # Python judged the whole line
+        return [(i + 2, n) for i, n in enumerate(counts) if n]
+
+    def _messages(self, problems, keys, firsts) -> list[dict]:
+        """The problems of the first lines, in Python's words, and how many more there are."""
+        total = sum(n for _, n in problems)
+        v = usage_csv.Validator(known=self.known, sink=lambda row: None)
+        shown = 0
+        for line, n in problems:
+            if shown >= usage_csv.MAX_ERRORS:
+                break
+            key = keys[line - 2]
+            v._keys = {uuid.UUID(bytes=key): firsts.get(key, line)}
+            v.check(line, self.row(line - 2))
+            shown += n
+        if total > len(v.errors):
+            v.errors.append(usage_csv.problem(None, "file", f"… and {total - len(v.errors)} "
+                                                            "more problems not listed."))
+        return v.errors
+
+    def _rows(self, part, offset, keys, odd_lines, python_rows) -> pa.Table:
+        """Rows (SCHEMA) of the lines of `part`: plain lines as they are, the others as Python
+        made them."""
+        def per_line(distinct, values):
+            return pc.take(values, distinct.index.slice(offset, part.num_rows))
+
+        reseller, customer, subscription, currency = (
+            per_line(self.refs, values) for values in self.refs.values)
+        columns = {
+            "reseller_id": reseller, "customer_id": customer, "subscription_id": subscription,
+            "usage_date": per_line(self.dates, self.dates.values[0]),
+            **{column: self._full(part, header) for header, column in _TAKEN.items()},
+            "currency": currency,
+            "is_marketplace": pc.is_in(self.col("ChargeType", part),
+                                       value_set=self.marketplace_types),
+            "natural_key": _binary16(keys),
+        }
+        rows = pa.table({name: columns[name] for name in SCHEMA.names})
+        if not odd_lines:
+            return rows.cast(SCHEMA)
+        plain = pc.invert(pc.is_in(pa.array(range(part.num_rows)),
+                                   value_set=pa.array(odd_lines)))
+        return pa.concat_tables([rows.filter(plain).cast(SCHEMA), _from_python(python_rows)])
+
+    def _full(self, part: pa.Table, name: str):
+        value = self.col(name, part)
+        return value if not isinstance(value, pa.Scalar) else pa.repeat(value, part.num_rows)
+
+
+def _keys(joined: pa.ChunkedArray) -> list[bytes]:
+    """usage_csv.natural_key of each line (16 bytes), from the joined key fields."""
+    sha256, keys = hashlib.sha256, []
+    for chunk in joined.chunks:
+        offsets = memoryview(chunk.buffers()[1]).cast("i")[chunk.offset:]
+        data = memoryview(chunk.buffers()[2])
+        keys += [sha256(data[offsets[i]:offsets[i + 1]]).digest()[:16]
+                 for i in range(len(chunk))]
+    return keys
+
+
+def _binary16(keys: list[bytes]) -> pa.Array:
+    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(keys),
+                                                [None, pa.py_buffer(b"".join(keys))])
+
+
+def _firsts(keys: list[bytes]) -> dict[bytes, int]:
+    """First line of each key that appears more than once (none in a file without
+    duplicates)."""
+    if pc.count_distinct(_binary16(keys)).as_py() == len(keys):
+        return {}
+    firsts, seen = {}, {}
+    for i, key in enumerate(keys):
+        if key in seen:
+            firsts[key] = seen[key]
+        else:
+            seen[key] = i + 2
+    return firsts
+
+
+def _from_python(rows: list[tuple]) -> pa.Table:
+    """Rows of Validator's sink (usage_csv.COLUMNS) in SCHEMA."""
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SCHEMA]
+    columns[22] = [key.bytes for key in columns[22]]
+    return pa.table(columns, schema=SCHEMA)
+
+
+def monthly_sums(rows: pa.Table) -> pa.Table:
+    """Non-marketplace quantities, totals and lines per (subscription, month, meter, currency)
+    and meter names, for UsageSummary."""
+    usage = rows.filter(pc.invert(rows.column("is_marketplace")))
+    usage = usage.append_column("month", pc.floor_temporal(usage.column("usage_date"),
+                                                           unit="month"))
+    keys = ["reseller_id", "customer_id", "subscription_id", "month", "meter_id", "currency",
+            "meter_category", "meter_sub_category", "meter_name", "unit_of_measure"]
+    return usage.group_by(keys, use_threads=False).aggregate(
+        [("quantity", "sum"), ("billing_pre_tax_total", "sum"), ("natural_key", "count")])
+
+
+def add_sums(sums: pa.Table) -> pa.Table:
+    """Monthly sums of several batches, summed."""
+    keys = sums.column_names[:10]
+    return sums.group_by(keys, use_threads=False).aggregate(
+        [("quantity_sum", "sum"), ("billing_pre_tax_total_sum", "sum"),
+         ("natural_key_count", "sum")]).rename_columns(sums.column_names)
