@@ -479,13 +479,17 @@ class UsageSummary(models.Model):
     Rebuilt from `UsageLine` for each (reseller, month) an import touches
     (`billing.usage_summary.refresh`); never edited by hand."""
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+")
+    # Written by the usage import with the lines (tens of thousands of rows a file), from
+    # references it resolved itself: no database foreign-key checks (as UsageLine); reseller
+    # and subscription are indexed by the (reseller, month) index and the unique constraint.
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+",
+                                 db_index=False, db_constraint=False)
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
-                                 related_name="+")
+                                 related_name="+", db_constraint=False)
     subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.CASCADE,
-                                     related_name="+")
+                                     related_name="+", db_index=False, db_constraint=False)
     product_type = models.ForeignKey("subscriptions.ProductType", on_delete=models.PROTECT,
-                                     related_name="+")
+                                     related_name="+", db_constraint=False)
     month = models.DateField(help_text="First day of the usage month.")
     meter_id = models.CharField(max_length=64)
     meter_category = models.CharField(max_length=200, blank=True)

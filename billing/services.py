@@ -293,9 +293,10 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
         if usage_import.source == UsageImport.Source.CSV:
             try:
                 data = _read(usage_import)
-                usage = usage_columnar.read(data, known) if COLUMNAR else None
-                if usage is not None:
-                    return _import_columns(usage_import, usage)
+                if COLUMNAR:
+                    imported = _import_columns(usage_import, data, known)
+                    if imported is not None:
+                        return imported
             except usage_csv.FileProblem as e:
                 return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
             except usage_columnar.Fallback:
@@ -325,27 +326,32 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
             sink.close()
 
 
-def _import_columns(usage_import: UsageImport, usage: usage_columnar.UsageFile) -> UsageImport:
-    """A file read by Arrow: streamed into PostgreSQL while it is checked when it can be
-    (usage_pg.stream), else checked whole, then loaded."""
-    lines = usage.lines
-    _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=lines)
-    if lines and connection.vendor == "postgresql" and usage.may_stream:
-        loaded = usage_pg.stream(usage_import.pk, usage)
+def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImport | None:
+    """A file Arrow reads as Python does: on PostgreSQL streamed into the table while it is
+    checked (usage_pg.stream); if that does not go through, checked whole, then loaded.
+    None: read it line by line."""
+    if connection.vendor == "postgresql":
+        _set(usage_import, status=UsageImport.Status.IMPORTING)
+        loaded = usage_pg.stream(usage_import.pk, usage_columnar.stream(
+            data, known, usage_pg.BATCH_ROWS))
         if loaded is not None:
-            return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=lines,
-                           imported_lines=loaded.inserted, skipped_duplicates=0,
-                           marketplace_lines=loaded.marketplace)
+            return _finish(usage_import, status=UsageImport.Status.DONE,
+                           total_lines=loaded.inserted, imported_lines=loaded.inserted,
+                           skipped_duplicates=0, marketplace_lines=loaded.marketplace)
+    usage = usage_columnar.read(data, known)
+    if usage is None:
+        return None
     checked = usage.check()
     if checked.errors:
         return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=checked.errors,
-                       total_lines=lines)
+                       total_lines=checked.lines)
+    _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=checked.lines)
     inserted = 0
-    if lines:
+    if checked.lines:
         with transaction.atomic():
             inserted = _load_columns(usage_import.pk, checked.rows)
-    return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=lines,
-                   imported_lines=inserted, skipped_duplicates=lines - inserted,
+    return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=checked.lines,
+                   imported_lines=inserted, skipped_duplicates=checked.lines - inserted,
                    marketplace_lines=checked.marketplace)
 
 

@@ -94,15 +94,7 @@ def read(data: bytes, known: usage_csv.Known) -> "UsageFile | None":
     with ThreadPoolExecutor(max_workers=1) as pool:  # counts the lines while Arrow parses
         lines = pool.submit(_lines, body)
         try:
-            table = pcsv.read_csv(
-                pa.py_buffer(body),
-                read_options=pcsv.ReadOptions(column_names=columns, block_size=16 << 20),
-                # A blank line is a line of empty values here, skipped by Python: _odd_rows.
-                parse_options=pcsv.ParseOptions(newlines_in_values=False,
-                                                ignore_empty_lines=False),
-                convert_options=pcsv.ConvertOptions(
-                    column_types=dict.fromkeys(columns, pa.string()),
-                    strings_can_be_null=False, quoted_strings_can_be_null=False))
+            table = pcsv.read_csv(pa.py_buffer(body), **_options(columns))
         except pa.ArrowInvalid:
             return None  # a wrong number of values, bad UTF-8 …: reported line by line
     if table.num_rows != lines.result():
@@ -111,6 +103,41 @@ def read(data: bytes, known: usage_csv.Known) -> "UsageFile | None":
     usage = UsageFile(table.rename_columns(names), known)
     log.debug("%6.2f s  distinct values judged", time.perf_counter() - started)
     return usage
+
+
+def stream(data: bytes, known: usage_csv.Known, size: int) -> Iterator[pa.Table]:
+    """The rows of a valid file, `size` lines at a time, while Arrow reads it: raises Problem
+    at the first line with a problem (duplicates are left to the table's unique index),
+    Fallback for a file to read line by line. FileProblem for wrong headers."""
+    header = _header(data)
+    if header is None:
+        raise Fallback
+    names, body = header
+    columns = [f"f{i}" for i in range(len(names))]
+    with ThreadPoolExecutor(max_workers=1) as pool:  # counts the lines while Arrow parses
+        lines, streamed, refs = pool.submit(_lines, body), 0, {}
+        try:
+            for batch in pcsv.open_csv(pa.py_buffer(body), **_options(columns)):
+                part = UsageFile(pa.Table.from_batches([batch]).rename_columns(names), known,
+                                 refs=refs)
+                if not part.may_stream:
+                    raise Problem
+                yield from part.batches(size)
+                streamed += batch.num_rows
+        except pa.ArrowInvalid:
+            raise Fallback from None  # a wrong number of values, bad UTF-8 …
+        if streamed != lines.result():
+            raise Fallback  # line breaks inside quotes, lone carriage returns
+
+
+def _options(columns: list[str]) -> dict:
+    return {
+        "read_options": pcsv.ReadOptions(column_names=columns, block_size=8 << 20),
+        # A blank line is a line of empty values here, skipped by Python: see _odd_rows.
+        "parse_options": pcsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+        "convert_options": pcsv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()),
+            strings_can_be_null=False, quoted_strings_can_be_null=False)}
 
 
 def _header(data: bytes) -> tuple[list[str], memoryview] | None:
@@ -163,9 +190,13 @@ class _Distinct:
 
 
 class UsageFile:
-    def __init__(self, table: pa.Table, known: usage_csv.Known):
+    """Lines of a usage file (or a slice of one, `refs` then shared between the slices: a
+    customer, subscription and currency judged once)."""
+
+    def __init__(self, table: pa.Table, known: usage_csv.Known, refs: dict | None = None):
         self.table, self.known, self.lines = table, known, table.num_rows
         self.v = usage_csv.Validator(known=known, sink=lambda row: None)
+        self.judged_refs = {} if refs is None else refs
         self.dates, self.refs = self._dates(), self._refs()
         self.marketplace_types = pa.array(
             [ct for ct in pc.unique(self.col("ChargeType")).to_pylist()
@@ -182,11 +213,6 @@ class UsageFile:
     def may_stream(self) -> bool:
         """No distinct value is wrong (the lines judged in Python may still be)."""
         return not (self.dates.has_errors or self.refs.has_errors)
-
-    def days(self) -> tuple:
-        """(first, last) usage day and the resellers of the file's lines."""
-        days = pc.min_max(self.dates.values[0]).as_py()
-        return days["min"], days["max"], pc.unique(self.refs.values[0]).drop_null().to_pylist()
 
     def batches(self, size: int) -> Iterator[pa.Table]:
         """The rows, `size` lines at a time; raises Problem at the first line with a problem
@@ -290,16 +316,22 @@ class UsageFile:
             for column in reversed(encoded):
                 combined, i = divmod(combined, len(column.dictionary))
                 parts.insert(0, column.dictionary[i].as_py())
-            before = self.v.error_count
-            customer, subscription, currency = self.v.check_refs(0, *parts)
-            ok = self.v.error_count == before and subscription is not None
-            resolved.append((customer.reseller_id, customer.id, subscription.id, currency)
-                            if ok else (None, None, None, None))
-            errors.append(self.v.error_count - before)
+            judged = self.judged_refs.get(tuple(parts))
+            if judged is None:
+                judged = self.judged_refs[tuple(parts)] = self._judge_refs(parts)
+            resolved.append(judged[0])
+            errors.append(judged[1])
         columns = [pa.array(c, t) for c, t in zip(
             zip(*resolved, strict=True) if resolved else ([], [], [], []),
             (pa.int64(), pa.int64(), pa.int64(), pa.string()), strict=True)]
         return _Distinct(code, codes, columns, pa.array(errors, pa.int32()))
+
+    def _judge_refs(self, parts: list[str]) -> tuple[tuple, int]:
+        before = self.v.error_count
+        customer, subscription, currency = self.v.check_refs(0, *parts)
+        if self.v.error_count == before and subscription is not None:
+            return (customer.reseller_id, customer.id, subscription.id, currency), 0
+        return (None, None, None, None), self.v.error_count - before
 
     def _problems(self, keys, firsts, odd_problems) -> list[tuple[int, int]]:
         """(line, number of problems) of the lines with any, in line order."""

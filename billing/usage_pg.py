@@ -1,12 +1,12 @@
 """Load of checked usage rows (billing/usage_columnar.py) into PostgreSQL, and of their monthly
 sums into UsageSummary, in the caller's transaction.
 
-Lines of days nobody imported yet for these resellers (the daily and monthly files) are
-streamed by one binary COPY straight into the usage table while the file is still being
-checked: a second thread checks a slice of lines and encodes it (pgpq) while PostgreSQL stores
-the slice before. The table's unique (subscription, day, natural key) index guards against a
-line that is there already or twice in the file; then, or when a line has a problem, the COPY is
-rolled back to its savepoint and the caller checks the whole file and loads it through staging.
+A file is first streamed by one binary COPY straight into the usage table while it is still
+being read and checked: a second thread parses, checks and encodes (pgpq) a slice of lines
+while PostgreSQL stores the slice before. The table's unique (subscription, day, natural key)
+index refuses a line that is there already or twice in the file; then, or when a line has a
+problem, the COPY is rolled back to its savepoint and the caller checks the whole file and
+reports its problems or loads it through staging.
 
 Through staging (a re-import, a correction of some days): binary COPY into a temporary table,
 then INSERT … ON CONFLICT DO NOTHING, so what is there already counts as a duplicate.
@@ -15,10 +15,12 @@ then INSERT … ON CONFLICT DO NOTHING, so what is there already counts as a dup
 # ruff: noqa: S608
 
 import contextlib
+import itertools
 import logging
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -46,40 +48,57 @@ class Loaded:
     marketplace: int
 
 
-def stream(import_id: int, usage: usage_columnar.UsageFile) -> Loaded | None:
-    """Check and COPY the file's lines straight into the table; None (and nothing written)
-    when a line has a problem, is there already or is there twice."""
-    first, last, resellers = usage.days()
+def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
+    """COPY rows straight into the table as they come (usage_columnar.stream); None (and
+    nothing written) when a line has a problem, is there already or is there twice."""
+    batches = iter(batches)
+    try:
+        first = next(batches, None)
+    except usage_columnar.Problem:
+        return None
+    if first is None or _already_there(first.slice(0, 1000)):
+        return None  # a re-import, or days imported before: through staging
+    sums, counts = [], {"lines": 0, "marketplace": 0}
+
+    def counted():
+        for rows in itertools.chain([first], batches):
+            sums.append(usage_columnar.monthly_sums(rows))
+            counts["lines"] += rows.num_rows
+            counts["marketplace"] += pc.sum(rows.column("is_marketplace")).as_py() or 0
+            yield rows
+
+    data = _BinaryStream(counted(), import_id)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT EXISTS (SELECT FROM {TABLE} WHERE reseller_id = ANY(%s) "
-                       f"AND usage_date BETWEEN %s AND %s)", (resellers, first, last))
-        if cursor.fetchone()[0]:
-            return None
-        sums, marketplace = [], [0]
-
-        def batches():
-            for rows in usage.batches(BATCH_ROWS):
-                sums.append(usage_columnar.monthly_sums(rows))
-                marketplace[0] += pc.sum(rows.column("is_marketplace")).as_py() or 0
-                yield rows
-
-        data = _BinaryStream(batches(), import_id)
         try:
             with transaction.atomic(), contextlib.closing(data):
                 _copy(cursor.cursor, TABLE, data)
-                started = time.perf_counter()
-                _add_to_summaries(cursor.cursor, usage_columnar.add_sums(pa.concat_tables(sums)))
-                log.debug("%6.2f s  summaries", time.perf_counter() - started)
+                if sums:
+                    started = time.perf_counter()
+                    _add_to_summaries(cursor.cursor,
+                                      usage_columnar.add_sums(pa.concat_tables(sums)))
+                    log.debug("%6.2f s  summaries", time.perf_counter() - started)
         except psycopg2.Error as e:
-            if isinstance(data.failed, usage_columnar.Fallback):
-                raise data.failed from None
-            if not isinstance(e, psycopg2.errors.UniqueViolation) and not isinstance(
-                    data.failed, usage_columnar.Problem):
+            failed = data.failed  # what stopped the thread reading the file, if anything
+            if failed is not None and not isinstance(failed, usage_columnar.Problem):
+                raise failed from None  # FileProblem, Fallback, …
+            if failed is None and not isinstance(e, psycopg2.errors.UniqueViolation):
                 raise
             log.info("Usage import %s: checked whole (%s)", import_id,
-                     type(data.failed or e).__name__)
+                     type(failed or e).__name__)
             return None
-    return Loaded(inserted=usage.lines, marketplace=marketplace[0])
+    return Loaded(inserted=counts["lines"], marketplace=counts["marketplace"])
+
+
+def _already_there(rows: pa.Table) -> bool:
+    """Whether any of these lines is in the table (a sample: the COPY finds any other)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT FROM unnest(%s::bigint[], %s::date[], %s::uuid[]) "
+            f"AS k(s, d, n) JOIN {TABLE} u ON (u.subscription_id, u.usage_date, u.natural_key) "
+            f"= (k.s, k.d, k.n))",
+            (rows.column("subscription_id").to_pylist(), rows.column("usage_date").to_pylist(),
+             [str(uuid.UUID(bytes=k)) for k in rows.column("natural_key").to_pylist()]))
+        return cursor.fetchone()[0]
 
 
 def load(import_id: int, rows: pa.Table) -> int:
