@@ -9,13 +9,12 @@ its columns are taken as they are. Every other line goes through `Validator.chec
 its problems, messages and stored values are the line-by-line path's by construction; so are
 the natural keys (sha256 of the same joined text).
 
-`read` returns None for a file whose lines Arrow could split differently from Python (line
-breaks inside quotes, blank lines, lone carriage returns, a wrong number of values …); the
-caller then takes the line-by-line path, which reports such lines exactly.
-
-`UsageFile.batches` gives the rows of a valid file a slice at a time, for a load that runs while
-the rest is checked (billing/usage_pg.py); it stops at the first problem, and `check` then
-finds them all.
+`stream` gives the rows of a valid file a slice at a time while Arrow still reads the rest, for
+a load that runs alongside (billing/usage_pg.py); it stops at the first problem. `read` parses
+the whole file, and `UsageFile.check` then lists every problem or gives every row. Both stop
+(Fallback, None) at a file whose lines Arrow could split differently from Python (line breaks
+inside quotes, blank lines, lone carriage returns, a wrong number of values …); the caller then
+takes the line-by-line path, which reports such lines exactly.
 """
 
 import codecs

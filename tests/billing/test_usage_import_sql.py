@@ -248,13 +248,15 @@ def _summaries_rebuilt():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("layout", ["blank line", "lone carriage return"])
+@pytest.mark.parametrize("layout", ["blank line", "lone carriage return", "quoted line break"])
 def test_what_only_python_reads_right_goes_line_by_line(subs_a, run_import, layout):
     rows = rows_for(subs_a[:1], START, 1)
+    if layout == "quoted line break":
+        rows[1]["MeterName"] = "two\nlines"
     data = to_csv(rows)
     if layout == "blank line":
         data = data.replace(b"\n", b"\n\n", 2).replace(b"\n\n", b"\n", 1)
-    else:
+    elif layout == "lone carriage return":
         data = data.replace(rows[1]["MeterName"].encode(), b"a\rb", 1)
     imp, path = run_import(data, columnar=True)
     python_import, _ = run_import(data, columnar=False)
