@@ -81,51 +81,47 @@ class Problem(Exception):
     """A line has a problem (`UsageFile.check` lists them all)."""
 
 
-def read(data: bytes, known: usage_csv.Known) -> "UsageFile | None":
-    """The parsed file, or None: take the line-by-line path. Raises FileProblem for wrong
-    headers."""
-    started = time.perf_counter()
-    header = _header(data)
-    if header is None:
-        return None
-    names, body = header
-    columns = [f"f{i}" for i in range(len(names))]
-    with ThreadPoolExecutor(max_workers=1) as pool:  # counts the lines while Arrow parses
-        lines = pool.submit(_lines, body)
-        try:
-            table = pcsv.read_csv(pa.py_buffer(body), **_options(columns))
-        except pa.ArrowInvalid:
-            return None  # a wrong number of values, bad UTF-8 …: reported line by line
-    if table.num_rows != lines.result():
-        return None  # line breaks inside quotes, lone carriage returns
-    log.debug("%6.2f s  parsed", time.perf_counter() - started)
-    usage = UsageFile(table.rename_columns(names), known)
-    log.debug("%6.2f s  distinct values judged", time.perf_counter() - started)
-    return usage
-
-
 def stream(data: bytes, known: usage_csv.Known, size: int) -> Iterator[pa.Table]:
     """The rows of a valid file, `size` lines at a time, while Arrow reads it: raises Problem
     at the first line with a problem (duplicates are left to the table's unique index),
-    Fallback for a file to read line by line. FileProblem for wrong headers."""
+    Fallback for a file to read line by line, FileProblem for wrong headers."""
+    refs = {}  # shared by the slices: each customer, subscription and currency judged once
+    for table in _parsed(data):
+        part = UsageFile(table, known, refs=refs)
+        if not part.may_stream:
+            raise Problem
+        yield from part.batches(size)
+
+
+def read(data: bytes, known: usage_csv.Known) -> "UsageFile | None":
+    """The whole file, or None: take the line-by-line path. Raises FileProblem for wrong
+    headers."""
+    started = time.perf_counter()
+    try:
+        table = pa.concat_tables(_parsed(data))
+    except Fallback:
+        return None
+    log.debug("%6.2f s  parsed", time.perf_counter() - started)
+    return UsageFile(table, known)
+
+
+def _parsed(data: bytes) -> Iterator[pa.Table]:
+    """The lines as text columns named by the header, a block at a time; Fallback for what
+    only Python's reader reads right."""
     header = _header(data)
     if header is None:
         raise Fallback
     names, body = header
     columns = [f"f{i}" for i in range(len(names))]
     with ThreadPoolExecutor(max_workers=1) as pool:  # counts the lines while Arrow parses
-        lines, streamed, refs = pool.submit(_lines, body), 0, {}
+        lines, parsed = pool.submit(_lines, body), 0
         try:
             for batch in pcsv.open_csv(pa.py_buffer(body), **_options(columns)):
-                part = UsageFile(pa.Table.from_batches([batch]).rename_columns(names), known,
-                                 refs=refs)
-                if not part.may_stream:
-                    raise Problem
-                yield from part.batches(size)
-                streamed += batch.num_rows
+                parsed += batch.num_rows
+                yield pa.Table.from_batches([batch]).rename_columns(names)
         except pa.ArrowInvalid:
-            raise Fallback from None  # a wrong number of values, bad UTF-8 …
-        if streamed != lines.result():
+            raise Fallback from None  # a wrong number of values, bad UTF-8, no line …
+        if parsed != lines.result():
             raise Fallback  # line breaks inside quotes, lone carriage returns
 
 
