@@ -107,7 +107,7 @@ def main():
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="Leave the bench rows in place.")
     parser.add_argument("--steps", action="store_true",
-                        help="Also print the time of each step of the set-based path.")
+                        help="Also print the time of each step of the import.")
     parser.add_argument("--line-by-line", action="store_true",
                         help="Time the line-by-line (Python) path instead, for comparison.")
     args = parser.parse_args()
@@ -131,7 +131,7 @@ def main():
             if len(data) > settings.USAGE_IMPORT_MAX_BYTES:
                 settings.USAGE_IMPORT_MAX_BYTES = len(data)  # the bench measures speed
             services.COLUMNAR = not args.line_by_line
-            path = "line by line (Python)" if args.line_by_line else "column by column (Arrow) + COPY"
+            path = "line by line (Python)" if args.line_by_line else "Arrow + binary COPY"
             print(f"path: {path}")
             for label, expected in (("first import", n), ("re-import (same file)", 0)):
                 imp = UsageImport(reseller=reseller, file_name="bench.csv")

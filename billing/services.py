@@ -213,7 +213,8 @@ class _Sink:
 
     def load(self) -> int:
         inserted = self._load()
-        usage_summary.refresh(self.months)
+        if inserted:
+            usage_summary.refresh(self.months)
         return inserted
 
     def close(self) -> None:
@@ -275,8 +276,9 @@ def _load_columns(import_id: int, rows) -> int:
     inserted = _bulk_create(import_id, (
         row | {"natural_key": uuid.UUID(bytes=row["natural_key"])}
         for batch in rows.to_batches(max_chunksize=10_000) for row in batch.to_pylist()))
-    usage_summary.refresh({(row["reseller_id"], row["usage_date"].replace(day=1))
-                           for row in rows.select(["reseller_id", "usage_date"]).to_pylist()})
+    if inserted:
+        usage_summary.refresh({(row["reseller_id"], row["usage_date"].replace(day=1))
+                               for row in rows.select(["reseller_id", "usage_date"]).to_pylist()})
     return inserted
 
 
@@ -331,7 +333,6 @@ def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImpor
     checked (usage_pg.stream); if that does not go through, checked whole, then loaded.
     None: read it line by line."""
     if connection.vendor == "postgresql":
-        _set(usage_import, status=UsageImport.Status.IMPORTING)
         loaded = usage_pg.stream(usage_import.pk, usage_columnar.stream(
             data, known, usage_pg.BATCH_ROWS))
         if loaded is not None:

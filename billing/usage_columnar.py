@@ -146,8 +146,8 @@ def _header(data: bytes) -> tuple[list[str], memoryview] | None:
         return None
     try:
         names = usage_csv.header_names(next(csv.reader([header.decode()])))
-    except UnicodeDecodeError:
-        return None
+    except (UnicodeDecodeError, usage_csv.FileProblem):
+        return None  # the line-by-line path says what is wrong (the encoding first)
     return names, memoryview(data)[end + 1:]
 
 

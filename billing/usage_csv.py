@@ -209,7 +209,7 @@ class Validator:
             row["ChargeType"].strip(), g("ProductId", ""), g("SkuId", ""),
             g("AvailabilityId", ""), marketplace, key))
 
-    # The parts of `check`, in its order; the PostgreSQL path runs them on distinct values.
+    # The parts of `check`, in its order; usage_columnar.py runs them on distinct values.
 
     def check_text(self, line: int, row: dict[str, str]) -> None:
         for name in TEXT:

@@ -1,5 +1,5 @@
 """Load of checked usage rows (billing/usage_columnar.py) into PostgreSQL, and of their monthly
-sums into UsageSummary, in the caller's transaction.
+sums into UsageSummary, in one transaction.
 
 A file is first streamed by one binary COPY straight into the usage table while it is still
 being read and checked: a second thread parses, checks and encodes (pgpq) a slice of lines
@@ -15,6 +15,7 @@ then INSERT … ON CONFLICT DO NOTHING, so what is there already counts as a dup
 # ruff: noqa: S608
 
 import contextlib
+import io
 import itertools
 import logging
 import queue
@@ -67,24 +68,21 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
             counts["marketplace"] += pc.sum(rows.column("is_marketplace")).as_py() or 0
             yield rows
 
-    data = _BinaryStream(counted(), import_id)
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, contextlib.closing(
+            _BinaryStream(counted(), import_id)) as data:
         try:
-            with transaction.atomic(), contextlib.closing(data):
+            with transaction.atomic():
                 _copy(cursor.cursor, TABLE, data)
                 if sums:
                     started = time.perf_counter()
                     _add_to_summaries(cursor.cursor,
                                       usage_columnar.add_sums(pa.concat_tables(sums)))
                     log.debug("%6.2f s  summaries", time.perf_counter() - started)
-        except psycopg2.Error as e:
-            failed = data.failed  # what stopped the thread reading the file, if anything
-            if failed is not None and not isinstance(failed, usage_columnar.Problem):
-                raise failed from None  # FileProblem, Fallback, …
-            if failed is None and not isinstance(e, psycopg2.errors.UniqueViolation):
-                raise
-            log.info("Usage import %s: checked whole (%s)", import_id,
-                     type(failed or e).__name__)
+        except (usage_columnar.Problem, psycopg2.errors.UniqueViolation,
+                psycopg2.errors.DeadlockDetected) as e:
+            # a line with a problem, there already or twice, or an import of the same days
+            # running alongside: the whole file is checked, then loaded through staging
+            log.info("Usage import %s: checked whole (%s)", import_id, type(e).__name__)
             return None
     return Loaded(inserted=counts["lines"], marketplace=counts["marketplace"])
 
@@ -124,9 +122,16 @@ def load(import_id: int, rows: pa.Table) -> int:
 
 
 def _copy(cursor, table: str, data: "_BinaryStream") -> None:
+    """COPY the stream; what stopped the thread making it (Problem, Fallback, FileProblem, a
+    bug) is raised as itself, not as the COPY's failure."""
     started = time.perf_counter()
-    cursor.copy_expert(f"COPY {table} ({', '.join(SCHEMA.names)}) FROM STDIN WITH "
-                       f"(FORMAT binary)", data, size=1 << 20)
+    try:
+        cursor.copy_expert(f"COPY {table} ({', '.join(SCHEMA.names)}) FROM STDIN WITH "
+                           f"(FORMAT binary)", data, size=1 << 20)
+    except psycopg2.Error:
+        if data.failed is not None:
+            raise data.failed from None
+        raise
     log.debug("%6.2f s  COPY into %s", time.perf_counter() - started, table)
 
 
@@ -145,9 +150,9 @@ class _BinaryStream:
         threading.Thread(target=self._encode, args=(batches, import_id), daemon=True).start()
 
     def _encode(self, batches, import_id) -> None:
-        encoder = ArrowToPostgresBinaryEncoder(SCHEMA)
         try:
             try:
+                encoder = ArrowToPostgresBinaryEncoder(SCHEMA)
                 self._put(encoder.write_header())
                 for rows in batches:
                     if isinstance(rows, pa.RecordBatch):
@@ -206,7 +211,7 @@ def _add_to_summaries(cursor, sums: pa.Table) -> None:
     encoder = ArrowToPostgresBinaryEncoder(sums.schema)
     data = b"".join([encoder.write_header(), *map(encoder.write_batch, sums.to_batches()),
                      encoder.finish()])
-    cursor.copy_expert("COPY usage_sums FROM STDIN WITH (FORMAT binary)", _Bytes(data))
+    cursor.copy_expert("COPY usage_sums FROM STDIN WITH (FORMAT binary)", io.BytesIO(data))
     summary = UsageSummary._meta.db_table
     names = ("meter_category", "meter_sub_category", "meter_name", "unit_of_measure")
     cursor.execute(
@@ -222,14 +227,8 @@ def _add_to_summaries(cursor, sums: pa.Table) -> None:
         f"quantity = {summary}.quantity + EXCLUDED.quantity, "
         f"pre_tax_total = {summary}.pre_tax_total + EXCLUDED.pre_tax_total, "
         f"lines = {summary}.lines + EXCLUDED.lines, "
+        f"product_type_id = EXCLUDED.product_type_id, customer_id = EXCLUDED.customer_id, "
         + ", ".join(f"{n} = GREATEST({summary}.{n}, EXCLUDED.{n})" for n in names))
     cursor.execute("DROP TABLE usage_sums")
 
 
-class _Bytes:
-    def __init__(self, data: bytes):
-        self.data = data
-
-    def read(self, size: int = -1) -> bytes:
-        data, self.data = self.data, b""
-        return data
