@@ -244,23 +244,30 @@ class UsageFile:
         return pc.binary_join_element_wise(
             *(self.col(n, table) for n in usage_csv.KEY_FIELDS), SEP)
 
-    def _odd(self, table: pa.Table) -> pa.ChunkedArray:
-        """Lines that are not plain (see the module's docstring). Anchored patterns only: RE2
-        looks at a field's first or last character, not at all of it."""
-        present = set(table.column_names)
+    def _odd(self, table: pa.Table) -> pa.Array:
+        """Lines that are not plain (see the module's docstring). A text column is judged on
+        its distinct values, with anchored patterns only (RE2 looks at a value's first or last
+        character, not at all of it); numbers, nearly all distinct, on every line."""
         odd = []
-        for name in usage_csv.KEY_FIELDS:  # stripped for the key
-            if name in present:
-                odd += [pc.match_substring_regex(table.column(name), f"^{_WS}"),
-                        pc.match_substring_regex(table.column(name), f"{_WS}$")]
-        odd += [pc.match_substring_regex(table.column(name), _FORMULA)
-                for name in usage_csv.TEXT if name in present]
-        odd += [pc.invert(pc.match_substring_regex(table.column(name), pattern))
-                for name, pattern in _PLAIN_NUMBER.items()]
-        # bytes ≥ characters: a long non-ASCII text is judged by Python
-        odd += [pc.greater(pc.binary_length(table.column(name)), limit)
-                for name, limit in usage_csv.TEXT_LIMITS.items() if name in present]
-        odd += [pc.equal(table.column(name), "") for name in ("MeterId", "ChargeType")]
+        for name in table.column_names:
+            column = table.column(name)
+            if name in _PLAIN_NUMBER:
+                odd.append(pc.invert(pc.match_substring_regex(column, _PLAIN_NUMBER[name])))
+                continue
+            encoded = pc.dictionary_encode(column.combine_chunks())
+            values, tests = encoded.dictionary, []
+            if name in usage_csv.KEY_FIELDS:  # stripped for the key
+                tests += [pc.match_substring_regex(values, f"^{_WS}"),
+                          pc.match_substring_regex(values, f"{_WS}$")]
+            if name in usage_csv.TEXT:
+                tests.append(pc.match_substring_regex(values, _FORMULA))
+            if name in usage_csv.TEXT_LIMITS:  # bytes ≥ characters: Python judges the rest
+                tests.append(pc.greater(pc.binary_length(values),
+                                        usage_csv.TEXT_LIMITS[name]))
+            if name in ("MeterId", "ChargeType"):
+                tests.append(pc.equal(values, ""))
+            if tests:
+                odd.append(pc.take(functools.reduce(pc.or_, tests), encoded.indices))
         return functools.reduce(pc.or_, odd)
 
     def _odd_rows(self, offset, odd_lines, keys, firsts, problems=None) -> list[tuple] | None:
