@@ -122,7 +122,7 @@ def _parsed(data: bytes) -> Iterator[pa.Table]:
         except pa.ArrowInvalid:
             raise Fallback from None  # a wrong number of values, bad UTF-8, no line …
         if parsed != lines.result():
-            raise Fallback  # line breaks inside quotes, lone carriage returns
+            raise Fallback  # line breaks inside quotes or alone
 
 
 def _options(columns: list[str]) -> dict:
@@ -151,14 +151,12 @@ def _header(data: bytes) -> tuple[list[str], memoryview] | None:
     return names, memoryview(data)[end + 1:]
 
 
-def _lines(body: memoryview) -> int | None:
-    """Lines of the body, or None when a lone carriage return ends a line (for Python, not
-    for the line count)."""
+def _lines(body: memoryview) -> int:
+    """Lines of the body. (A lone carriage return ends a record for both readers, so it shows
+    as more records than lines; inside quotes it is caught with the other line breaks in
+    values, see _odd_rows.)"""
     data = body.obj
-    start = len(data) - len(body)
-    if data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start):
-        return None
-    return data.count(b"\n", start) + (0 if data.endswith(b"\n") else 1)
+    return data.count(b"\n", len(data) - len(body)) + (0 if data.endswith(b"\n") else 1)
 
 
 @dataclass
@@ -266,6 +264,7 @@ class UsageFile:
                                         usage_csv.TEXT_LIMITS[name]))
             if name in ("MeterId", "ChargeType"):
                 tests.append(pc.equal(values, ""))
+            tests.append(pc.match_substring_regex(values, "[\r\n]"))  # a quoted line break
             if tests:
                 odd.append(pc.take(functools.reduce(pc.or_, tests), encoded.indices))
         return functools.reduce(pc.or_, odd)
@@ -279,6 +278,8 @@ class UsageFile:
             row = self.row(offset + i)
             if not any(row.values()):
                 raise Fallback  # a blank line, which Python skips (or a line of commas)
+            if any("\r" in value or "\n" in value for value in row.values()):
+                raise Fallback  # a line break inside quotes: Python counts lines otherwise
             key = usage_csv.natural_key(row)
             keys[i] = key.bytes
             v._keys = {key: firsts.get(key.bytes, offset + i + 2)}

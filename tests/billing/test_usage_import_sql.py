@@ -248,11 +248,15 @@ def _summaries_rebuilt():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("layout", ["blank line", "lone carriage return", "quoted line break"])
+@pytest.mark.parametrize("layout", ["blank line", "lone carriage return", "quoted line break",
+                                    "quoted carriage return"])
 def test_what_only_python_reads_right_goes_line_by_line(subs_a, run_import, layout):
     rows = rows_for(subs_a[:1], START, 1)
     if layout == "quoted line break":
         rows[1]["MeterName"] = "two\nlines"
+    elif layout == "quoted carriage return":  # Python counts a line more after it
+        rows[1]["MeterName"] = "two\rlines"
+        rows[3]["Quantity"] = "many"
     data = to_csv(rows)
     if layout == "blank line":
         data = data.replace(b"\n", b"\n\n", 2).replace(b"\n\n", b"\n", 1)
@@ -262,3 +266,5 @@ def test_what_only_python_reads_right_goes_line_by_line(subs_a, run_import, layo
     python_import, _ = run_import(data, columnar=False)
     assert path == "python"
     assert (imp.status, imp.errors) == (python_import.status, python_import.errors)
+    if layout == "quoted carriage return":
+        assert imp.errors[0]["line"] == 6
