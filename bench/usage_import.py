@@ -6,9 +6,9 @@
 
 It migrates the database, creates one reseller with N Azure plan subscriptions (one customer
 each), writes their usage for D days with the Partner Center sandbox's generator as a CSV
-(5 meters a day), then times: validation alone, the load (COPY into a staging table + one
-INSERT … ON CONFLICT), and a second import of the same file (must add 0 lines).
-The bench rows are removed at the end (--keep to leave them).
+(5 meters a day), then times `usage_import_run` end to end: the first import, a second import
+of the same file (must add 0 lines) and, with --periods, the following periods into the same
+growing table. The bench rows are removed at the end (--keep to leave them).
 """
 
 import argparse
@@ -49,6 +49,7 @@ START = date(2026, 1, 1)
 
 
 def setup(n_subs: int, days: int):
+    """The bench reseller with `n_subs` Azure plan subscriptions, one customer each."""
     cleanup()
     reseller = Reseller.objects.create(name=BENCH, country="US", currency="USD",
                                        partner_id="9999999")
@@ -68,9 +69,14 @@ def setup(n_subs: int, days: int):
         term_start=bought.date(), term_end=bought.date() + timedelta(days=30),
         window_opened_at=bought, currency="USD", unit_cost=0, unit_price=0)
         for c in customers], batch_size=2000)
+    return reseller, list(zip(customers, subs, strict=True))
+
+
+def usage_file(subscriptions, first_day: date, days: int) -> tuple[bytes, int]:
+    """The sandbox's usage of (customer, subscription) pairs as a Partner Center CSV."""
     spans = [usage.Span(tenant_id=str(c.tenant_id), customer_name=c.company_name,
-                        subscription_id=s.partner_center_id, currency="USD", first_day=START,
-                        days=days) for c, s in zip(customers, subs, strict=True)]
+                        subscription_id=s.partner_center_id, currency="USD",
+                        first_day=first_day, days=days) for c, s in subscriptions]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=USAGE_CSV_HEADERS)
     writer.writeheader()
@@ -79,7 +85,7 @@ def setup(n_subs: int, days: int):
         lines, more = usage.generate(spans, seed=1, offset=offset, limit=100_000)
         writer.writerows(line.as_csv_row() for line in lines)
         offset += len(lines)
-    return reseller, out.getvalue().encode(), offset
+    return out.getvalue().encode(), offset
 
 
 def cleanup():
@@ -108,6 +114,9 @@ def main():
     parser.add_argument("--keep", action="store_true", help="Leave the bench rows in place.")
     parser.add_argument("--steps", action="store_true",
                         help="Also print the time of each step of the import.")
+    parser.add_argument("--periods", type=int, default=1,
+                        help="Then import the next N-1 periods of --days days into the same "
+                             "table (the table grows as in production).")
     parser.add_argument("--line-by-line", action="store_true",
                         help="Time the line-by-line (Python) path instead, for comparison.")
     args = parser.parse_args()
@@ -121,7 +130,8 @@ def main():
 
     with scopes_disabled():
         t = time.perf_counter()
-        reseller, data, n = setup(args.subscriptions, args.days)
+        reseller, subscriptions = setup(args.subscriptions, args.days)
+        data, n = usage_file(subscriptions, START, args.days)
         print(f"generated {n:,} lines ({len(data) / 1e6:.1f} MB CSV) for "
               f"{args.subscriptions} subscriptions × {args.days} days in "
               f"{time.perf_counter() - t:.2f} s")
@@ -143,6 +153,20 @@ def main():
                       f"duplicates {imp.skipped_duplicates:,}")
                 assert imp.status == "done", imp.errors[:3]
                 assert (imp.imported_lines, imp.skipped_duplicates) == (expected, n - expected)
+            for period in range(1, args.periods):
+                stored = UsageLine.objects.filter(reseller=reseller).count()
+                data, n = usage_file(subscriptions, START + timedelta(days=period * args.days),
+                                     args.days)
+                with connection.cursor() as cursor:
+                    cursor.execute("CHECKPOINT")
+                imp = UsageImport(reseller=reseller, file_name="bench.csv")
+                imp.file.save("bench.csv", ContentFile(data), save=True)
+                t = time.perf_counter()
+                imp = services.usage_import_run(usage_import_id=imp.pk)
+                seconds = time.perf_counter() - t
+                print(f"period {period + 1} (onto {stored:,} lines): {rate(n, seconds)}, "
+                      f"added {imp.imported_lines:,}")
+                assert (imp.status, imp.imported_lines) == ("done", n), imp.errors[:3]
         finally:
             if not args.keep:
                 cleanup()
