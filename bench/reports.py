@@ -58,7 +58,10 @@ from subscriptions.models import (  # noqa: E402
 )
 
 PREFIX = "Bench reports reseller"
-RESELLERS, CUSTOMERS_EACH, AZURE_SUBS, DAYS = 20, 500, 6_700, 30
+AZURE_SUBS, DAYS = 6_700, 30
+# --scale: (resellers, customers each, New Commerce subscriptions in all). "issue": issue 7's
+# billing-run scale, 1,000 resellers, 10,000 customers, 50,000 subscriptions with the Azure ones.
+SCALES = {"reports": (20, 500, 10_000), "issue": (1_000, 10, 43_300)}
 MAY = date(2026, 5, 1)
 PERIOD = "2026-06-01"
 
@@ -69,13 +72,14 @@ def _offer(sku, name, code):
         "product_type": ProductType.objects.get(code=code)})[0]
 
 
-def build():
+def build(scale: str = "reports"):
+    resellers_n, customers_each, seat_subs_n = SCALES[scale]
     t = time.perf_counter()
     azure = _offer("DZH318Z0BPS6:0001", "Microsoft Azure plan", "azure-plan")
     nce = _offer("BENCH-NCE:0001", "Microsoft 365 Business Standard (bench)", "nce")
     resellers = Reseller.objects.bulk_create([Reseller(
         name=f"{PREFIX} {i:02d}", country="US", currency="USD", partner_id=f"88{i:05d}")
-        for i in range(RESELLERS)])
+        for i in range(resellers_n)])
     for r in resellers:
         user = User.objects.create_user(email=f"owner{r.pk}@bench.test", password=None)
         Membership.objects.create(user=user, reseller=r, role=Role.OWNER)
@@ -84,7 +88,7 @@ def build():
         address_line1="1 Main St", city="Seattle", postal_code="98101",
         contact_first_name="Pat", contact_last_name="Doe", contact_email=f"c{i}@bench.test",
         tenant_id=uuid.uuid4(), primary_domain=f"bench{r.pk}-{i}.onmicrosoft.com")
-        for r in resellers for i in range(CUSTOMERS_EACH)], batch_size=5000)
+        for r in resellers for i in range(customers_each)], batch_size=5000)
     bought = datetime(2025, 12, 1, tzinfo=UTC)
 
     def sub(c, offer, term, qty, cost, price):
@@ -99,8 +103,8 @@ def build():
     azure_subs = Subscription.objects.bulk_create(
         [sub(c, azure, "P1M", 1, 0, 0) for c in azure_customers], batch_size=5000)
     seat_subs = Subscription.objects.bulk_create(
-        [sub(c, nce, "P1Y", 10, Decimal("10.5"), Decimal("12.5")) for c in customers],
-        batch_size=5000)
+        [sub(customers[i % len(customers)], nce, "P1Y", 10, Decimal("10.5"), Decimal("12.5"))
+         for i in range(seat_subs_n)], batch_size=5000)
     SeatAssignment.objects.bulk_create([SeatAssignment(
         reseller_id=s.reseller_id, subscription=s, display_name=f"User {k}",
         user_principal_name=f"user{k}@{s.pk}.bench.test") for s in seat_subs for k in range(3)],
@@ -194,6 +198,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--scale", choices=SCALES, default="reports",
+                        help="Data to build: 20 resellers × 500 customers (default), or the "
+                             "billing-run scale of issue 7 (use another database).")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
@@ -206,7 +213,7 @@ def main():
             ensure_product_types(django_apps)  # flush empties the data migrations' rows
         if not Reseller.objects.filter(name__startswith=PREFIX).exists():
             with transaction.atomic():
-                build()
+                build(args.scale)
         if not UsageSummary.objects.exists():
             summarise()
         reseller = Reseller.objects.filter(name__startswith=PREFIX).order_by("pk").first()
