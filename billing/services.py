@@ -23,13 +23,13 @@ onto them and makes them immutable; corrections are credit notes.
 import csv
 import hashlib
 import io
-import tempfile
 import uuid
 from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
 
+import pyarrow as pa
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -195,90 +195,46 @@ def _set(usage_import: UsageImport, **fields) -> None:
 
 
 class _Sink:
-    """Collects valid rows and the (reseller, month) pairs they touch."""
+    """Valid rows of the line-by-line path, kept as Arrow tables of 10,000 rows (compact), then
+    loaded like a file checked column by column (`_load_columns`)."""
 
     def __init__(self, import_id: int):
         self.import_id = import_id
         self.rows: list[tuple] = []
-        self.months: set[tuple[int, date]] = set()
+        self.tables: list = []
 
     def __call__(self, row: tuple) -> None:
         self.rows.append(row)
-        self.months.add((row[0], row[3].replace(day=1)))
         if len(self.rows) == 10_000:
             self._flush()
 
     def _flush(self) -> None:
-        pass
+        if self.rows:
+            self.tables.append(usage_columnar.from_python(self.rows))
+            self.rows = []
 
     def load(self) -> int:
-        inserted = self._load()
-        if inserted:
-            usage_summary.refresh(self.months)
-        return inserted
-
-    def close(self) -> None:
-        self.rows = []
-
-
-class _CopySink(_Sink):
-    """Valid rows as CSV for PostgreSQL's COPY, spooled to a temporary file (bounded memory).
-    Every value is quoted, so an empty text is an empty string, not NULL."""
-
-    def __init__(self, import_id: int):
-        super().__init__(import_id)
-        self.file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by close()
-            max_size=32 * 1024 * 1024, mode="w+", encoding="utf-8", newline="")
-
-    def _flush(self) -> None:
-        buffer = io.StringIO()
-        csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(
-            (*row, self.import_id) for row in self.rows)
-        self.file.write(buffer.getvalue())
-        self.rows = []
-
-    def _load(self) -> int:
-        # Identifiers only (our own constants); no user data in the SQL.
         self._flush()
-        columns = ", ".join(usage_csv.COLUMNS + ("usage_import_id",))
-        table = UsageLine._meta.db_table
-        self.file.seek(0)
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMPORARY TABLE usage_staging ON COMMIT DROP AS SELECT {columns} FROM {table} WITH NO DATA")  # noqa: E501, S608
-            cursor.cursor.copy_expert(
-                f"COPY usage_staging ({columns}) FROM STDIN WITH (FORMAT csv)", self.file)
-            cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM usage_staging ON CONFLICT {usage_pg.CONFLICT} DO NOTHING")  # noqa: E501, S608
-            inserted = cursor.rowcount
-            cursor.execute("DROP TABLE usage_staging")
-            return inserted
-
-    def close(self):
-        self.file.close()
-
-
-class _ListSink(_Sink):
-    def _load(self) -> int:
-        return _bulk_create(self.import_id, (dict(zip(usage_csv.COLUMNS, row, strict=True))
-                                             for row in self.rows))
-
-
-def _bulk_create(import_id: int, rows) -> int:
-    before = UsageLine.objects.count()
-    UsageLine.objects.bulk_create((UsageLine(usage_import_id=import_id, **row) for row in rows),
-                                  batch_size=2000, ignore_conflicts=True)
-    return UsageLine.objects.count() - before
+        if not self.tables:
+            return 0
+        return _load_columns(self.import_id, pa.concat_tables(self.tables))
 
 
 def _load_columns(import_id: int, rows) -> int:
-    """Load checked rows (usage_columnar.SCHEMA); returns the lines added."""
+    """Load checked rows (usage_columnar.SCHEMA); returns the lines added.
+    PostgreSQL: staging and INSERT … ON CONFLICT DO NOTHING (usage_pg.load); elsewhere
+    bulk_create(ignore_conflicts=True)."""
     if connection.vendor == "postgresql":
         return usage_pg.load(import_id, rows)
-    inserted = _bulk_create(import_id, (
-        row | {"natural_key": uuid.UUID(bytes=row["natural_key"])}
-        for batch in rows.to_batches(max_chunksize=10_000) for row in batch.to_pylist()))
+    before = UsageLine.objects.count()
+    UsageLine.objects.bulk_create(
+        (UsageLine(usage_import_id=import_id,
+                   **row | {"natural_key": uuid.UUID(bytes=row["natural_key"])})
+         for batch in rows.to_batches(max_chunksize=10_000) for row in batch.to_pylist()),
+        batch_size=2000, ignore_conflicts=True)
+    inserted = UsageLine.objects.count() - before
     if inserted:
-        usage_summary.refresh({(row["reseller_id"], row["usage_date"].replace(day=1))
-                               for row in rows.select(["reseller_id", "usage_date"]).to_pylist()})
+        usage_summary.refresh(usage_columnar.months(rows))
     return inserted
 
 
@@ -303,29 +259,26 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
                 return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
             except usage_columnar.Fallback:
                 pass
-        sink = (_CopySink if connection.vendor == "postgresql" else _ListSink)(usage_import.pk)
+        sink = _Sink(usage_import.pk)
+        validator = usage_csv.Validator(known=known, sink=sink)
         try:
-            validator = usage_csv.Validator(known=known, sink=sink)
-            try:
-                validator.check_all(_rows(usage_import, data),
-                                    progress=lambda n: _set(usage_import, total_lines=n))
-            except usage_csv.FileProblem as e:
-                return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
-            except GatewayError as e:
-                return _finish(usage_import, status=UsageImport.Status.FAILED,
-                               errors=[usage_csv.problem(None, "Partner Center", e.message)])
-            if validator.errors:
-                return _finish(usage_import, status=UsageImport.Status.REJECTED,
-                               errors=validator.errors, total_lines=validator.lines)
-            _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
-            with transaction.atomic():
-                inserted = sink.load()
-            return _finish(usage_import, status=UsageImport.Status.DONE,
-                           total_lines=validator.lines, imported_lines=inserted,
-                           skipped_duplicates=validator.valid - inserted,
-                           marketplace_lines=validator.marketplace)
-        finally:
-            sink.close()
+            validator.check_all(_rows(usage_import, data),
+                                progress=lambda n: _set(usage_import, total_lines=n))
+        except usage_csv.FileProblem as e:
+            return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
+        except GatewayError as e:
+            return _finish(usage_import, status=UsageImport.Status.FAILED,
+                           errors=[usage_csv.problem(None, "Partner Center", e.message)])
+        if validator.errors:
+            return _finish(usage_import, status=UsageImport.Status.REJECTED,
+                           errors=validator.errors, total_lines=validator.lines)
+        _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
+        with transaction.atomic():
+            inserted = sink.load()
+        return _finish(usage_import, status=UsageImport.Status.DONE,
+                       total_lines=validator.lines, imported_lines=inserted,
+                       skipped_duplicates=validator.valid - inserted,
+                       marketplace_lines=validator.marketplace)
 
 
 def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImport | None:

@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -174,8 +175,8 @@ class _Distinct:
         index = pc.index_in(self.column, value_set=self.distinct)
         return index.combine_chunks() if isinstance(index, pa.ChunkedArray) else index
 
-    def per_line(self, values: pa.Array):
-        return pc.take(values, self.index)
+    def per_line(self, values: pa.Array, offset: int = 0, length: int | None = None):
+        return pc.take(values, self.index.slice(offset, length))
 
     @property
     def has_errors(self) -> bool:
@@ -368,14 +369,11 @@ class UsageFile:
     def _rows(self, part, offset, keys, odd_lines, python_rows) -> pa.Table:
         """Rows (SCHEMA) of the lines of `part`: plain lines as they are, the others as Python
         made them."""
-        def per_line(distinct, values):
-            return pc.take(values, distinct.index.slice(offset, part.num_rows))
-
         reseller, customer, subscription, currency = (
-            per_line(self.refs, values) for values in self.refs.values)
+            self.refs.per_line(values, offset, part.num_rows) for values in self.refs.values)
         columns = {
             "reseller_id": reseller, "customer_id": customer, "subscription_id": subscription,
-            "usage_date": per_line(self.dates, self.dates.values[0]),
+            "usage_date": self.dates.per_line(self.dates.values[0], offset, part.num_rows),
             **{column: self._full(part, header) for header, column in _TAKEN.items()},
             "currency": currency,
             "is_marketplace": pc.is_in(self.col("ChargeType", part),
@@ -387,7 +385,7 @@ class UsageFile:
             return rows.cast(SCHEMA)
         plain = pc.invert(pc.is_in(pa.array(range(part.num_rows)),
                                    value_set=pa.array(odd_lines)))
-        return pa.concat_tables([rows.filter(plain).cast(SCHEMA), _from_python(python_rows)])
+        return pa.concat_tables([rows.filter(plain).cast(SCHEMA), from_python(python_rows)])
 
     def _full(self, part: pa.Table, name: str):
         value = self.col(name, part)
@@ -424,11 +422,18 @@ def _firsts(keys: list[bytes]) -> dict[bytes, int]:
     return firsts
 
 
-def _from_python(rows: list[tuple]) -> pa.Table:
+def from_python(rows: list[tuple]) -> pa.Table:
     """Rows of Validator's sink (usage_csv.COLUMNS) in SCHEMA."""
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SCHEMA]
     columns[22] = [key.bytes for key in columns[22]]
     return pa.table(columns, schema=SCHEMA)
+
+
+def months(rows: pa.Table) -> set[tuple[int, date]]:
+    """(reseller id, first day of the month) of the rows, for usage_summary.refresh."""
+    pairs = pa.table({"r": rows.column("reseller_id"),
+                      "m": pc.floor_temporal(rows.column("usage_date"), unit="month")})
+    return set(zip(*pairs.group_by(["r", "m"]).aggregate([]).to_pydict().values(), strict=True))
 
 
 def monthly_sums(rows: pa.Table) -> pa.Table:

@@ -117,7 +117,7 @@ def load(import_id: int, rows: pa.Table) -> int:
         with connection.cursor() as cursor:
             _add_to_summaries(cursor.cursor, usage_columnar.monthly_sums(rows))
     elif inserted:
-        usage_summary.refresh(_months(rows))
+        usage_summary.refresh(usage_columnar.months(rows))
     return inserted
 
 
@@ -190,12 +190,6 @@ class _BinaryStream:
         if self.failed is not None:
             raise self.failed
         return chunk
-
-
-def _months(rows: pa.Table) -> set:
-    months = pc.floor_temporal(rows.column("usage_date"), unit="month")
-    pairs = pa.table({"r": rows.column("reseller_id"), "m": months}).group_by(["r", "m"])
-    return {(r, m) for r, m in zip(*pairs.aggregate([]).to_pydict().values(), strict=True)}
 
 
 def _add_to_summaries(cursor, sums: pa.Table) -> None:
