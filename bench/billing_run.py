@@ -33,6 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
@@ -70,25 +71,27 @@ def delete_runs(resellers) -> None:
         cursor.execute(f"VACUUM (ANALYZE) {tables}")
 
 
-def _compute(run_id: int) -> None:
+def _compute(batch: list[int]) -> None:
     connection.close()  # a forked worker opens its own connection, as a Celery worker does
-    services.billing_run_compute(run_id=run_id)
+    services.billing_runs_compute(run_ids=batch)
 
 
 def run_all(resellers, ops, workers: int = 1) -> tuple[float, int]:
     started = time.perf_counter()
-    with scopes_disabled():
-        runs = [BillingRun.objects.get_or_create(
-            reseller=reseller, period_start=PERIOD[0],
-            defaults={"period_end": PERIOD[1], "started_by": ops})[0].pk
-            for reseller in resellers]
+    # as operations or beat start them (billing.services.billing_run_start), without sending
+    # the Celery tasks: this process computes their batches
+    runs = [run.pk for run in services.billing_runs_open(user=ops, on_date=PERIOD[0],
+                                                         resellers=resellers)]
+    # the batches of the Celery fan-out (billing.tasks.billing_runs_fan_out)
+    size = settings.BILLING_RUNS_PER_TASK
+    batches = [runs[i:i + size] for i in range(0, len(runs), size)]
     if workers == 1:
-        for run_id in runs:
-            services.billing_run_compute(run_id=run_id)
-    else:  # one task per reseller over a pool of worker processes, like the Celery fan-out
+        for batch in batches:
+            services.billing_runs_compute(run_ids=batch)
+    else:  # the batches over a pool of worker processes, as Celery spreads them
         connection.close()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            pool.map(_compute, runs, chunksize=1)
+            pool.map(_compute, batches, chunksize=1)
     seconds = time.perf_counter() - started
     with scopes_disabled():
         lines = BillingLine.objects.filter(period_start=PERIOD[0]).count()

@@ -29,7 +29,7 @@ def seed_billing(*, today=None) -> list[BillingRun]:
                     defaults={"period_end": period.end, "started_by": ops})
             if run.is_draft:
                 run = services.billing_run_compute(run_id=run.pk)
-                for invoice_id in services.run_invoice_ids(run):
+                for invoice_id in services.run_invoice_ids([run.pk]):
                     services.document_render_pdf(kind="invoice", document_id=invoice_id)
                 if finalize and ops is not None:
                     for invoice in services.billing_run_finalize(user=ops, run=run):

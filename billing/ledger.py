@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
+from typing import NamedTuple
 
 from billing.proration import round_money
 from subscriptions.pricing import Rule, resolve_price
@@ -26,8 +27,7 @@ class LedgerError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class ChargeInput:
+class ChargeInput(NamedTuple):
     """Charge events of the period (amounts signed and rounded): one `subscriptions.ChargeEvent`
     or, as the billing run reads them, the sum of those of one (subscription, kind, currency)."""
 
@@ -62,8 +62,9 @@ class UsageInput:
     default_rules: tuple[Rule, ...] = field(default=())
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
+    """One ledger line (a named tuple: a run builds one per subscription and kind)."""
+
     subscription_id: int | None
     customer_id: int
     kind: str
@@ -100,35 +101,39 @@ def _usage_line(u: UsageInput) -> Line:
 def compute_lines(charges: list[ChargeInput], usage: list[UsageInput]) -> list[Line]:
     """The period's ledger lines, sorted by key. Two inputs of one key in different currencies
     raise LedgerError (a line has one currency)."""
-    groups: dict[tuple, list[ChargeInput]] = defaultdict(list)
+    groups: dict[tuple, list[ChargeInput]] = {}
     for c in charges:
         if not isinstance(c.cost_amount, Decimal) or not isinstance(c.price_amount, Decimal):
             raise TypeError("Amounts are Decimal, never float.")
-        groups[(c.subscription_id, c.kind)].append(c)
+        groups.setdefault((c.subscription_id, c.kind), []).append(c)
     lines = []
     for (subscription_id, kind), items in groups.items():
         first = items[0]
-        currencies = {i.currency for i in items}
-        if len(currencies) > 1:
-            raise LedgerError(f"Subscription {subscription_id} has {kind} charges in "
-                              f"{', '.join(sorted(currencies))}; one line has one currency.")
-        lines.append(Line(
-            subscription_id=subscription_id, customer_id=first.customer_id, kind=kind,
-            product_type=first.product_type, description=first.description,
-            quantity=Decimal(sum(i.quantity for i in items)),
-            cost_amount=round_money(sum((i.cost_amount for i in items), Decimal(0)),
-                                    first.currency),
-            price_amount=round_money(sum((i.price_amount for i in items), Decimal(0)),
-                                     first.currency),
-            currency=first.currency))
+        quantity, cost, price = first.quantity, first.cost_amount, first.price_amount
+        if len(items) > 1:  # rare: the database sums the events of one key and currency
+            currencies = {i.currency for i in items}
+            if len(currencies) > 1:
+                raise LedgerError(f"Subscription {subscription_id} has {kind} charges in "
+                                  f"{', '.join(sorted(currencies))}; one line has one "
+                                  "currency.")
+            quantity = sum(i.quantity for i in items)
+            cost = sum((i.cost_amount for i in items), Decimal(0))
+            price = sum((i.price_amount for i in items), Decimal(0))
+        lines.append(Line(subscription_id, first.customer_id, kind, first.product_type,
+                          first.description, Decimal(quantity),
+                          round_money(cost, first.currency), round_money(price, first.currency),
+                          first.currency))
     seen_usage = set()
     for u in usage:
         if u.subscription_id in seen_usage:
             raise LedgerError(f"Usage of subscription {u.subscription_id} was given twice.")
         seen_usage.add(u.subscription_id)
         lines.append(_usage_line(u))
-    return sorted(lines, key=lambda line: (line.customer_id, line.subscription_id or 0,
-                                           line.kind))
+    return sorted(lines, key=_order)
+
+
+def _order(line: Line) -> tuple:
+    return line.customer_id, line.subscription_id or 0, line.kind
 
 
 @dataclass(frozen=True)

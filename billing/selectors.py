@@ -1,8 +1,22 @@
+from collections import defaultdict
 from datetime import date
 from operator import itemgetter
 
 from celery.result import AsyncResult
-from django.db.models import Case, F, Max, Min, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -79,82 +93,139 @@ def task_state(usage_import: UsageImport) -> str:
 # Billing runs, ledger, invoices (reads; tenant-scoped unless named ops_*)
 
 def ledger_inputs(reseller, period: Period):
-    """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs, summed in the
-    database (a constant number of queries, rows per ledger key rather than per event or usage
-    line): charge events dated in the period per (subscription, kind, currency), and
+    """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs."""
+    return ledger_inputs_many([(reseller.pk, period)])[(reseller.pk, period.start)]
+
+
+def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
+    """(charges, usage) for each (reseller id, period) of `wanted`, keyed by (reseller id,
+    period start), as the pure ledger's inputs, summed in the database: rows per ledger key
+    rather than per event or usage line, and a constant number of queries per distinct period
+    however many resellers (a batch of billing runs reads them all at once).
+
+    Charges: the events dated in the period per (subscription, kind, currency), plus the
+    events that arrived after the reseller's last finalized period was finalized (dated in it
+    or before), billed here once as one adjustment line per subscription. Usage: the
     non-marketplace Azure plan usage of the previous calendar month per (subscription,
     currency), unrounded, with the price-book rules that price it."""
-    from subscriptions.models import ChargeEvent, PriceBook, PriceRule, Subscription
-    from subscriptions.selectors import _as_rule
+    result = {(reseller_id, period.start): ([], []) for reseller_id, period in wanted}
+    by_period: dict[Period, list[int]] = defaultdict(list)
+    for reseller_id, period in wanted:
+        by_period[period].append(reseller_id)
+    usage_rows = []
+    for period, reseller_ids in by_period.items():
+        for s in _charge_sums(period, reseller_ids):
+            result[(s["reseller_id"], period.start)][0].append(ledger.ChargeInput(
+                subscription_id=s["subscription_id"], customer_id=s["customer_id"],
+                kind=s["line_kind"],
+                description=f"{s['offer']} ({s['term']}) — {_KIND_LABELS[s['line_kind']]}",
+                product_type=s["product_type"], quantity=s["qty"], cost_amount=s["cost"],
+                price_amount=s["price"], currency=s["currency"]))
+        usage_rows += [(period, s) for s in _usage_sums(period, reseller_ids)]
+    if not usage_rows:
+        return result
+    from subscriptions.models import Subscription
 
-    in_period = Q(charge_date__range=(period.start, period.end))
-    # Charges that arrived after an earlier period was finalized (dated in it or before) are
-    # billed once, here, as one adjustment line per subscription.
-    last_final = (BillingRun.objects.filter(reseller=reseller,
-                                            status=BillingRun.Status.FINALIZED,
-                                            period_start__lt=period.start)
-                  .order_by("-period_start").first())
-    late = (Q(charge_date__lte=last_final.period_end, created_at__gt=last_final.finalized_at)
-            if last_final else Q(pk__in=[]))
+    subs = {s["pk"]: s for s in Subscription.objects.filter(
+        pk__in={s["subscription_id"] for _, s in usage_rows}).values(
+        "pk", "offer_id", "term", offer_name=F("offer__name"),
+        product_type=F("offer__product_type__name"),
+        product_type_pk=F("offer__product_type_id"))}
+    books = _price_books({s["reseller_id"] for _, s in usage_rows})
+    for period, s in usage_rows:
+        sub = subs[s["subscription_id"]]
+        default, by_customer = books[s["reseller_id"]]
+        result[(s["reseller_id"], period.start)][1].append(ledger.UsageInput(
+            subscription_id=sub["pk"], customer_id=s["customer"],
+            description=f"{sub['offer_name']} usage {usage_month(period).start:%Y-%m}",
+            product_type=sub["product_type"], offer_id=sub["offer_id"],
+            product_type_id=sub["product_type_pk"], term=sub["term"], quantity=s["qty"],
+            cost=s["cost"], currency=s["currency"], priced_on=period.start,
+            customer_rules=by_customer.get(s["customer"], ()), default_rules=default))
+    return result
+
+
+_KIND_LABELS = dict(BillingLine.Kind.choices)
+
+
+def _charge_sums(period: Period, reseller_ids: list[int]):
+    """Charge events of `period` (and late ones) of the resellers, summed per (reseller,
+    subscription, line kind, currency), in the order of each group's first event: the ledger
+    takes a key's customer from its first input, as when it summed the events one by one."""
+    from subscriptions.models import ChargeEvent
+
+    charges = Q(reseller_id__in=reseller_ids, charge_date__range=(period.start, period.end))
+    finals = _last_finalized(period, reseller_ids)
+    if finals:
+        # late: dated in (or before) the reseller's last finalized period, created after that
+        # period was finalized; one CASE branch per distinct (period end, finalized at)
+        groups: dict[tuple, list[int]] = defaultdict(list)
+        for reseller_id, end, finalized_at in finals:
+            groups[(end, finalized_at)].append(reseller_id)
+        last_end = Case(*(When(reseller_id__in=ids, then=Value(end))
+                          for (end, _), ids in groups.items()), output_field=DateField())
+        finalized = Case(*(When(reseller_id__in=ids, then=Value(at))
+                           for (_, at), ids in groups.items()), output_field=DateTimeField())
+        charges |= Q(reseller_id__in=[f[0] for f in finals], charge_date__lt=period.start,
+                     charge_date__lte=last_end, created_at__gt=finalized)
     adjustment = BillingLine.Kind.ADJUSTMENT.value
-    sums = (ChargeEvent.objects.filter(in_period | late, reseller=reseller)
-            .values("subscription_id", "customer_id", "currency",
+    return (ChargeEvent.objects.filter(charges)
+            .values("reseller_id", "subscription_id", "customer_id", "currency",
                     line_kind=Case(When(charge_date__lt=period.start, then=Value(adjustment)),
                                    default=F("kind")),
                     offer=F("subscription__offer__name"), term=F("subscription__term"),
                     product_type=F("subscription__offer__product_type__name"))
             .annotate(qty=Sum("quantity"), cost=Sum("cost_amount"), price=Sum("price_amount"),
                       first_event=Min("pk"))
-            # in the order of each group's first event: the ledger takes a key's customer from
-            # its first input, as when it summed the events one by one
             .order_by("first_event"))
-    charges = [ledger.ChargeInput(
-        subscription_id=s["subscription_id"], customer_id=s["customer_id"], kind=s["line_kind"],
-        description=f"{s['offer']} ({s['term']}) — {_KIND_LABELS[s['line_kind']]}",
-        product_type=s["product_type"], quantity=s["qty"], cost_amount=s["cost"],
-        price_amount=s["price"], currency=s["currency"]) for s in sums]
 
-    month = usage_month(period)
-    # From the month's UsageSummary rows (per subscription, meter and currency, written by the
-    # import in the transaction that loaded the lines): exact sums of the non-marketplace
-    # lines, without reading them again. Then the few subscriptions' offers in a second query.
-    sums = sorted(UsageSummary.objects.filter(reseller=reseller, month=month.start)
-                  .values("subscription_id", "currency")
+
+def _last_finalized(period: Period, reseller_ids: list[int]) -> list[tuple]:
+    """(reseller id, period end, finalized at) of each reseller's last finalized run before
+    `period` (periods are finalized in order, so it is also the last one finalized)."""
+    finalized = BillingRun.objects.filter(status=BillingRun.Status.FINALIZED,
+                                          period_start__lt=period.start)
+    later = finalized.filter(reseller_id=OuterRef("reseller_id"),
+                             period_start__gt=OuterRef("period_start"))
+    return list(finalized.filter(reseller_id__in=reseller_ids).exclude(Exists(later))
+                .values_list("reseller_id", "period_end", "finalized_at"))
+
+
+def _usage_sums(period: Period, reseller_ids: list[int]) -> list[dict]:
+    """From the usage month's UsageSummary rows (per subscription, meter and currency, written
+    by the import in the transaction that loaded the lines): exact sums of the non-marketplace
+    lines per (reseller, subscription, currency), without reading the lines again."""
+    sums = sorted(UsageSummary.objects.filter(reseller_id__in=reseller_ids,
+                                              month=usage_month(period).start)
+                  .values("reseller_id", "subscription_id", "currency")
                   .annotate(customer=Min("customer_id"), other_customer=Max("customer_id"),
                             cost=Sum("pre_tax_total"), qty=Sum("quantity"))
-                  .order_by(), key=itemgetter("subscription_id", "currency"))
-    if not sums:
-        return charges, []
+                  .order_by(), key=itemgetter("reseller_id", "subscription_id", "currency"))
     for s in sums:
         if s["customer"] != s["other_customer"]:
             raise ledger.LedgerError(f"Usage of subscription {s['subscription_id']} names "
                                      "several customers; one line has one customer.")
-    subs = {s["pk"]: s for s in Subscription.objects.filter(
-        pk__in={s["subscription_id"] for s in sums}).values(
-        "pk", "offer_id", "term", offer_name=F("offer__name"),
-        product_type=F("offer__product_type__name"),
-        product_type_pk=F("offer__product_type_id"))}
-    books = list(PriceBook.objects.filter(reseller=reseller))
-    rules: dict[int, list] = {b.pk: [] for b in books}
-    for rule in PriceRule.objects.filter(reseller=reseller).select_related("offer",
-                                                                           "product_type"):
-        rules.setdefault(rule.book_id, []).append(_as_rule(rule))
-    default = next((tuple(rules[b.pk]) for b in books if b.customer_id is None), ())
-    by_customer = {b.customer_id: tuple(rules[b.pk]) for b in books if b.customer_id}
-    usage = []
-    for s in sums:
-        sub = subs[s["subscription_id"]]
-        usage.append(ledger.UsageInput(
-            subscription_id=sub["pk"], customer_id=s["customer"],
-            description=f"{sub['offer_name']} usage {month.start:%Y-%m}",
-            product_type=sub["product_type"], offer_id=sub["offer_id"],
-            product_type_id=sub["product_type_pk"], term=sub["term"], quantity=s["qty"],
-            cost=s["cost"], currency=s["currency"], priced_on=period.start,
-            customer_rules=by_customer.get(s["customer"], ()), default_rules=default))
-    return charges, usage
+    return sums
 
 
-_KIND_LABELS = dict(BillingLine.Kind.choices)
+def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
+    """Reseller id → (default book's rules, {customer id: own book's rules})."""
+    from subscriptions.models import PriceBook, PriceRule
+    from subscriptions.selectors import _as_rule
+
+    rules: dict[int, list] = defaultdict(list)
+    for rule in PriceRule.objects.filter(reseller_id__in=reseller_ids).select_related(
+            "offer", "product_type"):
+        rules[rule.book_id].append(_as_rule(rule))
+    default: dict[int, tuple] = {}
+    by_customer: dict[int, dict] = defaultdict(dict)
+    for book_id, reseller_id, customer_id in PriceBook.objects.filter(
+            reseller_id__in=reseller_ids).values_list("pk", "reseller_id", "customer_id"):
+        if customer_id is None:  # one default book per reseller (a constraint)
+            default[reseller_id] = tuple(rules[book_id])
+        else:
+            by_customer[reseller_id][customer_id] = tuple(rules[book_id])
+    return {r: (default.get(r, ()), by_customer[r]) for r in reseller_ids}
 
 
 def current_period(reseller) -> Period:

@@ -3,6 +3,7 @@ worker make a killed worker's task come back; the services are idempotent, so a 
 task writes nothing twice."""
 
 from celery import shared_task
+from django.conf import settings
 
 from billing import services
 
@@ -24,21 +25,25 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 @shared_task(**RELIABLE)
 def billing_runs_fan_out(run_ids: list[int]) -> int:
-    """One compute task per reseller run."""
-    for run_id in run_ids:
-        billing_run_compute.delay(run_id)
-    return len(run_ids)
+    """One compute task per batch of BILLING_RUNS_PER_TASK runs (resellers): a batch is
+    billed with the queries of one run, and the batches spread over the workers."""
+    size = settings.BILLING_RUNS_PER_TASK
+    batches = [run_ids[i:i + size] for i in range(0, len(run_ids), size)]
+    for batch in batches:
+        billing_runs_compute.delay(batch)
+    return len(batches)
 
 
 @shared_task(**RELIABLE)
-def billing_run_compute(run_id: int) -> int:
-    """Compute one run's ledger and draft invoices, then one PDF task per invoice."""
+def billing_runs_compute(run_ids: list[int]) -> int:
+    """Compute a batch of runs' ledgers and draft invoices, then one PDF task per invoice."""
     try:
-        run = services.billing_run_compute(run_id=run_id)
+        services.billing_runs_compute(run_ids=run_ids)
     except Exception as exc:
-        services.billing_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        for run_id in run_ids:
+            services.billing_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
         raise
-    invoice_ids = services.run_invoice_ids(run)
+    invoice_ids = services.run_invoice_ids(run_ids)
     for invoice_id in invoice_ids:
         render_pdf.delay("invoice", invoice_id)
     return len(invoice_ids)

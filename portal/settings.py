@@ -306,3 +306,6 @@ BILLING_ISSUER = {
     "tax_id": env.str("BILLING_ISSUER_TAX_ID", default=""),
 }
 BILLING_TAX_RATES = env.dict("BILLING_TAX_RATES", default={})
+# Billing runs computed together by one task (one transaction, the queries of one run): the
+# fan-out sends ceil(resellers / this) tasks, spread over the workers.
+BILLING_RUNS_PER_TASK = env.int("BILLING_RUNS_PER_TASK", default=100)

@@ -87,7 +87,7 @@ def test_diff_inserts_updates_and_deletes_by_key():
 
     class Row:
         def __init__(self, line):
-            self.__dict__.update(line.__dict__)
+            self.__dict__.update(line._asdict())
 
     rows = [Row(x) for x in old]
     assert not diff(rows, old).changed
