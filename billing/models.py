@@ -427,7 +427,8 @@ class _DocumentLine(models.Model):
 
 
 class InvoiceLine(_DocumentLine):
-    # written and deleted only by the billing run with its draft invoices (see BillingLine)
+    # stored when the run is finalized (a draft shows its run's ledger instead), never
+    # changed after: no database check per line (see BillingLine)
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines",
                                 db_constraint=False)
     billing_line = models.ForeignKey(BillingLine, on_delete=models.SET_NULL, null=True,

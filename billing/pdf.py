@@ -65,7 +65,9 @@ def _short(label: str, limit: int = 32) -> str:
 
 
 def document_context(doc) -> dict:
-    lines = sorted(doc.lines.all(), key=lambda x: x.position)
+    from billing.selectors import document_lines
+
+    lines = document_lines(doc)
     return {"doc": doc, "groups": group_by_product_type(lines, lambda x: x.amount),
             "is_credit_note": hasattr(doc, "invoice_id"), "notice": MARKETPLACE_NOTICE}
 

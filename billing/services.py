@@ -14,17 +14,19 @@ Billing runs, invoices and credit notes. Operations services take `user` (staff)
 A run recomputes its period's ledger from the charge events and Azure plan usage, both summed
 in the database per ledger key (`selectors.ledger_inputs`), priced and rounded by the pure
 `billing.ledger.compute_lines`, and persists it by diff while it is a draft (stored lines read
-as tuples in one query, only changes written, in bulk), then mirrors the ledger onto one draft
-invoice per currency (lines compared and copied in SQL). Finalizing numbers the invoices
-(gapless per issuer, series and year, from a locked counter row), copies issuer and recipient
-onto them and makes them immutable; corrections are credit notes.
+as tuples in one query, only changes written, in bulk), then keeps one draft invoice per
+currency with the ledger's totals. Runs are computed in batches of resellers (one task, one
+transaction, the same few queries however many runs). Finalizing stores the invoice lines the
+draft showed, numbers the invoices (gapless per issuer, series and year, from a locked counter
+row), copies issuer and recipient onto them and makes them immutable; corrections are credit
+notes.
 """
 
 import csv
 import hashlib
 import io
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from operator import attrgetter
@@ -521,7 +523,6 @@ def _recompute(runs: list[BillingRun]) -> None:
         head = (run.reseller_id, run.pk, run.period_start, run.period_end)
         new += [(*head, *values(line), now) for line in change.insert]
     if gone:
-        InvoiceLine.objects.filter(billing_line__in=gone).update(billing_line=None)
         BillingLine.objects.filter(pk__in=gone).delete()
     BillingLine.objects.bulk_update(changed, [*ledger.LINE_FIELDS, "updated_at"],
                                     batch_size=500)
@@ -533,71 +534,17 @@ def _tax_rate(reseller) -> Decimal:
     return Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
 
 
-# The invoice lines the runs' ledgers should have: one per ledger line, per run and currency,
-# in invoice order, with the cost amount. Standard SQL (a window function), so PostgreSQL and
-# SQLite run it alike; invoice lines are compared and written in the database, never loaded.
-# `{runs}` is a list of placeholders, one per run id.
-_WANTED_INVOICE_LINES = """
-    SELECT b.run_id, b.reseller_id, b.id AS billing_line_id, b.currency, b.product_type,
-           c.company_name AS customer_name, b.description, b.quantity, b.cost_amount AS amount,
-           ROW_NUMBER() OVER (PARTITION BY b.run_id, b.currency
-                              ORDER BY b.product_type, c.company_name, b.description, b.kind,
-                                       b.id) AS position
-      FROM billing_billingline b JOIN customers_customer c ON c.id = b.customer_id
-     WHERE b.run_id IN ({runs})"""
-# per run and currency: the draft invoice's lines, and how many of them still equal their
-# ledger line (amount, quantity, texts, currency and run) and their customer's name. When all
-# do and there are as many as ledger lines, the invoice's lines are what _WANTED_INVOICE_LINES
-# would write (positions follow from the same fields): nothing to write. A join, no sort.
-_INVOICE_LINES_UNCHANGED = """
-    SELECT i.run_id, i.currency, COUNT(*),
-           SUM(CASE WHEN l.amount = b.cost_amount AND l.quantity = b.quantity
-                         AND l.description = b.description AND l.product_type = b.product_type
-                         AND l.customer_name = c.company_name AND b.currency = i.currency
-                         AND b.run_id = i.run_id THEN 1 ELSE 0 END)
-      FROM billing_invoiceline l JOIN billing_invoice i ON i.id = l.invoice_id
-      LEFT JOIN billing_billingline b ON b.id = l.billing_line_id
-      LEFT JOIN customers_customer c ON c.id = b.customer_id
-     WHERE i.run_id IN ({runs})
-     GROUP BY i.run_id, i.currency"""  # noqa: S608 - constants and placeholders only
-# the lines of the invoices `{invoices}` (placeholders), each from its run and currency
-_INSERT_INVOICE_LINES = f"""
-    INSERT INTO billing_invoiceline (reseller_id, invoice_id, position, product_type,
-                                     customer_name, description, quantity, amount,
-                                     billing_line_id)
-    SELECT w.reseller_id, i.id, w.position, w.product_type, w.customer_name, w.description,
-           w.quantity, w.amount, w.billing_line_id
-      FROM ({_WANTED_INVOICE_LINES}) w
-      JOIN billing_invoice i ON i.run_id = w.run_id AND i.currency = w.currency
-     WHERE i.id IN ({{invoices}})"""  # noqa: S608 - constants and placeholders only
-
-
-def _placeholders(values) -> str:
-    return ", ".join(["%s"] * len(values))
-
-
 def _sync_draft_invoices(runs: list[BillingRun], lines: dict[int, list[ledger.Line]]) -> None:
-    """One draft invoice per run and currency mirroring the run's ledger `lines` (as stored):
-    cost amounts, subtotal = sum of the rounded lines. Unchanged invoices are not written; the
-    others get their lines in one INSERT … SELECT."""
-    run_ids = [run.pk for run in runs]
-    runs_sql = _placeholders(run_ids)
+    """One draft invoice per run and currency with the totals of the run's ledger `lines`:
+    cost amounts, subtotal = sum of the rounded lines, tax by the reseller's country.
+    Unchanged invoices are not written. A draft stores no lines: they are read from the
+    ledger (selectors.document_lines) until finalizing stores them."""
+    invoices = {(i.run_id, i.currency): i for i in Invoice.objects.filter(run__in=runs)}
     totals = {run.pk: ledger.totals(lines[run.pk]) for run in runs}
-    invoices = {(i.run_id, i.currency): i for i in Invoice.objects.filter(run__in=run_ids)}
-    stale = [i.pk for (run_id, currency), i in invoices.items()
-             if currency not in totals[run_id]]
-    if stale:
-        InvoiceLine.objects.filter(invoice__in=stale).delete()
-        Invoice.objects.filter(pk__in=stale).delete()
-    stored = {}  # (run, currency) → (invoice lines, how many unchanged)
-    if len(stale) < len(invoices):
-        with connection.cursor() as cursor:
-            cursor.execute(_INVOICE_LINES_UNCHANGED.format(runs=runs_sql), run_ids)
-            stored = {(run_id, currency): (n, same)
-                      for run_id, currency, n, same in cursor.fetchall()}
+    Invoice.objects.filter(pk__in=[i.pk for (run_id, currency), i in invoices.items()
+                                   if currency not in totals[run_id]]).delete()
     new, changed = [], []
     for run in runs:
-        counts = Counter(line.currency for line in lines[run.pk])
         rate = _tax_rate(run.reseller)
         for currency, total in totals[run.pk].items():
             tax = round_money(total.cost * rate / 100, currency)
@@ -608,22 +555,13 @@ def _sync_draft_invoices(runs: list[BillingRun], lines: dict[int, list[ledger.Li
                                   period_end=run.period_end, currency=currency)
                 new.append(invoice)
             elif (invoice.subtotal, invoice.tax_rate, invoice.tax_amount,
-                  invoice.total) == amounts and \
-                    stored.get((run.pk, currency)) == (counts[currency], counts[currency]):
+                  invoice.total) == amounts:
                 continue
             else:
                 changed.append(invoice)
             invoice.subtotal, invoice.tax_rate, invoice.tax_amount, invoice.total = amounts
-    if not (new or changed):
-        return
-    InvoiceLine.objects.filter(invoice__in=changed).delete()
     Invoice.objects.bulk_update(changed, ["subtotal", "tax_rate", "tax_amount", "total"])
     Invoice.objects.bulk_create(new)
-    written = [i.pk for i in new + changed]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_INVOICE_LINES.format(runs=runs_sql,
-                                                    invoices=_placeholders(written)),
-                       run_ids + written)
 
 
 def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
@@ -647,6 +585,8 @@ def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
         today = timezone.now().date()
         invoices = list(Invoice.objects.filter(run=run).order_by("currency"))
         for invoice in invoices:
+            # the lines the draft showed, from the same function, now stored for good
+            InvoiceLine.objects.bulk_create(selectors.invoice_lines_from_ledger(invoice))
             _finalize_document(invoice, INVOICE_PREFIX, today)
         run.status, run.finalized_at = BillingRun.Status.FINALIZED, timezone.now()
         run.save(update_fields=["status", "finalized_at"])

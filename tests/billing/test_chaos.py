@@ -17,6 +17,7 @@ from django_scopes import scopes_disabled
 
 from billing import services
 from billing.models import BillingLine, BillingRun, Invoice, InvoiceLine
+from billing.selectors import document_lines
 from portal.celery import app
 from tests.factories import ResellerFactory
 
@@ -36,6 +37,8 @@ def start_worker():
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
            "DJANGO_SETTINGS_MODULE": "portal.settings_test",
            "CELERY_TASK_ALWAYS_EAGER": "0",
+           # several batches of runs, so that the kill falls between and inside them
+           "BILLING_RUNS_PER_TASK": "4",
            # a killed worker's unacknowledged task comes back after 2 s, not an hour
            "CELERY_VISIBILITY_TIMEOUT": "2"}
     return subprocess.Popen(  # noqa: S603 - our own fixed command line
@@ -54,9 +57,10 @@ def snapshot():
         invoices = sorted(Invoice.objects.values_list(
             "reseller_id", "period_start", "period_end", "currency", "status", "subtotal",
             "tax_amount", "total"))
-        invoice_lines = sorted(InvoiceLine.objects.values_list(
-            "invoice__reseller_id", "invoice__currency", "position", "customer_name",
-            "description", "quantity", "amount"))
+        invoice_lines = sorted(
+            (invoice.reseller_id, invoice.currency, x.position, x.customer_name, x.description,
+             x.quantity, x.amount)
+            for invoice in Invoice.objects.all() for x in document_lines(invoice))
     return lines, invoices, invoice_lines
 
 
