@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from billing.models import (
     BillingCalendar,
@@ -75,6 +77,16 @@ class InvoiceAdmin(ReadOnlyAdmin):
     list_filter = ["status", "currency"]
     search_fields = ["number", "reseller__name"]
     inlines = [InvoiceLineInline]
+    readonly_fields = ["lines_of_a_draft"]
+
+    @admin.display(description="Lines")
+    def lines_of_a_draft(self, invoice):
+        """A draft stores no lines (it shows its run's ledger until finalized)."""
+        if invoice.is_finalized:
+            return "Below."
+        url = reverse("billing_runs_ops:run", kwargs={"run_id": invoice.run_id})
+        return format_html('Draft: its lines are the run\'s ledger until it is finalized; '
+                           'see <a href="{}">the billing run</a>.', url)
 
 
 @admin.register(CreditNote)

@@ -189,3 +189,26 @@ def test_opening_runs_is_idempotent_audited_and_leaves_finalized_runs_alone(
         assert BillingRun.objects.count() == 2
         assert AuditEvent.objects.filter(action="billing.run.started").count() == 3
     assert len(opening) <= 8  # however many resellers
+
+
+def test_the_admin_shows_a_drafts_lines_on_its_run_and_a_finalized_invoices_below(
+        ops, us_reseller, charge_factory, client, settings):
+    from django.urls import reverse
+
+    from tests.factories import UserFactory
+
+    charge_factory(us_reseller, cost="42.00", offer_name="Teams Premium")
+    [run_id] = open_runs(ops, [us_reseller], dt.date(2026, 6, 1))
+    services.billing_runs_compute(run_ids=[run_id])
+    with scopes_disabled():
+        invoice = Invoice.objects.get(run_id=run_id)
+    settings.STAFF_MFA_REQUIRED = False
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("admin:billing_invoice_change", args=[invoice.pk])
+    page = client.get(url).content.decode()
+    assert "its lines are the run's ledger" in page
+    assert reverse("billing_runs_ops:run", kwargs={"run_id": run_id}) in page
+    with scopes_disabled():
+        services.billing_run_finalize(user=ops, run=BillingRun.objects.get(pk=run_id))
+    page = client.get(url).content.decode()
+    assert "ledger until" not in page and "Teams Premium" in page and "42.00" in page
