@@ -1,19 +1,21 @@
 """Billing run benchmark: a full run for every bench reseller compared with a single SQL
 GROUP BY over the same rows (the floor no run can beat), then the same run again (idempotent).
 
-    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_reports
-    .venv/bin/python bench/reports.py        # builds the data once
-    .venv/bin/python bench/billing_run.py
+    createdb -h 127.0.0.1 -U postgres bench_scale
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_scale
+    .venv/bin/python bench/reports.py --scale issue --runs 2   # builds issue 7's scale once
+    .venv/bin/python bench/billing_run.py                      # --workers 2, --repeat, --keep
 
 It deletes what it wrote (the June runs of the bench resellers, their ledger lines and draft
 invoices) and vacuums those tables before it starts and again at the end (`--keep` leaves the
 last run's rows).
 
-It uses the data bench/reports.py builds (20 resellers, 10,000 customers, 16,700 subscriptions,
-1,005,000 usage lines of May 2026, June 2026 charges) and bills the June 2026 period: seat
-charges dated in June, Azure plan usage of May. Each reseller's run is computed in this process
-exactly as the Celery task does it (`billing.services.billing_run_compute`); the issue's scale
-(1,000 resellers, 50,000 subscriptions) splits the same work across more, smaller runs.
+Issue 7's scale (`--scale issue`): 1,000 resellers, 10,000 customers, 50,000 subscriptions,
+1,005,000 usage lines of May 2026, June 2026 charges; it bills the June 2026 period (seat
+charges dated in June, Azure plan usage of May). The runs are opened as operations or beat open
+them and computed in the batches the Celery fan-out sends (`BILLING_RUNS_PER_TASK`), each
+exactly as the task computes it (`billing.services.billing_runs_compute`), in this process or
+over `--workers` forked processes as Celery workers take them.
 """
 
 import argparse
