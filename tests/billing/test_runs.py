@@ -15,7 +15,6 @@ from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
 from billing import services
-from billing.selectors import document_lines
 from billing.models import (
     BillingLine,
     BillingRun,
@@ -25,6 +24,7 @@ from billing.models import (
     Invoice,
     InvoiceLine,
 )
+from billing.selectors import document_lines
 from portal.models import AuditEvent
 from tests.factories import PriceBookFactory, PriceRuleFactory, ResellerFactory, UserFactory
 
