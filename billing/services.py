@@ -429,7 +429,6 @@ def billing_runs_compute(*, run_ids: list[int]) -> list[BillingRun]:
     (LedgerError), the batch is computed run by run: the others finish, that one shows why."""
     try:
         with _without_cycle_collector(), scopes_disabled(), transaction.atomic():
-            _commit_without_waiting_for_disk()
             runs = list(BillingRun.objects.select_for_update(of=("self",))
                         .select_related("reseller").filter(pk__in=run_ids).order_by("pk"))
             drafts = [run for run in runs if run.is_draft]
@@ -464,17 +463,6 @@ def _without_cycle_collector():
     finally:
         if enabled:
             gc.enable()
-
-
-def _commit_without_waiting_for_disk() -> None:
-    """PostgreSQL: this transaction's commit does not wait for its WAL to reach the disk
-    (written within a fraction of a second after). A draft run is a preview: finalizing
-    recomputes it in a transaction that does wait, and a crash in that fraction of a second
-    only loses a draft that the next run writes again, never leaves half of one. The wait
-    was the largest part of a batch's time (≈20 MB of WAL per 100 resellers)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def billing_run_fail(*, run_id: int, error: str) -> None:
