@@ -13,7 +13,7 @@ last run's rows).
 Issue 7's scale (`--scale issue`): 1,000 resellers, 10,000 customers, 50,000 subscriptions,
 1,005,000 usage lines of May 2026, June 2026 charges; it bills the June 2026 period (seat
 charges dated in June, Azure plan usage of May). The runs are opened as operations or beat open
-them and computed in the batches the Celery fan-out sends (`BILLING_RUNS_PER_TASK`), each
+them and computed in the batches the Celery fan-out sends (`services.billing_run_batches`), each
 exactly as the task computes it (`billing.services.billing_runs_compute`), in this process or
 over `--workers` forked processes as Celery workers take them.
 """
@@ -35,7 +35,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
@@ -84,9 +83,7 @@ def run_all(resellers, ops, workers: int = 1) -> tuple[float, int]:
     # the Celery tasks: this process computes their batches
     runs = [run.pk for run in services.billing_runs_open(user=ops, on_date=PERIOD[0],
                                                          resellers=resellers)]
-    # the batches of the Celery fan-out (billing.tasks.billing_runs_fan_out)
-    size = settings.BILLING_RUNS_PER_TASK
-    batches = [runs[i:i + size] for i in range(0, len(runs), size)]
+    batches = services.billing_run_batches(runs)  # those of the Celery fan-out
     if workers == 1:
         for batch in batches:
             services.billing_runs_compute(run_ids=batch)

@@ -37,7 +37,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -412,6 +412,29 @@ def _new_task_id() -> str:
     from celery.utils import uuid
 
     return uuid()
+
+
+def billing_run_batches(run_ids: list[int]) -> list[list[int]]:
+    """The runs in order, in batches of about BILLING_SUBSCRIPTIONS_PER_TASK subscriptions of
+    their resellers (one query): a batch is billed with the queries of one run, and its size
+    bounds one worker's memory and transaction; a larger reseller is a batch of its own."""
+    from subscriptions.models import Subscription
+
+    limit = settings.BILLING_SUBSCRIPTIONS_PER_TASK
+    with scopes_disabled():
+        resellers = dict(BillingRun.objects.filter(pk__in=run_ids)
+                         .values_list("pk", "reseller_id"))
+        sizes = dict(Subscription.objects.filter(reseller_id__in=set(resellers.values()))
+                     .order_by().values_list("reseller_id").annotate(n=Count("pk")))
+    batches, batch, size = [], [], 0
+    for run_id in run_ids:
+        n = max(1, sizes.get(resellers.get(run_id), 0))
+        if batch and size + n > limit:
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(run_id)
+        size += n
+    return [*batches, batch] if batch else batches
 
 
 def billing_run_compute(*, run_id: int) -> BillingRun:

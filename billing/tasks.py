@@ -3,7 +3,6 @@ worker make a killed worker's task come back; the services are idempotent, so a 
 task writes nothing twice."""
 
 from celery import shared_task
-from django.conf import settings
 
 from billing import services
 
@@ -25,10 +24,9 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 @shared_task(**RELIABLE)
 def billing_runs_fan_out(run_ids: list[int]) -> int:
-    """One compute task per batch of BILLING_RUNS_PER_TASK runs (resellers): a batch is
-    billed with the queries of one run, and the batches spread over the workers."""
-    size = settings.BILLING_RUNS_PER_TASK
-    batches = [run_ids[i:i + size] for i in range(0, len(run_ids), size)]
+    """One compute task per batch of runs (`services.billing_run_batches`): a batch is billed
+    with the queries of one run, and the batches spread over the workers."""
+    batches = services.billing_run_batches(run_ids)
     for batch in batches:
         billing_runs_compute.delay(batch)
     return len(batches)

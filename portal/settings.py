@@ -307,5 +307,6 @@ BILLING_ISSUER = {
 }
 BILLING_TAX_RATES = env.dict("BILLING_TAX_RATES", default={})
 # Billing runs computed together by one task (one transaction, the queries of one run): the
-# fan-out sends ceil(resellers / this) tasks, spread over the workers.
-BILLING_RUNS_PER_TASK = env.int("BILLING_RUNS_PER_TASK", default=100)
+# fan-out packs resellers into batches of about this many subscriptions (a measure of their
+# ledger lines; a larger reseller is a batch of its own), spread over the workers.
+BILLING_SUBSCRIPTIONS_PER_TASK = env.int("BILLING_SUBSCRIPTIONS_PER_TASK", default=10_000)

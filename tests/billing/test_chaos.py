@@ -37,8 +37,9 @@ def start_worker():
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
            "DJANGO_SETTINGS_MODULE": "portal.settings_test",
            "CELERY_TASK_ALWAYS_EAGER": "0",
-           # several batches of runs, so that the kill falls between and inside them
-           "BILLING_RUNS_PER_TASK": "4",
+           # several batches of runs (4 subscriptions a reseller here), so that the kill
+           # falls between and inside them
+           "BILLING_SUBSCRIPTIONS_PER_TASK": "16",
            # a killed worker's unacknowledged task comes back after 2 s, not an hour
            "CELERY_VISIBILITY_TIMEOUT": "2"}
     return subprocess.Popen(  # noqa: S603 - our own fixed command line

@@ -1,6 +1,6 @@
 """Billing runs computed in batches (one task, one transaction, the same queries for many
 resellers): the same ledgers and invoices as run by run, one bad run does not hold back the
-others, and the fan-out splits the runs into batches."""
+others, and the fan-out packs the runs into batches by their resellers' subscriptions."""
 
 import datetime as dt
 from decimal import Decimal as D
@@ -157,17 +157,22 @@ def test_one_run_that_cannot_be_billed_does_not_hold_back_its_batch(
         assert Invoice.objects.get(run=fine).total == D("40.00")
 
 
-def test_the_fan_out_sends_batches_and_every_run_is_computed(ops, charge_factory, settings):
-    settings.BILLING_RUNS_PER_TASK = 2
-    resellers = [ResellerFactory() for _ in range(5)]
-    for reseller in resellers:
-        charge_factory(reseller, cost="10.00")
+def test_the_fan_out_packs_resellers_by_subscriptions_and_every_run_is_computed(
+        ops, charge_factory, settings):
+    settings.BILLING_SUBSCRIPTIONS_PER_TASK = 3
+    resellers = [ResellerFactory() for _ in range(6)]
+    for n, reseller in enumerate(resellers):  # 1, 1, 4, 1, 1, 1 subscriptions
+        for _ in range(4 if n == 2 else 1):
+            charge_factory(reseller, cost="10.00")
     runs = open_runs(ops, resellers, dt.date(2026, 6, 1))
-    assert tasks.billing_runs_fan_out.apply(args=[runs]).get() == 3  # 2 + 2 + 1
+    # the 4-subscription reseller is a batch of its own; the others go up to 3 a batch
+    assert services.billing_run_batches(runs) == [runs[:2], runs[2:3], runs[3:]]
+    assert tasks.billing_runs_fan_out.apply(args=[runs]).get() == 3
     with scopes_disabled():
         assert BillingRun.objects.filter(pk__in=runs, finished_at__isnull=False,
-                                         error="").count() == 5
-        assert sorted(Invoice.objects.values_list("total", flat=True)) == [D("10.00")] * 5
+                                         error="").count() == 6
+        assert sorted(Invoice.objects.values_list("total", flat=True)) == [
+            D("10.00")] * 5 + [D("40.00")]
 
 
 def test_opening_runs_is_idempotent_audited_and_leaves_finalized_runs_alone(
