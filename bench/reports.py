@@ -46,7 +46,7 @@ from customers.models import Customer  # noqa: E402
 from partner_center.usage import METERS  # noqa: E402
 from portal.models import Membership, Reseller, User  # noqa: E402
 from portal.roles import Role  # noqa: E402
-from subscriptions.catalog_defaults import ensure_product_types  # noqa: E402
+from subscriptions.catalog.defaults import ensure_product_types  # noqa: E402
 from subscriptions.models import (  # noqa: E402
     ChargeEvent,
     Offer,

@@ -134,7 +134,7 @@ def main():
     call_command("migrate", verbosity=0)
     if args.steps:
         logging.basicConfig(format="    %(message)s")
-        for name in ("billing.usage_pg", "billing.usage_columnar"):
+        for name in ("billing.usage.pg", "billing.usage.columnar"):
             logging.getLogger(name).setLevel(logging.DEBUG)
 
     with scopes_disabled():

@@ -17,8 +17,8 @@ from decimal import Decimal
 from operator import attrgetter
 from typing import NamedTuple
 
-from billing.proration import round_money
-from subscriptions.pricing import Rule, resolve_price
+from subscriptions.catalog.pricing import Rule, resolve_price
+from subscriptions.proration import round_money
 
 USAGE = "usage"
 

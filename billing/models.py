@@ -487,8 +487,8 @@ class Statement(models.Model):
 class UsageSummary(models.Model):
     """Non-marketplace usage summed per subscription, meter, currency and calendar month —
     what the reports read, so a month-end report never groups a million daily lines.
-    An import adds the sums of its new lines (`billing.usage_pg._add_to_summaries`) or rebuilds
-    each (reseller, month) it touches from `UsageLine` (`billing.usage_summary.refresh`); never
+    An import adds the sums of its new lines (`billing.usage.pg._add_to_summaries`) or rebuilds
+    each (reseller, month) it touches from `UsageLine` (`billing.usage.summary.refresh`); never
     edited by hand."""
 
     # Written by the usage import with the lines (tens of thousands of rows a file), from

@@ -38,7 +38,7 @@ from billing.models import (
     UsageSummary,
 )
 from billing.periods import Period, billing_period
-from billing.reports import usage_month
+from billing.reports.compute import usage_month
 
 
 def calendar_overrides() -> dict[str, int]:

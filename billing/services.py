@@ -1,10 +1,10 @@
 """Usage import: upload (reseller or operations), Partner Center fetch, and the import run.
 
 A run validates the whole input first; any problem rejects it whole and writes no usage line.
-A CSV file is checked column by column (billing/usage_columnar.py, Apache Arrow) and loaded in
-one transaction: on PostgreSQL by COPY (billing/usage_pg.py), elsewhere with
+A CSV file is checked column by column (billing/columnar.py, Apache Arrow) and loaded in
+one transaction: on PostgreSQL by COPY (billing/pg.py), elsewhere with
 bulk_create(ignore_conflicts=True). Partner Center fetches and files the two CSV readers could
-split differently go line by line (billing/usage_csv.py), then load in one transaction: on
+split differently go line by line (billing/validation.py), then load in one transaction: on
 PostgreSQL through COPY into a temporary staging table and INSERT … ON CONFLICT DO NOTHING.
 Lines already imported count as duplicates; the monthly usage sums are updated in the same
 transaction.
@@ -41,7 +41,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from billing import ledger, selectors, usage_columnar, usage_csv, usage_pg, usage_summary
+from billing import ledger, selectors
 from billing.models import (
     BillingLine,
     BillingRun,
@@ -53,7 +53,7 @@ from billing.models import (
     UsageImport,
     UsageLine,
 )
-from billing.proration import round_money
+from billing.usage import columnar, pg, summary, validation
 from customers.models import Customer
 from partner_center.errors import GatewayError
 from partner_center.gateway import get_gateway, iter_usage
@@ -62,9 +62,10 @@ from portal.models import Reseller
 from portal.permissions import require, require_staff
 from portal.tenancy import member_service
 from subscriptions.models import Subscription
+from subscriptions.proration import round_money
 
 MAX_FETCH_DAYS = 92
-# CSV files are checked column by column (billing/usage_columnar.py); False forces the
+# CSV files are checked column by column (billing/columnar.py); False forces the
 # line-by-line path (tests compare the two).
 COLUMNAR = True
 
@@ -98,7 +99,7 @@ def _create_upload(*, reseller, user, file) -> UsageImport:
         # Recorded as rejected; the file itself is not kept.
         return UsageImport.objects.create(
             reseller=reseller, uploaded_by=user, file_name=name, status=UsageImport.Status.REJECTED,
-            errors=[usage_csv.problem(None, "file", message)], finished_at=timezone.now())
+            errors=[validation.problem(None, "file", message)], finished_at=timezone.now())
     digest = hashlib.sha256()
     for chunk in file.chunks():
         digest.update(chunk)
@@ -156,7 +157,7 @@ def usage_fetch_start(*, user, start: date, end: date) -> UsageImport:
 
 # --- the run ----------------------------------------------------------------------------
 
-def _known(usage_import: UsageImport) -> usage_csv.Known:
+def _known(usage_import: UsageImport) -> validation.Known:
     """Every customer with a tenant ID and every subscription the import may name: two queries."""
     customers = Customer.objects.exclude(tenant_id=None)
     subscriptions = Subscription.objects.all()
@@ -165,11 +166,11 @@ def _known(usage_import: UsageImport) -> usage_csv.Known:
         customers = customers.filter(reseller_id=usage_import.reseller_id)
         subscriptions = subscriptions.filter(reseller_id=usage_import.reseller_id)
         label = "yours"
-    return usage_csv.Known(
-        customers={str(t): usage_csv.KnownCustomer(pk, r, cur, name) for pk, t, r, cur, name
+    return validation.Known(
+        customers={str(t): validation.KnownCustomer(pk, r, cur, name) for pk, t, r, cur, name
                    in customers.values_list("pk", "tenant_id", "reseller_id", "currency",
                                             "company_name")},
-        subscriptions={pc.lower(): usage_csv.KnownSubscription(pk, c) for pk, pc, c
+        subscriptions={pc.lower(): validation.KnownSubscription(pk, c) for pk, pc, c
                        in subscriptions.values_list("pk", "partner_center_id", "customer_id")},
         scope_label=label, today=timezone.now().date())
 
@@ -179,7 +180,7 @@ def _read(usage_import: UsageImport) -> bytes:
         data = f.read()
     message = _too_large(len(data))
     if message:
-        raise usage_csv.FileProblem([usage_csv.problem(None, "file", message)])
+        raise validation.FileProblem([validation.problem(None, "file", message)])
     return data
 
 
@@ -188,7 +189,7 @@ def _rows(usage_import: UsageImport, data: bytes | None):
         lines = iter_usage(get_gateway(), start=usage_import.period_start,
                            end=usage_import.period_end)
         return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
-    return usage_csv.csv_rows(usage_csv.decode(data))
+    return validation.csv_rows(validation.decode(data))
 
 
 def _set(usage_import: UsageImport, **fields) -> None:
@@ -213,7 +214,7 @@ class _Sink:
 
     def _flush(self) -> None:
         if self.rows:
-            self.tables.append(usage_columnar.from_python(self.rows))
+            self.tables.append(columnar.from_python(self.rows))
             self.rows = []
 
     def load(self) -> int:
@@ -224,11 +225,11 @@ class _Sink:
 
 
 def _load_columns(import_id: int, rows) -> int:
-    """Load checked rows (usage_columnar.SCHEMA); returns the lines added.
-    PostgreSQL: staging and INSERT … ON CONFLICT DO NOTHING (usage_pg.load); elsewhere
+    """Load checked rows (columnar.SCHEMA); returns the lines added.
+    PostgreSQL: staging and INSERT … ON CONFLICT DO NOTHING (pg.load); elsewhere
     bulk_create(ignore_conflicts=True)."""
     if connection.vendor == "postgresql":
-        return usage_pg.load(import_id, rows)
+        return pg.load(import_id, rows)
     before = UsageLine.objects.count()
     UsageLine.objects.bulk_create(
         (UsageLine(usage_import_id=import_id,
@@ -237,7 +238,7 @@ def _load_columns(import_id: int, rows) -> int:
         batch_size=2000, ignore_conflicts=True)
     inserted = UsageLine.objects.count() - before
     if inserted:
-        usage_summary.refresh(usage_columnar.months(rows))
+        summary.refresh(columnar.months(rows))
     return inserted
 
 
@@ -258,20 +259,20 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
                     imported = _import_columns(usage_import, data, known)
                     if imported is not None:
                         return imported
-            except usage_csv.FileProblem as e:
+            except validation.FileProblem as e:
                 return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
-            except usage_columnar.Fallback:
+            except columnar.Fallback:
                 pass
         sink = _Sink(usage_import.pk)
-        validator = usage_csv.Validator(known=known, sink=sink)
+        validator = validation.Validator(known=known, sink=sink)
         try:
             validator.check_all(_rows(usage_import, data),
                                 progress=lambda n: _set(usage_import, total_lines=n))
-        except usage_csv.FileProblem as e:
+        except validation.FileProblem as e:
             return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
         except GatewayError as e:
             return _finish(usage_import, status=UsageImport.Status.FAILED,
-                           errors=[usage_csv.problem(None, "Partner Center", e.message)])
+                           errors=[validation.problem(None, "Partner Center", e.message)])
         if validator.errors:
             return _finish(usage_import, status=UsageImport.Status.REJECTED,
                            errors=validator.errors, total_lines=validator.lines)
@@ -286,16 +287,16 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
 
 def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImport | None:
     """A file Arrow reads as Python does: on PostgreSQL streamed into the table while it is
-    checked (usage_pg.stream); if that does not go through, checked whole, then loaded.
+    checked (pg.stream); if that does not go through, checked whole, then loaded.
     None: read it line by line."""
     if connection.vendor == "postgresql":
-        loaded = usage_pg.stream(usage_import.pk, usage_columnar.stream(
-            data, known, usage_pg.BATCH_ROWS))
+        loaded = pg.stream(usage_import.pk, columnar.stream(
+            data, known, pg.BATCH_ROWS))
         if loaded is not None:
             return _finish(usage_import, status=UsageImport.Status.DONE,
                            total_lines=loaded.inserted, imported_lines=loaded.inserted,
                            skipped_duplicates=0, marketplace_lines=loaded.marketplace)
-    usage = usage_columnar.read(data, known)
+    usage = columnar.read(data, known)
     if usage is None:
         return None
     checked = usage.check()
@@ -332,7 +333,7 @@ def usage_import_fail(*, usage_import_id: int, message: str) -> None:
         usage_import = UsageImport.objects.get(pk=usage_import_id)
         if not usage_import.is_finished:
             _finish(usage_import, status=UsageImport.Status.FAILED,
-                    errors=[usage_csv.problem(None, "import", message)])
+                    errors=[validation.problem(None, "import", message)])
 
 
 INVOICE_PREFIX = "INV"

@@ -1,10 +1,29 @@
+"""URLs of billing: reseller pages under billing/, operations under ops/billing/. A report page
+is fixed by its URL (`REPORT_PAGES`)."""
+
 from django.urls import include, path
 
-from billing import report_urls, views
+from billing import views
+from billing.reports import views as report_views
 
-app_name = "billing"
+REPORT_PAGES = [
+    ("azure-legacy/", "azure_legacy"),
+    ("azure-plan/", "azure_plan"),
+    ("azure-plan/daily/", "daily"),
+    ("modern-workplace/", "seats"),
+]
 
-urlpatterns = [
+
+def _report_pages(view):
+    return [path(route, view, {"key": key}, name=f"report_{key}") for route, key in REPORT_PAGES]
+
+
+report_patterns = [path("", report_views.report_index, name="reports"),
+                   *_report_pages(report_views.report)]
+ops_report_patterns = [path("", report_views.ops_report_index, name="reports"),
+                       *_report_pages(report_views.ops_report)]
+
+reseller_patterns = [
     path("", views.home, name="home"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
     path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
@@ -17,5 +36,27 @@ urlpatterns = [
     path("usage/<int:usage_import_id>/", views.usage_import, name="usage_import"),
     path("usage/<int:usage_import_id>/status/", views.usage_import_status,
          name="usage_import_status"),
-    path("reports/", include(report_urls.urlpatterns)),
+    path("reports/", include(report_patterns)),
+]
+
+ops_patterns = [
+    path("usage/", views.ops_usage_imports, name="usage_imports"),
+    path("usage/<int:usage_import_id>/", views.ops_usage_import, name="usage_import"),
+    path("usage/<int:usage_import_id>/status/", views.ops_usage_import_status,
+         name="usage_import_status"),
+    path("reports/", include(ops_report_patterns)),
+]
+
+run_ops_patterns = [
+    path("", views.ops_runs, name="runs"),
+    path("<int:run_id>/", views.ops_run, name="run"),
+    path("<int:run_id>/finalize/", views.ops_run_finalize, name="finalize"),
+    path("invoices/<int:invoice_id>/credit/", views.ops_invoice_credit, name="credit"),
+    path("invoices/<int:invoice_id>/pdf/", views.ops_invoice_pdf, name="invoice_pdf"),
+]
+
+urlpatterns = [
+    path("billing/", include((reseller_patterns, "billing"))),
+    path("ops/billing/runs/", include((run_ops_patterns, "billing_runs_ops"))),
+    path("ops/billing/", include((ops_patterns, "billing_ops"))),
 ]

@@ -1,10 +1,11 @@
-from django.urls import path
+"""URLs of customers: reseller pages, the customer portal (signed links, no account) and the
+operations queue."""
+
+from django.urls import include, path
 
 from customers import views
 
-app_name = "customers"
-
-urlpatterns = [
+reseller_patterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
@@ -13,4 +14,22 @@ urlpatterns = [
     path("<int:customer_id>/mca/revoke/", views.mca_revoke, name="mca_revoke"),
     path("<int:customer_id>/tenant/", views.create_tenant, name="create_tenant"),
     path("<int:customer_id>/portal-link/", views.portal_link, name="portal_link"),
+]
+
+portal_patterns = [
+    path("mca/<str:token>/", views.mca_click_through, name="mca"),
+    path("<str:token>/", views.portal_home, name="home"),
+]
+
+ops_patterns = [
+    path("mca/", views.ops_mca_queue, name="mca_queue"),
+    path("mca/<int:acceptance_id>/logged/", views.ops_mca_mark_logged, name="mca_mark_logged"),
+    path("mca/<int:acceptance_id>/gateway/", views.ops_mca_log_with_gateway,
+         name="mca_log_with_gateway"),
+]
+
+urlpatterns = [
+    path("customers/", include((reseller_patterns, "customers"))),
+    path("c/", include((portal_patterns, "customer_portal"))),
+    path("ops/customers/", include((ops_patterns, "customers_ops"))),
 ]

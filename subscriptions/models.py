@@ -2,8 +2,8 @@
 
 Offer prices are the distributor's cost. `OfferPrice.cost` is the list price of the term's base
 period: per month for P1M, per year for P1Y and P3Y. The price of one billing cycle follows from
-it (`subscriptions.pricing.cycle_price`): an annual term billed monthly costs the annual price
-÷ 12 a month, a triennial upfront charge is three annual prices.
+it (`subscriptions.catalog.pricing.cycle_price`): an annual term billed monthly costs the annual
+price ÷ 12 a month, a triennial upfront charge is three annual prices.
 """
 
 from django.conf import settings

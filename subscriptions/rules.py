@@ -2,7 +2,7 @@
 
 Conventions (every number must be reproducible):
 - Terms are "P1M", "P1Y", "P3Y"; billing frequencies are "monthly", "annual", "triennial"
-  (the month tables come from `subscriptions.pricing`).
+  (the month tables come from `subscriptions.catalog.pricing`).
 - Dates are `datetime.date`; a cycle or a term is a pair of dates, BOTH ENDS INCLUSIVE.
   A span of N months starting on `start` ends on `add_months(start, N) - 1 day`, where
   `add_months` clamps the day to the month's end (dateutil.relativedelta): bought Jan 31 on a
@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 
-from subscriptions.pricing import _CYCLE_MONTHS, _TERM_MONTHS
+from subscriptions.catalog.pricing import _CYCLE_MONTHS, _TERM_MONTHS
 
 WINDOW = timedelta(hours=168)
 ONE_DAY = timedelta(days=1)

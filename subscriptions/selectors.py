@@ -6,6 +6,7 @@ from django_scopes import scopes_disabled
 
 from customers.models import Customer
 from subscriptions import rules
+from subscriptions.catalog.pricing import PricingError, Resolved, Rule, cycle_price, resolve_price
 from subscriptions.models import (
     Offer,
     OfferPrice,
@@ -15,7 +16,6 @@ from subscriptions.models import (
     SeatAssignment,
     Subscription,
 )
-from subscriptions.pricing import PricingError, Resolved, Rule, cycle_price, resolve_price
 
 
 def catalog_offers():

@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from billing import proration
 from customers.models import Customer
 from customers.services import require_mca_accepted
 from partner_center.errors import GatewayError, RateLimited, Unavailable
@@ -26,8 +25,9 @@ from portal.notifications import notify
 from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tenancy import member_service, require_same_reseller
-from subscriptions import rules
-from subscriptions.catalog_csv import parse_catalog
+from subscriptions import proration, rules
+from subscriptions.catalog.csv_import import parse_catalog
+from subscriptions.catalog.pricing import PricingError, check_term_frequency
 from subscriptions.models import (
     ChargeEvent,
     Offer,
@@ -41,7 +41,6 @@ from subscriptions.models import (
     SeatCapGroup,
     Subscription,
 )
-from subscriptions.pricing import PricingError, check_term_frequency
 from subscriptions.selectors import customer_cycle_price
 
 logger = logging.getLogger(__name__)

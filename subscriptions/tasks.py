@@ -3,7 +3,8 @@
 from celery import shared_task
 from django.utils import timezone
 
-from subscriptions import services, transfers
+from subscriptions import services
+from subscriptions.transfers import services as transfers
 
 
 @shared_task

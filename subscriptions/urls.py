@@ -1,10 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
-from subscriptions import transfer_views, views
+from subscriptions import views
+from subscriptions.transfers import views as transfer_views
 
-app_name = "subscriptions"
-
-urlpatterns = [
+reseller_patterns = [
     path("", views.subscription_list, name="list"),
     path("renewals/", views.renewals, name="renewals"),
     path("buy/", views.purchase, name="purchase"),
@@ -35,4 +34,25 @@ urlpatterns = [
          name="transfer_incoming"),
     path("transfers/incoming/<int:transfer_id>/decide/", transfer_views.transfer_decide,
          name="transfer_decide"),
+]
+
+catalog_ops_patterns = [
+    path("import/", views.ops_catalog_import, name="catalog_import"),
+]
+
+transfer_ops_patterns = [
+    path("", transfer_views.ops_transfer_list, name="list"),
+    path("<int:transfer_id>/", transfer_views.ops_transfer_detail, name="detail"),
+]
+
+provisioning_ops_patterns = [
+    path("", views.ops_provisioning, name="list"),
+    path("<int:subscription_id>/retry/", views.ops_provisioning_retry, name="retry"),
+]
+
+urlpatterns = [
+    path("subscriptions/", include((reseller_patterns, "subscriptions"))),
+    path("ops/catalog/", include((catalog_ops_patterns, "subscriptions_ops"))),
+    path("ops/transfers/", include((transfer_ops_patterns, "subscriptions_transfers_ops"))),
+    path("ops/provisioning/", include((provisioning_ops_patterns, "provisioning_ops"))),
 ]

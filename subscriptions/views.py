@@ -14,6 +14,7 @@ from portal.forms_utils import posted, posted_files
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions import rules, selectors, services
+from subscriptions.catalog.pricing import PricingError
 from subscriptions.filters import SubscriptionFilter
 from subscriptions.forms import (
     AssignForm,
@@ -26,7 +27,6 @@ from subscriptions.forms import (
     TermChangeForm,
 )
 from subscriptions.models import ChargeEvent, Offer, ProductType, ScheduledChange
-from subscriptions.pricing import PricingError
 from subscriptions.tables import SubscriptionTable
 
 

@@ -1,10 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
 from support import views
 
-app_name = "support"
-
-urlpatterns = [
+reseller_patterns = [
     path("", views.home, name="home"),
     path("tickets/new/", views.ticket_create, name="ticket_create"),
     path("tickets/<int:ticket_id>/", views.ticket, name="ticket"),
@@ -14,4 +12,15 @@ urlpatterns = [
     path("plans/", views.plans, name="plans"),
     path("plans/<int:support_plan_id>/", views.plan_edit, name="plan_edit"),
     path("customers/<int:customer_id>/plan/", views.customer_plan, name="customer_plan"),
+]
+
+ops_patterns = [
+    path("", views.ops_queue, name="queue"),
+    path("tickets/<int:ticket_id>/", views.ops_ticket, name="ticket"),
+    path("attachments/<int:attachment_id>/", views.ops_attachment, name="attachment"),
+]
+
+urlpatterns = [
+    path("support/", include((reseller_patterns, "support"))),
+    path("ops/support/", include((ops_patterns, "support_ops"))),
 ]

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from subscriptions.catalog_defaults import ensure_product_types
+from subscriptions.catalog.defaults import ensure_product_types
 
 
 def forwards(apps, schema_editor):

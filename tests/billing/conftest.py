@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django_scopes import scopes_disabled
 
-from billing import usage_summary
+from billing.usage import summary
 from tests.factories import (
     ChargeEventFactory,
     CustomerFactory,
@@ -35,7 +35,7 @@ def _ensure_product_types():
     """Transactional tests flush the rows the data migrations seeded; put them back."""
     from django.apps import apps
 
-    from subscriptions.catalog_defaults import ensure_product_types
+    from subscriptions.catalog.defaults import ensure_product_types
     from subscriptions.models import ProductType
 
     if not ProductType.objects.filter(code="nce").exists():
@@ -70,7 +70,7 @@ def usage(subscription, *, on, cost, quantity="1", marketplace=False):
             meter_name="Compute", quantity=Decimal(quantity), unit_price=Decimal(cost),
             billing_pre_tax_total=Decimal(cost), currency=subscription.currency,
             charge_type="usage", is_marketplace=marketplace, natural_key=uuid.uuid4())
-    usage_summary.refresh({(subscription.reseller_id, on)})  # as an import does
+    summary.refresh({(subscription.reseller_id, on)})  # as an import does
     return line
 
 

@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django_scopes import scopes_disabled
 
-from billing import usage_summary
 from billing.models import UsageLine
+from billing.usage import summary
 from subscriptions.models import ChargeEvent, Offer, ProductType
 from tests import factories
 
@@ -47,7 +47,7 @@ def usage(sub, *, day=MAY, category="Virtual Machines", meter="D2s v5", cost="1.
             billing_pre_tax_total=Decimal(cost), currency=sub.currency,
             charge_type="new", is_marketplace=marketplace, unit_of_measure="1 Hour",
             natural_key=uuid.uuid4(), **fields)
-    usage_summary.refresh({(sub.reseller_id, day.replace(day=1))})  # as an import does
+    summary.refresh({(sub.reseller_id, day.replace(day=1))})  # as an import does
     return line
 
 

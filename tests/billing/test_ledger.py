@@ -6,7 +6,7 @@ from decimal import Decimal as D
 import pytest
 
 from billing.ledger import ChargeInput, LedgerError, UsageInput, compute_lines, diff, totals
-from subscriptions.pricing import Rule
+from subscriptions.catalog.pricing import Rule
 
 
 def ch(sub, kind, cost, price, currency="USD", qty=1, customer=1):

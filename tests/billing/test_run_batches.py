@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
-from billing import services, tasks, usage_summary
+from billing import services, tasks
 from billing.models import BillingLine, BillingRun, Invoice
 from billing.selectors import document_lines
+from billing.usage import summary
 from portal.models import AuditEvent
 from tests.factories import PriceBookFactory, PriceRuleFactory, ResellerFactory
 
@@ -145,7 +146,7 @@ def test_one_run_that_cannot_be_billed_does_not_hold_back_its_batch(
     with scopes_disabled():  # one subscription's usage under two customers: not billable
         UsageLine.objects.filter(pk=line.pk).update(
             customer=charge_factory(us_reseller).customer, meter_id="m-2")
-    usage_summary.refresh({(us_reseller.pk, dt.date(2026, 5, 1))})
+    summary.refresh({(us_reseller.pk, dt.date(2026, 5, 1))})
     bad_run, good_run = open_runs(ops, [us_reseller, good], dt.date(2026, 6, 1))
 
     services.billing_runs_compute(run_ids=[bad_run, good_run])

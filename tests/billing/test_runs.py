@@ -501,9 +501,10 @@ def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
 @pytest.mark.django_db
 def test_usage_of_one_subscription_under_two_customers_is_refused(
         ops, us_reseller, charge_factory, usage_factory):
-    from billing import selectors, usage_summary
+    from billing import selectors
     from billing.ledger import LedgerError
     from billing.models import UsageLine
+    from billing.usage import summary
 
     sub = charge_factory(us_reseller).subscription
     usage_factory(sub, on=dt.date(2026, 5, 3), cost="1.00")
@@ -511,7 +512,7 @@ def test_usage_of_one_subscription_under_two_customers_is_refused(
     other = charge_factory(us_reseller).customer
     with scopes_disabled():
         UsageLine.objects.filter(pk=line.pk).update(customer=other, meter_id="m-2")
-        usage_summary.refresh({(sub.reseller_id, dt.date(2026, 5, 1))})  # as an import does
+        summary.refresh({(sub.reseller_id, dt.date(2026, 5, 1))})  # as an import does
         period = BillingRun(period_start=dt.date(2026, 6, 1), period_end=dt.date(2026, 6, 30))
         with pytest.raises(LedgerError, match=f"subscription {sub.pk} names several customers"):
             selectors.ledger_inputs(us_reseller, period.period)

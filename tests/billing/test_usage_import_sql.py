@@ -1,4 +1,4 @@
-"""The column-by-column path (billing/usage_columnar.py, then COPY on PostgreSQL) gives the
+"""The column-by-column path (billing/columnar.py, then COPY on PostgreSQL) gives the
 line-by-line path's results: same natural keys, same rows, same errors, same counts."""
 
 import sys
@@ -10,8 +10,9 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing import services, usage_columnar, usage_csv, usage_summary
+from billing import services
 from billing.models import UsageImport, UsageLine, UsageSummary
+from billing.usage import columnar, summary, validation
 from tests.billing.usage_helpers import rows_for, to_csv
 from tests.factories import SubscriptionFactory
 
@@ -19,7 +20,7 @@ START = date(2026, 9, 1)
 
 
 def test_whitespace_is_what_str_strip_strips():
-    assert set(usage_columnar.WHITESPACE) == {
+    assert set(columnar.WHITESPACE) == {
         c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
 
 
@@ -34,13 +35,13 @@ def run_import(reseller_a, monkeypatch):
 
     def run(data: bytes, *, columnar: bool):
         taken = []
-        line_by_line = usage_csv.Validator.check_all
+        line_by_line = validation.Validator.check_all
 
         def spy(*args, **kwargs):
             taken.append("python")
             return line_by_line(*args, **kwargs)
 
-        monkeypatch.setattr(usage_csv.Validator, "check_all", spy)
+        monkeypatch.setattr(validation.Validator, "check_all", spy)
         monkeypatch.setattr(services, "COLUMNAR", columnar)
         with scopes_disabled():
             imp = UsageImport(reseller=reseller_a, file_name="usage.csv")
@@ -90,7 +91,7 @@ def test_columns_path_stores_the_same_rows_and_natural_keys_as_python(subs_a, ru
     assert (imported.total_lines, imported.imported_lines, imported.marketplace_lines) == (
         len(rows), len(rows), 1)
     stored = _lines(imported)
-    assert set(stored) == {usage_csv.natural_key(r) for r in rows}
+    assert set(stored) == {validation.natural_key(r) for r in rows}
     with scopes_disabled():
         UsageLine.objects.all().delete()
 
@@ -100,7 +101,7 @@ def test_columns_path_stores_the_same_rows_and_natural_keys_as_python(subs_a, ru
     assert set(python_lines) == set(stored)
     for key, line in python_lines.items():
         assert [getattr(stored[key], f) for f in FIELDS] == [getattr(line, f) for f in FIELDS]
-    assert stored[usage_csv.natural_key(rows[2])].quantity == Decimal(100)
+    assert stored[validation.natural_key(rows[2])].quantity == Decimal(100)
 
 
 @pytest.mark.django_db
@@ -170,7 +171,7 @@ def test_more_than_the_listed_errors_are_counted_alike(subs_a, run_import):
     python_import, _ = run_import(data, columnar=False)
     assert path == "columns"
     assert imported.errors == python_import.errors
-    assert len(imported.errors) == usage_csv.MAX_ERRORS + 1
+    assert len(imported.errors) == validation.MAX_ERRORS + 1
     assert imported.errors[-1]["message"] == "… and 251 more problems not listed."
 
 
@@ -242,7 +243,7 @@ def _summaries():
 
 
 def _summaries_rebuilt():
-    usage_summary.refresh({(r, m.replace(day=1)) for r, m in
+    summary.refresh({(r, m.replace(day=1)) for r, m in
                            UsageLine.objects.values_list("reseller_id", "usage_date")})
     return _summaries()
 

@@ -114,7 +114,8 @@ def test_a_finished_import_is_not_run_twice(subs, reseller_a, unscoped):
 @pytest.mark.django_db
 def test_an_unexpected_error_marks_the_import_failed_and_writes_nothing(
         ops_client, subs, django_capture_on_commit_callbacks, monkeypatch, unscoped):
-    from billing import services, usage_pg
+    from billing import services
+    from billing.usage import pg
 
     load_columns = services._load_columns
 
@@ -123,13 +124,13 @@ def test_an_unexpected_error_marks_the_import_failed_and_writes_nothing(
         raise RuntimeError("connection lost")
 
     monkeypatch.setattr(services, "_load_columns", broken_load_columns)
-    add_to_summaries = usage_pg._add_to_summaries
+    add_to_summaries = pg._add_to_summaries
 
     def broken_add_to_summaries(*args):  # PostgreSQL: after the COPY of every line
         add_to_summaries(*args)
         raise RuntimeError("connection lost")
 
-    monkeypatch.setattr(usage_pg, "_add_to_summaries", broken_add_to_summaries)
+    monkeypatch.setattr(pg, "_add_to_summaries", broken_add_to_summaries)
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
         ops_client.post(reverse("billing_ops:usage_imports"),
                         {"file": upload(to_csv(rows_for(subs, START, 1)))})

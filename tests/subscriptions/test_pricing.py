@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from subscriptions.pricing import PricingError, Rule, cycle_price, resolve_price
+from subscriptions.catalog.pricing import PricingError, Rule, cycle_price, resolve_price
 
 OFFER, OTHER_OFFER, NCE, RI = 10, 11, 1, 2
 JAN, FEB, MAR = date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)

@@ -16,7 +16,7 @@ from partner_center.models import SandboxTransfer
 from partner_center.types import OrderRequest
 from portal.models import Notification
 from portal.roles import Role
-from subscriptions import services, transfers
+from subscriptions import services
 from subscriptions.models import (
     ChargeEvent,
     SeatAssignment,
@@ -25,6 +25,7 @@ from subscriptions.models import (
     Transfer,
     TransferItem,
 )
+from subscriptions.transfers import services as transfers
 from tests.factories import CustomerFactory, ResellerFactory, TransferItemFactory
 from tests.subscriptions.conftest import BASIC, PREMIUM, buy_now
 

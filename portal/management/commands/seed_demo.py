@@ -129,7 +129,7 @@ def _seed_mca(customer, state, tenant_id, sent_by, ops_user):
 def _seed_catalog(ops_user):
     from django.apps import apps
 
-    from subscriptions.catalog_defaults import ensure_product_types
+    from subscriptions.catalog.defaults import ensure_product_types
     from subscriptions.services import catalog_import
 
     ensure_product_types(apps)

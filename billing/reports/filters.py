@@ -13,8 +13,8 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from billing import reports
 from billing.periods import Period, billing_period, periods_between
+from billing.reports import compute
 from customers.models import Customer
 from portal.models import Reseller
 from subscriptions.models import ProductType, Subscription
@@ -153,7 +153,7 @@ class ReportFilter(django_filters.FilterSet):
 
     def _label(self, period: Period) -> str:
         if self.in_arrears:
-            month = reports.usage_month(period)
+            month = compute.usage_month(period)
             return f"{period.label} (usage of {month.start:%B %Y})"
         return period.label
 
@@ -165,7 +165,7 @@ class ReportFilter(django_filters.FilterSet):
     def filter_period(self, queryset, name, value):
         period = self.periods[value]
         if self.in_arrears:
-            period = reports.usage_month(period)
+            period = compute.usage_month(period)
         return queryset.filter(**{f"{self.date_field}__range": (period.start, period.end)})
 
     def filter_customer_name(self, queryset, name, value):

@@ -2,7 +2,7 @@
 
 Arrow parses the file on all cores (its CSV dialect is Python's csv module's: a quote counts only
 at the start of a field). What depends on a few distinct values (dates; customer, subscription
-and currency; charge types) is judged by `usage_csv.Validator` once per distinct value. A line is
+and currency; charge types) is judged by `validation.Validator` once per distinct value. A line is
 "plain" when its text needs no stripping, no formula check and no length check, and its numbers
 are in plain notation within the limits: that is every line of a normal Partner Center file, and
 its columns are taken as they are. Every other line goes through `Validator.check` itself, so
@@ -34,29 +34,29 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from billing import usage_csv
+from billing.usage import validation
 
 log = logging.getLogger(__name__)
 
 # What str.strip() strips (str.isspace).
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
               "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
-SEP = "\x1f"  # between the fields of the natural key (usage_csv.natural_key)
+SEP = "\x1f"  # between the fields of the natural key (validation.natural_key)
 _WS = "[" + re.escape(WHITESPACE) + "]"
-_FORMULA = "^[=+@\\t\\r-]"  # usage_csv.FORMULA_PREFIXES
-_DIGITS = f"[0-9]{{1,{usage_csv.MAX_INTEGER_DIGITS}}}(\\.[0-9]{{1,{usage_csv.MAX_DECIMALS}}})?$"
+_FORMULA = "^[=+@\\t\\r-]"  # validation.FORMULA_PREFIXES
+_DIGITS = f"[0-9]{{1,{validation.MAX_INTEGER_DIGITS}}}(\\.[0-9]{{1,{validation.MAX_DECIMALS}}})?$"
 _PLAIN_NUMBER = {name: ("^-?" if name == "BillingPreTaxTotal" else "^") + _DIGITS
-                 for name in usage_csv.NUMERIC}
+                 for name in validation.NUMERIC}
 
-NUMBER = pa.decimal128(28, usage_csv.MAX_DECIMALS)  # UsageLine's DecimalField(28, 10)
-# The loaded rows: usage_csv.COLUMNS.
+NUMBER = pa.decimal128(28, validation.MAX_DECIMALS)  # UsageLine's DecimalField(28, 10)
+# The loaded rows: validation.COLUMNS.
 SCHEMA = pa.schema([
     ("reseller_id", pa.int64()), ("customer_id", pa.int64()), ("subscription_id", pa.int64()),
     ("usage_date", pa.date32()),
     *[(name, NUMBER if name in ("quantity", "unit_price", "billing_pre_tax_total")
-       else pa.string()) for name in usage_csv.COLUMNS[4:21]],
+       else pa.string()) for name in validation.COLUMNS[4:21]],
     ("is_marketplace", pa.bool_()), ("natural_key", pa.binary(16))])
-assert SCHEMA.names == list(usage_csv.COLUMNS)  # noqa: S101 - a mistake here is ours
+assert SCHEMA.names == list(validation.COLUMNS)  # noqa: S101 - a mistake here is ours
 # CSV header → its column in SCHEMA (text and numbers taken as they are on a plain line).
 _TAKEN = {"MeterCategory": "meter_category", "MeterSubCategory": "meter_sub_category",
           "MeterName": "meter_name", "MeterId": "meter_id", "MeterRegion": "meter_region",
@@ -82,7 +82,7 @@ class Problem(Exception):
     """A line has a problem (`UsageFile.check` lists them all)."""
 
 
-def stream(data: bytes, known: usage_csv.Known, size: int) -> Iterator[pa.Table]:
+def stream(data: bytes, known: validation.Known, size: int) -> Iterator[pa.Table]:
     """The rows of a valid file, `size` lines at a time, while Arrow reads it: raises Problem
     at the first line with a problem (duplicates are left to the table's unique index),
     Fallback for a file to read line by line, FileProblem for wrong headers."""
@@ -94,7 +94,7 @@ def stream(data: bytes, known: usage_csv.Known, size: int) -> Iterator[pa.Table]
         yield from part.batches(size)
 
 
-def read(data: bytes, known: usage_csv.Known) -> "UsageFile | None":
+def read(data: bytes, known: validation.Known) -> "UsageFile | None":
     """The whole file, or None: take the line-by-line path. Raises FileProblem for wrong
     headers."""
     started = time.perf_counter()
@@ -146,8 +146,8 @@ def _header(data: bytes) -> tuple[list[str], memoryview] | None:
     if not header.strip() or b'"' in header or b"\r" in header or b"\0" in data:
         return None
     try:
-        names = usage_csv.header_names(next(csv.reader([header.decode()])))
-    except (UnicodeDecodeError, usage_csv.FileProblem):
+        names = validation.header_names(next(csv.reader([header.decode()])))
+    except (UnicodeDecodeError, validation.FileProblem):
         return None  # the line-by-line path says what is wrong (the encoding first)
     return names, memoryview(data)[end + 1:]
 
@@ -187,14 +187,14 @@ class UsageFile:
     """Lines of a usage file (or a slice of one, `refs` then shared between the slices: a
     customer, subscription and currency judged once)."""
 
-    def __init__(self, table: pa.Table, known: usage_csv.Known, refs: dict | None = None):
+    def __init__(self, table: pa.Table, known: validation.Known, refs: dict | None = None):
         self.table, self.known, self.lines = table, known, table.num_rows
-        self.v = usage_csv.Validator(known=known, sink=lambda row: None)
+        self.v = validation.Validator(known=known, sink=lambda row: None)
         self.judged_refs = {} if refs is None else refs
         self.dates, self.refs = self._dates(), self._refs()
         self.marketplace_types = pa.array(
             [ct for ct in pc.unique(self.col("ChargeType")).to_pylist()
-             if usage_csv.is_marketplace(ct)], pa.string())
+             if validation.is_marketplace(ct)], pa.string())
 
     def col(self, name: str, table: pa.Table | None = None):
         table = self.table if table is None else table
@@ -226,7 +226,7 @@ class UsageFile:
         keys = _keys(self._joined(self.table))
         odd_lines = pc.indices_nonzero(self._odd(self.table)).to_pylist()
         for i in odd_lines:
-            keys[i] = usage_csv.natural_key(self.row(i)).bytes
+            keys[i] = validation.natural_key(self.row(i)).bytes
         firsts = _firsts(keys)
         odd_problems = {}
         python_rows = self._odd_rows(0, odd_lines, keys, firsts, problems=odd_problems)
@@ -241,7 +241,7 @@ class UsageFile:
 
     def _joined(self, table: pa.Table):
         return pc.binary_join_element_wise(
-            *(self.col(n, table) for n in usage_csv.KEY_FIELDS), SEP)
+            *(self.col(n, table) for n in validation.KEY_FIELDS), SEP)
 
     def _odd(self, table: pa.Table) -> pa.Array:
         """Lines that are not plain (see the module's docstring). A text column is judged on
@@ -255,14 +255,14 @@ class UsageFile:
                 continue
             encoded = pc.dictionary_encode(column.combine_chunks())
             values, tests = encoded.dictionary, []
-            if name in usage_csv.KEY_FIELDS:  # stripped for the key
+            if name in validation.KEY_FIELDS:  # stripped for the key
                 tests += [pc.match_substring_regex(values, f"^{_WS}"),
                           pc.match_substring_regex(values, f"{_WS}$")]
-            if name in usage_csv.TEXT:
+            if name in validation.TEXT:
                 tests.append(pc.match_substring_regex(values, _FORMULA))
-            if name in usage_csv.TEXT_LIMITS:  # bytes ≥ characters: Python judges the rest
+            if name in validation.TEXT_LIMITS:  # bytes ≥ characters: Python judges the rest
                 tests.append(pc.greater(pc.binary_length(values),
-                                        usage_csv.TEXT_LIMITS[name]))
+                                        validation.TEXT_LIMITS[name]))
             if name in ("MeterId", "ChargeType"):
                 tests.append(pc.equal(values, ""))
             tests.append(pc.match_substring_regex(values, "[\r\n]"))  # a quoted line break
@@ -274,14 +274,14 @@ class UsageFile:
         """Python's rows for the lines that are not plain, with their keys put in `keys`;
         None if any has a problem (counted in `problems` by index when given)."""
         rows = []
-        v = usage_csv.Validator(known=self.known, sink=rows.append)
+        v = validation.Validator(known=self.known, sink=rows.append)
         for i in odd_lines:
             row = self.row(offset + i)
             if not any(row.values()):
                 raise Fallback  # a blank line, which Python skips (or a line of commas)
             if any("\r" in value or "\n" in value for value in row.values()):
                 raise Fallback  # a line break inside quotes: Python counts lines otherwise
-            key = usage_csv.natural_key(row)
+            key = validation.natural_key(row)
             keys[i] = key.bytes
             v._keys = {key: firsts.get(key.bytes, offset + i + 2)}
             before = v.error_count
@@ -352,17 +352,17 @@ class UsageFile:
     def _messages(self, problems, keys, firsts) -> list[dict]:
         """The problems of the first lines, in Python's words, and how many more there are."""
         total = sum(n for _, n in problems)
-        v = usage_csv.Validator(known=self.known, sink=lambda row: None)
+        v = validation.Validator(known=self.known, sink=lambda row: None)
         shown = 0
         for line, n in problems:
-            if shown >= usage_csv.MAX_ERRORS:
+            if shown >= validation.MAX_ERRORS:
                 break
             key = keys[line - 2]
             v._keys = {uuid.UUID(bytes=key): firsts.get(key, line)}
             v.check(line, self.row(line - 2))
             shown += n
         if total > len(v.errors):
-            v.errors.append(usage_csv.problem(None, "file", f"… and {total - len(v.errors)} "
+            v.errors.append(validation.problem(None, "file", f"… and {total - len(v.errors)} "
                                                             "more problems not listed."))
         return v.errors
 
@@ -393,7 +393,7 @@ class UsageFile:
 
 
 def _keys(joined: pa.ChunkedArray) -> list[bytes]:
-    """usage_csv.natural_key of each line (16 bytes), from the joined key fields."""
+    """validation.natural_key of each line (16 bytes), from the joined key fields."""
     sha256, keys = hashlib.sha256, []
     for chunk in joined.chunks:
         offsets = memoryview(chunk.buffers()[1]).cast("i")[chunk.offset:]
@@ -423,7 +423,7 @@ def _firsts(keys: list[bytes]) -> dict[bytes, int]:
 
 
 def from_python(rows: list[tuple]) -> pa.Table:
-    """Rows of Validator's sink (usage_csv.COLUMNS) in SCHEMA."""
+    """Rows of Validator's sink (validation.COLUMNS) in SCHEMA."""
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SCHEMA]
     columns[22] = [key.bytes for key in columns[22]]
     return pa.table(columns, schema=SCHEMA)

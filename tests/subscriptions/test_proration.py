@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.proration import MINOR_UNITS, billing_days, prorate, round_money
+from subscriptions.proration import MINOR_UNITS, billing_days, prorate, round_money
 from subscriptions.rules import cycle_days, cycles
 
 

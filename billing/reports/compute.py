@@ -22,8 +22,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import tablib
 
 from billing.periods import Period
-from billing.proration import round_money
-from subscriptions.pricing import Rule, resolve_price
+from subscriptions.catalog.pricing import Rule, resolve_price
+from subscriptions.proration import round_money
 
 NOTICE = ("Azure Marketplace one-time charges are billed on a separate invoice and are not in "
           "this report.")

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django_tables2 import RequestConfig
 from django_tables2.data import TableQuerysetData
 
-from billing import filters, report_selectors, reports, tables
 from billing.models import UsageLine, UsageSummary
+from billing.reports import compute, filters, tables
+from billing.reports import selectors as report_selectors
 from billing.selectors import calendar_overrides
 from portal.decorators import member_required, staff_required
 from portal.models import Reseller
@@ -70,12 +71,12 @@ class Section:
     title: str
     table: tables.ReportTable
     rows: list
-    sums: Callable[[], list[reports.Total]]
+    sums: Callable[[], list[compute.Total]]
     export_query: str = ""
     draw: Callable[[], dict] | None = None
 
     @cached_property
-    def totals(self) -> list[reports.Total]:
+    def totals(self) -> list[compute.Total]:
         """Per currency; computed when shown (an export does not need them)."""
         return self.sums()
 
@@ -130,7 +131,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
             lines = summaries
         period = filters.selected_period(request.GET, periods, current)
         categories, combos = report_selectors.month_keys(summaries.filter(
-            month=reports.usage_month(period).start), reseller_ids) if period else ([], set())
+            month=compute.usage_month(period).start), reseller_ids) if period else ([], set())
         filterset = usage_class(request.GET, lines, meter_categories=categories, **common)
         period = filterset.period_value
         if filterset.is_valid() and period is not None and not (
@@ -141,7 +142,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 rows = report_selectors.daily_rows(filterset.qs, priced_on=period.start)
                 table = tables.DailyTable(rows, show_money=show_money, ops=ops,
                                           prefix="d-", order_by=request.GET.get("d-sort"))
-                totals = partial(reports.totals, rows)
+                totals = partial(compute.totals, rows)
             else:
                 priced = report_selectors.priced_usage(filterset.qs, priced_on=period.start,
                                                        reseller_ids=reseller_ids, combos=combos)
@@ -175,7 +176,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
                 rows = report_selectors.seat_rows(every)
                 table = tables.SeatTable(rows, show_money=show_money, ops=ops, prefix="s-")
                 title = "Seat products per subscription"
-                totals = partial(reports.totals, rows)
+                totals = partial(compute.totals, rows)
             sections.append(Section("licences" if report.licence_types else "seats", title,
                                     table, rows, totals))
     for section in sections:
@@ -200,10 +201,10 @@ def _export(request, report: Report, sections: list[Section], fmt: str):
                              else data)
     columns = table.export_columns()
     if fmt == "csv":
-        content = reports.csv_bytes(rows, columns)
+        content = compute.csv_bytes(rows, columns)
     else:
-        content = reports.export_bytes(reports.dataset(rows, columns, title=section.title), fmt)
-    content_type, ext = reports.EXPORT_FORMATS[fmt]
+        content = compute.export_bytes(compute.dataset(rows, columns, title=section.title), fmt)
+    content_type, ext = compute.EXPORT_FORMATS[fmt]
     period = request.GET.get("period", "")
     response = HttpResponse(content, content_type=content_type)
     filename = f"{report.slug}-{section.name}-{period or 'current'}.{ext}".replace("_", "-")
@@ -222,14 +223,14 @@ def _page(request, slug: str, *, ops: bool):
         show_money = role_can(request.membership.role, "billing.view_money")
     filterset, sections, reseller = _build(request, report, ops=ops, show_money=show_money)
     fmt = request.GET.get("export")
-    if fmt in reports.EXPORT_FORMATS:
+    if fmt in compute.EXPORT_FORMATS:
         return _export(request, report, sections, fmt)
     for section in sections:
         if isinstance(section.table.data, TableQuerysetData):  # the totals counted the rows
             section.table.data._length = sum(t.rows for t in section.totals)
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(section.table)
     context = {"report": report, "filter": filterset, "sections": sections, "ops": ops,
-               "show_money": show_money, "notice": reports.NOTICE, "reseller": reseller,
+               "show_money": show_money, "notice": compute.NOTICE, "reseller": reseller,
                "period": filterset.period_value if filterset.is_bound else None,
                "reports": [r for r in REPORTS.values() if not r.daily],
                "namespace": "billing_ops" if ops else "billing"}
@@ -244,7 +245,7 @@ def report_index(request):
     require(request.membership, "reports.view")
     return render(request, "billing/reports/index.html", {
         "reports": [r for r in REPORTS.values() if not r.daily], "namespace": "billing",
-        "notice": reports.NOTICE})
+        "notice": compute.NOTICE})
 
 
 @member_required
@@ -256,7 +257,7 @@ def report(request, key):
 def ops_report_index(request):
     return render(request, "billing/reports/index.html", {
         "reports": [r for r in REPORTS.values() if not r.daily], "namespace": "billing_ops",
-        "ops": True, "notice": reports.NOTICE})
+        "ops": True, "notice": compute.NOTICE})
 
 
 @staff_required

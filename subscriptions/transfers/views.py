@@ -13,9 +13,9 @@ from customers.models import Customer
 from portal.decorators import member_required, staff_required
 from portal.permissions import require
 from portal.roles import role_can
-from subscriptions import transfers
 from subscriptions.forms import TransferDecisionForm, TransferItemsForm, TransferStartForm
 from subscriptions.models import Transfer
+from subscriptions.transfers import services as transfers
 
 
 def _errors(exc: ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""Report tables (django-tables2 over the dict rows of `billing.report_selectors`).
+"""Report tables (django-tables2 over the dict rows of `billing.reports.selectors`).
 
 `MONEY` columns (the reseller's cost and margin) are left out for members who may not see money
 (`billing.view_money`); exports use the same visible columns, so they never carry them either.
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
 
-from billing import reports
+from billing.reports import compute
 from subscriptions.models import ChargeEvent
 
 MONEY = ("cost", "margin", "unit_cost")
@@ -84,7 +84,7 @@ class ReportTable(tables.Table):
             out.append("<tr>")
             for accessor, custom, name, td in columns:
                 value = custom(record) if custom is not None else \
-                    reports.cents(name, record.get(accessor))
+                    compute.cents(name, record.get(accessor))
                 out.append(td)
                 out.append(_html(value))
                 out.append("</td>")
@@ -94,8 +94,8 @@ class ReportTable(tables.Table):
     def export_rows(self, rows):
         return rows
 
-    def export_columns(self) -> list[reports.Column]:
-        return [reports.Column(key=c.accessor, header=str(c.header)) for c in self.columns]
+    def export_columns(self) -> list[compute.Column]:
+        return [compute.Column(key=c.accessor, header=str(c.header)) for c in self.columns]
 
 
 class UsageTable(ReportTable):

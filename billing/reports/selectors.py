@@ -1,5 +1,5 @@
 """Reads behind the billing reports. Every function takes an already tenant-filtered queryset
-(from `billing.filters`), aggregates in SQL and returns plain dict rows; pricing is resolved
+(from `billing.reports.filters`), aggregates in SQL and returns plain dict rows; pricing is resolved
 in Python from rules loaded once (`books_for`), never with a query per row."""
 
 from datetime import date
@@ -22,9 +22,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Round
 
-from billing import reports
+from billing.reports import compute
+from subscriptions.catalog.pricing import Rule, resolve_price
 from subscriptions.models import ChargeEvent, PriceRule, SeatAssignment
-from subscriptions.pricing import Rule, resolve_price
 
 # Which product types each report covers (ProductType.code).
 USAGE_TYPES = {"azure-legacy": ("azure-legacy",), "azure-plan": ("azure-plan",)}
@@ -36,7 +36,7 @@ RULE_FIELDS = ("kind", "effective_from", "offer_id", "product_type_id", "percent
                "fixed_price", "currency")
 
 
-def books_for(reseller_ids) -> dict[int, reports.Books]:
+def books_for(reseller_ids) -> dict[int, compute.Books]:
     """Every price-book rule of these resellers, by reseller and book (one query: a book
     without rules prices like no book, so the rules with their book's customer suffice)."""
     out: dict[int, dict] = {}
@@ -45,7 +45,7 @@ def books_for(reseller_ids) -> dict[int, reports.Books]:
             "reseller_id", "book__customer_id", *RULE_FIELDS):
         books = out.setdefault(rule.pop("reseller_id"), {})
         books.setdefault(rule.pop("book__customer_id"), []).append(Rule(**rule))
-    return {rid: reports.Books(default=tuple(books.pop(None, ())),
+    return {rid: compute.Books(default=tuple(books.pop(None, ())),
                                by_customer={c: tuple(r) for c, r in books.items()})
             for rid, books in out.items()}
 
@@ -76,7 +76,7 @@ def month_keys(summaries, reseller_ids) -> tuple[list[str], set[tuple]]:
     return sorted({k[0] for k in keys if k[0]}), {k[1:] for k in keys}
 
 
-def _linear_prices(combos, books: dict[int, reports.Books], priced_on: date):
+def _linear_prices(combos, books: dict[int, compute.Books], priced_on: date):
     """The customer price of a usage row as `cost × mult + add` for each (customer or default
     book, offer, product type, term, currency) of `combos`: a percent rule gives (factor, 0), a
     fixed price (0, price), no rule (1, 0). Resolved through `resolve_price` itself; the
@@ -86,7 +86,7 @@ def _linear_prices(combos, books: dict[int, reports.Books], priced_on: date):
     single = len(combos) == 1
     cases, defaults = [], []
     for reseller_id, offer_id, type_id, term, currency in sorted(combos):
-        book = books.get(reseller_id, reports.Books())
+        book = books.get(reseller_id, compute.Books())
         combo = Q() if single else Q(
             reseller_id=reseller_id, subscription__offer_id=offer_id, product_type_id=type_id,
             subscription__term=term, currency=currency)
@@ -156,11 +156,11 @@ class UsageSums:
                     .values("currency", "meter_category")
                     .annotate(cost=Sum("row_cost"), price=Sum("row_price"), rows=Count("pk")))
 
-    def totals(self) -> list[reports.Total]:
-        return reports.group_totals(self.groups)
+    def totals(self) -> list[compute.Total]:
+        return compute.group_totals(self.groups)
 
     def chart(self, *, show_money: bool) -> dict:
-        return reports.category_chart(self.groups, show_money=show_money)
+        return compute.category_chart(self.groups, show_money=show_money)
 
 
 def daily_rows(lines, *, priced_on: date) -> list[dict]:
@@ -194,9 +194,9 @@ def licence_rows(charges):
         term=F("subscription__term"), billing_frequency=F("subscription__billing_frequency"))
 
 
-def charge_totals(charges) -> list[reports.Total]:
+def charge_totals(charges) -> list[compute.Total]:
     """Totals per currency of charge events (amounts are already rounded): one query."""
-    return [reports.Total(currency=t["currency"], cost=t["cost"], price=t["price"],
+    return [compute.Total(currency=t["currency"], cost=t["cost"], price=t["price"],
                           rows=t["n"])
             for t in charges.order_by("currency").values("currency").annotate(
                 cost=Sum("cost_amount"), price=Sum("price_amount"), n=Count("pk"))]
@@ -224,9 +224,9 @@ def seat_rows(charges) -> list[dict]:
     ).annotate(
         assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
         cycle_price=Coalesce(Sum("price_amount", filter=Q(kind=ChargeEvent.Kind.CYCLE)),
-                             reports.ZERO),
-        proration_price=Coalesce(Sum("price_amount", filter=_PRORATION), reports.ZERO),
-        credit_price=Coalesce(Sum("price_amount", filter=_CREDIT), reports.ZERO),
+                             compute.ZERO),
+        proration_price=Coalesce(Sum("price_amount", filter=_PRORATION), compute.ZERO),
+        credit_price=Coalesce(Sum("price_amount", filter=_CREDIT), compute.ZERO),
         cost=Sum("cost_amount"), price=Sum("price_amount"), events=Count("pk")))
     for row in rows:
         row["quantity"], row["unit_cost"], row["unit_price"] = (
@@ -240,4 +240,4 @@ def seat_rows(charges) -> list[dict]:
 def _price(rows: list[dict], priced_on: date) -> None:
     if rows:
         books = books_for({r["reseller_id"] for r in rows})
-        reports.price_usage_rows(rows, books, priced_on=priced_on)
+        compute.price_usage_rows(rows, books, priced_on=priced_on)

@@ -1,4 +1,4 @@
-"""Load of checked usage rows (billing/usage_columnar.py) into PostgreSQL, and of their monthly
+"""Load of checked usage rows (billing/columnar.py) into PostgreSQL, and of their monthly
 sums into UsageSummary, in one transaction.
 
 A file is first streamed by one binary COPY straight into the usage table while it is still
@@ -31,15 +31,15 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 from pgpq import ArrowToPostgresBinaryEncoder
 
-from billing import usage_columnar, usage_summary
 from billing.models import UsageLine, UsageSummary
+from billing.usage import columnar, summary
 from subscriptions.models import Offer, Subscription
 
 log = logging.getLogger(__name__)
 
 TABLE = UsageLine._meta.db_table
 CONFLICT = "(subscription_id, usage_date, natural_key)"  # UsageLine's unique constraint
-SCHEMA = usage_columnar.SCHEMA.append(pa.field("usage_import_id", pa.int64()))
+SCHEMA = columnar.SCHEMA.append(pa.field("usage_import_id", pa.int64()))
 BATCH_ROWS = 50_000
 
 
@@ -50,12 +50,12 @@ class Loaded:
 
 
 def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
-    """COPY rows straight into the table as they come (usage_columnar.stream); None (and
+    """COPY rows straight into the table as they come (columnar.stream); None (and
     nothing written) when a line has a problem, is there already or is there twice."""
     batches = iter(batches)
     try:
         first = next(batches, None)
-    except usage_columnar.Problem:
+    except columnar.Problem:
         return None
     if first is None or _already_there(first.slice(0, 1000)):
         return None  # a re-import, or days imported before: through staging
@@ -63,7 +63,7 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
 
     def counted():
         for rows in itertools.chain([first], batches):
-            sums.append(usage_columnar.monthly_sums(rows))
+            sums.append(columnar.monthly_sums(rows))
             counts["lines"] += rows.num_rows
             counts["marketplace"] += pc.sum(rows.column("is_marketplace")).as_py() or 0
             yield rows
@@ -76,9 +76,9 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
                 if sums:
                     started = time.perf_counter()
                     _add_to_summaries(cursor.cursor,
-                                      usage_columnar.add_sums(pa.concat_tables(sums)))
+                                      columnar.add_sums(pa.concat_tables(sums)))
                     log.debug("%6.2f s  summaries", time.perf_counter() - started)
-        except (usage_columnar.Problem, psycopg2.errors.UniqueViolation,
+        except (columnar.Problem, psycopg2.errors.UniqueViolation,
                 psycopg2.errors.DeadlockDetected) as e:
             # a line with a problem, there already or twice, or an import of the same days
             # running alongside: the whole file is checked, then loaded through staging
@@ -115,9 +115,9 @@ def load(import_id: int, rows: pa.Table) -> int:
         cursor.execute("DROP TABLE usage_staging")
     if inserted == rows.num_rows:
         with connection.cursor() as cursor:
-            _add_to_summaries(cursor.cursor, usage_columnar.monthly_sums(rows))
+            _add_to_summaries(cursor.cursor, columnar.monthly_sums(rows))
     elif inserted:
-        usage_summary.refresh(usage_columnar.months(rows))
+        summary.refresh(columnar.months(rows))
     return inserted
 
 
@@ -193,7 +193,7 @@ class _BinaryStream:
 
 
 def _add_to_summaries(cursor, sums: pa.Table) -> None:
-    """Add the monthly sums of new lines to UsageSummary, as `usage_summary.refresh` would
+    """Add the monthly sums of new lines to UsageSummary, as `summary.refresh` would
     compute them from all lines: sums added, meter names their maximum."""
     if not sums.num_rows:
         return
