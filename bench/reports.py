@@ -47,15 +47,8 @@ from partner_center.usage import METERS  # noqa: E402
 from portal.models import Membership, Reseller, User  # noqa: E402
 from portal.roles import Role  # noqa: E402
 from subscriptions.catalog.defaults import ensure_product_types  # noqa: E402
-from subscriptions.models import (  # noqa: E402
-    ChargeEvent,
-    Offer,
-    PriceBook,
-    PriceRule,
-    ProductType,
-    SeatAssignment,
-    Subscription,
-)
+from subscriptions.catalog.models import Offer, PriceBook, PriceRule, ProductType  # noqa: E402
+from subscriptions.models import ChargeEvent, SeatAssignment, Subscription  # noqa: E402
 
 PREFIX = "Bench reports reseller"
 AZURE_SUBS, DAYS = 6_700, 30

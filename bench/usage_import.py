@@ -42,7 +42,8 @@ from customers.models import Customer  # noqa: E402
 from partner_center import usage  # noqa: E402
 from partner_center.types import USAGE_CSV_HEADERS  # noqa: E402
 from portal.models import AuditEvent, Reseller  # noqa: E402
-from subscriptions.models import Offer, ProductType, Subscription  # noqa: E402
+from subscriptions.catalog.models import Offer, ProductType  # noqa: E402
+from subscriptions.models import Subscription  # noqa: E402
 
 BENCH = "Bench usage reseller"
 START = date(2026, 1, 1)

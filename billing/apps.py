@@ -1,5 +1,8 @@
-from django.apps import AppConfig
+from portal import frame
 
 
-class BillingConfig(AppConfig):
+class BillingConfig(frame.PortalApp):
     name = "billing"
+    dashboard_widgets = "billing.reports.dashboard.dashboard_widgets"
+    ops_queues = "billing.hooks.ops_queues"
+    demo = "billing.demo.seed"

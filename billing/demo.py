@@ -63,3 +63,8 @@ def seed_usage(*, today=None, days: int = 75) -> int:
     usage_import = services.usage_fetch_start(user=ops, start=today - timedelta(days=days),
                                               end=today - timedelta(days=1))
     return services.usage_import_run(usage_import_id=usage_import.pk).imported_lines
+
+
+def seed(*, ops_user) -> None:
+    seed_usage()
+    seed_billing()

@@ -235,7 +235,7 @@ def _usage_sums(period: Period, reseller_ids: list[int]) -> list[dict]:
 
 def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
     """Reseller id → (default book's rules, {customer id: own book's rules})."""
-    from subscriptions.models import PriceBook, PriceRule
+    from subscriptions.catalog.models import PriceBook, PriceRule
     from subscriptions.selectors import _as_rule
 
     rules: dict[int, list] = defaultdict(list)

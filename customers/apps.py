@@ -1,5 +1,8 @@
-from django.apps import AppConfig
+from portal import frame
 
 
-class CustomersConfig(AppConfig):
+class CustomersConfig(frame.PortalApp):
     name = "customers"
+    dashboard_widgets = "customers.hooks.dashboard_widgets"
+    ops_queues = "customers.hooks.ops_queues"
+    demo = "customers.demo.seed"

@@ -11,12 +11,11 @@ from customers import agreement, links, selectors, services
 from customers.filters import CustomerFilter
 from customers.forms import CustomerForm, MarkLoggedForm, McaAcceptForm
 from customers.tables import CustomerTable
+from portal import frame
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted
 from portal.permissions import require
 from portal.roles import role_can
-from subscriptions import selectors as subscription_selectors
-from support import selectors as support_selectors
 
 PER_PAGE = 25
 
@@ -76,18 +75,13 @@ def customer_detail(request, customer_id):
     member = request.membership
     require(member, "customers.view")
     customer = selectors.customer_get(member=member, customer_id=customer_id)
-    subs = list(subscription_selectors.subscriptions_of(member.reseller).filter(
-        customer=customer).order_by("status", "offer__name"))
     return render(request, "customers/detail.html", {
         "customer": customer, "mca": selectors.mca_timeline(customer),
-        "subscriptions": subs,
-        "seats": subscription_selectors.seat_summary(customer),
         "can_order": role_can(member.role, "orders.place"),
         "relationship_link": links.relationship_link(customer.reseller),
-        "contact": support_selectors.support_contact_for(customer),
-        "plans": support_selectors.plans_of(member.reseller),
         "can_edit": role_can(member.role, "customers.edit"),
-        "can_manage_plans": role_can(member.role, "support.manage_plans"),
+        # subscriptions, seats, support contact and plans: from the apps above (portal/frame.py)
+        **frame.merged("customer_context", member, customer),
     })
 
 
@@ -192,12 +186,9 @@ def portal_home(request, token):
     with scope(reseller=customer.reseller):
         acceptance = getattr(customer, "mca_acceptance", None) if customer.mca_accepted \
             else None
-        subs = subscription_selectors.subscriptions_of(customer.reseller).filter(
-            customer=customer, status="active").order_by("offer__name")
         return render(request, "customers/portal/home.html", {
             "customer": customer, "reseller": customer.reseller, "acceptance": acceptance,
-            "subscriptions": subs,
-            "contact": support_selectors.support_contact_for(customer)})
+            **frame.merged("customer_portal_context", customer)})
 
 
 # Operations

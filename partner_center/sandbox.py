@@ -52,7 +52,7 @@ from partner_center.types import (
     load,
 )
 from subscriptions import rules
-from subscriptions.models import Offer, ProductType
+from subscriptions.catalog.models import Offer, ProductType
 
 TRANSFER_EXPIRY = timedelta(days=30)
 MAX_PAGE_SIZE = 5000

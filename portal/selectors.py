@@ -51,3 +51,12 @@ def unread_notification_count(member: Membership) -> int:
 
 def audit_events_for(reseller):
     return AuditEvent.objects.filter(reseller=reseller).select_related("actor")
+
+
+def profile_missing(reseller) -> list[str]:
+    """What the reseller's partner profile still lacks, as labels."""
+    return [label for label, value in (
+        ("MPN/Partner ID", reseller.partner_id),
+        ("Microsoft Partner Agreement date", reseller.mpa_accepted_on),
+        ("Microsoft tenant ID", reseller.tenant_id),
+    ) if not value]

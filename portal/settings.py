@@ -40,13 +40,14 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tables2",
     "django_filters",
+    # the portal's apps in DESIGN.md's layer order (the frame asks them in this order)
     "portal",
+    "partner_center",
     "programs",
     "customers",
     "subscriptions",
-    "billing",
     "support",
-    "partner_center",
+    "billing",
 ]
 
 MIDDLEWARE = [

@@ -10,9 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 from django_scopes import scopes_disabled
 
-from customers.models import Customer
-from portal import dashboard as board
-from portal import selectors, services
+from portal import frame, selectors, services
 from portal.decorators import member_required, staff_required
 from portal.forms import InvitationForm, ResellerProfileForm, ResellerRegisterForm, RoleForm
 from portal.forms_utils import posted, posted_files
@@ -20,7 +18,6 @@ from portal.middleware import SESSION_RESELLER_KEY
 from portal.models import AuditEvent, Invitation, Reseller
 from portal.permissions import require
 from portal.roles import role_can
-from subscriptions.models import ProductType
 
 
 def error_text(exc: ValidationError) -> str:
@@ -37,37 +34,14 @@ def home(request):
 def dashboard(request):
     member = request.membership
     reseller = member.reseller
-    profile_missing = [label for label, value in (
-        ("MPN/Partner ID", reseller.partner_id),
-        ("Microsoft Partner Agreement date", reseller.mpa_accepted_on),
-        ("Microsoft tenant ID", reseller.tenant_id),
-    ) if not value]
-    periods = board.period_choices(reseller)
-    period = next((p for p in periods if p.start.isoformat() == request.GET.get("period")),
-                  periods[0])
-    # a reseller may have thousands of customers: the filter is a name search, not a list
-    customer_q = request.GET.get("customer", "").strip()
-    customer_ids = set(Customer.objects.filter(
-        reseller=reseller, company_name__icontains=customer_q).values_list("pk", flat=True)
-        [:500]) if customer_q else None
-    product_types = list(ProductType.objects.filter(status=ProductType.Status.SELLABLE)
-                         .values_list("name", flat=True))
-    product_type = request.GET.get("product_type") if request.GET.get("product_type") \
-        in product_types else None
-    context = {
-        "periods": periods, "period": period, "customer_q": customer_q,
-        "product_types": product_types,
-        "product_type": product_type,
-        "show_money": role_can(member.role, "billing.view_money"),
-        "figures": board.figures(reseller, period, customer_ids=customer_ids,
-                                 product_type=product_type),
-        "trend": board.azure_trend(reseller, customer_ids=customer_ids),
-    }
+    widgets = frame.collect("dashboard_widgets", request)
+    figure_widgets = [w for w in widgets if w.section == "figures"]
     if request.htmx:
-        return render(request, "portal/_dashboard_figures.html", context)
+        return render(request, "portal/_widgets.html", {"widgets": figure_widgets})
     return render(request, "portal/dashboard.html", {
-        **context, **board.attention(reseller),
-        "profile_missing": profile_missing,
+        "figure_widgets": figure_widgets,
+        "attention_widgets": [w for w in widgets if w.section == "attention"],
+        "profile_missing": selectors.profile_missing(reseller),
         "member_count": selectors.members_of(reseller).count(),
         "pending_invitations": selectors.pending_invitations(reseller).count(),
         "recent_notifications": selectors.notifications_for(member)[:5],
@@ -267,7 +241,5 @@ def ops_home(request):
     with scopes_disabled():
         resellers = Reseller.objects.annotate(member_count=Count("memberships")).order_by("name")
         events = AuditEvent.objects.select_related("actor", "reseller")[:30]
-        from programs.selectors import ops_pending_count
-
         return render(request, "ops/home.html", {"resellers": resellers, "events": events,
-                                                 "pending_program_requests": ops_pending_count()})
+                                                 "queues": frame.collect("ops_queues")})

@@ -1,5 +1,8 @@
-from django.apps import AppConfig
+from portal import frame
 
 
-class ProgramsConfig(AppConfig):
+class ProgramsConfig(frame.PortalApp):
     name = "programs"
+    dashboard_widgets = "programs.hooks.dashboard_widgets"
+    ops_queues = "programs.hooks.ops_queues"
+    demo = "programs.demo.seed"

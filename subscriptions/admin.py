@@ -1,17 +1,15 @@
 from django.contrib import admin
 
 from portal.admin_site import AuditedModelAdmin
-from subscriptions.models import (
-    ChargeEvent,
+from subscriptions.catalog.models import (
     Offer,
     OfferPrice,
     PriceBook,
     PriceRule,
     ProductType,
-    SeatAssignment,
     SeatCapGroup,
-    Subscription,
 )
+from subscriptions.models import ChargeEvent, SeatAssignment, Subscription
 
 
 @admin.register(ProductType)

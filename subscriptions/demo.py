@@ -5,17 +5,23 @@ and the same daily upkeep a real portal runs: purchases and seat changes in the 
 cycle charges, renewals. The ledger it leaves is what billing would have seen.
 """
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
+from django.apps import apps
 from django.utils import timezone
 from django_scopes import scope
 
 from customers.models import Customer, McaStatus
 from partner_center.models import SandboxAttestation, SandboxCustomer
+from portal.demo import demo_resellers
 from portal.models import Membership
 from portal.roles import Role
 from subscriptions import services
-from subscriptions.models import Offer, Subscription
+from subscriptions.catalog.defaults import ensure_product_types
+from subscriptions.catalog.models import Offer, PriceBook, PriceRule, ProductType
+from subscriptions.models import Subscription
+from subscriptions.services import catalog_import
 
 # days ago, customer domain, SKU, term, billing, seats, auto-renew
 PURCHASES = [
@@ -98,3 +104,39 @@ def seed_subscriptions() -> int:
             services.seat_assign(member=member, subscription=premium, display_name=name,
                                  user_principal_name=f"{name.split()[0].lower()}@contoso.example")
     return len(bought)
+
+
+def seed(*, ops_user) -> None:
+    _seed_catalog(ops_user)
+    _seed_price_books(demo_resellers())
+    seed_subscriptions()
+
+
+def _seed_catalog(ops_user):
+    ensure_product_types(apps)
+    data = (Path(__file__).resolve().parent / "fixtures" / "demo_catalog.csv").read_bytes()
+    return catalog_import(user=ops_user, data=data, filename="demo_catalog.csv")
+
+
+def _seed_price_books(resellers):
+    start = date(2026, 1, 1)
+    for key, markup in (("northwind", 15), ("mapleleaf", 12)):
+        reseller = resellers[key]
+        book, _ = PriceBook.objects.get_or_create(reseller=reseller, customer=None,
+                                                  defaults={"name": "Default prices"})
+        PriceRule.objects.get_or_create(reseller=reseller, book=book, kind="markup",
+                                        offer=None, product_type=None, effective_from=start,
+                                        defaults={"percent": markup})
+    northwind = resellers["northwind"]
+    default = PriceBook.objects.get(reseller=northwind, customer=None)
+    PriceRule.objects.get_or_create(
+        reseller=northwind, book=default, kind="markup", effective_from=start,
+        product_type=ProductType.objects.get(code="reserved-instance"),
+        defaults={"percent": 5})
+    contoso = Customer.objects.get(reseller=northwind, primary_domain="contoso.onmicrosoft.com")
+    book, _ = PriceBook.objects.get_or_create(reseller=northwind, customer=contoso,
+                                              defaults={"name": "Contoso agreement"})
+    PriceRule.objects.get_or_create(
+        reseller=northwind, book=book, kind="fixed", effective_from=start, term="P1Y",
+        offer=Offer.objects.get(sku="CFQ7TTC0LFLX:0001"),
+        defaults={"fixed_price": 470, "currency": "USD"})

@@ -1,7 +1,8 @@
 import django_filters
 from django.db.models import Q
 
-from subscriptions.models import ProductType, Subscription
+from subscriptions.catalog.models import ProductType
+from subscriptions.models import Subscription
 
 
 class SubscriptionFilter(django_filters.FilterSet):

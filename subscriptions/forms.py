@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from subscriptions import rules
-from subscriptions.models import BillingFrequency, Offer, PriceRule, ProductType, Term
+from subscriptions.catalog.models import BillingFrequency, Offer, PriceRule, ProductType, Term
 
 
 class PriceRuleForm(forms.Form):

@@ -6,16 +6,9 @@ from django_scopes import scopes_disabled
 
 from customers.models import Customer
 from subscriptions import rules
+from subscriptions.catalog.models import Offer, OfferPrice, PriceBook, PriceRule, ProductType
 from subscriptions.catalog.pricing import PricingError, Resolved, Rule, cycle_price, resolve_price
-from subscriptions.models import (
-    Offer,
-    OfferPrice,
-    PriceBook,
-    PriceRule,
-    ProductType,
-    SeatAssignment,
-    Subscription,
-)
+from subscriptions.models import SeatAssignment, Subscription
 
 
 def catalog_offers():

@@ -27,18 +27,20 @@ from portal.roles import Role
 from portal.tenancy import member_service, require_same_reseller
 from subscriptions import proration, rules
 from subscriptions.catalog.csv_import import parse_catalog
-from subscriptions.catalog.pricing import PricingError, check_term_frequency
-from subscriptions.models import (
-    ChargeEvent,
+from subscriptions.catalog.models import (
     Offer,
     OfferPrice,
     PriceBook,
     PriceRule,
     ProductType,
+    SeatCapGroup,
+)
+from subscriptions.catalog.pricing import PricingError, check_term_frequency
+from subscriptions.models import (
+    ChargeEvent,
     ScheduledChange,
     SeatAssignment,
     SeatBatch,
-    SeatCapGroup,
     Subscription,
 )
 from subscriptions.selectors import customer_cycle_price

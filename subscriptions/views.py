@@ -14,6 +14,7 @@ from portal.forms_utils import posted, posted_files
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions import rules, selectors, services
+from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.catalog.pricing import PricingError
 from subscriptions.filters import SubscriptionFilter
 from subscriptions.forms import (
@@ -26,7 +27,7 @@ from subscriptions.forms import (
     SeatsForm,
     TermChangeForm,
 )
-from subscriptions.models import ChargeEvent, Offer, ProductType, ScheduledChange
+from subscriptions.models import ChargeEvent, ScheduledChange
 from subscriptions.tables import SubscriptionTable
 
 

@@ -5,7 +5,7 @@ from django_scopes import scope, scopes_disabled
 
 from customers import services as customer_services
 from portal.roles import Role
-from subscriptions.models import Offer
+from subscriptions.catalog.models import Offer
 from subscriptions.services import catalog_import
 from tests.factories import (
     CustomerFactory,

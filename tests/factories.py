@@ -13,7 +13,7 @@ from customers.models import Customer
 from portal.models import Invitation, Membership, Notification, Reseller, User
 from portal.roles import Role
 from subscriptions import rules
-from subscriptions.models import ProductType
+from subscriptions.catalog.models import ProductType
 
 PASSWORD = "correct-horse-battery"
 
@@ -223,7 +223,7 @@ class ProgramRequestFactory(UnscopedFactory):
 
 
 def _azure_plan_offer():
-    from subscriptions.models import Offer
+    from subscriptions.catalog.models import Offer
 
     return Offer.objects.get_or_create(sku="DZH318Z0BPS6:0001", defaults={
         "name": "Microsoft Azure plan", "terms": "P1M", "billing_frequencies": "monthly",

@@ -17,7 +17,8 @@ from billing.periods import Period, billing_period, periods_between
 from billing.reports import compute
 from customers.models import Customer
 from portal.models import Reseller
-from subscriptions.models import ProductType, Subscription
+from subscriptions.catalog.models import ProductType
+from subscriptions.models import Subscription
 
 PERIODS_BACK = 24  # months of periods offered in the period filter
 SUBSCRIPTION_CHOICES = 200  # subscriptions listed for a customer search at most

@@ -23,8 +23,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Round
 
 from billing.reports import compute
+from subscriptions.catalog.models import PriceRule
 from subscriptions.catalog.pricing import Rule, resolve_price
-from subscriptions.models import ChargeEvent, PriceRule, SeatAssignment
+from subscriptions.models import ChargeEvent, SeatAssignment
 
 # Which product types each report covers (ProductType.code).
 USAGE_TYPES = {"azure-legacy": ("azure-legacy",), "azure-plan": ("azure-plan",)}

@@ -21,7 +21,8 @@ from portal.decorators import member_required, staff_required
 from portal.models import Reseller
 from portal.permissions import require
 from portal.roles import role_can
-from subscriptions.models import ChargeEvent, ProductType
+from subscriptions.catalog.models import ProductType
+from subscriptions.models import ChargeEvent
 
 PER_PAGE = 50
 

@@ -33,7 +33,8 @@ from pgpq import ArrowToPostgresBinaryEncoder
 
 from billing.models import UsageLine, UsageSummary
 from billing.usage import columnar, summary
-from subscriptions.models import Offer, Subscription
+from subscriptions.catalog.models import Offer
+from subscriptions.models import Subscription
 
 log = logging.getLogger(__name__)
 

@@ -32,19 +32,17 @@ from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tenancy import member_service, require_same_reseller
 from subscriptions import rules
+from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.models import (
     ChargeEvent,
-    Offer,
-    ProductType,
     ScheduledChange,
     SeatAssignment,
     SeatBatch,
     Subscription,
-    Transfer,
-    TransferItem,
 )
 from subscriptions.selectors import customer_cycle_price
 from subscriptions.services import _emit, _gateway_call, cycle_key
+from subscriptions.transfers.models import Transfer, TransferItem
 
 MPN_ID = re.compile(r"^\d{6,10}$")
 

@@ -14,8 +14,8 @@ from portal.decorators import member_required, staff_required
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions.forms import TransferDecisionForm, TransferItemsForm, TransferStartForm
-from subscriptions.models import Transfer
 from subscriptions.transfers import services as transfers
+from subscriptions.transfers.models import Transfer
 
 
 def _errors(exc: ValidationError) -> str:

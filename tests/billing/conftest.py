@@ -36,7 +36,7 @@ def _ensure_product_types():
     from django.apps import apps
 
     from subscriptions.catalog.defaults import ensure_product_types
-    from subscriptions.models import ProductType
+    from subscriptions.catalog.models import ProductType
 
     if not ProductType.objects.filter(code="nce").exists():
         ensure_product_types(apps)

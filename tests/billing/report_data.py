@@ -10,7 +10,8 @@ from django_scopes import scopes_disabled
 
 from billing.models import UsageLine
 from billing.usage import summary
-from subscriptions.models import ChargeEvent, Offer, ProductType
+from subscriptions.catalog.models import Offer, ProductType
+from subscriptions.models import ChargeEvent
 from tests import factories
 
 _seq = itertools.count(1)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.roles import Role
-from subscriptions.models import ProductType
+from subscriptions.catalog.models import ProductType
 from tests import factories
 from tests.billing import report_data as d
 

@@ -111,7 +111,7 @@ def test_azure_plan_usage_of_the_previous_month_priced_with_the_book(
     sub = charge_factory(us_reseller, customer=seat.customer).subscription
     book = PriceBookFactory(reseller=us_reseller, customer=None, name="Default")
     with scopes_disabled():
-        from subscriptions.models import ProductType
+        from subscriptions.catalog.models import ProductType
 
         azure = ProductType.objects.get(code="azure-plan")
     PriceRuleFactory(book=book, product_type=azure, percent=D("20"),
@@ -340,7 +340,7 @@ def test_periods_are_finalized_in_order(ops, us_reseller, charge_factory):
 def test_price_book_change_mid_period_applies_from_the_next_period(
         ops, us_reseller, charge_factory, usage_factory):
     with scopes_disabled():
-        from subscriptions.models import ProductType
+        from subscriptions.catalog.models import ProductType
 
         azure = ProductType.objects.get(code="azure-plan")
     sub = charge_factory(us_reseller, cost="0.00", price="0.00").subscription
@@ -384,7 +384,7 @@ def _written(reseller):
 def test_copy_and_bulk_create_write_the_same_ledger_and_invoices(
         ops, us_reseller, charge_factory, usage_factory, monkeypatch):
     from customers.models import Customer
-    from subscriptions.models import ProductType
+    from subscriptions.catalog.models import ProductType
 
     # texts COPY must quote: comma, double quote, line break, a backslash
     odd = charge_factory(us_reseller, cost="100.00", price="120.00",

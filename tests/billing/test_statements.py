@@ -16,7 +16,7 @@ from pypdf import PdfReader
 from billing import pdf, services, statements, tasks
 from billing.models import BillingLine, Invoice, Statement
 from portal.roles import Role
-from subscriptions.models import ProductType
+from subscriptions.catalog.models import ProductType
 from tests.factories import CustomerFactory, LedgerSubscriptionFactory, OfferFactory
 
 

@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 from partner_center.http import HttpGateway
 from partner_center.sandbox import SandboxGateway
 from partner_center.types import CustomerRequest, McaAcceptance, OrderRequest
-from subscriptions.models import ProductType, SeatCapGroup
+from subscriptions.catalog.models import ProductType, SeatCapGroup
 from tests.factories import OfferFactory
 from tests.partner_center.fake_server import TOKEN, FakePartnerCenter
 

@@ -20,7 +20,7 @@ from partner_center.models import (
 )
 from partner_center.sandbox import SandboxGateway
 from partner_center.types import USAGE_CSV_HEADERS, UsageLine
-from subscriptions.models import Offer
+from subscriptions.catalog.models import Offer
 from tests.partner_center.conftest import (
     AZURE_PLAN,
     E3,

@@ -5,7 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from subscriptions.models import Offer, OfferPrice
+from subscriptions.catalog.models import Offer, OfferPrice
 from subscriptions.services import catalog_import
 from tests.factories import UserFactory
 

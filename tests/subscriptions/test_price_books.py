@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from portal.roles import Role
 from subscriptions import selectors, services
-from subscriptions.models import OfferPrice, PriceRule
+from subscriptions.catalog.models import OfferPrice, PriceRule
 from tests.factories import CustomerFactory, OfferFactory
 
 TODAY = timezone.now().date

@@ -101,7 +101,7 @@ def test_business_offers_share_the_300_seat_cap(owner_a, onboard, catalog, unsco
 
 @pytest.mark.django_db
 def test_sunset_and_unsupported_products_are_refused(owner_a, onboard, catalog, unscoped):
-    from subscriptions.models import ProductType
+    from subscriptions.catalog.models import ProductType
     from tests.factories import OfferFactory
 
     customer = onboard(owner_a)

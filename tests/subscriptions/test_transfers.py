@@ -17,15 +17,9 @@ from partner_center.types import OrderRequest
 from portal.models import Notification
 from portal.roles import Role
 from subscriptions import services
-from subscriptions.models import (
-    ChargeEvent,
-    SeatAssignment,
-    SeatBatch,
-    Subscription,
-    Transfer,
-    TransferItem,
-)
+from subscriptions.models import ChargeEvent, SeatAssignment, SeatBatch, Subscription
 from subscriptions.transfers import services as transfers
+from subscriptions.transfers.models import Transfer, TransferItem
 from tests.factories import CustomerFactory, ResellerFactory, TransferItemFactory
 from tests.subscriptions.conftest import BASIC, PREMIUM, buy_now
 

@@ -1,5 +1,6 @@
-"""What the dashboard shows: the period's money and what needs attention. Reads only, always
-within one reseller, a constant number of queries whatever the data size."""
+"""The dashboard's billing widget: the period's money (revenue, cost, margin, top customers) and
+the Azure trend, filtered by period, customer name and product type. Reads only, always within
+one reseller, a constant number of queries whatever the data size."""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,11 +14,10 @@ from billing import ledger
 from billing.models import UsageLine
 from billing.periods import Period, periods_between
 from billing.selectors import calendar_overrides, ledger_inputs, reseller_period
-from customers.models import Customer, McaStatus
-from programs.models import ProgramRequest
-from subscriptions import rules
-from subscriptions.models import ProductType, Subscription
-from support.models import Ticket
+from customers.models import Customer
+from portal.frame import Widget
+from portal.roles import role_can
+from subscriptions.catalog.models import ProductType
 
 TREND_DAYS = 30
 
@@ -124,31 +124,27 @@ def azure_trend(reseller, *, customer_ids=None, days: int = TREND_DAYS) -> dict:
                                          for c, v in sorted(series.items())]}
 
 
-def attention(reseller) -> dict:
-    """The lists of things to act on, each at most 5 rows with its total count."""
-    now = timezone.now()
-    today = now.date()
-    active = (Subscription.objects.filter(reseller=reseller, status=Subscription.Status.ACTIVE)
-              .select_related("customer", "offer"))
-    # open windows that close within 48 hours: opened between 168h and 120h ago
-    closing = active.filter(offer__product_type__billing=ProductType.Billing.SEATS,
-                            window_opened_at__gt=now - rules.WINDOW,
-                            window_opened_at__lte=now - rules.WINDOW + timedelta(hours=48))
-    renewals = active.filter(term_end__gte=today - timedelta(days=1),
-                             term_end__lt=today + timedelta(days=30)).exclude(
-        offer__product_type__billing=ProductType.Billing.ONE_TIME)
-    mca = Customer.objects.filter(reseller=reseller, mca_status=McaStatus.SENT)
-    programs = ProgramRequest.objects.filter(reseller=reseller,
-                                             state=ProgramRequest.State.PENDING)
-    tickets = Ticket.objects.filter(reseller=reseller).exclude(
-        status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
-    windows = [{"sub": s, "closes_at": rules.window_closes_at(s.window_opened_at)}
-               for s in closing.order_by("window_opened_at")[:5]]
-    return {
-        "windows": windows, "windows_count": closing.count(),
-        "renewals": list(renewals.order_by("term_end")[:5]), "renewals_count": renewals.count(),
-        "mca": list(mca.order_by("company_name")[:5]), "mca_count": mca.count(),
-        "programs": list(programs.select_related("program")[:5]),
-        "programs_count": programs.count(),
-        "tickets": list(tickets.order_by("-updated_at")[:5]), "tickets_count": tickets.count(),
-    }
+def dashboard_widgets(request) -> list[Widget]:
+    """The figures widget (its filters in the address bar; htmx swaps `#figures`)."""
+    member = request.membership
+    reseller = member.reseller
+    periods = period_choices(reseller)
+    period = next((p for p in periods if p.start.isoformat() == request.GET.get("period")),
+                  periods[0])
+    # a reseller may have thousands of customers: the filter is a name search, not a list
+    customer_q = request.GET.get("customer", "").strip()
+    customer_ids = set(Customer.objects.filter(
+        reseller=reseller, company_name__icontains=customer_q).values_list("pk", flat=True)
+        [:500]) if customer_q else None
+    product_types = list(ProductType.objects.filter(status=ProductType.Status.SELLABLE)
+                         .values_list("name", flat=True))
+    product_type = request.GET.get("product_type") \
+        if request.GET.get("product_type") in product_types else None
+    return [Widget("billing/reports/_dashboard.html", {
+        "periods": periods, "period": period, "customer_q": customer_q,
+        "product_types": product_types, "product_type": product_type,
+        "show_money": role_can(member.role, "billing.view_money"),
+        "figures": figures(reseller, period, customer_ids=customer_ids,
+                           product_type=product_type),
+        "trend": azure_trend(reseller, customer_ids=customer_ids),
+    }, section="figures", partial="billing/reports/_dashboard_figures.html")]

@@ -1,0 +1,75 @@
+"""The portal frame: pages of the ground (dashboard, operations home, customer pages, demo data)
+that show what the apps above contribute, without importing them (inversion, as pretix's
+`event_dashboard_widgets` signal). Each app's AppConfig names its contributions by dotted path:
+
+- `dashboard_widgets(request) -> list[Widget]`: the reseller dashboard (section "figures" is
+  re-rendered alone on htmx requests, "attention" cards follow);
+- `ops_queues() -> list[Queue]`: the operations home's queues with their counts;
+- `customer_context(member, customer) -> dict`: extra context of a customer's page;
+- `customer_portal_context(customer) -> dict`: extra context of the customer portal's home;
+- `demo(ops_user) -> None`: the app's demo data, called by `seed_demo` in layer order.
+
+Apps are asked in INSTALLED_APPS order, which is DESIGN.md's layer order.
+"""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.utils.module_loading import import_string
+
+
+class PortalApp(AppConfig):
+    """Base of the portal's own apps. `submodels`: sub-packages holding models of this app
+    (e.g. "catalog" for subscriptions/catalog/models.py), imported with the app's models."""
+
+    submodels: tuple[str, ...] = ()
+    dashboard_widgets: str | None = None
+    ops_queues: str | None = None
+    customer_context: str | None = None
+    customer_portal_context: str | None = None
+    demo: str | None = None
+
+    def import_models(self) -> None:
+        super().import_models()
+        for package in self.submodels:
+            import_module(f"{self.name}.{package}.models")
+
+
+@dataclass
+class Widget:
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    section: str = "attention"
+    partial: str = ""  # what an htmx request re-renders (default: the whole template)
+
+
+@dataclass
+class Queue:
+    label: str
+    url: str
+    count: int | None = None
+    note: str = ""
+
+
+def contributions(hook: str) -> Iterator[Any]:
+    """The callables the apps name for `hook`, in layer order."""
+    for config in apps.get_app_configs():
+        path = getattr(config, hook, None)
+        if isinstance(path, str):
+            yield import_string(path)
+
+
+def collect(hook: str, *args: Any, **kwargs: Any) -> list[Any]:
+    """All apps' answers to `hook`, flattened (hooks return lists)."""
+    return [item for contribute in contributions(hook) for item in contribute(*args, **kwargs)]
+
+
+def merged(hook: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+    """All apps' context for `hook`, merged (hooks return dicts)."""
+    context: dict[str, Any] = {}
+    for contribute in contributions(hook):
+        context.update(contribute(*args, **kwargs))
+    return context
