@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import partner_center.models
 from django.db import migrations, models
+
+import partner_center.models
 
 
 class Migration(migrations.Migration):
