@@ -36,8 +36,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
-from billing import services  # noqa: E402
-from billing.models import UsageImport, UsageLine, UsageSummary  # noqa: E402
+from billing.usage import services  # noqa: E402
+from billing.usage.models import UsageImport, UsageLine, UsageSummary  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from partner_center import usage  # noqa: E402
 from partner_center.types import USAGE_CSV_HEADERS  # noqa: E402

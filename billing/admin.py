@@ -10,8 +10,9 @@ from billing.models import (
     Invoice,
     InvoiceLine,
     Statement,
-    UsageImport,
 )
+from billing.statements import statement_pdf_task
+from billing.usage.models import UsageImport
 from portal.admin_site import AuditedModelAdmin
 
 
@@ -106,10 +107,8 @@ class StatementAdmin(ReadOnlyAdmin):
     @admin.action(description="Render the selected statements' missing PDFs")
     def render_missing_pdfs(self, request, queryset):
         """For a render task that failed for good; statements with a PDF are left alone."""
-        from billing.tasks import render_statement_pdf
-
-        missing = list(queryset.filter(pdf="").values_list("pk", flat=True))
-        for statement_id in missing:
-            render_statement_pdf.delay_on_commit(statement_id)
+        missing = list(queryset.filter(pdf="").values_list("pk", "reseller_id"))
+        for statement_id, reseller_id in missing:
+            statement_pdf_task.delay_on_commit(statement_id, reseller_id=reseller_id)
         self.message_user(request, f"{len(missing)} statement PDF(s) queued; "
                                    f"{queryset.count() - len(missing)} already had one.")

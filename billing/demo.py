@@ -10,6 +10,7 @@ from django_scopes import scope, scopes_disabled
 
 from billing import selectors, services, statements
 from billing.models import BillingRun
+from billing.usage import services as usage_services
 from portal.models import Reseller, User
 
 
@@ -29,7 +30,7 @@ def seed_billing(*, today=None) -> list[BillingRun]:
                     defaults={"period_end": period.end, "started_by": ops})
             if run.is_draft:
                 run = services.billing_run_compute(run_id=run.pk)
-                for invoice_id in services.run_invoice_ids([run.pk]):
+                for invoice_id, _ in services.run_invoices([run.pk]):
                     services.document_render_pdf(kind="invoice", document_id=invoice_id)
                 if finalize and ops is not None:
                     for invoice in services.billing_run_finalize(user=ops, run=run):
@@ -53,16 +54,16 @@ def _render_statements(run: BillingRun) -> None:
 def seed_usage(*, today=None, days: int = 75) -> int:
     """Azure plan usage of the demo subscriptions for the last `days` days, fetched from the
     sandbox Partner Center and imported like operations do (once: skipped when usage exists)."""
-    from billing.models import UsageLine
+    from billing.usage.models import UsageLine
 
     today = today or timezone.now().date()
     with scopes_disabled():
         if UsageLine.objects.exists():
             return 0
     ops = User.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
-    usage_import = services.usage_fetch_start(user=ops, start=today - timedelta(days=days),
+    usage_import = usage_services.usage_fetch_start(user=ops, start=today - timedelta(days=days),
                                               end=today - timedelta(days=1))
-    return services.usage_import_run(usage_import_id=usage_import.pk).imported_lines
+    return usage_services.usage_import_run(usage_import_id=usage_import.pk).imported_lines
 
 
 def seed(*, ops_user) -> None:

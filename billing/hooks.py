@@ -4,7 +4,7 @@ in billing/reports/dashboard.py."""
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from billing.models import UsageImport
+from billing.usage.models import UsageImport
 from portal.frame import Queue
 
 

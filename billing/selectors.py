@@ -3,7 +3,6 @@ from collections import defaultdict
 from datetime import date
 from operator import itemgetter
 
-from celery.result import AsyncResult
 from django.db import connection
 from django.db.models import (
     Case,
@@ -22,7 +21,6 @@ from django.db.models import (
 from django.db.models.sql.constants import MULTI
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django_scopes import scopes_disabled
 
 from billing import ledger
 from billing.models import (
@@ -33,12 +31,10 @@ from billing.models import (
     Invoice,
     InvoiceLine,
     Statement,
-    UsageImport,
-    UsageLine,
-    UsageSummary,
 )
 from billing.periods import Period, billing_period
 from billing.reports.compute import usage_month
+from billing.usage.models import UsageSummary
 
 
 def calendar_overrides() -> dict[str, int]:
@@ -57,43 +53,7 @@ def reseller_period(reseller, on_date: date, *, overrides: dict[str, int] | None
 
 # --- usage import -----------------------------------------------------------------------
 
-def usage_imports_of(reseller):
-    """The reseller's own imports (operations imports have no reseller and never show)."""
-    return UsageImport.objects.filter(reseller=reseller).select_related("uploaded_by")
 
-
-def usage_import_get(*, member, usage_import_id: int) -> UsageImport:
-    return get_object_or_404(UsageImport.objects.filter(reseller=member.reseller),
-                             pk=usage_import_id)
-
-
-def ops_usage_imports():
-    """Every import, operations' and resellers' (staff only, unscoped)."""
-    with scopes_disabled():
-        return UsageImport.objects.select_related("uploaded_by", "reseller")
-
-
-def ops_usage_import_get(usage_import_id: int) -> UsageImport:
-    with scopes_disabled():
-        return get_object_or_404(UsageImport.objects.select_related("reseller"),
-                                 pk=usage_import_id)
-
-
-def usage_import_marketplace_lines(usage_import: UsageImport, *, limit: int = 50):
-    """Marketplace one-time charges of the import (billed on a separate invoice)."""
-    with scopes_disabled():
-        return list(UsageLine.objects.filter(usage_import=usage_import, is_marketplace=True)
-                    .select_related("customer").order_by("usage_date", "id")[:limit])
-
-
-def task_state(usage_import: UsageImport) -> str:
-    """The Celery state of the import's task while it runs ("" when unknown)."""
-    if usage_import.is_finished or not usage_import.task_id:
-        return ""
-    try:
-        return AsyncResult(usage_import.task_id).state
-    except Exception:  # result backend unreachable: the row's status still tells the story
-        return ""
 # Billing runs, ledger, invoices (reads; tenant-scoped unless named ops_*)
 
 def ledger_inputs(reseller, period: Period):

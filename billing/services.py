@@ -24,15 +24,13 @@ notes.
 
 import csv
 import gc
-import hashlib
 import io
-import uuid
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 
-import pyarrow as pa
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -50,290 +48,15 @@ from billing.models import (
     DocumentCounter,
     Invoice,
     InvoiceLine,
-    UsageImport,
-    UsageLine,
 )
-from billing.usage import columnar, pg, summary, validation
-from customers.models import Customer
-from partner_center.errors import GatewayError
-from partner_center.gateway import get_gateway, iter_usage
 from portal.audit import audit, audit_each
 from portal.models import Reseller
-from portal.permissions import require, require_staff
-from portal.tenancy import member_service
+from portal.permissions import require_staff
+from portal.tasking import ResellerTask
 from subscriptions.models import Subscription
 from subscriptions.proration import round_money
 
-MAX_FETCH_DAYS = 92
-# CSV files are checked column by column (billing/columnar.py); False forces the
-# line-by-line path (tests compare the two).
-COLUMNAR = True
-
-
-def _size_text(size: int) -> str:
-    return f"{size / 1024 / 1024:.1f} MB"
-
-
-def _too_large(size: int) -> str | None:
-    limit = settings.USAGE_IMPORT_MAX_BYTES
-    if size > limit:
-        return (f"The file is {_size_text(size)}; usage files may be at most "
-                f"{_size_text(limit)}. Split it by date range and upload the parts.")
-    return None
-
-
-def _start_import(usage_import: UsageImport) -> None:
-    """Queue the run once the row is committed (the worker must see it)."""
-    from billing.tasks import run_usage_import
-
-    usage_import.task_id = str(uuid.uuid4())
-    usage_import.save(update_fields=["task_id"])
-    transaction.on_commit(lambda: run_usage_import.apply_async(
-        kwargs={"usage_import_id": usage_import.pk}, task_id=usage_import.task_id))
-
-
-def _create_upload(*, reseller, user, file) -> UsageImport:
-    name = (getattr(file, "name", "") or "usage.csv").rsplit("/", 1)[-1][:255]
-    message = _too_large(file.size)
-    if message:
-        # Recorded as rejected; the file itself is not kept.
-        return UsageImport.objects.create(
-            reseller=reseller, uploaded_by=user, file_name=name, status=UsageImport.Status.REJECTED,
-            errors=[validation.problem(None, "file", message)], finished_at=timezone.now())
-    digest = hashlib.sha256()
-    for chunk in file.chunks():
-        digest.update(chunk)
-    file.seek(0)
-    usage_import = UsageImport(reseller=reseller, uploaded_by=user, file_name=name,
-                               sha256=digest.hexdigest())
-    usage_import.file.save(f"{uuid.uuid4().hex}.csv", file, save=False)
-    usage_import.save()
-    _start_import(usage_import)
-    return usage_import
-
-
-@member_service
-def usage_import_upload(*, member, file) -> UsageImport:
-    """A reseller uploads a usage CSV of its own customers; the import runs in a task."""
-    require(member, "usage.import")
-    usage_import = _create_upload(reseller=member.reseller, user=member.user, file=file)
-    audit(actor=member.user, reseller=member.reseller, obj=usage_import,
-          action="billing.usage_import.upload",
-          data={"file": usage_import.file_name, "sha256": usage_import.sha256})
-    return usage_import
-
-
-@transaction.atomic
-def usage_import_upload_ops(*, user, file) -> UsageImport:
-    """Operations upload a usage CSV for any reseller's customers."""
-    require_staff(user)
-    with scopes_disabled():
-        usage_import = _create_upload(reseller=None, user=user, file=file)
-    audit(actor=user, reseller=None, obj=usage_import, action="billing.usage_import.upload",
-          data={"file": usage_import.file_name, "sha256": usage_import.sha256})
-    return usage_import
-
-
-@transaction.atomic
-def usage_fetch_start(*, user, start: date, end: date) -> UsageImport:
-    """Operations fetch Partner Center's usage of [start, end] for all resellers."""
-    require_staff(user)
-    if end < start:
-        raise ValidationError(f"The period ends ({end}) before it starts ({start}).")
-    if (end - start).days + 1 > MAX_FETCH_DAYS:
-        raise ValidationError(f"Fetch at most {MAX_FETCH_DAYS} days at a time.")
-    if end > timezone.now().date():
-        raise ValidationError(f"The period may not end in the future (after "
-                              f"{timezone.now().date()}).")
-    with scopes_disabled():
-        usage_import = UsageImport.objects.create(
-            source=UsageImport.Source.GATEWAY, uploaded_by=user, period_start=start,
-            period_end=end, file_name=f"Partner Center usage {start} – {end}")
-        _start_import(usage_import)
-    audit(actor=user, reseller=None, obj=usage_import, action="billing.usage_import.fetch",
-          data={"start": str(start), "end": str(end)})
-    return usage_import
-
-
 # --- the run ----------------------------------------------------------------------------
-
-def _known(usage_import: UsageImport) -> validation.Known:
-    """Every customer with a tenant ID and every subscription the import may name: two queries."""
-    customers = Customer.objects.exclude(tenant_id=None)
-    subscriptions = Subscription.objects.all()
-    label = "the portal"
-    if usage_import.reseller_id:
-        customers = customers.filter(reseller_id=usage_import.reseller_id)
-        subscriptions = subscriptions.filter(reseller_id=usage_import.reseller_id)
-        label = "yours"
-    return validation.Known(
-        customers={str(t): validation.KnownCustomer(pk, r, cur, name) for pk, t, r, cur, name
-                   in customers.values_list("pk", "tenant_id", "reseller_id", "currency",
-                                            "company_name")},
-        subscriptions={pc.lower(): validation.KnownSubscription(pk, c) for pk, pc, c
-                       in subscriptions.values_list("pk", "partner_center_id", "customer_id")},
-        scope_label=label, today=timezone.now().date())
-
-
-def _read(usage_import: UsageImport) -> bytes:
-    with usage_import.file.open("rb") as f:
-        data = f.read()
-    message = _too_large(len(data))
-    if message:
-        raise validation.FileProblem([validation.problem(None, "file", message)])
-    return data
-
-
-def _rows(usage_import: UsageImport, data: bytes | None):
-    if usage_import.source == UsageImport.Source.GATEWAY:
-        lines = iter_usage(get_gateway(), start=usage_import.period_start,
-                           end=usage_import.period_end)
-        return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
-    return validation.csv_rows(validation.decode(data))
-
-
-def _set(usage_import: UsageImport, **fields) -> None:
-    for name, value in fields.items():
-        setattr(usage_import, name, value)
-    UsageImport.objects.filter(pk=usage_import.pk).update(**fields)
-
-
-class _Sink:
-    """Valid rows of the line-by-line path, kept as Arrow tables of 10,000 rows (compact), then
-    loaded like a file checked column by column (`_load_columns`)."""
-
-    def __init__(self, import_id: int):
-        self.import_id = import_id
-        self.rows: list[tuple] = []
-        self.tables: list = []
-
-    def __call__(self, row: tuple) -> None:
-        self.rows.append(row)
-        if len(self.rows) == 10_000:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self.rows:
-            self.tables.append(columnar.from_python(self.rows))
-            self.rows = []
-
-    def load(self) -> int:
-        self._flush()
-        if not self.tables:
-            return 0
-        return _load_columns(self.import_id, pa.concat_tables(self.tables))
-
-
-def _load_columns(import_id: int, rows) -> int:
-    """Load checked rows (columnar.SCHEMA); returns the lines added.
-    PostgreSQL: staging and INSERT … ON CONFLICT DO NOTHING (pg.load); elsewhere
-    bulk_create(ignore_conflicts=True)."""
-    if connection.vendor == "postgresql":
-        return pg.load(import_id, rows)
-    before = UsageLine.objects.count()
-    UsageLine.objects.bulk_create(
-        (UsageLine(usage_import_id=import_id,
-                   **row | {"natural_key": uuid.UUID(bytes=row["natural_key"])})
-         for batch in rows.to_batches(max_chunksize=10_000) for row in batch.to_pylist()),
-        batch_size=2000, ignore_conflicts=True)
-    inserted = UsageLine.objects.count() - before
-    if inserted:
-        summary.refresh(columnar.months(rows))
-    return inserted
-
-
-def usage_import_run(*, usage_import_id: int) -> UsageImport:
-    """Validate, then load one import (called by the Celery task). Runs unscoped: an operations
-    import spans resellers, and a reseller's import only accepts that reseller's customers."""
-    with scopes_disabled():
-        usage_import = UsageImport.objects.get(pk=usage_import_id)
-        if usage_import.is_finished:
-            return usage_import  # a retried task does nothing twice
-        _set(usage_import, status=UsageImport.Status.VALIDATING, errors=[], total_lines=0)
-        known = _known(usage_import)
-        data = None
-        if usage_import.source == UsageImport.Source.CSV:
-            try:
-                data = _read(usage_import)
-                if COLUMNAR:
-                    imported = _import_columns(usage_import, data, known)
-                    if imported is not None:
-                        return imported
-            except validation.FileProblem as e:
-                return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
-            except columnar.Fallback:
-                pass
-        sink = _Sink(usage_import.pk)
-        validator = validation.Validator(known=known, sink=sink)
-        try:
-            validator.check_all(_rows(usage_import, data),
-                                progress=lambda n: _set(usage_import, total_lines=n))
-        except validation.FileProblem as e:
-            return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
-        except GatewayError as e:
-            return _finish(usage_import, status=UsageImport.Status.FAILED,
-                           errors=[validation.problem(None, "Partner Center", e.message)])
-        if validator.errors:
-            return _finish(usage_import, status=UsageImport.Status.REJECTED,
-                           errors=validator.errors, total_lines=validator.lines)
-        _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
-        with transaction.atomic():
-            inserted = sink.load()
-        return _finish(usage_import, status=UsageImport.Status.DONE,
-                       total_lines=validator.lines, imported_lines=inserted,
-                       skipped_duplicates=validator.valid - inserted,
-                       marketplace_lines=validator.marketplace)
-
-
-def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImport | None:
-    """A file Arrow reads as Python does: on PostgreSQL streamed into the table while it is
-    checked (pg.stream); if that does not go through, checked whole, then loaded.
-    None: read it line by line."""
-    if connection.vendor == "postgresql":
-        loaded = pg.stream(usage_import.pk, columnar.stream(
-            data, known, pg.BATCH_ROWS))
-        if loaded is not None:
-            return _finish(usage_import, status=UsageImport.Status.DONE,
-                           total_lines=loaded.inserted, imported_lines=loaded.inserted,
-                           skipped_duplicates=0, marketplace_lines=loaded.marketplace)
-    usage = columnar.read(data, known)
-    if usage is None:
-        return None
-    checked = usage.check()
-    if checked.errors:
-        return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=checked.errors,
-                       total_lines=checked.lines)
-    _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=checked.lines)
-    inserted = 0
-    if checked.lines:
-        with transaction.atomic():
-            inserted = _load_columns(usage_import.pk, checked.rows)
-    return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=checked.lines,
-                   imported_lines=inserted, skipped_duplicates=checked.lines - inserted,
-                   marketplace_lines=checked.marketplace)
-
-
-def _finish(usage_import: UsageImport, *, status, **fields) -> UsageImport:
-    _set(usage_import, status=status, finished_at=timezone.now(), **fields)
-    if usage_import.file:
-        usage_import.file.delete(save=False)
-        _set(usage_import, file="")
-    audit(actor=usage_import.uploaded_by, reseller=usage_import.reseller, obj=usage_import,
-          action=f"billing.usage_import.{status}",
-          data={"total": usage_import.total_lines, "imported": usage_import.imported_lines,
-                "duplicates": usage_import.skipped_duplicates,
-                "errors": len(usage_import.errors)})
-    return usage_import
-
-
-def usage_import_fail(*, usage_import_id: int, message: str) -> None:
-    """Mark an import failed after an unexpected error (nothing was written: the load is
-    one transaction)."""
-    with scopes_disabled():
-        usage_import = UsageImport.objects.get(pk=usage_import_id)
-        if not usage_import.is_finished:
-            _finish(usage_import, status=UsageImport.Status.FAILED,
-                    errors=[validation.problem(None, "import", message)])
 
 
 INVOICE_PREFIX = "INV"
@@ -364,8 +87,6 @@ def billing_runs_start_due(*, today: date) -> list[BillingRun]:
 
 
 def _start_runs(*, user, on_date: date, resellers: list[Reseller]) -> list[BillingRun]:
-    from billing.tasks import billing_runs_fan_out
-
     with transaction.atomic():
         queued = billing_runs_open(user=user, on_date=on_date, resellers=resellers)
         if queued:
@@ -373,7 +94,7 @@ def _start_runs(*, user, on_date: date, resellers: list[Reseller]) -> list[Billi
             with scopes_disabled():
                 BillingRun.objects.filter(pk__in=[r.pk for r in queued]).update(
                     task_id=result_id)
-            billing_runs_fan_out.apply_async_on_commit(
+            billing_runs_fan_out_task.apply_async_on_commit(
                 args=[[r.pk for r in queued]], task_id=result_id)
     return queued
 
@@ -419,7 +140,6 @@ def billing_run_batches(run_ids: list[int]) -> list[list[int]]:
     """The runs in order, in batches of about BILLING_SUBSCRIPTIONS_PER_TASK subscriptions of
     their resellers (one query): a batch is billed with the queries of one run, and its size
     bounds one worker's memory and transaction; a larger reseller is a batch of its own."""
-    from subscriptions.models import Subscription
 
     limit = settings.BILLING_SUBSCRIPTIONS_PER_TASK
     with scopes_disabled():
@@ -623,10 +343,9 @@ def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
         run.save(update_fields=["status", "finalized_at"])
         audit(actor=user, reseller=run.reseller, obj=run, action="billing.run.finalized",
               data={"invoices": [i.number for i in invoices]})
-        from billing.tasks import render_pdf
-
         for invoice in invoices:
-            render_pdf.delay_on_commit("invoice", invoice.pk)
+            document_pdf_task.delay_on_commit("invoice", invoice.pk,
+                                              reseller_id=invoice.reseller_id)
         from billing.statements import run_statements_queue
 
         run_statements_queue(run)
@@ -705,9 +424,7 @@ def invoice_credit(*, user, invoice: Invoice, reason: str,
         _finalize_document(note, CREDIT_NOTE_PREFIX, timezone.now().date())
         audit(actor=user, reseller=invoice.reseller, obj=note, action="billing.credit_note.issued",
               data={"invoice": invoice.number, "total": str(note.total), "reason": reason})
-        from billing.tasks import render_pdf
-
-        render_pdf.delay_on_commit("credit_note", note.pk)
+        document_pdf_task.delay_on_commit("credit_note", note.pk, reseller_id=note.reseller_id)
     return note
 
 
@@ -731,8 +448,43 @@ def document_render_pdf(*, kind: str, document_id: int) -> None:
             transaction.on_commit(lambda: doc.pdf.storage.delete(old))
 
 
-def run_invoice_ids(run_ids: list[int]) -> list[int]:
-    """The invoices of the runs `run_ids`, in one query."""
+def run_invoices(run_ids: list[int]) -> list[tuple[int, int]]:
+    """(invoice id, reseller id) of the runs `run_ids`' invoices, in one query."""
     with scopes_disabled():
         return list(Invoice.objects.filter(run__in=run_ids).order_by("pk")
-                    .values_list("pk", flat=True))
+                    .values_list("pk", "reseller_id"))
+
+
+# Tasks. Late acknowledgement and rejection on a lost worker make a killed worker's task come
+# back; the services are idempotent, so a redelivered task writes nothing twice.
+RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "base": ResellerTask}
+
+
+@shared_task(**RELIABLE)
+def billing_runs_fan_out_task(run_ids: list[int]) -> int:
+    """One compute task per batch of runs (`billing_run_batches`): a batch is billed with the
+    queries of one run, and the batches spread over the workers."""
+    batches = billing_run_batches(run_ids)
+    for batch in batches:
+        billing_runs_compute_task.delay(batch)
+    return len(batches)
+
+
+@shared_task(**RELIABLE)
+def billing_runs_compute_task(run_ids: list[int]) -> int:
+    """Compute a batch of runs' ledgers and draft invoices, then one PDF task per invoice."""
+    try:
+        billing_runs_compute(run_ids=run_ids)
+    except Exception as exc:
+        for run_id in run_ids:
+            billing_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+        raise
+    invoices = run_invoices(run_ids)
+    for invoice_id, reseller_id in invoices:
+        document_pdf_task.delay("invoice", invoice_id, reseller_id=reseller_id)
+    return len(invoices)
+
+
+@shared_task(**RELIABLE)
+def document_pdf_task(kind: str, document_id: int) -> None:
+    document_render_pdf(kind=kind, document_id=document_id)

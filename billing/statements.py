@@ -2,24 +2,24 @@
 finalized period, at price-book prices, under the reseller's branding.
 
 Finalizing a run creates one `Statement` per customer in its ledger and queues one PDF task per
-statement after the commit (`billing.tasks.render_statement_pdf`, acks_late). A statement is
+statement after the commit (`statement_pdf_task`, acks_late). A statement is
 rendered once: the ledger of a finalized run never changes, and a redelivered task finds the
 PDF stored and writes nothing.
 """
 
+from celery import shared_task
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django_scopes import scope, scopes_disabled
 
 from billing import selectors
 from billing.models import BillingLine, BillingRun, Statement
+from portal.tasking import ResellerTask
 
 
 def run_statements_queue(run: BillingRun) -> list[int]:
     """One statement per customer billed in `run` (existing ones kept), each rendered by its
     own task once the caller's transaction commits. Call inside the run's scope."""
-    from billing.tasks import render_statement_pdf
-
     customer_ids = (BillingLine.objects.filter(reseller=run.reseller,
                                                period_start=run.period_start)
                     .order_by("customer_id").values_list("customer_id", flat=True).distinct())
@@ -29,7 +29,7 @@ def run_statements_queue(run: BillingRun) -> list[int]:
          for customer_id in customer_ids], ignore_conflicts=True)
     ids = list(Statement.objects.filter(run=run).order_by("pk").values_list("pk", flat=True))
     for statement_id in ids:
-        render_statement_pdf.delay_on_commit(statement_id)
+        statement_pdf_task.delay_on_commit(statement_id, reseller_id=run.reseller_id)
     return ids
 
 
@@ -51,3 +51,9 @@ def statement_render_pdf(*, statement_id: int) -> Statement:
         statement.pdf.save(f"{statement.reference}.pdf", ContentFile(content), save=False)
         statement.save(update_fields=["pdf"])
     return statement
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, base=ResellerTask)
+def statement_pdf_task(statement_id: int) -> None:
+    """One customer statement PDF (queued when its run is finalized)."""
+    statement_render_pdf(statement_id=statement_id)

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from billing import views
 from billing.reports import views as report_views
+from billing.usage import views as usage_views
 
 REPORT_PAGES = [
     ("azure-legacy/", "azure_legacy"),
@@ -32,17 +33,17 @@ reseller_patterns = [
     path("statements/", views.statements, name="statements"),
     path("statements/<int:customer_id>/", views.statement, name="statement"),
     path("statements/<int:customer_id>/pdf/", views.statement_pdf, name="statement_pdf"),
-    path("usage/", views.usage_imports, name="usage_imports"),
-    path("usage/<int:usage_import_id>/", views.usage_import, name="usage_import"),
-    path("usage/<int:usage_import_id>/status/", views.usage_import_status,
+    path("usage/", usage_views.usage_imports, name="usage_imports"),
+    path("usage/<int:usage_import_id>/", usage_views.usage_import, name="usage_import"),
+    path("usage/<int:usage_import_id>/status/", usage_views.usage_import_status,
          name="usage_import_status"),
     path("reports/", include(report_patterns)),
 ]
 
 ops_patterns = [
-    path("usage/", views.ops_usage_imports, name="usage_imports"),
-    path("usage/<int:usage_import_id>/", views.ops_usage_import, name="usage_import"),
-    path("usage/<int:usage_import_id>/status/", views.ops_usage_import_status,
+    path("usage/", usage_views.ops_usage_imports, name="usage_imports"),
+    path("usage/<int:usage_import_id>/", usage_views.ops_usage_import, name="usage_import"),
+    path("usage/<int:usage_import_id>/status/", usage_views.ops_usage_import_status,
          name="usage_import_status"),
     path("reports/", include(ops_report_patterns)),
 ]

@@ -1,17 +1,12 @@
 import uuid
 
 from django.conf import settings
-from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
 
 from portal.models import Country, Currency, Reseller
-
-domain_validator = RegexValidator(
-    r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$",
-    "Enter a domain such as contoso.onmicrosoft.com (lower-case letters, digits, hyphens, dots).",
-)
+from portal.validators import domain_validator
 
 
 class McaStatus(models.TextChoices):

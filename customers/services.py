@@ -4,9 +4,11 @@ Reseller-side services take `member`; the customer's click-through takes the lin
 operations ones take the staff `user`.
 """
 
+import logging
 import uuid
 from datetime import timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,13 +16,18 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from customers import agreement, links
+from customers import agreement, emails, links
 from customers.models import Customer, McaAcceptance, McaInvitation, McaStatus
+from partner_center.errors import AlreadyAttested, GatewayError, RateLimited, Unavailable
+from partner_center.gateway import get_gateway
+from partner_center.types import CustomerRequest
+from partner_center.types import McaAcceptance as Attestation
 from portal.audit import audit
 from portal.models import Membership
 from portal.notifications import notify
 from portal.permissions import require, require_staff
 from portal.roles import Role
+from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
 
 CUSTOMER_FIELDS = (
@@ -28,6 +35,8 @@ CUSTOMER_FIELDS = (
     "postal_code", "contact_first_name", "contact_last_name", "contact_email", "contact_phone",
     "tenant_id", "primary_domain",
 )
+
+logger = logging.getLogger(__name__)
 
 
 class LinkRefused(Exception):
@@ -88,9 +97,6 @@ def customer_update(*, member, customer: Customer, **fields) -> Customer:
 def customer_create_in_partner_center(*, member, customer: Customer) -> Customer:
     """Create the customer's Microsoft tenant through Partner Center and keep its tenant ID.
     The idempotency key is the customer's: a retry never creates a second tenant."""
-    from partner_center.errors import GatewayError
-    from partner_center.gateway import get_gateway
-    from partner_center.types import CustomerRequest
 
     require(member, "customers.edit")
     require_same_reseller(member, customer)
@@ -150,9 +156,7 @@ def mca_send(*, member, customer: Customer) -> McaInvitation:
     audit(actor=member.user, reseller=member.reseller, obj=customer,
           action="customers.mca.resent" if previous else "customers.mca.sent",
           data={"to": invitation.sent_to, "expires_at": invitation.expires_at.isoformat()})
-    from customers.tasks import email_mca_link
-
-    email_mca_link.delay_on_commit(invitation.pk)
+    mca_link_email_task.delay_on_commit(invitation.pk, reseller_id=invitation.reseller_id)
     return invitation
 
 
@@ -250,9 +254,7 @@ def mca_accept(*, token: str, first_name: str, last_name: str, email: str, phone
                     f"{now:%Y-%m-%d %H:%M} UTC. Operations will log it in Partner Center.",
                url=reverse("customers:detail", kwargs={"customer_id": customer.pk}))
     if settings.MCA_ATTEST_VIA_GATEWAY and customer.tenant_id:
-        from customers.tasks import log_mca_in_partner_center
-
-        log_mca_in_partner_center.delay_on_commit(acceptance.pk)
+        mca_attest_task.delay_on_commit(acceptance.pk, reseller_id=acceptance.reseller_id)
     return acceptance
 
 
@@ -298,9 +300,6 @@ def mca_log_with_gateway(*, acceptance_id: int, user=None) -> McaAcceptance:
     """Attest the acceptance through the Partner Center gateway. Partner Center's duplicate
     answer (600061) means it is already attested: that counts as logged. A refusal is kept on
     the acceptance for operations to see, and raised."""
-    from partner_center.errors import AlreadyAttested, GatewayError
-    from partner_center.gateway import get_gateway
-    from partner_center.types import McaAcceptance as Attestation
 
     if user is not None:
         require_staff(user)
@@ -342,9 +341,7 @@ def portal_link_send(*, member, customer: Customer, rotate: bool = False) -> str
     audit(actor=member.user, reseller=member.reseller, obj=customer,
           action="customers.portal_link.sent", data={"to": customer.contact_email,
                                                      "earlier_links_revoked": rotate})
-    from customers.tasks import email_portal_link
-
-    email_portal_link.delay_on_commit(customer.pk)
+    portal_link_email_task.delay_on_commit(customer.pk, reseller_id=customer.reseller_id)
     return customer.contact_email
 
 
@@ -365,3 +362,28 @@ def customer_for_portal_token(token: str) -> Customer:
         raise LinkRefused("This link is no longer valid: your reseller has replaced it. "
                           "Use the link in the most recent e-mail.")
     return customer
+
+
+# Tasks (queued on commit by the services above)
+
+@shared_task(base=ResellerTask)
+def mca_link_email_task(invitation_id: int) -> None:
+    emails.send_mca_link(invitation_id)
+
+
+@shared_task(base=ResellerTask)
+def portal_link_email_task(customer_id: int) -> None:
+    emails.send_portal_link(customer_id)
+
+
+@shared_task(bind=True, max_retries=5, base=ResellerTask)
+def mca_attest_task(self, acceptance_id: int) -> None:
+    """Attest an acceptance in Partner Center; retried while Partner Center is busy or down.
+    A refusal stays on the acceptance in the operations queue."""
+    try:
+        mca_log_with_gateway(acceptance_id=acceptance_id)
+    except (RateLimited, Unavailable) as exc:
+        countdown = getattr(exc, "retry_after", None) or 30 * 2 ** self.request.retries
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except (GatewayError, ValidationError) as exc:
+        logger.warning("MCA acceptance %s not logged in Partner Center: %s", acceptance_id, exc)

@@ -11,6 +11,7 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
 
 from partner_center.errors import AlreadyAttested
 from partner_center.types import (
@@ -27,6 +28,11 @@ from partner_center.types import (
 
 
 class PartnerCenterGateway(abc.ABC):
+    @classmethod
+    def from_settings(cls) -> "PartnerCenterGateway":
+        """The gateway as configured (PARTNER_CENTER_* settings)."""
+        return cls()
+
     @abc.abstractmethod
     def create_customer(self, req: CustomerRequest, *, idempotency_key: str) -> CustomerInfo:
         """Create the customer's tenant; returns its tenant ID."""
@@ -106,15 +112,16 @@ def iter_usage(gateway: PartnerCenterGateway, *, start: date, end: date,
             return
 
 
+# The implementations import this interface; it names them by dotted path (no import cycle).
+IMPLEMENTATIONS = {
+    "sandbox": "partner_center.sandbox.SandboxGateway",
+    "http": "partner_center.http.HttpGateway",
+}
+
+
 def get_gateway() -> PartnerCenterGateway:
     kind = getattr(settings, "PARTNER_CENTER_GATEWAY", "sandbox")
-    if kind == "sandbox":
-        from partner_center.sandbox import SandboxGateway
-
-        return SandboxGateway()
-    if kind == "http":
-        from partner_center.http import HttpGateway
-
-        return HttpGateway.from_settings()
-    raise ImproperlyConfigured(
-        f"PARTNER_CENTER_GATEWAY must be 'sandbox' or 'http', not {kind!r}.")
+    if kind not in IMPLEMENTATIONS:
+        raise ImproperlyConfigured(
+            f"PARTNER_CENTER_GATEWAY must be 'sandbox' or 'http', not {kind!r}.")
+    return import_string(IMPLEMENTATIONS[kind]).from_settings()

@@ -17,7 +17,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from customers.models import domain_validator
 from partner_center import errors, usage
 from partner_center.errors import (
     AlreadyAttested,
@@ -51,6 +50,7 @@ from partner_center.types import (
     dump,
     load,
 )
+from portal.validators import domain_validator
 from subscriptions import rules
 from subscriptions.catalog.models import Offer, ProductType
 

@@ -1,16 +1,19 @@
 """State changes of the tenancy core. Each is atomic, checks role and tenant, and is audited."""
 
+from celery import shared_task
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from portal import emails
 from portal.audit import audit
 from portal.models import Invitation, Membership, Notification, Reseller
 from portal.notifications import notify
 from portal.permissions import require
 from portal.roles import Role
+from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
 
 PROFILE_FIELDS = (
@@ -70,9 +73,7 @@ def invitation_create(*, member: Membership, email: str, role: str) -> Invitatio
     invitation.save()
     audit(actor=member.user, reseller=member.reseller, action="portal.invitation.created",
           obj=invitation, data={"email": email, "role": role})
-    from portal.tasks import send_invitation_email
-
-    send_invitation_email.delay_on_commit(invitation.pk)
+    invitation_email_task.delay_on_commit(invitation.pk, reseller_id=invitation.reseller_id)
     return invitation
 
 
@@ -175,3 +176,7 @@ def notifications_mark_read(*, member: Membership, notification_ids=None) -> int
         qs = qs.filter(pk__in=notification_ids)
     return qs.update(read_at=timezone.now())
 
+
+@shared_task(base=ResellerTask)
+def invitation_email_task(invitation_id: int) -> None:
+    emails.send_invitation(invitation_id)

@@ -219,6 +219,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = "UTC"
+# A task lives beside the service that enqueues it; a worker imports these modules (besides each
+# app's tasks.py of beat jobs, found by autodiscovery) so that it knows every task.
+CELERY_IMPORTS = [
+    "portal.services", "portal.notifications", "customers.services", "subscriptions.services",
+    "billing.services", "billing.statements", "billing.usage.services",
+]
 # A message taken by a worker that dies unacknowledged is redelivered after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}

@@ -1,16 +1,8 @@
+"""The ground's beat-scheduled jobs (CELERY_BEAT_SCHEDULE)."""
+
 from celery import shared_task
 
-from portal import emails, services
-
-
-@shared_task
-def email_notifications(ids: list[int]) -> int:
-    return emails.send_notifications(ids)
-
-
-@shared_task
-def send_invitation_email(invitation_id: int) -> None:
-    emails.send_invitation(invitation_id)
+from portal import services
 
 
 @shared_task

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q, Sum
@@ -24,6 +25,7 @@ from portal.models import Currency, Membership
 from portal.notifications import notify
 from portal.permissions import require, require_staff
 from portal.roles import Role
+from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
 from subscriptions import proration, rules
 from subscriptions.catalog.csv_import import parse_catalog
@@ -306,9 +308,7 @@ def subscription_purchase(*, member, customer, offer: Offer, term: str, billing_
     _audit(member, sub, "ordered", offer=offer.sku, term=term, frequency=billing_frequency,
            quantity=quantity, auto_renew=auto_renew, unit_price=str(prices.price),
            unit_cost=str(prices.cost))
-    from subscriptions.tasks import provision_subscription
-
-    provision_subscription.delay_on_commit(sub.pk)
+    provision_task.delay_on_commit(sub.pk, reseller_id=sub.reseller_id)
     return sub
 
 
@@ -389,9 +389,7 @@ def subscription_provision_retry(*, user, subscription_id: int) -> Subscription:
         sub.save(update_fields=["provisioning", "status", "ended_at"])
         audit(actor=user, reseller=sub.reseller, obj=sub,
               action="subscriptions.subscription.provisioning_retried", data={})
-        from subscriptions.tasks import provision_subscription
-
-        provision_subscription.delay_on_commit(sub.pk)
+        provision_task.delay_on_commit(sub.pk, reseller_id=sub.reseller_id)
     return sub
 
 
@@ -855,3 +853,15 @@ def subscriptions_remind_renewals(*, today: date) -> int:
                 sub.save(update_fields=["renewal_reminder"])
                 sent += 1
     return sent
+
+
+@shared_task(bind=True, max_retries=5, acks_late=True, reject_on_worker_lost=True,
+             base=ResellerTask)
+def provision_task(self, subscription_id: int) -> str:
+    """Place an order in Partner Center; while it is busy or down, retry with backoff."""
+    final = self.request.retries >= self.max_retries
+    try:
+        sub = subscription_provision(subscription_id=subscription_id, final_attempt=final)
+    except ProvisioningDelayed as exc:
+        raise self.retry(exc=exc, countdown=30 * 2 ** self.request.retries) from exc
+    return sub.provisioning

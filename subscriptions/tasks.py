@@ -1,4 +1,5 @@
-"""Daily subscription upkeep (beat). Each step is idempotent: running it twice changes nothing."""
+"""Subscriptions' beat-scheduled jobs: the daily upkeep (each step idempotent: running it twice
+changes nothing) and the expiry of pending transfers."""
 
 from celery import shared_task
 from django.utils import timezone
@@ -21,15 +22,3 @@ def daily_upkeep() -> dict:
 @shared_task
 def expire_transfers() -> int:
     return transfers.transfers_expire(now=timezone.now())
-
-
-@shared_task(bind=True, max_retries=5, acks_late=True, reject_on_worker_lost=True)
-def provision_subscription(self, subscription_id: int) -> str:
-    """Place an order in Partner Center; while it is busy or down, retry with backoff."""
-    final = self.request.retries >= self.max_retries
-    try:
-        sub = services.subscription_provision(subscription_id=subscription_id,
-                                              final_attempt=final)
-    except services.ProvisioningDelayed as exc:
-        raise self.retry(exc=exc, countdown=30 * 2 ** self.request.retries) from exc
-    return sub.provisioning

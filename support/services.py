@@ -11,7 +11,7 @@ from django_scopes import scopes_disabled
 
 from portal.audit import audit
 from portal.models import Membership
-from portal.notifications import notify
+from portal.notifications import notify, notify_operations
 from portal.permissions import require, require_staff
 from portal.tenancy import member_service, require_same_reseller
 from support import sla
@@ -71,19 +71,8 @@ def _targets():
     return sla.parse_targets(settings.SUPPORT_SLA_TARGETS)
 
 
-def ops_emails() -> list[str]:
-    if settings.SUPPORT_OPS_EMAILS:
-        return list(settings.SUPPORT_OPS_EMAILS)
-    from portal.models import User
-
-    return list(User.objects.filter(is_staff=True, is_active=True)
-                .values_list("email", flat=True))
-
-
 def _mail_operations(subject: str, body: str) -> None:
-    from support.tasks import email_operations
-
-    email_operations.delay_on_commit(subject, body)
+    notify_operations(subject=subject, body=body)
 
 
 def _add_message(*, ticket, author, body, files, from_operations=False, internal=False):

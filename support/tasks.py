@@ -1,14 +1,8 @@
+"""Support's beat-scheduled jobs (CELERY_BEAT_SCHEDULE)."""
+
 from celery import shared_task
-from django.core.mail import send_mail
 
 from support import services
-
-
-@shared_task
-def email_operations(subject: str, body: str) -> None:
-    recipients = services.ops_emails()
-    if recipients:
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
 
 
 @shared_task

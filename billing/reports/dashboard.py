@@ -11,9 +11,9 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from billing import ledger
-from billing.models import UsageLine
 from billing.periods import Period, periods_between
 from billing.selectors import calendar_overrides, ledger_inputs, reseller_period
+from billing.usage.models import UsageLine
 from customers.models import Customer
 from portal.frame import Widget
 from portal.roles import role_can

@@ -13,10 +13,10 @@ from django.utils import timezone
 from django_tables2 import RequestConfig
 from django_tables2.data import TableQuerysetData
 
-from billing.models import UsageLine, UsageSummary
 from billing.reports import compute, filters, tables
 from billing.reports import selectors as report_selectors
 from billing.selectors import calendar_overrides
+from billing.usage.models import UsageLine, UsageSummary
 from portal.decorators import member_required, staff_required
 from portal.models import Reseller
 from portal.permissions import require

@@ -31,8 +31,8 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 from pgpq import ArrowToPostgresBinaryEncoder
 
-from billing.models import UsageLine, UsageSummary
 from billing.usage import columnar, summary
+from billing.usage.models import UsageLine, UsageSummary
 from subscriptions.catalog.models import Offer
 from subscriptions.models import Subscription
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Sum
 from django_scopes import scopes_disabled
 
-from billing.models import UsageLine, UsageSummary
+from billing.usage.models import UsageLine, UsageSummary
 
 
 @transaction.atomic

@@ -27,7 +27,7 @@ from partner_center.gateway import get_gateway
 from partner_center.types import TransferRequest
 from portal.audit import audit
 from portal.models import Membership, Reseller
-from portal.notifications import notify
+from portal.notifications import notify, notify_operations
 from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tenancy import member_service, require_same_reseller
@@ -113,11 +113,9 @@ def _tell_target(transfer: Transfer, title: str, body: str = ""):
 
 def _tell_source(transfer: Transfer, title: str, body: str = ""):
     if transfer.source_reseller is None:
-        from support.tasks import email_operations
-
         url = settings.SITE_URL + reverse("subscriptions_transfers_ops:detail",
                                           kwargs={"transfer_id": transfer.pk})
-        email_operations.delay_on_commit(title, f"{body}\n\n{url}".strip())
+        notify_operations(subject=title, body=f"{body}\n\n{url}".strip())
         return
     notify(reseller=transfer.source_reseller, users=_managers(transfer.source_reseller),
            title=title, body=body,

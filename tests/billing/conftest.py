@@ -60,7 +60,7 @@ def charge(reseller, *, customer=None, subscription=None, kind="cycle", on=dt.da
 
 def usage(subscription, *, on, cost, quantity="1", marketplace=False):
     """One Azure plan usage line of `subscription` (and its import)."""
-    from billing.models import UsageImport, UsageLine
+    from billing.usage.models import UsageImport, UsageLine
 
     with scopes_disabled():
         imp = UsageImport.objects.create(reseller=subscription.reseller, status="done")

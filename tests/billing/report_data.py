@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from django_scopes import scopes_disabled
 
-from billing.models import UsageLine
 from billing.usage import summary
+from billing.usage.models import UsageLine
 from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.models import ChargeEvent
 from tests import factories

@@ -384,7 +384,7 @@ def test_an_import_keeps_the_monthly_summary_equal_to_its_daily_lines(
     from django.db.models import Sum
     from django_scopes import scopes_disabled
 
-    from billing.models import UsageLine, UsageSummary
+    from billing.usage.models import UsageLine, UsageSummary
     from tests.billing.usage_helpers import rows_for, to_csv, upload
 
     subs = [factories.SubscriptionFactory(reseller=reseller_a) for _ in range(2)]

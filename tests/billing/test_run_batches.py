@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 
-from billing import services, tasks
+from billing import services
 from billing.models import BillingLine, BillingRun, Invoice
 from billing.selectors import document_lines
 from billing.usage import summary
@@ -136,7 +136,7 @@ def test_a_batch_costs_the_queries_of_one_run(ops, charge_factory, usage_factory
 
 def test_one_run_that_cannot_be_billed_does_not_hold_back_its_batch(
         ops, us_reseller, charge_factory, usage_factory):
-    from billing.models import UsageLine
+    from billing.usage.models import UsageLine
 
     good = ResellerFactory(name="Good Cloud")
     charge_factory(good, cost="40.00")
@@ -168,7 +168,7 @@ def test_the_fan_out_packs_resellers_by_subscriptions_and_every_run_is_computed(
     runs = open_runs(ops, resellers, dt.date(2026, 6, 1))
     # the 4-subscription reseller is a batch of its own; the others go up to 3 a batch
     assert services.billing_run_batches(runs) == [runs[:2], runs[2:3], runs[3:]]
-    assert tasks.billing_runs_fan_out.apply(args=[runs]).get() == 3
+    assert services.billing_runs_fan_out_task.apply(args=[runs]).get() == 3
     with scopes_disabled():
         assert BillingRun.objects.filter(pk__in=runs, finished_at__isnull=False,
                                          error="").count() == 6

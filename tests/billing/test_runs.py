@@ -503,8 +503,8 @@ def test_usage_of_one_subscription_under_two_customers_is_refused(
         ops, us_reseller, charge_factory, usage_factory):
     from billing import selectors
     from billing.ledger import LedgerError
-    from billing.models import UsageLine
     from billing.usage import summary
+    from billing.usage.models import UsageLine
 
     sub = charge_factory(us_reseller).subscription
     usage_factory(sub, on=dt.date(2026, 5, 3), cost="1.00")

@@ -13,7 +13,7 @@ from django_scopes import scope, scopes_disabled
 from PIL import Image
 from pypdf import PdfReader
 
-from billing import pdf, services, statements, tasks
+from billing import pdf, services, statements
 from billing.models import BillingLine, Invoice, Statement
 from portal.roles import Role
 from subscriptions.catalog.models import ProductType
@@ -130,8 +130,8 @@ def test_rendering_twice_stores_one_file_and_queueing_twice_one_statement(
     with scopes_disabled():
         names = sorted(f"{s.reference}.pdf" for s in Statement.objects.all())
     assert sorted(default_storage.listdir(folder)[1]) == names
-    tasks.render_statement_pdf.delay(statement.pk)
-    tasks.render_statement_pdf.delay(statement.pk)
+    statements.statement_pdf_task.delay(statement.pk)
+    statements.statement_pdf_task.delay(statement.pk)
     assert statement_of(customer).pdf.name == statement.pdf.name
     assert sorted(default_storage.listdir(folder)[1]) == names
     with scope(reseller=us_reseller), django_capture_on_commit_callbacks(execute=True):

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from billing.models import UsageImport, UsageLine
+from billing.usage.models import UsageImport, UsageLine
 from portal.roles import Role
 from tests.billing.usage_helpers import mirror_in_sandbox, rows_for, to_csv, upload
 from tests.factories import SubscriptionFactory, UsageImportFactory

@@ -10,9 +10,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing import services
-from billing.models import UsageImport, UsageLine, UsageSummary
-from billing.usage import columnar, summary, validation
+from billing.usage import columnar, services, summary, validation
+from billing.usage.models import UsageImport, UsageLine, UsageSummary
 from tests.billing.usage_helpers import rows_for, to_csv
 from tests.factories import SubscriptionFactory
 

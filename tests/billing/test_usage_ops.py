@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from billing.models import UsageImport, UsageLine
-from billing.services import usage_import_run
+from billing.usage.models import UsageImport, UsageLine
+from billing.usage.services import usage_import_run
 from tests.billing.usage_helpers import mirror_in_sandbox, rows_for, to_csv, upload
 from tests.factories import SubscriptionFactory, UserFactory
 
@@ -114,8 +114,7 @@ def test_a_finished_import_is_not_run_twice(subs, reseller_a, unscoped):
 @pytest.mark.django_db
 def test_an_unexpected_error_marks_the_import_failed_and_writes_nothing(
         ops_client, subs, django_capture_on_commit_callbacks, monkeypatch, unscoped):
-    from billing import services
-    from billing.usage import pg
+    from billing.usage import pg, services
 
     load_columns = services._load_columns
 

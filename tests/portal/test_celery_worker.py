@@ -53,3 +53,4 @@ def test_worker_runs_a_task_on_redis_against_the_database(worker, unscoped):
     with unscoped():
         assert Invitation.objects.get(pk=stale.pk).state == Invitation.State.EXPIRED
         assert Invitation.objects.get(pk=fresh.pk).state == Invitation.State.PENDING
+

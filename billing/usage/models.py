@@ -1,0 +1,176 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django_scopes import ScopedManager
+
+from portal.models import Reseller
+
+
+class UsageImport(models.Model):
+    """One upload (CSV) or Partner Center fetch of daily rated usage.
+
+    `reseller` is empty for an operations import across resellers; the scoped manager then
+    never shows it to any reseller (only staff see it, on the ops pages, unscoped).
+    """
+
+    class Source(models.TextChoices):
+        CSV = "csv", "CSV upload"
+        GATEWAY = "gateway", "Partner Center"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        VALIDATING = "validating", "Validating"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Done"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Failed"
+
+    FINISHED = (Status.DONE, Status.REJECTED, Status.FAILED)
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+",
+                                 help_text="Empty: an operations import for all resellers.")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CSV)
+    file_name = models.CharField(max_length=255, blank=True)
+    file = models.FileField(upload_to="usage_imports/%Y/%m/", blank=True,
+                            help_text="The uploaded CSV, kept until the import finishes.")
+    sha256 = models.CharField(max_length=64, blank=True)
+    period_start = models.DateField(null=True, blank=True,
+                                    help_text="Partner Center fetch: first day.")
+    period_end = models.DateField(null=True, blank=True,
+                                  help_text="Partner Center fetch: last day (inclusive).")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    task_id = models.CharField("Celery task id", max_length=64, blank=True)
+    total_lines = models.PositiveIntegerField(default=0)
+    imported_lines = models.PositiveIntegerField(default=0)
+    skipped_duplicates = models.PositiveIntegerField(default=0)
+    marketplace_lines = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True,
+                              help_text='[{"line": n, "field": ..., "message": ...}]')
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["reseller", "-created_at"])]
+
+    def __str__(self):
+        return f"Usage import #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self):
+        return self.status in self.FINISHED
+
+
+class UsageLine(models.Model):
+    """One line of Partner Center's daily rated usage (Azure plan), as sent.
+
+    `natural_key` (sha256 of the identifying fields) is unique per subscription and day, so
+    importing the same file or overlapping days again adds nothing. On PostgreSQL this table is
+    meant to be partitioned by month of `usage_date` once it grows; a plain table for now.
+    """
+
+    # A million lines a month arrive in bulk, so every per-line cost counts:
+    # - two indexes only: (reseller, usage_date) and the unique (subscription, usage_date,
+    #   natural_key), which a file sorted by day or subscription fills nearly in order; customer
+    #   is not indexed (the reports read UsageSummary), the import only for its few marketplace
+    #   lines.
+    # - no database foreign-key constraints (db_constraint=False): PostgreSQL would check four
+    #   per line at commit (≈30 % of an import). The importer resolves every reference against
+    #   the portal's customers and subscriptions in the same transaction and rejects the whole
+    #   file otherwise; Django still refuses to delete a referenced row (PROTECT), and those
+    #   rows are never deleted anyway (subscriptions end by status).
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+",
+                                 db_index=False, db_constraint=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+",
+                                 db_index=False, db_constraint=False)
+    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT,
+                                     related_name="usage_lines", db_index=False,
+                                     db_constraint=False)
+    usage_import = models.ForeignKey(UsageImport, on_delete=models.PROTECT, related_name="lines",
+                                     db_index=False, db_constraint=False)
+    usage_date = models.DateField()
+    meter_category = models.CharField(max_length=200, blank=True)
+    meter_sub_category = models.CharField(max_length=200, blank=True)
+    meter_name = models.CharField(max_length=200, blank=True)
+    meter_id = models.CharField(max_length=64)
+    meter_region = models.CharField(max_length=100, blank=True)
+    resource_group = models.CharField(max_length=200, blank=True)
+    resource_uri = models.TextField(blank=True)
+    tags = models.TextField(blank=True, help_text="JSON object as Partner Center sent it.")
+    quantity = models.DecimalField(max_digits=28, decimal_places=10)
+    unit_of_measure = models.CharField(max_length=100, blank=True)
+    unit_price = models.DecimalField(max_digits=28, decimal_places=10)
+    billing_pre_tax_total = models.DecimalField(max_digits=28, decimal_places=10)
+    currency = models.CharField(max_length=3)
+    charge_type = models.CharField(max_length=50)
+    product_id = models.CharField(max_length=64, blank=True)
+    sku_id = models.CharField(max_length=64, blank=True)
+    availability_id = models.CharField(max_length=64, blank=True)
+    is_marketplace = models.BooleanField(
+        default=False, help_text="Azure Marketplace one-time charge: billed on a separate "
+                                 "invoice, not in billing reports.")
+    # The first 128 bits of the sha256 of the identifying fields (usage_csv.natural_key), as a
+    # uuid: a quarter of the index a hex text key needs, compared as two integers. The fields
+    # include the subscription and the day, so it is unique with them (one index for both).
+    natural_key = models.UUIDField()
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["usage_date", "id"]
+        constraints = [models.UniqueConstraint(fields=["subscription", "usage_date", "natural_key"],
+                                               name="one_usage_line_per_key")]
+        indexes = [models.Index(fields=["reseller", "usage_date"]),
+                   models.Index(fields=["usage_import"], condition=models.Q(is_marketplace=True),
+                                name="usage_marketplace_by_import")]
+
+    def __str__(self):
+        return f"{self.usage_date} {self.meter_name} × {self.quantity}"
+
+
+class UsageSummary(models.Model):
+    """Non-marketplace usage summed per subscription, meter, currency and calendar month —
+    what the reports read, so a month-end report never groups a million daily lines.
+    An import adds the sums of its new lines (`billing.usage.pg._add_to_summaries`) or rebuilds
+    each (reseller, month) it touches from `UsageLine` (`billing.usage.summary.refresh`); never
+    edited by hand."""
+
+    # Written by the usage import with the lines (tens of thousands of rows a file), from
+    # references it resolved itself: no database foreign-key checks (as UsageLine); reseller
+    # and subscription are indexed by the (reseller, month) index and the unique constraint.
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+",
+                                 db_index=False, db_constraint=False)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="+", db_constraint=False)
+    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.CASCADE,
+                                     related_name="+", db_index=False, db_constraint=False)
+    product_type = models.ForeignKey("subscriptions.ProductType", on_delete=models.PROTECT,
+                                     related_name="+", db_constraint=False)
+    month = models.DateField(help_text="First day of the usage month.")
+    meter_id = models.CharField(max_length=64)
+    meter_category = models.CharField(max_length=200, blank=True)
+    meter_sub_category = models.CharField(max_length=200, blank=True)
+    meter_name = models.CharField(max_length=200, blank=True)
+    unit_of_measure = models.CharField(max_length=100, blank=True)
+    currency = models.CharField(max_length=3)
+    quantity = models.DecimalField(max_digits=28, decimal_places=10)
+    pre_tax_total = models.DecimalField(max_digits=28, decimal_places=10,
+                                        help_text="Sum of BillingPreTaxTotal (the cost), "
+                                                  "unrounded.")
+    lines = models.PositiveIntegerField()
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(
+            fields=["subscription", "month", "meter_id", "currency"],
+            name="one_usage_summary_per_meter_month")]
+        indexes = [models.Index(fields=["reseller", "month"])]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.meter_name}: {self.pre_tax_total} {self.currency}"
