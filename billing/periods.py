@@ -107,3 +107,13 @@ def periods_between(country: str, start: date, end: date, *,
         result.append(period)
         period = period.next()
     return result
+
+
+def usage_month(period: Period) -> Period:
+    """The calendar month of Azure plan usage billed in `period` (in arrears): the month before
+    the one the period starts in (US June → May; CA Jun 20–Jul 19 → May)."""
+    first = period.start.replace(day=1)
+    previous_end = first - timedelta(days=1)
+    return Period(previous_end.replace(day=1), previous_end)
+
+

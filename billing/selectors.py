@@ -32,8 +32,7 @@ from billing.models import (
     InvoiceLine,
     Statement,
 )
-from billing.periods import Period, billing_period
-from billing.reports.compute import usage_month
+from billing.periods import Period, billing_period, usage_month
 from billing.usage.models import UsageSummary
 
 

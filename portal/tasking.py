@@ -5,11 +5,11 @@ strays to another reseller fails as it would in a request; an operations-wide ta
 
 from typing import Any
 
-from celery import Task
+from celery.contrib.django.task import DjangoTask
 from django_scopes import scope, scopes_disabled
 
 
-class ResellerTask(Task):
+class ResellerTask(DjangoTask):  # DjangoTask: delay_on_commit
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         reseller_id = kwargs.pop("reseller_id", None)
         if reseller_id is None:

@@ -16,12 +16,11 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import tablib
 
-from billing.periods import Period
 from subscriptions.catalog.pricing import Rule, resolve_price
 from subscriptions.proration import round_money
 
@@ -29,14 +28,6 @@ NOTICE = ("Azure Marketplace one-time charges are billed on a separate invoice a
           "this report.")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ZERO = Decimal("0")
-
-
-def usage_month(period: Period) -> Period:
-    """The calendar month of Azure plan usage billed in `period` (in arrears): the month before
-    the one the period starts in (US June → May; CA Jun 20–Jul 19 → May)."""
-    first = period.start.replace(day=1)
-    previous_end = first - timedelta(days=1)
-    return Period(previous_end.replace(day=1), previous_end)
 
 
 @dataclass(frozen=True)

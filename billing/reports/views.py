@@ -132,7 +132,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
             lines = summaries
         period = filters.selected_period(request.GET, periods, current)
         categories, combos = report_selectors.month_keys(summaries.filter(
-            month=compute.usage_month(period).start), reseller_ids) if period else ([], set())
+            month=periods.usage_month(period).start), reseller_ids) if period else ([], set())
         filterset = usage_class(request.GET, lines, meter_categories=categories, **common)
         period = filterset.period_value
         if filterset.is_valid() and period is not None and not (
