@@ -13,8 +13,7 @@ from django.utils.choices import BaseChoiceIterator
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from billing import periods
-from billing.periods import Period, billing_period, periods_between
+from billing.periods import Period, billing_period, periods_between, usage_month
 from customers.models import Customer
 from portal.models import Reseller
 from subscriptions.catalog.models import ProductType
@@ -154,7 +153,7 @@ class ReportFilter(django_filters.FilterSet):
 
     def _label(self, period: Period) -> str:
         if self.in_arrears:
-            month = periods.usage_month(period)
+            month = usage_month(period)
             return f"{period.label} (usage of {month.start:%B %Y})"
         return period.label
 
@@ -166,7 +165,7 @@ class ReportFilter(django_filters.FilterSet):
     def filter_period(self, queryset, name, value):
         period = self.periods[value]
         if self.in_arrears:
-            period = periods.usage_month(period)
+            period = usage_month(period)
         return queryset.filter(**{f"{self.date_field}__range": (period.start, period.end)})
 
     def filter_customer_name(self, queryset, name, value):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_tables2 import RequestConfig
 from django_tables2.data import TableQuerysetData
 
+from billing.periods import usage_month
 from billing.reports import compute, filters, tables
 from billing.reports import selectors as report_selectors
 from billing.selectors import calendar_overrides
@@ -132,7 +133,7 @@ def _build(request, report: Report, *, ops: bool, show_money: bool):
             lines = summaries
         period = filters.selected_period(request.GET, periods, current)
         categories, combos = report_selectors.month_keys(summaries.filter(
-            month=periods.usage_month(period).start), reseller_ids) if period else ([], set())
+            month=usage_month(period).start), reseller_ids) if period else ([], set())
         filterset = usage_class(request.GET, lines, meter_categories=categories, **common)
         period = filterset.period_value
         if filterset.is_valid() and period is not None and not (

@@ -3,8 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing import periods
-from billing.periods import Period, billing_period
+from billing.periods import Period, billing_period, usage_month
 from billing.reports import compute
 
 
@@ -15,7 +14,7 @@ from billing.reports import compute
     ("US", date(2026, 3, 1), (date(2026, 2, 1), date(2026, 2, 28))),
 ])
 def test_usage_month_is_the_calendar_month_before_the_period_starts(country, on, month):
-    assert periods.usage_month(billing_period(country, on)) == Period(*month)
+    assert usage_month(billing_period(country, on)) == Period(*month)
 
 
 @pytest.mark.parametrize("value,expected", [
