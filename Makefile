@@ -47,8 +47,12 @@ run: seed
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
+# ruff (lint and format), the layers of DESIGN.md (import-linter), types (mypy, pyproject.toml)
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # Celery worker and beat against REDIS_URL (production uses docker-compose).
 worker: install

@@ -11,16 +11,19 @@ Conventions (DESIGN.md "Billing runs and invoices", "Money and time"):
 """
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from subscriptions.catalog.pricing import Rule, resolve_price
 from subscriptions.proration import round_money
 
 USAGE = "usage"
+# (subscription, customer when there is no subscription, kind)
+LineKey = tuple[int | None, int | None, str]
 
 
 class LedgerError(ValueError):
@@ -76,11 +79,11 @@ class Line(NamedTuple):
     currency: str
 
     @property
-    def key(self) -> tuple:
+    def key(self) -> LineKey:
         return key(self)
 
 
-def key(line) -> tuple:
+def key(line: Any) -> LineKey:
     """A ledger line's unique key in its period: (subscription, kind), or (customer, kind)
     for a line without a subscription. Works on `Line`s and stored rows alike."""
     return (line.subscription_id, line.customer_id if line.subscription_id is None else None,
@@ -101,7 +104,7 @@ def _usage_line(u: UsageInput) -> Line:
 def compute_lines(charges: list[ChargeInput], usage: list[UsageInput]) -> list[Line]:
     """The period's ledger lines, sorted by key. Two inputs of one key in different currencies
     raise LedgerError (a line has one currency)."""
-    groups: dict[tuple, list[ChargeInput]] = {}
+    groups: dict[tuple[int | None, str], list[ChargeInput]] = {}
     for c in charges:
         if not isinstance(c.cost_amount, Decimal) or not isinstance(c.price_amount, Decimal):
             raise TypeError("Amounts are Decimal, never float.")
@@ -132,7 +135,7 @@ def compute_lines(charges: list[ChargeInput], usage: list[UsageInput]) -> list[L
     return sorted(lines, key=_order)
 
 
-def _order(line: Line) -> tuple:
+def _order(line: Line) -> tuple[Any, ...]:
     return line.customer_id, line.subscription_id or 0, line.kind
 
 
@@ -147,7 +150,7 @@ class Totals:
         return self.price - self.cost
 
 
-def totals(lines) -> dict[str, Totals]:
+def totals(lines: Iterable[Any]) -> dict[str, Totals]:
     """Currency → sums of the (already rounded) lines' cost and price amounts. Works on
     `Line`s and on anything with cost_amount/price_amount/currency (BillingLine rows)."""
     cost: dict[str, Decimal] = defaultdict(Decimal)
@@ -161,8 +164,8 @@ def totals(lines) -> dict[str, Totals]:
 @dataclass
 class Diff:
     insert: list[Line]
-    update: list[tuple[object, Line]]   # (existing row, new values)
-    delete: list[object]
+    update: list[tuple[Any, Line]]   # (existing row, new values)
+    delete: list[Any]
 
     @property
     def changed(self) -> bool:
@@ -174,7 +177,7 @@ LINE_FIELDS = ("product_type", "description", "quantity", "cost_amount", "price_
 _line_values = attrgetter(*LINE_FIELDS)
 
 
-def diff(existing, computed: list[Line]) -> Diff:
+def diff(existing: Iterable[Any], computed: list[Line]) -> Diff:
     """Compare stored rows (objects with the Line fields and subscription_id/customer_id/kind)
     with freshly computed lines: what to insert, update and delete."""
     stored = {key(row): row for row in existing}

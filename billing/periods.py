@@ -23,7 +23,8 @@ ONE_DAY = timedelta(days=1)
 
 
 def _month_after(d: date) -> date:
-    return d + relativedelta(months=1)
+    later: date = d + relativedelta(months=1)
+    return later
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class Period:
     start: date
     end: date
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.end < self.start:
             raise ValueError(f"A period cannot end ({self.end}) before it starts ({self.start}).")
 

@@ -2,6 +2,7 @@ import functools
 from collections import defaultdict
 from datetime import date
 from operator import itemgetter
+from typing import Any
 
 from django.db import connection
 from django.db.models import (
@@ -71,7 +72,8 @@ def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
     or before), billed here once as one adjustment line per subscription. Usage: the
     non-marketplace Azure plan usage of the previous calendar month per (subscription,
     currency), unrounded, with the price-book rules that price it."""
-    result = {(reseller_id, period.start): ([], []) for reseller_id, period in wanted}
+    result: dict[tuple[int, date], tuple[list, list]] = {
+        (reseller_id, period.start): ([], []) for reseller_id, period in wanted}
     by_period: dict[Period, list[int]] = defaultdict(list)
     for reseller_id, period in wanted:
         by_period[period].append(reseller_id)
@@ -175,7 +177,7 @@ def _last_finalized(period: Period, reseller_ids: list[int]) -> list[tuple]:
                 .values_list("reseller_id", "period_end", "finalized_at"))
 
 
-def _usage_sums(period: Period, reseller_ids: list[int]) -> list[dict]:
+def _usage_sums(period: Period, reseller_ids: list[int]) -> list[Any]:
     """From the usage month's UsageSummary rows (per subscription, meter and currency, written
     by the import in the transaction that loaded the lines): exact sums of the non-marketplace
     lines per (reseller, subscription, currency), without reading the lines again."""
@@ -285,7 +287,7 @@ def customer_statements(reseller, period_start) -> list[dict]:
 def customer_statement(*, member, customer_id: int, period_start) -> dict:
     from customers.models import Customer
 
-    customer = get_object_or_404(Customer.objects.filter(reseller=member.reseller),
+    customer: Customer = get_object_or_404(Customer.objects.filter(reseller=member.reseller),
                                  pk=customer_id)
     lines = list(ledger_lines(member.reseller, period_start).filter(customer=customer))
     document = Statement.objects.filter(reseller=member.reseller, customer=customer,

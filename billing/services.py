@@ -147,7 +147,9 @@ def billing_run_batches(run_ids: list[int]) -> list[list[int]]:
                          .values_list("pk", "reseller_id"))
         sizes = dict(Subscription.objects.filter(reseller_id__in=set(resellers.values()))
                      .order_by().values_list("reseller_id").annotate(n=Count("pk")))
-    batches, batch, size = [], [], 0
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    size = 0
     for run_id in run_ids:
         n = max(1, sizes.get(resellers.get(run_id), 0))
         if batch and size + n > limit:

@@ -207,8 +207,7 @@ def mca_invitation_for_token(token: str, *, for_update: bool = False) -> McaInvi
         query = McaInvitation.objects.select_related("customer", "reseller")
         if for_update:
             query = query.select_for_update(of=("self",))
-        invitation = query.filter(pk=data.get("i"), nonce=data.get("n"),
-                                  customer_id=data.get("c")).first()
+        invitation = query.filter(pk=data["i"], nonce=data["n"], customer_id=data["c"]).first()
     if invitation is None:
         raise LinkRefused(TAMPERED)
     refusal = _refusal(invitation)
@@ -357,7 +356,7 @@ def customer_for_portal_token(token: str) -> Customer:
                           " days. Ask your reseller to send a new one.") from None
     with scopes_disabled():
         customer = (Customer.objects.select_related("reseller")
-                    .filter(pk=data.get("c"), portal_key=data.get("k")).first())
+                    .filter(pk=data["c"], portal_key=data["k"]).first())
     if customer is None:
         raise LinkRefused("This link is no longer valid: your reseller has replaced it. "
                           "Use the link in the most recent e-mail.")

@@ -52,7 +52,7 @@ def program_rows(reseller) -> list[ProgramRow]:
             status=p.status, status_label=p.get_status_display(), reason=p.reason, name=p.name,
             current_state=open_states.get(p.pk),
             prerequisite=p.requires.name if p.requires else None,
-            prerequisite_state=states.get(p.requires_id))
+            prerequisite_state=states.get(p.requires_id) if p.requires_id else None)
         rows.append(ProgramRow(program=p, state=state, state_label=label, request=req,
                                refusal=refusal))
     return rows
@@ -64,8 +64,8 @@ def program_get(program_id) -> Program:
 
 def link_countries() -> list[tuple[str, str]]:
     codes = set(CountryProgramLink.objects.values_list("country", flat=True))
-    return [(c, label) for c, label in CountryProgramLink._meta.get_field("country").choices
-            if c in codes]
+    choices = CountryProgramLink._meta.get_field("country").choices or []
+    return [(str(c), str(label)) for c, label in choices if c in codes]
 
 
 def link_values(reseller) -> dict[str, str | None]:

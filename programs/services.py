@@ -49,7 +49,7 @@ def program_request_create(*, member, program: Program) -> ProgramRequest:
         status=program.status, status_label=program.get_status_display(), reason=program.reason,
         name=program.name, current_state=states.get(program.pk),
         prerequisite=program.requires.name if program.requires else None,
-        prerequisite_state=states.get(program.requires_id))
+        prerequisite_state=states.get(program.requires_id) if program.requires_id else None)
     if refusal:
         raise ValidationError(refusal)
     try:

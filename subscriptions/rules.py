@@ -76,13 +76,13 @@ def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
 
-def _decimal(value, name: str) -> Decimal:
+def _decimal(value: object, name: str) -> Decimal:
     if not isinstance(value, Decimal):
         raise TypeError(f"{name} must be a Decimal, never {type(value).__name__}.")
     return value
 
 
-def _int(value, name: str) -> int:
+def _int(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, not {type(value).__name__}.")
     return value
@@ -116,7 +116,8 @@ def check_term_frequency(term: str, frequency: str) -> None:
 
 def add_months(d: date, n: int) -> date:
     """`d` plus `n` months, the day clamped to the month's end (Jan 31 + 1 → Feb 28/29)."""
-    return d + relativedelta(months=n)
+    later: date = d + relativedelta(months=n)
+    return later
 
 
 def term_end(start: date, term: str) -> date:

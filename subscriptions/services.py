@@ -199,8 +199,8 @@ def _emit(sub: Subscription, kind: str, *, key: str, on: date, quantity: int,
         bdays = proration.billing_days(charged_from, end)
         common = {"quantity": quantity, "event_date": charged_from, "cycle_start": start,
                   "cycle_end": end, "currency": sub.currency}
-        cost = proration.prorate(cycle_price=sub.unit_cost, **common)
-        price = proration.prorate(cycle_price=sub.unit_price, **common)
+        cost = proration.prorate(cycle_price=sub.unit_cost, **common)  # type: ignore[arg-type]
+        price = proration.prorate(cycle_price=sub.unit_price, **common)  # type: ignore[arg-type]
         on = charged_from
     return ChargeEvent.objects.create(
         reseller_id=sub.reseller_id, customer_id=sub.customer_id, subscription=sub, kind=kind,
@@ -454,7 +454,7 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
     else:
         by_pk = {b.pk: b for b in batches}
         for batch, taken in plan.reductions:
-            row = by_pk[batch.key]
+            row = by_pk[batch.key]  # type: ignore[index]  # keys are the batches' pks
             row.quantity -= taken
             row.save(update_fields=["quantity"]) if row.quantity else row.delete()
         _emit(sub, ChargeEvent.Kind.SEAT_DECREASE, key=f"sub:{sub.pk}:seats:{idempotency_key}",
@@ -583,6 +583,7 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     ScheduledChange.objects.filter(subscription=sub).delete()
     _audit(member, sub, "term_changed", before=before,
            after={"term": term, "billing_frequency": billing_frequency})
+    assert credit is not None and charge is not None  # a term change always charges and credits
     return (f"The term is now {sub.get_term_display()}, billed {BILLED[billing_frequency]}, from "
             f"{sub.term_start} to {sub.term_end}: {-credit.price_amount} {sub.currency} credited "
             f"for the rest of the old cycle, {charge.price_amount} {sub.currency} charged for "
@@ -778,7 +779,7 @@ def _apply_frequency_change(pk: int) -> bool:
                                     sub.term_start)
             sub.unit_cost, sub.unit_price = prices.cost, prices.price
             sub.save(update_fields=["billing_frequency", "unit_cost", "unit_price"])
-            _charge_cycle_starting(sub, change.frequency_from)
+            _charge_cycle_starting(sub, change.frequency_from)  # type: ignore[arg-type]
             _audit(None, sub, "frequency_changed", billing_frequency=sub.billing_frequency)
             if change.quantity is None:
                 change.delete()

@@ -16,7 +16,7 @@ class Target:
     hours: int = 0
     business_days: int = 0
 
-    def __str__(self):
+    def __str__(self) -> str:
         if self.hours:
             return f"{self.hours} hour{'s' if self.hours != 1 else ''}"
         return f"{self.business_days} business day{'s' if self.business_days != 1 else ''}"

@@ -45,13 +45,13 @@ def price_usage_rows(rows: list[dict], books_by_reseller: dict[int, Books], *,
                      priced_on: date) -> list[dict]:
     """Add rounded `cost`, `price`, `margin` to aggregated usage rows (each with reseller_id,
     customer_id, offer_id, product_type_id, term, currency and the unrounded `cost_raw`)."""
-    rules: dict[tuple, tuple[list, list]] = {}
+    rules: dict[tuple[int, int], tuple[list[Rule], list[Rule]]] = {}
     for row in rows:
         key = (row["reseller_id"], row["customer_id"])
         if key not in rules:
-            customer_rules, default_rules = books_by_reseller.get(
+            own, default = books_by_reseller.get(
                 row["reseller_id"], Books()).for_customer(row["customer_id"])
-            rules[key] = (list(customer_rules), list(default_rules))
+            rules[key] = (list(own), list(default))
         customer_rules, default_rules = rules[key]
         resolved = resolve_price(cost=row["cost_raw"], currency=row["currency"],
                                  offer_id=row["offer_id"], product_type_id=row["product_type_id"],

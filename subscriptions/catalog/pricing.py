@@ -92,14 +92,16 @@ def _apply(rule: Rule, cost: Decimal, currency: str) -> Decimal:
         if rule.currency != currency:
             raise PricingError(f"The fixed price is in {rule.currency} but the cost is in "
                                f"{currency}; add a fixed price in {currency}.")
+        assert rule.fixed_price is not None  # a fixed rule has its price (model validation)
         return rule.fixed_price
+    assert rule.percent is not None  # a percent rule has its percent (model validation)
     factor = 1 + rule.percent / 100 if rule.kind == "markup" else 1 - rule.percent / 100
     return (cost * factor).quantize(UNIT, rounding=ROUND_HALF_UP)
 
 
 def _pick(rules: list[Rule], offer_id: int, product_type_id: int, term: str,
           on: date) -> Rule | None:
-    best: tuple[int, date] | None = None
+    best: tuple[int, int] | None = None
     chosen = None
     for rule in rules:
         if rule.effective_from > on:
