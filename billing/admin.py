@@ -13,7 +13,7 @@ from billing.models import (
 )
 from billing.statements import statement_pdf_task
 from billing.usage.models import UsageImport
-from portal.admin_site import AuditedModelAdmin
+from portal.admin_site import AuditedModelAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(BillingCalendar)
@@ -32,18 +32,10 @@ class UsageImportAdmin(AuditedModelAdmin):
 
     def has_add_permission(self, request):
         return False
-class ReadOnlyAdmin(AuditedModelAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """Billing documents and the ledger change only through services (runs, finalize, credit
     notes): the admin shows them read-only."""
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class InvoiceLineInline(admin.TabularInline):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from billing.periods import FIXED_START_DAYS, MAX_START_DAY, MIN_START_DAY, Period
+from portal.exceptions import ServiceError
 from portal.models import Country, Reseller
 from subscriptions.models import ChargeEvent
 
@@ -45,8 +46,9 @@ class BillingCalendar(models.Model):
 # invoices"). Ledger lines are recomputed and diffed while a run is a draft; invoices and credit
 # notes are immutable once finalized.
 
-class Immutable(ValidationError):
-    pass
+class Immutable(ServiceError):
+    def __init__(self, message: str):
+        super().__init__(message, code="billing.document_immutable")
 
 
 class BillingRun(models.Model):

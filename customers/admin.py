@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from customers.models import Customer, McaAcceptance, McaInvitation
-from portal.admin_site import AuditedModelAdmin
+from portal.admin_site import AuditedModelAdmin, ReadOnlyAdminMixin
 
 
 @admin.register(Customer)
@@ -27,7 +27,7 @@ class McaInvitationAdmin(AuditedModelAdmin):
 
 
 @admin.register(McaAcceptance)
-class McaAcceptanceAdmin(AuditedModelAdmin):
+class McaAcceptanceAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """Acceptances are evidence: read-only here; logging goes through the operations queue."""
 
     list_display = ["customer", "reseller", "first_name", "last_name", "date_agreed",
@@ -36,11 +36,3 @@ class McaAcceptanceAdmin(AuditedModelAdmin):
     list_select_related = ["customer", "reseller"]
     search_fields = ["customer__company_name", "email", "last_name"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -14,6 +14,7 @@ from customers.tables import CustomerTable
 from portal import frame
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted
+from portal.outcome import act
 from portal.permissions import require
 from portal.roles import role_can
 
@@ -87,13 +88,8 @@ def customer_detail(request, customer_id):
 
 def _customer_action(request, customer_id, action):
     customer = selectors.customer_get(member=request.membership, customer_id=customer_id)
-    try:
-        done = action(customer)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, done)
-    return redirect("customers:detail", customer_id=customer.pk)
+    return act(request, lambda: action(customer), success=str, then="customers:detail",
+               customer_id=customer.pk)
 
 
 @member_required

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from portal.admin_site import AuditedModelAdmin
+from portal.admin_site import AuditedModelAdmin, ReadOnlyAdminMixin
 from portal.models import AuditEvent, Invitation, Membership, Notification, Reseller, User
 
 
@@ -55,7 +55,7 @@ class InvitationAdmin(AuditedModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the audit trail is append-only, written by services."""
 
     list_display = ["at", "action", "reseller", "actor", "object_repr"]
@@ -64,14 +64,6 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ["actor", "reseller"]
     date_hierarchy = "at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Notification)

@@ -52,3 +52,17 @@ class AuditedModelAdmin(admin.ModelAdmin):
         for obj in queryset:
             self._audit(request, obj, "deleted")
         super().delete_queryset(request, queryset)
+
+
+class ReadOnlyAdminMixin:
+    """For rows that change only through services (ledger, documents, audit, acceptances): the
+    admin shows them; adding, editing and deleting (and so "delete selected") are not offered."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

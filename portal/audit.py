@@ -1,4 +1,101 @@
+"""The audit log: append-only events written by services (DESIGN.md "Tenancy and security").
+Every action name is registered in ACTIONS (as Zulip's AuditLogEventType, pretix's log entry
+types) with the phrase the activity pages show: "<who> <phrase> <object>"."""
+
+from django.conf import settings
+
 from portal.models import AuditEvent
+
+ACTIONS: dict[str, str] = {
+    # portal
+    "portal.reseller.registered": "registered the reseller",
+    "portal.reseller.profile_updated": "updated the partner profile of",
+    "portal.invitation.created": "invited a member to",
+    "portal.invitation.accepted": "accepted an invitation to",
+    "portal.invitation.revoked": "revoked an invitation to",
+    "portal.membership.role_changed": "changed the role of",
+    "portal.membership.removed": "removed the member",
+    # programs
+    "programs.request.created": "requested the program",
+    "programs.request.approved": "approved the program request",
+    "programs.request.rejected": "rejected the program request",
+    # customers
+    "customers.customer.created": "created the customer",
+    "customers.customer.changed": "changed the customer",
+    "customers.customer.tenant_created": "created the Microsoft tenant of",
+    "customers.mca.sent": "sent the MCA link to",
+    "customers.mca.resent": "sent a new MCA link to",
+    "customers.mca.revoked": "revoked the MCA link of",
+    "customers.mca.accepted": "recorded the MCA acceptance of",
+    "customers.mca.logged": "logged in Partner Center the MCA acceptance of",
+    "customers.portal_link.sent": "sent the customer-portal link to",
+    # subscriptions, catalog and price books
+    "subscriptions.catalog.imported": "imported the catalog",
+    "subscriptions.pricebook.created": "created the price book",
+    "subscriptions.pricerule.added": "added a price rule to",
+    "subscriptions.pricerule.removed": "removed a price rule from",
+    "subscriptions.subscription.ordered": "ordered",
+    "subscriptions.subscription.provisioned": "provisioned",
+    "subscriptions.subscription.provisioning_failed": "could not provision",
+    "subscriptions.subscription.provisioning_retried": "retried the order of",
+    "subscriptions.subscription.seats_changed": "changed the seats of",
+    "subscriptions.subscription.decrease_scheduled": "scheduled a seat decrease at renewal of",
+    "subscriptions.subscription.scheduled_change_removed": "removed the scheduled change of",
+    "subscriptions.subscription.cancelled": "cancelled",
+    "subscriptions.subscription.auto_renew_changed": "changed auto-renew of",
+    "subscriptions.subscription.term_changed": "changed the term of",
+    "subscriptions.subscription.frequency_scheduled": "scheduled a billing-frequency change of",
+    "subscriptions.subscription.frequency_changed": "changed the billing frequency of",
+    "subscriptions.subscription.renewed": "renewed",
+    "subscriptions.subscription.seat_assigned": "assigned a seat of",
+    "subscriptions.subscription.seat_unassigned": "unassigned a seat of",
+    "subscriptions.subscription.transferred_out": "transferred away",
+    "subscriptions.subscription.transferred_in": "received by transfer",
+    "subscriptions.transfer.requested": "requested the transfer",
+    "subscriptions.transfer.completed": "completed the transfer",
+    "subscriptions.transfer.declined": "declined the transfer",
+    "subscriptions.transfer.canceled": "canceled the transfer",
+    "subscriptions.transfer.expired": "let expire the transfer",
+    "subscriptions.transfer.failed": "failed the transfer",
+    # support
+    "support.ticket.opened": "opened the ticket",
+    "support.ticket.replied": "replied to the ticket",
+    "support.ticket.note_added": "added an internal note to the ticket",
+    "support.ticket.updated": "updated the ticket",
+    "support.ticket.resolved": "resolved the ticket",
+    "support.ticket.reopened": "reopened the ticket",
+    "support.plan.created": "created the support plan",
+    "support.plan.changed": "changed the support plan",
+    "support.plan.assigned": "assigned a support plan to",
+    # billing
+    "billing.usage_import.upload": "uploaded the usage file",
+    "billing.usage_import.fetch": "fetched usage from Partner Center for",
+    "billing.usage_import.done": "imported the usage of",
+    "billing.usage_import.rejected": "rejected the usage file",
+    "billing.usage_import.failed": "failed to import the usage of",
+    "billing.run.started": "started the billing run",
+    "billing.run.finalized": "finalized the billing run",
+    "billing.credit_note.issued": "issued the credit note",
+}
+ADMIN_VERBS = {"created": "created in the admin", "changed": "changed in the admin",
+               "deleted": "deleted in the admin"}
+
+
+class UnknownAction(ValueError):
+    pass
+
+
+def phrase(action: str) -> str:
+    """What the activity pages say of `action` (the code itself if it is not registered)."""
+    if action.startswith("admin."):
+        return ADMIN_VERBS.get(action.rsplit(".", 1)[-1], action)
+    return ACTIONS.get(action, action)
+
+
+def _check(action: str) -> None:
+    # every action is registered; tests and development refuse others, production records them
+    if action not in ACTIONS and not action.startswith("admin.") and settings.AUDIT_STRICT:
+        raise UnknownAction(f"Register the audit action {action!r} in portal/audit.py ACTIONS.")
 
 
 def _event(*, actor, reseller, action: str, obj=None, data: dict | None = None) -> AuditEvent:
@@ -14,7 +111,8 @@ def _event(*, actor, reseller, action: str, obj=None, data: dict | None = None) 
 
 
 def audit(*, actor, reseller, action: str, obj=None, data: dict | None = None) -> AuditEvent:
-    """Append one audit event. `action` is dotted: "app.object.verb"."""
+    """Append one audit event. `action` is dotted: "app.object.verb", registered in ACTIONS."""
+    _check(action)
     event = _event(actor=actor, reseller=reseller, action=action, obj=obj, data=data)
     event.save()
     return event
@@ -23,6 +121,7 @@ def audit(*, actor, reseller, action: str, obj=None, data: dict | None = None) -
 def audit_each(*, actor, action: str, objects, data) -> None:
     """Append one event per object of `objects` (each with its `reseller`) in one insert;
     `data(obj)` gives each event's data."""
+    _check(action)
     AuditEvent.objects.bulk_create([
         _event(actor=actor, reseller=obj.reseller, action=action, obj=obj, data=data(obj))
         for obj in objects])

@@ -16,12 +16,9 @@ from portal.forms import InvitationForm, ResellerProfileForm, ResellerRegisterFo
 from portal.forms_utils import posted, posted_files
 from portal.middleware import SESSION_RESELLER_KEY
 from portal.models import AuditEvent, Invitation, Reseller
+from portal.outcome import error_text
 from portal.permissions import require
 from portal.roles import role_can
-
-
-def error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def home(request):

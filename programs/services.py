@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from portal.audit import audit
+from portal.exceptions import ServiceError
 from portal.models import Membership, Reseller
 from portal.notifications import notify
 from portal.permissions import require, require_staff
@@ -16,13 +17,13 @@ from programs import rules
 from programs.models import Program, ProgramRequest
 
 
-class ProfileIncomplete(ValidationError):
+class ProfileIncomplete(ServiceError):
     """The partner profile lacks what Microsoft requires before any program request."""
 
     def __init__(self, missing: list[str]):
         self.missing = missing
         super().__init__("Complete your partner profile before requesting programs: "
-                         f"{', '.join(missing)} missing.")
+                         f"{', '.join(missing)} missing.", code="programs.profile_incomplete")
 
 
 def _open_states(reseller_id) -> dict[int, str]:

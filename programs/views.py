@@ -7,16 +7,12 @@ from django.views.decorators.http import require_POST
 
 from portal.decorators import member_required, staff_required
 from portal.models import Country
+from portal.outcome import error_text
 from portal.permissions import require
 from portal.roles import role_can
 from programs import selectors, services
 from programs.forms import DecisionForm
 from programs.models import Program
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
-
 
 # Reseller side
 
@@ -44,7 +40,7 @@ def program_request(request):
     try:
         services.program_request_create(member=request.membership, program=program)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"Access to {program.name} requested. Operations will "
                                   "approve or reject it; you will be notified.")
@@ -95,5 +91,5 @@ def ops_decide(request, program_request_id):
             messages.success(request, f"Rejected {program_request.program} for "
                                       f"{program_request.reseller}.")
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     return redirect("programs_ops:queue")

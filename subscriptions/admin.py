@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.admin_site import AuditedModelAdmin
+from portal.admin_site import AuditedModelAdmin, ReadOnlyAdminMixin
 from subscriptions.catalog.models import (
     Offer,
     OfferPrice,
@@ -96,7 +96,7 @@ class SubscriptionAdmin(AuditedModelAdmin):
 
 
 @admin.register(ChargeEvent)
-class ChargeEventAdmin(AuditedModelAdmin):
+class ChargeEventAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """The ledger is append-only: corrections are new events or credit notes."""
 
     list_display = ["charge_date", "kind", "subscription", "quantity", "price_amount",
@@ -105,11 +105,3 @@ class ChargeEventAdmin(AuditedModelAdmin):
     list_select_related = ["subscription__offer", "subscription__customer", "reseller"]
     date_hierarchy = "charge_date"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -21,6 +21,7 @@ from partner_center.errors import GatewayError, RateLimited, Unavailable
 from partner_center.gateway import get_gateway
 from partner_center.types import OrderRequest
 from portal.audit import audit
+from portal.exceptions import ServiceError
 from portal.models import Currency, Membership
 from portal.notifications import notify
 from portal.permissions import require, require_staff
@@ -158,11 +159,11 @@ def price_rule_remove(*, member, rule: PriceRule) -> None:
 # either writes nothing here. Idempotency keys come from the form that asked for the change, so
 # a double submit or a retried request never orders twice.
 
-class NeedsScheduling(ValidationError):
+class NeedsScheduling(ServiceError):
     """A seat decrease that cannot happen now; it can be scheduled for renewal."""
 
-    def __init__(self, message, *, removable_now: int):
-        super().__init__(message)
+    def __init__(self, message: str, *, removable_now: int):
+        super().__init__(message, code="subscriptions.decrease_needs_scheduling")
         self.removable_now = removable_now
 
 

@@ -11,6 +11,7 @@ from django_tables2 import RequestConfig
 from customers.models import Customer, McaStatus
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted, posted_files
+from portal.outcome import act, error_text
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions import rules, selectors, services
@@ -29,10 +30,6 @@ from subscriptions.forms import (
 )
 from subscriptions.models import ChargeEvent, ScheduledChange
 from subscriptions.tables import SubscriptionTable
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 @member_required
@@ -86,7 +83,7 @@ def price_book_create(request):
     try:
         book = services.price_book_create(member=member, customer=customer)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
         return redirect("subscriptions:price_books")
     messages.success(request, f"“{book}” created. Add its rules below.")
     return redirect("subscriptions:price_book", price_book_id=book.pk)
@@ -136,7 +133,7 @@ def price_rule_remove(request, price_rule_id):
     try:
         services.price_rule_remove(member=member, rule=rule)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "Price rule removed.")
     return redirect("subscriptions:price_book", price_book_id=rule.book_id)
@@ -294,13 +291,8 @@ def subscription_detail(request, subscription_id):
 def _subscription_action(request, subscription_id, action):
     sub = selectors.subscription_get(member=request.membership,
                                      subscription_id=subscription_id)
-    try:
-        done = action(sub)
-    except ValidationError as exc:
-        messages.error(request, _errors(exc))
-    else:
-        messages.success(request, done)
-    return redirect("subscriptions:detail", subscription_id=sub.pk)
+    return act(request, lambda: action(sub), success=str, then="subscriptions:detail",
+               subscription_id=sub.pk)
 
 
 @member_required
@@ -321,10 +313,10 @@ def change_seats(request, subscription_id):
             member=request.membership, subscription=sub, quantity=data["quantity"],
             idempotency_key=data["idempotency_key"], schedule=data["schedule"])
     except services.NeedsScheduling as exc:
-        messages.warning(request, _errors(exc))
+        messages.warning(request, error_text(exc))
         return redirect(f"{target}?schedule={data['quantity']}")
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done)
     return redirect(target)
@@ -356,7 +348,7 @@ def scheduled_change_remove(request, subscription_id):
     return _subscription_action(request, subscription_id, remove)
 
 
-def _form_errors(form) -> ValidationError:
+def _formerror_text(form) -> ValidationError:
     return ValidationError(" ".join(f"{form.fields[f].label or f}: {' '.join(e)}"
                                     for f, e in form.errors.items()))
 
@@ -367,7 +359,7 @@ def change_term(request, subscription_id):
     def lengthen(sub):
         form = TermChangeForm(request.POST, subscription=sub)
         if not form.is_valid():
-            raise _form_errors(form)
+            raise _formerror_text(form)
         return services.subscription_change_term(member=request.membership, subscription=sub,
                                                  **form.cleaned_data)
     return _subscription_action(request, subscription_id, lengthen)
@@ -379,7 +371,7 @@ def change_frequency(request, subscription_id):
     def schedule(sub):
         form = FrequencyForm(request.POST, subscription=sub)
         if not form.is_valid():
-            raise _form_errors(form)
+            raise _formerror_text(form)
         return services.subscription_schedule_frequency(
             member=request.membership, subscription=sub, **form.cleaned_data)
     return _subscription_action(request, subscription_id, schedule)
@@ -392,7 +384,7 @@ def assign(request, subscription_id):
 
     def add(sub):
         if not form.is_valid():
-            raise _form_errors(form)
+            raise _formerror_text(form)
         a = services.seat_assign(member=request.membership, subscription=sub,
                                  **form.cleaned_data)
         return f"{a.display_name} has a seat."
@@ -424,7 +416,7 @@ def ops_provisioning_retry(request, subscription_id):
         sub = services.subscription_provision_retry(user=request.user,
                                                     subscription_id=subscription_id)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         sub.refresh_from_db()
         messages.success(request, f"Order of {sub.offer.name} for {sub.customer} sent again: "

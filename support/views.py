@@ -9,15 +9,12 @@ from django.views.decorators.http import require_POST
 from customers.models import Customer
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted, posted_files
+from portal.outcome import error_text
 from portal.permissions import require
 from portal.roles import role_can
 from support import selectors, services
 from support.forms import OpsReplyForm, OpsUpdateForm, ReplyForm, SupportPlanForm, TicketForm
 from support.models import Ticket
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def download(attachment):
@@ -90,7 +87,7 @@ def _ticket_action(request, ticket_id, service, done):
     try:
         service(member=request.membership, ticket=ticket)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, done)
     return redirect("support:ticket", ticket_id=ticket.pk)
@@ -209,7 +206,7 @@ def ops_ticket(request, ticket_id):
                     messages.success(request, "Ticket updated.")
                     return redirect("support_ops:ticket", ticket_id=ticket.pk)
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, error_text(exc))
     return render(request, "support/ops_ticket.html", {
         "ticket": ticket, "thread": selectors.ops_thread(ticket), "reply_form": reply_form,
         "update_form": update_form})

@@ -11,15 +11,12 @@ from django.views.decorators.http import require_POST
 
 from customers.models import Customer
 from portal.decorators import member_required, staff_required
+from portal.outcome import error_text
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions.forms import TransferDecisionForm, TransferItemsForm, TransferStartForm
 from subscriptions.transfers import services as transfers
 from subscriptions.transfers.models import Transfer
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 @member_required
@@ -97,7 +94,7 @@ def transfer_cancel(request, transfer_id):
     try:
         transfers.transfer_cancel(member=request.membership, transfer=transfer)
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "The transfer request was canceled.")
     return redirect("subscriptions:transfer", transfer_id=transfer.pk)
@@ -122,7 +119,7 @@ def _decide(request, transfer, actor):
             actor=actor, transfer=transfer, approve=form.cleaned_data["decision"] == "approve",
             reason=form.cleaned_data["reason"])
     except ValidationError as exc:
-        messages.error(request, _errors(exc))
+        messages.error(request, error_text(exc))
         return
     if transfer.status == Transfer.Status.FAILED:
         messages.error(request, f"The transfer failed: {transfer.failure_message}")
