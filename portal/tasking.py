@@ -10,6 +10,10 @@ from django_scopes import scope, scopes_disabled
 
 
 class ResellerTask(DjangoTask):  # DjangoTask: delay_on_commit
+    # the call's arguments are checked against the function when it runs, not when it is
+    # queued: `reseller_id` is the base's, not the function's
+    typing = False
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         reseller_id = kwargs.pop("reseller_id", None)
         if reseller_id is None:

@@ -1,0 +1,270 @@
+"""The billing reports, one class each (pretix's exporters): what a report reads, its filters,
+its sections (a table, its totals, its chart) and their exports, in one place. The views only
+pick the report, build it for the request and render it.
+
+Who reads what: a member reads its reseller; operations read every reseller or the one chosen
+(`?reseller=`). A section's export downloads exactly its filtered rows in the page's order.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property, partial
+from typing import Any, ClassVar
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from billing.periods import usage_month
+from billing.reports import compute, filters, tables
+from billing.reports import selectors as report_selectors
+from billing.selectors import calendar_overrides
+from billing.usage.models import UsageLine, UsageSummary
+from portal.models import Reseller
+from subscriptions.catalog.models import ProductType
+from subscriptions.models import ChargeEvent
+
+# query parameters that are not filters: the export, each table's page and sort
+_NOT_FILTERS = ("export", "table", "page", "sort")
+
+
+@dataclass
+class Section:
+    name: str
+    title: str
+    table: tables.ReportTable
+    rows: Any
+    sums: Callable[[], list[compute.Total]]
+    export_query: str = ""
+    draw: Callable[[], dict] | None = None
+
+    @cached_property
+    def totals(self) -> list[compute.Total]:
+        """Per currency; computed when shown (an export does not need them)."""
+        return self.sums()
+
+    @cached_property
+    def chart(self) -> dict | None:
+        """Chart.js data of the section's rows, if it has a chart and rows."""
+        data = self.draw() if self.draw else None
+        return data if data and data["labels"] else None
+
+    def export(self, fmt: str, *, order_by: str | None) -> tuple[bytes, str, str]:
+        """(content, content type, file extension) of the section's rows in `fmt`."""
+        table = self.table
+        table.order_by = order_by  # the page's sort
+        data = table.data.data
+        # rows read in chunks and written one by one: a large export keeps no row alive
+        rows = table.export_rows(data.iterator(chunk_size=2000) if isinstance(data, QuerySet)
+                                 else data)
+        columns = table.export_columns()
+        if fmt == "csv":
+            content = compute.csv_bytes(rows, columns)
+        else:
+            content = compute.export_bytes(compute.dataset(rows, columns, title=self.title), fmt)
+        content_type, ext = compute.EXPORT_FORMATS[fmt]
+        return content, content_type, ext
+
+
+class Report:
+    """A report for one request: `filterset` and `sections` are built on first use."""
+
+    do_not_call_in_templates = True  # templates list the classes (slug, title, intro)
+    slug: ClassVar[str]
+    title: ClassVar[str]
+    intro: ClassVar[str]
+    usage_types: ClassVar[tuple[str, ...]] = ()
+    charge_types: ClassVar[tuple[str, ...]] = ()
+    daily: ClassVar[bool] = False
+
+    def __init__(self, request, *, ops: bool, show_money: bool):
+        self.request, self.params, self.ops, self.show_money = request, request.GET, ops, show_money
+        self.reseller_ids, self.reseller = self._resellers()
+        self.periods, self.current = filters.period_options(
+            self.reseller.country if self.reseller else "", timezone.now().date(),
+            calendar_overrides())
+        codes = tuple(dict.fromkeys(self.usage_types + self.charge_types))
+        self.product_types = list(ProductType.objects.filter(code__in=codes)
+                                  .values_list("pk", "code", "name"))
+        self.filterset: Any = None
+
+    def _resellers(self) -> tuple[list[int], Reseller | None]:
+        """(ids of the resellers the report reads from, the one reseller or None)."""
+        if not self.ops:
+            return [self.request.reseller.pk], self.request.reseller
+        value = self.params.get("reseller", "")
+        if value.isdigit():
+            chosen = Reseller.objects.filter(pk=value).first()
+            if chosen is not None:
+                return [chosen.pk], chosen
+        return list(Reseller.objects.values_list("pk", flat=True)), None
+
+    def type_ids(self, codes) -> list[int]:
+        # ids, not a join on codes: PostgreSQL then estimates rows well
+        return [pk for pk, code, _ in self.product_types if code in codes]
+
+    def _filter_args(self) -> dict:
+        return {"reseller_ids": self.reseller_ids, "periods": self.periods,
+                "current": self.current,
+                "product_types": [(pk, name) for pk, _, name in self.product_types]}
+
+    def _filter_class(self, base):
+        return filters.with_reseller(base) if self.ops else base
+
+    @property
+    def filter_query(self) -> dict:
+        return {k: v for k, v in self.params.items()
+                if k not in _NOT_FILTERS and not k.endswith(("page", "sort"))}
+
+    @cached_property
+    def sections(self) -> list[Section]:
+        sections = self.build_sections()
+        for section in sections:
+            export = self.params.copy()
+            for key in ("page", "export", "table"):
+                export.pop(key, None)
+            export["table"] = section.name
+            section.export_query = export.urlencode()
+        return sections
+
+    def build_sections(self) -> list[Section]:
+        raise NotImplementedError
+
+    @property
+    def period(self):
+        return self.filterset.period_value if self.filterset.is_bound else None
+
+    def section(self, name: str) -> Section | None:
+        return next((s for s in self.sections if s.name == name), None)
+
+
+class UsageReport(Report):
+    """Azure usage per customer, subscription and meter (summed per month), optionally with
+    the period's licence charges below."""
+
+    def build_sections(self) -> list[Section]:
+        sections = self._usage_sections()
+        if self.charge_types:
+            sections += self._charge_sections()
+        return sections
+
+    def _usage_sections(self) -> list[Section]:
+        summaries = UsageSummary.objects.filter(reseller_id__in=self.reseller_ids,
+                                                product_type_id__in=self.type_ids(self.usage_types))
+        period = filters.selected_period(self.params, self.periods, self.current)
+        categories, combos = report_selectors.month_keys(summaries.filter(
+            month=usage_month(period).start), self.reseller_ids) if period else ([], set())
+        self.filterset = self._filter_class(self.usage_filter)(
+            self.params, self.usage_lines(summaries), meter_categories=categories,
+            **self._filter_args())
+        period = self.filterset.period_value
+        if not self.filterset.is_valid() or period is None or not self.ready():
+            return []
+        return [self.usage_section(period, combos)]
+
+    usage_filter = filters.UsageFilter
+
+    def usage_lines(self, summaries):
+        return summaries
+
+    def ready(self) -> bool:
+        return True
+
+    def usage_section(self, period, combos) -> Section:
+        priced = report_selectors.priced_usage(self.filterset.qs, priced_on=period.start,
+                                               reseller_ids=self.reseller_ids, combos=combos)
+        rows = report_selectors.usage_rows(priced, self.reseller_ids)
+        table = tables.UsageTable(rows, show_money=self.show_money, ops=self.ops, prefix="u-",
+                                  daily_url=tables.daily_link(self.ops), query=self.filter_query)
+        sums = report_selectors.UsageSums(priced)
+        return Section("usage", "Azure usage per customer, subscription and meter", table, rows,
+                       sums.totals, draw=partial(sums.chart, show_money=self.show_money))
+
+    def _charge_sections(self) -> list[Section]:
+        charges = ChargeEvent.objects.filter(
+            reseller_id__in=self.reseller_ids,
+            subscription__offer__product_type_id__in=self.type_ids(self.charge_types))
+        # the usage filter's form, when there is one, validated once for both tables
+        charge_filter = self._filter_class(filters.ReportFilter)(
+            self.params, charges, form=self.filterset and self.filterset.form,
+            **self._filter_args())
+        self.filterset = self.filterset or charge_filter
+        if not charge_filter.is_valid() or charge_filter.period_value is None:
+            return []
+        # sums read every charge: naming the subscriptions' reseller too lets PostgreSQL read
+        # only its subscriptions (not for the page: it reads the first rows in order)
+        every = charge_filter.qs.filter(subscription__reseller_id__in=self.reseller_ids)
+        return [self.charge_section(charge_filter.qs, every)]
+
+    def charge_section(self, page_rows, every) -> Section:
+        rows = report_selectors.licence_rows(page_rows)
+        table = tables.LicenceTable(rows, show_money=self.show_money, ops=self.ops, prefix="l-")
+        return Section("licences", "Licence charges", table, rows,
+                       partial(report_selectors.charge_totals, every))
+
+
+class AzureLegacyReport(UsageReport):
+    slug = "azure_legacy"
+    title = "Azure (legacy)"
+    intro = ("Usage of legacy Azure subscriptions (MS-AZR-0145P). Microsoft retired this offer, "
+             "so this report is usually empty: Azure usage is in the Azure plan report.")
+    usage_types = report_selectors.USAGE_TYPES["azure-legacy"]
+
+
+class AzurePlanReport(UsageReport):
+    slug = "azure_plan"
+    title = "Azure plan & New Commerce"
+    intro = ("Azure plan usage of the previous calendar month (billed in arrears), per "
+             "customer, subscription and meter — open a meter for its daily lines; and the "
+             "licence charges (New Commerce, software subscriptions, Reserved Instances, "
+             "perpetual software) of the period.")
+    usage_types = report_selectors.USAGE_TYPES["azure-plan"]
+    charge_types = report_selectors.LICENCE_TYPES
+
+
+class SeatsReport(UsageReport):
+    slug = "seats"
+    title = "Modern Workplace SaaS"
+    intro = ("Seat-based products per subscription: seats, assigned and unused seats, unit "
+             "prices and the period's cycle charges, prorations and credits.")
+    charge_types = report_selectors.SEAT_TYPES
+
+    def build_sections(self) -> list[Section]:
+        return self._charge_sections()
+
+    def charge_section(self, page_rows, every) -> Section:
+        rows = report_selectors.seat_rows(every)
+        table = tables.SeatTable(rows, show_money=self.show_money, ops=self.ops, prefix="s-")
+        return Section("seats", "Seat products per subscription", table, rows,
+                       partial(compute.totals, rows))
+
+
+class DailyUsageReport(UsageReport):
+    """The daily lines of one subscription's meter (opened from the Azure plan report)."""
+
+    slug = "daily"
+    title = "Azure plan daily usage"
+    intro = "The daily rated usage lines of one subscription's meter."
+    usage_types = (report_selectors.USAGE_TYPES["azure-plan"]
+                   + report_selectors.USAGE_TYPES["azure-legacy"])
+    daily = True
+    usage_filter = filters.DailyFilter
+
+    def usage_lines(self, summaries):
+        return UsageLine.objects.filter(
+            reseller_id__in=self.reseller_ids, is_marketplace=False,
+            subscription__offer__product_type_id__in=self.type_ids(self.usage_types))
+
+    def ready(self) -> bool:
+        data = self.filterset.form.cleaned_data
+        return bool(data.get("subscription") and data.get("meter"))
+
+    def usage_section(self, period, combos) -> Section:
+        rows = report_selectors.daily_rows(self.filterset.qs, priced_on=period.start)
+        table = tables.DailyTable(rows, show_money=self.show_money, ops=self.ops, prefix="d-",
+                                  order_by=self.params.get("d-sort"))
+        return Section("daily", "Daily usage lines", table, rows, partial(compute.totals, rows))
+
+
+REPORTS: dict[str, type[Report]] = {
+    r.slug: r for r in (AzureLegacyReport, AzurePlanReport, SeatsReport, DailyUsageReport)}
+LISTED = [r for r in REPORTS.values() if not r.daily]
