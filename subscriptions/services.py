@@ -395,6 +395,23 @@ def subscription_provision_retry(*, user, subscription_id: int) -> Subscription:
     return sub
 
 
+def _catch_up(sub: Subscription, today: date) -> Subscription:
+    """Do first what today's upkeep would do to `sub` (it runs hourly, not at midnight), so a
+    change on a cycle-start day is charged once whichever comes first: a due frequency switch
+    is applied and the cycle starting today is charged for the seats it starts with. A term
+    that has ended waits for its renewal. Returns `sub` locked and fresh."""
+    if sub.term_end < today:
+        raise ValidationError(f"The term ended on {sub.term_end} and its renewal is being "
+                              "processed; change the subscription once it has renewed.")
+    due = ScheduledChange.objects.filter(subscription=sub, frequency_from__lte=today).exclude(
+        billing_frequency="").first()
+    if due is not None:
+        _apply_frequency_change(due.pk)
+        sub = _lock(sub)
+    _charge_cycle_starting(sub, today)
+    return sub
+
+
 def _require_changeable(member, sub: Subscription) -> Subscription:
     require(member, "orders.place")
     require_same_reseller(member, sub)
@@ -420,6 +437,7 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
         raise ValidationError(f"The subscription already has {quantity} seats.")
     _check_seats(sub.customer, sub.offer, quantity, existing=sub)
     now = timezone.now()
+    sub = _catch_up(sub, now.date())
     if quantity < sub.quantity:
         remove = sub.quantity - quantity
         batches = list(sub.batches.all())

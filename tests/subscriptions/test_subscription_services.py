@@ -617,3 +617,34 @@ def test_an_immediate_seat_change_says_it_removed_the_scheduled_change(owner_a, 
                     "replaces it).")
     with unscoped():
         assert not ScheduledChange.objects.exists()
+
+
+def _cycle_day_seats(owner_a, onboard, catalog, *, upkeep_first: bool):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])  # P1Y monthly, 22.00 a month × 10
+    # month 2 starts on Jul 18; the hourly upkeep runs before or after the seats are added
+    with at(dt.datetime(2026, 7, 18, 0, 5 if upkeep_first else 40, tzinfo=UTC)) as clock:
+        if upkeep_first:
+            services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18))
+        clock.move_to(dt.datetime(2026, 7, 18, 0, 20, tzinfo=UTC))
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=12,
+                                           idempotency_key="add2")
+        clock.move_to(dt.datetime(2026, 7, 18, 1, 0, tzinfo=UTC))
+        services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18))
+    return sub
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("upkeep_first", [True, False], ids=["upkeep-first", "seats-first"])
+def test_seats_added_on_a_cycle_start_day_are_charged_once(owner_a, onboard, catalog, unscoped,
+                                                           upkeep_first):
+    _cycle_day_seats(owner_a, onboard, catalog, upkeep_first=upkeep_first)
+    # hand-checked: the cycle Jul 18 – Aug 17 (31 days) for the 10 seats it started with,
+    # 22.00 × 10 = 220.00, and the 2 seats added on its first day, 22.00 × 2 × 31 / 31 = 44.00:
+    # 12 seats × 22.00 = 264.00 for the month, whichever ran first
+    month_2 = sorted(c for c in charges(unscoped) if c[3] == dt.date(2026, 7, 18))
+    assert month_2 == [("cycle", 10, Decimal("220.00"), dt.date(2026, 7, 18)),
+                       ("seat_increase", 2, Decimal("44.00"), dt.date(2026, 7, 18))]
+    assert services.subscriptions_charge_cycles(today=dt.date(2026, 8, 18)) == 1
+    assert charges(unscoped)[-1] == ("cycle", 12, Decimal("264.00"), dt.date(2026, 8, 18))
