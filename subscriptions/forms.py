@@ -99,16 +99,17 @@ class TermChangeForm(forms.Form):
 
 
 class FrequencyForm(forms.Form):
-    """Bill from the next cycle at a shorter (or equal-length, other) frequency."""
+    """Bill at another frequency that suits the term: from the next cycle where Microsoft's
+    table allows it mid-term (P3Y monthly ↔ annual), otherwise from the renewal."""
 
     billing_frequency = forms.ChoiceField(label="Bill")
 
     def __init__(self, *args, subscription, **kwargs):
         super().__init__(*args, **kwargs)
-        current = rules.cycle_months(subscription.billing_frequency)
+        term_months = rules.term_months(subscription.term)
         self.fields["billing_frequency"].choices = [
             (f, BillingFrequency(f).label) for f in subscription.offer.frequency_list
-            if f != subscription.billing_frequency and rules.cycle_months(f) < current]
+            if f != subscription.billing_frequency and rules.cycle_months(f) <= term_months]
 
 
 class AssignForm(forms.Form):

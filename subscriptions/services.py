@@ -508,6 +508,11 @@ def subscription_cancel(*, member, subscription: Subscription, idempotency_key: 
         _emit(sub, ChargeEvent.Kind.REFUND, key=f"sub:{sub.pk}:refund", on=now.date(),
               quantity=-sub.quantity)
         done = "Cancelled with a full refund"
+    elif billing == ProductType.Billing.SEATS and rules.full_refund(
+            window_opened_at=sub.window_opened_at, now=now):
+        refund = _refund_cycle(sub, on=now.date())
+        done = (f"Cancelled within 24 hours of the {_window_event(sub)}: the cycle's "
+                f"{-refund.price_amount} {sub.currency} is refunded in full")
     elif billing == ProductType.Billing.SEATS:
         _emit(sub, ChargeEvent.Kind.CANCEL, key=f"sub:{sub.pk}:cancel", on=now.date(),
               quantity=-sub.quantity)
@@ -519,6 +524,26 @@ def subscription_cancel(*, member, subscription: Subscription, idempotency_key: 
     ScheduledChange.objects.filter(subscription=sub).delete()
     _audit(member, sub, "cancelled")
     return done
+
+
+def _window_event(sub: Subscription) -> str:
+    return "purchase" if sub.window_opened_at == sub.purchased_at else "renewal"
+
+
+def _refund_cycle(sub: Subscription, *, on: date) -> ChargeEvent:
+    """Credit everything charged for the cycle containing `on` (its cycle charge and the seat
+    changes inside it): a cancellation within 24 hours of the purchase or renewal."""
+    start, end = rules.cycle_containing(sub.term_start, sub.billing_frequency, on)
+    charged = ChargeEvent.objects.filter(subscription=sub, cycle_start=start).aggregate(
+        cost=Sum("cost_amount"), price=Sum("price_amount"))
+    return ChargeEvent.objects.create(
+        reseller_id=sub.reseller_id, customer_id=sub.customer_id, subscription=sub,
+        kind=ChargeEvent.Kind.CANCEL, key=f"sub:{sub.pk}:cancel", charge_date=on,
+        cycle_start=start, cycle_end=end, quantity=-sub.quantity,
+        billing_days=rules.cycle_days(start, end), cycle_days=rules.cycle_days(start, end),
+        unit_cost=sub.unit_cost, unit_price=sub.unit_price,
+        cost_amount=-(charged["cost"] or Decimal(0)),
+        price_amount=-(charged["price"] or Decimal(0)), currency=sub.currency)
 
 
 def _check_ri_cancel_limit(sub: Subscription, now) -> None:
@@ -612,29 +637,37 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
 @member_service
 def subscription_schedule_frequency(*, member, subscription: Subscription,
                                     billing_frequency: str) -> str:
-    """Bill the subscription at another frequency from its next cycle (mid-term only to a
-    shorter cycle: annual → monthly; a longer, upfront one is chosen at renewal)."""
+    """Bill the subscription at another frequency: mid-term only where Microsoft's table allows
+    it (P3Y monthly ↔ annual, from the next cycle), otherwise from the renewal."""
     sub = _require_changeable(member, subscription)
     _require_seat_product(sub, "billing frequency")
     _check_sold(sub.offer, sub.term, billing_frequency)
+    now = timezone.now()
     try:
-        rules.check_frequency_change(term=sub.term, old=sub.billing_frequency,
-                                     new=billing_frequency)
+        starts = rules.frequency_change_from(term_start=sub.term_start, term=sub.term,
+                                             old=sub.billing_frequency, new=billing_frequency,
+                                             today=now.date())
     except rules.RuleError as exc:
         raise ValidationError(exc.message) from None
+    renewal = rules.renewal_date(sub.term_start, sub.term)
+    if starts == renewal and not sub.auto_renew:
+        raise ValidationError("The change would take effect at renewal, which needs auto-renew "
+                              "on; turn it on first.")
     _locked_prices(sub.customer, sub.offer, sub.term, billing_frequency, sub.term_start)
-    now = timezone.now()
-    starts = rules.cycle_containing(sub.term_start, sub.billing_frequency,
-                                    now.date())[1] + timedelta(days=1)
     fields = {"reseller": sub.reseller, "billing_frequency": billing_frequency,
               "frequency_from": starts, "created_by": member.user, "created_at": now}
     ScheduledChange.objects.update_or_create(
         subscription=sub, defaults=fields,
-        create_defaults={**fields, "effective_on": rules.renewal_date(sub.term_start, sub.term)})
+        create_defaults={**fields, "effective_on": renewal})
     _audit(member, sub, "frequency_scheduled", billing_frequency=billing_frequency,
            frequency_from=starts.isoformat())
-    return (f"The subscription will be billed {BILLED[billing_frequency]} from the cycle "
-            f"starting {starts}.")
+    if starts < renewal or (sub.term, sub.billing_frequency, billing_frequency) in \
+            rules.MIDTERM_FREQUENCY_CHANGES:
+        return (f"The subscription will be billed {BILLED[billing_frequency]} from the cycle "
+                f"starting {starts}.")
+    return (f"A {sub.term} subscription billed {BILLED[sub.billing_frequency]} keeps its billing "
+            f"frequency until renewal: it will be billed {BILLED[billing_frequency]} from the "
+            f"renewal on {starts}.")
 
 
 def _drop_renewal_changes(sub: Subscription) -> int:
