@@ -38,8 +38,12 @@ def billing_runs_compute(run_ids: list[int]) -> int:
     try:
         services.billing_runs_compute(run_ids=run_ids)
     except Exception as exc:
+        from billing.models import BillingRun
+        from portal.upkeep import reason_of, record_failure
+
         for run_id in run_ids:
             services.billing_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+            record_failure("billing.run", BillingRun, run_id, reason_of(exc))
         raise
     invoice_ids = services.run_invoice_ids(run_ids)
     for invoice_id in invoice_ids:

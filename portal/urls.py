@@ -6,6 +6,7 @@ from portal import views
 
 ops_patterns = [
     path("", views.ops_home, name="home"),
+    path("upkeep-failures/", views.ops_upkeep_failures, name="upkeep_failures"),
 ]
 
 urlpatterns = [

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from portal.models import Currency
 from subscriptions import rules
 from subscriptions.catalog.models import BillingFrequency, Offer, PriceRule, ProductType, Term
 
@@ -21,6 +22,10 @@ class PriceRuleForm(forms.Form):
     fixed_price = forms.DecimalField(max_digits=20, decimal_places=6, required=False,
                                      help_text="For a fixed price: per month for P1M offers, "
                                                "per year for P1Y/P3Y.")
+    currency = forms.ChoiceField(choices=[("", "The customer's (default book: yours)"),
+                                          *Currency.choices], required=False,
+                                 help_text="For a fixed price: its currency. It prices only "
+                                           "customers billed in it.")
     effective_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}),
                                      initial=lambda: timezone.now().date())
 

@@ -25,6 +25,7 @@ from portal.notifications import notify
 from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tenancy import member_service, require_same_reseller
+from portal.upkeep import each_row
 from subscriptions import proration, rules
 from subscriptions.catalog.csv_import import parse_catalog
 from subscriptions.catalog.models import (
@@ -125,10 +126,11 @@ def price_rule_add(*, member, book: PriceBook, kind: str, effective_from: date,
     if effective_from < today:
         raise ValidationError(f"A price change cannot start in the past; choose {today} or "
                               "later.")
+    if kind == PriceRule.Kind.FIXED:
+        currency = _fixed_price_currency(book, offer, term, currency or "")
     rule = PriceRule(reseller=member.reseller, book=book, kind=kind, offer=offer,
                      product_type=product_type, term=term, percent=percent,
-                     fixed_price=fixed_price,
-                     currency=currency or (member.reseller.currency if kind == "fixed" else ""),
+                     fixed_price=fixed_price, currency=currency if kind == "fixed" else "",
                      effective_from=effective_from)
     if offer is not None and term and term not in offer.term_list:
         raise ValidationError(f"{offer} is not sold with a {term} term.")
@@ -139,11 +141,38 @@ def price_rule_add(*, member, book: PriceBook, kind: str, effective_from: date,
     return rule
 
 
+def _fixed_price_currency(book: PriceBook, offer: Offer | None, term: str,
+                          currency: str) -> str:
+    """A fixed price's currency, checked against the customers it applies to: in a customer's
+    own book the customer's billing currency (the default); in the default book any currency
+    the offer has a cost in (it prices the customers billed in it)."""
+    if book.customer_id:
+        expected = book.customer.currency
+        if currency and currency != expected:
+            raise ValidationError(f"{book.customer} is billed in {expected}: a fixed price in its "
+                                  f"book must be in {expected}.")
+        return expected
+    currency = currency or book.reseller.currency
+    if offer is not None and term and not OfferPrice.objects.filter(
+            offer=offer, term=term, currency=currency).exists():
+        raise ValidationError(f"{offer.name} has no {term} cost in {currency}: a fixed price in "
+                              f"{currency} would never apply.")
+    return currency
+
+
+def _never_applies(rule: PriceRule) -> bool:
+    """A fixed price in another currency than its book's customer is billed in."""
+    return bool(rule.kind == PriceRule.Kind.FIXED and rule.book.customer_id
+                and rule.currency != rule.book.customer.currency)
+
+
 @member_service
 def price_rule_remove(*, member, rule: PriceRule) -> None:
+    """Remove a rule that is not in force yet, or one that never applies (a fixed price in
+    another currency than its customer's): neither has priced anything."""
     require(member, "pricebooks.edit")
     require_same_reseller(member, rule)
-    if rule.effective_from <= timezone.now().date():
+    if rule.effective_from <= timezone.now().date() and not _never_applies(rule):
         raise ValidationError("This rule is already in force and may have been billed; add a "
                               "new rule with a later date instead.")
     audit(actor=member.user, reseller=member.reseller, action="subscriptions.pricerule.removed",
@@ -253,8 +282,11 @@ def _check_sold(offer: Offer, term: str, billing_frequency: str) -> None:
 
 
 def _locked_prices(customer, offer, term, frequency, on: date):
-    resolved = customer_cycle_price(customer=customer, offer=offer, term=term,
-                                    frequency=frequency, on=on)
+    try:
+        resolved = customer_cycle_price(customer=customer, offer=offer, term=term,
+                                        frequency=frequency, on=on)
+    except PricingError as exc:  # shown on the form, never a server error
+        raise ValidationError(f"{offer.name} cannot be priced for {customer}: {exc}") from None
     if resolved is None:
         raise ValidationError(f"{offer.name} has no {term} price in {customer.currency}.")
     return resolved
@@ -731,27 +763,26 @@ def seat_unassign(*, member, assignment: SeatAssignment) -> None:
 
 def subscriptions_renew_due(*, today: date) -> dict:
     """Renew every active subscription whose term ended before `today` (applying a scheduled
-    change), or let it expire when auto-renew is off. Each subscription in its own transaction."""
-    counts = {"renewed": 0, "expired": 0, "failed": 0}
+    change), or let it expire when auto-renew is off. Each subscription in its own transaction;
+    one that fails is recorded as an upkeep failure and the others go on."""
     with scopes_disabled():
         due = list(Subscription.objects.filter(status=Subscription.Status.ACTIVE,
                                                provisioning=Subscription.Provisioning.PROVISIONED,
                                                term_end__lt=today)
                    .exclude(offer__product_type__billing=ProductType.Billing.ONE_TIME)
                    .values_list("pk", flat=True))
-    for pk in due:
-        try:
-            counts[_renew_one(pk, today)] += 1
-        except (ValidationError, GatewayError):
-            logger.exception("Renewal of subscription %s failed", pk)
-            counts["failed"] += 1
-    return counts
+    done, failed = each_row("subscriptions.renewal", Subscription, due,
+                            lambda pk: _renew_one(pk, today))
+    return {"renewed": done.count("renewed"), "expired": done.count("expired"),
+            "failed": failed}
 
 
 @transaction.atomic
 def _renew_one(pk: int, today: date) -> str:
     with scopes_disabled():
         sub = _lock(Subscription(pk=pk))
+        if not sub.is_active or sub.term_end >= today:
+            return "skipped"  # renewed (or ended) since the list was read
         with scope(reseller=sub.reseller):
             return _renew(sub, today)
 
@@ -809,13 +840,9 @@ def subscriptions_apply_frequency_changes(*, today: date) -> int:
         due = list(ScheduledChange.objects.filter(
             Q(frequency_from__lte=today), Q(frequency_from__lte=F("subscription__term_end")),
             subscription__status=Subscription.Status.ACTIVE).values_list("pk", flat=True))
-    applied = 0
-    for pk in due:
-        try:
-            applied += _apply_frequency_change(pk)
-        except (ValidationError, GatewayError):
-            logger.exception("Billing frequency change %s failed", pk)
-    return applied
+    applied, _ = each_row("subscriptions.frequency_change", ScheduledChange, due,
+                          _apply_frequency_change)
+    return sum(applied)
 
 
 @transaction.atomic
@@ -856,8 +883,7 @@ def subscriptions_charge_cycles(*, today: date) -> int:
     """Charge the cycles that start `today` inside a running term (e.g. month 2 of an annual
     term billed monthly). Term starts are charged by purchase and renewal; a subscription whose
     frequency switch is due but not applied (Partner Center refused it) waits for the switch,
-    which charges its first cycle. Idempotent."""
-    created = 0
+    which charges its first cycle. Idempotent; each subscription in its own transaction."""
     with scopes_disabled():
         subs = (Subscription.objects.filter(
             status=Subscription.Status.ACTIVE, provisioning=Subscription.Provisioning.PROVISIONED,
@@ -869,13 +895,14 @@ def subscriptions_charge_cycles(*, today: date) -> int:
                     if rules.cycle_containing(sub.term_start, sub.billing_frequency,
                                               today)[0] == today}
         charged = set(ChargeEvent.objects.filter(key__in=starting).values_list("key", flat=True))
-        for key, sub in starting.items():
-            if key in charged:
-                continue
-            with transaction.atomic():
-                _emit(sub, ChargeEvent.Kind.CYCLE, key=key, on=today, quantity=sub.quantity,
-                      full_cycle=True)
-            created += 1
+        due = {sub.pk: (key, sub) for key, sub in starting.items() if key not in charged}
+
+        def charge(pk):
+            key, sub = due[pk]
+            _emit(sub, ChargeEvent.Kind.CYCLE, key=key, on=today, quantity=sub.quantity,
+                  full_cycle=True)
+
+        created = len(each_row("subscriptions.cycle_charge", Subscription, due, charge)[0])
     return created
 
 
@@ -883,19 +910,22 @@ REMINDER_DAYS = (7, 1)
 
 
 def subscriptions_remind_renewals(*, today: date) -> int:
-    """Tell owners 7 days and 1 day before a subscription renews (once each)."""
+    """Tell owners 7 days and 1 day before a subscription renews (once each), each
+    subscription in its own transaction."""
     sent = 0
     with scopes_disabled():
         owners = defaultdict(list)  # reseller id -> its owners, loaded once
         for m in Membership.objects.filter(role=Role.OWNER).select_related("user"):
             owners[m.reseller_id].append(m.user)
         for days in REMINDER_DAYS:
-            subs = (Subscription.objects.filter(
+            subs = {sub.pk: sub for sub in Subscription.objects.filter(
                 status=Subscription.Status.ACTIVE, auto_renew=True,
                 term_end=today + timedelta(days=days - 1))
                 .exclude(renewal_reminder=str(days))
-                .select_related("customer", "offer", "reseller"))
-            for sub in subs:
+                .select_related("customer", "offer", "reseller")}
+
+            def remind(pk, days=days, subs=subs):
+                sub = subs[pk]
                 notify(reseller=sub.reseller, users=owners[sub.reseller_id],
                        title=f"{sub.offer.name} for {sub.customer} renews in {days} "
                              f"day{'s' if days > 1 else ''}",
@@ -904,5 +934,7 @@ def subscriptions_remind_renewals(*, today: date) -> int:
                        url=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}))
                 sub.renewal_reminder = str(days)
                 sub.save(update_fields=["renewal_reminder"])
-                sent += 1
+
+            sent += len(each_row("subscriptions.renewal_reminder", Subscription, subs,
+                                 remind)[0])
     return sent
