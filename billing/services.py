@@ -62,6 +62,7 @@ from portal.models import Reseller
 from portal.permissions import require, require_staff
 from portal.tenancy import member_service
 from portal.upkeep import each_row, reason_of, record_failure
+from subscriptions.catalog.models import ProductType
 from subscriptions.models import Subscription
 from subscriptions.proration import round_money
 
@@ -159,9 +160,12 @@ def usage_fetch_start(*, user, start: date, end: date) -> UsageImport:
 # --- the run ----------------------------------------------------------------------------
 
 def _known(usage_import: UsageImport) -> validation.Known:
-    """Every customer with a tenant ID and every subscription the import may name: two queries."""
+    """Every customer with a tenant ID and every subscription the import may name: two queries.
+    An order Partner Center has not created (pending) or refused (failed) has no Partner Center
+    id and cannot be named; a licence-based subscription is known in order to be refused."""
     customers = Customer.objects.exclude(tenant_id=None)
-    subscriptions = Subscription.objects.all()
+    subscriptions = Subscription.objects.exclude(partner_center_id=None).exclude(
+        partner_center_id="")
     label = "the portal"
     if usage_import.reseller_id:
         customers = customers.filter(reseller_id=usage_import.reseller_id)
@@ -171,8 +175,11 @@ def _known(usage_import: UsageImport) -> validation.Known:
         customers={str(t): validation.KnownCustomer(pk, r, cur, name) for pk, t, r, cur, name
                    in customers.values_list("pk", "tenant_id", "reseller_id", "currency",
                                             "company_name")},
-        subscriptions={pc.lower(): validation.KnownSubscription(pk, c) for pk, pc, c
-                       in subscriptions.values_list("pk", "partner_center_id", "customer_id")},
+        subscriptions={pc.lower(): validation.KnownSubscription(
+            pk, c, usage=billing == ProductType.Billing.USAGE, offer_name=offer)
+            for pk, pc, c, billing, offer in subscriptions.values_list(
+                "pk", "partner_center_id", "customer_id", "offer__product_type__billing",
+                "offer__name")},
         scope_label=label, today=timezone.now().date())
 
 

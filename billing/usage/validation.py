@@ -73,6 +73,8 @@ class KnownCustomer:
 class KnownSubscription:
     id: int
     customer_id: int
+    usage: bool = True  # billed by usage (Azure plan); False: licence-based (seats)
+    offer_name: str = ""
 
 
 @dataclass
@@ -282,6 +284,12 @@ class Validator:
             if subscription is None or subscription.customer_id != customer.id:
                 self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is not a "
                                                    f"subscription of {customer.name}.")
+                subscription = None
+            elif not subscription.usage:
+                self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is the "
+                                                   "licence-based subscription "
+                                                   f"{subscription.offer_name}, not an Azure "
+                                                   "plan: it has no usage.")
                 subscription = None
             if currency and currency != customer.currency:
                 self._fail(line, "BillingCurrency", f"BillingCurrency {currency} differs from "
