@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz answer before host checks and HTTPS redirects (probes come by IP).
     "portal.health.HealthCheckMiddleware",
+    "portal.observability.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -263,6 +264,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Metrics (/metrics, Prometheus): a scraper sends `Authorization: Bearer <METRICS_TOKEN>`;
+# operations staff may open the page signed in. A Celery worker serves its own task metrics
+# on CELERY_METRICS_PORT when set (see README "Operating it").
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
