@@ -1,5 +1,6 @@
-"""Metrics for Prometheus: HTTP requests, Celery tasks and queues, billing runs, usage imports,
-Partner Center calls; and the `/metrics` page that exports them.
+"""Operating the portal: metrics for Prometheus (HTTP requests, Celery tasks and queues,
+billing runs, usage imports, Partner Center calls) and the `/metrics` page that exports them;
+request ids and reseller ids on every log line; Sentry when `SENTRY_DSN` is set.
 
 Metrics are prometheus_client's. With several processes (gunicorn workers, Celery's prefork
 children) set `PROMETHEUS_MULTIPROC_DIR` to an empty folder shared by the processes of one
@@ -7,10 +8,15 @@ container: every process writes its samples there and `/metrics` (or a worker's 
 adds them up.
 """
 
+import contextlib
+import contextvars
 import hmac
+import logging
 import os
+import re
 import threading
 import time
+import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
@@ -80,15 +86,99 @@ class RequestMetricsMiddleware:
         return response
 
 
+# --- Request ids and log context ----------------------------------------------------------
+
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None)
+reseller_id_var: contextvars.ContextVar[int | None] = contextvars.ContextVar(
+    "reseller_id", default=None)
+# An id sent by the proxy in front is kept when it is a plain token of reasonable length.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+request_logger = logging.getLogger("portal.request")
+
+
+class LogContextFilter(logging.Filter):
+    """Put the current request id and reseller id on every log record."""
+
+    def filter(self, record):
+        record.request_id = request_id_var.get()
+        record.reseller_id = reseller_id_var.get()
+        return True
+
+
+class RequestContextMiddleware:
+    """Take the request id from `X-Request-ID` (or make one), answer with it, log one line
+    per request; the signed-in member's reseller id joins once the tenant is known."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        id_token = request_id_var.set(request.request_id)
+        reseller_token = reseller_id_var.set(None)
+        started = time.monotonic()
+        try:
+            _sentry_tag("request_id", request.request_id)
+            response = self.get_response(request)
+            response["X-Request-ID"] = request.request_id
+            request_logger.info(
+                "%s %s %s", request.method, request.path, response.status_code,
+                extra={"method": request.method, "path": request.path,
+                       "status": response.status_code,
+                       "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+            return response
+        finally:
+            reseller_id_var.reset(reseller_token)
+            request_id_var.reset(id_token)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        reseller = getattr(request, "reseller", None)
+        if reseller is not None:
+            reseller_id_var.set(reseller.pk)
+            _sentry_tag("reseller_id", reseller.pk)
+
+
+def _sentry_tag(key, value):
+    import sentry_sdk
+
+    if sentry_sdk.get_client().is_active():
+        sentry_sdk.set_tag(key, value)
+
+
+def init_sentry(*, dsn: str, environment: str, release: str, traces_sample_rate: float) -> None:
+    """Errors (and sampled traces) of the web and worker processes to Sentry; the Django and
+    Celery integrations turn on by themselves. Sentry's defaults send no personal data (no
+    cookies, user e-mail or IP address); requests are tagged with request and reseller ids."""
+    import sentry_sdk
+
+    sentry_sdk.init(dsn=dsn, environment=environment or None, release=release or None,
+                    traces_sample_rate=traces_sample_rate)
+
+
 # --- Celery ------------------------------------------------------------------------------
 
 _started: dict[str, float] = {}
 _started_lock = threading.Lock()
 
 
-def task_started(task_id=None, **kwargs):
+_context_tokens: dict[str, contextvars.Token] = {}
+
+
+def task_published(headers=None, **kwargs):
+    """A task queued while serving a request carries the request id to its worker."""
+    request_id = request_id_var.get()
+    if headers is not None and request_id and "request_id" not in headers:
+        headers["request_id"] = request_id
+
+
+def task_started(task_id=None, task=None, **kwargs):
     with _started_lock:
         _started[task_id] = time.monotonic()
+    request_id = (getattr(task.request, "request_id", None) if task else None) \
+        or request_id_var.get() or task_id
+    _context_tokens[task_id] = request_id_var.set(request_id)
 
 
 def task_finished(task_id=None, task=None, state=None, **kwargs):
@@ -98,6 +188,11 @@ def task_finished(task_id=None, task=None, state=None, **kwargs):
     name = getattr(task, "name", None) or "unknown"
     with _started_lock:
         started = _started.pop(task_id, None)
+    token = _context_tokens.pop(task_id, None)
+    if token is not None:
+        # set in another context (a thread pool): nothing to restore
+        with contextlib.suppress(ValueError):
+            request_id_var.reset(token)
     TASKS.labels(name, outcome).inc()
     if started is not None:
         seconds = time.monotonic() - started
@@ -111,6 +206,8 @@ def connect_celery_signals():
     """Called from portal.celery: count and time every task in the process that runs it."""
     from celery import signals
 
+    signals.before_task_publish.connect(task_published, weak=False,
+                                        dispatch_uid="portal-request-id")
     signals.task_prerun.connect(task_started, weak=False, dispatch_uid="portal-metrics-start")
     signals.task_postrun.connect(task_finished, weak=False, dispatch_uid="portal-metrics-end")
 

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     # /healthz and /readyz answer before host checks and HTTPS redirects (probes come by IP).
     "portal.health.HealthCheckMiddleware",
     "portal.observability.RequestMetricsMiddleware",
+    "portal.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -257,19 +258,40 @@ CELERY_BEAT_SCHEDULE = {
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 TRANSFER_EXPIRY_DAYS = env.int("TRANSFER_EXPIRY_DAYS", default=30)
 
+# Logs on standard output: one JSON object per line in production (LOG_FORMAT=json, the
+# default with DEBUG off), readable text in development; each line carries the request id
+# (X-Request-ID) and the reseller id of the request or task it belongs to.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.observability.LogContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(reseller_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # one line per request (method, path, status, duration_ms); WARNING to silence
+        "portal.request": {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")},
+    },
 }
 
-# Metrics (/metrics, Prometheus): a scraper sends `Authorization: Bearer <METRICS_TOKEN>`;
-# operations staff may open the page signed in. A Celery worker serves its own task metrics
-# on CELERY_METRICS_PORT when set (see README "Operating it").
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+# Sentry: errors of the web and worker processes, only when SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from portal.observability import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=""),
+                release=env.str("SENTRY_RELEASE", default=""),
+                traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
