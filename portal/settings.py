@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from django.utils.csp import CSP
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -223,9 +224,43 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = "UTC"
+# Workers log through LOGGING below (JSON lines in production), not Celery's own set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A message taken by a worker that dies unacknowledged is redelivered after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# Queues by kind of work, so that one kind cannot starve another: docker-compose.yml runs a
+# worker per queue. Every task is routed here by name (tests/portal/test_celery_routes.py).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue("default"), Queue("billing"), Queue("pdf"), Queue("partner_center")]
+CELERY_TASK_ROUTES = {
+    **dict.fromkeys([
+        "billing.tasks.run_usage_import",
+        "billing.tasks.billing_runs_fan_out",
+        "billing.tasks.billing_runs_compute",
+        "billing.tasks.start_due_billing_runs",
+    ], {"queue": "billing"}),
+    **dict.fromkeys([
+        "billing.tasks.render_pdf",
+        "billing.tasks.render_statement_pdf",
+    ], {"queue": "pdf"}),
+    **dict.fromkeys([
+        "customers.tasks.log_mca_in_partner_center",
+        "subscriptions.tasks.provision_subscription",
+    ], {"queue": "partner_center"}),
+    **dict.fromkeys([
+        "customers.tasks.email_mca_link",
+        "customers.tasks.email_portal_link",
+        "portal.tasks.email_notifications",
+        "portal.tasks.send_invitation_email",
+        "portal.tasks.expire_invitations",
+        "subscriptions.tasks.daily_upkeep",
+        "subscriptions.tasks.expire_transfers",
+        "support.tasks.email_operations",
+        "support.tasks.notify_sla_breaches",
+        "support.tasks.close_resolved_tickets",
+    ], {"queue": "default"}),
+}
 # django-celery-beat does not support Django 6.1: the schedule lives here.
 CELERY_BEAT_SCHEDULE = {
     "portal-expire-invitations": {
@@ -283,6 +318,12 @@ LOGGING = {
         "portal.request": {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")},
     },
 }
+
+# Metrics (/metrics, Prometheus): a scraper sends `Authorization: Bearer <METRICS_TOKEN>`;
+# operations staff may open the page signed in. A Celery worker serves its own task metrics
+# on CELERY_METRICS_PORT when set (see README "Operating it").
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
 
 # Sentry: errors of the web and worker processes, only when SENTRY_DSN is set.
 SENTRY_DSN = env.str("SENTRY_DSN", default="")

@@ -45,7 +45,8 @@ def start_worker():
     return subprocess.Popen(  # noqa: S603 - our own fixed command line
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
          "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle",
-         "-Q", "celery", "-n", f"chaos-{time.monotonic_ns()}@%h"],
+         "-Q", ",".join(q.name for q in settings.CELERY_TASK_QUEUES),
+         "-n", f"chaos-{time.monotonic_ns()}@%h"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
