@@ -170,6 +170,37 @@ STORAGES = {
     },
 }
 
+
+def s3_storage(*, bucket: str, endpoint_url: str = "", region: str = "", prefix: str = "",
+               addressing_style: str = "") -> dict:
+    """The default storage in an S3 bucket (AWS or any S3-compatible store) via django-storages.
+    Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "region_name": region or None,
+            "location": prefix,
+            "addressing_style": addressing_style or None,
+            "file_overwrite": False,  # a name in use gets a suffix, as in the local folder
+            "default_acl": None,  # the bucket's own policy (keep it private)
+            "querystring_expire": 300,  # links to private objects last 5 minutes
+        },
+    }
+
+
+# Uploaded files and PDFs (invoices, statements, support attachments, usage uploads, logos):
+# the local MEDIA_ROOT folder, or an S3 bucket when STORAGE_S3_BUCKET is set.
+STORAGE_S3_BUCKET = env.str("STORAGE_S3_BUCKET", default="")
+if STORAGE_S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        bucket=STORAGE_S3_BUCKET,
+        endpoint_url=env.str("STORAGE_S3_ENDPOINT_URL", default=""),
+        region=env.str("STORAGE_S3_REGION", default=""),
+        prefix=env.str("STORAGE_S3_PREFIX", default=""),
+        addressing_style=env.str("STORAGE_S3_ADDRESSING_STYLE", default=""))
+
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587
 # (default: printed on the console with DEBUG on, local SMTP relay otherwise).
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
