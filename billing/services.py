@@ -176,10 +176,10 @@ def _known(usage_import: UsageImport) -> validation.Known:
                    in customers.values_list("pk", "tenant_id", "reseller_id", "currency",
                                             "company_name")},
         subscriptions={pc.lower(): validation.KnownSubscription(
-            pk, c, usage=billing == ProductType.Billing.USAGE, offer_name=offer)
-            for pk, pc, c, billing, offer in subscriptions.values_list(
+            pk, c, usage=billing == ProductType.Billing.USAGE, offer_name=offer, currency=cur)
+            for pk, pc, c, billing, offer, cur in subscriptions.values_list(
                 "pk", "partner_center_id", "customer_id", "offer__product_type__billing",
-                "offer__name")},
+                "offer__name", "currency")},
         scope_label=label, today=timezone.now().date())
 
 

@@ -281,14 +281,17 @@ def _check_sold(offer: Offer, term: str, billing_frequency: str) -> None:
         raise ValidationError(str(exc)) from None
 
 
-def _locked_prices(customer, offer, term, frequency, on: date):
+def _locked_prices(customer, offer, term, frequency, on: date, currency: str | None = None):
+    """Cost and price of one cycle, in `currency` (a running subscription's own, which
+    Partner Center keeps billing; default the customer's, for a purchase)."""
+    currency = currency or customer.currency
     try:
         resolved = customer_cycle_price(customer=customer, offer=offer, term=term,
-                                        frequency=frequency, on=on)
+                                        frequency=frequency, on=on, currency=currency)
     except PricingError as exc:  # shown on the form, never a server error
         raise ValidationError(f"{offer.name} cannot be priced for {customer}: {exc}") from None
     if resolved is None:
-        raise ValidationError(f"{offer.name} has no {term} price in {customer.currency}.")
+        raise ValidationError(f"{offer.name} has no {term} price in {currency}.")
     return resolved
 
 
@@ -639,7 +642,8 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     if sub.term_end < today:
         raise ValidationError(f"The term ended on {sub.term_end} and its renewal is being "
                               "processed; change the term once it has renewed.")
-    prices = _locked_prices(sub.customer, sub.offer, term, billing_frequency, today)
+    prices = _locked_prices(sub.customer, sub.offer, term, billing_frequency, today,
+                            currency=sub.currency)
     _gateway_call(get_gateway().change_term, str(sub.customer.tenant_id), sub.partner_center_id,
                   term=term, billing_frequency=billing_frequency,
                   idempotency_key=f"term:{idempotency_key}")
@@ -685,7 +689,8 @@ def subscription_schedule_frequency(*, member, subscription: Subscription,
     if starts == renewal and not sub.auto_renew:
         raise ValidationError("The change would take effect at renewal, which needs auto-renew "
                               "on; turn it on first.")
-    _locked_prices(sub.customer, sub.offer, sub.term, billing_frequency, sub.term_start)
+    _locked_prices(sub.customer, sub.offer, sub.term, billing_frequency, sub.term_start,
+                   currency=sub.currency)
     fields = {"reseller": sub.reseller, "billing_frequency": billing_frequency,
               "frequency_from": starts, "created_by": member.user, "created_at": now}
     ScheduledChange.objects.update_or_create(
@@ -810,7 +815,7 @@ def _renew(sub: Subscription, today: date) -> str:
     if change:
         change.delete()
     prices = _locked_prices(sub.customer, sub.offer, sub.term, sub.billing_frequency,
-                            sub.term_start)
+                            sub.term_start, currency=sub.currency)
     sub.unit_cost, sub.unit_price = prices.cost, prices.price
     sub.window_opened_at = now
     sub.renewal_reminder = ""
@@ -855,7 +860,7 @@ def _apply_frequency_change(pk: int) -> bool:
         with scope(reseller=sub.reseller):
             _apply_frequency(sub, change.billing_frequency, key=f"{sub.pk}:{change.frequency_from}")
             prices = _locked_prices(sub.customer, sub.offer, sub.term, sub.billing_frequency,
-                                    sub.term_start)
+                                    sub.term_start, currency=sub.currency)
             sub.unit_cost, sub.unit_price = prices.cost, prices.price
             sub.save(update_fields=["billing_frequency", "unit_cost", "unit_price"])
             _charge_cycle_starting(sub, change.frequency_from)

@@ -309,3 +309,15 @@ def test_azure_usage_naming_a_licence_subscription_is_refused_with_its_line(
         "message": f"SubscriptionId “{seats.partner_center_id}” is the licence-based "
                    f"subscription {seats.offer.name}, not an Azure plan: it has no usage."}
     assert "licence-based" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_usage_of_a_subscription_keeps_its_currency_after_operations_change_the_customers(
+        reseller_a, subs_a, billing_a, post_usage, ops, unscoped):
+    from customers.services import customer_change_currency
+
+    customer = subs_a[0].customer
+    customer_change_currency(user=ops, customer=customer, currency="CAD",
+                             reason="Microsoft changed the customer's billing currency")
+    imp, _ = post_usage(billing_a, to_csv(rows_for(subs_a[:1], START, 1)))  # still USD
+    assert (imp.status, imp.imported_lines) == ("done", 5)

@@ -746,3 +746,47 @@ def test_p1y_and_triennial_subscriptions_keep_their_frequency_until_renewal(
     assert services.subscriptions_apply_frequency_changes(today=dt.date(2026, 8, 18)) == 0
     sub.refresh_from_db()
     assert sub.billing_frequency == old
+
+
+@pytest.mark.django_db
+def test_a_customer_with_active_subscriptions_cannot_change_currency(owner_a, onboard, catalog,
+                                                                      unscoped):
+    from customers.services import customer_update
+
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        buy(owner_a, customer, catalog[PREMIUM])
+    with pytest.raises(ValidationError) as e:
+        customer_update(member=owner_a, customer=customer, currency="CAD")
+    assert e.value.messages == [
+        f"{customer} has 1 active subscription billed in USD, and Partner Center keeps billing "
+        "it in USD: the currency cannot change while it runs. Operations can change it for "
+        "new subscriptions (open a ticket)."]
+    customer.refresh_from_db()
+    assert customer.currency == "USD"
+
+
+@pytest.mark.django_db
+def test_operations_change_the_currency_and_running_subscriptions_renew_in_theirs(
+        owner_a, ops, onboard, catalog, unscoped):
+    from django.core.management import call_command
+
+    from customers.models import Customer
+
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P1M")  # 26.40 USD a month × 10
+    with pytest.raises(ValidationError, match="Give the reason"):
+        call_command("customer_change_currency", str(customer.pk), "CAD", "--by", ops.email,
+                     "--reason", " ")
+    call_command("customer_change_currency", str(customer.pk), "CAD", "--by", ops.email,
+                 "--reason", "Customer moved its billing to Canada (Microsoft case 123)")
+    with unscoped():
+        assert Customer.objects.get(pk=customer.pk).currency == "CAD"
+    with at(dt.datetime(2026, 7, 18, 0, 30, tzinfo=UTC)):
+        assert services.subscriptions_renew_due(today=dt.date(2026, 7, 18))["renewed"] == 1
+    # hand-checked: the renewal is priced and charged in the subscription's own USD
+    # (26.40 × 10), not CAD prices written as USD
+    with unscoped():
+        renewal = ChargeEvent.objects.filter(subscription=sub).order_by("pk").last()
+    assert (renewal.price_amount, renewal.currency) == (Decimal("264.00"), "USD")
