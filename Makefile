@@ -54,9 +54,9 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-# Celery worker and beat against REDIS_URL (production uses docker-compose).
+# Celery worker (all queues) and beat against REDIS_URL (production: docker-compose.yml).
 worker: install
-	$(VENV)/bin/celery -A portal worker --loglevel=INFO
+	$(VENV)/bin/celery -A portal worker -Q default,billing,pdf,partner_center --loglevel=INFO
 
 beat: install
 	$(VENV)/bin/celery -A portal beat --loglevel=INFO --schedule $(VENV)/celerybeat-schedule

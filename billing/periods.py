@@ -58,6 +58,10 @@ class Period:
         return Period(self.start - relativedelta(months=1), self.start - ONE_DAY)
 
     @property
+    def is_calendar_month(self) -> bool:
+        return self.start.day == 1 and (self.end + ONE_DAY).day == 1
+
+    @property
     def label(self) -> str:
         """'2026-06-20 – 2026-07-19' (ISO dates, en dash)."""
         return f"{self.start.isoformat()} – {self.end.isoformat()}"
@@ -118,3 +122,13 @@ def usage_month(period: Period) -> Period:
     return Period(previous_end.replace(day=1), previous_end)
 
 
+def usage_period(period: Period) -> Period:
+    """The usage billed in arrears on `period`'s invoice: the previous period of the same
+    country (US June → May; CA 2026-10-20 – 2026-11-19 → 2026-09-20 – 2026-10-19). Periods of
+    one country tile the calendar, so every usage day is billed exactly once."""
+    return period.previous()
+
+
+def usage_label(usage: Period) -> str:
+    """'2026-05' for a calendar month, else the period's label."""
+    return f"{usage.start:%Y-%m}" if usage.is_calendar_month else usage.label

@@ -33,8 +33,8 @@ from billing.models import (
     InvoiceLine,
     Statement,
 )
-from billing.periods import Period, billing_period, usage_month
-from billing.usage.models import UsageSummary
+from billing.periods import Period, billing_period, usage_label, usage_period
+from billing.usage.models import UsageLine, UsageSummary
 
 
 def calendar_overrides() -> dict[str, int]:
@@ -102,7 +102,7 @@ def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
         default, by_customer = books[s["reseller_id"]]
         result[(s["reseller_id"], period.start)][1].append(ledger.UsageInput(
             subscription_id=sub["pk"], customer_id=s["customer"],
-            description=f"{sub['offer_name']} usage {usage_month(period).start:%Y-%m}",
+            description=f"{sub['offer_name']} usage {usage_label(usage_period(period))}",
             product_type=sub["product_type"], offer_id=sub["offer_id"],
             product_type_id=sub["product_type_pk"], term=sub["term"], quantity=s["qty"],
             cost=s["cost"], currency=s["currency"], priced_on=period.start,
@@ -178,14 +178,22 @@ def _last_finalized(period: Period, reseller_ids: list[int]) -> list[tuple]:
 
 
 def _usage_sums(period: Period, reseller_ids: list[int]) -> list[Any]:
-    """From the usage month's UsageSummary rows (per subscription, meter and currency, written
-    by the import in the transaction that loaded the lines): exact sums of the non-marketplace
-    lines per (reseller, subscription, currency), without reading the lines again."""
-    sums = sorted(UsageSummary.objects.filter(reseller_id__in=reseller_ids,
-                                              month=usage_month(period).start)
-                  .values("reseller_id", "subscription_id", "currency")
+    """Exact sums of the non-marketplace usage dated in the previous period of the same
+    country (`periods.usage_period`) per (reseller, subscription, currency). A calendar month
+    is read from its UsageSummary rows (per subscription, meter and currency, written by the
+    import in the transaction that loaded the lines); any other period (Canada's 20th–19th)
+    from the lines of its days."""
+    usage = usage_period(period)
+    if usage.is_calendar_month:
+        rows = UsageSummary.objects.filter(reseller_id__in=reseller_ids, month=usage.start)
+        cost, qty = "pre_tax_total", "quantity"
+    else:
+        rows = UsageLine.objects.filter(reseller_id__in=reseller_ids, is_marketplace=False,
+                                        usage_date__range=(usage.start, usage.end))
+        cost, qty = "billing_pre_tax_total", "quantity"
+    sums = sorted(rows.values("reseller_id", "subscription_id", "currency")
                   .annotate(customer=Min("customer_id"), other_customer=Max("customer_id"),
-                            cost=Sum("pre_tax_total"), qty=Sum("quantity"))
+                            cost=Sum(cost), qty=Sum(qty))
                   .order_by(), key=itemgetter("reseller_id", "subscription_id", "currency"))
     for s in sums:
         if s["customer"] != s["other_customer"]:

@@ -53,6 +53,7 @@ from portal.audit import audit, audit_each
 from portal.models import Reseller
 from portal.permissions import require_staff
 from portal.tasking import ResellerTask
+from portal.upkeep import each_row, reason_of, record_failure
 from subscriptions.models import Subscription
 from subscriptions.proration import round_money
 
@@ -83,7 +84,16 @@ def billing_runs_start_due(*, today: date) -> list[BillingRun]:
     with scopes_disabled():
         due = [r for r in Reseller.objects.order_by("pk")
                if selectors.reseller_period(r, today, overrides=overrides).start == today]
-    return _start_runs(user=None, on_date=yesterday, resellers=due) if due else []
+    if not due:
+        return []
+    try:
+        return _start_runs(user=None, on_date=yesterday, resellers=due)
+    except Exception:
+        # one reseller's run could not be opened: open them one by one, record that one
+        by_pk = {r.pk: r for r in due}
+        started, _ = each_row("billing.run_start", Reseller, by_pk, lambda pk: _start_runs(
+            user=None, on_date=yesterday, resellers=[by_pk[pk]]))
+        return [run for runs in started for run in runs]
 
 
 def _start_runs(*, user, on_date: date, resellers: list[Reseller]) -> list[BillingRun]:
@@ -170,8 +180,9 @@ def billing_runs_compute(*, run_ids: list[int]) -> list[BillingRun]:
     diff, then their draft invoices, with the same few set-based queries however many runs
     (one batch of the fan-out; a query or a transaction per reseller would cost more than the
     reseller's billing itself). Idempotent: a second call with the same inputs writes nothing;
-    a worker killed half-way rolls the batch back. When one run's data cannot be billed
-    (LedgerError), the batch is computed run by run: the others finish, that one shows why."""
+    a worker killed half-way rolls the batch back. When one run cannot be computed (its data
+    cannot be billed, or anything else goes wrong), the batch is computed run by run: the
+    others finish, that one shows why and is recorded as an upkeep failure."""
     try:
         with _without_cycle_collector(), scopes_disabled(), transaction.atomic():
             runs = list(BillingRun.objects.select_for_update(of=("self",))
@@ -184,14 +195,15 @@ def billing_runs_compute(*, run_ids: list[int]) -> list[BillingRun]:
             for run in drafts:
                 run.finished_at, run.error = now, ""
         return runs
-    except ledger.LedgerError:
+    except Exception:
         if len(run_ids) == 1:
             raise
     for run_id in run_ids:
         try:
             billing_runs_compute(run_ids=[run_id])
-        except ledger.LedgerError as exc:
+        except Exception as exc:
             billing_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+            record_failure("billing.run", BillingRun, run_id, reason_of(exc))
     with scopes_disabled():
         return list(BillingRun.objects.filter(pk__in=run_ids).order_by("pk"))
 
@@ -480,6 +492,7 @@ def billing_runs_compute_task(run_ids: list[int]) -> int:
     except Exception as exc:
         for run_id in run_ids:
             billing_run_fail(run_id=run_id, error=f"{type(exc).__name__}: {exc}")
+            record_failure("billing.run", BillingRun, run_id, reason_of(exc))
         raise
     invoices = run_invoices(run_ids)
     for invoice_id, reseller_id in invoices:

@@ -81,10 +81,36 @@ def customer_create(*, member, **fields) -> Customer:
     return customer
 
 
+def _running_subscriptions(customer: Customer) -> tuple[int, list[str]]:
+    """How many of the customer's subscriptions are active, and their currencies (read through
+    the reverse relation: this layer does not import the subscriptions app)."""
+    currencies = list(customer.subscriptions.filter(status="active")
+                      .values_list("currency", flat=True))
+    return len(currencies), sorted(set(currencies))
+
+
+def _check_currency_change(customer: Customer, fields: dict) -> None:
+    """A customer's currency cannot change while subscriptions run: Partner Center keeps
+    billing them in their currency. Operations have their own path
+    (`customer_change_currency`)."""
+    if "currency" not in fields or fields["currency"] == customer.currency:
+        return
+    count, currencies = _running_subscriptions(customer)
+    if count:
+        them = "them" if count > 1 else "it"
+        billed = ", ".join(currencies)
+        raise ValidationError(
+            f"{customer} has {count} active subscription{'s' if count > 1 else ''} billed in "
+            f"{billed}, and Partner Center keeps billing {them} in {billed}: the currency "
+            f"cannot change while {'they run' if count > 1 else 'it runs'}. Operations can "
+            "change it for new subscriptions (open a ticket).")
+
+
 @member_service
 def customer_update(*, member, customer: Customer, **fields) -> Customer:
     require(member, "customers.edit")
     require_same_reseller(member, customer)
+    _check_currency_change(customer, fields)
     changed = _apply(customer, fields)
     if changed:
         customer.save()
@@ -360,6 +386,40 @@ def customer_for_portal_token(token: str) -> Customer:
     if customer is None:
         raise LinkRefused("This link is no longer valid: your reseller has replaced it. "
                           "Use the link in the most recent e-mail.")
+    return customer
+
+
+@transaction.atomic
+def customer_change_currency(*, user, customer: Customer, currency: str,
+                             reason: str) -> Customer:
+    """Operations change a customer's billing currency, with a reason (audited), also while
+    subscriptions run: those keep their own currency, which Partner Center keeps billing,
+    through their renewals (each subscription carries its currency); new purchases use the
+    new one. The reseller's owners are told. Command: `manage.py customer_change_currency`."""
+    require_staff(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the reason for the currency change.")
+    with scopes_disabled():
+        customer = Customer.objects.select_for_update().select_related("reseller").get(
+            pk=customer.pk)
+        before = customer.currency
+        if currency == before:
+            raise ValidationError(f"{customer} is already billed in {currency}.")
+        customer.currency = currency
+        customer.full_clean()
+        customer.save(update_fields=["currency"])
+        count, _ = _running_subscriptions(customer)
+        audit(actor=user, reseller=customer.reseller, obj=customer,
+              action="customers.customer.currency_changed",
+              data={"before": before, "after": currency, "reason": reason,
+                    "running_subscriptions": count})
+        owners = [m.user for m in Membership.objects.filter(
+            reseller=customer.reseller, role=Role.OWNER).select_related("user")]
+        notify(reseller=customer.reseller, users=owners,
+               title=f"{customer} is now billed in {currency}",
+               body=f"Operations changed the currency from {before}: {reason} "
+                    f"Subscriptions already running stay in {before} until they end.")
     return customer
 
 

@@ -34,6 +34,7 @@ from partner_center.errors import (
 )
 from partner_center.gateway import PartnerCenterGateway
 from partner_center.types import CustomerInfo, UsageLine, UsagePage, load
+from portal import observability
 
 logger = logging.getLogger("partner_center.http")
 
@@ -94,10 +95,12 @@ class HttpGateway(PartnerCenterGateway):
             else:
                 status = response.status_code
             self._log(method, path, status, started, correlation_id, request_id, attempt)
+            observability.partner_center_call(method, status, time.monotonic() - started)
             if isinstance(status, int):
                 if status < 400:
                     return self._json(response, method, path), response.headers
                 failure = self._error(response, method, path)
+                observability.partner_center_error(status, failure.code)
                 if not (status == 429 or status >= 500):
                     raise failure
                 retry_after = _retry_after(response.headers.get("Retry-After"))

@@ -7,6 +7,15 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Portal core"
 
+    def ready(self):
+        from celery import signals
+
+        from portal import observability
+
+        observability.connect_celery_signals()
+        signals.worker_ready.connect(observability.start_worker_metrics_server, weak=False,
+                                     dispatch_uid="portal-worker-metrics")
+
 
 class PortalAdminConfig(admin_apps.AdminConfig):
     default = False

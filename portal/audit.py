@@ -23,6 +23,7 @@ ACTIONS: dict[str, str] = {
     "customers.customer.created": "created the customer",
     "customers.customer.changed": "changed the customer",
     "customers.customer.tenant_created": "created the Microsoft tenant of",
+    "customers.customer.currency_changed": "changed the billing currency of",
     "customers.mca.sent": "sent the MCA link to",
     "customers.mca.resent": "sent a new MCA link to",
     "customers.mca.revoked": "revoked the MCA link of",

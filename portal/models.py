@@ -232,3 +232,32 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class UpkeepFailure(models.Model):
+    """A row a scheduled (beat) job could not process: the job went on with the other rows.
+    One open record per job and object; the next failure of the same row counts an attempt
+    (its reseller is told once), the next success closes it. Operations list the open ones."""
+
+    job = models.CharField(max_length=100, help_text='"app.job", e.g. "subscriptions.renew"')
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="+")
+    object_type = models.CharField(max_length=100)
+    object_id = models.CharField(max_length=64)
+    object_repr = models.CharField(max_length=200, blank=True)
+    reason = models.TextField()
+    attempts = models.PositiveIntegerField(default=1)
+    first_at = models.DateTimeField(default=timezone.now)
+    last_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-last_at", "-id"]
+        constraints = [models.UniqueConstraint(
+            fields=["job", "object_type", "object_id"], condition=models.Q(resolved_at=None),
+            name="one_open_upkeep_failure_per_job_object")]
+
+    def __str__(self):
+        return f"{self.job}: {self.object_repr}: {self.reason[:80]}"

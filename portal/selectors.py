@@ -1,9 +1,10 @@
 """Reads of the tenancy core. Reseller-owned reads are scoped to the member's reseller."""
 
+from django.db.models import F
 from django.http import Http404
 from django_scopes import scopes_disabled
 
-from portal.models import AuditEvent, Invitation, Membership, Notification
+from portal.models import AuditEvent, Invitation, Membership, Notification, UpkeepFailure
 
 
 def memberships_for_user(user) -> list[Membership]:
@@ -60,3 +61,11 @@ def profile_missing(reseller) -> list[str]:
         ("Microsoft Partner Agreement date", reseller.mpa_accepted_on),
         ("Microsoft tenant ID", reseller.tenant_id),
     ) if not value]
+
+
+def ops_upkeep_failures(limit: int = 200) -> list:
+    """Rows the scheduled jobs could not process: open ones first, newest first (staff only,
+    unscoped)."""
+    with scopes_disabled():
+        return list(UpkeepFailure.objects.select_related("reseller")
+                    .order_by(F("resolved_at").desc(nulls_first=True), "-last_at")[:limit])

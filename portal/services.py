@@ -127,12 +127,20 @@ def invitation_accept(*, user, token) -> Membership:
 
 
 def invitations_expire(now=None) -> int:
-    """Mark pending invitations past their expiry as expired (beat task)."""
+    """Mark pending invitations past their expiry as expired (beat task), one by one."""
+    from portal.upkeep import each_row
+
     now = now or timezone.now()
     with scopes_disabled():
-        return Invitation.objects.filter(
-            state=Invitation.State.PENDING, expires_at__lte=now
-        ).update(state=Invitation.State.EXPIRED, decided_at=now)
+        due = list(Invitation.objects.filter(state=Invitation.State.PENDING, expires_at__lte=now)
+                   .values_list("pk", flat=True))
+
+    def expire(pk):
+        with scopes_disabled():
+            return Invitation.objects.filter(pk=pk, state=Invitation.State.PENDING).update(
+                state=Invitation.State.EXPIRED, decided_at=now)
+
+    return sum(each_row("portal.invitation_expiry", Invitation, due, expire)[0])
 
 
 def _owner_count(reseller) -> int:

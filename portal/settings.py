@@ -8,6 +8,7 @@ from pathlib import Path
 
 import environ
 from django.utils.csp import CSP
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -51,6 +52,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz answer before host checks and HTTPS redirects (probes come by IP).
+    "portal.health.HealthCheckMiddleware",
+    "portal.observability.RequestMetricsMiddleware",
+    "portal.observability.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -165,6 +170,37 @@ STORAGES = {
     },
 }
 
+
+def s3_storage(*, bucket: str, endpoint_url: str = "", region: str = "", prefix: str = "",
+               addressing_style: str = "") -> dict:
+    """The default storage in an S3 bucket (AWS or any S3-compatible store) via django-storages.
+    Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role."""
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "region_name": region or None,
+            "location": prefix,
+            "addressing_style": addressing_style or None,
+            "file_overwrite": False,  # a name in use gets a suffix, as in the local folder
+            "default_acl": None,  # the bucket's own policy (keep it private)
+            "querystring_expire": 300,  # links to private objects last 5 minutes
+        },
+    }
+
+
+# Uploaded files and PDFs (invoices, statements, support attachments, usage uploads, logos):
+# the local MEDIA_ROOT folder, or an S3 bucket when STORAGE_S3_BUCKET is set.
+STORAGE_S3_BUCKET = env.str("STORAGE_S3_BUCKET", default="")
+if STORAGE_S3_BUCKET:
+    STORAGES["default"] = s3_storage(
+        bucket=STORAGE_S3_BUCKET,
+        endpoint_url=env.str("STORAGE_S3_ENDPOINT_URL", default=""),
+        region=env.str("STORAGE_S3_REGION", default=""),
+        prefix=env.str("STORAGE_S3_PREFIX", default=""),
+        addressing_style=env.str("STORAGE_S3_ADDRESSING_STYLE", default=""))
+
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587
 # (default: printed on the console with DEBUG on, local SMTP relay otherwise).
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
@@ -225,9 +261,43 @@ CELERY_IMPORTS = [
     "portal.services", "portal.notifications", "customers.services", "subscriptions.services",
     "billing.services", "billing.statements", "billing.usage.services",
 ]
+# Workers log through LOGGING below (JSON lines in production), not Celery's own set-up.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A message taken by a worker that dies unacknowledged is redelivered after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+# Queues by kind of work, so that one kind cannot starve another: docker-compose.yml runs a
+# worker per queue. Every task is routed here by name (tests/portal/test_celery_routes.py).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue("default"), Queue("billing"), Queue("pdf"), Queue("partner_center")]
+CELERY_TASK_ROUTES = {
+    **dict.fromkeys([
+        "billing.usage.services.usage_import_task",
+        "billing.services.billing_runs_fan_out_task",
+        "billing.services.billing_runs_compute_task",
+        "billing.tasks.start_due_billing_runs",
+    ], {"queue": "billing"}),
+    **dict.fromkeys([
+        "billing.services.document_pdf_task",
+        "billing.statements.statement_pdf_task",
+    ], {"queue": "pdf"}),
+    **dict.fromkeys([
+        "customers.services.mca_attest_task",
+        "subscriptions.services.provision_task",
+    ], {"queue": "partner_center"}),
+    **dict.fromkeys([
+        "customers.services.mca_link_email_task",
+        "customers.services.portal_link_email_task",
+        "portal.notifications.email_notifications_task",
+        "portal.notifications.email_operations_task",
+        "portal.services.invitation_email_task",
+        "portal.tasks.expire_invitations",
+        "subscriptions.tasks.daily_upkeep",
+        "subscriptions.tasks.expire_transfers",
+        "support.tasks.notify_sla_breaches",
+        "support.tasks.close_resolved_tickets",
+    ], {"queue": "default"}),
+}
 # django-celery-beat does not support Django 6.1: the schedule lives here.
 CELERY_BEAT_SCHEDULE = {
     "portal-expire-invitations": {
@@ -263,13 +333,46 @@ AUDIT_STRICT = env.bool("AUDIT_STRICT", default=DEBUG)
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 TRANSFER_EXPIRY_DAYS = env.int("TRANSFER_EXPIRY_DAYS", default=30)
 
+# Logs on standard output: one JSON object per line in production (LOG_FORMAT=json, the
+# default with DEBUG off), readable text in development; each line carries the request id
+# (X-Request-ID) and the reseller id of the request or task it belongs to.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "portal.observability.LogContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s %(reseller_id)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
+                             "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # one line per request (method, path, status, duration_ms); WARNING to silence
+        "portal.request": {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")},
+    },
 }
+
+# Metrics (/metrics, Prometheus): a scraper sends `Authorization: Bearer <METRICS_TOKEN>`;
+# operations staff may open the page signed in. A Celery worker serves its own task metrics
+# on CELERY_METRICS_PORT when set (see README "Operating it").
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+
+# Sentry: errors of the web and worker processes, only when SENTRY_DSN is set.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from portal.observability import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=""),
+                release=env.str("SENTRY_RELEASE", default=""),
+                traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")

@@ -5,6 +5,8 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("STAFF_MFA_REQUIRED", "1")
+os.environ.setdefault("LOG_FORMAT", "text")
+os.environ.setdefault("REQUEST_LOG_LEVEL", "WARNING")
 
 from portal.settings import *  # noqa: E402,F403
 

@@ -2,10 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal import observability, views
 
 ops_patterns = [
     path("", views.ops_home, name="home"),
+    path("upkeep-failures/", views.ops_upkeep_failures, name="upkeep_failures"),
 ]
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("notifications/<int:notification_id>/", views.notification_open,
          name="notification_open"),
     path("help/", views.help_page, name="help"),
+    path("metrics", observability.metrics, name="metrics"),
     # each app's own pages (reseller, customer portal, operations), by dotted string
     path("", include("programs.urls")),
     path("", include("customers.urls")),

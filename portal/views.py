@@ -15,7 +15,7 @@ from portal.decorators import member_required, staff_required
 from portal.forms import InvitationForm, ResellerProfileForm, ResellerRegisterForm, RoleForm
 from portal.forms_utils import posted, posted_files
 from portal.middleware import SESSION_RESELLER_KEY
-from portal.models import AuditEvent, Invitation, Reseller
+from portal.models import AuditEvent, Invitation, Reseller, UpkeepFailure
 from portal.outcome import error_text
 from portal.permissions import require
 from portal.roles import role_can
@@ -238,5 +238,17 @@ def ops_home(request):
     with scopes_disabled():
         resellers = Reseller.objects.annotate(member_count=Count("memberships")).order_by("name")
         events = AuditEvent.objects.select_related("actor", "reseller")[:30]
-        return render(request, "ops/home.html", {"resellers": resellers, "events": events,
-                                                 "queues": frame.collect("ops_queues")})
+        queues = [frame.Queue("Upkeep failures", reverse("ops:upkeep_failures"),
+                              count=UpkeepFailure.objects.filter(resolved_at=None).count(),
+                              note="rows the scheduled jobs could not process")]
+        return render(request, "ops/home.html", {
+            "resellers": resellers, "events": events,
+            "queues": queues + frame.collect("ops_queues")})
+
+
+@staff_required
+@require_safe
+def ops_upkeep_failures(request):
+    """Rows the scheduled jobs could not process, open ones first, with the reason."""
+    return render(request, "ops/upkeep_failures.html",
+                  {"failures": selectors.ops_upkeep_failures()})

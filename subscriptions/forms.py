@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from portal.models import Currency
 from subscriptions import rules
 from subscriptions.catalog.models import BillingFrequency, Offer, PriceRule, ProductType, Term
 
@@ -21,6 +22,10 @@ class PriceRuleForm(forms.Form):
     fixed_price = forms.DecimalField(max_digits=20, decimal_places=6, required=False,
                                      help_text="For a fixed price: per month for P1M offers, "
                                                "per year for P1Y/P3Y.")
+    currency = forms.ChoiceField(choices=[("", "The customer's (default book: yours)"),
+                                          *Currency.choices], required=False,
+                                 help_text="For a fixed price: its currency. It prices only "
+                                           "customers billed in it.")
     effective_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}),
                                      initial=lambda: timezone.now().date())
 
@@ -99,16 +104,17 @@ class TermChangeForm(forms.Form):
 
 
 class FrequencyForm(forms.Form):
-    """Bill from the next cycle at a shorter (or equal-length, other) frequency."""
+    """Bill at another frequency that suits the term: from the next cycle where Microsoft's
+    table allows it mid-term (P3Y monthly ↔ annual), otherwise from the renewal."""
 
     billing_frequency = forms.ChoiceField(label="Bill")
 
     def __init__(self, *args, subscription, **kwargs):
         super().__init__(*args, **kwargs)
-        current = rules.cycle_months(subscription.billing_frequency)
+        term_months = rules.term_months(subscription.term)
         self.fields["billing_frequency"].choices = [
             (f, BillingFrequency(f).label) for f in subscription.offer.frequency_list
-            if f != subscription.billing_frequency and rules.cycle_months(f) < current]
+            if f != subscription.billing_frequency and rules.cycle_months(f) <= term_months]
 
 
 class AssignForm(forms.Form):

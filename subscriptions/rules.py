@@ -28,6 +28,7 @@ from dateutil.relativedelta import relativedelta
 from subscriptions.catalog.pricing import _CYCLE_MONTHS, _TERM_MONTHS
 
 WINDOW = timedelta(hours=168)
+FULL_REFUND_WINDOW = timedelta(hours=24)
 ONE_DAY = timedelta(days=1)
 
 TERMS = ("P1M", "P1Y", "P3Y")  # shortest first
@@ -45,7 +46,7 @@ class RuleError(ValueError):
     """A business rule refused the request.
 
     `code` is a stable slug for programs ("window_closed", "quantity_below_min",
-    "quantity_above_max", "cap_exceeded", "term_shorten", "upfront_midterm",
+    "quantity_above_max", "cap_exceeded", "term_shorten",
     "perpetual_refund_expired", "ri_cancel_limit", "ri_exchange_too_small",
     "auto_renew_off", "decrease_too_large", "frequency_unchanged", "unknown_term",
     "unknown_frequency", "term_frequency"); `message` (also `str(error)`) is for people.
@@ -184,6 +185,13 @@ def check_cancel(*, window_opened_at: datetime, now: datetime) -> None:
     if not window_open(window_opened_at, now):
         raise RuleError("window_closed", f"The cancellation window closed on "
                                          f"{format_instant(window_closes_at(window_opened_at))}.")
+
+
+def full_refund(*, window_opened_at: datetime, now: datetime) -> bool:
+    """A cancellation within 24 hours of the purchase or renewal instant (elapsed < 24h:
+    23h59m → True, 24h00m → False) refunds the cycle's charge in full; later inside the
+    168-hour window it is prorated."""
+    return _utc(now, "now") - _utc(window_opened_at, "window_opened_at") < FULL_REFUND_WINDOW
 
 
 # --- quantities and caps --------------------------------------------------------------------
@@ -346,17 +354,34 @@ def check_term_change(old_term: str, new_term: str) -> None:
                                         f"mid-term; it can only be lengthened.")
 
 
+# Microsoft's table of mid-term billing-frequency changes (DESIGN.md "NCE subscriptions"): only a
+# P3Y subscription may switch between monthly and annual inside its term; P3Y triennial, P1Y and
+# P1M keep their frequency until renewal, where any pair that suits the term may be chosen
+# (Partner Center does not switch to upfront billing mid-term).
+MIDTERM_FREQUENCY_CHANGES = {("P3Y", "monthly", "annual"), ("P3Y", "annual", "monthly")}
+
+
 def check_frequency_change(*, term: str, old: str, new: str) -> str:
-    """A mid-term billing-frequency change; returns "next_cycle" (it takes effect when the
-    current cycle ends). Switching to a longer, upfront cycle mid-term (monthly→annual/
-    triennial, annual→triennial) → RuleError("upfront_midterm"); the new frequency must suit
-    the term (RuleError("term_frequency")); no change → RuleError("frequency_unchanged")."""
+    """When a billing-frequency change takes effect: "next_cycle" for the pairs of
+    MIDTERM_FREQUENCY_CHANGES, "renewal" for any other pair. The new frequency must suit the
+    term (RuleError("term_frequency")); no change → RuleError("frequency_unchanged")."""
     check_term_frequency(term, old)
     check_term_frequency(term, new)
     if old == new:
         raise RuleError("frequency_unchanged", f"The subscription is already billed {old}.")
-    if cycle_months(new) > cycle_months(old):
-        raise RuleError("upfront_midterm",
-                        f"Switching from {old} to {new} (upfront) billing is not allowed "
-                        f"mid-term; choose it at renewal.")
-    return "next_cycle"
+    return "next_cycle" if (term, old, new) in MIDTERM_FREQUENCY_CHANGES else "renewal"
+
+
+def frequency_change_from(*, term_start: date, term: str, old: str, new: str,
+                          today: date) -> date:
+    """First day billed at the new frequency. Mid-term (P3Y monthly↔annual): the start of the
+    next cycle of the longer of the two frequencies, counted from the term start as every cycle
+    is (P3Y from 2026-06-18 billed monthly, switched to annual on 2026-08-01 → 2027-06-18, the
+    next annual cycle; the monthly cycles until then are billed as before). Any other change:
+    the renewal date."""
+    timing = check_frequency_change(term=term, old=old, new=new)
+    renewal = renewal_date(term_start, term)
+    if timing == "renewal":
+        return renewal
+    longer = max(old, new, key=cycle_months)
+    return min(cycle_containing(term_start, longer, today)[1] + ONE_DAY, renewal)

@@ -66,10 +66,10 @@ def books_for_customer(customer: Customer) -> tuple[list[Rule], list[Rule]]:
 
 
 def customer_cycle_price(*, customer: Customer, offer: Offer, term: str, frequency: str,
-                         on: date, rules=None) -> Resolved | None:
-    """Cost and customer price of one billing cycle of one unit, in the customer's currency;
-    None when the offer has no price in that currency on that date."""
-    row = cost_on(offer, term, customer.currency, on)
+                         on: date, rules=None, currency: str | None = None) -> Resolved | None:
+    """Cost and customer price of one billing cycle of one unit, in `currency` (default the
+    customer's); None when the offer has no price in that currency on that date."""
+    row = cost_on(offer, term, currency or customer.currency, on)
     if row is None:
         return None
     customer_rules, default_rules = rules if rules is not None else books_for_customer(customer)

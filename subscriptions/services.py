@@ -28,6 +28,7 @@ from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
+from portal.upkeep import each_row
 from subscriptions import proration, rules
 from subscriptions.catalog.csv_import import parse_catalog
 from subscriptions.catalog.models import (
@@ -128,10 +129,11 @@ def price_rule_add(*, member, book: PriceBook, kind: str, effective_from: date,
     if effective_from < today:
         raise ValidationError(f"A price change cannot start in the past; choose {today} or "
                               "later.")
+    if kind == PriceRule.Kind.FIXED:
+        currency = _fixed_price_currency(book, offer, term, currency or "")
     rule = PriceRule(reseller=member.reseller, book=book, kind=kind, offer=offer,
                      product_type=product_type, term=term, percent=percent,
-                     fixed_price=fixed_price,
-                     currency=currency or (member.reseller.currency if kind == "fixed" else ""),
+                     fixed_price=fixed_price, currency=currency if kind == "fixed" else "",
                      effective_from=effective_from)
     if offer is not None and term and term not in offer.term_list:
         raise ValidationError(f"{offer} is not sold with a {term} term.")
@@ -142,11 +144,38 @@ def price_rule_add(*, member, book: PriceBook, kind: str, effective_from: date,
     return rule
 
 
+def _fixed_price_currency(book: PriceBook, offer: Offer | None, term: str,
+                          currency: str) -> str:
+    """A fixed price's currency, checked against the customers it applies to: in a customer's
+    own book the customer's billing currency (the default); in the default book any currency
+    the offer has a cost in (it prices the customers billed in it)."""
+    if book.customer_id:
+        expected = book.customer.currency
+        if currency and currency != expected:
+            raise ValidationError(f"{book.customer} is billed in {expected}: a fixed price in its "
+                                  f"book must be in {expected}.")
+        return expected
+    currency = currency or book.reseller.currency
+    if offer is not None and term and not OfferPrice.objects.filter(
+            offer=offer, term=term, currency=currency).exists():
+        raise ValidationError(f"{offer.name} has no {term} cost in {currency}: a fixed price in "
+                              f"{currency} would never apply.")
+    return currency
+
+
+def _never_applies(rule: PriceRule) -> bool:
+    """A fixed price in another currency than its book's customer is billed in."""
+    return bool(rule.kind == PriceRule.Kind.FIXED and rule.book.customer_id
+                and rule.currency != rule.book.customer.currency)
+
+
 @member_service
 def price_rule_remove(*, member, rule: PriceRule) -> None:
+    """Remove a rule that is not in force yet, or one that never applies (a fixed price in
+    another currency than its customer's): neither has priced anything."""
     require(member, "pricebooks.edit")
     require_same_reseller(member, rule)
-    if rule.effective_from <= timezone.now().date():
+    if rule.effective_from <= timezone.now().date() and not _never_applies(rule):
         raise ValidationError("This rule is already in force and may have been billed; add a "
                               "new rule with a later date instead.")
     audit(actor=member.user, reseller=member.reseller, action="subscriptions.pricerule.removed",
@@ -255,11 +284,17 @@ def _check_sold(offer: Offer, term: str, billing_frequency: str) -> None:
         raise ValidationError(str(exc)) from None
 
 
-def _locked_prices(customer, offer, term, frequency, on: date):
-    resolved = customer_cycle_price(customer=customer, offer=offer, term=term,
-                                    frequency=frequency, on=on)
+def _locked_prices(customer, offer, term, frequency, on: date, currency: str | None = None):
+    """Cost and price of one cycle, in `currency` (a running subscription's own, which
+    Partner Center keeps billing; default the customer's, for a purchase)."""
+    currency = currency or customer.currency
+    try:
+        resolved = customer_cycle_price(customer=customer, offer=offer, term=term,
+                                        frequency=frequency, on=on, currency=currency)
+    except PricingError as exc:  # shown on the form, never a server error
+        raise ValidationError(f"{offer.name} cannot be priced for {customer}: {exc}") from None
     if resolved is None:
-        raise ValidationError(f"{offer.name} has no {term} price in {customer.currency}.")
+        raise ValidationError(f"{offer.name} has no {term} price in {currency}.")
     return resolved
 
 
@@ -394,6 +429,23 @@ def subscription_provision_retry(*, user, subscription_id: int) -> Subscription:
     return sub
 
 
+def _catch_up(sub: Subscription, today: date) -> Subscription:
+    """Do first what today's upkeep would do to `sub` (it runs hourly, not at midnight), so a
+    change on a cycle-start day is charged once whichever comes first: a due frequency switch
+    is applied and the cycle starting today is charged for the seats it starts with. A term
+    that has ended waits for its renewal. Returns `sub` locked and fresh."""
+    if sub.term_end < today:
+        raise ValidationError(f"The term ended on {sub.term_end} and its renewal is being "
+                              "processed; change the subscription once it has renewed.")
+    due = ScheduledChange.objects.filter(subscription=sub, frequency_from__lte=today).exclude(
+        billing_frequency="").first()
+    if due is not None:
+        _apply_frequency_change(due.pk)
+        sub = _lock(sub)
+    _charge_cycle_starting(sub, today)
+    return sub
+
+
 def _require_changeable(member, sub: Subscription) -> Subscription:
     require(member, "orders.place")
     require_same_reseller(member, sub)
@@ -419,6 +471,7 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
         raise ValidationError(f"The subscription already has {quantity} seats.")
     _check_seats(sub.customer, sub.offer, quantity, existing=sub)
     now = timezone.now()
+    sub = _catch_up(sub, now.date())
     if quantity < sub.quantity:
         remove = sub.quantity - quantity
         batches = list(sub.batches.all())
@@ -489,6 +542,11 @@ def subscription_cancel(*, member, subscription: Subscription, idempotency_key: 
         _emit(sub, ChargeEvent.Kind.REFUND, key=f"sub:{sub.pk}:refund", on=now.date(),
               quantity=-sub.quantity)
         done = "Cancelled with a full refund"
+    elif billing == ProductType.Billing.SEATS and rules.full_refund(
+            window_opened_at=sub.window_opened_at, now=now):
+        refund = _refund_cycle(sub, on=now.date())
+        done = (f"Cancelled within 24 hours of the {_window_event(sub)}: the cycle's "
+                f"{-refund.price_amount} {sub.currency} is refunded in full")
     elif billing == ProductType.Billing.SEATS:
         _emit(sub, ChargeEvent.Kind.CANCEL, key=f"sub:{sub.pk}:cancel", on=now.date(),
               quantity=-sub.quantity)
@@ -500,6 +558,26 @@ def subscription_cancel(*, member, subscription: Subscription, idempotency_key: 
     ScheduledChange.objects.filter(subscription=sub).delete()
     _audit(member, sub, "cancelled")
     return done
+
+
+def _window_event(sub: Subscription) -> str:
+    return "purchase" if sub.window_opened_at == sub.purchased_at else "renewal"
+
+
+def _refund_cycle(sub: Subscription, *, on: date) -> ChargeEvent:
+    """Credit everything charged for the cycle containing `on` (its cycle charge and the seat
+    changes inside it): a cancellation within 24 hours of the purchase or renewal."""
+    start, end = rules.cycle_containing(sub.term_start, sub.billing_frequency, on)
+    charged = ChargeEvent.objects.filter(subscription=sub, cycle_start=start).aggregate(
+        cost=Sum("cost_amount"), price=Sum("price_amount"))
+    return ChargeEvent.objects.create(
+        reseller_id=sub.reseller_id, customer_id=sub.customer_id, subscription=sub,
+        kind=ChargeEvent.Kind.CANCEL, key=f"sub:{sub.pk}:cancel", charge_date=on,
+        cycle_start=start, cycle_end=end, quantity=-sub.quantity,
+        billing_days=rules.cycle_days(start, end), cycle_days=rules.cycle_days(start, end),
+        unit_cost=sub.unit_cost, unit_price=sub.unit_price,
+        cost_amount=-(charged["cost"] or Decimal(0)),
+        price_amount=-(charged["price"] or Decimal(0)), currency=sub.currency)
 
 
 def _check_ri_cancel_limit(sub: Subscription, now) -> None:
@@ -563,7 +641,8 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     if sub.term_end < today:
         raise ValidationError(f"The term ended on {sub.term_end} and its renewal is being "
                               "processed; change the term once it has renewed.")
-    prices = _locked_prices(sub.customer, sub.offer, term, billing_frequency, today)
+    prices = _locked_prices(sub.customer, sub.offer, term, billing_frequency, today,
+                            currency=sub.currency)
     _gateway_call(get_gateway().change_term, str(sub.customer.tenant_id), sub.partner_center_id,
                   term=term, billing_frequency=billing_frequency,
                   idempotency_key=f"term:{idempotency_key}")
@@ -594,29 +673,38 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
 @member_service
 def subscription_schedule_frequency(*, member, subscription: Subscription,
                                     billing_frequency: str) -> str:
-    """Bill the subscription at another frequency from its next cycle (mid-term only to a
-    shorter cycle: annual → monthly; a longer, upfront one is chosen at renewal)."""
+    """Bill the subscription at another frequency: mid-term only where Microsoft's table allows
+    it (P3Y monthly ↔ annual, from the next cycle), otherwise from the renewal."""
     sub = _require_changeable(member, subscription)
     _require_seat_product(sub, "billing frequency")
     _check_sold(sub.offer, sub.term, billing_frequency)
+    now = timezone.now()
     try:
-        rules.check_frequency_change(term=sub.term, old=sub.billing_frequency,
-                                     new=billing_frequency)
+        starts = rules.frequency_change_from(term_start=sub.term_start, term=sub.term,
+                                             old=sub.billing_frequency, new=billing_frequency,
+                                             today=now.date())
     except rules.RuleError as exc:
         raise ValidationError(exc.message) from None
-    _locked_prices(sub.customer, sub.offer, sub.term, billing_frequency, sub.term_start)
-    now = timezone.now()
-    starts = rules.cycle_containing(sub.term_start, sub.billing_frequency,
-                                    now.date())[1] + timedelta(days=1)
+    renewal = rules.renewal_date(sub.term_start, sub.term)
+    if starts == renewal and not sub.auto_renew:
+        raise ValidationError("The change would take effect at renewal, which needs auto-renew "
+                              "on; turn it on first.")
+    _locked_prices(sub.customer, sub.offer, sub.term, billing_frequency, sub.term_start,
+                   currency=sub.currency)
     fields = {"reseller": sub.reseller, "billing_frequency": billing_frequency,
               "frequency_from": starts, "created_by": member.user, "created_at": now}
     ScheduledChange.objects.update_or_create(
         subscription=sub, defaults=fields,
-        create_defaults={**fields, "effective_on": rules.renewal_date(sub.term_start, sub.term)})
+        create_defaults={**fields, "effective_on": renewal})
     _audit(member, sub, "frequency_scheduled", billing_frequency=billing_frequency,
            frequency_from=starts.isoformat())
-    return (f"The subscription will be billed {BILLED[billing_frequency]} from the cycle "
-            f"starting {starts}.")
+    if starts < renewal or (sub.term, sub.billing_frequency, billing_frequency) in \
+            rules.MIDTERM_FREQUENCY_CHANGES:
+        return (f"The subscription will be billed {BILLED[billing_frequency]} from the cycle "
+                f"starting {starts}.")
+    return (f"A {sub.term} subscription billed {BILLED[sub.billing_frequency]} keeps its billing "
+            f"frequency until renewal: it will be billed {BILLED[billing_frequency]} from the "
+            f"renewal on {starts}.")
 
 
 def _drop_renewal_changes(sub: Subscription) -> int:
@@ -680,27 +768,26 @@ def seat_unassign(*, member, assignment: SeatAssignment) -> None:
 
 def subscriptions_renew_due(*, today: date) -> dict:
     """Renew every active subscription whose term ended before `today` (applying a scheduled
-    change), or let it expire when auto-renew is off. Each subscription in its own transaction."""
-    counts = {"renewed": 0, "expired": 0, "failed": 0}
+    change), or let it expire when auto-renew is off. Each subscription in its own transaction;
+    one that fails is recorded as an upkeep failure and the others go on."""
     with scopes_disabled():
         due = list(Subscription.objects.filter(status=Subscription.Status.ACTIVE,
                                                provisioning=Subscription.Provisioning.PROVISIONED,
                                                term_end__lt=today)
                    .exclude(offer__product_type__billing=ProductType.Billing.ONE_TIME)
                    .values_list("pk", flat=True))
-    for pk in due:
-        try:
-            counts[_renew_one(pk, today)] += 1
-        except (ValidationError, GatewayError):
-            logger.exception("Renewal of subscription %s failed", pk)
-            counts["failed"] += 1
-    return counts
+    done, failed = each_row("subscriptions.renewal", Subscription, due,
+                            lambda pk: _renew_one(pk, today))
+    return {"renewed": done.count("renewed"), "expired": done.count("expired"),
+            "failed": failed}
 
 
 @transaction.atomic
 def _renew_one(pk: int, today: date) -> str:
     with scopes_disabled():
         sub = _lock(Subscription(pk=pk))
+        if not sub.is_active or sub.term_end >= today:
+            return "skipped"  # renewed (or ended) since the list was read
         with scope(reseller=sub.reseller):
             return _renew(sub, today)
 
@@ -728,7 +815,7 @@ def _renew(sub: Subscription, today: date) -> str:
     if change:
         change.delete()
     prices = _locked_prices(sub.customer, sub.offer, sub.term, sub.billing_frequency,
-                            sub.term_start)
+                            sub.term_start, currency=sub.currency)
     sub.unit_cost, sub.unit_price = prices.cost, prices.price
     sub.window_opened_at = now
     sub.renewal_reminder = ""
@@ -758,13 +845,9 @@ def subscriptions_apply_frequency_changes(*, today: date) -> int:
         due = list(ScheduledChange.objects.filter(
             Q(frequency_from__lte=today), Q(frequency_from__lte=F("subscription__term_end")),
             subscription__status=Subscription.Status.ACTIVE).values_list("pk", flat=True))
-    applied = 0
-    for pk in due:
-        try:
-            applied += _apply_frequency_change(pk)
-        except (ValidationError, GatewayError):
-            logger.exception("Billing frequency change %s failed", pk)
-    return applied
+    applied, _ = each_row("subscriptions.frequency_change", ScheduledChange, due,
+                          _apply_frequency_change)
+    return sum(applied)
 
 
 @transaction.atomic
@@ -777,7 +860,7 @@ def _apply_frequency_change(pk: int) -> bool:
         with scope(reseller=sub.reseller):
             _apply_frequency(sub, change.billing_frequency, key=f"{sub.pk}:{change.frequency_from}")
             prices = _locked_prices(sub.customer, sub.offer, sub.term, sub.billing_frequency,
-                                    sub.term_start)
+                                    sub.term_start, currency=sub.currency)
             sub.unit_cost, sub.unit_price = prices.cost, prices.price
             sub.save(update_fields=["billing_frequency", "unit_cost", "unit_price"])
             _charge_cycle_starting(sub, change.frequency_from)  # type: ignore[arg-type]
@@ -805,8 +888,7 @@ def subscriptions_charge_cycles(*, today: date) -> int:
     """Charge the cycles that start `today` inside a running term (e.g. month 2 of an annual
     term billed monthly). Term starts are charged by purchase and renewal; a subscription whose
     frequency switch is due but not applied (Partner Center refused it) waits for the switch,
-    which charges its first cycle. Idempotent."""
-    created = 0
+    which charges its first cycle. Idempotent; each subscription in its own transaction."""
     with scopes_disabled():
         subs = (Subscription.objects.filter(
             status=Subscription.Status.ACTIVE, provisioning=Subscription.Provisioning.PROVISIONED,
@@ -818,13 +900,14 @@ def subscriptions_charge_cycles(*, today: date) -> int:
                     if rules.cycle_containing(sub.term_start, sub.billing_frequency,
                                               today)[0] == today}
         charged = set(ChargeEvent.objects.filter(key__in=starting).values_list("key", flat=True))
-        for key, sub in starting.items():
-            if key in charged:
-                continue
-            with transaction.atomic():
-                _emit(sub, ChargeEvent.Kind.CYCLE, key=key, on=today, quantity=sub.quantity,
-                      full_cycle=True)
-            created += 1
+        due = {sub.pk: (key, sub) for key, sub in starting.items() if key not in charged}
+
+        def charge(pk):
+            key, sub = due[pk]
+            _emit(sub, ChargeEvent.Kind.CYCLE, key=key, on=today, quantity=sub.quantity,
+                  full_cycle=True)
+
+        created = len(each_row("subscriptions.cycle_charge", Subscription, due, charge)[0])
     return created
 
 
@@ -832,19 +915,22 @@ REMINDER_DAYS = (7, 1)
 
 
 def subscriptions_remind_renewals(*, today: date) -> int:
-    """Tell owners 7 days and 1 day before a subscription renews (once each)."""
+    """Tell owners 7 days and 1 day before a subscription renews (once each), each
+    subscription in its own transaction."""
     sent = 0
     with scopes_disabled():
         owners = defaultdict(list)  # reseller id -> its owners, loaded once
         for m in Membership.objects.filter(role=Role.OWNER).select_related("user"):
             owners[m.reseller_id].append(m.user)
         for days in REMINDER_DAYS:
-            subs = (Subscription.objects.filter(
+            subs = {sub.pk: sub for sub in Subscription.objects.filter(
                 status=Subscription.Status.ACTIVE, auto_renew=True,
                 term_end=today + timedelta(days=days - 1))
                 .exclude(renewal_reminder=str(days))
-                .select_related("customer", "offer", "reseller"))
-            for sub in subs:
+                .select_related("customer", "offer", "reseller")}
+
+            def remind(pk, days=days, subs=subs):
+                sub = subs[pk]
                 notify(reseller=sub.reseller, users=owners[sub.reseller_id],
                        title=f"{sub.offer.name} for {sub.customer} renews in {days} "
                              f"day{'s' if days > 1 else ''}",
@@ -853,7 +939,9 @@ def subscriptions_remind_renewals(*, today: date) -> int:
                        url=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}))
                 sub.renewal_reminder = str(days)
                 sub.save(update_fields=["renewal_reminder"])
-                sent += 1
+
+            sent += len(each_row("subscriptions.renewal_reminder", Subscription, subs,
+                                 remind)[0])
     return sent
 
 

@@ -101,8 +101,8 @@ def price_book(request, price_book_id):
             services.price_rule_add(
                 member=member, book=book, kind=data["kind"], offer=data["offer"],
                 product_type=data["product_type"], term=data["term"],
-                percent=data["percent"],
-                fixed_price=data["fixed_price"], effective_from=data["effective_from"])
+                percent=data["percent"], fixed_price=data["fixed_price"],
+                currency=data["currency"], effective_from=data["effective_from"])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

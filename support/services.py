@@ -14,6 +14,7 @@ from portal.models import Membership
 from portal.notifications import notify, notify_operations
 from portal.permissions import require, require_staff
 from portal.tenancy import member_service, require_same_reseller
+from portal.upkeep import each_row
 from support import sla
 from support.attachments import validate_attachments
 from support.models import PlanAssignment, SupportPlan, Ticket, TicketAttachment, TicketMessage
@@ -241,29 +242,45 @@ def ticket_ops_update(*, user, ticket: Ticket, status: str | None = None,
 
 
 def tickets_notify_breaches(now=None) -> int:
-    """Mail operations once about each open ticket past its first-response target."""
+    """Mail operations once about each open ticket past its first-response target, each ticket
+    in its own transaction (one that fails is recorded, the others go on)."""
     now = now or timezone.now()
-    with scopes_disabled(), transaction.atomic():
-        late = list(Ticket.objects.select_for_update(skip_locked=True).filter(
+    with scopes_disabled():
+        late = list(Ticket.objects.filter(
             first_response_at__isnull=True, breach_notified_at__isnull=True,
             first_response_due_at__lte=now,
         ).exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
-            .select_related("reseller"))
-        for ticket in late:
+            .values_list("pk", flat=True))
+
+    def notify_breach(pk):
+        with scopes_disabled():
+            ticket = (Ticket.objects.select_for_update(skip_locked=True)
+                      .filter(pk=pk, breach_notified_at__isnull=True)
+                      .select_related("reseller").first())
+            if ticket is None:  # told by a concurrent run
+                return 0
             _mail_operations(
                 f"SLA BREACH: ticket #{ticket.pk} ({ticket.get_priority_display()}) "
                 f"from {ticket.reseller}",
                 f"First response was due {ticket.first_response_due_at:%Y-%m-%d %H:%M} UTC "
                 f"and nobody has answered yet.\n\n{ticket.subject}\n\n{_ops_url(ticket)}")
-        Ticket.objects.filter(pk__in=[t.pk for t in late]).update(breach_notified_at=now)
-    return len(late)
+            Ticket.objects.filter(pk=ticket.pk).update(breach_notified_at=now)
+            return 1
+
+    return sum(each_row("support.sla_breach", Ticket, late, notify_breach)[0])
 
 
 def tickets_close_resolved(now=None) -> int:
-    """Resolved tickets past the reopen period become closed."""
+    """Resolved tickets past the reopen period become closed, one by one."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=settings.SUPPORT_REOPEN_DAYS)
     with scopes_disabled():
-        return Ticket.objects.filter(status=Ticket.Status.RESOLVED,
-                                     resolved_at__lte=cutoff).update(
-            status=Ticket.Status.CLOSED, updated_at=now)
+        due = list(Ticket.objects.filter(status=Ticket.Status.RESOLVED, resolved_at__lte=cutoff)
+                   .values_list("pk", flat=True))
+
+    def close(pk):
+        with scopes_disabled():
+            return Ticket.objects.filter(pk=pk, status=Ticket.Status.RESOLVED).update(
+                status=Ticket.Status.CLOSED, updated_at=now)
+
+    return sum(each_row("support.close_resolved", Ticket, due, close)[0])

@@ -24,6 +24,8 @@ EXCLUDED_PREFIXES = ("accounts/", "admin/", "ops/", "static/", "media/")
 
 # URL names reachable by design by anyone holding a secret link; each has its own tests.
 TOKEN_LINKS = {
+    "metrics": "Prometheus scrape page: the METRICS_TOKEN bearer or operations staff, no "
+               "reseller data (tests/portal/test_metrics.py)",
     "invitation": "invitation e-mail link; only the invited address can accept "
                   "(tests/portal/test_invitations.py)",
     "customer_portal:mca": "signed single-use MCA link of one customer "

@@ -19,6 +19,7 @@ from portal.audit import audit
 from portal.permissions import require, require_staff
 from portal.tasking import ResellerTask
 from portal.tenancy import member_service
+from subscriptions.catalog.models import ProductType
 from subscriptions.models import Subscription
 
 MAX_FETCH_DAYS = 92
@@ -114,9 +115,12 @@ def usage_fetch_start(*, user, start: date, end: date) -> UsageImport:
 
 
 def _known(usage_import: UsageImport) -> validation.Known:
-    """Every customer with a tenant ID and every subscription the import may name: two queries."""
+    """Every customer with a tenant ID and every subscription the import may name: two queries.
+    An order Partner Center has not created (pending) or refused (failed) has no Partner Center
+    id and cannot be named; a licence-based subscription is known in order to be refused."""
     customers = Customer.objects.exclude(tenant_id=None)
-    subscriptions = Subscription.objects.all()
+    subscriptions = Subscription.objects.exclude(partner_center_id=None).exclude(
+        partner_center_id="")
     label = "the portal"
     if usage_import.reseller_id:
         customers = customers.filter(reseller_id=usage_import.reseller_id)
@@ -126,8 +130,11 @@ def _known(usage_import: UsageImport) -> validation.Known:
         customers={str(t): validation.KnownCustomer(pk, r, cur, name) for pk, t, r, cur, name
                    in customers.values_list("pk", "tenant_id", "reseller_id", "currency",
                                             "company_name")},
-        subscriptions={(pc or "").lower(): validation.KnownSubscription(pk, c) for pk, pc, c
-                       in subscriptions.values_list("pk", "partner_center_id", "customer_id")},
+        subscriptions={pc.lower(): validation.KnownSubscription(
+            pk, c, usage=billing == ProductType.Billing.USAGE, offer_name=offer, currency=cur)
+            for pk, pc, c, billing, offer, cur in subscriptions.values_list(
+                "pk", "partner_center_id", "customer_id", "offer__product_type__billing",
+                "offer__name", "currency")},
         scope_label=label, today=timezone.now().date())
 
 

@@ -73,6 +73,9 @@ class KnownCustomer:
 class KnownSubscription:
     id: int
     customer_id: int
+    usage: bool = True  # billed by usage (Azure plan); False: licence-based (seats)
+    offer_name: str = ""
+    currency: str = ""  # the subscription's own (Partner Center bills it in this one)
 
 
 @dataclass
@@ -283,10 +286,20 @@ class Validator:
                 self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is not a "
                                                    f"subscription of {customer.name}.")
                 subscription = None
-            if currency and currency != customer.currency:
+            elif not subscription.usage:
+                self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is the "
+                                                   "licence-based subscription "
+                                                   f"{subscription.offer_name}, not an Azure "
+                                                   "plan: it has no usage.")
+                subscription = None
+            expected = (subscription.currency if subscription is not None
+                        and subscription.currency else customer.currency)
+            if currency and currency != expected:
                 self._fail(line, "BillingCurrency", f"BillingCurrency {currency} differs from "
-                                                    f"{customer.name}'s currency "
-                                                    f"{customer.currency}.")
+                                                    f"{customer.name}'s currency {expected}."
+                           if expected == customer.currency else
+                           f"BillingCurrency {currency} differs from the currency {expected} "
+                           f"of subscription “{raw_sub[:40]}”.")
         return customer, subscription, currency
 
     def check_all(self, rows: Iterable[tuple[int, dict[str, str]]],

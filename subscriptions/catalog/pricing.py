@@ -74,9 +74,14 @@ class Resolved:
         return (self.margin * 100 / self.price).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def _level(rule: Rule, offer_id: int, product_type_id: int, term: str) -> int | None:
-    """0 = offer fixed, 1 = offer percent, 2 = product type, 3 = book-wide; None = not this."""
+def _level(rule: Rule, offer_id: int, product_type_id: int, term: str,
+           currency: str) -> int | None:
+    """0 = offer fixed, 1 = offer percent, 2 = product type, 3 = book-wide; None = not this
+    (another offer, product type or term, or a fixed price in another currency: a rule carries
+    its currency and prices only costs in it)."""
     if rule.term and rule.term != term:
+        return None
+    if rule.kind == "fixed" and rule.currency != currency:
         return None
     if rule.offer_id is not None:
         if rule.offer_id != offer_id:
@@ -100,13 +105,13 @@ def _apply(rule: Rule, cost: Decimal, currency: str) -> Decimal:
 
 
 def _pick(rules: list[Rule], offer_id: int, product_type_id: int, term: str,
-          on: date) -> Rule | None:
+          on: date, currency: str) -> Rule | None:
     best: tuple[int, int] | None = None
     chosen = None
     for rule in rules:
         if rule.effective_from > on:
             continue
-        level = _level(rule, offer_id, product_type_id, term)
+        level = _level(rule, offer_id, product_type_id, term, currency)
         if level is None:
             continue
         key = (level, -rule.effective_from.toordinal())
@@ -123,7 +128,7 @@ def resolve_price(*, cost: Decimal, currency: str, offer_id: int, product_type_i
     if not isinstance(cost, Decimal):
         raise TypeError("Costs are Decimal, never float.")
     for book, rules in (("customer book", customer_rules), ("default book", default_rules)):
-        rule = _pick(rules, offer_id, product_type_id, term, on)
+        rule = _pick(rules, offer_id, product_type_id, term, on, currency)
         if rule is not None:
             price = _apply(rule, cost, currency)
             return Resolved(price=price, cost=cost, currency=currency,

@@ -31,6 +31,7 @@ from portal.notifications import notify, notify_operations
 from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tenancy import member_service, require_same_reseller
+from portal.upkeep import each_row
 from subscriptions import rules
 from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.models import (
@@ -387,20 +388,24 @@ def _move_in(transfer, item, info, source, day_after, *, seats: bool) -> Subscri
 
 
 def transfers_expire(*, now=None) -> int:
-    """Expire pending requests past their expiry (beat task, system actor). Idempotent."""
+    """Expire pending requests past their expiry (beat task, system actor). Idempotent; each
+    request in its own transaction (one that fails is recorded, the others go on)."""
     now = now or timezone.now()
     with scopes_disabled():
         due = list(Transfer.objects.filter(status=Transfer.Status.PENDING, expires_at__lte=now)
                    .values_list("pk", flat=True))
-    for pk in due:
-        with transaction.atomic(), scopes_disabled():
+
+    def expire(pk):
+        with scopes_disabled():
             transfer = _lock(Transfer(pk=pk))
             if not transfer.is_pending:
-                continue
+                return
             transfer.status = Transfer.Status.EXPIRED
             transfer.save(update_fields=["status"])
             _audit(None, transfer, "expired", expires_at=transfer.expires_at.isoformat())
             _tell_target(transfer, f"Transfer request for {transfer.customer} expired",
                          "The current provider did not answer in time; request it again if "
                          "needed.")
+
+    each_row("subscriptions.transfer_expiry", Transfer, due, expire)
     return len(due)

@@ -45,7 +45,8 @@ def start_worker():
     return subprocess.Popen(  # noqa: S603 - our own fixed command line
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
          "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle",
-         "-Q", "celery", "-n", f"chaos-{time.monotonic_ns()}@%h"],
+         "-Q", ",".join(q.name for q in settings.CELERY_TASK_QUEUES),
+         "-n", f"chaos-{time.monotonic_ns()}@%h"],
         cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -102,7 +103,9 @@ def channel(transactional_db, charge_factory, usage_factory):
                            on=dt.date(2026, 6, 24), cost="3.33", price="4.01", quantity=1)
         charge_factory(reseller, kind="cancel", on=dt.date(2026, 6, 25), cost="-7.77",
                        price="-9.10")
-        usage_factory(first.subscription, on=dt.date(2026, 5, 3), cost=f"0.{n:02d}49999999")
+        # May 25: in the usage both countries bill in the period of June 25 (US May, Canada
+        # May 20 – June 19)
+        usage_factory(first.subscription, on=dt.date(2026, 5, 25), cost=f"0.{n:02d}49999999")
         resellers.append(reseller)
     return resellers
 

@@ -92,10 +92,11 @@ def test_a_batch_writes_what_the_runs_write_one_by_one(ops, channel):
     assert [run.state_label for run in computed] == ["Computed (draft)"] * 3
     assert written() == one_by_one
 
-    # hand-checked: each reseller's own period (Canada 20 May–19 June: its usage month is
-    # April, none) and its own late charges: the 7.77 of 10:30 was on the second reseller's
-    # May invoice, finalized at 11:00; usage 10.12345n → 10.12, price with the book's
-    # markup 10 % → 11.135795 → 11.14, 12 % → 11.33826624 → 11.34
+    # hand-checked: each reseller's own period (Canada 20 May–19 June bills the usage of
+    # 20 April–19 May, which holds May 3) and its own late charges: the 7.77 of 10:30 was on
+    # the second reseller's May invoice, finalized at 11:00; usage 10.12345n → 10.12, price
+    # with the book's markup 10 % → 11.135795 → 11.14, 11 % → 11.23703061 → 11.24,
+    # 12 % → 11.33826624 → 11.34
     lines, invoices, _ = one_by_one
     us, ca, other = channel
     assert {(x[0], x[1], x[5]): (x[9], x[10]) for x in lines} == {
@@ -103,13 +104,14 @@ def test_a_batch_writes_what_the_runs_write_one_by_one(ops, channel):
         (us.pk, dt.date(2026, 6, 1), "usage"): (D("10.12"), D("11.14")),
         (us.pk, dt.date(2026, 6, 1), "adjustment"): (D("3.33"), D("3.33")),
         (ca.pk, dt.date(2026, 5, 20), "cycle"): (D("101.00"), D("120.00")),
+        (ca.pk, dt.date(2026, 5, 20), "usage"): (D("10.12"), D("11.24")),
         (other.pk, dt.date(2026, 5, 1), "seat_increase"): (D("7.77"), D("7.77")),
         (other.pk, dt.date(2026, 6, 1), "cycle"): (D("102.00"), D("120.00")),
         (other.pk, dt.date(2026, 6, 1), "usage"): (D("10.12"), D("11.34")),
         (other.pk, dt.date(2026, 6, 1), "adjustment"): (D("2.22"), D("2.22"))}
     assert [(x[0], x[1], x[2], x[3], x[7]) for x in invoices] == [
         (us.pk, dt.date(2026, 6, 1), "USD", "draft", D("113.45")),
-        (ca.pk, dt.date(2026, 5, 20), "CAD", "draft", D("101.00")),
+        (ca.pk, dt.date(2026, 5, 20), "CAD", "draft", D("111.12")),
         (other.pk, dt.date(2026, 5, 1), "USD", "finalized", D("7.77")),
         (other.pk, dt.date(2026, 6, 1), "USD", "draft", D("114.34"))]
 

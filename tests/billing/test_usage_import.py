@@ -281,3 +281,43 @@ def test_text_is_stored_exactly_as_sent(subs_a, billing_a, post_usage, unscoped)
         line = UsageLine.objects.get(meter_id=rows[0]["MeterId"], usage_date=START)
     assert line.meter_name == rows[0]["MeterName"]
     assert line.meter_region == "" and line.tags == rows[0]["Tags"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("provisioning", ["pending", "failed"])
+def test_an_order_without_a_partner_center_id_does_not_break_the_import(
+        provisioning, reseller_a, subs_a, billing_a, post_usage, unscoped):
+    # an order Partner Center has not created (pending) or refused (failed) has no id yet
+    SubscriptionFactory(reseller=reseller_a, partner_center_id=None, provisioning=provisioning)
+    imp, page = post_usage(billing_a, to_csv(rows_for(subs_a[:1], START, 1)))
+    assert (imp.status, imp.imported_lines) == ("done", 5)
+    assert usage_lines(unscoped) == 5
+
+
+@pytest.mark.django_db
+def test_azure_usage_naming_a_licence_subscription_is_refused_with_its_line(
+        reseller_a, subs_a, billing_a, post_usage, unscoped):
+    from tests.factories import SeatSubscriptionFactory
+
+    seats = SeatSubscriptionFactory(reseller=reseller_a, customer=subs_a[0].customer)
+    rows = rows_for(subs_a[:1], START, 1) + rows_for([seats], START, 1)  # lines 2–6, 7–11
+    imp, page = post_usage(billing_a, to_csv(rows))
+    assert imp.status == "rejected"
+    assert usage_lines(unscoped) == 0
+    assert imp.errors[0] == {
+        "line": 7, "field": "SubscriptionId",
+        "message": f"SubscriptionId “{seats.partner_center_id}” is the licence-based "
+                   f"subscription {seats.offer.name}, not an Azure plan: it has no usage."}
+    assert "licence-based" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_usage_of_a_subscription_keeps_its_currency_after_operations_change_the_customers(
+        reseller_a, subs_a, billing_a, post_usage, ops, unscoped):
+    from customers.services import customer_change_currency
+
+    customer = subs_a[0].customer
+    customer_change_currency(user=ops, customer=customer, currency="CAD",
+                             reason="Microsoft changed the customer's billing currency")
+    imp, _ = post_usage(billing_a, to_csv(rows_for(subs_a[:1], START, 1)))  # still USD
+    assert (imp.status, imp.imported_lines) == ("done", 5)

@@ -77,3 +77,59 @@ def test_owner_searches_a_customer_by_name_sees_the_chart_and_exports_its_rows(
     expect(page).to_have_url(re.compile(r"customer_name=Tailspin"))
     expect(page.get_by_test_id("table-usage")).to_contain_text("No rows match these filters.")
     expect(page.get_by_test_id("chart-usage")).to_have_count(0)
+
+
+def htmx_requests(page, path):
+    """The htmx requests the page sends to `path` (the report body swaps)."""
+    sent = []
+    page.on("request", lambda r: sent.append(r.url)
+            if r.headers.get("hx-request") and path in r.url else None)
+    return sent
+
+
+def test_live_filters_send_one_request_each_and_keep_the_state_in_the_address_bar(
+        live_server, page, sign_in):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    sign_in("owner@northwind.example", "demo-portal-2026")
+    page.goto(f"{live_server.url}/billing/reports/azure-plan/")
+    sent = htmx_requests(page, "/billing/reports/azure-plan/")
+
+    page.get_by_label("Customer", exact=True).press_sequentially("contoso", delay=30)
+    expect(page).to_have_url(re.compile(r"customer_name=contoso"))
+    page.wait_for_load_state("networkidle")
+    assert len(sent) == 1  # typing sent one request, after the pause
+    page.get_by_label("Meter category").focus()  # leaving the field sends nothing more
+    page.get_by_label("Meter category").select_option("Storage")
+    expect(page).to_have_url(re.compile(r"meter_category=Storage"))
+    page.wait_for_load_state("networkidle")
+    assert len(sent) == 2
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_load_state("networkidle")
+    assert len(sent) == 3
+
+    # sorting is in the address bar, and filtering again keeps it
+    page.get_by_test_id("table-usage").get_by_role("link", name="Customer price").click()
+    expect(page).to_have_url(re.compile(r"u-sort=price"))
+    page.get_by_label("Meter category").select_option("")
+    expect(page).not_to_have_url(re.compile(r"meter_category=Storage"))
+    expect(page).to_have_url(re.compile(r"u-sort=price"))
+    shared = page.url
+    prices = page.get_by_test_id("table-usage").locator("tbody tr td.num").all_inner_texts()
+    page.goto(shared)  # a shared link shows the same report
+    assert page.get_by_test_id("table-usage").locator("tbody tr td.num").all_inner_texts() \
+        == prices
+    assert page.get_by_label("Customer", exact=True).input_value() == "contoso"
+
+
+def test_the_dashboard_customer_field_updates_the_figures_while_typing(
+        live_server, page, sign_in):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    sign_in("owner@northwind.example", "demo-portal-2026")
+    page.goto(f"{live_server.url}/dashboard/")
+    sent = htmx_requests(page, "/dashboard/")
+    page.get_by_label("Customer").press_sequentially("contoso", delay=30)
+    expect(page).to_have_url(re.compile(r"customer=contoso"))  # no blur needed
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Product type").focus()
+    page.wait_for_load_state("networkidle")
+    assert len(sent) == 1

@@ -2,8 +2,10 @@
 
 import datetime
 import os
+import socket
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 from django.conf import settings
@@ -21,13 +23,23 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+METRICS_PORT = free_port()
+
+
 @pytest.fixture
 def worker(transactional_db):
     db = connection.settings_dict
     env = {**os.environ,
            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
            "DJANGO_SETTINGS_MODULE": "portal.settings_test",
-           "CELERY_TASK_ALWAYS_EAGER": "0"}
+           "CELERY_TASK_ALWAYS_EAGER": "0",
+           "CELERY_METRICS_PORT": str(METRICS_PORT)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
          "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle",
@@ -54,3 +66,11 @@ def test_worker_runs_a_task_on_redis_against_the_database(worker, unscoped):
         assert Invitation.objects.get(pk=stale.pk).state == Invitation.State.EXPIRED
         assert Invitation.objects.get(pk=fresh.pk).state == Invitation.State.PENDING
 
+
+def test_the_worker_serves_its_task_metrics(worker, unscoped):
+    expire_invitations.apply_async(queue="portal-test").get(timeout=60)
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    assert ('portal_celery_tasks_total{state="succeeded",task="portal.tasks.expire_invitations"}'
+            ' 1.0') in text

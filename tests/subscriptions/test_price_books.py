@@ -113,3 +113,40 @@ def test_sales_sees_catalog_without_costs(reseller_a, member_of, e3, client_for)
     owner_page = client_for(member_of(reseller_a, Role.OWNER)).get(
         "/subscriptions/catalog/").content.decode()
     assert "432.00/year" in owner_page
+
+
+@pytest.mark.django_db
+def test_a_fixed_price_carries_its_customers_currency(owner_a, reseller_a, e3, unscoped):
+    canadian = CustomerFactory(reseller=reseller_a, currency="CAD", country="CA")
+    own = services.price_book_create(member=owner_a, customer=canadian)
+    rule = services.price_rule_add(member=owner_a, book=own, kind="fixed", offer=e3, term="P1Y",
+                                   fixed_price=Decimal("600"), effective_from=TODAY())
+    assert rule.currency == "CAD"  # the customer's, not the reseller's USD
+    with pytest.raises(ValidationError) as e:
+        services.price_rule_add(member=owner_a, book=own, kind="fixed", offer=e3, term="P1M",
+                                fixed_price=Decimal("50"), currency="USD",
+                                effective_from=TODAY())
+    assert e.value.messages == [f"{canadian} is billed in CAD: a fixed price in its book must "
+                                "be in CAD."]
+    # the default book holds one fixed price per currency its customers are billed in
+    default = services.price_book_create(member=owner_a)
+    with pytest.raises(ValidationError) as e:
+        services.price_rule_add(member=owner_a, book=default, kind="fixed", offer=e3,
+                                term="P1Y", fixed_price=Decimal("450"), currency="EUR",
+                                effective_from=TODAY())
+    assert e.value.messages == ["Microsoft 365 E3 has no P1Y cost in EUR: a fixed price in EUR "
+                                "would never apply."]
+
+
+@pytest.mark.django_db
+def test_a_fixed_price_in_another_currency_than_its_customer_can_be_removed(
+        owner_a, reseller_a, e3, unscoped):
+    canadian = CustomerFactory(reseller=reseller_a, currency="CAD", country="CA")
+    own = services.price_book_create(member=owner_a, customer=canadian)
+    with unscoped():  # written before rules were checked against their customers
+        stale = PriceRule.objects.create(reseller=reseller_a, book=own, kind="fixed", offer=e3,
+                                         term="P1Y", fixed_price=Decimal("470"), currency="USD",
+                                         effective_from=TODAY() - dt.timedelta(days=40))
+    services.price_rule_remove(member=owner_a, rule=stale)
+    with unscoped():
+        assert not PriceRule.objects.filter(pk=stale.pk).exists()

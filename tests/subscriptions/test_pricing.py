@@ -89,11 +89,18 @@ def test_price_book_precedence(name, customer, default, expected):
     assert resolved.margin == resolved.price - D("100.00")
 
 
-def test_fixed_price_in_another_currency_is_refused():
-    with pytest.raises(PricingError, match="fixed price is in USD but the cost is in CAD"):
-        resolve_price(cost=D("130"), currency="CAD", offer_id=OFFER, product_type_id=NCE,
-                      term="P1M", on=FEB, customer_rules=[fixed("99", offer_id=OFFER)],
-                      default_rules=[])
+def test_a_fixed_price_applies_only_to_costs_in_its_own_currency():
+    # a rule carries its currency: a CAD cost is priced by the next rule that applies (here
+    # the default book's markup), never by a USD figure, and pricing does not fail
+    resolved = resolve_price(cost=D("130"), currency="CAD", offer_id=OFFER, product_type_id=NCE,
+                             term="P1M", on=FEB, customer_rules=[fixed("99", offer_id=OFFER)],
+                             default_rules=[markup("10")])
+    assert (resolved.price, resolved.currency) == (D("143.000000"), "CAD")
+    assert resolve_price(cost=D("130"), currency="CAD", offer_id=OFFER, product_type_id=NCE,
+                         term="P1M", on=FEB, customer_rules=[fixed("99", offer_id=OFFER),
+                                                             fixed("120", "CAD",
+                                                                   offer_id=OFFER)],
+                         default_rules=[]).price == D("120")
 
 
 @given(cost=st.decimals(min_value=0, max_value=100000, places=6),

@@ -22,6 +22,7 @@ from subscriptions.rules import (
     cycle_containing,
     cycle_days,
     cycles,
+    frequency_change_from,
     plan_seat_decrease,
     renewal_date,
     seats_removable_now,
@@ -405,19 +406,20 @@ def test_term_may_not_shorten_or_stay(old, new, text):
     assert e.value.code == "term_shorten"
 
 
-@pytest.mark.parametrize(("term", "old", "new"), [
-    ("P1Y", "annual", "monthly"), ("P3Y", "triennial", "monthly"),
-    ("P3Y", "triennial", "annual"), ("P3Y", "annual", "monthly"),
+@pytest.mark.parametrize(("term", "old", "new", "timing"), [
+    # Microsoft's table: P3Y monthly ↔ annual mid-term; everything else at renewal
+    ("P3Y", "monthly", "annual", "next_cycle"), ("P3Y", "annual", "monthly", "next_cycle"),
+    ("P3Y", "triennial", "monthly", "renewal"), ("P3Y", "triennial", "annual", "renewal"),
+    ("P3Y", "monthly", "triennial", "renewal"), ("P3Y", "annual", "triennial", "renewal"),
+    ("P1Y", "annual", "monthly", "renewal"), ("P1Y", "monthly", "annual", "renewal"),
 ])
-def test_frequency_change_applies_next_cycle(term, old, new):
-    assert check_frequency_change(term=term, old=old, new=new) == "next_cycle"
+def test_frequency_changes_follow_microsofts_table(term, old, new, timing):
+    assert check_frequency_change(term=term, old=old, new=new) == timing
 
 
 @pytest.mark.parametrize(("term", "old", "new", "code"), [
-    ("P1Y", "monthly", "annual", "upfront_midterm"),
-    ("P3Y", "monthly", "triennial", "upfront_midterm"),
-    ("P3Y", "annual", "triennial", "upfront_midterm"),
     ("P1M", "monthly", "annual", "term_frequency"),
+    ("P1Y", "annual", "triennial", "term_frequency"),
     ("P1Y", "monthly", "monthly", "frequency_unchanged"),
     ("P1Y", "monthly", "weekly", "unknown_frequency"),
 ])
@@ -427,6 +429,21 @@ def test_frequency_change_refused(term, old, new, code):
     assert e.value.code == code
 
 
-def test_upfront_midterm_message():
-    with pytest.raises(RuleError, match="Switching from monthly to annual"):
-        check_frequency_change(term="P1Y", old="monthly", new="annual")
+@pytest.mark.parametrize(("term", "old", "new", "today", "starts"), [
+    # P3Y from 2026-06-18: monthly → annual waits for the next annual cycle
+    ("P3Y", "monthly", "annual", date(2026, 8, 1), date(2027, 6, 18)),
+    ("P3Y", "annual", "monthly", date(2026, 8, 1), date(2027, 6, 18)),
+    ("P3Y", "monthly", "annual", date(2028, 6, 18), date(2029, 6, 18)),  # = the renewal
+    ("P1Y", "monthly", "annual", date(2026, 8, 1), date(2027, 6, 18)),
+    ("P3Y", "triennial", "monthly", date(2026, 8, 1), date(2029, 6, 18)),
+])
+def test_frequency_change_from(term, old, new, today, starts):
+    assert frequency_change_from(term_start=date(2026, 6, 18), term=term, old=old, new=new,
+                                 today=today) == starts
+
+
+def test_full_refund_while_less_than_24_hours_have_passed():
+    from subscriptions.rules import full_refund
+
+    assert full_refund(window_opened_at=T0, now=h(23, 59))
+    assert not full_refund(window_opened_at=T0, now=h(24))

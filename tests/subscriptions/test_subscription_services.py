@@ -521,8 +521,6 @@ def test_auto_renew_off_keeps_a_frequency_change_inside_the_term(owner_a, onboar
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("term, old, new, message", [
-    ("P1Y", "monthly", "annual", "Switching from monthly to annual (upfront) billing is not "
-                                 "allowed mid-term; choose it at renewal."),
     ("P1Y", "monthly", "monthly", "The subscription is already billed monthly."),
     ("P1Y", "annual", "triennial", "A P1Y term cannot be billed triennial."),
 ])
@@ -617,3 +615,178 @@ def test_an_immediate_seat_change_says_it_removed_the_scheduled_change(owner_a, 
                     "replaces it).")
     with unscoped():
         assert not ScheduledChange.objects.exists()
+
+
+def _cycle_day_seats(owner_a, onboard, catalog, *, upkeep_first: bool):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])  # P1Y monthly, 22.00 a month × 10
+    # month 2 starts on Jul 18; the hourly upkeep runs before or after the seats are added
+    with at(dt.datetime(2026, 7, 18, 0, 5 if upkeep_first else 40, tzinfo=UTC)) as clock:
+        if upkeep_first:
+            services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18))
+        clock.move_to(dt.datetime(2026, 7, 18, 0, 20, tzinfo=UTC))
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=12,
+                                           idempotency_key="add2")
+        clock.move_to(dt.datetime(2026, 7, 18, 1, 0, tzinfo=UTC))
+        services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18))
+    return sub
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("upkeep_first", [True, False], ids=["upkeep-first", "seats-first"])
+def test_seats_added_on_a_cycle_start_day_are_charged_once(owner_a, onboard, catalog, unscoped,
+                                                           upkeep_first):
+    _cycle_day_seats(owner_a, onboard, catalog, upkeep_first=upkeep_first)
+    # hand-checked: the cycle Jul 18 – Aug 17 (31 days) for the 10 seats it started with,
+    # 22.00 × 10 = 220.00, and the 2 seats added on its first day, 22.00 × 2 × 31 / 31 = 44.00:
+    # 12 seats × 22.00 = 264.00 for the month, whichever ran first
+    month_2 = sorted(c for c in charges(unscoped) if c[3] == dt.date(2026, 7, 18))
+    assert month_2 == [("cycle", 10, Decimal("220.00"), dt.date(2026, 7, 18)),
+                       ("seat_increase", 2, Decimal("44.00"), dt.date(2026, 7, 18))]
+    assert services.subscriptions_charge_cycles(today=dt.date(2026, 8, 18)) == 1
+    assert charges(unscoped)[-1] == ("cycle", 12, Decimal("264.00"), dt.date(2026, 8, 18))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("after, credit, message", [
+    # hand-checked: the first cycle Jun 18 – Jul 17 was charged 22.00 × 10 = 220.00
+    (dt.timedelta(hours=23, minutes=59), Decimal("-220.00"),
+     "Cancelled within 24 hours of the purchase: the cycle's 220.00 USD is refunded in full"),
+    # from 24h00m: Jun 19 – Jul 17 is 29 of 30 days, 220.00 × 29 / 30 = 212.666… → 212.67
+    (dt.timedelta(hours=24), Decimal("-212.67"),
+     "Cancelled with a prorated credit for the rest of the cycle"),
+])
+def test_cancel_within_24_hours_of_the_purchase_refunds_the_cycle_in_full(
+        owner_a, onboard, catalog, unscoped, after, credit, message):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM])
+    with at(BOUGHT + after):
+        done = services.subscription_cancel(member=owner_a, subscription=sub,
+                                            idempotency_key="c")
+    assert done.startswith(message)
+    assert charges(unscoped, kind="cancel") == [("cancel", -10, credit, dt.date(2026, 6, 19))]
+
+
+@pytest.mark.django_db
+def test_cancel_within_24_hours_of_a_renewal_refunds_the_renewed_cycle_and_its_seats(
+        owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P1M")  # 26.40 × 10 a month
+    renewed = dt.datetime(2026, 7, 18, 0, 30, tzinfo=UTC)
+    with at(renewed):
+        assert services.subscriptions_renew_due(today=dt.date(2026, 7, 18))["renewed"] == 1
+    with at(renewed + dt.timedelta(hours=2)):
+        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=12,
+                                           idempotency_key="add2")
+    with at(renewed + dt.timedelta(hours=23)):
+        services.subscription_cancel(member=owner_a, subscription=sub, idempotency_key="c")
+    # hand-checked: renewed cycle Jul 18 – Aug 17 (31 days) 264.00, 2 seats added the same day
+    # 26.40 × 2 × 31 / 31 = 52.80; refunded in full: −316.80; the first cycle stays charged
+    assert charges(unscoped) == [
+        ("cycle", 10, Decimal("264.00"), dt.date(2026, 6, 18)),
+        ("cycle", 10, Decimal("264.00"), dt.date(2026, 7, 18)),
+        ("seat_increase", 2, Decimal("52.80"), dt.date(2026, 7, 18)),
+        ("cancel", -12, Decimal("-316.80"), dt.date(2026, 7, 18))]
+
+
+@pytest.mark.django_db
+def test_a_p3y_subscription_switches_monthly_to_annual_mid_term_from_the_next_cycle(
+        owner_a, onboard, catalog, unscoped):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P3Y", frequency="monthly")
+    with at(dt.datetime(2026, 8, 1, 9, 0, tzinfo=UTC)):
+        done = services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                        billing_frequency="annual")
+    assert done == ("The subscription will be billed annually from the cycle starting "
+                    "2027-06-18.")
+    # the monthly cycles of the first year go on; the second year is one annual cycle
+    assert services.subscriptions_charge_cycles(today=dt.date(2027, 5, 18)) == 1
+    with at(dt.datetime(2027, 6, 18, 0, 5, tzinfo=UTC)):
+        assert services.subscriptions_apply_frequency_changes(today=dt.date(2027, 6, 18)) == 1
+    assert services.subscriptions_charge_cycles(today=dt.date(2027, 7, 18)) == 0
+    sub.refresh_from_db()
+    assert (sub.billing_frequency, sub.term_start) == ("annual", dt.date(2026, 6, 18))
+    # hand-checked: 22.00 × 10 a month until May 2027, then 264.00 × 10 for the year
+    assert charges(unscoped, kind="cycle")[-2:] == [
+        ("cycle", 10, Decimal("220.00"), dt.date(2027, 5, 18)),
+        ("cycle", 10, Decimal("2640.00"), dt.date(2027, 6, 18))]
+    with unscoped():
+        assert SandboxSubscription.objects.get().billing_frequency == "annual"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("term, old, new, message", [
+    ("P1Y", "monthly", "annual", "A P1Y subscription billed monthly keeps its billing frequency "
+                                 "until renewal: it will be billed annually from the renewal on "
+                                 "2027-06-18."),
+    ("P1Y", "annual", "monthly", "A P1Y subscription billed annually keeps its billing "
+                                 "frequency until renewal: it will be billed monthly from the "
+                                 "renewal on 2027-06-18."),
+    ("P3Y", "triennial", "monthly", "A P3Y subscription billed every three years keeps its "
+                                    "billing frequency until renewal: it will be billed monthly "
+                                    "from the renewal on 2029-06-18."),
+])
+def test_p1y_and_triennial_subscriptions_keep_their_frequency_until_renewal(
+        owner_a, onboard, catalog, unscoped, term, old, new, message):
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term=term, frequency=old)
+    with at(dt.datetime(2026, 8, 1, 9, 0, tzinfo=UTC)):
+        done = services.subscription_schedule_frequency(member=owner_a, subscription=sub,
+                                                        billing_frequency=new)
+    assert done == message
+    with unscoped():
+        change = ScheduledChange.objects.get()
+    assert change.frequency_from == change.effective_on == sub.term_end + dt.timedelta(days=1)
+    # nothing changes inside the term: the cycle run still bills the old frequency
+    assert services.subscriptions_apply_frequency_changes(today=dt.date(2026, 8, 18)) == 0
+    sub.refresh_from_db()
+    assert sub.billing_frequency == old
+
+
+@pytest.mark.django_db
+def test_a_customer_with_active_subscriptions_cannot_change_currency(owner_a, onboard, catalog,
+                                                                      unscoped):
+    from customers.services import customer_update
+
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        buy(owner_a, customer, catalog[PREMIUM])
+    with pytest.raises(ValidationError) as e:
+        customer_update(member=owner_a, customer=customer, currency="CAD")
+    assert e.value.messages == [
+        f"{customer} has 1 active subscription billed in USD, and Partner Center keeps billing "
+        "it in USD: the currency cannot change while it runs. Operations can change it for "
+        "new subscriptions (open a ticket)."]
+    customer.refresh_from_db()
+    assert customer.currency == "USD"
+
+
+@pytest.mark.django_db
+def test_operations_change_the_currency_and_running_subscriptions_renew_in_theirs(
+        owner_a, ops, onboard, catalog, unscoped):
+    from django.core.management import call_command
+
+    from customers.models import Customer
+
+    customer = onboard(owner_a)
+    with at(BOUGHT):
+        sub = buy(owner_a, customer, catalog[PREMIUM], term="P1M")  # 26.40 USD a month × 10
+    with pytest.raises(ValidationError, match="Give the reason"):
+        call_command("customer_change_currency", str(customer.pk), "CAD", "--by", ops.email,
+                     "--reason", " ")
+    call_command("customer_change_currency", str(customer.pk), "CAD", "--by", ops.email,
+                 "--reason", "Customer moved its billing to Canada (Microsoft case 123)")
+    with unscoped():
+        assert Customer.objects.get(pk=customer.pk).currency == "CAD"
+    with at(dt.datetime(2026, 7, 18, 0, 30, tzinfo=UTC)):
+        assert services.subscriptions_renew_due(today=dt.date(2026, 7, 18))["renewed"] == 1
+    # hand-checked: the renewal is priced and charged in the subscription's own USD
+    # (26.40 × 10), not CAD prices written as USD
+    with unscoped():
+        renewal = ChargeEvent.objects.filter(subscription=sub).order_by("pk").last()
+    assert (renewal.price_amount, renewal.currency) == (Decimal("264.00"), "USD")
