@@ -143,10 +143,10 @@ class BillingLine(models.Model):
     class Meta:
         ordering = ["period_start", "customer_id", "subscription_id", "kind"]
         constraints = [
-            models.UniqueConstraint(fields=["subscription", "kind", "period_start"],
+            models.UniqueConstraint(fields=["subscription", "kind", "period_start", "reseller"],
                                     condition=models.Q(subscription__isnull=False),
                                     name="one_ledger_line_per_subscription_kind_period"),
-            models.UniqueConstraint(fields=["customer", "kind", "period_start"],
+            models.UniqueConstraint(fields=["customer", "kind", "period_start", "reseller"],
                                     condition=models.Q(subscription__isnull=True),
                                     name="one_ledger_line_per_customer_kind_period"),
         ]
@@ -239,7 +239,9 @@ class Invoice(_Document):
         constraints = [
             models.UniqueConstraint(fields=["reseller", "period_start", "currency"],
                                     name="one_invoice_per_reseller_period_currency"),
-            models.UniqueConstraint(fields=["issuer_code", "number"],
+            # numbers are unique per issuer by their counter (DocumentCounter, taken under a
+            # row lock); the constraint carries the reseller so it can be enforced per shard
+            models.UniqueConstraint(fields=["issuer_code", "number", "reseller"],
                                     condition=~models.Q(number=""),
                                     name="invoice_number_unique_per_issuer"),
         ]
@@ -258,7 +260,7 @@ class CreditNote(_Document):
 
     class Meta:
         ordering = ["-created_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["issuer_code", "number"],
+        constraints = [models.UniqueConstraint(fields=["issuer_code", "number", "reseller"],
                                                condition=~models.Q(number=""),
                                                name="credit_note_number_unique_per_issuer")]
 
@@ -344,7 +346,7 @@ class Statement(models.Model):
 
     class Meta:
         ordering = ["-period_start", "customer_id"]
-        constraints = [models.UniqueConstraint(fields=["customer", "period_start"],
+        constraints = [models.UniqueConstraint(fields=["customer", "period_start", "reseller"],
                                                name="one_statement_per_customer_period")]
 
     def __str__(self):

@@ -77,7 +77,7 @@ class McaInvitation(models.Model):
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
                                  related_name="mca_invitations")
-    nonce = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    nonce = models.UUIDField(default=uuid.uuid4, editable=False)
     sent_to = models.EmailField()
     sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                 related_name="+")
@@ -91,8 +91,10 @@ class McaInvitation(models.Model):
     class Meta:
         ordering = ["-sent_at"]
         constraints = [
-            models.UniqueConstraint(fields=["customer"], condition=models.Q(state="active"),
+            models.UniqueConstraint(fields=["customer", "reseller"],
+                                    condition=models.Q(state="active"),
                                     name="one_active_mca_link_per_customer"),
+            models.UniqueConstraint(fields=["nonce", "reseller"], name="mca_link_nonce_unique"),
         ]
 
     def __str__(self):

@@ -154,7 +154,7 @@ class Invitation(models.Model):
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="invitations")
     email = models.EmailField()
     role = models.CharField(max_length=10, choices=Role.choices)
-    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token = models.UUIDField(default=uuid.uuid4, editable=False)
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -170,7 +170,9 @@ class Invitation(models.Model):
             models.UniqueConstraint(
                 fields=["reseller", "email"], condition=models.Q(state="pending"),
                 name="one_pending_invitation_per_email",
-            )
+            ),
+            # the link's token (random) first: a token alone still finds its invitation
+            models.UniqueConstraint(fields=["token", "reseller"], name="invitation_token_unique"),
         ]
 
     def __str__(self):

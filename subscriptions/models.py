@@ -74,7 +74,7 @@ class Subscription(models.Model):
         constraints = [models.UniqueConstraint(
             fields=["reseller", "order_key"], condition=~models.Q(order_key=""),
             name="one_subscription_per_order"), models.UniqueConstraint(
-            fields=["partner_center_id"], condition=~models.Q(status="transferred"),
+            fields=["partner_center_id", "reseller"], condition=~models.Q(status="transferred"),
             name="subscription_pc_id_unique_unless_transferred")]
 
     def __str__(self):
@@ -149,8 +149,9 @@ class SeatAssignment(models.Model):
 
     class Meta:
         ordering = ["display_name"]
-        constraints = [models.UniqueConstraint(fields=["subscription", "user_principal_name"],
-                                               name="one_seat_per_user_per_subscription")]
+        constraints = [models.UniqueConstraint(
+            fields=["subscription", "user_principal_name", "reseller"],
+            name="one_seat_per_user_per_subscription")]
 
     def __str__(self):
         return f"{self.display_name} <{self.user_principal_name}>"
@@ -178,7 +179,7 @@ class ChargeEvent(models.Model):
     subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT,
                                      related_name="charges")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    key = models.CharField(max_length=120, unique=True)
+    key = models.CharField(max_length=120)
     charge_date = models.DateField(help_text="Cycle start for cycle charges, the event date "
                                              "for adjustments: decides the billing period.")
     cycle_start = models.DateField()
@@ -200,6 +201,9 @@ class ChargeEvent(models.Model):
         # with the pk: a report page reads a period's first rows in index order (LIMIT)
         indexes = [models.Index(fields=["reseller", "charge_date", "id"],
                                 name="charge_reseller_date_pk")]
+        # the charge's idempotency key (it names the subscription and cycle)
+        constraints = [models.UniqueConstraint(fields=["key", "reseller"],
+                                               name="charge_key_unique")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.price_amount} {self.currency} ({self.charge_date})"

@@ -56,7 +56,7 @@ class PlanAssignment(models.Model):
     class Meta:
         ordering = ["-started_at", "-id"]
         constraints = [models.UniqueConstraint(
-            fields=["customer"], condition=models.Q(ended_at__isnull=True),
+            fields=["customer", "reseller"], condition=models.Q(ended_at__isnull=True),
             name="one_current_support_plan_per_customer")]
 
     def __str__(self):
