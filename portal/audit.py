@@ -48,6 +48,7 @@ ACTIONS: dict[str, str] = {
     "subscriptions.subscription.frequency_scheduled": "scheduled a billing-frequency change of",
     "subscriptions.subscription.frequency_changed": "changed the billing frequency of",
     "subscriptions.subscription.renewed": "renewed",
+    "subscriptions.subscription.expired": "let expire (no auto-renew)",
     "subscriptions.subscription.seat_assigned": "assigned a seat of",
     "subscriptions.subscription.seat_unassigned": "unassigned a seat of",
     "subscriptions.subscription.transferred_out": "transferred away",
@@ -61,6 +62,7 @@ ACTIONS: dict[str, str] = {
     # support
     "support.ticket.opened": "opened the ticket",
     "support.ticket.replied": "replied to the ticket",
+    "support.ticket.answered": "answered the ticket",
     "support.ticket.note_added": "added an internal note to the ticket",
     "support.ticket.updated": "updated the ticket",
     "support.ticket.resolved": "resolved the ticket",

@@ -63,8 +63,8 @@ PARTNER_CENTER_ERRORS = Counter(
 
 # Tasks whose run is also a business measure (task name -> histogram).
 TASK_MEASURES = {
-    "billing.tasks.billing_runs_compute": BILLING_COMPUTE,
-    "billing.tasks.run_usage_import": USAGE_IMPORT,
+    "billing.services.billing_runs_compute_task": BILLING_COMPUTE,
+    "billing.usage.services.usage_import_task": USAGE_IMPORT,
 }
 
 

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import hypothesis
 import pytest
 from django_scopes import scope, scopes_disabled
 
@@ -98,3 +99,9 @@ def onboard(catalog):
         return customer
 
     return make
+
+
+# A loaded CI machine must not fail a property test for being slow to generate inputs.
+hypothesis.settings.register_profile(
+    "portal", suppress_health_check=[hypothesis.HealthCheck.too_slow], deadline=None)
+hypothesis.settings.load_profile("portal")

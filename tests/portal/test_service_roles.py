@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_scopes import scopes_disabled
 
-from billing import services as billing
+from billing.usage import services as billing
 from customers import services as customers
 from portal import services as portal
 from portal.roles import Role, role_can

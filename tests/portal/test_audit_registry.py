@@ -1,0 +1,43 @@
+"""Every audit action the services write is registered in portal/audit.py ACTIONS with the
+phrase the activity pages show (a static scan of the source, dynamic verbs included)."""
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+
+from portal.audit import ACTIONS, phrase
+
+PACKAGES = ("portal", "partner_center", "programs", "customers", "subscriptions", "support",
+            "billing")
+LITERAL = re.compile(r'"((?:portal|programs|customers|subscriptions|support|billing)'
+                     r'\.[a-z_]+\.[a-z_]+)"')
+# prefixes completed at run time by a verb passed to a helper: (prefix, helper's call pattern)
+DYNAMIC = {
+    "subscriptions.subscription.": ("subscriptions/services.py", r'_audit\([^"]*"([a-z_]+)"'),
+    "subscriptions.transfer.": ("subscriptions/transfers/services.py",
+                                r'_audit\([^"]*"([a-z_]+)"'),
+}
+
+
+def _source() -> dict[str, str]:
+    root = Path(settings.BASE_DIR)
+    return {str(p.relative_to(root)): p.read_text() for package in PACKAGES
+            for p in (root / package).rglob("*.py") if "migrations" not in p.parts}
+
+
+def test_every_action_written_by_the_code_is_registered():
+    source = _source()
+    written = {m for text in source.values() for m in LITERAL.findall(text)
+               if "action" in text}
+    for prefix, (path, pattern) in DYNAMIC.items():
+        written |= {prefix + verb for verb in re.findall(pattern, source[path])}
+    written = {a for a in written if a.count(".") == 2 and not a.startswith("portal.tasks")}
+    missing = sorted(a for a in written if a not in ACTIONS
+                     and a.rsplit(".", 1)[0] in {k.rsplit(".", 1)[0] for k in ACTIONS})
+    assert not missing, f"register in portal/audit.py ACTIONS: {missing}"
+
+
+def test_an_action_reads_as_a_phrase():
+    assert phrase("customers.mca.sent") == "sent the MCA link to"
+    assert phrase("admin.reseller.changed") == "changed in the admin"
