@@ -265,6 +265,9 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
         if usage_import.source == UsageImport.Source.CSV:
             try:
                 data = _read(usage_import)
+                note = validation.ignored_note(data)
+                if note:
+                    _set(usage_import, notes=[note])
                 if COLUMNAR:
                     imported = _import_columns(usage_import, data, known)
                     if imported is not None:
