@@ -60,6 +60,14 @@ class PartnerCenterGateway(abc.ABC):
         frequency alone when a scheduled change takes effect, at a cycle boundary."""
 
     @abc.abstractmethod
+    def exchange_reservation(self, tenant_id: str, subscription_id: str, req: OrderRequest, *,
+                             idempotency_key: str) -> SubscriptionInfo:
+        """Exchange a Reserved Instance for the one `req` describes (Azure Reservations'
+        calculate-exchange, then exchange): the returned one starts today and the old one ends.
+        Refused (Conflict) when the new commitment is below the old one's remaining
+        commitment; both must be Reserved Instances."""
+
+    @abc.abstractmethod
     def set_auto_renew(self, tenant_id: str, subscription_id: str,
                        auto_renew: bool) -> SubscriptionInfo: ...
 

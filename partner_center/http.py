@@ -197,6 +197,25 @@ class HttpGateway(PartnerCenterGateway):
                            {"termDuration": term, "billingCycle": billing_frequency},
                            idempotency_key)
 
+    def exchange_reservation(self, tenant_id, subscription_id, req, *, idempotency_key):
+        """Azure Reservations' two steps: calculateExchange (prices it and checks Microsoft's
+        policies, e.g. the new commitment ≥ the remaining one), then exchange with its
+        session id; the new reservation is read back as a Partner Center subscription."""
+        data, _ = self._call("POST", "/providers/Microsoft.Capacity/calculateExchange",
+                             params={"api-version": wire.RESERVATIONS_API_VERSION},
+                             body=wire.calculate_exchange(tenant_id, subscription_id, req),
+                             request_id=f"{idempotency_key}:calculate")
+        session_id, policy_errors = self._decode("the exchange calculation",
+                                                 wire.exchange_session, data)
+        if policy_errors:
+            raise Conflict(" ".join(policy_errors), code=errors.INVALID_STATE)
+        data, _ = self._call("POST", "/providers/Microsoft.Capacity/exchange",
+                             params={"api-version": wire.RESERVATIONS_API_VERSION},
+                             body={"sessionId": session_id}, request_id=idempotency_key)
+        new_id = self._decode("the exchange", wire.exchanged_reservation_order, data)
+        data, _ = self._call("GET", f"/v1/customers/{tenant_id}/subscriptions/{new_id}")
+        return self._decode("the subscription", wire.subscription, tenant_id, data)
+
     def set_auto_renew(self, tenant_id, subscription_id, auto_renew):
         return self._patch(tenant_id, subscription_id, {"autoRenewEnabled": bool(auto_renew)})
 

@@ -10,6 +10,7 @@ import base64
 import hashlib
 import json
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -78,6 +79,28 @@ def _invalid(message):
 
 def _utc_midnight(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
+
+
+RESERVED_INSTANCE = "reserved-instance"
+
+
+def _commitment(offer, term: str, frequency: str, quantity: int, currency: str,
+                term_start, from_day) -> Decimal:
+    """What the reservation still commits to from `from_day` (at the catalog cost of its term
+    start): the rest of the current cycle, prorated daily, and every later cycle of the term."""
+    from subscriptions import proration
+    from subscriptions.catalog.pricing import cycle_price
+    from subscriptions.selectors import cost_on
+
+    row = cost_on(offer, term, currency, term_start)
+    if row is None:
+        raise _invalid(f"{offer.name} has no {term} price in {currency}.")
+    price = cycle_price(row.cost, term, frequency)
+    return sum((proration.prorate(cycle_price=price, quantity=quantity,
+                                  event_date=max(start, from_day), cycle_start=start,
+                                  cycle_end=end, currency=currency)
+                for start, end in rules.cycles(term_start, term, frequency) if end >= from_day),
+               Decimal(0))
 
 
 class SandboxGateway(PartnerCenterGateway):
@@ -395,6 +418,57 @@ class SandboxGateway(PartnerCenterGateway):
             raise _rule_error(e) from None
         sub.status, sub.ended_on = DELETED, now.date()
         sub.save(update_fields=["status", "ended_on"])
+        return self._info(sub)
+
+    def exchange_reservation(self, tenant_id, subscription_id, req: OrderRequest, *,
+                             idempotency_key):
+        return self._once(
+            idempotency_key, f"exchange_reservation:{tenant_id}:{subscription_id}", dump(req),
+            SubscriptionInfo, lambda: self._exchange(tenant_id, subscription_id, req))
+
+    def calculate_exchange(self, tenant_id, subscription_id, req: OrderRequest) -> tuple:
+        """(remaining commitment of the old, commitment of the new) in the customer's
+        currency, after the same checks as the exchange (a dry run)."""
+        old = self._subscription(tenant_id, subscription_id)
+        new_offer = self._offer(req.offer_sku)
+        for offer in (old.offer, new_offer):
+            if offer.product_type.code != RESERVED_INSTANCE:
+                raise _invalid(f"{offer.name} is not a Reserved Instance; only reservations "
+                               "are exchanged.")
+        if old.status != ACTIVE:
+            raise Conflict(f"Reservation {old.subscription_id} is {old.status}.",
+                           code=errors.INVALID_STATE)
+        self._check_offer_sold(new_offer, req.term, req.billing_frequency)
+        try:
+            rules.check_term_frequency(req.term, req.billing_frequency)
+            rules.check_quantity(req.quantity, min_quantity=new_offer.min_quantity,
+                                 max_quantity=new_offer.max_quantity)
+        except rules.RuleError as e:
+            raise _rule_error(e) from None
+        today = timezone.now().date()
+        currency = old.customer.currency
+        remaining = _commitment(old.offer, old.term, old.billing_frequency, old.quantity,
+                                currency, old.term_start, today)
+        new = _commitment(new_offer, req.term, req.billing_frequency, req.quantity, currency,
+                          today, today)
+        return remaining, new
+
+    def _exchange(self, tenant_id, subscription_id, req: OrderRequest) -> SubscriptionInfo:
+        remaining, new = self.calculate_exchange(tenant_id, subscription_id, req)
+        try:
+            rules.check_ri_exchange(new_commitment=new, remaining_commitment=remaining)
+        except rules.RuleError as e:
+            raise Conflict(e.message, code=errors.INVALID_STATE) from None
+        old = self._subscription(tenant_id, subscription_id)
+        now = timezone.now()
+        old.status, old.ended_on = DELETED, now.date()
+        old.save(update_fields=["status", "ended_on"])
+        sub = SandboxSubscription.objects.create(
+            customer=old.customer, offer=self._offer(req.offer_sku), quantity=req.quantity,
+            term=req.term, billing_frequency=req.billing_frequency, auto_renew=req.auto_renew,
+            created_at=now, term_start=now.date(), term_end=rules.term_end(now.date(), req.term),
+            term_started_at=now)
+        SandboxSeatBatch.objects.create(subscription=sub, quantity=req.quantity, opened_at=now)
         return self._info(sub)
 
     def set_auto_renew(self, tenant_id, subscription_id, auto_renew):

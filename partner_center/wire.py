@@ -102,3 +102,50 @@ def transfer_json(t: TransferInfo) -> dict:
 def transfer(data: dict) -> TransferInfo:
     ids = [item["subscriptionId"] for item in data.get("lineItems", [])]
     return load(TransferInfo, data, TRANSFER, subscription_ids=ids)
+
+
+# Azure Reservations' exchange (Microsoft.Capacity, api-version 2022-11-01): calculateExchange
+# takes the reservations to return and to purchase and answers a session id with any policy
+# errors; exchange takes that session id. Shapes after Microsoft's REST reference
+# (learn.microsoft.com/rest/api/reserved-vm-instances/calculate-exchange/post and
+# .../exchange/post); a reservation order is the Partner Center subscription of a reservation.
+RESERVATIONS_API_VERSION = "2022-11-01"
+# a reservation is paid monthly or upfront for its whole term (P1Y annual, P3Y triennial)
+BILLING_PLANS = {"monthly": "Monthly", "annual": "Upfront", "triennial": "Upfront"}
+
+
+def calculate_exchange(tenant_id: str, subscription_id: str, req) -> dict:
+    return {"properties": {
+        "reservationsToExchange": [{
+            "reservationId": f"/providers/microsoft.capacity/reservationOrders/"
+                             f"{subscription_id}/reservations/{subscription_id}"}],
+        "reservationsToPurchase": [{
+            "sku": {"name": req.offer_sku},
+            "properties": {"reservedResourceType": "VirtualMachines", "term": req.term,
+                           "billingPlan": BILLING_PLANS[req.billing_frequency],
+                           "quantity": req.quantity, "renew": req.auto_renew,
+                           "billingScopeId": f"/customers/{tenant_id}",
+                           "appliedScopeType": "Shared"}}]}}
+
+
+def exchange_request(data: dict) -> tuple[str, OrderRequest]:
+    """(subscription id to return, what to purchase) of a calculateExchange body."""
+    props = data["properties"]
+    returned = props["reservationsToExchange"][0]["reservationId"].rstrip("/").split("/")[-1]
+    purchase = props["reservationsToPurchase"][0]
+    p = purchase["properties"]
+    frequency = ("monthly" if p["billingPlan"] == "Monthly"
+                 else {"P1Y": "annual", "P3Y": "triennial"}[p["term"]])
+    return returned, OrderRequest(offer_sku=purchase["sku"]["name"], term=p["term"],
+                                  billing_frequency=frequency, quantity=p["quantity"],
+                                  auto_renew=p.get("renew", True))
+
+
+def exchange_session(data: dict) -> tuple[str, list[str]]:
+    props = data["properties"]
+    errors = (props.get("policyResult") or {}).get("properties", {}).get("policyErrors") or []
+    return props["sessionId"], [e["message"] for e in errors]
+
+
+def exchanged_reservation_order(data: dict) -> str:
+    return data["properties"]["reservationsToPurchase"][0]["reservationOrderId"]

@@ -51,6 +51,7 @@ class FakePartnerCenter:
         self.sandbox = SandboxGateway()
         self.faults: list[Fault] = []
         self.seen: list[Seen] = []
+        self.sessions: dict[str, tuple] = {}
 
     def fail(self, *faults: Fault):
         self.faults.extend(faults)
@@ -77,6 +78,36 @@ class FakePartnerCenter:
                             content_type="application/json")
         return response
 
+    def reservations(self, action: str, body, key):
+        """Azure Reservations' calculateExchange and exchange (Microsoft.Capacity REST
+        reference, api-version 2022-11-01), answered by the sandbox."""
+        from subscriptions import rules
+
+        if action == "calculateExchange":
+            returned, req = wire.exchange_request(body)
+            tenant = body["properties"]["reservationsToPurchase"][0]["properties"][
+                "billingScopeId"].rsplit("/", 1)[1]
+            remaining, new = self.sandbox.calculate_exchange(tenant, returned, req)
+            policy_errors = []
+            try:
+                rules.check_ri_exchange(new_commitment=new, remaining_commitment=remaining)
+            except rules.RuleError as e:
+                policy_errors.append({"code": "ExchangeNotAllowed", "message": e.message})
+            session = f"session-{len(self.sessions) + 1}"
+            self.sessions[session] = (tenant, returned, req)
+            return _json({"status": "Succeeded", "properties": {
+                "sessionId": session,
+                "netPayable": {"currencyCode": "", "amount": str(new - remaining)},
+                "policyResult": {"properties": {"policyErrors": policy_errors}}}})
+        if action == "exchange":
+            tenant, returned, req = self.sessions[body["sessionId"]]
+            info = self.sandbox.exchange_reservation(tenant, returned, req, idempotency_key=key)
+            return _json({"status": "Succeeded", "properties": {
+                "sessionId": body["sessionId"],
+                "reservationsToPurchase": [{"reservationOrderId": info.subscription_id,
+                                            "status": "Succeeded"}]}})
+        return _json({"code": 404, "description": f"No action {action}"}, 404)
+
     def route(self, request: Request, body):
         sandbox, method, path = self.sandbox, request.method, request.path
         key = request.headers.get("MS-RequestId")
@@ -94,6 +125,8 @@ class FakePartnerCenter:
             return _json({"totalCount": len(page.lines),
                           "items": [dump(line, wire.USAGE_LINE) for line in page.lines],
                           "continuationToken": page.continuation_token})
+        if method == "POST" and path.startswith("/providers/Microsoft.Capacity/"):
+            return self.reservations(path.rsplit("/", 1)[1], body, key)
         m = re.fullmatch(r"/v1/customers/([^/]+)(?:/(\w+)(?:/([^/]+))?)?", path)
         if not m:
             return _json({"code": 404, "description": f"No route {path}"}, 404)
@@ -111,6 +144,11 @@ class FakePartnerCenter:
         if (method, collection, item) == ("GET", "subscriptions", None):
             items = [dump(s, wire.SUBSCRIPTION) for s in sandbox.get_subscriptions(tenant)]
             return _json({"totalCount": len(items), "items": items})
+        if (method, collection) == ("GET", "subscriptions"):
+            found = [s for s in sandbox.get_subscriptions(tenant) if s.subscription_id == item]
+            if not found:
+                return _json({"code": 800002, "description": f"No subscription {item}"}, 404)
+            return _json(dump(found[0], wire.SUBSCRIPTION))
         if (method, collection) == ("PATCH", "subscriptions"):
             if "quantity" in body:
                 sub = sandbox.change_quantity(tenant, item, body["quantity"],

@@ -284,3 +284,39 @@ def test_usage_pages_cover_every_line_once(gw, customer):
 def test_usage_rejects_a_reversed_period(gw, offers):
     with pytest.raises(ValidationFailed, match="before it starts"):
         gw.fetch_usage(start=date(2026, 5, 2), end=date(2026, 5, 1))
+
+
+def test_a_reservation_is_exchanged_for_at_least_its_remaining_commitment(gw, customer):
+    from decimal import Decimal
+
+    from partner_center.types import OrderRequest
+    from subscriptions.catalog.models import OfferPrice, ProductType
+    from tests.factories import OfferFactory
+
+    ri = OfferFactory(sku="DZH318Z0BQ3Q:006B", name="Reserved VM Instance, D2s v5",
+                      product_type=ProductType.objects.get(code="reserved-instance"),
+                      terms="P1Y,P3Y", billing_frequencies="monthly,annual,triennial",
+                      max_quantity=1000)
+    for term, cost in (("P1Y", "613.20"), ("P3Y", "394.20")):  # per instance and year
+        OfferPrice.objects.create(offer=ri, term=term, currency="USD", cost=Decimal(cost),
+                                  effective_from=date(2026, 1, 1))
+    with time_machine.travel(datetime(2026, 6, 18, 10, 0, tzinfo=UTC), tick=False):
+        sub = gw.create_order(customer.tenant_id, OrderRequest(ri.sku, "P1Y", "annual", 10),
+                              idempotency_key="o-ri")
+    with time_machine.travel(datetime(2026, 12, 18, 10, 0, tzinfo=UTC), tick=False):
+        # hand-checked: 10 × 613.20 = 6,132.00 a year; Dec 18 – Jun 17 is 182 of 365 days,
+        # 6,132.00 × 182 ÷ 365 = 3,057.60 remains. 3 instances for a year billed monthly
+        # commit 3 × 51.10 × 12 = 1,839.60.
+        with pytest.raises(Conflict) as e:
+            gw.exchange_reservation(customer.tenant_id, sub.subscription_id,
+                                    OrderRequest(ri.sku, "P1Y", "monthly", 3),
+                                    idempotency_key="x-ri-1")
+        assert e.value.message == ("The new commitment (1,839.60) must be at least the "
+                                   "remaining commitment (3,057.60).")
+        new = gw.exchange_reservation(customer.tenant_id, sub.subscription_id,
+                                      OrderRequest(ri.sku, "P3Y", "triennial", 10),
+                                      idempotency_key="x-ri-2")
+        assert (new.term, new.billing_frequency, new.quantity, new.term_start) == (
+            "P3Y", "triennial", 10, date(2026, 12, 18))
+        states = {s.subscription_id: s.status for s in gw.get_subscriptions(customer.tenant_id)}
+        assert states == {sub.subscription_id: DELETED, new.subscription_id: "active"}
