@@ -185,3 +185,38 @@ def test_a_reseller_exchanges_a_reserved_instance_from_its_page(owner_a, client_
                     (new.pk, "cycle", Decimal("3942.00"))]
     assert done.request["PATH_INFO"] == reverse("subscriptions:detail",
                                                 kwargs={"subscription_id": new.pk})
+
+
+@pytest.mark.django_db
+def test_a_price_rule_in_another_currency_never_breaks_quoting_or_buying(
+        owner_a, onboard, catalog, client_for, unscoped, django_capture_on_commit_callbacks):
+    import datetime as dt
+    from decimal import Decimal
+
+    from subscriptions.catalog.models import PriceBook, PriceRule
+
+    customer = onboard(owner_a, company_name="Maple Co", country="CA")
+    offer = catalog[PREMIUM]
+    with unscoped():  # a USD fixed price in a CAD customer's book, as written before the check
+        type(customer).objects.filter(pk=customer.pk).update(currency="CAD")
+        book = PriceBook.objects.create(reseller=owner_a.reseller, customer=customer,
+                                        name="Maple prices")
+        PriceRule.objects.create(reseller=owner_a.reseller, book=book, kind="fixed", offer=offer,
+                                 term="P1Y", fixed_price=Decimal("300"), currency="USD",
+                                 effective_from=dt.date(2026, 1, 1))
+    client = client_for(owner_a)
+    quote = client.get(reverse("subscriptions:purchase_quote"), {
+        "customer": customer.pk, "offer": offer.pk, "term": "P1Y",
+        "billing_frequency": "monthly", "quantity": 3})
+    assert quote.status_code == 200
+    # the USD rule prices nothing in CAD: the price is the cost, 356.40 CAD a year ÷ 12
+    assert "29.70 CAD" in quote.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("subscriptions:purchase"), {
+            "customer": customer.pk, "offer": offer.pk, "term": "P1Y",
+            "billing_frequency": "monthly", "quantity": 3, "auto_renew": "on",
+            "idempotency_key": "k-cad"})
+    assert response.status_code == 302
+    with unscoped():
+        bought = Subscription.objects.get(order_key="k-cad")
+    assert (bought.currency, bought.unit_price) == ("CAD", Decimal("29.700000"))
