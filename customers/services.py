@@ -114,6 +114,7 @@ def customer_update(*, member, customer: Customer, **fields) -> Customer:
 def customer_create_in_partner_center(*, member, customer: Customer) -> Customer:
     """Create the customer's Microsoft tenant through Partner Center and keep its tenant ID.
     The idempotency key is the customer's: a retry never creates a second tenant."""
+    from partner_center.auth import keep_admin_credentials
     from partner_center.errors import GatewayError
     from partner_center.gateway import get_gateway
     from partner_center.types import CustomerRequest
@@ -128,12 +129,13 @@ def customer_create_in_partner_center(*, member, customer: Customer) -> Customer
                               "Center needs it to create the customer.")
     request = CustomerRequest(
         company_name=customer.company_name, country=customer.country,
-        currency=customer.currency, domain=customer.primary_domain,
+        domain=customer.primary_domain,
         address_line1=customer.address_line1, city=customer.city,
         postal_code=customer.postal_code, region=customer.region,
         contact_first_name=customer.contact_first_name,
         contact_last_name=customer.contact_last_name, contact_email=customer.contact_email,
-        contact_phone=customer.contact_phone, reseller_mpn_id=member.reseller.partner_id)
+        contact_phone=customer.contact_phone,
+        associated_partner_id=str(member.reseller.tenant_id or ""))
     try:
         info = get_gateway().create_customer(request,
                                              idempotency_key=f"customer:{customer.pk}")
@@ -141,6 +143,7 @@ def customer_create_in_partner_center(*, member, customer: Customer) -> Customer
         raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
     customer.tenant_id = uuid.UUID(info.tenant_id)
     customer.save(update_fields=["tenant_id"])
+    keep_admin_credentials(info.tenant_id, info.admin_user_name, info.admin_password)
     audit(actor=member.user, reseller=member.reseller, obj=customer,
           action="customers.customer.tenant_created", data={"tenant_id": info.tenant_id})
     return customer

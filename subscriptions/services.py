@@ -365,7 +365,8 @@ def subscription_provision(*, subscription_id: int, final_attempt: bool = True) 
             try:
                 info = get_gateway().create_order(str(sub.customer.tenant_id), OrderRequest(
                     offer_sku=sub.offer.sku, term=sub.term, billing_frequency=sub.billing_frequency,
-                    quantity=sub.quantity, auto_renew=sub.auto_renew),
+                    quantity=sub.quantity, auto_renew=sub.auto_renew,
+                    partner_id_on_record=sub.reseller.partner_id, country=sub.customer.country),
                     idempotency_key=f"order:{sub.order_key}")
             except (RateLimited, Unavailable) as exc:
                 # the state is committed; the task retries later unless this was the last try
