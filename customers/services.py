@@ -340,12 +340,14 @@ def mca_log_with_gateway(*, acceptance_id: int, user=None) -> McaAcceptance:
             if not customer.tenant_id:
                 raise ValidationError(f"{customer} has no Microsoft tenant ID yet: enter it on "
                                       "the customer page before logging the MCA.")
+            gateway = get_gateway()
             request = Attestation(
                 first_name=acceptance.first_name, last_name=acceptance.last_name,
                 email=acceptance.email, phone=acceptance.phone,
-                date_agreed=acceptance.date_agreed, template_id=acceptance.template_id)
+                date_agreed=acceptance.date_agreed,
+                template_id=gateway.get_mca_template_id())  # Partner Center's current MCA
             try:
-                result = get_gateway().attest_mca(str(customer.tenant_id), request)
+                result = gateway.attest_mca(str(customer.tenant_id), request)
                 reference, duplicate = f"attested {result.date_agreed:%Y-%m-%d}", False
             except AlreadyAttested as exc:
                 reference, duplicate = f"already attested ({exc.code})", True

@@ -142,6 +142,7 @@ class AppUserTokens:
             try:
                 result = self._app().acquire_token_by_refresh_token(refresh_token, self.scopes)
             except (ValueError, OSError) as e:  # authority unreachable or not OpenID
+                logger.warning("partner_center token endpoint failed: %s", type(e).__name__)
                 raise GatewayError(f"The Microsoft sign-in service could not be reached "
                                    f"({type(e).__name__}).") from None
             if "access_token" not in result:

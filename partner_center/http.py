@@ -408,7 +408,10 @@ class HttpGateway(PartnerCenterGateway):
                              body=body, key=idempotency_key, step="transition")
         return self._decode("the transition", wire.transition_result, data)
 
-    # --- usage and transfers (not yet in Microsoft's shapes: see the README) --------------
+    # --- usage and transfers: NOT yet Microsoft's shapes. /v1/usage/dailyrated does not
+    # exist (usage is Microsoft's billed/unbilled reconciliation export); Microsoft's New
+    # Commerce transfer (create-a-transfer, update-a-transfer) is made by the receiving partner
+    # with sourcePartnerTenantId, sourcePartnerName and customerEmailId. ----------------------
 
     def fetch_usage(self, *, start, end, tenant_id=None, continuation_token=None,
                     page_size=2000):
@@ -424,8 +427,6 @@ class HttpGateway(PartnerCenterGateway):
             lines=[load(UsageLine, item, keys) for item in data["items"]],
             continuation_token=data.get("continuationToken") or None))
 
-    # Transfers keep the portal's earlier shape until Microsoft's New Commerce transfer
-    # (create-a-transfer / update-a-transfer) is implemented: see the README.
     def create_transfer(self, tenant_id, req, *, idempotency_key):
         body = {"sourcePartnerId": req.source_partner_mpn_id,
                 "lineItems": [{"subscriptionId": s} for s in req.subscription_ids]}

@@ -396,6 +396,18 @@ PARTNER_CENTER_GATEWAY = env.str("PARTNER_CENTER_GATEWAY", default="sandbox")
 PARTNER_CENTER_BASE_URL = env.str("PARTNER_CENTER_BASE_URL",
                                   default="https://api.partnercenter.microsoft.com")
 PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
+# Secure Application Model (App+User tokens through MSAL; PARTNER_CENTER_TOKEN is then unused):
+# the partner's Entra application, the token endpoint's base (tenant included), the refresh
+# token used until the consent flow has stored one, and the Fernet key the stored tokens are
+# encrypted with (default: derived from SECRET_KEY).
+PARTNER_CENTER_CLIENT_ID = env.str("PARTNER_CENTER_CLIENT_ID", default="")
+PARTNER_CENTER_CLIENT_SECRET = env.str("PARTNER_CENTER_CLIENT_SECRET", default="")
+PARTNER_CENTER_AUTHORITY = env.str("PARTNER_CENTER_AUTHORITY",
+                                   default="https://login.microsoftonline.com/common")
+PARTNER_CENTER_REFRESH_TOKEN = env.str("PARTNER_CENTER_REFRESH_TOKEN", default="")
+PARTNER_CENTER_TOKEN_KEY = env.str("PARTNER_CENTER_TOKEN_KEY", default="")
+PARTNER_CENTER_GRAPH_BASE_URL = env.str("PARTNER_CENTER_GRAPH_BASE_URL",
+                                        default="https://graph.microsoft.com/v1.0")
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
 PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)

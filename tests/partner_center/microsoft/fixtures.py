@@ -518,8 +518,8 @@ SUBSCRIPTION_NCE = _json(
     ('        ]\n    }\n    "orderId"', '        ]\n    },\n    "orderId"'))
 
 # MicrosoftDocs/partner-center, developer/get-all-of-a-customer-s-subscriptions.md = https://learn.microsoft.com/partner-center/developer/get-all-of-a-customer-s-subscriptions
-# Software subscription list item with cancellationAllowedUntilDate (from the list response example).
-SUBSCRIPTIONS_SOFTWARE_TEXT = r"""{
+# A software subscription, one item of the list response example (with cancellationAllowedUntilDate).
+SUBSCRIPTION_SOFTWARE_TEXT = r"""{
             "id": "924671ba-eab9-45d7-95ed-dbd9477f182b",
             "offerId": "DG7GMGF0FKZV:0003:DG7GMGF0DQLM",
             "offerName": "SQL Server Enterprise - 2 Core License Pack - 3 year",
@@ -575,7 +575,7 @@ SUBSCRIPTIONS_SOFTWARE_TEXT = r"""{
                 "objectType": "Subscription"
             }
         }"""
-SUBSCRIPTIONS_SOFTWARE = _json(SUBSCRIPTIONS_SOFTWARE_TEXT)
+SUBSCRIPTION_SOFTWARE = _json(SUBSCRIPTION_SOFTWARE_TEXT)
 
 # MicrosoftDocs/partner-center, developer/change-the-quantity-of-a-subscription.md = https://learn.microsoft.com/partner-center/developer/change-the-quantity-of-a-subscription
 # 'Request example for new commerce subscription to reduce quantity': the full resource.

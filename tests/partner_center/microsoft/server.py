@@ -202,6 +202,9 @@ class MicrosoftPartnerCenter:
         self.seen: list[Seen] = []
         self.accept_next_patches = 0  # PATCHes answered 202 + Location
         self.catalog: dict[tuple[str, str], str] = {}  # (product, sku) → availability id
+        # headers: MS-RequestId is "used to ensure id-potency. If there's a timeout, the retry
+        # call should include the same value": a repeated id gets the first answer again.
+        self.answered: dict[tuple[str, str, str], Response] = {}
 
     # --- test controls -------------------------------------------------------------------
 
@@ -244,10 +247,15 @@ class MicrosoftPartnerCenter:
             self.queued.remove(queued)
             if not queued.then_process:
                 return self._answer(queued)
+        replay_key = (request.headers["MS-RequestId"], request.method, request.path)
+        if request.method != "GET" and replay_key in self.answered:
+            return self.answered[replay_key]
         try:
             response = self._route(request, body)
         except Refusal as e:
             response = self._error(e)
+        if request.method != "GET" and response.status_code < 400:
+            self.answered[replay_key] = response
         return self._answer(queued) if queued else response
 
     @staticmethod
