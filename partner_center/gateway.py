@@ -14,11 +14,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from partner_center.errors import AlreadyAttested
 from partner_center.types import (
+    Address,
+    AddressCheck,
     Attestation,
     CustomerInfo,
     CustomerRequest,
     McaAcceptance,
     OrderRequest,
+    ResellerRelationship,
     SubscriptionInfo,
     TransferInfo,
     TransferRequest,
@@ -35,6 +38,25 @@ class PartnerCenterGateway(abc.ABC):
 
     @abc.abstractmethod
     def get_customer(self, tenant_id: str) -> CustomerInfo: ...
+
+    @abc.abstractmethod
+    def is_domain_available(self, domain: str) -> bool:
+        """Whether a new customer may take this onmicrosoft.com domain."""
+
+    @abc.abstractmethod
+    def validate_address(self, address: Address) -> AddressCheck: ...
+
+    @abc.abstractmethod
+    def list_indirect_resellers(self) -> list[ResellerRelationship]:
+        """The distributor's indirect resellers, as Partner Center knows them."""
+
+    @abc.abstractmethod
+    def get_customer_resellers(self, tenant_id: str) -> list[ResellerRelationship]:
+        """The indirect resellers a customer has a relationship with."""
+
+    @abc.abstractmethod
+    def get_relationship_request_link(self) -> str:
+        """The link a customer opens to accept the distributor as its partner."""
 
     @abc.abstractmethod
     def get_mca_template_id(self) -> str:

@@ -36,6 +36,7 @@ from partner_center.errors import (
     Conflict,
     GatewayError,
     NotFound,
+    OrderPending,
     RateLimited,
     Unavailable,
     ValidationFailed,
@@ -49,11 +50,6 @@ logger = logging.getLogger("partner_center.http")
 _STATUS_ERRORS = {400: ValidationFailed, 403: ValidationFailed, 404: NotFound, 409: Conflict,
                   412: Conflict, 422: ValidationFailed}
 REQUEST_ID_NAMESPACE = uuid.UUID("0b6f3d1e-9c1a-4f57-8a43-5d2e7c9b1f60")
-
-
-class OrderPending(Unavailable):
-    """Partner Center accepted the order and is still provisioning it: retry later (the same
-    idempotency key resumes it, nothing is bought twice)."""
 
 
 def request_id(idempotency_key: str | None, step: str = "") -> str:
@@ -206,6 +202,31 @@ class HttpGateway(PartnerCenterGateway):
     def get_customer(self, tenant_id):
         data, _ = self._call("GET", f"/v1/customers/{tenant_id}")
         return self._decode("the customer", wire.customer_info, data)
+
+    def is_domain_available(self, domain):
+        try:
+            self._call("HEAD", f"/v1/domains/{domain}")
+        except NotFound:  # verify-domain-availability: 404 = available, 200 = taken
+            return True
+        return False
+
+    def validate_address(self, address):
+        data, _ = self._call("POST", "/v1/validations/address",
+                             body=wire.address_body(address))
+        return self._decode("the address validation", wire.address_check, data)
+
+    def list_indirect_resellers(self):
+        data, _ = self._call("GET", "/v1/relationships",
+                             params={"relationship_type": "IsIndirectCloudSolutionProviderOf"})
+        return self._decode("the indirect resellers", wire.reseller_relationships, data)
+
+    def get_customer_resellers(self, tenant_id):
+        data, _ = self._call("GET", f"/v1/customers/{tenant_id}/relationships")
+        return self._decode("the customer's resellers", wire.reseller_relationships, data)
+
+    def get_relationship_request_link(self):
+        data, _ = self._call("GET", "/v1/customers/relationshiprequests")
+        return self._decode("the relationship request", lambda: str(data["url"]))
 
     def get_mca_template_id(self):
         data, _ = self._call("GET", "/v1/agreements",

@@ -104,6 +104,8 @@ class SandboxIdempotencyRecord(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request.")
     result = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
+    # An order's status checks answered "pending" so far (PARTNER_CENTER_SANDBOX_ORDER_CHECKS).
+    checks = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"{self.operation} {self.key}"

@@ -10,6 +10,7 @@ import base64
 import dataclasses
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -18,7 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from customers.models import domain_validator
@@ -27,6 +28,7 @@ from partner_center.errors import (
     AlreadyAttested,
     Conflict,
     NotFound,
+    OrderPending,
     ValidationFailed,
 )
 from partner_center.gateway import PartnerCenterGateway
@@ -43,12 +45,15 @@ from partner_center.types import (
     DELETED,
     EXPIRED,
     TRANSFER_MAX_ITEMS,
+    Address,
+    AddressCheck,
     Attestation,
     CustomerInfo,
     CustomerRequest,
     McaAcceptance,
     NextTerm,
     OrderRequest,
+    ResellerRelationship,
     SubscriptionInfo,
     TransferInfo,
     TransferRequest,
@@ -58,6 +63,7 @@ from partner_center.types import (
     dump,
     load,
 )
+from portal.models import Reseller
 from subscriptions import rules
 from subscriptions.catalog.models import Offer, ProductType
 
@@ -68,6 +74,7 @@ MAX_PAGE_SIZE = 5000
 MCA_TEMPLATE_ID = "117a77b0-9360-443b-8795-c6dedc750cf9"
 # Partner Center derives a customer's billing currency from its country.
 COUNTRY_CURRENCIES = {"US": "USD", "CA": "CAD"}
+_POSTAL_CODES = {"US": r"\d{5}(-\d{4})?", "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d"}
 
 _RULE_ERRORS = {
     "window_closed": (Conflict, errors.WINDOW_CLOSED),
@@ -204,6 +211,46 @@ class SandboxGateway(PartnerCenterGateway):
     def get_mca_template_id(self):
         return MCA_TEMPLATE_ID
 
+    def is_domain_available(self, domain):
+        return not SandboxCustomer.objects.filter(domain=domain.lower()).exists()
+
+    def validate_address(self, address: Address) -> AddressCheck:
+        """Partner Center's statuses: complete addresses with a postal code of the country's
+        form are "VerifiedShippable"; otherwise "StreetPartial" naming the fields."""
+        pattern = _POSTAL_CODES.get(address.country.upper())
+        bad = [name for name, value in (("AddressLine1", address.address_line1),
+                                        ("City", address.city), ("Region", address.region))
+               if not value.strip()]
+        if "AddressLine1" not in bad and not address.address_line1.strip()[0].isdigit():
+            bad.append("AddressLine1")  # no street number
+        if pattern and not re.fullmatch(pattern, address.postal_code.strip().upper()):
+            bad.append("PostalCode")
+        if bad:
+            return AddressCheck(status="StreetPartial", verified=False, suggestions=[],
+                                message="Address field invalid for property: "
+                                        + ", ".join(f"'{b}'" for b in bad))
+        return AddressCheck(status="VerifiedShippable", verified=True, message="",
+                            suggestions=[])
+
+    def list_indirect_resellers(self):
+        return [self._relationship(r) for r in
+                Reseller.objects.exclude(tenant_id=None).exclude(partner_id="").order_by("name")]
+
+    def get_customer_resellers(self, tenant_id):
+        associated = self._customer(tenant_id).profile.get("associated_partner_id")
+        reseller = Reseller.objects.filter(tenant_id=associated).first() if associated else None
+        return [self._relationship(reseller)] if reseller else []
+
+    @staticmethod
+    def _relationship(r: Reseller) -> ResellerRelationship:
+        return ResellerRelationship(tenant_id=str(r.tenant_id), name=r.name,
+                                    mpn_id=r.partner_id, location=r.country, state="Active")
+
+    def get_relationship_request_link(self):
+        return ("https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship"
+                f"&partnerId={settings.PARTNER_CENTER_PROVIDER_TENANT_ID}&msppId=0&DAP=false"
+                "#/BillingAccounts/partner-invitation")
+
     def attest_mca(self, tenant_id, acceptance: McaAcceptance):
         with transaction.atomic():
             customer = self._customer(tenant_id)
@@ -310,8 +357,17 @@ class SandboxGateway(PartnerCenterGateway):
                         cap=offer.cap_group.max_seats, cap_name=offer.cap_group.name)
 
     def create_order(self, tenant_id, req: OrderRequest, *, idempotency_key):
-        return self._once(idempotency_key, f"create_order:{tenant_id}", dump(req),
-                          SubscriptionInfo, lambda: self._create_order(tenant_id, req))
+        """As Partner Center: the checkout validates and places the order at once; the order
+        then answers "pending" to the first PARTNER_CENTER_SANDBOX_ORDER_CHECKS checks (0: it
+        completes at once) before it gives its subscription."""
+        result = self._once(idempotency_key, f"create_order:{tenant_id}", dump(req),
+                            SubscriptionInfo, lambda: self._create_order(tenant_id, req))
+        pending_checks = getattr(settings, "PARTNER_CENTER_SANDBOX_ORDER_CHECKS", 0)
+        if SandboxIdempotencyRecord.objects.filter(
+                key=idempotency_key, checks__lt=pending_checks).update(checks=F("checks") + 1):
+            raise OrderPending(f"Partner Center accepted the order for {req.offer_sku} and is "
+                               f"still provisioning it; it will be checked again.")
+        return result
 
     def _create_order(self, tenant_id, req: OrderRequest) -> SubscriptionInfo:
         customer = self._customer(tenant_id, lock=True)  # serialises the seat-cap check

@@ -54,6 +54,38 @@ class CustomerInfo:
 
 
 @dataclass(frozen=True)
+class Address:
+    address_line1: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+
+@dataclass(frozen=True)
+class AddressCheck:
+    """Partner Center's address validation: `status` as it names it ("VerifiedShippable",
+    "StreetPartial", …), its message and suggested corrections."""
+
+    status: str
+    verified: bool
+    message: str
+    suggestions: list[Address]
+
+
+@dataclass(frozen=True)
+class ResellerRelationship:
+    """An indirect reseller of the distributor (PartnerRelationship): `tenant_id` is what a
+    customer's associatedPartnerId takes, `mpn_id` (PartnerID) what purchases carry."""
+
+    tenant_id: str
+    name: str
+    mpn_id: str
+    location: str
+    state: str
+
+
+@dataclass(frozen=True)
 class McaAcceptance:
     first_name: str
     last_name: str

@@ -9,12 +9,15 @@ Microsoft's documented bodies with a fake server that does not import this modul
 from datetime import UTC, date, datetime
 
 from partner_center.types import (
+    Address,
+    AddressCheck,
     Attestation,
     CustomerInfo,
     CustomerRequest,
     McaAcceptance,
     NextTerm,
     OrderRequest,
+    ResellerRelationship,
     SubscriptionInfo,
     TransitionOption,
     TransitionResult,
@@ -75,6 +78,36 @@ def customer_info(data: dict) -> CustomerInfo:
         domain=profile["domain"].lower(),
         admin_user_name=credentials.get("userName") or "",
         admin_password=credentials.get("password") or "")
+
+
+def address_body(a: Address) -> dict:
+    """Address.cs; validate-an-address request example."""
+    return {"addressLine1": a.address_line1, "city": a.city, "state": a.region,
+            "postalCode": a.postal_code, "country": a.country}
+
+
+def _address(data: dict) -> Address:
+    return Address(address_line1=data.get("addressLine1") or "", city=data.get("city") or "",
+                   region=data.get("state") or "", postal_code=data.get("postalCode") or "",
+                   country=data.get("country") or "")
+
+
+def address_check(data: dict) -> AddressCheck:
+    """AddressValidationResponse (validate-an-address response examples)."""
+    status = data["status"]
+    return AddressCheck(status=status, verified=status.startswith("Verified"),
+                        message=data.get("validationMessage") or "",
+                        suggestions=[_address(a) for a in data.get("suggestedAddresses") or []])
+
+
+def reseller_relationships(data: dict) -> list[ResellerRelationship]:
+    """PartnerRelationship collection (retrieve-a-list-of-indirect-resellers,
+    get-indirect-resellers-of-a-customer)."""
+    return [ResellerRelationship(tenant_id=item["id"], name=item.get("name") or "",
+                                 mpn_id=item.get("mpnId") or "",
+                                 location=item.get("location") or "",
+                                 state=item.get("state") or "")
+            for item in data["items"]]
 
 
 # --- agreements: Agreement.cs, Agreements/Contact.cs; get-customer-agreement-metadata,

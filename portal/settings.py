@@ -411,6 +411,8 @@ PARTNER_CENTER_GRAPH_BASE_URL = env.str("PARTNER_CENTER_GRAPH_BASE_URL",
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
 PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
+# How many status checks a sandbox order answers "pending" before it completes (0: at once).
+PARTNER_CENTER_SANDBOX_ORDER_CHECKS = env.int("PARTNER_CENTER_SANDBOX_ORDER_CHECKS", default=0)
 
 # Billing: the distributor issuing invoices and credit notes (copied onto each document when it
 # is finalized), and the tax rate in percent per reseller country (0 when absent).

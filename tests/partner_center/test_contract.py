@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import time_machine
 
-from partner_center.errors import AlreadyAttested, GatewayError, ValidationFailed
+from partner_center.errors import AlreadyAttested, GatewayError, OrderPending, ValidationFailed
 from partner_center.gateway import attest_mca_once
-from partner_center.types import DELETED, NextTerm
+from partner_center.sandbox import SandboxGateway
+from partner_center.types import DELETED, Address, NextTerm, ResellerRelationship
+from tests.factories import ResellerFactory
 from tests.partner_center.conftest import BASIC, E3, acceptance, customer_request, order
 
 MCA_TEMPLATE = "117a77b0-9360-443b-8795-c6dedc750cf9"  # get-customer-agreement-metadata
@@ -136,3 +138,57 @@ def test_times_are_aware_utc(gw, customer):
     sub = gw.create_order(customer.tenant_id, order(E3, 1), idempotency_key="o-7")
     assert sub.created_at == datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     assert sub.term_start == date(2026, 3, 2)
+
+
+def test_an_order_still_provisioning_completes_on_a_later_check_once(gw, customer, request,
+                                                                       settings):
+    """Partner Center's orders are "pending" while it provisions them; asking again with the
+    same key gives the subscription, and only one exists."""
+    if isinstance(gw, SandboxGateway):
+        settings.PARTNER_CENTER_SANDBOX_ORDER_CHECKS = 1
+    else:
+        request.getfixturevalue("ms").polls_until_complete = gw.poll_attempts + 1
+    with pytest.raises(OrderPending):
+        gw.create_order(customer.tenant_id, order(E3, 4), idempotency_key="o-p")
+    sub = gw.create_order(customer.tenant_id, order(E3, 4), idempotency_key="o-p")
+    assert (sub.quantity, sub.status) == (4, "active")
+    assert [s.subscription_id for s in gw.get_subscriptions(customer.tenant_id)] == [
+        sub.subscription_id]
+
+
+def test_domain_availability(gw, offers):
+    assert gw.is_domain_available("fabrikam-new.onmicrosoft.com") is True
+    gw.create_customer(customer_request(domain="fabrikam-new.onmicrosoft.com"),
+                       idempotency_key="c-d")
+    assert gw.is_domain_available("fabrikam-new.onmicrosoft.com") is False
+
+
+def test_address_validation(gw, offers):
+    good = gw.validate_address(Address("1 Microsoft Way", "Redmond", "WA", "98052", "US"))
+    assert (good.verified, good.status) == (True, "VerifiedShippable")
+    partial = gw.validate_address(Address("Microsoft Way", "Redmond", "WA", "98052", "US"))
+    assert (partial.verified, partial.status) == (False, "StreetPartial")
+    assert partial.message.startswith("Address field invalid for property:")
+
+
+@pytest.fixture
+def first_up(db):
+    """The indirect reseller of Microsoft's examples, known to the portal."""
+    return ResellerFactory(name="First Up Consultants", partner_id="4847383", country="US",
+                           tenant_id="484e548c-f5f3-4528-93a9-c16c6373cb59")
+
+
+def test_indirect_resellers_and_a_customers_reseller(gw, first_up, customer):
+    expected = ResellerRelationship(tenant_id="484e548c-f5f3-4528-93a9-c16c6373cb59",
+                                    name="First Up Consultants", mpn_id="4847383",
+                                    location="US", state="Active")
+    assert expected in gw.list_indirect_resellers()
+    (relationship,) = gw.get_customer_resellers(customer.tenant_id)
+    assert (relationship.tenant_id, relationship.mpn_id) == (expected.tenant_id, "4847383")
+
+
+def test_relationship_request_link(gw):
+    link = gw.get_relationship_request_link()
+    assert link.startswith("https://admin.microsoft.com/Adminportal/Home?invType="
+                           "ResellerRelationship&partnerId=")
+    assert link.endswith("#/BillingAccounts/partner-invitation")

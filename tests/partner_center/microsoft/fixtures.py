@@ -916,3 +916,134 @@ AVAILABILITIES_TEXT = r"""{
 AVAILABILITIES = _json(
     AVAILABILITIES_TEXT,
     ('            "product": { ... },\n            "sku": { ... },\n', ''))
+
+# MicrosoftDocs/partner-center, developer/retrieve-a-list-of-indirect-resellers.md = https://learn.microsoft.com/partner-center/developer/retrieve-a-list-of-indirect-resellers
+# GET /v1/relationships?relationship_type=IsIndirectCloudSolutionProviderOf, response example.
+RESELLERS_RESPONSE_TEXT = r"""{
+    "totalCount": 2,
+    "items": [{
+            "id": "484e548c-f5f3-4528-93a9-c16c6373cb59",
+            "name": "First Up Consultants",
+            "relationshipType": "is_indirect_cloud_solution_provider_of",
+            "state": "Active",
+            "mpnId": "4847383",
+            "location": "US",
+            "attributes": {
+                "objectType": "PartnerRelationship"
+            }
+        }, {
+            "id": "b01b1487-b36e-4e6d-9b5e-0b58974c4b28",
+            "name": "ReleCloud",
+            "relationshipType": "is_indirect_cloud_solution_provider_of",
+            "state": "Active",
+            "mpnId": "4847433",
+            "location": "BR",
+            "attributes": {
+                "objectType": "PartnerRelationship"
+            }
+        }
+    ],
+    "attributes": {
+        "objectType": "Collection"
+    }
+}"""
+RESELLERS_RESPONSE = _json(RESELLERS_RESPONSE_TEXT)
+
+# MicrosoftDocs/partner-center, developer/get-indirect-resellers-of-a-customer.md = https://learn.microsoft.com/partner-center/developer/get-indirect-resellers-of-a-customer
+# GET /v1/customers/{customer-id}/relationships, response example.
+CUSTOMER_RESELLERS_RESPONSE_TEXT = r"""{
+    "totalCount": 1,
+    "items": [{
+            "id": "484e548c-f5f3-4528-93a9-c16c6373cb59",
+            "name": "First Up Consultants",
+            "relationshipType": "is_indirect_cloud_solution_provider_of",
+            "mpnId": "4847383",
+            "attributes": {
+                "objectType": "PartnerRelationship"
+            }
+        }
+    ],
+    "attributes": {
+        "objectType": "Collection"
+    }
+}"""
+CUSTOMER_RESELLERS_RESPONSE = _json(CUSTOMER_RESELLERS_RESPONSE_TEXT)
+
+# MicrosoftDocs/partner-center, developer/request-reseller-relationship.md = https://learn.microsoft.com/partner-center/developer/request-reseller-relationship
+# GET /v1/customers/relationshiprequests, response example.
+RELATIONSHIP_REQUEST_RESPONSE_TEXT = r"""{
+    "url": "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId=3b33e682-00c3-41ee-9dd2-a548adf56438&msppId=0&DAP=false#/BillingAccounts/partner-invitation",
+    "attributes": {
+        "objectType": "RelationshipRequest"
+    }
+}"""
+RELATIONSHIP_REQUEST_RESPONSE = _json(RELATIONSHIP_REQUEST_RESPONSE_TEXT)
+
+# MicrosoftDocs/partner-center, developer/validate-an-address.md = https://learn.microsoft.com/partner-center/developer/validate-an-address
+# POST /v1/validations/address, request example.
+ADDRESS_REQUEST_TEXT = r"""{
+    "AddressLine1": "1 Microsoft Way",
+    "City": "Redmond",
+    "State": "WA",
+    "PostalCode": "98052",
+    "Country": "US"
+}"""
+ADDRESS_REQUEST = _json(ADDRESS_REQUEST_TEXT)
+
+# MicrosoftDocs/partner-center, developer/validate-an-address.md = https://learn.microsoft.com/partner-center/developer/validate-an-address
+# Response example: status VerifiedShippable.
+ADDRESS_VERIFIED_RESPONSE_TEXT = r"""{
+    "originalAddress": {
+        "country": "US",
+        "city": "Redmond",
+        "state": "WA",
+        "addressLine1": "1 Microsoft Way",
+        "postalCode": "98052"
+    },
+    "suggestedAddresses": [
+        {
+            "country": "US",
+            "city": "Redmond",
+            "state": "WA",
+            "addressLine1": "1 Microsoft Way",
+            "postalCode": "98052-8300"
+        }
+    ],
+    "status": "VerifiedShippable"
+}"""
+ADDRESS_VERIFIED_RESPONSE = _json(ADDRESS_VERIFIED_RESPONSE_TEXT)
+
+# MicrosoftDocs/partner-center, developer/validate-an-address.md = https://learn.microsoft.com/partner-center/developer/validate-an-address
+# Second request example (no street number).
+ADDRESS_PARTIAL_REQUEST_TEXT = r"""{
+    "AddressLine1": "Microsoft Way",
+    "City": "Redmond",
+    "State": "WA",
+    "PostalCode": "98052",
+    "Country": "US"
+}"""
+ADDRESS_PARTIAL_REQUEST = _json(ADDRESS_PARTIAL_REQUEST_TEXT)
+
+# MicrosoftDocs/partner-center, developer/validate-an-address.md = https://learn.microsoft.com/partner-center/developer/validate-an-address
+# Second response example: status StreetPartial with a validationMessage.
+ADDRESS_PARTIAL_RESPONSE_TEXT = r"""{
+    "originalAddress": {
+        "country": "US",
+        "city": "Redmond",
+        "state": "WA",
+        "addressLine1": "Microsoft Way",
+        "postalCode": "98052"
+    },
+    "suggestedAddresses": [
+        {
+            "country": "US",
+            "city": "Redmond",
+            "state": "WA",
+            "addressLine1": "1 Microsoft Way",
+            "postalCode": "98052-6399"
+        }
+    ],
+    "status": "StreetPartial",
+    "validationMessage": "Address field invalid for property: 'Region', 'PostalCode', 'City'"
+}"""
+ADDRESS_PARTIAL_RESPONSE = _json(ADDRESS_PARTIAL_RESPONSE_TEXT)

@@ -295,6 +295,15 @@ class MicrosoftPartnerCenter:
             return self.create_customer(body)
         if (method, path) == ("GET", "/v1/agreements"):
             return self.agreements(request.args.get("agreementType"))
+        if method == "HEAD" and path.startswith("/v1/domains/"):
+            return self.domain(path.rsplit("/", 1)[1])
+        if (method, path) == ("POST", "/v1/validations/address"):
+            return self.validate_address(body)
+        if (method, path) == ("GET", "/v1/relationships"):
+            return self.relationships(request.args.get("relationship_type"))
+        if (method, path) == ("GET", "/v1/customers/relationshiprequests"):
+            # request-reseller-relationship: the link for the calling partner
+            return self._json(fixtures.RELATIONSHIP_REQUEST_RESPONSE)
         m = re.fullmatch(r"/v1/products/([^/]+)/skus/([^/]+)/availabilities", path)
         if method == "GET" and m:
             return self.availabilities(*m.groups(), request.args)
@@ -307,6 +316,7 @@ class MicrosoftPartnerCenter:
             raise Refusal(404, None, "Customer not found")
         routes = [
             ("GET", r"", lambda: self._json(customer)),
+            ("GET", r"/relationships", lambda: self.customer_relationships(customer)),
             ("POST", r"/agreements", lambda: self.attest(tenant, body)),
             ("POST", r"/carts", lambda: self.create_cart(tenant, body)),
             ("POST", r"/carts/([^/]+)/checkout", lambda cart: self.checkout(tenant, cart, body)),
@@ -408,6 +418,39 @@ class MicrosoftPartnerCenter:
         answer.update({"primaryContact": get(body, "primaryContact"),
                        "dateAgreed": get(body, "dateAgreed"), "templateId": MCA_TEMPLATE_ID})
         return self._json(answer, 201)
+
+    # --- domains, addresses, relationships ----------------------------------------------
+
+    def domain(self, domain):
+        # verify-domain-availability: 200 when the domain exists (taken), 404 when available.
+        taken = any(get(c, "companyProfile", "domain").lower() == domain.lower()
+                    for c in self.customers.values())
+        return Response(b"", status=200 if taken else 404)
+
+    def validate_address(self, body):
+        check_shape(body, {name: (name in {"addressline1", "city", "country", "postalcode"},
+                                  ANY) for name in ADDRESS})
+        # validate-an-address: a full street address is "VerifiedShippable"; one without a
+        # street number is "StreetPartial" with a suggestion (the two documented examples).
+        verified = str(get(body, "addressLine1"))[:1].isdigit()
+        answer = copy.deepcopy(fixtures.ADDRESS_VERIFIED_RESPONSE if verified
+                               else fixtures.ADDRESS_PARTIAL_RESPONSE)
+        answer["originalAddress"] = {k[0].lower() + k[1:]: v for k, v in body.items()}
+        return self._json(answer)
+
+    def relationships(self, relationship_type):
+        if relationship_type != "IsIndirectCloudSolutionProviderOf":
+            raise invalid("relationship_type must name a PartnerRelationshipType member")
+        return self._json(fixtures.RESELLERS_RESPONSE)
+
+    def customer_relationships(self, customer):
+        answer = copy.deepcopy(fixtures.CUSTOMER_RESELLERS_RESPONSE)
+        known = {r["id"]: r for r in fixtures.RESELLERS_RESPONSE["items"]}
+        reseller = known.get(customer.get("associatedPartnerId"))
+        answer["items"] = [{k: v for k, v in reseller.items() if k not in ("state", "location")}
+                           ] if reseller else []
+        answer["totalCount"] = len(answer["items"])
+        return self._json(answer)
 
     # --- catalog: get-a-list-of-availabilities-for-a-sku ---------------------------------
 
