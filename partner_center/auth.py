@@ -161,6 +161,50 @@ class AppUserTokens:
             return result["access_token"]
 
 
+class AppOnlyTokens:
+    """App-only tokens (client credentials) for Microsoft Graph: MSAL keeps them in its
+    in-memory cache and asks for a new one when the cached one nears expiry."""
+
+    def __init__(self, *, client_id: str, client_secret: str, authority: str,
+                 scopes: list[str] | None = None, http_client=None):
+        self.client_id = client_id
+        self.scopes = scopes or [GRAPH_SCOPE]
+        self._new_app = lambda: msal.ConfidentialClientApplication(
+            client_id, client_credential=client_secret, authority=authority.rstrip("/"),
+            instance_discovery=False, **({"http_client": http_client} if http_client else {}))
+        self._app = None
+
+    def __repr__(self):
+        return f"<AppOnlyTokens client={self.client_id}>"
+
+    def access_token(self) -> str:
+        return self._acquire()
+
+    def refresh(self) -> str:
+        self._app = None  # MSAL has no forced refresh for app tokens: drop its cache
+        return self._acquire()
+
+    def _acquire(self) -> str:
+        try:
+            if self._app is None:
+                self._app = self._new_app()
+            result = self._app.acquire_token_for_client(self.scopes) or {}
+        except (ValueError, OSError) as e:
+            logger.warning("graph token endpoint failed: %s", type(e).__name__)
+            raise GatewayError(f"The Microsoft sign-in service could not be reached "
+                               f"({type(e).__name__}).") from None
+        if "access_token" not in result:
+            raise GatewayError(f"Microsoft refused the application's credentials "
+                               f"({result.get('error', 'unknown error')}).")
+        return result["access_token"]
+
+
+def graph_tokens_from_settings() -> AppOnlyTokens:
+    return AppOnlyTokens(client_id=settings.PARTNER_CENTER_CLIENT_ID,
+                         client_secret=settings.PARTNER_CENTER_CLIENT_SECRET,
+                         authority=settings.PARTNER_CENTER_AUTHORITY)
+
+
 def tokens_from_settings(*, scopes: list[str] | None = None,
                          name: str = "partner-center") -> TokenSource:
     if getattr(settings, "PARTNER_CENTER_CLIENT_ID", ""):

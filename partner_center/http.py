@@ -173,13 +173,16 @@ class HttpGateway(PartnerCenterGateway):
             code, description = None, ""
         message = description or f"Partner Center refused {method} {path} (HTTP {status})."
         if code == errors.MCA_ALREADY_ATTESTED:
-            return AlreadyAttested(message)
-        if status == 429:
-            return RateLimited(message, code=code)
-        if status >= 500:
-            return Unavailable(description or f"Partner Center failed {method} {path} "
-                                              f"(HTTP {status}).", code=code)
-        return _STATUS_ERRORS.get(status, GatewayError)(message, code=code)
+            error = AlreadyAttested(message)
+        elif status == 429:
+            error = RateLimited(message, code=code)
+        elif status >= 500:
+            error = Unavailable(description or f"Partner Center failed {method} {path} "
+                                               f"(HTTP {status}).", code=code)
+        else:
+            error = _STATUS_ERRORS.get(status, GatewayError)(message, code=code)
+        error.http_status = status
+        return error
 
     def _decode(self, what: str, decode, *args):
         """Turn a JSON body into our types; a body of the wrong shape → Unavailable."""
@@ -334,8 +337,8 @@ class HttpGateway(PartnerCenterGateway):
                 data, response = self._call("PATCH", path, body=resource, key=key, step=step,
                                             headers={"If-Match": etag} if etag else None)
                 break
-            except Conflict as e:
-                if tries == 2 or "412" not in str(e) and e.code is not None:
+            except Conflict as e:  # 412: changed since we read it; read it again, once
+                if tries == 2 or getattr(e, "http_status", None) != 412:
                     raise
         if response.status_code == 202:
             data = self._follow(tenant_id, response.headers.get("Location") or path, done)

@@ -491,6 +491,11 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
                     f"effect at renewal on {rules.renewal_date(sub.term_start, sub.term)}.",
                     removable_now=plan.removable_now)
             effective = rules.renewal_date(sub.term_start, sub.term)
+            # Partner Center applies it at renewal (scheduledNextTermInstructions)
+            _gateway_call(get_gateway().schedule_next_term, str(sub.customer.tenant_id),
+                          sub.partner_center_id, quantity=quantity, term=sub.term,
+                          billing_frequency=sub.billing_frequency,
+                          idempotency_key=f"next-term:{idempotency_key}")
             ScheduledChange.objects.update_or_create(
                 subscription=sub, defaults={"reseller": sub.reseller, "quantity": quantity,
                                             "effective_on": effective,
@@ -808,6 +813,13 @@ def scheduled_change_cancel(*, member, subscription: Subscription) -> None:
     deleted, _ = ScheduledChange.objects.filter(subscription=subscription).delete()
     if not deleted:
         raise ValidationError("Nothing is scheduled for this subscription.")
+    if subscription.partner_center_id and subscription.auto_renew:
+        # Partner Center's next term becomes the current one again: nothing changes
+        _gateway_call(get_gateway().schedule_next_term, str(subscription.customer.tenant_id),
+                      subscription.partner_center_id, quantity=subscription.quantity,
+                      term=subscription.term, billing_frequency=subscription.billing_frequency,
+                      idempotency_key=f"next-term-reset:{subscription.pk}:"
+                                      f"{timezone.now().isoformat()}")
     _audit(member, subscription, "scheduled_change_removed")
 
 

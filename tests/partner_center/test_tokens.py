@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import re
 import ssl
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 import requests
@@ -13,9 +14,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from django.urls import reverse
+from django_scopes import scopes_disabled
 from pytest_httpserver import HTTPServer
 
 from partner_center.auth import (
+    AppOnlyTokens,
     AppUserTokens,
     decrypt,
     has_refresh_token,
@@ -27,6 +31,8 @@ from partner_center.auth import (
 from partner_center.errors import GatewayError
 from partner_center.http import HttpGateway
 from partner_center.models import AdminCredential, StoredToken
+from portal.models import AuditEvent
+from tests.factories import UserFactory
 
 BOOTSTRAP = "bootstrap-refresh-token"  # the fake identity platform knows this one
 
@@ -152,3 +158,56 @@ def test_one_time_admin_credentials_are_given_once(db):
     assert "0Krha*Io" not in AdminCredential.objects.get().password
     assert take_admin_credentials("t-1") == ("admin@contoso.onmicrosoft.com", "0Krha*Io")
     assert take_admin_credentials("t-1") is None
+
+
+def test_app_only_tokens_for_graph(login, certificate, ms, caplog):
+    session = requests.Session()
+    session.verify, session.trust_env = certificate[0], False
+    graph = AppOnlyTokens(client_id="8c6b9e5d-0000-4000-8000-000000000001",
+                          client_secret="app-secret-not-for-logs",
+                          authority=login.url_for("/contoso-distributor.onmicrosoft.com"),
+                          http_client=session)
+    token = graph.access_token()
+    assert token in ms.access_tokens and graph.access_token() == token  # cached by MSAL
+    (grant,) = ms.token_requests
+    assert grant["grant_type"] == "client_credentials"
+    assert grant["scope"].split() == ["https://graph.microsoft.com/.default"]
+    assert graph.refresh() != token
+
+
+def test_operations_connect_partner_center_through_the_consent_flow(
+        login, certificate, ms, client, settings, monkeypatch, db):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])  # MSAL's own HTTP client
+    settings.STAFF_MFA_REQUIRED = False
+    settings.PARTNER_CENTER_CLIENT_ID = "8c6b9e5d-0000-4000-8000-000000000001"
+    settings.PARTNER_CENTER_CLIENT_SECRET = "app-secret-not-for-logs"
+    settings.PARTNER_CENTER_AUTHORITY = login.url_for("/contoso-distributor.onmicrosoft.com")
+    settings.PARTNER_CENTER_REFRESH_TOKEN = ""
+    operator = UserFactory(is_staff=True)
+    client.force_login(operator)
+    page = client.get(reverse("partner_center_ops:connection")).content.decode()
+    assert "Not connected." in page
+    started = client.post(reverse("partner_center_ops:start"))
+    sign_in = urlparse(started["Location"])
+    assert sign_in.path == "/contoso-distributor.onmicrosoft.com/oauth2/v2.0/authorize"
+    query = parse_qs(sign_in.query)
+    assert "https://api.partnercenter.microsoft.com/user_impersonation" in query["scope"][0]
+    # Microsoft sends the operator back with a code
+    back = client.get(reverse("partner_center_ops:callback"),
+                      {"code": "consent-code", "state": query["state"][0]}, follow=True)
+    assert "Partner Center is connected" in back.content.decode()
+    assert "Connected." in back.content.decode()
+    stored = decrypt(StoredToken.objects.get().refresh_token)
+    assert stored in ms.refresh_tokens and stored not in StoredToken.objects.get().refresh_token
+    with scopes_disabled():
+        assert AuditEvent.objects.filter(action="partner_center.connection.connected",
+                                         actor=operator).exists()
+    # a replayed or forged answer is refused plainly
+    again = client.get(reverse("partner_center_ops:callback"),
+                       {"code": "consent-code", "state": "forged"}, follow=True)
+    assert "The sign-in expired or was started elsewhere" in again.content.decode()
+
+
+def test_only_operations_staff_may_connect(client, db):
+    client.force_login(UserFactory())
+    assert client.get(reverse("partner_center_ops:connection")).status_code == 403

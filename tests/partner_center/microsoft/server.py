@@ -18,6 +18,7 @@ import copy
 import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -181,6 +182,7 @@ class Queued:
     body: dict | str | None = None
     headers: dict = field(default_factory=dict)
     path: str = ""  # regex; empty = any request
+    method: str = ""  # empty = any method
     then_process: bool = False  # do the work, then answer this (the real answer is "lost")
 
 
@@ -201,6 +203,7 @@ class MicrosoftPartnerCenter:
         self.queued: list[Queued] = []
         self.seen: list[Seen] = []
         self.accept_next_patches = 0  # PATCHes answered 202 + Location
+        self.late_answer = 0.0  # seconds the next answer is held back
         self.catalog: dict[tuple[str, str], str] = {}  # (product, sku) → availability id
         # headers: MS-RequestId is "used to ensure id-potency. If there's a timeout, the retry
         # call should include the same value": a repeated id gets the first answer again.
@@ -225,8 +228,12 @@ class MicrosoftPartnerCenter:
     # --- dispatch ------------------------------------------------------------------------
 
     def __call__(self, request: Request) -> Response:
+        delay, self.late_answer = self.late_answer, 0.0
         with self.lock:
-            return self._handle(request)
+            response = self._handle(request)
+        if delay:  # the work is done, the answer comes too late (the client times out)
+            time.sleep(delay)
+        return response
 
     def _handle(self, request: Request) -> Response:
         raw = request.get_data()
@@ -242,7 +249,8 @@ class MicrosoftPartnerCenter:
             self._check_headers(request)
         except Refusal as e:
             return self._error(e)
-        queued = next((q for q in self.queued if re.search(q.path, request.path)), None)
+        queued = next((q for q in self.queued if re.search(q.path, request.path)
+                       and q.method in ("", request.method)), None)
         if queued:
             self.queued.remove(queued)
             if not queued.then_process:
@@ -351,6 +359,22 @@ class MicrosoftPartnerCenter:
         form = parse_qs(request.get_data(as_text=True))
         values = {k: v[0] for k, v in form.items()}
         self.token_requests.append(values)
+        if values.get("grant_type") == "authorization_code":
+            # the consent flow: the code the operator's sign-in gave, for App+User tokens
+            if values.get("code") != "consent-code" or not values.get("redirect_uri"):
+                return self._json({"error": "invalid_grant",
+                                   "error_description": "AADSTS70000: code not valid"}, 400)
+            new_refresh = f"rt-{uuid.uuid4().hex}"
+            self.refresh_tokens.add(new_refresh)
+            return self._json({"token_type": "Bearer", "scope": values.get("scope", ""),
+                               "expires_in": self.token_lifetime,
+                               "access_token": self.issue_token(),
+                               "refresh_token": new_refresh})
+        if values.get("grant_type") == "client_credentials":
+            # app-only (Microsoft Graph): no refresh token in the answer
+            return self._json({"token_type": "Bearer", "expires_in": self.token_lifetime,
+                               "ext_expires_in": self.token_lifetime,
+                               "access_token": self.issue_token()})
         if values.get("grant_type") != "refresh_token" or \
                 values.get("refresh_token") not in self.refresh_tokens:
             return self._json({"error": "invalid_grant",
