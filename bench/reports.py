@@ -40,8 +40,8 @@ from django.test import Client  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
 
-from billing import usage_summary  # noqa: E402
 from billing.models import UsageImport, UsageLine, UsageSummary  # noqa: E402
+from billing.usage import summary as usage_summary  # noqa: E402
 from customers.models import Customer  # noqa: E402
 from partner_center.usage import METERS  # noqa: E402
 from portal.models import Membership, Reseller, User  # noqa: E402

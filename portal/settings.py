@@ -345,8 +345,10 @@ LOGGING = {
                              "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # one line per request (method, path, status, duration_ms); WARNING to silence
-        "portal.request": {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")},
+        # one line per request (method, path, status, duration_ms) in production; in
+        # development runserver logs requests itself
+        "portal.request": {"level": env.str("REQUEST_LOG_LEVEL",
+                                            default="WARNING" if DEBUG else "INFO")},
     },
 }
 
