@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "subscriptions",
     "support",
     "billing",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",  # the top layer: may import every app, none imports it
 ]
 
 MIDDLEWARE = [
@@ -430,3 +434,32 @@ BILLING_TAX_RATES = env.dict("BILLING_TAX_RATES", default={})
 # fan-out packs resellers into batches of about this many subscriptions (a measure of their
 # ledger lines; a larger reseller is a batch of its own), spread over the workers.
 BILLING_SUBSCRIPTIONS_PER_TASK = env.int("BILLING_SUBSCRIPTIONS_PER_TASK", default=10_000)
+
+# REST API (api/): API keys as bearer tokens, one rate limit per key, RFC 9457 errors.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+# requests per API key (DRF's syntax: N/second, minute, hour or day), counted in the cache
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Reseller Portal API",
+    "DESCRIPTION": "Customers, subscriptions, catalog, billing documents, usage, programs and "
+                   "support of one reseller, through the same rules as the portal's pages.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI's files come from our own static files (drf-spectacular-sidecar): the CSP
+    # allows scripts from 'self' only.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}

@@ -399,3 +399,16 @@ class CreditNoteFactory(UnscopedFactory):
     period_end = factory.SelfAttribute("invoice.period_end")
     currency = factory.SelfAttribute("invoice.currency")
     reason = "Correction"
+
+
+
+def api_key(*, member, role=None, name="PSA sync"):
+    """(ApiKey, key) of `member`'s reseller, written directly (no audit event)."""
+    from api.models import ApiKey, key_digest
+
+    key = f"rp_test-{uuid.uuid4().hex}"
+    with scopes_disabled():
+        row = ApiKey.objects.create(reseller=member.reseller, user=member.user, name=name,
+                                    role=role or member.role, prefix=key[:10],
+                                    key_hash=key_digest(key))
+    return row, key
