@@ -412,3 +412,30 @@ def api_key(*, member, role=None, name="PSA sync"):
                                     role=role or member.role, prefix=key[:10],
                                     key_hash=key_digest(key))
     return row, key
+
+
+class StatementFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.Statement"
+
+    run = factory.SubFactory(BillingRunFactory)
+    reseller = factory.SelfAttribute("run.reseller")
+    customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"))
+    period_start = factory.SelfAttribute("run.period_start")
+    period_end = factory.SelfAttribute("run.period_end")
+
+
+class UsageSummaryFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.UsageSummary"
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    reseller = factory.SelfAttribute("subscription.reseller")
+    customer = factory.SelfAttribute("subscription.customer")
+    product_type = factory.SelfAttribute("subscription.offer.product_type")
+    month = datetime.date(2026, 1, 1)
+    meter_id = factory.Sequence(lambda n: f"meter-{n}")
+    currency = factory.SelfAttribute("subscription.currency")
+    quantity = Decimal("1.5")
+    pre_tax_total = Decimal("12.3456789")
+    lines = 3
