@@ -354,8 +354,11 @@ class HttpGateway(PartnerCenterGateway):
                           "subscription will show it once done.")
 
     def change_quantity(self, tenant_id, subscription_id, quantity, *, idempotency_key):
-        return self._patch(tenant_id, subscription_id,
-                           lambda r: r.update(quantity=quantity),
+        def change(r):
+            r["quantity"] = quantity
+            r.pop("scheduledNextTermInstructions", None)  # an immediate change replaces them
+
+        return self._patch(tenant_id, subscription_id, change,
                            lambda r: r.get("quantity") == quantity, idempotency_key)
 
     def cancel_subscription(self, tenant_id, subscription_id, *, idempotency_key):

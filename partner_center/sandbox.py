@@ -463,7 +463,8 @@ class SandboxGateway(PartnerCenterGateway):
         except rules.RuleError as e:
             raise _rule_error(e) from None
         sub.quantity = quantity
-        sub.save(update_fields=["quantity"])
+        sub.next_term = {}  # an immediate change replaces what was scheduled for renewal
+        sub.save(update_fields=["quantity", "next_term"])
         return self._info(sub)
 
     @staticmethod

@@ -192,3 +192,12 @@ def test_relationship_request_link(gw):
     assert link.startswith("https://admin.microsoft.com/Adminportal/Home?invType="
                            "ResellerRelationship&partnerId=")
     assert link.endswith("#/BillingAccounts/partner-invitation")
+
+
+def test_an_immediate_seat_change_replaces_what_was_scheduled(gw, customer):
+    sub = gw.create_order(customer.tenant_id, order(E3, 10, term="P1Y"), idempotency_key="o-8")
+    gw.schedule_next_term(customer.tenant_id, sub.subscription_id, quantity=6, term="P1Y",
+                          billing_frequency="monthly", idempotency_key="n-3")
+    changed = gw.change_quantity(customer.tenant_id, sub.subscription_id, 12,
+                                 idempotency_key="q-8")
+    assert (changed.quantity, changed.next_term) == (12, None)

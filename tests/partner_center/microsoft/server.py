@@ -655,11 +655,9 @@ class MicrosoftPartnerCenter:
         for name in ("quantity", "status", "autoRenewEnabled", "billingCycle", "termDuration",
                      "scheduledNextTermInstructions"):
             value = get(body, name)
-            if name == "scheduledNextTermInstructions" and value is None:
-                continue
-            if value != sub.get(name):
+            if value != sub.get(name):  # the body is the full resource: absent = none
                 changes[name] = value
-        if "scheduledNextTermInstructions" in changes and not (
+        if changes.get("scheduledNextTermInstructions") and not (
                 changes.get("autoRenewEnabled", sub["autoRenewEnabled"])):
             # create-scheduled-changes: AutoRenewEnabled must be true.
             raise invalid("Scheduled changes need autoRenewEnabled = true")
