@@ -10,6 +10,8 @@ from billing.models import (
     Invoice,
     InvoiceLine,
     Statement,
+    TaxExemption,
+    TaxRate,
 )
 from billing.statements import statement_pdf_task
 from billing.usage.models import UsageImport
@@ -20,6 +22,27 @@ from portal.admin_site import AuditedModelAdmin, ReadOnlyAdminMixin
 class BillingCalendarAdmin(AuditedModelAdmin):
     list_display = ["country", "period_start_day", "note"]
     search_fields = ["country", "note"]
+
+
+@admin.register(TaxRate)
+class TaxRateAdmin(AuditedModelAdmin):
+    """Tax rates per country and region, effective-dated: a new rate is a new row, the old
+    one ends the day before (billing/tax.py combines them)."""
+
+    list_display = ["country", "region", "name", "rate", "includes_country_tax",
+                    "effective_from", "effective_to"]
+    list_filter = ["country", "name"]
+    search_fields = ["region", "name"]
+
+
+@admin.register(TaxExemption)
+class TaxExemptionAdmin(AuditedModelAdmin):
+    """A reseller's resale certificate: its invoices carry no tax while it is valid."""
+
+    list_display = ["reseller", "certificate_number", "region", "expires_on", "note"]
+    list_select_related = ["reseller"]
+    search_fields = ["reseller__name", "certificate_number"]
+    autocomplete_fields = ["reseller"]
 
 
 @admin.register(UsageImport)

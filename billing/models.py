@@ -42,6 +42,68 @@ class BillingCalendar(models.Model):
                 f"{FIXED_START_DAYS[self.country]}) and cannot be changed here.")})
 
 
+class TaxRate(models.Model):
+    """A tax rate of one country or one region of it, effective-dated; edited by operations
+    (not tenant-owned). See billing/tax.py for how rates combine."""
+
+    country = models.CharField(max_length=2, choices=Country.choices)
+    region = models.CharField(max_length=3, blank=True,
+                              help_text="Province or state code; empty: the whole country.")
+    name = models.CharField(max_length=40, help_text="As printed: GST, HST, PST, QST, "
+                                                     "Sales tax …")
+    rate = models.DecimalField(max_digits=6, decimal_places=3,
+                               validators=[MinValueValidator(0), MaxValueValidator(100)],
+                               help_text="Percent, e.g. 9.975.")
+    includes_country_tax = models.BooleanField(
+        default=False, help_text="This region's tax replaces the country-wide one (Canada's HST "
+                                 "includes the GST).")
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True,
+                                    help_text="Last day in force; empty: until further notice.")
+
+    class Meta:
+        ordering = ["country", "region", "name", "-effective_from"]
+
+    def __str__(self):
+        where = f"{self.country}-{self.region}" if self.region else self.country
+        return f"{self.name} {self.rate} % ({where}) from {self.effective_from}"
+
+    def clean(self):
+        if self.effective_to and self.effective_to < self.effective_from:
+            raise ValidationError({"effective_to": "The last day cannot be before the first."})
+        clash = TaxRate.objects.filter(country=self.country, region=self.region,
+                                       name=self.name).exclude(pk=self.pk)
+        for other in clash:
+            if (other.effective_to is None or other.effective_to >= self.effective_from) and (
+                    self.effective_to is None or self.effective_to >= other.effective_from):
+                raise ValidationError(f"{other} is in force on some of the same days: end it "
+                                      "first (its last day).")
+
+
+class TaxExemption(models.Model):
+    """A reseller's tax exemption (a resale certificate): honoured while not expired, for its
+    region (or the whole country when empty). Recorded by operations from the certificate."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+")
+    certificate_number = models.CharField(max_length=60)
+    region = models.CharField(max_length=3, blank=True,
+                              help_text="State or province the certificate is for; empty: all.")
+    expires_on = models.DateField()
+    note = models.CharField(max_length=200, blank=True)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["reseller", "-expires_on"]
+
+    def __str__(self):
+        return f"{self.reseller}: certificate {self.certificate_number} through {self.expires_on}"
+
+
+
+
+
+
 # Billing runs, the charge ledger, invoices and credit notes (DESIGN.md "Billing runs and
 # invoices"). Ledger lines are recomputed and diffed while a run is a draft; invoices and credit
 # notes are immutable once finalized.
@@ -197,6 +259,11 @@ class _Document(models.Model):
     subtotal = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
     tax_amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
+    tax_lines = models.JSONField(default=list, blank=True,
+                                 help_text='Per jurisdiction and rate: [{"name", "jurisdiction", '
+                                           '"rate", "amount"}]; tax_amount is their sum.')
+    tax_note = models.CharField(max_length=200, blank=True,
+                                help_text="e.g. the resale certificate that exempts it.")
     total = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     pdf = models.FileField(upload_to="billing/pdf/%Y/%m/", blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

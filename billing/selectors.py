@@ -313,3 +313,17 @@ def statement_get(*, member, customer_id: int, period_start) -> Statement:
 def ops_runs():
     return BillingRun.objects.select_related("reseller").order_by("-period_start",
                                                                   "reseller__name")
+
+
+def credit_notes_of(reseller):
+    return CreditNote.objects.filter(reseller=reseller).order_by("-period_start", "pk")
+
+
+def statements_of(reseller):
+    """The customer statements made when operations finalized the reseller's periods."""
+    return Statement.objects.filter(reseller=reseller).select_related("customer")
+
+
+def usage_summaries_of(reseller):
+    """Monthly usage per customer, subscription and meter (what the usage reports sum)."""
+    return UsageSummary.objects.filter(reseller=reseller).select_related("product_type")

@@ -39,7 +39,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from billing import ledger, selectors
+from billing import ledger, selectors, tax
 from billing.models import (
     BillingLine,
     BillingRun,
@@ -48,6 +48,8 @@ from billing.models import (
     DocumentCounter,
     Invoice,
     InvoiceLine,
+    TaxExemption,
+    TaxRate,
 )
 from portal.audit import audit, audit_each
 from portal.models import Reseller
@@ -295,37 +297,71 @@ def _recompute(runs: list[BillingRun]) -> None:
     _sync_draft_invoices(runs, computed)
 
 
-def _tax_rate(reseller) -> Decimal:
-    return Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
+def _tax_tables(reseller_ids) -> tuple[list[tax.Rate], dict[int, list[tax.Exemption]]]:
+    """Every tax rate (a small table operations edit) and the resellers' exemptions: two
+    queries however many runs."""
+    rates = [tax.Rate(r.country, r.region, r.name, r.rate, r.effective_from, r.effective_to,
+                      r.includes_country_tax) for r in TaxRate.objects.all()]
+    exemptions: dict[int, list[tax.Exemption]] = defaultdict(list)
+    for e in TaxExemption.objects.filter(reseller_id__in=reseller_ids):
+        exemptions[e.reseller_id].append(tax.Exemption(e.certificate_number, e.expires_on,
+                                                       e.region))
+    return rates, exemptions
+
+
+def _taxes(reseller, on: date, rates, exemptions) -> tuple[list[tax.Rate], str]:
+    """The rates that tax the reseller's document dated `on`, and the note it carries.
+    Without any rate of the reseller's country in the table, the flat BILLING_TAX_RATES of
+    its country applies (one line)."""
+    exempt = tax.exemption_for(exemptions.get(reseller.pk, ()), region=reseller.region, on=on)
+    if exempt is not None:
+        return [], exempt.label
+    if any(r.country == reseller.country for r in rates):
+        return tax.rates_in_force(rates, country=reseller.country, region=reseller.region,
+                                  on=on), ""
+    flat = Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
+    return ([tax.Rate(reseller.country, "", "Tax", flat, date.min)] if flat else []), ""
+
+
+def _tax_amounts(subtotal: Decimal, currency: str, rates, note: str) -> tuple:
+    """(subtotal, total rate, tax, total, tax lines as JSON, note) of one document."""
+    lines = tax.tax_lines(subtotal, currency, rates)
+    amount = sum((x.amount for x in lines), Decimal(0))
+    return (subtotal, sum((r.rate for r in rates), Decimal(0)), amount, subtotal + amount,
+            [x.as_json() for x in lines], note)
+
+
+TAX_FIELDS = ("subtotal", "tax_rate", "tax_amount", "total", "tax_lines", "tax_note")
 
 
 def _sync_draft_invoices(runs: list[BillingRun], lines: dict[int, list[ledger.Line]]) -> None:
     """One draft invoice per run and currency with the totals of the run's ledger `lines`:
-    cost amounts, subtotal = sum of the rounded lines, tax by the reseller's country.
+    cost amounts, subtotal = sum of the rounded lines, tax per jurisdiction and rate in force
+    on the period's last day for the reseller's country and region (billing/tax.py).
     Unchanged invoices are not written. A draft stores no lines: they are read from the
     ledger (selectors.document_lines) until finalizing stores them."""
     invoices = {(i.run_id, i.currency): i for i in Invoice.objects.filter(run__in=runs)}
     totals = {run.pk: ledger.totals(lines[run.pk]) for run in runs}
     Invoice.objects.filter(pk__in=[i.pk for (run_id, currency), i in invoices.items()
                                    if currency not in totals[run_id]]).delete()
+    rates, exemptions = _tax_tables({run.reseller_id for run in runs})
     new, changed = [], []
     for run in runs:
-        rate = _tax_rate(run.reseller)
+        applied, note = _taxes(run.reseller, run.period_end, rates, exemptions)
         for currency, total in totals[run.pk].items():
-            tax = round_money(total.cost * rate / 100, currency)
-            amounts = (total.cost, rate, tax, total.cost + tax)
+            amounts = _tax_amounts(total.cost, currency, applied, note)
             invoice = invoices.get((run.pk, currency))
             if invoice is None:
                 invoice = Invoice(reseller=run.reseller, run=run, period_start=run.period_start,
                                   period_end=run.period_end, currency=currency)
                 new.append(invoice)
-            elif (invoice.subtotal, invoice.tax_rate, invoice.tax_amount,
-                  invoice.total) == amounts:
+            elif tuple(getattr(invoice, f) for f in TAX_FIELDS) == amounts:
                 continue
             else:
                 changed.append(invoice)
-            invoice.subtotal, invoice.tax_rate, invoice.tax_amount, invoice.total = amounts
-    Invoice.objects.bulk_update(changed, ["subtotal", "tax_rate", "tax_amount", "total"])
+            for name, value in zip(TAX_FIELDS, amounts, strict=True):
+                setattr(invoice, name, value)
+    Invoice.objects.bulk_update(changed, list(TAX_FIELDS))
     Invoice.objects.bulk_create(new)
 
 
@@ -427,7 +463,18 @@ def invoice_credit(*, user, invoice: Invoice, reason: str,
                           period_end=invoice.period_end, currency=invoice.currency,
                           tax_rate=invoice.tax_rate)
         note.subtotal = -sum((line.amount for line in lines), Decimal(0))
-        note.tax_amount = round_money(note.subtotal * note.tax_rate / 100, note.currency)
+        # the invoice's own jurisdictions and rates, each line rounded again
+        invoice_taxes = [tax.TaxLine.from_json(x) for x in invoice.tax_lines]
+        credit = [tax.TaxLine(x.name, x.jurisdiction, x.rate,
+                              round_money(note.subtotal * x.rate / 100, note.currency))
+                  for x in invoice_taxes]
+        if not invoice.tax_lines and invoice.tax_rate:  # an invoice from before tax lines
+            credit = [tax.TaxLine("Tax", invoice.reseller.country, invoice.tax_rate,
+                                  round_money(note.subtotal * invoice.tax_rate / 100,
+                                              note.currency))]
+        note.tax_lines = [x.as_json() for x in credit]
+        note.tax_note = invoice.tax_note
+        note.tax_amount = sum((x.amount for x in credit), Decimal(0))
         note.total = note.subtotal + note.tax_amount
         note.save()
         CreditNoteLine.objects.bulk_create([CreditNoteLine(

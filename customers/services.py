@@ -18,6 +18,7 @@ from django_scopes import scope, scopes_disabled
 
 from customers import agreement, emails, links
 from customers.models import Customer, McaAcceptance, McaInvitation, McaStatus
+from partner_center.auth import keep_admin_credentials
 from partner_center.errors import AlreadyAttested, GatewayError, RateLimited, Unavailable
 from partner_center.gateway import get_gateway
 from partner_center.types import CustomerRequest
@@ -134,12 +135,13 @@ def customer_create_in_partner_center(*, member, customer: Customer) -> Customer
                               "Center needs it to create the customer.")
     request = CustomerRequest(
         company_name=customer.company_name, country=customer.country,
-        currency=customer.currency, domain=customer.primary_domain,
+        domain=customer.primary_domain,
         address_line1=customer.address_line1, city=customer.city,
         postal_code=customer.postal_code, region=customer.region,
         contact_first_name=customer.contact_first_name,
         contact_last_name=customer.contact_last_name, contact_email=customer.contact_email,
-        contact_phone=customer.contact_phone, reseller_mpn_id=member.reseller.partner_id)
+        contact_phone=customer.contact_phone,
+        associated_partner_id=str(member.reseller.tenant_id or ""))
     try:
         info = get_gateway().create_customer(request,
                                              idempotency_key=f"customer:{customer.pk}")
@@ -147,6 +149,7 @@ def customer_create_in_partner_center(*, member, customer: Customer) -> Customer
         raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
     customer.tenant_id = uuid.UUID(info.tenant_id)
     customer.save(update_fields=["tenant_id"])
+    keep_admin_credentials(info.tenant_id, info.admin_user_name, info.admin_password)
     audit(actor=member.user, reseller=member.reseller, obj=customer,
           action="customers.customer.tenant_created", data={"tenant_id": info.tenant_id})
     return customer
@@ -335,12 +338,14 @@ def mca_log_with_gateway(*, acceptance_id: int, user=None) -> McaAcceptance:
             if not customer.tenant_id:
                 raise ValidationError(f"{customer} has no Microsoft tenant ID yet: enter it on "
                                       "the customer page before logging the MCA.")
+            gateway = get_gateway()
             request = Attestation(
                 first_name=acceptance.first_name, last_name=acceptance.last_name,
                 email=acceptance.email, phone=acceptance.phone,
-                date_agreed=acceptance.date_agreed, template_id=acceptance.template_id)
+                date_agreed=acceptance.date_agreed,
+                template_id=gateway.get_mca_template_id())  # Partner Center's current MCA
             try:
-                result = get_gateway().attest_mca(str(customer.tenant_id), request)
+                result = gateway.attest_mca(str(customer.tenant_id), request)
                 reference, duplicate = f"attested {result.date_agreed:%Y-%m-%d}", False
             except AlreadyAttested as exc:
                 reference, duplicate = f"already attested ({exc.code})", True

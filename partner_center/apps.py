@@ -1,6 +1,7 @@
-from django.apps import AppConfig
+from portal import frame
 
 
-class PartnerCenterConfig(AppConfig):
+class PartnerCenterConfig(frame.PortalApp):
     name = "partner_center"
     verbose_name = "Partner Center gateway"
+    ops_queues = "partner_center.hooks.ops_queues"

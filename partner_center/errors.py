@@ -67,3 +67,9 @@ class RateLimited(GatewayError):
 
 class Unavailable(GatewayError):
     """Partner Center could not be reached or answered nonsense (5xx, timeout, bad body)."""
+
+
+class OrderPending(Unavailable):
+    """Partner Center accepted the order and is still provisioning it (its status is
+    "pending"): ask again later with the same idempotency key, which resumes the same order and
+    never buys twice."""

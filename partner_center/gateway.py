@@ -15,14 +15,19 @@ from django.utils.module_loading import import_string
 
 from partner_center.errors import AlreadyAttested
 from partner_center.types import (
+    Address,
+    AddressCheck,
     Attestation,
     CustomerInfo,
     CustomerRequest,
     McaAcceptance,
     OrderRequest,
+    ResellerRelationship,
     SubscriptionInfo,
     TransferInfo,
     TransferRequest,
+    TransitionOption,
+    TransitionResult,
     UsagePage,
 )
 
@@ -41,12 +46,42 @@ class PartnerCenterGateway(abc.ABC):
     def get_customer(self, tenant_id: str) -> CustomerInfo: ...
 
     @abc.abstractmethod
+    def is_domain_available(self, domain: str) -> bool:
+        """Whether a new customer may take this onmicrosoft.com domain."""
+
+    @abc.abstractmethod
+    def validate_address(self, address: Address) -> AddressCheck: ...
+
+    @abc.abstractmethod
+    def list_indirect_resellers(self) -> list[ResellerRelationship]:
+        """The distributor's indirect resellers, as Partner Center knows them."""
+
+    @abc.abstractmethod
+    def get_customer_resellers(self, tenant_id: str) -> list[ResellerRelationship]:
+        """The indirect resellers a customer has a relationship with."""
+
+    @abc.abstractmethod
+    def get_relationship_request_link(self) -> str:
+        """The link a customer opens to accept the distributor as its partner."""
+
+    @abc.abstractmethod
+    def get_mca_template_id(self) -> str:
+        """The current Microsoft Customer Agreement template id (agreement metadata)."""
+
+    @abc.abstractmethod
     def attest_mca(self, tenant_id: str, acceptance: McaAcceptance) -> Attestation:
-        """Log the customer's MCA acceptance; a second one raises AlreadyAttested (600061)."""
+        """Log the customer's MCA acceptance; the same contact again raises AlreadyAttested
+        (600061); a changed contact is a new attestation."""
 
     @abc.abstractmethod
     def create_order(self, tenant_id: str, req: OrderRequest, *,
-                     idempotency_key: str) -> SubscriptionInfo: ...
+                     idempotency_key: str) -> SubscriptionInfo:
+        """Buy through a cart and its checkout, wait for the order to complete and return the
+        new subscription. While Partner Center still provisions it this raises Unavailable
+        (OrderPending); calling again with the same key resumes the same purchase."""
+
+    @abc.abstractmethod
+    def get_subscription(self, tenant_id: str, subscription_id: str) -> SubscriptionInfo: ...
 
     @abc.abstractmethod
     def change_quantity(self, tenant_id: str, subscription_id: str, quantity: int, *,
@@ -66,11 +101,37 @@ class PartnerCenterGateway(abc.ABC):
         frequency alone when a scheduled change takes effect, at a cycle boundary."""
 
     @abc.abstractmethod
+    def exchange_reservation(self, tenant_id: str, subscription_id: str, req: OrderRequest, *,
+                             idempotency_key: str) -> SubscriptionInfo:
+        """Exchange a Reserved Instance for the one `req` describes (Azure Reservations'
+        calculate-exchange, then exchange): the returned one starts today and the old one ends.
+        Refused (Conflict) when the new commitment is below the old one's remaining
+        commitment; both must be Reserved Instances."""
+
+    @abc.abstractmethod
     def set_auto_renew(self, tenant_id: str, subscription_id: str,
                        auto_renew: bool) -> SubscriptionInfo: ...
 
     @abc.abstractmethod
     def get_subscriptions(self, tenant_id: str) -> list[SubscriptionInfo]: ...
+
+    @abc.abstractmethod
+    def schedule_next_term(self, tenant_id: str, subscription_id: str, *, quantity: int,
+                           term: str, billing_frequency: str,
+                           idempotency_key: str) -> SubscriptionInfo:
+        """Set what the next term will be (scheduledNextTermInstructions): seats, term and
+        billing frequency applied at renewal. Needs auto-renew on."""
+
+    @abc.abstractmethod
+    def get_transition_options(self, tenant_id: str,
+                               subscription_id: str) -> list[TransitionOption]:
+        """The products this subscription may be upgraded to now (transition eligibilities)."""
+
+    @abc.abstractmethod
+    def transition(self, tenant_id: str, subscription_id: str, *, to_catalog_item_id: str,
+                   quantity: int, idempotency_key: str,
+                   to_subscription_id: str | None = None) -> TransitionResult:
+        """Upgrade `quantity` seats (all of them: a full upgrade; fewer: a partial one)."""
 
     @abc.abstractmethod
     def fetch_usage(self, *, start: date, end: date, tenant_id: str | None = None,

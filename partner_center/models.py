@@ -56,6 +56,9 @@ class SandboxSubscription(models.Model):
     # Purchase or latest renewal instant: opens the cancellation window.
     term_started_at = models.DateTimeField()
     ended_on = models.DateField(null=True, blank=True)
+    # Partner Center's scheduledNextTermInstructions: {"quantity", "term", "billing_frequency"}
+    # applied at renewal; empty when nothing is scheduled.
+    next_term = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["subscription_id"]
@@ -101,6 +104,55 @@ class SandboxIdempotencyRecord(models.Model):
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request.")
     result = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
+    # An order's status checks answered "pending" so far (PARTNER_CENTER_SANDBOX_ORDER_CHECKS).
+    checks = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"{self.operation} {self.key}"
+
+
+class StoredToken(models.Model):
+    """Partner Center credentials of the Secure Application Model, encrypted with Fernet
+    (partner_center.auth): the refresh token from the consent flow and the current access
+    token. Never shown, never logged."""
+
+    name = models.CharField(max_length=50, unique=True)
+    refresh_token = models.TextField(blank=True)
+    access_token = models.TextField(blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.name} token (expires {self.expires_at})"
+
+
+class PlacedOrder(models.Model):
+    """Our record of one purchase placed in Partner Center (HttpGateway.create_order): the cart
+    and the orders its checkout made, under our idempotency key, so a retry resumes the same
+    purchase (polling its order) instead of buying again."""
+
+    key = models.CharField(max_length=200, unique=True)
+    tenant_id = models.CharField(max_length=36)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request.")
+    cart_id = models.CharField(max_length=64, blank=True)
+    order_ids = models.JSONField(default=list)
+    subscription_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Order {self.key} ({', '.join(self.order_ids) or self.cart_id or 'new'})"
+
+
+class AdminCredential(models.Model):
+    """The customer's first admin account from Partner Center's answer to its creation
+    (userCredentials), password encrypted (Fernet), until the reseller has seen it once
+    (partner_center.auth.take_admin_credentials deletes it)."""
+
+    tenant_id = models.CharField(max_length=36, unique=True)
+    user_name = models.CharField(max_length=200)
+    password = models.TextField(help_text="Fernet-encrypted.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Admin account of {self.tenant_id}"

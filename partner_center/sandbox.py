@@ -7,14 +7,19 @@ can be demonstrated and tested end to end without the internet. Time is
 """
 
 import base64
+import dataclasses
 import hashlib
 import json
+import re
+import secrets
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from partner_center import errors, usage
@@ -22,6 +27,7 @@ from partner_center.errors import (
     AlreadyAttested,
     Conflict,
     NotFound,
+    OrderPending,
     ValidationFailed,
 )
 from partner_center.gateway import PartnerCenterGateway
@@ -38,24 +44,37 @@ from partner_center.types import (
     DELETED,
     EXPIRED,
     TRANSFER_MAX_ITEMS,
+    Address,
+    AddressCheck,
     Attestation,
     CustomerInfo,
     CustomerRequest,
     McaAcceptance,
+    NextTerm,
     OrderRequest,
+    ResellerRelationship,
     SubscriptionInfo,
     TransferInfo,
     TransferRequest,
+    TransitionOption,
+    TransitionResult,
     UsagePage,
     dump,
     load,
 )
+from portal.models import Reseller
 from portal.validators import domain_validator
 from subscriptions import rules
 from subscriptions.catalog.models import Offer, ProductType
 
 TRANSFER_EXPIRY = timedelta(days=30)
 MAX_PAGE_SIZE = 5000
+# The Microsoft Customer Agreement template id Partner Center publishes (get-customer-agreement-
+# metadata); the sandbox answers with it as Partner Center does.
+MCA_TEMPLATE_ID = "117a77b0-9360-443b-8795-c6dedc750cf9"
+# Partner Center derives a customer's billing currency from its country.
+COUNTRY_CURRENCIES = {"US": "USD", "CA": "CAD"}
+_POSTAL_CODES = {"US": r"\d{5}(-\d{4})?", "CA": r"[A-Z]\d[A-Z] ?\d[A-Z]\d"}
 
 _RULE_ERRORS = {
     "window_closed": (Conflict, errors.WINDOW_CLOSED),
@@ -78,6 +97,28 @@ def _invalid(message):
 
 def _utc_midnight(d: date) -> datetime:
     return datetime.combine(d, time.min, tzinfo=UTC)
+
+
+RESERVED_INSTANCE = "reserved-instance"
+
+
+def _commitment(offer, term: str, frequency: str, quantity: int, currency: str,
+                term_start, from_day) -> Decimal:
+    """What the reservation still commits to from `from_day` (at the catalog cost of its term
+    start): the rest of the current cycle, prorated daily, and every later cycle of the term."""
+    from subscriptions import proration
+    from subscriptions.catalog.pricing import cycle_price
+    from subscriptions.selectors import cost_on
+
+    row = cost_on(offer, term, currency, term_start)
+    if row is None:
+        raise _invalid(f"{offer.name} has no {term} price in {currency}.")
+    price = cycle_price(row.cost, term, frequency)
+    return sum((proration.prorate(cycle_price=price, quantity=quantity,
+                                  event_date=max(start, from_day), cycle_start=start,
+                                  cycle_end=end, currency=currency)
+                for start, end in rules.cycles(term_start, term, frequency) if end >= from_day),
+               Decimal(0))
 
 
 class SandboxGateway(PartnerCenterGateway):
@@ -104,9 +145,11 @@ class SandboxGateway(PartnerCenterGateway):
             result = perform()
             try:
                 with transaction.atomic():
+                    stored = dump(result)
+                    stored.pop("admin_password", None)  # shown once, never replayed
                     SandboxIdempotencyRecord.objects.create(
                         key=key, operation=operation, fingerprint=fingerprint,
-                        result=dump(result))
+                        result=stored)
             except IntegrityError:  # a concurrent call with the same key won
                 raise Conflict(f"The request with idempotency key {key!r} is already being "
                                f"processed; retry.", code=errors.IDEMPOTENCY_MISMATCH) from None
@@ -130,15 +173,19 @@ class SandboxGateway(PartnerCenterGateway):
                           lambda: self._create_customer(req))
 
     def _create_customer(self, req: CustomerRequest) -> CustomerInfo:
-        optional = {"region", "contact_phone"}
+        optional = {"region", "contact_phone", "associated_partner_id"}
         missing = [name for name, value in vars(req).items()
                    if name not in optional and not str(value).strip()]
         if missing:
             raise _invalid(f"Missing customer fields: {', '.join(missing)}.")
-        if len(req.country) != 2 or len(req.currency) != 3:
-            raise _invalid("The country must be a 2-letter and the currency a 3-letter code.")
-        if not (req.reseller_mpn_id.isdigit() and 6 <= len(req.reseller_mpn_id) <= 10):
-            raise _invalid(f"The reseller MPN ID {req.reseller_mpn_id!r} must be 6–10 digits.")
+        if len(req.country) != 2:
+            raise _invalid("The country must be a 2-letter code.")
+        if req.associated_partner_id:
+            try:
+                uuid.UUID(req.associated_partner_id)
+            except ValueError:
+                raise _invalid(f"The associated partner {req.associated_partner_id!r} must be "
+                               f"the indirect reseller's tenant ID (a GUID).") from None
         domain = req.domain.lower()
         try:
             domain_validator(domain)
@@ -148,16 +195,61 @@ class SandboxGateway(PartnerCenterGateway):
             raise Conflict(f"The domain {domain} is already in use by another customer.",
                            code=errors.DOMAIN_TAKEN)
         profile = {k: v for k, v in vars(req).items()
-                   if k not in {"company_name", "domain", "country", "currency",
-                                "reseller_mpn_id"}}
+                   if k not in {"company_name", "domain", "country"}}
+        country = req.country.upper()
         customer = SandboxCustomer.objects.create(
-            company_name=req.company_name, domain=domain, country=req.country.upper(),
-            currency=req.currency.upper(), reseller_mpn_id=req.reseller_mpn_id,
+            company_name=req.company_name, domain=domain, country=country,
+            currency=COUNTRY_CURRENCIES.get(country, "USD"), reseller_mpn_id="",
             profile=profile, created_at=timezone.now())
-        return self._customer_info(customer)
+        return dataclasses.replace(self._customer_info(customer),
+                                   admin_user_name=f"admin@{domain}",
+                                   admin_password=secrets.token_urlsafe(12))
 
     def get_customer(self, tenant_id):
         return self._customer_info(self._customer(tenant_id))
+
+    def get_mca_template_id(self):
+        return MCA_TEMPLATE_ID
+
+    def is_domain_available(self, domain):
+        return not SandboxCustomer.objects.filter(domain=domain.lower()).exists()
+
+    def validate_address(self, address: Address) -> AddressCheck:
+        """Partner Center's statuses: complete addresses with a postal code of the country's
+        form are "VerifiedShippable"; otherwise "StreetPartial" naming the fields."""
+        pattern = _POSTAL_CODES.get(address.country.upper())
+        bad = [name for name, value in (("AddressLine1", address.address_line1),
+                                        ("City", address.city), ("Region", address.region))
+               if not value.strip()]
+        if "AddressLine1" not in bad and not address.address_line1.strip()[0].isdigit():
+            bad.append("AddressLine1")  # no street number
+        if pattern and not re.fullmatch(pattern, address.postal_code.strip().upper()):
+            bad.append("PostalCode")
+        if bad:
+            return AddressCheck(status="StreetPartial", verified=False, suggestions=[],
+                                message="Address field invalid for property: "
+                                        + ", ".join(f"'{b}'" for b in bad))
+        return AddressCheck(status="VerifiedShippable", verified=True, message="",
+                            suggestions=[])
+
+    def list_indirect_resellers(self):
+        return [self._relationship(r) for r in
+                Reseller.objects.exclude(tenant_id=None).exclude(partner_id="").order_by("name")]
+
+    def get_customer_resellers(self, tenant_id):
+        associated = self._customer(tenant_id).profile.get("associated_partner_id")
+        reseller = Reseller.objects.filter(tenant_id=associated).first() if associated else None
+        return [self._relationship(reseller)] if reseller else []
+
+    @staticmethod
+    def _relationship(r: Reseller) -> ResellerRelationship:
+        return ResellerRelationship(tenant_id=str(r.tenant_id), name=r.name,
+                                    mpn_id=r.partner_id, location=r.country, state="Active")
+
+    def get_relationship_request_link(self):
+        return ("https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship"
+                f"&partnerId={settings.PARTNER_CENTER_PROVIDER_TENANT_ID}&msppId=0&DAP=false"
+                "#/BillingAccounts/partner-invitation")
 
     def attest_mca(self, tenant_id, acceptance: McaAcceptance):
         with transaction.atomic():
@@ -171,13 +263,15 @@ class SandboxGateway(PartnerCenterGateway):
                 raise _invalid("The date agreed must include its time zone (UTC).")
             if agreed > timezone.now():
                 raise _invalid(f"The date agreed ({agreed.isoformat()}) is in the future.")
-            if SandboxAttestation.objects.filter(customer=customer).exists():
+            contact = {"first_name": acceptance.first_name, "last_name": acceptance.last_name,
+                       "email": acceptance.email, "phone": acceptance.phone}
+            previous = SandboxAttestation.objects.filter(customer=customer).first()
+            if previous and all(getattr(previous, k) == v for k, v in contact.items()):
+                # Partner Center: another agreement only when the contact changed, else 600061
                 raise AlreadyAttested()
-            SandboxAttestation.objects.create(
-                customer=customer, first_name=acceptance.first_name,
-                last_name=acceptance.last_name, email=acceptance.email, phone=acceptance.phone,
-                date_agreed=agreed, template_id=acceptance.template_id,
-                created_at=timezone.now())
+            SandboxAttestation.objects.update_or_create(customer=customer, defaults={
+                **contact, "date_agreed": agreed, "template_id": acceptance.template_id,
+                "created_at": timezone.now()})
         return Attestation(tenant_id=customer.tenant_id, template_id=acceptance.template_id,
                            date_agreed=agreed, already_attested=False)
 
@@ -185,11 +279,19 @@ class SandboxGateway(PartnerCenterGateway):
 
     @staticmethod
     def _info(s: SandboxSubscription) -> SubscriptionInfo:
+        now = timezone.now()
+        seats = s.offer.product_type.billing == ProductType.Billing.SEATS
+        refundable = sum(b.quantity for b in s.batches.all()
+                         if rules.window_open(b.opened_at, now)) if seats else None
         return SubscriptionInfo(
             subscription_id=s.subscription_id, tenant_id=s.customer.tenant_id,
             offer_sku=s.offer.sku, quantity=s.quantity, term=s.term,
             billing_frequency=s.billing_frequency, auto_renew=s.auto_renew, status=s.status,
-            created_at=s.created_at, term_start=s.term_start, term_end=s.term_end)
+            created_at=s.created_at, term_start=s.term_start, term_end=s.term_end,
+            refundable_quantity=refundable if s.status == ACTIVE else None,
+            cancellation_allowed_until=rules.window_closes_at(s.term_started_at)
+            if seats and s.status == ACTIVE else None,
+            next_term=NextTerm(**s.next_term) if s.next_term else None)
 
     def _subscription(self, tenant_id, subscription_id, *, lock=True) -> SandboxSubscription:
         customer = self._customer(tenant_id, lock=lock)
@@ -216,6 +318,11 @@ class SandboxGateway(PartnerCenterGateway):
         if not sub.auto_renew:
             sub.status, sub.ended_on = EXPIRED, sub.term_end
         else:
+            if sub.next_term:  # scheduledNextTermInstructions take effect at renewal
+                sub.quantity = sub.next_term["quantity"]
+                sub.term = sub.next_term["term"]
+                sub.billing_frequency = sub.next_term["billing_frequency"]
+                sub.next_term = {}
             while today > sub.term_end:
                 sub.term_start = sub.term_end + timedelta(days=1)
                 sub.term_end = rules.term_end(sub.term_start, sub.term)
@@ -250,12 +357,21 @@ class SandboxGateway(PartnerCenterGateway):
                         cap=offer.cap_group.max_seats, cap_name=offer.cap_group.name)
 
     def create_order(self, tenant_id, req: OrderRequest, *, idempotency_key):
-        return self._once(idempotency_key, f"create_order:{tenant_id}", dump(req),
-                          SubscriptionInfo, lambda: self._create_order(tenant_id, req))
+        """As Partner Center: the checkout validates and places the order at once; the order
+        then answers "pending" to the first PARTNER_CENTER_SANDBOX_ORDER_CHECKS checks (0: it
+        completes at once) before it gives its subscription."""
+        result = self._once(idempotency_key, f"create_order:{tenant_id}", dump(req),
+                            SubscriptionInfo, lambda: self._create_order(tenant_id, req))
+        pending_checks = getattr(settings, "PARTNER_CENTER_SANDBOX_ORDER_CHECKS", 0)
+        if SandboxIdempotencyRecord.objects.filter(
+                key=idempotency_key, checks__lt=pending_checks).update(checks=F("checks") + 1):
+            raise OrderPending(f"Partner Center accepted the order for {req.offer_sku} and is "
+                               f"still provisioning it; it will be checked again.")
+        return result
 
     def _create_order(self, tenant_id, req: OrderRequest) -> SubscriptionInfo:
         customer = self._customer(tenant_id, lock=True)  # serialises the seat-cap check
-        offer = self._offer(req.offer_sku)
+        offer = self._offer(":".join(req.offer_sku.split(":")[:2]))
         if offer.product_type.status != ProductType.Status.SELLABLE or not offer.is_active:
             raise _invalid(f"Offer {offer.sku} ({offer.name}) cannot be bought: "
                            f"{offer.product_type.reason or 'it is not sellable'}")
@@ -347,7 +463,8 @@ class SandboxGateway(PartnerCenterGateway):
         except rules.RuleError as e:
             raise _rule_error(e) from None
         sub.quantity = quantity
-        sub.save(update_fields=["quantity"])
+        sub.next_term = {}  # an immediate change replaces what was scheduled for renewal
+        sub.save(update_fields=["quantity", "next_term"])
         return self._info(sub)
 
     @staticmethod
@@ -397,6 +514,57 @@ class SandboxGateway(PartnerCenterGateway):
         sub.save(update_fields=["status", "ended_on"])
         return self._info(sub)
 
+    def exchange_reservation(self, tenant_id, subscription_id, req: OrderRequest, *,
+                             idempotency_key):
+        return self._once(
+            idempotency_key, f"exchange_reservation:{tenant_id}:{subscription_id}", dump(req),
+            SubscriptionInfo, lambda: self._exchange(tenant_id, subscription_id, req))
+
+    def calculate_exchange(self, tenant_id, subscription_id, req: OrderRequest) -> tuple:
+        """(remaining commitment of the old, commitment of the new) in the customer's
+        currency, after the same checks as the exchange (a dry run)."""
+        old = self._subscription(tenant_id, subscription_id)
+        new_offer = self._offer(req.offer_sku)
+        for offer in (old.offer, new_offer):
+            if offer.product_type.code != RESERVED_INSTANCE:
+                raise _invalid(f"{offer.name} is not a Reserved Instance; only reservations "
+                               "are exchanged.")
+        if old.status != ACTIVE:
+            raise Conflict(f"Reservation {old.subscription_id} is {old.status}.",
+                           code=errors.INVALID_STATE)
+        self._check_offer_sold(new_offer, req.term, req.billing_frequency)
+        try:
+            rules.check_term_frequency(req.term, req.billing_frequency)
+            rules.check_quantity(req.quantity, min_quantity=new_offer.min_quantity,
+                                 max_quantity=new_offer.max_quantity)
+        except rules.RuleError as e:
+            raise _rule_error(e) from None
+        today = timezone.now().date()
+        currency = old.customer.currency
+        remaining = _commitment(old.offer, old.term, old.billing_frequency, old.quantity,
+                                currency, old.term_start, today)
+        new = _commitment(new_offer, req.term, req.billing_frequency, req.quantity, currency,
+                          today, today)
+        return remaining, new
+
+    def _exchange(self, tenant_id, subscription_id, req: OrderRequest) -> SubscriptionInfo:
+        remaining, new = self.calculate_exchange(tenant_id, subscription_id, req)
+        try:
+            rules.check_ri_exchange(new_commitment=new, remaining_commitment=remaining)
+        except rules.RuleError as e:
+            raise Conflict(e.message, code=errors.INVALID_STATE) from None
+        old = self._subscription(tenant_id, subscription_id)
+        now = timezone.now()
+        old.status, old.ended_on = DELETED, now.date()
+        old.save(update_fields=["status", "ended_on"])
+        sub = SandboxSubscription.objects.create(
+            customer=old.customer, offer=self._offer(req.offer_sku), quantity=req.quantity,
+            term=req.term, billing_frequency=req.billing_frequency, auto_renew=req.auto_renew,
+            created_at=now, term_start=now.date(), term_end=rules.term_end(now.date(), req.term),
+            term_started_at=now)
+        SandboxSeatBatch.objects.create(subscription=sub, quantity=req.quantity, opened_at=now)
+        return self._info(sub)
+
     def set_auto_renew(self, tenant_id, subscription_id, auto_renew):
         with transaction.atomic():
             sub = self._subscription(tenant_id, subscription_id)
@@ -411,10 +579,114 @@ class SandboxGateway(PartnerCenterGateway):
         with transaction.atomic():
             customer = self._customer(tenant_id)
             subs = list(SandboxSubscription.objects.select_for_update(of=("self",))
-                        .select_related("customer", "offer").filter(customer=customer))
+                        .select_related("customer", "offer__product_type")
+                        .prefetch_related("batches").filter(customer=customer))
             for sub in subs:
                 self._renew_if_due(sub)
             return [self._info(s) for s in subs]
+
+    def get_subscription(self, tenant_id, subscription_id):
+        with transaction.atomic():
+            return self._info(self._subscription(tenant_id, subscription_id))
+
+    def schedule_next_term(self, tenant_id, subscription_id, *, quantity, term,
+                           billing_frequency, idempotency_key):
+        return self._once(
+            idempotency_key, f"schedule_next_term:{tenant_id}:{subscription_id}",
+            [quantity, term, billing_frequency], SubscriptionInfo,
+            lambda: self._schedule(tenant_id, subscription_id, quantity, term,
+                                   billing_frequency))
+
+    def _schedule(self, tenant_id, subscription_id, quantity, term, frequency):
+        sub = self._seat_subscription(tenant_id, subscription_id, "next term")
+        if not sub.auto_renew:
+            raise Conflict(f"Subscription {sub.subscription_id} does not renew automatically; "
+                           f"turn auto-renew on to schedule changes for its renewal.",
+                           code=errors.INVALID_STATE)
+        self._check_offer_sold(sub.offer, term, frequency)
+        try:
+            rules.check_term_frequency(term, frequency)
+            rules.check_quantity(quantity, min_quantity=sub.offer.min_quantity,
+                                 max_quantity=sub.offer.max_quantity)
+        except rules.RuleError as e:
+            raise _rule_error(e) from None
+        sub.next_term = {"quantity": quantity, "term": term, "billing_frequency": frequency}
+        sub.save(update_fields=["next_term"])
+        return self._info(sub)
+
+    # --- transitions (upgrades) ----------------------------------------------------------
+
+    @staticmethod
+    def _upgrade_targets(offer: Offer):
+        """Offers a subscription may move to: the other sellable offers of its seat-cap family
+        (Microsoft 365 Business Basic → Standard → Premium)."""
+        if offer.cap_group_id is None:
+            return []
+        return list(Offer.objects.select_related("product_type").filter(
+            cap_group_id=offer.cap_group_id, is_active=True,
+            product_type__status=ProductType.Status.SELLABLE).exclude(pk=offer.pk)
+            .order_by("sku"))
+
+    def get_transition_options(self, tenant_id, subscription_id):
+        with transaction.atomic():
+            sub = self._subscription(tenant_id, subscription_id)
+            reasons = [] if sub.status == ACTIVE else ["Subscription is not active."]
+            return [TransitionOption(
+                catalog_item_id=target.sku, title=target.name, eligible=not reasons,
+                transition_types=[] if reasons else ["transition_only"], reasons=reasons)
+                for target in self._upgrade_targets(sub.offer)]
+
+    def transition(self, tenant_id, subscription_id, *, to_catalog_item_id, quantity,
+                   idempotency_key, to_subscription_id=None):
+        return self._once(
+            idempotency_key, f"transition:{tenant_id}:{subscription_id}",
+            [to_catalog_item_id, quantity, to_subscription_id], TransitionResult,
+            lambda: self._transition(tenant_id, subscription_id, to_catalog_item_id, quantity,
+                                     to_subscription_id))
+
+    def _transition(self, tenant_id, subscription_id, to_sku, quantity, to_subscription_id):
+        """Move `quantity` seats to the target offer: into `to_subscription_id`, or a new
+        subscription ending with the source's term that keeps the source's cancellation window
+        (DESIGN: a partial upgrade's target inherits it). A full upgrade ends the source."""
+        sub = self._seat_subscription(tenant_id, subscription_id, "product")
+        target_offer = self._offer(":".join(to_sku.split(":")[:2]))
+        if target_offer not in self._upgrade_targets(sub.offer):
+            raise _invalid(f"{sub.offer.name} cannot be upgraded to {target_offer.name}.")
+        if not 1 <= quantity <= sub.quantity:
+            raise _invalid(f"Between 1 and {sub.quantity} seats can be upgraded, not "
+                           f"{quantity}.")
+        now = timezone.now()
+        if to_subscription_id:
+            target = self._seat_subscription(tenant_id, to_subscription_id, "seats")
+            if target.offer_id != target_offer.pk:
+                raise _invalid(f"Subscription {to_subscription_id} is not {target_offer.name}.")
+            target.quantity += quantity
+            target.save(update_fields=["quantity"])
+        else:
+            target = SandboxSubscription.objects.create(
+                customer=sub.customer, offer=target_offer, quantity=quantity, term=sub.term,
+                billing_frequency=sub.billing_frequency, auto_renew=sub.auto_renew,
+                created_at=now, term_start=now.date(), term_end=sub.term_end,
+                term_started_at=sub.term_started_at)
+        SandboxSeatBatch.objects.create(subscription=target, quantity=quantity,
+                                        opened_at=sub.term_started_at)
+        remaining, left = sub.quantity - quantity, quantity
+        for batch in sub.batches.order_by("-opened_at", "-id"):  # the newest seats move first
+            taken = min(left, batch.quantity)
+            left -= taken
+            if taken == batch.quantity:
+                batch.delete()
+            elif taken:
+                batch.quantity -= taken
+                batch.save(update_fields=["quantity"])
+        sub.quantity = remaining
+        if remaining == 0:
+            sub.status, sub.ended_on = DELETED, now.date()
+        sub.save(update_fields=["quantity", "status", "ended_on"])
+        return TransitionResult(
+            from_subscription_id=sub.subscription_id, to_catalog_item_id=target_offer.sku,
+            to_subscription_id=target.subscription_id, quantity=quantity,
+            transition_type="transition_only", status="Completed")
 
     # --- transfers -----------------------------------------------------------------------
 

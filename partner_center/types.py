@@ -22,9 +22,12 @@ TRANSFER_MAX_ITEMS = 25
 
 @dataclass(frozen=True)
 class CustomerRequest:
+    """Partner Center's customer creation (create-a-customer / create-a-customer-for-an-indirect-
+    reseller): no currency (Partner Center derives it from the country), the indirect reseller
+    is named by its tenant GUID (`associatedPartnerId`)."""
+
     company_name: str
     country: str
-    currency: str
     domain: str
     address_line1: str
     city: str
@@ -34,7 +37,9 @@ class CustomerRequest:
     contact_last_name: str
     contact_email: str
     contact_phone: str
-    reseller_mpn_id: str
+    associated_partner_id: str = ""  # the indirect reseller's tenant GUID
+    culture: str = "en-US"
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,42 @@ class CustomerInfo:
     tenant_id: str
     company_name: str
     domain: str
+    # The customer's first admin account, in Partner Center's answer to the creation only
+    # ("userCredentials"): shown to the reseller once, never stored in clear.
+    admin_user_name: str = ""
+    admin_password: str = ""
+
+
+@dataclass(frozen=True)
+class Address:
+    address_line1: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+
+
+@dataclass(frozen=True)
+class AddressCheck:
+    """Partner Center's address validation: `status` as it names it ("VerifiedShippable",
+    "StreetPartial", …), its message and suggested corrections."""
+
+    status: str
+    verified: bool
+    message: str
+    suggestions: list[Address]
+
+
+@dataclass(frozen=True)
+class ResellerRelationship:
+    """An indirect reseller of the distributor (PartnerRelationship): `tenant_id` is what a
+    customer's associatedPartnerId takes, `mpn_id` (PartnerID) what purchases carry."""
+
+    tenant_id: str
+    name: str
+    mpn_id: str
+    location: str
+    state: str
 
 
 @dataclass(frozen=True)
@@ -64,11 +105,17 @@ class Attestation:
 
 @dataclass(frozen=True)
 class OrderRequest:
+    """One New Commerce purchase. `offer_sku` is product:sku (the availability for `country`
+    is looked up) or product:sku:availability, the cart's catalogItemId;
+    `partner_id_on_record` is the indirect reseller's PartnerID (MPN ID)."""
+
     offer_sku: str
     term: str
     billing_frequency: str
     quantity: int
     auto_renew: bool = True
+    partner_id_on_record: str = ""
+    country: str = "US"
 
 
 @dataclass(frozen=True)
@@ -84,6 +131,40 @@ class SubscriptionInfo:
     created_at: datetime
     term_start: date
     term_end: date
+    # Partner Center's refund facts: seats that may still be removed, and the last instant the
+    # subscription may be cancelled (None when Partner Center gives none).
+    refundable_quantity: int | None = None
+    cancellation_allowed_until: datetime | None = None
+    # Changes Partner Center applies at renewal (scheduledNextTermInstructions), or None.
+    next_term: "NextTerm | None" = None
+
+
+@dataclass(frozen=True)
+class NextTerm:
+    quantity: int
+    term: str
+    billing_frequency: str
+
+
+@dataclass(frozen=True)
+class TransitionOption:
+    """One target a subscription may be upgraded to now (transitionEligibilities)."""
+
+    catalog_item_id: str  # product:sku:availability
+    title: str
+    eligible: bool
+    transition_types: list[str]
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    from_subscription_id: str
+    to_catalog_item_id: str
+    to_subscription_id: str | None
+    quantity: int
+    transition_type: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -161,6 +242,8 @@ def _text(value) -> str:
 
 
 def to_json_value(value):
+    if dataclasses.is_dataclass(value):
+        return dump(value)
     if isinstance(value, datetime | date | Decimal):
         return _text(value)
     if isinstance(value, list | tuple):
@@ -174,6 +257,10 @@ def from_json_value(hint, value):
         if value is None:
             return None
         hint = next(h for h in typing.get_args(hint) if h is not type(None))
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise TypeError(f"expected an object, got {value!r}")
+        return load(hint, value)
     if typing.get_origin(hint) is list:
         if not isinstance(value, list):
             raise TypeError(f"expected a list, got {type(value).__name__}")

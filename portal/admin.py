@@ -30,7 +30,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Reseller)
 class ResellerAdmin(AuditedModelAdmin):
-    list_display = ["name", "country", "currency", "partner_id", "mpa_accepted_on", "created_at"]
+    list_display = ["name", "country", "region", "currency", "partner_id", "mpa_accepted_on",
+                    "created_at"]
     list_filter = ["country", "currency"]
     search_fields = ["name", "partner_id", "support_email"]
     inlines = [MembershipInline]

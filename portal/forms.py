@@ -14,8 +14,9 @@ class ResellerRegisterForm(forms.Form):
 class ResellerProfileForm(forms.ModelForm):
     class Meta:
         model = Reseller
-        fields = ["name", "partner_id", "mpa_accepted_on", "tenant_id", "logo", "brand_colour",
-                  "accent_colour", "support_email", "support_phone", "support_url"]
+        fields = ["name", "region", "partner_id", "mpa_accepted_on", "tenant_id", "logo",
+                  "brand_colour", "accent_colour", "support_email", "support_phone",
+                  "support_url"]
         widgets = {
             "mpa_accepted_on": forms.DateInput(attrs={"type": "date"}),
             "brand_colour": forms.TextInput(attrs={"type": "color"}),

@@ -82,6 +82,10 @@ class Reseller(models.Model):
     name = models.CharField(max_length=200)
     country = models.CharField(max_length=2, choices=Country.choices)
     currency = models.CharField(max_length=3, choices=Currency.choices)
+    region = models.CharField(
+        "province or state", max_length=3, blank=True,
+        help_text="Two-letter code (ON, BC, QC, AB … or TX, WA …): the distributor's invoices "
+                  "are taxed by country and region.")
     partner_id = models.CharField(
         "MPN/Partner ID", max_length=10, unique=True, null=True, blank=True,
         validators=[partner_id_validator],

@@ -36,6 +36,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tickets.view": _ALL,
     "tickets.open": _ALL - {Role.VIEWER},
     "support.manage_plans": _MANAGERS,
+    "api_keys.manage": _MANAGERS,
 }
 
 

@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "subscriptions",
     "support",
     "billing",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",  # the top layer: may import every app, none imports it
 ]
 
 MIDDLEWARE = [
@@ -354,8 +358,10 @@ LOGGING = {
                              "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
-        # one line per request (method, path, status, duration_ms); WARNING to silence
-        "portal.request": {"level": env.str("REQUEST_LOG_LEVEL", default="INFO")},
+        # one line per request (method, path, status, duration_ms) in production; in
+        # development runserver logs requests itself
+        "portal.request": {"level": env.str("REQUEST_LOG_LEVEL",
+                                            default="WARNING" if DEBUG else "INFO")},
     },
 }
 
@@ -405,9 +411,23 @@ PARTNER_CENTER_GATEWAY = env.str("PARTNER_CENTER_GATEWAY", default="sandbox")
 PARTNER_CENTER_BASE_URL = env.str("PARTNER_CENTER_BASE_URL",
                                   default="https://api.partnercenter.microsoft.com")
 PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
+# Secure Application Model (App+User tokens through MSAL; PARTNER_CENTER_TOKEN is then unused):
+# the partner's Entra application, the token endpoint's base (tenant included), the refresh
+# token used until the consent flow has stored one, and the Fernet key the stored tokens are
+# encrypted with (default: derived from SECRET_KEY).
+PARTNER_CENTER_CLIENT_ID = env.str("PARTNER_CENTER_CLIENT_ID", default="")
+PARTNER_CENTER_CLIENT_SECRET = env.str("PARTNER_CENTER_CLIENT_SECRET", default="")
+PARTNER_CENTER_AUTHORITY = env.str("PARTNER_CENTER_AUTHORITY",
+                                   default="https://login.microsoftonline.com/common")
+PARTNER_CENTER_REFRESH_TOKEN = env.str("PARTNER_CENTER_REFRESH_TOKEN", default="")
+PARTNER_CENTER_TOKEN_KEY = env.str("PARTNER_CENTER_TOKEN_KEY", default="")
+PARTNER_CENTER_GRAPH_BASE_URL = env.str("PARTNER_CENTER_GRAPH_BASE_URL",
+                                        default="https://graph.microsoft.com/v1.0")
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
 PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
+# How many status checks a sandbox order answers "pending" before it completes (0: at once).
+PARTNER_CENTER_SANDBOX_ORDER_CHECKS = env.int("PARTNER_CENTER_SANDBOX_ORDER_CHECKS", default=0)
 
 # Billing: the distributor issuing invoices and credit notes (copied onto each document when it
 # is finalized), and the tax rate in percent per reseller country (0 when absent).
@@ -423,3 +443,33 @@ BILLING_TAX_RATES = env.dict("BILLING_TAX_RATES", default={})
 # fan-out packs resellers into batches of about this many subscriptions (a measure of their
 # ledger lines; a larger reseller is a batch of its own), spread over the workers.
 BILLING_SUBSCRIPTIONS_PER_TASK = env.int("BILLING_SUBSCRIPTIONS_PER_TASK", default=10_000)
+
+# REST API (api/): API keys as bearer tokens, one rate limit per key, RFC 9457 errors.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+}
+# requests per API key (DRF's syntax: N/second, minute, hour or day), counted in the cache
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Reseller Portal API",
+    "DESCRIPTION": "Customers, subscriptions, catalog, billing documents, usage, programs and "
+                   "support of one reseller, through the same rules as the portal's pages.",
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    # Swagger UI's files come from our own static files (drf-spectacular-sidecar): the CSP
+    # allows scripts from 'self' only.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"DocumentStatusEnum": "billing.models._Document.Status"},
+}

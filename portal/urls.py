@@ -37,6 +37,8 @@ urlpatterns = [
     path("", include("subscriptions.urls")),
     path("", include("support.urls")),
     path("", include("billing.urls")),
+    path("", include("partner_center.urls")),
+    path("", include("api.urls")),
     path("ops/", include((ops_patterns, "ops"))),
     path("accounts/", include("allauth.urls")),
     path(settings.ADMIN_URL, admin.site.urls),

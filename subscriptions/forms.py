@@ -153,3 +153,18 @@ class TransferDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
                              help_text="Needed to decline: the requesting reseller sees it.")
+
+
+class ExchangeForm(forms.Form):
+    """Exchange a Reserved Instance for another (new commitment ≥ the remaining one)."""
+
+    offer = forms.ModelChoiceField(queryset=Offer.objects.none(), label="New reservation")
+    term = forms.ChoiceField(choices=Term.choices)
+    billing_frequency = forms.ChoiceField(choices=BillingFrequency.choices, label="Billed")
+    quantity = forms.IntegerField(min_value=1, label="Instances")
+    idempotency_key = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].queryset = Offer.objects.filter(
+            is_active=True, product_type__code="reserved-instance").order_by("name")

@@ -173,6 +173,7 @@ class ChargeEvent(models.Model):
         REFUND = "refund", "Refund"
         TRANSFER_OUT = "transfer_out", "Transferred away (prorated credit)"
         TRANSFER_IN = "transfer_in", "Transferred in (prorated)"
+        EXCHANGE = "exchange", "Reservation exchanged (prorated credit)"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")

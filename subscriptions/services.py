@@ -366,7 +366,8 @@ def subscription_provision(*, subscription_id: int, final_attempt: bool = True) 
             try:
                 info = get_gateway().create_order(str(sub.customer.tenant_id), OrderRequest(
                     offer_sku=sub.offer.sku, term=sub.term, billing_frequency=sub.billing_frequency,
-                    quantity=sub.quantity, auto_renew=sub.auto_renew),
+                    quantity=sub.quantity, auto_renew=sub.auto_renew,
+                    partner_id_on_record=sub.reseller.partner_id, country=sub.customer.country),
                     idempotency_key=f"order:{sub.order_key}")
             except (RateLimited, Unavailable) as exc:
                 # the state is committed; the task retries later unless this was the last try
@@ -489,6 +490,11 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
                     f"effect at renewal on {rules.renewal_date(sub.term_start, sub.term)}.",
                     removable_now=plan.removable_now)
             effective = rules.renewal_date(sub.term_start, sub.term)
+            # Partner Center applies it at renewal (scheduledNextTermInstructions)
+            _gateway_call(get_gateway().schedule_next_term, str(sub.customer.tenant_id),
+                          sub.partner_center_id, quantity=quantity, term=sub.term,
+                          billing_frequency=sub.billing_frequency,
+                          idempotency_key=f"next-term:{idempotency_key}")
             ScheduledChange.objects.update_or_create(
                 subscription=sub, defaults={"reseller": sub.reseller, "quantity": quantity,
                                             "effective_on": effective,
@@ -532,7 +538,7 @@ def subscription_cancel(*, member, subscription: Subscription, idempotency_key: 
             rules.check_perpetual_refund(purchase_date=sub.purchased_at.date(), today=now.date())
         elif billing == ProductType.Billing.SEATS:
             rules.check_cancel(window_opened_at=sub.window_opened_at, now=now)
-            if sub.offer.product_type.code == "reserved-instance":
+            if sub.offer.product_type.code == RESERVED_INSTANCE:
                 _check_ri_cancel_limit(sub, now)
     except rules.RuleError as exc:
         raise ValidationError(exc.message) from None
@@ -580,15 +586,93 @@ def _refund_cycle(sub: Subscription, *, on: date) -> ChargeEvent:
         price_amount=-(charged["price"] or Decimal(0)), currency=sub.currency)
 
 
+def _commitment(*, cycle_cost: Decimal, quantity: int, term_start: date, term: str,
+                frequency: str, currency: str, from_day: date) -> Decimal:
+    """What a reservation commits to from `from_day`: the rest of the current cycle, prorated
+    daily, and every later cycle of its term."""
+    return sum((proration.prorate(cycle_price=cycle_cost, quantity=quantity,
+                                  event_date=max(start, from_day), cycle_start=start,
+                                  cycle_end=end, currency=currency)
+                for start, end in rules.cycles(term_start, term, frequency) if end >= from_day),
+               Decimal(0))
+
+
+def _remaining_commitment(sub: Subscription, today: date) -> Decimal:
+    return _commitment(cycle_cost=sub.unit_cost, quantity=sub.quantity,
+                       term_start=sub.term_start, term=sub.term, frequency=sub.billing_frequency,
+                       currency=sub.currency, from_day=today)
+
+
+RESERVED_INSTANCE = "reserved-instance"
+
+
+@member_service
+def subscription_exchange_reservation(*, member, subscription: Subscription, offer: Offer,
+                                      term: str, billing_frequency: str, quantity: int,
+                                      idempotency_key: str) -> Subscription:
+    """Exchange a Reserved Instance for another one (Azure Reservations' exchange through the
+    gateway), allowed when the new commitment is at least the old one's remaining commitment.
+    The old reservation ends today with a prorated credit for the rest of its current cycle;
+    the new one starts today, its first cycle charged. Exchanges do not count against the
+    USD 50,000 cancellation limit. Returns the new subscription."""
+    sub = _require_changeable(member, subscription)
+    if {sub.offer.product_type.code, offer.product_type.code} != {RESERVED_INSTANCE}:
+        raise ValidationError("Only a Reserved Instance can be exchanged, and only for "
+                              "another Reserved Instance.")
+    key = f"exchange:{idempotency_key}"
+    replayed = Subscription.objects.filter(reseller=member.reseller, order_key=key).first()
+    if replayed:  # the same request submitted again
+        return replayed
+    check_sellable(offer)
+    _check_sold(offer, term, billing_frequency)
+    _check_seats(sub.customer, offer, quantity)
+    now = timezone.now()
+    today = now.date()
+    prices = _locked_prices(sub.customer, offer, term, billing_frequency, today,
+                            currency=sub.currency)
+    remaining = _remaining_commitment(sub, today)
+    new_commitment = _commitment(cycle_cost=prices.cost, quantity=quantity, term_start=today,
+                                 term=term, frequency=billing_frequency, currency=sub.currency,
+                                 from_day=today)
+    try:
+        rules.check_ri_exchange(new_commitment=new_commitment, remaining_commitment=remaining)
+    except rules.RuleError as exc:
+        raise ValidationError(f"{exc.message} (in {sub.currency})") from None
+    info = _gateway_call(get_gateway().exchange_reservation, str(sub.customer.tenant_id),
+                         sub.partner_center_id, OrderRequest(
+                             offer_sku=offer.sku, term=term, billing_frequency=billing_frequency,
+                             quantity=quantity, auto_renew=sub.auto_renew),
+                         idempotency_key=key)
+    _charge_cycle_starting(sub, today)  # the credit below refunds a cycle that started today
+    _emit(sub, ChargeEvent.Kind.EXCHANGE, key=f"sub:{sub.pk}:exchange", on=today,
+          quantity=-sub.quantity)
+    sub.status, sub.ended_at = Subscription.Status.CANCELLED, now
+    sub.save(update_fields=["status", "ended_at"])
+    ScheduledChange.objects.filter(subscription=sub).delete()
+    new = Subscription.objects.create(
+        reseller=sub.reseller, customer=sub.customer, offer=offer, term=term,
+        billing_frequency=billing_frequency, quantity=quantity, auto_renew=sub.auto_renew,
+        purchased_at=now, term_start=info.term_start, term_end=info.term_end,
+        window_opened_at=now, currency=sub.currency, unit_cost=prices.cost,
+        unit_price=prices.price, created_by=member.user, order_key=key,
+        partner_center_id=info.subscription_id,
+        provisioning=Subscription.Provisioning.PROVISIONED)
+    SeatBatch.objects.create(reseller=new.reseller, subscription=new, quantity=quantity,
+                             opened_at=now)
+    _emit(new, ChargeEvent.Kind.CYCLE, key=cycle_key(new, new.term_start), on=new.term_start,
+          quantity=quantity, full_cycle=True)
+    _audit(member, sub, "exchanged", to=new.partner_center_id,
+           remaining_commitment=str(remaining), new_commitment=str(new_commitment))
+    _audit(member, new, "ordered", offer=offer.sku, term=term, frequency=billing_frequency,
+           quantity=quantity, exchanged_from=sub.partner_center_id,
+           unit_price=str(prices.price), unit_cost=str(prices.cost))
+    return new
+
+
 def _check_ri_cancel_limit(sub: Subscription, now) -> None:
     """At most USD 50,000 of cancelled Reserved Instance commitment per customer in a rolling
     12 months (compared in the subscription's currency)."""
-    cycles_left = [c for c in rules.cycles(sub.term_start, sub.term, sub.billing_frequency)
-                   if c[1] >= now.date()]
-    remaining = sum((proration.prorate(cycle_price=sub.unit_cost, quantity=sub.quantity,
-                                       event_date=max(start, now.date()), cycle_start=start,
-                                       cycle_end=end, currency=sub.currency)
-                     for start, end in cycles_left), Decimal(0))
+    remaining = _remaining_commitment(sub, now.date())
     past = -(ChargeEvent.objects.filter(
         customer=sub.customer, kind=ChargeEvent.Kind.CANCEL,
         subscription__offer__product_type__code="reserved-instance",
@@ -729,6 +813,13 @@ def scheduled_change_cancel(*, member, subscription: Subscription) -> None:
     deleted, _ = ScheduledChange.objects.filter(subscription=subscription).delete()
     if not deleted:
         raise ValidationError("Nothing is scheduled for this subscription.")
+    if subscription.partner_center_id and subscription.auto_renew:
+        # Partner Center's next term becomes the current one again: nothing changes
+        _gateway_call(get_gateway().schedule_next_term, str(subscription.customer.tenant_id),
+                      subscription.partner_center_id, quantity=subscription.quantity,
+                      term=subscription.term, billing_frequency=subscription.billing_frequency,
+                      idempotency_key=f"next-term-reset:{subscription.pk}:"
+                                      f"{timezone.now().isoformat()}")
     _audit(member, subscription, "scheduled_change_removed")
 
 

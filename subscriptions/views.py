@@ -22,6 +22,7 @@ from subscriptions.forms import (
     AssignForm,
     CatalogImportForm,
     CustomerBookForm,
+    ExchangeForm,
     FrequencyForm,
     PriceRuleForm,
     PurchaseForm,
@@ -281,6 +282,10 @@ def subscription_detail(request, subscription_id):
                                                                "billing_frequency":
                                                                    sub.billing_frequency}),
         "frequency_form": FrequencyForm(subscription=sub),
+        "exchange_form": ExchangeForm(initial={
+            "offer": sub.offer_id, "term": sub.term, "quantity": sub.quantity,
+            "billing_frequency": sub.billing_frequency, "idempotency_key": _new_key()})
+        if sub.offer.product_type.code == "reserved-instance" and sub.is_active else None,
         "can_order": role_can(member.role, "orders.place"),
         "show_money": role_can(member.role, "billing.view_money"),
         "has_seats": sub.offer.product_type.billing == ProductType.Billing.SEATS,
@@ -353,6 +358,11 @@ def _formerror_text(form) -> ValidationError:
                                     for f, e in form.errors.items()))
 
 
+def _form_errors(form) -> ValidationError:
+    return ValidationError(" ".join(f"{form.fields[f].label or f}: {' '.join(e)}"
+                                    for f, e in form.errors.items()))
+
+
 @member_required
 @require_POST
 def change_term(request, subscription_id):
@@ -375,6 +385,28 @@ def change_frequency(request, subscription_id):
         return services.subscription_schedule_frequency(
             member=request.membership, subscription=sub, **form.cleaned_data)
     return _subscription_action(request, subscription_id, schedule)
+
+
+@member_required
+@require_POST
+def exchange(request, subscription_id):
+    """Exchange a Reserved Instance: on success, the new reservation's page."""
+    sub = selectors.subscription_get(member=request.membership,
+                                     subscription_id=subscription_id)
+    form = ExchangeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise _form_errors(form)
+        new = services.subscription_exchange_reservation(
+            member=request.membership, subscription=sub, **form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("subscriptions:detail", subscription_id=sub.pk)
+    messages.success(request, f"Exchanged: {new.quantity} × {new.offer.name} ({new.term}, "
+                              f"billed {new.get_billing_frequency_display().lower()}) from "
+                              f"{new.term_start}; the old reservation ended with a prorated "
+                              "credit.")
+    return redirect("subscriptions:detail", subscription_id=new.pk)
 
 
 @member_required

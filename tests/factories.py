@@ -399,3 +399,43 @@ class CreditNoteFactory(UnscopedFactory):
     period_end = factory.SelfAttribute("invoice.period_end")
     currency = factory.SelfAttribute("invoice.currency")
     reason = "Correction"
+
+
+
+def api_key(*, member, role=None, name="PSA sync"):
+    """(ApiKey, key) of `member`'s reseller, written directly (no audit event)."""
+    from api.models import ApiKey, key_digest
+
+    key = f"rp_test-{uuid.uuid4().hex}"
+    with scopes_disabled():
+        row = ApiKey.objects.create(reseller=member.reseller, user=member.user, name=name,
+                                    role=role or member.role, prefix=key[:10],
+                                    key_hash=key_digest(key))
+    return row, key
+
+
+class StatementFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.Statement"
+
+    run = factory.SubFactory(BillingRunFactory)
+    reseller = factory.SelfAttribute("run.reseller")
+    customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"))
+    period_start = factory.SelfAttribute("run.period_start")
+    period_end = factory.SelfAttribute("run.period_end")
+
+
+class UsageSummaryFactory(UnscopedFactory):
+    class Meta:
+        model = "billing.UsageSummary"
+
+    subscription = factory.SubFactory(SubscriptionFactory)
+    reseller = factory.SelfAttribute("subscription.reseller")
+    customer = factory.SelfAttribute("subscription.customer")
+    product_type = factory.SelfAttribute("subscription.offer.product_type")
+    month = datetime.date(2026, 1, 1)
+    meter_id = factory.Sequence(lambda n: f"meter-{n}")
+    currency = factory.SelfAttribute("subscription.currency")
+    quantity = Decimal("1.5")
+    pre_tax_total = Decimal("12.3456789")
+    lines = 3

@@ -19,8 +19,9 @@ from portal.models import AuditEvent, Reseller
 from tests import factories
 
 # Prefixes that are not the reseller portal: allauth, admin and operations (staff only,
-# covered by their own tests), static files.
-EXCLUDED_PREFIXES = ("accounts/", "admin/", "ops/", "static/", "media/")
+# covered by their own tests), static files, and the REST API (bearer keys, not sessions: its
+# own harness, tests/api/isolation.py, crawls it with reseller B's key).
+EXCLUDED_PREFIXES = ("accounts/", "admin/", "ops/", "static/", "media/", "api/v1/")
 
 # URL names reachable by design by anyone holding a secret link; each has its own tests.
 TOKEN_LINKS = {
@@ -59,6 +60,7 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "run_id": lambda r, m: factories.BillingRunFactory(reseller=r).pk,
     "invoice_id": lambda r, m: factories.InvoiceFactory(run__reseller=r).pk,
     "credit_note_id": lambda r, m: factories.CreditNoteFactory(invoice__run__reseller=r).pk,
+    "api_key_id": lambda r, m: factories.api_key(member=m)[0].pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

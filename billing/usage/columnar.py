@@ -44,16 +44,19 @@ WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u
 SEP = "\x1f"  # between the fields of the natural key (validation.natural_key)
 _WS = "[" + re.escape(WHITESPACE) + "]"
 _FORMULA = "^[=+@\\t\\r-]"  # validation.FORMULA_PREFIXES
-_DIGITS = f"[0-9]{{1,{validation.MAX_INTEGER_DIGITS}}}(\\.[0-9]{{1,{validation.MAX_DECIMALS}}})?$"
-_PLAIN_NUMBER = {name: ("^-?" if name == "BillingPreTaxTotal" else "^") + _DIGITS
+_PLAIN_NUMBER = {name: ("^-?" if name == "BillingPreTaxTotal" else "^")
+                 + f"[0-9]{{1,{validation.INTEGER_DIGITS[name]}}}"
+                 + f"(\\.[0-9]{{1,{validation.DECIMALS[name]}}})?$"
                  for name in validation.NUMERIC}
 
 NUMBER = pa.decimal128(28, validation.MAX_DECIMALS)  # UsageLine's DecimalField(28, 10)
+UNIT_PRICE = pa.decimal128(38, validation.DECIMALS["UnitPrice"])  # DecimalField(38, 22)
 # The loaded rows: validation.COLUMNS.
 SCHEMA = pa.schema([
     ("reseller_id", pa.int64()), ("customer_id", pa.int64()), ("subscription_id", pa.int64()),
     ("usage_date", pa.date32()),
-    *[(name, NUMBER if name in ("quantity", "unit_price", "billing_pre_tax_total")
+    *[(name, UNIT_PRICE if name == "unit_price"
+       else NUMBER if name in ("quantity", "billing_pre_tax_total")
        else pa.string()) for name in validation.COLUMNS[4:21]],
     ("is_marketplace", pa.bool_()), ("natural_key", pa.binary(16))])
 assert SCHEMA.names == list(validation.COLUMNS)  # noqa: S101 - a mistake here is ours
@@ -114,29 +117,31 @@ def _parsed(data: bytes) -> Iterator[pa.Table]:
         raise Fallback
     names, body = header
     columns = [f"f{i}" for i in range(len(names))]
+    read = [name for name in names if name is not None]  # Partner Center's others left out
     with ThreadPoolExecutor(max_workers=1) as pool:  # counts the lines while Arrow parses
         lines, parsed = pool.submit(_lines, body), 0
         try:
-            for batch in pcsv.open_csv(pa.py_buffer(body), **_options(columns)):
+            for batch in pcsv.open_csv(pa.py_buffer(body), **_options(columns, names)):
                 parsed += batch.num_rows
-                yield pa.Table.from_batches([batch]).rename_columns(names)
+                yield pa.Table.from_batches([batch]).rename_columns(read)
         except pa.ArrowInvalid:
             raise Fallback from None  # a wrong number of values, bad UTF-8, no line …
         if parsed != lines.result():
             raise Fallback  # line breaks inside quotes or alone
 
 
-def _options(columns: list[str]) -> dict:
+def _options(columns: list[str], names: list[str | None]) -> dict:
     return {
         "read_options": pcsv.ReadOptions(column_names=columns, block_size=8 << 20),
         # A blank line is a line of empty values here, skipped by Python: see _odd_rows.
         "parse_options": pcsv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
         "convert_options": pcsv.ConvertOptions(
             column_types=dict.fromkeys(columns, pa.string()),
+            include_columns=[c for c, name in zip(columns, names, strict=True) if name],
             strings_can_be_null=False, quoted_strings_can_be_null=False)}
 
 
-def _header(data: bytes) -> tuple[list[str], memoryview] | None:
+def _header(data: bytes) -> tuple[list[str | None], memoryview] | None:
     """(header names, body), or None for what only Python reads right."""
     start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     end = data.find(b"\n", start)

@@ -49,6 +49,9 @@ class UsageImport(models.Model):
     marketplace_lines = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True,
                               help_text='[{"line": n, "field": ..., "message": ...}]')
+    notes = models.JSONField(default=list, blank=True,
+                             help_text="What the import noticed without refusing the file, "
+                                       "e.g. columns of Partner Center's export not read.")
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -104,7 +107,8 @@ class UsageLine(models.Model):
     tags = models.TextField(blank=True, help_text="JSON object as Partner Center sent it.")
     quantity = models.DecimalField(max_digits=28, decimal_places=10)
     unit_of_measure = models.CharField(max_length=100, blank=True)
-    unit_price = models.DecimalField(max_digits=28, decimal_places=10)
+    # Microsoft prices a unit to 16 decimals and more
+    unit_price = models.DecimalField(max_digits=38, decimal_places=22)
     billing_pre_tax_total = models.DecimalField(max_digits=28, decimal_places=10)
     currency = models.CharField(max_length=3)
     charge_type = models.CharField(max_length=50)

@@ -18,10 +18,31 @@ from decimal import Decimal, InvalidOperation
 from partner_center.types import USAGE_CSV_HEADERS
 from portal.models import Currency
 
+# Partner Center's daily rated usage reconciliation file as it exports it, 55 columns in
+# Microsoft's spelling ("Learn how to read daily rated usage reconciliation files in Partner
+# Center", https://learn.microsoft.com/partner-center/billing/daily-rated-usage-recon-files; the
+# Benefit* columns as in Graph's attributeSet, https://learn.microsoft.com/graph/api/resources/
+# partners-billing-attributeset). The columns the portal reads are taken from it, the others are
+# ignored and named once in a note on the import.
+PARTNER_CENTER_HEADERS = (
+    "PartnerId", "PartnerName", "CustomerId", "CustomerName", "CustomerDomainName",
+    "CustomerCountry", "MpnId", "Tier2MpnId", "InvoiceNumber", "ProductId", "SkuId",
+    "AvailabilityId", "SkuName", "ProductName", "PublisherName", "PublisherId",
+    "SubscriptionDescription", "SubscriptionId", "ChargeStartDate", "ChargeEndDate", "UsageDate",
+    "MeterType", "MeterCategory", "MeterId", "MeterSubCategory", "MeterName", "MeterRegion",
+    "Unit", "ResourceLocation", "ConsumedService", "ResourceGroup", "ResourceURI", "ChargeType",
+    "UnitPrice", "Quantity", "UnitType", "BillingPreTaxTotal", "BillingCurrency",
+    "PricingPreTaxTotal", "PricingCurrency", "ServiceInfo1", "ServiceInfo2", "Tags",
+    "AdditionalInfo", "EffectiveUnitPrice", "PCToBCExchangeRate", "PCToBCExchangeRateDate",
+    "EntitlementId", "EntitlementDescription", "PartnerEarnedCreditPercentage",
+    "CreditPercentage", "CreditType", "BenefitOrderId", "BenefitId", "BenefitType")
+# Partner Center's name of a column the portal reads under another name.
+ALIASES = {"unit": "UnitOfMeasure"}
 REQUIRED_HEADERS = ("CustomerId", "SubscriptionId", "UsageDate", "MeterId", "Quantity",
                     "UnitPrice", "BillingPreTaxTotal", "BillingCurrency", "ChargeType")
 # Header (case-insensitive, "ResourceUri" and "ResourceURI" alike) → canonical header.
-_CANONICAL = {h.lower(): h for h in USAGE_CSV_HEADERS}
+_CANONICAL = {h.lower(): h for h in USAGE_CSV_HEADERS} | ALIASES
+_IGNORED = {h.lower(): h for h in PARTNER_CENTER_HEADERS if h.lower() not in _CANONICAL}
 NUMERIC = ("Quantity", "UnitPrice", "BillingPreTaxTotal")
 TEXT = tuple(h for h in USAGE_CSV_HEADERS if h not in NUMERIC + ("UsageDate",))
 FORMULA_PREFIXES = frozenset("=+-@\t\r")
@@ -35,6 +56,11 @@ MARKETPLACE_CHARGE_TYPES = frozenset({"purchase", "onetime", "onetimecharge",
                                       "onetimepurchase", "marketplace"})
 MAX_DECIMALS = 10
 MAX_INTEGER_DIGITS = 18  # DecimalField(28, 10)
+# Microsoft prices a unit to 16 decimals and more (0.0209951014286867 in its documented
+# example): UsageLine.unit_price is a DecimalField(38, 22).
+DECIMALS = {"Quantity": MAX_DECIMALS, "UnitPrice": 22, "BillingPreTaxTotal": MAX_DECIMALS}
+INTEGER_DIGITS = {"Quantity": MAX_INTEGER_DIGITS, "UnitPrice": 16,
+                  "BillingPreTaxTotal": MAX_INTEGER_DIGITS}
 MAX_ERRORS = 200
 TEXT_LIMITS = {"MeterId": 64, "ProductId": 64, "SkuId": 64, "AvailabilityId": 64,
                "ChargeType": 50, "MeterRegion": 100, "UnitOfMeasure": 100,
@@ -100,11 +126,16 @@ def decode(data: bytes) -> str:
             "Save it as CSV UTF-8 and upload it again."))]) from None
 
 
-def header_names(header: list[str]) -> list[str]:
-    """Canonical names of the header's columns; FileProblem when the headers are wrong."""
+def header_names(header: list[str]) -> list[str | None]:
+    """Canonical names of the header's columns, None for a column of Partner Center's export
+    that the portal does not read; FileProblem when the headers are wrong."""
     errors, names, seen = [], [], set()
     for raw in header:
-        name = _CANONICAL.get(raw.strip().lower())
+        key = raw.strip().lower()
+        name = _CANONICAL.get(key)
+        if name is None and key in _IGNORED:
+            names.append(None)
+            continue
         if name is None:
             errors.append(problem(1, raw, f"Unknown column “{raw}”. Expected Partner Center's "
                                           f"usage columns: {', '.join(USAGE_CSV_HEADERS)}."))
@@ -121,9 +152,25 @@ def header_names(header: list[str]) -> list[str]:
     return names
 
 
+def ignored_note(data: bytes) -> str:
+    """The note listing the columns of Partner Center's export in the file's header that the
+    portal does not read ("" when there are none or the header cannot be read)."""
+    first = data[:data.find(b"\n")] if b"\n" in data else data
+    try:
+        header = next(csv.reader([first.decode("utf-8-sig").rstrip("\r")]))
+    except (UnicodeDecodeError, StopIteration, csv.Error):
+        return ""
+    ignored = [raw.strip() for raw in header if raw.strip().lower() in _IGNORED]
+    if not ignored:
+        return ""
+    return (f"{len(ignored)} column(s) of Partner Center's export are not used by the portal and "
+            f"were ignored: {', '.join(ignored)}.")
+
+
 def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
     """(line number, {canonical header: value}) of a Partner Center usage CSV; the header is
-    line 1. Raises FileProblem when the headers are wrong."""
+    line 1, columns the portal does not read are left out. Raises FileProblem when the headers
+    are wrong."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
@@ -131,13 +178,14 @@ def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
         raise FileProblem([problem(1, "file", "The file is empty.")]) from None
     names = header_names(header)
     width = len(names)
+    read = [i for i, name in enumerate(names) if name is not None]
     for values in reader:
         if not values or values == [""]:
             continue  # blank line
         if len(values) != width:
             yield reader.line_num, {"__width__": f"{len(values)} values for {width} columns"}
             continue
-        yield reader.line_num, dict(zip(names, values, strict=True))
+        yield reader.line_num, {names[i]: values[i] for i in read}
 
 
 def _decimal(value: str) -> Decimal:
@@ -148,7 +196,14 @@ def _decimal(value: str) -> Decimal:
 
 
 def _usage_date(value: str) -> date:
+    """ISO (2026-09-15, 2026-09-15T00:00:00) or, as Partner Center's export prints it, US
+    M/D/YYYY, possibly followed by a time (9/15/2020, 9/15/2020 0:00)."""
     value = value.strip()
+    if "/" in value:
+        month, day, year = value.split(" ", 1)[0].split("/")
+        if len(year) != 4:
+            raise ValueError(value)
+        return date(int(year), int(month), int(day))
     if len(value) > 10 and value[10] in "T ":
         return datetime.fromisoformat(value).date()
     return date.fromisoformat(value)
@@ -233,7 +288,8 @@ class Validator:
             if usage_date is None:
                 usage_date = self._dates[raw] = _usage_date(raw)
         except ValueError:
-            self._fail(line, "UsageDate", f"UsageDate “{raw[:30]}” is not a date (YYYY-MM-DD).")
+            self._fail(line, "UsageDate", f"UsageDate “{raw[:30]}” is not a date (YYYY-MM-DD "
+                                         "or M/D/YYYY).")
             return None
         if self.known.today and usage_date > self.known.today:
             self._fail(line, "UsageDate", f"UsageDate {usage_date} is in the future.")
@@ -247,9 +303,9 @@ class Validator:
             self._fail(line, name, f"{name} “{raw[:30]}” is not a number.")
             return None
         exponent = number.as_tuple().exponent
-        if -exponent > MAX_DECIMALS:
-            self._fail(line, name, f"{name} {raw} has more than {MAX_DECIMALS} decimals.")
-        elif number.adjusted() >= MAX_INTEGER_DIGITS:
+        if -exponent > DECIMALS[name]:
+            self._fail(line, name, f"{name} {raw} has more than {DECIMALS[name]} decimals.")
+        elif number.adjusted() >= INTEGER_DIGITS[name]:
             self._fail(line, name, f"{name} {raw} is too large.")
         elif number < 0 and name != "BillingPreTaxTotal":
             self._fail(line, name, f"{name} {raw} is negative.")

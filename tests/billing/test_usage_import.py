@@ -1,3 +1,4 @@
+import csv
 from datetime import date
 from decimal import Decimal
 
@@ -321,3 +322,96 @@ def test_usage_of_a_subscription_keeps_its_currency_after_operations_change_the_
                              reason="Microsoft changed the customer's billing currency")
     imp, _ = post_usage(billing_a, to_csv(rows_for(subs_a[:1], START, 1)))  # still USD
     assert (imp.status, imp.imported_lines) == ("done", 5)
+
+
+# Partner Center's daily rated usage reconciliation file, all 55 columns in the order and
+# spelling of Microsoft's field table ("Learn how to read daily rated usage reconciliation files
+# in Partner Center", https://learn.microsoft.com/partner-center/billing/daily-rated-usage-recon-
+# files; Benefit* columns from Graph's attributeSet, https://learn.microsoft.com/graph/api/
+# resources/partners-billing-attributeset). The values the portal does not read are those of
+# Microsoft's first example line on that page; dates as it prints them (M/D/YYYY), and a unit
+# price with 16 decimals like its second example line.
+MICROSOFT_HEADER = (
+    "PartnerId,PartnerName,CustomerId,CustomerName,CustomerDomainName,CustomerCountry,MpnId,"
+    "Tier2MpnId,InvoiceNumber,ProductId,SkuId,AvailabilityId,SkuName,ProductName,PublisherName,"
+    "PublisherId,SubscriptionDescription,SubscriptionId,ChargeStartDate,ChargeEndDate,UsageDate,"
+    "MeterType,MeterCategory,MeterId,MeterSubCategory,MeterName,MeterRegion,Unit,"
+    "ResourceLocation,ConsumedService,ResourceGroup,ResourceURI,ChargeType,UnitPrice,Quantity,"
+    "UnitType,BillingPreTaxTotal,BillingCurrency,PricingPreTaxTotal,PricingCurrency,ServiceInfo1,"
+    "ServiceInfo2,Tags,AdditionalInfo,EffectiveUnitPrice,PCToBCExchangeRate,"
+    "PCToBCExchangeRateDate,EntitlementId,EntitlementDescription,PartnerEarnedCreditPercentage,"
+    "CreditPercentage,CreditType,BenefitOrderId,BenefitId,BenefitType")
+MICROSOFT_FULL_LAYOUT = next(csv.reader([MICROSOFT_HEADER]))
+MICROSOFT_EXAMPLE = {
+    "PartnerId": "0e195b37-4574-4539-bc42-0e539b9684c0", "PartnerName": "Contoso CSP Ltd",
+    "CustomerDomainName": "testcustomerdomain.onmicrosoft.com", "CustomerCountry": "DE",
+    "MpnId": "6034453", "Tier2MpnId": "6048879", "InvoiceNumber": "G002297372",
+    "SkuName": "Tables - LRS", "ProductName": "Tables", "PublisherName": "Microsoft",
+    "PublisherId": "", "SubscriptionDescription": "Azure plan", "ChargeStartDate": "9/1/2026",
+    "ChargeEndDate": "9/30/2026", "MeterType": "1 GB/Month", "ResourceLocation": "westeurope",
+    "ConsumedService": "Microsoft.Storage", "UnitType": "1 GB/Month",
+    "PricingPreTaxTotal": "0.478125", "PricingCurrency": "USD", "ServiceInfo1": "",
+    "ServiceInfo2": "", "AdditionalInfo": '{  "ImageType": null,  "ServiceType": "Standard_B1s"}',
+    "EffectiveUnitPrice": "0.03825", "PCToBCExchangeRate": "0.846202666",
+    "PCToBCExchangeRateDate": "9/30/2026",
+    "EntitlementId": "66bada28-271e-4b7a-aaf5-c0ead6312345",
+    "EntitlementDescription": "Partner Subscription", "PartnerEarnedCreditPercentage": "15",
+    "CreditPercentage": "0", "CreditType": "Credit Not Applied", "BenefitOrderId": "",
+    "BenefitId": "", "BenefitType": ""}
+
+
+def _full_layout(rows: list[dict[str, str]]) -> bytes:
+    full = []
+    for n, row in enumerate(rows):
+        day = date.fromisoformat(row["UsageDate"])
+        full.append(MICROSOFT_EXAMPLE | {
+            name: row[name] for name in row if name in MICROSOFT_FULL_LAYOUT} | {
+            "Unit": row["UnitOfMeasure"], "UsageDate": f"{day.month}/{day.day}/{day.year}",
+            "UnitPrice": "0.0209951014286867" if n == 0 else row["UnitPrice"]})
+    return to_csv(full, headers=MICROSOFT_FULL_LAYOUT)
+
+
+@pytest.mark.django_db
+def test_partner_centers_full_daily_rated_usage_file_is_imported_as_exported(
+        subs_a, billing_a, post_usage, unscoped):
+    rows = rows_for(subs_a, START, 2)
+    imp, page = post_usage(billing_a, _full_layout(rows))
+
+    assert (imp.status, imp.imported_lines, imp.errors) == ("done", 30, [])
+    ignored = [h for h in MICROSOFT_FULL_LAYOUT if h not in rows[0] and h != "Unit"]
+    assert len(ignored) == 34
+    assert imp.notes == [f"34 column(s) of Partner Center's export are not used by the portal "
+                         f"and were ignored: {', '.join(ignored)}."]
+    assert page.content.decode().count("not used by the portal") == 1
+    with unscoped():
+        first = UsageLine.objects.get(meter_id=rows[0]["MeterId"], usage_date=START,
+                                      subscription__partner_center_id=rows[0]["SubscriptionId"])
+        assert first.unit_price == Decimal("0.0209951014286867")
+        assert first.unit_of_measure == rows[0]["UnitOfMeasure"]
+        assert first.billing_pre_tax_total == Decimal(rows[0]["BillingPreTaxTotal"])
+        assert UsageLine.objects.filter(usage_date=date(2026, 9, 2)).count() == 15
+
+
+@pytest.mark.django_db
+def test_full_layout_line_by_line_path_reads_the_same(subs_a, billing_a, post_usage, unscoped,
+                                                      monkeypatch):
+    from billing import services
+
+    monkeypatch.setattr(services, "COLUMNAR", False)
+    rows = rows_for(subs_a[:1], START, 1)
+    imp, _ = post_usage(billing_a, _full_layout(rows))
+    assert (imp.status, imp.imported_lines, len(imp.notes)) == ("done", 5, 1)
+    with unscoped():
+        assert UsageLine.objects.filter(unit_price=Decimal("0.0209951014286867")).count() == 1
+
+
+@pytest.mark.django_db
+def test_full_layout_with_an_unknown_customer_is_refused_whole_with_its_line(
+        subs_a, billing_a, post_usage, unscoped):
+    rows = rows_for(subs_a[:1], START, 1)
+    rows[2] = rows[2] | {"CustomerId": "196e2273-9651-43a3-ba7e-7cbcd918fc40"}  # Microsoft's
+    imp, page = post_usage(billing_a, _full_layout(rows))
+    assert imp.status == "rejected" and usage_lines(unscoped) == 0
+    assert imp.errors == [{"line": 4, "field": "CustomerId", "message":
+                           "CustomerId 196e2273-9651-43a3-ba7e-7cbcd918fc40 is not a customer "
+                           "of yours."}]

@@ -4,7 +4,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connections
 from pytest_httpserver import HTTPServer
 
 from partner_center.http import HttpGateway
@@ -12,7 +11,7 @@ from partner_center.sandbox import SandboxGateway
 from partner_center.types import CustomerRequest, McaAcceptance, OrderRequest
 from subscriptions.catalog.models import ProductType, SeatCapGroup
 from tests.factories import OfferFactory
-from tests.partner_center.fake_server import TOKEN, FakePartnerCenter
+from tests.partner_center.microsoft.server import MicrosoftPartnerCenter
 
 BASIC = "CFQ7TTC0LH18:0001"
 STANDARD = "CFQ7TTC0LDPB:0001"
@@ -55,15 +54,29 @@ def pc_server():
 
 
 @pytest.fixture
-def fake_pc(pc_server, db):
-    """The fake Partner Center server, sharing this test's database connection."""
-    connection = connections["default"]
-    connection.inc_thread_sharing()
-    fake = FakePartnerCenter(connection)
+def ms(pc_server):
+    """The fake Microsoft Partner Center (tests/partner_center/microsoft/server.py)."""
+    fake = MicrosoftPartnerCenter()
     pc_server.expect_request(re.compile(".*")).respond_with_handler(fake)
     yield fake
     pc_server.clear()
-    connection.dec_thread_sharing()
+
+
+class FakeTokens:
+    """A token source whose tokens the fake issued; `refresh()` asks for a new one."""
+
+    def __init__(self, ms: MicrosoftPartnerCenter):
+        self.ms = ms
+        self.token = ms.issue_token()
+        self.refreshes = 0
+
+    def access_token(self) -> str:
+        return self.token
+
+    def refresh(self) -> str:
+        self.refreshes += 1
+        self.token = self.ms.issue_token()
+        return self.token
 
 
 @pytest.fixture
@@ -72,16 +85,21 @@ def sleeps():
 
 
 @pytest.fixture
-def http_gateway(fake_pc, pc_server, sleeps):
-    gateway = HttpGateway(pc_server.url_for("/"), TOKEN, timeout=2.0, max_retries=3,
-                          sleep=sleeps.append)
+def tokens(ms):
+    return FakeTokens(ms)
+
+
+@pytest.fixture
+def http_gateway(ms, pc_server, sleeps, tokens, db):
+    gateway = HttpGateway(pc_server.url_for("/"), tokens, timeout=2.0, max_retries=3,
+                          poll_attempts=4, poll_interval=1.0, sleep=sleeps.append)
     yield gateway
     gateway.close()
 
 
 @pytest.fixture(params=["sandbox", "http"])
 def gw(request, offers):
-    """Each contract test runs against both implementations."""
+    """The contract tests run against both implementations."""
     if request.param == "sandbox":
         return SandboxGateway()
     return request.getfixturevalue("http_gateway")
@@ -90,10 +108,11 @@ def gw(request, offers):
 def customer_request(**overrides) -> CustomerRequest:
     n = next(_domains)
     base = CustomerRequest(
-        company_name=f"Contoso {n}", country="US", currency="USD",
+        company_name=f"Contoso {n}", country="US",
         domain=f"contoso{n}.onmicrosoft.com", address_line1="1 Main St", city="Seattle",
         postal_code="98101", region="WA", contact_first_name="Ada", contact_last_name="Lovelace",
-        contact_email="ada@contoso.example", contact_phone="", reseller_mpn_id="1234567")
+        contact_email="ada@contoso.example", contact_phone="",
+        associated_partner_id="484e548c-f5f3-4528-93a9-c16c6373cb59")
     return replace(base, **overrides)
 
 

@@ -790,3 +790,34 @@ def test_operations_change_the_currency_and_running_subscriptions_renew_in_their
     with unscoped():
         renewal = ChargeEvent.objects.filter(subscription=sub).order_by("pk").last()
     assert (renewal.price_amount, renewal.currency) == (Decimal("264.00"), "USD")
+
+
+@pytest.mark.django_db
+def test_reserved_instance_cancellations_are_capped_at_usd_50000_in_a_rolling_year(
+        owner_a, onboard, catalog, unscoped):
+    from tests.subscriptions.conftest import RESERVED
+
+    customer = onboard(owner_a)
+    ri = catalog[RESERVED]  # P1Y 613.20 USD a year per instance
+
+    def buy_and_cancel(moment, quantity, key):
+        with at(moment):
+            sub = buy(owner_a, customer, ri, quantity=quantity, frequency="annual", key=key)
+        with at(moment + dt.timedelta(hours=1)):
+            return services.subscription_cancel(member=owner_a, subscription=sub,
+                                                idempotency_key=f"c-{key}")
+
+    # hand-checked: 50 × 613.20 = 30,660.00 cancelled; then 40 × 613.20 = 24,528.00 would
+    # bring the rolling year to 55,188.00 > 50,000.00
+    buy_and_cancel(BOUGHT, 50, "ri1")
+    later = BOUGHT + dt.timedelta(days=100)
+    with pytest.raises(ValidationError) as e:
+        buy_and_cancel(later, 40, "ri2")
+    assert e.value.messages == [
+        "Reserved instance cancellations are limited to USD 50,000.00 per customer in 12 "
+        "months; USD 30,660.00 was already cancelled, so at most USD 19,340.00 remains (this "
+        "cancellation is USD 24,528.00)."]
+    # 365 days after the first cancellation it no longer counts
+    buy_and_cancel(BOUGHT + dt.timedelta(days=366), 40, "ri3")
+    assert [c[:3] for c in charges(unscoped, kind="cancel")] == [
+        ("cancel", -50, Decimal("-30660.00")), ("cancel", -40, Decimal("-24528.00"))]

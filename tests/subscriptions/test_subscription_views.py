@@ -140,3 +140,83 @@ def test_lengthening_the_term_and_changing_billing_in_the_browser(owner_a, onboa
                        {"term": "P1M", "billing_frequency": "monthly", "idempotency_key": "u"},
                        follow=True).content.decode()
     assert "New term: Select a valid choice. P1M is not one of the available choices." in page
+
+
+@pytest.mark.django_db
+def test_a_reseller_exchanges_a_reserved_instance_from_its_page(owner_a, client_for, onboard,
+                                                                catalog, unscoped):
+    import datetime as dt
+    from decimal import Decimal
+
+    import time_machine
+
+    from subscriptions.models import ChargeEvent, Subscription
+    from tests.subscriptions.conftest import RESERVED, buy_now
+
+    customer = onboard(owner_a)
+    ri = catalog[RESERVED]
+    with time_machine.travel(dt.datetime(2026, 6, 18, 10, 0, tzinfo=dt.UTC), tick=False):
+        sub = buy_now(member=owner_a, customer=customer, offer=ri, term="P1Y",
+                      billing_frequency="annual", quantity=10, idempotency_key="ri")
+    client = client_for(owner_a)
+    url = reverse("subscriptions:exchange", kwargs={"subscription_id": sub.pk})
+    with time_machine.travel(dt.datetime(2026, 12, 18, 10, 0, tzinfo=dt.UTC), tick=False):
+        page = client.get(reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}))
+        assert 'data-testid="exchange-form"' in page.content.decode()
+        # hand-checked: 6,132.00 × 182 ÷ 365 = 3,057.60 remains; 3 × 613.20 = 1,839.60 is less
+        refused = client.post(url, {"offer": ri.pk, "term": "P1Y", "billing_frequency": "annual",
+                                    "quantity": 3, "idempotency_key": "x1"}, follow=True)
+        assert ("The new commitment (1,839.60) must be at least the remaining commitment "
+                "(3,057.60). (in USD)") in refused.content.decode()
+        done = client.post(url, {"offer": ri.pk, "term": "P3Y", "billing_frequency": "annual",
+                                 "quantity": 10, "idempotency_key": "x2"}, follow=True)
+    body = done.content.decode()
+    assert "Exchanged: 10 × Reserved VM Instance" in body
+    with unscoped():
+        new = Subscription.objects.get(order_key="exchange:x2")
+        assert (Subscription.objects.get(pk=sub.pk).status, new.status, new.term_start) == (
+            "cancelled", "active", dt.date(2026, 12, 18))
+        rows = list(ChargeEvent.objects.filter(kind__in=["exchange", "cycle"])
+                    .order_by("pk").values_list("subscription_id", "kind", "cost_amount"))
+    # the old year credited for Dec 18 – Jun 17 (3,057.60); the new P3Y billed annually,
+    # 394.20 × 10 = 3,942.00 for its first year (new commitment 11,826.00 ≥ 3,057.60)
+    assert rows == [(sub.pk, "cycle", Decimal("6132.00")),
+                    (sub.pk, "exchange", Decimal("-3057.60")),
+                    (new.pk, "cycle", Decimal("3942.00"))]
+    assert done.request["PATH_INFO"] == reverse("subscriptions:detail",
+                                                kwargs={"subscription_id": new.pk})
+
+
+@pytest.mark.django_db
+def test_a_price_rule_in_another_currency_never_breaks_quoting_or_buying(
+        owner_a, onboard, catalog, client_for, unscoped, django_capture_on_commit_callbacks):
+    import datetime as dt
+    from decimal import Decimal
+
+    from subscriptions.catalog.models import PriceBook, PriceRule
+
+    customer = onboard(owner_a, company_name="Maple Co", country="CA")
+    offer = catalog[PREMIUM]
+    with unscoped():  # a USD fixed price in a CAD customer's book, as written before the check
+        type(customer).objects.filter(pk=customer.pk).update(currency="CAD")
+        book = PriceBook.objects.create(reseller=owner_a.reseller, customer=customer,
+                                        name="Maple prices")
+        PriceRule.objects.create(reseller=owner_a.reseller, book=book, kind="fixed", offer=offer,
+                                 term="P1Y", fixed_price=Decimal("300"), currency="USD",
+                                 effective_from=dt.date(2026, 1, 1))
+    client = client_for(owner_a)
+    quote = client.get(reverse("subscriptions:purchase_quote"), {
+        "customer": customer.pk, "offer": offer.pk, "term": "P1Y",
+        "billing_frequency": "monthly", "quantity": 3})
+    assert quote.status_code == 200
+    # the USD rule prices nothing in CAD: the price is the cost, 356.40 CAD a year ÷ 12
+    assert "29.70 CAD" in quote.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("subscriptions:purchase"), {
+            "customer": customer.pk, "offer": offer.pk, "term": "P1Y",
+            "billing_frequency": "monthly", "quantity": 3, "auto_renew": "on",
+            "idempotency_key": "k-cad"})
+    assert response.status_code == 302
+    with unscoped():
+        bought = Subscription.objects.get(order_key="k-cad")
+    assert (bought.currency, bought.unit_price) == ("CAD", Decimal("29.700000"))
