@@ -395,7 +395,7 @@ def test_partner_centers_full_daily_rated_usage_file_is_imported_as_exported(
 @pytest.mark.django_db
 def test_full_layout_line_by_line_path_reads_the_same(subs_a, billing_a, post_usage, unscoped,
                                                       monkeypatch):
-    from billing import services
+    from billing.usage import services
 
     monkeypatch.setattr(services, "COLUMNAR", False)
     rows = rows_for(subs_a[:1], START, 1)
