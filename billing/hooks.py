@@ -19,4 +19,6 @@ def ops_queues() -> list[Queue]:
         Queue("Billing runs", reverse("billing_runs_ops:runs")),
         Queue("Billing reports", reverse("billing_ops:reports"),
               note="all resellers, filter by reseller"),
+        Queue("Reconciliation", reverse("billing_ops:reconciliation"),
+              note="Microsoft ↔ cost ledger ↔ invoices and statements, per period"),
     ]

@@ -4,6 +4,7 @@ is fixed by its URL (`REPORT_PAGES`)."""
 from django.urls import include, path
 
 from billing import views
+from billing.reconciliation import views as reconciliation_views
 from billing.reports import views as report_views
 
 REPORT_PAGES = [
@@ -37,6 +38,7 @@ reseller_patterns = [
     path("usage/<int:usage_import_id>/status/", views.usage_import_status,
          name="usage_import_status"),
     path("reports/", include(report_patterns)),
+    path("reconciliation/", reconciliation_views.reconciliation, name="reconciliation"),
 ]
 
 ops_patterns = [
@@ -45,6 +47,7 @@ ops_patterns = [
     path("usage/<int:usage_import_id>/status/", views.ops_usage_import_status,
          name="usage_import_status"),
     path("reports/", include(ops_report_patterns)),
+    path("reconciliation/", reconciliation_views.ops_reconciliation, name="reconciliation"),
 ]
 
 run_ops_patterns = [
