@@ -23,6 +23,7 @@ notes.
 """
 
 import csv
+import dataclasses
 import gc
 import hashlib
 import io
@@ -55,8 +56,9 @@ from billing.models import (
     UsageImport,
     UsageLine,
 )
-from billing.usage import columnar, pg, summary, validation
+from billing.usage import columnar, graph, pg, summary, validation
 from customers.models import Customer
+from partner_center import graph_billing
 from partner_center.errors import GatewayError
 from partner_center.gateway import get_gateway, iter_usage
 from portal.audit import audit, audit_each
@@ -159,6 +161,35 @@ def usage_fetch_start(*, user, start: date, end: date) -> UsageImport:
     return usage_import
 
 
+def usage_graph_pull(*, today: date | None = None) -> list[UsageImport]:
+    """Beat, daily: pull Microsoft's unbilled usage of the current period through Microsoft
+    Graph, one import per currency the portal's customers are billed in (and, the first week
+    of a month, the last period's too, which Microsoft keeps rating until its invoice is out).
+    Idempotent: lines already imported are skipped, so a re-pull adds nothing new."""
+    today = today or timezone.now().date()
+    periods = ["current", "last"] if today.day <= 7 else ["current"]
+    with scopes_disabled(), transaction.atomic():
+        currencies = sorted(set(Customer.objects.exclude(tenant_id=None)
+                                .values_list("currency", flat=True)))
+        imports = []
+        for currency in currencies:
+            for period in periods:
+                usage_import = UsageImport.objects.create(
+                    source=UsageImport.Source.GRAPH, export={
+                        "path": graph_billing.UNBILLED_USAGE,
+                        "body": graph_billing.unbilled_usage_body(currency, period)},
+                    file_name=f"Microsoft Graph unbilled usage {currency} ({period} period, "
+                              f"{today})")
+                _start_import(usage_import)
+                imports.append(usage_import)
+    return imports
+
+
+def last_graph_pull() -> UsageImport | None:
+    with scopes_disabled():
+        return UsageImport.objects.filter(source=UsageImport.Source.GRAPH).first()
+
+
 # --- the run ----------------------------------------------------------------------------
 
 def _known(usage_import: UsageImport) -> validation.Known:
@@ -194,7 +225,24 @@ def _read(usage_import: UsageImport) -> bytes:
     return data
 
 
+def _graph_rows(usage_import: UsageImport):
+    """The lines of a Microsoft Graph usage export as CSV rows; the export's progress (polls,
+    blobs read) is saved on the import as each blob starts."""
+    progress = graph_billing.Progress()
+    export = usage_import.export
+    lines = graph_billing.get_graph_billing().lines(export["path"], export["body"], progress)
+    saved = None
+    for n, line in enumerate(lines, start=1):
+        if saved != progress.blobs_done:
+            saved = progress.blobs_done
+            _set(usage_import, export=export | {"progress": dataclasses.asdict(progress)})
+        yield n, graph.csv_row(line)
+    _set(usage_import, export=export | {"progress": dataclasses.asdict(progress)})
+
+
 def _rows(usage_import: UsageImport, data: bytes | None):
+    if usage_import.source == UsageImport.Source.GRAPH:
+        return _graph_rows(usage_import)
     if usage_import.source == UsageImport.Source.GATEWAY:
         lines = iter_usage(get_gateway(), start=usage_import.period_start,
                            end=usage_import.period_end)

@@ -23,6 +23,12 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 @shared_task(**RELIABLE)
+def pull_unbilled_usage() -> int:
+    """Daily: Microsoft's unbilled usage through Microsoft Graph (one import per currency)."""
+    return len(services.usage_graph_pull())
+
+
+@shared_task(**RELIABLE)
 def billing_runs_fan_out(run_ids: list[int]) -> int:
     """One compute task per batch of runs (`services.billing_run_batches`): a batch is billed
     with the queries of one run, and the batches spread over the workers."""

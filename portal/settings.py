@@ -274,6 +274,7 @@ CELERY_TASK_ROUTES = {
         "billing.tasks.billing_runs_fan_out",
         "billing.tasks.billing_runs_compute",
         "billing.tasks.start_due_billing_runs",
+        "billing.tasks.pull_unbilled_usage",
     ], {"queue": "billing"}),
     **dict.fromkeys([
         "billing.tasks.render_pdf",
@@ -318,6 +319,10 @@ CELERY_BEAT_SCHEDULE = {
     "subscriptions-expire-transfers": {
         "task": "subscriptions.tasks.expire_transfers",
         "schedule": 3600.0,
+    },
+    "billing-pull-unbilled-usage": {
+        "task": "billing.tasks.pull_unbilled_usage",
+        "schedule": 3600.0 * 24,  # idempotent: a re-pull adds no line
     },
     "billing-start-due-runs": {
         "task": "billing.tasks.start_due_billing_runs",
@@ -415,6 +420,9 @@ PARTNER_CENTER_TOKEN_KEY = env.str("PARTNER_CENTER_TOKEN_KEY", default="")
 PARTNER_CENTER_GRAPH_BASE_URL = env.str("PARTNER_CENTER_GRAPH_BASE_URL",
                                         default="https://graph.microsoft.com/v1.0")
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
+# Microsoft Graph partner billing exports (the http gateway): token for PartnerBilling.Read.All
+GRAPH_BILLING_URL = env.str("GRAPH_BILLING_URL", default="https://graph.microsoft.com/v1.0")
+GRAPH_BILLING_TOKEN = env.str("GRAPH_BILLING_TOKEN", default="")
 PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
 # How many status checks a sandbox order answers "pending" before it completes (0: at once).
