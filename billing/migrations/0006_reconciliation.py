@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0004_usage_notes_unit_price_22_decimals'),
+        ('billing', '0005_reservation_exchange'),
         ('customers', '0002_reseller_in_unique_keys'),
         ('portal', '0004_tax_by_jurisdiction'),
         ('subscriptions', '0002_reseller_in_unique_keys'),
