@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
                 ('leg', models.CharField(choices=[('microsoft', 'Microsoft ↔ ledger'), ('invoice', 'Ledger ↔ reseller invoice'), ('statement', 'Reseller invoice ↔ customer statements')], max_length=10)),
                 ('reason', models.CharField(choices=[('missing_in_portal', 'Missing in the portal'), ('missing_at_microsoft', 'Missing at Microsoft'), ('missing_on_invoice', 'Missing on the invoice'), ('missing_in_ledger', 'Missing in the ledger'), ('missing_on_statement', "Missing on the customer's statement"), ('quantity', 'Quantity differs'), ('unit_price', 'Unit price differs'), ('period', 'Period differs'), ('currency', 'Currency differs'), ('rounding', 'Rounding within tolerance')], max_length=24)),
                 ('product_type', models.CharField(blank=True, max_length=100)),
-                ('usage_month', models.DateField(blank=True, help_text='First day of the usage month compared.', null=True)),
+                ('usage_month', models.DateField(blank=True, help_text='First day of the usage period compared.', null=True)),
                 ('description', models.CharField(max_length=300)),
                 ('currency', models.CharField(max_length=3)),
                 ('amount', models.DecimalField(blank=True, decimal_places=2, help_text='Right side − left side, to the cent; empty between currencies.', max_digits=20, null=True)),

@@ -77,6 +77,9 @@ def _index(lines: Iterable[Line], period: date):
 
 def compare(left: Line, right: Line, *, tolerance: Decimal = CENT) -> Difference | None:
     """The difference between two lines of the same charge and period, if any."""
+    if (left.amount == right.amount and left.quantity == right.quantity
+            and left.currency == right.currency and left.unit_price == right.unit_price):
+        return None  # nearly every pair: no arithmetic
     make = lambda reason, amount: Difference(reason, left.key, left.period, left, right,  # noqa: E731
                                              amount)
     if left.currency != right.currency:

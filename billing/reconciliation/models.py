@@ -66,7 +66,7 @@ class Difference(models.Model):
                                      null=True, blank=True, related_name="+",
                                      db_constraint=False)
     usage_month = models.DateField(null=True, blank=True,
-                                   help_text="First day of the usage month compared.")
+                                   help_text="First day of the usage period compared.")
     description = models.CharField(max_length=300)
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True,

@@ -23,15 +23,13 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Sum
-from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from billing.models import BillingLine, BillingRun, InvoiceLine, Statement, UsageLine
-from billing.periods import Period
+from billing.periods import Period, usage_label, usage_period
 from billing.reconciliation import match
 from billing.reconciliation.models import Difference, ReconciliationRun
-from billing.reports.compute import usage_month
 from portal.audit import audit
 from portal.permissions import require_staff
 from subscriptions.models import Subscription
@@ -87,33 +85,33 @@ def _difference(run, leg, d: match.Difference, meta: dict, **fields) -> Differen
 
 
 def _microsoft_leg(run, runs, period: Period, counts) -> list[Difference]:
-    """Microsoft's usage per subscription and usage month ↔ the ledger's usage lines."""
+    """Microsoft's usage per subscription and usage period (the previous period of the same
+    country, `periods.usage_period`: US the calendar month) ↔ the ledger's usage lines."""
     resellers = [r.reseller_id for r in runs]
-    months = [usage_month(p) for p in (period.previous(), period, period.next())]
+    periods = (period.previous(), period, period.next())
     microsoft, meta = [], {}
-    for row in (UsageLine.objects.filter(reseller_id__in=resellers, is_marketplace=False,
-                                         usage_date__gte=months[0].start,
-                                         usage_date__lte=months[2].end)
-                .annotate(month=TruncMonth("usage_date"))
-                .values("reseller_id", "customer_id", "subscription_id", "month", "currency")
-                .annotate(quantity=Sum("quantity"), amount=Sum("billing_pre_tax_total"))
-                .order_by()):
-        month = row["month"].date() if hasattr(row["month"], "date") else row["month"]
-        microsoft.append(match.Line(row["subscription_id"], month, row["quantity"], None,
-                                    row["amount"], row["currency"]))
-        meta[row["subscription_id"]] = {"reseller_id": row["reseller_id"],
-                                        "customer_id": row["customer_id"]}
+    for usage in map(usage_period, periods):
+        for row in (UsageLine.objects.filter(reseller_id__in=resellers, is_marketplace=False,
+                                             usage_date__range=(usage.start, usage.end))
+                    .values("reseller_id", "customer_id", "subscription_id", "currency")
+                    .annotate(quantity=Sum("quantity"), amount=Sum("billing_pre_tax_total"))
+                    .order_by()):
+            microsoft.append(match.Line(row["subscription_id"], usage.start, row["quantity"],
+                                        None, row["amount"], row["currency"]))
+            meta[row["subscription_id"]] = {"reseller_id": row["reseller_id"],
+                                            "customer_id": row["customer_id"]}
     ledger, lines = [], {}
     for line in BillingLine.objects.filter(
             reseller_id__in=resellers, kind=BillingLine.Kind.USAGE,
-            period_start__in=[p.start for p in (period.previous(), period, period.next())]):
-        month = usage_month(Period(line.period_start, line.period_end)).start
+            period_start__in=[p.start for p in periods]):
+        month = usage_period(Period(line.period_start, line.period_end)).start
         ledger.append(match.Line(line.subscription_id, month, line.quantity, None,
                                  line.cost_amount, line.currency, ref=line.pk))
         meta.setdefault(line.subscription_id, {"reseller_id": line.reseller_id,
                                                "customer_id": line.customer_id})
         lines[line.pk] = line
-    month = months[1].start
+    usages = {u.start: u for u in map(usage_period, periods)}
+    month = usage_period(period).start
     counts["microsoft"] = sum(1 for m in microsoft if m.period == month)
     found = match.match(microsoft, ledger, period=month)
     names = dict(Subscription.objects.filter(pk__in={d.key for d in found}).values_list(
@@ -121,15 +119,17 @@ def _microsoft_leg(run, runs, period: Period, counts) -> list[Difference]:
     return [_difference(run, Difference.Leg.MICROSOFT, d, meta[d.key], subscription_id=d.key,
                         usage_month=month, product_type=names.get(d.key, ""),
                         billing_line_id=d.right.ref if d.right else None,
-                        description=_usage_description(d, names.get(d.key, ""), lines))
+                        description=_usage_description(d, names.get(d.key, ""), lines,
+                                                       usages))
             for d in found]
 
 
-def _usage_description(d: match.Difference, product_type: str, lines) -> str:
+def _usage_description(d: match.Difference, product_type: str, lines, usages) -> str:
     line = lines.get(d.right.ref) if d.right else None
     if line is not None:
         return line.description[:300]
-    return f"{product_type or 'Azure plan'} usage {d.left.period:%Y-%m}"
+    usage = usages[d.left.period]
+    return f"{product_type or 'Azure plan'} usage {usage_label(usage)}"
 
 
 def _invoice_leg(run, runs, counts) -> list[Difference]:

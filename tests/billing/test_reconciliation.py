@@ -217,3 +217,23 @@ def test_reseller_sees_its_own_share_only(ops, us_reseller, period, client_for, 
                       {"period": "2026-03-01"}).status_code == 404
     viewer = client_for(member_of(us_reseller, Role.VIEWER))
     assert viewer.get(reverse("billing:reconciliation")).status_code == 403
+
+
+@pytest.mark.django_db
+def test_canadian_usage_is_compared_by_its_20th_to_19th_period(ops, ca_reseller, charge_factory,
+                                                               usage_factory):
+    sub = _azure(charge_factory(ca_reseller, on=dt.date(2026, 6, 25)).subscription)
+    usage_factory(sub, on=dt.date(2026, 5, 25), cost="4.00")  # both in May 20 – Jun 19
+    usage_factory(sub, on=dt.date(2026, 6, 10), cost="6.00")
+    usage_factory(sub, on=dt.date(2026, 6, 22), cost="50.00")  # the next period's usage
+    [run] = services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 25),
+                                       reseller=ca_reseller)
+    run = services.billing_run_compute(run_id=run.pk)
+    assert run.period_start == dt.date(2026, 6, 20)
+    reconciliation.reconciliation_run(user=ops, period_start=run.period_start)
+    assert _found() == []
+    usage_factory(sub, on=dt.date(2026, 6, 19), cost="1.00", quantity="2")  # arrives late
+    reconciliation.reconciliation_run(user=ops, period_start=run.period_start)
+    with scopes_disabled():
+        (d,) = Difference.objects.all()
+    assert (d.reason, d.amount, d.usage_month) == ("quantity", D("-1.00"), dt.date(2026, 5, 20))
