@@ -147,7 +147,7 @@ def azure_subs(db):
 
 @pytest.mark.django_db
 def test_daily_pull_imports_graphs_unbilled_usage_and_a_re_pull_adds_nothing(
-        graph, azure_subs, settings, django_capture_on_commit_callbacks):
+        graph, azure_subs, settings, django_capture_on_commit_callbacks, client):
     from billing import services
     from billing.models import UsageImport, UsageLine
 
@@ -178,3 +178,11 @@ def test_daily_pull_imports_graphs_unbilled_usage_and_a_re_pull_adds_nothing(
     assert (again.status, again.imported_lines, again.skipped_duplicates) == ("done", 0, 8)
     with scopes_disabled():
         assert UsageLine.objects.count() == 8
+    # operations see the last pull's progress and result
+    from tests.factories import UserFactory
+
+    settings.STAFF_MFA_REQUIRED = False
+    client.force_login(UserFactory(is_staff=True))
+    shown = " ".join(client.get("/ops/billing/usage/").content.decode().split())
+    assert "export done: 2 poll(s), 2 of 2 file(s) read; 0 new line(s), 8 already imported" in (
+        shown)
