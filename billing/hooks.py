@@ -4,8 +4,21 @@ in billing/reports/dashboard.py."""
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from billing.insight import selectors as insight
 from billing.models import UsageImport
-from portal.frame import Queue
+from billing.reports import dashboard
+from portal.frame import Queue, Widget
+from portal.roles import role_can
+
+
+def dashboard_widgets(request) -> list[Widget]:
+    """The billing figures; for members who see money, the week's cost anomalies."""
+    widgets = dashboard.dashboard_widgets(request)
+    if role_can(request.membership.role, "billing.view_money"):
+        recent = insight.recent_anomalies(request.membership.reseller)
+        widgets.append(Widget("billing/insight/_attention_anomalies.html", {
+            "anomalies": list(recent[:5]), "anomalies_count": recent.count()}))
+    return widgets
 
 
 def ops_queues() -> list[Queue]:

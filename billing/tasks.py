@@ -3,8 +3,10 @@ worker make a killed worker's task come back; the services are idempotent, so a 
 task writes nothing twice."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from billing import services
+from billing.insight.services import anomalies_detect
 
 
 @shared_task(bind=True, max_retries=0)
@@ -75,3 +77,9 @@ def start_due_billing_runs() -> int:
     from django.utils import timezone
 
     return len(services.billing_runs_start_due(today=timezone.now().date()))
+
+
+@shared_task(**RELIABLE)
+def detect_cost_anomalies() -> int:
+    """Daily (beat): anomaly alerts on the last days' Azure cost; idempotent."""
+    return len(anomalies_detect(today=timezone.now().date()))

@@ -60,6 +60,7 @@ run_ops_patterns = [
 
 urlpatterns = [
     path("billing/", include((reseller_patterns, "billing"))),
+    path("billing/insight/", include(("billing.insight.urls", "billing_insight"))),
     path("ops/billing/runs/", include((run_ops_patterns, "billing_runs_ops"))),
     path("ops/billing/", include((ops_patterns, "billing_ops"))),
 ]

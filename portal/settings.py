@@ -324,6 +324,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.pull_unbilled_usage",
         "schedule": 3600.0 * 24,  # idempotent: a re-pull adds no line
     },
+    # usage arrives late: each run re-checks the last three days (one alert per customer-day)
+    "billing-detect-cost-anomalies": {
+        "task": "billing.tasks.detect_cost_anomalies",
+        "schedule": 3600.0 * 6,
+    },
     "billing-start-due-runs": {
         "task": "billing.tasks.start_due_billing_runs",
         "schedule": 3600.0 * 6,  # idempotent; runs the day a reseller's period closes
