@@ -275,6 +275,7 @@ CELERY_TASK_ROUTES = {
         "billing.tasks.billing_runs_compute",
         "billing.tasks.start_due_billing_runs",
         "billing.tasks.pull_unbilled_usage",
+        "billing.tasks.detect_cost_anomalies",
     ], {"queue": "billing"}),
     **dict.fromkeys([
         "billing.tasks.render_pdf",

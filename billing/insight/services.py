@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
-from django_scopes import scopes_disabled
+from django_scopes import scope, scopes_disabled
 
 from billing.insight import anomaly
 from billing.insight.models import AnomalyAlert, InsightSettings
@@ -17,6 +17,7 @@ from portal.models import Membership, Reseller
 from portal.notifications import notify
 from portal.permissions import require
 from portal.roles import PERMISSIONS
+from portal.upkeep import each_row
 
 CHECK_DAYS = 3  # usage arrives late: each run checks the last days again (once per day)
 
@@ -40,7 +41,7 @@ def anomalies_detect(*, today: date, days: int = CHECK_DAYS) -> list[AnomalyAler
     """Check each customer's daily Azure cost of the `days` days before `today` against its
     trailing baseline (billing.insight.anomaly) and raise the alerts not raised yet: one per
     customer-day, with an in-app notification and e-mail to the reseller's money roles. Each
-    reseller in its own transaction."""
+    reseller in its own transaction (a failure is an upkeep failure; the others go on)."""
     first, last = today - timedelta(days=days), today - timedelta(days=1)
     window = anomaly.Thresholds().window
     with scopes_disabled():
@@ -52,16 +53,20 @@ def anomalies_detect(*, today: date, days: int = CHECK_DAYS) -> list[AnomalyAler
         series: dict[int, dict[tuple, list]] = defaultdict(lambda: defaultdict(list))
         for reseller_id, customer_id, currency, day, category, name, cost in rows:
             series[reseller_id][customer_id, currency].append((day, _meter(category, name), cost))
-        raised = []
-        for reseller_id, customers in sorted(series.items()):
-            raised += _detect_for_reseller(reseller_id, customers, first=first, last=last)
-    return raised
+    results, _ = each_row("billing.detect_cost_anomalies", Reseller, sorted(series), lambda pk: (
+        _detect_for_reseller(pk, series[pk], first=first, last=last)))
+    return [alert for alerts in results for alert in alerts]
 
 
-@transaction.atomic
 def _detect_for_reseller(reseller_id: int, customers: dict, *, first: date,
                          last: date) -> list[AnomalyAlert]:
     reseller = Reseller.objects.get(pk=reseller_id)
+    with scope(reseller=reseller):
+        return _detect_in_scope(reseller, customers, first=first, last=last)
+
+
+def _detect_in_scope(reseller, customers: dict, *, first: date, last: date
+                     ) -> list[AnomalyAlert]:
     settings = InsightSettings.objects.filter(reseller=reseller).first()
     thresholds = settings.thresholds() if settings else anomaly.Thresholds()
     done = set(AnomalyAlert.objects.filter(reseller=reseller, day__range=(first, last))
@@ -78,10 +83,10 @@ def _detect_for_reseller(reseller_id: int, customers: dict, *, first: date,
                              "expected": str(m.expected)} for m in a.movers]))
     if not found:
         return []
-    alerts = AnomalyAlert.objects.bulk_create(found, ignore_conflicts=True)
+    alerts = AnomalyAlert.objects.bulk_create(found)
     names = dict(Customer.objects.filter(pk__in={a.customer_id for a in alerts})
                  .values_list("pk", "company_name"))
-    users = alert_recipients([reseller_id])[reseller_id]
+    users = alert_recipients([reseller.pk])[reseller.pk]
     for alert in alerts:
         movers = ", ".join(m["meter"] for m in alert.movers) or "no single meter"
         notify(reseller=reseller, users=users,
