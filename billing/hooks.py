@@ -2,6 +2,7 @@
 in billing/reports/dashboard.py."""
 
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from billing.insight import selectors as insight
@@ -12,12 +13,19 @@ from portal.roles import role_can
 
 
 def dashboard_widgets(request) -> list[Widget]:
-    """The billing figures; for members who see money, the week's cost anomalies."""
+    """The billing figures; for members who see money, the week's cost anomalies and the
+    month's budget alerts."""
     widgets = dashboard.dashboard_widgets(request)
+    reseller = request.membership.reseller
     if role_can(request.membership.role, "billing.view_money"):
-        recent = insight.recent_anomalies(request.membership.reseller)
-        widgets.append(Widget("billing/insight/_attention_anomalies.html", {
-            "anomalies": list(recent[:5]), "anomalies_count": recent.count()}))
+        recent = insight.recent_anomalies(reseller)
+        budget_alerts = insight.budget_alerts_this_month(reseller, today=timezone.now().date())
+        widgets += [
+            Widget("billing/insight/_attention_anomalies.html", {
+                "anomalies": list(recent[:5]), "anomalies_count": recent.count()}),
+            Widget("billing/insight/_attention_budgets.html", {
+                "budget_alerts": list(budget_alerts[:5]),
+                "budget_alerts_count": budget_alerts.count()})]
     return widgets
 
 

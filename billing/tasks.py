@@ -6,7 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from billing import services
-from billing.insight.services import anomalies_detect
+from billing.insight.services import anomalies_detect, budgets_check
 
 
 @shared_task(bind=True, max_retries=0)
@@ -83,3 +83,9 @@ def start_due_billing_runs() -> int:
 def detect_cost_anomalies() -> int:
     """Daily (beat): anomaly alerts on the last days' Azure cost; idempotent."""
     return len(anomalies_detect(today=timezone.now().date()))
+
+
+@shared_task(**RELIABLE)
+def check_budgets() -> int:
+    """Daily (beat): budget alerts (80 %, 100 %, forecast) for the month so far; idempotent."""
+    return len(budgets_check(today=timezone.now().date()))

@@ -20,6 +20,8 @@ class SandboxCustomer(models.Model):
     reseller_mpn_id = models.CharField(max_length=10)
     profile = models.JSONField(default=dict, help_text="Address and contact as sent.")
     created_at = models.DateTimeField(default=timezone.now)
+    usage_budget = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True,
+                                       help_text="Monthly usage spending budget; empty: none.")
 
     def __str__(self):
         return f"{self.company_name} ({self.tenant_id})"

@@ -38,6 +38,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "support.manage_plans": _MANAGERS,
     "api_keys.manage": _MANAGERS,
     "insight.configure": _MANAGERS,
+    "budgets.edit": _MANAGERS | {Role.BILLING},
 }
 
 

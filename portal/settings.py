@@ -276,6 +276,7 @@ CELERY_TASK_ROUTES = {
         "billing.tasks.start_due_billing_runs",
         "billing.tasks.pull_unbilled_usage",
         "billing.tasks.detect_cost_anomalies",
+        "billing.tasks.check_budgets",
     ], {"queue": "billing"}),
     **dict.fromkeys([
         "billing.tasks.render_pdf",
@@ -328,6 +329,10 @@ CELERY_BEAT_SCHEDULE = {
     # usage arrives late: each run re-checks the last three days (one alert per customer-day)
     "billing-detect-cost-anomalies": {
         "task": "billing.tasks.detect_cost_anomalies",
+        "schedule": 3600.0 * 6,
+    },
+    "billing-check-budgets": {
+        "task": "billing.tasks.check_budgets",
         "schedule": 3600.0 * 6,
     },
     "billing-start-due-runs": {

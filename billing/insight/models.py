@@ -71,3 +71,62 @@ class AnomalyAlert(models.Model):
     @property
     def top_meter(self) -> str:
         return self.movers[0]["meter"] if self.movers else ""
+
+
+class Budget(models.Model):
+    """A monthly Azure budget of a customer (all its Azure usage) or of one of its Azure plan
+    subscriptions, in the customer's currency. A customer's own budget is kept in step with
+    Partner Center's usage spending budget where the gateway offers it."""
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
+                                 related_name="+")
+    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.CASCADE,
+                                     null=True, blank=True, related_name="+")
+    amount = models.DecimalField(max_digits=20, decimal_places=2,
+                                 validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(max_length=3)
+    synced_at = models.DateTimeField(null=True, blank=True,
+                                     help_text="When Partner Center last confirmed the amount.")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["customer__company_name", "subscription_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer"], condition=models.Q(subscription=None),
+                                    name="one_budget_per_customer"),
+            models.UniqueConstraint(fields=["subscription"], name="one_budget_per_subscription"),
+        ]
+
+    def __str__(self):
+        scope = f"subscription {self.subscription_id}" if self.subscription_id else "all Azure"
+        return f"{self.customer}: {self.amount} {self.currency} a month ({scope})"
+
+
+class BudgetAlert(models.Model):
+    """One alert of a budget in one month: 80 %, 100 % or forecast above; each once."""
+
+    class Kind(models.TextChoices):
+        EIGHTY = "80", "80 % of the budget reached"
+        FULL = "100", "Budget reached"
+        FORECAST = "forecast", "Forecast above the budget"
+
+    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
+    budget = models.ForeignKey(Budget, on_delete=models.CASCADE, related_name="alerts")
+    month = models.DateField(help_text="First day of the month.")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    spent = models.DecimalField(max_digits=20, decimal_places=2)
+    forecast = models.DecimalField(max_digits=20, decimal_places=2)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["budget", "month", "kind"],
+                                               name="one_budget_alert_per_kind_month")]
+
+    def __str__(self):
+        return f"{self.budget.customer} {self.month:%Y-%m}: {self.get_kind_display()}"
