@@ -61,7 +61,7 @@ class AnomalyAlert(models.Model):
 
     class Meta:
         ordering = ["-day", "customer__company_name"]
-        constraints = [models.UniqueConstraint(fields=["customer", "day", "currency"],
+        constraints = [models.UniqueConstraint(fields=["reseller", "customer", "day", "currency"],
                                                name="one_anomaly_per_customer_day")]
         indexes = [models.Index(fields=["reseller", "day"])]
 
@@ -95,9 +95,11 @@ class Budget(models.Model):
     class Meta:
         ordering = ["customer__company_name", "subscription_id"]
         constraints = [
-            models.UniqueConstraint(fields=["customer"], condition=models.Q(subscription=None),
+            models.UniqueConstraint(fields=["reseller", "customer"],
+                                    condition=models.Q(subscription=None),
                                     name="one_budget_per_customer"),
-            models.UniqueConstraint(fields=["subscription"], name="one_budget_per_subscription"),
+            models.UniqueConstraint(fields=["reseller", "subscription"],
+                                    name="one_budget_per_subscription"),
         ]
 
     def __str__(self):
@@ -125,7 +127,7 @@ class BudgetAlert(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["budget", "month", "kind"],
+        constraints = [models.UniqueConstraint(fields=["reseller", "budget", "month", "kind"],
                                                name="one_budget_alert_per_kind_month")]
 
     def __str__(self):
