@@ -285,6 +285,7 @@ CELERY_TASK_ROUTES = {
     **dict.fromkeys([
         "customers.tasks.log_mca_in_partner_center",
         "subscriptions.tasks.provision_subscription",
+        "subscriptions.tasks.sync_tenant_licences",
     ], {"queue": "partner_center"}),
     **dict.fromkeys([
         "customers.tasks.email_mca_link",
@@ -330,6 +331,11 @@ CELERY_BEAT_SCHEDULE = {
     "billing-detect-cost-anomalies": {
         "task": "billing.tasks.detect_cost_anomalies",
         "schedule": 3600.0 * 6,
+    },
+    # licence use read from customers' tenants (Microsoft Graph), each customer on its own
+    "subscriptions-sync-tenant-licences": {
+        "task": "subscriptions.tasks.sync_tenant_licences",
+        "schedule": 3600.0 * 24,
     },
     "billing-check-budgets": {
         "task": "billing.tasks.check_budgets",
@@ -435,6 +441,10 @@ PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
 GRAPH_BILLING_URL = env.str("GRAPH_BILLING_URL", default="https://graph.microsoft.com/v1.0")
 GRAPH_BILLING_TOKEN = env.str("GRAPH_BILLING_TOKEN", default="")
 PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
+# Microsoft Graph in customer tenants (licence use): "sandbox" or "http"
+GRAPH_GATEWAY = env.str("GRAPH_GATEWAY", default="sandbox")
+GRAPH_BASE_URL = env.str("GRAPH_BASE_URL", default="https://graph.microsoft.com/v1.0")
+GRAPH_TOKEN = env.str("GRAPH_TOKEN", default="")
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
 # How many status checks a sandbox order answers "pending" before it completes (0: at once).
 PARTNER_CENTER_SANDBOX_ORDER_CHECKS = env.int("PARTNER_CENTER_SANDBOX_ORDER_CHECKS", default=0)
