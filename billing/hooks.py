@@ -11,6 +11,12 @@ from billing.reports import dashboard
 from portal.frame import Queue, Widget
 from portal.roles import role_can
 
+LISTED = 100
+
+
+def _count(items: list) -> str:
+    return f"{LISTED}+" if len(items) >= LISTED else str(len(items))
+
 
 def dashboard_widgets(request) -> list[Widget]:
     """The billing figures; for members who see money, the week's cost anomalies and the
@@ -18,14 +24,16 @@ def dashboard_widgets(request) -> list[Widget]:
     widgets = dashboard.dashboard_widgets(request)
     reseller = request.membership.reseller
     if role_can(request.membership.role, "billing.view_money"):
-        recent = insight.recent_anomalies(reseller)
-        budget_alerts = insight.budget_alerts_this_month(reseller, today=timezone.now().date())
+        # one query each: a week's anomalies and a month's budget alerts are few
+        recent = list(insight.recent_anomalies(reseller)[:LISTED])
+        budget_alerts = list(insight.budget_alerts_this_month(
+            reseller, today=timezone.now().date())[:LISTED])
         widgets += [
             Widget("billing/insight/_attention_anomalies.html", {
-                "anomalies": list(recent[:5]), "anomalies_count": recent.count()}),
+                "anomalies": recent[:5], "anomalies_count": _count(recent)}),
             Widget("billing/insight/_attention_budgets.html", {
-                "budget_alerts": list(budget_alerts[:5]),
-                "budget_alerts_count": budget_alerts.count()})]
+                "budget_alerts": budget_alerts[:5],
+                "budget_alerts_count": _count(budget_alerts)})]
     return widgets
 
 

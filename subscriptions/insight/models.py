@@ -12,8 +12,8 @@ class TenantLicence(models.Model):
     """The tenant's licence (subscribedSku) matching a subscription, as of the last sync."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    subscription = models.OneToOneField("subscriptions.Subscription", on_delete=models.CASCADE,
-                                        related_name="tenant_licence")
+    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.CASCADE,
+                                     related_name="+")
     sku_id = models.CharField(max_length=36)
     part_number = models.CharField(max_length=100, blank=True)
     enabled_units = models.PositiveIntegerField()

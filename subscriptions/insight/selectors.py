@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.db.models import Count
+
 from subscriptions.catalog.models import ProductType
 from subscriptions.insight.models import TenantLicence
 from subscriptions.insight.savings import Holder, Prices, Savings, Seats, savings
@@ -33,18 +35,24 @@ def seat_subscriptions(reseller, *, customer_id: int | None = None):
     return subs.filter(customer_id=customer_id) if customer_id else subs
 
 
-def seats_of(sub: Subscription, licence: TenantLicence | None) -> tuple[Seats, str]:
+def seats_of(sub: Subscription, licence: TenantLicence | None, *,
+             assigned: int | None = None) -> tuple[Seats, str]:
     if licence is None:
-        return Seats(purchased=sub.quantity, consumed=sub.assignments.count()), "portal"
+        consumed = sub.assignments.count() if assigned is None else assigned
+        return Seats(purchased=sub.quantity, consumed=consumed), "portal"
     holders = tuple(Holder(h.display_name, h.enabled, h.last_sign_in)
                     for h in licence.holders.all())
     return Seats(purchased=sub.quantity, consumed=licence.consumed_units, holders=holders), \
         "tenant"
 
 
-def savings_of(sub: Subscription, *, now: datetime) -> Row:
-    licence = TenantLicence.objects.filter(subscription=sub).prefetch_related("holders").first()
-    seats, source = seats_of(sub, licence)
+def savings_of(sub: Subscription, *, now: datetime, licence: TenantLicence | None = None,
+               assigned: int | None = None, loaded: bool = False) -> Row:
+    """`loaded`: the licence (or None) and the assignment count are given (batch reads)."""
+    if not loaded:
+        licence = TenantLicence.objects.filter(subscription=sub).prefetch_related(
+            "holders").first()
+    seats, source = seats_of(sub, licence, assigned=assigned)
     return Row(sub, savings(seats, Prices(unit_price=sub.unit_price, unit_cost=sub.unit_cost,
                                           billing_frequency=sub.billing_frequency,
                                           term=sub.term, term_start=sub.term_start), now=now),
@@ -53,8 +61,12 @@ def savings_of(sub: Subscription, *, now: datetime) -> Row:
 
 def savings_rows(reseller, *, now: datetime, customer_id: int | None = None,
                  only_savings: bool = True) -> list[Row]:
-    rows = [savings_of(sub, now=now)
-            for sub in seat_subscriptions(reseller, customer_id=customer_id)]
+    subs = list(seat_subscriptions(reseller, customer_id=customer_id)
+                .annotate(assigned_count=Count("assignments")))
+    licences = {lic.subscription_id: lic for lic in TenantLicence.objects.filter(
+        reseller=reseller, subscription__in=[s.pk for s in subs]).prefetch_related("holders")}
+    rows = [savings_of(sub, now=now, licence=licences.get(sub.pk), assigned=sub.assigned_count,
+                       loaded=True) for sub in subs]
     rows = [r for r in rows if r.savings.seats] if only_savings else rows
     return sorted(rows, key=lambda r: (-r.savings.monthly_price, r.subscription.pk))
 
