@@ -9,6 +9,12 @@ each), writes their usage for D days with the Partner Center sandbox's generator
 (5 meters a day), then times `usage_import_run` end to end: the first import, a second import
 of the same file (must add 0 lines) and, with --periods, the following periods into the same
 growing table. The bench rows are removed at the end (--keep to leave them).
+
+With --rounds R (default 3) the floor is measured in the same run: a plain COPY of the same
+CSV into an unindexed table of its columns (text, numbers, date), interleaved with the first
+import and the re-import, round after round (the imported lines deleted between rounds); best
+and median of each, and each import's rate as a share of the COPY's (targets: first import
+≥ 0.5×, re-import ≥ 0.4×).
 """
 
 import argparse
@@ -16,6 +22,7 @@ import csv
 import io
 import logging
 import os
+import statistics
 import sys
 import time
 import uuid
@@ -113,6 +120,71 @@ def timed_import(reseller, data: bytes) -> tuple[UsageImport, float]:
     return imp, time.perf_counter() - started
 
 
+FLOOR_TABLE = "bench_usage_copy_floor"
+
+
+def create_floor_table():
+    numbers = {"Quantity", "UnitPrice", "BillingPreTaxTotal"}
+    types = {h: "numeric" if h in numbers else "date" if h == "UsageDate" else "text"
+             for h in USAGE_CSV_HEADERS}
+    columns = ", ".join(f'"{h}" {t}' for h, t in types.items())
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+        cursor.execute(f"CREATE TABLE {FLOOR_TABLE} ({columns})")
+
+
+def copy_floor(data: bytes) -> float:
+    """The floor: the same file by one plain COPY into an unindexed table, committed."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {FLOOR_TABLE} FROM STDIN WITH (FORMAT csv, HEADER)",
+                                  io.BytesIO(data))
+    return time.perf_counter() - started
+
+
+def forget_lines(reseller):
+    """The bench reseller's usage deleted (the next round's first import adds every line)."""
+    UsageLine.objects.filter(reseller=reseller).delete()
+    UsageSummary.objects.filter(reseller=reseller).delete()
+    UsageImport.objects.filter(reseller=reseller).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {UsageLine._meta.db_table}, "
+                       f"{UsageSummary._meta.db_table}")
+        cursor.execute("CHECKPOINT")
+
+
+def rounds(reseller, data: bytes, n: int, count: int):
+    """Floor, first import and re-import, interleaved, `count` rounds; prints best, median
+    and the ratios to the floor."""
+    create_floor_table()
+    times = {"COPY floor": [], "first import": [], "re-import": []}
+    try:
+        for r in range(count):
+            if r:
+                forget_lines(reseller)
+            times["COPY floor"].append(copy_floor(data))
+            for label, expected in (("first import", n), ("re-import", 0)):
+                imp, seconds = timed_import(reseller, data)
+                assert imp.status == "done", imp.errors[:3]
+                assert (imp.imported_lines, imp.skipped_duplicates) == (expected, n - expected)
+                times[label].append(seconds)
+            print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
+    floor = {"best": min(times["COPY floor"]), "median": statistics.median(times["COPY floor"])}
+    for label, values in times.items():
+        best, median = min(values), statistics.median(values)
+        line = f"{label + ':':15} best {rate(n, best)}, median {rate(n, median)}"
+        if label != "COPY floor":
+            target = 0.5 if label == "first import" else 0.4
+            line += (f"; × COPY: best {floor['best'] / best:.2f}, median "
+                     f"{floor['median'] / median:.2f} (target ≥ {target})")
+        print(line)
+
+
 def rate(n, seconds):
     return f"{n / seconds:,.0f} rows/s ({seconds:.2f} s)"
 
@@ -127,6 +199,9 @@ def main():
     parser.add_argument("--periods", type=int, default=1,
                         help="Then import the next N-1 periods of --days days into the same "
                              "table (the table grows as in production).")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="Rounds of COPY floor, first import and re-import, interleaved "
+                             "(0: one first import and re-import, no floor).")
     parser.add_argument("--line-by-line", action="store_true",
                         help="Time the line-by-line (Python) path instead, for comparison.")
     args = parser.parse_args()
@@ -153,7 +228,10 @@ def main():
             services.COLUMNAR = not args.line_by_line
             path = "line by line (Python)" if args.line_by_line else "Arrow + binary COPY"
             print(f"path: {path}")
-            for label, expected in (("first import", n), ("re-import (same file)", 0)):
+            if args.rounds:
+                rounds(reseller, data, n, args.rounds)
+            for label, expected in (() if args.rounds else (
+                    ("first import", n), ("re-import (same file)", 0))):
                 imp, seconds = timed_import(reseller, data)
                 print(f"{label + ':':23}{rate(n, seconds)}, added {imp.imported_lines:,}, "
                       f"duplicates {imp.skipped_duplicates:,}")

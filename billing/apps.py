@@ -3,7 +3,7 @@ from portal import frame
 
 class BillingConfig(frame.PortalApp):
     name = "billing"
-    submodels = ("usage",)
-    dashboard_widgets = "billing.reports.dashboard.dashboard_widgets"
+    submodels = ("usage", "reconciliation", "insight")
+    dashboard_widgets = "billing.hooks.dashboard_widgets"
     ops_queues = "billing.hooks.ops_queues"
     demo = "billing.demo.seed"

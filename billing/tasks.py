@@ -5,8 +5,30 @@ from celery import shared_task
 from django.utils import timezone
 
 from billing import services
+from billing.insight.services import anomalies_detect, budgets_check
+from billing.usage import services as usage_services
+
+RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
+
+
+@shared_task(**RELIABLE)
+def pull_unbilled_usage() -> int:
+    """Daily: Microsoft's unbilled usage through Microsoft Graph (one import per currency)."""
+    return len(usage_services.usage_graph_pull())
 
 
 @shared_task
 def start_due_billing_runs() -> int:
     return len(services.billing_runs_start_due(today=timezone.now().date()))
+
+
+@shared_task(**RELIABLE)
+def detect_cost_anomalies() -> int:
+    """Daily (beat): anomaly alerts on the last days' Azure cost; idempotent."""
+    return len(anomalies_detect(today=timezone.now().date()))
+
+
+@shared_task(**RELIABLE)
+def check_budgets() -> int:
+    """Daily (beat): budget alerts (80 %, 100 %, forecast) for the month so far; idempotent."""
+    return len(budgets_check(today=timezone.now().date()))

@@ -4,6 +4,7 @@ is fixed by its URL (`REPORT_PAGES`)."""
 from django.urls import include, path
 
 from billing import views
+from billing.reconciliation import views as reconciliation_views
 from billing.reports import views as report_views
 from billing.usage import views as usage_views
 
@@ -38,6 +39,7 @@ reseller_patterns = [
     path("usage/<int:usage_import_id>/status/", usage_views.usage_import_status,
          name="usage_import_status"),
     path("reports/", include(report_patterns)),
+    path("reconciliation/", reconciliation_views.reconciliation, name="reconciliation"),
 ]
 
 ops_patterns = [
@@ -46,6 +48,7 @@ ops_patterns = [
     path("usage/<int:usage_import_id>/status/", usage_views.ops_usage_import_status,
          name="usage_import_status"),
     path("reports/", include(ops_report_patterns)),
+    path("reconciliation/", reconciliation_views.ops_reconciliation, name="reconciliation"),
 ]
 
 run_ops_patterns = [
@@ -58,6 +61,7 @@ run_ops_patterns = [
 
 urlpatterns = [
     path("billing/", include((reseller_patterns, "billing"))),
+    path("billing/insight/", include(("billing.insight.urls", "billing_insight"))),
     path("ops/billing/runs/", include((run_ops_patterns, "billing_runs_ops"))),
     path("ops/billing/", include((ops_patterns, "billing_ops"))),
 ]

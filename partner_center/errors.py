@@ -73,3 +73,7 @@ class OrderPending(Unavailable):
     """Partner Center accepted the order and is still provisioning it (its status is
     "pending"): ask again later with the same idempotency key, which resumes the same order and
     never buys twice."""
+
+
+class NotSupported(GatewayError):
+    """The gateway does not offer this optional operation (e.g. usage budgets)."""

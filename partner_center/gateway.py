@@ -8,12 +8,13 @@ Operations that create something take an `idempotency_key`: calling again with t
 
 import abc
 from datetime import date
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
-from partner_center.errors import AlreadyAttested
+from partner_center.errors import AlreadyAttested, NotSupported
 from partner_center.types import (
     Address,
     AddressCheck,
@@ -148,6 +149,15 @@ class PartnerCenterGateway(abc.ABC):
 
     @abc.abstractmethod
     def cancel_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo: ...
+
+    # The customer's usage spending budget (GET/PATCH /v1/customers/{id}/usagebudget): a
+    # monthly amount in the customer's currency, None for no budget. Optional: a gateway
+    # without it raises NotSupported and the portal keeps its budget to itself.
+    def get_usage_budget(self, tenant_id: str) -> Decimal | None:
+        raise NotSupported("This Partner Center gateway does not read usage budgets.")
+
+    def set_usage_budget(self, tenant_id: str, amount: Decimal | None) -> Decimal | None:
+        raise NotSupported("This Partner Center gateway does not set usage budgets.")
 
 
 def attest_mca_once(gateway: PartnerCenterGateway, tenant_id: str,

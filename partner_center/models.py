@@ -20,6 +20,8 @@ class SandboxCustomer(models.Model):
     reseller_mpn_id = models.CharField(max_length=10)
     profile = models.JSONField(default=dict, help_text="Address and contact as sent.")
     created_at = models.DateTimeField(default=timezone.now)
+    usage_budget = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True,
+                                       help_text="Monthly usage spending budget; empty: none.")
 
     def __str__(self):
         return f"{self.company_name} ({self.tenant_id})"
@@ -156,3 +158,31 @@ class AdminCredential(models.Model):
 
     def __str__(self):
         return f"Admin account of {self.tenant_id}"
+
+
+class SandboxTenantSku(models.Model):
+    """A licence (subscribedSku) of a simulated customer tenant."""
+
+    tenant_id = models.CharField(max_length=36, db_index=True)
+    sku_id = models.CharField(max_length=36)
+    part_number = models.CharField(max_length=100)
+    enabled_units = models.PositiveIntegerField()
+    subscription_ids = models.JSONField(default=list)
+
+    def __str__(self):
+        return f"{self.part_number} × {self.enabled_units} in {self.tenant_id}"
+
+
+class SandboxTenantUser(models.Model):
+    """A user of a simulated customer tenant with its licences and last sign-in."""
+
+    tenant_id = models.CharField(max_length=36, db_index=True)
+    user_id = models.CharField(max_length=36, default=_new_id)
+    display_name = models.CharField(max_length=200)
+    user_principal_name = models.CharField(max_length=200)
+    enabled = models.BooleanField(default=True)
+    sku_ids = models.JSONField(default=list)
+    last_sign_in = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return self.user_principal_name

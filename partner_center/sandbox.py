@@ -164,6 +164,18 @@ class SandboxGateway(PartnerCenterGateway):
             raise NotFound(f"Customer {tenant_id} was not found.", code=errors.CUSTOMER_NOT_FOUND)
         return customer
 
+    def get_usage_budget(self, tenant_id):
+        return self._customer(tenant_id).usage_budget
+
+    def set_usage_budget(self, tenant_id, amount):
+        if amount is not None and amount < 0:
+            raise _invalid("The usage budget must not be negative.")
+        with transaction.atomic():
+            customer = self._customer(tenant_id, lock=True)
+            customer.usage_budget = amount
+            customer.save(update_fields=["usage_budget"])
+        return customer.usage_budget
+
     @staticmethod
     def _customer_info(c: SandboxCustomer) -> CustomerInfo:
         return CustomerInfo(tenant_id=c.tenant_id, company_name=c.company_name, domain=c.domain)

@@ -55,8 +55,25 @@ METERS = [
 
 
 @dataclass(frozen=True)
+class Spike:
+    """Usage multiplied by `factor` on days [day, day + days), on one meter (by name) or on
+    all of them: an injected anomaly (a runaway VM scale set, a copy loop, a leaked key)."""
+
+    day: date
+    factor: Decimal
+    meter: str = ""
+    days: int = 1
+
+    def applies(self, day: date, meter: "Meter") -> bool:
+        return (self.day <= day < self.day + timedelta(days=self.days)
+                and self.meter in ("", meter.name))
+
+
+@dataclass(frozen=True)
 class Span:
-    """Days [first_day, first_day + days) of one Azure plan subscription."""
+    """Days [first_day, first_day + days) of one Azure plan subscription. `weekly`: seven
+    factors (Monday first) shaping usage by weekday (office workloads idle at weekends);
+    `spikes`: injected anomalies. Both default to none, the clean sandbox."""
 
     tenant_id: str
     customer_name: str
@@ -64,6 +81,8 @@ class Span:
     currency: str
     first_day: date
     days: int
+    weekly: tuple[Decimal, ...] = ()
+    spikes: tuple[Spike, ...] = ()
 
 
 def _unit(seed: int, *parts) -> Decimal:
@@ -79,6 +98,11 @@ def _line(span: Span, day: date, meter: Meter, seed: int) -> UsageLine:
         seed, span.subscription_id, day, meter.name))).quantize(_QTY)
     if meter.unit == "1 Hour":
         quantity = min(quantity, Decimal(24 * size))
+    if span.weekly:
+        quantity = (quantity * span.weekly[day.weekday()]).quantize(_QTY)
+    for spike in span.spikes:  # more resources, not longer hours: after the 24-hour cap
+        if spike.applies(day, meter):
+            quantity = (quantity * spike.factor).quantize(_QTY)
     unit_price = meter.unit_price * _RATES.get(span.currency, Decimal(1))
     group = f"rg-{span.subscription_id[:8]}"
     return UsageLine(

@@ -280,6 +280,9 @@ CELERY_TASK_ROUTES = {
         "billing.services.billing_runs_fan_out_task",
         "billing.services.billing_runs_compute_task",
         "billing.tasks.start_due_billing_runs",
+        "billing.tasks.pull_unbilled_usage",
+        "billing.tasks.detect_cost_anomalies",
+        "billing.tasks.check_budgets",
     ], {"queue": "billing"}),
     **dict.fromkeys([
         "billing.services.document_pdf_task",
@@ -288,6 +291,7 @@ CELERY_TASK_ROUTES = {
     **dict.fromkeys([
         "customers.services.mca_attest_task",
         "subscriptions.services.provision_task",
+        "subscriptions.tasks.sync_tenant_licences",
     ], {"queue": "partner_center"}),
     **dict.fromkeys([
         "customers.services.mca_link_email_task",
@@ -324,6 +328,24 @@ CELERY_BEAT_SCHEDULE = {
     "subscriptions-expire-transfers": {
         "task": "subscriptions.tasks.expire_transfers",
         "schedule": 3600.0,
+    },
+    "billing-pull-unbilled-usage": {
+        "task": "billing.tasks.pull_unbilled_usage",
+        "schedule": 3600.0 * 24,  # idempotent: a re-pull adds no line
+    },
+    # usage arrives late: each run re-checks the last three days (one alert per customer-day)
+    "billing-detect-cost-anomalies": {
+        "task": "billing.tasks.detect_cost_anomalies",
+        "schedule": 3600.0 * 6,
+    },
+    # licence use read from customers' tenants (Microsoft Graph), each customer on its own
+    "subscriptions-sync-tenant-licences": {
+        "task": "subscriptions.tasks.sync_tenant_licences",
+        "schedule": 3600.0 * 24,
+    },
+    "billing-check-budgets": {
+        "task": "billing.tasks.check_budgets",
+        "schedule": 3600.0 * 6,
     },
     "billing-start-due-runs": {
         "task": "billing.tasks.start_due_billing_runs",
@@ -424,7 +446,14 @@ PARTNER_CENTER_TOKEN_KEY = env.str("PARTNER_CENTER_TOKEN_KEY", default="")
 PARTNER_CENTER_GRAPH_BASE_URL = env.str("PARTNER_CENTER_GRAPH_BASE_URL",
                                         default="https://graph.microsoft.com/v1.0")
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
+# Microsoft Graph partner billing exports (the http gateway): token for PartnerBilling.Read.All
+GRAPH_BILLING_URL = env.str("GRAPH_BILLING_URL", default="https://graph.microsoft.com/v1.0")
+GRAPH_BILLING_TOKEN = env.str("GRAPH_BILLING_TOKEN", default="")
 PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
+# Microsoft Graph in customer tenants (licence use): "sandbox" or "http"
+GRAPH_GATEWAY = env.str("GRAPH_GATEWAY", default="sandbox")
+GRAPH_BASE_URL = env.str("GRAPH_BASE_URL", default="https://graph.microsoft.com/v1.0")
+GRAPH_TOKEN = env.str("GRAPH_TOKEN", default="")
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
 # How many status checks a sandbox order answers "pending" before it completes (0: at once).
 PARTNER_CENTER_SANDBOX_ORDER_CHECKS = env.int("PARTNER_CENTER_SANDBOX_ORDER_CHECKS", default=0)

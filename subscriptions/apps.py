@@ -3,7 +3,7 @@ from portal import frame
 
 class SubscriptionsConfig(frame.PortalApp):
     name = "subscriptions"
-    submodels = ("catalog", "transfers")
+    submodels = ("catalog", "transfers", "insight")
     dashboard_widgets = "subscriptions.hooks.dashboard_widgets"
     ops_queues = "subscriptions.hooks.ops_queues"
     customer_context = "subscriptions.hooks.customer_context"

@@ -9,6 +9,7 @@ from django_scopes import scopes_disabled
 from portal.frame import Queue, Widget
 from subscriptions import rules, selectors
 from subscriptions.catalog.models import ProductType
+from subscriptions.insight import selectors as insight
 from subscriptions.models import Subscription
 from subscriptions.transfers.models import Transfer
 
@@ -35,7 +36,14 @@ def dashboard_widgets(request) -> list[Widget]:
         Widget("subscriptions/_attention_renewals.html",
                {"renewals": list(renewals.order_by("term_end")[:5]),
                 "renewals_count": renewals.count()}),
+        _savings_widget(reseller, now),
     ]
+
+
+def _savings_widget(reseller, now) -> Widget:
+    totals = insight.totals(insight.savings_rows(reseller, now=now))
+    return Widget("subscriptions/insight/_dashboard_savings.html", {
+        "savings_totals": totals, "savings_seats": sum(t["seats"] for t in totals)})
 
 
 def ops_queues() -> list[Queue]:

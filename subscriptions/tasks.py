@@ -5,6 +5,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from subscriptions import services
+from subscriptions.insight.services import tenant_licences_sync
 from subscriptions.transfers import services as transfers
 
 
@@ -17,6 +18,12 @@ def daily_upkeep() -> dict:
         "cycle_charges": services.subscriptions_charge_cycles(today=today),
         "reminders": services.subscriptions_remind_renewals(today=today),
     }
+
+
+@shared_task
+def sync_tenant_licences() -> dict:
+    """Daily: licence use and sign-ins from each customer's tenant (own transaction each)."""
+    return tenant_licences_sync()
 
 
 @shared_task

@@ -53,6 +53,7 @@ provisioning_ops_patterns = [
 
 urlpatterns = [
     path("subscriptions/", include((reseller_patterns, "subscriptions"))),
+    path("savings/", include(("subscriptions.insight.urls", "savings"))),
     path("ops/catalog/", include((catalog_ops_patterns, "subscriptions_ops"))),
     path("ops/transfers/", include((transfer_ops_patterns, "subscriptions_transfers_ops"))),
     path("ops/provisioning/", include((provisioning_ops_patterns, "provisioning_ops"))),

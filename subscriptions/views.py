@@ -29,6 +29,8 @@ from subscriptions.forms import (
     SeatsForm,
     TermChangeForm,
 )
+from subscriptions.insight import selectors as insight_selectors
+from subscriptions.insight.models import TenantLicence
 from subscriptions.models import ChargeEvent, ScheduledChange
 from subscriptions.tables import SubscriptionTable
 
@@ -290,6 +292,8 @@ def subscription_detail(request, subscription_id):
         "show_money": role_can(member.role, "billing.view_money"),
         "has_seats": sub.offer.product_type.billing == ProductType.Billing.SEATS,
         "unused": sub.quantity - sub.assigned,
+        "licence": TenantLicence.objects.filter(subscription=sub).first(),
+        "saving": insight_selectors.savings_of(sub, now=now) if sub.is_active else None,
     })
 
 

@@ -439,3 +439,15 @@ class UsageSummaryFactory(UnscopedFactory):
     quantity = Decimal("1.5")
     pre_tax_total = Decimal("12.3456789")
     lines = 3
+
+
+class BudgetFactory(UnscopedFactory):
+    """A customer's monthly Azure budget."""
+
+    class Meta:
+        model = "billing.Budget"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"))
+    amount = Decimal("500.00")
+    currency = factory.SelfAttribute("customer.currency")

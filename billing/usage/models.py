@@ -16,6 +16,7 @@ class UsageImport(models.Model):
     class Source(models.TextChoices):
         CSV = "csv", "CSV upload"
         GATEWAY = "gateway", "Partner Center"
+        GRAPH = "graph", "Microsoft Graph export"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -49,6 +50,8 @@ class UsageImport(models.Model):
     marketplace_lines = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True,
                               help_text='[{"line": n, "field": ..., "message": ...}]')
+    export = models.JSONField(default=dict, blank=True,
+                              help_text='Microsoft Graph export: {"path", "body", "progress"}.')
     notes = models.JSONField(default=list, blank=True,
                              help_text="What the import noticed without refusing the file, "
                                        "e.g. columns of Partner Center's export not read.")

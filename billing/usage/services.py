@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import uuid
 from datetime import date
@@ -10,9 +11,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from billing.usage import columnar, pg, summary, validation
+from billing.usage import columnar, graph, pg, summary, validation
 from billing.usage.models import UsageImport, UsageLine
 from customers.models import Customer
+from partner_center import graph_billing
 from partner_center.errors import GatewayError
 from partner_center.gateway import get_gateway, iter_usage
 from portal.audit import audit
@@ -114,6 +116,36 @@ def usage_fetch_start(*, user, start: date, end: date) -> UsageImport:
     return usage_import
 
 
+def usage_graph_pull(*, today: date | None = None) -> list[UsageImport]:
+    """Beat, daily: pull Microsoft's unbilled usage of the current period through Microsoft
+    Graph, one import per currency the portal's customers are billed in (and, the first week
+    of a month, the last period's too, which Microsoft keeps rating until its invoice is out).
+    Idempotent: lines already imported are skipped, so a re-pull adds nothing new."""
+    today = today or timezone.now().date()
+    periods = ["current", "last"] if today.day <= 7 else ["current"]
+    with scopes_disabled(), transaction.atomic():
+        currencies = sorted(set(Customer.objects.exclude(tenant_id=None)
+                                .values_list("currency", flat=True)))
+        imports = []
+        for currency in currencies:
+            for period in periods:
+                usage_import = UsageImport.objects.create(
+                    source=UsageImport.Source.GRAPH, export={
+                        "path": graph_billing.UNBILLED_USAGE,
+                        "body": graph_billing.unbilled_usage_body(currency, period)},
+                    file_name=f"Microsoft Graph unbilled usage {currency} ({period} period, "
+                              f"{today})")
+                _start_import(usage_import)
+                imports.append(usage_import)
+    return imports
+
+
+def last_graph_pull() -> UsageImport | None:
+    with scopes_disabled():
+        return UsageImport.objects.filter(source=UsageImport.Source.GRAPH).first()
+
+
+
 def _known(usage_import: UsageImport) -> validation.Known:
     """Every customer with a tenant ID and every subscription the import may name: two queries.
     An order Partner Center has not created (pending) or refused (failed) has no Partner Center
@@ -147,13 +179,28 @@ def _read(usage_import: UsageImport) -> bytes:
     return data
 
 
+def _graph_rows(usage_import: UsageImport):
+    """The lines of a Microsoft Graph usage export as CSV rows; the export's progress (polls,
+    blobs read) is saved on the import as each blob starts."""
+    progress = graph_billing.Progress()
+    export = usage_import.export
+    lines = graph_billing.get_graph_billing().lines(export["path"], export["body"], progress)
+    saved = None
+    for n, line in enumerate(lines, start=1):
+        if saved != progress.blobs_done:
+            saved = progress.blobs_done
+            _set(usage_import, export=export | {"progress": dataclasses.asdict(progress)})
+        yield n, graph.csv_row(line)
+    _set(usage_import, export=export | {"progress": dataclasses.asdict(progress)})
+
+
 def _rows(usage_import: UsageImport, data: bytes | None):
+    if usage_import.source == UsageImport.Source.GRAPH:
+        return _graph_rows(usage_import)
     if usage_import.source == UsageImport.Source.GATEWAY:
-        assert usage_import.period_start and usage_import.period_end  # a fetch has its days
         lines = iter_usage(get_gateway(), start=usage_import.period_start,
                            end=usage_import.period_end)
         return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
-    assert data is not None  # an upload has its file
     return validation.csv_rows(validation.decode(data))
 
 

@@ -75,7 +75,8 @@ def ops_usage_imports(request):
             messages.error(request, " ".join(exc.messages))
     page = Paginator(selectors.ops_usage_imports(), 50).get_page(request.GET.get("page"))
     return render(request, "billing/ops_usage_imports.html",
-                  {"page": page, "form": upload, "fetch_form": fetch})
+                  {"page": page, "form": upload, "fetch_form": fetch,
+                   "graph_pull": services.last_graph_pull()})
 
 
 @staff_required
