@@ -353,9 +353,6 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# an audit action missing from portal/audit.py ACTIONS raises (tests, development)
-AUDIT_STRICT = env.bool("AUDIT_STRICT", default=DEBUG)
-
 INVITATION_MAX_AGE_DAYS = env.int("INVITATION_MAX_AGE_DAYS", default=7)
 TRANSFER_EXPIRY_DAYS = env.int("TRANSFER_EXPIRY_DAYS", default=30)
 
