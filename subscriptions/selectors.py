@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from django_scopes import scopes_disabled
 
 from customers.models import Customer
-from subscriptions import rules
+from subscriptions import proration, rules
 from subscriptions.catalog.models import Offer, OfferPrice, PriceBook, PriceRule, ProductType
 from subscriptions.catalog.pricing import PricingError, Resolved, Rule, cycle_price, resolve_price
 from subscriptions.models import SeatAssignment, Subscription
@@ -141,6 +141,25 @@ def window_state(sub: Subscription, now) -> dict:
     closes = rules.window_closes_at(sub.window_opened_at)
     return {"open": sub.is_active and rules.window_open(sub.window_opened_at, now),
             "closes_at": closes, "left": closes - now}
+
+
+def cancel_credit(sub: Subscription, today: date) -> dict | None:
+    """What cancelling today credits, as the ledger will write it: {"price", "cost",
+    "currency"} (positive amounts), or None for usage-billed products (usage is billed as
+    it comes)."""
+    billing = sub.offer.product_type.billing
+    if billing == ProductType.Billing.ONE_TIME:
+        price, cost = sub.unit_price * sub.quantity, sub.unit_cost * sub.quantity
+        return {"price": proration.round_money(price, sub.currency),
+                "cost": proration.round_money(cost, sub.currency), "currency": sub.currency}
+    if billing != ProductType.Billing.SEATS:
+        return None
+    start, end = rules.cycle_containing(sub.term_start, sub.billing_frequency, today)
+    common = {"quantity": sub.quantity, "event_date": today, "cycle_start": start,
+              "cycle_end": end, "currency": sub.currency}
+    return {"price": proration.prorate(cycle_price=sub.unit_price, **common),
+            "cost": proration.prorate(cycle_price=sub.unit_cost, **common),
+            "currency": sub.currency}
 
 
 def seat_summary(customer) -> dict:
