@@ -15,7 +15,7 @@ from portal.forms_utils import posted, posted_files
 from portal.numbers import money
 from portal.permissions import require
 from portal.roles import role_can
-from subscriptions import rules, selectors, services
+from subscriptions import selectors, services
 from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.catalog.pricing import PricingError
 from subscriptions.filters import SubscriptionFilter
@@ -284,7 +284,6 @@ def subscription_detail(request, subscription_id):
     now = timezone.now()
     return render(request, "subscriptions/detail.html", {
         "sub": sub, "window": selectors.window_state(sub, now),
-        "renewal_date": rules.renewal_date(sub.term_start, sub.term),
         "scheduled": ScheduledChange.objects.filter(subscription=sub).first(),
         "assignments": sub.assignments.all(),
         "charges": ChargeEvent.objects.filter(subscription=sub).order_by("-charge_date", "-pk"),
