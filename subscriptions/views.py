@@ -350,7 +350,7 @@ def change_seats(request, subscription_id):
 
 def _cancel_consequences(request, sub) -> list[str]:
     now = timezone.now()
-    window, credit = selectors.window_state(sub, now), selectors.cancel_credit(sub, now.date())
+    window, credit = selectors.window_state(sub, now), selectors.cancel_credit(sub, now)
     lines = [f"Partner Center cancels {sub.quantity} × {sub.offer.name} for {sub.customer} "
              "now; its users lose the service."]
     if credit is None:
@@ -359,8 +359,9 @@ def _cancel_consequences(request, sub) -> list[str]:
         lines.append(f"The customer is refunded {money(credit['price'], credit['currency'])} "
                      "in full.")
     else:
-        lines.append(f"The customer is credited {money(credit['price'], credit['currency'])} "
-                     "for the rest of the charge cycle.")
+        lines.append(f"The customer is credited {money(credit['price'], credit['currency'])}: "
+                     + ("the whole charge cycle (cancelled within 24 hours)." if credit["full"]
+                        else "the rest of the charge cycle."))
         lines.append(f"The cancellation window closes {window['closes_at']:%Y-%m-%d %H:%M} "
                      "UTC" if window["open"] else "The cancellation window closed "
                      f"{window['closes_at']:%Y-%m-%d %H:%M} UTC: Partner Center will refuse.")

@@ -103,6 +103,6 @@ def test_cancel_and_unassign_ask_for_confirmation_first(live_server, page, sign_
     expect(said).to_contain_text("The cancellation window closes")
     expect(page.get_by_test_id("status")).to_have_count(0)  # nothing happened yet
     page.get_by_role("button", name="Cancel the subscription").click()
-    expect(page.get_by_text("Cancelled with a prorated credit")).to_be_visible()
+    expect(page.get_by_text("Cancelled within 24 hours of the purchase")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("Cancelled")
     assert errors == []

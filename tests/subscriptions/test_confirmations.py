@@ -41,7 +41,8 @@ def test_cancel_asks_first_with_the_credit_and_the_window_closing_instant(
         assert "Partner Center cancels 10 × Microsoft 365 Business Premium for Contoso Ltd" \
             in said
         assert "The cancellation window closes 2026-03-17 09:30 UTC" in said
-        credit = re.search(r"credited ([\d,.]+ USD) for the rest", said).group(1)
+        credit = re.search(r"credited ([\d,.]+ USD): the rest of the charge cycle",
+                           said).group(1)
         cost = re.search(r"Your cost is credited ([\d,.]+ USD)", said).group(1)
         with unscoped():
             assert Subscription.objects.get(pk=sub.pk).status == "active"  # nothing happened
@@ -106,3 +107,23 @@ def test_a_viewer_gets_no_confirmation_page(reseller_a, member_of, client_for):
     client = client_for(member_of(reseller_a, Role.VIEWER))
     url = reverse("subscriptions:cancel", kwargs={"subscription_id": sub.pk})
     assert client.get(url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_cancel_within_24_hours_says_the_whole_cycle_is_refunded(owner_a, onboard, catalog,
+                                                                  client_for, unscoped):
+    customer = onboard(owner_a, company_name="Contoso Ltd")
+    with time_machine.travel(BOUGHT, tick=False):
+        sub = buy_now(member=owner_a, customer=customer, offer=catalog[PREMIUM], term="P1Y",
+                      billing_frequency="monthly", quantity=10, idempotency_key="k-2")
+    client = client_for(owner_a)
+    url = reverse("subscriptions:cancel", kwargs={"subscription_id": sub.pk})
+    with time_machine.travel(BOUGHT + dt.timedelta(hours=3), tick=False):
+        page = client.get(url).content.decode()
+        credit = re.search(r"credited ([\d,.]+ USD): the whole charge cycle",
+                           consequences(page)).group(1)
+        key = re.search(r'name="idempotency_key" value="(\w+)"', page).group(1)
+        client.post(url, {"idempotency_key": key})
+    with unscoped():
+        line = ChargeEvent.objects.get(subscription=sub, kind="cancel")
+    assert credit == f"{-line.price_amount:,.2f} USD"
