@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# Development server: DEBUG on, SQLite and eager Celery unless DATABASE_URL / REDIS_URL are set.
-DEV_ENV := DEBUG=1
+# Development server: DEBUG on, SQLite and eager Celery unless DATABASE_URL / REDIS_URL are set;
+# links in e-mails point at the address served (unless SITE_URL is set).
+DEV_ENV := DEBUG=1 SITE_URL=$${SITE_URL:-http://$(HOST):$(PORT)}
 
 .PHONY: run test install migrate seed worker beat lint check-deploy bench clean
 

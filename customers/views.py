@@ -3,7 +3,8 @@ import copy
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 from django_scopes import scope
 from django_tables2 import RequestConfig
 
@@ -12,6 +13,7 @@ from customers.filters import CustomerFilter
 from customers.forms import CustomerForm, MarkLoggedForm, McaAcceptForm
 from customers.tables import CustomerTable
 from portal import frame
+from portal.confirm import confirm_page
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted
 from portal.outcome import act
@@ -103,8 +105,19 @@ def mca_send(request, customer_id):
 
 
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def mca_revoke(request, customer_id):
+    if request.method == "GET":
+        require(request.membership, "customers.edit")
+        customer = selectors.customer_get(member=request.membership, customer_id=customer_id)
+        return confirm_page(
+            request, title=f"Revoke the MCA link sent to {customer.contact_email}?",
+            consequences=["The link stops working: the customer can no longer accept the "
+                          "Microsoft Customer Agreement with it.",
+                          "Orders for this customer wait until a new link is sent and "
+                          "accepted."],
+            button="Revoke the link",
+            back=reverse("customers:detail", kwargs={"customer_id": customer.pk}))
     def revoke(customer):
         services.mca_revoke(member=request.membership, customer=customer)
         return "The MCA link was revoked; it no longer works."

@@ -1,5 +1,6 @@
 from django import forms
 
+from portal.colours import MIN_CONTRAST, contrast_on_white
 from portal.models import Country, Currency, Reseller
 from portal.roles import Role
 
@@ -22,6 +23,15 @@ class ResellerProfileForm(forms.ModelForm):
             "brand_colour": forms.TextInput(attrs={"type": "color"}),
             "accent_colour": forms.TextInput(attrs={"type": "color"}),
         }
+
+    def clean_brand_colour(self):
+        colour = self.cleaned_data.get("brand_colour")
+        if colour and contrast_on_white(colour) < MIN_CONTRAST:
+            raise forms.ValidationError(
+                f"{colour} is too light: its contrast on white is "
+                f"{contrast_on_white(colour):.1f}:1, and buttons and links need at least "
+                f"{MIN_CONTRAST}:1 to stay readable. Pick a darker shade.")
+        return colour
 
     def clean_logo(self):
         logo = self.cleaned_data.get("logo")

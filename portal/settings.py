@@ -381,6 +381,12 @@ LOGGING = {
         # development runserver logs requests itself
         "portal.request": {"level": env.str("REQUEST_LOG_LEVEL",
                                             default="WARNING" if DEBUG else "INFO")},
+        # PDF rendering: fontTools reports every subset font and WeasyPrint every step at
+        # INFO, which buries `make run`'s demo logins; in development eager tasks say each
+        # run at INFO too
+        "fontTools": {"level": "ERROR"},
+        "weasyprint": {"level": "ERROR" if DEBUG else "WARNING"},
+        "celery.app.trace": {"level": "WARNING" if DEBUG else "INFO"},
     },
 }
 

@@ -7,10 +7,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_scopes import scopes_disabled
 
 from portal import frame, selectors, services
+from portal.confirm import confirm_page
 from portal.decorators import member_required, staff_required
 from portal.forms import InvitationForm, ResellerProfileForm, ResellerRegisterForm, RoleForm
 from portal.forms_utils import posted, posted_files
@@ -146,9 +147,17 @@ def member_change_role(request, membership_id):
 
 
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request, membership_id):
     target = selectors.membership_get(member=request.membership, membership_id=membership_id)
+    if request.method == "GET":
+        require(request.membership, "members.manage")
+        return confirm_page(
+            request, title=f"Remove {target.user.email} from {target.reseller.name}?",
+            consequences=[f"{target.user.email} ({target.get_role_display()}) loses access to "
+                          f"{target.reseller.name} at once; what they did stays in the "
+                          "activity log.", "To let them back, invite them again."],
+            button="Remove the member", back=reverse("members"))
     try:
         services.membership_remove(member=request.membership, target=target)
     except ValidationError as exc:

@@ -20,7 +20,7 @@ def dashboard_widgets(request) -> list[Widget]:
     now = timezone.now()
     today = now.date()
     active = (Subscription.objects.filter(reseller=reseller, status=Subscription.Status.ACTIVE)
-              .select_related("customer", "offer"))
+              .select_related("customer", "offer__product_type"))
     # open windows that close within 48 hours: opened between 168h and 120h ago
     closing = active.filter(offer__product_type__billing=ProductType.Billing.SEATS,
                             window_opened_at__gt=now - rules.WINDOW,

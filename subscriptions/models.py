@@ -6,6 +6,8 @@ it (`subscriptions.catalog.pricing.cycle_price`): an annual term billed monthly 
 price ÷ 12 a month, a triennial upfront charge is three annual prices.
 """
 
+from datetime import date, timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -87,6 +89,34 @@ class Subscription(models.Model):
     @property
     def is_provisioned(self):
         return self.provisioning == self.Provisioning.PROVISIONED
+
+    @property
+    def has_term(self) -> bool:
+        """One-time products (perpetual software) have no term, renewal or window."""
+        return self.offer.product_type.billing != "one_time"
+
+    @property
+    def in_force(self) -> bool:
+        """Active and not refused by Partner Center: only such a subscription has a
+        cancellation window, a renewal and users to unassign."""
+        return self.is_active and self.provisioning != self.Provisioning.FAILED
+
+    @property
+    def renewal_date(self) -> date:
+        """The day the next term starts: the day after the term's last day (`term_end`)."""
+        return self.term_end + timedelta(days=1)
+
+    def renewal(self) -> str:
+        """How every page names the end of the term: "Renews 2026-12-20" (the first day of
+        the next term) with auto-renew, "Ends 2026-12-19 (auto-renew off)" (its last day)
+        without; "No term" for one-time products; "—" once it is no longer in force."""
+        if not self.has_term:
+            return "No term (one-time purchase)"
+        if not self.in_force:
+            return "—"
+        if self.auto_renew:
+            return f"Renews {self.renewal_date:%Y-%m-%d}"
+        return f"Ends {self.term_end:%Y-%m-%d} (auto-renew off)"
 
 
 class SeatBatch(models.Model):

@@ -1,14 +1,15 @@
 from datetime import date, timedelta
+from decimal import Decimal
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Sum
 from django.shortcuts import get_object_or_404
 from django_scopes import scopes_disabled
 
 from customers.models import Customer
-from subscriptions import rules
+from subscriptions import proration, rules
 from subscriptions.catalog.models import Offer, OfferPrice, PriceBook, PriceRule, ProductType
 from subscriptions.catalog.pricing import PricingError, Resolved, Rule, cycle_price, resolve_price
-from subscriptions.models import SeatAssignment, Subscription
+from subscriptions.models import ChargeEvent, SeatAssignment, Subscription
 
 
 def catalog_offers():
@@ -141,6 +142,32 @@ def window_state(sub: Subscription, now) -> dict:
     closes = rules.window_closes_at(sub.window_opened_at)
     return {"open": sub.is_active and rules.window_open(sub.window_opened_at, now),
             "closes_at": closes, "left": closes - now}
+
+
+def cancel_credit(sub: Subscription, now) -> dict | None:
+    """What cancelling at `now` credits, as `subscription_cancel` writes it in the ledger:
+    {"price", "cost", "currency", "full"} (positive amounts; `full`: the whole cycle is
+    refunded, within 24 hours of the purchase or renewal), or None for usage-billed products
+    (usage is billed as it comes)."""
+    billing, today = sub.offer.product_type.billing, now.date()
+    if billing == ProductType.Billing.ONE_TIME:
+        price, cost = sub.unit_price * sub.quantity, sub.unit_cost * sub.quantity
+        return {"price": proration.round_money(price, sub.currency),
+                "cost": proration.round_money(cost, sub.currency), "currency": sub.currency,
+                "full": True}
+    if billing != ProductType.Billing.SEATS:
+        return None
+    start, end = rules.cycle_containing(sub.term_start, sub.billing_frequency, today)
+    if rules.full_refund(window_opened_at=sub.window_opened_at, now=now):
+        charged = ChargeEvent.objects.filter(subscription=sub, cycle_start=start).aggregate(
+            cost=Sum("cost_amount"), price=Sum("price_amount"))
+        return {"price": charged["price"] or Decimal(0), "cost": charged["cost"] or Decimal(0),
+                "currency": sub.currency, "full": True}
+    common = {"quantity": sub.quantity, "event_date": today, "cycle_start": start,
+              "cycle_end": end, "currency": sub.currency}
+    return {"price": proration.prorate(cycle_price=sub.unit_price, **common),
+            "cost": proration.prorate(cycle_price=sub.unit_cost, **common),
+            "currency": sub.currency, "full": False}
 
 
 def seat_summary(customer) -> dict:

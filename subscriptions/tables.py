@@ -38,18 +38,12 @@ class SubscriptionTable(tables.Table):
                            record.get_billing_frequency_display())
 
     def render_term_end(self, record):
-        if record.offer.product_type.billing == "one_time":
-            return "perpetual"
-        if not record.is_active:
-            return record.term_end.isoformat()
-        renews = record.auto_renew and "renews" or "ends"
-        date = rules.renewal_date(record.term_start, record.term) if record.auto_renew \
-            else record.term_end
-        return format_html("{} {}", renews, date.isoformat())
+        return record.renewal()
 
     def render_window(self, record):
         now = timezone.now()
-        if not record.is_active or not rules.window_open(record.window_opened_at, now):
+        if not (record.in_force and record.has_term) or not rules.window_open(
+                record.window_opened_at, now):
             return mark_safe("<span class='muted'>closed</span>")  # format_html needs args
         left = rules.window_closes_at(record.window_opened_at) - now
         hours = int(left.total_seconds() // 3600)

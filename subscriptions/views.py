@@ -5,16 +5,18 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
 from customers.models import Customer, McaStatus
+from portal.confirm import confirm_page
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted, posted_files
+from portal.numbers import money
 from portal.outcome import act, error_text
 from portal.permissions import require
 from portal.roles import role_can
-from subscriptions import rules, selectors, services
+from subscriptions import selectors, services
 from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.catalog.pricing import PricingError
 from subscriptions.filters import SubscriptionFilter
@@ -129,10 +131,18 @@ def _preview_date(request):
 
 
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def price_rule_remove(request, price_rule_id):
     member = request.membership
     rule = selectors.price_rule_get(member=member, price_rule_id=price_rule_id)
+    if request.method == "GET":
+        require(member, "pricebooks.edit")
+        return confirm_page(
+            request, title=f"Remove this rule from {rule.book.name}?",
+            consequences=[str(rule), f"From {rule.effective_from:%Y-%m-%d} prices come from "
+                          "the remaining rules (or the default book) instead."],
+            button="Remove the rule",
+            back=reverse("subscriptions:price_book", kwargs={"price_book_id": rule.book_id}))
     try:
         services.price_rule_remove(member=member, rule=rule)
     except ValidationError as exc:
@@ -271,7 +281,6 @@ def subscription_detail(request, subscription_id):
     now = timezone.now()
     return render(request, "subscriptions/detail.html", {
         "sub": sub, "window": selectors.window_state(sub, now),
-        "renewal_date": rules.renewal_date(sub.term_start, sub.term),
         "scheduled": ScheduledChange.objects.filter(subscription=sub).first(),
         "assignments": sub.assignments.all(),
         "charges": ChargeEvent.objects.filter(subscription=sub).order_by("-charge_date", "-pk"),
@@ -331,9 +340,40 @@ def change_seats(request, subscription_id):
     return redirect(target)
 
 
+def _cancel_consequences(request, sub) -> list[str]:
+    now = timezone.now()
+    window, credit = selectors.window_state(sub, now), selectors.cancel_credit(sub, now)
+    lines = [f"Partner Center cancels {sub.quantity} × {sub.offer.name} for {sub.customer} "
+             "now; its users lose the service."]
+    if credit is None:
+        lines.append("Usage up to today is still billed.")
+    elif sub.offer.product_type.billing == ProductType.Billing.ONE_TIME:
+        lines.append(f"The customer is refunded {money(credit['price'], credit['currency'])} "
+                     "in full.")
+    else:
+        lines.append(f"The customer is credited {money(credit['price'], credit['currency'])}: "
+                     + ("the whole charge cycle (cancelled within 24 hours)." if credit["full"]
+                        else "the rest of the charge cycle."))
+        lines.append(f"The cancellation window closes {window['closes_at']:%Y-%m-%d %H:%M} "
+                     "UTC" if window["open"] else "The cancellation window closed "
+                     f"{window['closes_at']:%Y-%m-%d %H:%M} UTC: Partner Center will refuse.")
+    if credit is not None and role_can(request.membership.role, "billing.view_money"):
+        lines.append(f"Your cost is credited {money(credit['cost'], credit['currency'])}.")
+    return lines
+
+
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request, subscription_id):
+    if request.method == "GET":
+        require(request.membership, "orders.place")
+        sub = selectors.subscription_get(member=request.membership,
+                                         subscription_id=subscription_id)
+        return confirm_page(
+            request, title=f"Cancel {sub.offer.name} for {sub.customer}?",
+            consequences=_cancel_consequences(request, sub), button="Cancel the subscription",
+            back=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}),
+            hidden={"idempotency_key": _new_key()})
     return _subscription_action(request, subscription_id, lambda sub: services.subscription_cancel(
         member=request.membership, subscription=sub,
         idempotency_key=request.POST.get("idempotency_key") or _new_key()))
@@ -428,10 +468,20 @@ def assign(request, subscription_id):
 
 
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def unassign(request, assignment_id):
     assignment = selectors.assignment_get(member=request.membership,
                                           assignment_id=assignment_id)
+    if request.method == "GET":
+        require(request.membership, "orders.place")
+        sub = assignment.subscription
+        return confirm_page(
+            request, title=f"Take {assignment.display_name}'s seat?",
+            consequences=[f"{assignment.display_name} ({assignment.user_principal_name}) "
+                          f"loses {sub.offer.name}; the seat stays paid for and can be "
+                          "given to someone else."],
+            button="Unassign",
+            back=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}))
     services.seat_unassign(member=request.membership, assignment=assignment)
     messages.success(request, f"{assignment.display_name} no longer has a seat.")
     return redirect("subscriptions:detail", subscription_id=assignment.subscription_id)

@@ -66,3 +66,43 @@ def test_buy_change_seats_schedule_and_assign(live_server, page, sign_in):
         expect(page.get_by_test_id("scheduled")).to_have_count(0)
         expect(page.get_by_test_id("seats")).to_have_text("10")
         expect(page.get_by_text("Term lengthened (prorated credit)")).to_be_visible()
+
+
+def test_cancel_and_unassign_ask_for_confirmation_first(live_server, page, sign_in):
+    from django_scopes import scopes_disabled
+
+    from customers.models import Customer
+    from portal.models import Membership
+    from subscriptions.catalog.models import Offer
+    from tests.factories import SeatAssignmentFactory
+    from tests.subscriptions.conftest import PREMIUM, buy_now
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with scopes_disabled():
+        owner = Membership.objects.get(user__email="owner@northwind.example")
+        sub = buy_now(member=owner, customer=Customer.objects.get(company_name="Contoso Ltd"),
+                      offer=Offer.objects.get(sku=PREMIUM), term="P1Y",
+                      billing_frequency="monthly", quantity=4, idempotency_key="e2e-cancel")
+        SeatAssignmentFactory(subscription=sub, display_name="Ann Lee")
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in("owner@northwind.example", "demo-portal-2026")
+    page.goto(f"{live_server.url}/subscriptions/{sub.pk}/")
+
+    page.get_by_role("button", name="Unassign").click()
+    expect(page.get_by_test_id("consequences")).to_contain_text("Ann Lee")
+    page.get_by_role("button", name="Go back, change nothing").click()
+    expect(page.get_by_role("cell", name="Ann Lee")).to_be_visible()  # still assigned
+    page.get_by_role("button", name="Unassign").click()
+    page.get_by_role("button", name="Unassign").click()
+    expect(page.get_by_text("Ann Lee no longer has a seat.")).to_be_visible()
+
+    page.get_by_role("button", name="Cancel subscription").click()
+    said = page.get_by_test_id("consequences")
+    expect(said).to_contain_text("The customer is credited")
+    expect(said).to_contain_text("The cancellation window closes")
+    expect(page.get_by_test_id("status")).to_have_count(0)  # nothing happened yet
+    page.get_by_role("button", name="Cancel the subscription").click()
+    expect(page.get_by_text("Cancelled within 24 hours of the purchase")).to_be_visible()
+    expect(page.get_by_test_id("status")).to_have_text("Cancelled")
+    assert errors == []

@@ -93,8 +93,8 @@ def test_price_book_page_preview_and_query_count(owner_a, e3, client_for,
         "effective_from": TODAY().isoformat()}, follow=True)
     page = response.content.decode()
     assert "Price rule added." in page
-    assert "<strong>518.40</strong>" in page        # 432.00 × 1.20, P1Y per year
-    assert "86.40 (16.67 %)" in page                # margin of the price
+    assert "<strong>518.40 USD</strong>" in page    # 432.00 × 1.20, P1Y per year
+    assert "86.40 USD (16.67%)" in page             # margin of the price
     with django_assert_max_num_queries(20) as few:
         client.get(f"/subscriptions/price-books/{book.pk}/")
     for _ in range(10):
@@ -112,7 +112,7 @@ def test_sales_sees_catalog_without_costs(reseller_a, member_of, e3, client_for)
     assert "Microsoft 365 E3" in page and "432.00" not in page
     owner_page = client_for(member_of(reseller_a, Role.OWNER)).get(
         "/subscriptions/catalog/").content.decode()
-    assert "432.00/year" in owner_page
+    assert "432.00 USD/year" in owner_page
 
 
 @pytest.mark.django_db
