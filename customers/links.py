@@ -23,10 +23,11 @@ class LinkExpired(Exception):
     pass
 
 
-def relationship_link(reseller, *, dap: bool = False) -> str:
+def relationship_link(reseller) -> str:
     """The end-customer relationship request of DESIGN.md with this reseller's IDs; empty while
-    the reseller has not entered its Partner ID and tenant ID."""
-    values = link_values(reseller) | {"dap": "true" if dap else "false"}
+    the reseller has not entered its Partner ID and tenant ID. DAP=false always: Microsoft
+    retired delegated admin privileges; admin access is a GDAP relationship of its own."""
+    values = link_values(reseller) | {"dap": "false"}
     return program_links.fill(END_CUSTOMER_TEMPLATE, values) or ""
 
 

@@ -83,17 +83,15 @@ LINK_VALUE_LABELS = {"resellerPartnerId": "MPN/Partner ID",
 
 def country_links(reseller, country: str) -> list[dict]:
     """The links of one country, filled in with this reseller's IDs. A template using {dap}
-    gives two links: without and with delegated admin privileges."""
+    gets DAP=false: Microsoft retired delegated admin privileges (DAP); admin access to a
+    customer's tenant is a GDAP relationship the customer approves on its own."""
     values = link_values(reseller)
     out = []
     for link in CountryProgramLink.objects.filter(country=country):
         variants = []
-        dap_options = [("false", "without delegated admin (DAP)"),
-                       ("true", "with delegated admin (DAP)")] \
-            if "dap" in links.placeholders(link.url_template) else [(None, "")]
-        for dap, note in dap_options:
-            variant_values = values | ({"dap": dap} if dap else {})
-            variants.append({"url": links.fill(link.url_template, variant_values), "note": note})
+        dap = {"dap": "false"} if "dap" in links.placeholders(link.url_template) else {}
+        variants.append({"url": links.fill(link.url_template, values | dap),
+                         "note": "admin access through GDAP, not DAP" if dap else ""})
         missing = [LINK_VALUE_LABELS.get(n, n)
                    for n in links.missing_values(link.url_template, values | {"dap": "x"})]
         out.append({"link": link, "variants": variants, "missing": missing})

@@ -107,7 +107,8 @@ def test_country_links_are_filled_with_the_resellers_ids(owner_a, reseller_a, cl
                 "&amp;indirectCSPId=6f1d2c3b-0a4e-4c8f-9b7a-1e2d3c4b5a60&amp;DAP=false"
                 "#/BillingAccounts/partner-invitation")
     assert expected in page
-    assert expected.replace("DAP=false", "DAP=true") in page
+    # Microsoft retired DAP: no link asks for it (admin access is a GDAP relationship)
+    assert "DAP=true" not in page and "Admin access through GDAP, not DAP" in page
     assert "https://partner.microsoft.com/en-us/" in page
     assert "Indirect reseller relationship request" in page
     page = html(client.get("/partner/programs/links/?country=CA"))
