@@ -89,7 +89,8 @@ def country_links(reseller, country: str) -> list[dict]:
     out = []
     for link in CountryProgramLink.objects.filter(country=country):
         variants = []
-        dap = {"dap": "false"} if "dap" in links.placeholders(link.url_template) else {}
+        dap: dict[str, str | None] = (
+            {"dap": "false"} if "dap" in links.placeholders(link.url_template) else {})
         variants.append({"url": links.fill(link.url_template, values | dap),
                          "note": "admin access through GDAP, not DAP" if dap else ""})
         missing = [LINK_VALUE_LABELS.get(n, n)

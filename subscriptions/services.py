@@ -149,7 +149,7 @@ def _fixed_price_currency(book: PriceBook, offer: Offer | None, term: str,
     """A fixed price's currency, checked against the customers it applies to: in a customer's
     own book the customer's billing currency (the default); in the default book any currency
     the offer has a cost in (it prices the customers billed in it)."""
-    if book.customer_id:
+    if book.customer is not None:
         expected = book.customer.currency
         if currency and currency != expected:
             raise ValidationError(f"{book.customer} is billed in {expected}: a fixed price in its "
@@ -165,8 +165,9 @@ def _fixed_price_currency(book: PriceBook, offer: Offer | None, term: str,
 
 def _never_applies(rule: PriceRule) -> bool:
     """A fixed price in another currency than its book's customer is billed in."""
-    return bool(rule.kind == PriceRule.Kind.FIXED and rule.book.customer_id
-                and rule.currency != rule.book.customer.currency)
+    customer = rule.book.customer
+    return bool(rule.kind == PriceRule.Kind.FIXED and customer is not None
+                and rule.currency != customer.currency)
 
 
 @member_service
@@ -367,7 +368,8 @@ def subscription_provision(*, subscription_id: int, final_attempt: bool = True) 
                 info = get_gateway().create_order(str(sub.customer.tenant_id), OrderRequest(
                     offer_sku=sub.offer.sku, term=sub.term, billing_frequency=sub.billing_frequency,
                     quantity=sub.quantity, auto_renew=sub.auto_renew,
-                    partner_id_on_record=sub.reseller.partner_id, country=sub.customer.country),
+                    partner_id_on_record=sub.reseller.partner_id or "",
+                    country=sub.customer.country),
                     idempotency_key=f"order:{sub.order_key}")
             except (RateLimited, Unavailable) as exc:
                 # the state is committed; the task retries later unless this was the last try

@@ -162,7 +162,7 @@ def _known(usage_import: UsageImport) -> validation.Known:
         customers={str(t): validation.KnownCustomer(pk, r, cur, name) for pk, t, r, cur, name
                    in customers.values_list("pk", "tenant_id", "reseller_id", "currency",
                                             "company_name")},
-        subscriptions={pc.lower(): validation.KnownSubscription(
+        subscriptions={(pc or "").lower(): validation.KnownSubscription(
             pk, c, usage=billing == ProductType.Billing.USAGE, offer_name=offer, currency=cur)
             for pk, pc, c, billing, offer, cur in subscriptions.values_list(
                 "pk", "partner_center_id", "customer_id", "offer__product_type__billing",
@@ -198,9 +198,11 @@ def _rows(usage_import: UsageImport, data: bytes | None):
     if usage_import.source == UsageImport.Source.GRAPH:
         return _graph_rows(usage_import)
     if usage_import.source == UsageImport.Source.GATEWAY:
+        assert usage_import.period_start and usage_import.period_end  # a fetch has its days
         lines = iter_usage(get_gateway(), start=usage_import.period_start,
                            end=usage_import.period_end)
         return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
+    assert data is not None  # an upload has its file
     return validation.csv_rows(validation.decode(data))
 
 
