@@ -32,7 +32,8 @@ class Customer(models.Model):
     contact_last_name = models.CharField("contact last name", max_length=100)
     contact_email = models.EmailField("contact e-mail")
     contact_phone = models.CharField("contact phone", max_length=40, blank=True)
-    tenant_id = models.UUIDField("Microsoft tenant ID", null=True, blank=True)
+    # Only from Partner Center's answer (customers.services): never typed by a reseller.
+    tenant_id = models.UUIDField("Microsoft tenant ID", null=True, blank=True, editable=False)
     primary_domain = models.CharField(max_length=253, validators=[domain_validator])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Kept by the MCA services so that lists filter and sort on it without joins.
@@ -49,6 +50,8 @@ class Customer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["reseller", "primary_domain"],
                                     name="customer_domain_unique_per_reseller"),
+            # One Microsoft tenant belongs to one customer, so to one reseller.
+            models.UniqueConstraint(fields=["tenant_id"], name="one_customer_per_tenant"),
         ]
         indexes = [models.Index(fields=["reseller", "company_name"]),
                    models.Index(fields=["reseller", "mca_status"])]

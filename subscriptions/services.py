@@ -29,6 +29,7 @@ from portal.roles import Role
 from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
 from portal.upkeep import each_row
+from programs.gates import require_program_for_product
 from subscriptions import proration, rules
 from subscriptions.catalog.csv_import import parse_catalog
 from subscriptions.catalog.models import (
@@ -316,6 +317,7 @@ def subscription_purchase(*, member, customer, offer: Offer, term: str, billing_
     """Buy a subscription on behalf of a customer whose MCA is accepted."""
     require(member, "orders.place")
     require_same_reseller(member, customer)
+    require_program_for_product(member.reseller, offer.product_type, action="buy it")
     require_mca_accepted(customer)
     check_sellable(offer)
     if offer.product_type.billing == ProductType.Billing.ONE_TIME:
@@ -452,6 +454,10 @@ def _require_changeable(member, sub: Subscription) -> Subscription:
     require_same_reseller(member, sub)
     sub = _lock(sub)
     require_mca_accepted(sub.customer)
+    if not sub.customer.tenant_id:
+        raise ValidationError(f"{sub.customer}'s Microsoft tenant is still linked to its "
+                              "previous reseller: it moves to you with the last of its "
+                              "subscriptions transferred.")
     if not sub.is_active:
         raise ValidationError(f"This subscription is {sub.get_status_display().lower()}.")
     if not sub.is_provisioned:
@@ -470,6 +476,8 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
         raise ValidationError(f"{sub.offer.name} has no seats to change.")
     if quantity == sub.quantity:
         raise ValidationError(f"The subscription already has {quantity} seats.")
+    if quantity > sub.quantity:  # new seats are a new transaction; removing seats is not
+        require_program_for_product(sub.reseller, sub.offer.product_type, action="add seats")
     _check_seats(sub.customer, sub.offer, quantity, existing=sub)
     now = timezone.now()
     sub = _catch_up(sub, now.date())
@@ -716,6 +724,8 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     (an immediate change wins)."""
     sub = _require_changeable(member, subscription)
     _require_seat_product(sub, "term")
+    require_program_for_product(sub.reseller, sub.offer.product_type,
+                                action="commit to a longer term")
     _check_sold(sub.offer, term, billing_frequency)
     try:
         rules.check_term_change(sub.term, term)

@@ -11,7 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_owner_requests_base_program_ops_approves_then_azure_plan(live_server, page, sign_in,
                                                                   browser):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    reseller = ResellerFactory(name="Fresh Cloud Reseller", partner_id=None)
+    reseller = ResellerFactory(name="Fresh Cloud Reseller", partner_id=None, programs=())
     owner = UserFactory(email="owner@fresh.example")
     MembershipFactory(user=owner, reseller=reseller, role=Role.OWNER)
 

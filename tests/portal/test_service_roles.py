@@ -15,7 +15,7 @@ from customers import services as customers
 from portal import services as portal
 from portal.roles import Role, role_can
 from programs import services as programs
-from programs.models import Program
+from programs.models import Program, ProgramRequest
 from subscriptions import services as subscriptions
 from support import services as support
 from tests import factories
@@ -39,6 +39,13 @@ def _customer(ctx):
     return factories.CustomerFactory(reseller=ctx["reseller"])
 
 
+def _not_approved(ctx, code):
+    """The program, after taking back the reseller's approval of it (set-up only)."""
+    with scopes_disabled():
+        ProgramRequest.objects.filter(reseller=ctx["reseller"], program__code=code).delete()
+    return Program.objects.get(code=code)
+
+
 def _subscription(ctx, frequency="monthly"):
     return buy_now(
         member=ctx["owner"], customer=ctx["onboard"](ctx["owner"]),
@@ -60,8 +67,9 @@ CASES = [
      lambda ctx: (lambda t: lambda m: portal.membership_remove(member=m, target=t))(
          ctx["member_of"](ctx["reseller"], Role.VIEWER))),
     ("program_request_create", "programs.request",
-     lambda ctx: lambda m: programs.program_request_create(
-         member=m, program=Program.objects.get(code="azure-reseller"))),
+     lambda ctx: (lambda p: lambda m: programs.program_request_create(
+         member=m, program=p, accepted_terms_version=p.terms_version))(
+         _not_approved(ctx, "modern-workplace"))),
     ("customer_create", "customers.edit",
      lambda ctx: lambda m: customers.customer_create(
          member=m, company_name="Lamna", country="US", currency="USD",
