@@ -129,7 +129,7 @@ def test_the_transfer_page_lists_no_subscriptions_of_a_tenant_not_yours(owner_a,
 def test_a_completed_transfer_moves_the_tenant_to_the_target(owner_a, owner_b, victim, catalog,
                                                              unscoped):
     from partner_center.sandbox import SandboxGateway
-    from subscriptions import transfers
+    from subscriptions.transfers import services as transfers
     from tests.subscriptions.conftest import PREMIUM, buy_now
 
     sub = buy_now(member=owner_b, customer=victim, offer=catalog[PREMIUM], term="P1M",
