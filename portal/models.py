@@ -91,6 +91,13 @@ class Reseller(models.Model):
         validators=[partner_id_validator],
         help_text="Your Microsoft Partner Network ID as indirect reseller (6–10 digits).",
     )
+    # Operations check the ID belongs to this company (Partner Center's indirect reseller
+    # list) before transfers and program requests are allowed; a changed ID is checked again.
+    partner_id_verified_at = models.DateTimeField("MPN/Partner ID verified", null=True,
+                                                  blank=True, editable=False)
+    partner_id_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                               null=True, blank=True, editable=False,
+                                               related_name="+")
     mpa_accepted_on = models.DateField(
         "Microsoft Partner Agreement accepted on", null=True, blank=True
     )
@@ -115,6 +122,10 @@ class Reseller(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def partner_id_verified(self) -> bool:
+        return bool(self.partner_id and self.partner_id_verified_at)
 
     def clean(self):
         if self.mpa_accepted_on and self.mpa_accepted_on > timezone.now().date():

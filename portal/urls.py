@@ -7,6 +7,8 @@ from portal import observability, views
 ops_patterns = [
     path("", views.ops_home, name="home"),
     path("upkeep-failures/", views.ops_upkeep_failures, name="upkeep_failures"),
+    path("resellers/<int:reseller_id>/verify-partner-id/", views.ops_verify_partner_id,
+         name="verify_partner_id"),
 ]
 
 urlpatterns = [

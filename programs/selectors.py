@@ -23,6 +23,7 @@ class ProgramRow:
 def missing_prerequisites(reseller) -> list[str]:
     return rules.missing_prerequisites(partner_id=reseller.partner_id,
                                        mpa_accepted_on=reseller.mpa_accepted_on,
+                                       partner_id_verified=reseller.partner_id_verified,
                                        today=timezone.now().date())
 
 

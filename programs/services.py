@@ -43,6 +43,7 @@ def program_request_create(*, member, program: Program,
     reseller = Reseller.objects.select_for_update().get(pk=member.reseller_id)
     missing = rules.missing_prerequisites(partner_id=reseller.partner_id,
                                           mpa_accepted_on=reseller.mpa_accepted_on,
+                                          partner_id_verified=reseller.partner_id_verified,
                                           today=timezone.now().date())
     if missing:
         raise ProfileIncomplete(missing)

@@ -478,6 +478,9 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
         raise ValidationError(f"The subscription already has {quantity} seats.")
     if quantity > sub.quantity:  # new seats are a new transaction; removing seats is not
         require_program_for_product(sub.reseller, sub.offer.product_type, action="add seats")
+    # The customer's row lock serialises every seat-cap check of the customer (purchases and
+    # other subscriptions' increases), whatever the gateway does.
+    Customer.objects.select_for_update().filter(pk=sub.customer_id).first()
     _check_seats(sub.customer, sub.offer, quantity, existing=sub)
     now = timezone.now()
     sub = _catch_up(sub, now.date())

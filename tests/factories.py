@@ -60,6 +60,8 @@ class ResellerFactory(factory.django.DjangoModelFactory):
     country = "US"
     currency = "USD"
     partner_id = factory.Sequence(lambda n: f"{1000000 + n}")
+    partner_id_verified_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.partner_id else None)
 
     @factory.post_generation
     def programs(self, create, extracted, **kwargs):
@@ -67,6 +69,12 @@ class ResellerFactory(factory.django.DjangoModelFactory):
         if not create or not codes:
             return
         now = timezone.now()
+        if not Program.objects.exists():  # a transactional test flushed the seeded programs
+            from django.apps import apps
+
+            from programs.defaults import ensure_programs
+
+            ensure_programs(apps)
         with scopes_disabled():
             ProgramRequest.objects.bulk_create([ProgramRequest(
                 reseller=self, program=program, state=ProgramRequest.State.APPROVED,

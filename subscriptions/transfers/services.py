@@ -111,6 +111,13 @@ def partner_center_subscriptions(customer) -> list:
 
 # Services
 
+def _require_verified_partner_id(reseller) -> None:
+    if not reseller.partner_id_verified:
+        raise PermissionDenied(
+            "Operations have not verified your MPN/Partner ID yet: transfers are allowed once "
+            "they have (they check it belongs to your company).")
+
+
 def _managers(reseller) -> list:
     """Owners and admins of either side (the other side is outside the caller's scope)."""
     with scopes_disabled():
@@ -151,6 +158,7 @@ def transfer_request(*, member, customer, source_partner_id: str, subscription_i
     require(member, "orders.place")
     require_same_reseller(member, customer)
     require_programs(member.reseller, [BASE_PROGRAM], action="take over subscriptions")
+    _require_verified_partner_id(member.reseller)
     replayed = Transfer.objects.filter(target_reseller=member.reseller,
                                        idempotency_key=idempotency_key).first()
     if replayed:  # a double submit
@@ -178,7 +186,10 @@ def transfer_request(*, member, customer, source_partner_id: str, subscription_i
         in_pending = set(TransferItem.objects.filter(
             partner_center_id__in=ids, transfer__status=Transfer.Status.PENDING)
             .values_list("partner_center_id", flat=True))
-        source_reseller = Reseller.objects.filter(partner_id=mpn).first()
+        # only a reseller whose ID operations verified hears of (and decides) the request;
+        # an unverified claim of the ID is nobody's: operations decide
+        source_reseller = Reseller.objects.filter(
+            partner_id=mpn, partner_id_verified_at__isnull=False).first()
     today = timezone.now().date()
     errors = []
     for pc_id in ids:
@@ -272,6 +283,7 @@ def transfer_decide(*, actor, transfer: Transfer, approve: bool, reason: str = "
         require(actor, "transfers.decide")
         if transfer.source_reseller_id is None or transfer.source_reseller_id != actor.reseller_id:
             raise Http404("Not found.")
+        _require_verified_partner_id(actor.reseller)
         user = actor.user
     else:
         require_staff(actor)
