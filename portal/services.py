@@ -9,6 +9,7 @@ from django_scopes import scope, scopes_disabled
 
 from portal import emails
 from portal.audit import audit
+from portal.images import logo_resized
 from portal.models import Invitation, Membership, Notification, Reseller
 from portal.notifications import notify
 from portal.permissions import require
@@ -43,6 +44,8 @@ def reseller_update_profile(*, member: Membership, **changes) -> Reseller:
     for field, value in changes.items():
         if field not in PROFILE_FIELDS:
             raise ValidationError(f"{field} cannot be changed here.")
+        if field == "logo" and value:
+            value = logo_resized(value)
         setattr(reseller, field, value)
     reseller.full_clean()
     diff = {f: [before[f], str(getattr(reseller, f) or "")] for f in changes
