@@ -1,6 +1,11 @@
 from django.shortcuts import render
 
 
+def bad_request(request, exception=None):
+    reason = str(exception) if exception and str(exception) else ""
+    return render(request, "400.html", {"reason": reason}, status=400)
+
+
 def not_found(request, exception=None):
     return render(request, "404.html", status=404)
 

@@ -51,6 +51,7 @@ if settings.DEBUG:
 
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
+handler400 = "portal.errors.bad_request"
 handler404 = "portal.errors.not_found"
 handler403 = "portal.errors.forbidden"
 handler500 = "portal.errors.server_error"

@@ -22,6 +22,7 @@ from partner_center.gateway import get_gateway
 from partner_center.types import OrderRequest
 from portal.audit import audit
 from portal.exceptions import ServiceError
+from portal.idempotency import require_valid_key
 from portal.models import Currency, Membership
 from portal.notifications import notify
 from portal.permissions import require, require_staff
@@ -315,6 +316,7 @@ def subscription_purchase(*, member, customer, offer: Offer, term: str, billing_
                           quantity: int, auto_renew: bool = True,
                           idempotency_key: str) -> Subscription:
     """Buy a subscription on behalf of a customer whose MCA is accepted."""
+    require_valid_key(idempotency_key)
     require(member, "orders.place")
     require_same_reseller(member, customer)
     require_program_for_product(member.reseller, offer.product_type, action="buy it")
@@ -471,6 +473,7 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
                               idempotency_key: str, schedule: bool = False) -> str:
     """Add or remove seats now; a decrease outside the 168-hour windows is refused with
     NeedsScheduling, or scheduled for renewal when `schedule` is set. Returns what happened."""
+    require_valid_key(idempotency_key)
     sub = _require_changeable(member, subscription)
     if sub.offer.product_type.billing != ProductType.Billing.SEATS:
         raise ValidationError(f"{sub.offer.name} has no seats to change.")
@@ -541,6 +544,7 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
 
 @member_service
 def subscription_cancel(*, member, subscription: Subscription, idempotency_key: str) -> str:
+    require_valid_key(idempotency_key)
     sub = _require_changeable(member, subscription)
     now = timezone.now()
     billing = sub.offer.product_type.billing
@@ -725,6 +729,7 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     credited at the old prices and a new term starts today at the new term's prices, its first
     cycle charged. The seats and their 168-hour windows stay; scheduled changes are dropped
     (an immediate change wins)."""
+    require_valid_key(idempotency_key)
     sub = _require_changeable(member, subscription)
     _require_seat_product(sub, "term")
     require_program_for_product(sub.reseller, sub.offer.product_type,

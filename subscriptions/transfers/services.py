@@ -28,6 +28,7 @@ from partner_center.errors import GatewayError
 from partner_center.gateway import get_gateway
 from partner_center.types import TransferRequest
 from portal.audit import audit
+from portal.idempotency import require_valid_key
 from portal.models import Membership, Reseller
 from portal.notifications import notify, notify_operations
 from portal.permissions import require, require_staff
@@ -155,6 +156,7 @@ def transfer_request(*, member, customer, source_partner_id: str, subscription_i
                      idempotency_key: str) -> Transfer:
     """Ask the current provider (by MPN/Partner ID) to move 1–25 of the customer's
     subscriptions to the member's reseller."""
+    require_valid_key(idempotency_key)
     require(member, "orders.place")
     require_same_reseller(member, customer)
     require_programs(member.reseller, [BASE_PROGRAM], action="take over subscriptions")
