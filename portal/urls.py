@@ -47,9 +47,14 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
+    from pathlib import Path
+
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Development serves the public logos only: invoices, statements, usage files and
+    # attachments are served by views that check the member's reseller, with DEBUG too.
+    urlpatterns += static(f"{settings.MEDIA_URL}branding/",
+                          document_root=Path(settings.MEDIA_ROOT) / "branding")
 
 handler400 = "portal.errors.bad_request"
 handler404 = "portal.errors.not_found"
