@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('customers', '0001_initial'),
-        ('portal', '0002_partner_id_verification'),
+        ('portal', '0003_partner_id_verification'),
     ]
 
     operations = [

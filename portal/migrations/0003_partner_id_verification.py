@@ -10,7 +10,7 @@ import portal.models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0001_initial'),
+        ('portal', '0002_upkeep_failure'),
     ]
 
     operations = [
