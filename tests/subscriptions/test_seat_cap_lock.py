@@ -13,9 +13,21 @@ from subscriptions import services
 from tests.subscriptions.conftest import BASIC, buy_now
 
 
+@pytest.fixture
+def seeded(transactional_db):
+    """Transactional tests flush the rows the data migrations seeded; put them back."""
+    from django.apps import apps
+
+    from programs.defaults import ensure_programs
+    from subscriptions.catalog.defaults import ensure_product_types
+
+    ensure_product_types(apps)
+    ensure_programs(apps)
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_a_seat_increase_waits_for_the_customers_row_lock(owner_a, onboard, catalog):
+def test_a_seat_increase_waits_for_the_customers_row_lock(seeded, owner_a, onboard, catalog):
     customer = onboard(owner_a)
     sub = buy_now(member=owner_a, customer=customer, offer=catalog[BASIC], term="P1M",
                   billing_frequency="monthly", quantity=10, idempotency_key="k1")
