@@ -21,10 +21,11 @@ def test_an_acceptance_partner_center_already_has_is_logged(
     settings.MCA_ATTEST_VIA_GATEWAY = True
     customer = services.customer_create_in_partner_center(
         member=owner_a, customer=CustomerFactory(reseller=reseller_a))
-    # attested in Partner Center before, e.g. by operations directly in Partner Center
+    # the same contact's acceptance attested in Partner Center before (e.g. by operations
+    # directly in Partner Center)
     SandboxAttestation.objects.create(
         customer=SandboxCustomer.objects.get(tenant_id=str(customer.tenant_id)),
-        first_name="Earlier", last_name="Signer", email="it@customer.test",
+        first_name="Avery", last_name="Hill", email="avery@customer.test",
         date_agreed=dt.datetime(2026, 1, 5, tzinfo=dt.UTC), template_id="mca-2024-04")
     invitation = services.mca_send(member=owner_a, customer=customer)
 
