@@ -111,7 +111,7 @@ def ops_revoke(request, program_request_id):
             services.program_request_revoke(user=request.user, program_request=program_request,
                                             reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            messages.error(request, _errors(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, f"Revoked {program_request.program} for "
                                       f"{program_request.reseller}.")
