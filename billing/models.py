@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -9,6 +11,16 @@ from billing.periods import FIXED_START_DAYS, MAX_START_DAY, MIN_START_DAY, Peri
 from portal.exceptions import ServiceError
 from portal.models import Country, Reseller
 from subscriptions.models import ChargeEvent
+
+
+# Stored files get random names (a name never tells a reseller or customer, nor can it be
+# guessed); they are served only by views that check the member's reseller.
+def document_pdf_path(instance, filename):
+    return f"billing/pdf/{uuid.uuid4().hex}.pdf"
+
+
+def statement_pdf_path(instance, filename):
+    return f"billing/statements/{uuid.uuid4().hex}.pdf"
 
 
 class BillingCalendar(models.Model):
@@ -265,7 +277,7 @@ class _Document(models.Model):
     tax_note = models.CharField(max_length=200, blank=True,
                                 help_text="e.g. the resale certificate that exempts it.")
     total = models.DecimalField(max_digits=20, decimal_places=2, default=0)
-    pdf = models.FileField(upload_to="billing/pdf/%Y/%m/", blank=True)
+    pdf = models.FileField(upload_to=document_pdf_path, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finalized_at = models.DateTimeField(null=True, blank=True)
 
@@ -406,7 +418,7 @@ class Statement(models.Model):
                                  related_name="+")
     period_start = models.DateField()
     period_end = models.DateField()
-    pdf = models.FileField(upload_to="billing/statements/%Y/%m/", blank=True)
+    pdf = models.FileField(upload_to=statement_pdf_path, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedManager(reseller="reseller")

@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.urls import reverse
+from django.utils.html import format_html
 
 from customers.models import Customer, McaAcceptance, McaInvitation
 from portal.admin_site import AuditedModelAdmin, ReadOnlyAdminMixin
@@ -12,6 +14,15 @@ class CustomerAdmin(AuditedModelAdmin):
     search_fields = ["company_name", "primary_domain", "contact_email", "tenant_id"]
     list_select_related = ["reseller"]
     autocomplete_fields = ["reseller"]
+    readonly_fields = ["tenant"]
+
+    @admin.display(description="Microsoft tenant")
+    def tenant(self, obj):
+        if obj.pk is None:
+            return "—"
+        return format_html('{} · <a href="{}">relink (operations, with a reason)</a>',
+                           obj.tenant_id or "none",
+                           reverse("customers_ops:tenant_relink", args=[obj.pk]))
 
 
 @admin.register(McaInvitation)

@@ -1,13 +1,12 @@
 """E-mails to customer contacts. Run in Celery tasks once the sending transaction committed."""
 
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from customers import links
 from customers.models import Customer, McaInvitation
-from portal.emails import absolute_url
+from portal.emails import absolute_url, send
 
 
 def send_mca_link(invitation_id: int) -> None:
@@ -19,9 +18,8 @@ def send_mca_link(invitation_id: int) -> None:
     body = render_to_string("customers/email/mca_link.txt",
                             {"invitation": invitation, "customer": invitation.customer,
                              "reseller": invitation.reseller, "link": link})
-    send_mail(subject=f"{invitation.reseller.name}: please accept the Microsoft Customer "
-                      f"Agreement for {invitation.customer}",
-              message=body, from_email=None, recipient_list=[invitation.sent_to])
+    send(subject=f"{invitation.reseller.name}: please accept the Microsoft Customer Agreement "
+                 f"for {invitation.customer}", body=body, to=[invitation.sent_to])
 
 
 def send_portal_link(customer_id: int) -> None:
@@ -31,5 +29,5 @@ def send_portal_link(customer_id: int) -> None:
                                 kwargs={"token": links.portal_token(customer)}))
     body = render_to_string("customers/email/portal_link.txt",
                             {"customer": customer, "reseller": customer.reseller, "link": link})
-    send_mail(subject=f"{customer.reseller.name}: your customer portal",
-              message=body, from_email=None, recipient_list=[customer.contact_email])
+    send(subject=f"{customer.reseller.name}: your customer portal", body=body,
+         to=[customer.contact_email])

@@ -6,12 +6,11 @@ from customers.models import Customer
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = ["company_name", "primary_domain", "tenant_id", "country", "currency",
+        fields = ["company_name", "primary_domain", "country", "currency",
                   "address_line1", "address_line2", "city", "region", "postal_code",
                   "contact_first_name", "contact_last_name", "contact_email", "contact_phone"]
         help_texts = {
             "primary_domain": "The tenant's domain, e.g. contoso.onmicrosoft.com.",
-            "tenant_id": "Optional until the customer has accepted your reseller relationship.",
         }
 
     def __init__(self, *args, reseller=None, **kwargs):
@@ -41,3 +40,10 @@ class McaAcceptForm(forms.Form):
 
 class MarkLoggedForm(forms.Form):
     reference = forms.CharField(max_length=200, label="Partner Center reference")
+
+
+class TenantRelinkForm(forms.Form):
+    tenant_id = forms.UUIDField(label="Microsoft tenant ID", required=False,
+                                help_text="Empty: unlink the tenant.")
+    reason = forms.CharField(label="Reason (kept in the audit trail)", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))

@@ -5,7 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
 
-from portal.models import Country, Currency, Reseller
+from portal.models import Country, Currency, Reseller, validate_one_line
 from portal.validators import domain_validator
 
 
@@ -20,7 +20,7 @@ class Customer(models.Model):
     """An end customer (a Microsoft tenant) served by one reseller."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="customers")
-    company_name = models.CharField(max_length=200)
+    company_name = models.CharField(max_length=200, validators=[validate_one_line])
     country = models.CharField(max_length=2, choices=Country.choices)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     address_line1 = models.CharField("address", max_length=200)
@@ -28,11 +28,14 @@ class Customer(models.Model):
     city = models.CharField(max_length=100)
     region = models.CharField("state / province", max_length=100, blank=True)
     postal_code = models.CharField(max_length=20)
-    contact_first_name = models.CharField("contact first name", max_length=100)
-    contact_last_name = models.CharField("contact last name", max_length=100)
+    contact_first_name = models.CharField("contact first name", max_length=100,
+                                          validators=[validate_one_line])
+    contact_last_name = models.CharField("contact last name", max_length=100,
+                                         validators=[validate_one_line])
     contact_email = models.EmailField("contact e-mail")
     contact_phone = models.CharField("contact phone", max_length=40, blank=True)
-    tenant_id = models.UUIDField("Microsoft tenant ID", null=True, blank=True)
+    # Only from Partner Center's answer (customers.services): never typed by a reseller.
+    tenant_id = models.UUIDField("Microsoft tenant ID", null=True, blank=True, editable=False)
     primary_domain = models.CharField(max_length=253, validators=[domain_validator])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Kept by the MCA services so that lists filter and sort on it without joins.
@@ -49,6 +52,8 @@ class Customer(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["reseller", "primary_domain"],
                                     name="customer_domain_unique_per_reseller"),
+            # One Microsoft tenant belongs to one customer, so to one reseller.
+            models.UniqueConstraint(fields=["tenant_id"], name="one_customer_per_tenant"),
         ]
         indexes = [models.Index(fields=["reseller", "company_name"]),
                    models.Index(fields=["reseller", "mca_status"])]

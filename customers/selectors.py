@@ -25,6 +25,12 @@ def customer_get(*, member, customer_id: int) -> Customer:
                              pk=customer_id)
 
 
+def ops_customer_get(customer_id: int) -> Customer:
+    """Operations: any reseller's customer."""
+    with scopes_disabled():
+        return get_object_or_404(Customer.objects.select_related("reseller"), pk=customer_id)
+
+
 def mca_timeline(customer: Customer) -> dict:
     """What the customer page shows of the MCA: the latest link and the acceptance."""
     acceptance = (McaAcceptance.objects.filter(customer=customer)

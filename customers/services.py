@@ -30,12 +30,14 @@ from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
+from programs.defaults import BASE as BASE_PROGRAM
+from programs.gates import require_programs
 
 CUSTOMER_FIELDS = (
     "company_name", "country", "currency", "address_line1", "address_line2", "city", "region",
     "postal_code", "contact_first_name", "contact_last_name", "contact_email", "contact_phone",
-    "tenant_id", "primary_domain",
-)
+    "primary_domain",
+)  # not tenant_id: a tenant is linked only from Partner Center's answer (DESIGN)
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +75,7 @@ def _apply(customer: Customer, fields: dict) -> dict:
 @member_service
 def customer_create(*, member, **fields) -> Customer:
     require(member, "customers.edit")
+    require_programs(member.reseller, [BASE_PROGRAM], action="onboard customers")
     customer = Customer(reseller=member.reseller)
     _apply(customer, fields)
     customer.save()
@@ -120,19 +123,37 @@ def customer_update(*, member, customer: Customer, **fields) -> Customer:
     return customer
 
 
-@member_service
-def customer_create_in_partner_center(*, member, customer: Customer) -> Customer:
-    """Create the customer's Microsoft tenant through Partner Center and keep its tenant ID.
-    The idempotency key is the customer's: a retry never creates a second tenant."""
-
+def _locked_without_tenant(member, customer: Customer) -> Customer:
     require(member, "customers.edit")
     require_same_reseller(member, customer)
+    require_programs(member.reseller, [BASE_PROGRAM], action="onboard customers")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.tenant_id:
         raise ValidationError(f"{customer} already has a Microsoft tenant ({customer.tenant_id}).")
     if not member.reseller.partner_id:
         raise ValidationError("Enter your MPN/Partner ID in the partner profile first: Partner "
-                              "Center needs it to create the customer.")
+                              "Center needs it to find or create the customer.")
+    return customer
+
+
+def _link(customer: Customer, tenant_id: str) -> None:
+    """Keep the tenant Partner Center answered with; the database holds one customer per
+    tenant, so another customer's tenant is refused."""
+    with scopes_disabled():
+        taken = Customer.objects.filter(tenant_id=tenant_id).exclude(pk=customer.pk).exists()
+    if taken:
+        raise ValidationError("This Microsoft tenant is already linked to another customer on "
+                              "the portal. If it should be yours, ask operations to relink it.")
+    customer.tenant_id = uuid.UUID(str(tenant_id))
+    customer.save(update_fields=["tenant_id"])
+
+
+@member_service
+def customer_create_in_partner_center(*, member, customer: Customer) -> Customer:
+    """Create the customer's Microsoft tenant through Partner Center and keep its tenant ID.
+    The idempotency key is the customer's: a retry never creates a second tenant."""
+
+    customer = _locked_without_tenant(member, customer)
     request = CustomerRequest(
         company_name=customer.company_name, country=customer.country,
         domain=customer.primary_domain,
@@ -147,11 +168,82 @@ def customer_create_in_partner_center(*, member, customer: Customer) -> Customer
                                              idempotency_key=f"customer:{customer.pk}")
     except GatewayError as exc:
         raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
-    customer.tenant_id = uuid.UUID(info.tenant_id)
-    customer.save(update_fields=["tenant_id"])
+    _link(customer, info.tenant_id)
     keep_admin_credentials(info.tenant_id, info.admin_user_name, info.admin_password)
     audit(actor=member.user, reseller=member.reseller, obj=customer,
           action="customers.customer.tenant_created", data={"tenant_id": info.tenant_id})
+    return customer
+
+
+@member_service
+def customer_link_tenant(*, member, customer: Customer) -> Customer:
+    """Link the tenant of an existing Microsoft customer: Partner Center must know it as a
+    customer of the distributor with this reseller's partner ID, under the customer's primary
+    domain. The tenant ID comes from that answer, never from the reseller."""
+    from partner_center.errors import GatewayError
+    from partner_center.gateway import get_gateway
+
+    customer = _locked_without_tenant(member, customer)
+    try:
+        info = get_gateway().find_customer(domain=customer.primary_domain,
+                                           reseller_mpn_id=member.reseller.partner_id)
+    except GatewayError as exc:
+        raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
+    if info is None:
+        raise ValidationError(
+            f"Partner Center has no customer {customer.primary_domain} of the distributor with "
+            f"your partner ID {member.reseller.partner_id}. Send the customer the relationship "
+            "link first, or create a new tenant.")
+    _link(customer, info.tenant_id)
+    audit(actor=member.user, reseller=member.reseller, obj=customer,
+          action="customers.customer.tenant_linked",
+          data={"tenant_id": info.tenant_id, "domain": info.domain})
+    return customer
+
+
+@transaction.atomic
+def customer_relink_tenant(*, user, customer_id: int, tenant_id: str | None,
+                           reason: str) -> Customer:
+    """Operations link the customer to another Microsoft tenant (or none), with a reason.
+    Partner Center must know the tenant. The MCA starts again: the acceptance (kept in the
+    audit trail) was for the old tenant."""
+    from partner_center.errors import GatewayError, NotFound
+    from partner_center.gateway import get_gateway
+
+    require_staff(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the reason for relinking the tenant (audit trail).")
+    with scopes_disabled():
+        customer = (Customer.objects.select_for_update(of=("self",))
+                    .select_related("reseller").get(pk=customer_id))
+        before = str(customer.tenant_id) if customer.tenant_id else None
+        if tenant_id:
+            try:
+                get_gateway().get_customer(str(tenant_id))
+            except NotFound:
+                raise ValidationError(f"Partner Center has no customer {tenant_id}.") from None
+            except GatewayError as exc:
+                raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
+            _link(customer, str(tenant_id))
+        else:
+            customer.tenant_id = None
+            customer.save(update_fields=["tenant_id"])
+        acceptance = McaAcceptance.objects.filter(customer=customer).first()
+        previous_mca = ({"by": acceptance.name, "email": acceptance.email,
+                         "date_agreed": acceptance.date_agreed.isoformat(),
+                         "logged_at": acceptance.logged_at and acceptance.logged_at.isoformat(),
+                         "reference": acceptance.partner_center_reference}
+                        if acceptance else None)
+        if acceptance:
+            acceptance.delete()
+        _close_active_link(customer, McaInvitation.State.REVOKED, timezone.now())
+        customer.mca_status = McaStatus.NOT_SENT
+        customer.save(update_fields=["mca_status"])
+        audit(actor=user, reseller=customer.reseller, obj=customer,
+              action="customers.customer.tenant_relinked",
+              data={"before": before, "after": str(customer.tenant_id or "") or None,
+                    "reason": reason, "mca_reset": True, "previous_mca": previous_mca})
     return customer
 
 
@@ -170,6 +262,7 @@ def mca_send(*, member, customer: Customer) -> McaInvitation:
     """E-mail the customer contact a new click-through link; an earlier link stops working."""
     require(member, "customers.edit")
     require_same_reseller(member, customer)
+    require_programs(member.reseller, [BASE_PROGRAM], action="onboard customers")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.mca_accepted:
         raise ValidationError(f"{customer} already accepted the MCA on "
@@ -336,8 +429,8 @@ def mca_log_with_gateway(*, acceptance_id: int, user=None) -> McaAcceptance:
             acceptance = _acceptance_for_logging(acceptance_id)
             customer = acceptance.customer
             if not customer.tenant_id:
-                raise ValidationError(f"{customer} has no Microsoft tenant ID yet: enter it on "
-                                      "the customer page before logging the MCA.")
+                raise ValidationError(f"{customer} has no Microsoft tenant yet: the reseller "
+                                      "creates or links it on the customer page first.")
             gateway = get_gateway()
             request = Attestation(
                 first_name=acceptance.first_name, last_name=acceptance.last_name,

@@ -13,6 +13,7 @@ reseller_patterns = [
     path("<int:customer_id>/mca/send/", views.mca_send, name="mca_send"),
     path("<int:customer_id>/mca/revoke/", views.mca_revoke, name="mca_revoke"),
     path("<int:customer_id>/tenant/", views.create_tenant, name="create_tenant"),
+    path("<int:customer_id>/tenant/link/", views.link_tenant, name="link_tenant"),
     path("<int:customer_id>/portal-link/", views.portal_link, name="portal_link"),
 ]
 
@@ -22,6 +23,7 @@ portal_patterns = [
 ]
 
 ops_patterns = [
+    path("<int:customer_id>/tenant/", views.ops_tenant_relink, name="tenant_relink"),
     path("mca/", views.ops_mca_queue, name="mca_queue"),
     path("mca/<int:acceptance_id>/logged/", views.ops_mca_mark_logged, name="mca_mark_logged"),
     path("mca/<int:acceptance_id>/gateway/", views.ops_mca_log_with_gateway,

@@ -10,7 +10,7 @@ from django_tables2 import RequestConfig
 
 from customers import agreement, links, selectors, services
 from customers.filters import CustomerFilter
-from customers.forms import CustomerForm, MarkLoggedForm, McaAcceptForm
+from customers.forms import CustomerForm, MarkLoggedForm, McaAcceptForm, TenantRelinkForm
 from customers.tables import CustomerTable
 from portal import frame
 from portal.confirm import confirm_page
@@ -136,6 +136,15 @@ def create_tenant(request, customer_id):
 
 @member_required
 @require_POST
+def link_tenant(request, customer_id):
+    def link(customer):
+        customer = services.customer_link_tenant(member=request.membership, customer=customer)
+        return f"Microsoft tenant linked from Partner Center: {customer.tenant_id}."
+    return _customer_action(request, customer_id, link)
+
+
+@member_required
+@require_POST
 def portal_link(request, customer_id):
     def send(customer):
         to = services.portal_link_send(member=request.membership, customer=customer,
@@ -241,3 +250,24 @@ def ops_mca_log_with_gateway(request, acceptance_id):
         messages.success(request, f"MCA of {acceptance.customer} logged in Partner Center "
                                   f"({acceptance.partner_center_reference}).")
     return redirect("customers_ops:mca_queue")
+
+
+@staff_required
+def ops_tenant_relink(request, customer_id):
+    customer = selectors.ops_customer_get(customer_id)
+    form = TenantRelinkForm(request.POST or None,
+                            initial={"tenant_id": customer.tenant_id})
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_relink_tenant(
+                user=request.user, customer_id=customer.pk,
+                tenant_id=form.cleaned_data["tenant_id"], reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, f"{customer} is linked to "
+                                      f"{customer.tenant_id or 'no tenant'}; its MCA starts "
+                                      "again.")
+            return redirect("customers_ops:tenant_relink", customer_id=customer.pk)
+    return render(request, "customers/ops_tenant_relink.html",
+                  {"customer": customer, "form": form})

@@ -70,6 +70,11 @@ class PartnerCenterGateway(abc.ABC):
         """The current Microsoft Customer Agreement template id (agreement metadata)."""
 
     @abc.abstractmethod
+    def find_customer(self, *, domain: str, reseller_mpn_id: str) -> CustomerInfo | None:
+        """The distributor's existing customer with this primary domain whose indirect reseller
+        is `reseller_mpn_id`, or None: how a reseller links a tenant it already serves."""
+
+    @abc.abstractmethod
     def attest_mca(self, tenant_id: str, acceptance: McaAcceptance) -> Attestation:
         """Log the customer's MCA acceptance; the same contact again raises AlreadyAttested
         (600061); a changed contact is a new attestation."""

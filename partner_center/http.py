@@ -236,6 +236,20 @@ class HttpGateway(PartnerCenterGateway):
                              params={"agreementType": wire.MCA_TYPE})
         return self._decode("the agreement metadata", wire.mca_template_id, data)
 
+    def find_customer(self, *, domain, reseller_mpn_id):
+        # "Get a list of customers filtered by a search field" (only starts_with): the exact
+        # domain is checked here, then the customer's indirect resellers (its relationships).
+        # https://learn.microsoft.com/partner-center/developer/get-a-customer-by-name
+        domain = domain.strip().lower()
+        query = json.dumps({"Field": "Domain", "Value": domain, "Operator": "starts_with"})
+        data, _ = self._call("GET", "/v1/customers", params={"size": 100, "filter": query})
+        for item in data.get("items") or []:
+            info = self._decode("a customer", wire.customer_info, item)
+            if info.domain.lower() == domain and reseller_mpn_id in {
+                    r.mpn_id for r in self.get_customer_resellers(info.tenant_id)}:
+                return info
+        return None
+
     def attest_mca(self, tenant_id, acceptance):
         data, _ = self._call("POST", f"/v1/customers/{tenant_id}/agreements",
                              body=wire.agreement_body(acceptance))

@@ -18,6 +18,8 @@ class SandboxCustomer(models.Model):
     country = models.CharField(max_length=2)
     currency = models.CharField(max_length=3)
     reseller_mpn_id = models.CharField(max_length=10)
+    # Further indirect resellers whose relationship request the customer accepted.
+    related_mpn_ids = models.JSONField(default=list, blank=True)
     profile = models.JSONField(default=dict, help_text="Address and contact as sent.")
     created_at = models.DateTimeField(default=timezone.now)
     usage_budget = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True,

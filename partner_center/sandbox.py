@@ -263,6 +263,23 @@ class SandboxGateway(PartnerCenterGateway):
                 f"&partnerId={settings.PARTNER_CENTER_PROVIDER_TENANT_ID}&msppId=0&DAP=false"
                 "#/BillingAccounts/partner-invitation")
 
+    def find_customer(self, *, domain, reseller_mpn_id):
+        customer = SandboxCustomer.objects.filter(domain=domain.strip().lower()).first()
+        if customer is None:
+            return None
+        resellers = {customer.reseller_mpn_id, *customer.related_mpn_ids,
+                     *(r.mpn_id for r in self.get_customer_resellers(customer.tenant_id))}
+        return self._customer_info(customer) if reseller_mpn_id in resellers else None
+
+    def accept_relationship(self, tenant_id, reseller_mpn_id):
+        """The customer accepts another indirect reseller's relationship request (what the
+        customer does in the Microsoft 365 admin center; sandbox only)."""
+        with transaction.atomic():
+            customer = self._customer(tenant_id, lock=True)
+            if reseller_mpn_id not in (customer.reseller_mpn_id, *customer.related_mpn_ids):
+                customer.related_mpn_ids = [*customer.related_mpn_ids, reseller_mpn_id]
+                customer.save(update_fields=["related_mpn_ids"])
+
     def attest_mca(self, tenant_id, acceptance: McaAcceptance):
         with transaction.atomic():
             customer = self._customer(tenant_id)

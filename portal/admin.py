@@ -30,9 +30,10 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Reseller)
 class ResellerAdmin(AuditedModelAdmin):
-    list_display = ["name", "country", "region", "currency", "partner_id", "mpa_accepted_on",
-                    "created_at"]
+    list_display = ["name", "country", "region", "currency", "partner_id",
+                    "partner_id_verified_at", "mpa_accepted_on", "created_at"]
     list_filter = ["country", "currency"]
+    readonly_fields = ["partner_id_verified_at", "partner_id_verified_by"]
     search_fields = ["name", "partner_id", "support_email"]
     inlines = [MembershipInline]
 

@@ -5,6 +5,7 @@ import datetime
 import uuid
 
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from portal.models import Membership, Reseller, User
 from portal.roles import Role
@@ -62,6 +63,10 @@ def seed_resellers() -> list[tuple[str, str]]:
         spec = dict(spec)
         key = spec.pop("key")
         reseller, _ = Reseller.objects.update_or_create(name=spec.pop("name"), defaults=spec)
+        if not reseller.partner_id_verified_at:  # operations checked the demo partner IDs
+            reseller.partner_id_verified_at = timezone.now()
+            reseller.partner_id_verified_by = User.objects.filter(email="ops@example.com").first()
+            reseller.save(update_fields=["partner_id_verified_at", "partner_id_verified_by"])
         for role, first in ((Role.OWNER, "Owen"), (Role.VIEWER, "Vera")):
             user = demo_user(f"{role}@{key}.example", first=first, last=reseller.name.split()[0])
             Membership.objects.update_or_create(user=user, reseller=reseller,

@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from django.conf import settings
@@ -13,6 +14,17 @@ from portal.roles import Role
 partner_id_validator = RegexValidator(
     r"^\d{6,10}$", "The MPN/Partner ID is a number of 6 to 10 digits."
 )
+LINE_BREAKS = re.compile("[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def validate_one_line(value: str) -> None:
+    """One-line fields (names, subjects) refuse line breaks: they end up in e-mail subjects,
+    file names and exports."""
+    if value and LINE_BREAKS.search(value):
+        raise ValidationError("Enter this on one line: line breaks are not allowed.",
+                              code="line_break")
+
+
 hex_colour_validator = RegexValidator(
     r"^#[0-9a-fA-F]{6}$", "Enter a colour as #RRGGBB, for example #0b5cad."
 )
@@ -79,7 +91,7 @@ class Currency(models.TextChoices):
 class Reseller(models.Model):
     """A tenant: an indirect reseller buying Microsoft cloud through the distributor."""
 
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=200, validators=[validate_one_line])
     country = models.CharField(max_length=2, choices=Country.choices)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     region = models.CharField(
@@ -91,6 +103,13 @@ class Reseller(models.Model):
         validators=[partner_id_validator],
         help_text="Your Microsoft Partner Network ID as indirect reseller (6–10 digits).",
     )
+    # Operations check the ID belongs to this company (Partner Center's indirect reseller
+    # list) before transfers and program requests are allowed; a changed ID is checked again.
+    partner_id_verified_at = models.DateTimeField("MPN/Partner ID verified", null=True,
+                                                  blank=True, editable=False)
+    partner_id_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                               null=True, blank=True, editable=False,
+                                               related_name="+")
     mpa_accepted_on = models.DateField(
         "Microsoft Partner Agreement accepted on", null=True, blank=True
     )
@@ -115,6 +134,10 @@ class Reseller(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def partner_id_verified(self) -> bool:
+        return bool(self.partner_id and self.partner_id_verified_at)
 
     def clean(self):
         if self.mpa_accepted_on and self.mpa_accepted_on > timezone.now().date():

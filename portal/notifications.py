@@ -3,7 +3,6 @@ committed, and e-mail to the operations staff (their own queue pages have the de
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 
 from portal import emails
 from portal.models import Notification, User
@@ -41,4 +40,4 @@ def email_notifications_task(ids: list[int]) -> int:
 def email_operations_task(subject: str, body: str) -> None:
     recipients = ops_emails()
     if recipients:
-        send_mail(subject=subject, message=body, from_email=None, recipient_list=recipients)
+        emails.send(subject=subject, body=body, to=recipients)

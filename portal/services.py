@@ -9,6 +9,7 @@ from django_scopes import scope, scopes_disabled
 
 from portal import emails
 from portal.audit import audit
+from portal.images import logo_resized
 from portal.models import Invitation, Membership, Notification, Reseller
 from portal.notifications import notify
 from portal.permissions import require
@@ -43,13 +44,47 @@ def reseller_update_profile(*, member: Membership, **changes) -> Reseller:
     for field, value in changes.items():
         if field not in PROFILE_FIELDS:
             raise ValidationError(f"{field} cannot be changed here.")
+        if field == "logo" and value:
+            value = logo_resized(value)
         setattr(reseller, field, value)
     reseller.full_clean()
-    reseller.save()
     diff = {f: [before[f], str(getattr(reseller, f) or "")] for f in changes
             if before[f] != str(getattr(reseller, f) or "")}
+    if "partner_id" in diff and reseller.partner_id_verified_at:
+        # a new ID is anyone's claim until operations check it again
+        reseller.partner_id_verified_at = reseller.partner_id_verified_by = None
+        diff["partner_id_verified"] = ["yes", "no"]
+    reseller.save()
     audit(actor=member.user, reseller=reseller, action="portal.reseller.profile_updated",
           obj=reseller, data=diff)
+    return reseller
+
+
+@transaction.atomic
+def reseller_verify_partner_id(*, user, reseller_id: int) -> Reseller:
+    """Operations confirm the reseller's MPN/Partner ID is its own (Partner Center lists the
+    company under it as an indirect reseller of the distributor). Until then it may not request
+    programs, and transfer requests aimed at that ID go to operations, not to it."""
+    from portal.permissions import require_staff
+
+    require_staff(user)
+    reseller = Reseller.objects.select_for_update().get(pk=reseller_id)
+    if not reseller.partner_id:
+        raise ValidationError(f"{reseller} has not entered an MPN/Partner ID.")
+    if reseller.partner_id_verified_at:
+        raise ValidationError(f"{reseller}'s MPN/Partner ID {reseller.partner_id} was already "
+                              f"verified on {reseller.partner_id_verified_at:%Y-%m-%d}.")
+    reseller.partner_id_verified_at, reseller.partner_id_verified_by = timezone.now(), user
+    reseller.save(update_fields=["partner_id_verified_at", "partner_id_verified_by"])
+    audit(actor=user, reseller=reseller, action="portal.reseller.partner_id_verified",
+          obj=reseller, data={"partner_id": reseller.partner_id})
+    with scopes_disabled():
+        owners = [m.user for m in Membership.objects.filter(
+            reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]).select_related("user")]
+    notify(reseller=reseller, users=owners,
+           title=f"MPN/Partner ID {reseller.partner_id} verified",
+           body="Operations verified your MPN/Partner ID: you may request programs and "
+                "transfers.", url=reverse("profile"))
     return reseller
 
 

@@ -7,6 +7,8 @@ from portal import observability, views
 ops_patterns = [
     path("", views.ops_home, name="home"),
     path("upkeep-failures/", views.ops_upkeep_failures, name="upkeep_failures"),
+    path("resellers/<int:reseller_id>/verify-partner-id/", views.ops_verify_partner_id,
+         name="verify_partner_id"),
 ]
 
 urlpatterns = [
@@ -45,10 +47,16 @@ urlpatterns = [
 ]
 
 if settings.DEBUG:
+    from pathlib import Path
+
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Development serves the public logos only: invoices, statements, usage files and
+    # attachments are served by views that check the member's reseller, with DEBUG too.
+    urlpatterns += static(f"{settings.MEDIA_URL}branding/",
+                          document_root=Path(settings.MEDIA_ROOT) / "branding")
 
+handler400 = "portal.errors.bad_request"
 handler404 = "portal.errors.not_found"
 handler403 = "portal.errors.forbidden"
 handler500 = "portal.errors.server_error"

@@ -261,3 +261,18 @@ def ops_upkeep_failures(request):
     """Rows the scheduled jobs could not process, open ones first, with the reason."""
     return render(request, "ops/upkeep_failures.html",
                   {"failures": selectors.ops_upkeep_failures()})
+
+
+@staff_required
+@require_POST
+def ops_verify_partner_id(request, reseller_id):
+    try:
+        reseller = services.reseller_verify_partner_id(user=request.user, reseller_id=reseller_id)
+    except Reseller.DoesNotExist:
+        raise Http404("No such reseller.") from None
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"MPN/Partner ID {reseller.partner_id} of {reseller} "
+                                  "verified.")
+    return redirect("ops:home")

@@ -6,6 +6,17 @@ Operations may edit them in the admin afterwards; `ensure_*` only creates missin
 
 BASE = "azure-reseller"
 
+TERMS_VERSION = "2026-01"
+TERMS = (
+    "By requesting {name} you accept, for your company:\n"
+    "1. The program terms: you resell Microsoft cloud services only through the distributor, "
+    "to end customers who have accepted the Microsoft Customer Agreement, and you keep your "
+    "Microsoft Partner Agreement and partner profile current.\n"
+    "2. The customer-support obligation: you support your customers 24 hours a day, 365 days "
+    "a year, as their first line of support; the distributor supports you.\n"
+    "Operations record who accepted these terms, when, and which version."
+)
+
 PROGRAMS = [
     # code, name, status, requires, reason, order, description
     (BASE, "Microsoft Azure Reseller Program", "available", None, "", 10,
@@ -54,10 +65,15 @@ COUNTRY_LOCALES = {"US": "en-us", "CA": "en-ca"}
 def ensure_programs(apps):
     Program = apps.get_model("programs", "Program")
     by_code = {}
+    has_terms = any(f.name == "terms_version" for f in Program._meta.get_fields())  # from 0003
     for code, name, status, requires, reason, order, description in PROGRAMS:
         program, _ = Program.objects.get_or_create(code=code, defaults={
             "name": name, "status": status, "reason": reason, "sort_order": order,
             "description": description, "requires": by_code.get(requires)})
+        if has_terms and not program.terms_version:
+            program.terms = TERMS.format(name=name)
+            program.terms_version = TERMS_VERSION
+            program.save(update_fields=["terms", "terms_version"])
         by_code[code] = program
 
 

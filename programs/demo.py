@@ -10,15 +10,17 @@ from programs.models import Program, ProgramRequest
 
 
 def seed(*, ops_user) -> None:
-    """Northwind: base program approved, Azure Plan pending. Maple Leaf: nothing requested."""
+    """Both demo resellers may transact: the base program, Azure Plan and Modern Workplace
+    approved, their terms accepted by the owner."""
     ensure_programs(apps)
     ensure_country_links(apps)
-    northwind = demo_resellers()["northwind"]
-    owner = User.objects.get(email="owner@northwind.example")
     now = timezone.now()
-    for code, state in (("azure-reseller", "approved"), ("azure-plan", "pending")):
-        decided = {"decided_by": ops_user, "decided_at": now} if state == "approved" else {}
-        ProgramRequest.objects.get_or_create(
-            reseller=northwind, program=Program.objects.get(code=code),
-            state__in=["pending", "approved"],
-            defaults={"state": state, "requested_by": owner, **decided})
+    for key, reseller in demo_resellers().items():
+        owner = User.objects.get(email=f"owner@{key}.example")
+        for code in ("azure-reseller", "azure-plan", "modern-workplace"):
+            program = Program.objects.get(code=code)
+            ProgramRequest.objects.get_or_create(
+                reseller=reseller, program=program, state__in=["pending", "approved"],
+                defaults={"state": "approved", "requested_by": owner, "decided_by": ops_user,
+                          "decided_at": now, "terms_version": program.terms_version,
+                          "terms_accepted_by": owner, "terms_accepted_at": now})

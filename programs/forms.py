@@ -12,3 +12,8 @@ class DecisionForm(forms.Form):
         if data.get("decision") == "reject" and not data.get("reason", "").strip():
             self.add_error("reason", "Give the reseller a reason for the rejection.")
         return data
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(label="Reason (the reseller sees it)", max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))

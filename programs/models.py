@@ -24,6 +24,11 @@ class Program(models.Model):
                                  related_name="+",
                                  help_text="Program that must be approved before this one.")
     sort_order = models.PositiveIntegerField(default=0)
+    terms = models.TextField(blank=True, help_text=(
+        "What the reseller accepts when it requests the program (the program terms and the "
+        "24x365 customer-support obligation)."))
+    terms_version = models.CharField(max_length=40, blank=True, help_text=(
+        "Change it whenever the terms change: each request records the version accepted."))
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -45,6 +50,7 @@ class ProgramRequest(models.Model):
         PENDING = "pending", "Pending"
         APPROVED = "approved", "Approved"
         REJECTED = "rejected", "Rejected"
+        REVOKED = "revoked", "Revoked"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE,
                                  related_name="program_requests")
@@ -57,7 +63,15 @@ class ProgramRequest(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
     decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True, help_text="Why operations rejected it.")
+    reason = models.TextField(blank=True, help_text="Why operations rejected or revoked it.")
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # The reseller's acceptance of the program terms when it asked (who, when, which version).
+    terms_version = models.CharField(max_length=40, blank=True)
+    terms_accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                          null=True, blank=True, related_name="+")
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(reseller="reseller")
 

@@ -7,13 +7,15 @@ PARTNER_ID = re.compile(r"^\d{6,10}$")
 
 
 def missing_prerequisites(*, partner_id: str | None, mpa_accepted_on: dt.date | None,
-                          today: dt.date) -> list[str]:
+                          today: dt.date, partner_id_verified: bool) -> list[str]:
     """What the partner profile still lacks before any program may be requested."""
     missing = []
     if not partner_id:
         missing.append("MPN/Partner ID")
     elif not PARTNER_ID.match(partner_id):
         missing.append("a valid MPN/Partner ID (6 to 10 digits)")
+    elif not partner_id_verified:
+        missing.append("the verification of your MPN/Partner ID by operations")
     if mpa_accepted_on is None:
         missing.append("the date you accepted the Microsoft Partner Agreement")
     elif mpa_accepted_on > today:

@@ -23,12 +23,13 @@ class ProgramRow:
 def missing_prerequisites(reseller) -> list[str]:
     return rules.missing_prerequisites(partner_id=reseller.partner_id,
                                        mpa_accepted_on=reseller.mpa_accepted_on,
+                                       partner_id_verified=reseller.partner_id_verified,
                                        today=timezone.now().date())
 
 
 def requests_of(reseller):
     return (ProgramRequest.objects.filter(reseller=reseller)
-            .select_related("program", "requested_by"))
+            .select_related("program", "requested_by", "terms_accepted_by"))
 
 
 def program_rows(reseller) -> list[ProgramRow]:
@@ -38,7 +39,8 @@ def program_rows(reseller) -> list[ProgramRow]:
     for req in requests_of(reseller).order_by("requested_at", "id"):
         latest[req.program_id] = req
     states = {pid: r.state for pid, r in latest.items()}
-    open_states = {pid: s for pid, s in states.items() if s != ProgramRequest.State.REJECTED}
+    open_states = {pid: s for pid, s in states.items()
+                   if s in (ProgramRequest.State.PENDING, ProgramRequest.State.APPROVED)}
     rows = []
     for p in programs:
         req = latest.get(p.pk)
@@ -104,7 +106,7 @@ def country_links(reseller, country: str) -> list[dict]:
 def ops_requests(*, show: str = "pending"):
     with scopes_disabled():
         qs = ProgramRequest.objects.select_related("reseller", "program", "requested_by",
-                                                   "decided_by")
+                                                   "decided_by", "revoked_by")
         if show != "all":
             qs = qs.filter(state=ProgramRequest.State.PENDING)
         return qs.order_by("requested_at", "id") if show != "all" else qs

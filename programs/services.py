@@ -34,13 +34,16 @@ def _open_states(reseller_id) -> dict[int, str]:
 
 
 @member_service
-def program_request_create(*, member, program: Program) -> ProgramRequest:
-    """Ask operations for access to `program` (owners and admins)."""
+def program_request_create(*, member, program: Program,
+                           accepted_terms_version: str) -> ProgramRequest:
+    """Ask operations for access to `program` (owners and admins), accepting its terms (the
+    program terms and the 24x365 customer-support obligation) in the version shown."""
     require(member, "programs.request")
     # Locking the reseller row serialises concurrent clicks of the same reseller.
     reseller = Reseller.objects.select_for_update().get(pk=member.reseller_id)
     missing = rules.missing_prerequisites(partner_id=reseller.partner_id,
                                           mpa_accepted_on=reseller.mpa_accepted_on,
+                                          partner_id_verified=reseller.partner_id_verified,
                                           today=timezone.now().date())
     if missing:
         raise ProfileIncomplete(missing)
@@ -53,15 +56,22 @@ def program_request_create(*, member, program: Program) -> ProgramRequest:
         prerequisite_state=states.get(program.requires_id) if program.requires_id else None)
     if refusal:
         raise ValidationError(refusal)
+    if not accepted_terms_version or accepted_terms_version != program.terms_version:
+        raise ValidationError(f"Read and accept the terms of {program.name} (version "
+                              f"{program.terms_version}) to request it.")
+    now = timezone.now()
     try:
         with transaction.atomic():
-            request = ProgramRequest.objects.create(reseller=reseller, program=program,
-                                                    requested_by=member.user)
+            request = ProgramRequest.objects.create(
+                reseller=reseller, program=program, requested_by=member.user, requested_at=now,
+                terms_version=program.terms_version, terms_accepted_by=member.user,
+                terms_accepted_at=now)
     except IntegrityError as exc:  # a concurrent request won the race
         raise ValidationError(
             f"Your request for {program.name} is already pending with operations.") from exc
     audit(actor=member.user, reseller=reseller, obj=request, action="programs.request.created",
-          data={"program": program.code})
+          data={"program": program.code, "terms_version": program.terms_version,
+                "terms_accepted_at": now.isoformat()})
     return request
 
 
@@ -116,3 +126,32 @@ def program_request_reject(*, user, program_request: ProgramRequest,
         raise ValidationError("Give the reseller a reason for the rejection.")
     return _decide(user=user, program_request=program_request,
                    state=ProgramRequest.State.REJECTED, reason=reason)
+
+
+@transaction.atomic
+def program_request_revoke(*, user, program_request: ProgramRequest,
+                           reason: str) -> ProgramRequest:
+    """Operations withdraw an approval: the reseller's new transactions needing the program
+    stop (programs.gates); its existing subscriptions are left alone."""
+    require_staff(user)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Give the reseller a reason for revoking the program.")
+    with scopes_disabled():
+        request = (ProgramRequest.objects.select_for_update()
+                   .select_related("reseller", "program").get(pk=program_request.pk))
+        if request.state != ProgramRequest.State.APPROVED:
+            raise ValidationError(f"Only an approved program can be revoked; this request is "
+                                  f"{request.get_state_display().lower()}.")
+        request.state = ProgramRequest.State.REVOKED
+        request.revoked_by, request.revoked_at, request.reason = user, timezone.now(), reason
+        request.save(update_fields=["state", "revoked_by", "revoked_at", "reason"])
+        audit(actor=user, reseller=request.reseller, obj=request,
+              action="programs.request.revoked",
+              data={"program": request.program.code, "revoked_by": user.email,
+                    "revoked_at": request.revoked_at.isoformat(), "reason": reason})
+        _notify_reseller(request, f"{request.program.name}: revoked",
+                         f"Operations revoked your access to {request.program.name}: new "
+                         "orders that need it are refused until it is approved again; your "
+                         f"existing subscriptions are not affected.\n\nReason: {reason}")
+    return request

@@ -11,6 +11,7 @@ reseller_patterns = [
 ops_patterns = [
     path("", views.ops_queue, name="queue"),
     path("<int:program_request_id>/decide/", views.ops_decide, name="decide"),
+    path("<int:program_request_id>/revoke/", views.ops_revoke, name="revoke"),
 ]
 
 urlpatterns = [

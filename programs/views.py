@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from portal.decorators import member_required, staff_required
@@ -11,7 +12,7 @@ from portal.outcome import error_text
 from portal.permissions import require
 from portal.roles import role_can
 from programs import selectors, services
-from programs.forms import DecisionForm
+from programs.forms import DecisionForm, RevokeForm
 from programs.models import Program
 
 # Reseller side
@@ -37,8 +38,11 @@ def program_request(request):
     if not program_id.isdigit():
         raise Http404("No such program.")
     program = selectors.program_get(int(program_id))
+    accepted = request.POST.get("accept_terms") == "on"
     try:
-        services.program_request_create(member=request.membership, program=program)
+        services.program_request_create(
+            member=request.membership, program=program,
+            accepted_terms_version=request.POST.get("terms_version", "") if accepted else "")
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
@@ -93,3 +97,22 @@ def ops_decide(request, program_request_id):
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     return redirect("programs_ops:queue")
+
+
+@staff_required
+@require_POST
+def ops_revoke(request, program_request_id):
+    program_request = selectors.ops_request_get(program_request_id)
+    form = RevokeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the reseller a reason for revoking the program.")
+    else:
+        try:
+            services.program_request_revoke(user=request.user, program_request=program_request,
+                                            reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(request, f"Revoked {program_request.program} for "
+                                      f"{program_request.reseller}.")
+    return redirect(f"{reverse('programs_ops:queue')}?show=all")

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from portal.idempotency import IdempotencyKeyField
 from portal.models import Currency
 from subscriptions import rules
 from subscriptions.catalog.models import BillingFrequency, Offer, PriceRule, ProductType, Term
@@ -72,7 +73,7 @@ class PurchaseForm(forms.Form):
                                           label="Billing")
     quantity = forms.IntegerField(min_value=1, initial=1)
     auto_renew = forms.BooleanField(required=False, initial=True)
-    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = IdempotencyKeyField()
 
     def __init__(self, *args, customers, offers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,7 +84,7 @@ class PurchaseForm(forms.Form):
 
 class SeatsForm(forms.Form):
     quantity = forms.IntegerField(min_value=0, label="Seats")
-    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = IdempotencyKeyField()
     schedule = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
@@ -92,7 +93,7 @@ class TermChangeForm(forms.Form):
 
     term = forms.ChoiceField(label="New term")
     billing_frequency = forms.ChoiceField(label="Billed")
-    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = IdempotencyKeyField()
 
     def __init__(self, *args, subscription, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,7 +143,7 @@ class TransferItemsForm(forms.Form):
     subscription_ids = forms.MultipleChoiceField(
         label="Subscriptions to transfer", widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Tick at least one subscription."})
-    idempotency_key = forms.CharField(widget=forms.HiddenInput)
+    idempotency_key = IdempotencyKeyField()
 
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)

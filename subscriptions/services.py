@@ -22,6 +22,7 @@ from partner_center.gateway import get_gateway
 from partner_center.types import OrderRequest
 from portal.audit import audit
 from portal.exceptions import ServiceError
+from portal.idempotency import require_valid_key
 from portal.models import Currency, Membership
 from portal.notifications import notify
 from portal.permissions import require, require_staff
@@ -29,6 +30,7 @@ from portal.roles import Role
 from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
 from portal.upkeep import each_row
+from programs.gates import require_program_for_product
 from subscriptions import proration, rules
 from subscriptions.catalog.csv_import import parse_catalog
 from subscriptions.catalog.models import (
@@ -315,8 +317,10 @@ def subscription_purchase(*, member, customer, offer: Offer, term: str, billing_
                           quantity: int, auto_renew: bool = True,
                           idempotency_key: str) -> Subscription:
     """Buy a subscription on behalf of a customer whose MCA is accepted."""
+    require_valid_key(idempotency_key)
     require(member, "orders.place")
     require_same_reseller(member, customer)
+    require_program_for_product(member.reseller, offer.product_type, action="buy it")
     require_mca_accepted(customer)
     check_sellable(offer)
     if offer.product_type.billing == ProductType.Billing.ONE_TIME:
@@ -454,6 +458,10 @@ def _require_changeable(member, sub: Subscription) -> Subscription:
     require_same_reseller(member, sub)
     sub = _lock(sub)
     require_mca_accepted(sub.customer)
+    if not sub.customer.tenant_id:
+        raise ValidationError(f"{sub.customer}'s Microsoft tenant is still linked to its "
+                              "previous reseller: it moves to you with the last of its "
+                              "subscriptions transferred.")
     if not sub.is_active:
         raise ValidationError(f"This subscription is {sub.get_status_display().lower()}.")
     if not sub.is_provisioned:
@@ -467,11 +475,17 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
                               idempotency_key: str, schedule: bool = False) -> str:
     """Add or remove seats now; a decrease outside the 168-hour windows is refused with
     NeedsScheduling, or scheduled for renewal when `schedule` is set. Returns what happened."""
+    require_valid_key(idempotency_key)
     sub = _require_changeable(member, subscription)
     if sub.offer.product_type.billing != ProductType.Billing.SEATS:
         raise ValidationError(f"{sub.offer.name} has no seats to change.")
     if quantity == sub.quantity:
         raise ValidationError(f"The subscription already has {quantity} seats.")
+    if quantity > sub.quantity:  # new seats are a new transaction; removing seats is not
+        require_program_for_product(sub.reseller, sub.offer.product_type, action="add seats")
+    # The customer's row lock serialises every seat-cap check of the customer (purchases and
+    # other subscriptions' increases), whatever the gateway does.
+    Customer.objects.select_for_update().filter(pk=sub.customer_id).first()
     _check_seats(sub.customer, sub.offer, quantity, existing=sub)
     now = timezone.now()
     sub = _catch_up(sub, now.date())
@@ -532,6 +546,7 @@ def subscription_change_seats(*, member, subscription: Subscription, quantity: i
 
 @member_service
 def subscription_cancel(*, member, subscription: Subscription, idempotency_key: str) -> str:
+    require_valid_key(idempotency_key)
     sub = _require_changeable(member, subscription)
     now = timezone.now()
     billing = sub.offer.product_type.billing
@@ -716,8 +731,11 @@ def subscription_change_term(*, member, subscription: Subscription, term: str,
     credited at the old prices and a new term starts today at the new term's prices, its first
     cycle charged. The seats and their 168-hour windows stay; scheduled changes are dropped
     (an immediate change wins)."""
+    require_valid_key(idempotency_key)
     sub = _require_changeable(member, subscription)
     _require_seat_product(sub, "term")
+    require_program_for_product(sub.reseller, sub.offer.product_type,
+                                action="commit to a longer term")
     _check_sold(sub.offer, term, billing_frequency)
     try:
         rules.check_term_change(sub.term, term)

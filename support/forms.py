@@ -1,5 +1,6 @@
 from django import forms
 
+from portal.models import validate_one_line
 from support.attachments import ALLOWED_EXTENSIONS
 from support.models import SupportPlan, Ticket
 
@@ -34,7 +35,7 @@ class SupportPlanForm(forms.ModelForm):
 
 
 class TicketForm(forms.Form):
-    subject = forms.CharField(max_length=200)
+    subject = forms.CharField(max_length=200, validators=[validate_one_line])
     category = forms.ChoiceField(choices=Ticket.Category.choices)
     priority = forms.ChoiceField(choices=Ticket.Priority.choices, initial=Ticket.Priority.NORMAL,
                                  help_text="Urgent: production down. First response: urgent "

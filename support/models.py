@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from customers.models import Customer
-from portal.models import Reseller
+from portal.models import Reseller, validate_one_line
 
 
 class SupportPlan(models.Model):
@@ -86,7 +86,7 @@ class Ticket(models.Model):
         CLOSED = "closed", "Closed"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="tickets")
-    subject = models.CharField(max_length=200)
+    subject = models.CharField(max_length=200, validators=[validate_one_line])
     category = models.CharField(max_length=20, choices=Category.choices)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True,

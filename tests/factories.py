@@ -12,6 +12,7 @@ from django_scopes import scopes_disabled
 from customers.models import Customer
 from portal.models import Invitation, Membership, Notification, Reseller, User
 from portal.roles import Role
+from programs.models import Program, ProgramRequest
 from subscriptions import rules
 from subscriptions.catalog.models import ProductType
 
@@ -45,14 +46,40 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
 
 
+TRANSACTING_PROGRAMS = ("azure-reseller", "azure-plan", "modern-workplace")
+
+
 class ResellerFactory(factory.django.DjangoModelFactory):
+    """A reseller ready to transact: its programs approved. `programs=()` for a new one."""
+
     class Meta:
         model = Reseller
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Reseller {n} LLC")
     country = "US"
     currency = "USD"
     partner_id = factory.Sequence(lambda n: f"{1000000 + n}")
+    partner_id_verified_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.partner_id else None)
+
+    @factory.post_generation
+    def programs(self, create, extracted, **kwargs):
+        codes = TRANSACTING_PROGRAMS if extracted is None else extracted
+        if not create or not codes:
+            return
+        now = timezone.now()
+        if not Program.objects.exists():  # a transactional test flushed the seeded programs
+            from django.apps import apps
+
+            from programs.defaults import ensure_programs
+
+            ensure_programs(apps)
+        with scopes_disabled():
+            ProgramRequest.objects.bulk_create([ProgramRequest(
+                reseller=self, program=program, state=ProgramRequest.State.APPROVED,
+                requested_at=now, decided_at=now, terms_version=program.terms_version,
+                terms_accepted_at=now) for program in Program.objects.filter(code__in=codes)])
 
 
 class MembershipFactory(UnscopedFactory):
@@ -217,9 +244,18 @@ class ProgramRequestFactory(UnscopedFactory):
     class Meta:
         model = "programs.ProgramRequest"
 
-    reseller = factory.SubFactory(ResellerFactory)
+    reseller = factory.SubFactory(ResellerFactory, programs=())
     program = factory.LazyFunction(_base_program)
     state = "pending"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # A pending request replaces the reseller's approval of that program (the factory's
+        # resellers start with their programs approved).
+        with scopes_disabled():
+            model_class.objects.filter(reseller=kwargs["reseller"], program=kwargs["program"],
+                                       state__in=["pending", "approved"]).delete()
+        return super()._create(model_class, *args, **kwargs)
 
 
 def _azure_plan_offer():

@@ -40,6 +40,7 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "membership_id": lambda r, m: factories.MembershipFactory(reseller=r).pk,
     "invitation_id": lambda r, m: factories.InvitationFactory(reseller=r).pk,
     "notification_id": lambda r, m: factories.NotificationFactory(reseller=r, user=m.user).pk,
+    "reseller_id": lambda r, m: r.pk,  # operations pages about one reseller
     "customer_id": lambda r, m: factories.CustomerFactory(reseller=r).pk,
     "ticket_id": lambda r, m: factories.TicketFactory(reseller=r).pk,
     "attachment_id": lambda r, m: factories.TicketAttachmentFactory(

@@ -14,13 +14,16 @@ from programs.models import Program, ProgramRequest
 class ProgramRequestSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProgramRequest
-        fields = ["id", "program", "state", "requested_at", "decided_at", "reason"]
+        fields = ["id", "program", "state", "requested_at", "decided_at", "reason",
+                  "terms_version", "terms_accepted_at"]
         read_only_fields = fields
 
 
 class ProgramStateSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="program.pk")
     name = serializers.CharField(source="program.name")
+    terms = serializers.CharField(source="program.terms")
+    terms_version = serializers.CharField(source="program.terms_version")
     state = serializers.CharField(
         help_text="available, pending, approved, rejected, sunset or unsupported")
     state_label = serializers.CharField()
@@ -31,6 +34,10 @@ class ProgramStateSerializer(serializers.Serializer):
 
 class RequestCreateSerializer(serializers.Serializer):
     program = serializers.IntegerField(min_value=1)
+    accepted_terms_version = serializers.CharField(
+        max_length=40, help_text="The version of the program's terms (the program terms and "
+                                 "the 24x365 customer-support obligation) the caller accepts; "
+                                 "it must be the current one.")
 
 
 class ProgramViewSet(ApiViewSet):
@@ -52,5 +59,7 @@ class ProgramViewSet(ApiViewSet):
         data = RequestCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         program = get_object_or_404(Program.objects.all(), pk=data.validated_data["program"])
-        created = services.program_request_create(member=self.member, program=program)
+        created = services.program_request_create(
+            member=self.member, program=program,
+            accepted_terms_version=data.validated_data["accepted_terms_version"])
         return Response(ProgramRequestSerializer(created).data, status=status.HTTP_201_CREATED)

@@ -8,7 +8,8 @@ Conventions (DESIGN.md "Money and time", "Billing periods"):
 - Azure plan usage is billed in arrears: a period's report shows the previous calendar month's
   usage (as the billing run does), priced with the rules in force on the period's first day.
 - Text cells of an export that a spreadsheet would read as a formula (starting with = + - @,
-  a tab or a carriage return) are prefixed with a single quote; numbers stay numbers.
+  also after leading spaces or tabs, or with a tab or a carriage return) are prefixed with a
+  single quote; numbers stay numbers.
 """
 
 import csv
@@ -115,8 +116,10 @@ def category_chart(groups: list[dict], *, show_money: bool) -> dict:
 
 
 def neutralise(value):
-    """A text cell a spreadsheet would run as a formula gets a leading single quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text cell a spreadsheet would run as a formula gets a leading single quote (" =1+1"
+    and "\t=1+1" too: spreadsheets skip the white space)."""
+    if isinstance(value, str) and (value.startswith(("\t", "\r", "\n"))
+                                   or value.lstrip(" \t\r\n").startswith(FORMULA_STARTS)):
         return "'" + value
     return value
 

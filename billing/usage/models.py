@@ -1,9 +1,16 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django_scopes import ScopedManager
 
 from portal.models import Reseller
+
+
+def usage_import_path(instance, filename):
+    """A random name: the file is read by the import only, never served."""
+    return f"usage_imports/{uuid.uuid4().hex}.csv"
 
 
 class UsageImport(models.Model):
@@ -35,7 +42,7 @@ class UsageImport(models.Model):
                                     null=True, blank=True, related_name="+")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.CSV)
     file_name = models.CharField(max_length=255, blank=True)
-    file = models.FileField(upload_to="usage_imports/%Y/%m/", blank=True,
+    file = models.FileField(upload_to=usage_import_path, blank=True,
                             help_text="The uploaded CSV, kept until the import finishes.")
     sha256 = models.CharField(max_length=64, blank=True)
     period_start = models.DateField(null=True, blank=True,

@@ -34,6 +34,8 @@ class Transfer(models.Model):
                                         help_text="Empty: a provider outside the portal.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     partner_center_transfer_id = models.CharField(max_length=64, unique=True)
+    # The customer's Microsoft tenant as Partner Center answered for the target reseller.
+    tenant_id = models.UUIDField("Microsoft tenant ID", null=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                      related_name="+")
     requested_at = models.DateTimeField(default=timezone.now)

@@ -10,6 +10,7 @@ is charged from D+1 to the end of the cycle containing D+1.
 """
 
 import re
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -22,16 +23,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from customers.models import Customer
 from partner_center.errors import GatewayError
 from partner_center.gateway import get_gateway
 from partner_center.types import TransferRequest
 from portal.audit import audit
+from portal.idempotency import require_valid_key
 from portal.models import Membership, Reseller
 from portal.notifications import notify, notify_operations
 from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tenancy import member_service, require_same_reseller
 from portal.upkeep import each_row
+from programs.defaults import BASE as BASE_PROGRAM
+from programs.gates import require_program_for_product, require_programs
 from subscriptions import rules
 from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.models import (
@@ -82,14 +87,37 @@ def transfer_items(transfer: Transfer):
     return transfer.items.select_related("offer", "source_subscription", "target_subscription")
 
 
+def transfer_tenant(customer) -> str:
+    """The customer's Microsoft tenant, from Partner Center's answer only: the tenant linked
+    to the customer, or the one Partner Center lists as a customer of the distributor for the
+    customer's reseller under its primary domain (the customer accepted the reseller's
+    relationship request). Another reseller's tenant is never reachable by typing its ID."""
+    if customer.tenant_id:
+        return str(customer.tenant_id)
+    info = _gateway_call(get_gateway().find_customer, domain=customer.primary_domain,
+                         reseller_mpn_id=customer.reseller.partner_id or "")
+    if info is None:
+        raise ValidationError(
+            f"Partner Center does not list {customer.primary_domain} as your customer: send "
+            "the customer your relationship link first (customer page).")
+    return info.tenant_id
+
+
 def partner_center_subscriptions(customer) -> list:
     """The customer's active subscriptions as Partner Center lists them, with our offer."""
-    listed = _gateway_call(get_gateway().get_subscriptions, str(customer.tenant_id))
+    listed = _gateway_call(get_gateway().get_subscriptions, transfer_tenant(customer))
     offers = {o.sku: o for o in Offer.objects.filter(sku__in={s.offer_sku for s in listed})}
     return [(s, offers.get(s.offer_sku)) for s in listed if s.status == "active"]
 
 
 # Services
+
+def _require_verified_partner_id(reseller) -> None:
+    if not reseller.partner_id_verified:
+        raise PermissionDenied(
+            "Operations have not verified your MPN/Partner ID yet: transfers are allowed once "
+            "they have (they check it belongs to your company).")
+
 
 def _managers(reseller) -> list:
     """Owners and admins of either side (the other side is outside the caller's scope)."""
@@ -128,8 +156,11 @@ def transfer_request(*, member, customer, source_partner_id: str, subscription_i
                      idempotency_key: str) -> Transfer:
     """Ask the current provider (by MPN/Partner ID) to move 1–25 of the customer's
     subscriptions to the member's reseller."""
+    require_valid_key(idempotency_key)
     require(member, "orders.place")
     require_same_reseller(member, customer)
+    require_programs(member.reseller, [BASE_PROGRAM], action="take over subscriptions")
+    _require_verified_partner_id(member.reseller)
     replayed = Transfer.objects.filter(target_reseller=member.reseller,
                                        idempotency_key=idempotency_key).first()
     if replayed:  # a double submit
@@ -148,9 +179,7 @@ def transfer_request(*, member, customer, source_partner_id: str, subscription_i
         raise ValidationError(f"A transfer request may move at most {Transfer.MAX_ITEMS} "
                               f"subscriptions; you chose {len(ids)}. Split it into several "
                               "requests.")
-    if not customer.tenant_id:
-        raise ValidationError(f"{customer} has no Microsoft tenant ID: link the customer's "
-                              "tenant on the customer page first.")
+    tenant = transfer_tenant(customer)
     listed = {s.subscription_id: (s, offer) for s, offer in partner_center_subscriptions(customer)}
     with scopes_disabled():  # who holds these subscriptions on the portal, whichever reseller
         held = {s.partner_center_id: s for s in Subscription.objects.filter(
@@ -159,7 +188,10 @@ def transfer_request(*, member, customer, source_partner_id: str, subscription_i
         in_pending = set(TransferItem.objects.filter(
             partner_center_id__in=ids, transfer__status=Transfer.Status.PENDING)
             .values_list("partner_center_id", flat=True))
-        source_reseller = Reseller.objects.filter(partner_id=mpn).first()
+        # only a reseller whose ID operations verified hears of (and decides) the request;
+        # an unverified claim of the ID is nobody's: operations decide
+        source_reseller = Reseller.objects.filter(
+            partner_id=mpn, partner_id_verified_at__isnull=False).first()
     today = timezone.now().date()
     errors = []
     for pc_id in ids:
@@ -182,13 +214,17 @@ def transfer_request(*, member, customer, source_partner_id: str, subscription_i
                           f"{customer.currency}.")
     if errors:
         raise ValidationError(errors)
-    pc = _gateway_call(get_gateway().create_transfer, str(customer.tenant_id),
+    for _info, offer in (listed[pc_id] for pc_id in ids):
+        require_program_for_product(member.reseller, offer.product_type,
+                                    action=f"take over {offer.name}")
+    pc = _gateway_call(get_gateway().create_transfer, tenant,
                        TransferRequest(source_partner_mpn_id=mpn, subscription_ids=ids),
                        idempotency_key=f"transfer:{member.reseller_id}:{idempotency_key}")
     now = timezone.now()
     transfer = Transfer.objects.create(
         target_reseller=member.reseller, customer=customer, source_partner_id=mpn,
         source_reseller=source_reseller, partner_center_transfer_id=pc.transfer_id,
+        tenant_id=uuid.UUID(tenant),
         requested_by=member.user, requested_at=now,
         expires_at=now + timedelta(days=settings.TRANSFER_EXPIRY_DAYS),
         idempotency_key=idempotency_key)
@@ -229,7 +265,7 @@ def transfer_cancel(*, member, transfer: Transfer) -> Transfer:
     transfer = _lock(transfer)
     now = timezone.now()
     _require_pending(transfer, now)
-    _gateway_call(get_gateway().cancel_transfer, str(transfer.customer.tenant_id),
+    _gateway_call(get_gateway().cancel_transfer, str(transfer.tenant_id),
                   transfer.partner_center_transfer_id)
     transfer.status, transfer.decided_by, transfer.decided_at = (
         Transfer.Status.CANCELED, member.user, now)
@@ -249,6 +285,7 @@ def transfer_decide(*, actor, transfer: Transfer, approve: bool, reason: str = "
         require(actor, "transfers.decide")
         if transfer.source_reseller_id is None or transfer.source_reseller_id != actor.reseller_id:
             raise Http404("Not found.")
+        _require_verified_partner_id(actor.reseller)
         user = actor.user
     else:
         require_staff(actor)
@@ -296,7 +333,7 @@ def _respond(transfer: Transfer, status: str):
     """The provider's answer in Partner Center. The sandbox takes it from us; with the real
     API the provider answers in Partner Center and we read the outcome."""
     gateway = get_gateway()
-    tenant = str(transfer.customer.tenant_id)
+    tenant = str(transfer.tenant_id)
     respond = getattr(gateway, "respond_to_transfer", None)
     if respond is not None:
         return respond(tenant, transfer.partner_center_transfer_id, status)
@@ -310,7 +347,7 @@ def _respond(transfer: Transfer, status: str):
 def _complete(transfer: Transfer, user, now) -> None:
     _respond(transfer, "completed")
     listed = {s.subscription_id: s for s in
-              get_gateway().get_subscriptions(str(transfer.customer.tenant_id))}
+              get_gateway().get_subscriptions(str(transfer.tenant_id))}
     day_after = now.date() + timedelta(days=1)
     for item in transfer.items.select_related("offer__product_type", "source_subscription"):
         info = listed.get(item.partner_center_id)
@@ -323,8 +360,35 @@ def _complete(transfer: Transfer, user, now) -> None:
         target = _move_in(transfer, item, info, source, day_after, seats=seats)
         item.target_subscription = target
         item.save(update_fields=["target_subscription"])
+    _move_tenant(transfer)
     transfer.status, transfer.completed_at = Transfer.Status.COMPLETED, now
     transfer.save(update_fields=["status", "completed_at", "decided_by", "decided_at"])
+
+
+def _move_tenant(transfer: Transfer) -> None:
+    """One tenant, one reseller: the tenant moves to the target's customer with the last of
+    its subscriptions held by another reseller's customer (a customer with more than 25 moves
+    in several requests; until the last one the tenant stays with the source)."""
+    customer = Customer.objects.select_for_update().get(pk=transfer.customer_id)
+    if customer.tenant_id:
+        return
+    holder = Customer.objects.select_for_update().filter(tenant_id=transfer.tenant_id).first()
+    if holder is not None:
+        if Subscription.objects.filter(customer=holder,
+                                       status=Subscription.Status.ACTIVE).exists():
+            return
+        holder.tenant_id = None
+        holder.save(update_fields=["tenant_id"])
+        audit(actor=None, reseller=holder.reseller, obj=holder,
+              action="customers.customer.tenant_moved",
+              data={"tenant_id": str(transfer.tenant_id), "to": transfer.target_reseller.name,
+                    "transfer": transfer.pk})
+    customer.tenant_id = transfer.tenant_id
+    customer.save(update_fields=["tenant_id"])
+    transfer.customer.tenant_id = transfer.tenant_id
+    audit(actor=None, reseller=customer.reseller, obj=customer,
+          action="customers.customer.tenant_linked",
+          data={"tenant_id": str(transfer.tenant_id), "transfer": transfer.pk})
 
 
 def _move_out(transfer, source: Subscription, now, day_after, *, seats: bool) -> None:

@@ -37,7 +37,7 @@ def transfer_request(request):
     one page: step 2 appears once step 1 is valid."""
     member = request.membership
     require(member, "orders.place")
-    customers = Customer.objects.filter(reseller=member.reseller, tenant_id__isnull=False)
+    customers = Customer.objects.filter(reseller=member.reseller)
     source = request.POST if request.method == "POST" else (request.GET or None)
     start = TransferStartForm(source, customers=customers)
     items_form = listed = None

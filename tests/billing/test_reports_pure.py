@@ -25,6 +25,11 @@ def test_neutralise(value, expected):
     assert compute.neutralise(value) == expected
 
 
+@pytest.mark.parametrize("value", [" =1+1", "  +1", "\t-1", " \t@SUM(A1)", "\n=cmd"])
+def test_neutralise_catches_formulas_after_leading_spaces_or_tabs(value):
+    assert compute.neutralise(value) == "'" + value
+
+
 def test_totals_never_mix_currencies_and_sum_rounded_rows():
     rows = [{"currency": "USD", "cost": Decimal("1.01"), "price": Decimal("1.11")},
             {"currency": "CAD", "cost": Decimal("2.00"), "price": Decimal("1.90")},

@@ -128,7 +128,7 @@ def test_rendering_twice_stores_one_file_and_queueing_twice_one_statement(
     statement = statement_of(customer)
     folder = os.path.dirname(statement.pdf.name)
     with scopes_disabled():
-        names = sorted(f"{s.reference}.pdf" for s in Statement.objects.all())
+        names = sorted(os.path.basename(s.pdf.name) for s in Statement.objects.all())
     assert sorted(default_storage.listdir(folder)[1]) == names
     statements.statement_pdf_task.delay(statement.pk)
     statements.statement_pdf_task.delay(statement.pk)
@@ -241,3 +241,46 @@ def test_operations_render_a_missing_pdf_again_from_the_admin(
     assert f"1 statement PDF(s) queued; {len(ids) - 1} already had one." in page
     again = statement_of(customer)
     assert again.pdf and "Contoso Dental Group" in pdf_text(again.pdf.read())
+
+
+@pytest.fixture
+def debug_urls(settings):
+    """The URLs as `make run` builds them (DEBUG on)."""
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    import portal.urls
+
+    settings.DEBUG = True
+    importlib.reload(portal.urls)
+    clear_url_caches()
+    yield
+    settings.DEBUG = False
+    importlib.reload(portal.urls)
+    clear_url_caches()
+
+
+@pytest.mark.django_db
+def test_documents_have_unguessable_names_and_no_media_url_even_with_debug(
+        media, finalized, us_reseller, customer, reseller_b, member_of, client_for, debug_urls):
+    import re
+
+    statement = statement_of(customer)
+    with scopes_disabled():
+        invoice = Invoice.objects.get(reseller=us_reseller)
+    for doc in (statement, invoice):
+        assert re.fullmatch(r"billing/(statements|pdf)/[0-9a-f]{32}\.pdf", doc.pdf.name)
+        assert statement.reference not in doc.pdf.name
+    outsider = client_for(member_of(reseller_b, Role.OWNER))
+    for path in (f"/media/{statement.pdf.name}", f"/media/{invoice.pdf.name}",
+                 f"/media/billing/statements/2026/06/{statement.reference}.pdf"):
+        assert outsider.get(path).status_code == 404
+    url = (reverse("billing:statement_pdf", kwargs={"customer_id": customer.pk})
+           + "?period=2026-06-01")
+    assert outsider.get(url).status_code == 404  # another reseller's customer: not found
+    owner = client_for(member_of(us_reseller, Role.BILLING))
+    assert owner.get(url).status_code == 200
+    # the public logos are still served in development
+    default_storage.save("branding/logo.png", ContentFile(b"\x89PNG logo"))
+    assert owner.get("/media/branding/logo.png").status_code == 200

@@ -4,6 +4,7 @@ from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
 from customers.models import Customer
+from partner_center.sandbox import SandboxGateway
 from portal.models import Reseller
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -11,12 +12,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def test_maple_takes_over_a_northwind_subscription(live_server, page, sign_in):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    with scopes_disabled():  # Contoso moves to Maple Leaf: Maple links the same tenant
+    with scopes_disabled():  # Contoso moves to Maple Leaf: it accepted Maple's relationship
         contoso = Customer.objects.get(primary_domain="contoso.onmicrosoft.com")
         maple = Reseller.objects.get(partner_id="7654321")
+        SandboxGateway().accept_relationship(str(contoso.tenant_id), maple.partner_id)
         Customer.objects.create(
             reseller=maple, company_name="Contoso Ltd", primary_domain=contoso.primary_domain,
-            tenant_id=contoso.tenant_id, country="CA", currency="CAD",
+            country="CA", currency="CAD",
             address_line1="1 Bay Street", city="Toronto", postal_code="M5H 2N2",
             contact_first_name="Avery", contact_last_name="Hill",
             contact_email="avery@contoso.example")
@@ -28,7 +30,9 @@ def test_maple_takes_over_a_northwind_subscription(live_server, page, sign_in):
     page.get_by_label("Customer").select_option(label="Contoso Ltd")
     page.get_by_label("Current provider's MPN/Partner ID").fill("4567890")
     page.get_by_role("button", name="List the customer's subscriptions").click()
-    page.get_by_label("Microsoft 365 Business Premium", exact=True).check()
+    # one tenant, one reseller: the tenant moves with all its subscriptions
+    for box in page.get_by_role("checkbox").all():
+        box.check()
     page.get_by_role("button", name="Request the transfer").click()
     expect(page.get_by_text("Transfer requested from partner 4567890")).to_be_visible()
     expect(page.get_by_test_id("status")).to_have_text("Pending")

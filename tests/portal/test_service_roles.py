@@ -12,10 +12,12 @@ from django_scopes import scopes_disabled
 
 from billing.usage import services as billing
 from customers import services as customers
+from partner_center.models import SandboxCustomer
 from portal import services as portal
+from portal.models import Reseller
 from portal.roles import Role, role_can
 from programs import services as programs
-from programs.models import Program
+from programs.models import Program, ProgramRequest
 from subscriptions import services as subscriptions
 from support import services as support
 from tests import factories
@@ -39,6 +41,32 @@ def _customer(ctx):
     return factories.CustomerFactory(reseller=ctx["reseller"])
 
 
+def _listed_in_partner_center(ctx):
+    """A customer Partner Center lists for the reseller under its domain (not linked yet)."""
+    customer = factories.CustomerFactory(reseller=ctx["reseller"])
+    SandboxCustomer.objects.create(company_name="Listed", domain=customer.primary_domain,
+                                   country="US", currency="USD",
+                                   reseller_mpn_id=ctx["reseller"].partner_id)
+    return customer
+
+
+def _approved(ctx):
+    with scopes_disabled():
+        return ProgramRequest.objects.get(reseller=ctx["reseller"], program__code="azure-plan")
+
+
+def _unverified(ctx):
+    Reseller.objects.filter(pk=ctx["reseller"].pk).update(partner_id_verified_at=None)
+    return ctx["reseller"]
+
+
+def _not_approved(ctx, code):
+    """The program, after taking back the reseller's approval of it (set-up only)."""
+    with scopes_disabled():
+        ProgramRequest.objects.filter(reseller=ctx["reseller"], program__code=code).delete()
+    return Program.objects.get(code=code)
+
+
 def _subscription(ctx, frequency="monthly"):
     return buy_now(
         member=ctx["owner"], customer=ctx["onboard"](ctx["owner"]),
@@ -60,8 +88,9 @@ CASES = [
      lambda ctx: (lambda t: lambda m: portal.membership_remove(member=m, target=t))(
          ctx["member_of"](ctx["reseller"], Role.VIEWER))),
     ("program_request_create", "programs.request",
-     lambda ctx: lambda m: programs.program_request_create(
-         member=m, program=Program.objects.get(code="azure-reseller"))),
+     lambda ctx: (lambda p: lambda m: programs.program_request_create(
+         member=m, program=p, accepted_terms_version=p.terms_version))(
+         _not_approved(ctx, "modern-workplace"))),
     ("customer_create", "customers.edit",
      lambda ctx: lambda m: customers.customer_create(
          member=m, company_name="Lamna", country="US", currency="USD",
@@ -74,6 +103,9 @@ CASES = [
     ("customer_create_in_partner_center", "customers.edit",
      lambda ctx: (lambda c: lambda m: customers.customer_create_in_partner_center(
          member=m, customer=c))(_customer(ctx))),
+    ("customer_link_tenant", "customers.edit",
+     lambda ctx: (lambda c: lambda m: customers.customer_link_tenant(member=m, customer=c))(
+         _listed_in_partner_center(ctx))),
     ("mca_send", "customers.edit",
      lambda ctx: (lambda c: lambda m: customers.mca_send(member=m, customer=c))(_customer(ctx))),
     ("portal_link_send", "customers.edit",
@@ -128,6 +160,13 @@ CASES = [
 ]
 
 STAFF_CASES = [
+    ("program_request_revoke", lambda ctx: (lambda r: lambda u: programs.program_request_revoke(
+        user=u, program_request=r, reason="Agreement lapsed"))(_approved(ctx))),
+    ("reseller_verify_partner_id",
+     lambda ctx: (lambda r: lambda u: portal.reseller_verify_partner_id(
+         user=u, reseller_id=r.pk))(_unverified(ctx))),
+    ("customer_relink_tenant", lambda ctx: (lambda c: lambda u: customers.customer_relink_tenant(
+        user=u, customer_id=c.pk, tenant_id=None, reason="Wrong tenant"))(_customer(ctx))),
     ("catalog_import", lambda ctx: lambda u: subscriptions.catalog_import(user=u, data=NEW_OFFER)),
     ("mca_mark_logged", lambda ctx: (lambda a: lambda u: customers.mca_mark_logged(
         user=u, acceptance_id=a.pk, reference="PC-1"))(

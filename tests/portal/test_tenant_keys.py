@@ -13,6 +13,9 @@ NOT_YET = {
     ("customers.McaAcceptance", ("invitation",)): "one-to-one with McaInvitation",
     ("subscriptions.PriceBook", ("customer",)): "one-to-one with Customer",
     ("subscriptions.ScheduledChange", ("subscription",)): "one-to-one with Subscription",
+    # one Microsoft tenant belongs to one reseller (DESIGN "Customer tenants"): unique across
+    # resellers on purpose; distributed, a reference table of tenant → reseller keeps it
+    ("customers.Customer", ("tenant_id",)): "one tenant, one reseller",
     # the usage import's INSERT … ON CONFLICT names these columns (billing/usage/pg.py); they
     # change with the monthly partitioning of usage lines, which owns these tables
     ("billing.UsageLine", ("subscription", "usage_date", "natural_key")): "usage import key",

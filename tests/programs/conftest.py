@@ -7,17 +7,18 @@ from programs.models import Program, ProgramRequest
 from tests.factories import ResellerFactory, UserFactory
 
 
-# Like the shared fixtures, with the partner profile complete (MPN ID and MPA date).
+# Like the shared fixtures, with the partner profile complete (MPN ID and MPA date) and no
+# program requested yet.
 @pytest.fixture
 def reseller_a(db):
     return ResellerFactory(name="Alpha Cloud", country="US", currency="USD",
-                           mpa_accepted_on=dt.date(2024, 2, 1))
+                           mpa_accepted_on=dt.date(2024, 2, 1), programs=())
 
 
 @pytest.fixture
 def reseller_b(db):
     return ResellerFactory(name="Beta Systems", country="CA", currency="CAD",
-                           mpa_accepted_on=dt.date(2024, 3, 1))
+                           mpa_accepted_on=dt.date(2024, 3, 1), programs=())
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ from tests.factories import UserFactory
 
 @pytest.fixture
 def pending(owner_a, programs):
-    return services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+    return services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
 
 
 @pytest.mark.django_db
@@ -78,7 +79,8 @@ def test_ops_queue_page_approves_and_rejects(pending, owner_a, reseller_b, membe
                                              ops, client, settings, unscoped):
     settings.STAFF_MFA_REQUIRED = False
     other = services.program_request_create(member=member_of(reseller_b, Role.OWNER),
-                                            program=programs["azure-reseller"])
+                                            program=programs["azure-reseller"],
+                                            accepted_terms_version="2026-01")
     client.force_login(ops)
     page = client.get("/ops/programs/").content.decode()
     assert "Alpha Cloud" in page and "Beta Systems" in page
@@ -116,7 +118,8 @@ def test_admin_actions_approve_and_reject_with_reason(pending, owner_a, reseller
                                                       programs, client, settings, unscoped):
     settings.STAFF_MFA_REQUIRED = False
     other = services.program_request_create(member=member_of(reseller_b, Role.OWNER),
-                                            program=programs["azure-reseller"])
+                                            program=programs["azure-reseller"],
+                                            accepted_terms_version="2026-01")
     admin_user = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(admin_user)
     url = "/admin/programs/programrequest/"

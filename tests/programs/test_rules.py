@@ -22,7 +22,13 @@ TODAY = dt.date(2026, 11, 25)
 ])
 def test_missing_prerequisites(partner_id, mpa, missing):
     assert rules.missing_prerequisites(partner_id=partner_id, mpa_accepted_on=mpa,
-                                       today=TODAY) == missing
+                                       today=TODAY, partner_id_verified=True) == missing
+
+
+def test_an_unverified_partner_id_is_missing_its_verification():
+    assert rules.missing_prerequisites(partner_id="1234567", mpa_accepted_on=TODAY, today=TODAY,
+                                       partner_id_verified=False) == [
+        "the verification of your MPN/Partner ID by operations"]
 
 
 BASE = "Microsoft Azure Reseller Program"

@@ -14,8 +14,9 @@ def test_seed_demo_programs_are_idempotent():
     with scopes_disabled():
         assert set(ProgramRequest.objects.values_list("reseller__name", "program__code",
                                                       "state")) == {
-            ("Northwind Cloud Partners", "azure-reseller", "approved"),
-            ("Northwind Cloud Partners", "azure-plan", "pending")}
+            (name, code, "approved")
+            for name in ("Northwind Cloud Partners", "Maple Leaf IT Solutions")
+            for code in ("azure-reseller", "azure-plan", "modern-workplace")}
     assert Program.objects.count() == 7
     assert set(CountryProgramLink.objects.values_list("country", flat=True)) == {"US", "CA"}
     assert CountryProgramLink.objects.count() == 6

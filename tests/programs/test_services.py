@@ -20,13 +20,15 @@ def counts(unscoped):
 
 @pytest.mark.django_db
 def test_owner_requests_the_base_program(owner_a, programs, unscoped):
-    request = services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+    request = services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     assert request.state == "pending"
     assert request.requested_by == owner_a.user
     with unscoped():
         event = AuditEvent.objects.get(action="programs.request.created")
     assert event.reseller == owner_a.reseller and event.actor == owner_a.user
-    assert event.data == {"program": "azure-reseller"}
+    assert event.data == {"program": "azure-reseller", "terms_version": "2026-01",
+                          "terms_accepted_at": request.requested_at.isoformat()}
 
 
 @pytest.mark.django_db
@@ -38,11 +40,13 @@ def test_roles_matrix_refused_roles_write_nothing(role, allowed, reseller_a, mem
     member = member_of(reseller_a, role)
     before = counts(unscoped)
     if allowed:
-        services.program_request_create(member=member, program=programs["azure-reseller"])
+        services.program_request_create(member=member, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
         assert counts(unscoped) == (before[0] + 1, before[1] + 1)
     else:
         with pytest.raises(PermissionDenied, match="Owner, Admin"):
-            services.program_request_create(member=member, program=programs["azure-reseller"])
+            services.program_request_create(member=member, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
         assert counts(unscoped) == before
 
 
@@ -55,21 +59,24 @@ def test_roles_matrix_refused_roles_write_nothing(role, allowed, reseller_a, mem
 ])
 def test_incomplete_profile_is_refused_and_explained(profile, message, member_of, programs,
                                                      unscoped):
-    reseller = ResellerFactory(**({"mpa_accepted_on": dt.date(2024, 1, 1)} | profile))
+    reseller = ResellerFactory(**({"mpa_accepted_on": dt.date(2024, 1, 1)} | profile), programs=())
     owner = member_of(reseller, Role.OWNER)
     before = counts(unscoped)
     with pytest.raises(services.ProfileIncomplete, match=message) as exc:
-        services.program_request_create(member=owner, program=programs["azure-reseller"])
+        services.program_request_create(member=owner, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     assert "Complete your partner profile" in str(exc.value)
     assert counts(unscoped) == before
 
 
 @pytest.mark.django_db
 def test_second_request_says_already_pending_and_writes_nothing(owner_a, programs, unscoped):
-    services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+    services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     before = counts(unscoped)
     with pytest.raises(ValidationError, match="already pending"):
-        services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+        services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     assert counts(unscoped) == before
 
 
@@ -91,17 +98,21 @@ def test_prerequisite_must_be_approved(code, owner_a, reseller_b, programs, appr
                                        unscoped):
     before = counts(unscoped)
     with pytest.raises(ValidationError, match="Microsoft Azure Reseller Program must be approved"):
-        services.program_request_create(member=owner_a, program=programs[code])
+        services.program_request_create(member=owner_a, program=programs[code],
+        accepted_terms_version=programs[code].terms_version)
     assert counts(unscoped) == before
 
     # pending is not enough, and another reseller's approval does not count
-    base = services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+    base = services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     approved(reseller_b, programs["azure-reseller"])
     with pytest.raises(ValidationError, match="must be approved"):
-        services.program_request_create(member=owner_a, program=programs[code])
+        services.program_request_create(member=owner_a, program=programs[code],
+        accepted_terms_version=programs[code].terms_version)
 
     services.program_request_approve(user=ops, program_request=base)
-    request = services.program_request_create(member=owner_a, program=programs[code])
+    request = services.program_request_create(member=owner_a, program=programs[code],
+        accepted_terms_version=programs[code].terms_version)
     assert request.state == "pending"
 
 
@@ -116,7 +127,8 @@ def test_sunset_and_unsupported_programs_are_refused(code, message, owner_a, pro
                                                      unscoped):
     before = counts(unscoped)
     with pytest.raises(ValidationError, match=re.escape(message)):
-        services.program_request_create(member=owner_a, program=programs[code])
+        services.program_request_create(member=owner_a, program=programs[code],
+        accepted_terms_version=programs[code].terms_version)
     assert counts(unscoped) == before
 
 
@@ -124,14 +136,17 @@ def test_sunset_and_unsupported_programs_are_refused(code, message, owner_a, pro
 def test_already_approved_cannot_be_requested_again(owner_a, programs, approved):
     approved(owner_a.reseller, programs["azure-reseller"])
     with pytest.raises(ValidationError, match="already approved"):
-        services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+        services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
 
 
 @pytest.mark.django_db
 def test_rejected_request_may_be_asked_again(owner_a, programs, ops):
-    first = services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+    first = services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     services.program_request_reject(user=ops, program_request=first, reason="MPN ID unknown")
-    second = services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+    second = services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     assert second.pk != first.pk and second.state == "pending"
 
 

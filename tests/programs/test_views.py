@@ -30,7 +30,8 @@ def test_owner_sees_states_buttons_and_reasons(owner_a, programs, client_for):
 
 @pytest.mark.django_db
 def test_viewer_sees_states_but_no_button(reseller_a, member_of, owner_a, programs, client_for):
-    services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+    services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     viewer = member_of(reseller_a, Role.VIEWER)
     client = client_for(viewer)
     page = html(client.get("/partner/programs/"))
@@ -44,7 +45,8 @@ def test_viewer_sees_states_but_no_button(reseller_a, member_of, owner_a, progra
 @pytest.mark.django_db
 def test_request_then_second_click_says_already_pending(owner_a, programs, client_for):
     client = client_for(owner_a)
-    data = {"program": programs["azure-reseller"].pk}
+    data = {"program": programs["azure-reseller"].pk, "accept_terms": "on",
+            "terms_version": programs["azure-reseller"].terms_version}
     page = html(client.post("/partner/programs/request/", data, follow=True))
     assert "Access to Microsoft Azure Reseller Program requested." in page
     assert '<span class="state state-pending" data-testid="state-azure-reseller">Pending' in page
@@ -56,7 +58,7 @@ def test_request_then_second_click_says_already_pending(owner_a, programs, clien
 
 @pytest.mark.django_db
 def test_missing_profile_is_explained_with_a_link(member_of, programs, client_for):
-    reseller = ResellerFactory(partner_id=None)
+    reseller = ResellerFactory(partner_id=None, programs=())
     client = client_for(member_of(reseller, Role.OWNER))
     page = html(client.get("/partner/programs/"))
     assert "Missing: MPN/Partner ID, the date you accepted the Microsoft Partner Agreement." \
@@ -69,7 +71,8 @@ def test_missing_profile_is_explained_with_a_link(member_of, programs, client_fo
 
 @pytest.mark.django_db
 def test_rejected_request_shows_the_reason(owner_a, programs, ops, client_for):
-    request = services.program_request_create(member=owner_a, program=programs["azure-reseller"])
+    request = services.program_request_create(member=owner_a, program=programs["azure-reseller"],
+        accepted_terms_version=programs["azure-reseller"].terms_version)
     services.program_request_reject(user=ops, program_request=request,
                                     reason="Your MPN ID is not registered as indirect reseller")
     page = html(client_for(owner_a).get("/partner/programs/"))

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from partner_center.gateway import get_gateway
 from partner_center.models import SandboxTransfer
+from partner_center.sandbox import SandboxGateway
 from partner_center.types import OrderRequest
 from portal.models import Notification
 from portal.roles import Role
@@ -48,14 +49,16 @@ def source_owner(source, member_of):
 @pytest.fixture
 def moved(source_owner, owner_a, onboard, catalog):
     """Northwind's customer with a Business Premium subscription (10 seats, P1Y billed monthly,
-    bought 2026-06-18), and the same tenant as a customer of reseller A (the target)."""
+    bought 2026-06-18), and the same company as a customer of reseller A (the target), whose
+    relationship request the customer accepted in Partner Center."""
     with at(BOUGHT):
         theirs = onboard(source_owner, company_name="Contoso Ltd")
         sub = buy_now(
             member=source_owner, customer=theirs, offer=catalog[PREMIUM], term="P1Y",
             billing_frequency="monthly", quantity=10, idempotency_key="buy-1")
         ours = CustomerFactory(reseller=owner_a.reseller, company_name="Contoso Ltd",
-                               currency="USD", tenant_id=theirs.tenant_id)
+                               currency="USD", primary_domain=theirs.primary_domain)
+        SandboxGateway().accept_relationship(str(theirs.tenant_id), owner_a.reseller.partner_id)
     return ours, sub
 
 
