@@ -30,8 +30,11 @@ class BearerKeyAuthentication(authentication.BaseAuthentication):
         if scheme.lower() != self.keyword.lower() or not key.strip():
             return None
         with scopes_disabled():
-            api_key = (ApiKey.objects.select_related("user", "reseller")
-                       .filter(key_hash=key_digest(key.strip())).first())
+            api_key = (
+                ApiKey.objects.select_related("user", "reseller")
+                .filter(key_hash=key_digest(key.strip()))
+                .first()
+            )
         now = timezone.now()
         if api_key is None or not api_key.is_usable(now) or not api_key.user.is_active:
             raise exceptions.AuthenticationFailed("The API key is unknown, revoked or expired.")
@@ -41,8 +44,11 @@ class BearerKeyAuthentication(authentication.BaseAuthentication):
             with scopes_disabled():
                 ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         reseller = api_key.reseller or self._chosen_reseller(request)
-        request.membership = (Membership(user=api_key.user, reseller=reseller, role=api_key.role)
-                              if reseller else None)
+        request.membership = (
+            Membership(user=api_key.user, reseller=reseller, role=api_key.role)
+            if reseller
+            else None
+        )
         # the scope of the key's reseller (an empty list: no reseller at all)
         request.scope_stack.enter_context(scope(reseller=reseller or []))
         return api_key.user, api_key
@@ -68,6 +74,9 @@ class BearerKeyScheme(OpenApiAuthenticationExtension):
     name = "apiKey"
 
     def get_security_definition(self, auto_schema):
-        return {"type": "http", "scheme": "bearer",
-                "description": "An API key created on the API keys page (or by "
-                               "`manage.py api_key_create`)."}
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key created on the API keys page (or by "
+            "`manage.py api_key_create`).",
+        }

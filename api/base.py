@@ -18,13 +18,21 @@ from api.models import IdempotentRequest
 from api.throttling import KeyRateThrottle
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=True,
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
     description="A unique string per intended write (e.g. a UUID). Sending the same request "
-                "again with the same key returns the first answer; another request with the "
-                "same key is refused with 409.")
+    "again with the same key returns the first answer; another request with the "
+    "same key is refused with 409.",
+)
 RESELLER_PARAMETER = OpenApiParameter(
-    "reseller", OpenApiTypes.INT, OpenApiParameter.QUERY, required=False,
-    description="Operations keys only: the reseller to read.")
+    "reseller",
+    OpenApiTypes.INT,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="Operations keys only: the reseller to read.",
+)
 
 
 class HasMembership(permissions.BasePermission):
@@ -78,22 +86,30 @@ class ApiMixin:
     def _idempotent(self, handler, request, *args, **kwargs):
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key or len(key) > 255:
-            raise ApiProblem("Send an Idempotency-Key header (at most 255 characters) with "
-                             "every POST.", code="idempotency_key_required")
+            raise ApiProblem(
+                "Send an Idempotency-Key header (at most 255 characters) with every POST.",
+                code="idempotency_key_required",
+            )
         reseller = self.member.reseller
         fp = fingerprint(request)
         with transaction.atomic():
             # a concurrent request with the same key waits here for the first to finish
             record, created = IdempotentRequest.objects.get_or_create(
-                reseller=reseller, key=key, defaults={"fingerprint": fp})
+                reseller=reseller, key=key, defaults={"fingerprint": fp}
+            )
             if not created:
                 if record.fingerprint != fp or record.status_code is None:
-                    raise ApiProblem("This Idempotency-Key was used for another request.",
-                                     code="idempotency_key_reused", status_code=409)
-                return Response(record.body, status=record.status_code,
-                                headers={"Idempotent-Replayed": "true"},
-                                content_type="application/problem+json"
-                                if record.status_code >= 400 else None)
+                    raise ApiProblem(
+                        "This Idempotency-Key was used for another request.",
+                        code="idempotency_key_reused",
+                        status_code=409,
+                    )
+                return Response(
+                    record.body,
+                    status=record.status_code,
+                    headers={"Idempotent-Replayed": "true"},
+                    content_type="application/problem+json" if record.status_code >= 400 else None,
+                )
             try:
                 response = handler(request, *args, **kwargs)
             except Exception as exc:
@@ -121,4 +137,3 @@ class ApiViewSet(ApiMixin, viewsets.GenericViewSet):
 
     def rows(self):
         raise NotImplementedError
-

@@ -8,10 +8,16 @@ from portal.roles import Role
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses it, e.g. “HaloPSA sync”.")
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.VIEWER,
-                             help_text="The key may do what a member with this role may do.")
-    expires_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}),
-                                 help_text="Optional; the key stops working at 00:00 UTC that day.")
+    role = forms.ChoiceField(
+        choices=Role.choices,
+        initial=Role.VIEWER,
+        help_text="The key may do what a member with this role may do.",
+    )
+    expires_on = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional; the key stops working at 00:00 UTC that day.",
+    )
 
     def expires_at(self):
         day = self.cleaned_data.get("expires_on")

@@ -19,14 +19,19 @@ class ApiKey(models.Model):
     """A bearer key of one reseller acting with one role, or an operations key (staff user,
     no reseller) that reads any reseller chosen with `?reseller=`. Only the hash is stored."""
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, null=True, blank=True,
-                                 related_name="api_keys")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_keys",
-                             help_text="Who created it; the actor of what the key does.")
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.CASCADE, null=True, blank=True, related_name="api_keys"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        help_text="Who created it; the actor of what the key does.",
+    )
     name = models.CharField(max_length=100)
-    role = models.CharField(max_length=10, choices=Role.choices,
-                            help_text="The membership role the key acts as.")
+    role = models.CharField(
+        max_length=10, choices=Role.choices, help_text="The membership role the key acts as."
+    )
     prefix = models.CharField(max_length=12, db_index=True, help_text="Shown to tell keys apart.")
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -72,8 +77,11 @@ class IdempotentRequest(models.Model):
     objects = ScopedManager(reseller="reseller")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["reseller", "key"],
-                                               name="one_answer_per_idempotency_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "key"], name="one_answer_per_idempotency_key"
+            )
+        ]
 
     def __str__(self):
         return f"Idempotency-Key {self.key}"

@@ -34,39 +34,58 @@ def _make(*, reseller, user, name: str, role: str, expires_at) -> tuple[ApiKey, 
         raise ValidationError(f"{role} is not a role (choose one of {', '.join(Role.values)}).")
     _check_expiry(expires_at)
     key, prefix, digest = _new_key()
-    api_key = ApiKey(reseller=reseller, user=user, name=name.strip(), role=role, prefix=prefix,
-                     key_hash=digest, expires_at=expires_at)
+    api_key = ApiKey(
+        reseller=reseller,
+        user=user,
+        name=name.strip(),
+        role=role,
+        prefix=prefix,
+        key_hash=digest,
+        expires_at=expires_at,
+    )
     api_key.full_clean()
     api_key.save()
     return api_key, key
 
 
 @member_service
-def api_key_create(*, member, name: str, role: str,
-                   expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+def api_key_create(
+    *, member, name: str, role: str, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
     """A key of the member's reseller acting as `role`; returns the key (shown once)."""
     require(member, "api_keys.manage")
     if role == Role.OWNER and member.role != Role.OWNER:
         raise ValidationError("Only an owner may create a key acting as owner.")
-    api_key, key = _make(reseller=member.reseller, user=member.user, name=name, role=role,
-                         expires_at=expires_at)
-    audit(actor=member.user, reseller=member.reseller, obj=api_key, action="api.key.created",
-          data={"name": api_key.name, "role": role, "prefix": api_key.prefix})
+    api_key, key = _make(
+        reseller=member.reseller, user=member.user, name=name, role=role, expires_at=expires_at
+    )
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=api_key,
+        action="api.key.created",
+        data={"name": api_key.name, "role": role, "prefix": api_key.prefix},
+    )
     return api_key, key
 
 
 @transaction.atomic
-def api_key_create_operations(*, user, name: str, role: str = Role.VIEWER,
-                              expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+def api_key_create_operations(
+    *, user, name: str, role: str = Role.VIEWER, expires_at: datetime | None = None
+) -> tuple[ApiKey, str]:
     """An operations key (staff): reads any reseller chosen with `?reseller=`."""
     require_staff(user)
     if role not in OPERATIONS_ROLES:
         raise ValidationError("Operations keys act as viewer or billing (read-only).")
     with scopes_disabled():
-        api_key, key = _make(reseller=None, user=user, name=name, role=role,
-                             expires_at=expires_at)
-    audit(actor=user, reseller=None, obj=api_key, action="api.key.created",
-          data={"name": api_key.name, "role": role, "prefix": api_key.prefix})
+        api_key, key = _make(reseller=None, user=user, name=name, role=role, expires_at=expires_at)
+    audit(
+        actor=user,
+        reseller=None,
+        obj=api_key,
+        action="api.key.created",
+        data={"name": api_key.name, "role": role, "prefix": api_key.prefix},
+    )
     return api_key, key
 
 
@@ -77,6 +96,11 @@ def api_key_revoke(*, member, api_key: ApiKey) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
-        audit(actor=member.user, reseller=member.reseller, obj=api_key,
-              action="api.key.revoked", data={"prefix": api_key.prefix})
+        audit(
+            actor=member.user,
+            reseller=member.reseller,
+            obj=api_key,
+            action="api.key.revoked",
+            data={"prefix": api_key.prefix},
+        )
     return api_key

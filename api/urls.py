@@ -8,9 +8,13 @@ app_name = "api"
 
 urlpatterns = [
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerSplitView.as_view(
-        url_name="api:schema", template_name="api/swagger_ui.html"),
-         name="docs"),
+    path(
+        "api/v1/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
     path("api/v1/", include(router.urls)),
     path("partner/api-keys/", views.api_keys, name="keys"),
     path("partner/api-keys/<int:api_key_id>/revoke/", views.api_key_revoke, name="key_revoke"),

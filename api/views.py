@@ -20,17 +20,25 @@ def api_keys(request):
     if request.method == "POST" and form.is_valid():
         try:
             api_key, new_key = services.api_key_create(
-                member=member, name=form.cleaned_data["name"], role=form.cleaned_data["role"],
-                expires_at=form.expires_at())
+                member=member,
+                name=form.cleaned_data["name"],
+                role=form.cleaned_data["role"],
+                expires_at=form.expires_at(),
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, f"API key “{api_key.name}” created. Copy it now: it is "
-                                      "shown only this once.")
+            messages.success(
+                request,
+                f"API key “{api_key.name}” created. Copy it now: it is shown only this once.",
+            )
             form = ApiKeyForm()
-    return render(request, "api/keys.html", {
-        "keys": selectors.api_keys_of(member.reseller), "form": form, "new_key": new_key},
-        status=400 if form.errors else 200)
+    return render(
+        request,
+        "api/keys.html",
+        {"keys": selectors.api_keys_of(member.reseller), "form": form, "new_key": new_key},
+        status=400 if form.errors else 200,
+    )
 
 
 @member_required

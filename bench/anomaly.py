@@ -34,24 +34,36 @@ KINDS = {
     "step to 2x (all meters, lasting)": {"factor": Decimal(2), "days": 60},
     "step to 1.5x (all meters, lasting)": {"factor": Decimal("1.5"), "days": 60},
     "virtual machines at 10x (lasting)": {"factor": Decimal(10), "meter": "D2s v5", "days": 60},
-    "data transfer at 20x (lasting)": {"factor": Decimal(20), "meter": "Standard Data Transfer Out",
-                                           "days": 60},
+    "data transfer at 20x (lasting)": {
+        "factor": Decimal(20),
+        "meter": "Standard Data Transfer Out",
+        "days": 60,
+    },
 }
 
 
 def spans_of(customer: int, spikes=()) -> list[usage.Span]:
     subs = 1 + customer % 3
-    return [usage.Span(tenant_id=str(uuid.UUID(int=customer + 1)), customer_name=f"C{customer}",
-                       subscription_id=str(uuid.UUID(int=(customer + 1) * 10 + s)),
-                       currency="USD", first_day=START, days=DAYS,
-                       weekly=WEEKLY if customer % 2 else (), spikes=tuple(spikes))
-            for s in range(subs)]
+    return [
+        usage.Span(
+            tenant_id=str(uuid.UUID(int=customer + 1)),
+            customer_name=f"C{customer}",
+            subscription_id=str(uuid.UUID(int=(customer + 1) * 10 + s)),
+            currency="USD",
+            first_day=START,
+            days=DAYS,
+            weekly=WEEKLY if customer % 2 else (),
+            spikes=tuple(spikes),
+        )
+        for s in range(subs)
+    ]
 
 
 def customer_days(customer: int, seed: int, spikes=()):
     lines, _ = usage.generate(spans_of(customer, spikes), seed=seed, offset=0, limit=10**9)
-    return daily_meters((line.usage_date, line.meter_name, line.billing_pre_tax_total)
-                        for line in lines)
+    return daily_meters(
+        (line.usage_date, line.meter_name, line.billing_pre_tax_total) for line in lines
+    )
 
 
 def main() -> None:
@@ -77,11 +89,17 @@ def main() -> None:
             on = START + timedelta(days=200 + c % 7)  # every weekday
             spike = usage.Spike(day=on, **spec)
             days = customer_days(c, args.seed, [spike])
-            found = scan(days, first=on, last=min(on + timedelta(days=spike.days - 1), last),
-                         thresholds=thresholds)
+            found = scan(
+                days,
+                first=on,
+                last=min(on + timedelta(days=spike.days - 1), last),
+                thresholds=thresholds,
+            )
             delays[(found[0].day - on).days if found else "missed"] += 1
-        shown = ", ".join(f"{k} d: {v}" if k != "missed" else f"missed: {v}"
-                          for k, v in sorted(delays.items(), key=lambda kv: str(kv[0]).zfill(4)))
+        shown = ", ".join(
+            f"{k} d: {v}" if k != "missed" else f"missed: {v}"
+            for k, v in sorted(delays.items(), key=lambda kv: str(kv[0]).zfill(4))
+        )
         print(f"{kind}: {shown}")
 
 

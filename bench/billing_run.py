@@ -60,9 +60,22 @@ from subscriptions.models import ChargeEvent, Subscription  # noqa: E402
 PERIOD = (date(2026, 6, 1), date(2026, 6, 30))
 USAGE_MONTH = (date(2026, 5, 1), date(2026, 5, 31))
 FLOOR_TABLE = "bench_floor_ledger"
-LEDGER_COLUMNS = ("reseller_id", "run_id", "period_start", "period_end", "customer_id",
-                  "subscription_id", "kind", "product_type", "description", "quantity",
-                  "cost_amount", "price_amount", "currency", "updated_at")
+LEDGER_COLUMNS = (
+    "reseller_id",
+    "run_id",
+    "period_start",
+    "period_end",
+    "customer_id",
+    "subscription_id",
+    "kind",
+    "product_type",
+    "description",
+    "quantity",
+    "cost_amount",
+    "price_amount",
+    "currency",
+    "updated_at",
+)
 
 
 def floor_sql() -> str:
@@ -120,8 +133,10 @@ def run_all(resellers, ops, workers: int = 1) -> tuple[float, int]:
     started = time.perf_counter()
     # as operations or beat start them (billing.services.billing_run_start), without sending
     # the Celery tasks: this process computes their batches
-    runs = [run.pk for run in services.billing_runs_open(user=ops, on_date=PERIOD[0],
-                                                         resellers=resellers)]
+    runs = [
+        run.pk
+        for run in services.billing_runs_open(user=ops, on_date=PERIOD[0], resellers=resellers)
+    ]
     batches = services.billing_run_batches(runs)  # those of the Celery fan-out
     if workers == 1:
         for batch in batches:
@@ -141,8 +156,9 @@ def floor_table(create: bool) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
         if create:
-            cursor.execute(f"CREATE TABLE {FLOOR_TABLE} "
-                           f"(LIKE {BillingLine._meta.db_table} INCLUDING ALL)")
+            cursor.execute(
+                f"CREATE TABLE {FLOOR_TABLE} (LIKE {BillingLine._meta.db_table} INCLUDING ALL)"
+            )
 
 
 def floor_seconds() -> tuple[float, int]:
@@ -150,8 +166,7 @@ def floor_seconds() -> tuple[float, int]:
         cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(floor_sql(), {"start": PERIOD[0], "end": PERIOD[1],
-                                     "month": USAGE_MONTH[0]})
+        cursor.execute(floor_sql(), {"start": PERIOD[0], "end": PERIOD[1], "month": USAGE_MONTH[0]})
         rows = cursor.rowcount
     return time.perf_counter() - started, rows
 
@@ -160,15 +175,16 @@ def main(keep: bool, workers: int, repeat: int) -> None:
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to the PostgreSQL database of bench/reports.py.")
     with scopes_disabled():
-        resellers = list(Reseller.objects.filter(name__startswith="Bench reports")
-                         .order_by("pk"))
+        resellers = list(Reseller.objects.filter(name__startswith="Bench reports").order_by("pk"))
     delete_runs(resellers)
     if not resellers:
         sys.exit("No bench data: run bench/reports.py first.")
     ops = User.objects.filter(is_staff=True).first()
     floor_table(create=True)
-    print(f"{len(resellers)} resellers, {workers} worker process"
-          f"{'es' if workers > 1 else ''}, {repeat} rounds, floor and run interleaved")
+    print(
+        f"{len(resellers)} resellers, {workers} worker process"
+        f"{'es' if workers > 1 else ''}, {repeat} rounds, floor and run interleaved"
+    )
     floors, firsts, agains = [], [], []
     try:
         for n in range(repeat):
@@ -185,31 +201,44 @@ def main(keep: bool, workers: int, repeat: int) -> None:
             floors.append(floor)
             firsts.append(first)
             agains.append(again)
-            print(f"round {n + 1}: floor {floor:6.2f} s ({rows:,} rows) | run {first:6.2f} s "
-                  f"({first / floor:.2f}×, {lines:,} ledger lines) | again {again:6.2f} s "
-                  f"({again / floor:.2f}×, {lines_again:,} lines, nothing changed)")
+            print(
+                f"round {n + 1}: floor {floor:6.2f} s ({rows:,} rows) | run {first:6.2f} s "
+                f"({first / floor:.2f}×, {lines:,} ledger lines) | again {again:6.2f} s "
+                f"({again / floor:.2f}×, {lines_again:,} lines, nothing changed)"
+            )
     finally:
         floor_table(create=False)
         if not keep:
             delete_runs(resellers)  # leave the report pages' data as bench/reports.py built it
     best, median = min, statistics.median
-    print(f"floor (same reads + same ledger writes): best {best(floors):6.2f} s, "
-          f"median {median(floors):6.2f} s")
-    print(f"billing runs, first:  best {best(firsts):6.2f} s ({best(firsts) / best(floors):.2f}× "
-          f"the floor), median {median(firsts):6.2f} s "
-          f"({median(firsts) / median(floors):.2f}×)")
-    print(f"billing runs, again:  best {best(agains):6.2f} s ({best(agains) / best(floors):.2f}× "
-          f"the floor), median {median(agains):6.2f} s "
-          f"({median(agains) / median(floors):.2f}×)")
+    print(
+        f"floor (same reads + same ledger writes): best {best(floors):6.2f} s, "
+        f"median {median(floors):6.2f} s"
+    )
+    print(
+        f"billing runs, first:  best {best(firsts):6.2f} s ({best(firsts) / best(floors):.2f}× "
+        f"the floor), median {median(firsts):6.2f} s "
+        f"({median(firsts) / median(floors):.2f}×)"
+    )
+    print(
+        f"billing runs, again:  best {best(agains):6.2f} s ({best(agains) / best(floors):.2f}× "
+        f"the floor), median {median(agains):6.2f} s "
+        f"({median(agains) / median(floors):.2f}×)"
+    )
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="leave the last run's rows")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes computing the per-reseller runs (default 1)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="rounds of floor and run, at least 3 (default 3)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes computing the per-reseller runs (default 1)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds of floor and run, at least 3 (default 3)"
+    )
     args = parser.parse_args()
     if args.repeat < 3:
         parser.error("--repeat: at least 3 rounds (best and median)")

@@ -13,8 +13,16 @@ import grimp
 
 ROOT = Path(__file__).resolve().parents[1]
 # DESIGN.md "Layout": lowest first; support beside subscriptions; api on top
-LAYER = {"portal": 0, "partner_center": 1, "programs": 2, "customers": 3, "subscriptions": 4,
-         "support": 4, "billing": 5, "api": 6}
+LAYER = {
+    "portal": 0,
+    "partner_center": 1,
+    "programs": 2,
+    "customers": 3,
+    "subscriptions": 4,
+    "support": 4,
+    "billing": 5,
+    "api": 6,
+}
 
 
 def main() -> None:
@@ -51,11 +59,13 @@ def main() -> None:
     for m in sorted(modules):
         if m not in index:
             visit(m)
-    upward = [(a, b) for a in sorted(modules)
-              for b in sorted(graph.find_modules_directly_imported_by(a) & modules)
-              if LAYER[b.split(".")[0]] > LAYER[a.split(".")[0]]
-              or (LAYER[b.split(".")[0]] == LAYER[a.split(".")[0]]
-                  and b.split(".")[0] != a.split(".")[0])]
+    upward = [
+        (a, b)
+        for a in sorted(modules)
+        for b in sorted(graph.find_modules_directly_imported_by(a) & modules)
+        if LAYER[b.split(".")[0]] > LAYER[a.split(".")[0]]
+        or (LAYER[b.split(".")[0]] == LAYER[a.split(".")[0]] and b.split(".")[0] != a.split(".")[0])
+    ]
     print(f"import cycles between files: {len(groups)} over {sum(map(len, groups))} files")
     for group in groups:
         print("  ", " <-> ".join(group))

@@ -30,8 +30,13 @@ PORT = 8100
 def prepare(env: dict, customers: int) -> None:
     for command in (["migrate", "--noinput", "-v0"], ["collectstatic", "--noinput", "-v0"]):
         subprocess.run([VENV / "python", "manage.py", *command], cwd=ROOT, env=env, check=True)
-    subprocess.run([VENV / "python", "manage.py", "seed_demo"], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [VENV / "python", "manage.py", "seed_demo"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     code = f"""
 from django_scopes import scopes_disabled
 from customers.models import Customer
@@ -46,8 +51,9 @@ with scopes_disabled():
         contact_email=f"lee{{n}}@load.example", primary_domain=f"load{{n}}.onmicrosoft.com")
         for n in range(have, {customers})], batch_size=2000)
 """
-    subprocess.run([VENV / "python", "manage.py", "shell", "-c", code], cwd=ROOT, env=env,
-                   check=True)
+    subprocess.run(
+        [VENV / "python", "manage.py", "shell", "-c", code], cwd=ROOT, env=env, check=True
+    )
 
 
 def wait_until_up(url: str, seconds: int = 30) -> None:
@@ -63,16 +69,41 @@ def wait_until_up(url: str, seconds: int = 30) -> None:
 
 def run_step(users: int, seconds: int, env: dict, out: Path) -> dict:
     prefix = out / f"users{users}"
-    subprocess.run([VENV / "locust", "-f", ROOT / "bench" / "locustfile.py", "--headless",
-                    "-u", str(users), "-r", str(max(users // 5, 1)), "--run-time",
-                    f"{seconds}s", "--host", f"http://127.0.0.1:{PORT}", "--csv", prefix,
-                    "--only-summary"], cwd=ROOT, env=env, check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            VENV / "locust",
+            "-f",
+            ROOT / "bench" / "locustfile.py",
+            "--headless",
+            "-u",
+            str(users),
+            "-r",
+            str(max(users // 5, 1)),
+            "--run-time",
+            f"{seconds}s",
+            "--host",
+            f"http://127.0.0.1:{PORT}",
+            "--csv",
+            prefix,
+            "--only-summary",
+        ],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     with open(f"{prefix}_stats.csv") as f:
         total = next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
-    return {"users": users, "rps": float(total["Requests/s"]),
-            "p50": total["50%"], "p95": total["95%"], "p99": total["99%"],
-            "requests": int(total["Request Count"]), "errors": int(total["Failure Count"])}
+    return {
+        "users": users,
+        "rps": float(total["Requests/s"]),
+        "p50": total["50%"],
+        "p95": total["95%"],
+        "p99": total["99%"],
+        "requests": int(total["Request Count"]),
+        "errors": int(total["Failure Count"]),
+    }
 
 
 def main() -> None:
@@ -84,24 +115,47 @@ def main() -> None:
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database (see the docstring).")
-    env = {**os.environ, "DEBUG": "0", "SECRET_KEY": secrets.token_hex(32),
-           "ALLOWED_HOSTS": "127.0.0.1", "SECURE_SSL_REDIRECT": "0", "SECURE_COOKIES": "0",
-           "SECURE_HSTS_SECONDS": "0", "LOG_LEVEL": "WARNING",
-           "LOAD_REPORT_PATH": args.report_path}
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_hex(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        "LOAD_REPORT_PATH": args.report_path,
+    }
     env.pop("REDIS_URL", None)  # tasks run eagerly: the load stays on gunicorn + PostgreSQL
     prepare(env, args.customers)
     out = Path(tempfile.mkdtemp(prefix="portal-load-"))
     gunicorn = subprocess.Popen(
-        [VENV / "gunicorn", "portal.wsgi", "--workers", "4", "--bind", f"127.0.0.1:{PORT}",
-         "--log-level", "warning"], cwd=ROOT, env=env)
+        [
+            VENV / "gunicorn",
+            "portal.wsgi",
+            "--workers",
+            "4",
+            "--bind",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         wait_until_up(f"http://127.0.0.1:{PORT}/accounts/login/")
-        print(f"{'users':>5} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-              f"{'requests':>9} {'errors':>6}")
+        print(
+            f"{'users':>5} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+            f"{'requests':>9} {'errors':>6}"
+        )
         for users in (int(u) for u in args.users.split(",")):
             r = run_step(users, args.seconds, env, out)
-            print(f"{r['users']:>5} {r['rps']:>8.1f} {r['p50']:>7} {r['p95']:>7} "
-                  f"{r['p99']:>7} {r['requests']:>9} {r['errors']:>6}", flush=True)
+            print(
+                f"{r['users']:>5} {r['rps']:>8.1f} {r['p50']:>7} {r['p95']:>7} "
+                f"{r['p99']:>7} {r['requests']:>9} {r['errors']:>6}",
+                flush=True,
+            )
     finally:
         gunicorn.send_signal(signal.SIGTERM)
         gunicorn.wait(timeout=20)

@@ -25,9 +25,11 @@ def sign_in_once(environment, **kwargs):
 
     s = requests.Session()
     page = s.get(f"{environment.host}/accounts/login/")
-    s.post(f"{environment.host}/accounts/login/", data={
-        "login": EMAIL, "password": PASSWORD, "csrfmiddlewaretoken": _csrf(page.text)},
-        headers={"Referer": f"{environment.host}/accounts/login/"})
+    s.post(
+        f"{environment.host}/accounts/login/",
+        data={"login": EMAIL, "password": PASSWORD, "csrfmiddlewaretoken": _csrf(page.text)},
+        headers={"Referer": f"{environment.host}/accounts/login/"},
+    )
     SESSION.update(s.cookies.get_dict())
     if "sessionid" not in SESSION:
         raise RuntimeError("Sign-in for the load test failed.")
@@ -60,10 +62,16 @@ class ResellerOwner(HttpUser):
         url = f"/subscriptions/{self.subscription}/"
         page = self.client.get(url, name="/subscriptions/<id>/").text
         seats = int(re.search(r'data-testid="seats">(\d+)<', page).group(1))
-        with self.client.post(f"{url}seats/", name="/subscriptions/<id>/seats/", data={
-                "quantity": seats + next(self.steps), "idempotency_key": uuid.uuid4().hex,
-                "csrfmiddlewaretoken": _csrf(page)},
-                headers={"Referer": self.host + url, "X-CSRFToken": _csrf(page)},
-                catch_response=True) as response:
+        with self.client.post(
+            f"{url}seats/",
+            name="/subscriptions/<id>/seats/",
+            data={
+                "quantity": seats + next(self.steps),
+                "idempotency_key": uuid.uuid4().hex,
+                "csrfmiddlewaretoken": _csrf(page),
+            },
+            headers={"Referer": self.host + url, "X-CSRFToken": _csrf(page)},
+            catch_response=True,
+        ) as response:
             if response.status_code >= 400:
                 response.failure(f"seat change answered {response.status_code}")

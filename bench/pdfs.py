@@ -61,16 +61,26 @@ def main() -> None:
 
     document_render_pdf(kind="invoice", document_id=ids[0])  # warm up fonts and templates
     for label, render, pks in (
-            (f"invoice PDFs ({len(ids)} invoices, {lines} lines in all)",
-             lambda pk: document_render_pdf(kind="invoice", document_id=pk), ids),
-            (f"statement PDFs ({len(statement_ids)} customer statements)", render_statement,
-             statement_ids)):
+        (
+            f"invoice PDFs ({len(ids)} invoices, {lines} lines in all)",
+            lambda pk: document_render_pdf(kind="invoice", document_id=pk),
+            ids,
+        ),
+        (
+            f"statement PDFs ({len(statement_ids)} customer statements)",
+            render_statement,
+            statement_ids,
+        ),
+    ):
         started = time.perf_counter()
         for n in range(args.count):
             render(pks[n % len(pks)])
         seconds = time.perf_counter() - started
-        print(f"{args.count} {label} in {seconds:.1f} s: {args.count / seconds:.2f} PDFs/s "
-              "in one process")
+        print(
+            f"{args.count} {label} in {seconds:.1f} s: {args.count / seconds:.2f} PDFs/s "
+            "in one process"
+        )
+
 
 if __name__ == "__main__":
     main()

@@ -36,15 +36,27 @@ def sides(n: int) -> tuple[list[match.Line], list[match.Line]]:
     for i in range(n):
         quantity = Decimal(rng.randint(1, 500_000)) / 1000
         unit = Decimal(rng.randint(1, 90_000)) / 100_000
-        microsoft.append(match.Line((f"sub-{i // 10}", f"meter-{i % 10}"), SEPTEMBER, quantity,
-                                    unit, (quantity * unit).quantize(CENT, ROUND_DOWN), "USD"))
+        microsoft.append(
+            match.Line(
+                (f"sub-{i // 10}", f"meter-{i % 10}"),
+                SEPTEMBER,
+                quantity,
+                unit,
+                (quantity * unit).quantize(CENT, ROUND_DOWN),
+                "USD",
+            )
+        )
     portal = list(microsoft)
     del portal[3]
-    portal.append(match.Line(("sub-extra", "meter-0"), SEPTEMBER, Decimal(1), Decimal(1),
-                             Decimal("1.00"), "USD"))
+    portal.append(
+        match.Line(
+            ("sub-extra", "meter-0"), SEPTEMBER, Decimal(1), Decimal(1), Decimal("1.00"), "USD"
+        )
+    )
     portal[10] = replace(portal[10], quantity=portal[10].quantity + 1)
-    portal[20] = replace(portal[20], unit_price=portal[20].unit_price * 2,
-                         amount=portal[20].amount * 2)
+    portal[20] = replace(
+        portal[20], unit_price=portal[20].unit_price * 2, amount=portal[20].amount * 2
+    )
     portal[30] = replace(portal[30], period=OCTOBER)
     portal[40] = replace(portal[40], amount=portal[40].amount + CENT)
     return microsoft, portal
@@ -54,9 +66,11 @@ def floor(left, right) -> int:
     """Join on the key and compare amounts: what any matcher does at the least."""
     rights = {line.key: line for line in right}
     lefts = {line.key: line for line in left}
-    return sum(1 for key, line in lefts.items()
-               if (other := rights.get(key)) is None or other.amount != line.amount) + sum(
-        1 for key in rights if key not in lefts)
+    return sum(
+        1
+        for key, line in lefts.items()
+        if (other := rights.get(key)) is None or other.amount != line.amount
+    ) + sum(1 for key in rights if key not in lefts)
 
 
 def main():
@@ -76,17 +90,21 @@ def main():
         found = match.match(microsoft, portal, period=SEPTEMBER)
         times["match.match"].append(time.perf_counter() - started)
         assert sorted(d.reason for d in found) == sorted(
-            ["missing_right", "missing_left", "quantity", "unit_price", "period", "rounding"]), (
-            [d.reason for d in found])
+            ["missing_right", "missing_left", "quantity", "unit_price", "period", "rounding"]
+        ), [d.reason for d in found]
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in times.items()))
     best = {k: min(v) for k, v in times.items()}
     median = {k: statistics.median(v) for k, v in times.items()}
     for label in times:
-        print(f"{label + ':':19} best {args.lines / best[label]:,.0f} lines/s "
-              f"({best[label]:.2f} s), median {args.lines / median[label]:,.0f} lines/s "
-              f"({median[label]:.2f} s)")
-    print(f"match.match ÷ floor: best {best['match.match'] / best['floor (dict join)']:.2f}×, "
-          f"median {median['match.match'] / median['floor (dict join)']:.2f}× the time")
+        print(
+            f"{label + ':':19} best {args.lines / best[label]:,.0f} lines/s "
+            f"({best[label]:.2f} s), median {args.lines / median[label]:,.0f} lines/s "
+            f"({median[label]:.2f} s)"
+        )
+    print(
+        f"match.match ÷ floor: best {best['match.match'] / best['floor (dict join)']:.2f}×, "
+        f"median {median['match.match'] / median['floor (dict join)']:.2f}× the time"
+    )
 
 
 if __name__ == "__main__":

@@ -60,9 +60,15 @@ PERIOD = "2026-06-01"
 
 
 def _offer(sku, name, code):
-    return Offer.objects.get_or_create(sku=sku, defaults={
-        "name": name, "terms": "P1M,P1Y", "billing_frequencies": "monthly",
-        "product_type": ProductType.objects.get(code=code)})[0]
+    return Offer.objects.get_or_create(
+        sku=sku,
+        defaults={
+            "name": name,
+            "terms": "P1M,P1Y",
+            "billing_frequencies": "monthly",
+            "product_type": ProductType.objects.get(code=code),
+        },
+    )[0]
 
 
 def build(scale: str = "reports"):
@@ -70,68 +76,162 @@ def build(scale: str = "reports"):
     t = time.perf_counter()
     azure = _offer("DZH318Z0BPS6:0001", "Microsoft Azure plan", "azure-plan")
     nce = _offer("BENCH-NCE:0001", "Microsoft 365 Business Standard (bench)", "nce")
-    resellers = Reseller.objects.bulk_create([Reseller(
-        name=f"{PREFIX} {i:02d}", country="US", currency="USD", partner_id=f"88{i:05d}")
-        for i in range(resellers_n)])
+    resellers = Reseller.objects.bulk_create(
+        [
+            Reseller(
+                name=f"{PREFIX} {i:02d}", country="US", currency="USD", partner_id=f"88{i:05d}"
+            )
+            for i in range(resellers_n)
+        ]
+    )
     for r in resellers:
         user = User.objects.create_user(email=f"owner{r.pk}@bench.test", password=None)
         Membership.objects.create(user=user, reseller=r, role=Role.OWNER)
-    customers = Customer.objects.bulk_create([Customer(
-        reseller=r, company_name=f"Bench customer {r.pk}-{i}", country="US", currency="USD",
-        address_line1="1 Main St", city="Seattle", postal_code="98101",
-        contact_first_name="Pat", contact_last_name="Doe", contact_email=f"c{i}@bench.test",
-        tenant_id=uuid.uuid4(), primary_domain=f"bench{r.pk}-{i}.onmicrosoft.com")
-        for r in resellers for i in range(customers_each)], batch_size=5000)
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                reseller=r,
+                company_name=f"Bench customer {r.pk}-{i}",
+                country="US",
+                currency="USD",
+                address_line1="1 Main St",
+                city="Seattle",
+                postal_code="98101",
+                contact_first_name="Pat",
+                contact_last_name="Doe",
+                contact_email=f"c{i}@bench.test",
+                tenant_id=uuid.uuid4(),
+                primary_domain=f"bench{r.pk}-{i}.onmicrosoft.com",
+            )
+            for r in resellers
+            for i in range(customers_each)
+        ],
+        batch_size=5000,
+    )
     bought = datetime(2025, 12, 1, tzinfo=UTC)
 
     def sub(c, offer, term, qty, cost, price):
         return Subscription(
-            reseller_id=c.reseller_id, customer=c, offer=offer, partner_center_id=str(uuid.uuid4()),
-            term=term, billing_frequency="monthly", quantity=qty, purchased_at=bought,
-            term_start=bought.date(), term_end=bought.date() + timedelta(days=364),
-            window_opened_at=bought, currency="USD", unit_cost=cost, unit_price=price)
+            reseller_id=c.reseller_id,
+            customer=c,
+            offer=offer,
+            partner_center_id=str(uuid.uuid4()),
+            term=term,
+            billing_frequency="monthly",
+            quantity=qty,
+            purchased_at=bought,
+            term_start=bought.date(),
+            term_end=bought.date() + timedelta(days=364),
+            window_opened_at=bought,
+            currency="USD",
+            unit_cost=cost,
+            unit_price=price,
+        )
 
     step = len(customers) / AZURE_SUBS
     azure_customers = [customers[int(i * step)] for i in range(AZURE_SUBS)]
     azure_subs = Subscription.objects.bulk_create(
-        [sub(c, azure, "P1M", 1, 0, 0) for c in azure_customers], batch_size=5000)
+        [sub(c, azure, "P1M", 1, 0, 0) for c in azure_customers], batch_size=5000
+    )
     seat_subs = Subscription.objects.bulk_create(
-        [sub(customers[i % len(customers)], nce, "P1Y", 10, Decimal("10.5"), Decimal("12.5"))
-         for i in range(seat_subs_n)], batch_size=5000)
-    SeatAssignment.objects.bulk_create([SeatAssignment(
-        reseller_id=s.reseller_id, subscription=s, display_name=f"User {k}",
-        user_principal_name=f"user{k}@{s.pk}.bench.test") for s in seat_subs for k in range(3)],
-        batch_size=10000)
+        [
+            sub(customers[i % len(customers)], nce, "P1Y", 10, Decimal("10.5"), Decimal("12.5"))
+            for i in range(seat_subs_n)
+        ],
+        batch_size=5000,
+    )
+    SeatAssignment.objects.bulk_create(
+        [
+            SeatAssignment(
+                reseller_id=s.reseller_id,
+                subscription=s,
+                display_name=f"User {k}",
+                user_principal_name=f"user{k}@{s.pk}.bench.test",
+            )
+            for s in seat_subs
+            for k in range(3)
+        ],
+        batch_size=10000,
+    )
     charges = []
     for s in seat_subs:
-        for kind, on, qty, cost, price in (("cycle", date(2026, 6, 1), 10, "105.00", "125.00"),
-                                           ("seat_increase", date(2026, 6, 16), 2, "10.50",
-                                            "12.50")):
-            charges.append(ChargeEvent(
-                reseller_id=s.reseller_id, customer_id=s.customer_id, subscription=s, kind=kind,
-                key=f"bench-{s.pk}-{kind}", charge_date=on, cycle_start=on,
-                cycle_end=date(2026, 6, 30), quantity=qty, billing_days=30, cycle_days=30,
-                unit_cost=s.unit_cost, unit_price=s.unit_price, cost_amount=Decimal(cost),
-                price_amount=Decimal(price), currency="USD"))
+        for kind, on, qty, cost, price in (
+            ("cycle", date(2026, 6, 1), 10, "105.00", "125.00"),
+            ("seat_increase", date(2026, 6, 16), 2, "10.50", "12.50"),
+        ):
+            charges.append(
+                ChargeEvent(
+                    reseller_id=s.reseller_id,
+                    customer_id=s.customer_id,
+                    subscription=s,
+                    kind=kind,
+                    key=f"bench-{s.pk}-{kind}",
+                    charge_date=on,
+                    cycle_start=on,
+                    cycle_end=date(2026, 6, 30),
+                    quantity=qty,
+                    billing_days=30,
+                    cycle_days=30,
+                    unit_cost=s.unit_cost,
+                    unit_price=s.unit_price,
+                    cost_amount=Decimal(cost),
+                    price_amount=Decimal(price),
+                    currency="USD",
+                )
+            )
     ChargeEvent.objects.bulk_create(charges, batch_size=10000)
     books = PriceBook.objects.bulk_create(
         [PriceBook(reseller=r, name="Default") for r in resellers]
-        + [PriceBook(reseller_id=c.reseller_id, customer=c, name=f"Book {c.pk}")
-           for c in customers[::10]])
-    PriceRule.objects.bulk_create([PriceRule(
-        reseller_id=b.reseller_id, book=b, kind="markup" if b.customer_id is None else "discount",
-        percent=Decimal("12") if b.customer_id is None else Decimal("3"),
-        effective_from=date(2026, 1, 1)) for b in books])
+        + [
+            PriceBook(reseller_id=c.reseller_id, customer=c, name=f"Book {c.pk}")
+            for c in customers[::10]
+        ]
+    )
+    PriceRule.objects.bulk_create(
+        [
+            PriceRule(
+                reseller_id=b.reseller_id,
+                book=b,
+                kind="markup" if b.customer_id is None else "discount",
+                percent=Decimal("12") if b.customer_id is None else Decimal("3"),
+                effective_from=date(2026, 1, 1),
+            )
+            for b in books
+        ]
+    )
     print(f"catalog, customers, subscriptions, charges: {time.perf_counter() - t:.1f} s")
 
     t = time.perf_counter()
-    imports = {r.pk: UsageImport.objects.create(reseller=r, file_name="bench.csv",
-                                                status="done") for r in resellers}
-    columns = ("reseller_id", "customer_id", "subscription_id", "usage_import_id", "usage_date",
-               "meter_category", "meter_sub_category", "meter_name", "meter_id", "meter_region",
-               "resource_group", "resource_uri", "tags", "quantity", "unit_of_measure",
-               "unit_price", "billing_pre_tax_total", "currency", "charge_type", "product_id",
-               "sku_id", "availability_id", "is_marketplace", "natural_key")
+    imports = {
+        r.pk: UsageImport.objects.create(reseller=r, file_name="bench.csv", status="done")
+        for r in resellers
+    }
+    columns = (
+        "reseller_id",
+        "customer_id",
+        "subscription_id",
+        "usage_import_id",
+        "usage_date",
+        "meter_category",
+        "meter_sub_category",
+        "meter_name",
+        "meter_id",
+        "meter_region",
+        "resource_group",
+        "resource_uri",
+        "tags",
+        "quantity",
+        "unit_of_measure",
+        "unit_price",
+        "billing_pre_tax_total",
+        "currency",
+        "charge_type",
+        "product_id",
+        "sku_id",
+        "availability_id",
+        "is_marketplace",
+        "natural_key",
+    )
     n = 0
     with connection.cursor() as cursor:
         buf = io.StringIO()
@@ -141,12 +241,14 @@ def build(scale: str = "reports"):
                 for m_index, m in enumerate(METERS):
                     qty = m.daily * (1 + Decimal((s.pk * 7 + day * 3 + m_index) % 10) / 10)
                     cost = (qty * m.unit_price).quantize(Decimal("0.0000000001"))
-                    buf.write(f"{s.reseller_id}\t{s.customer_id}\t{s.pk}\t"
-                              f"{imports[s.reseller_id].pk}\t{d}\t{m.category}\t"
-                              f"{m.sub_category}\t{m.name}\t{m.meter_id}\teastus\trg-app\t"
-                              f"/subscriptions/{s.partner_center_id}/{m.provider}\t{{}}\t{qty}\t"
-                              f"{m.unit}\t{m.unit_price}\t{cost}\tUSD\tnew\t{m.product_id}\t"
-                              f"{m.sku_id}\tDZH318Z0BQ3Q\tf\t{uuid.uuid4().hex}\n")
+                    buf.write(
+                        f"{s.reseller_id}\t{s.customer_id}\t{s.pk}\t"
+                        f"{imports[s.reseller_id].pk}\t{d}\t{m.category}\t"
+                        f"{m.sub_category}\t{m.name}\t{m.meter_id}\teastus\trg-app\t"
+                        f"/subscriptions/{s.partner_center_id}/{m.provider}\t{{}}\t{qty}\t"
+                        f"{m.unit}\t{m.unit_price}\t{cost}\tUSD\tnew\t{m.product_id}\t"
+                        f"{m.sku_id}\tDZH318Z0BQ3Q\tf\t{uuid.uuid4().hex}\n"
+                    )
                     n += 1
             if buf.tell() > 20_000_000:
                 buf.seek(0)
@@ -161,8 +263,10 @@ def build(scale: str = "reports"):
 def summarise():
     """What an import does after its load: the monthly summaries the reports read."""
     t = time.perf_counter()
-    pairs = {(r, MAY) for r in Reseller.objects.filter(name__startswith=PREFIX)
-             .values_list("pk", flat=True)}
+    pairs = {
+        (r, MAY)
+        for r in Reseller.objects.filter(name__startswith=PREFIX).values_list("pk", flat=True)
+    }
     rows = usage_summary.refresh(pairs)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -182,8 +286,10 @@ def measure(client, label, url, params, runs):
         t = time.perf_counter()
         client.get(url, params)
         samples.append(time.perf_counter() - t)
-    print(f"{label:<48} p95 {p95(samples):7.1f} ms   median "
-          f"{statistics.median(samples) * 1000:7.1f} ms")
+    print(
+        f"{label:<48} p95 {p95(samples):7.1f} ms   median "
+        f"{statistics.median(samples) * 1000:7.1f} ms"
+    )
     return p95(samples)
 
 
@@ -191,9 +297,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--scale", choices=SCALES, default="reports",
-                        help="Data to build: 20 resellers × 500 customers (default), or the "
-                             "billing-run scale of issue 7 (use another database).")
+    parser.add_argument(
+        "--scale",
+        choices=SCALES,
+        default="reports",
+        help="Data to build: 20 resellers × 500 customers (default), or the "
+        "billing-run scale of issue 7 (use another database).",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
@@ -213,12 +323,18 @@ def main():
         owner = Membership.objects.get(reseller=reseller, role=Role.OWNER).user
         lines = UsageLine.objects.count()
         customers = Customer.objects.count()
-        one = UsageLine.objects.filter(reseller=reseller).values(
-            "subscription_id", "meter_id").first()
-        ops = User.objects.filter(email="ops@bench.test").first() or \
-            User.objects.create_user(email="ops@bench.test", password=None, is_staff=True)
-    print(f"{customers:,} customers, {lines:,} usage lines; pages as the owner of "
-          f"{reseller.name} (period {PERIOD})")
+        one = (
+            UsageLine.objects.filter(reseller=reseller)
+            .values("subscription_id", "meter_id")
+            .first()
+        )
+        ops = User.objects.filter(email="ops@bench.test").first() or User.objects.create_user(
+            email="ops@bench.test", password=None, is_staff=True
+        )
+    print(
+        f"{customers:,} customers, {lines:,} usage lines; pages as the owner of "
+        f"{reseller.name} (period {PERIOD})"
+    )
 
     client = Client()
     client.force_login(owner)
@@ -230,29 +346,43 @@ def main():
         ("Reports index", "billing:reports", {}),
         ("Azure (legacy)", "billing:report_azure_legacy", period),
         ("Azure plan & NCE", "billing:report_azure_plan", period),
-        ("Azure plan & NCE, page 5 sorted by margin", "billing:report_azure_plan",
-         {**period, "u-sort": "-margin", "u-page": 5}),
-        ("Azure plan & NCE, meter category filter", "billing:report_azure_plan",
-         {**period, "meter_category": "Storage"}),
-        ("Azure plan daily drill-down", "billing:report_daily",
-         {**period, "subscription": one["subscription_id"], "meter": one["meter_id"]}),
+        (
+            "Azure plan & NCE, page 5 sorted by margin",
+            "billing:report_azure_plan",
+            {**period, "u-sort": "-margin", "u-page": 5},
+        ),
+        (
+            "Azure plan & NCE, meter category filter",
+            "billing:report_azure_plan",
+            {**period, "meter_category": "Storage"},
+        ),
+        (
+            "Azure plan daily drill-down",
+            "billing:report_daily",
+            {**period, "subscription": one["subscription_id"], "meter": one["meter_id"]},
+        ),
         ("Modern Workplace SaaS", "billing:report_seats", period),
-        ("Azure plan & NCE CSV export (usage)", "billing:report_azure_plan",
-         {**period, "export": "csv", "table": "usage"}),
+        (
+            "Azure plan & NCE CSV export (usage)",
+            "billing:report_azure_plan",
+            {**period, "export": "csv", "table": "usage"},
+        ),
     ]
     try:
         reverse("dashboard")
         pages.insert(0, ("Dashboard", "dashboard", {}))
     except NoReverseMatch:
         pass
-    results = [measure(client, label, reverse(name), params, args.runs)
-               for label, name, params in pages]
+    results = [
+        measure(client, label, reverse(name), params, args.runs) for label, name, params in pages
+    ]
     staff = Client()
     staff.force_login(ops)
     chosen = {**period, "reseller": reseller.pk}
     for label, name, params in (
-            ("Ops Azure plan & NCE, one reseller", "billing_ops:report_azure_plan", chosen),
-            ("Ops Modern Workplace SaaS, one reseller", "billing_ops:report_seats", chosen)):
+        ("Ops Azure plan & NCE, one reseller", "billing_ops:report_azure_plan", chosen),
+        ("Ops Modern Workplace SaaS, one reseller", "billing_ops:report_seats", chosen),
+    ):
         results.append(measure(staff, label, reverse(name), params, args.runs))
     print(f"worst p95: {max(results):.1f} ms (target < 150 ms)")
 

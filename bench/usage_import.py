@@ -59,32 +59,78 @@ START = date(2026, 1, 1)
 def setup(n_subs: int, days: int):
     """The bench reseller with `n_subs` Azure plan subscriptions, one customer each."""
     cleanup()
-    reseller = Reseller.objects.create(name=BENCH, country="US", currency="USD",
-                                       partner_id="9999999")
-    offer, _ = Offer.objects.get_or_create(sku="DZH318Z0BPS6:0001", defaults={
-        "name": "Microsoft Azure plan", "terms": "P1M", "billing_frequencies": "monthly",
-        "max_quantity": 1, "product_type": ProductType.objects.get(code="azure-plan")})
-    customers = Customer.objects.bulk_create([Customer(
-        reseller=reseller, company_name=f"Bench customer {i}", country="US", currency="USD",
-        address_line1="1 Main St", city="Seattle", postal_code="98101",
-        contact_first_name="Pat", contact_last_name="Doe", contact_email=f"c{i}@bench.test",
-        tenant_id=uuid.uuid4(), primary_domain=f"bench{i}.onmicrosoft.com")
-        for i in range(n_subs)], batch_size=2000)
+    reseller = Reseller.objects.create(
+        name=BENCH, country="US", currency="USD", partner_id="9999999"
+    )
+    offer, _ = Offer.objects.get_or_create(
+        sku="DZH318Z0BPS6:0001",
+        defaults={
+            "name": "Microsoft Azure plan",
+            "terms": "P1M",
+            "billing_frequencies": "monthly",
+            "max_quantity": 1,
+            "product_type": ProductType.objects.get(code="azure-plan"),
+        },
+    )
+    customers = Customer.objects.bulk_create(
+        [
+            Customer(
+                reseller=reseller,
+                company_name=f"Bench customer {i}",
+                country="US",
+                currency="USD",
+                address_line1="1 Main St",
+                city="Seattle",
+                postal_code="98101",
+                contact_first_name="Pat",
+                contact_last_name="Doe",
+                contact_email=f"c{i}@bench.test",
+                tenant_id=uuid.uuid4(),
+                primary_domain=f"bench{i}.onmicrosoft.com",
+            )
+            for i in range(n_subs)
+        ],
+        batch_size=2000,
+    )
     bought = datetime(2025, 12, 1, tzinfo=UTC)
-    subs = Subscription.objects.bulk_create([Subscription(
-        reseller=reseller, customer=c, offer=offer, partner_center_id=str(uuid.uuid4()),
-        term="P1M", billing_frequency="monthly", quantity=1, purchased_at=bought,
-        term_start=bought.date(), term_end=bought.date() + timedelta(days=30),
-        window_opened_at=bought, currency="USD", unit_cost=0, unit_price=0)
-        for c in customers], batch_size=2000)
+    subs = Subscription.objects.bulk_create(
+        [
+            Subscription(
+                reseller=reseller,
+                customer=c,
+                offer=offer,
+                partner_center_id=str(uuid.uuid4()),
+                term="P1M",
+                billing_frequency="monthly",
+                quantity=1,
+                purchased_at=bought,
+                term_start=bought.date(),
+                term_end=bought.date() + timedelta(days=30),
+                window_opened_at=bought,
+                currency="USD",
+                unit_cost=0,
+                unit_price=0,
+            )
+            for c in customers
+        ],
+        batch_size=2000,
+    )
     return reseller, list(zip(customers, subs, strict=True))
 
 
 def usage_file(subscriptions, first_day: date, days: int) -> tuple[bytes, int]:
     """The sandbox's usage of (customer, subscription) pairs as a Partner Center CSV."""
-    spans = [usage.Span(tenant_id=str(c.tenant_id), customer_name=c.company_name,
-                        subscription_id=s.partner_center_id, currency="USD",
-                        first_day=first_day, days=days) for c, s in subscriptions]
+    spans = [
+        usage.Span(
+            tenant_id=str(c.tenant_id),
+            customer_name=c.company_name,
+            subscription_id=s.partner_center_id,
+            currency="USD",
+            first_day=first_day,
+            days=days,
+        )
+        for c, s in subscriptions
+    ]
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=USAGE_CSV_HEADERS)
     writer.writeheader()
@@ -107,8 +153,7 @@ def cleanup():
     AuditEvent.objects.filter(reseller=reseller)._raw_delete(AuditEvent.objects.db)
     reseller.delete()
     with connection.cursor() as cursor:  # as before the first run, not a table of dead lines
-        cursor.execute(f"VACUUM ANALYZE {UsageLine._meta.db_table}, "
-                       f"{UsageSummary._meta.db_table}")
+        cursor.execute(f"VACUUM ANALYZE {UsageLine._meta.db_table}, {UsageSummary._meta.db_table}")
 
 
 def timed_import(reseller, data: bytes) -> tuple[UsageImport, float]:
@@ -125,8 +170,10 @@ FLOOR_TABLE = "bench_usage_copy_floor"
 
 def create_floor_table():
     numbers = {"Quantity", "UnitPrice", "BillingPreTaxTotal"}
-    types = {h: "numeric" if h in numbers else "date" if h == "UsageDate" else "text"
-             for h in USAGE_CSV_HEADERS}
+    types = {
+        h: "numeric" if h in numbers else "date" if h == "UsageDate" else "text"
+        for h in USAGE_CSV_HEADERS
+    }
     columns = ", ".join(f'"{h}" {t}' for h, t in types.items())
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {FLOOR_TABLE}")
@@ -139,8 +186,9 @@ def copy_floor(data: bytes) -> float:
         cursor.execute(f"TRUNCATE {FLOOR_TABLE}")
     started = time.perf_counter()
     with connection.cursor() as cursor:
-        cursor.cursor.copy_expert(f"COPY {FLOOR_TABLE} FROM STDIN WITH (FORMAT csv, HEADER)",
-                                  io.BytesIO(data))
+        cursor.cursor.copy_expert(
+            f"COPY {FLOOR_TABLE} FROM STDIN WITH (FORMAT csv, HEADER)", io.BytesIO(data)
+        )
     return time.perf_counter() - started
 
 
@@ -150,8 +198,7 @@ def forget_lines(reseller):
     UsageSummary.objects.filter(reseller=reseller).delete()
     UsageImport.objects.filter(reseller=reseller).delete()
     with connection.cursor() as cursor:
-        cursor.execute(f"VACUUM ANALYZE {UsageLine._meta.db_table}, "
-                       f"{UsageSummary._meta.db_table}")
+        cursor.execute(f"VACUUM ANALYZE {UsageLine._meta.db_table}, {UsageSummary._meta.db_table}")
         cursor.execute("CHECKPOINT")
 
 
@@ -180,8 +227,10 @@ def rounds(reseller, data: bytes, n: int, count: int):
         line = f"{label + ':':15} best {rate(n, best)}, median {rate(n, median)}"
         if label != "COPY floor":
             target = 0.5 if label == "first import" else 0.4
-            line += (f"; × COPY: best {floor['best'] / best:.2f}, median "
-                     f"{floor['median'] / median:.2f} (target ≥ {target})")
+            line += (
+                f"; × COPY: best {floor['best'] / best:.2f}, median "
+                f"{floor['median'] / median:.2f} (target ≥ {target})"
+            )
         print(line)
 
 
@@ -194,16 +243,28 @@ def main():
     parser.add_argument("--subscriptions", type=int, default=200)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--keep", action="store_true", help="Leave the bench rows in place.")
-    parser.add_argument("--steps", action="store_true",
-                        help="Also print the time of each step of the import.")
-    parser.add_argument("--periods", type=int, default=1,
-                        help="Then import the next N-1 periods of --days days into the same "
-                             "table (the table grows as in production).")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="Rounds of COPY floor, first import and re-import, interleaved "
-                             "(0: one first import and re-import, no floor).")
-    parser.add_argument("--line-by-line", action="store_true",
-                        help="Time the line-by-line (Python) path instead, for comparison.")
+    parser.add_argument(
+        "--steps", action="store_true", help="Also print the time of each step of the import."
+    )
+    parser.add_argument(
+        "--periods",
+        type=int,
+        default=1,
+        help="Then import the next N-1 periods of --days days into the same "
+        "table (the table grows as in production).",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="Rounds of COPY floor, first import and re-import, interleaved "
+        "(0: one first import and re-import, no floor).",
+    )
+    parser.add_argument(
+        "--line-by-line",
+        action="store_true",
+        help="Time the line-by-line (Python) path instead, for comparison.",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (the COPY path is PostgreSQL's).")
@@ -217,11 +278,13 @@ def main():
         t = time.perf_counter()
         reseller, subscriptions = setup(args.subscriptions, args.days)
         data, n = usage_file(subscriptions, START, args.days)
-        print(f"generated {n:,} lines ({len(data) / 1e6:.1f} MB CSV) for "
-              f"{args.subscriptions} subscriptions × {args.days} days in "
-              f"{time.perf_counter() - t:.2f} s")
+        print(
+            f"generated {n:,} lines ({len(data) / 1e6:.1f} MB CSV) for "
+            f"{args.subscriptions} subscriptions × {args.days} days in "
+            f"{time.perf_counter() - t:.2f} s"
+        )
         with connection.cursor() as cursor:  # each import starts as after a quiet while: the
-            cursor.execute("CHECKPOINT")     # WAL of setting up is written out, not during it
+            cursor.execute("CHECKPOINT")  # WAL of setting up is written out, not during it
         try:
             if len(data) > settings.USAGE_IMPORT_MAX_BYTES:
                 settings.USAGE_IMPORT_MAX_BYTES = len(data)  # the bench measures speed
@@ -230,22 +293,28 @@ def main():
             print(f"path: {path}")
             if args.rounds:
                 rounds(reseller, data, n, args.rounds)
-            for label, expected in (() if args.rounds else (
-                    ("first import", n), ("re-import (same file)", 0))):
+            for label, expected in (
+                () if args.rounds else (("first import", n), ("re-import (same file)", 0))
+            ):
                 imp, seconds = timed_import(reseller, data)
-                print(f"{label + ':':23}{rate(n, seconds)}, added {imp.imported_lines:,}, "
-                      f"duplicates {imp.skipped_duplicates:,}")
+                print(
+                    f"{label + ':':23}{rate(n, seconds)}, added {imp.imported_lines:,}, "
+                    f"duplicates {imp.skipped_duplicates:,}"
+                )
                 assert imp.status == "done", imp.errors[:3]
                 assert (imp.imported_lines, imp.skipped_duplicates) == (expected, n - expected)
             for period in range(1, args.periods):
                 stored = UsageLine.objects.filter(reseller=reseller).count()
-                data, n = usage_file(subscriptions, START + timedelta(days=period * args.days),
-                                     args.days)
+                data, n = usage_file(
+                    subscriptions, START + timedelta(days=period * args.days), args.days
+                )
                 with connection.cursor() as cursor:
                     cursor.execute("CHECKPOINT")
                 imp, seconds = timed_import(reseller, data)
-                print(f"period {period + 1} (onto {stored:,} lines): {rate(n, seconds)}, "
-                      f"added {imp.imported_lines:,}")
+                print(
+                    f"period {period + 1} (onto {stored:,} lines): {rate(n, seconds)}, "
+                    f"added {imp.imported_lines:,}"
+                )
                 assert (imp.status, imp.imported_lines) == ("done", n), imp.errors[:3]
         finally:
             if not args.keep:

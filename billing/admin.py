@@ -29,8 +29,15 @@ class TaxRateAdmin(AuditedModelAdmin):
     """Tax rates per country and region, effective-dated: a new rate is a new row, the old
     one ends the day before (billing/tax.py combines them)."""
 
-    list_display = ["country", "region", "name", "rate", "includes_country_tax",
-                    "effective_from", "effective_to"]
+    list_display = [
+        "country",
+        "region",
+        "name",
+        "rate",
+        "includes_country_tax",
+        "effective_from",
+        "effective_to",
+    ]
     list_filter = ["country", "name"]
     search_fields = ["region", "name"]
 
@@ -47,18 +54,29 @@ class TaxExemptionAdmin(AuditedModelAdmin):
 
 @admin.register(UsageImport)
 class UsageImportAdmin(AuditedModelAdmin):
-    list_display = ["id", "reseller", "source", "file_name", "status", "total_lines",
-                    "imported_lines", "skipped_duplicates", "marketplace_lines", "created_at"]
+    list_display = [
+        "id",
+        "reseller",
+        "source",
+        "file_name",
+        "status",
+        "total_lines",
+        "imported_lines",
+        "skipped_duplicates",
+        "marketplace_lines",
+        "created_at",
+    ]
     list_filter = ["status", "source"]
     search_fields = ["file_name", "sha256", "reseller__name"]
     readonly_fields = [f.name for f in UsageImport._meta.fields]
 
     def has_add_permission(self, request):
         return False
+
+
 class ReadOnlyAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """Billing documents and the ledger change only through services (runs, finalize, credit
     notes): the admin shows them read-only."""
-
 
 
 class InvoiceLineInline(admin.TabularInline):
@@ -81,8 +99,16 @@ class BillingRunAdmin(ReadOnlyAdmin):
 
 @admin.register(BillingLine)
 class BillingLineAdmin(ReadOnlyAdmin):
-    list_display = ["reseller", "period_start", "customer", "kind", "description",
-                    "cost_amount", "price_amount", "currency"]
+    list_display = [
+        "reseller",
+        "period_start",
+        "customer",
+        "kind",
+        "description",
+        "cost_amount",
+        "price_amount",
+        "currency",
+    ]
     list_filter = ["kind", "currency", "period_start"]
     list_select_related = ["reseller", "customer"]
 
@@ -101,8 +127,11 @@ class InvoiceAdmin(ReadOnlyAdmin):
         if invoice.is_finalized:
             return "Below."
         url = reverse("billing_runs_ops:run", kwargs={"run_id": invoice.run_id})
-        return format_html('Draft: its lines are the run\'s ledger until it is finalized; '
-                           'see <a href="{}">the billing run</a>.', url)
+        return format_html(
+            "Draft: its lines are the run's ledger until it is finalized; "
+            'see <a href="{}">the billing run</a>.',
+            url,
+        )
 
 
 @admin.register(CreditNote)
@@ -125,5 +154,8 @@ class StatementAdmin(ReadOnlyAdmin):
         missing = list(queryset.filter(pdf="").values_list("pk", "reseller_id"))
         for statement_id, reseller_id in missing:
             statement_pdf_task.delay_on_commit(statement_id, reseller_id=reseller_id)
-        self.message_user(request, f"{len(missing)} statement PDF(s) queued; "
-                                   f"{queryset.count() - len(missing)} already had one.")
+        self.message_user(
+            request,
+            f"{len(missing)} statement PDF(s) queued; "
+            f"{queryset.count() - len(missing)} already had one.",
+        )

@@ -26,8 +26,10 @@ def seed_billing(*, today=None) -> list[BillingRun]:
         for period, finalize in ((current.previous(), True), (current, False)):
             with scopes_disabled():
                 run, _ = BillingRun.objects.get_or_create(
-                    reseller=reseller, period_start=period.start,
-                    defaults={"period_end": period.end, "started_by": ops})
+                    reseller=reseller,
+                    period_start=period.start,
+                    defaults={"period_end": period.end, "started_by": ops},
+                )
             if run.is_draft:
                 run = services.billing_run_compute(run_id=run.pk)
                 for invoice_id, _ in services.run_invoices([run.pk]):
@@ -61,8 +63,9 @@ def seed_usage(*, today=None, days: int = 75) -> int:
         if UsageLine.objects.exists():
             return 0
     ops = User.objects.filter(is_staff=True, is_active=True).order_by("pk").first()
-    usage_import = usage_services.usage_fetch_start(user=ops, start=today - timedelta(days=days),
-                                              end=today - timedelta(days=1))
+    usage_import = usage_services.usage_fetch_start(
+        user=ops, start=today - timedelta(days=days), end=today - timedelta(days=1)
+    )
     return usage_services.usage_import_run(usage_import_id=usage_import.pk).imported_lines
 
 

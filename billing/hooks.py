@@ -26,28 +26,47 @@ def dashboard_widgets(request) -> list[Widget]:
     if role_can(request.membership.role, "billing.view_money"):
         # one query each: a week's anomalies and a month's budget alerts are few
         recent = list(insight.recent_anomalies(reseller)[:LISTED])
-        budget_alerts = list(insight.budget_alerts_this_month(
-            reseller, today=timezone.now().date())[:LISTED])
+        budget_alerts = list(
+            insight.budget_alerts_this_month(reseller, today=timezone.now().date())[:LISTED]
+        )
         widgets += [
-            Widget("billing/insight/_attention_anomalies.html", {
-                "anomalies": recent[:5], "anomalies_count": _count(recent)}),
-            Widget("billing/insight/_attention_budgets.html", {
-                "budget_alerts": budget_alerts[:5],
-                "budget_alerts_count": _count(budget_alerts)})]
+            Widget(
+                "billing/insight/_attention_anomalies.html",
+                {"anomalies": recent[:5], "anomalies_count": _count(recent)},
+            ),
+            Widget(
+                "billing/insight/_attention_budgets.html",
+                {"budget_alerts": budget_alerts[:5], "budget_alerts_count": _count(budget_alerts)},
+            ),
+        ]
     return widgets
 
 
 def ops_queues() -> list[Queue]:
     with scopes_disabled():
         running = UsageImport.objects.filter(
-            status__in=[UsageImport.Status.PENDING, UsageImport.Status.VALIDATING,
-                        UsageImport.Status.IMPORTING]).count()
+            status__in=[
+                UsageImport.Status.PENDING,
+                UsageImport.Status.VALIDATING,
+                UsageImport.Status.IMPORTING,
+            ]
+        ).count()
     return [
-        Queue("Usage imports", reverse("billing_ops:usage_imports"), running,
-              note="CSV upload, fetch from Partner Center; count: imports under way"),
+        Queue(
+            "Usage imports",
+            reverse("billing_ops:usage_imports"),
+            running,
+            note="CSV upload, fetch from Partner Center; count: imports under way",
+        ),
         Queue("Billing runs", reverse("billing_runs_ops:runs")),
-        Queue("Billing reports", reverse("billing_ops:reports"),
-              note="all resellers, filter by reseller"),
-        Queue("Reconciliation", reverse("billing_ops:reconciliation"),
-              note="Microsoft ↔ cost ledger ↔ invoices and statements, per period"),
+        Queue(
+            "Billing reports",
+            reverse("billing_ops:reports"),
+            note="all resellers, filter by reseller",
+        ),
+        Queue(
+            "Reconciliation",
+            reverse("billing_ops:reconciliation"),
+            note="Microsoft ↔ cost ledger ↔ invoices and statements, per period",
+        ),
     ]

@@ -86,19 +86,35 @@ class Line(NamedTuple):
 def key(line: Any) -> LineKey:
     """A ledger line's unique key in its period: (subscription, kind), or (customer, kind)
     for a line without a subscription. Works on `Line`s and stored rows alike."""
-    return (line.subscription_id, line.customer_id if line.subscription_id is None else None,
-            line.kind)
+    return (
+        line.subscription_id,
+        line.customer_id if line.subscription_id is None else None,
+        line.kind,
+    )
 
 
 def _usage_line(u: UsageInput) -> Line:
-    resolved = resolve_price(cost=u.cost, currency=u.currency, offer_id=u.offer_id,
-                             product_type_id=u.product_type_id, term=u.term, on=u.priced_on,
-                             customer_rules=list(u.customer_rules),
-                             default_rules=list(u.default_rules))
-    return Line(subscription_id=u.subscription_id, customer_id=u.customer_id, kind=USAGE,
-                product_type=u.product_type, description=u.description,
-                quantity=u.quantity, cost_amount=round_money(u.cost, u.currency),
-                price_amount=round_money(resolved.price, u.currency), currency=u.currency)
+    resolved = resolve_price(
+        cost=u.cost,
+        currency=u.currency,
+        offer_id=u.offer_id,
+        product_type_id=u.product_type_id,
+        term=u.term,
+        on=u.priced_on,
+        customer_rules=list(u.customer_rules),
+        default_rules=list(u.default_rules),
+    )
+    return Line(
+        subscription_id=u.subscription_id,
+        customer_id=u.customer_id,
+        kind=USAGE,
+        product_type=u.product_type,
+        description=u.description,
+        quantity=u.quantity,
+        cost_amount=round_money(u.cost, u.currency),
+        price_amount=round_money(resolved.price, u.currency),
+        currency=u.currency,
+    )
 
 
 def compute_lines(charges: list[ChargeInput], usage: list[UsageInput]) -> list[Line]:
@@ -116,16 +132,27 @@ def compute_lines(charges: list[ChargeInput], usage: list[UsageInput]) -> list[L
         if len(items) > 1:  # rare: the database sums the events of one key and currency
             currencies = {i.currency for i in items}
             if len(currencies) > 1:
-                raise LedgerError(f"Subscription {subscription_id} has {kind} charges in "
-                                  f"{', '.join(sorted(currencies))}; one line has one "
-                                  "currency.")
+                raise LedgerError(
+                    f"Subscription {subscription_id} has {kind} charges in "
+                    f"{', '.join(sorted(currencies))}; one line has one "
+                    "currency."
+                )
             quantity = sum(i.quantity for i in items)
             cost = sum((i.cost_amount for i in items), Decimal(0))
             price = sum((i.price_amount for i in items), Decimal(0))
-        lines.append(Line(subscription_id, first.customer_id, kind, first.product_type,
-                          first.description, Decimal(quantity),
-                          round_money(cost, first.currency), round_money(price, first.currency),
-                          first.currency))
+        lines.append(
+            Line(
+                subscription_id,
+                first.customer_id,
+                kind,
+                first.product_type,
+                first.description,
+                Decimal(quantity),
+                round_money(cost, first.currency),
+                round_money(price, first.currency),
+                first.currency,
+            )
+        )
     seen_usage = set()
     for u in usage:
         if u.subscription_id in seen_usage:
@@ -164,7 +191,7 @@ def totals(lines: Iterable[Any]) -> dict[str, Totals]:
 @dataclass
 class Diff:
     insert: list[Line]
-    update: list[tuple[Any, Line]]   # (existing row, new values)
+    update: list[tuple[Any, Line]]  # (existing row, new values)
     delete: list[Any]
 
     @property
@@ -172,8 +199,7 @@ class Diff:
         return bool(self.insert or self.update or self.delete)
 
 
-LINE_FIELDS = ("product_type", "description", "quantity", "cost_amount", "price_amount",
-               "currency")
+LINE_FIELDS = ("product_type", "description", "quantity", "cost_amount", "price_amount", "currency")
 _line_values = attrgetter(*LINE_FIELDS)
 
 

@@ -34,24 +34,34 @@ class BillingCalendar(models.Model):
     period_start_day = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(MIN_START_DAY), MaxValueValidator(MAX_START_DAY)],
         help_text=f"Day of the month billing periods start on ({MIN_START_DAY}–{MAX_START_DAY}); "
-                  f"1 means calendar months.")
+        f"1 means calendar months.",
+    )
     note = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["country"]
-        constraints = [models.CheckConstraint(
-            condition=models.Q(period_start_day__gte=MIN_START_DAY,
-                               period_start_day__lte=MAX_START_DAY),
-            name="billing_calendar_start_day_1_28")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(
+                    period_start_day__gte=MIN_START_DAY, period_start_day__lte=MAX_START_DAY
+                ),
+                name="billing_calendar_start_day_1_28",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_country_display()}: periods start on day {self.period_start_day}"
 
     def clean(self):
         if self.country in FIXED_START_DAYS:
-            raise ValidationError({"country": (
-                f"{self.get_country_display()} billing periods are fixed (start day "
-                f"{FIXED_START_DAYS[self.country]}) and cannot be changed here.")})
+            raise ValidationError(
+                {
+                    "country": (
+                        f"{self.get_country_display()} billing periods are fixed (start day "
+                        f"{FIXED_START_DAYS[self.country]}) and cannot be changed here."
+                    )
+                }
+            )
 
 
 class TaxRate(models.Model):
@@ -59,19 +69,25 @@ class TaxRate(models.Model):
     (not tenant-owned). See billing/tax.py for how rates combine."""
 
     country = models.CharField(max_length=2, choices=Country.choices)
-    region = models.CharField(max_length=3, blank=True,
-                              help_text="Province or state code; empty: the whole country.")
-    name = models.CharField(max_length=40, help_text="As printed: GST, HST, PST, QST, "
-                                                     "Sales tax …")
-    rate = models.DecimalField(max_digits=6, decimal_places=3,
-                               validators=[MinValueValidator(0), MaxValueValidator(100)],
-                               help_text="Percent, e.g. 9.975.")
+    region = models.CharField(
+        max_length=3, blank=True, help_text="Province or state code; empty: the whole country."
+    )
+    name = models.CharField(max_length=40, help_text="As printed: GST, HST, PST, QST, Sales tax …")
+    rate = models.DecimalField(
+        max_digits=6,
+        decimal_places=3,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Percent, e.g. 9.975.",
+    )
     includes_country_tax = models.BooleanField(
-        default=False, help_text="This region's tax replaces the country-wide one (Canada's HST "
-                                 "includes the GST).")
+        default=False,
+        help_text="This region's tax replaces the country-wide one (Canada's HST "
+        "includes the GST).",
+    )
     effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True,
-                                    help_text="Last day in force; empty: until further notice.")
+    effective_to = models.DateField(
+        null=True, blank=True, help_text="Last day in force; empty: until further notice."
+    )
 
     class Meta:
         ordering = ["country", "region", "name", "-effective_from"]
@@ -83,13 +99,16 @@ class TaxRate(models.Model):
     def clean(self):
         if self.effective_to and self.effective_to < self.effective_from:
             raise ValidationError({"effective_to": "The last day cannot be before the first."})
-        clash = TaxRate.objects.filter(country=self.country, region=self.region,
-                                       name=self.name).exclude(pk=self.pk)
+        clash = TaxRate.objects.filter(
+            country=self.country, region=self.region, name=self.name
+        ).exclude(pk=self.pk)
         for other in clash:
             if (other.effective_to is None or other.effective_to >= self.effective_from) and (
-                    self.effective_to is None or self.effective_to >= other.effective_from):
-                raise ValidationError(f"{other} is in force on some of the same days: end it "
-                                      "first (its last day).")
+                self.effective_to is None or self.effective_to >= other.effective_from
+            ):
+                raise ValidationError(
+                    f"{other} is in force on some of the same days: end it first (its last day)."
+                )
 
 
 class TaxExemption(models.Model):
@@ -98,8 +117,9 @@ class TaxExemption(models.Model):
 
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+")
     certificate_number = models.CharField(max_length=60)
-    region = models.CharField(max_length=3, blank=True,
-                              help_text="State or province the certificate is for; empty: all.")
+    region = models.CharField(
+        max_length=3, blank=True, help_text="State or province the certificate is for; empty: all."
+    )
     expires_on = models.DateField()
     note = models.CharField(max_length=200, blank=True)
 
@@ -112,13 +132,10 @@ class TaxExemption(models.Model):
         return f"{self.reseller}: certificate {self.certificate_number} through {self.expires_on}"
 
 
-
-
-
-
 # Billing runs, the charge ledger, invoices and credit notes (DESIGN.md "Billing runs and
 # invoices"). Ledger lines are recomputed and diffed while a run is a draft; invoices and credit
 # notes are immutable once finalized.
+
 
 class Immutable(ServiceError):
     def __init__(self, message: str):
@@ -136,12 +153,15 @@ class BillingRun(models.Model):
     period_start = models.DateField()
     period_end = models.DateField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True,
-                                       help_text="Last successful computation; empty while "
-                                                 "the run is queued or computing.")
+    finished_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last successful computation; empty while the run is queued or computing.",
+    )
     finalized_at = models.DateTimeField(null=True, blank=True)
     task_id = models.CharField("Celery task id", max_length=64, blank=True)
     error = models.TextField(blank=True)
@@ -150,8 +170,11 @@ class BillingRun(models.Model):
 
     class Meta:
         ordering = ["-period_start", "reseller__name"]
-        constraints = [models.UniqueConstraint(fields=["reseller", "period_start"],
-                                               name="one_billing_run_per_reseller_period")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "period_start"], name="one_billing_run_per_reseller_period"
+            )
+        ]
 
     def __str__(self):
         return f"Billing run {self.reseller} {self.period_start} – {self.period_end}"
@@ -178,11 +201,14 @@ class BillingLine(models.Model):
     of charge in one period. The unique keys make a second run unable to bill twice."""
 
     # the ledger's kinds: every kind of subscription charge, Azure usage and late adjustments
-    Kind = models.TextChoices("Kind", [
-        *((kind.name, (kind.value, kind.label)) for kind in ChargeEvent.Kind),
-        ("USAGE", ("usage", "Azure plan usage (previous month)")),
-        ("ADJUSTMENT", ("adjustment", "Adjustment: late charges of invoiced periods")),
-    ])
+    Kind = models.TextChoices(
+        "Kind",
+        [
+            *((kind.name, (kind.value, kind.label)) for kind in ChargeEvent.Kind),
+            ("USAGE", ("usage", "Azure plan usage (previous month)")),
+            ("ADJUSTMENT", ("adjustment", "Adjustment: late charges of invoiced periods")),
+        ],
+    )
 
     # reseller and subscription are indexed by the (reseller, period_start) index and the
     # unique (subscription, kind, period_start) one: no single-column index to maintain for
@@ -192,17 +218,26 @@ class BillingLine(models.Model):
     # customers and subscriptions); runs and ledger lines are never deleted but by that run
     # (read-only in the admin), and Django PROTECTs the rest. A check per line and key at
     # commit cost more than computing the line (≈70 µs a ledger line with its invoice line).
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+",
-                                 db_index=False, db_constraint=False)
-    run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="lines",
-                            db_constraint=False)
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    run = models.ForeignKey(
+        BillingRun, on_delete=models.PROTECT, related_name="lines", db_constraint=False
+    )
     period_start = models.DateField()
     period_end = models.DateField()
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
-                                 related_name="+", db_constraint=False)
-    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="+", db_index=False,
-                                     db_constraint=False)
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     kind = models.CharField(max_length=16, choices=Kind.choices)
     product_type = models.CharField(max_length=100, blank=True)
     description = models.CharField(max_length=300)
@@ -217,12 +252,16 @@ class BillingLine(models.Model):
     class Meta:
         ordering = ["period_start", "customer_id", "subscription_id", "kind"]
         constraints = [
-            models.UniqueConstraint(fields=["subscription", "kind", "period_start", "reseller"],
-                                    condition=models.Q(subscription__isnull=False),
-                                    name="one_ledger_line_per_subscription_kind_period"),
-            models.UniqueConstraint(fields=["customer", "kind", "period_start", "reseller"],
-                                    condition=models.Q(subscription__isnull=True),
-                                    name="one_ledger_line_per_customer_kind_period"),
+            models.UniqueConstraint(
+                fields=["subscription", "kind", "period_start", "reseller"],
+                condition=models.Q(subscription__isnull=False),
+                name="one_ledger_line_per_subscription_kind_period",
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "kind", "period_start", "reseller"],
+                condition=models.Q(subscription__isnull=True),
+                name="one_ledger_line_per_customer_kind_period",
+            ),
         ]
         indexes = [models.Index(fields=["reseller", "period_start"])]
 
@@ -239,8 +278,11 @@ class DocumentCounter(models.Model):
     last_number = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["issuer", "prefix", "year"],
-                                               name="one_counter_per_series")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "prefix", "year"], name="one_counter_per_series"
+            )
+        ]
 
     def __str__(self):
         return f"{self.issuer} {self.prefix}-{self.year}: {self.last_number}"
@@ -271,11 +313,15 @@ class _Document(models.Model):
     subtotal = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     tax_rate = models.DecimalField(max_digits=6, decimal_places=3, default=0)
     tax_amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
-    tax_lines = models.JSONField(default=list, blank=True,
-                                 help_text='Per jurisdiction and rate: [{"name", "jurisdiction", '
-                                           '"rate", "amount"}]; tax_amount is their sum.')
-    tax_note = models.CharField(max_length=200, blank=True,
-                                help_text="e.g. the resale certificate that exempts it.")
+    tax_lines = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Per jurisdiction and rate: [{"name", "jurisdiction", '
+        '"rate", "amount"}]; tax_amount is their sum.',
+    )
+    tax_note = models.CharField(
+        max_length=200, blank=True, help_text="e.g. the resale certificate that exempts it."
+    )
     total = models.DecimalField(max_digits=20, decimal_places=2, default=0)
     pdf = models.FileField(upload_to=document_pdf_path, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -294,8 +340,9 @@ class _Document(models.Model):
             if stored and stored["status"] == self.Status.FINALIZED:
                 fields = set(kwargs.get("update_fields") or ())
                 if not fields or not fields <= set(allow_finalized_fields):
-                    raise Immutable(f"{self} is finalized and cannot be changed; issue a "
-                                    "credit note instead.")
+                    raise Immutable(
+                        f"{self} is finalized and cannot be changed; issue a credit note instead."
+                    )
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -316,13 +363,17 @@ class Invoice(_Document):
     class Meta:
         ordering = ["-period_start", "currency", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["reseller", "period_start", "currency"],
-                                    name="one_invoice_per_reseller_period_currency"),
+            models.UniqueConstraint(
+                fields=["reseller", "period_start", "currency"],
+                name="one_invoice_per_reseller_period_currency",
+            ),
             # numbers are unique per issuer by their counter (DocumentCounter, taken under a
             # row lock); the constraint carries the reseller so it can be enforced per shard
-            models.UniqueConstraint(fields=["issuer_code", "number", "reseller"],
-                                    condition=~models.Q(number=""),
-                                    name="invoice_number_unique_per_issuer"),
+            models.UniqueConstraint(
+                fields=["issuer_code", "number", "reseller"],
+                condition=~models.Q(number=""),
+                name="invoice_number_unique_per_issuer",
+            ),
         ]
 
     def __str__(self):
@@ -334,14 +385,19 @@ class CreditNote(_Document):
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credit_notes")
     reason = models.CharField(max_length=300)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "pk"]
-        constraints = [models.UniqueConstraint(fields=["issuer_code", "number", "reseller"],
-                                               condition=~models.Q(number=""),
-                                               name="credit_note_number_unique_per_issuer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer_code", "number", "reseller"],
+                condition=~models.Q(number=""),
+                name="credit_note_number_unique_per_issuer",
+            )
+        ]
 
     def __str__(self):
         return self.number or f"Draft credit note for {self.invoice}"
@@ -350,8 +406,9 @@ class CreditNote(_Document):
 class _DocumentLine(models.Model):
     # the scope key, the document's reseller (not checked again by the database for every
     # line); lines are read through their document (indexed), never by reseller alone
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+",
-                                 db_index=False, db_constraint=False)
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     position = models.PositiveIntegerField()
     product_type = models.CharField(max_length=100, blank=True)
     customer_name = models.CharField(max_length=200, blank=True)
@@ -368,8 +425,11 @@ class _DocumentLine(models.Model):
         return f"{self.position}. {self.description}: {self.amount}"
 
     def save(self, *args, **kwargs):
-        if type(self._parent()).objects.filter(pk=self._parent().pk,
-                                                status=_Document.Status.FINALIZED).exists():
+        if (
+            type(self._parent())
+            .objects.filter(pk=self._parent().pk, status=_Document.Status.FINALIZED)
+            .exists()
+        ):
             raise Immutable("Lines of a finalized document cannot be changed.")
         super().save(*args, **kwargs)
 
@@ -385,10 +445,17 @@ class _DocumentLine(models.Model):
 class InvoiceLine(_DocumentLine):
     # stored when the run is finalized (a draft shows its run's ledger instead), never
     # changed after: no database check per line (see BillingLine)
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines",
-                                db_constraint=False)
-    billing_line = models.ForeignKey(BillingLine, on_delete=models.SET_NULL, null=True,
-                                     blank=True, related_name="+", db_constraint=False)
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="lines", db_constraint=False
+    )
+    billing_line = models.ForeignKey(
+        BillingLine,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
 
     parent_field = "invoice"
 
@@ -414,8 +481,7 @@ class Statement(models.Model):
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="statements")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT,
-                                 related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+")
     period_start = models.DateField()
     period_end = models.DateField()
     pdf = models.FileField(upload_to=statement_pdf_path, blank=True)
@@ -425,8 +491,12 @@ class Statement(models.Model):
 
     class Meta:
         ordering = ["-period_start", "customer_id"]
-        constraints = [models.UniqueConstraint(fields=["customer", "period_start", "reseller"],
-                                               name="one_statement_per_customer_period")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "period_start", "reseller"],
+                name="one_statement_per_customer_period",
+            )
+        ]
 
     def __str__(self):
         return f"Statement {self.reference}"
@@ -438,5 +508,3 @@ class Statement(models.Model):
     @property
     def period(self) -> Period:
         return Period(self.period_start, self.period_end)
-
-

@@ -72,10 +72,15 @@ class Period:
 
 def check_start_day(day: int) -> int:
     """A valid period start day (int 1–28), else ValueError naming it."""
-    if isinstance(day, bool) or not isinstance(day, int) or not (
-            MIN_START_DAY <= day <= MAX_START_DAY):
-        raise ValueError(f"A billing period start day must be a whole number from "
-                         f"{MIN_START_DAY} to {MAX_START_DAY}, got {day!r}.")
+    if (
+        isinstance(day, bool)
+        or not isinstance(day, int)
+        or not (MIN_START_DAY <= day <= MAX_START_DAY)
+    ):
+        raise ValueError(
+            f"A billing period start day must be a whole number from "
+            f"{MIN_START_DAY} to {MAX_START_DAY}, got {day!r}."
+        )
     return day
 
 
@@ -89,8 +94,9 @@ def period_start_day(country: str, overrides: Mapping[str, int] | None = None) -
     return DEFAULT_START_DAY
 
 
-def billing_period(country: str, on_date: date, *,
-                   overrides: Mapping[str, int] | None = None) -> Period:
+def billing_period(
+    country: str, on_date: date, *, overrides: Mapping[str, int] | None = None
+) -> Period:
     """The period of `country` containing `on_date`
     (CA 2026-01-19 → 2025-12-20 – 2026-01-19; CA 2026-01-20 → 2026-01-20 – 2026-02-19)."""
     day = period_start_day(country, overrides)
@@ -100,8 +106,9 @@ def billing_period(country: str, on_date: date, *,
     return Period(start, _month_after(start) - ONE_DAY)
 
 
-def periods_between(country: str, start: date, end: date, *,
-                    overrides: Mapping[str, int] | None = None) -> list[Period]:
+def periods_between(
+    country: str, start: date, end: date, *, overrides: Mapping[str, int] | None = None
+) -> list[Period]:
     """Every period of `country` that intersects [start, end] (both inclusive), in order.
     The first may begin before `start` and the last may end after `end`."""
     if end < start:

@@ -56,6 +56,7 @@ def reseller_period(reseller, on_date: date, *, overrides: dict[str, int] | None
 
 # Billing runs, ledger, invoices (reads; tenant-scoped unless named ops_*)
 
+
 def ledger_inputs(reseller, period: Period):
     """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs."""
     return ledger_inputs_many([(reseller.pk, period)])[(reseller.pk, period.start)]
@@ -73,40 +74,81 @@ def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
     non-marketplace Azure plan usage of the previous calendar month per (subscription,
     currency), unrounded, with the price-book rules that price it."""
     result: dict[tuple[int, date], tuple[list, list]] = {
-        (reseller_id, period.start): ([], []) for reseller_id, period in wanted}
+        (reseller_id, period.start): ([], []) for reseller_id, period in wanted
+    }
     by_period: dict[Period, list[int]] = defaultdict(list)
     for reseller_id, period in wanted:
         by_period[period].append(reseller_id)
     usage_rows = []
     for period, reseller_ids in by_period.items():
-        charges = {reseller_id: result[(reseller_id, period.start)][0]
-                   for reseller_id in reseller_ids}
-        for (reseller_id, subscription_id, customer_id, kind, offer, term, product_type,
-             quantity, cost, price, currency) in _charge_sums(period, reseller_ids):
-            charges[reseller_id].append(ledger.ChargeInput(
-                subscription_id, customer_id, kind, _description(offer, term, kind),
-                product_type, quantity, cost, price, currency))
+        charges = {
+            reseller_id: result[(reseller_id, period.start)][0] for reseller_id in reseller_ids
+        }
+        for (
+            reseller_id,
+            subscription_id,
+            customer_id,
+            kind,
+            offer,
+            term,
+            product_type,
+            quantity,
+            cost,
+            price,
+            currency,
+        ) in _charge_sums(period, reseller_ids):
+            charges[reseller_id].append(
+                ledger.ChargeInput(
+                    subscription_id,
+                    customer_id,
+                    kind,
+                    _description(offer, term, kind),
+                    product_type,
+                    quantity,
+                    cost,
+                    price,
+                    currency,
+                )
+            )
         usage_rows += [(period, s) for s in _usage_sums(period, reseller_ids)]
     if not usage_rows:
         return result
     from subscriptions.models import Subscription
 
-    subs = {s["pk"]: s for s in Subscription.objects.filter(
-        pk__in={s["subscription_id"] for _, s in usage_rows}).values(
-        "pk", "offer_id", "term", offer_name=F("offer__name"),
-        product_type=F("offer__product_type__name"),
-        product_type_pk=F("offer__product_type_id"))}
+    subs = {
+        s["pk"]: s
+        for s in Subscription.objects.filter(
+            pk__in={s["subscription_id"] for _, s in usage_rows}
+        ).values(
+            "pk",
+            "offer_id",
+            "term",
+            offer_name=F("offer__name"),
+            product_type=F("offer__product_type__name"),
+            product_type_pk=F("offer__product_type_id"),
+        )
+    }
     books = _price_books({s["reseller_id"] for _, s in usage_rows})
     for period, s in usage_rows:
         sub = subs[s["subscription_id"]]
         default, by_customer = books[s["reseller_id"]]
-        result[(s["reseller_id"], period.start)][1].append(ledger.UsageInput(
-            subscription_id=sub["pk"], customer_id=s["customer"],
-            description=f"{sub['offer_name']} usage {usage_label(usage_period(period))}",
-            product_type=sub["product_type"], offer_id=sub["offer_id"],
-            product_type_id=sub["product_type_pk"], term=sub["term"], quantity=s["qty"],
-            cost=s["cost"], currency=s["currency"], priced_on=period.start,
-            customer_rules=by_customer.get(s["customer"], ()), default_rules=default))
+        result[(s["reseller_id"], period.start)][1].append(
+            ledger.UsageInput(
+                subscription_id=sub["pk"],
+                customer_id=s["customer"],
+                description=f"{sub['offer_name']} usage {usage_label(usage_period(period))}",
+                product_type=sub["product_type"],
+                offer_id=sub["offer_id"],
+                product_type_id=sub["product_type_pk"],
+                term=sub["term"],
+                quantity=s["qty"],
+                cost=s["cost"],
+                currency=s["currency"],
+                priced_on=period.start,
+                customer_rules=by_customer.get(s["customer"], ()),
+                default_rules=default,
+            )
+        )
     return result
 
 
@@ -133,24 +175,59 @@ def _charge_sums(period: Period, reseller_ids: list[int]) -> list[tuple]:
         groups: dict[tuple, list[int]] = defaultdict(list)
         for reseller_id, end, finalized_at in finals:
             groups[(end, finalized_at)].append(reseller_id)
-        last_end = Case(*(When(reseller_id__in=ids, then=Value(end))
-                          for (end, _), ids in groups.items()), output_field=DateField())
-        finalized = Case(*(When(reseller_id__in=ids, then=Value(at))
-                           for (_, at), ids in groups.items()), output_field=DateTimeField())
-        charges |= Q(reseller_id__in=[f[0] for f in finals], charge_date__lt=period.start,
-                     charge_date__lte=last_end, created_at__gt=finalized)
+        last_end = Case(
+            *(When(reseller_id__in=ids, then=Value(end)) for (end, _), ids in groups.items()),
+            output_field=DateField(),
+        )
+        finalized = Case(
+            *(When(reseller_id__in=ids, then=Value(at)) for (_, at), ids in groups.items()),
+            output_field=DateTimeField(),
+        )
+        charges |= Q(
+            reseller_id__in=[f[0] for f in finals],
+            charge_date__lt=period.start,
+            charge_date__lte=last_end,
+            created_at__gt=finalized,
+        )
     adjustment = BillingLine.Kind.ADJUSTMENT.value
-    sums = (ChargeEvent.objects.filter(charges)
-            .values("reseller_id", "subscription_id", "customer_id", "currency",
-                    line_kind=Case(When(charge_date__lt=period.start, then=Value(adjustment)),
-                                   default=F("kind")),
-                    offer=F("subscription__offer__name"), term=F("subscription__term"),
-                    product_type=F("subscription__offer__product_type__name"))
-            .annotate(qty=Sum("quantity"), cost=Sum("cost_amount"), price=Sum("price_amount"),
-                      first_event=Min("pk"))
-            .order_by("first_event"))
-    return _tuples(sums, ("reseller_id", "subscription_id", "customer_id", "line_kind", "offer",
-                          "term", "product_type", "qty", "cost", "price", "currency"))
+    sums = (
+        ChargeEvent.objects.filter(charges)
+        .values(
+            "reseller_id",
+            "subscription_id",
+            "customer_id",
+            "currency",
+            line_kind=Case(
+                When(charge_date__lt=period.start, then=Value(adjustment)), default=F("kind")
+            ),
+            offer=F("subscription__offer__name"),
+            term=F("subscription__term"),
+            product_type=F("subscription__offer__product_type__name"),
+        )
+        .annotate(
+            qty=Sum("quantity"),
+            cost=Sum("cost_amount"),
+            price=Sum("price_amount"),
+            first_event=Min("pk"),
+        )
+        .order_by("first_event")
+    )
+    return _tuples(
+        sums,
+        (
+            "reseller_id",
+            "subscription_id",
+            "customer_id",
+            "line_kind",
+            "offer",
+            "term",
+            "product_type",
+            "qty",
+            "cost",
+            "price",
+            "currency",
+        ),
+    )
 
 
 def _tuples(queryset, names) -> list[tuple]:
@@ -169,12 +246,17 @@ def _tuples(queryset, names) -> list[tuple]:
 def _last_finalized(period: Period, reseller_ids: list[int]) -> list[tuple]:
     """(reseller id, period end, finalized at) of each reseller's last finalized run before
     `period` (periods are finalized in order, so it is also the last one finalized)."""
-    finalized = BillingRun.objects.filter(status=BillingRun.Status.FINALIZED,
-                                          period_start__lt=period.start)
-    later = finalized.filter(reseller_id=OuterRef("reseller_id"),
-                             period_start__gt=OuterRef("period_start"))
-    return list(finalized.filter(reseller_id__in=reseller_ids).exclude(Exists(later))
-                .values_list("reseller_id", "period_end", "finalized_at"))
+    finalized = BillingRun.objects.filter(
+        status=BillingRun.Status.FINALIZED, period_start__lt=period.start
+    )
+    later = finalized.filter(
+        reseller_id=OuterRef("reseller_id"), period_start__gt=OuterRef("period_start")
+    )
+    return list(
+        finalized.filter(reseller_id__in=reseller_ids)
+        .exclude(Exists(later))
+        .values_list("reseller_id", "period_end", "finalized_at")
+    )
 
 
 def _usage_sums(period: Period, reseller_ids: list[int]) -> list[Any]:
@@ -188,17 +270,29 @@ def _usage_sums(period: Period, reseller_ids: list[int]) -> list[Any]:
         rows = UsageSummary.objects.filter(reseller_id__in=reseller_ids, month=usage.start)
         cost, qty = "pre_tax_total", "quantity"
     else:
-        rows = UsageLine.objects.filter(reseller_id__in=reseller_ids, is_marketplace=False,
-                                        usage_date__range=(usage.start, usage.end))
+        rows = UsageLine.objects.filter(
+            reseller_id__in=reseller_ids,
+            is_marketplace=False,
+            usage_date__range=(usage.start, usage.end),
+        )
         cost, qty = "billing_pre_tax_total", "quantity"
-    sums = sorted(rows.values("reseller_id", "subscription_id", "currency")
-                  .annotate(customer=Min("customer_id"), other_customer=Max("customer_id"),
-                            cost=Sum(cost), qty=Sum(qty))
-                  .order_by(), key=itemgetter("reseller_id", "subscription_id", "currency"))
+    sums = sorted(
+        rows.values("reseller_id", "subscription_id", "currency")
+        .annotate(
+            customer=Min("customer_id"),
+            other_customer=Max("customer_id"),
+            cost=Sum(cost),
+            qty=Sum(qty),
+        )
+        .order_by(),
+        key=itemgetter("reseller_id", "subscription_id", "currency"),
+    )
     for s in sums:
         if s["customer"] != s["other_customer"]:
-            raise ledger.LedgerError(f"Usage of subscription {s['subscription_id']} names "
-                                     "several customers; one line has one customer.")
+            raise ledger.LedgerError(
+                f"Usage of subscription {s['subscription_id']} names "
+                "several customers; one line has one customer."
+            )
     return sums
 
 
@@ -209,12 +303,14 @@ def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
 
     rules: dict[int, list] = defaultdict(list)
     for rule in PriceRule.objects.filter(reseller_id__in=reseller_ids).select_related(
-            "offer", "product_type"):
+        "offer", "product_type"
+    ):
         rules[rule.book_id].append(_as_rule(rule))
     default: dict[int, tuple] = {}
     by_customer: dict[int, dict] = defaultdict(dict)
     for book_id, reseller_id, customer_id in PriceBook.objects.filter(
-            reseller_id__in=reseller_ids).values_list("pk", "reseller_id", "customer_id"):
+        reseller_id__in=reseller_ids
+    ).values_list("pk", "reseller_id", "customer_id"):
         if customer_id is None:  # one default book per reseller (a constraint)
             default[reseller_id] = tuple(rules[book_id])
         else:
@@ -227,23 +323,33 @@ def current_period(reseller) -> Period:
 
 
 def invoices_of(reseller):
-    return (Invoice.objects.filter(reseller=reseller)
-            .order_by("-period_start", "currency", "pk"))
+    return Invoice.objects.filter(reseller=reseller).order_by("-period_start", "currency", "pk")
 
 
 def invoice_lines_from_ledger(invoice: Invoice) -> list[InvoiceLine]:
     """The lines (unsaved) the run's ledger makes on `invoice`: one per ledger line of its
     currency, with the cost amount, by product type, customer, description, kind. A draft
     invoice shows them as the ledger is now; finalizing stores exactly these."""
-    lines = sorted(BillingLine.objects.filter(run_id=invoice.run_id, currency=invoice.currency)
-                   .select_related("customer"),
-                   key=lambda b: (b.product_type, b.customer.company_name, b.description,
-                                  b.kind, b.pk))
-    return [InvoiceLine(reseller_id=invoice.reseller_id, invoice=invoice, position=position,
-                        product_type=b.product_type, customer_name=b.customer.company_name,
-                        description=b.description, quantity=b.quantity, amount=b.cost_amount,
-                        billing_line=b)
-            for position, b in enumerate(lines, start=1)]
+    lines = sorted(
+        BillingLine.objects.filter(run_id=invoice.run_id, currency=invoice.currency).select_related(
+            "customer"
+        ),
+        key=lambda b: (b.product_type, b.customer.company_name, b.description, b.kind, b.pk),
+    )
+    return [
+        InvoiceLine(
+            reseller_id=invoice.reseller_id,
+            invoice=invoice,
+            position=position,
+            product_type=b.product_type,
+            customer_name=b.customer.company_name,
+            description=b.description,
+            quantity=b.quantity,
+            amount=b.cost_amount,
+            billing_line=b,
+        )
+        for position, b in enumerate(lines, start=1)
+    ]
 
 
 def document_lines(doc) -> list:
@@ -259,21 +365,27 @@ def invoice_get(*, member, invoice_id: int) -> Invoice:
 
 
 def credit_note_get(*, member, credit_note_id: int) -> CreditNote:
-    return get_object_or_404(CreditNote.objects.filter(reseller=member.reseller),
-                             pk=credit_note_id)
+    return get_object_or_404(CreditNote.objects.filter(reseller=member.reseller), pk=credit_note_id)
 
 
 def ledger_lines(reseller, period_start):
-    return (BillingLine.objects.filter(reseller=reseller, period_start=period_start)
-            .select_related("customer", "subscription")
-            .order_by("customer__company_name", "customer_id", "product_type", "description",
-                      "kind", "pk"))
+    return (
+        BillingLine.objects.filter(reseller=reseller, period_start=period_start)
+        .select_related("customer", "subscription")
+        .order_by(
+            "customer__company_name", "customer_id", "product_type", "description", "kind", "pk"
+        )
+    )
 
 
 def billed_periods(reseller) -> list[Period]:
     """Periods that have a billing run, newest first."""
-    return [Period(s, e) for s, e in BillingRun.objects.filter(reseller=reseller)
-            .order_by("-period_start").values_list("period_start", "period_end")]
+    return [
+        Period(s, e)
+        for s, e in BillingRun.objects.filter(reseller=reseller)
+        .order_by("-period_start")
+        .values_list("period_start", "period_end")
+    ]
 
 
 def customer_statements(reseller, period_start) -> list[dict]:
@@ -284,8 +396,12 @@ def customer_statements(reseller, period_start) -> list[dict]:
     for line in ledger_lines(reseller, period_start):
         entry = result.setdefault(line.customer_id, {"customer": line.customer, "lines": []})
         entry["lines"].append(line)
-    documents = {s.customer_id: s for s in Statement.objects.filter(
-        reseller=reseller, period_start=period_start, customer_id__in=list(result))}
+    documents = {
+        s.customer_id: s
+        for s in Statement.objects.filter(
+            reseller=reseller, period_start=period_start, customer_id__in=list(result)
+        )
+    }
     for customer_id, entry in result.items():
         entry["totals"] = ledger.totals(entry["lines"])
         entry["document"] = documents.get(customer_id)
@@ -295,24 +411,32 @@ def customer_statements(reseller, period_start) -> list[dict]:
 def customer_statement(*, member, customer_id: int, period_start) -> dict:
     from customers.models import Customer
 
-    customer: Customer = get_object_or_404(Customer.objects.filter(reseller=member.reseller),
-                                 pk=customer_id)
+    customer: Customer = get_object_or_404(
+        Customer.objects.filter(reseller=member.reseller), pk=customer_id
+    )
     lines = list(ledger_lines(member.reseller, period_start).filter(customer=customer))
-    document = Statement.objects.filter(reseller=member.reseller, customer=customer,
-                                        period_start=period_start).first()
-    return {"customer": customer, "lines": lines, "totals": ledger.totals(lines),
-            "document": document}
+    document = Statement.objects.filter(
+        reseller=member.reseller, customer=customer, period_start=period_start
+    ).first()
+    return {
+        "customer": customer,
+        "lines": lines,
+        "totals": ledger.totals(lines),
+        "document": document,
+    }
 
 
 def statement_get(*, member, customer_id: int, period_start) -> Statement:
     """The statement PDF's row of one of the member's customers (404 for anyone else's)."""
-    return get_object_or_404(Statement.objects.filter(reseller=member.reseller),
-                             customer_id=customer_id, period_start=period_start)
+    return get_object_or_404(
+        Statement.objects.filter(reseller=member.reseller),
+        customer_id=customer_id,
+        period_start=period_start,
+    )
 
 
 def ops_runs():
-    return BillingRun.objects.select_related("reseller").order_by("-period_start",
-                                                                  "reseller__name")
+    return BillingRun.objects.select_related("reseller").order_by("-period_start", "reseller__name")
 
 
 def credit_notes_of(reseller):

@@ -68,13 +68,17 @@ CREDIT_NOTE_PREFIX = "CN"
 
 # Runs
 
+
 def billing_run_start(*, user, on_date: date, reseller: Reseller | None = None) -> list[BillingRun]:
     """Start (or recompute) the billing run of the period containing `on_date` for one reseller
     or all of them; each reseller's period follows its country. Finalized runs are left alone.
     Returns the runs queued; the computing happens in Celery (one task per reseller)."""
     require_staff(user)
-    return _start_runs(user=user, on_date=on_date,
-                  resellers=[reseller] if reseller else list(Reseller.objects.order_by("pk")))
+    return _start_runs(
+        user=user,
+        on_date=on_date,
+        resellers=[reseller] if reseller else list(Reseller.objects.order_by("pk")),
+    )
 
 
 def billing_runs_start_due(*, today: date) -> list[BillingRun]:
@@ -84,8 +88,11 @@ def billing_runs_start_due(*, today: date) -> list[BillingRun]:
     yesterday = today - timedelta(days=1)
     overrides = selectors.calendar_overrides()
     with scopes_disabled():
-        due = [r for r in Reseller.objects.order_by("pk")
-               if selectors.reseller_period(r, today, overrides=overrides).start == today]
+        due = [
+            r
+            for r in Reseller.objects.order_by("pk")
+            if selectors.reseller_period(r, today, overrides=overrides).start == today
+        ]
     if not due:
         return []
     try:
@@ -93,8 +100,12 @@ def billing_runs_start_due(*, today: date) -> list[BillingRun]:
     except Exception:
         # one reseller's run could not be opened: open them one by one, record that one
         by_pk = {r.pk: r for r in due}
-        started, _ = each_row("billing.run_start", Reseller, by_pk, lambda pk: _start_runs(
-            user=None, on_date=yesterday, resellers=[by_pk[pk]]))
+        started, _ = each_row(
+            "billing.run_start",
+            Reseller,
+            by_pk,
+            lambda pk: _start_runs(user=None, on_date=yesterday, resellers=[by_pk[pk]]),
+        )
         return [run for runs in started for run in runs]
 
 
@@ -104,10 +115,10 @@ def _start_runs(*, user, on_date: date, resellers: list[Reseller]) -> list[Billi
         if queued:
             result_id = _new_task_id()
             with scopes_disabled():
-                BillingRun.objects.filter(pk__in=[r.pk for r in queued]).update(
-                    task_id=result_id)
+                BillingRun.objects.filter(pk__in=[r.pk for r in queued]).update(task_id=result_id)
             billing_runs_fan_out_task.apply_async_on_commit(
-                args=[[r.pk for r in queued]], task_id=result_id)
+                args=[[r.pk for r in queued]], task_id=result_id
+            )
     return queued
 
 
@@ -116,29 +127,44 @@ def billing_runs_open(*, user, on_date: date, resellers: list[Reseller]) -> list
     computed again (finalized runs are left out), locked and audited: a constant number of
     queries however many resellers."""
     overrides = selectors.calendar_overrides()
-    periods = {r.pk: selectors.reseller_period(r, on_date, overrides=overrides)
-               for r in resellers}
+    periods = {r.pk: selectors.reseller_period(r, on_date, overrides=overrides) for r in resellers}
     with scopes_disabled(), transaction.atomic():
         BillingRun.objects.bulk_create(
-            [BillingRun(reseller=r, period_start=periods[r.pk].start,
-                        period_end=periods[r.pk].end, started_by=user) for r in resellers],
-            ignore_conflicts=True)
+            [
+                BillingRun(
+                    reseller=r,
+                    period_start=periods[r.pk].start,
+                    period_end=periods[r.pk].end,
+                    started_by=user,
+                )
+                for r in resellers
+            ],
+            ignore_conflicts=True,
+        )
         by_start: dict[date, list[int]] = defaultdict(list)
         for reseller_id, period in periods.items():
             by_start[period.start].append(reseller_id)
         wanted = Q(pk__in=[])
         for start, reseller_ids in by_start.items():
             wanted |= Q(period_start=start, reseller_id__in=reseller_ids)
-        queued = list(BillingRun.objects.select_for_update(of=("self",))
-                      .select_related("reseller").filter(wanted, status=BillingRun.Status.DRAFT)
-                      .order_by("pk"))
+        queued = list(
+            BillingRun.objects.select_for_update(of=("self",))
+            .select_related("reseller")
+            .filter(wanted, status=BillingRun.Status.DRAFT)
+            .order_by("pk")
+        )
         now = timezone.now()
         BillingRun.objects.filter(pk__in=[run.pk for run in queued]).update(
-            started_by=user, started_at=now, finished_at=None, error="")
+            started_by=user, started_at=now, finished_at=None, error=""
+        )
         for run in queued:
             run.started_by, run.started_at, run.finished_at, run.error = user, now, None, ""
-        audit_each(actor=user, action="billing.run.started", objects=queued,
-                   data=lambda run: {"period": run.period.label})
+        audit_each(
+            actor=user,
+            action="billing.run.started",
+            objects=queued,
+            data=lambda run: {"period": run.period.label},
+        )
     return queued
 
 
@@ -155,10 +181,13 @@ def billing_run_batches(run_ids: list[int]) -> list[list[int]]:
 
     limit = settings.BILLING_SUBSCRIPTIONS_PER_TASK
     with scopes_disabled():
-        resellers = dict(BillingRun.objects.filter(pk__in=run_ids)
-                         .values_list("pk", "reseller_id"))
-        sizes = dict(Subscription.objects.filter(reseller_id__in=set(resellers.values()))
-                     .order_by().values_list("reseller_id").annotate(n=Count("pk")))
+        resellers = dict(BillingRun.objects.filter(pk__in=run_ids).values_list("pk", "reseller_id"))
+        sizes = dict(
+            Subscription.objects.filter(reseller_id__in=set(resellers.values()))
+            .order_by()
+            .values_list("reseller_id")
+            .annotate(n=Count("pk"))
+        )
     batches: list[list[int]] = []
     batch: list[int] = []
     size = 0
@@ -187,13 +216,18 @@ def billing_runs_compute(*, run_ids: list[int]) -> list[BillingRun]:
     others finish, that one shows why and is recorded as an upkeep failure."""
     try:
         with _without_cycle_collector(), scopes_disabled(), transaction.atomic():
-            runs = list(BillingRun.objects.select_for_update(of=("self",))
-                        .select_related("reseller").filter(pk__in=run_ids).order_by("pk"))
+            runs = list(
+                BillingRun.objects.select_for_update(of=("self",))
+                .select_related("reseller")
+                .filter(pk__in=run_ids)
+                .order_by("pk")
+            )
             drafts = [run for run in runs if run.is_draft]
             _recompute(drafts)
             now = timezone.now()
             BillingRun.objects.filter(pk__in=[run.pk for run in drafts]).update(
-                finished_at=now, error="")
+                finished_at=now, error=""
+            )
             for run in drafts:
                 run.finished_at, run.error = now, ""
         return runs
@@ -227,7 +261,8 @@ def _without_cycle_collector():
 def billing_run_fail(*, run_id: int, error: str) -> None:
     with scopes_disabled():
         BillingRun.objects.filter(pk=run_id, status=BillingRun.Status.DRAFT).update(
-            error=error[:2000], finished_at=None)
+            error=error[:2000], finished_at=None
+        )
 
 
 # PostgreSQL: new ledger lines are written as plain tuples by COPY; False forces bulk_create,
@@ -251,15 +286,23 @@ def _insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
         with connection.cursor() as cursor:
             # identifiers only (model metadata); the values travel as COPY data
             cursor.cursor.copy_expert(
-                f"COPY {model._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
+                f"COPY {model._meta.db_table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer
+            )
     else:
-        model.objects.bulk_create([model(**dict(zip(fields, row, strict=True)))
-                                   for row in rows], batch_size=1000)
+        model.objects.bulk_create(
+            [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=1000
+        )
 
 
 # a new ledger row: its run's head, the ledger.Line as it is, the time
-LEDGER_FIELDS = ("reseller_id", "run_id", "period_start", "period_end", *ledger.Line._fields,
-                 "updated_at")
+LEDGER_FIELDS = (
+    "reseller_id",
+    "run_id",
+    "period_start",
+    "period_end",
+    *ledger.Line._fields,
+    "updated_at",
+)
 
 
 def _recompute(runs: list[BillingRun]) -> None:
@@ -269,12 +312,13 @@ def _recompute(runs: list[BillingRun]) -> None:
     if not runs:
         return
     inputs = selectors.ledger_inputs_many([(run.reseller_id, run.period) for run in runs])
-    computed = {run.pk: ledger.compute_lines(*inputs[(run.reseller_id, run.period_start)])
-                for run in runs}
+    computed = {
+        run.pk: ledger.compute_lines(*inputs[(run.reseller_id, run.period_start)]) for run in runs
+    }
     stored = defaultdict(list)
-    for row in (BillingLine.objects.filter(run__in=runs)
-                .values_list("run_id", "pk", "subscription_id", "customer_id", "kind",
-                             *ledger.LINE_FIELDS, named=True)):
+    for row in BillingLine.objects.filter(run__in=runs).values_list(
+        "run_id", "pk", "subscription_id", "customer_id", "kind", *ledger.LINE_FIELDS, named=True
+    ):
         stored[row.run_id].append(row)
     now = timezone.now()
     # dates and time as text once: formatting them again for every new line cost a third of
@@ -284,15 +328,17 @@ def _recompute(runs: list[BillingRun]) -> None:
     for run in runs:
         change = ledger.diff(stored[run.pk], computed[run.pk])
         gone += [row.pk for row in change.delete]
-        changed += [BillingLine(pk=row.pk, updated_at=now,
-                                **{f: getattr(line, f) for f in ledger.LINE_FIELDS})
-                    for row, line in change.update]
+        changed += [
+            BillingLine(
+                pk=row.pk, updated_at=now, **{f: getattr(line, f) for f in ledger.LINE_FIELDS}
+            )
+            for row, line in change.update
+        ]
         head = (run.reseller_id, run.pk, run.period_start.isoformat(), run.period_end.isoformat())
         new += [(*head, *line, stamp) for line in change.insert]
     if gone:
         BillingLine.objects.filter(pk__in=gone).delete()
-    BillingLine.objects.bulk_update(changed, [*ledger.LINE_FIELDS, "updated_at"],
-                                    batch_size=500)
+    BillingLine.objects.bulk_update(changed, [*ledger.LINE_FIELDS, "updated_at"], batch_size=500)
     _insert(BillingLine, LEDGER_FIELDS, new)
     _sync_draft_invoices(runs, computed)
 
@@ -300,12 +346,23 @@ def _recompute(runs: list[BillingRun]) -> None:
 def _tax_tables(reseller_ids) -> tuple[list[tax.Rate], dict[int, list[tax.Exemption]]]:
     """Every tax rate (a small table operations edit) and the resellers' exemptions: two
     queries however many runs."""
-    rates = [tax.Rate(r.country, r.region, r.name, r.rate, r.effective_from, r.effective_to,
-                      r.includes_country_tax) for r in TaxRate.objects.all()]
+    rates = [
+        tax.Rate(
+            r.country,
+            r.region,
+            r.name,
+            r.rate,
+            r.effective_from,
+            r.effective_to,
+            r.includes_country_tax,
+        )
+        for r in TaxRate.objects.all()
+    ]
     exemptions: dict[int, list[tax.Exemption]] = defaultdict(list)
     for e in TaxExemption.objects.filter(reseller_id__in=reseller_ids):
-        exemptions[e.reseller_id].append(tax.Exemption(e.certificate_number, e.expires_on,
-                                                       e.region))
+        exemptions[e.reseller_id].append(
+            tax.Exemption(e.certificate_number, e.expires_on, e.region)
+        )
     return rates, exemptions
 
 
@@ -317,8 +374,9 @@ def _taxes(reseller, on: date, rates, exemptions) -> tuple[list[tax.Rate], str]:
     if exempt is not None:
         return [], exempt.label
     if any(r.country == reseller.country for r in rates):
-        return tax.rates_in_force(rates, country=reseller.country, region=reseller.region,
-                                  on=on), ""
+        return tax.rates_in_force(
+            rates, country=reseller.country, region=reseller.region, on=on
+        ), ""
     flat = Decimal(str(settings.BILLING_TAX_RATES.get(reseller.country, "0")))
     return ([tax.Rate(reseller.country, "", "Tax", flat, date.min)] if flat else []), ""
 
@@ -327,8 +385,14 @@ def _tax_amounts(subtotal: Decimal, currency: str, rates, note: str) -> tuple:
     """(subtotal, total rate, tax, total, tax lines as JSON, note) of one document."""
     lines = tax.tax_lines(subtotal, currency, rates)
     amount = sum((x.amount for x in lines), Decimal(0))
-    return (subtotal, sum((r.rate for r in rates), Decimal(0)), amount, subtotal + amount,
-            [x.as_json() for x in lines], note)
+    return (
+        subtotal,
+        sum((r.rate for r in rates), Decimal(0)),
+        amount,
+        subtotal + amount,
+        [x.as_json() for x in lines],
+        note,
+    )
 
 
 TAX_FIELDS = ("subtotal", "tax_rate", "tax_amount", "total", "tax_lines", "tax_note")
@@ -342,8 +406,11 @@ def _sync_draft_invoices(runs: list[BillingRun], lines: dict[int, list[ledger.Li
     ledger (selectors.document_lines) until finalizing stores them."""
     invoices = {(i.run_id, i.currency): i for i in Invoice.objects.filter(run__in=runs)}
     totals = {run.pk: ledger.totals(lines[run.pk]) for run in runs}
-    Invoice.objects.filter(pk__in=[i.pk for (run_id, currency), i in invoices.items()
-                                   if currency not in totals[run_id]]).delete()
+    Invoice.objects.filter(
+        pk__in=[
+            i.pk for (run_id, currency), i in invoices.items() if currency not in totals[run_id]
+        ]
+    ).delete()
     rates, exemptions = _tax_tables({run.reseller_id for run in runs})
     new, changed = [], []
     for run in runs:
@@ -352,8 +419,13 @@ def _sync_draft_invoices(runs: list[BillingRun], lines: dict[int, list[ledger.Li
             amounts = _tax_amounts(total.cost, currency, applied, note)
             invoice = invoices.get((run.pk, currency))
             if invoice is None:
-                invoice = Invoice(reseller=run.reseller, run=run, period_start=run.period_start,
-                                  period_end=run.period_end, currency=currency)
+                invoice = Invoice(
+                    reseller=run.reseller,
+                    run=run,
+                    period_start=run.period_start,
+                    period_end=run.period_end,
+                    currency=currency,
+                )
                 new.append(invoice)
             elif tuple(getattr(invoice, f) for f in TAX_FIELDS) == amounts:
                 continue
@@ -374,14 +446,20 @@ def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
         if not run.is_draft:
             raise ValidationError(f"{run} is already finalized.")
         if run.finished_at is None:
-            raise ValidationError(f"{run} has not finished computing yet; wait for it, "
-                                  "then finalize.")
-        earlier = (BillingRun.objects.filter(reseller=run.reseller, status=run.Status.DRAFT,
-                                             period_start__lt=run.period_start)
-                   .order_by("period_start").first())
+            raise ValidationError(
+                f"{run} has not finished computing yet; wait for it, then finalize."
+            )
+        earlier = (
+            BillingRun.objects.filter(
+                reseller=run.reseller, status=run.Status.DRAFT, period_start__lt=run.period_start
+            )
+            .order_by("period_start")
+            .first()
+        )
         if earlier is not None:
-            raise ValidationError(f"Finalize the earlier period {earlier.period.label} of "
-                                  f"{run.reseller} first.")
+            raise ValidationError(
+                f"Finalize the earlier period {earlier.period.label} of {run.reseller} first."
+            )
         _recompute([run])
         today = timezone.now().date()
         invoices = list(Invoice.objects.filter(run=run).order_by("currency"))
@@ -391,11 +469,17 @@ def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
             _finalize_document(invoice, INVOICE_PREFIX, today)
         run.status, run.finalized_at = BillingRun.Status.FINALIZED, timezone.now()
         run.save(update_fields=["status", "finalized_at"])
-        audit(actor=user, reseller=run.reseller, obj=run, action="billing.run.finalized",
-              data={"invoices": [i.number for i in invoices]})
+        audit(
+            actor=user,
+            reseller=run.reseller,
+            obj=run,
+            action="billing.run.finalized",
+            data={"invoices": [i.number for i in invoices]},
+        )
         for invoice in invoices:
-            document_pdf_task.delay_on_commit("invoice", invoice.pk,
-                                              reseller_id=invoice.reseller_id)
+            document_pdf_task.delay_on_commit(
+                "invoice", invoice.pk, reseller_id=invoice.reseller_id
+            )
         from billing.statements import run_statements_queue
 
         run_statements_queue(run)
@@ -405,8 +489,9 @@ def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
 def _allocate_number(prefix: str, year: int) -> str:
     issuer = settings.BILLING_ISSUER["code"]
     DocumentCounter.objects.get_or_create(issuer=issuer, prefix=prefix, year=year)
-    counter = DocumentCounter.objects.select_for_update().get(issuer=issuer, prefix=prefix,
-                                                              year=year)
+    counter = DocumentCounter.objects.select_for_update().get(
+        issuer=issuer, prefix=prefix, year=year
+    )
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     return f"{prefix}-{year}-{counter.last_number:06d}"
@@ -430,8 +515,10 @@ def _finalize_document(doc, prefix: str, today: date) -> None:
 
 # Credit notes
 
-def invoice_credit(*, user, invoice: Invoice, reason: str,
-                   line_ids: list[int] | None = None) -> CreditNote:
+
+def invoice_credit(
+    *, user, invoice: Invoice, reason: str, line_ids: list[int] | None = None
+) -> CreditNote:
     """Issue a finalized credit note for a finalized invoice: the chosen lines (default all)
     negated. A line already credited cannot be credited again."""
     require_staff(user)
@@ -441,55 +528,92 @@ def invoice_credit(*, user, invoice: Invoice, reason: str,
     with scope(reseller=invoice.reseller), transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
         if not invoice.is_finalized:
-            raise ValidationError("Only a finalized invoice can be credited; correct the draft "
-                                  "by running the billing again.")
+            raise ValidationError(
+                "Only a finalized invoice can be credited; correct the draft "
+                "by running the billing again."
+            )
         lines = list(invoice.lines.all())
         if line_ids is not None:
             unknown = set(line_ids) - {line.pk for line in lines}
             if unknown:
-                raise ValidationError(f"Lines {sorted(unknown)} are not lines of "
-                                      f"{invoice.number}.")
+                raise ValidationError(f"Lines {sorted(unknown)} are not lines of {invoice.number}.")
             lines = [line for line in lines if line.pk in set(line_ids)]
         if not lines:
             raise ValidationError("Choose at least one line to credit.")
-        credited = set(CreditNoteLine.objects.filter(invoice_line__in=lines)
-                       .values_list("invoice_line_id", flat=True))
+        credited = set(
+            CreditNoteLine.objects.filter(invoice_line__in=lines).values_list(
+                "invoice_line_id", flat=True
+            )
+        )
         if credited:
             positions = sorted(line.position for line in lines if line.pk in credited)
-            raise ValidationError(f"Lines {positions} of {invoice.number} are already "
-                                  "credited.")
-        note = CreditNote(reseller=invoice.reseller, invoice=invoice, reason=reason,
-                          created_by=user, period_start=invoice.period_start,
-                          period_end=invoice.period_end, currency=invoice.currency,
-                          tax_rate=invoice.tax_rate)
+            raise ValidationError(f"Lines {positions} of {invoice.number} are already credited.")
+        note = CreditNote(
+            reseller=invoice.reseller,
+            invoice=invoice,
+            reason=reason,
+            created_by=user,
+            period_start=invoice.period_start,
+            period_end=invoice.period_end,
+            currency=invoice.currency,
+            tax_rate=invoice.tax_rate,
+        )
         note.subtotal = -sum((line.amount for line in lines), Decimal(0))
         # the invoice's own jurisdictions and rates, each line rounded again
         invoice_taxes = [tax.TaxLine.from_json(x) for x in invoice.tax_lines]
-        credit = [tax.TaxLine(x.name, x.jurisdiction, x.rate,
-                              round_money(note.subtotal * x.rate / 100, note.currency))
-                  for x in invoice_taxes]
+        credit = [
+            tax.TaxLine(
+                x.name,
+                x.jurisdiction,
+                x.rate,
+                round_money(note.subtotal * x.rate / 100, note.currency),
+            )
+            for x in invoice_taxes
+        ]
         if not invoice.tax_lines and invoice.tax_rate:  # an invoice from before tax lines
-            credit = [tax.TaxLine("Tax", invoice.reseller.country, invoice.tax_rate,
-                                  round_money(note.subtotal * invoice.tax_rate / 100,
-                                              note.currency))]
+            credit = [
+                tax.TaxLine(
+                    "Tax",
+                    invoice.reseller.country,
+                    invoice.tax_rate,
+                    round_money(note.subtotal * invoice.tax_rate / 100, note.currency),
+                )
+            ]
         note.tax_lines = [x.as_json() for x in credit]
         note.tax_note = invoice.tax_note
         note.tax_amount = sum((x.amount for x in credit), Decimal(0))
         note.total = note.subtotal + note.tax_amount
         note.save()
-        CreditNoteLine.objects.bulk_create([CreditNoteLine(
-            reseller=invoice.reseller, credit_note=note, invoice_line=line, position=n,
-            product_type=line.product_type, customer_name=line.customer_name,
-            description=line.description, quantity=-line.quantity, amount=-line.amount)
-            for n, line in enumerate(lines, start=1)])
+        CreditNoteLine.objects.bulk_create(
+            [
+                CreditNoteLine(
+                    reseller=invoice.reseller,
+                    credit_note=note,
+                    invoice_line=line,
+                    position=n,
+                    product_type=line.product_type,
+                    customer_name=line.customer_name,
+                    description=line.description,
+                    quantity=-line.quantity,
+                    amount=-line.amount,
+                )
+                for n, line in enumerate(lines, start=1)
+            ]
+        )
         _finalize_document(note, CREDIT_NOTE_PREFIX, timezone.now().date())
-        audit(actor=user, reseller=invoice.reseller, obj=note, action="billing.credit_note.issued",
-              data={"invoice": invoice.number, "total": str(note.total), "reason": reason})
+        audit(
+            actor=user,
+            reseller=invoice.reseller,
+            obj=note,
+            action="billing.credit_note.issued",
+            data={"invoice": invoice.number, "total": str(note.total), "reason": reason},
+        )
         document_pdf_task.delay_on_commit("credit_note", note.pk, reseller_id=note.reseller_id)
     return note
 
 
 # PDFs
+
 
 def document_render_pdf(*, kind: str, document_id: int) -> None:
     """Render the invoice or credit note to PDF and store it (drafts say DRAFT)."""
@@ -512,8 +636,9 @@ def document_render_pdf(*, kind: str, document_id: int) -> None:
 def run_invoices(run_ids: list[int]) -> list[tuple[int, int]]:
     """(invoice id, reseller id) of the runs `run_ids`' invoices, in one query."""
     with scopes_disabled():
-        return list(Invoice.objects.filter(run__in=run_ids).order_by("pk")
-                    .values_list("pk", "reseller_id"))
+        return list(
+            Invoice.objects.filter(run__in=run_ids).order_by("pk").values_list("pk", "reseller_id")
+        )
 
 
 # Tasks. Late acknowledgement and rejection on a lost worker make a killed worker's task come

@@ -20,13 +20,25 @@ from portal.tasking import ResellerTask
 def run_statements_queue(run: BillingRun) -> list[int]:
     """One statement per customer billed in `run` (existing ones kept), each rendered by its
     own task once the caller's transaction commits. Call inside the run's scope."""
-    customer_ids = (BillingLine.objects.filter(reseller=run.reseller,
-                                               period_start=run.period_start)
-                    .order_by("customer_id").values_list("customer_id", flat=True).distinct())
+    customer_ids = (
+        BillingLine.objects.filter(reseller=run.reseller, period_start=run.period_start)
+        .order_by("customer_id")
+        .values_list("customer_id", flat=True)
+        .distinct()
+    )
     Statement.objects.bulk_create(
-        [Statement(reseller=run.reseller, run=run, customer_id=customer_id,
-                   period_start=run.period_start, period_end=run.period_end)
-         for customer_id in customer_ids], ignore_conflicts=True)
+        [
+            Statement(
+                reseller=run.reseller,
+                run=run,
+                customer_id=customer_id,
+                period_start=run.period_start,
+                period_end=run.period_end,
+            )
+            for customer_id in customer_ids
+        ],
+        ignore_conflicts=True,
+    )
     ids = list(Statement.objects.filter(run=run).order_by("pk").values_list("pk", flat=True))
     for statement_id in ids:
         statement_pdf_task.delay_on_commit(statement_id, reseller_id=run.reseller_id)
@@ -41,12 +53,18 @@ def statement_render_pdf(*, statement_id: int) -> Statement:
         reseller = Statement.objects.select_related("reseller").get(pk=statement_id).reseller
     with scope(reseller=reseller), transaction.atomic():
         # lock the statement only (not its reseller and customer rows) while rendering
-        statement = (Statement.objects.select_for_update(of=("self",))
-                     .select_related("reseller", "customer").get(pk=statement_id))
+        statement = (
+            Statement.objects.select_for_update(of=("self",))
+            .select_related("reseller", "customer")
+            .get(pk=statement_id)
+        )
         if statement.pdf:
             return statement
-        lines = list(selectors.ledger_lines(reseller, statement.period_start)
-                     .filter(customer_id=statement.customer_id))
+        lines = list(
+            selectors.ledger_lines(reseller, statement.period_start).filter(
+                customer_id=statement.customer_id
+            )
+        )
         content = render_statement(statement=statement, lines=lines)
         statement.pdf.save(f"{statement.reference}.pdf", ContentFile(content), save=False)
         statement.save(update_fields=["pdf"])

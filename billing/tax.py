@@ -50,8 +50,10 @@ class Exemption:
 
     @property
     def label(self) -> str:
-        return (f"Tax exempt: resale certificate {self.certificate_number} "
-                f"(valid through {self.expires_on})")
+        return (
+            f"Tax exempt: resale certificate {self.certificate_number} "
+            f"(valid through {self.expires_on})"
+        )
 
 
 @dataclass(frozen=True)
@@ -62,13 +64,18 @@ class TaxLine:
     amount: Decimal
 
     def as_json(self) -> dict:
-        return {"name": self.name, "jurisdiction": self.jurisdiction, "rate": str(self.rate),
-                "amount": str(self.amount)}
+        return {
+            "name": self.name,
+            "jurisdiction": self.jurisdiction,
+            "rate": str(self.rate),
+            "amount": str(self.amount),
+        }
 
     @classmethod
     def from_json(cls, data: dict) -> "TaxLine":
-        return cls(data["name"], data["jurisdiction"], Decimal(data["rate"]),
-                   Decimal(data["amount"]))
+        return cls(
+            data["name"], data["jurisdiction"], Decimal(data["rate"]), Decimal(data["amount"])
+        )
 
 
 def rates_in_force(rates, *, country: str, region: str, on: date) -> list[Rate]:
@@ -76,15 +83,18 @@ def rates_in_force(rates, *, country: str, region: str, on: date) -> list[Rate]:
     a region rate includes them; country-wide first, then by name."""
     current = [r for r in rates if r.country == country and r.in_force(on)]
     own = [r for r in current if r.region and r.region == region]
-    national = [] if any(r.includes_country_tax for r in own) else [
-        r for r in current if not r.region]
+    national = (
+        [] if any(r.includes_country_tax for r in own) else [r for r in current if not r.region]
+    )
     return sorted(national, key=lambda r: r.name) + sorted(own, key=lambda r: r.name)
 
 
 def tax_lines(subtotal: Decimal, currency: str, rates: list[Rate]) -> list[TaxLine]:
     """One rounded line per rate."""
-    return [TaxLine(r.name, r.jurisdiction, r.rate, round_money(subtotal * r.rate / 100,
-                                                                currency)) for r in rates]
+    return [
+        TaxLine(r.name, r.jurisdiction, r.rate, round_money(subtotal * r.rate / 100, currency))
+        for r in rates
+    ]
 
 
 def exemption_for(exemptions, *, region: str, on: date) -> Exemption | None:

@@ -20,24 +20,30 @@ def _report_pages(view):
     return [path(route, view, {"key": key}, name=f"report_{key}") for route, key in REPORT_PAGES]
 
 
-report_patterns = [path("", report_views.report_index, name="reports"),
-                   *_report_pages(report_views.report)]
-ops_report_patterns = [path("", report_views.ops_report_index, name="reports"),
-                       *_report_pages(report_views.ops_report)]
+report_patterns = [
+    path("", report_views.report_index, name="reports"),
+    *_report_pages(report_views.report),
+]
+ops_report_patterns = [
+    path("", report_views.ops_report_index, name="reports"),
+    *_report_pages(report_views.ops_report),
+]
 
 reseller_patterns = [
     path("", views.home, name="home"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
     path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
-    path("credit-notes/<int:credit_note_id>/pdf/", views.credit_note_pdf,
-         name="credit_note_pdf"),
+    path("credit-notes/<int:credit_note_id>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("statements/", views.statements, name="statements"),
     path("statements/<int:customer_id>/", views.statement, name="statement"),
     path("statements/<int:customer_id>/pdf/", views.statement_pdf, name="statement_pdf"),
     path("usage/", usage_views.usage_imports, name="usage_imports"),
     path("usage/<int:usage_import_id>/", usage_views.usage_import, name="usage_import"),
-    path("usage/<int:usage_import_id>/status/", usage_views.usage_import_status,
-         name="usage_import_status"),
+    path(
+        "usage/<int:usage_import_id>/status/",
+        usage_views.usage_import_status,
+        name="usage_import_status",
+    ),
     path("reports/", include(report_patterns)),
     path("reconciliation/", reconciliation_views.reconciliation, name="reconciliation"),
 ]
@@ -45,8 +51,11 @@ reseller_patterns = [
 ops_patterns = [
     path("usage/", usage_views.ops_usage_imports, name="usage_imports"),
     path("usage/<int:usage_import_id>/", usage_views.ops_usage_import, name="usage_import"),
-    path("usage/<int:usage_import_id>/status/", usage_views.ops_usage_import_status,
-         name="usage_import_status"),
+    path(
+        "usage/<int:usage_import_id>/status/",
+        usage_views.ops_usage_import_status,
+        name="usage_import_status",
+    ),
     path("reports/", include(ops_report_patterns)),
     path("reconciliation/", reconciliation_views.ops_reconciliation, name="reconciliation"),
 ]

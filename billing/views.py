@@ -39,23 +39,34 @@ def _period_param(request, reseller):
 def pdf_response(doc, filename: str = ""):
     if not doc.pdf:
         raise Http404("The PDF is not ready yet.")
-    response = FileResponse(doc.pdf.open("rb"), as_attachment=True,
-                            filename=filename or f"{doc.number or f'draft-{doc.pk}'}.pdf",
-                            content_type="application/pdf")
+    response = FileResponse(
+        doc.pdf.open("rb"),
+        as_attachment=True,
+        filename=filename or f"{doc.number or f'draft-{doc.pk}'}.pdf",
+        content_type="application/pdf",
+    )
     response["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return response
 
 
 # Reseller side
 
+
 @member_required
 def home(request):
     reseller = request.reseller
     can_money = _money(request)
     invoices = list(selectors.invoices_of(reseller)) if can_money else []
-    return render(request, "billing/home.html", {
-        "period": selectors.current_period(reseller), "invoices": invoices,
-        "can_money": can_money, "periods": selectors.billed_periods(reseller)})
+    return render(
+        request,
+        "billing/home.html",
+        {
+            "period": selectors.current_period(reseller),
+            "invoices": invoices,
+            "can_money": can_money,
+            "periods": selectors.billed_periods(reseller),
+        },
+    )
 
 
 @member_required
@@ -64,8 +75,11 @@ def invoice_detail(request, invoice_id):
     require(request.membership, "billing.view_money")
     from billing.pdf import document_context
 
-    return render(request, "billing/invoice_detail.html", {
-        **document_context(invoice), "credit_notes": invoice.credit_notes.all()})
+    return render(
+        request,
+        "billing/invoice_detail.html",
+        {**document_context(invoice), "credit_notes": invoice.credit_notes.all()},
+    )
 
 
 @member_required
@@ -86,53 +100,71 @@ def credit_note_pdf(request, credit_note_id):
 def statements(request):
     require(request.membership, "billing.view_money")
     period = _period_param(request, request.reseller)
-    return render(request, "billing/statements.html", {
-        "period": period, "statements": selectors.customer_statements(request.reseller,
-                                                                      period.start),
-        "periods": selectors.billed_periods(request.reseller)})
+    return render(
+        request,
+        "billing/statements.html",
+        {
+            "period": period,
+            "statements": selectors.customer_statements(request.reseller, period.start),
+            "periods": selectors.billed_periods(request.reseller),
+        },
+    )
 
 
 @member_required
 def statement(request, customer_id):
     require(request.membership, "billing.view_money")
     period = _period_param(request, request.reseller)
-    data = selectors.customer_statement(member=request.membership, customer_id=customer_id,
-                                        period_start=period.start)
-    return render(request, "billing/statement.html", {"period": period, **data,
-                                                      "reseller": request.reseller})
+    data = selectors.customer_statement(
+        member=request.membership, customer_id=customer_id, period_start=period.start
+    )
+    return render(
+        request, "billing/statement.html", {"period": period, **data, "reseller": request.reseller}
+    )
 
 
 @member_required
 def statement_pdf(request, customer_id):
     period = _period_param(request, request.reseller)
-    statement = selectors.statement_get(member=request.membership, customer_id=customer_id,
-                                        period_start=period.start)
+    statement = selectors.statement_get(
+        member=request.membership, customer_id=customer_id, period_start=period.start
+    )
     require(request.membership, "billing.view_money")
     return pdf_response(statement, f"{statement.reference}.pdf")
 
 
 # Operations
 
+
 @staff_required
 def ops_runs(request):
     form = RunStartForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            runs = services.billing_run_start(user=request.user,
-                                              on_date=form.cleaned_data["on_date"],
-                                              reseller=form.cleaned_data["reseller"])
+            runs = services.billing_run_start(
+                user=request.user,
+                on_date=form.cleaned_data["on_date"],
+                reseller=form.cleaned_data["reseller"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{len(runs)} billing run(s) queued; finalized runs are "
-                                      "left alone.")
+            messages.success(
+                request, f"{len(runs)} billing run(s) queued; finalized runs are left alone."
+            )
             return redirect("billing_runs_ops:runs")
     with scopes_disabled():
         runs = list(selectors.ops_runs()[:200])
     template = "billing/ops_runs_table.html" if request.htmx else "billing/ops_runs.html"
-    return render(request, template, {"form": form, "runs": runs,
-                                      "pending": sum(1 for r in runs if r.is_draft
-                                                     and not r.finished_at and not r.error)})
+    return render(
+        request,
+        template,
+        {
+            "form": form,
+            "runs": runs,
+            "pending": sum(1 for r in runs if r.is_draft and not r.finished_at and not r.error),
+        },
+    )
 
 
 @staff_required
@@ -141,8 +173,11 @@ def ops_run(request, run_id):
         run = get_object_or_404(BillingRun.objects.select_related("reseller"), pk=run_id)
         lines = list(selectors.ledger_lines(run.reseller, run.period_start))
         invoices = list(Invoice.objects.filter(run=run).prefetch_related("credit_notes"))
-    return render(request, "billing/ops_run.html", {
-        "run": run, "lines": lines, "totals": ledger.totals(lines), "invoices": invoices})
+    return render(
+        request,
+        "billing/ops_run.html",
+        {"run": run, "lines": lines, "totals": ledger.totals(lines), "invoices": invoices},
+    )
 
 
 @staff_required
@@ -155,8 +190,11 @@ def ops_run_finalize(request, run_id):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Finalized: " + (", ".join(i.number for i in invoices)
-                                                   or "no invoice (nothing to bill)."))
+        messages.success(
+            request,
+            "Finalized: "
+            + (", ".join(i.number for i in invoices) or "no invoice (nothing to bill)."),
+        )
     return redirect("billing_runs_ops:run", run_id=run.pk)
 
 
@@ -168,14 +206,18 @@ def ops_invoice_credit(request, invoice_id):
     form = CreditNoteForm(request.POST or None, lines=lines)
     if request.method == "POST" and form.is_valid():
         try:
-            note = services.invoice_credit(user=request.user, invoice=invoice,
-                                           reason=form.cleaned_data["reason"],
-                                           line_ids=[int(x) for x in form.cleaned_data["lines"]])
+            note = services.invoice_credit(
+                user=request.user,
+                invoice=invoice,
+                reason=form.cleaned_data["reason"],
+                line_ids=[int(x) for x in form.cleaned_data["lines"]],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"Credit note {note.number} issued for "
-                                      f"{note.total} {note.currency}.")
+            messages.success(
+                request, f"Credit note {note.number} issued for {note.total} {note.currency}."
+            )
             return redirect("billing_runs_ops:run", run_id=invoice.run_id)
     return render(request, "billing/ops_credit.html", {"invoice": invoice, "form": form})
 

@@ -17,5 +17,9 @@ SUMMARY = [
 
 
 def current() -> dict:
-    return {"template_id": settings.MCA_TEMPLATE_ID, "version": settings.MCA_TEMPLATE_VERSION,
-            "url": MCA_URL, "summary": SUMMARY}
+    return {
+        "template_id": settings.MCA_TEMPLATE_ID,
+        "version": settings.MCA_TEMPLATE_VERSION,
+        "url": MCA_URL,
+        "summary": SUMMARY,
+    }

@@ -15,14 +15,27 @@ CUSTOMERS = {
     "northwind": [
         ("Contoso Ltd", "contoso.onmicrosoft.com", "Seattle", "WA", "98101", "Avery", "Hill"),
         ("Fabrikam Inc", "fabrikam.onmicrosoft.com", "Austin", "TX", "73301", "Jordan", "Lee"),
-        ("Adatum Corporation", "adatum.onmicrosoft.com", "Denver", "CO", "80202",
-         "Morgan", "Diaz"),
+        ("Adatum Corporation", "adatum.onmicrosoft.com", "Denver", "CO", "80202", "Morgan", "Diaz"),
     ],
     "mapleleaf": [
-        ("Tailspin Toys Canada", "tailspintoys.onmicrosoft.com", "Toronto", "ON", "M5H 2N2",
-         "Sam", "Tremblay"),
-        ("Wide World Importers", "wideworldimporters.onmicrosoft.com", "Vancouver", "BC",
-         "V6B 1A1", "Alex", "Roy"),
+        (
+            "Tailspin Toys Canada",
+            "tailspintoys.onmicrosoft.com",
+            "Toronto",
+            "ON",
+            "M5H 2N2",
+            "Sam",
+            "Tremblay",
+        ),
+        (
+            "Wide World Importers",
+            "wideworldimporters.onmicrosoft.com",
+            "Vancouver",
+            "BC",
+            "V6B 1A1",
+            "Alex",
+            "Roy",
+        ),
     ],
 }
 
@@ -43,22 +56,34 @@ def _seed_mca(customer, state, tenant_id, sent_by, ops_user):
     sent_at = now - datetime.timedelta(days=3)
     accepted = state in (McaStatus.ACCEPTED, McaStatus.LOGGED)
     invitation = McaInvitation.objects.create(
-        reseller=customer.reseller, customer=customer, sent_to=customer.contact_email,
-        sent_by=sent_by, sent_at=sent_at, expires_at=sent_at + datetime.timedelta(days=14),
+        reseller=customer.reseller,
+        customer=customer,
+        sent_to=customer.contact_email,
+        sent_by=sent_by,
+        sent_at=sent_at,
+        expires_at=sent_at + datetime.timedelta(days=14),
         state=McaInvitation.State.USED if accepted else McaInvitation.State.ACTIVE,
-        closed_at=sent_at + datetime.timedelta(days=1) if accepted else None)
+        closed_at=sent_at + datetime.timedelta(days=1) if accepted else None,
+    )
     if accepted:
         logged = state == McaStatus.LOGGED
         McaAcceptance.objects.create(
-            reseller=customer.reseller, customer=customer, invitation=invitation,
-            first_name=customer.contact_first_name, last_name=customer.contact_last_name,
-            email=customer.contact_email, date_agreed=invitation.closed_at,
-            template_id=settings.MCA_TEMPLATE_ID, template_version=settings.MCA_TEMPLATE_VERSION,
-            ip_address="203.0.113.10", user_agent="Mozilla/5.0 (demo)",
+            reseller=customer.reseller,
+            customer=customer,
+            invitation=invitation,
+            first_name=customer.contact_first_name,
+            last_name=customer.contact_last_name,
+            email=customer.contact_email,
+            date_agreed=invitation.closed_at,
+            template_id=settings.MCA_TEMPLATE_ID,
+            template_version=settings.MCA_TEMPLATE_VERSION,
+            ip_address="203.0.113.10",
+            user_agent="Mozilla/5.0 (demo)",
             logged_at=now - datetime.timedelta(days=1) if logged else None,
             logged_by=ops_user if logged else None,
             logged_via=McaAcceptance.LoggedVia.OPERATIONS if logged else "",
-            partner_center_reference="PC-DEMO-0001" if logged else "")
+            partner_center_reference="PC-DEMO-0001" if logged else "",
+        )
     customer.tenant_id = uuid.UUID(tenant_id) if tenant_id else None
     customer.mca_status = state
     customer.save(update_fields=["tenant_id", "mca_status"])
@@ -69,12 +94,18 @@ def seed(*, ops_user) -> None:
         owner = User.objects.get(email=f"owner@{key}.example")
         for name, domain, city, region, postal, first, last in CUSTOMERS[key]:
             customer, _ = Customer.objects.update_or_create(
-                reseller=reseller, primary_domain=domain,
+                reseller=reseller,
+                primary_domain=domain,
                 defaults={
-                    "company_name": name, "country": reseller.country,
-                    "currency": reseller.currency, "address_line1": "1 Main Street",
-                    "city": city, "region": region, "postal_code": postal,
-                    "contact_first_name": first, "contact_last_name": last,
+                    "company_name": name,
+                    "country": reseller.country,
+                    "currency": reseller.currency,
+                    "address_line1": "1 Main Street",
+                    "city": city,
+                    "region": region,
+                    "postal_code": postal,
+                    "contact_first_name": first,
+                    "contact_last_name": last,
                     "contact_email": f"{first.lower()}@{domain.split('.')[0]}.example",
                 },
             )

@@ -7,8 +7,9 @@ from portal.models import Country
 
 class CustomerFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="search")
-    mca_status = django_filters.ChoiceFilter(label="MCA", choices=McaStatus.choices,
-                                             empty_label="Any MCA state")
+    mca_status = django_filters.ChoiceFilter(
+        label="MCA", choices=McaStatus.choices, empty_label="Any MCA state"
+    )
     country = django_filters.ChoiceFilter(choices=Country.choices, empty_label="Any country")
 
     class Meta:

@@ -6,9 +6,21 @@ from customers.models import Customer
 class CustomerForm(forms.ModelForm):
     class Meta:
         model = Customer
-        fields = ["company_name", "primary_domain", "country", "currency",
-                  "address_line1", "address_line2", "city", "region", "postal_code",
-                  "contact_first_name", "contact_last_name", "contact_email", "contact_phone"]
+        fields = [
+            "company_name",
+            "primary_domain",
+            "country",
+            "currency",
+            "address_line1",
+            "address_line2",
+            "city",
+            "region",
+            "postal_code",
+            "contact_first_name",
+            "contact_last_name",
+            "contact_email",
+            "contact_phone",
+        ]
         help_texts = {
             "primary_domain": "The tenant's domain, e.g. contoso.onmicrosoft.com.",
         }
@@ -33,9 +45,11 @@ class McaAcceptForm(forms.Form):
     email = forms.EmailField(label="E-mail")
     phone = forms.CharField(max_length=40, required=False, label="Phone (optional)")
     accept = forms.BooleanField(
-        required=True, label="I accept the Microsoft Customer Agreement on behalf of my "
-                             "organisation and am authorised to do so.",
-        error_messages={"required": "Tick the box to accept the Microsoft Customer Agreement."})
+        required=True,
+        label="I accept the Microsoft Customer Agreement on behalf of my "
+        "organisation and am authorised to do so.",
+        error_messages={"required": "Tick the box to accept the Microsoft Customer Agreement."},
+    )
 
 
 class MarkLoggedForm(forms.Form):
@@ -43,7 +57,11 @@ class MarkLoggedForm(forms.Form):
 
 
 class TenantRelinkForm(forms.Form):
-    tenant_id = forms.UUIDField(label="Microsoft tenant ID", required=False,
-                                help_text="Empty: unlink the tenant.")
-    reason = forms.CharField(label="Reason (kept in the audit trail)", max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    tenant_id = forms.UUIDField(
+        label="Microsoft tenant ID", required=False, help_text="Empty: unlink the tenant."
+    )
+    reason = forms.CharField(
+        label="Reason (kept in the audit trail)",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -9,8 +9,12 @@ from portal.frame import Queue, Widget
 
 def dashboard_widgets(request) -> list[Widget]:
     mca = Customer.objects.filter(reseller=request.membership.reseller, mca_status=McaStatus.SENT)
-    return [Widget("customers/_attention_mca.html",
-                   {"mca": list(mca.order_by("company_name")[:5]), "mca_count": mca.count()})]
+    return [
+        Widget(
+            "customers/_attention_mca.html",
+            {"mca": list(mca.order_by("company_name")[:5]), "mca_count": mca.count()},
+        )
+    ]
 
 
 def ops_queues() -> list[Queue]:

@@ -14,7 +14,6 @@ MCA_SALT = "customers.mca-link"
 PORTAL_SALT = "customers.portal-link"
 
 
-
 class LinkInvalid(Exception):
     """The signature does not match: the link was altered or cut short."""
 
@@ -32,8 +31,9 @@ def relationship_link(reseller) -> str:
 
 
 def mca_token(invitation) -> str:
-    return signing.dumps({"i": invitation.pk, "c": invitation.customer_id,
-                          "n": str(invitation.nonce)}, salt=MCA_SALT)
+    return signing.dumps(
+        {"i": invitation.pk, "c": invitation.customer_id, "n": str(invitation.nonce)}, salt=MCA_SALT
+    )
 
 
 def portal_token(customer) -> str:

@@ -28,10 +28,12 @@ class Customer(models.Model):
     city = models.CharField(max_length=100)
     region = models.CharField("state / province", max_length=100, blank=True)
     postal_code = models.CharField(max_length=20)
-    contact_first_name = models.CharField("contact first name", max_length=100,
-                                          validators=[validate_one_line])
-    contact_last_name = models.CharField("contact last name", max_length=100,
-                                         validators=[validate_one_line])
+    contact_first_name = models.CharField(
+        "contact first name", max_length=100, validators=[validate_one_line]
+    )
+    contact_last_name = models.CharField(
+        "contact last name", max_length=100, validators=[validate_one_line]
+    )
     contact_email = models.EmailField("contact e-mail")
     contact_phone = models.CharField("contact phone", max_length=40, blank=True)
     # Only from Partner Center's answer (customers.services): never typed by a reseller.
@@ -39,8 +41,9 @@ class Customer(models.Model):
     primary_domain = models.CharField(max_length=253, validators=[domain_validator])
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # Kept by the MCA services so that lists filter and sort on it without joins.
-    mca_status = models.CharField("MCA", max_length=10, choices=McaStatus.choices,
-                                  default=McaStatus.NOT_SENT, editable=False)
+    mca_status = models.CharField(
+        "MCA", max_length=10, choices=McaStatus.choices, default=McaStatus.NOT_SENT, editable=False
+    )
     # Part of every customer-portal link: rotating it makes all earlier links of this customer
     # stop working.
     portal_key = models.UUIDField(default=uuid.uuid4, editable=False)
@@ -50,13 +53,16 @@ class Customer(models.Model):
     class Meta:
         ordering = ["company_name"]
         constraints = [
-            models.UniqueConstraint(fields=["reseller", "primary_domain"],
-                                    name="customer_domain_unique_per_reseller"),
+            models.UniqueConstraint(
+                fields=["reseller", "primary_domain"], name="customer_domain_unique_per_reseller"
+            ),
             # One Microsoft tenant belongs to one customer, so to one reseller.
             models.UniqueConstraint(fields=["tenant_id"], name="one_customer_per_tenant"),
         ]
-        indexes = [models.Index(fields=["reseller", "company_name"]),
-                   models.Index(fields=["reseller", "mca_status"])]
+        indexes = [
+            models.Index(fields=["reseller", "company_name"]),
+            models.Index(fields=["reseller", "mca_status"]),
+        ]
 
     def __str__(self):
         return self.company_name
@@ -80,12 +86,12 @@ class McaInvitation(models.Model):
         SUPERSEDED = "superseded", "Replaced by a newer link"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
-                                 related_name="mca_invitations")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="mca_invitations")
     nonce = models.UUIDField(default=uuid.uuid4, editable=False)
     sent_to = models.EmailField()
-    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                related_name="+")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     sent_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.ACTIVE)
@@ -96,9 +102,11 @@ class McaInvitation(models.Model):
     class Meta:
         ordering = ["-sent_at"]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "reseller"],
-                                    condition=models.Q(state="active"),
-                                    name="one_active_mca_link_per_customer"),
+            models.UniqueConstraint(
+                fields=["customer", "reseller"],
+                condition=models.Q(state="active"),
+                name="one_active_mca_link_per_customer",
+            ),
             models.UniqueConstraint(fields=["nonce", "reseller"], name="mca_link_nonce_unique"),
         ]
 
@@ -115,10 +123,12 @@ class McaAcceptance(models.Model):
         GATEWAY = "gateway", "Partner Center gateway"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE,
-                                    related_name="mca_acceptance")
-    invitation = models.OneToOneField(McaInvitation, on_delete=models.PROTECT,
-                                      related_name="acceptance")
+    customer = models.OneToOneField(
+        Customer, on_delete=models.CASCADE, related_name="mca_acceptance"
+    )
+    invitation = models.OneToOneField(
+        McaInvitation, on_delete=models.PROTECT, related_name="acceptance"
+    )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField()
@@ -129,12 +139,14 @@ class McaAcceptance(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=500, blank=True)
     logged_at = models.DateTimeField(null=True, blank=True)
-    logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                  null=True, blank=True, related_name="+")
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     logged_via = models.CharField(max_length=10, choices=LoggedVia.choices, blank=True)
     partner_center_reference = models.CharField(max_length=200, blank=True)
-    log_error = models.CharField(max_length=500, blank=True,
-                                 help_text="Last error of the gateway, if logging failed.")
+    log_error = models.CharField(
+        max_length=500, blank=True, help_text="Last error of the gateway, if logging failed."
+    )
 
     objects = ScopedManager(reseller="reseller")
 

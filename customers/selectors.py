@@ -14,15 +14,20 @@ def customers_of(reseller):
 def search_q(text: str) -> Q:
     """Customers whose name, domain, contact or tenant ID contains `text`."""
     text = text.strip()
-    return (Q(company_name__icontains=text) | Q(primary_domain__icontains=text)
-            | Q(contact_email__icontains=text) | Q(contact_last_name__icontains=text)
-            | Q(tenant_id__icontains=text))
+    return (
+        Q(company_name__icontains=text)
+        | Q(primary_domain__icontains=text)
+        | Q(contact_email__icontains=text)
+        | Q(contact_last_name__icontains=text)
+        | Q(tenant_id__icontains=text)
+    )
 
 
 def customer_get(*, member, customer_id: int) -> Customer:
     """The member's customer, or 404 alike for a missing or another reseller's one."""
-    return get_object_or_404(customers_of(member.reseller).select_related("reseller"),
-                             pk=customer_id)
+    return get_object_or_404(
+        customers_of(member.reseller).select_related("reseller"), pk=customer_id
+    )
 
 
 def ops_customer_get(customer_id: int) -> Customer:
@@ -33,12 +38,13 @@ def ops_customer_get(customer_id: int) -> Customer:
 
 def mca_timeline(customer: Customer) -> dict:
     """What the customer page shows of the MCA: the latest link and the acceptance."""
-    acceptance = (McaAcceptance.objects.filter(customer=customer)
-                  .select_related("logged_by").first())
+    acceptance = McaAcceptance.objects.filter(customer=customer).select_related("logged_by").first()
     links = list(McaInvitation.objects.filter(customer=customer).select_related("sent_by")[:10])
-    return {"acceptance": acceptance, "links": links,
-            "active_link": next((i for i in links if i.state == McaInvitation.State.ACTIVE),
-                                None)}
+    return {
+        "acceptance": acceptance,
+        "links": links,
+        "active_link": next((i for i in links if i.state == McaInvitation.State.ACTIVE), None),
+    }
 
 
 def mca_logging_queue(*, show: str = "pending"):

@@ -34,8 +34,18 @@ from programs.defaults import BASE as BASE_PROGRAM
 from programs.gates import require_programs
 
 CUSTOMER_FIELDS = (
-    "company_name", "country", "currency", "address_line1", "address_line2", "city", "region",
-    "postal_code", "contact_first_name", "contact_last_name", "contact_email", "contact_phone",
+    "company_name",
+    "country",
+    "currency",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "contact_first_name",
+    "contact_last_name",
+    "contact_email",
+    "contact_phone",
     "primary_domain",
 )  # not tenant_id: a tenant is linked only from Partner Center's answer (DESIGN)
 
@@ -79,17 +89,22 @@ def customer_create(*, member, **fields) -> Customer:
     customer = Customer(reseller=member.reseller)
     _apply(customer, fields)
     customer.save()
-    audit(actor=member.user, reseller=member.reseller, obj=customer,
-          action="customers.customer.created",
-          data={"company_name": customer.company_name, "domain": customer.primary_domain})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=customer,
+        action="customers.customer.created",
+        data={"company_name": customer.company_name, "domain": customer.primary_domain},
+    )
     return customer
 
 
 def _running_subscriptions(customer: Customer) -> tuple[int, list[str]]:
     """How many of the customer's subscriptions are active, and their currencies (read through
     the reverse relation: this layer does not import the subscriptions app)."""
-    currencies = list(customer.subscriptions.filter(status="active")
-                      .values_list("currency", flat=True))
+    currencies = list(
+        customer.subscriptions.filter(status="active").values_list("currency", flat=True)
+    )
     return len(currencies), sorted(set(currencies))
 
 
@@ -107,7 +122,8 @@ def _check_currency_change(customer: Customer, fields: dict) -> None:
             f"{customer} has {count} active subscription{'s' if count > 1 else ''} billed in "
             f"{billed}, and Partner Center keeps billing {them} in {billed}: the currency "
             f"cannot change while {'they run' if count > 1 else 'it runs'}. Operations can "
-            "change it for new subscriptions (open a ticket).")
+            "change it for new subscriptions (open a ticket)."
+        )
 
 
 @member_service
@@ -118,8 +134,13 @@ def customer_update(*, member, customer: Customer, **fields) -> Customer:
     changed = _apply(customer, fields)
     if changed:
         customer.save()
-        audit(actor=member.user, reseller=member.reseller, obj=customer,
-              action="customers.customer.changed", data=changed)
+        audit(
+            actor=member.user,
+            reseller=member.reseller,
+            obj=customer,
+            action="customers.customer.changed",
+            data=changed,
+        )
     return customer
 
 
@@ -131,8 +152,10 @@ def _locked_without_tenant(member, customer: Customer) -> Customer:
     if customer.tenant_id:
         raise ValidationError(f"{customer} already has a Microsoft tenant ({customer.tenant_id}).")
     if not member.reseller.partner_id:
-        raise ValidationError("Enter your MPN/Partner ID in the partner profile first: Partner "
-                              "Center needs it to find or create the customer.")
+        raise ValidationError(
+            "Enter your MPN/Partner ID in the partner profile first: Partner "
+            "Center needs it to find or create the customer."
+        )
     return customer
 
 
@@ -142,8 +165,10 @@ def _link(customer: Customer, tenant_id: str) -> None:
     with scopes_disabled():
         taken = Customer.objects.filter(tenant_id=tenant_id).exclude(pk=customer.pk).exists()
     if taken:
-        raise ValidationError("This Microsoft tenant is already linked to another customer on "
-                              "the portal. If it should be yours, ask operations to relink it.")
+        raise ValidationError(
+            "This Microsoft tenant is already linked to another customer on "
+            "the portal. If it should be yours, ask operations to relink it."
+        )
     customer.tenant_id = uuid.UUID(str(tenant_id))
     customer.save(update_fields=["tenant_id"])
 
@@ -155,23 +180,32 @@ def customer_create_in_partner_center(*, member, customer: Customer) -> Customer
 
     customer = _locked_without_tenant(member, customer)
     request = CustomerRequest(
-        company_name=customer.company_name, country=customer.country,
+        company_name=customer.company_name,
+        country=customer.country,
         domain=customer.primary_domain,
-        address_line1=customer.address_line1, city=customer.city,
-        postal_code=customer.postal_code, region=customer.region,
+        address_line1=customer.address_line1,
+        city=customer.city,
+        postal_code=customer.postal_code,
+        region=customer.region,
         contact_first_name=customer.contact_first_name,
-        contact_last_name=customer.contact_last_name, contact_email=customer.contact_email,
+        contact_last_name=customer.contact_last_name,
+        contact_email=customer.contact_email,
         contact_phone=customer.contact_phone,
-        associated_partner_id=str(member.reseller.tenant_id or ""))
+        associated_partner_id=str(member.reseller.tenant_id or ""),
+    )
     try:
-        info = get_gateway().create_customer(request,
-                                             idempotency_key=f"customer:{customer.pk}")
+        info = get_gateway().create_customer(request, idempotency_key=f"customer:{customer.pk}")
     except GatewayError as exc:
         raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
     _link(customer, info.tenant_id)
     keep_admin_credentials(info.tenant_id, info.admin_user_name, info.admin_password)
-    audit(actor=member.user, reseller=member.reseller, obj=customer,
-          action="customers.customer.tenant_created", data={"tenant_id": info.tenant_id})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=customer,
+        action="customers.customer.tenant_created",
+        data={"tenant_id": info.tenant_id},
+    )
     return customer
 
 
@@ -185,25 +219,32 @@ def customer_link_tenant(*, member, customer: Customer) -> Customer:
 
     customer = _locked_without_tenant(member, customer)
     try:
-        info = get_gateway().find_customer(domain=customer.primary_domain,
-                                           reseller_mpn_id=member.reseller.partner_id)
+        info = get_gateway().find_customer(
+            domain=customer.primary_domain, reseller_mpn_id=member.reseller.partner_id
+        )
     except GatewayError as exc:
         raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
     if info is None:
         raise ValidationError(
             f"Partner Center has no customer {customer.primary_domain} of the distributor with "
             f"your partner ID {member.reseller.partner_id}. Send the customer the relationship "
-            "link first, or create a new tenant.")
+            "link first, or create a new tenant."
+        )
     _link(customer, info.tenant_id)
-    audit(actor=member.user, reseller=member.reseller, obj=customer,
-          action="customers.customer.tenant_linked",
-          data={"tenant_id": info.tenant_id, "domain": info.domain})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=customer,
+        action="customers.customer.tenant_linked",
+        data={"tenant_id": info.tenant_id, "domain": info.domain},
+    )
     return customer
 
 
 @transaction.atomic
-def customer_relink_tenant(*, user, customer_id: int, tenant_id: str | None,
-                           reason: str) -> Customer:
+def customer_relink_tenant(
+    *, user, customer_id: int, tenant_id: str | None, reason: str
+) -> Customer:
     """Operations link the customer to another Microsoft tenant (or none), with a reason.
     Partner Center must know the tenant. The MCA starts again: the acceptance (kept in the
     audit trail) was for the old tenant."""
@@ -215,8 +256,11 @@ def customer_relink_tenant(*, user, customer_id: int, tenant_id: str | None,
     if not reason:
         raise ValidationError("Give the reason for relinking the tenant (audit trail).")
     with scopes_disabled():
-        customer = (Customer.objects.select_for_update(of=("self",))
-                    .select_related("reseller").get(pk=customer_id))
+        customer = (
+            Customer.objects.select_for_update(of=("self",))
+            .select_related("reseller")
+            .get(pk=customer_id)
+        )
         before = str(customer.tenant_id) if customer.tenant_id else None
         if tenant_id:
             try:
@@ -230,26 +274,44 @@ def customer_relink_tenant(*, user, customer_id: int, tenant_id: str | None,
             customer.tenant_id = None
             customer.save(update_fields=["tenant_id"])
         acceptance = McaAcceptance.objects.filter(customer=customer).first()
-        previous_mca = ({"by": acceptance.name, "email": acceptance.email,
-                         "date_agreed": acceptance.date_agreed.isoformat(),
-                         "logged_at": acceptance.logged_at and acceptance.logged_at.isoformat(),
-                         "reference": acceptance.partner_center_reference}
-                        if acceptance else None)
+        previous_mca = (
+            {
+                "by": acceptance.name,
+                "email": acceptance.email,
+                "date_agreed": acceptance.date_agreed.isoformat(),
+                "logged_at": acceptance.logged_at and acceptance.logged_at.isoformat(),
+                "reference": acceptance.partner_center_reference,
+            }
+            if acceptance
+            else None
+        )
         if acceptance:
             acceptance.delete()
         _close_active_link(customer, McaInvitation.State.REVOKED, timezone.now())
         customer.mca_status = McaStatus.NOT_SENT
         customer.save(update_fields=["mca_status"])
-        audit(actor=user, reseller=customer.reseller, obj=customer,
-              action="customers.customer.tenant_relinked",
-              data={"before": before, "after": str(customer.tenant_id or "") or None,
-                    "reason": reason, "mca_reset": True, "previous_mca": previous_mca})
+        audit(
+            actor=user,
+            reseller=customer.reseller,
+            obj=customer,
+            action="customers.customer.tenant_relinked",
+            data={
+                "before": before,
+                "after": str(customer.tenant_id or "") or None,
+                "reason": reason,
+                "mca_reset": True,
+                "previous_mca": previous_mca,
+            },
+        )
     return customer
 
 
 def _close_active_link(customer: Customer, state: str, now) -> McaInvitation | None:
-    active = (McaInvitation.objects.select_for_update()
-              .filter(customer=customer, state=McaInvitation.State.ACTIVE).first())
+    active = (
+        McaInvitation.objects.select_for_update()
+        .filter(customer=customer, state=McaInvitation.State.ACTIVE)
+        .first()
+    )
     if active:
         active.state = state
         active.closed_at = now
@@ -265,19 +327,29 @@ def mca_send(*, member, customer: Customer) -> McaInvitation:
     require_programs(member.reseller, [BASE_PROGRAM], action="onboard customers")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.mca_accepted:
-        raise ValidationError(f"{customer} already accepted the MCA on "
-                              f"{customer.mca_acceptance.date_agreed:%Y-%m-%d}.")
+        raise ValidationError(
+            f"{customer} already accepted the MCA on "
+            f"{customer.mca_acceptance.date_agreed:%Y-%m-%d}."
+        )
     now = timezone.now()
     previous = _close_active_link(customer, McaInvitation.State.SUPERSEDED, now)
     invitation = McaInvitation.objects.create(
-        reseller=member.reseller, customer=customer, sent_to=customer.contact_email,
-        sent_by=member.user, sent_at=now,
-        expires_at=now + timedelta(days=settings.MCA_LINK_MAX_AGE_DAYS))
+        reseller=member.reseller,
+        customer=customer,
+        sent_to=customer.contact_email,
+        sent_by=member.user,
+        sent_at=now,
+        expires_at=now + timedelta(days=settings.MCA_LINK_MAX_AGE_DAYS),
+    )
     customer.mca_status = McaStatus.SENT
     customer.save(update_fields=["mca_status"])
-    audit(actor=member.user, reseller=member.reseller, obj=customer,
-          action="customers.mca.resent" if previous else "customers.mca.sent",
-          data={"to": invitation.sent_to, "expires_at": invitation.expires_at.isoformat()})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=customer,
+        action="customers.mca.resent" if previous else "customers.mca.sent",
+        data={"to": invitation.sent_to, "expires_at": invitation.expires_at.isoformat()},
+    )
     mca_link_email_task.delay_on_commit(invitation.pk, reseller_id=invitation.reseller_id)
     return invitation
 
@@ -291,29 +363,42 @@ def mca_revoke(*, member, customer: Customer) -> McaInvitation:
         raise ValidationError(f"{customer} has no MCA link waiting to be accepted.")
     Customer.objects.filter(pk=customer.pk).update(mca_status=McaStatus.NOT_SENT)
     customer.mca_status = McaStatus.NOT_SENT
-    audit(actor=member.user, reseller=member.reseller, obj=customer,
-          action="customers.mca.revoked", data={"sent_to": revoked.sent_to})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=customer,
+        action="customers.mca.revoked",
+        data={"sent_to": revoked.sent_to},
+    )
     return revoked
 
 
 def _refusal(invitation: McaInvitation) -> str | None:
     reseller = invitation.reseller.name
     if invitation.state == McaInvitation.State.USED:
-        return (f"This link has already been used: the agreement was accepted on "
-                f"{invitation.closed_at:%Y-%m-%d %H:%M} UTC. Nothing more is needed from you.")
+        return (
+            f"This link has already been used: the agreement was accepted on "
+            f"{invitation.closed_at:%Y-%m-%d %H:%M} UTC. Nothing more is needed from you."
+        )
     if invitation.state == McaInvitation.State.REVOKED:
         return f"This link was withdrawn by {reseller}. Ask {reseller} for a new one."
     if invitation.state == McaInvitation.State.SUPERSEDED:
-        return (f"{reseller} sent a newer link on {invitation.closed_at:%Y-%m-%d}. "
-                "Use the link in the most recent e-mail.")
+        return (
+            f"{reseller} sent a newer link on {invitation.closed_at:%Y-%m-%d}. "
+            "Use the link in the most recent e-mail."
+        )
     if invitation.expires_at <= timezone.now():
-        return (f"This link expired on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "
-                f"Ask {reseller} to send a new one.")
+        return (
+            f"This link expired on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "
+            f"Ask {reseller} to send a new one."
+        )
     return None
 
 
-TAMPERED = ("This link is not valid. Check that you opened the whole link from the e-mail, "
-            "or ask your reseller for a new one.")
+TAMPERED = (
+    "This link is not valid. Check that you opened the whole link from the e-mail, "
+    "or ask your reseller for a new one."
+)
 
 
 def mca_invitation_for_token(token: str, *, for_update: bool = False) -> McaInvitation:
@@ -323,8 +408,10 @@ def mca_invitation_for_token(token: str, *, for_update: bool = False) -> McaInvi
     except links.LinkInvalid:
         raise LinkRefused(TAMPERED) from None
     except links.LinkExpired:
-        raise LinkRefused(f"This link expired after {settings.MCA_LINK_MAX_AGE_DAYS} days. "
-                          "Ask your reseller to send a new one.") from None
+        raise LinkRefused(
+            f"This link expired after {settings.MCA_LINK_MAX_AGE_DAYS} days. "
+            "Ask your reseller to send a new one."
+        ) from None
     with scopes_disabled():
         query = McaInvitation.objects.select_related("customer", "reseller")
         if for_update:
@@ -339,9 +426,17 @@ def mca_invitation_for_token(token: str, *, for_update: bool = False) -> McaInvi
 
 
 @transaction.atomic
-def mca_accept(*, token: str, first_name: str, last_name: str, email: str, phone: str = "",
-               accepted: bool, ip_address: str | None = None,
-               user_agent: str = "") -> McaAcceptance:
+def mca_accept(
+    *,
+    token: str,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phone: str = "",
+    accepted: bool,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> McaAcceptance:
     """Record the customer's acceptance from the click-through page. The link is used up."""
     invitation = mca_invitation_for_token(token, for_update=True)
     if not accepted:
@@ -351,29 +446,53 @@ def mca_accept(*, token: str, first_name: str, last_name: str, email: str, phone
     terms = agreement.current()
     with scope(reseller=reseller):
         acceptance = McaAcceptance(
-            reseller=reseller, customer=customer, invitation=invitation,
-            first_name=first_name.strip(), last_name=last_name.strip(),
-            email=email.strip(), phone=phone.strip(), date_agreed=now,
-            template_id=terms["template_id"], template_version=terms["version"],
-            ip_address=ip_address or None, user_agent=(user_agent or "")[:500])
+            reseller=reseller,
+            customer=customer,
+            invitation=invitation,
+            first_name=first_name.strip(),
+            last_name=last_name.strip(),
+            email=email.strip(),
+            phone=phone.strip(),
+            date_agreed=now,
+            template_id=terms["template_id"],
+            template_version=terms["version"],
+            ip_address=ip_address or None,
+            user_agent=(user_agent or "")[:500],
+        )
         acceptance.full_clean(exclude=["customer", "invitation"])
         acceptance.save()
         invitation.state = McaInvitation.State.USED
         invitation.closed_at = now
         invitation.save(update_fields=["state", "closed_at"])
         Customer.objects.filter(pk=customer.pk).update(mca_status=McaStatus.ACCEPTED)
-        audit(actor=None, reseller=reseller, obj=customer, action="customers.mca.accepted",
-              data={"by": acceptance.name, "email": acceptance.email,
-                    "date_agreed": now.isoformat(), "template_id": acceptance.template_id,
-                    "ip": acceptance.ip_address})
-        recipients = {m.user for m in Membership.objects.filter(
-            reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]).select_related("user")}
+        audit(
+            actor=None,
+            reseller=reseller,
+            obj=customer,
+            action="customers.mca.accepted",
+            data={
+                "by": acceptance.name,
+                "email": acceptance.email,
+                "date_agreed": now.isoformat(),
+                "template_id": acceptance.template_id,
+                "ip": acceptance.ip_address,
+            },
+        )
+        recipients = {
+            m.user
+            for m in Membership.objects.filter(
+                reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]
+            ).select_related("user")
+        }
         recipients.add(invitation.sent_by)
-        notify(reseller=reseller, users=sorted(recipients, key=lambda u: u.pk),
-               title=f"{customer} accepted the Microsoft Customer Agreement",
-               body=f"Accepted by {acceptance.name} ({acceptance.email}) on "
-                    f"{now:%Y-%m-%d %H:%M} UTC. Operations will log it in Partner Center.",
-               url=reverse("customers:detail", kwargs={"customer_id": customer.pk}))
+        notify(
+            reseller=reseller,
+            users=sorted(recipients, key=lambda u: u.pk),
+            title=f"{customer} accepted the Microsoft Customer Agreement",
+            body=f"Accepted by {acceptance.name} ({acceptance.email}) on "
+            f"{now:%Y-%m-%d %H:%M} UTC. Operations will log it in Partner Center.",
+            url=reverse("customers:detail", kwargs={"customer_id": customer.pk}),
+        )
     if settings.MCA_ATTEST_VIA_GATEWAY and customer.tenant_id:
         mca_attest_task.delay_on_commit(acceptance.pk, reseller_id=acceptance.reseller_id)
     return acceptance
@@ -385,21 +504,37 @@ def _record_logged(acceptance: McaAcceptance, *, user, via: str, reference: str,
     acceptance.logged_via = via
     acceptance.partner_center_reference = reference
     acceptance.log_error = ""
-    acceptance.save(update_fields=["logged_at", "logged_by", "logged_via",
-                                   "partner_center_reference", "log_error"])
+    acceptance.save(
+        update_fields=[
+            "logged_at",
+            "logged_by",
+            "logged_via",
+            "partner_center_reference",
+            "log_error",
+        ]
+    )
     Customer.objects.filter(pk=acceptance.customer_id).update(mca_status=McaStatus.LOGGED)
-    audit(actor=user, reseller=acceptance.reseller, obj=acceptance.customer,
-          action="customers.mca.logged",
-          data={"via": via, "reference": reference, **(data or {})})
+    audit(
+        actor=user,
+        reseller=acceptance.reseller,
+        obj=acceptance.customer,
+        action="customers.mca.logged",
+        data={"via": via, "reference": reference, **(data or {})},
+    )
 
 
 def _acceptance_for_logging(acceptance_id: int) -> McaAcceptance:
     with scopes_disabled():
-        acceptance = (McaAcceptance.objects.select_for_update(of=("self",))
-                      .select_related("customer", "reseller").get(pk=acceptance_id))
+        acceptance = (
+            McaAcceptance.objects.select_for_update(of=("self",))
+            .select_related("customer", "reseller")
+            .get(pk=acceptance_id)
+        )
     if acceptance.logged_at:
-        raise ValidationError(f"The MCA of {acceptance.customer} was already logged on "
-                              f"{acceptance.logged_at:%Y-%m-%d %H:%M} UTC.")
+        raise ValidationError(
+            f"The MCA of {acceptance.customer} was already logged on "
+            f"{acceptance.logged_at:%Y-%m-%d %H:%M} UTC."
+        )
     return acceptance
 
 
@@ -412,8 +547,9 @@ def mca_mark_logged(*, user, acceptance_id: int, reference: str) -> McaAcceptanc
         raise ValidationError("Enter the Partner Center reference of the attestation.")
     acceptance = _acceptance_for_logging(acceptance_id)
     with scopes_disabled():
-        _record_logged(acceptance, user=user, via=McaAcceptance.LoggedVia.OPERATIONS,
-                       reference=reference)
+        _record_logged(
+            acceptance, user=user, via=McaAcceptance.LoggedVia.OPERATIONS, reference=reference
+        )
     return acceptance
 
 
@@ -429,22 +565,32 @@ def mca_log_with_gateway(*, acceptance_id: int, user=None) -> McaAcceptance:
             acceptance = _acceptance_for_logging(acceptance_id)
             customer = acceptance.customer
             if not customer.tenant_id:
-                raise ValidationError(f"{customer} has no Microsoft tenant yet: the reseller "
-                                      "creates or links it on the customer page first.")
+                raise ValidationError(
+                    f"{customer} has no Microsoft tenant yet: the reseller "
+                    "creates or links it on the customer page first."
+                )
             gateway = get_gateway()
             request = Attestation(
-                first_name=acceptance.first_name, last_name=acceptance.last_name,
-                email=acceptance.email, phone=acceptance.phone,
+                first_name=acceptance.first_name,
+                last_name=acceptance.last_name,
+                email=acceptance.email,
+                phone=acceptance.phone,
                 date_agreed=acceptance.date_agreed,
-                template_id=gateway.get_mca_template_id())  # Partner Center's current MCA
+                template_id=gateway.get_mca_template_id(),
+            )  # Partner Center's current MCA
             try:
                 result = gateway.attest_mca(str(customer.tenant_id), request)
                 reference, duplicate = f"attested {result.date_agreed:%Y-%m-%d}", False
             except AlreadyAttested as exc:
                 reference, duplicate = f"already attested ({exc.code})", True
             with scopes_disabled():
-                _record_logged(acceptance, user=user, via=McaAcceptance.LoggedVia.GATEWAY,
-                               reference=reference, data={"duplicate": duplicate})
+                _record_logged(
+                    acceptance,
+                    user=user,
+                    via=McaAcceptance.LoggedVia.GATEWAY,
+                    reference=reference,
+                    data={"duplicate": duplicate},
+                )
             return acceptance
     except GatewayError as exc:
         with scopes_disabled():
@@ -461,9 +607,13 @@ def portal_link_send(*, member, customer: Customer, rotate: bool = False) -> str
     if rotate:
         customer.portal_key = uuid.uuid4()
         customer.save(update_fields=["portal_key"])
-    audit(actor=member.user, reseller=member.reseller, obj=customer,
-          action="customers.portal_link.sent", data={"to": customer.contact_email,
-                                                     "earlier_links_revoked": rotate})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=customer,
+        action="customers.portal_link.sent",
+        data={"to": customer.contact_email, "earlier_links_revoked": rotate},
+    )
     portal_link_email_task.delay_on_commit(customer.pk, reseller_id=customer.reseller_id)
     return customer.contact_email
 
@@ -476,20 +626,26 @@ def customer_for_portal_token(token: str) -> Customer:
     except links.LinkInvalid:
         raise LinkRefused(TAMPERED) from None
     except links.LinkExpired:
-        raise LinkRefused(f"This link expired after {settings.CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS}"
-                          " days. Ask your reseller to send a new one.") from None
+        raise LinkRefused(
+            f"This link expired after {settings.CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS}"
+            " days. Ask your reseller to send a new one."
+        ) from None
     with scopes_disabled():
-        customer = (Customer.objects.select_related("reseller")
-                    .filter(pk=data["c"], portal_key=data["k"]).first())
+        customer = (
+            Customer.objects.select_related("reseller")
+            .filter(pk=data["c"], portal_key=data["k"])
+            .first()
+        )
     if customer is None:
-        raise LinkRefused("This link is no longer valid: your reseller has replaced it. "
-                          "Use the link in the most recent e-mail.")
+        raise LinkRefused(
+            "This link is no longer valid: your reseller has replaced it. "
+            "Use the link in the most recent e-mail."
+        )
     return customer
 
 
 @transaction.atomic
-def customer_change_currency(*, user, customer: Customer, currency: str,
-                             reason: str) -> Customer:
+def customer_change_currency(*, user, customer: Customer, currency: str, reason: str) -> Customer:
     """Operations change a customer's billing currency, with a reason (audited), also while
     subscriptions run: those keep their own currency, which Partner Center keeps billing,
     through their renewals (each subscription carries its currency); new purchases use the
@@ -499,8 +655,9 @@ def customer_change_currency(*, user, customer: Customer, currency: str,
     if not reason:
         raise ValidationError("Give the reason for the currency change.")
     with scopes_disabled():
-        customer = Customer.objects.select_for_update().select_related("reseller").get(
-            pk=customer.pk)
+        customer = (
+            Customer.objects.select_for_update().select_related("reseller").get(pk=customer.pk)
+        )
         before = customer.currency
         if currency == before:
             raise ValidationError(f"{customer} is already billed in {currency}.")
@@ -508,20 +665,36 @@ def customer_change_currency(*, user, customer: Customer, currency: str,
         customer.full_clean()
         customer.save(update_fields=["currency"])
         count, _ = _running_subscriptions(customer)
-        audit(actor=user, reseller=customer.reseller, obj=customer,
-              action="customers.customer.currency_changed",
-              data={"before": before, "after": currency, "reason": reason,
-                    "running_subscriptions": count})
-        owners = [m.user for m in Membership.objects.filter(
-            reseller=customer.reseller, role=Role.OWNER).select_related("user")]
-        notify(reseller=customer.reseller, users=owners,
-               title=f"{customer} is now billed in {currency}",
-               body=f"Operations changed the currency from {before}: {reason} "
-                    f"Subscriptions already running stay in {before} until they end.")
+        audit(
+            actor=user,
+            reseller=customer.reseller,
+            obj=customer,
+            action="customers.customer.currency_changed",
+            data={
+                "before": before,
+                "after": currency,
+                "reason": reason,
+                "running_subscriptions": count,
+            },
+        )
+        owners = [
+            m.user
+            for m in Membership.objects.filter(
+                reseller=customer.reseller, role=Role.OWNER
+            ).select_related("user")
+        ]
+        notify(
+            reseller=customer.reseller,
+            users=owners,
+            title=f"{customer} is now billed in {currency}",
+            body=f"Operations changed the currency from {before}: {reason} "
+            f"Subscriptions already running stay in {before} until they end.",
+        )
     return customer
 
 
 # Tasks (queued on commit by the services above)
+
 
 @shared_task(base=ResellerTask)
 def mca_link_email_task(invitation_id: int) -> None:
@@ -540,7 +713,7 @@ def mca_attest_task(self, acceptance_id: int) -> None:
     try:
         mca_log_with_gateway(acceptance_id=acceptance_id)
     except (RateLimited, Unavailable) as exc:
-        countdown = getattr(exc, "retry_after", None) or 30 * 2 ** self.request.retries
+        countdown = getattr(exc, "retry_after", None) or 30 * 2**self.request.retries
         raise self.retry(exc=exc, countdown=countdown) from exc
     except (GatewayError, ValidationError) as exc:
         logger.warning("MCA acceptance %s not logged in Partner Center: %s", acceptance_id, exc)

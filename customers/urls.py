@@ -26,8 +26,11 @@ ops_patterns = [
     path("<int:customer_id>/tenant/", views.ops_tenant_relink, name="tenant_relink"),
     path("mca/", views.ops_mca_queue, name="mca_queue"),
     path("mca/<int:acceptance_id>/logged/", views.ops_mca_mark_logged, name="mca_mark_logged"),
-    path("mca/<int:acceptance_id>/gateway/", views.ops_mca_log_with_gateway,
-         name="mca_log_with_gateway"),
+    path(
+        "mca/<int:acceptance_id>/gateway/",
+        views.ops_mca_log_with_gateway,
+        name="mca_log_with_gateway",
+    ),
 ]
 
 urlpatterns = [

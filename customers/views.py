@@ -25,6 +25,7 @@ PER_PAGE = 25
 
 # Reseller side
 
+
 @member_required
 def customer_list(request):
     require(request.membership, "customers.view")
@@ -32,9 +33,16 @@ def customer_list(request):
     filtered = CustomerFilter(request.GET, queryset=customers, request=request)
     table = CustomerTable(filtered.qs)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
-    return render(request, "customers/list.html", {
-        "filter": filtered, "table": table, "total": customers.count(),
-        "can_edit": role_can(request.membership.role, "customers.edit")})
+    return render(
+        request,
+        "customers/list.html",
+        {
+            "filter": filtered,
+            "table": table,
+            "total": customers.count(),
+            "can_edit": role_can(request.membership.role, "customers.edit"),
+        },
+    )
 
 
 def _save_customer(request, form, save):
@@ -51,8 +59,9 @@ def _save_customer(request, form, save):
 def customer_create(request):
     require(request.membership, "customers.edit")
     form = CustomerForm(posted(request), reseller=request.reseller)
-    customer = _save_customer(request, form, lambda **data: services.customer_create(
-        member=request.membership, **data))
+    customer = _save_customer(
+        request, form, lambda **data: services.customer_create(member=request.membership, **data)
+    )
     if customer:
         messages.success(request, f"{customer} added. Next: send the MCA click-through.")
         return redirect("customers:detail", customer_id=customer.pk)
@@ -65,8 +74,13 @@ def customer_edit(request, customer_id):
     require(request.membership, "customers.edit")
     # the form edits a copy: the service compares against the stored customer
     form = CustomerForm(posted(request), instance=copy.copy(customer))
-    saved = _save_customer(request, form, lambda **data: services.customer_update(
-        member=request.membership, customer=customer, **data))
+    saved = _save_customer(
+        request,
+        form,
+        lambda **data: services.customer_update(
+            member=request.membership, customer=customer, **data
+        ),
+    )
     if saved:
         messages.success(request, f"{saved} saved.")
         return redirect("customers:detail", customer_id=saved.pk)
@@ -78,20 +92,30 @@ def customer_detail(request, customer_id):
     member = request.membership
     require(member, "customers.view")
     customer = selectors.customer_get(member=member, customer_id=customer_id)
-    return render(request, "customers/detail.html", {
-        "customer": customer, "mca": selectors.mca_timeline(customer),
-        "can_order": role_can(member.role, "orders.place"),
-        "relationship_link": links.relationship_link(customer.reseller),
-        "can_edit": role_can(member.role, "customers.edit"),
-        # subscriptions, seats, support contact and plans: from the apps above (portal/frame.py)
-        **frame.merged("customer_context", member, customer),
-    })
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "customer": customer,
+            "mca": selectors.mca_timeline(customer),
+            "can_order": role_can(member.role, "orders.place"),
+            "relationship_link": links.relationship_link(customer.reseller),
+            "can_edit": role_can(member.role, "customers.edit"),
+            # subscriptions, seats, support contact and plans: from the apps above (portal/frame.py)
+            **frame.merged("customer_context", member, customer),
+        },
+    )
 
 
 def _customer_action(request, customer_id, action):
     customer = selectors.customer_get(member=request.membership, customer_id=customer_id)
-    return act(request, lambda: action(customer), success=str, then="customers:detail",
-               customer_id=customer.pk)
+    return act(
+        request,
+        lambda: action(customer),
+        success=str,
+        then="customers:detail",
+        customer_id=customer.pk,
+    )
 
 
 @member_required
@@ -99,8 +123,11 @@ def _customer_action(request, customer_id, action):
 def mca_send(request, customer_id):
     def send(customer):
         invitation = services.mca_send(member=request.membership, customer=customer)
-        return (f"MCA click-through sent to {invitation.sent_to}; the link expires on "
-                f"{invitation.expires_at:%Y-%m-%d} (UTC). Earlier links no longer work.")
+        return (
+            f"MCA click-through sent to {invitation.sent_to}; the link expires on "
+            f"{invitation.expires_at:%Y-%m-%d} (UTC). Earlier links no longer work."
+        )
+
     return _customer_action(request, customer_id, send)
 
 
@@ -111,16 +138,21 @@ def mca_revoke(request, customer_id):
         require(request.membership, "customers.edit")
         customer = selectors.customer_get(member=request.membership, customer_id=customer_id)
         return confirm_page(
-            request, title=f"Revoke the MCA link sent to {customer.contact_email}?",
-            consequences=["The link stops working: the customer can no longer accept the "
-                          "Microsoft Customer Agreement with it.",
-                          "Orders for this customer wait until a new link is sent and "
-                          "accepted."],
+            request,
+            title=f"Revoke the MCA link sent to {customer.contact_email}?",
+            consequences=[
+                "The link stops working: the customer can no longer accept the "
+                "Microsoft Customer Agreement with it.",
+                "Orders for this customer wait until a new link is sent and accepted.",
+            ],
             button="Revoke the link",
-            back=reverse("customers:detail", kwargs={"customer_id": customer.pk}))
+            back=reverse("customers:detail", kwargs={"customer_id": customer.pk}),
+        )
+
     def revoke(customer):
         services.mca_revoke(member=request.membership, customer=customer)
         return "The MCA link was revoked; it no longer works."
+
     return _customer_action(request, customer_id, revoke)
 
 
@@ -128,9 +160,11 @@ def mca_revoke(request, customer_id):
 @require_POST
 def create_tenant(request, customer_id):
     def create(customer):
-        customer = services.customer_create_in_partner_center(member=request.membership,
-                                                              customer=customer)
+        customer = services.customer_create_in_partner_center(
+            member=request.membership, customer=customer
+        )
         return f"Microsoft tenant created in Partner Center: {customer.tenant_id}."
+
     return _customer_action(request, customer_id, create)
 
 
@@ -140,6 +174,7 @@ def link_tenant(request, customer_id):
     def link(customer):
         customer = services.customer_link_tenant(member=request.membership, customer=customer)
         return f"Microsoft tenant linked from Partner Center: {customer.tenant_id}."
+
     return _customer_action(request, customer_id, link)
 
 
@@ -147,13 +182,16 @@ def link_tenant(request, customer_id):
 @require_POST
 def portal_link(request, customer_id):
     def send(customer):
-        to = services.portal_link_send(member=request.membership, customer=customer,
-                                       rotate=request.POST.get("rotate") == "1")
+        to = services.portal_link_send(
+            member=request.membership, customer=customer, rotate=request.POST.get("rotate") == "1"
+        )
         return f"Customer-portal link sent to {to}."
+
     return _customer_action(request, customer_id, send)
 
 
 # Customer portal: no account, a signed link per customer
+
 
 def _client_ip(request):
     # The proxy in front of gunicorn must set REMOTE_ADDR (e.g. gunicorn --forwarded-allow-ips).
@@ -161,8 +199,12 @@ def _client_ip(request):
 
 
 def _refused(request, refusal: services.LinkRefused):
-    return render(request, "customers/portal/refused.html",
-                  {"message": refusal.message, "reseller": refusal.reseller}, status=410)
+    return render(
+        request,
+        "customers/portal/refused.html",
+        {"message": refusal.message, "reseller": refusal.reseller},
+        status=410,
+    )
 
 
 def mca_click_through(request, token):
@@ -171,29 +213,54 @@ def mca_click_through(request, token):
     except services.LinkRefused as refusal:
         return _refused(request, refusal)
     customer = invitation.customer
-    form = McaAcceptForm(posted(request), initial={
-        "first_name": customer.contact_first_name, "last_name": customer.contact_last_name,
-        "email": customer.contact_email, "phone": customer.contact_phone})
+    form = McaAcceptForm(
+        posted(request),
+        initial={
+            "first_name": customer.contact_first_name,
+            "last_name": customer.contact_last_name,
+            "email": customer.contact_email,
+            "phone": customer.contact_phone,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             acceptance = services.mca_accept(
-                token=token, first_name=data["first_name"], last_name=data["last_name"],
-                email=data["email"], phone=data["phone"], accepted=data["accept"],
+                token=token,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                email=data["email"],
+                phone=data["phone"],
+                accepted=data["accept"],
                 ip_address=_client_ip(request),
-                user_agent=request.headers.get("User-Agent", ""))
+                user_agent=request.headers.get("User-Agent", ""),
+            )
         except services.LinkRefused as refusal:
             return _refused(request, refusal)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            return render(request, "customers/portal/accepted.html", {
-                "acceptance": acceptance, "customer": customer,
-                "reseller": invitation.reseller,
-                "portal_token": links.portal_token(customer)})
-    return render(request, "customers/portal/mca.html", {
-        "form": form, "customer": customer, "reseller": invitation.reseller,
-        "invitation": invitation, "agreement": agreement.current()})
+            return render(
+                request,
+                "customers/portal/accepted.html",
+                {
+                    "acceptance": acceptance,
+                    "customer": customer,
+                    "reseller": invitation.reseller,
+                    "portal_token": links.portal_token(customer),
+                },
+            )
+    return render(
+        request,
+        "customers/portal/mca.html",
+        {
+            "form": form,
+            "customer": customer,
+            "reseller": invitation.reseller,
+            "invitation": invitation,
+            "agreement": agreement.current(),
+        },
+    )
 
 
 def portal_home(request, token):
@@ -202,21 +269,34 @@ def portal_home(request, token):
     except services.LinkRefused as refusal:
         return _refused(request, refusal)
     with scope(reseller=customer.reseller):
-        acceptance = getattr(customer, "mca_acceptance", None) if customer.mca_accepted \
-            else None
-        return render(request, "customers/portal/home.html", {
-            "customer": customer, "reseller": customer.reseller, "acceptance": acceptance,
-            **frame.merged("customer_portal_context", customer)})
+        acceptance = getattr(customer, "mca_acceptance", None) if customer.mca_accepted else None
+        return render(
+            request,
+            "customers/portal/home.html",
+            {
+                "customer": customer,
+                "reseller": customer.reseller,
+                "acceptance": acceptance,
+                **frame.merged("customer_portal_context", customer),
+            },
+        )
 
 
 # Operations
 
+
 @staff_required
 def ops_mca_queue(request):
     show = "logged" if request.GET.get("show") == "logged" else "pending"
-    return render(request, "customers/ops_mca_queue.html", {
-        "acceptances": selectors.mca_logging_queue(show=show), "show": show,
-        "form": MarkLoggedForm()})
+    return render(
+        request,
+        "customers/ops_mca_queue.html",
+        {
+            "acceptances": selectors.mca_logging_queue(show=show),
+            "show": show,
+            "form": MarkLoggedForm(),
+        },
+    )
 
 
 @staff_required
@@ -226,8 +306,9 @@ def ops_mca_mark_logged(request, acceptance_id):
     try:
         if not form.is_valid():
             raise ValidationError("Enter the Partner Center reference of the attestation.")
-        acceptance = services.mca_mark_logged(user=request.user, acceptance_id=acceptance_id,
-                                              reference=form.cleaned_data["reference"])
+        acceptance = services.mca_mark_logged(
+            user=request.user, acceptance_id=acceptance_id, reference=form.cleaned_data["reference"]
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -241,33 +322,39 @@ def ops_mca_log_with_gateway(request, acceptance_id):
     from partner_center.errors import GatewayError
 
     try:
-        acceptance = services.mca_log_with_gateway(acceptance_id=acceptance_id,
-                                                   user=request.user)
+        acceptance = services.mca_log_with_gateway(acceptance_id=acceptance_id, user=request.user)
     except (ValidationError, GatewayError) as exc:
         text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         messages.error(request, f"Not logged: {text}")
     else:
-        messages.success(request, f"MCA of {acceptance.customer} logged in Partner Center "
-                                  f"({acceptance.partner_center_reference}).")
+        messages.success(
+            request,
+            f"MCA of {acceptance.customer} logged in Partner Center "
+            f"({acceptance.partner_center_reference}).",
+        )
     return redirect("customers_ops:mca_queue")
 
 
 @staff_required
 def ops_tenant_relink(request, customer_id):
     customer = selectors.ops_customer_get(customer_id)
-    form = TenantRelinkForm(request.POST or None,
-                            initial={"tenant_id": customer.tenant_id})
+    form = TenantRelinkForm(request.POST or None, initial={"tenant_id": customer.tenant_id})
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_relink_tenant(
-                user=request.user, customer_id=customer.pk,
-                tenant_id=form.cleaned_data["tenant_id"], reason=form.cleaned_data["reason"])
+                user=request.user,
+                customer_id=customer.pk,
+                tenant_id=form.cleaned_data["tenant_id"],
+                reason=form.cleaned_data["reason"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"{customer} is linked to "
-                                      f"{customer.tenant_id or 'no tenant'}; its MCA starts "
-                                      "again.")
+            messages.success(
+                request,
+                f"{customer} is linked to "
+                f"{customer.tenant_id or 'no tenant'}; its MCA starts "
+                "again.",
+            )
             return redirect("customers_ops:tenant_relink", customer_id=customer.pk)
-    return render(request, "customers/ops_tenant_relink.html",
-                  {"customer": customer, "form": form})
+    return render(request, "customers/ops_tenant_relink.html", {"customer": customer, "form": form})

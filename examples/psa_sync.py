@@ -52,20 +52,31 @@ def agreement_lines(client: httpx.Client, *, page_size: int = 200) -> list[Agree
         customer = customers[sub["customer"]]
         cost = Decimal(sub["unit_cost"]) if sub["unit_cost"] is not None else None
         price = Decimal(sub["unit_price"])
-        lines.append(AgreementLine(
-            external_id=f"portal-subscription-{sub['id']}", company=customer["company_name"],
-            company_domain=customer["primary_domain"], product=sub["offer_name"],
-            sku=sub["offer_sku"], quantity=sub["quantity"],
-            billing=f"{sub['term']} {sub['billing_frequency']}", currency=sub["currency"],
-            unit_cost=cost, unit_price=price,
-            margin=None if cost is None else (price - cost) * sub["quantity"],
-            status=sub["status"]))
+        lines.append(
+            AgreementLine(
+                external_id=f"portal-subscription-{sub['id']}",
+                company=customer["company_name"],
+                company_domain=customer["primary_domain"],
+                product=sub["offer_name"],
+                sku=sub["offer_sku"],
+                quantity=sub["quantity"],
+                billing=f"{sub['term']} {sub['billing_frequency']}",
+                currency=sub["currency"],
+                unit_cost=cost,
+                unit_price=price,
+                margin=None if cost is None else (price - cost) * sub["quantity"],
+                status=sub["status"],
+            )
+        )
     return lines
 
 
 def client_from_env() -> httpx.Client:
-    return httpx.Client(base_url=os.environ["PORTAL_URL"], timeout=30,
-                        headers={"Authorization": f"Bearer {os.environ['PORTAL_API_KEY']}"})
+    return httpx.Client(
+        base_url=os.environ["PORTAL_URL"],
+        timeout=30,
+        headers={"Authorization": f"Bearer {os.environ['PORTAL_API_KEY']}"},
+    )
 
 
 def main() -> None:

@@ -50,17 +50,20 @@ class AlreadyAttested(Conflict):
     """The customer's Microsoft Customer Agreement acceptance was already attested: not a
     failure for the portal ("already accepted")."""
 
-    def __init__(self, message: str = "The customer's acceptance of the Microsoft Customer "
-                                      "Agreement was already attested.", *,
-                 code: int | None = MCA_ALREADY_ATTESTED):
+    def __init__(
+        self,
+        message: str = "The customer's acceptance of the Microsoft Customer "
+        "Agreement was already attested.",
+        *,
+        code: int | None = MCA_ALREADY_ATTESTED,
+    ):
         super().__init__(message, code=code)
 
 
 class RateLimited(GatewayError):
     """Too many requests; `retry_after` is the number of seconds Partner Center asked for."""
 
-    def __init__(self, message: str, *, code: int | None = None,
-                 retry_after: float | None = None):
+    def __init__(self, message: str, *, code: int | None = None, retry_after: float | None = None):
         super().__init__(message, code=code)
         self.retry_after = retry_after
 

@@ -80,8 +80,9 @@ class PartnerCenterGateway(abc.ABC):
         (600061); a changed contact is a new attestation."""
 
     @abc.abstractmethod
-    def create_order(self, tenant_id: str, req: OrderRequest, *,
-                     idempotency_key: str) -> SubscriptionInfo:
+    def create_order(
+        self, tenant_id: str, req: OrderRequest, *, idempotency_key: str
+    ) -> SubscriptionInfo:
         """Buy through a cart and its checkout, wait for the order to complete and return the
         new subscription. While Partner Center still provisions it this raises Unavailable
         (OrderPending); calling again with the same key resumes the same purchase."""
@@ -90,64 +91,98 @@ class PartnerCenterGateway(abc.ABC):
     def get_subscription(self, tenant_id: str, subscription_id: str) -> SubscriptionInfo: ...
 
     @abc.abstractmethod
-    def change_quantity(self, tenant_id: str, subscription_id: str, quantity: int, *,
-                        idempotency_key: str) -> SubscriptionInfo:
+    def change_quantity(
+        self, tenant_id: str, subscription_id: str, quantity: int, *, idempotency_key: str
+    ) -> SubscriptionInfo:
         """Set the seat count (increase any time; decrease only from seats whose 168-hour
         window is open, else Conflict naming when it closed)."""
 
     @abc.abstractmethod
-    def cancel_subscription(self, tenant_id: str, subscription_id: str, *,
-                            idempotency_key: str) -> SubscriptionInfo: ...
+    def cancel_subscription(
+        self, tenant_id: str, subscription_id: str, *, idempotency_key: str
+    ) -> SubscriptionInfo: ...
 
     @abc.abstractmethod
-    def change_term(self, tenant_id: str, subscription_id: str, *, term: str,
-                    billing_frequency: str, idempotency_key: str) -> SubscriptionInfo:
+    def change_term(
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        *,
+        term: str,
+        billing_frequency: str,
+        idempotency_key: str,
+    ) -> SubscriptionInfo:
         """Lengthen the term (a new term starts today; a shorter or equal term is refused)
         and/or set the billing frequency, which must suit the term. The portal changes the
         frequency alone when a scheduled change takes effect, at a cycle boundary."""
 
     @abc.abstractmethod
-    def exchange_reservation(self, tenant_id: str, subscription_id: str, req: OrderRequest, *,
-                             idempotency_key: str) -> SubscriptionInfo:
+    def exchange_reservation(
+        self, tenant_id: str, subscription_id: str, req: OrderRequest, *, idempotency_key: str
+    ) -> SubscriptionInfo:
         """Exchange a Reserved Instance for the one `req` describes (Azure Reservations'
         calculate-exchange, then exchange): the returned one starts today and the old one ends.
         Refused (Conflict) when the new commitment is below the old one's remaining
         commitment; both must be Reserved Instances."""
 
     @abc.abstractmethod
-    def set_auto_renew(self, tenant_id: str, subscription_id: str,
-                       auto_renew: bool) -> SubscriptionInfo: ...
+    def set_auto_renew(
+        self, tenant_id: str, subscription_id: str, auto_renew: bool
+    ) -> SubscriptionInfo: ...
 
     @abc.abstractmethod
     def get_subscriptions(self, tenant_id: str) -> list[SubscriptionInfo]: ...
 
     @abc.abstractmethod
-    def schedule_next_term(self, tenant_id: str, subscription_id: str, *, quantity: int,
-                           term: str, billing_frequency: str,
-                           idempotency_key: str) -> SubscriptionInfo:
+    def schedule_next_term(
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        *,
+        quantity: int,
+        term: str,
+        billing_frequency: str,
+        idempotency_key: str,
+    ) -> SubscriptionInfo:
         """Set what the next term will be (scheduledNextTermInstructions): seats, term and
         billing frequency applied at renewal. Needs auto-renew on."""
 
     @abc.abstractmethod
-    def get_transition_options(self, tenant_id: str,
-                               subscription_id: str) -> list[TransitionOption]:
+    def get_transition_options(
+        self, tenant_id: str, subscription_id: str
+    ) -> list[TransitionOption]:
         """The products this subscription may be upgraded to now (transition eligibilities)."""
 
     @abc.abstractmethod
-    def transition(self, tenant_id: str, subscription_id: str, *, to_catalog_item_id: str,
-                   quantity: int, idempotency_key: str,
-                   to_subscription_id: str | None = None) -> TransitionResult:
+    def transition(
+        self,
+        tenant_id: str,
+        subscription_id: str,
+        *,
+        to_catalog_item_id: str,
+        quantity: int,
+        idempotency_key: str,
+        to_subscription_id: str | None = None,
+    ) -> TransitionResult:
         """Upgrade `quantity` seats (all of them: a full upgrade; fewer: a partial one)."""
 
     @abc.abstractmethod
-    def fetch_usage(self, *, start: date, end: date, tenant_id: str | None = None,
-                    continuation_token: str | None = None, page_size: int = 2000) -> UsagePage:
+    def fetch_usage(
+        self,
+        *,
+        start: date,
+        end: date,
+        tenant_id: str | None = None,
+        continuation_token: str | None = None,
+        page_size: int = 2000,
+    ) -> UsagePage:
         """Daily rated usage of [start, end] (both inclusive), one page; pass the page's
         continuation_token back for the next one (None on the last page)."""
 
     @abc.abstractmethod
-    def create_transfer(self, tenant_id: str, req: TransferRequest, *,
-                        idempotency_key: str) -> TransferInfo: ...
+    def create_transfer(
+        self, tenant_id: str, req: TransferRequest, *, idempotency_key: str
+    ) -> TransferInfo: ...
 
     @abc.abstractmethod
     def get_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo: ...
@@ -165,23 +200,35 @@ class PartnerCenterGateway(abc.ABC):
         raise NotSupported("This Partner Center gateway does not set usage budgets.")
 
 
-def attest_mca_once(gateway: PartnerCenterGateway, tenant_id: str,
-                    acceptance: McaAcceptance) -> Attestation:
+def attest_mca_once(
+    gateway: PartnerCenterGateway, tenant_id: str, acceptance: McaAcceptance
+) -> Attestation:
     """attest_mca where a duplicate (600061) means "already accepted", not a failure."""
     try:
         return gateway.attest_mca(tenant_id, acceptance)
     except AlreadyAttested:
-        return Attestation(tenant_id=tenant_id, template_id=acceptance.template_id,
-                           date_agreed=acceptance.date_agreed, already_attested=True)
+        return Attestation(
+            tenant_id=tenant_id,
+            template_id=acceptance.template_id,
+            date_agreed=acceptance.date_agreed,
+            already_attested=True,
+        )
 
 
-def iter_usage(gateway: PartnerCenterGateway, *, start: date, end: date,
-               tenant_id: str | None = None, page_size: int = 2000):
+def iter_usage(
+    gateway: PartnerCenterGateway,
+    *,
+    start: date,
+    end: date,
+    tenant_id: str | None = None,
+    page_size: int = 2000,
+):
     """Every usage line of the period, following continuation tokens."""
     token = None
     while True:
-        page = gateway.fetch_usage(start=start, end=end, tenant_id=tenant_id,
-                                   continuation_token=token, page_size=page_size)
+        page = gateway.fetch_usage(
+            start=start, end=end, tenant_id=tenant_id, continuation_token=token, page_size=page_size
+        )
         yield from page.lines
         token = page.continuation_token
         if not token:
@@ -199,5 +246,6 @@ def get_gateway() -> PartnerCenterGateway:
     kind = getattr(settings, "PARTNER_CENTER_GATEWAY", "sandbox")
     if kind not in IMPLEMENTATIONS:
         raise ImproperlyConfigured(
-            f"PARTNER_CENTER_GATEWAY must be 'sandbox' or 'http', not {kind!r}.")
+            f"PARTNER_CENTER_GATEWAY must be 'sandbox' or 'http', not {kind!r}."
+        )
     return import_string(IMPLEMENTATIONS[kind]).from_settings()

@@ -66,22 +66,30 @@ def _instant(value: str | None) -> datetime | None:
 
 
 def sku_from_json(data: dict) -> TenantSku:
-    return TenantSku(sku_id=data["skuId"], part_number=data.get("skuPartNumber", ""),
-                     enabled_units=int((data.get("prepaidUnits") or {}).get("enabled", 0)),
-                     consumed_units=int(data.get("consumedUnits", 0)),
-                     subscription_ids=tuple(data.get("subscriptionIds") or ()))
+    return TenantSku(
+        sku_id=data["skuId"],
+        part_number=data.get("skuPartNumber", ""),
+        enabled_units=int((data.get("prepaidUnits") or {}).get("enabled", 0)),
+        consumed_units=int(data.get("consumedUnits", 0)),
+        subscription_ids=tuple(data.get("subscriptionIds") or ()),
+    )
 
 
 def user_from_json(data: dict) -> TenantUser:
     activity = data.get("signInActivity") or {}
-    seen = [_instant(activity.get(k)) for k in ("lastSignInDateTime",
-                                                 "lastNonInteractiveSignInDateTime")]
+    seen = [
+        _instant(activity.get(k))
+        for k in ("lastSignInDateTime", "lastNonInteractiveSignInDateTime")
+    ]
     seen = [s for s in seen if s]
-    return TenantUser(user_id=data["id"], display_name=data.get("displayName") or "",
-                      user_principal_name=data.get("userPrincipalName") or "",
-                      enabled=bool(data.get("accountEnabled", True)),
-                      sku_ids=tuple(a["skuId"] for a in data.get("assignedLicenses") or ()),
-                      last_sign_in=max(seen) if seen else None)
+    return TenantUser(
+        user_id=data["id"],
+        display_name=data.get("displayName") or "",
+        user_principal_name=data.get("userPrincipalName") or "",
+        enabled=bool(data.get("accountEnabled", True)),
+        sku_ids=tuple(a["skuId"] for a in data.get("assignedLicenses") or ()),
+        last_sign_in=max(seen) if seen else None,
+    )
 
 
 USER_FIELDS = "id,displayName,userPrincipalName,accountEnabled,assignedLicenses,signInActivity"
@@ -91,8 +99,14 @@ class HttpGraph(GraphGateway):
     """Graph over HTTPS. `token_for(tenant_id)` gives a bearer token for the customer tenant
     (GDAP: the partner's app signs in to the customer's tenant)."""
 
-    def __init__(self, *, base_url: str, token_for, timeout: float = 30.0,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token_for,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.base_url = base_url.rstrip("/")
         self.token_for = token_for
         self.client = httpx.Client(timeout=timeout, transport=transport)
@@ -100,8 +114,11 @@ class HttpGraph(GraphGateway):
     @classmethod
     def from_settings(cls) -> "HttpGraph":
         token = settings.GRAPH_TOKEN
-        return cls(base_url=settings.GRAPH_BASE_URL, token_for=lambda tenant_id: token,
-                   timeout=settings.PARTNER_CENTER_TIMEOUT)
+        return cls(
+            base_url=settings.GRAPH_BASE_URL,
+            token_for=lambda tenant_id: token,
+            timeout=settings.PARTNER_CENTER_TIMEOUT,
+        )
 
     def _pages(self, tenant_id: str, url: str) -> list[dict]:
         items: list[dict] = []
@@ -110,11 +127,13 @@ class HttpGraph(GraphGateway):
             try:
                 response = self.client.get(url, headers=headers)
             except httpx.HTTPError as exc:
-                raise Unavailable(f"Microsoft Graph did not answer ({type(exc).__name__}).") \
-                    from exc
+                raise Unavailable(
+                    f"Microsoft Graph did not answer ({type(exc).__name__})."
+                ) from exc
             if response.status_code in (401, 403):
-                raise NoTenantAccess(f"No access to tenant {tenant_id} "
-                                     f"(Graph answered {response.status_code}).")
+                raise NoTenantAccess(
+                    f"No access to tenant {tenant_id} (Graph answered {response.status_code})."
+                )
             if response.status_code == 404:
                 raise NotFound(f"Tenant {tenant_id} was not found in Microsoft Graph.")
             if response.status_code >= 400:
@@ -146,17 +165,31 @@ class SandboxGraph(GraphGateway):
             for sku_id in user.sku_ids:
                 if sku_id in consumed:
                     consumed[sku_id] += 1
-        return [TenantSku(sku_id=s.sku_id, part_number=s.part_number,
-                          enabled_units=s.enabled_units, consumed_units=consumed[s.sku_id],
-                          subscription_ids=tuple(s.subscription_ids)) for s in skus]
+        return [
+            TenantSku(
+                sku_id=s.sku_id,
+                part_number=s.part_number,
+                enabled_units=s.enabled_units,
+                consumed_units=consumed[s.sku_id],
+                subscription_ids=tuple(s.subscription_ids),
+            )
+            for s in skus
+        ]
 
     def users(self, tenant_id):
         if not SandboxTenantSku.objects.filter(tenant_id=str(tenant_id)).exists():
             raise NoTenantAccess(f"No delegated access to tenant {tenant_id}.")
-        return [TenantUser(user_id=u.user_id, display_name=u.display_name,
-                           user_principal_name=u.user_principal_name, enabled=u.enabled,
-                           sku_ids=tuple(u.sku_ids), last_sign_in=u.last_sign_in)
-                for u in SandboxTenantUser.objects.filter(tenant_id=str(tenant_id))]
+        return [
+            TenantUser(
+                user_id=u.user_id,
+                display_name=u.display_name,
+                user_principal_name=u.user_principal_name,
+                enabled=u.enabled,
+                sku_ids=tuple(u.sku_ids),
+                last_sign_in=u.last_sign_in,
+            )
+            for u in SandboxTenantUser.objects.filter(tenant_id=str(tenant_id))
+        ]
 
 
 def get_graph() -> GraphGateway:

@@ -75,12 +75,18 @@ class Manifest:
         """Microsoft's manifest (unknown keys ignored)."""
         blobs = tuple(Blob(b["name"], b.get("partitionValue", "")) for b in data["blobs"])
         if len(blobs) != int(data.get("blobCount", len(blobs))):
-            raise GatewayError(f"The manifest names {data.get('blobCount')} blobs but lists "
-                               f"{len(blobs)}.")
-        return cls(id=data["id"], etag=data.get("eTag", ""),
-                   root_directory=data["rootDirectory"], sas_token=data.get("sasToken", ""),
-                   blobs=blobs, data_format=data.get("dataFormat", ""),
-                   schema_version=str(data.get("schemaVersion", "")))
+            raise GatewayError(
+                f"The manifest names {data.get('blobCount')} blobs but lists {len(blobs)}."
+            )
+        return cls(
+            id=data["id"],
+            etag=data.get("eTag", ""),
+            root_directory=data["rootDirectory"],
+            sas_token=data.get("sasToken", ""),
+            blobs=blobs,
+            data_format=data.get("dataFormat", ""),
+            schema_version=str(data.get("schemaVersion", "")),
+        )
 
     def blob_url(self, blob: Blob) -> str:
         """The blob's URL: the SAS token is already encoded and has no leading "?"."""
@@ -119,9 +125,17 @@ class Progress:
 class GraphBilling:
     """Microsoft Graph's partner billing exports over HTTP."""
 
-    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep, max_polls: int = 120,
-                 default_retry_after: float = 30.0, transport=None):
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        max_polls: int = 120,
+        default_retry_after: float = 30.0,
+        transport=None,
+    ):
         self.base_url = base_url.rstrip("/")
         self._token = token
         self.sleep, self.max_polls = sleep, max_polls
@@ -133,8 +147,11 @@ class GraphBilling:
 
     @classmethod
     def from_settings(cls) -> "GraphBilling":
-        return cls(settings.GRAPH_BILLING_URL, settings.GRAPH_BILLING_TOKEN,
-                   timeout=settings.PARTNER_CENTER_TIMEOUT)
+        return cls(
+            settings.GRAPH_BILLING_URL,
+            settings.GRAPH_BILLING_TOKEN,
+            timeout=settings.PARTNER_CENTER_TIMEOUT,
+        )
 
     def _auth(self) -> dict:
         return {"Authorization": f"Bearer {self._token}"}
@@ -146,18 +163,26 @@ class GraphBilling:
             error = response.json().get("error", {})
         except ValueError:
             error = {}
-        raise GatewayError(f"{what}: Microsoft Graph answered {response.status_code} "
-                           f"{error.get('code', '')} {error.get('message', '')}".strip())
+        raise GatewayError(
+            f"{what}: Microsoft Graph answered {response.status_code} "
+            f"{error.get('code', '')} {error.get('message', '')}".strip()
+        )
 
     def start(self, path: str, body: dict) -> str:
         """POST an export; the operation's URL."""
-        response = self._check(self.client.post(
-            f"{self.base_url}{path}", json=body,
-            headers={**self._auth(), "Content-Type": "application/json"}), "Starting the export")
+        response = self._check(
+            self.client.post(
+                f"{self.base_url}{path}",
+                json=body,
+                headers={**self._auth(), "Content-Type": "application/json"},
+            ),
+            "Starting the export",
+        )
         location = response.headers.get("Location")
         if response.status_code != 202 or not location:
-            raise GatewayError(f"Starting the export: expected 202 with a Location, got "
-                               f"{response.status_code}.")
+            raise GatewayError(
+                f"Starting the export: expected 202 with a Location, got {response.status_code}."
+            )
         return location
 
     def wait(self, operation_url: str, progress: Progress | None = None) -> Manifest:
@@ -165,23 +190,26 @@ class GraphBilling:
         progress = progress or Progress()
         progress.operation, progress.state = operation_url, "running"
         for _ in range(self.max_polls):
-            response = self._check(self.client.get(operation_url, headers=self._auth()),
-                                   "Polling the export")
+            response = self._check(
+                self.client.get(operation_url, headers=self._auth()), "Polling the export"
+            )
             progress.polls += 1
             body = response.json()
             kind = body.get("@odata.type", "").rsplit(".", 1)[-1]
             status = str(body.get("status", "")).lower()
             if kind == "failedOperation" or status == "failed":
                 error = body.get("error") or {}
-                raise ExportFailed(f"The export failed: {error.get('code', '')} "
-                                   f"{error.get('message', '')}".strip())
+                raise ExportFailed(
+                    f"The export failed: {error.get('code', '')} {error.get('message', '')}".strip()
+                )
             if kind == "exportSuccessOperation" or status in SUCCEEDED:
                 return self._manifest(body)
             if status not in RUNNING and kind != "runningOperation":
                 raise GatewayError(f"Unknown export state {status!r} ({kind}).")
             self.sleep(_seconds(response.headers.get("Retry-After"), self.default_retry_after))
-        raise GatewayError(f"The export was still running after {self.max_polls} polls; "
-                           "start it again later.")
+        raise GatewayError(
+            f"The export was still running after {self.max_polls} polls; start it again later."
+        )
 
     def _manifest(self, body: dict) -> Manifest:
         inline = body.get("resourceLocation")
@@ -190,8 +218,9 @@ class GraphBilling:
         link = body.get("resourceLocation@odata.navigationLink")
         if not link:
             raise GatewayError("The finished export names no manifest.")
-        return Manifest.from_json(self._check(self.client.get(link, headers=self._auth()),
-                                              "Reading the manifest").json())
+        return Manifest.from_json(
+            self._check(self.client.get(link, headers=self._auth()), "Reading the manifest").json()
+        )
 
     def blob_lines(self, manifest: Manifest, blob: Blob) -> Iterator[dict]:
         """One blob's lines, streamed (the SAS token authorises it, no bearer token)."""
@@ -270,43 +299,65 @@ class SandboxGraphBilling:
         if end >= first:
             from partner_center.gateway import iter_usage
 
-            lines = [line for line in iter_usage(SandboxGateway(), start=first, end=end)
-                     if line.billing_currency == body.get("currencyCode")]
+            lines = [
+                line
+                for line in iter_usage(SandboxGateway(), start=first, end=end)
+                if line.billing_currency == body.get("currencyCode")
+            ]
         manifest_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{first}/{end}/{body}"))
         blobs = []
         for n in range(0, max(len(lines), 1), BLOB_LINES):
             name = f"part-{n // BLOB_LINES:05d}-{manifest_id}.c000.json.gz"
-            self._blobs[name] = _gzip_lines(graph_line(line) for line in
-                                            lines[n:n + BLOB_LINES])
+            self._blobs[name] = _gzip_lines(graph_line(line) for line in lines[n : n + BLOB_LINES])
             blobs.append({"name": name, "partitionValue": "default"})
-        return Manifest.from_json({
-            "id": manifest_id, "schemaVersion": "2", "dataFormat": "compressedJSON",
-            "eTag": manifest_id[:17], "partnerTenantId": settings.PARTNER_CENTER_PROVIDER_TENANT_ID,
-            "rootDirectory": f"sandbox://unbilledusagefastpath/v1/BillingMonth={first:%Y%m}/"
-                             f"Currency={body.get('currencyCode')}/Fragment=full",
-            "sasToken": "sv=sandbox&sr=d&sp=rl", "partitionType": "default",
-            "blobCount": len(blobs), "blobs": blobs})
+        return Manifest.from_json(
+            {
+                "id": manifest_id,
+                "schemaVersion": "2",
+                "dataFormat": "compressedJSON",
+                "eTag": manifest_id[:17],
+                "partnerTenantId": settings.PARTNER_CENTER_PROVIDER_TENANT_ID,
+                "rootDirectory": f"sandbox://unbilledusagefastpath/v1/BillingMonth={first:%Y%m}/"
+                f"Currency={body.get('currencyCode')}/Fragment=full",
+                "sasToken": "sv=sandbox&sr=d&sp=rl",
+                "partitionType": "default",
+                "blobCount": len(blobs),
+                "blobs": blobs,
+            }
+        )
 
     def blob_lines(self, manifest: Manifest, blob: Blob) -> Iterator[dict]:
         data = self._blobs[blob.name]
-        yield from json_lines(data[i:i + 64 * 1024] for i in range(0, len(data), 64 * 1024))
+        yield from json_lines(data[i : i + 64 * 1024] for i in range(0, len(data), 64 * 1024))
 
 
 def graph_line(line) -> dict:
     """A sandbox usage line as Microsoft's unbilled usage export writes it (attributeSet
     full, PascalCase attribute names)."""
-    return {"CustomerId": line.customer_id, "CustomerName": line.customer_name,
-            "SubscriptionId": line.subscription_id,
-            "UsageDate": f"{line.usage_date.isoformat()}T00:00:00Z",
-            "MeterCategory": line.meter_category, "MeterSubCategory": line.meter_sub_category,
-            "MeterName": line.meter_name, "MeterId": line.meter_id,
-            "MeterRegion": line.meter_region, "ResourceGroup": line.resource_group,
-            "ResourceURI": line.resource_uri, "Tags": line.tags, "Quantity": line.quantity,
-            "Unit": line.unit_of_measure, "UnitPrice": line.unit_price,
-            "BillingPreTaxTotal": line.billing_pre_tax_total,
-            "BillingCurrency": line.billing_currency, "ChargeType": line.charge_type,
-            "ProductId": line.product_id, "SkuId": line.sku_id,
-            "AvailabilityId": line.availability_id, "InvoiceNumber": ""}
+    return {
+        "CustomerId": line.customer_id,
+        "CustomerName": line.customer_name,
+        "SubscriptionId": line.subscription_id,
+        "UsageDate": f"{line.usage_date.isoformat()}T00:00:00Z",
+        "MeterCategory": line.meter_category,
+        "MeterSubCategory": line.meter_sub_category,
+        "MeterName": line.meter_name,
+        "MeterId": line.meter_id,
+        "MeterRegion": line.meter_region,
+        "ResourceGroup": line.resource_group,
+        "ResourceURI": line.resource_uri,
+        "Tags": line.tags,
+        "Quantity": line.quantity,
+        "Unit": line.unit_of_measure,
+        "UnitPrice": line.unit_price,
+        "BillingPreTaxTotal": line.billing_pre_tax_total,
+        "BillingCurrency": line.billing_currency,
+        "ChargeType": line.charge_type,
+        "ProductId": line.product_id,
+        "SkuId": line.sku_id,
+        "AvailabilityId": line.availability_id,
+        "InvoiceNumber": "",
+    }
 
 
 _NUMBER = re.compile(r'"\\u0000(-?[0-9.E+-]+)\\u0000"')

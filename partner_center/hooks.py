@@ -7,6 +7,12 @@ from portal.frame import Queue
 
 
 def ops_queues() -> list[Queue]:
-    return [Queue("Partner Center connection", reverse("partner_center_ops:connection"),
-                  note="connected" if has_refresh_token()
-                  else "not connected: consent needed for App+User tokens")]
+    return [
+        Queue(
+            "Partner Center connection",
+            reverse("partner_center_ops:connection"),
+            note="connected"
+            if has_refresh_token()
+            else "not connected: consent needed for App+User tokens",
+        )
+    ]

@@ -47,8 +47,14 @@ from portal import observability
 
 logger = logging.getLogger("partner_center.http")
 
-_STATUS_ERRORS = {400: ValidationFailed, 403: ValidationFailed, 404: NotFound, 409: Conflict,
-                  412: Conflict, 422: ValidationFailed}
+_STATUS_ERRORS = {
+    400: ValidationFailed,
+    403: ValidationFailed,
+    404: NotFound,
+    409: Conflict,
+    412: Conflict,
+    422: ValidationFailed,
+}
 REQUEST_ID_NAMESPACE = uuid.UUID("0b6f3d1e-9c1a-4f57-8a43-5d2e7c9b1f60")
 
 
@@ -61,11 +67,20 @@ def request_id(idempotency_key: str | None, step: str = "") -> str:
 
 
 class HttpGateway(PartnerCenterGateway):
-    def __init__(self, base_url: str, tokens: TokenSource | str, *, timeout: float = 30.0,
-                 max_retries: int = 3, backoff: float = 0.5, max_sleep: float = 30.0,
-                 poll_attempts: int = 5, poll_interval: float = 2.0,
-                 sleep: Callable[[float], None] = time.sleep,
-                 transport: httpx.BaseTransport | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenSource | str,
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        backoff: float = 0.5,
+        max_sleep: float = 30.0,
+        poll_attempts: int = 5,
+        poll_interval: float = 2.0,
+        sleep: Callable[[float], None] = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ):
         self.tokens = StaticToken(tokens) if isinstance(tokens, str) else tokens
         self.timeout = timeout
         self.max_retries = max_retries
@@ -74,25 +89,41 @@ class HttpGateway(PartnerCenterGateway):
         self.poll_attempts = poll_attempts
         self.poll_interval = poll_interval
         self.sleep = sleep
-        self._client = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
-                                    transport=transport, headers={"Accept": "application/json"})
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
 
     def __repr__(self):
         return f"<HttpGateway {self._client.base_url}>"
 
     @classmethod
     def from_settings(cls) -> "HttpGateway":
-        return cls(settings.PARTNER_CENTER_BASE_URL, tokens_from_settings(),
-                   timeout=settings.PARTNER_CENTER_TIMEOUT,
-                   max_retries=settings.PARTNER_CENTER_MAX_RETRIES)
+        return cls(
+            settings.PARTNER_CENTER_BASE_URL,
+            tokens_from_settings(),
+            timeout=settings.PARTNER_CENTER_TIMEOUT,
+            max_retries=settings.PARTNER_CENTER_MAX_RETRIES,
+        )
 
     def close(self):
         self._client.close()
 
     # --- transport -----------------------------------------------------------------------
 
-    def _call(self, method: str, path: str, *, body=None, params=None, headers=None,
-              key: str | None = None, step: str = ""):
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body=None,
+        params=None,
+        headers=None,
+        key: str | None = None,
+        step: str = "",
+    ):
         """One Partner Center call with its retries → (json, response)."""
         rid = request_id(key, step or f"{method} {path}")
         attempts = 1 + max(self.max_retries, 0)
@@ -103,20 +134,27 @@ class HttpGateway(PartnerCenterGateway):
             started = time.monotonic()
             correlation_id = str(uuid.uuid4())
             retry_after = None
-            sent = {"Authorization": f"Bearer {self.tokens.access_token()}",
-                    "MS-Contract-Version": "v1", "MS-RequestId": rid,
-                    "MS-CorrelationId": correlation_id, **(headers or {})}
+            sent = {
+                "Authorization": f"Bearer {self.tokens.access_token()}",
+                "MS-Contract-Version": "v1",
+                "MS-RequestId": rid,
+                "MS-CorrelationId": correlation_id,
+                **(headers or {}),
+            }
             try:
-                response = self._client.request(method, path, json=body, params=params,
-                                                headers=sent)
+                response = self._client.request(
+                    method, path, json=body, params=params, headers=sent
+                )
             except httpx.TimeoutException:
                 status = "timeout"
-                failure = Unavailable(f"Partner Center did not answer {method} {path} within "
-                                      f"{self.timeout:g} s.")
+                failure = Unavailable(
+                    f"Partner Center did not answer {method} {path} within {self.timeout:g} s."
+                )
             except httpx.TransportError as e:
                 status = "unreachable"
-                failure = Unavailable(f"Partner Center could not be reached for {method} "
-                                      f"{path} ({type(e).__name__}).")
+                failure = Unavailable(
+                    f"Partner Center could not be reached for {method} {path} ({type(e).__name__})."
+                )
             else:
                 status = response.status_code
             self._log(method, path, status, started, correlation_id, rid, attempt)
@@ -144,9 +182,17 @@ class HttpGateway(PartnerCenterGateway):
 
     @staticmethod
     def _log(method, path, status, started, correlation_id, rid, attempt):
-        logger.info("partner_center %s %s status=%s duration_ms=%d correlation_id=%s "
-                    "request_id=%s attempt=%d", method, path, status,
-                    (time.monotonic() - started) * 1000, correlation_id, rid, attempt)
+        logger.info(
+            "partner_center %s %s status=%s duration_ms=%d correlation_id=%s "
+            "request_id=%s attempt=%d",
+            method,
+            path,
+            status,
+            (time.monotonic() - started) * 1000,
+            correlation_id,
+            rid,
+            attempt,
+        )
 
     @staticmethod
     def _json(response: httpx.Response, method, path):
@@ -155,11 +201,15 @@ class HttpGateway(PartnerCenterGateway):
         try:
             data = json.loads(response.content.decode("utf-8-sig"), parse_float=Decimal)
         except ValueError:
-            raise Unavailable(f"Partner Center answered {method} {path} with a malformed body "
-                              f"(not JSON, HTTP {response.status_code}).") from None
+            raise Unavailable(
+                f"Partner Center answered {method} {path} with a malformed body "
+                f"(not JSON, HTTP {response.status_code})."
+            ) from None
         if not isinstance(data, dict):
-            raise Unavailable(f"Partner Center answered {method} {path} with unexpected JSON "
-                              f"(a {type(data).__name__}, not an object).")
+            raise Unavailable(
+                f"Partner Center answered {method} {path} with unexpected JSON "
+                f"(a {type(data).__name__}, not an object)."
+            )
         return data
 
     @staticmethod
@@ -177,8 +227,9 @@ class HttpGateway(PartnerCenterGateway):
         elif status == 429:
             error = RateLimited(message, code=code)
         elif status >= 500:
-            error = Unavailable(description or f"Partner Center failed {method} {path} "
-                                               f"(HTTP {status}).", code=code)
+            error = Unavailable(
+                description or f"Partner Center failed {method} {path} (HTTP {status}).", code=code
+            )
         else:
             error = _STATUS_ERRORS.get(status, GatewayError)(message, code=code)
         error.http_status = status
@@ -189,17 +240,19 @@ class HttpGateway(PartnerCenterGateway):
         try:
             return decode(*args)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
-            raise Unavailable(f"Partner Center's answer for {what} was not understood: "
-                              f"{type(e).__name__} {e}.") from None
+            raise Unavailable(
+                f"Partner Center's answer for {what} was not understood: {type(e).__name__} {e}."
+            ) from None
 
     def _wait(self, attempt: int):
-        self.sleep(min(self.poll_interval * 2 ** attempt, self.max_sleep))
+        self.sleep(min(self.poll_interval * 2**attempt, self.max_sleep))
 
     # --- customers and agreements --------------------------------------------------------
 
     def create_customer(self, req, *, idempotency_key):
-        data, _ = self._call("POST", "/v1/customers", body=wire.customer_body(req),
-                             key=idempotency_key)
+        data, _ = self._call(
+            "POST", "/v1/customers", body=wire.customer_body(req), key=idempotency_key
+        )
         return self._decode("the new customer", wire.customer_info, data)
 
     def get_customer(self, tenant_id):
@@ -214,13 +267,15 @@ class HttpGateway(PartnerCenterGateway):
         return False
 
     def validate_address(self, address):
-        data, _ = self._call("POST", "/v1/validations/address",
-                             body=wire.address_body(address))
+        data, _ = self._call("POST", "/v1/validations/address", body=wire.address_body(address))
         return self._decode("the address validation", wire.address_check, data)
 
     def list_indirect_resellers(self):
-        data, _ = self._call("GET", "/v1/relationships",
-                             params={"relationship_type": "IsIndirectCloudSolutionProviderOf"})
+        data, _ = self._call(
+            "GET",
+            "/v1/relationships",
+            params={"relationship_type": "IsIndirectCloudSolutionProviderOf"},
+        )
         return self._decode("the indirect resellers", wire.reseller_relationships, data)
 
     def get_customer_resellers(self, tenant_id):
@@ -232,8 +287,7 @@ class HttpGateway(PartnerCenterGateway):
         return self._decode("the relationship request", lambda: str(data["url"]))
 
     def get_mca_template_id(self):
-        data, _ = self._call("GET", "/v1/agreements",
-                             params={"agreementType": wire.MCA_TYPE})
+        data, _ = self._call("GET", "/v1/agreements", params={"agreementType": wire.MCA_TYPE})
         return self._decode("the agreement metadata", wire.mca_template_id, data)
 
     def find_customer(self, *, domain, reseller_mpn_id):
@@ -246,13 +300,15 @@ class HttpGateway(PartnerCenterGateway):
         for item in data.get("items") or []:
             info = self._decode("a customer", wire.customer_info, item)
             if info.domain.lower() == domain and reseller_mpn_id in {
-                    r.mpn_id for r in self.get_customer_resellers(info.tenant_id)}:
+                r.mpn_id for r in self.get_customer_resellers(info.tenant_id)
+            }:
                 return info
         return None
 
     def attest_mca(self, tenant_id, acceptance):
-        data, _ = self._call("POST", f"/v1/customers/{tenant_id}/agreements",
-                             body=wire.agreement_body(acceptance))
+        data, _ = self._call(
+            "POST", f"/v1/customers/{tenant_id}/agreements", body=wire.agreement_body(acceptance)
+        )
         return self._decode("the attestation", wire.attestation, tenant_id, data)
 
     # --- purchases -----------------------------------------------------------------------
@@ -260,31 +316,43 @@ class HttpGateway(PartnerCenterGateway):
     def create_order(self, tenant_id, req, *, idempotency_key):
         from partner_center.models import PlacedOrder
 
-        fingerprint = hashlib.sha256(json.dumps(
-            {"tenant": tenant_id, "request": dump(req)}, sort_keys=True).encode()).hexdigest()
+        fingerprint = hashlib.sha256(
+            json.dumps({"tenant": tenant_id, "request": dump(req)}, sort_keys=True).encode()
+        ).hexdigest()
         record, _ = PlacedOrder.objects.get_or_create(
-            key=idempotency_key, defaults={"tenant_id": tenant_id, "fingerprint": fingerprint})
+            key=idempotency_key, defaults={"tenant_id": tenant_id, "fingerprint": fingerprint}
+        )
         if record.fingerprint != fingerprint:
-            raise Conflict(f"The idempotency key {idempotency_key!r} was already used for a "
-                           f"different order.", code=errors.IDEMPOTENCY_MISMATCH)
+            raise Conflict(
+                f"The idempotency key {idempotency_key!r} was already used for a different order.",
+                code=errors.IDEMPOTENCY_MISMATCH,
+            )
         if record.subscription_id:
             return self.get_subscription(tenant_id, record.subscription_id)
         if not record.order_ids:
             if not record.cart_id:
                 catalog_item = self._catalog_item(req, idempotency_key)
-                cart, _ = self._call("POST", f"/v1/customers/{tenant_id}/carts",
-                                     body=wire.cart_body(req, catalog_item),
-                                     key=idempotency_key, step="cart")
+                cart, _ = self._call(
+                    "POST",
+                    f"/v1/customers/{tenant_id}/carts",
+                    body=wire.cart_body(req, catalog_item),
+                    key=idempotency_key,
+                    step="cart",
+                )
                 record.cart_id = self._decode("the cart", lambda: cart["id"])
                 record.save(update_fields=["cart_id", "updated_at"])
             result, _ = self._call(
-                "POST", f"/v1/customers/{tenant_id}/carts/{record.cart_id}/checkout",
-                key=idempotency_key, step="checkout")
+                "POST",
+                f"/v1/customers/{tenant_id}/carts/{record.cart_id}/checkout",
+                key=idempotency_key,
+                step="checkout",
+            )
             try:
                 record.order_ids = self._decode("the checkout", wire.checkout_orders, result)
             except wire.CheckoutRefused as e:
-                raise ValidationFailed(e.description or "Partner Center refused the order.",
-                                       code=e.code) from None
+                raise ValidationFailed(
+                    e.description or "Partner Center refused the order.", code=e.code
+                ) from None
             record.save(update_fields=["order_ids", "updated_at"])
         subscription_id = self._poll_order(tenant_id, record.order_ids[0])
         record.subscription_id = subscription_id
@@ -296,14 +364,21 @@ class HttpGateway(PartnerCenterGateway):
         if len(parts) == 3:
             return req.offer_sku
         if len(parts) != 2:
-            raise ValidationFailed(f"{req.offer_sku!r} is not a New Commerce product:sku id.",
-                                   code=errors.INVALID_REQUEST)
+            raise ValidationFailed(
+                f"{req.offer_sku!r} is not a New Commerce product:sku id.",
+                code=errors.INVALID_REQUEST,
+            )
         product, sku = parts
-        data, _ = self._call("GET", f"/v1/products/{product}/skus/{sku}/availabilities",
-                             params={"country": req.country, "targetSegment": "commercial"},
-                             key=key, step="availabilities")
-        availability = self._decode("the availabilities", wire.availability_id, data,
-                                    req.term, req.billing_frequency)
+        data, _ = self._call(
+            "GET",
+            f"/v1/products/{product}/skus/{sku}/availabilities",
+            params={"country": req.country, "targetSegment": "commercial"},
+            key=key,
+            step="availabilities",
+        )
+        availability = self._decode(
+            "the availabilities", wire.availability_id, data, req.term, req.billing_frequency
+        )
         return f"{product}:{sku}:{availability}"
 
     def _poll_order(self, tenant_id, order_id) -> str:
@@ -313,18 +388,20 @@ class HttpGateway(PartnerCenterGateway):
             if status == "completed" and ids:
                 return ids[0]
             if status not in ("pending", "completed"):
-                raise Conflict(f"Partner Center's order {order_id} is {status}.",
-                               code=errors.INVALID_STATE)
+                raise Conflict(
+                    f"Partner Center's order {order_id} is {status}.", code=errors.INVALID_STATE
+                )
             if attempt + 1 < self.poll_attempts:
                 self._wait(attempt)
-        raise OrderPending(f"Partner Center accepted order {order_id} and is still "
-                           f"provisioning it; it will be checked again.")
+        raise OrderPending(
+            f"Partner Center accepted order {order_id} and is still "
+            f"provisioning it; it will be checked again."
+        )
 
     # --- subscriptions -------------------------------------------------------------------
 
     def _resource(self, tenant_id, subscription_id) -> dict:
-        data, _ = self._call("GET", f"/v1/customers/{tenant_id}/subscriptions/"
-                                    f"{subscription_id}")
+        data, _ = self._call("GET", f"/v1/customers/{tenant_id}/subscriptions/{subscription_id}")
         return data
 
     def get_subscription(self, tenant_id, subscription_id):
@@ -333,11 +410,20 @@ class HttpGateway(PartnerCenterGateway):
 
     def get_subscriptions(self, tenant_id):
         data, _ = self._call("GET", f"/v1/customers/{tenant_id}/subscriptions")
-        return self._decode("the subscriptions", lambda: [
-            wire.subscription(tenant_id, item) for item in data["items"]])
+        return self._decode(
+            "the subscriptions",
+            lambda: [wire.subscription(tenant_id, item) for item in data["items"]],
+        )
 
-    def _patch(self, tenant_id, subscription_id, change: Callable[[dict], None],
-               done: Callable[[dict], bool], key=None, step="patch"):
+    def _patch(
+        self,
+        tenant_id,
+        subscription_id,
+        change: Callable[[dict], None],
+        done: Callable[[dict], bool],
+        key=None,
+        step="patch",
+    ):
         """PATCH the full resource with its etag (a 412 reads it again, once); a 202 is
         followed to its Location until the change shows."""
         path = f"/v1/customers/{tenant_id}/subscriptions/{subscription_id}"
@@ -348,8 +434,14 @@ class HttpGateway(PartnerCenterGateway):
             change(resource)
             etag = (resource.get("attributes") or {}).get("etag")
             try:
-                data, response = self._call("PATCH", path, body=resource, key=key, step=step,
-                                            headers={"If-Match": etag} if etag else None)
+                data, response = self._call(
+                    "PATCH",
+                    path,
+                    body=resource,
+                    key=key,
+                    step=step,
+                    headers={"If-Match": etag} if etag else None,
+                )
                 break
             except Conflict as e:  # 412: changed since we read it; read it again, once
                 if tries == 2 or getattr(e, "http_status", None) != 412:
@@ -364,89 +456,141 @@ class HttpGateway(PartnerCenterGateway):
             data, _ = self._call("GET", location)
             if done(data):
                 return data
-        raise Unavailable("Partner Center accepted the change and is still applying it; the "
-                          "subscription will show it once done.")
+        raise Unavailable(
+            "Partner Center accepted the change and is still applying it; the "
+            "subscription will show it once done."
+        )
 
     def change_quantity(self, tenant_id, subscription_id, quantity, *, idempotency_key):
         def change(r):
             r["quantity"] = quantity
             r.pop("scheduledNextTermInstructions", None)  # an immediate change replaces them
 
-        return self._patch(tenant_id, subscription_id, change,
-                           lambda r: r.get("quantity") == quantity, idempotency_key)
+        return self._patch(
+            tenant_id,
+            subscription_id,
+            change,
+            lambda r: r.get("quantity") == quantity,
+            idempotency_key,
+        )
 
     def cancel_subscription(self, tenant_id, subscription_id, *, idempotency_key):
-        return self._patch(tenant_id, subscription_id,
-                           lambda r: r.update(status="deleted"),
-                           lambda r: str(r.get("status")).lower() == "deleted", idempotency_key)
+        return self._patch(
+            tenant_id,
+            subscription_id,
+            lambda r: r.update(status="deleted"),
+            lambda r: str(r.get("status")).lower() == "deleted",
+            idempotency_key,
+        )
 
-    def change_term(self, tenant_id, subscription_id, *, term, billing_frequency,
-                    idempotency_key):
+    def change_term(self, tenant_id, subscription_id, *, term, billing_frequency, idempotency_key):
         def done(r):
-            return r.get("termDuration") == term and \
-                str(r.get("billingCycle")).lower() == billing_frequency
-        return self._patch(tenant_id, subscription_id,
-                           lambda r: r.update(termDuration=term, billingCycle=billing_frequency),
-                           done, idempotency_key)
+            return (
+                r.get("termDuration") == term
+                and str(r.get("billingCycle")).lower() == billing_frequency
+            )
+
+        return self._patch(
+            tenant_id,
+            subscription_id,
+            lambda r: r.update(termDuration=term, billingCycle=billing_frequency),
+            done,
+            idempotency_key,
+        )
 
     def exchange_reservation(self, tenant_id, subscription_id, req, *, idempotency_key):
         """Azure Reservations' two steps: calculateExchange (prices it and checks Microsoft's
         policies, e.g. the new commitment ≥ the remaining one), then exchange with its
         session id; the new reservation is read back as a Partner Center subscription."""
-        data, _ = self._call("POST", "/providers/Microsoft.Capacity/calculateExchange",
-                             params={"api-version": wire.RESERVATIONS_API_VERSION},
-                             body=wire.calculate_exchange(tenant_id, subscription_id, req),
-                             key=idempotency_key, step="calculate")
-        session_id, policy_errors = self._decode("the exchange calculation",
-                                                 wire.exchange_session, data)
+        data, _ = self._call(
+            "POST",
+            "/providers/Microsoft.Capacity/calculateExchange",
+            params={"api-version": wire.RESERVATIONS_API_VERSION},
+            body=wire.calculate_exchange(tenant_id, subscription_id, req),
+            key=idempotency_key,
+            step="calculate",
+        )
+        session_id, policy_errors = self._decode(
+            "the exchange calculation", wire.exchange_session, data
+        )
         if policy_errors:
             raise Conflict(" ".join(policy_errors), code=errors.INVALID_STATE)
-        data, _ = self._call("POST", "/providers/Microsoft.Capacity/exchange",
-                             params={"api-version": wire.RESERVATIONS_API_VERSION},
-                             body={"sessionId": session_id}, key=idempotency_key,
-                             step="exchange")
+        data, _ = self._call(
+            "POST",
+            "/providers/Microsoft.Capacity/exchange",
+            params={"api-version": wire.RESERVATIONS_API_VERSION},
+            body={"sessionId": session_id},
+            key=idempotency_key,
+            step="exchange",
+        )
         new_id = self._decode("the exchange", wire.exchanged_reservation_order, data)
         return self.get_subscription(tenant_id, new_id)
 
     def set_auto_renew(self, tenant_id, subscription_id, auto_renew):
-        return self._patch(tenant_id, subscription_id,
-                           lambda r: r.update(autoRenewEnabled=bool(auto_renew)),
-                           lambda r: r.get("autoRenewEnabled") is bool(auto_renew))
+        return self._patch(
+            tenant_id,
+            subscription_id,
+            lambda r: r.update(autoRenewEnabled=bool(auto_renew)),
+            lambda r: r.get("autoRenewEnabled") is bool(auto_renew),
+        )
 
-    def schedule_next_term(self, tenant_id, subscription_id, *, quantity, term,
-                           billing_frequency, idempotency_key):
+    def schedule_next_term(
+        self, tenant_id, subscription_id, *, quantity, term, billing_frequency, idempotency_key
+    ):
         def change(r):
             r["scheduledNextTermInstructions"] = wire.next_term_instructions(
-                r, quantity=quantity, term=term, billing_frequency=billing_frequency)
+                r, quantity=quantity, term=term, billing_frequency=billing_frequency
+            )
 
         def done(r):
             scheduled = r.get("scheduledNextTermInstructions") or {}
             product = scheduled.get("product") or {}
-            return scheduled.get("quantity") == quantity and \
-                product.get("termDuration") == term and \
-                str(product.get("billingCycle")).lower() == billing_frequency
+            return (
+                scheduled.get("quantity") == quantity
+                and product.get("termDuration") == term
+                and str(product.get("billingCycle")).lower() == billing_frequency
+            )
 
-        return self._patch(tenant_id, subscription_id, change, done, idempotency_key,
-                           step="next-term")
+        return self._patch(
+            tenant_id, subscription_id, change, done, idempotency_key, step="next-term"
+        )
 
     # --- transitions ---------------------------------------------------------------------
 
     def get_transition_options(self, tenant_id, subscription_id):
-        data, _ = self._call("GET", f"/v1/customers/{tenant_id}/subscriptions/"
-                                    f"{subscription_id}/transitionEligibilities",
-                             params={"eligibilityType": "immediate"})
+        data, _ = self._call(
+            "GET",
+            f"/v1/customers/{tenant_id}/subscriptions/{subscription_id}/transitionEligibilities",
+            params={"eligibilityType": "immediate"},
+        )
         return self._decode("the transition eligibilities", wire.transition_options, data)
 
-    def transition(self, tenant_id, subscription_id, *, to_catalog_item_id, quantity,
-                   idempotency_key, to_subscription_id=None):
+    def transition(
+        self,
+        tenant_id,
+        subscription_id,
+        *,
+        to_catalog_item_id,
+        quantity,
+        idempotency_key,
+        to_subscription_id=None,
+    ):
         source = self._resource(tenant_id, subscription_id)
         body = wire.transition_body(
-            from_subscription=source, to_catalog_item_id=to_catalog_item_id, quantity=quantity,
-            to_subscription_id=to_subscription_id, term=source.get("termDuration") or "",
-            billing_frequency=str(source.get("billingCycle") or "").lower())
-        data, _ = self._call("POST", f"/v1/customers/{tenant_id}/subscriptions/"
-                                     f"{subscription_id}/transitions",
-                             body=body, key=idempotency_key, step="transition")
+            from_subscription=source,
+            to_catalog_item_id=to_catalog_item_id,
+            quantity=quantity,
+            to_subscription_id=to_subscription_id,
+            term=source.get("termDuration") or "",
+            billing_frequency=str(source.get("billingCycle") or "").lower(),
+        )
+        data, _ = self._call(
+            "POST",
+            f"/v1/customers/{tenant_id}/subscriptions/{subscription_id}/transitions",
+            body=body,
+            key=idempotency_key,
+            step="transition",
+        )
         return self._decode("the transition", wire.transition_result, data)
 
     # --- usage and transfers: NOT yet Microsoft's shapes. /v1/usage/dailyrated does not
@@ -454,25 +598,32 @@ class HttpGateway(PartnerCenterGateway):
     # Commerce transfer (create-a-transfer, update-a-transfer) is made by the receiving partner
     # with sourcePartnerTenantId, sourcePartnerName and customerEmailId. ----------------------
 
-    def fetch_usage(self, *, start, end, tenant_id=None, continuation_token=None,
-                    page_size=2000):
-        params = {"startDate": start.isoformat(), "endDate": end.isoformat(),
-                  "size": page_size}
+    def fetch_usage(self, *, start, end, tenant_id=None, continuation_token=None, page_size=2000):
+        params = {"startDate": start.isoformat(), "endDate": end.isoformat(), "size": page_size}
         if tenant_id is not None:
             params["customerId"] = tenant_id
         headers = {"MS-ContinuationToken": continuation_token} if continuation_token else None
         data, _ = self._call("GET", "/v1/usage/dailyrated", params=params, headers=headers)
-        keys = {f: f.split("_")[0] + "".join(p.capitalize() for p in f.split("_")[1:])
-                for f in UsageLine.__dataclass_fields__}
-        return self._decode("the usage page", lambda: UsagePage(
-            lines=[load(UsageLine, item, keys) for item in data["items"]],
-            continuation_token=data.get("continuationToken") or None))
+        keys = {
+            f: f.split("_")[0] + "".join(p.capitalize() for p in f.split("_")[1:])
+            for f in UsageLine.__dataclass_fields__
+        }
+        return self._decode(
+            "the usage page",
+            lambda: UsagePage(
+                lines=[load(UsageLine, item, keys) for item in data["items"]],
+                continuation_token=data.get("continuationToken") or None,
+            ),
+        )
 
     def create_transfer(self, tenant_id, req, *, idempotency_key):
-        body = {"sourcePartnerId": req.source_partner_mpn_id,
-                "lineItems": [{"subscriptionId": s} for s in req.subscription_ids]}
-        data, _ = self._call("POST", f"/v1/customers/{tenant_id}/transfers", body=body,
-                             key=idempotency_key)
+        body = {
+            "sourcePartnerId": req.source_partner_mpn_id,
+            "lineItems": [{"subscriptionId": s} for s in req.subscription_ids],
+        }
+        data, _ = self._call(
+            "POST", f"/v1/customers/{tenant_id}/transfers", body=body, key=idempotency_key
+        )
         return self._decode("the transfer", _transfer, data)
 
     def get_transfer(self, tenant_id, transfer_id):
@@ -480,16 +631,28 @@ class HttpGateway(PartnerCenterGateway):
         return self._decode("the transfer", _transfer, data)
 
     def cancel_transfer(self, tenant_id, transfer_id):
-        data, _ = self._call("PATCH", f"/v1/customers/{tenant_id}/transfers/{transfer_id}",
-                             body={"status": "canceled"})
+        data, _ = self._call(
+            "PATCH",
+            f"/v1/customers/{tenant_id}/transfers/{transfer_id}",
+            body={"status": "canceled"},
+        )
         return self._decode("the transfer", _transfer, data)
 
 
 def _transfer(data: dict) -> TransferInfo:
     ids = [item["subscriptionId"] for item in data.get("lineItems", [])]
-    return load(TransferInfo, data, {"transfer_id": "id", "tenant_id": "customerTenantId",
-                                     "status": "status", "created_at": "createdTime",
-                                     "expires_at": "expirationTime"}, subscription_ids=ids)
+    return load(
+        TransferInfo,
+        data,
+        {
+            "transfer_id": "id",
+            "tenant_id": "customerTenantId",
+            "status": "status",
+            "created_at": "createdTime",
+            "expires_at": "expirationTime",
+        },
+        subscription_ids=ids,
+    )
 
 
 def _retry_after(value: str | None) -> float | None:

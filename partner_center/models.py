@@ -22,16 +22,22 @@ class SandboxCustomer(models.Model):
     related_mpn_ids = models.JSONField(default=list, blank=True)
     profile = models.JSONField(default=dict, help_text="Address and contact as sent.")
     created_at = models.DateTimeField(default=timezone.now)
-    usage_budget = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True,
-                                       help_text="Monthly usage spending budget; empty: none.")
+    usage_budget = models.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Monthly usage spending budget; empty: none.",
+    )
 
     def __str__(self):
         return f"{self.company_name} ({self.tenant_id})"
 
 
 class SandboxAttestation(models.Model):
-    customer = models.OneToOneField(SandboxCustomer, on_delete=models.CASCADE,
-                                    related_name="attestation")
+    customer = models.OneToOneField(
+        SandboxCustomer, on_delete=models.CASCADE, related_name="attestation"
+    )
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     email = models.EmailField()
@@ -46,8 +52,9 @@ class SandboxAttestation(models.Model):
 
 class SandboxSubscription(models.Model):
     subscription_id = models.CharField(max_length=36, unique=True, default=_new_id)
-    customer = models.ForeignKey(SandboxCustomer, on_delete=models.CASCADE,
-                                 related_name="subscriptions")
+    customer = models.ForeignKey(
+        SandboxCustomer, on_delete=models.CASCADE, related_name="subscriptions"
+    )
     offer = models.ForeignKey("subscriptions.Offer", on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
     term = models.CharField(max_length=3)
@@ -74,8 +81,9 @@ class SandboxSubscription(models.Model):
 class SandboxSeatBatch(models.Model):
     """Seats added by one event (purchase, renewal, increase) and when its window opened."""
 
-    subscription = models.ForeignKey(SandboxSubscription, on_delete=models.CASCADE,
-                                     related_name="batches")
+    subscription = models.ForeignKey(
+        SandboxSubscription, on_delete=models.CASCADE, related_name="batches"
+    )
     quantity = models.PositiveIntegerField()
     opened_at = models.DateTimeField()
 
@@ -88,8 +96,9 @@ class SandboxSeatBatch(models.Model):
 
 class SandboxTransfer(models.Model):
     transfer_id = models.CharField(max_length=36, unique=True, default=_new_id)
-    customer = models.ForeignKey(SandboxCustomer, on_delete=models.CASCADE,
-                                 related_name="transfers")
+    customer = models.ForeignKey(
+        SandboxCustomer, on_delete=models.CASCADE, related_name="transfers"
+    )
     source_partner_mpn_id = models.CharField(max_length=10)
     subscription_ids = models.JSONField(default=list)
     status = models.CharField(max_length=10, default="pending")

@@ -14,14 +14,18 @@ from portal.permissions import require_staff
 
 def _application(http_client=None) -> msal.ConfidentialClientApplication:
     if not settings.PARTNER_CENTER_CLIENT_ID:
-        raise ValidationError("Set PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET "
-                              "(the partner's Entra application) first.")
+        raise ValidationError(
+            "Set PARTNER_CENTER_CLIENT_ID and PARTNER_CENTER_CLIENT_SECRET "
+            "(the partner's Entra application) first."
+        )
     kwargs = {"http_client": http_client} if http_client else {}
     return msal.ConfidentialClientApplication(
         settings.PARTNER_CENTER_CLIENT_ID,
         client_credential=settings.PARTNER_CENTER_CLIENT_SECRET,
-        authority=settings.PARTNER_CENTER_AUTHORITY.rstrip("/"), instance_discovery=False,
-        **kwargs)
+        authority=settings.PARTNER_CENTER_AUTHORITY.rstrip("/"),
+        instance_discovery=False,
+        **kwargs,
+    )
 
 
 def connection_start(*, user, redirect_uri: str, http_client=None) -> dict:
@@ -30,10 +34,12 @@ def connection_start(*, user, redirect_uri: str, http_client=None) -> dict:
     require_staff(user)
     try:
         return _application(http_client).initiate_auth_code_flow(
-            [PARTNER_CENTER_SCOPE], redirect_uri=redirect_uri, prompt="consent")
+            [PARTNER_CENTER_SCOPE], redirect_uri=redirect_uri, prompt="consent"
+        )
     except (ValueError, OSError) as e:
-        raise ValidationError(f"The Microsoft sign-in service could not be reached "
-                              f"({type(e).__name__}).") from None
+        raise ValidationError(
+            f"The Microsoft sign-in service could not be reached ({type(e).__name__})."
+        ) from None
 
 
 @transaction.atomic
@@ -45,12 +51,17 @@ def connection_finish(*, user, flow: dict, answer: dict, http_client=None) -> No
     try:
         result = _application(http_client).acquire_token_by_auth_code_flow(flow, answer)
     except (ValueError, OSError) as e:
-        raise ValidationError(f"The Microsoft sign-in service could not be reached "
-                              f"({type(e).__name__}).") from None
+        raise ValidationError(
+            f"The Microsoft sign-in service could not be reached ({type(e).__name__})."
+        ) from None
     if "refresh_token" not in result:
         reason = result.get("error_description") or result.get("error") or "no refresh token"
         raise ValidationError(f"Microsoft did not grant access ({reason}).")
     store_refresh_token(result["refresh_token"])
     claims = result.get("id_token_claims") or {}
-    audit(actor=user, reseller=None, action="partner_center.connection.connected",
-          data={"account": claims.get("preferred_username", ""), "tenant": claims.get("tid", "")})
+    audit(
+        actor=user,
+        reseller=None,
+        action="partner_center.connection.connected",
+        data={"account": claims.get("preferred_username", ""), "tenant": claims.get("tid", "")},
+    )

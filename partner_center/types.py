@@ -206,8 +206,10 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-_USAGE_COLUMNS = [(f.name, "ResourceURI" if f.name == "resource_uri" else _camel(f.name))
-                  for f in dataclasses.fields(UsageLine)]
+_USAGE_COLUMNS = [
+    (f.name, "ResourceURI" if f.name == "resource_uri" else _camel(f.name))
+    for f in dataclasses.fields(UsageLine)
+]
 USAGE_CSV_HEADERS = [header for _, header in _USAGE_COLUMNS]
 
 
@@ -234,6 +236,7 @@ class TransferInfo:
 
 
 # --- codec ----------------------------------------------------------------------------------
+
 
 def _text(value) -> str:
     if isinstance(value, datetime | date):

@@ -39,18 +39,61 @@ class Meter:
 
 
 METERS = [
-    Meter("Virtual Machines", "Dsv5 Series", "D2s v5", "1 Hour", Decimal("0.096"),
-          Decimal("24"), "Microsoft.Compute/virtualMachines/vm-app", "DZH318Z0BQ3Q", "00JW"),
-    Meter("Storage", "Standard Page Blob", "LRS Data Stored", "1 GB/Month", Decimal("0.045"),
-          Decimal("3.3"), "Microsoft.Storage/storageAccounts/stdata", "DZH318Z0BNVX", "002H"),
-    Meter("Bandwidth", "Rtn Preference: MGN", "Standard Data Transfer Out", "1 GB",
-          Decimal("0.087"), Decimal("12"), "Microsoft.Network/publicIPAddresses/pip-web",
-          "DZH318Z0BNW5", "001V"),
-    Meter("SQL Database", "General Purpose - Compute Gen5", "vCore", "1 Hour",
-          Decimal("0.2522"), Decimal("48"), "Microsoft.Sql/servers/sql-main/databases/app",
-          "DZH318Z0BQ4M", "0048"),
-    Meter("Azure App Service", "Premium v3 Plan", "P1 v3 App", "1 Hour", Decimal("0.165"),
-          Decimal("24"), "Microsoft.Web/serverfarms/asp-web", "DZH318Z0BQ5T", "0016"),
+    Meter(
+        "Virtual Machines",
+        "Dsv5 Series",
+        "D2s v5",
+        "1 Hour",
+        Decimal("0.096"),
+        Decimal("24"),
+        "Microsoft.Compute/virtualMachines/vm-app",
+        "DZH318Z0BQ3Q",
+        "00JW",
+    ),
+    Meter(
+        "Storage",
+        "Standard Page Blob",
+        "LRS Data Stored",
+        "1 GB/Month",
+        Decimal("0.045"),
+        Decimal("3.3"),
+        "Microsoft.Storage/storageAccounts/stdata",
+        "DZH318Z0BNVX",
+        "002H",
+    ),
+    Meter(
+        "Bandwidth",
+        "Rtn Preference: MGN",
+        "Standard Data Transfer Out",
+        "1 GB",
+        Decimal("0.087"),
+        Decimal("12"),
+        "Microsoft.Network/publicIPAddresses/pip-web",
+        "DZH318Z0BNW5",
+        "001V",
+    ),
+    Meter(
+        "SQL Database",
+        "General Purpose - Compute Gen5",
+        "vCore",
+        "1 Hour",
+        Decimal("0.2522"),
+        Decimal("48"),
+        "Microsoft.Sql/servers/sql-main/databases/app",
+        "DZH318Z0BQ4M",
+        "0048",
+    ),
+    Meter(
+        "Azure App Service",
+        "Premium v3 Plan",
+        "P1 v3 App",
+        "1 Hour",
+        Decimal("0.165"),
+        Decimal("24"),
+        "Microsoft.Web/serverfarms/asp-web",
+        "DZH318Z0BQ5T",
+        "0016",
+    ),
 ]
 
 
@@ -65,8 +108,10 @@ class Spike:
     days: int = 1
 
     def applies(self, day: date, meter: "Meter") -> bool:
-        return (self.day <= day < self.day + timedelta(days=self.days)
-                and self.meter in ("", meter.name))
+        return self.day <= day < self.day + timedelta(days=self.days) and self.meter in (
+            "",
+            meter.name,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,15 +132,15 @@ class Span:
 
 def _unit(seed: int, *parts) -> Decimal:
     """A stable number in [0, 1) from the seed and the parts."""
-    digest = hashlib.blake2b(f"{seed}|{'|'.join(map(str, parts))}".encode(),
-                             digest_size=8).digest()
+    digest = hashlib.blake2b(f"{seed}|{'|'.join(map(str, parts))}".encode(), digest_size=8).digest()
     return Decimal(int.from_bytes(digest, "big")) / Decimal(2**64)
 
 
 def _line(span: Span, day: date, meter: Meter, seed: int) -> UsageLine:
     size = 1 + int(_unit(seed, span.subscription_id, "size") * 4)  # 1–4 of each resource
-    quantity = (meter.daily * size * (Decimal("0.5") + _unit(
-        seed, span.subscription_id, day, meter.name))).quantize(_QTY)
+    quantity = (
+        meter.daily * size * (Decimal("0.5") + _unit(seed, span.subscription_id, day, meter.name))
+    ).quantize(_QTY)
     if meter.unit == "1 Hour":
         quantity = min(quantity, Decimal(24 * size))
     if span.weekly:
@@ -106,22 +151,36 @@ def _line(span: Span, day: date, meter: Meter, seed: int) -> UsageLine:
     unit_price = meter.unit_price * _RATES.get(span.currency, Decimal(1))
     group = f"rg-{span.subscription_id[:8]}"
     return UsageLine(
-        customer_id=span.tenant_id, customer_name=span.customer_name,
-        subscription_id=span.subscription_id, usage_date=day,
-        meter_category=meter.category, meter_sub_category=meter.sub_category,
-        meter_name=meter.name, meter_id=meter.meter_id, meter_region="US East",
+        customer_id=span.tenant_id,
+        customer_name=span.customer_name,
+        subscription_id=span.subscription_id,
+        usage_date=day,
+        meter_category=meter.category,
+        meter_sub_category=meter.sub_category,
+        meter_name=meter.name,
+        meter_id=meter.meter_id,
+        meter_region="US East",
         resource_group=group,
-        resource_uri=(f"/subscriptions/{span.subscription_id}/resourceGroups/{group}"
-                      f"/providers/{meter.provider}"),
+        resource_uri=(
+            f"/subscriptions/{span.subscription_id}/resourceGroups/{group}"
+            f"/providers/{meter.provider}"
+        ),
         tags=json.dumps({"env": "prod" if size > 2 else "dev"}),
-        quantity=quantity, unit_of_measure=meter.unit, unit_price=unit_price,
+        quantity=quantity,
+        unit_of_measure=meter.unit,
+        unit_price=unit_price,
         billing_pre_tax_total=(quantity * unit_price).quantize(_TOTAL),
-        billing_currency=span.currency, charge_type="new", product_id=meter.product_id,
-        sku_id=meter.sku_id, availability_id=f"{meter.product_id}{meter.sku_id}")
+        billing_currency=span.currency,
+        charge_type="new",
+        product_id=meter.product_id,
+        sku_id=meter.sku_id,
+        availability_id=f"{meter.product_id}{meter.sku_id}",
+    )
 
 
-def generate(spans: list[Span], *, seed: int, offset: int, limit: int
-             ) -> tuple[list[UsageLine], bool]:
+def generate(
+    spans: list[Span], *, seed: int, offset: int, limit: int
+) -> tuple[list[UsageLine], bool]:
     """Lines [offset, offset + limit) of the sequence ordered by span, day, meter; and
     whether more lines follow."""
     per_day = len(METERS)

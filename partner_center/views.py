@@ -14,9 +14,14 @@ FLOW = "partner_center_consent_flow"
 
 @staff_required
 def ops_connection(request):
-    return render(request, "partner_center/ops_connection.html", {
-        "connected": has_refresh_token(),
-        "token": StoredToken.objects.filter(name="partner-center").first()})
+    return render(
+        request,
+        "partner_center/ops_connection.html",
+        {
+            "connected": has_refresh_token(),
+            "token": StoredToken.objects.filter(name="partner-center").first(),
+        },
+    )
 
 
 @staff_required
@@ -35,11 +40,14 @@ def ops_connection_start(request):
 @staff_required
 def ops_connection_callback(request):
     try:
-        services.connection_finish(user=request.user, flow=request.session.pop(FLOW, None),
-                                   answer=request.GET.dict())
+        services.connection_finish(
+            user=request.user, flow=request.session.pop(FLOW, None), answer=request.GET.dict()
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "Partner Center is connected: App+User tokens now come from "
-                                  "the consent just given.")
+        messages.success(
+            request,
+            "Partner Center is connected: App+User tokens now come from the consent just given.",
+        )
     return redirect("partner_center_ops:connection")

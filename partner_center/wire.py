@@ -52,17 +52,27 @@ def text_instant(value: datetime) -> str:
 # --- customers: Customer.cs, CustomerCompanyProfile.cs, CustomerBillingProfile.cs, Address.cs;
 # create-a-customer-for-an-indirect-reseller (request and response examples) ----------------
 
+
 def customer_body(req: CustomerRequest) -> dict:
-    address = {"country": req.country, "city": req.city, "state": req.region or None,
-               "addressLine1": req.address_line1, "postalCode": req.postal_code,
-               "firstName": req.contact_first_name, "lastName": req.contact_last_name,
-               "phoneNumber": req.contact_phone or None}
+    address = {
+        "country": req.country,
+        "city": req.city,
+        "state": req.region or None,
+        "addressLine1": req.address_line1,
+        "postalCode": req.postal_code,
+        "firstName": req.contact_first_name,
+        "lastName": req.contact_last_name,
+        "phoneNumber": req.contact_phone or None,
+    }
     body = {
         "companyProfile": {"domain": req.domain},
         "billingProfile": {
-            "email": req.contact_email, "culture": req.culture, "language": req.language,
+            "email": req.contact_email,
+            "culture": req.culture,
+            "language": req.language,
             "companyName": req.company_name,
-            "defaultAddress": {k: v for k, v in address.items() if v is not None}},
+            "defaultAddress": {k: v for k, v in address.items() if v is not None},
+        },
     }
     if req.associated_partner_id:
         body["associatedPartnerId"] = req.associated_partner_id
@@ -77,41 +87,60 @@ def customer_info(data: dict) -> CustomerInfo:
         company_name=profile.get("companyName") or data["billingProfile"]["companyName"],
         domain=profile["domain"].lower(),
         admin_user_name=credentials.get("userName") or "",
-        admin_password=credentials.get("password") or "")
+        admin_password=credentials.get("password") or "",
+    )
 
 
 def address_body(a: Address) -> dict:
     """Address.cs; validate-an-address request example."""
-    return {"addressLine1": a.address_line1, "city": a.city, "state": a.region,
-            "postalCode": a.postal_code, "country": a.country}
+    return {
+        "addressLine1": a.address_line1,
+        "city": a.city,
+        "state": a.region,
+        "postalCode": a.postal_code,
+        "country": a.country,
+    }
 
 
 def _address(data: dict) -> Address:
-    return Address(address_line1=data.get("addressLine1") or "", city=data.get("city") or "",
-                   region=data.get("state") or "", postal_code=data.get("postalCode") or "",
-                   country=data.get("country") or "")
+    return Address(
+        address_line1=data.get("addressLine1") or "",
+        city=data.get("city") or "",
+        region=data.get("state") or "",
+        postal_code=data.get("postalCode") or "",
+        country=data.get("country") or "",
+    )
 
 
 def address_check(data: dict) -> AddressCheck:
     """AddressValidationResponse (validate-an-address response examples)."""
     status = data["status"]
-    return AddressCheck(status=status, verified=status.startswith("Verified"),
-                        message=data.get("validationMessage") or "",
-                        suggestions=[_address(a) for a in data.get("suggestedAddresses") or []])
+    return AddressCheck(
+        status=status,
+        verified=status.startswith("Verified"),
+        message=data.get("validationMessage") or "",
+        suggestions=[_address(a) for a in data.get("suggestedAddresses") or []],
+    )
 
 
 def reseller_relationships(data: dict) -> list[ResellerRelationship]:
     """PartnerRelationship collection (retrieve-a-list-of-indirect-resellers,
     get-indirect-resellers-of-a-customer)."""
-    return [ResellerRelationship(tenant_id=item["id"], name=item.get("name") or "",
-                                 mpn_id=item.get("mpnId") or "",
-                                 location=item.get("location") or "",
-                                 state=item.get("state") or "")
-            for item in data["items"]]
+    return [
+        ResellerRelationship(
+            tenant_id=item["id"],
+            name=item.get("name") or "",
+            mpn_id=item.get("mpnId") or "",
+            location=item.get("location") or "",
+            state=item.get("state") or "",
+        )
+        for item in data["items"]
+    ]
 
 
 # --- agreements: Agreement.cs, Agreements/Contact.cs; get-customer-agreement-metadata,
 # confirm-customer-consent-customer-agreement --------------------------------------------------
+
 
 def mca_template_id(data: dict) -> str:
     for item in data["items"]:
@@ -124,18 +153,24 @@ def agreement_body(a: McaAcceptance) -> dict:
     contact = {"firstName": a.first_name, "lastName": a.last_name, "email": a.email}
     if a.phone:
         contact["phoneNumber"] = a.phone
-    return {"primaryContact": contact, "templateId": a.template_id,
-            "dateAgreed": text_instant(a.date_agreed), "type": MCA_TYPE}
+    return {
+        "primaryContact": contact,
+        "templateId": a.template_id,
+        "dateAgreed": text_instant(a.date_agreed),
+        "type": MCA_TYPE,
+    }
 
 
 def attestation(tenant_id: str, data: dict) -> Attestation:
-    return Attestation(tenant_id=tenant_id, template_id=data["templateId"],
-                       date_agreed=instant(data["dateAgreed"]))
+    return Attestation(
+        tenant_id=tenant_id, template_id=data["templateId"], date_agreed=instant(data["dateAgreed"])
+    )
 
 
 # --- carts and orders: Cart.cs, CartLineItem.cs, CartCheckoutResult.cs, Order.cs,
 # OrderLineItem.cs; create-a-cart (new commerce sample with participants), checkout-a-cart,
 # get-an-order-by-id --------------------------------------------------------------------------
+
 
 def catalog_parts(offer_sku: str) -> list[str]:
     return offer_sku.split(":")
@@ -156,11 +191,15 @@ def availability_id(data: dict, term: str, billing_frequency: str) -> str:
 
 
 def cart_body(req: OrderRequest, catalog_item_id: str) -> dict:
-    line = {"id": 0, "catalogItemId": catalog_item_id, "quantity": req.quantity,
-            "billingCycle": req.billing_frequency, "termDuration": req.term}
+    line = {
+        "id": 0,
+        "catalogItemId": catalog_item_id,
+        "quantity": req.quantity,
+        "billingCycle": req.billing_frequency,
+        "termDuration": req.term,
+    }
     if req.partner_id_on_record:
-        line["participants"] = [{"key": "transaction_reseller",
-                                 "value": req.partner_id_on_record}]
+        line["participants"] = [{"key": "transaction_reseller", "value": req.partner_id_on_record}]
     return {"lineItems": [line]}
 
 
@@ -181,13 +220,15 @@ class CheckoutRefused(Exception):
 
 def order_state(data: dict) -> tuple[str, list[str]]:
     """Order → (status, subscription ids of its lines once provisioned)."""
-    ids = [item["subscriptionId"] for item in data.get("lineItems", [])
-           if item.get("subscriptionId")]
+    ids = [
+        item["subscriptionId"] for item in data.get("lineItems", []) if item.get("subscriptionId")
+    ]
     return str(data.get("status") or "").lower(), ids
 
 
 # --- subscriptions: Subscription.cs, ScheduledNextTermInstructions.cs, ProductTerm.cs;
 # get-a-subscription-by-id, change-the-quantity-of-a-subscription, create-scheduled-changes --
+
 
 def subscription(tenant_id: str, data: dict) -> SubscriptionInfo:
     offer = data["offerId"]
@@ -197,14 +238,17 @@ def subscription(tenant_id: str, data: dict) -> SubscriptionInfo:
     next_term = None
     if scheduled:
         product = scheduled.get("product") or {}
-        next_term = NextTerm(quantity=int(scheduled["quantity"]),
-                             term=product.get("termDuration") or "",
-                             billing_frequency=(product.get("billingCycle") or "").lower())
+        next_term = NextTerm(
+            quantity=int(scheduled["quantity"]),
+            term=product.get("termDuration") or "",
+            billing_frequency=(product.get("billingCycle") or "").lower(),
+        )
     quantity = data["quantity"]
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise ValueError(f"bad 'quantity': {quantity!r}")
     return SubscriptionInfo(
-        subscription_id=data["id"], tenant_id=tenant_id,
+        subscription_id=data["id"],
+        tenant_id=tenant_id,
         offer_sku=":".join(parts[:2]) if len(parts) == 3 else offer,
         quantity=quantity,
         term=data.get("termDuration") or "",  # absent for Azure plans and legacy offers
@@ -216,40 +260,68 @@ def subscription(tenant_id: str, data: dict) -> SubscriptionInfo:
         term_end=day(data["commitmentEndDate"]),
         refundable_quantity=refundable.get("totalQuantity") if refundable else None,
         cancellation_allowed_until=instant(data.get("cancellationAllowedUntilDate")),
-        next_term=next_term)
+        next_term=next_term,
+    )
 
 
-def next_term_instructions(resource: dict, *, quantity: int, term: str,
-                           billing_frequency: str) -> dict:
+def next_term_instructions(
+    resource: dict, *, quantity: int, term: str, billing_frequency: str
+) -> dict:
     product, sku, availability = resource["offerId"].split(":")
-    return {"product": {"productId": product, "skuId": sku, "availabilityId": availability,
-                        "billingCycle": billing_frequency, "termDuration": term},
-            "quantity": quantity}
+    return {
+        "product": {
+            "productId": product,
+            "skuId": sku,
+            "availabilityId": availability,
+            "billingCycle": billing_frequency,
+            "termDuration": term,
+        },
+        "quantity": quantity,
+    }
 
 
 # --- transitions: Transition.cs, TransitionEligibility.cs; transition-a-new-commerce-
 # subscription ----------------------------------------------------------------------------
+
 
 def transition_options(data: dict) -> list[TransitionOption]:
     options = []
     for item in data["items"]:
         eligibilities = item.get("eligibilities") or []
         types = [e["transitionType"] for e in eligibilities if e.get("isEligible")]
-        reasons = [err.get("description", "") for e in eligibilities
-                   for err in e.get("errors") or []]
-        options.append(TransitionOption(
-            catalog_item_id=item["catalogItemId"], title=item.get("title") or "",
-            eligible=bool(types), transition_types=types, reasons=reasons))
+        reasons = [
+            err.get("description", "") for e in eligibilities for err in e.get("errors") or []
+        ]
+        options.append(
+            TransitionOption(
+                catalog_item_id=item["catalogItemId"],
+                title=item.get("title") or "",
+                eligible=bool(types),
+                transition_types=types,
+                reasons=reasons,
+            )
+        )
     return options
 
 
-def transition_body(*, from_subscription: dict, to_catalog_item_id: str, quantity: int,
-                    to_subscription_id: str | None, term: str, billing_frequency: str) -> dict:
-    body = {"fromCatalogItemId": from_subscription["offerId"],
-            "fromSubscriptionId": from_subscription["id"],
-            "toCatalogItemId": to_catalog_item_id, "quantity": quantity,
-            "termDuration": term, "billingCycle": billing_frequency,
-            "transitionType": NEW_COMMERCE_TRANSITION}
+def transition_body(
+    *,
+    from_subscription: dict,
+    to_catalog_item_id: str,
+    quantity: int,
+    to_subscription_id: str | None,
+    term: str,
+    billing_frequency: str,
+) -> dict:
+    body = {
+        "fromCatalogItemId": from_subscription["offerId"],
+        "fromSubscriptionId": from_subscription["id"],
+        "toCatalogItemId": to_catalog_item_id,
+        "quantity": quantity,
+        "termDuration": term,
+        "billingCycle": billing_frequency,
+        "transitionType": NEW_COMMERCE_TRANSITION,
+    }
     if to_subscription_id:
         body["toSubscriptionId"] = to_subscription_id
     return body
@@ -261,8 +333,11 @@ def transition_result(data: dict) -> TransitionResult:
     return TransitionResult(
         from_subscription_id=data["fromSubscriptionId"],
         to_catalog_item_id=data["toCatalogItemId"],
-        to_subscription_id=data.get("toSubscriptionId"), quantity=int(data["quantity"]),
-        transition_type=data["transitionType"], status=status)
+        to_subscription_id=data.get("toSubscriptionId"),
+        quantity=int(data["quantity"]),
+        transition_type=data["transitionType"],
+        status=status,
+    )
 
 
 # Azure Reservations' exchange (Microsoft.Capacity, api-version 2022-11-01): calculateExchange
@@ -276,17 +351,30 @@ BILLING_PLANS = {"monthly": "Monthly", "annual": "Upfront", "triennial": "Upfron
 
 
 def calculate_exchange(tenant_id: str, subscription_id: str, req: OrderRequest) -> dict:
-    return {"properties": {
-        "reservationsToExchange": [{
-            "reservationId": f"/providers/microsoft.capacity/reservationOrders/"
-                             f"{subscription_id}/reservations/{subscription_id}"}],
-        "reservationsToPurchase": [{
-            "sku": {"name": req.offer_sku},
-            "properties": {"reservedResourceType": "VirtualMachines", "term": req.term,
-                           "billingPlan": BILLING_PLANS[req.billing_frequency],
-                           "quantity": req.quantity, "renew": req.auto_renew,
-                           "billingScopeId": f"/customers/{tenant_id}",
-                           "appliedScopeType": "Shared"}}]}}
+    return {
+        "properties": {
+            "reservationsToExchange": [
+                {
+                    "reservationId": f"/providers/microsoft.capacity/reservationOrders/"
+                    f"{subscription_id}/reservations/{subscription_id}"
+                }
+            ],
+            "reservationsToPurchase": [
+                {
+                    "sku": {"name": req.offer_sku},
+                    "properties": {
+                        "reservedResourceType": "VirtualMachines",
+                        "term": req.term,
+                        "billingPlan": BILLING_PLANS[req.billing_frequency],
+                        "quantity": req.quantity,
+                        "renew": req.auto_renew,
+                        "billingScopeId": f"/customers/{tenant_id}",
+                        "appliedScopeType": "Shared",
+                    },
+                }
+            ],
+        }
+    }
 
 
 def exchange_session(data: dict) -> tuple[str, list[str]]:

@@ -14,12 +14,13 @@ class UserAdmin(AuditedModelAdmin, BaseUserAdmin):
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Personal info", {"fields": ["first_name", "last_name"]}),
-        ("Permissions", {"fields": ["is_active", "is_staff", "is_superuser", "groups",
-                                    "user_permissions"]}),
+        (
+            "Permissions",
+            {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
+        ),
         ("Important dates", {"fields": ["last_login", "date_joined"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"],
-                             "fields": ["email", "password1", "password2"]})]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
 
 class MembershipInline(admin.TabularInline):
@@ -30,8 +31,16 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Reseller)
 class ResellerAdmin(AuditedModelAdmin):
-    list_display = ["name", "country", "region", "currency", "partner_id",
-                    "partner_id_verified_at", "mpa_accepted_on", "created_at"]
+    list_display = [
+        "name",
+        "country",
+        "region",
+        "currency",
+        "partner_id",
+        "partner_id_verified_at",
+        "mpa_accepted_on",
+        "created_at",
+    ]
     list_filter = ["country", "currency"]
     readonly_fields = ["partner_id_verified_at", "partner_id_verified_by"]
     search_fields = ["name", "partner_id", "support_email"]
@@ -65,7 +74,6 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["action", "object_repr", "object_id", "actor__email"]
     list_select_related = ["actor", "reseller"]
     date_hierarchy = "at"
-
 
 
 @admin.register(Notification)

@@ -21,8 +21,10 @@ class PortalAdminSite(admin.AdminSite):
     def login(self, request, extra_context=None):
         user = request.user
         if user.is_authenticated and user.is_staff and staff_mfa_missing(user):
-            messages.warning(request, "Operations staff must turn on two-factor authentication "
-                                      "before using the admin.")
+            messages.warning(
+                request,
+                "Operations staff must turn on two-factor authentication before using the admin.",
+            )
             return redirect("mfa_activate_totp")
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect_to_login(next_url, login_url=reverse("account_login"))
@@ -36,13 +38,19 @@ class AuditedModelAdmin(admin.ModelAdmin):
         from portal.models import Reseller
 
         reseller = obj if isinstance(obj, Reseller) else getattr(obj, "reseller", None)
-        audit(actor=request.user, reseller=reseller,
-              action=f"admin.{obj._meta.model_name}.{verb}", obj=obj, data=data or {})
+        audit(
+            actor=request.user,
+            reseller=reseller,
+            action=f"admin.{obj._meta.model_name}.{verb}",
+            obj=obj,
+            data=data or {},
+        )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        self._audit(request, obj, "changed" if change else "created",
-                    {"fields": list(form.changed_data)})
+        self._audit(
+            request, obj, "changed" if change else "created", {"fields": list(form.changed_data)}
+        )
 
     def delete_model(self, request, obj):
         self._audit(request, obj, "deleted")

@@ -13,8 +13,11 @@ class PortalConfig(AppConfig):
         from portal import observability
 
         observability.connect_celery_signals()
-        signals.worker_ready.connect(observability.start_worker_metrics_server, weak=False,
-                                     dispatch_uid="portal-worker-metrics")
+        signals.worker_ready.connect(
+            observability.start_worker_metrics_server,
+            weak=False,
+            dispatch_uid="portal-worker-metrics",
+        )
 
 
 class PortalAdminConfig(admin_apps.AdminConfig):

@@ -98,8 +98,11 @@ ACTIONS: dict[str, str] = {
     "api.key.created": "created the API key",
     "api.key.revoked": "revoked the API key",
 }
-ADMIN_VERBS = {"created": "created in the admin", "changed": "changed in the admin",
-               "deleted": "deleted in the admin"}
+ADMIN_VERBS = {
+    "created": "created in the admin",
+    "changed": "changed in the admin",
+    "deleted": "deleted in the admin",
+}
 
 
 def phrase(action: str) -> str:
@@ -140,6 +143,9 @@ def audit_each(*, actor, action: str, objects, data) -> None:
     """Append one event per object of `objects` (each with its `reseller`) in one insert;
     `data(obj)` gives each event's data."""
     _check(action)
-    AuditEvent.objects.bulk_create([
-        _event(actor=actor, reseller=obj.reseller, action=action, obj=obj, data=data(obj))
-        for obj in objects])
+    AuditEvent.objects.bulk_create(
+        [
+            _event(actor=actor, reseller=obj.reseller, action=action, obj=obj, data=data(obj))
+            for obj in objects
+        ]
+    )

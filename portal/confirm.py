@@ -5,8 +5,24 @@ a button that POSTs to the same URL; the button on the page before is a GET form
 from django.shortcuts import render
 
 
-def confirm_page(request, *, title: str, consequences: list[str], button: str, back: str,
-                 hidden: dict | None = None):
-    return render(request, "confirm.html", {
-        "title": title, "consequences": consequences, "button": button, "back": back,
-        "hidden": hidden or {}, "action": request.path})
+def confirm_page(
+    request,
+    *,
+    title: str,
+    consequences: list[str],
+    button: str,
+    back: str,
+    hidden: dict | None = None,
+):
+    return render(
+        request,
+        "confirm.html",
+        {
+            "title": title,
+            "consequences": consequences,
+            "button": button,
+            "back": back,
+            "hidden": hidden or {},
+            "action": request.path,
+        },
+    )

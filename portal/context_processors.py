@@ -32,8 +32,9 @@ def _resolved(items, request):
         except NoReverseMatch:
             continue
     exact = any(name == view_name for _, _, name in out)
-    first_of_app = next((name for _, _, name in out
-                         if namespace and name.split(":")[0] == namespace), None)
+    first_of_app = next(
+        (name for _, _, name in out if namespace and name.split(":")[0] == namespace), None
+    )
     active = view_name if exact else first_of_app
     return [(label, url, name == active) for label, url, name in out]
 
@@ -49,7 +50,16 @@ def portal(request):
     }
     if member:
         ctx["unread_notifications"] = selectors.unread_notification_count(member)
-        ctx["can"] = {action.replace(".", "_"): role_can(member.role, action) for action in (
-            "reseller.edit_profile", "members.manage", "programs.request", "customers.edit",
-            "orders.place", "billing.view_money", "tickets.open")}
+        ctx["can"] = {
+            action.replace(".", "_"): role_can(member.role, action)
+            for action in (
+                "reseller.edit_profile",
+                "members.manage",
+                "programs.request",
+                "customers.edit",
+                "orders.place",
+                "billing.view_money",
+                "tickets.open",
+            )
+        }
     return ctx

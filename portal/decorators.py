@@ -38,8 +38,11 @@ def staff_required(view):
         if not request.user.is_staff:
             raise PermissionDenied("Only operations staff may open this page.")
         if staff_mfa_missing(request.user):
-            messages.warning(request, "Operations staff must turn on two-factor authentication "
-                                      "before using the operations pages.")
+            messages.warning(
+                request,
+                "Operations staff must turn on two-factor authentication "
+                "before using the operations pages.",
+            )
             return redirect("mfa_activate_totp")
         return view(request, *args, **kwargs)
 

@@ -16,21 +16,29 @@ RESELLERS = [
     {
         "key": "northwind",
         "name": "Northwind Cloud Partners",
-        "country": "US", "currency": "USD", "partner_id": "4567890",
+        "country": "US",
+        "currency": "USD",
+        "partner_id": "4567890",
         "mpa_accepted_on": datetime.date(2024, 3, 1),
         "tenant_id": uuid.UUID("6f1d2c3b-0a4e-4c8f-9b7a-1e2d3c4b5a60"),
-        "brand_colour": "#0b5cad", "accent_colour": "#0f766e",
-        "support_email": "help@northwind.example", "support_phone": "+1 206 555 0100",
+        "brand_colour": "#0b5cad",
+        "accent_colour": "#0f766e",
+        "support_email": "help@northwind.example",
+        "support_phone": "+1 206 555 0100",
         "support_url": "https://support.northwind.example",
     },
     {
         "key": "mapleleaf",
         "name": "Maple Leaf IT Solutions",
-        "country": "CA", "currency": "CAD", "partner_id": "7654321",
+        "country": "CA",
+        "currency": "CAD",
+        "partner_id": "7654321",
         "mpa_accepted_on": datetime.date(2023, 11, 15),
         "tenant_id": uuid.UUID("0c9e8d7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f"),
-        "brand_colour": "#b91c1c", "accent_colour": "#1f2937",
-        "support_email": "support@mapleleaf.example", "support_phone": "+1 416 555 0199",
+        "brand_colour": "#b91c1c",
+        "accent_colour": "#1f2937",
+        "support_email": "support@mapleleaf.example",
+        "support_phone": "+1 416 555 0199",
         "support_url": "",
     },
 ]
@@ -39,8 +47,13 @@ RESELLERS = [
 def demo_user(email, *, first, last, staff=False):
     user, _ = User.objects.update_or_create(
         email=email,
-        defaults={"first_name": first, "last_name": last, "is_staff": staff,
-                  "is_superuser": staff, "is_active": True},
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "is_staff": staff,
+            "is_superuser": staff,
+            "is_active": True,
+        },
     )
     user.set_password(DEMO_PASSWORD)
     user.save()
@@ -69,8 +82,9 @@ def seed_resellers() -> list[tuple[str, str]]:
             reseller.save(update_fields=["partner_id_verified_at", "partner_id_verified_by"])
         for role, first in ((Role.OWNER, "Owen"), (Role.VIEWER, "Vera")):
             user = demo_user(f"{role}@{key}.example", first=first, last=reseller.name.split()[0])
-            Membership.objects.update_or_create(user=user, reseller=reseller,
-                                                defaults={"role": role})
+            Membership.objects.update_or_create(
+                user=user, reseller=reseller, defaults={"role": role}
+            )
             logins.append((f"{reseller.name} {role}", user.email))
     return logins
 
@@ -80,6 +94,7 @@ def seed_consultant() -> tuple[str, str]:
     consultant = demo_user("consultant@example.com", first="Casey", last="Consultant")
     resellers = demo_resellers()
     for key, role in (("northwind", Role.ADMIN), ("mapleleaf", Role.SALES)):
-        Membership.objects.update_or_create(user=consultant, reseller=resellers[key],
-                                            defaults={"role": role})
+        Membership.objects.update_or_create(
+            user=consultant, reseller=resellers[key], defaults={"role": role}
+        )
     return ("Northwind admin + Maple Leaf sales", consultant.email)

@@ -28,16 +28,23 @@ def send_notifications(ids: list[int]) -> int:
     with scopes_disabled():
         notes = list(Notification.objects.filter(pk__in=ids).select_related("user", "reseller"))
     for note in notes:
-        send(subject=f"[{note.reseller.name}] {note.title}",
-             body=f"{note.body}\n\n{absolute_url(note.url or '/')}\n", to=[note.user.email])
+        send(
+            subject=f"[{note.reseller.name}] {note.title}",
+            body=f"{note.body}\n\n{absolute_url(note.url or '/')}\n",
+            to=[note.user.email],
+        )
     return len(notes)
 
 
 def send_invitation(invitation_id: int) -> None:
     with scopes_disabled():
         invitation = Invitation.objects.select_related("reseller", "invited_by").get(
-            pk=invitation_id)
+            pk=invitation_id
+        )
     link = absolute_url(reverse("invitation", kwargs={"token": invitation.token}))
     body = render_to_string("portal/email/invitation.txt", {"invitation": invitation, "link": link})
-    send(subject=f"You are invited to {invitation.reseller.name} on the reseller portal",
-         body=body, to=[invitation.email])
+    send(
+        subject=f"You are invited to {invitation.reseller.name} on the reseller portal",
+        body=body,
+        to=[invitation.email],
+    )

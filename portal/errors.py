@@ -14,9 +14,16 @@ def forbidden(request, exception=None):
     """`exception` may carry `link_url` and `link_text`: where to go to get the permission
     (e.g. the program to request)."""
     reason = str(exception) if exception and str(exception) else ""
-    return render(request, "403.html", {
-        "reason": reason, "link_url": getattr(exception, "link_url", ""),
-        "link_text": getattr(exception, "link_text", "")}, status=403)
+    return render(
+        request,
+        "403.html",
+        {
+            "reason": reason,
+            "link_url": getattr(exception, "link_url", ""),
+            "link_text": getattr(exception, "link_text", ""),
+        },
+        status=403,
+    )
 
 
 def server_error(request):

@@ -8,16 +8,27 @@ from portal.roles import Role
 class ResellerRegisterForm(forms.Form):
     name = forms.CharField(label="Company name", max_length=200)
     country = forms.ChoiceField(choices=Country.choices)
-    currency = forms.ChoiceField(choices=Currency.choices,
-                                 help_text="The currency you are billed in.")
+    currency = forms.ChoiceField(
+        choices=Currency.choices, help_text="The currency you are billed in."
+    )
 
 
 class ResellerProfileForm(forms.ModelForm):
     class Meta:
         model = Reseller
-        fields = ["name", "region", "partner_id", "mpa_accepted_on", "tenant_id", "logo",
-                  "brand_colour", "accent_colour", "support_email", "support_phone",
-                  "support_url"]
+        fields = [
+            "name",
+            "region",
+            "partner_id",
+            "mpa_accepted_on",
+            "tenant_id",
+            "logo",
+            "brand_colour",
+            "accent_colour",
+            "support_email",
+            "support_phone",
+            "support_url",
+        ]
         widgets = {
             "mpa_accepted_on": forms.DateInput(attrs={"type": "date"}),
             "brand_colour": forms.TextInput(attrs={"type": "color"}),
@@ -30,7 +41,8 @@ class ResellerProfileForm(forms.ModelForm):
             raise forms.ValidationError(
                 f"{colour} is too light: its contrast on white is "
                 f"{contrast_on_white(colour):.1f}:1, and buttons and links need at least "
-                f"{MIN_CONTRAST}:1 to stay readable. Pick a darker shade.")
+                f"{MIN_CONTRAST}:1 to stay readable. Pick a darker shade."
+            )
         return colour
 
     def clean_logo(self):

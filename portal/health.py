@@ -33,8 +33,11 @@ def check_database() -> None:
 def check_redis() -> None:
     import redis
 
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
-                                  socket_timeout=PROBE_TIMEOUT_SECONDS)
+    client = redis.Redis.from_url(
+        settings.REDIS_URL,
+        socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
+        socket_timeout=PROBE_TIMEOUT_SECONDS,
+    )
     try:
         client.ping()
     finally:
@@ -72,8 +75,7 @@ def run_checks() -> tuple[bool, dict[str, str]]:
             results[name] = f"failed: {type(e).__name__}"
         else:
             results[name] = "ok"
-        logger.debug("readiness check %s took %.1f ms", name,
-                     (time.monotonic() - started) * 1000)
+        logger.debug("readiness check %s took %.1f ms", name, (time.monotonic() - started) * 1000)
     return all(v == "ok" for v in results.values()), results
 
 
@@ -83,8 +85,9 @@ def healthz(request):
 
 def readyz(request):
     ok, results = run_checks()
-    return JsonResponse({"status": "ok" if ok else "unavailable", "checks": results},
-                        status=200 if ok else 503)
+    return JsonResponse(
+        {"status": "ok" if ok else "unavailable", "checks": results}, status=200 if ok else 503
+    )
 
 
 PROBES = {"/healthz": healthz, "/readyz": readyz}

@@ -14,9 +14,11 @@ def require_valid_key(key) -> str:
     """`key`, or BadRequest (answered 400 with its message) when it is not 1–64 letters,
     digits, '-', '_', '.' or ':'."""
     if not isinstance(key, str) or not _KEY.fullmatch(key):
-        raise BadRequest(f"The request's idempotency key is not valid: it must be 1 to "
-                         f"{MAX_LENGTH} letters, digits, '-', '_', '.' or ':'. Reload the page "
-                         "and submit the form again.")
+        raise BadRequest(
+            f"The request's idempotency key is not valid: it must be 1 to "
+            f"{MAX_LENGTH} letters, digits, '-', '_', '.' or ':'. Reload the page "
+            "and submit the form again."
+        )
     return key
 
 

@@ -23,13 +23,13 @@ def logo_resized(upload) -> ContentFile:
             if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
                 raise ValidationError(
                     f"The logo is {width}×{height} pixels; upload one of at most "
-                    f"{MAX_SIDE}×{MAX_SIDE} pixels ({MAX_PIXELS // 1_000_000} megapixels).")
+                    f"{MAX_SIDE}×{MAX_SIDE} pixels ({MAX_PIXELS // 1_000_000} megapixels)."
+                )
             image.thumbnail((STORED_SIDE, STORED_SIDE))
             if image.mode not in ("RGB", "RGBA"):
                 image = image.convert("RGBA")
             out = BytesIO()
             image.save(out, format="PNG", optimize=True)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError):
-        raise ValidationError("The logo is not an image we can read (PNG, JPEG or GIF).") \
-            from None
+        raise ValidationError("The logo is not an image we can read (PNG, JPEG or GIF).") from None
     return ContentFile(out.getvalue(), name=f"{Path(upload.name).stem[:50] or 'logo'}.png")

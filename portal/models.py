@@ -21,8 +21,9 @@ def validate_one_line(value: str) -> None:
     """One-line fields (names, subjects) refuse line breaks: they end up in e-mail subjects,
     file names and exports."""
     if value and LINE_BREAKS.search(value):
-        raise ValidationError("Enter this on one line: line breaks are not allowed.",
-                              code="line_break")
+        raise ValidationError(
+            "Enter this on one line: line breaks are not allowed.", code="line_break"
+        )
 
 
 hex_colour_validator = RegexValidator(
@@ -95,26 +96,41 @@ class Reseller(models.Model):
     country = models.CharField(max_length=2, choices=Country.choices)
     currency = models.CharField(max_length=3, choices=Currency.choices)
     region = models.CharField(
-        "province or state", max_length=3, blank=True,
+        "province or state",
+        max_length=3,
+        blank=True,
         help_text="Two-letter code (ON, BC, QC, AB … or TX, WA …): the distributor's invoices "
-                  "are taxed by country and region.")
+        "are taxed by country and region.",
+    )
     partner_id = models.CharField(
-        "MPN/Partner ID", max_length=10, unique=True, null=True, blank=True,
+        "MPN/Partner ID",
+        max_length=10,
+        unique=True,
+        null=True,
+        blank=True,
         validators=[partner_id_validator],
         help_text="Your Microsoft Partner Network ID as indirect reseller (6–10 digits).",
     )
     # Operations check the ID belongs to this company (Partner Center's indirect reseller
     # list) before transfers and program requests are allowed; a changed ID is checked again.
-    partner_id_verified_at = models.DateTimeField("MPN/Partner ID verified", null=True,
-                                                  blank=True, editable=False)
-    partner_id_verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                               null=True, blank=True, editable=False,
-                                               related_name="+")
+    partner_id_verified_at = models.DateTimeField(
+        "MPN/Partner ID verified", null=True, blank=True, editable=False
+    )
+    partner_id_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     mpa_accepted_on = models.DateField(
         "Microsoft Partner Agreement accepted on", null=True, blank=True
     )
     tenant_id = models.UUIDField(
-        "Microsoft tenant ID", null=True, blank=True,
+        "Microsoft tenant ID",
+        null=True,
+        blank=True,
         help_text="The reseller's own Microsoft Entra tenant (GUID).",
     )
     logo = models.ImageField(upload_to="branding/", blank=True)
@@ -147,8 +163,9 @@ class Reseller(models.Model):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -182,8 +199,9 @@ class Invitation(models.Model):
     email = models.EmailField()
     role = models.CharField(max_length=10, choices=Role.choices)
     token = models.UUIDField(default=uuid.uuid4, editable=False)
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, related_name="+")
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField(default=_invitation_expiry)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
@@ -195,7 +213,8 @@ class Invitation(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["reseller", "email"], condition=models.Q(state="pending"),
+                fields=["reseller", "email"],
+                condition=models.Q(state="pending"),
                 name="one_pending_invitation_per_email",
             ),
             # the link's token (random) first: a token alone still finds its invitation
@@ -213,10 +232,12 @@ class AuditEvent(models.Model):
     """Append-only record of every state change, written by services."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="audit_events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
     action = models.CharField(max_length=100, db_index=True, help_text='"app.object.verb"')
     object_type = models.CharField(max_length=100, blank=True)
     object_id = models.CharField(max_length=64, blank=True)
@@ -245,8 +266,9 @@ class Notification(models.Model):
     """In-app message to one user of one reseller (also e-mailed)."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="notifications")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
@@ -269,8 +291,9 @@ class UpkeepFailure(models.Model):
     (its reseller is told once), the next success closes it. Operations list the open ones."""
 
     job = models.CharField(max_length=100, help_text='"app.job", e.g. "subscriptions.renew"')
-    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, null=True, blank=True,
-                                 related_name="+")
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     object_type = models.CharField(max_length=100)
     object_id = models.CharField(max_length=64)
     object_repr = models.CharField(max_length=200, blank=True)
@@ -284,9 +307,13 @@ class UpkeepFailure(models.Model):
 
     class Meta:
         ordering = ["-last_at", "-id"]
-        constraints = [models.UniqueConstraint(
-            fields=["job", "object_type", "object_id"], condition=models.Q(resolved_at=None),
-            name="one_open_upkeep_failure_per_job_object")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "object_type", "object_id"],
+                condition=models.Q(resolved_at=None),
+                name="one_open_upkeep_failure_per_job_object",
+            )
+        ]
 
     def __str__(self):
         return f"{self.job}: {self.object_repr}: {self.reason[:80]}"

@@ -27,8 +27,7 @@ def ops_emails() -> list[str]:
     """Who hears of operations work: SUPPORT_OPS_EMAILS, else every active staff user."""
     if settings.SUPPORT_OPS_EMAILS:
         return list(settings.SUPPORT_OPS_EMAILS)
-    return list(User.objects.filter(is_staff=True, is_active=True)
-                .values_list("email", flat=True))
+    return list(User.objects.filter(is_staff=True, is_active=True).values_list("email", flat=True))
 
 
 @shared_task(base=ResellerTask)

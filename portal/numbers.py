@@ -43,8 +43,9 @@ def unit_price(amount, currency: str) -> str:
     amount = _decimal(amount, 4)
     if amount is None:
         return ""
-    return format_currency(amount, currency, format=UNIT_PRICE, locale=_locale(),
-                           currency_digits=False)
+    return format_currency(
+        amount, currency, format=UNIT_PRICE, locale=_locale(), currency_digits=False
+    )
 
 
 def quantity(value) -> str:

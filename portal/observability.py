@@ -36,30 +36,51 @@ from prometheus_client.core import GaugeMetricFamily
 LONG_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 HTTP_REQUESTS = Counter(
-    "portal_http_requests_total", "HTTP requests answered, by view and status.",
-    ["method", "view", "status"])
+    "portal_http_requests_total",
+    "HTTP requests answered, by view and status.",
+    ["method", "view", "status"],
+)
 HTTP_LATENCY = Histogram(
-    "portal_http_request_duration_seconds", "Time to answer an HTTP request, by view.",
-    ["method", "view"])
+    "portal_http_request_duration_seconds",
+    "Time to answer an HTTP request, by view.",
+    ["method", "view"],
+)
 
 TASKS = Counter(
-    "portal_celery_tasks_total", "Celery tasks finished, by task and state "
-    "(succeeded, failed, retried).", ["task", "state"])
+    "portal_celery_tasks_total",
+    "Celery tasks finished, by task and state (succeeded, failed, retried).",
+    ["task", "state"],
+)
 TASK_DURATION = Histogram(
-    "portal_celery_task_duration_seconds", "Time a Celery task ran, by task.", ["task"],
-    buckets=LONG_BUCKETS)
+    "portal_celery_task_duration_seconds",
+    "Time a Celery task ran, by task.",
+    ["task"],
+    buckets=LONG_BUCKETS,
+)
 BILLING_COMPUTE = Histogram(
-    "portal_billing_compute_duration_seconds", "Time to compute one batch of billing runs "
-    "(ledgers and draft invoices), by outcome.", ["outcome"], buckets=LONG_BUCKETS)
+    "portal_billing_compute_duration_seconds",
+    "Time to compute one batch of billing runs (ledgers and draft invoices), by outcome.",
+    ["outcome"],
+    buckets=LONG_BUCKETS,
+)
 USAGE_IMPORT = Histogram(
-    "portal_usage_import_duration_seconds", "Time to validate and load one usage import, "
-    "by outcome.", ["outcome"], buckets=LONG_BUCKETS)
+    "portal_usage_import_duration_seconds",
+    "Time to validate and load one usage import, by outcome.",
+    ["outcome"],
+    buckets=LONG_BUCKETS,
+)
 PARTNER_CENTER_LATENCY = Histogram(
-    "portal_partner_center_request_duration_seconds", "Partner Center API calls (each attempt),"
-    " by method and HTTP status (or timeout / unreachable).", ["method", "status"])
+    "portal_partner_center_request_duration_seconds",
+    "Partner Center API calls (each attempt),"
+    " by method and HTTP status (or timeout / unreachable).",
+    ["method", "status"],
+)
 PARTNER_CENTER_ERRORS = Counter(
-    "portal_partner_center_errors_total", "Partner Center error answers, by HTTP status and "
-    "Partner Center error code (empty when the body had none).", ["status", "code"])
+    "portal_partner_center_errors_total",
+    "Partner Center error answers, by HTTP status and "
+    "Partner Center error code (empty when the body had none).",
+    ["status", "code"],
+)
 
 # Tasks whose run is also a business measure (task name -> histogram).
 TASK_MEASURES = {
@@ -69,6 +90,7 @@ TASK_MEASURES = {
 
 
 # --- HTTP --------------------------------------------------------------------------------
+
 
 class RequestMetricsMiddleware:
     """Count and time every request by its URL name (bounded labels, never the raw path)."""
@@ -89,9 +111,11 @@ class RequestMetricsMiddleware:
 # --- Request ids and log context ----------------------------------------------------------
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "request_id", default=None)
+    "request_id", default=None
+)
 reseller_id_var: contextvars.ContextVar[int | None] = contextvars.ContextVar(
-    "reseller_id", default=None)
+    "reseller_id", default=None
+)
 # An id sent by the proxy in front is kept when it is a plain token of reasonable length.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 request_logger = logging.getLogger("portal.request")
@@ -124,10 +148,17 @@ class RequestContextMiddleware:
             response = self.get_response(request)
             response["X-Request-ID"] = request.request_id
             request_logger.info(
-                "%s %s %s", request.method, request.path, response.status_code,
-                extra={"method": request.method, "path": request.path,
-                       "status": response.status_code,
-                       "duration_ms": round((time.monotonic() - started) * 1000, 1)})
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                },
+            )
             return response
         finally:
             reseller_id_var.reset(reseller_token)
@@ -153,8 +184,12 @@ def init_sentry(*, dsn: str, environment: str, release: str, traces_sample_rate:
     cookies, user e-mail or IP address); requests are tagged with request and reseller ids."""
     import sentry_sdk
 
-    sentry_sdk.init(dsn=dsn, environment=environment or None, release=release or None,
-                    traces_sample_rate=traces_sample_rate)
+    sentry_sdk.init(
+        dsn=dsn,
+        environment=environment or None,
+        release=release or None,
+        traces_sample_rate=traces_sample_rate,
+    )
 
 
 # --- Celery ------------------------------------------------------------------------------
@@ -176,15 +211,19 @@ def task_published(headers=None, **kwargs):
 def task_started(task_id=None, task=None, **kwargs):
     with _started_lock:
         _started[task_id] = time.monotonic()
-    request_id = (getattr(task.request, "request_id", None) if task else None) \
-        or request_id_var.get() or task_id
+    request_id = (
+        (getattr(task.request, "request_id", None) if task else None)
+        or request_id_var.get()
+        or task_id
+    )
     _context_tokens[task_id] = request_id_var.set(request_id)
 
 
 def task_finished(task_id=None, task=None, state=None, **kwargs):
     # An eager task that raises (tests, `make run`) ends with no state.
-    outcome = {"SUCCESS": "succeeded", "RETRY": "retried", "FAILURE": "failed",
-               None: "failed"}.get(state, str(state).lower())
+    outcome = {"SUCCESS": "succeeded", "RETRY": "retried", "FAILURE": "failed", None: "failed"}.get(
+        state, str(state).lower()
+    )
     name = getattr(task, "name", None) or "unknown"
     with _started_lock:
         started = _started.pop(task_id, None)
@@ -206,8 +245,9 @@ def connect_celery_signals():
     """Called from portal.celery: count and time every task in the process that runs it."""
     from celery import signals
 
-    signals.before_task_publish.connect(task_published, weak=False,
-                                        dispatch_uid="portal-request-id")
+    signals.before_task_publish.connect(
+        task_published, weak=False, dispatch_uid="portal-request-id"
+    )
     signals.task_prerun.connect(task_started, weak=False, dispatch_uid="portal-metrics-start")
     signals.task_postrun.connect(task_finished, weak=False, dispatch_uid="portal-metrics-end")
 
@@ -225,13 +265,15 @@ class QueueLengthCollector:
     """Messages waiting in each declared Celery queue, read from the Redis broker at scrape."""
 
     def collect(self):
-        gauge = GaugeMetricFamily("portal_celery_queue_length",
-                                  "Messages waiting in a Celery queue.", labels=["queue"])
+        gauge = GaugeMetricFamily(
+            "portal_celery_queue_length", "Messages waiting in a Celery queue.", labels=["queue"]
+        )
         if settings.REDIS_URL:
             import redis
 
-            client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2,
-                                          socket_connect_timeout=2)
+            client = redis.Redis.from_url(
+                settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
+            )
             try:
                 for queue in queue_names():
                     gauge.add_metric([queue], client.llen(queue))
@@ -250,6 +292,7 @@ def queue_names() -> list[str]:
 
 # --- Partner Center ----------------------------------------------------------------------
 
+
 def partner_center_call(method: str, status, seconds: float) -> None:
     PARTNER_CENTER_LATENCY.labels(method, str(status)).observe(seconds)
 
@@ -259,6 +302,7 @@ def partner_center_error(status, code) -> None:
 
 
 # --- /metrics ----------------------------------------------------------------------------
+
 
 def metrics_registry(*, queues: bool = True) -> CollectorRegistry:
     """This process's metrics (all the container's processes' in multiprocess mode), plus the
@@ -290,9 +334,11 @@ def metrics(request):
     user = request.user
     staff = user.is_authenticated and user.is_staff and not staff_mfa_missing(user)
     if not (_bearer_ok(request) or staff):
-        response = HttpResponse("Metrics need operations staff or the metrics token.\n",
-                                status=401 if not user.is_authenticated else 403,
-                                content_type="text/plain")
+        response = HttpResponse(
+            "Metrics need operations staff or the metrics token.\n",
+            status=401 if not user.is_authenticated else 403,
+            content_type="text/plain",
+        )
         if not user.is_authenticated:
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

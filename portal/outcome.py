@@ -14,8 +14,14 @@ def error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
-def act(request: HttpRequest, call: Callable[[], Any], *, success: Callable[[Any], str] | str,
-        then: Any, **then_kwargs: Any) -> HttpResponse:
+def act(
+    request: HttpRequest,
+    call: Callable[[], Any],
+    *,
+    success: Callable[[Any], str] | str,
+    then: Any,
+    **then_kwargs: Any,
+) -> HttpResponse:
     """Run `call()`; on success show `success` (or `success(result)`), on a refusal the
     service's message; then redirect to `then` (a URL name or object, with `then_kwargs`)."""
     try:

@@ -25,8 +25,9 @@ def membership_get(*, member: Membership, membership_id: int) -> Membership:
 
 
 def pending_invitations(reseller):
-    return Invitation.objects.filter(reseller=reseller, state=Invitation.State.PENDING)\
-        .select_related("invited_by")
+    return Invitation.objects.filter(
+        reseller=reseller, state=Invitation.State.PENDING
+    ).select_related("invited_by")
 
 
 def invitation_get(*, member: Membership, invitation_id: int) -> Invitation:
@@ -56,16 +57,23 @@ def audit_events_for(reseller):
 
 def profile_missing(reseller) -> list[str]:
     """What the reseller's partner profile still lacks, as labels."""
-    return [label for label, value in (
-        ("MPN/Partner ID", reseller.partner_id),
-        ("Microsoft Partner Agreement date", reseller.mpa_accepted_on),
-        ("Microsoft tenant ID", reseller.tenant_id),
-    ) if not value]
+    return [
+        label
+        for label, value in (
+            ("MPN/Partner ID", reseller.partner_id),
+            ("Microsoft Partner Agreement date", reseller.mpa_accepted_on),
+            ("Microsoft tenant ID", reseller.tenant_id),
+        )
+        if not value
+    ]
 
 
 def ops_upkeep_failures(limit: int = 200) -> list:
     """Rows the scheduled jobs could not process: open ones first, newest first (staff only,
     unscoped)."""
     with scopes_disabled():
-        return list(UpkeepFailure.objects.select_related("reseller")
-                    .order_by(F("resolved_at").desc(nulls_first=True), "-last_at")[:limit])
+        return list(
+            UpkeepFailure.objects.select_related("reseller").order_by(
+                F("resolved_at").desc(nulls_first=True), "-last_at"
+            )[:limit]
+        )

@@ -18,8 +18,16 @@ from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
 
 PROFILE_FIELDS = (
-    "name", "partner_id", "mpa_accepted_on", "tenant_id", "logo", "brand_colour",
-    "accent_colour", "support_email", "support_phone", "support_url",
+    "name",
+    "partner_id",
+    "mpa_accepted_on",
+    "tenant_id",
+    "logo",
+    "brand_colour",
+    "accent_colour",
+    "support_email",
+    "support_phone",
+    "support_url",
 )
 
 
@@ -31,8 +39,13 @@ def reseller_register(*, user, name: str, country: str, currency: str) -> Member
     reseller.save()
     with scope(reseller=reseller):
         member = Membership.objects.create(user=user, reseller=reseller, role=Role.OWNER)
-        audit(actor=user, reseller=reseller, action="portal.reseller.registered", obj=reseller,
-              data={"country": country, "currency": currency})
+        audit(
+            actor=user,
+            reseller=reseller,
+            action="portal.reseller.registered",
+            obj=reseller,
+            data={"country": country, "currency": currency},
+        )
     return member
 
 
@@ -48,15 +61,23 @@ def reseller_update_profile(*, member: Membership, **changes) -> Reseller:
             value = logo_resized(value)
         setattr(reseller, field, value)
     reseller.full_clean()
-    diff = {f: [before[f], str(getattr(reseller, f) or "")] for f in changes
-            if before[f] != str(getattr(reseller, f) or "")}
+    diff = {
+        f: [before[f], str(getattr(reseller, f) or "")]
+        for f in changes
+        if before[f] != str(getattr(reseller, f) or "")
+    }
     if "partner_id" in diff and reseller.partner_id_verified_at:
         # a new ID is anyone's claim until operations check it again
         reseller.partner_id_verified_at = reseller.partner_id_verified_by = None
         diff["partner_id_verified"] = ["yes", "no"]
     reseller.save()
-    audit(actor=member.user, reseller=reseller, action="portal.reseller.profile_updated",
-          obj=reseller, data=diff)
+    audit(
+        actor=member.user,
+        reseller=reseller,
+        action="portal.reseller.profile_updated",
+        obj=reseller,
+        data=diff,
+    )
     return reseller
 
 
@@ -72,19 +93,33 @@ def reseller_verify_partner_id(*, user, reseller_id: int) -> Reseller:
     if not reseller.partner_id:
         raise ValidationError(f"{reseller} has not entered an MPN/Partner ID.")
     if reseller.partner_id_verified_at:
-        raise ValidationError(f"{reseller}'s MPN/Partner ID {reseller.partner_id} was already "
-                              f"verified on {reseller.partner_id_verified_at:%Y-%m-%d}.")
+        raise ValidationError(
+            f"{reseller}'s MPN/Partner ID {reseller.partner_id} was already "
+            f"verified on {reseller.partner_id_verified_at:%Y-%m-%d}."
+        )
     reseller.partner_id_verified_at, reseller.partner_id_verified_by = timezone.now(), user
     reseller.save(update_fields=["partner_id_verified_at", "partner_id_verified_by"])
-    audit(actor=user, reseller=reseller, action="portal.reseller.partner_id_verified",
-          obj=reseller, data={"partner_id": reseller.partner_id})
+    audit(
+        actor=user,
+        reseller=reseller,
+        action="portal.reseller.partner_id_verified",
+        obj=reseller,
+        data={"partner_id": reseller.partner_id},
+    )
     with scopes_disabled():
-        owners = [m.user for m in Membership.objects.filter(
-            reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]).select_related("user")]
-    notify(reseller=reseller, users=owners,
-           title=f"MPN/Partner ID {reseller.partner_id} verified",
-           body="Operations verified your MPN/Partner ID: you may request programs and "
-                "transfers.", url=reverse("profile"))
+        owners = [
+            m.user
+            for m in Membership.objects.filter(
+                reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]
+            ).select_related("user")
+        ]
+    notify(
+        reseller=reseller,
+        users=owners,
+        title=f"MPN/Partner ID {reseller.partner_id} verified",
+        body="Operations verified your MPN/Partner ID: you may request programs and transfers.",
+        url=reverse("profile"),
+    )
     return reseller
 
 
@@ -102,12 +137,18 @@ def invitation_create(*, member: Membership, email: str, role: str) -> Invitatio
         raise ValidationError(f"{email} is already a member of {member.reseller}.")
     if Invitation.objects.filter(email=email, state=Invitation.State.PENDING).exists():
         raise ValidationError(f"{email} already has a pending invitation; revoke it first.")
-    invitation = Invitation(reseller=member.reseller, email=email, role=role,
-                            invited_by=member.user)
+    invitation = Invitation(
+        reseller=member.reseller, email=email, role=role, invited_by=member.user
+    )
     invitation.full_clean()
     invitation.save()
-    audit(actor=member.user, reseller=member.reseller, action="portal.invitation.created",
-          obj=invitation, data={"email": email, "role": role})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        action="portal.invitation.created",
+        obj=invitation,
+        data={"email": email, "role": role},
+    )
     invitation_email_task.delay_on_commit(invitation.pk, reseller_id=invitation.reseller_id)
     return invitation
 
@@ -121,8 +162,13 @@ def invitation_revoke(*, member: Membership, invitation: Invitation) -> Invitati
     invitation.state = Invitation.State.REVOKED
     invitation.decided_at = timezone.now()
     invitation.save(update_fields=["state", "decided_at"])
-    audit(actor=member.user, reseller=member.reseller, action="portal.invitation.revoked",
-          obj=invitation, data={"email": invitation.email})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        action="portal.invitation.revoked",
+        obj=invitation,
+        data={"email": invitation.email},
+    )
     return invitation
 
 
@@ -130,8 +176,12 @@ def invitation_revoke(*, member: Membership, invitation: Invitation) -> Invitati
 def invitation_accept(*, user, token) -> Membership:
     """The invited person, signed in with the invited e-mail, joins the reseller."""
     with scopes_disabled():
-        invitation = (Invitation.objects.select_for_update().select_related("reseller")
-                      .filter(token=token).first())
+        invitation = (
+            Invitation.objects.select_for_update()
+            .select_related("reseller")
+            .filter(token=token)
+            .first()
+        )
     if invitation is None or invitation.state == Invitation.State.REVOKED:
         raise ValidationError("This invitation does not exist or was revoked.")
     if invitation.state == Invitation.State.ACCEPTED:
@@ -150,14 +200,27 @@ def invitation_accept(*, user, token) -> Membership:
         invitation.state = Invitation.State.ACCEPTED
         invitation.decided_at = timezone.now()
         invitation.save(update_fields=["state", "decided_at"])
-        audit(actor=user, reseller=reseller, action="portal.invitation.accepted", obj=invitation,
-              data={"role": invitation.role})
-        managers = [m.user for m in Membership.objects.filter(
-            reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]).select_related("user")
-            if m.user_id != user.pk]
-        notify(reseller=reseller, users=managers, title=f"{user.email} joined {reseller}",
-               body=f"{user.email} accepted the invitation as {membership.get_role_display()}.",
-               url=reverse("members"))
+        audit(
+            actor=user,
+            reseller=reseller,
+            action="portal.invitation.accepted",
+            obj=invitation,
+            data={"role": invitation.role},
+        )
+        managers = [
+            m.user
+            for m in Membership.objects.filter(
+                reseller=reseller, role__in=[Role.OWNER, Role.ADMIN]
+            ).select_related("user")
+            if m.user_id != user.pk
+        ]
+        notify(
+            reseller=reseller,
+            users=managers,
+            title=f"{user.email} joined {reseller}",
+            body=f"{user.email} accepted the invitation as {membership.get_role_display()}.",
+            url=reverse("members"),
+        )
     return membership
 
 
@@ -167,13 +230,17 @@ def invitations_expire(now=None) -> int:
 
     now = now or timezone.now()
     with scopes_disabled():
-        due = list(Invitation.objects.filter(state=Invitation.State.PENDING, expires_at__lte=now)
-                   .values_list("pk", flat=True))
+        due = list(
+            Invitation.objects.filter(
+                state=Invitation.State.PENDING, expires_at__lte=now
+            ).values_list("pk", flat=True)
+        )
 
     def expire(pk):
         with scopes_disabled():
             return Invitation.objects.filter(pk=pk, state=Invitation.State.PENDING).update(
-                state=Invitation.State.EXPIRED, decided_at=now)
+                state=Invitation.State.EXPIRED, decided_at=now
+            )
 
     return sum(each_row("portal.invitation_expiry", Invitation, due, expire)[0])
 
@@ -194,8 +261,13 @@ def membership_change_role(*, member: Membership, target: Membership, role: str)
     target.role = role
     target.full_clean()
     target.save(update_fields=["role"])
-    audit(actor=member.user, reseller=member.reseller, action="portal.membership.role_changed",
-          obj=target, data={"user": target.user.email, "from": before, "to": role})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        action="portal.membership.role_changed",
+        obj=target,
+        data={"user": target.user.email, "from": before, "to": role},
+    )
     return target
 
 
@@ -205,16 +277,22 @@ def membership_remove(*, member: Membership, target: Membership) -> None:
     _require_may_grant(member, target.role)
     if target.role == Role.OWNER and _owner_count(member.reseller) == 1:
         raise ValidationError("A reseller needs at least one owner.")
-    audit(actor=member.user, reseller=member.reseller, action="portal.membership.removed",
-          obj=target, data={"user": target.user.email, "role": target.role})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        action="portal.membership.removed",
+        obj=target,
+        data={"user": target.user.email, "role": target.role},
+    )
     target.delete()
 
 
 @member_service
 def notifications_mark_read(*, member: Membership, notification_ids=None) -> int:
     """Mark the member's own notifications read (all unread ones when no ids are given)."""
-    qs = Notification.objects.filter(user=member.user, reseller=member.reseller,
-                                     read_at__isnull=True)
+    qs = Notification.objects.filter(
+        user=member.user, reseller=member.reseller, read_at__isnull=True
+    )
     if notification_ids is not None:
         qs = qs.filter(pk__in=notification_ids)
     return qs.update(read_at=timezone.now())

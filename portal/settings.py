@@ -121,8 +121,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -175,8 +177,14 @@ STORAGES = {
 }
 
 
-def s3_storage(*, bucket: str, endpoint_url: str = "", region: str = "", prefix: str = "",
-               addressing_style: str = "") -> dict:
+def s3_storage(
+    *,
+    bucket: str,
+    endpoint_url: str = "",
+    region: str = "",
+    prefix: str = "",
+    addressing_style: str = "",
+) -> dict:
     """The default storage in an S3 bucket (AWS or any S3-compatible store) via django-storages.
     Credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the machine's role."""
     return {
@@ -203,20 +211,31 @@ if STORAGE_S3_BUCKET:
         endpoint_url=env.str("STORAGE_S3_ENDPOINT_URL", default=""),
         region=env.str("STORAGE_S3_REGION", default=""),
         prefix=env.str("STORAGE_S3_PREFIX", default=""),
-        addressing_style=env.str("STORAGE_S3_ADDRESSING_STYLE", default=""))
+        addressing_style=env.str("STORAGE_S3_ADDRESSING_STYLE", default=""),
+    )
 
 # EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587
 # (default: printed on the console with DEBUG on, local SMTP relay otherwise).
 _email = env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
-_SMTP_OPTIONS = {"EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username",
-                 "EMAIL_HOST_PASSWORD": "password", "EMAIL_USE_TLS": "use_tls",
-                 "EMAIL_USE_SSL": "use_ssl", "EMAIL_TIMEOUT": "timeout"}
+_SMTP_OPTIONS = {
+    "EMAIL_HOST": "host",
+    "EMAIL_PORT": "port",
+    "EMAIL_HOST_USER": "username",
+    "EMAIL_HOST_PASSWORD": "password",
+    "EMAIL_USE_TLS": "use_tls",
+    "EMAIL_USE_SSL": "use_ssl",
+    "EMAIL_TIMEOUT": "timeout",
+}
 MAILERS = {
     "default": {
         "BACKEND": _email["EMAIL_BACKEND"],
-        "OPTIONS": {opt: _email[key] for key, opt in _SMTP_OPTIONS.items()
-                    if _email.get(key) not in (None, "")}
-        if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend") else {},
+        "OPTIONS": {
+            opt: _email[key]
+            for key, opt in _SMTP_OPTIONS.items()
+            if _email.get(key) not in (None, "")
+        }
+        if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
+        else {},
     }
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Reseller Portal <portal@localhost>")
@@ -262,49 +281,67 @@ CELERY_TIMEZONE = "UTC"
 # A task lives beside the service that enqueues it; a worker imports these modules (besides each
 # app's tasks.py of beat jobs, found by autodiscovery) so that it knows every task.
 CELERY_IMPORTS = [
-    "portal.services", "portal.notifications", "customers.services", "subscriptions.services",
-    "billing.services", "billing.statements", "billing.usage.services",
+    "portal.services",
+    "portal.notifications",
+    "customers.services",
+    "subscriptions.services",
+    "billing.services",
+    "billing.statements",
+    "billing.usage.services",
 ]
 # Workers log through LOGGING below (JSON lines in production), not Celery's own set-up.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # A message taken by a worker that dies unacknowledged is redelivered after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+}
 # Queues by kind of work, so that one kind cannot starve another: docker-compose.yml runs a
 # worker per queue. Every task is routed here by name (tests/portal/test_celery_routes.py).
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES = [Queue("default"), Queue("billing"), Queue("pdf"), Queue("partner_center")]
 CELERY_TASK_ROUTES = {
-    **dict.fromkeys([
-        "billing.usage.services.usage_import_task",
-        "billing.services.billing_runs_fan_out_task",
-        "billing.services.billing_runs_compute_task",
-        "billing.tasks.start_due_billing_runs",
-        "billing.tasks.pull_unbilled_usage",
-        "billing.tasks.detect_cost_anomalies",
-        "billing.tasks.check_budgets",
-    ], {"queue": "billing"}),
-    **dict.fromkeys([
-        "billing.services.document_pdf_task",
-        "billing.statements.statement_pdf_task",
-    ], {"queue": "pdf"}),
-    **dict.fromkeys([
-        "customers.services.mca_attest_task",
-        "subscriptions.services.provision_task",
-        "subscriptions.tasks.sync_tenant_licences",
-    ], {"queue": "partner_center"}),
-    **dict.fromkeys([
-        "customers.services.mca_link_email_task",
-        "customers.services.portal_link_email_task",
-        "portal.notifications.email_notifications_task",
-        "portal.notifications.email_operations_task",
-        "portal.services.invitation_email_task",
-        "portal.tasks.expire_invitations",
-        "subscriptions.tasks.daily_upkeep",
-        "subscriptions.tasks.expire_transfers",
-        "support.tasks.notify_sla_breaches",
-        "support.tasks.close_resolved_tickets",
-    ], {"queue": "default"}),
+    **dict.fromkeys(
+        [
+            "billing.usage.services.usage_import_task",
+            "billing.services.billing_runs_fan_out_task",
+            "billing.services.billing_runs_compute_task",
+            "billing.tasks.start_due_billing_runs",
+            "billing.tasks.pull_unbilled_usage",
+            "billing.tasks.detect_cost_anomalies",
+            "billing.tasks.check_budgets",
+        ],
+        {"queue": "billing"},
+    ),
+    **dict.fromkeys(
+        [
+            "billing.services.document_pdf_task",
+            "billing.statements.statement_pdf_task",
+        ],
+        {"queue": "pdf"},
+    ),
+    **dict.fromkeys(
+        [
+            "customers.services.mca_attest_task",
+            "subscriptions.services.provision_task",
+            "subscriptions.tasks.sync_tenant_licences",
+        ],
+        {"queue": "partner_center"},
+    ),
+    **dict.fromkeys(
+        [
+            "customers.services.mca_link_email_task",
+            "customers.services.portal_link_email_task",
+            "portal.notifications.email_notifications_task",
+            "portal.notifications.email_operations_task",
+            "portal.services.invitation_email_task",
+            "portal.tasks.expire_invitations",
+            "subscriptions.tasks.daily_upkeep",
+            "subscriptions.tasks.expire_transfers",
+            "support.tasks.notify_sla_breaches",
+            "support.tasks.close_resolved_tickets",
+        ],
+        {"queue": "default"},
+    ),
 }
 # django-celery-beat does not support Django 6.1: the schedule lives here.
 CELERY_BEAT_SCHEDULE = {
@@ -373,14 +410,20 @@ LOGGING = {
             "timestamp": "time",
         },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT,
-                             "filters": ["context"]}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         # one line per request (method, path, status, duration_ms) in production; in
         # development runserver logs requests itself
-        "portal.request": {"level": env.str("REQUEST_LOG_LEVEL",
-                                            default="WARNING" if DEBUG else "INFO")},
+        "portal.request": {
+            "level": env.str("REQUEST_LOG_LEVEL", default="WARNING" if DEBUG else "INFO")
+        },
         # PDF rendering: fontTools reports every subset font and WeasyPrint every step at
         # INFO, which buries `make run`'s demo logins; in development eager tasks say each
         # run at INFO too
@@ -401,17 +444,21 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     from portal.observability import init_sentry
 
-    init_sentry(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default=""),
-                release=env.str("SENTRY_RELEASE", default=""),
-                traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0))
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default=""),
+        release=env.str("SENTRY_RELEASE", default=""),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 ACCOUNT_ALLOW_SIGNUP = env.bool("ACCOUNT_ALLOW_SIGNUP", default=True)
 
 # Support: first-response targets per priority ("4h" clock hours, "1bd" business days, UTC).
-SUPPORT_SLA_TARGETS = env.dict("SUPPORT_SLA_TARGETS", default={
-    "urgent": "1h", "high": "4h", "normal": "1bd", "low": "3bd"})
+SUPPORT_SLA_TARGETS = env.dict(
+    "SUPPORT_SLA_TARGETS", default={"urgent": "1h", "high": "4h", "normal": "1bd", "low": "3bd"}
+)
 SUPPORT_REOPEN_DAYS = env.int("SUPPORT_REOPEN_DAYS", default=14)
 SUPPORT_ATTACHMENT_MAX_BYTES = env.int("SUPPORT_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 SUPPORT_ATTACHMENT_MAX_FILES = env.int("SUPPORT_ATTACHMENT_MAX_FILES", default=5)
@@ -429,12 +476,14 @@ MCA_ATTEST_VIA_GATEWAY = env.bool("MCA_ATTEST_VIA_GATEWAY", default=True)
 CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS = env.int("CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS", default=30)
 # The distributor's own Microsoft tenant (providerTenantId of relationship links).
 PARTNER_CENTER_PROVIDER_TENANT_ID = env.str(
-    "PARTNER_CENTER_PROVIDER_TENANT_ID", default="5f0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d")
+    "PARTNER_CENTER_PROVIDER_TENANT_ID", default="5f0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d"
+)
 
 # Partner Center gateway: "sandbox" (local, state in the database) or "http".
 PARTNER_CENTER_GATEWAY = env.str("PARTNER_CENTER_GATEWAY", default="sandbox")
-PARTNER_CENTER_BASE_URL = env.str("PARTNER_CENTER_BASE_URL",
-                                  default="https://api.partnercenter.microsoft.com")
+PARTNER_CENTER_BASE_URL = env.str(
+    "PARTNER_CENTER_BASE_URL", default="https://api.partnercenter.microsoft.com"
+)
 PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
 # Secure Application Model (App+User tokens through MSAL; PARTNER_CENTER_TOKEN is then unused):
 # the partner's Entra application, the token endpoint's base (tenant included), the refresh
@@ -442,12 +491,14 @@ PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
 # encrypted with (default: derived from SECRET_KEY).
 PARTNER_CENTER_CLIENT_ID = env.str("PARTNER_CENTER_CLIENT_ID", default="")
 PARTNER_CENTER_CLIENT_SECRET = env.str("PARTNER_CENTER_CLIENT_SECRET", default="")
-PARTNER_CENTER_AUTHORITY = env.str("PARTNER_CENTER_AUTHORITY",
-                                   default="https://login.microsoftonline.com/common")
+PARTNER_CENTER_AUTHORITY = env.str(
+    "PARTNER_CENTER_AUTHORITY", default="https://login.microsoftonline.com/common"
+)
 PARTNER_CENTER_REFRESH_TOKEN = env.str("PARTNER_CENTER_REFRESH_TOKEN", default="")
 PARTNER_CENTER_TOKEN_KEY = env.str("PARTNER_CENTER_TOKEN_KEY", default="")
-PARTNER_CENTER_GRAPH_BASE_URL = env.str("PARTNER_CENTER_GRAPH_BASE_URL",
-                                        default="https://graph.microsoft.com/v1.0")
+PARTNER_CENTER_GRAPH_BASE_URL = env.str(
+    "PARTNER_CENTER_GRAPH_BASE_URL", default="https://graph.microsoft.com/v1.0"
+)
 PARTNER_CENTER_TIMEOUT = env.float("PARTNER_CENTER_TIMEOUT", default=30.0)
 # Microsoft Graph partner billing exports (the http gateway): token for PartnerBilling.Read.All
 GRAPH_BILLING_URL = env.str("GRAPH_BILLING_URL", default="https://graph.microsoft.com/v1.0")
@@ -466,8 +517,9 @@ PARTNER_CENTER_SANDBOX_ORDER_CHECKS = env.int("PARTNER_CENTER_SANDBOX_ORDER_CHEC
 BILLING_ISSUER = {
     "code": env.str("BILLING_ISSUER_CODE", default="DIST"),
     "name": env.str("BILLING_ISSUER_NAME", default="Cloud Distribution Inc."),
-    "address": env.str("BILLING_ISSUER_ADDRESS",
-                       default="100 Distribution Way\nSeattle, WA 98101\nUnited States"),
+    "address": env.str(
+        "BILLING_ISSUER_ADDRESS", default="100 Distribution Way\nSeattle, WA 98101\nUnited States"
+    ),
     "tax_id": env.str("BILLING_ISSUER_TAX_ID", default=""),
 }
 BILLING_TAX_RATES = env.dict("BILLING_TAX_RATES", default={})
@@ -492,7 +544,7 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reseller Portal API",
     "DESCRIPTION": "Customers, subscriptions, catalog, billing documents, usage, programs and "
-                   "support of one reseller, through the same rules as the portal's pages.",
+    "support of one reseller, through the same rules as the portal's pages.",
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/v1/",
     "SERVE_INCLUDE_SCHEMA": False,

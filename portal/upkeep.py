@@ -33,9 +33,11 @@ def each_row(job: str, model, pks: Iterable, work: Callable[[Any], Any]) -> tupl
     pks = list(pks)
     object_type = model._meta.label_lower
     with scopes_disabled():
-        open_failures = set(UpkeepFailure.objects.filter(
-            job=job, object_type=object_type, resolved_at=None).values_list("object_id",
-                                                                            flat=True))
+        open_failures = set(
+            UpkeepFailure.objects.filter(
+                job=job, object_type=object_type, resolved_at=None
+            ).values_list("object_id", flat=True)
+        )
     results, failed = [], 0
     for pk in pks:
         try:
@@ -48,9 +50,9 @@ def each_row(job: str, model, pks: Iterable, work: Callable[[Any], Any]) -> tupl
         else:
             if str(pk) in open_failures:
                 with scopes_disabled():
-                    UpkeepFailure.objects.filter(job=job, object_type=object_type,
-                                                 object_id=str(pk), resolved_at=None).update(
-                        resolved_at=timezone.now())
+                    UpkeepFailure.objects.filter(
+                        job=job, object_type=object_type, object_id=str(pk), resolved_at=None
+                    ).update(resolved_at=timezone.now())
     return results, failed
 
 
@@ -62,27 +64,43 @@ def record_failure(job: str, model, pk, reason: str) -> UpkeepFailure:
     with scopes_disabled():
         obj = model.objects.filter(pk=pk).first()
         reseller = obj if isinstance(obj, Reseller) else getattr(obj, "reseller", None)
-        failure = (UpkeepFailure.objects.select_for_update()
-                   .filter(job=job, object_type=model._meta.label_lower, object_id=str(pk),
-                           resolved_at=None).first())
+        failure = (
+            UpkeepFailure.objects.select_for_update()
+            .filter(
+                job=job, object_type=model._meta.label_lower, object_id=str(pk), resolved_at=None
+            )
+            .first()
+        )
         if failure is not None:
             failure.attempts += 1
             failure.last_at, failure.reason = now, reason
             failure.save(update_fields=["attempts", "last_at", "reason"])
             return failure
         failure = UpkeepFailure.objects.create(
-            job=job, reseller=reseller, object_type=model._meta.label_lower, object_id=str(pk),
-            object_repr=str(obj)[:200] if obj is not None else "", reason=reason, first_at=now,
-            last_at=now)
+            job=job,
+            reseller=reseller,
+            object_type=model._meta.label_lower,
+            object_id=str(pk),
+            object_repr=str(obj)[:200] if obj is not None else "",
+            reason=reason,
+            first_at=now,
+            last_at=now,
+        )
         if reseller is not None:
-            owners = [m.user for m in Membership.objects.filter(
-                reseller=reseller, role=Role.OWNER).select_related("user")]
-            notify(reseller=reseller, users=owners,
-                   title=f"Scheduled processing of {failure.object_repr or object_repr(model)} "
-                         "failed",
-                   body=f"{reason} Our operations team has been told and will look into it; "
-                        "nothing else was held up.",
-                   url=obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "")
+            owners = [
+                m.user
+                for m in Membership.objects.filter(
+                    reseller=reseller, role=Role.OWNER
+                ).select_related("user")
+            ]
+            notify(
+                reseller=reseller,
+                users=owners,
+                title=f"Scheduled processing of {failure.object_repr or object_repr(model)} failed",
+                body=f"{reason} Our operations team has been told and will look into it; "
+                "nothing else was held up.",
+                url=obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else "",
+            )
     return failure
 
 

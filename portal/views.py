@@ -36,14 +36,18 @@ def dashboard(request):
     figure_widgets = [w for w in widgets if w.section == "figures"]
     if request.htmx:
         return render(request, "portal/_widgets.html", {"widgets": figure_widgets})
-    return render(request, "portal/dashboard.html", {
-        "figure_widgets": figure_widgets,
-        "attention_widgets": [w for w in widgets if w.section == "attention"],
-        "profile_missing": selectors.profile_missing(reseller),
-        "member_count": selectors.members_of(reseller).count(),
-        "pending_invitations": selectors.pending_invitations(reseller).count(),
-        "recent_notifications": selectors.notifications_for(member)[:5],
-    })
+    return render(
+        request,
+        "portal/dashboard.html",
+        {
+            "figure_widgets": figure_widgets,
+            "attention_widgets": [w for w in widgets if w.section == "attention"],
+            "profile_missing": selectors.profile_missing(reseller),
+            "member_count": selectors.members_of(reseller).count(),
+            "pending_invitations": selectors.pending_invitations(reseller).count(),
+            "recent_notifications": selectors.notifications_for(member)[:5],
+        },
+    )
 
 
 @login_required
@@ -58,8 +62,9 @@ def reseller_register(request):
             form.add_error(None, exc)
         else:
             request.session[SESSION_RESELLER_KEY] = member.reseller_id
-            messages.success(request, f"{member.reseller} is registered. Complete your partner "
-                                      "profile next.")
+            messages.success(
+                request, f"{member.reseller} is registered. Complete your partner profile next."
+            )
             return redirect("profile")
     return render(request, "portal/register.html", {"form": form})
 
@@ -68,8 +73,9 @@ def reseller_register(request):
 def profile(request):
     member = request.membership
     editable = role_can(member.role, "reseller.edit_profile")
-    form = ResellerProfileForm(posted(request), posted_files(request),
-                               instance=Reseller.objects.get(pk=member.reseller_id))
+    form = ResellerProfileForm(
+        posted(request), posted_files(request), instance=Reseller.objects.get(pk=member.reseller_id)
+    )
     if request.method == "POST":
         require(member, "reseller.edit_profile")
         if form.is_valid():
@@ -90,12 +96,16 @@ def profile(request):
 @member_required
 def members(request):
     member = request.membership
-    return render(request, "portal/members.html", {
-        "members": selectors.members_of(member.reseller),
-        "invitations": selectors.pending_invitations(member.reseller),
-        "invite_form": InvitationForm(),
-        "role_form": RoleForm(),
-    })
+    return render(
+        request,
+        "portal/members.html",
+        {
+            "members": selectors.members_of(member.reseller),
+            "invitations": selectors.pending_invitations(member.reseller),
+            "invite_form": InvitationForm(),
+            "role_form": RoleForm(),
+        },
+    )
 
 
 @member_required
@@ -137,8 +147,9 @@ def member_change_role(request, membership_id):
         messages.error(request, "Choose one of the roles offered.")
         return redirect("members")
     try:
-        services.membership_change_role(member=request.membership, target=target,
-                                        role=form.cleaned_data["role"])
+        services.membership_change_role(
+            member=request.membership, target=target, role=form.cleaned_data["role"]
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
@@ -153,11 +164,17 @@ def member_remove(request, membership_id):
     if request.method == "GET":
         require(request.membership, "members.manage")
         return confirm_page(
-            request, title=f"Remove {target.user.email} from {target.reseller.name}?",
-            consequences=[f"{target.user.email} ({target.get_role_display()}) loses access to "
-                          f"{target.reseller.name} at once; what they did stays in the "
-                          "activity log.", "To let them back, invite them again."],
-            button="Remove the member", back=reverse("members"))
+            request,
+            title=f"Remove {target.user.email} from {target.reseller.name}?",
+            consequences=[
+                f"{target.user.email} ({target.get_role_display()}) loses access to "
+                f"{target.reseller.name} at once; what they did stays in the "
+                "activity log.",
+                "To let them back, invite them again.",
+            ],
+            button="Remove the member",
+            back=reverse("members"),
+        )
     try:
         services.membership_remove(member=request.membership, target=target)
     except ValidationError as exc:
@@ -185,11 +202,18 @@ def invitation(request, token):
             messages.success(request, f"Welcome to {membership.reseller}.")
             return redirect("dashboard")
     usable = invitation.state == Invitation.State.PENDING and not invitation.is_expired()
-    email_matches = (request.user.is_authenticated
-                     and request.user.email.lower() == invitation.email.lower())
-    return render(request, "portal/invitation.html", {
-        "invitation": invitation, "usable": usable, "email_matches": email_matches,
-    })
+    email_matches = (
+        request.user.is_authenticated and request.user.email.lower() == invitation.email.lower()
+    )
+    return render(
+        request,
+        "portal/invitation.html",
+        {
+            "invitation": invitation,
+            "usable": usable,
+            "email_matches": email_matches,
+        },
+    )
 
 
 @login_required
@@ -207,7 +231,8 @@ def switch_reseller(request):
 @member_required
 def notifications(request):
     page = Paginator(selectors.notifications_for(request.membership), 25).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     return render(request, "portal/notifications.html", {"page": page})
 
 
@@ -233,7 +258,8 @@ def notification_open(request, notification_id):
 def activity(request):
     require(request.membership, "audit.view")
     page = Paginator(selectors.audit_events_for(request.reseller), 50).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     return render(request, "portal/activity.html", {"page": page})
 
 
@@ -247,20 +273,32 @@ def ops_home(request):
     with scopes_disabled():
         resellers = Reseller.objects.annotate(member_count=Count("memberships")).order_by("name")
         events = AuditEvent.objects.select_related("actor", "reseller")[:30]
-        queues = [frame.Queue("Upkeep failures", reverse("ops:upkeep_failures"),
-                              count=UpkeepFailure.objects.filter(resolved_at=None).count(),
-                              note="rows the scheduled jobs could not process")]
-        return render(request, "ops/home.html", {
-            "resellers": resellers, "events": events,
-            "queues": queues + frame.collect("ops_queues")})
+        queues = [
+            frame.Queue(
+                "Upkeep failures",
+                reverse("ops:upkeep_failures"),
+                count=UpkeepFailure.objects.filter(resolved_at=None).count(),
+                note="rows the scheduled jobs could not process",
+            )
+        ]
+        return render(
+            request,
+            "ops/home.html",
+            {
+                "resellers": resellers,
+                "events": events,
+                "queues": queues + frame.collect("ops_queues"),
+            },
+        )
 
 
 @staff_required
 @require_safe
 def ops_upkeep_failures(request):
     """Rows the scheduled jobs could not process, open ones first, with the reason."""
-    return render(request, "ops/upkeep_failures.html",
-                  {"failures": selectors.ops_upkeep_failures()})
+    return render(
+        request, "ops/upkeep_failures.html", {"failures": selectors.ops_upkeep_failures()}
+    )
 
 
 @staff_required
@@ -273,6 +311,5 @@ def ops_verify_partner_id(request, reseller_id):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"MPN/Partner ID {reseller.partner_id} of {reseller} "
-                                  "verified.")
+        messages.success(request, f"MPN/Partner ID {reseller.partner_id} of {reseller} verified.")
     return redirect("ops:home")

@@ -20,7 +20,16 @@ def seed(*, ops_user) -> None:
         for code in ("azure-reseller", "azure-plan", "modern-workplace"):
             program = Program.objects.get(code=code)
             ProgramRequest.objects.get_or_create(
-                reseller=reseller, program=program, state__in=["pending", "approved"],
-                defaults={"state": "approved", "requested_by": owner, "decided_by": ops_user,
-                          "decided_at": now, "terms_version": program.terms_version,
-                          "terms_accepted_by": owner, "terms_accepted_at": now})
+                reseller=reseller,
+                program=program,
+                state__in=["pending", "approved"],
+                defaults={
+                    "state": "approved",
+                    "requested_by": owner,
+                    "decided_by": ops_user,
+                    "decided_at": now,
+                    "terms_version": program.terms_version,
+                    "terms_accepted_by": owner,
+                    "terms_accepted_at": now,
+                },
+            )

@@ -48,16 +48,21 @@ def _why_not(program: Program, latest: ProgramRequest | None) -> str:
     if latest.state == ProgramRequest.State.PENDING:
         return f"Your request for {program.name} is still pending with operations"
     if latest.state == ProgramRequest.State.REVOKED:
-        return (f"Operations revoked your access to {program.name} on "
-                f"{latest.revoked_at:%Y-%m-%d} ({latest.reason})")
+        return (
+            f"Operations revoked your access to {program.name} on "
+            f"{latest.revoked_at:%Y-%m-%d} ({latest.reason})"
+        )
     return f"Operations rejected your request for {program.name} ({latest.reason})"
 
 
 def require_programs(reseller, codes, *, action: str) -> None:
     """Raise ProgramRequired naming the first of `codes` the reseller has not approved."""
     with scopes_disabled():  # gates also run in tasks and ops services; filtered by reseller
-        requests = (ProgramRequest.objects.filter(reseller_id=reseller.pk, program__code__in=codes)
-                    .select_related("program").order_by("requested_at", "id"))
+        requests = (
+            ProgramRequest.objects.filter(reseller_id=reseller.pk, program__code__in=codes)
+            .select_related("program")
+            .order_by("requested_at", "id")
+        )
         latest = {r.program.code: r for r in requests}
         for code in codes:
             request = latest.get(code)
@@ -65,7 +70,9 @@ def require_programs(reseller, codes, *, action: str) -> None:
                 program = request.program if request else Program.objects.get(code=code)
                 raise ProgramRequired(
                     f"{_why_not(program, request)}: request {program.name} on the Programs "
-                    f"page before you {action}.", program=program)
+                    f"page before you {action}.",
+                    program=program,
+                )
 
 
 def require_program_for_product(reseller, product_type, *, action: str) -> None:

@@ -8,13 +8,19 @@ from programs.models import ProgramRequest
 
 
 def dashboard_widgets(request) -> list[Widget]:
-    pending = ProgramRequest.objects.filter(reseller=request.membership.reseller,
-                                            state=ProgramRequest.State.PENDING)
-    return [Widget("programs/_attention_requests.html",
-                   {"programs": list(pending.select_related("program")[:5]),
-                    "programs_count": pending.count()})]
+    pending = ProgramRequest.objects.filter(
+        reseller=request.membership.reseller, state=ProgramRequest.State.PENDING
+    )
+    return [
+        Widget(
+            "programs/_attention_requests.html",
+            {
+                "programs": list(pending.select_related("program")[:5]),
+                "programs_count": pending.count(),
+            },
+        )
+    ]
 
 
 def ops_queues() -> list[Queue]:
-    return [Queue("Program requests", reverse("programs_ops:queue"),
-                  selectors.ops_pending_count())]
+    return [Queue("Program requests", reverse("programs_ops:queue"), selectors.ops_pending_count())]

@@ -20,15 +20,29 @@ class Program(models.Model):
     description = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.AVAILABLE)
     reason = models.TextField(blank=True, help_text="Why it is sunset or not supported.")
-    requires = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+",
-                                 help_text="Program that must be approved before this one.")
+    requires = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Program that must be approved before this one.",
+    )
     sort_order = models.PositiveIntegerField(default=0)
-    terms = models.TextField(blank=True, help_text=(
-        "What the reseller accepts when it requests the program (the program terms and the "
-        "24x365 customer-support obligation)."))
-    terms_version = models.CharField(max_length=40, blank=True, help_text=(
-        "Change it whenever the terms change: each request records the version accepted."))
+    terms = models.TextField(
+        blank=True,
+        help_text=(
+            "What the reseller accepts when it requests the program (the program terms and the "
+            "24x365 customer-support obligation)."
+        ),
+    )
+    terms_version = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text=(
+            "Change it whenever the terms change: each request records the version accepted."
+        ),
+    )
 
     class Meta:
         ordering = ["sort_order", "name"]
@@ -52,25 +66,31 @@ class ProgramRequest(models.Model):
         REJECTED = "rejected", "Rejected"
         REVOKED = "revoked", "Revoked"
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE,
-                                 related_name="program_requests")
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.CASCADE, related_name="program_requests"
+    )
     program = models.ForeignKey(Program, on_delete=models.PROTECT, related_name="requests")
-    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING,
-                             db_index=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                     null=True, related_name="+")
+    state = models.CharField(
+        max_length=10, choices=State.choices, default=State.PENDING, db_index=True
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     requested_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True, help_text="Why operations rejected or revoked it.")
-    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     # The reseller's acceptance of the program terms when it asked (who, when, which version).
     terms_version = models.CharField(max_length=40, blank=True)
-    terms_accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                          null=True, blank=True, related_name="+")
+    terms_accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     terms_accepted_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(reseller="reseller")
@@ -110,8 +130,11 @@ class CountryProgramLink(models.Model):
 
     class Meta:
         ordering = ["country", "sort_order", "id"]
-        constraints = [models.UniqueConstraint(fields=["country", "kind"],
-                                               name="one_program_link_per_country_and_kind")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "kind"], name="one_program_link_per_country_and_kind"
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_country_display()}: {self.label}"
@@ -121,6 +144,11 @@ class CountryProgramLink(models.Model):
 
         unknown = unknown_placeholders(self.url_template)
         if unknown:
-            raise ValidationError({"url_template": (
-                f"Unknown placeholder(s) {', '.join(unknown)}; use "
-                f"{', '.join('{' + p + '}' for p in self.PLACEHOLDERS)}.")})
+            raise ValidationError(
+                {
+                    "url_template": (
+                        f"Unknown placeholder(s) {', '.join(unknown)}; use "
+                        f"{', '.join('{' + p + '}' for p in self.PLACEHOLDERS)}."
+                    )
+                }
+            )

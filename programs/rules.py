@@ -6,8 +6,13 @@ import re
 PARTNER_ID = re.compile(r"^\d{6,10}$")
 
 
-def missing_prerequisites(*, partner_id: str | None, mpa_accepted_on: dt.date | None,
-                          today: dt.date, partner_id_verified: bool) -> list[str]:
+def missing_prerequisites(
+    *,
+    partner_id: str | None,
+    mpa_accepted_on: dt.date | None,
+    today: dt.date,
+    partner_id_verified: bool,
+) -> list[str]:
     """What the partner profile still lacks before any program may be requested."""
     missing = []
     if not partner_id:
@@ -23,9 +28,16 @@ def missing_prerequisites(*, partner_id: str | None, mpa_accepted_on: dt.date | 
     return missing
 
 
-def request_refusal(*, status: str, status_label: str, reason: str, name: str,
-                    current_state: str | None, prerequisite: str | None,
-                    prerequisite_state: str | None) -> str | None:
+def request_refusal(
+    *,
+    status: str,
+    status_label: str,
+    reason: str,
+    name: str,
+    current_state: str | None,
+    prerequisite: str | None,
+    prerequisite_state: str | None,
+) -> str | None:
     """Why `name` cannot be requested now, or None if it can.
 
     current_state: state of this reseller's open request (pending/approved) or None;

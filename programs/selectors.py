@@ -21,15 +21,18 @@ class ProgramRow:
 
 
 def missing_prerequisites(reseller) -> list[str]:
-    return rules.missing_prerequisites(partner_id=reseller.partner_id,
-                                       mpa_accepted_on=reseller.mpa_accepted_on,
-                                       partner_id_verified=reseller.partner_id_verified,
-                                       today=timezone.now().date())
+    return rules.missing_prerequisites(
+        partner_id=reseller.partner_id,
+        mpa_accepted_on=reseller.mpa_accepted_on,
+        partner_id_verified=reseller.partner_id_verified,
+        today=timezone.now().date(),
+    )
 
 
 def requests_of(reseller):
-    return (ProgramRequest.objects.filter(reseller=reseller)
-            .select_related("program", "requested_by", "terms_accepted_by"))
+    return ProgramRequest.objects.filter(reseller=reseller).select_related(
+        "program", "requested_by", "terms_accepted_by"
+    )
 
 
 def program_rows(reseller) -> list[ProgramRow]:
@@ -39,8 +42,11 @@ def program_rows(reseller) -> list[ProgramRow]:
     for req in requests_of(reseller).order_by("requested_at", "id"):
         latest[req.program_id] = req
     states = {pid: r.state for pid, r in latest.items()}
-    open_states = {pid: s for pid, s in states.items()
-                   if s in (ProgramRequest.State.PENDING, ProgramRequest.State.APPROVED)}
+    open_states = {
+        pid: s
+        for pid, s in states.items()
+        if s in (ProgramRequest.State.PENDING, ProgramRequest.State.APPROVED)
+    }
     rows = []
     for p in programs:
         req = latest.get(p.pk)
@@ -51,12 +57,17 @@ def program_rows(reseller) -> list[ProgramRow]:
         else:
             state, label = "available", "Available"
         refusal = rules.request_refusal(
-            status=p.status, status_label=p.get_status_display(), reason=p.reason, name=p.name,
+            status=p.status,
+            status_label=p.get_status_display(),
+            reason=p.reason,
+            name=p.name,
             current_state=open_states.get(p.pk),
             prerequisite=p.requires.name if p.requires else None,
-            prerequisite_state=states.get(p.requires_id) if p.requires_id else None)
-        rows.append(ProgramRow(program=p, state=state, state_label=label, request=req,
-                               refusal=refusal))
+            prerequisite_state=states.get(p.requires_id) if p.requires_id else None,
+        )
+        rows.append(
+            ProgramRow(program=p, state=state, state_label=label, request=req, refusal=refusal)
+        )
     return rows
 
 
@@ -78,9 +89,11 @@ def link_values(reseller) -> dict[str, str | None]:
     }
 
 
-LINK_VALUE_LABELS = {"resellerPartnerId": "MPN/Partner ID",
-                     "resellerTenantId": "Microsoft tenant ID",
-                     "providerTenantId": "distributor tenant ID (operations setting)"}
+LINK_VALUE_LABELS = {
+    "resellerPartnerId": "MPN/Partner ID",
+    "resellerTenantId": "Microsoft tenant ID",
+    "providerTenantId": "distributor tenant ID (operations setting)",
+}
 
 
 def country_links(reseller, country: str) -> list[dict]:
@@ -92,21 +105,30 @@ def country_links(reseller, country: str) -> list[dict]:
     for link in CountryProgramLink.objects.filter(country=country):
         variants = []
         dap: dict[str, str | None] = (
-            {"dap": "false"} if "dap" in links.placeholders(link.url_template) else {})
-        variants.append({"url": links.fill(link.url_template, values | dap),
-                         "note": "admin access through GDAP, not DAP" if dap else ""})
-        missing = [LINK_VALUE_LABELS.get(n, n)
-                   for n in links.missing_values(link.url_template, values | {"dap": "x"})]
+            {"dap": "false"} if "dap" in links.placeholders(link.url_template) else {}
+        )
+        variants.append(
+            {
+                "url": links.fill(link.url_template, values | dap),
+                "note": "admin access through GDAP, not DAP" if dap else "",
+            }
+        )
+        missing = [
+            LINK_VALUE_LABELS.get(n, n)
+            for n in links.missing_values(link.url_template, values | {"dap": "x"})
+        ]
         out.append({"link": link, "variants": variants, "missing": missing})
     return out
 
 
 # Operations (staff, all resellers)
 
+
 def ops_requests(*, show: str = "pending"):
     with scopes_disabled():
-        qs = ProgramRequest.objects.select_related("reseller", "program", "requested_by",
-                                                   "decided_by", "revoked_by")
+        qs = ProgramRequest.objects.select_related(
+            "reseller", "program", "requested_by", "decided_by", "revoked_by"
+        )
         if show != "all":
             qs = qs.filter(state=ProgramRequest.State.PENDING)
         return qs.order_by("requested_at", "id") if show != "all" else qs
@@ -119,5 +141,6 @@ def ops_pending_count() -> int:
 
 def ops_request_get(program_request_id: int) -> ProgramRequest:
     with scopes_disabled():
-        return get_object_or_404(ProgramRequest.objects.select_related("reseller", "program"),
-                                 pk=program_request_id)
+        return get_object_or_404(
+            ProgramRequest.objects.select_related("reseller", "program"), pk=program_request_id
+        )

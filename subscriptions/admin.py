@@ -31,8 +31,17 @@ class OfferPriceInline(admin.TabularInline):
 
 @admin.register(Offer)
 class OfferAdmin(AuditedModelAdmin):
-    list_display = ["name", "sku", "product_type", "terms", "billing_frequencies",
-                    "min_quantity", "max_quantity", "cap_group", "is_active"]
+    list_display = [
+        "name",
+        "sku",
+        "product_type",
+        "terms",
+        "billing_frequencies",
+        "min_quantity",
+        "max_quantity",
+        "cap_group",
+        "is_active",
+    ]
     list_filter = ["product_type", "is_active", "cap_group"]
     search_fields = ["name", "sku"]
     list_select_related = ["product_type", "cap_group"]
@@ -64,8 +73,15 @@ class PriceBookAdmin(AuditedModelAdmin):
 
 @admin.register(PriceRule)
 class PriceRuleAdmin(AuditedModelAdmin):
-    list_display = ["book", "kind", "offer", "product_type", "percent", "fixed_price",
-                    "effective_from"]
+    list_display = [
+        "book",
+        "kind",
+        "offer",
+        "product_type",
+        "percent",
+        "fixed_price",
+        "effective_from",
+    ]
     list_filter = ["kind", "reseller"]
     list_select_related = ["book", "offer", "product_type"]
 
@@ -81,8 +97,17 @@ class SeatAssignmentInline(admin.TabularInline):
 class SubscriptionAdmin(AuditedModelAdmin):
     """Read-only: subscriptions change through the portal's services and Partner Center."""
 
-    list_display = ["offer", "customer", "reseller", "quantity", "term", "billing_frequency",
-                    "status", "term_end", "auto_renew"]
+    list_display = [
+        "offer",
+        "customer",
+        "reseller",
+        "quantity",
+        "term",
+        "billing_frequency",
+        "status",
+        "term_end",
+        "auto_renew",
+    ]
     list_filter = ["status", "term", "billing_frequency", "reseller"]
     search_fields = ["partner_center_id", "customer__company_name", "offer__name"]
     list_select_related = ["offer", "customer", "reseller"]
@@ -99,9 +124,16 @@ class SubscriptionAdmin(AuditedModelAdmin):
 class ChargeEventAdmin(ReadOnlyAdminMixin, AuditedModelAdmin):
     """The ledger is append-only: corrections are new events or credit notes."""
 
-    list_display = ["charge_date", "kind", "subscription", "quantity", "price_amount",
-                    "cost_amount", "currency", "reseller"]
+    list_display = [
+        "charge_date",
+        "kind",
+        "subscription",
+        "quantity",
+        "price_amount",
+        "cost_amount",
+        "currency",
+        "reseller",
+    ]
     list_filter = ["kind", "currency", "reseller"]
     list_select_related = ["subscription__offer", "subscription__customer", "reseller"]
     date_hierarchy = "charge_date"
-

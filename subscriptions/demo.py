@@ -45,16 +45,27 @@ USERS = ["Avery Hill", "Jordan Lee", "Morgan Diaz", "Riley Chen", "Casey Park", 
 def _register_in_sandbox(customer: Customer) -> None:
     """The demo tenants exist in the sandbox Partner Center; logged MCAs are attested there."""
     sandbox, _ = SandboxCustomer.objects.get_or_create(
-        tenant_id=str(customer.tenant_id), defaults={
-            "company_name": customer.company_name, "domain": customer.primary_domain,
-            "country": customer.country, "currency": customer.currency,
-            "reseller_mpn_id": customer.reseller.partner_id or ""})
+        tenant_id=str(customer.tenant_id),
+        defaults={
+            "company_name": customer.company_name,
+            "domain": customer.primary_domain,
+            "country": customer.country,
+            "currency": customer.currency,
+            "reseller_mpn_id": customer.reseller.partner_id or "",
+        },
+    )
     acceptance = getattr(customer, "mca_acceptance", None)
     if customer.mca_status == McaStatus.LOGGED and acceptance:
-        SandboxAttestation.objects.get_or_create(customer=sandbox, defaults={
-            "first_name": acceptance.first_name, "last_name": acceptance.last_name,
-            "email": acceptance.email, "date_agreed": acceptance.date_agreed,
-            "template_id": acceptance.template_id})
+        SandboxAttestation.objects.get_or_create(
+            customer=sandbox,
+            defaults={
+                "first_name": acceptance.first_name,
+                "last_name": acceptance.last_name,
+                "email": acceptance.email,
+                "date_agreed": acceptance.date_agreed,
+                "template_id": acceptance.template_id,
+            },
+        )
 
 
 def seed_subscriptions() -> int:
@@ -63,12 +74,18 @@ def seed_subscriptions() -> int:
 
     if Subscription.objects.exists():
         return 0
-    customers = {c.primary_domain: c for c in Customer.objects.select_related("reseller")
-                 .filter(tenant_id__isnull=False)}
+    customers = {
+        c.primary_domain: c
+        for c in Customer.objects.select_related("reseller").filter(tenant_id__isnull=False)
+    }
     for customer in customers.values():
         _register_in_sandbox(customer)
-    owners = {m.reseller_id: m for m in Membership.objects.filter(role=Role.OWNER)
-              .select_related("reseller", "user").order_by("pk")}
+    owners = {
+        m.reseller_id: m
+        for m in Membership.objects.filter(role=Role.OWNER)
+        .select_related("reseller", "user")
+        .order_by("pk")
+    }
     offers = {o.sku: o for o in Offer.objects.select_related("product_type", "cap_group")}
     today = timezone.now().date()
     events = {}
@@ -86,23 +103,35 @@ def seed_subscriptions() -> int:
                 if kind == "buy":
                     term, frequency, seats, auto_renew = detail
                     order = services.subscription_purchase(
-                        member=member, customer=customer, offer=offers[sku], term=term,
-                        billing_frequency=frequency, quantity=seats, auto_renew=auto_renew,
-                        idempotency_key=f"demo-{domain}-{sku}")
-                    bought[domain, sku] = services.subscription_provision(
-                        subscription_id=order.pk)
+                        member=member,
+                        customer=customer,
+                        offer=offers[sku],
+                        term=term,
+                        billing_frequency=frequency,
+                        quantity=seats,
+                        auto_renew=auto_renew,
+                        idempotency_key=f"demo-{domain}-{sku}",
+                    )
+                    bought[domain, sku] = services.subscription_provision(subscription_id=order.pk)
                 else:
                     services.subscription_change_seats(
-                        member=member, subscription=bought[domain, sku], quantity=detail,
-                        idempotency_key=f"demo-{domain}-{sku}-{days}")
+                        member=member,
+                        subscription=bought[domain, sku],
+                        quantity=detail,
+                        idempotency_key=f"demo-{domain}-{sku}-{days}",
+                    )
             services.subscriptions_renew_due(today=day)
             services.subscriptions_charge_cycles(today=day)
     premium = bought["contoso.onmicrosoft.com", "CFQ7TTC0LCHC:0002"]
     member = owners[premium.reseller_id]
     for name in USERS:
         with scope(reseller=premium.reseller):
-            services.seat_assign(member=member, subscription=premium, display_name=name,
-                                 user_principal_name=f"{name.split()[0].lower()}@contoso.example")
+            services.seat_assign(
+                member=member,
+                subscription=premium,
+                display_name=name,
+                user_principal_name=f"{name.split()[0].lower()}@contoso.example",
+            )
     return len(bought)
 
 
@@ -122,21 +151,38 @@ def _seed_price_books(resellers):
     start = date(2026, 1, 1)
     for key, markup in (("northwind", 15), ("mapleleaf", 12)):
         reseller = resellers[key]
-        book, _ = PriceBook.objects.get_or_create(reseller=reseller, customer=None,
-                                                  defaults={"name": "Default prices"})
-        PriceRule.objects.get_or_create(reseller=reseller, book=book, kind="markup",
-                                        offer=None, product_type=None, effective_from=start,
-                                        defaults={"percent": markup})
+        book, _ = PriceBook.objects.get_or_create(
+            reseller=reseller, customer=None, defaults={"name": "Default prices"}
+        )
+        PriceRule.objects.get_or_create(
+            reseller=reseller,
+            book=book,
+            kind="markup",
+            offer=None,
+            product_type=None,
+            effective_from=start,
+            defaults={"percent": markup},
+        )
     northwind = resellers["northwind"]
     default = PriceBook.objects.get(reseller=northwind, customer=None)
     PriceRule.objects.get_or_create(
-        reseller=northwind, book=default, kind="markup", effective_from=start,
+        reseller=northwind,
+        book=default,
+        kind="markup",
+        effective_from=start,
         product_type=ProductType.objects.get(code="reserved-instance"),
-        defaults={"percent": 5})
+        defaults={"percent": 5},
+    )
     contoso = Customer.objects.get(reseller=northwind, primary_domain="contoso.onmicrosoft.com")
-    book, _ = PriceBook.objects.get_or_create(reseller=northwind, customer=contoso,
-                                              defaults={"name": "Contoso agreement"})
+    book, _ = PriceBook.objects.get_or_create(
+        reseller=northwind, customer=contoso, defaults={"name": "Contoso agreement"}
+    )
     PriceRule.objects.get_or_create(
-        reseller=northwind, book=book, kind="fixed", effective_from=start, term="P1Y",
+        reseller=northwind,
+        book=book,
+        kind="fixed",
+        effective_from=start,
+        term="P1Y",
         offer=Offer.objects.get(sku="CFQ7TTC0LFLX:0001"),
-        defaults={"fixed_price": 470, "currency": "USD"})
+        defaults={"fixed_price": 470, "currency": "USD"},
+    )

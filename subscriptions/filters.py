@@ -7,12 +7,15 @@ from subscriptions.models import Subscription
 
 class SubscriptionFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="Search", method="search")
-    status = django_filters.ChoiceFilter(choices=Subscription.Status.choices,
-                                         empty_label="Any status")
+    status = django_filters.ChoiceFilter(
+        choices=Subscription.Status.choices, empty_label="Any status"
+    )
     product_type = django_filters.ModelChoiceFilter(
-        field_name="offer__product_type", label="Product type",
+        field_name="offer__product_type",
+        label="Product type",
         queryset=ProductType.objects.filter(status=ProductType.Status.SELLABLE),
-        empty_label="Any product type")
+        empty_label="Any product type",
+    )
 
     class Meta:
         model = Subscription
@@ -22,6 +25,8 @@ class SubscriptionFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(Q(customer__company_name__icontains=value)
-                               | Q(offer__name__icontains=value)
-                               | Q(partner_center_id__icontains=value))
+        return queryset.filter(
+            Q(customer__company_name__icontains=value)
+            | Q(offer__name__icontains=value)
+            | Q(partner_center_id__icontains=value)
+        )

@@ -8,27 +8,44 @@ from subscriptions.catalog.models import BillingFrequency, Offer, PriceRule, Pro
 
 
 class PriceRuleForm(forms.Form):
-    TARGETS = [("all", "Everything in this book"), ("product_type", "A product type"),
-               ("offer", "One offer")]
+    TARGETS = [
+        ("all", "Everything in this book"),
+        ("product_type", "A product type"),
+        ("offer", "One offer"),
+    ]
     target = forms.ChoiceField(choices=TARGETS, initial="all")
-    product_type = forms.ModelChoiceField(queryset=ProductType.objects.filter(
-        status=ProductType.Status.SELLABLE), required=False)
-    offer = forms.ModelChoiceField(queryset=Offer.objects.filter(is_active=True)
-                                   .select_related("product_type"), required=False)
-    term = forms.ChoiceField(choices=[("", "Every term"), *Term.choices], required=False,
-                             help_text="A fixed price needs its term.")
+    product_type = forms.ModelChoiceField(
+        queryset=ProductType.objects.filter(status=ProductType.Status.SELLABLE), required=False
+    )
+    offer = forms.ModelChoiceField(
+        queryset=Offer.objects.filter(is_active=True).select_related("product_type"), required=False
+    )
+    term = forms.ChoiceField(
+        choices=[("", "Every term"), *Term.choices],
+        required=False,
+        help_text="A fixed price needs its term.",
+    )
     kind = forms.ChoiceField(choices=PriceRule.Kind.choices, label="Rule")
-    percent = forms.DecimalField(max_digits=7, decimal_places=3, required=False,
-                                 help_text="For a markup or discount, e.g. 15 for 15 %.")
-    fixed_price = forms.DecimalField(max_digits=20, decimal_places=6, required=False,
-                                     help_text="For a fixed price: per month for P1M offers, "
-                                               "per year for P1Y/P3Y.")
-    currency = forms.ChoiceField(choices=[("", "The customer's (default book: yours)"),
-                                          *Currency.choices], required=False,
-                                 help_text="For a fixed price: its currency. It prices only "
-                                           "customers billed in it.")
-    effective_from = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}),
-                                     initial=lambda: timezone.now().date())
+    percent = forms.DecimalField(
+        max_digits=7,
+        decimal_places=3,
+        required=False,
+        help_text="For a markup or discount, e.g. 15 for 15 %.",
+    )
+    fixed_price = forms.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        required=False,
+        help_text="For a fixed price: per month for P1M offers, per year for P1Y/P3Y.",
+    )
+    currency = forms.ChoiceField(
+        choices=[("", "The customer's (default book: yours)"), *Currency.choices],
+        required=False,
+        help_text="For a fixed price: its currency. It prices only customers billed in it.",
+    )
+    effective_from = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), initial=lambda: timezone.now().date()
+    )
 
     def clean(self):
         data = super().clean()
@@ -53,9 +70,11 @@ class CustomerBookForm(forms.Form):
 
 
 class CatalogImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV, UTF-8. Columns: sku, name, product_type, terms, "
-                                     "billing_frequencies, min_quantity, max_quantity, "
-                                     "cap_group, term, currency, cost, effective_from.")
+    file = forms.FileField(
+        help_text="CSV, UTF-8. Columns: sku, name, product_type, terms, "
+        "billing_frequencies, min_quantity, max_quantity, "
+        "cap_group, term, currency, cost, effective_from."
+    )
 
     def clean_file(self):
         f = self.cleaned_data["file"]
@@ -65,12 +84,14 @@ class CatalogImportForm(forms.Form):
 
 
 class PurchaseForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=None, help_text="Only customers that accepted "
-                                                               "the MCA can be chosen.")
+    customer = forms.ModelChoiceField(
+        queryset=None, help_text="Only customers that accepted the MCA can be chosen."
+    )
     offer = forms.ModelChoiceField(queryset=None)
     term = forms.ChoiceField(choices=Term.choices, initial=Term.P1Y)
-    billing_frequency = forms.ChoiceField(choices=BillingFrequency.choices, initial="monthly",
-                                          label="Billing")
+    billing_frequency = forms.ChoiceField(
+        choices=BillingFrequency.choices, initial="monthly", label="Billing"
+    )
     quantity = forms.IntegerField(min_value=1, initial=1)
     auto_renew = forms.BooleanField(required=False, initial=True)
     idempotency_key = IdempotencyKeyField()
@@ -98,10 +119,12 @@ class TermChangeForm(forms.Form):
     def __init__(self, *args, subscription, **kwargs):
         super().__init__(*args, **kwargs)
         offer, months = subscription.offer, rules.term_months(subscription.term)
-        self.fields["term"].choices = [(t, Term(t).label) for t in offer.term_list
-                                       if rules.term_months(t) > months]
+        self.fields["term"].choices = [
+            (t, Term(t).label) for t in offer.term_list if rules.term_months(t) > months
+        ]
         self.fields["billing_frequency"].choices = [
-            (f, BillingFrequency(f).label) for f in offer.frequency_list]
+            (f, BillingFrequency(f).label) for f in offer.frequency_list
+        ]
 
 
 class FrequencyForm(forms.Form):
@@ -114,8 +137,10 @@ class FrequencyForm(forms.Form):
         super().__init__(*args, **kwargs)
         term_months = rules.term_months(subscription.term)
         self.fields["billing_frequency"].choices = [
-            (f, BillingFrequency(f).label) for f in subscription.offer.frequency_list
-            if f != subscription.billing_frequency and rules.cycle_months(f) <= term_months]
+            (f, BillingFrequency(f).label)
+            for f in subscription.offer.frequency_list
+            if f != subscription.billing_frequency and rules.cycle_months(f) <= term_months
+        ]
 
 
 class AssignForm(forms.Form):
@@ -126,11 +151,14 @@ class AssignForm(forms.Form):
 class TransferStartForm(forms.Form):
     """Step 1 of a transfer request: whose subscriptions, from which provider."""
 
-    customer = forms.ModelChoiceField(queryset=None, help_text="Only customers with a Microsoft "
-                                                               "tenant ID can be chosen.")
+    customer = forms.ModelChoiceField(
+        queryset=None, help_text="Only customers with a Microsoft tenant ID can be chosen."
+    )
     source_partner_id = forms.CharField(
-        label="Current provider's MPN/Partner ID", max_length=10,
-        help_text="6 to 10 digits; the provider approves or declines the request.")
+        label="Current provider's MPN/Partner ID",
+        max_length=10,
+        help_text="6 to 10 digits; the provider approves or declines the request.",
+    )
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,8 +169,10 @@ class TransferItemsForm(forms.Form):
     """Step 2: tick up to 25 of the subscriptions Partner Center lists for the customer."""
 
     subscription_ids = forms.MultipleChoiceField(
-        label="Subscriptions to transfer", widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Tick at least one subscription."})
+        label="Subscriptions to transfer",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Tick at least one subscription."},
+    )
     idempotency_key = IdempotencyKeyField()
 
     def __init__(self, *args, choices, **kwargs):
@@ -152,8 +182,11 @@ class TransferItemsForm(forms.Form):
 
 class TransferDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("decline", "Decline")])
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
-                             help_text="Needed to decline: the requesting reseller sees it.")
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Needed to decline: the requesting reseller sees it.",
+    )
 
 
 class ExchangeForm(forms.Form):
@@ -168,4 +201,5 @@ class ExchangeForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["offer"].queryset = Offer.objects.filter(
-            is_active=True, product_type__code="reserved-instance").order_by("name")
+            is_active=True, product_type__code="reserved-instance"
+        ).order_by("name")

@@ -19,54 +19,78 @@ def dashboard_widgets(request) -> list[Widget]:
     reseller = request.membership.reseller
     now = timezone.now()
     today = now.date()
-    active = (Subscription.objects.filter(reseller=reseller, status=Subscription.Status.ACTIVE)
-              .select_related("customer", "offer__product_type"))
+    active = Subscription.objects.filter(
+        reseller=reseller, status=Subscription.Status.ACTIVE
+    ).select_related("customer", "offer__product_type")
     # open windows that close within 48 hours: opened between 168h and 120h ago
-    closing = active.filter(offer__product_type__billing=ProductType.Billing.SEATS,
-                            window_opened_at__gt=now - rules.WINDOW,
-                            window_opened_at__lte=now - rules.WINDOW + timedelta(hours=48))
-    renewals = active.filter(term_end__gte=today - timedelta(days=1),
-                             term_end__lt=today + timedelta(days=30)).exclude(
-        offer__product_type__billing=ProductType.Billing.ONE_TIME)
-    windows = [{"sub": s, "closes_at": rules.window_closes_at(s.window_opened_at)}
-               for s in closing.order_by("window_opened_at")[:5]]
+    closing = active.filter(
+        offer__product_type__billing=ProductType.Billing.SEATS,
+        window_opened_at__gt=now - rules.WINDOW,
+        window_opened_at__lte=now - rules.WINDOW + timedelta(hours=48),
+    )
+    renewals = active.filter(
+        term_end__gte=today - timedelta(days=1), term_end__lt=today + timedelta(days=30)
+    ).exclude(offer__product_type__billing=ProductType.Billing.ONE_TIME)
+    windows = [
+        {"sub": s, "closes_at": rules.window_closes_at(s.window_opened_at)}
+        for s in closing.order_by("window_opened_at")[:5]
+    ]
     return [
-        Widget("subscriptions/_attention_windows.html",
-               {"windows": windows, "windows_count": closing.count()}),
-        Widget("subscriptions/_attention_renewals.html",
-               {"renewals": list(renewals.order_by("term_end")[:5]),
-                "renewals_count": renewals.count()}),
+        Widget(
+            "subscriptions/_attention_windows.html",
+            {"windows": windows, "windows_count": closing.count()},
+        ),
+        Widget(
+            "subscriptions/_attention_renewals.html",
+            {
+                "renewals": list(renewals.order_by("term_end")[:5]),
+                "renewals_count": renewals.count(),
+            },
+        ),
         _savings_widget(reseller, now),
     ]
 
 
 def _savings_widget(reseller, now) -> Widget:
     totals = insight.totals(insight.savings_rows(reseller, now=now))
-    return Widget("subscriptions/insight/_dashboard_savings.html", {
-        "savings_totals": totals, "savings_seats": sum(t["seats"] for t in totals)})
+    return Widget(
+        "subscriptions/insight/_dashboard_savings.html",
+        {"savings_totals": totals, "savings_seats": sum(t["seats"] for t in totals)},
+    )
 
 
 def ops_queues() -> list[Queue]:
     with scopes_disabled():
         failed = Subscription.objects.exclude(
-            provisioning=Subscription.Provisioning.PROVISIONED).count()
-        transfers = Transfer.objects.filter(status=Transfer.Status.PENDING,
-                                            source_reseller__isnull=True).count()
+            provisioning=Subscription.Provisioning.PROVISIONED
+        ).count()
+        transfers = Transfer.objects.filter(
+            status=Transfer.Status.PENDING, source_reseller__isnull=True
+        ).count()
     return [
         Queue("Orders not provisioned", reverse("provisioning_ops:list"), failed),
-        Queue("Transfers from external providers", reverse("subscriptions_transfers_ops:list"),
-              transfers),
+        Queue(
+            "Transfers from external providers",
+            reverse("subscriptions_transfers_ops:list"),
+            transfers,
+        ),
         Queue("Catalog import", reverse("subscriptions_ops:catalog_import")),
     ]
 
 
 def customer_context(member, customer) -> dict:
-    subs = list(selectors.subscriptions_of(member.reseller).filter(
-        customer=customer).order_by("status", "offer__name"))
+    subs = list(
+        selectors.subscriptions_of(member.reseller)
+        .filter(customer=customer)
+        .order_by("status", "offer__name")
+    )
     return {"subscriptions": subs, "seats": selectors.seat_summary(customer)}
 
 
 def customer_portal_context(customer) -> dict:
-    subs = selectors.subscriptions_of(customer.reseller).filter(
-        customer=customer, status=Subscription.Status.ACTIVE).order_by("offer__name")
+    subs = (
+        selectors.subscriptions_of(customer.reseller)
+        .filter(customer=customer, status=Subscription.Status.ACTIVE)
+        .order_by("offer__name")
+    )
     return {"subscriptions": subs}

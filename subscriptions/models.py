@@ -30,9 +30,9 @@ class Subscription(models.Model):
         TRANSFERRED = "transferred", "Transferred away"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT,
-                                 related_name="subscriptions")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="subscriptions")
+
     class Provisioning(models.TextChoices):
         PENDING = "pending", "Ordering from Partner Center"
         RETRYING = "retrying", "Retrying (Partner Center busy)"
@@ -41,11 +41,13 @@ class Subscription(models.Model):
 
     # unique among rows not transferred away: a transfer keeps the source's row as history and
     # gives the target a new row with the same Partner Center ID. Empty until provisioned.
-    partner_center_id = models.CharField("Partner Center subscription ID", max_length=64,
-                                         null=True, blank=True, db_index=True)
+    partner_center_id = models.CharField(
+        "Partner Center subscription ID", max_length=64, null=True, blank=True, db_index=True
+    )
     # the order is placed after the portal's transaction commits, in a Celery task
-    provisioning = models.CharField(max_length=12, choices=Provisioning.choices,
-                                    default=Provisioning.PROVISIONED)
+    provisioning = models.CharField(
+        max_length=12, choices=Provisioning.choices, default=Provisioning.PROVISIONED
+    )
     provisioning_error = models.CharField(max_length=500, blank=True)
     order_key = models.CharField("idempotency key of the order", max_length=64, blank=True)
     term = models.CharField(max_length=3, choices=Term.choices)
@@ -61,8 +63,9 @@ class Subscription(models.Model):
     currency = models.CharField(max_length=3, choices=Currency.choices)
     unit_cost = models.DecimalField("cost per unit and cycle", max_digits=20, decimal_places=6)
     unit_price = models.DecimalField("price per unit and cycle", max_digits=20, decimal_places=6)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     ended_at = models.DateTimeField(null=True, blank=True)
     # which renewal reminder ("7" or "1" days before) went out for the current term
     renewal_reminder = models.CharField(max_length=2, blank=True, editable=False)
@@ -71,13 +74,22 @@ class Subscription(models.Model):
 
     class Meta:
         ordering = ["customer__company_name", "offer__name", "pk"]
-        indexes = [models.Index(fields=["reseller", "status", "term_end"]),
-                   models.Index(fields=["customer", "status"])]
-        constraints = [models.UniqueConstraint(
-            fields=["reseller", "order_key"], condition=~models.Q(order_key=""),
-            name="one_subscription_per_order"), models.UniqueConstraint(
-            fields=["partner_center_id", "reseller"], condition=~models.Q(status="transferred"),
-            name="subscription_pc_id_unique_unless_transferred")]
+        indexes = [
+            models.Index(fields=["reseller", "status", "term_end"]),
+            models.Index(fields=["customer", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "order_key"],
+                condition=~models.Q(order_key=""),
+                name="one_subscription_per_order",
+            ),
+            models.UniqueConstraint(
+                fields=["partner_center_id", "reseller"],
+                condition=~models.Q(status="transferred"),
+                name="subscription_pc_id_unique_unless_transferred",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.offer.name} × {self.quantity} for {self.customer}"
@@ -124,8 +136,7 @@ class SeatBatch(models.Model):
     168-hour window in which its seats may be removed with a prorated credit."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
-                                     related_name="batches")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="batches")
     quantity = models.PositiveIntegerField()
     opened_at = models.DateTimeField()
 
@@ -144,16 +155,20 @@ class ScheduledChange(models.Model):
     the renewal date when the current cycle ends with the term)."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    subscription = models.OneToOneField(Subscription, on_delete=models.CASCADE,
-                                        related_name="scheduled_change")
+    subscription = models.OneToOneField(
+        Subscription, on_delete=models.CASCADE, related_name="scheduled_change"
+    )
     quantity = models.PositiveIntegerField(null=True, blank=True)
     effective_on = models.DateField(help_text="Renewal date: when the quantity applies.")
-    billing_frequency = models.CharField(max_length=10, choices=BillingFrequency.choices,
-                                         blank=True)
-    frequency_from = models.DateField(null=True, blank=True,
-                                      help_text="First day billed at the new frequency.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   related_name="+")
+    billing_frequency = models.CharField(
+        max_length=10, choices=BillingFrequency.choices, blank=True
+    )
+    frequency_from = models.DateField(
+        null=True, blank=True, help_text="First day billed at the new frequency."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(reseller="reseller")
@@ -169,8 +184,9 @@ class SeatAssignment(models.Model):
     """A named user holding one seat of a subscription."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
-                                     related_name="assignments")
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="assignments"
+    )
     display_name = models.CharField(max_length=200)
     user_principal_name = models.EmailField("user principal name (UPN)")
     assigned_at = models.DateTimeField(default=timezone.now)
@@ -179,9 +195,12 @@ class SeatAssignment(models.Model):
 
     class Meta:
         ordering = ["display_name"]
-        constraints = [models.UniqueConstraint(
-            fields=["subscription", "user_principal_name", "reseller"],
-            name="one_seat_per_user_per_subscription")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "user_principal_name", "reseller"],
+                name="one_seat_per_user_per_subscription",
+            )
+        ]
 
     def __str__(self):
         return f"{self.display_name} <{self.user_principal_name}>"
@@ -207,12 +226,13 @@ class ChargeEvent(models.Model):
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
-    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT,
-                                     related_name="charges")
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="charges")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     key = models.CharField(max_length=120)
-    charge_date = models.DateField(help_text="Cycle start for cycle charges, the event date "
-                                             "for adjustments: decides the billing period.")
+    charge_date = models.DateField(
+        help_text="Cycle start for cycle charges, the event date "
+        "for adjustments: decides the billing period."
+    )
     cycle_start = models.DateField()
     cycle_end = models.DateField()
     quantity = models.IntegerField()
@@ -230,13 +250,13 @@ class ChargeEvent(models.Model):
     class Meta:
         ordering = ["charge_date", "pk"]
         # with the pk: a report page reads a period's first rows in index order (LIMIT)
-        indexes = [models.Index(fields=["reseller", "charge_date", "id"],
-                                name="charge_reseller_date_pk")]
+        indexes = [
+            models.Index(fields=["reseller", "charge_date", "id"], name="charge_reseller_date_pk")
+        ]
         # the charge's idempotency key (it names the subscription and cycle)
-        constraints = [models.UniqueConstraint(fields=["key", "reseller"],
-                                               name="charge_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "reseller"], name="charge_key_unique")
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.price_amount} {self.currency} ({self.charge_date})"
-
-

@@ -19,8 +19,23 @@ from subscriptions.rules import cycle_days
 
 # ISO 4217 minor units of the currencies we bill in (portal.models.Currency and a few more).
 MINOR_UNITS: dict[str, int] = {
-    "USD": 2, "CAD": 2, "EUR": 2, "GBP": 2, "AUD": 2, "NZD": 2, "CHF": 2, "SEK": 2, "NOK": 2,
-    "DKK": 2, "MXN": 2, "BRL": 2, "INR": 2, "SGD": 2, "ZAR": 2, "JPY": 0, "KRW": 0,
+    "USD": 2,
+    "CAD": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "AUD": 2,
+    "NZD": 2,
+    "CHF": 2,
+    "SEK": 2,
+    "NOK": 2,
+    "DKK": 2,
+    "MXN": 2,
+    "BRL": 2,
+    "INR": 2,
+    "SGD": 2,
+    "ZAR": 2,
+    "JPY": 0,
+    "KRW": 0,
 }
 _MINOR_UNIT = {currency: Decimal(1).scaleb(-places) for currency, places in MINOR_UNITS.items()}
 
@@ -31,8 +46,9 @@ def minor_unit(currency: str) -> Decimal:
     try:
         return _MINOR_UNIT[currency]
     except KeyError:
-        raise ValueError(f"Unknown currency {currency!r}: no minor unit is defined for it.") \
-            from None
+        raise ValueError(
+            f"Unknown currency {currency!r}: no minor unit is defined for it."
+        ) from None
 
 
 def round_money(amount: Decimal, currency: str) -> Decimal:
@@ -51,8 +67,15 @@ def billing_days(event_date: date, cycle_end: date) -> int:
     return (cycle_end - event_date).days + 1
 
 
-def prorate(*, cycle_price: Decimal, quantity: int, event_date: date, cycle_start: date,
-            cycle_end: date, currency: str) -> Decimal:
+def prorate(
+    *,
+    cycle_price: Decimal,
+    quantity: int,
+    event_date: date,
+    cycle_start: date,
+    cycle_end: date,
+    currency: str,
+) -> Decimal:
     """cycle_price × quantity × billing_days(event_date, cycle_end) ÷ cycle days, rounded
     ROUND_HALF_UP to the minor unit of `currency`.
 
@@ -65,8 +88,9 @@ def prorate(*, cycle_price: Decimal, quantity: int, event_date: date, cycle_star
     if isinstance(quantity, bool) or not isinstance(quantity, int):
         raise TypeError(f"Quantity must be an int, not {type(quantity).__name__}.")
     if not cycle_start <= event_date <= cycle_end:
-        raise ValueError(f"The event date {event_date} is outside the cycle "
-                         f"{cycle_start} – {cycle_end}.")
+        raise ValueError(
+            f"The event date {event_date} is outside the cycle {cycle_start} – {cycle_end}."
+        )
     days = billing_days(event_date, cycle_end)
     total = cycle_days(cycle_start, cycle_end)
     with localcontext() as ctx:

@@ -60,6 +60,7 @@ class RuleError(ValueError):
 
 # --- formatting helpers ---------------------------------------------------------------------
 
+
 def _utc(instant: datetime, name: str = "datetime") -> datetime:
     if not isinstance(instant, datetime):
         raise TypeError(f"{name} must be a datetime, not {type(instant).__name__}.")
@@ -91,13 +92,15 @@ def _int(value: object, name: str) -> int:
 
 # --- terms and cycles -----------------------------------------------------------------------
 
+
 def term_months(term: str) -> int:
     """Months in a term: P1M 1, P1Y 12, P3Y 36. Unknown term → RuleError("unknown_term")."""
     try:
         return TERM_MONTHS[term]
     except KeyError:
-        raise RuleError("unknown_term", f"Unknown term {term!r}; use one of "
-                                        f"{', '.join(TERMS)}.") from None
+        raise RuleError(
+            "unknown_term", f"Unknown term {term!r}; use one of {', '.join(TERMS)}."
+        ) from None
 
 
 def cycle_months(frequency: str) -> int:
@@ -105,8 +108,10 @@ def cycle_months(frequency: str) -> int:
     try:
         return CYCLE_MONTHS[frequency]
     except KeyError:
-        raise RuleError("unknown_frequency", f"Unknown billing frequency {frequency!r}; use one "
-                                             f"of {', '.join(FREQUENCIES)}.") from None
+        raise RuleError(
+            "unknown_frequency",
+            f"Unknown billing frequency {frequency!r}; use one of {', '.join(FREQUENCIES)}.",
+        ) from None
 
 
 def check_term_frequency(term: str, frequency: str) -> None:
@@ -162,11 +167,14 @@ def cycles(term_start: date, term: str, frequency: str) -> list[tuple[date, date
     `term_end(term_start, term)`. A cycle longer than the term raises RuleError."""
     check_term_frequency(term, frequency)
     m = cycle_months(frequency)
-    return [(add_months(term_start, k * m), add_months(term_start, (k + 1) * m) - ONE_DAY)
-            for k in range(term_months(term) // m)]
+    return [
+        (add_months(term_start, k * m), add_months(term_start, (k + 1) * m) - ONE_DAY)
+        for k in range(term_months(term) // m)
+    ]
 
 
 # --- 168-hour windows -----------------------------------------------------------------------
+
 
 def window_closes_at(opened_at: datetime) -> datetime:
     """The first instant the window is closed: opened_at + 168h (in UTC)."""
@@ -183,8 +191,11 @@ def check_cancel(*, window_opened_at: datetime, now: datetime) -> None:
     """Cancel an NCE or software subscription: allowed inside the purchase/renewal window,
     else RuleError("window_closed") naming the instant it closed."""
     if not window_open(window_opened_at, now):
-        raise RuleError("window_closed", f"The cancellation window closed on "
-                                         f"{format_instant(window_closes_at(window_opened_at))}.")
+        raise RuleError(
+            "window_closed",
+            f"The cancellation window closed on "
+            f"{format_instant(window_closes_at(window_opened_at))}.",
+        )
 
 
 def full_refund(*, window_opened_at: datetime, now: datetime) -> bool:
@@ -196,17 +207,20 @@ def full_refund(*, window_opened_at: datetime, now: datetime) -> bool:
 
 # --- quantities and caps --------------------------------------------------------------------
 
+
 def check_quantity(quantity: int, *, min_quantity: int, max_quantity: int | None) -> None:
     """min_quantity ≤ quantity ≤ max_quantity (max None = no maximum)."""
     _int(quantity, "quantity")
     if quantity < min_quantity:
-        raise RuleError("quantity_below_min",
-                        f"The quantity {quantity} is below this offer's minimum of "
-                        f"{min_quantity}.")
+        raise RuleError(
+            "quantity_below_min",
+            f"The quantity {quantity} is below this offer's minimum of {min_quantity}.",
+        )
     if max_quantity is not None and quantity > max_quantity:
-        raise RuleError("quantity_above_max",
-                        f"The quantity {quantity} is above this offer's maximum of "
-                        f"{max_quantity}.")
+        raise RuleError(
+            "quantity_above_max",
+            f"The quantity {quantity} is above this offer's maximum of {max_quantity}.",
+        )
 
 
 def check_cap(*, existing_seats: int, new_seats: int, cap: int, cap_name: str) -> None:
@@ -216,12 +230,15 @@ def check_cap(*, existing_seats: int, new_seats: int, cap: int, cap_name: str) -
     _int(new_seats, "new_seats")
     if existing_seats + new_seats > cap:
         remaining = max(cap - existing_seats, 0)
-        raise RuleError("cap_exceeded",
-                        f"{cap_name} is capped at {cap} seats; {existing_seats} are already in "
-                        f"use, so at most {remaining} more can be added (asked for {new_seats}).")
+        raise RuleError(
+            "cap_exceeded",
+            f"{cap_name} is capped at {cap} seats; {existing_seats} are already in "
+            f"use, so at most {remaining} more can be added (asked for {new_seats}).",
+        )
 
 
 # --- other products -------------------------------------------------------------------------
+
 
 def perpetual_refund_last_day(purchase_date: date) -> date:
     """Last day a perpetual-software purchase is fully refundable: purchase + 30 days."""
@@ -233,13 +250,16 @@ def check_perpetual_refund(*, purchase_date: date, today: date) -> None:
     (UTC dates; bought Jun 1 → refundable through Jul 1), refused from day 31."""
     last = perpetual_refund_last_day(purchase_date)
     if today > last:
-        raise RuleError("perpetual_refund_expired",
-                        f"The refund period ended on {last} ({PERPETUAL_REFUND_DAYS} days after "
-                        f"the purchase on {purchase_date}).")
+        raise RuleError(
+            "perpetual_refund_expired",
+            f"The refund period ended on {last} ({PERPETUAL_REFUND_DAYS} days after "
+            f"the purchase on {purchase_date}).",
+        )
 
 
-def check_ri_cancel(*, amount: Decimal, cancelled_last_12_months: Decimal,
-                    limit: Decimal = RI_CANCEL_LIMIT_USD) -> None:
+def check_ri_cancel(
+    *, amount: Decimal, cancelled_last_12_months: Decimal, limit: Decimal = RI_CANCEL_LIMIT_USD
+) -> None:
     """Reserved Instances: at most `limit` (USD 50,000) of cancelled commitment per customer in
     a rolling 12 months, this cancellation included; reaching the limit exactly is allowed.
     Amounts are Decimal in USD (the caller converts)."""
@@ -248,11 +268,13 @@ def check_ri_cancel(*, amount: Decimal, cancelled_last_12_months: Decimal,
     _decimal(limit, "limit")
     if cancelled_last_12_months + amount > limit:
         remaining = max(limit - cancelled_last_12_months, Decimal(0))
-        raise RuleError("ri_cancel_limit",
-                        f"Reserved instance cancellations are limited to USD {_money(limit)} per "
-                        f"customer in 12 months; USD {_money(cancelled_last_12_months)} was "
-                        f"already cancelled, so at most USD {_money(remaining)} remains "
-                        f"(this cancellation is USD {_money(amount)}).")
+        raise RuleError(
+            "ri_cancel_limit",
+            f"Reserved instance cancellations are limited to USD {_money(limit)} per "
+            f"customer in 12 months; USD {_money(cancelled_last_12_months)} was "
+            f"already cancelled, so at most USD {_money(remaining)} remains "
+            f"(this cancellation is USD {_money(amount)}).",
+        )
 
 
 def check_ri_exchange(*, new_commitment: Decimal, remaining_commitment: Decimal) -> None:
@@ -260,12 +282,15 @@ def check_ri_exchange(*, new_commitment: Decimal, remaining_commitment: Decimal)
     _decimal(new_commitment, "new_commitment")
     _decimal(remaining_commitment, "remaining_commitment")
     if new_commitment < remaining_commitment:
-        raise RuleError("ri_exchange_too_small",
-                        f"The new commitment ({_money(new_commitment)}) must be at least the "
-                        f"remaining commitment ({_money(remaining_commitment)}).")
+        raise RuleError(
+            "ri_exchange_too_small",
+            f"The new commitment ({_money(new_commitment)}) must be at least the "
+            f"remaining commitment ({_money(remaining_commitment)}).",
+        )
 
 
 # --- seat decreases -------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Batch:
@@ -302,8 +327,9 @@ def seats_removable_now(batches: Iterable[Batch], now: datetime) -> int:
     return sum(b.quantity for b in batches if window_open(b.opened_at, now))
 
 
-def plan_seat_decrease(*, batches: Sequence[Batch], remove: int, now: datetime,
-                       auto_renew: bool) -> SeatDecrease:
+def plan_seat_decrease(
+    *, batches: Sequence[Batch], remove: int, now: datetime, auto_renew: bool
+) -> SeatDecrease:
     """Decide how `remove` seats can go (all or nothing).
 
     If the open-window batches hold at least `remove` seats → "immediate", taken from the
@@ -317,10 +343,14 @@ def plan_seat_decrease(*, batches: Sequence[Batch], remove: int, now: datetime,
         raise ValueError(f"Seats to remove must be at least 1, got {remove}.")
     total = sum(b.quantity for b in batches)
     if remove > total:
-        raise RuleError("decrease_too_large",
-                        f"Cannot remove {remove} seats: the subscription has {total}.")
-    open_batches = sorted((b for b in batches if window_open(b.opened_at, now)),
-                          key=lambda b: b.opened_at, reverse=True)
+        raise RuleError(
+            "decrease_too_large", f"Cannot remove {remove} seats: the subscription has {total}."
+        )
+    open_batches = sorted(
+        (b for b in batches if window_open(b.opened_at, now)),
+        key=lambda b: b.opened_at,
+        reverse=True,
+    )
     removable = sum(b.quantity for b in open_batches)
     if removable >= remove:
         left, reductions = remove, []
@@ -333,25 +363,32 @@ def plan_seat_decrease(*, batches: Sequence[Batch], remove: int, now: datetime,
             left -= take
         return SeatDecrease("immediate", remove, removable, tuple(reductions))
     if not auto_renew:
-        raise RuleError("auto_renew_off",
-                        f"Only {removable} of the {remove} seats can be removed now (seats added "
-                        f"within the last 168 hours); the rest can only be removed at renewal, "
-                        f"which needs auto-renew on.")
+        raise RuleError(
+            "auto_renew_off",
+            f"Only {removable} of the {remove} seats can be removed now (seats added "
+            f"within the last 168 hours); the rest can only be removed at renewal, "
+            f"which needs auto-renew on.",
+        )
     return SeatDecrease("scheduled", remove, removable)
 
 
 # --- term and billing-frequency changes -----------------------------------------------------
+
 
 def check_term_change(old_term: str, new_term: str) -> None:
     """Mid-term the term may only lengthen (P1M→P1Y/P3Y, P1Y→P3Y), effective immediately.
     The same or a shorter term → RuleError("term_shorten")."""
     old_m, new_m = term_months(old_term), term_months(new_term)
     if new_m == old_m:
-        raise RuleError("term_shorten", f"The term is already {old_term}; mid-term it can "
-                                        f"only be lengthened.")
+        raise RuleError(
+            "term_shorten", f"The term is already {old_term}; mid-term it can only be lengthened."
+        )
     if new_m < old_m:
-        raise RuleError("term_shorten", f"A {old_term} term cannot be shortened to {new_term} "
-                                        f"mid-term; it can only be lengthened.")
+        raise RuleError(
+            "term_shorten",
+            f"A {old_term} term cannot be shortened to {new_term} "
+            f"mid-term; it can only be lengthened.",
+        )
 
 
 # Microsoft's table of mid-term billing-frequency changes (DESIGN.md "NCE subscriptions"): only a
@@ -372,8 +409,7 @@ def check_frequency_change(*, term: str, old: str, new: str) -> str:
     return "next_cycle" if (term, old, new) in MIDTERM_FREQUENCY_CHANGES else "renewal"
 
 
-def frequency_change_from(*, term_start: date, term: str, old: str, new: str,
-                          today: date) -> date:
+def frequency_change_from(*, term_start: date, term: str, old: str, new: str, today: date) -> date:
     """First day billed at the new frequency. Mid-term (P3Y monthly↔annual): the start of the
     next cycle of the longer of the two frequencies, counted from the term start as every cycle
     is (P3Y from 2026-06-18 billed monthly, switched to annual on 2026-08-01 → 2027-06-18, the

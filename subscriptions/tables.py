@@ -8,10 +8,16 @@ from subscriptions.models import Subscription
 
 
 class SubscriptionTable(tables.Table):
-    offer = tables.Column(accessor="offer__name", verbose_name="Subscription",
-                          linkify=("subscriptions:detail", {"subscription_id": tables.A("pk")}))
-    customer = tables.Column(accessor="customer__company_name", verbose_name="Customer",
-                             linkify=("customers:detail", {"customer_id": tables.A("customer_id")}))
+    offer = tables.Column(
+        accessor="offer__name",
+        verbose_name="Subscription",
+        linkify=("subscriptions:detail", {"subscription_id": tables.A("pk")}),
+    )
+    customer = tables.Column(
+        accessor="customer__company_name",
+        verbose_name="Customer",
+        linkify=("customers:detail", {"customer_id": tables.A("customer_id")}),
+    )
     quantity = tables.Column(verbose_name="Seats")
     assigned = tables.Column(verbose_name="Assigned", orderable=False)
     term = tables.Column(verbose_name="Term / billing", order_by=("term", "billing_frequency"))
@@ -21,8 +27,16 @@ class SubscriptionTable(tables.Table):
 
     class Meta:
         model = Subscription
-        fields = ["customer", "offer", "quantity", "assigned", "term", "term_end", "window",
-                  "status"]
+        fields = [
+            "customer",
+            "offer",
+            "quantity",
+            "assigned",
+            "term",
+            "term_end",
+            "window",
+            "status",
+        ]
         order_by = "term_end"
         empty_text = "No subscriptions match."
         attrs = {"class": "striped"}
@@ -34,8 +48,11 @@ class SubscriptionTable(tables.Table):
         return format_html("{} <small class='muted'>({} unused)</small>", record.assigned, unused)
 
     def render_term(self, record):
-        return format_html("{}<br><small class='muted'>{}</small>", record.get_term_display(),
-                           record.get_billing_frequency_display())
+        return format_html(
+            "{}<br><small class='muted'>{}</small>",
+            record.get_term_display(),
+            record.get_billing_frequency_display(),
+        )
 
     def render_term_end(self, record):
         return record.renewal()
@@ -43,16 +60,24 @@ class SubscriptionTable(tables.Table):
     def render_window(self, record):
         now = timezone.now()
         if not (record.in_force and record.has_term) or not rules.window_open(
-                record.window_opened_at, now):
+            record.window_opened_at, now
+        ):
             return mark_safe("<span class='muted'>closed</span>")  # format_html needs args
         left = rules.window_closes_at(record.window_opened_at) - now
         hours = int(left.total_seconds() // 3600)
-        return format_html("<span class='state state-pending'>closes in {} h {} min</span>",
-                           hours, int(left.total_seconds() // 60 % 60))
+        return format_html(
+            "<span class='state state-pending'>closes in {} h {} min</span>",
+            hours,
+            int(left.total_seconds() // 60 % 60),
+        )
 
     def render_status(self, record):
         if not record.is_provisioned:
-            return format_html('<span class="state state-{}">{}</span>', record.provisioning,
-                               record.get_provisioning_display())
-        return format_html('<span class="state state-{}">{}</span>', record.status,
-                           record.get_status_display())
+            return format_html(
+                '<span class="state state-{}">{}</span>',
+                record.provisioning,
+                record.get_provisioning_display(),
+            )
+        return format_html(
+            '<span class="state state-{}">{}</span>', record.status, record.get_status_display()
+        )

@@ -14,27 +14,41 @@ reseller_patterns = [
     path("<int:subscription_id>/exchange/", views.exchange, name="exchange"),
     path("<int:subscription_id>/auto-renew/", views.auto_renew, name="auto_renew"),
     path("<int:subscription_id>/term/", views.change_term, name="change_term"),
-    path("<int:subscription_id>/billing-frequency/", views.change_frequency,
-         name="change_frequency"),
-    path("<int:subscription_id>/scheduled/remove/", views.scheduled_change_remove,
-         name="scheduled_change_remove"),
+    path(
+        "<int:subscription_id>/billing-frequency/", views.change_frequency, name="change_frequency"
+    ),
+    path(
+        "<int:subscription_id>/scheduled/remove/",
+        views.scheduled_change_remove,
+        name="scheduled_change_remove",
+    ),
     path("<int:subscription_id>/assignments/", views.assign, name="assign"),
     path("assignments/<int:assignment_id>/remove/", views.unassign, name="unassign"),
     path("catalog/", views.catalog, name="catalog"),
     path("price-books/", views.price_books, name="price_books"),
     path("price-books/new/", views.price_book_create, name="price_book_create"),
     path("price-books/<int:price_book_id>/", views.price_book, name="price_book"),
-    path("price-rules/<int:price_rule_id>/remove/", views.price_rule_remove,
-         name="price_rule_remove"),
+    path(
+        "price-rules/<int:price_rule_id>/remove/", views.price_rule_remove, name="price_rule_remove"
+    ),
     path("transfers/", transfer_views.transfer_list, name="transfers"),
     path("transfers/new/", transfer_views.transfer_request, name="transfer_request"),
     path("transfers/<int:transfer_id>/", transfer_views.transfer_detail, name="transfer"),
-    path("transfers/<int:transfer_id>/cancel/", transfer_views.transfer_cancel,
-         name="transfer_cancel"),
-    path("transfers/incoming/<int:transfer_id>/", transfer_views.transfer_incoming,
-         name="transfer_incoming"),
-    path("transfers/incoming/<int:transfer_id>/decide/", transfer_views.transfer_decide,
-         name="transfer_decide"),
+    path(
+        "transfers/<int:transfer_id>/cancel/",
+        transfer_views.transfer_cancel,
+        name="transfer_cancel",
+    ),
+    path(
+        "transfers/incoming/<int:transfer_id>/",
+        transfer_views.transfer_incoming,
+        name="transfer_incoming",
+    ),
+    path(
+        "transfers/incoming/<int:transfer_id>/decide/",
+        transfer_views.transfer_decide,
+        name="transfer_decide",
+    ),
 ]
 
 catalog_ops_patterns = [

@@ -44,18 +44,30 @@ def catalog(request):
     today = timezone.now().date()
     offers = list(selectors.catalog_offers())
     for offer in offers:
-        offer.current_costs = [
-            (term, selectors.cost_on(offer, term, member.reseller.currency, today))
-            for term in offer.term_list] if show_money else []
-    return render(request, "subscriptions/catalog.html", {
-        "offers": offers, "show_money": show_money, "types": selectors.product_types(),
-        "can_edit_prices": role_can(member.role, "pricebooks.edit"),
-    })
+        offer.current_costs = (
+            [
+                (term, selectors.cost_on(offer, term, member.reseller.currency, today))
+                for term in offer.term_list
+            ]
+            if show_money
+            else []
+        )
+    return render(
+        request,
+        "subscriptions/catalog.html",
+        {
+            "offers": offers,
+            "show_money": show_money,
+            "types": selectors.product_types(),
+            "can_edit_prices": role_can(member.role, "pricebooks.edit"),
+        },
+    )
 
 
 def _require_price_access(member):
-    if not (role_can(member.role, "pricebooks.edit")
-            or role_can(member.role, "billing.view_money")):
+    if not (
+        role_can(member.role, "pricebooks.edit") or role_can(member.role, "billing.view_money")
+    ):
         require(member, "pricebooks.edit")
 
 
@@ -66,11 +78,16 @@ def price_books(request):
     books = list(selectors.price_books_of(member.reseller))
     with_book = {b.customer_id for b in books if b.customer_id}
     customers = Customer.objects.filter(reseller=member.reseller).exclude(pk__in=with_book)
-    return render(request, "subscriptions/price_books.html", {
-        "books": books, "has_default": any(b.customer_id is None for b in books),
-        "customer_form": CustomerBookForm(customers=customers),
-        "can_edit": role_can(member.role, "pricebooks.edit"),
-    })
+    return render(
+        request,
+        "subscriptions/price_books.html",
+        {
+            "books": books,
+            "has_default": any(b.customer_id is None for b in books),
+            "customer_form": CustomerBookForm(customers=customers),
+            "can_edit": role_can(member.role, "pricebooks.edit"),
+        },
+    )
 
 
 @member_required
@@ -79,8 +96,9 @@ def price_book_create(request):
     member = request.membership
     customer = None
     if request.POST.get("customer"):
-        form = CustomerBookForm(request.POST, customers=Customer.objects.filter(
-            reseller=member.reseller))
+        form = CustomerBookForm(
+            request.POST, customers=Customer.objects.filter(reseller=member.reseller)
+        )
         if not form.is_valid():
             messages.error(request, "Choose one of your customers.")
             return redirect("subscriptions:price_books")
@@ -104,10 +122,17 @@ def price_book(request, price_book_id):
         data = form.cleaned_data
         try:
             services.price_rule_add(
-                member=member, book=book, kind=data["kind"], offer=data["offer"],
-                product_type=data["product_type"], term=data["term"],
-                percent=data["percent"], fixed_price=data["fixed_price"],
-                currency=data["currency"], effective_from=data["effective_from"])
+                member=member,
+                book=book,
+                kind=data["kind"],
+                offer=data["offer"],
+                product_type=data["product_type"],
+                term=data["term"],
+                percent=data["percent"],
+                fixed_price=data["fixed_price"],
+                currency=data["currency"],
+                effective_from=data["effective_from"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -115,12 +140,20 @@ def price_book(request, price_book_id):
             return redirect("subscriptions:price_book", price_book_id=book.pk)
     on = _preview_date(request)
     currency = book.customer.currency if book.customer_id else member.reseller.currency
-    return render(request, "subscriptions/price_book.html", {
-        "book": book, "rules": book.rules.select_related("offer", "product_type"),
-        "form": form, "preview": selectors.price_preview(book=book, currency=currency, on=on),
-        "preview_on": on, "currency": currency, "today": timezone.now().date(),
-        "can_edit": role_can(member.role, "pricebooks.edit"),
-    })
+    return render(
+        request,
+        "subscriptions/price_book.html",
+        {
+            "book": book,
+            "rules": book.rules.select_related("offer", "product_type"),
+            "form": form,
+            "preview": selectors.price_preview(book=book, currency=currency, on=on),
+            "preview_on": on,
+            "currency": currency,
+            "today": timezone.now().date(),
+            "can_edit": role_can(member.role, "pricebooks.edit"),
+        },
+    )
 
 
 def _preview_date(request):
@@ -138,11 +171,16 @@ def price_rule_remove(request, price_rule_id):
     if request.method == "GET":
         require(member, "pricebooks.edit")
         return confirm_page(
-            request, title=f"Remove this rule from {rule.book.name}?",
-            consequences=[str(rule), f"From {rule.effective_from:%Y-%m-%d} prices come from "
-                          "the remaining rules (or the default book) instead."],
+            request,
+            title=f"Remove this rule from {rule.book.name}?",
+            consequences=[
+                str(rule),
+                f"From {rule.effective_from:%Y-%m-%d} prices come from "
+                "the remaining rules (or the default book) instead.",
+            ],
             button="Remove the rule",
-            back=reverse("subscriptions:price_book", kwargs={"price_book_id": rule.book_id}))
+            back=reverse("subscriptions:price_book", kwargs={"price_book_id": rule.book_id}),
+        )
     try:
         services.price_rule_remove(member=member, rule=rule)
     except ValidationError as exc:
@@ -159,25 +197,39 @@ def ops_catalog_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = services.catalog_import(user=request.user, data=upload.read(),
-                                             filename=upload.name)
+            result = services.catalog_import(
+                user=request.user, data=upload.read(), filename=upload.name
+            )
         except ValidationError as exc:
             errors = exc.messages
-            messages.error(request, f"{upload.name} was not imported: nothing was changed. "
-                                    "Fix the lines below and upload the whole file again.")
+            messages.error(
+                request,
+                f"{upload.name} was not imported: nothing was changed. "
+                "Fix the lines below and upload the whole file again.",
+            )
         else:
-            messages.success(request, (
-                f"{upload.name} imported: {result.offers_created} offers created, "
-                f"{result.offers_updated} updated; {result.prices_created} prices created, "
-                f"{result.prices_updated} updated."))
+            messages.success(
+                request,
+                (
+                    f"{upload.name} imported: {result.offers_created} offers created, "
+                    f"{result.offers_updated} updated; {result.prices_created} prices created, "
+                    f"{result.prices_updated} updated."
+                ),
+            )
             return redirect("subscriptions_ops:catalog_import")
-    return render(request, "subscriptions/ops_catalog_import.html", {
-        "form": form, "errors": errors,
-        "types": ProductType.objects.all(),
-    })
+    return render(
+        request,
+        "subscriptions/ops_catalog_import.html",
+        {
+            "form": form,
+            "errors": errors,
+            "types": ProductType.objects.all(),
+        },
+    )
 
 
 # Subscriptions
+
 
 def _new_key() -> str:
     return uuid.uuid4().hex
@@ -188,9 +240,9 @@ def _int_or_none(value):
 
 
 def _buyable_offers():
-    return (Offer.objects.filter(is_active=True,
-                                 product_type__status=ProductType.Status.SELLABLE)
-            .select_related("product_type"))
+    return Offer.objects.filter(
+        is_active=True, product_type__status=ProductType.Status.SELLABLE
+    ).select_related("product_type")
 
 
 @member_required
@@ -200,15 +252,16 @@ def subscription_list(request):
     filtered = SubscriptionFilter(request.GET, queryset=subs)
     table = SubscriptionTable(filtered.qs)
     RequestConfig(request, paginate={"per_page": 25}).configure(table)
-    return render(request, "subscriptions/list.html", {
-        "filter": filtered, "table": table,
-        "can_order": role_can(member.role, "orders.place")})
+    return render(
+        request,
+        "subscriptions/list.html",
+        {"filter": filtered, "table": table, "can_order": role_can(member.role, "orders.place")},
+    )
 
 
 @member_required
 def renewals(request):
-    days = int(request.GET.get("days", 30)) if request.GET.get("days") in ("30", "60", "90") \
-        else 30
+    days = int(request.GET.get("days", 30)) if request.GET.get("days") in ("30", "60", "90") else 30
     today = timezone.now().date()
     subs = selectors.renewals_within(request.reseller, days=days, today=today)
     return render(request, "subscriptions/renewals.html", {"subs": subs, "days": days})
@@ -218,31 +271,44 @@ def renewals(request):
 def purchase(request):
     member = request.membership
     require(member, "orders.place")
-    customers = Customer.objects.filter(reseller=member.reseller,
-                                        mca_status__in=[McaStatus.ACCEPTED, McaStatus.LOGGED])
+    customers = Customer.objects.filter(
+        reseller=member.reseller, mca_status__in=[McaStatus.ACCEPTED, McaStatus.LOGGED]
+    )
     initial = {"idempotency_key": _new_key(), "customer": request.GET.get("customer")}
-    form = PurchaseForm(posted(request), initial=initial, customers=customers,
-                        offers=_buyable_offers())
+    form = PurchaseForm(
+        posted(request), initial=initial, customers=customers, offers=_buyable_offers()
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             sub = services.subscription_purchase(
-                member=member, customer=data["customer"], offer=data["offer"],
-                term=data["term"], billing_frequency=data["billing_frequency"],
-                quantity=data["quantity"], auto_renew=data["auto_renew"],
-                idempotency_key=data["idempotency_key"])
+                member=member,
+                customer=data["customer"],
+                offer=data["offer"],
+                term=data["term"],
+                billing_frequency=data["billing_frequency"],
+                quantity=data["quantity"],
+                auto_renew=data["auto_renew"],
+                idempotency_key=data["idempotency_key"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             sub.refresh_from_db()
             if sub.is_provisioned:
                 closes = selectors.window_state(sub, timezone.now())["closes_at"]
-                messages.success(request, f"Bought {sub.quantity} × {sub.offer.name} for "
-                                          f"{sub.customer}. It can be cancelled until "
-                                          f"{closes:%Y-%m-%d %H:%M} UTC.")
+                messages.success(
+                    request,
+                    f"Bought {sub.quantity} × {sub.offer.name} for "
+                    f"{sub.customer}. It can be cancelled until "
+                    f"{closes:%Y-%m-%d %H:%M} UTC.",
+                )
             else:
-                messages.info(request, f"Ordered {sub.quantity} × {sub.offer.name} for "
-                                       f"{sub.customer}: {sub.get_provisioning_display()}.")
+                messages.info(
+                    request,
+                    f"Ordered {sub.quantity} × {sub.offer.name} for "
+                    f"{sub.customer}: {sub.get_provisioning_display()}.",
+                )
             return redirect("subscriptions:detail", subscription_id=sub.pk)
     return render(request, "subscriptions/purchase.html", {"form": form})
 
@@ -252,26 +318,40 @@ def purchase_quote(request):
     """htmx: the price of the chosen offer for the chosen customer, term and billing."""
     member = request.membership
     require(member, "orders.place")
-    form = PurchaseForm(request.GET, customers=Customer.objects.filter(reseller=member.reseller),
-                        offers=_buyable_offers())
+    form = PurchaseForm(
+        request.GET,
+        customers=Customer.objects.filter(reseller=member.reseller),
+        offers=_buyable_offers(),
+    )
     form.is_valid()
     data = form.cleaned_data
     quote = error = None
     if {"customer", "offer", "term", "billing_frequency"} <= data.keys():
         try:
             quote = selectors.customer_cycle_price(
-                customer=data["customer"], offer=data["offer"], term=data["term"],
-                frequency=data["billing_frequency"], on=timezone.now().date())
+                customer=data["customer"],
+                offer=data["offer"],
+                term=data["term"],
+                frequency=data["billing_frequency"],
+                on=timezone.now().date(),
+            )
         except PricingError as exc:
             error = str(exc)
         if quote is None and not error:
             error = f"No {data['term']} price in {data['customer'].currency}."
     quantity = data.get("quantity") or 1
-    return render(request, "subscriptions/_quote.html", {
-        "quote": quote, "error": error, "quantity": quantity,
-        "total": quote.price * quantity if quote else None,
-        "show_money": role_can(member.role, "billing.view_money"),
-        "frequency": data.get("billing_frequency")})
+    return render(
+        request,
+        "subscriptions/_quote.html",
+        {
+            "quote": quote,
+            "error": error,
+            "quantity": quantity,
+            "total": quote.price * quantity if quote else None,
+            "show_money": role_can(member.role, "billing.view_money"),
+            "frequency": data.get("billing_frequency"),
+        },
+    )
 
 
 @member_required
@@ -279,38 +359,56 @@ def subscription_detail(request, subscription_id):
     member = request.membership
     sub = selectors.subscription_get(member=member, subscription_id=subscription_id)
     now = timezone.now()
-    return render(request, "subscriptions/detail.html", {
-        "sub": sub, "window": selectors.window_state(sub, now),
-        "scheduled": ScheduledChange.objects.filter(subscription=sub).first(),
-        "assignments": sub.assignments.all(),
-        "charges": ChargeEvent.objects.filter(subscription=sub).order_by("-charge_date", "-pk"),
-        "seats_form": SeatsForm(initial={"quantity": sub.quantity,
-                                         "idempotency_key": _new_key()}),
-        "schedule_quantity": _int_or_none(request.GET.get("schedule")),
-        "new_key": _new_key(),
-        "assign_form": AssignForm(),
-        "term_form": TermChangeForm(subscription=sub, initial={"idempotency_key": _new_key(),
-                                                               "billing_frequency":
-                                                                   sub.billing_frequency}),
-        "frequency_form": FrequencyForm(subscription=sub),
-        "exchange_form": ExchangeForm(initial={
-            "offer": sub.offer_id, "term": sub.term, "quantity": sub.quantity,
-            "billing_frequency": sub.billing_frequency, "idempotency_key": _new_key()})
-        if sub.offer.product_type.code == "reserved-instance" and sub.is_active else None,
-        "can_order": role_can(member.role, "orders.place"),
-        "show_money": role_can(member.role, "billing.view_money"),
-        "has_seats": sub.offer.product_type.billing == ProductType.Billing.SEATS,
-        "unused": sub.quantity - sub.assigned,
-        "licence": TenantLicence.objects.filter(subscription=sub).first(),
-        "saving": insight_selectors.savings_of(sub, now=now) if sub.is_active else None,
-    })
+    return render(
+        request,
+        "subscriptions/detail.html",
+        {
+            "sub": sub,
+            "window": selectors.window_state(sub, now),
+            "scheduled": ScheduledChange.objects.filter(subscription=sub).first(),
+            "assignments": sub.assignments.all(),
+            "charges": ChargeEvent.objects.filter(subscription=sub).order_by("-charge_date", "-pk"),
+            "seats_form": SeatsForm(
+                initial={"quantity": sub.quantity, "idempotency_key": _new_key()}
+            ),
+            "schedule_quantity": _int_or_none(request.GET.get("schedule")),
+            "new_key": _new_key(),
+            "assign_form": AssignForm(),
+            "term_form": TermChangeForm(
+                subscription=sub,
+                initial={"idempotency_key": _new_key(), "billing_frequency": sub.billing_frequency},
+            ),
+            "frequency_form": FrequencyForm(subscription=sub),
+            "exchange_form": ExchangeForm(
+                initial={
+                    "offer": sub.offer_id,
+                    "term": sub.term,
+                    "quantity": sub.quantity,
+                    "billing_frequency": sub.billing_frequency,
+                    "idempotency_key": _new_key(),
+                }
+            )
+            if sub.offer.product_type.code == "reserved-instance" and sub.is_active
+            else None,
+            "can_order": role_can(member.role, "orders.place"),
+            "show_money": role_can(member.role, "billing.view_money"),
+            "has_seats": sub.offer.product_type.billing == ProductType.Billing.SEATS,
+            "unused": sub.quantity - sub.assigned,
+            "licence": TenantLicence.objects.filter(subscription=sub).first(),
+            "saving": insight_selectors.savings_of(sub, now=now) if sub.is_active else None,
+        },
+    )
 
 
 def _subscription_action(request, subscription_id, action):
-    sub = selectors.subscription_get(member=request.membership,
-                                     subscription_id=subscription_id)
-    return act(request, lambda: action(sub), success=str, then="subscriptions:detail",
-               subscription_id=sub.pk)
+    sub = selectors.subscription_get(member=request.membership, subscription_id=subscription_id)
+    return act(
+        request,
+        lambda: action(sub),
+        success=str,
+        then="subscriptions:detail",
+        subscription_id=sub.pk,
+    )
 
 
 @member_required
@@ -318,8 +416,7 @@ def _subscription_action(request, subscription_id, action):
 def change_seats(request, subscription_id):
     """Change seats now; a decrease that has to wait for renewal comes back to the page with
     an offer to schedule it."""
-    sub = selectors.subscription_get(member=request.membership,
-                                     subscription_id=subscription_id)
+    sub = selectors.subscription_get(member=request.membership, subscription_id=subscription_id)
     form = SeatsForm(request.POST)
     target = reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})
     if not form.is_valid():
@@ -328,8 +425,12 @@ def change_seats(request, subscription_id):
     data = form.cleaned_data
     try:
         done = services.subscription_change_seats(
-            member=request.membership, subscription=sub, quantity=data["quantity"],
-            idempotency_key=data["idempotency_key"], schedule=data["schedule"])
+            member=request.membership,
+            subscription=sub,
+            quantity=data["quantity"],
+            idempotency_key=data["idempotency_key"],
+            schedule=data["schedule"],
+        )
     except services.NeedsScheduling as exc:
         messages.warning(request, error_text(exc))
         return redirect(f"{target}?schedule={data['quantity']}")
@@ -343,20 +444,31 @@ def change_seats(request, subscription_id):
 def _cancel_consequences(request, sub) -> list[str]:
     now = timezone.now()
     window, credit = selectors.window_state(sub, now), selectors.cancel_credit(sub, now)
-    lines = [f"Partner Center cancels {sub.quantity} × {sub.offer.name} for {sub.customer} "
-             "now; its users lose the service."]
+    lines = [
+        f"Partner Center cancels {sub.quantity} × {sub.offer.name} for {sub.customer} "
+        "now; its users lose the service."
+    ]
     if credit is None:
         lines.append("Usage up to today is still billed.")
     elif sub.offer.product_type.billing == ProductType.Billing.ONE_TIME:
-        lines.append(f"The customer is refunded {money(credit['price'], credit['currency'])} "
-                     "in full.")
+        lines.append(
+            f"The customer is refunded {money(credit['price'], credit['currency'])} in full."
+        )
     else:
-        lines.append(f"The customer is credited {money(credit['price'], credit['currency'])}: "
-                     + ("the whole charge cycle (cancelled within 24 hours)." if credit["full"]
-                        else "the rest of the charge cycle."))
-        lines.append(f"The cancellation window closes {window['closes_at']:%Y-%m-%d %H:%M} "
-                     "UTC" if window["open"] else "The cancellation window closed "
-                     f"{window['closes_at']:%Y-%m-%d %H:%M} UTC: Partner Center will refuse.")
+        lines.append(
+            f"The customer is credited {money(credit['price'], credit['currency'])}: "
+            + (
+                "the whole charge cycle (cancelled within 24 hours)."
+                if credit["full"]
+                else "the rest of the charge cycle."
+            )
+        )
+        lines.append(
+            f"The cancellation window closes {window['closes_at']:%Y-%m-%d %H:%M} UTC"
+            if window["open"]
+            else "The cancellation window closed "
+            f"{window['closes_at']:%Y-%m-%d %H:%M} UTC: Partner Center will refuse."
+        )
     if credit is not None and role_can(request.membership.role, "billing.view_money"):
         lines.append(f"Your cost is credited {money(credit['cost'], credit['currency'])}.")
     return lines
@@ -367,25 +479,38 @@ def _cancel_consequences(request, sub) -> list[str]:
 def cancel(request, subscription_id):
     if request.method == "GET":
         require(request.membership, "orders.place")
-        sub = selectors.subscription_get(member=request.membership,
-                                         subscription_id=subscription_id)
+        sub = selectors.subscription_get(member=request.membership, subscription_id=subscription_id)
         return confirm_page(
-            request, title=f"Cancel {sub.offer.name} for {sub.customer}?",
-            consequences=_cancel_consequences(request, sub), button="Cancel the subscription",
+            request,
+            title=f"Cancel {sub.offer.name} for {sub.customer}?",
+            consequences=_cancel_consequences(request, sub),
+            button="Cancel the subscription",
             back=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}),
-            hidden={"idempotency_key": _new_key()})
-    return _subscription_action(request, subscription_id, lambda sub: services.subscription_cancel(
-        member=request.membership, subscription=sub,
-        idempotency_key=request.POST.get("idempotency_key") or _new_key()))
+            hidden={"idempotency_key": _new_key()},
+        )
+    return _subscription_action(
+        request,
+        subscription_id,
+        lambda sub: services.subscription_cancel(
+            member=request.membership,
+            subscription=sub,
+            idempotency_key=request.POST.get("idempotency_key") or _new_key(),
+        ),
+    )
 
 
 @member_required
 @require_POST
 def auto_renew(request, subscription_id):
     return _subscription_action(
-        request, subscription_id, lambda sub: services.subscription_set_auto_renew(
-            member=request.membership, subscription=sub,
-            auto_renew=request.POST.get("auto_renew") == "1"))
+        request,
+        subscription_id,
+        lambda sub: services.subscription_set_auto_renew(
+            member=request.membership,
+            subscription=sub,
+            auto_renew=request.POST.get("auto_renew") == "1",
+        ),
+    )
 
 
 @member_required
@@ -394,17 +519,20 @@ def scheduled_change_remove(request, subscription_id):
     def remove(sub):
         services.scheduled_change_cancel(member=request.membership, subscription=sub)
         return "The scheduled change was removed."
+
     return _subscription_action(request, subscription_id, remove)
 
 
 def _formerror_text(form) -> ValidationError:
-    return ValidationError(" ".join(f"{form.fields[f].label or f}: {' '.join(e)}"
-                                    for f, e in form.errors.items()))
+    return ValidationError(
+        " ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items())
+    )
 
 
 def _form_errors(form) -> ValidationError:
-    return ValidationError(" ".join(f"{form.fields[f].label or f}: {' '.join(e)}"
-                                    for f, e in form.errors.items()))
+    return ValidationError(
+        " ".join(f"{form.fields[f].label or f}: {' '.join(e)}" for f, e in form.errors.items())
+    )
 
 
 @member_required
@@ -414,8 +542,10 @@ def change_term(request, subscription_id):
         form = TermChangeForm(request.POST, subscription=sub)
         if not form.is_valid():
             raise _formerror_text(form)
-        return services.subscription_change_term(member=request.membership, subscription=sub,
-                                                 **form.cleaned_data)
+        return services.subscription_change_term(
+            member=request.membership, subscription=sub, **form.cleaned_data
+        )
+
     return _subscription_action(request, subscription_id, lengthen)
 
 
@@ -427,7 +557,9 @@ def change_frequency(request, subscription_id):
         if not form.is_valid():
             raise _formerror_text(form)
         return services.subscription_schedule_frequency(
-            member=request.membership, subscription=sub, **form.cleaned_data)
+            member=request.membership, subscription=sub, **form.cleaned_data
+        )
+
     return _subscription_action(request, subscription_id, schedule)
 
 
@@ -435,21 +567,24 @@ def change_frequency(request, subscription_id):
 @require_POST
 def exchange(request, subscription_id):
     """Exchange a Reserved Instance: on success, the new reservation's page."""
-    sub = selectors.subscription_get(member=request.membership,
-                                     subscription_id=subscription_id)
+    sub = selectors.subscription_get(member=request.membership, subscription_id=subscription_id)
     form = ExchangeForm(request.POST)
     try:
         if not form.is_valid():
             raise _form_errors(form)
         new = services.subscription_exchange_reservation(
-            member=request.membership, subscription=sub, **form.cleaned_data)
+            member=request.membership, subscription=sub, **form.cleaned_data
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return redirect("subscriptions:detail", subscription_id=sub.pk)
-    messages.success(request, f"Exchanged: {new.quantity} × {new.offer.name} ({new.term}, "
-                              f"billed {new.get_billing_frequency_display().lower()}) from "
-                              f"{new.term_start}; the old reservation ended with a prorated "
-                              "credit.")
+    messages.success(
+        request,
+        f"Exchanged: {new.quantity} × {new.offer.name} ({new.term}, "
+        f"billed {new.get_billing_frequency_display().lower()}) from "
+        f"{new.term_start}; the old reservation ended with a prorated "
+        "credit.",
+    )
     return redirect("subscriptions:detail", subscription_id=new.pk)
 
 
@@ -461,27 +596,30 @@ def assign(request, subscription_id):
     def add(sub):
         if not form.is_valid():
             raise _formerror_text(form)
-        a = services.seat_assign(member=request.membership, subscription=sub,
-                                 **form.cleaned_data)
+        a = services.seat_assign(member=request.membership, subscription=sub, **form.cleaned_data)
         return f"{a.display_name} has a seat."
+
     return _subscription_action(request, subscription_id, add)
 
 
 @member_required
 @require_http_methods(["GET", "POST"])
 def unassign(request, assignment_id):
-    assignment = selectors.assignment_get(member=request.membership,
-                                          assignment_id=assignment_id)
+    assignment = selectors.assignment_get(member=request.membership, assignment_id=assignment_id)
     if request.method == "GET":
         require(request.membership, "orders.place")
         sub = assignment.subscription
         return confirm_page(
-            request, title=f"Take {assignment.display_name}'s seat?",
-            consequences=[f"{assignment.display_name} ({assignment.user_principal_name}) "
-                          f"loses {sub.offer.name}; the seat stays paid for and can be "
-                          "given to someone else."],
+            request,
+            title=f"Take {assignment.display_name}'s seat?",
+            consequences=[
+                f"{assignment.display_name} ({assignment.user_principal_name}) "
+                f"loses {sub.offer.name}; the seat stays paid for and can be "
+                "given to someone else."
+            ],
             button="Unassign",
-            back=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}))
+            back=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}),
+        )
     services.seat_unassign(member=request.membership, assignment=assignment)
     messages.success(request, f"{assignment.display_name} no longer has a seat.")
     return redirect("subscriptions:detail", subscription_id=assignment.subscription_id)
@@ -489,22 +627,28 @@ def unassign(request, assignment_id):
 
 # Operations: orders Partner Center has not provisioned
 
+
 @staff_required
 def ops_provisioning(request):
-    return render(request, "subscriptions/ops_provisioning.html",
-                  {"subs": selectors.ops_unprovisioned()})
+    return render(
+        request, "subscriptions/ops_provisioning.html", {"subs": selectors.ops_unprovisioned()}
+    )
 
 
 @staff_required
 @require_POST
 def ops_provisioning_retry(request, subscription_id):
     try:
-        sub = services.subscription_provision_retry(user=request.user,
-                                                    subscription_id=subscription_id)
+        sub = services.subscription_provision_retry(
+            user=request.user, subscription_id=subscription_id
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
     else:
         sub.refresh_from_db()
-        messages.success(request, f"Order of {sub.offer.name} for {sub.customer} sent again: "
-                                  f"{sub.get_provisioning_display()}.")
+        messages.success(
+            request,
+            f"Order of {sub.offer.name} for {sub.customer} sent again: "
+            f"{sub.get_provisioning_display()}.",
+        )
     return redirect("provisioning_ops:list")

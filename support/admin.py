@@ -29,8 +29,16 @@ class TicketMessageInline(admin.StackedInline):
 
 @admin.register(Ticket)
 class TicketAdmin(AuditedModelAdmin):
-    list_display = ["id", "subject", "reseller", "priority", "status", "first_response_due_at",
-                    "first_response_at", "assigned_to"]
+    list_display = [
+        "id",
+        "subject",
+        "reseller",
+        "priority",
+        "status",
+        "first_response_due_at",
+        "first_response_at",
+        "assigned_to",
+    ]
     list_filter = ["status", "priority", "category", "reseller"]
     search_fields = ["subject", "reseller__name", "opened_by__email"]
     list_select_related = ["reseller", "assigned_to"]

@@ -38,12 +38,16 @@ def validate_attachments(files) -> None:
         name = f.name or "file"
         ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if f.size > max_bytes:
-            errors.append(f"{name}: {f.size / 1_048_576:.1f} MB is over the "
-                          f"{max_bytes // 1_048_576} MB limit.")
+            errors.append(
+                f"{name}: {f.size / 1_048_576:.1f} MB is over the "
+                f"{max_bytes // 1_048_576} MB limit."
+            )
             continue
         if ext not in ALLOWED_EXTENSIONS:
-            errors.append(f"{name}: .{ext or '?'} files are not accepted "
-                          f"(allowed: {', '.join(ALLOWED_EXTENSIONS)}).")
+            errors.append(
+                f"{name}: .{ext or '?'} files are not accepted "
+                f"(allowed: {', '.join(ALLOWED_EXTENSIONS)})."
+            )
             continue
         f.seek(0)
         data = f.read() if ext in _TEXT else f.read(16)

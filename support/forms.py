@@ -13,8 +13,10 @@ class MultipleFileField(forms.FileField):
     """Several files in one input; each is checked by support.attachments in the service."""
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(
-            attrs={"accept": ",".join(f".{e}" for e in ALLOWED_EXTENSIONS)}))
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": ",".join(f".{e}" for e in ALLOWED_EXTENSIONS)}),
+        )
         kwargs.setdefault("required", False)
         kwargs.setdefault("help_text", f"Optional. Allowed: {', '.join(ALLOWED_EXTENSIONS)}.")
         super().__init__(*args, **kwargs)
@@ -29,19 +31,33 @@ class MultipleFileField(forms.FileField):
 class SupportPlanForm(forms.ModelForm):
     class Meta:
         model = SupportPlan
-        fields = ["name", "description", "chat_url", "email", "phone", "hours",
-                  "response_urgent", "response_high", "response_normal", "response_low"]
+        fields = [
+            "name",
+            "description",
+            "chat_url",
+            "email",
+            "phone",
+            "hours",
+            "response_urgent",
+            "response_high",
+            "response_normal",
+            "response_low",
+        ]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
 class TicketForm(forms.Form):
     subject = forms.CharField(max_length=200, validators=[validate_one_line])
     category = forms.ChoiceField(choices=Ticket.Category.choices)
-    priority = forms.ChoiceField(choices=Ticket.Priority.choices, initial=Ticket.Priority.NORMAL,
-                                 help_text="Urgent: production down. First response: urgent "
-                                           "1 hour, high 4 hours, normal 1 business day.")
-    customer = forms.ModelChoiceField(queryset=None, required=False,
-                                      help_text="Optional: the customer this is about.")
+    priority = forms.ChoiceField(
+        choices=Ticket.Priority.choices,
+        initial=Ticket.Priority.NORMAL,
+        help_text="Urgent: production down. First response: urgent "
+        "1 hour, high 4 hours, normal 1 business day.",
+    )
+    customer = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Optional: the customer this is about."
+    )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
     attachments = MultipleFileField()
 

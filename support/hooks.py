@@ -13,9 +13,15 @@ OPEN = [Ticket.Status.RESOLVED, Ticket.Status.CLOSED]
 
 def dashboard_widgets(request) -> list[Widget]:
     tickets = Ticket.objects.filter(reseller=request.membership.reseller).exclude(status__in=OPEN)
-    return [Widget("support/_attention_tickets.html",
-                   {"tickets": list(tickets.order_by("-updated_at")[:5]),
-                    "tickets_count": tickets.count()})]
+    return [
+        Widget(
+            "support/_attention_tickets.html",
+            {
+                "tickets": list(tickets.order_by("-updated_at")[:5]),
+                "tickets_count": tickets.count(),
+            },
+        )
+    ]
 
 
 def ops_queues() -> list[Queue]:
@@ -25,9 +31,11 @@ def ops_queues() -> list[Queue]:
 
 
 def customer_context(member, customer) -> dict:
-    return {"contact": selectors.support_contact_for(customer),
-            "plans": selectors.plans_of(member.reseller),
-            "can_manage_plans": role_can(member.role, "support.manage_plans")}
+    return {
+        "contact": selectors.support_contact_for(customer),
+        "plans": selectors.plans_of(member.reseller),
+        "can_manage_plans": role_can(member.role, "support.manage_plans"),
+    }
 
 
 def customer_portal_context(customer) -> dict:

@@ -18,8 +18,9 @@ class SupportPlan(models.Model):
     chat_url = models.URLField("chat link", blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    hours = models.CharField("hours / coverage", max_length=200,
-                             help_text="e.g. Mon–Fri 8:00–18:00 Eastern, or 24x7")
+    hours = models.CharField(
+        "hours / coverage", max_length=200, help_text="e.g. Mon–Fri 8:00–18:00 Eastern, or 24x7"
+    )
     response_urgent = models.CharField("response target, urgent", max_length=50, blank=True)
     response_high = models.CharField("response target, high", max_length=50, blank=True)
     response_normal = models.CharField("response target, normal", max_length=50, blank=True)
@@ -30,8 +31,9 @@ class SupportPlan(models.Model):
 
     class Meta:
         ordering = ["name"]
-        constraints = [models.UniqueConstraint(fields=["reseller", "name"],
-                                               name="support_plan_name_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["reseller", "name"], name="support_plan_name_unique")
+        ]
 
     def __str__(self):
         return self.name
@@ -41,13 +43,20 @@ class PlanAssignment(models.Model):
     """Which plan a customer tenant has; history is kept (ended_at set when replaced)."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE,
-                                 related_name="support_assignments")
-    plan = models.ForeignKey(SupportPlan, on_delete=models.PROTECT, null=True, blank=True,
-                             related_name="assignments",
-                             help_text="Empty: the plan was removed (customer has none).")
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="support_assignments"
+    )
+    plan = models.ForeignKey(
+        SupportPlan,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        help_text="Empty: the plan was removed (customer has none).",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -55,9 +64,13 @@ class PlanAssignment(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        constraints = [models.UniqueConstraint(
-            fields=["customer", "reseller"], condition=models.Q(ended_at__isnull=True),
-            name="one_current_support_plan_per_customer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "reseller"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_current_support_plan_per_customer",
+            )
+        ]
 
     def __str__(self):
         return f"{self.customer}: {self.plan or 'no plan'}"
@@ -89,15 +102,23 @@ class Ticket(models.Model):
     subject = models.CharField(max_length=200, validators=[validate_one_line])
     category = models.CharField(max_length=20, choices=Category.choices)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
-    customer = models.ForeignKey(Customer, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="tickets")
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN,
-                              db_index=True)
-    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                  null=True, related_name="+")
-    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                    null=True, blank=True, related_name="assigned_tickets",
-                                    limit_choices_to={"is_staff": True})
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="tickets"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
+        limit_choices_to={"is_staff": True},
+    )
     opened_at = models.DateTimeField(default=timezone.now)
     first_response_due_at = models.DateTimeField(db_index=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
@@ -118,8 +139,11 @@ class Ticket(models.Model):
         return self.status not in (self.Status.RESOLVED, self.Status.CLOSED)
 
     def is_overdue(self, now=None):
-        return (self.first_response_at is None and self.is_open
-                and (now or timezone.now()) >= self.first_response_due_at)
+        return (
+            self.first_response_at is None
+            and self.is_open
+            and (now or timezone.now()) >= self.first_response_due_at
+        )
 
 
 class TicketMessage(models.Model):
@@ -127,8 +151,9 @@ class TicketMessage(models.Model):
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                               related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     from_operations = models.BooleanField(default=False)
     internal = models.BooleanField(default=False)
     body = models.TextField()
@@ -150,8 +175,7 @@ def attachment_path(instance, filename):
 
 class TicketAttachment(models.Model):
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    message = models.ForeignKey(TicketMessage, on_delete=models.CASCADE,
-                                related_name="attachments")
+    message = models.ForeignKey(TicketMessage, on_delete=models.CASCADE, related_name="attachments")
     file = models.FileField(upload_to=attachment_path)
     original_name = models.CharField(max_length=200)
     size = models.PositiveIntegerField()

@@ -48,8 +48,9 @@ def parse_targets(config: dict[str, str] | None) -> dict[str, Target]:
 
 def _add_business_days(at: dt.datetime, days: int) -> dt.datetime:
     if at.weekday() >= 5:  # weekend: the clock starts on Monday 00:00
-        at = (at + dt.timedelta(days=7 - at.weekday())).replace(hour=0, minute=0, second=0,
-                                                                microsecond=0)
+        at = (at + dt.timedelta(days=7 - at.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
     while days:
         at += dt.timedelta(days=1)
         if at.weekday() < 5:
@@ -57,8 +58,9 @@ def _add_business_days(at: dt.datetime, days: int) -> dt.datetime:
     return at
 
 
-def first_response_due(opened_at: dt.datetime, priority: str,
-                       targets: dict[str, Target] = DEFAULT_TARGETS) -> dt.datetime:
+def first_response_due(
+    opened_at: dt.datetime, priority: str, targets: dict[str, Target] = DEFAULT_TARGETS
+) -> dt.datetime:
     if opened_at.tzinfo is None:
         raise ValueError("opened_at must be an aware datetime (UTC).")
     target = targets[priority]

@@ -89,10 +89,12 @@ def onboard(catalog):
     accepted and attested in (sandbox) Partner Center, ready to buy."""
 
     def make(member, **fields):
-        customer = CustomerFactory(reseller=member.reseller, currency=member.reseller.currency,
-                                   **fields)
-        customer = customer_services.customer_create_in_partner_center(member=member,
-                                                                       customer=customer)
+        customer = CustomerFactory(
+            reseller=member.reseller, currency=member.reseller.currency, **fields
+        )
+        customer = customer_services.customer_create_in_partner_center(
+            member=member, customer=customer
+        )
         acceptance = McaAcceptanceFactory(invitation__customer=customer)
         customer_services.mca_log_with_gateway(acceptance_id=acceptance.pk)
         customer.refresh_from_db()
@@ -103,5 +105,6 @@ def onboard(catalog):
 
 # A loaded CI machine must not fail a property test for being slow to generate inputs.
 hypothesis.settings.register_profile(
-    "portal", suppress_health_check=[hypothesis.HealthCheck.too_slow], deadline=None)
+    "portal", suppress_health_check=[hypothesis.HealthCheck.too_slow], deadline=None
+)
 hypothesis.settings.load_profile("portal")

@@ -61,7 +61,8 @@ class ResellerFactory(factory.django.DjangoModelFactory):
     currency = "USD"
     partner_id = factory.Sequence(lambda n: f"{1000000 + n}")
     partner_id_verified_at = factory.LazyAttribute(
-        lambda o: timezone.now() if o.partner_id else None)
+        lambda o: timezone.now() if o.partner_id else None
+    )
 
     @factory.post_generation
     def programs(self, create, extracted, **kwargs):
@@ -76,10 +77,20 @@ class ResellerFactory(factory.django.DjangoModelFactory):
 
             ensure_programs(apps)
         with scopes_disabled():
-            ProgramRequest.objects.bulk_create([ProgramRequest(
-                reseller=self, program=program, state=ProgramRequest.State.APPROVED,
-                requested_at=now, decided_at=now, terms_version=program.terms_version,
-                terms_accepted_at=now) for program in Program.objects.filter(code__in=codes)])
+            ProgramRequest.objects.bulk_create(
+                [
+                    ProgramRequest(
+                        reseller=self,
+                        program=program,
+                        state=ProgramRequest.State.APPROVED,
+                        requested_at=now,
+                        decided_at=now,
+                        terms_version=program.terms_version,
+                        terms_accepted_at=now,
+                    )
+                    for program in Program.objects.filter(code__in=codes)
+                ]
+            )
 
 
 class MembershipFactory(UnscopedFactory):
@@ -253,17 +264,27 @@ class ProgramRequestFactory(UnscopedFactory):
         # A pending request replaces the reseller's approval of that program (the factory's
         # resellers start with their programs approved).
         with scopes_disabled():
-            model_class.objects.filter(reseller=kwargs["reseller"], program=kwargs["program"],
-                                       state__in=["pending", "approved"]).delete()
+            model_class.objects.filter(
+                reseller=kwargs["reseller"],
+                program=kwargs["program"],
+                state__in=["pending", "approved"],
+            ).delete()
         return super()._create(model_class, *args, **kwargs)
 
 
 def _azure_plan_offer():
     from subscriptions.catalog.models import Offer
 
-    return Offer.objects.get_or_create(sku="DZH318Z0BPS6:0001", defaults={
-        "name": "Microsoft Azure plan", "terms": "P1M", "billing_frequencies": "monthly",
-        "max_quantity": 1, "product_type": ProductType.objects.get(code="azure-plan")})[0]
+    return Offer.objects.get_or_create(
+        sku="DZH318Z0BPS6:0001",
+        defaults={
+            "name": "Microsoft Azure plan",
+            "terms": "P1M",
+            "billing_frequencies": "monthly",
+            "max_quantity": 1,
+            "product_type": ProductType.objects.get(code="azure-plan"),
+        },
+    )[0]
 
 
 class SubscriptionFactory(UnscopedFactory):
@@ -274,17 +295,23 @@ class SubscriptionFactory(UnscopedFactory):
         model = "subscriptions.Subscription"
 
     reseller = factory.SubFactory(ResellerFactory)
-    customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"),
-                                  currency=factory.SelfAttribute("..reseller.currency"),
-                                  tenant_id=factory.LazyFunction(uuid.uuid4))
+    customer = factory.SubFactory(
+        CustomerFactory,
+        reseller=factory.SelfAttribute("..reseller"),
+        currency=factory.SelfAttribute("..reseller.currency"),
+        tenant_id=factory.LazyFunction(uuid.uuid4),
+    )
     offer = factory.LazyFunction(_azure_plan_offer)
     partner_center_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
     term = "P1M"
     billing_frequency = "monthly"
     quantity = 1
     purchased_at = factory.LazyFunction(
-        lambda: timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
-        - datetime.timedelta(days=90))
+        lambda: (
+            timezone.now().replace(hour=0, minute=0, second=0, microsecond=0)
+            - datetime.timedelta(days=90)
+        )
+    )
     term_start = factory.LazyAttribute(lambda o: o.purchased_at.date())
     term_end = factory.LazyAttribute(lambda o: o.purchased_at.date() + datetime.timedelta(days=29))
     window_opened_at = factory.SelfAttribute("purchased_at")
@@ -365,7 +392,8 @@ class LedgerSubscriptionFactory(UnscopedFactory):
     billing_frequency = "monthly"
     quantity = 10
     purchased_at = factory.LazyFunction(
-        lambda: datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC))
+        lambda: datetime.datetime(2026, 6, 1, 9, 0, tzinfo=datetime.UTC)
+    )
     term_start = datetime.date(2026, 6, 1)
     term_end = datetime.date(2026, 6, 30)
     window_opened_at = factory.SelfAttribute("purchased_at")
@@ -406,8 +434,11 @@ class BillingRunFactory(UnscopedFactory):
     # a different (past) calendar month for each run, so runs never collide
     period_start = factory.Sequence(lambda n: datetime.date(2000 + n // 12, n % 12 + 1, 1))
     period_end = factory.LazyAttribute(
-        lambda o: (o.period_start + datetime.timedelta(days=32)).replace(day=1)
-        - datetime.timedelta(days=1))
+        lambda o: (
+            (o.period_start + datetime.timedelta(days=32)).replace(day=1)
+            - datetime.timedelta(days=1)
+        )
+    )
 
 
 class InvoiceFactory(UnscopedFactory):
@@ -437,16 +468,20 @@ class CreditNoteFactory(UnscopedFactory):
     reason = "Correction"
 
 
-
 def api_key(*, member, role=None, name="PSA sync"):
     """(ApiKey, key) of `member`'s reseller, written directly (no audit event)."""
     from api.models import ApiKey, key_digest
 
     key = f"rp_test-{uuid.uuid4().hex}"
     with scopes_disabled():
-        row = ApiKey.objects.create(reseller=member.reseller, user=member.user, name=name,
-                                    role=role or member.role, prefix=key[:10],
-                                    key_hash=key_digest(key))
+        row = ApiKey.objects.create(
+            reseller=member.reseller,
+            user=member.user,
+            name=name,
+            role=role or member.role,
+            prefix=key[:10],
+            key_hash=key_digest(key),
+        )
     return row, key
 
 

@@ -26,13 +26,13 @@ EXCLUDED_PREFIXES = ("accounts/", "admin/", "ops/", "static/", "media/", "api/v1
 # URL names reachable by design by anyone holding a secret link; each has its own tests.
 TOKEN_LINKS = {
     "metrics": "Prometheus scrape page: the METRICS_TOKEN bearer or operations staff, no "
-               "reseller data (tests/portal/test_metrics.py)",
+    "reseller data (tests/portal/test_metrics.py)",
     "invitation": "invitation e-mail link; only the invited address can accept "
-                  "(tests/portal/test_invitations.py)",
+    "(tests/portal/test_invitations.py)",
     "customer_portal:mca": "signed single-use MCA link of one customer "
-                           "(tests/customers/test_mca_links.py)",
+    "(tests/customers/test_mca_links.py)",
     "customer_portal:home": "signed customer-portal link of one customer "
-                            "(tests/customers/test_customer_portal.py)",
+    "(tests/customers/test_customer_portal.py)",
 }
 
 # kwarg name -> function(reseller A, member of A) returning the value pointing at A's object.
@@ -43,21 +43,21 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "reseller_id": lambda r, m: r.pk,  # operations pages about one reseller
     "customer_id": lambda r, m: factories.CustomerFactory(reseller=r).pk,
     "ticket_id": lambda r, m: factories.TicketFactory(reseller=r).pk,
-    "attachment_id": lambda r, m: factories.TicketAttachmentFactory(
-        message__ticket__reseller=r).pk,
+    "attachment_id": lambda r, m: factories.TicketAttachmentFactory(message__ticket__reseller=r).pk,
     "support_plan_id": lambda r, m: factories.SupportPlanFactory(reseller=r).pk,
     "price_book_id": lambda r, m: factories.PriceBookFactory(reseller=r).pk,
     "price_rule_id": lambda r, m: factories.PriceRuleFactory(book__reseller=r).pk,
-    "acceptance_id": lambda r, m: factories.McaAcceptanceFactory(
-        invitation__customer__reseller=r).pk,
+    "acceptance_id": lambda r, m: (
+        factories.McaAcceptanceFactory(invitation__customer__reseller=r).pk
+    ),
     "program_request_id": lambda r, m: factories.ProgramRequestFactory(reseller=r).pk,
     "subscription_id": lambda r, m: factories.SeatSubscriptionFactory(reseller=r).pk,
     "assignment_id": lambda r, m: factories.SeatAssignmentFactory(subscription__reseller=r).pk,
-    "usage_import_id": lambda r, m: factories.UsageImportFactory(reseller=r,
-                                                                 uploaded_by=m.user).pk,
+    "usage_import_id": lambda r, m: factories.UsageImportFactory(reseller=r, uploaded_by=m.user).pk,
     # A's request from a provider outside the portal (the source side has its own tests)
-    "transfer_id": lambda r, m: factories.TransferItemFactory(
-        transfer__customer__reseller=r).transfer_id,
+    "transfer_id": lambda r, m: (
+        factories.TransferItemFactory(transfer__customer__reseller=r).transfer_id
+    ),
     "run_id": lambda r, m: factories.BillingRunFactory(reseller=r).pk,
     "invoice_id": lambda r, m: factories.InvoiceFactory(run__reseller=r).pk,
     "credit_note_id": lambda r, m: factories.CreditNoteFactory(invoice__run__reseller=r).pk,
@@ -120,7 +120,7 @@ def _fill(route: Route, values: dict) -> str:
         # routes look like "partner/members/<int:membership_id>/role/"
         start = path.index("<")
         end = path.index(">", start)
-        path = path[:start] + str(values[kw]) + path[end + 1:]
+        path = path[:start] + str(values[kw]) + path[end + 1 :]
     return "/" + path
 
 
@@ -132,8 +132,10 @@ def crawl(*, client_b, reseller_a: Reseller, member_a, a_markers: list[str]) -> 
     for route in report.routes:
         missing = [k for k in route.kwargs if k not in PROVIDERS]
         if missing:
-            report.leaks.append(f"{route.route}: no isolation provider for {missing} "
-                                "(register one in tests/isolation.py)")
+            report.leaks.append(
+                f"{route.route}: no isolation provider for {missing} "
+                "(register one in tests/isolation.py)"
+            )
             continue
         if route.kwargs:
             values = {k: PROVIDERS[k](reseller_a, member_a) for k in route.kwargs}
@@ -142,8 +144,9 @@ def crawl(*, client_b, reseller_a: Reseller, member_a, a_markers: list[str]) -> 
                 response = getattr(client_b, method)(url)
                 report.requests += 1
                 if response.status_code not in (404, 405):
-                    report.leaks.append(f"{method.upper()} {url} answered "
-                                        f"{response.status_code}, expected 404")
+                    report.leaks.append(
+                        f"{method.upper()} {url} answered {response.status_code}, expected 404"
+                    )
         else:
             url = "/" + route.route
             customer_id = PROVIDERS["customer_id"](reseller_a, member_a)
@@ -161,8 +164,9 @@ def crawl(*, client_b, reseller_a: Reseller, member_a, a_markers: list[str]) -> 
     return report
 
 
-def crawl_outsider(*, client, reseller_a: Reseller, member_a, routes: list[Route],
-                   allowed: tuple[int, ...]) -> Report:
+def crawl_outsider(
+    *, client, reseller_a: Reseller, member_a, routes: list[Route], allowed: tuple[int, ...]
+) -> Report:
     """Request every route, filled with reseller A's objects, with every method as someone who
     may not see them at all (anonymous, or a non-staff member on operations pages): each answer
     must be one of `allowed` (a redirect to sign in, 403, 404, 405) — never a page."""
@@ -179,6 +183,7 @@ def crawl_outsider(*, client, reseller_a: Reseller, member_a, routes: list[Route
             if response.status_code not in allowed:
                 report.leaks.append(f"{method.upper()} {url} answered {response.status_code}")
             elif response.status_code == 302 and "/accounts/login/" not in response["Location"]:
-                report.leaks.append(f"{method.upper()} {url} redirected to "
-                                    f"{response['Location']}, not to sign-in")
+                report.leaks.append(
+                    f"{method.upper()} {url} redirected to {response['Location']}, not to sign-in"
+                )
     return report

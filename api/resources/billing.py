@@ -16,11 +16,24 @@ from billing.usage.models import UsageSummary
 from billing.views import pdf_response
 from portal.permissions import require
 
-DOCUMENT_FIELDS = ["id", "number", "status", "period_start", "period_end", "currency",
-                   "issued_on", "subtotal", "tax_rate", "tax_amount", "total", "finalized_at",
-                   "pdf_ready"]
-PDF_RESPONSES = {(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY,
-                                                           description="The PDF document.")}
+DOCUMENT_FIELDS = [
+    "id",
+    "number",
+    "status",
+    "period_start",
+    "period_end",
+    "currency",
+    "issued_on",
+    "subtotal",
+    "tax_rate",
+    "tax_amount",
+    "total",
+    "finalized_at",
+    "pdf_ready",
+]
+PDF_RESPONSES = {
+    (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The PDF document.")
+}
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -59,9 +72,22 @@ class UsageSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = UsageSummary
-        fields = ["id", "customer", "subscription", "product_type", "month", "meter_id",
-                  "meter_category", "meter_sub_category", "meter_name", "unit_of_measure",
-                  "currency", "quantity", "pre_tax_total", "lines"]
+        fields = [
+            "id",
+            "customer",
+            "subscription",
+            "product_type",
+            "month",
+            "meter_id",
+            "meter_category",
+            "meter_sub_category",
+            "meter_name",
+            "unit_of_measure",
+            "currency",
+            "quantity",
+            "pre_tax_total",
+            "lines",
+        ]
         read_only_fields = fields
 
 
@@ -99,17 +125,19 @@ class _MoneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     def get_object(self):
         return get_object_or_404(self.rows(), pk=self.kwargs["pk"])
 
-    @extend_schema(summary="Download the PDF", responses=PDF_RESPONSES,
-                   parameters=[RESELLER_PARAMETER])
+    @extend_schema(
+        summary="Download the PDF", responses=PDF_RESPONSES, parameters=[RESELLER_PARAMETER]
+    )
     @action(detail=True, methods=["get"])
     def pdf(self, request, pk=None):
         doc = self.get_object()
         return pdf_response(doc, f"{doc.reference}.pdf" if isinstance(doc, Statement) else "")
 
 
-@extend_schema_view(list=extend_schema(summary="List invoices", parameters=[RESELLER_PARAMETER]),
-                    retrieve=extend_schema(summary="Get an invoice",
-                                           parameters=[RESELLER_PARAMETER]))
+@extend_schema_view(
+    list=extend_schema(summary="List invoices", parameters=[RESELLER_PARAMETER]),
+    retrieve=extend_schema(summary="Get an invoice", parameters=[RESELLER_PARAMETER]),
+)
 class InvoiceViewSet(_MoneyViewSet):
     serializer_class = InvoiceSerializer
     model = Invoice
@@ -117,10 +145,10 @@ class InvoiceViewSet(_MoneyViewSet):
     filterset_class = DocumentFilter
 
 
-@extend_schema_view(list=extend_schema(summary="List credit notes",
-                                       parameters=[RESELLER_PARAMETER]),
-                    retrieve=extend_schema(summary="Get a credit note",
-                                           parameters=[RESELLER_PARAMETER]))
+@extend_schema_view(
+    list=extend_schema(summary="List credit notes", parameters=[RESELLER_PARAMETER]),
+    retrieve=extend_schema(summary="Get a credit note", parameters=[RESELLER_PARAMETER]),
+)
 class CreditNoteViewSet(_MoneyViewSet):
     serializer_class = CreditNoteSerializer
     model = CreditNote
@@ -128,10 +156,10 @@ class CreditNoteViewSet(_MoneyViewSet):
     filterset_class = CreditNoteFilter
 
 
-@extend_schema_view(list=extend_schema(summary="List customer statements",
-                                       parameters=[RESELLER_PARAMETER]),
-                    retrieve=extend_schema(summary="Get a customer statement",
-                                           parameters=[RESELLER_PARAMETER]))
+@extend_schema_view(
+    list=extend_schema(summary="List customer statements", parameters=[RESELLER_PARAMETER]),
+    retrieve=extend_schema(summary="Get a customer statement", parameters=[RESELLER_PARAMETER]),
+)
 class StatementViewSet(_MoneyViewSet):
     serializer_class = StatementSerializer
     model = Statement
@@ -139,10 +167,10 @@ class StatementViewSet(_MoneyViewSet):
     filterset_class = StatementFilter
 
 
-@extend_schema_view(list=extend_schema(summary="List monthly usage summaries",
-                                       parameters=[RESELLER_PARAMETER]),
-                    retrieve=extend_schema(summary="Get a usage summary",
-                                           parameters=[RESELLER_PARAMETER]))
+@extend_schema_view(
+    list=extend_schema(summary="List monthly usage summaries", parameters=[RESELLER_PARAMETER]),
+    retrieve=extend_schema(summary="Get a usage summary", parameters=[RESELLER_PARAMETER]),
+)
 class UsageSummaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = UsageSummarySerializer
     model = UsageSummary

@@ -26,8 +26,11 @@ from subscriptions.catalog.models import BillingFrequency, Offer, Term
 class TermCostSerializer(serializers.Serializer):
     term = serializers.CharField()
     currency = serializers.CharField()
-    cost = serializers.DecimalField(max_digits=20, decimal_places=6,
-                                    help_text="Cost of one unit for the whole term's base price.")
+    cost = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        help_text="Cost of one unit for the whole term's base price.",
+    )
     effective_from = serializers.DateField()
 
 
@@ -36,16 +39,29 @@ class OfferSerializer(serializers.ModelSerializer):
     product_type_name = serializers.CharField(source="product_type.name")
     sellable = serializers.SerializerMethodField()
     terms = serializers.ListField(source="term_list", child=serializers.CharField())
-    billing_frequencies = serializers.ListField(source="frequency_list",
-                                                child=serializers.CharField())
+    billing_frequencies = serializers.ListField(
+        source="frequency_list", child=serializers.CharField()
+    )
     costs = serializers.SerializerMethodField(
         help_text="The reseller's cost per term today, in its currency (roles that may see "
-                  "money only; empty otherwise).")
+        "money only; empty otherwise)."
+    )
 
     class Meta:
         model = Offer
-        fields = ["id", "sku", "name", "product_type", "product_type_name", "sellable", "terms",
-                  "billing_frequencies", "min_quantity", "max_quantity", "costs"]
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "product_type",
+            "product_type_name",
+            "sellable",
+            "terms",
+            "billing_frequencies",
+            "min_quantity",
+            "max_quantity",
+            "costs",
+        ]
         read_only_fields = fields
 
     def get_sellable(self, offer) -> bool:
@@ -57,8 +73,10 @@ class OfferSerializer(serializers.ModelSerializer):
         if not role_can(member.role, "billing.view_money"):
             return []
         today = timezone.now().date()
-        rows = [selectors.cost_on(offer, term, member.reseller.currency, today)
-                for term in offer.term_list]
+        rows = [
+            selectors.cost_on(offer, term, member.reseller.currency, today)
+            for term in offer.term_list
+        ]
         return TermCostSerializer([r for r in rows if r], many=True).data
 
 
@@ -68,11 +86,16 @@ class PriceSerializer(serializers.Serializer):
     term = serializers.CharField()
     billing_frequency = serializers.CharField()
     currency = serializers.CharField()
-    price = serializers.DecimalField(max_digits=20, decimal_places=6,
-                                     help_text="The customer's price of one unit per cycle.")
-    cost = serializers.DecimalField(max_digits=20, decimal_places=6, allow_null=True,
-                                    help_text="The reseller's cost of one unit per cycle "
-                                              "(null for roles that may not see money).")
+    price = serializers.DecimalField(
+        max_digits=20, decimal_places=6, help_text="The customer's price of one unit per cycle."
+    )
+    cost = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        allow_null=True,
+        help_text="The reseller's cost of one unit per cycle "
+        "(null for roles that may not see money).",
+    )
     source = serializers.CharField(help_text="Which price book and rule set the price.")
 
 
@@ -101,29 +124,48 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "member": self.member}
 
-    @extend_schema(summary="A customer's price of an offer", responses=PriceSerializer,
-                   parameters=[RESELLER_PARAMETER,
-                               OpenApiParameter("customer", OpenApiTypes.INT, required=True),
-                               OpenApiParameter("term", str, enum=Term.values, required=True),
-                               OpenApiParameter("billing_frequency", str,
-                                                enum=BillingFrequency.values, required=True)])
+    @extend_schema(
+        summary="A customer's price of an offer",
+        responses=PriceSerializer,
+        parameters=[
+            RESELLER_PARAMETER,
+            OpenApiParameter("customer", OpenApiTypes.INT, required=True),
+            OpenApiParameter("term", str, enum=Term.values, required=True),
+            OpenApiParameter("billing_frequency", str, enum=BillingFrequency.values, required=True),
+        ],
+    )
     @action(detail=True, methods=["get"])
     def price(self, request, pk=None):
         offer = self.get_object()
         query = PriceQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        customer = customer_selectors.customer_get(member=self.member,
-                                                   customer_id=data["customer"])
+        customer = customer_selectors.customer_get(member=self.member, customer_id=data["customer"])
         resolved = selectors.customer_cycle_price(
-            customer=customer, offer=offer, term=data["term"],
-            frequency=data["billing_frequency"], on=timezone.now().date())
+            customer=customer,
+            offer=offer,
+            term=data["term"],
+            frequency=data["billing_frequency"],
+            on=timezone.now().date(),
+        )
         if resolved is None:
-            raise ApiProblem(f"{offer.name} has no {data['term']} price in {customer.currency}.",
-                             code="no_price", status_code=422)
+            raise ApiProblem(
+                f"{offer.name} has no {data['term']} price in {customer.currency}.",
+                code="no_price",
+                status_code=422,
+            )
         show_cost = role_can(self.member.role, "billing.view_money")
-        return Response(PriceSerializer({
-            "offer": offer.pk, "customer": customer.pk, "term": data["term"],
-            "billing_frequency": data["billing_frequency"], "currency": resolved.currency,
-            "price": resolved.price, "cost": resolved.cost if show_cost else None,
-            "source": resolved.source}).data)
+        return Response(
+            PriceSerializer(
+                {
+                    "offer": offer.pk,
+                    "customer": customer.pk,
+                    "term": data["term"],
+                    "billing_frequency": data["billing_frequency"],
+                    "currency": resolved.currency,
+                    "price": resolved.price,
+                    "cost": resolved.cost if show_cost else None,
+                    "source": resolved.source,
+                }
+            ).data
+        )

@@ -13,9 +13,22 @@ from customers.filters import CustomerFilter
 from customers.models import Customer, McaInvitation
 from portal.permissions import require
 
-WRITE_FIELDS = ["company_name", "primary_domain", "tenant_id", "country", "currency",
-                "address_line1", "address_line2", "city", "region", "postal_code",
-                "contact_first_name", "contact_last_name", "contact_email", "contact_phone"]
+WRITE_FIELDS = [
+    "company_name",
+    "primary_domain",
+    "tenant_id",
+    "country",
+    "currency",
+    "address_line1",
+    "address_line2",
+    "city",
+    "region",
+    "postal_code",
+    "contact_first_name",
+    "contact_last_name",
+    "contact_email",
+    "contact_phone",
+]
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -36,8 +49,9 @@ class CustomerWriteSerializer(serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         for field in fields.values():
-            field.validators = [v for v in field.validators
-                                if type(v).__name__ != "UniqueValidator"]
+            field.validators = [
+                v for v in field.validators if type(v).__name__ != "UniqueValidator"
+            ]
         return fields
 
 
@@ -73,10 +87,15 @@ class McaStatusSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(summary="List customers", parameters=[RESELLER_PARAMETER]),
     retrieve=extend_schema(summary="Get a customer", parameters=[RESELLER_PARAMETER]),
-    create=extend_schema(summary="Create a customer", request=CustomerWriteSerializer,
-                         responses={201: CustomerSerializer}, parameters=[IDEMPOTENCY_HEADER]),
-    partial_update=extend_schema(summary="Update a customer", request=CustomerPatchSerializer,
-                                 responses=CustomerSerializer),
+    create=extend_schema(
+        summary="Create a customer",
+        request=CustomerWriteSerializer,
+        responses={201: CustomerSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    ),
+    partial_update=extend_schema(
+        summary="Update a customer", request=CustomerPatchSerializer, responses=CustomerSerializer
+    ),
 )
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = CustomerSerializer
@@ -114,20 +133,33 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewS
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
-    @extend_schema(summary="Send the MCA click-through link", request=None,
-                   responses={201: McaLinkSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        summary="Send the MCA click-through link",
+        request=None,
+        responses={201: McaLinkSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     @action(detail=True, methods=["post"], url_path="mca-link")
     def mca_link(self, request, pk=None):
         invitation = services.mca_send(member=self.member, customer=self.get_object())
         return Response(McaLinkSerializer(invitation).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="MCA status of a customer", responses=McaStatusSerializer,
-                   parameters=[RESELLER_PARAMETER])
+    @extend_schema(
+        summary="MCA status of a customer",
+        responses=McaStatusSerializer,
+        parameters=[RESELLER_PARAMETER],
+    )
     @action(detail=True, methods=["get"], url_path="mca")
     def mca(self, request, pk=None):
         customer = self.get_object()
         timeline = selectors.mca_timeline(customer)
-        return Response(McaStatusSerializer({
-            "customer": customer.pk, "mca_status": customer.mca_status,
-            "acceptance": timeline["acceptance"], "active_link": timeline["active_link"],
-        }).data)
+        return Response(
+            McaStatusSerializer(
+                {
+                    "customer": customer.pk,
+                    "mca_status": customer.mca_status,
+                    "acceptance": timeline["acceptance"],
+                    "active_link": timeline["active_link"],
+                }
+            ).data
+        )

@@ -32,15 +32,35 @@ class SubscriptionSerializer(serializers.ModelSerializer):
     product_type = serializers.CharField(source="offer.product_type.code")
     assigned_seats = serializers.IntegerField(source="assigned", default=None)
     unit_cost = serializers.SerializerMethodField(
-        help_text="Cost per unit and cycle; null for roles that may not see money.")
+        help_text="Cost per unit and cycle; null for roles that may not see money."
+    )
 
     class Meta:
         model = Subscription
-        fields = ["id", "customer", "offer", "offer_sku", "offer_name", "product_type",
-                  "partner_center_id", "provisioning", "provisioning_error", "term",
-                  "billing_frequency", "quantity", "assigned_seats", "auto_renew", "status",
-                  "purchased_at", "term_start", "term_end", "currency", "unit_price",
-                  "unit_cost", "ended_at"]
+        fields = [
+            "id",
+            "customer",
+            "offer",
+            "offer_sku",
+            "offer_name",
+            "product_type",
+            "partner_center_id",
+            "provisioning",
+            "provisioning_error",
+            "term",
+            "billing_frequency",
+            "quantity",
+            "assigned_seats",
+            "auto_renew",
+            "status",
+            "purchased_at",
+            "term_start",
+            "term_end",
+            "currency",
+            "unit_price",
+            "unit_cost",
+            "ended_at",
+        ]
         read_only_fields = fields
 
     def get_unit_cost(self, sub) -> str | None:
@@ -62,7 +82,8 @@ class PurchaseSerializer(serializers.Serializer):
 class SeatsSerializer(serializers.Serializer):
     quantity = serializers.IntegerField(min_value=0, max_value=1_000_000)
     schedule = serializers.BooleanField(
-        default=False, help_text="Schedule a decrease that cannot happen now for the renewal.")
+        default=False, help_text="Schedule a decrease that cannot happen now for the renewal."
+    )
 
 
 class AutoRenewSerializer(serializers.Serializer):
@@ -77,10 +98,13 @@ class AssignmentSerializer(serializers.ModelSerializer):
         validators = []
 
 
-ACTION_RESULT = inline_serializer("SubscriptionActionResult", {
-    "detail": serializers.CharField(help_text="What happened, in the page's words."),
-    "subscription": SubscriptionSerializer(),
-})
+ACTION_RESULT = inline_serializer(
+    "SubscriptionActionResult",
+    {
+        "detail": serializers.CharField(help_text="What happened, in the page's words."),
+        "subscription": SubscriptionSerializer(),
+    },
+)
 
 
 def order_key(request) -> str:
@@ -117,62 +141,97 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
 
     def _result(self, detail: str, sub, code=status.HTTP_200_OK):
         sub = self.get_object() if sub is None else sub
-        return Response({"detail": detail,
-                         "subscription": self.get_serializer(sub).data}, status=code)
+        return Response(
+            {"detail": detail, "subscription": self.get_serializer(sub).data}, status=code
+        )
 
-    @extend_schema(summary="Buy a subscription for a customer", request=PurchaseSerializer,
-                   responses={201: SubscriptionSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        summary="Buy a subscription for a customer",
+        request=PurchaseSerializer,
+        responses={201: SubscriptionSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def create(self, request):
         require(self.member, "orders.place")
         data = self._valid(PurchaseSerializer)
-        customer = customer_selectors.customer_get(member=self.member,
-                                                   customer_id=data["customer"])
+        customer = customer_selectors.customer_get(member=self.member, customer_id=data["customer"])
         offer = get_object_or_404(selectors.catalog_offers(), pk=data["offer"])
         sub = services.subscription_purchase(
-            member=self.member, customer=customer, offer=offer, term=data["term"],
-            billing_frequency=data["billing_frequency"], quantity=data["quantity"],
-            auto_renew=data["auto_renew"], idempotency_key=order_key(request))
+            member=self.member,
+            customer=customer,
+            offer=offer,
+            term=data["term"],
+            billing_frequency=data["billing_frequency"],
+            quantity=data["quantity"],
+            auto_renew=data["auto_renew"],
+            idempotency_key=order_key(request),
+        )
         sub = selectors.subscription_get(member=self.member, subscription_id=sub.pk)
         return Response(self.get_serializer(sub).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Change the number of seats", request=SeatsSerializer,
-                   responses=ACTION_RESULT, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        summary="Change the number of seats",
+        request=SeatsSerializer,
+        responses=ACTION_RESULT,
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     @action(detail=True, methods=["post"])
     def seats(self, request, pk=None):
         sub = self.get_object()
         data = self._valid(SeatsSerializer)
         done = services.subscription_change_seats(
-            member=self.member, subscription=sub, quantity=data["quantity"],
-            schedule=data["schedule"], idempotency_key=order_key(request))
+            member=self.member,
+            subscription=sub,
+            quantity=data["quantity"],
+            schedule=data["schedule"],
+            idempotency_key=order_key(request),
+        )
         return self._result(done, None)
 
-    @extend_schema(summary="Cancel a subscription", request=None, responses=ACTION_RESULT,
-                   parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        summary="Cancel a subscription",
+        request=None,
+        responses=ACTION_RESULT,
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        done = services.subscription_cancel(member=self.member, subscription=self.get_object(),
-                                            idempotency_key=order_key(request))
+        done = services.subscription_cancel(
+            member=self.member, subscription=self.get_object(), idempotency_key=order_key(request)
+        )
         return self._result(done, None)
 
-    @extend_schema(summary="Turn auto-renew on or off", request=AutoRenewSerializer,
-                   responses=ACTION_RESULT, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        summary="Turn auto-renew on or off",
+        request=AutoRenewSerializer,
+        responses=ACTION_RESULT,
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     @action(detail=True, methods=["post"], url_path="auto-renew")
     def auto_renew(self, request, pk=None):
         sub = self.get_object()
         data = self._valid(AutoRenewSerializer)
-        done = services.subscription_set_auto_renew(member=self.member, subscription=sub,
-                                                    auto_renew=data["auto_renew"])
+        done = services.subscription_set_auto_renew(
+            member=self.member, subscription=sub, auto_renew=data["auto_renew"]
+        )
         return self._result(done, None)
 
-    @extend_schema(summary="Seat assignments of a subscription",
-                   responses=AssignmentSerializer(many=True), parameters=[RESELLER_PARAMETER])
+    @extend_schema(
+        summary="Seat assignments of a subscription",
+        responses=AssignmentSerializer(many=True),
+        parameters=[RESELLER_PARAMETER],
+    )
     @action(detail=True, methods=["get"], pagination_class=None)
     def assignments(self, request, pk=None):
         sub = self.get_object()
         return Response(AssignmentSerializer(sub.assignments.all(), many=True).data)
 
-    @extend_schema(summary="Assign a user to a seat", request=AssignmentSerializer,
-                   responses={201: AssignmentSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        summary="Assign a user to a seat",
+        request=AssignmentSerializer,
+        responses={201: AssignmentSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     @assignments.mapping.post
     def assign(self, request, pk=None):
         sub = self.get_object()
@@ -192,5 +251,3 @@ class AssignmentViewSet(mixins.DestroyModelMixin, ApiViewSet):
 
     def perform_destroy(self, instance):
         services.seat_unassign(member=self.member, assignment=instance)
-
-

@@ -16,16 +16,28 @@ from support.models import Ticket, TicketMessage
 class TicketSerializer(serializers.ModelSerializer):
     class Meta:
         model = Ticket
-        fields = ["id", "subject", "category", "priority", "status", "customer", "opened_at",
-                  "first_response_due_at", "first_response_at", "resolved_at", "updated_at"]
+        fields = [
+            "id",
+            "subject",
+            "category",
+            "priority",
+            "status",
+            "customer",
+            "opened_at",
+            "first_response_due_at",
+            "first_response_at",
+            "resolved_at",
+            "updated_at",
+        ]
         read_only_fields = fields
 
 
 class TicketOpenSerializer(serializers.Serializer):
     subject = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=Ticket.Category.choices)
-    priority = serializers.ChoiceField(choices=Ticket.Priority.choices,
-                                       default=Ticket.Priority.NORMAL)
+    priority = serializers.ChoiceField(
+        choices=Ticket.Priority.choices, default=Ticket.Priority.NORMAL
+    )
     description = serializers.CharField(max_length=20000)
     customer = serializers.IntegerField(min_value=1, required=False, allow_null=True)
 
@@ -48,10 +60,10 @@ class ReplySerializer(serializers.Serializer):
     body = serializers.CharField(max_length=20000)
 
 
-@extend_schema_view(list=extend_schema(summary="List support tickets",
-                                       parameters=[RESELLER_PARAMETER]),
-                    retrieve=extend_schema(summary="Get a support ticket",
-                                           parameters=[RESELLER_PARAMETER]))
+@extend_schema_view(
+    list=extend_schema(summary="List support tickets", parameters=[RESELLER_PARAMETER]),
+    retrieve=extend_schema(summary="Get a support ticket", parameters=[RESELLER_PARAMETER]),
+)
 class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
     serializer_class = TicketSerializer
     model = Ticket
@@ -66,34 +78,49 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
     def get_object(self):
         return selectors.ticket_get(member=self.member, ticket_id=self.kwargs["pk"])
 
-    @extend_schema(summary="Open a support ticket", request=TicketOpenSerializer,
-                   responses={201: TicketSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        summary="Open a support ticket",
+        request=TicketOpenSerializer,
+        responses={201: TicketSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     def create(self, request):
         require(self.member, "tickets.open")
         form = TicketOpenSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = dict(form.validated_data)
         customer_id = data.pop("customer", None)
-        customer = (customer_selectors.customer_get(member=self.member, customer_id=customer_id)
-                    if customer_id else None)
+        customer = (
+            customer_selectors.customer_get(member=self.member, customer_id=customer_id)
+            if customer_id
+            else None
+        )
         ticket = services.ticket_open(member=self.member, customer=customer, **data)
         return Response(TicketSerializer(ticket).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Messages of a ticket", responses=MessageSerializer(many=True),
-                   parameters=[RESELLER_PARAMETER])
+    @extend_schema(
+        summary="Messages of a ticket",
+        responses=MessageSerializer(many=True),
+        parameters=[RESELLER_PARAMETER],
+    )
     @action(detail=True, methods=["get"], pagination_class=None)
     def messages(self, request, pk=None):
         ticket = self.get_object()
         return Response(MessageSerializer(selectors.public_thread(ticket), many=True).data)
 
-    @extend_schema(summary="Reply to a ticket", request=ReplySerializer,
-                   responses={201: MessageSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(
+        summary="Reply to a ticket",
+        request=ReplySerializer,
+        responses={201: MessageSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
     @messages.mapping.post
     def reply(self, request, pk=None):
         ticket = self.get_object()
         require(self.member, "tickets.open")
         form = ReplySerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        message = services.ticket_reply(member=self.member, ticket=ticket,
-                                        body=form.validated_data["body"])
+        message = services.ticket_reply(
+            member=self.member, ticket=ticket, body=form.validated_data["body"]
+        )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

@@ -79,8 +79,9 @@ def _weekday_factors(values: dict[date, Decimal]) -> dict[int, Decimal]:
     factors = {}
     for weekday in range(7):
         same = [v for d, v in values.items() if d.weekday() == weekday]
-        factors[weekday] = (median(same) / overall) if same and overall and median(same) \
-            else Decimal(1)
+        factors[weekday] = (
+            (median(same) / overall) if same and overall and median(same) else Decimal(1)
+        )
     return factors
 
 
@@ -88,8 +89,9 @@ def _deseasonalised(values: dict[date, Decimal], factors: dict[int, Decimal]) ->
     return [v / factors[d.weekday()] for d, v in values.items()]
 
 
-def detect(days: Mapping[date, Day], *, day: date,
-           thresholds: Thresholds = Thresholds()) -> Anomaly | None:
+def detect(
+    days: Mapping[date, Day], *, day: date, thresholds: Thresholds = Thresholds()
+) -> Anomaly | None:
     """The anomaly of `day` given the customer's daily cost per meter (`days`: any days, the
     ones used are the window before `day`; a missing day after the first one with usage cost
     nothing), or None."""
@@ -110,17 +112,31 @@ def detect(days: Mapping[date, Day], *, day: date,
     spread = max(MAD_TO_SIGMA * mad * factor, SPREAD_FLOOR * expected, CENT)
     amount = _total(days.get(day))
     score = (amount - expected) / spread
-    if (score < thresholds.score or amount - expected < thresholds.min_amount
-            or amount < thresholds.min_ratio * expected):
+    if (
+        score < thresholds.score
+        or amount - expected < thresholds.min_amount
+        or amount < thresholds.min_ratio * expected
+    ):
         return None
-    return Anomaly(day=day, amount=amount.quantize(CENT), expected=expected.quantize(CENT),
-                   score=score.quantize(Decimal("0.1")),
-                   movers=_movers(days, window, factors, day, thresholds.movers,
-                                  least=(amount - expected) * MOVER_SHARE))
+    return Anomaly(
+        day=day,
+        amount=amount.quantize(CENT),
+        expected=expected.quantize(CENT),
+        score=score.quantize(Decimal("0.1")),
+        movers=_movers(
+            days, window, factors, day, thresholds.movers, least=(amount - expected) * MOVER_SHARE
+        ),
+    )
 
 
-def _movers(days: Mapping[date, Day], window: list[date], factors: dict[int, Decimal],
-            day: date, count: int, least: Decimal) -> list[Mover]:
+def _movers(
+    days: Mapping[date, Day],
+    window: list[date],
+    factors: dict[int, Decimal],
+    day: date,
+    count: int,
+    least: Decimal,
+) -> list[Mover]:
     today = days.get(day) or {}
     meters = set(today)
     movers = []
@@ -142,8 +158,9 @@ def daily_meters(rows) -> dict[date, dict[str, Decimal]]:
     return days
 
 
-def scan(days: Mapping[date, Day], *, first: date, last: date,
-         thresholds: Thresholds = Thresholds()) -> list[Anomaly]:
+def scan(
+    days: Mapping[date, Day], *, first: date, last: date, thresholds: Thresholds = Thresholds()
+) -> list[Anomaly]:
     """`detect` for each day of [first, last]."""
     found = []
     for n in range((last - first).days + 1):

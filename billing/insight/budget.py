@@ -14,8 +14,11 @@ from decimal import Decimal
 
 CENT = Decimal("0.01")
 KINDS = ("80", "100", "forecast")
-LABELS = {"80": "80 % of the budget reached", "100": "budget reached",
-          "forecast": "forecast above the budget"}
+LABELS = {
+    "80": "80 % of the budget reached",
+    "100": "budget reached",
+    "forecast": "forecast above the budget",
+}
 
 
 @dataclass(frozen=True)

@@ -16,20 +16,33 @@ _DEFAULTS = anomaly.Thresholds()
 class InsightSettings(models.Model):
     """A reseller's anomaly thresholds (the defaults until it changes them)."""
 
-    reseller = models.OneToOneField(Reseller, on_delete=models.CASCADE,
-                                    related_name="insight_settings")
+    reseller = models.OneToOneField(
+        Reseller, on_delete=models.CASCADE, related_name="insight_settings"
+    )
     anomaly_score = models.DecimalField(
-        "robust score", max_digits=6, decimal_places=2, default=_DEFAULTS.score,
+        "robust score",
+        max_digits=6,
+        decimal_places=2,
+        default=_DEFAULTS.score,
         validators=[MinValueValidator(Decimal(2))],
-        help_text="How many robust standard deviations (1.4826 × MAD) above the baseline.")
+        help_text="How many robust standard deviations (1.4826 × MAD) above the baseline.",
+    )
     anomaly_min_amount = models.DecimalField(
-        "minimum rise", max_digits=12, decimal_places=2, default=_DEFAULTS.min_amount,
+        "minimum rise",
+        max_digits=12,
+        decimal_places=2,
+        default=_DEFAULTS.min_amount,
         validators=[MinValueValidator(Decimal(0))],
-        help_text="A day must cost at least this much more than expected (customer currency).")
+        help_text="A day must cost at least this much more than expected (customer currency).",
+    )
     anomaly_min_ratio = models.DecimalField(
-        "minimum ratio", max_digits=6, decimal_places=2, default=_DEFAULTS.min_ratio,
+        "minimum ratio",
+        max_digits=6,
+        decimal_places=2,
+        default=_DEFAULTS.min_ratio,
         validators=[MinValueValidator(Decimal(1))],
-        help_text="… and at least this many times the expected cost.")
+        help_text="… and at least this many times the expected cost.",
+    )
 
     objects = ScopedManager(reseller="reseller")
 
@@ -37,8 +50,11 @@ class InsightSettings(models.Model):
         return f"Insight settings of {self.reseller}"
 
     def thresholds(self) -> anomaly.Thresholds:
-        return anomaly.Thresholds(score=self.anomaly_score, min_amount=self.anomaly_min_amount,
-                                  min_ratio=self.anomaly_min_ratio)
+        return anomaly.Thresholds(
+            score=self.anomaly_score,
+            min_amount=self.anomaly_min_amount,
+            min_ratio=self.anomaly_min_ratio,
+        )
 
 
 class AnomalyAlert(models.Model):
@@ -46,23 +62,29 @@ class AnomalyAlert(models.Model):
     and currency."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
-                                 related_name="+")
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(max_digits=20, decimal_places=2)
     expected = models.DecimalField(max_digits=20, decimal_places=2)
     score = models.DecimalField(max_digits=12, decimal_places=1)
-    movers = models.JSONField(default=list, help_text="Meters that moved most: "
-                              "[{meter, amount, expected}] as strings, largest rise first.")
+    movers = models.JSONField(
+        default=list,
+        help_text="Meters that moved most: "
+        "[{meter, amount, expected}] as strings, largest rise first.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(reseller="reseller")
 
     class Meta:
         ordering = ["-day", "customer__company_name"]
-        constraints = [models.UniqueConstraint(fields=["reseller", "customer", "day", "currency"],
-                                               name="one_anomaly_per_customer_day")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "customer", "day", "currency"],
+                name="one_anomaly_per_customer_day",
+            )
+        ]
         indexes = [models.Index(fields=["reseller", "day"])]
 
     def __str__(self):
@@ -79,15 +101,21 @@ class Budget(models.Model):
     Partner Center's usage spending budget where the gateway offers it."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
-                                 related_name="+")
-    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.CASCADE,
-                                     null=True, blank=True, related_name="+")
-    amount = models.DecimalField(max_digits=20, decimal_places=2,
-                                 validators=[MinValueValidator(Decimal("0.01"))])
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    amount = models.DecimalField(
+        max_digits=20, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     currency = models.CharField(max_length=3)
-    synced_at = models.DateTimeField(null=True, blank=True,
-                                     help_text="When Partner Center last confirmed the amount.")
+    synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Partner Center last confirmed the amount."
+    )
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(reseller="reseller")
@@ -95,11 +123,14 @@ class Budget(models.Model):
     class Meta:
         ordering = ["customer__company_name", "subscription_id"]
         constraints = [
-            models.UniqueConstraint(fields=["reseller", "customer"],
-                                    condition=models.Q(subscription=None),
-                                    name="one_budget_per_customer"),
-            models.UniqueConstraint(fields=["reseller", "subscription"],
-                                    name="one_budget_per_subscription"),
+            models.UniqueConstraint(
+                fields=["reseller", "customer"],
+                condition=models.Q(subscription=None),
+                name="one_budget_per_customer",
+            ),
+            models.UniqueConstraint(
+                fields=["reseller", "subscription"], name="one_budget_per_subscription"
+            ),
         ]
 
     def __str__(self):
@@ -127,8 +158,12 @@ class BudgetAlert(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["reseller", "budget", "month", "kind"],
-                                               name="one_budget_alert_per_kind_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "budget", "month", "kind"],
+                name="one_budget_alert_per_kind_month",
+            )
+        ]
 
     def __str__(self):
         return f"{self.budget.customer} {self.month:%Y-%m}: {self.get_kind_display()}"

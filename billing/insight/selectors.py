@@ -30,26 +30,38 @@ def thresholds_of(reseller) -> anomaly.Thresholds:
 def budgets_overview(reseller, *, today) -> list[dict]:
     """Each budget with its month so far (spend through yesterday, forecast, share used)."""
     rows = []
-    for budget in (Budget.objects.filter(reseller=reseller)
-                   .select_related("customer", "subscription__offer")):
+    for budget in Budget.objects.filter(reseller=reseller).select_related(
+        "customer", "subscription__offer"
+    ):
         spend = month_spend(budget, day=today - timedelta(days=1))
-        rows.append({"budget": budget, "spend": spend,
-                     "percent": (spend.spent / budget.amount * 100).quantize(Decimal(1))
-                     if spend else None})
+        rows.append(
+            {
+                "budget": budget,
+                "spend": spend,
+                "percent": (spend.spent / budget.amount * 100).quantize(Decimal(1))
+                if spend
+                else None,
+            }
+        )
     return rows
 
 
 def budget_alerts_this_month(reseller, *, today):
-    return (BudgetAlert.objects.filter(reseller=reseller, month=today.replace(day=1))
-            .select_related("budget__customer"))
+    return BudgetAlert.objects.filter(reseller=reseller, month=today.replace(day=1)).select_related(
+        "budget__customer"
+    )
 
 
 def month_spend(budget: Budget, *, day: date) -> MonthSpend | None:
     """The budget's Azure cost in `day`'s month through `day` (None before any usage)."""
     month = day.replace(day=1)
-    lines = UsageLine.objects.filter(reseller=budget.reseller, customer=budget.customer,
-                                     currency=budget.currency, is_marketplace=False,
-                                     usage_date__range=(month, day))
+    lines = UsageLine.objects.filter(
+        reseller=budget.reseller,
+        customer=budget.customer,
+        currency=budget.currency,
+        is_marketplace=False,
+        usage_date__range=(month, day),
+    )
     if budget.subscription_id:
         lines = lines.filter(subscription=budget.subscription)
     got = lines.aggregate(spent=Sum("billing_pre_tax_total"), through=Max("usage_date"))

@@ -8,334 +8,845 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('portal', '0001_initial'),
-        ('subscriptions', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("portal", "0001_initial"),
+        ("subscriptions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BillingCalendar',
+            name="BillingCalendar",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(choices=[('US', 'United States'), ('CA', 'Canada'), ('GB', 'United Kingdom'), ('IE', 'Ireland'), ('DE', 'Germany'), ('FR', 'France'), ('NL', 'Netherlands'), ('AU', 'Australia')], max_length=2, unique=True)),
-                ('period_start_day', models.PositiveSmallIntegerField(help_text='Day of the month billing periods start on (1–28); 1 means calendar months.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(28)])),
-                ('note', models.CharField(blank=True, max_length=200)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[
+                            ("US", "United States"),
+                            ("CA", "Canada"),
+                            ("GB", "United Kingdom"),
+                            ("IE", "Ireland"),
+                            ("DE", "Germany"),
+                            ("FR", "France"),
+                            ("NL", "Netherlands"),
+                            ("AU", "Australia"),
+                        ],
+                        max_length=2,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "period_start_day",
+                    models.PositiveSmallIntegerField(
+                        help_text="Day of the month billing periods start on (1–28); 1 means calendar months.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(28),
+                        ],
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=200)),
             ],
             options={
-                'ordering': ['country'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('period_start_day__gte', 1), ('period_start_day__lte', 28)), name='billing_calendar_start_day_1_28')],
+                "ordering": ["country"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("period_start_day__gte", 1), ("period_start_day__lte", 28)
+                        ),
+                        name="billing_calendar_start_day_1_28",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BillingRun',
+            name="BillingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('finalized', 'Finalized')], default='draft', max_length=10)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, help_text='Last successful computation; empty while the run is queued or computing.', null=True)),
-                ('finalized_at', models.DateTimeField(blank=True, null=True)),
-                ('task_id', models.CharField(blank=True, max_length=64, verbose_name='Celery task id')),
-                ('error', models.TextField(blank=True)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("finalized", "Finalized")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "finished_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Last successful computation; empty while the run is queued or computing.",
+                        null=True,
+                    ),
+                ),
+                ("finalized_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "task_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="Celery task id"),
+                ),
+                ("error", models.TextField(blank=True)),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start', 'reseller__name'],
+                "ordering": ["-period_start", "reseller__name"],
             },
         ),
         migrations.CreateModel(
-            name='BillingLine',
+            name="BillingLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('kind', models.CharField(choices=[('cycle', 'Billing cycle'), ('seat_increase', 'Seats added (prorated)'), ('seat_decrease', 'Seats removed (prorated credit)'), ('cancel', 'Cancellation credit'), ('term_change', 'Term lengthened (prorated credit)'), ('one_time', 'One-time purchase'), ('refund', 'Refund'), ('transfer_out', 'Transferred away (prorated credit)'), ('transfer_in', 'Transferred in (prorated)'), ('usage', 'Azure plan usage (previous month)'), ('adjustment', 'Adjustment: late charges of invoiced periods')], max_length=16)),
-                ('product_type', models.CharField(blank=True, max_length=100)),
-                ('description', models.CharField(max_length=300)),
-                ('quantity', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('cost_amount', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('price_amount', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('currency', models.CharField(max_length=3)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer')),
-                ('reseller', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(blank=True, db_constraint=False, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='subscriptions.subscription')),
-                ('run', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='billing.billingrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cycle", "Billing cycle"),
+                            ("seat_increase", "Seats added (prorated)"),
+                            ("seat_decrease", "Seats removed (prorated credit)"),
+                            ("cancel", "Cancellation credit"),
+                            ("term_change", "Term lengthened (prorated credit)"),
+                            ("one_time", "One-time purchase"),
+                            ("refund", "Refund"),
+                            ("transfer_out", "Transferred away (prorated credit)"),
+                            ("transfer_in", "Transferred in (prorated)"),
+                            ("usage", "Azure plan usage (previous month)"),
+                            ("adjustment", "Adjustment: late charges of invoiced periods"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("product_type", models.CharField(blank=True, max_length=100)),
+                ("description", models.CharField(max_length=300)),
+                ("quantity", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("cost_amount", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("price_amount", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("currency", models.CharField(max_length=3)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subscriptions.subscription",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="billing.billingrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['period_start', 'customer_id', 'subscription_id', 'kind'],
+                "ordering": ["period_start", "customer_id", "subscription_id", "kind"],
             },
         ),
         migrations.CreateModel(
-            name='DocumentCounter',
+            name="DocumentCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issuer', models.CharField(max_length=40)),
-                ('prefix', models.CharField(max_length=10)),
-                ('year', models.PositiveIntegerField()),
-                ('last_number', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("issuer", models.CharField(max_length=40)),
+                ("prefix", models.CharField(max_length=10)),
+                ("year", models.PositiveIntegerField()),
+                ("last_number", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('issuer', 'prefix', 'year'), name='one_counter_per_series')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("issuer", "prefix", "year"), name="one_counter_per_series"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('currency', models.CharField(max_length=3)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('finalized', 'Finalized')], default='draft', max_length=10)),
-                ('number', models.CharField(blank=True, max_length=30)),
-                ('issued_on', models.DateField(blank=True, null=True)),
-                ('issuer_code', models.CharField(blank=True, max_length=40)),
-                ('issuer_name', models.CharField(blank=True, max_length=200)),
-                ('issuer_address', models.TextField(blank=True)),
-                ('issuer_tax_id', models.CharField(blank=True, max_length=60)),
-                ('recipient_name', models.CharField(blank=True, max_length=200)),
-                ('recipient_address', models.TextField(blank=True)),
-                ('recipient_partner_id', models.CharField(blank=True, max_length=20)),
-                ('subtotal', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('tax_rate', models.DecimalField(decimal_places=3, default=0, max_digits=6)),
-                ('tax_amount', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('pdf', models.FileField(blank=True, upload_to='billing/pdf/%Y/%m/')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('finalized_at', models.DateTimeField(blank=True, null=True)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='billing.billingrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("finalized", "Finalized")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("number", models.CharField(blank=True, max_length=30)),
+                ("issued_on", models.DateField(blank=True, null=True)),
+                ("issuer_code", models.CharField(blank=True, max_length=40)),
+                ("issuer_name", models.CharField(blank=True, max_length=200)),
+                ("issuer_address", models.TextField(blank=True)),
+                ("issuer_tax_id", models.CharField(blank=True, max_length=60)),
+                ("recipient_name", models.CharField(blank=True, max_length=200)),
+                ("recipient_address", models.TextField(blank=True)),
+                ("recipient_partner_id", models.CharField(blank=True, max_length=20)),
+                ("subtotal", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("tax_rate", models.DecimalField(decimal_places=3, default=0, max_digits=6)),
+                ("tax_amount", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("total", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("pdf", models.FileField(blank=True, upload_to="billing/pdf/%Y/%m/")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("finalized_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="billing.billingrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start', 'currency', 'pk'],
+                "ordering": ["-period_start", "currency", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='CreditNote',
+            name="CreditNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('currency', models.CharField(max_length=3)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('finalized', 'Finalized')], default='draft', max_length=10)),
-                ('number', models.CharField(blank=True, max_length=30)),
-                ('issued_on', models.DateField(blank=True, null=True)),
-                ('issuer_code', models.CharField(blank=True, max_length=40)),
-                ('issuer_name', models.CharField(blank=True, max_length=200)),
-                ('issuer_address', models.TextField(blank=True)),
-                ('issuer_tax_id', models.CharField(blank=True, max_length=60)),
-                ('recipient_name', models.CharField(blank=True, max_length=200)),
-                ('recipient_address', models.TextField(blank=True)),
-                ('recipient_partner_id', models.CharField(blank=True, max_length=20)),
-                ('subtotal', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('tax_rate', models.DecimalField(decimal_places=3, default=0, max_digits=6)),
-                ('tax_amount', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=20)),
-                ('pdf', models.FileField(blank=True, upload_to='billing/pdf/%Y/%m/')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('finalized_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.CharField(max_length=300)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('invoice', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='credit_notes', to='billing.invoice')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("finalized", "Finalized")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                ("number", models.CharField(blank=True, max_length=30)),
+                ("issued_on", models.DateField(blank=True, null=True)),
+                ("issuer_code", models.CharField(blank=True, max_length=40)),
+                ("issuer_name", models.CharField(blank=True, max_length=200)),
+                ("issuer_address", models.TextField(blank=True)),
+                ("issuer_tax_id", models.CharField(blank=True, max_length=60)),
+                ("recipient_name", models.CharField(blank=True, max_length=200)),
+                ("recipient_address", models.TextField(blank=True)),
+                ("recipient_partner_id", models.CharField(blank=True, max_length=20)),
+                ("subtotal", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("tax_rate", models.DecimalField(decimal_places=3, default=0, max_digits=6)),
+                ("tax_amount", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("total", models.DecimalField(decimal_places=2, default=0, max_digits=20)),
+                ("pdf", models.FileField(blank=True, upload_to="billing/pdf/%Y/%m/")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("finalized_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.CharField(max_length=300)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credit_notes",
+                        to="billing.invoice",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', 'pk'],
+                "ordering": ["-created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='InvoiceLine',
+            name="InvoiceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('product_type', models.CharField(blank=True, max_length=100)),
-                ('customer_name', models.CharField(blank=True, max_length=200)),
-                ('description', models.CharField(max_length=300)),
-                ('quantity', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('billing_line', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='billing.billingline')),
-                ('invoice', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='billing.invoice')),
-                ('reseller', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("product_type", models.CharField(blank=True, max_length=100)),
+                ("customer_name", models.CharField(blank=True, max_length=200)),
+                ("description", models.CharField(max_length=300)),
+                ("quantity", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=20)),
+                (
+                    "billing_line",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="billing.billingline",
+                    ),
+                ),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['invoice', 'position'],
+                "ordering": ["invoice", "position"],
             },
         ),
         migrations.CreateModel(
-            name='CreditNoteLine',
+            name="CreditNoteLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField()),
-                ('product_type', models.CharField(blank=True, max_length=100)),
-                ('customer_name', models.CharField(blank=True, max_length=200)),
-                ('description', models.CharField(max_length=300)),
-                ('quantity', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('credit_note', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='billing.creditnote')),
-                ('reseller', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('invoice_line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='billing.invoiceline')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveIntegerField()),
+                ("product_type", models.CharField(blank=True, max_length=100)),
+                ("customer_name", models.CharField(blank=True, max_length=200)),
+                ("description", models.CharField(max_length=300)),
+                ("quantity", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=20)),
+                (
+                    "credit_note",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="billing.creditnote",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "invoice_line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="billing.invoiceline",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['credit_note', 'position'],
+                "ordering": ["credit_note", "position"],
             },
         ),
         migrations.CreateModel(
-            name='Statement',
+            name="Statement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField()),
-                ('period_end', models.DateField()),
-                ('pdf', models.FileField(blank=True, upload_to='billing/statements/%Y/%m/')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='statements', to='billing.billingrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField()),
+                ("period_end", models.DateField()),
+                ("pdf", models.FileField(blank=True, upload_to="billing/statements/%Y/%m/")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="statements",
+                        to="billing.billingrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start', 'customer_id'],
+                "ordering": ["-period_start", "customer_id"],
             },
         ),
         migrations.CreateModel(
-            name='UsageImport',
+            name="UsageImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('csv', 'CSV upload'), ('gateway', 'Partner Center')], default='csv', max_length=10)),
-                ('file_name', models.CharField(blank=True, max_length=255)),
-                ('file', models.FileField(blank=True, help_text='The uploaded CSV, kept until the import finishes.', upload_to='usage_imports/%Y/%m/')),
-                ('sha256', models.CharField(blank=True, max_length=64)),
-                ('period_start', models.DateField(blank=True, help_text='Partner Center fetch: first day.', null=True)),
-                ('period_end', models.DateField(blank=True, help_text='Partner Center fetch: last day (inclusive).', null=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('validating', 'Validating'), ('importing', 'Importing'), ('done', 'Done'), ('rejected', 'Rejected'), ('failed', 'Failed')], default='pending', max_length=12)),
-                ('task_id', models.CharField(blank=True, max_length=64, verbose_name='Celery task id')),
-                ('total_lines', models.PositiveIntegerField(default=0)),
-                ('imported_lines', models.PositiveIntegerField(default=0)),
-                ('skipped_duplicates', models.PositiveIntegerField(default=0)),
-                ('marketplace_lines', models.PositiveIntegerField(default=0)),
-                ('errors', models.JSONField(blank=True, default=list, help_text='[{"line": n, "field": ..., "message": ...}]')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('reseller', models.ForeignKey(blank=True, help_text='Empty: an operations import for all resellers.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("csv", "CSV upload"), ("gateway", "Partner Center")],
+                        default="csv",
+                        max_length=10,
+                    ),
+                ),
+                ("file_name", models.CharField(blank=True, max_length=255)),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True,
+                        help_text="The uploaded CSV, kept until the import finishes.",
+                        upload_to="usage_imports/%Y/%m/",
+                    ),
+                ),
+                ("sha256", models.CharField(blank=True, max_length=64)),
+                (
+                    "period_start",
+                    models.DateField(
+                        blank=True, help_text="Partner Center fetch: first day.", null=True
+                    ),
+                ),
+                (
+                    "period_end",
+                    models.DateField(
+                        blank=True,
+                        help_text="Partner Center fetch: last day (inclusive).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("validating", "Validating"),
+                            ("importing", "Importing"),
+                            ("done", "Done"),
+                            ("rejected", "Rejected"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "task_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="Celery task id"),
+                ),
+                ("total_lines", models.PositiveIntegerField(default=0)),
+                ("imported_lines", models.PositiveIntegerField(default=0)),
+                ("skipped_duplicates", models.PositiveIntegerField(default=0)),
+                ("marketplace_lines", models.PositiveIntegerField(default=0)),
+                (
+                    "errors",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='[{"line": n, "field": ..., "message": ...}]',
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: an operations import for all resellers.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='UsageLine',
+            name="UsageLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('usage_date', models.DateField()),
-                ('meter_category', models.CharField(blank=True, max_length=200)),
-                ('meter_sub_category', models.CharField(blank=True, max_length=200)),
-                ('meter_name', models.CharField(blank=True, max_length=200)),
-                ('meter_id', models.CharField(max_length=64)),
-                ('meter_region', models.CharField(blank=True, max_length=100)),
-                ('resource_group', models.CharField(blank=True, max_length=200)),
-                ('resource_uri', models.TextField(blank=True)),
-                ('tags', models.TextField(blank=True, help_text='JSON object as Partner Center sent it.')),
-                ('quantity', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('unit_of_measure', models.CharField(blank=True, max_length=100)),
-                ('unit_price', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('billing_pre_tax_total', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('currency', models.CharField(max_length=3)),
-                ('charge_type', models.CharField(max_length=50)),
-                ('product_id', models.CharField(blank=True, max_length=64)),
-                ('sku_id', models.CharField(blank=True, max_length=64)),
-                ('availability_id', models.CharField(blank=True, max_length=64)),
-                ('is_marketplace', models.BooleanField(default=False, help_text='Azure Marketplace one-time charge: billed on a separate invoice, not in billing reports.')),
-                ('natural_key', models.UUIDField()),
-                ('customer', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer')),
-                ('reseller', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='usage_lines', to='subscriptions.subscription')),
-                ('usage_import', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='billing.usageimport')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("usage_date", models.DateField()),
+                ("meter_category", models.CharField(blank=True, max_length=200)),
+                ("meter_sub_category", models.CharField(blank=True, max_length=200)),
+                ("meter_name", models.CharField(blank=True, max_length=200)),
+                ("meter_id", models.CharField(max_length=64)),
+                ("meter_region", models.CharField(blank=True, max_length=100)),
+                ("resource_group", models.CharField(blank=True, max_length=200)),
+                ("resource_uri", models.TextField(blank=True)),
+                (
+                    "tags",
+                    models.TextField(
+                        blank=True, help_text="JSON object as Partner Center sent it."
+                    ),
+                ),
+                ("quantity", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("unit_of_measure", models.CharField(blank=True, max_length=100)),
+                ("unit_price", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("billing_pre_tax_total", models.DecimalField(decimal_places=10, max_digits=28)),
+                ("currency", models.CharField(max_length=3)),
+                ("charge_type", models.CharField(max_length=50)),
+                ("product_id", models.CharField(blank=True, max_length=64)),
+                ("sku_id", models.CharField(blank=True, max_length=64)),
+                ("availability_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "is_marketplace",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Azure Marketplace one-time charge: billed on a separate invoice, not in billing reports.",
+                    ),
+                ),
+                ("natural_key", models.UUIDField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="usage_lines",
+                        to="subscriptions.subscription",
+                    ),
+                ),
+                (
+                    "usage_import",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="billing.usageimport",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['usage_date', 'id'],
+                "ordering": ["usage_date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='UsageSummary',
+            name="UsageSummary",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='First day of the usage month.')),
-                ('meter_id', models.CharField(max_length=64)),
-                ('meter_category', models.CharField(blank=True, max_length=200)),
-                ('meter_sub_category', models.CharField(blank=True, max_length=200)),
-                ('meter_name', models.CharField(blank=True, max_length=200)),
-                ('unit_of_measure', models.CharField(blank=True, max_length=100)),
-                ('currency', models.CharField(max_length=3)),
-                ('quantity', models.DecimalField(decimal_places=10, max_digits=28)),
-                ('pre_tax_total', models.DecimalField(decimal_places=10, help_text='Sum of BillingPreTaxTotal (the cost), unrounded.', max_digits=28)),
-                ('lines', models.PositiveIntegerField()),
-                ('customer', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('product_type', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='subscriptions.producttype')),
-                ('reseller', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='subscriptions.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="First day of the usage month.")),
+                ("meter_id", models.CharField(max_length=64)),
+                ("meter_category", models.CharField(blank=True, max_length=200)),
+                ("meter_sub_category", models.CharField(blank=True, max_length=200)),
+                ("meter_name", models.CharField(blank=True, max_length=200)),
+                ("unit_of_measure", models.CharField(blank=True, max_length=100)),
+                ("currency", models.CharField(max_length=3)),
+                ("quantity", models.DecimalField(decimal_places=10, max_digits=28)),
+                (
+                    "pre_tax_total",
+                    models.DecimalField(
+                        decimal_places=10,
+                        help_text="Sum of BillingPreTaxTotal (the cost), unrounded.",
+                        max_digits=28,
+                    ),
+                ),
+                ("lines", models.PositiveIntegerField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "product_type",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subscriptions.producttype",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="subscriptions.subscription",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='billingrun',
-            constraint=models.UniqueConstraint(fields=('reseller', 'period_start'), name='one_billing_run_per_reseller_period'),
+            model_name="billingrun",
+            constraint=models.UniqueConstraint(
+                fields=("reseller", "period_start"), name="one_billing_run_per_reseller_period"
+            ),
         ),
         migrations.AddIndex(
-            model_name='billingline',
-            index=models.Index(fields=['reseller', 'period_start'], name='billing_bil_reselle_156056_idx'),
+            model_name="billingline",
+            index=models.Index(
+                fields=["reseller", "period_start"], name="billing_bil_reselle_156056_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='billingline',
-            constraint=models.UniqueConstraint(condition=models.Q(('subscription__isnull', False)), fields=('subscription', 'kind', 'period_start'), name='one_ledger_line_per_subscription_kind_period'),
+            model_name="billingline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("subscription__isnull", False)),
+                fields=("subscription", "kind", "period_start"),
+                name="one_ledger_line_per_subscription_kind_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='billingline',
-            constraint=models.UniqueConstraint(condition=models.Q(('subscription__isnull', True)), fields=('customer', 'kind', 'period_start'), name='one_ledger_line_per_customer_kind_period'),
+            model_name="billingline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("subscription__isnull", True)),
+                fields=("customer", "kind", "period_start"),
+                name="one_ledger_line_per_customer_kind_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(fields=('reseller', 'period_start', 'currency'), name='one_invoice_per_reseller_period_currency'),
+            model_name="invoice",
+            constraint=models.UniqueConstraint(
+                fields=("reseller", "period_start", "currency"),
+                name="one_invoice_per_reseller_period_currency",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(condition=models.Q(('number', ''), _negated=True), fields=('issuer_code', 'number'), name='invoice_number_unique_per_issuer'),
+            model_name="invoice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("number", ""), _negated=True),
+                fields=("issuer_code", "number"),
+                name="invoice_number_unique_per_issuer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.UniqueConstraint(condition=models.Q(('number', ''), _negated=True), fields=('issuer_code', 'number'), name='credit_note_number_unique_per_issuer'),
+            model_name="creditnote",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("number", ""), _negated=True),
+                fields=("issuer_code", "number"),
+                name="credit_note_number_unique_per_issuer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.UniqueConstraint(fields=('customer', 'period_start'), name='one_statement_per_customer_period'),
+            model_name="statement",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "period_start"), name="one_statement_per_customer_period"
+            ),
         ),
         migrations.AddIndex(
-            model_name='usageimport',
-            index=models.Index(fields=['reseller', '-created_at'], name='billing_usa_reselle_a2515a_idx'),
+            model_name="usageimport",
+            index=models.Index(
+                fields=["reseller", "-created_at"], name="billing_usa_reselle_a2515a_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='usageline',
-            index=models.Index(fields=['reseller', 'usage_date'], name='billing_usa_reselle_40c098_idx'),
+            model_name="usageline",
+            index=models.Index(
+                fields=["reseller", "usage_date"], name="billing_usa_reselle_40c098_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='usageline',
-            index=models.Index(condition=models.Q(('is_marketplace', True)), fields=['usage_import'], name='usage_marketplace_by_import'),
+            model_name="usageline",
+            index=models.Index(
+                condition=models.Q(("is_marketplace", True)),
+                fields=["usage_import"],
+                name="usage_marketplace_by_import",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='usageline',
-            constraint=models.UniqueConstraint(fields=('subscription', 'usage_date', 'natural_key'), name='one_usage_line_per_key'),
+            model_name="usageline",
+            constraint=models.UniqueConstraint(
+                fields=("subscription", "usage_date", "natural_key"), name="one_usage_line_per_key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='usagesummary',
-            index=models.Index(fields=['reseller', 'month'], name='billing_usa_reselle_663cc6_idx'),
+            model_name="usagesummary",
+            index=models.Index(fields=["reseller", "month"], name="billing_usa_reselle_663cc6_idx"),
         ),
         migrations.AddConstraint(
-            model_name='usagesummary',
-            constraint=models.UniqueConstraint(fields=('subscription', 'month', 'meter_id', 'currency'), name='one_usage_summary_per_meter_month'),
+            model_name="usagesummary",
+            constraint=models.UniqueConstraint(
+                fields=("subscription", "month", "meter_id", "currency"),
+                name="one_usage_summary_per_meter_month",
+            ),
         ),
     ]

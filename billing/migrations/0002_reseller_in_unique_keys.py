@@ -4,50 +4,68 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0001_initial'),
+        ("billing", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='billingline',
-            name='one_ledger_line_per_subscription_kind_period',
+            model_name="billingline",
+            name="one_ledger_line_per_subscription_kind_period",
         ),
         migrations.RemoveConstraint(
-            model_name='billingline',
-            name='one_ledger_line_per_customer_kind_period',
+            model_name="billingline",
+            name="one_ledger_line_per_customer_kind_period",
         ),
         migrations.RemoveConstraint(
-            model_name='creditnote',
-            name='credit_note_number_unique_per_issuer',
+            model_name="creditnote",
+            name="credit_note_number_unique_per_issuer",
         ),
         migrations.RemoveConstraint(
-            model_name='invoice',
-            name='invoice_number_unique_per_issuer',
+            model_name="invoice",
+            name="invoice_number_unique_per_issuer",
         ),
         migrations.RemoveConstraint(
-            model_name='statement',
-            name='one_statement_per_customer_period',
+            model_name="statement",
+            name="one_statement_per_customer_period",
         ),
         migrations.AddConstraint(
-            model_name='billingline',
-            constraint=models.UniqueConstraint(condition=models.Q(('subscription__isnull', False)), fields=('subscription', 'kind', 'period_start', 'reseller'), name='one_ledger_line_per_subscription_kind_period'),
+            model_name="billingline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("subscription__isnull", False)),
+                fields=("subscription", "kind", "period_start", "reseller"),
+                name="one_ledger_line_per_subscription_kind_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='billingline',
-            constraint=models.UniqueConstraint(condition=models.Q(('subscription__isnull', True)), fields=('customer', 'kind', 'period_start', 'reseller'), name='one_ledger_line_per_customer_kind_period'),
+            model_name="billingline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("subscription__isnull", True)),
+                fields=("customer", "kind", "period_start", "reseller"),
+                name="one_ledger_line_per_customer_kind_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='creditnote',
-            constraint=models.UniqueConstraint(condition=models.Q(('number', ''), _negated=True), fields=('issuer_code', 'number', 'reseller'), name='credit_note_number_unique_per_issuer'),
+            model_name="creditnote",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("number", ""), _negated=True),
+                fields=("issuer_code", "number", "reseller"),
+                name="credit_note_number_unique_per_issuer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(condition=models.Q(('number', ''), _negated=True), fields=('issuer_code', 'number', 'reseller'), name='invoice_number_unique_per_issuer'),
+            model_name="invoice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("number", ""), _negated=True),
+                fields=("issuer_code", "number", "reseller"),
+                name="invoice_number_unique_per_issuer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statement',
-            constraint=models.UniqueConstraint(fields=('customer', 'period_start', 'reseller'), name='one_statement_per_customer_period'),
+            model_name="statement",
+            constraint=models.UniqueConstraint(
+                fields=("customer", "period_start", "reseller"),
+                name="one_statement_per_customer_period",
+            ),
         ),
     ]

@@ -6,61 +6,147 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0002_reseller_in_unique_keys'),
-        ('portal', '0004_tax_by_jurisdiction'),
+        ("billing", "0002_reseller_in_unique_keys"),
+        ("portal", "0004_tax_by_jurisdiction"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TaxRate',
+            name="TaxRate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(choices=[('US', 'United States'), ('CA', 'Canada'), ('GB', 'United Kingdom'), ('IE', 'Ireland'), ('DE', 'Germany'), ('FR', 'France'), ('NL', 'Netherlands'), ('AU', 'Australia')], max_length=2)),
-                ('region', models.CharField(blank=True, help_text='Province or state code; empty: the whole country.', max_length=3)),
-                ('name', models.CharField(help_text='As printed: GST, HST, PST, QST, Sales tax …', max_length=40)),
-                ('rate', models.DecimalField(decimal_places=3, help_text='Percent, e.g. 9.975.', max_digits=6, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)])),
-                ('includes_country_tax', models.BooleanField(default=False, help_text="This region's tax replaces the country-wide one (Canada's HST includes the GST).")),
-                ('effective_from', models.DateField()),
-                ('effective_to', models.DateField(blank=True, help_text='Last day in force; empty: until further notice.', null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[
+                            ("US", "United States"),
+                            ("CA", "Canada"),
+                            ("GB", "United Kingdom"),
+                            ("IE", "Ireland"),
+                            ("DE", "Germany"),
+                            ("FR", "France"),
+                            ("NL", "Netherlands"),
+                            ("AU", "Australia"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        help_text="Province or state code; empty: the whole country.",
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="As printed: GST, HST, PST, QST, Sales tax …", max_length=40
+                    ),
+                ),
+                (
+                    "rate",
+                    models.DecimalField(
+                        decimal_places=3,
+                        help_text="Percent, e.g. 9.975.",
+                        max_digits=6,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
+                (
+                    "includes_country_tax",
+                    models.BooleanField(
+                        default=False,
+                        help_text="This region's tax replaces the country-wide one (Canada's HST includes the GST).",
+                    ),
+                ),
+                ("effective_from", models.DateField()),
+                (
+                    "effective_to",
+                    models.DateField(
+                        blank=True,
+                        help_text="Last day in force; empty: until further notice.",
+                        null=True,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['country', 'region', 'name', '-effective_from'],
+                "ordering": ["country", "region", "name", "-effective_from"],
             },
         ),
         migrations.AddField(
-            model_name='creditnote',
-            name='tax_lines',
-            field=models.JSONField(blank=True, default=list, help_text='Per jurisdiction and rate: [{"name", "jurisdiction", "rate", "amount"}]; tax_amount is their sum.'),
+            model_name="creditnote",
+            name="tax_lines",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='Per jurisdiction and rate: [{"name", "jurisdiction", "rate", "amount"}]; tax_amount is their sum.',
+            ),
         ),
         migrations.AddField(
-            model_name='creditnote',
-            name='tax_note',
-            field=models.CharField(blank=True, help_text='e.g. the resale certificate that exempts it.', max_length=200),
+            model_name="creditnote",
+            name="tax_note",
+            field=models.CharField(
+                blank=True, help_text="e.g. the resale certificate that exempts it.", max_length=200
+            ),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='tax_lines',
-            field=models.JSONField(blank=True, default=list, help_text='Per jurisdiction and rate: [{"name", "jurisdiction", "rate", "amount"}]; tax_amount is their sum.'),
+            model_name="invoice",
+            name="tax_lines",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='Per jurisdiction and rate: [{"name", "jurisdiction", "rate", "amount"}]; tax_amount is their sum.',
+            ),
         ),
         migrations.AddField(
-            model_name='invoice',
-            name='tax_note',
-            field=models.CharField(blank=True, help_text='e.g. the resale certificate that exempts it.', max_length=200),
+            model_name="invoice",
+            name="tax_note",
+            field=models.CharField(
+                blank=True, help_text="e.g. the resale certificate that exempts it.", max_length=200
+            ),
         ),
         migrations.CreateModel(
-            name='TaxExemption',
+            name="TaxExemption",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('certificate_number', models.CharField(max_length=60)),
-                ('region', models.CharField(blank=True, help_text='State or province the certificate is for; empty: all.', max_length=3)),
-                ('expires_on', models.DateField()),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("certificate_number", models.CharField(max_length=60)),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        help_text="State or province the certificate is for; empty: all.",
+                        max_length=3,
+                    ),
+                ),
+                ("expires_on", models.DateField()),
+                ("note", models.CharField(blank=True, max_length=200)),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['reseller', '-expires_on'],
+                "ordering": ["reseller", "-expires_on"],
             },
         ),
     ]

@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0003_tax_by_jurisdiction'),
+        ("billing", "0003_tax_by_jurisdiction"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='usageimport',
-            name='notes',
-            field=models.JSONField(blank=True, default=list, help_text="What the import noticed without refusing the file, e.g. columns of Partner Center's export not read."),
+            model_name="usageimport",
+            name="notes",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="What the import noticed without refusing the file, e.g. columns of Partner Center's export not read.",
+            ),
         ),
         migrations.AlterField(
-            model_name='usageline',
-            name='unit_price',
+            model_name="usageline",
+            name="unit_price",
             field=models.DecimalField(decimal_places=22, max_digits=38),
         ),
     ]

@@ -4,15 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0004_usage_notes_unit_price_22_decimals'),
+        ("billing", "0004_usage_notes_unit_price_22_decimals"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='billingline',
-            name='kind',
-            field=models.CharField(choices=[('cycle', 'Billing cycle'), ('seat_increase', 'Seats added (prorated)'), ('seat_decrease', 'Seats removed (prorated credit)'), ('cancel', 'Cancellation credit'), ('term_change', 'Term lengthened (prorated credit)'), ('one_time', 'One-time purchase'), ('refund', 'Refund'), ('transfer_out', 'Transferred away (prorated credit)'), ('transfer_in', 'Transferred in (prorated)'), ('exchange', 'Reservation exchanged (prorated credit)'), ('usage', 'Azure plan usage (previous month)'), ('adjustment', 'Adjustment: late charges of invoiced periods')], max_length=16),
+            model_name="billingline",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("cycle", "Billing cycle"),
+                    ("seat_increase", "Seats added (prorated)"),
+                    ("seat_decrease", "Seats removed (prorated credit)"),
+                    ("cancel", "Cancellation credit"),
+                    ("term_change", "Term lengthened (prorated credit)"),
+                    ("one_time", "One-time purchase"),
+                    ("refund", "Refund"),
+                    ("transfer_out", "Transferred away (prorated credit)"),
+                    ("transfer_in", "Transferred in (prorated)"),
+                    ("exchange", "Reservation exchanged (prorated credit)"),
+                    ("usage", "Azure plan usage (previous month)"),
+                    ("adjustment", "Adjustment: late charges of invoiced periods"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -7,60 +7,182 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0005_reservation_exchange'),
-        ('customers', '0002_reseller_in_unique_keys'),
-        ('portal', '0004_tax_by_jurisdiction'),
-        ('subscriptions', '0002_reseller_in_unique_keys'),
+        ("billing", "0005_reservation_exchange"),
+        ("customers", "0002_reseller_in_unique_keys"),
+        ("portal", "0004_tax_by_jurisdiction"),
+        ("subscriptions", "0002_reseller_in_unique_keys"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReconciliationRun',
+            name="ReconciliationRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField(unique=True)),
-                ('period_end', models.DateField()),
-                ('finished_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('microsoft_lines', models.PositiveIntegerField(default=0, help_text="Microsoft's charges compared.")),
-                ('ledger_lines', models.PositiveIntegerField(default=0)),
-                ('document_lines', models.PositiveIntegerField(default=0)),
-                ('started_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField(unique=True)),
+                ("period_end", models.DateField()),
+                ("finished_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "microsoft_lines",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Microsoft's charges compared."
+                    ),
+                ),
+                ("ledger_lines", models.PositiveIntegerField(default=0)),
+                ("document_lines", models.PositiveIntegerField(default=0)),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-period_start'],
+                "ordering": ["-period_start"],
             },
         ),
         migrations.CreateModel(
-            name='Difference',
+            name="Difference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('leg', models.CharField(choices=[('microsoft', 'Microsoft ↔ ledger'), ('invoice', 'Ledger ↔ reseller invoice'), ('statement', 'Reseller invoice ↔ customer statements')], max_length=10)),
-                ('reason', models.CharField(choices=[('missing_in_portal', 'Missing in the portal'), ('missing_at_microsoft', 'Missing at Microsoft'), ('missing_on_invoice', 'Missing on the invoice'), ('missing_in_ledger', 'Missing in the ledger'), ('missing_on_statement', "Missing on the customer's statement"), ('quantity', 'Quantity differs'), ('unit_price', 'Unit price differs'), ('period', 'Period differs'), ('currency', 'Currency differs'), ('rounding', 'Rounding within tolerance')], max_length=24)),
-                ('product_type', models.CharField(blank=True, max_length=100)),
-                ('usage_month', models.DateField(blank=True, help_text='First day of the usage period compared.', null=True)),
-                ('description', models.CharField(max_length=300)),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.DecimalField(blank=True, decimal_places=2, help_text='Right side − left side, to the cent; empty between currencies.', max_digits=20, null=True)),
-                ('left_period', models.DateField(blank=True, null=True)),
-                ('left_quantity', models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True)),
-                ('left_amount', models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True)),
-                ('left_currency', models.CharField(blank=True, max_length=3)),
-                ('right_period', models.DateField(blank=True, null=True)),
-                ('right_quantity', models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True)),
-                ('right_amount', models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True)),
-                ('right_currency', models.CharField(blank=True, max_length=3)),
-                ('billing_line', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='billing.billingline')),
-                ('customer', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='subscriptions.subscription')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='differences', to='billing.reconciliationrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "leg",
+                    models.CharField(
+                        choices=[
+                            ("microsoft", "Microsoft ↔ ledger"),
+                            ("invoice", "Ledger ↔ reseller invoice"),
+                            ("statement", "Reseller invoice ↔ customer statements"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("missing_in_portal", "Missing in the portal"),
+                            ("missing_at_microsoft", "Missing at Microsoft"),
+                            ("missing_on_invoice", "Missing on the invoice"),
+                            ("missing_in_ledger", "Missing in the ledger"),
+                            ("missing_on_statement", "Missing on the customer's statement"),
+                            ("quantity", "Quantity differs"),
+                            ("unit_price", "Unit price differs"),
+                            ("period", "Period differs"),
+                            ("currency", "Currency differs"),
+                            ("rounding", "Rounding within tolerance"),
+                        ],
+                        max_length=24,
+                    ),
+                ),
+                ("product_type", models.CharField(blank=True, max_length=100)),
+                (
+                    "usage_month",
+                    models.DateField(
+                        blank=True, help_text="First day of the usage period compared.", null=True
+                    ),
+                ),
+                ("description", models.CharField(max_length=300)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="Right side − left side, to the cent; empty between currencies.",
+                        max_digits=20,
+                        null=True,
+                    ),
+                ),
+                ("left_period", models.DateField(blank=True, null=True)),
+                (
+                    "left_quantity",
+                    models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True),
+                ),
+                (
+                    "left_amount",
+                    models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True),
+                ),
+                ("left_currency", models.CharField(blank=True, max_length=3)),
+                ("right_period", models.DateField(blank=True, null=True)),
+                (
+                    "right_quantity",
+                    models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True),
+                ),
+                (
+                    "right_amount",
+                    models.DecimalField(blank=True, decimal_places=10, max_digits=28, null=True),
+                ),
+                ("right_currency", models.CharField(blank=True, max_length=3)),
+                (
+                    "billing_line",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="billing.billingline",
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subscriptions.subscription",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="differences",
+                        to="billing.reconciliationrun",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'leg', 'reason', 'reseller_id', 'description', 'pk'],
-                'indexes': [models.Index(fields=['run', 'reseller'], name='billing_dif_run_id_7dc7e7_idx')],
+                "ordering": ["run", "leg", "reason", "reseller_id", "description", "pk"],
+                "indexes": [
+                    models.Index(fields=["run", "reseller"], name="billing_dif_run_id_7dc7e7_idx")
+                ],
             },
         ),
     ]

@@ -4,20 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0006_reconciliation'),
+        ("billing", "0006_reconciliation"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='usageimport',
-            name='export',
-            field=models.JSONField(blank=True, default=dict, help_text='Microsoft Graph export: {"path", "body", "progress"}.'),
+            model_name="usageimport",
+            name="export",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text='Microsoft Graph export: {"path", "body", "progress"}.',
+            ),
         ),
         migrations.AlterField(
-            model_name='usageimport',
-            name='source',
-            field=models.CharField(choices=[('csv', 'CSV upload'), ('gateway', 'Partner Center'), ('graph', 'Microsoft Graph export')], default='csv', max_length=10),
+            model_name="usageimport",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("csv", "CSV upload"),
+                    ("gateway", "Partner Center"),
+                    ("graph", "Microsoft Graph export"),
+                ],
+                default="csv",
+                max_length=10,
+            ),
         ),
     ]

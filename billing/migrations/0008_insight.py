@@ -9,87 +9,240 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0007_usage_graph_export'),
-        ('customers', '0002_reseller_in_unique_keys'),
-        ('portal', '0004_tax_by_jurisdiction'),
-        ('subscriptions', '0004_tenant_licences'),
+        ("billing", "0007_usage_graph_export"),
+        ("customers", "0002_reseller_in_unique_keys"),
+        ("portal", "0004_tax_by_jurisdiction"),
+        ("subscriptions", "0004_tenant_licences"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Budget',
+            name="Budget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=20, validators=[django.core.validators.MinValueValidator(Decimal('0.01'))])),
-                ('currency', models.CharField(max_length=3)),
-                ('synced_at', models.DateTimeField(blank=True, help_text='When Partner Center last confirmed the amount.', null=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='subscriptions.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=20,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0.01"))],
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "synced_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="When Partner Center last confirmed the amount.",
+                        null=True,
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="subscriptions.subscription",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer__company_name', 'subscription_id'],
+                "ordering": ["customer__company_name", "subscription_id"],
             },
         ),
         migrations.CreateModel(
-            name='BudgetAlert',
+            name="BudgetAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='First day of the month.')),
-                ('kind', models.CharField(choices=[('80', '80 % of the budget reached'), ('100', 'Budget reached'), ('forecast', 'Forecast above the budget')], max_length=8)),
-                ('spent', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('forecast', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('budget', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='billing.budget')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("month", models.DateField(help_text="First day of the month.")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("80", "80 % of the budget reached"),
+                            ("100", "Budget reached"),
+                            ("forecast", "Forecast above the budget"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("spent", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("forecast", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "budget",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="billing.budget",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='InsightSettings',
+            name="InsightSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('anomaly_score', models.DecimalField(decimal_places=2, default=Decimal('6'), help_text='How many robust standard deviations (1.4826 × MAD) above the baseline.', max_digits=6, validators=[django.core.validators.MinValueValidator(Decimal('2'))], verbose_name='robust score')),
-                ('anomaly_min_amount', models.DecimalField(decimal_places=2, default=Decimal('50'), help_text='A day must cost at least this much more than expected (customer currency).', max_digits=12, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='minimum rise')),
-                ('anomaly_min_ratio', models.DecimalField(decimal_places=2, default=Decimal('1.5'), help_text='… and at least this many times the expected cost.', max_digits=6, validators=[django.core.validators.MinValueValidator(Decimal('1'))], verbose_name='minimum ratio')),
-                ('reseller', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='insight_settings', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "anomaly_score",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("6"),
+                        help_text="How many robust standard deviations (1.4826 × MAD) above the baseline.",
+                        max_digits=6,
+                        validators=[django.core.validators.MinValueValidator(Decimal("2"))],
+                        verbose_name="robust score",
+                    ),
+                ),
+                (
+                    "anomaly_min_amount",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("50"),
+                        help_text="A day must cost at least this much more than expected (customer currency).",
+                        max_digits=12,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="minimum rise",
+                    ),
+                ),
+                (
+                    "anomaly_min_ratio",
+                    models.DecimalField(
+                        decimal_places=2,
+                        default=Decimal("1.5"),
+                        help_text="… and at least this many times the expected cost.",
+                        max_digits=6,
+                        validators=[django.core.validators.MinValueValidator(Decimal("1"))],
+                        verbose_name="minimum ratio",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="insight_settings",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AnomalyAlert',
+            name="AnomalyAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('currency', models.CharField(max_length=3)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('expected', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('score', models.DecimalField(decimal_places=1, max_digits=12)),
-                ('movers', models.JSONField(default=list, help_text='Meters that moved most: [{meter, amount, expected}] as strings, largest rise first.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("currency", models.CharField(max_length=3)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("expected", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("score", models.DecimalField(decimal_places=1, max_digits=12)),
+                (
+                    "movers",
+                    models.JSONField(
+                        default=list,
+                        help_text="Meters that moved most: [{meter, amount, expected}] as strings, largest rise first.",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-day', 'customer__company_name'],
-                'indexes': [models.Index(fields=['reseller', 'day'], name='billing_ano_reselle_586af9_idx')],
-                'constraints': [models.UniqueConstraint(fields=('reseller', 'customer', 'day', 'currency'), name='one_anomaly_per_customer_day')],
+                "ordering": ["-day", "customer__company_name"],
+                "indexes": [
+                    models.Index(fields=["reseller", "day"], name="billing_ano_reselle_586af9_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("reseller", "customer", "day", "currency"),
+                        name="one_anomaly_per_customer_day",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='budget',
-            constraint=models.UniqueConstraint(condition=models.Q(('subscription', None)), fields=('reseller', 'customer'), name='one_budget_per_customer'),
+            model_name="budget",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("subscription", None)),
+                fields=("reseller", "customer"),
+                name="one_budget_per_customer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budget',
-            constraint=models.UniqueConstraint(fields=('reseller', 'subscription'), name='one_budget_per_subscription'),
+            model_name="budget",
+            constraint=models.UniqueConstraint(
+                fields=("reseller", "subscription"), name="one_budget_per_subscription"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='budgetalert',
-            constraint=models.UniqueConstraint(fields=('reseller', 'budget', 'month', 'kind'), name='one_budget_alert_per_kind_month'),
+            model_name="budgetalert",
+            constraint=models.UniqueConstraint(
+                fields=("reseller", "budget", "month", "kind"),
+                name="one_budget_alert_per_kind_month",
+            ),
         ),
     ]

@@ -7,30 +7,33 @@ import billing.usage.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0008_insight'),
+        ("billing", "0008_insight"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='creditnote',
-            name='pdf',
+            model_name="creditnote",
+            name="pdf",
             field=models.FileField(blank=True, upload_to=billing.models.document_pdf_path),
         ),
         migrations.AlterField(
-            model_name='invoice',
-            name='pdf',
+            model_name="invoice",
+            name="pdf",
             field=models.FileField(blank=True, upload_to=billing.models.document_pdf_path),
         ),
         migrations.AlterField(
-            model_name='statement',
-            name='pdf',
+            model_name="statement",
+            name="pdf",
             field=models.FileField(blank=True, upload_to=billing.models.statement_pdf_path),
         ),
         migrations.AlterField(
-            model_name='usageimport',
-            name='file',
-            field=models.FileField(blank=True, help_text='The uploaded CSV, kept until the import finishes.', upload_to=billing.usage.models.usage_import_path),
+            model_name="usageimport",
+            name="file",
+            field=models.FileField(
+                blank=True,
+                help_text="The uploaded CSV, kept until the import finishes.",
+                upload_to=billing.usage.models.usage_import_path,
+            ),
         ),
     ]

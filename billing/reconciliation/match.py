@@ -27,7 +27,12 @@ from decimal import ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 MISSING_RIGHT, MISSING_LEFT = "missing_right", "missing_left"
 PERIOD, CURRENCY, QUANTITY, UNIT_PRICE, ROUNDING = (
-    "period", "currency", "quantity", "unit_price", "rounding")
+    "period",
+    "currency",
+    "quantity",
+    "unit_price",
+    "rounding",
+)
 REASONS = (MISSING_RIGHT, MISSING_LEFT, PERIOD, CURRENCY, QUANTITY, UNIT_PRICE, ROUNDING)
 
 
@@ -67,8 +72,7 @@ def _index(lines: Iterable[Line], period: date):
     for line in lines:
         if line.period == period:
             if line.key in here:
-                raise ValueError(f"Two lines of one side have the key {line.key!r} in "
-                                 f"{period}.")
+                raise ValueError(f"Two lines of one side have the key {line.key!r} in {period}.")
             here[line.key] = line
         else:
             elsewhere[line.key].append(line)
@@ -77,18 +81,23 @@ def _index(lines: Iterable[Line], period: date):
 
 def compare(left: Line, right: Line, *, tolerance: Decimal = CENT) -> Difference | None:
     """The difference between two lines of the same charge and period, if any."""
-    if (left.amount == right.amount and left.quantity == right.quantity
-            and left.currency == right.currency and left.unit_price == right.unit_price):
+    if (
+        left.amount == right.amount
+        and left.quantity == right.quantity
+        and left.currency == right.currency
+        and left.unit_price == right.unit_price
+    ):
         return None  # nearly every pair: no arithmetic
-    make = lambda reason, amount: Difference(reason, left.key, left.period, left, right,  # noqa: E731
-                                             amount)
+
+    def make(reason, amount):
+        return Difference(reason, left.key, left.period, left, right, amount)
+
     if left.currency != right.currency:
         return make(CURRENCY, None)
     delta = _cents(right.amount - left.amount)
     if left.quantity != right.quantity:
         return make(QUANTITY, delta)
-    if left.unit != right.unit and (left.unit_price is not None
-                                    and right.unit_price is not None):
+    if left.unit != right.unit and (left.unit_price is not None and right.unit_price is not None):
         return make(UNIT_PRICE, delta)
     if abs(right.amount - left.amount) > tolerance:
         return make(UNIT_PRICE, delta)
@@ -104,8 +113,9 @@ def _moved(key, theirs: dict[Hashable, list[Line]], ours: dict[Hashable, list[Li
     return next((line for line in theirs.get(key, ()) if line.period not in periods), None)
 
 
-def match(left: Iterable[Line], right: Iterable[Line], *, period: date,
-          tolerance: Decimal = CENT) -> list[Difference]:
+def match(
+    left: Iterable[Line], right: Iterable[Line], *, period: date, tolerance: Decimal = CENT
+) -> list[Difference]:
     """Differences of `period` between the two sides. The sides may include lines of other
     periods (the neighbours), so that a charge put in the wrong period is told from a missing
     one; only differences of `period` are given, ordered by key."""
@@ -118,9 +128,14 @@ def match(left: Iterable[Line], right: Iterable[Line], *, period: date,
         if other is not None:
             difference = compare(line, other, tolerance=tolerance)
         elif moved is not None:
-            difference = Difference(PERIOD, key, period, line, moved,
-                                    _cents(moved.amount - line.amount)
-                                    if moved.currency == line.currency else None)
+            difference = Difference(
+                PERIOD,
+                key,
+                period,
+                line,
+                moved,
+                _cents(moved.amount - line.amount) if moved.currency == line.currency else None,
+            )
         else:
             difference = Difference(MISSING_RIGHT, key, period, line, None, _cents(-line.amount))
         if difference is not None:
@@ -130,10 +145,18 @@ def match(left: Iterable[Line], right: Iterable[Line], *, period: date,
             continue
         moved = _moved(key, left_elsewhere, right_elsewhere)
         if moved is not None:
-            differences.append(Difference(PERIOD, key, period, moved, line,
-                                          _cents(line.amount - moved.amount)
-                                          if moved.currency == line.currency else None))
+            differences.append(
+                Difference(
+                    PERIOD,
+                    key,
+                    period,
+                    moved,
+                    line,
+                    _cents(line.amount - moved.amount) if moved.currency == line.currency else None,
+                )
+            )
         else:
-            differences.append(Difference(MISSING_LEFT, key, period, None, line,
-                                          _cents(line.amount)))
+            differences.append(
+                Difference(MISSING_LEFT, key, period, None, line, _cents(line.amount))
+            )
     return sorted(differences, key=lambda d: (str(d.key), d.reason))

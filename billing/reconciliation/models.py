@@ -14,11 +14,13 @@ class ReconciliationRun(models.Model):
 
     period_start = models.DateField(unique=True)
     period_end = models.DateField()
-    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     finished_at = models.DateTimeField(default=timezone.now)
-    microsoft_lines = models.PositiveIntegerField(default=0,
-                                                  help_text="Microsoft's charges compared.")
+    microsoft_lines = models.PositiveIntegerField(
+        default=0, help_text="Microsoft's charges compared."
+    )
     ledger_lines = models.PositiveIntegerField(default=0)
     document_lines = models.PositiveIntegerField(default=0)
 
@@ -51,37 +53,54 @@ class Difference(models.Model):
         CURRENCY = "currency", "Currency differs"
         ROUNDING = "rounding", "Rounding within tolerance"
 
-    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE,
-                            related_name="differences")
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="differences")
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     leg = models.CharField(max_length=10, choices=Leg.choices)
     reason = models.CharField(max_length=24, choices=Reason.choices)
     product_type = models.CharField(max_length=100, blank=True)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, null=True,
-                                 blank=True, related_name="+", db_constraint=False)
-    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT,
-                                     null=True, blank=True, related_name="+",
-                                     db_constraint=False)
-    billing_line = models.ForeignKey("billing.BillingLine", on_delete=models.SET_NULL,
-                                     null=True, blank=True, related_name="+",
-                                     db_constraint=False)
-    usage_month = models.DateField(null=True, blank=True,
-                                   help_text="First day of the usage period compared.")
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    billing_line = models.ForeignKey(
+        "billing.BillingLine",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    usage_month = models.DateField(
+        null=True, blank=True, help_text="First day of the usage period compared."
+    )
     description = models.CharField(max_length=300)
     currency = models.CharField(max_length=3)
-    amount = models.DecimalField(max_digits=20, decimal_places=2, null=True, blank=True,
-                                 help_text="Right side − left side, to the cent; empty "
-                                           "between currencies.")
+    amount = models.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Right side − left side, to the cent; empty between currencies.",
+    )
     left_period = models.DateField(null=True, blank=True)
-    left_quantity = models.DecimalField(max_digits=28, decimal_places=10, null=True,
-                                        blank=True)
+    left_quantity = models.DecimalField(max_digits=28, decimal_places=10, null=True, blank=True)
     left_amount = models.DecimalField(max_digits=28, decimal_places=10, null=True, blank=True)
     left_currency = models.CharField(max_length=3, blank=True)
     right_period = models.DateField(null=True, blank=True)
-    right_quantity = models.DecimalField(max_digits=28, decimal_places=10, null=True,
-                                         blank=True)
-    right_amount = models.DecimalField(max_digits=28, decimal_places=10, null=True,
-                                       blank=True)
+    right_quantity = models.DecimalField(max_digits=28, decimal_places=10, null=True, blank=True)
+    right_amount = models.DecimalField(max_digits=28, decimal_places=10, null=True, blank=True)
     right_currency = models.CharField(max_length=3, blank=True)
 
     objects = ScopedManager(reseller="reseller")

@@ -13,8 +13,11 @@ FILTERS = ("reason", "reseller", "product_type", "leg")
 
 def ops_periods() -> list:
     """Period starts that have billing runs, newest first."""
-    return list(BillingRun.objects.order_by("-period_start").values_list(
-        "period_start", flat=True).distinct()[:36])
+    return list(
+        BillingRun.objects.order_by("-period_start")
+        .values_list("period_start", flat=True)
+        .distinct()[:36]
+    )
 
 
 def run_of(period_start) -> ReconciliationRun | None:
@@ -42,13 +45,21 @@ def totals(rows) -> list[dict]:
     """Per reason: lines, and the amounts per currency; rounding listed apart (last)."""
     sums = defaultdict(dict)
     counts = {}
-    for row in rows.order_by().values("reason", "currency").annotate(n=Count("pk"),
-                                                                    amount=Sum("amount")):
+    for row in (
+        rows.order_by().values("reason", "currency").annotate(n=Count("pk"), amount=Sum("amount"))
+    ):
         counts[row["reason"]] = counts.get(row["reason"], 0) + row["n"]
         sums[row["reason"]][row["currency"]] = row["amount"] or Decimal("0.00")
     labels = dict(Difference.Reason.choices)
     order = [r for r in Difference.Reason.values if r != Difference.Reason.ROUNDING]
-    return [{"reason": reason, "label": labels[reason], "lines": counts[reason],
-             "amounts": sorted(sums[reason].items()),
-             "rounding": reason == Difference.Reason.ROUNDING}
-            for reason in [*order, Difference.Reason.ROUNDING] if reason in counts]
+    return [
+        {
+            "reason": reason,
+            "label": labels[reason],
+            "lines": counts[reason],
+            "amounts": sorted(sums[reason].items()),
+            "rounding": reason == Difference.Reason.ROUNDING,
+        }
+        for reason in [*order, Difference.Reason.ROUNDING]
+        if reason in counts
+    ]

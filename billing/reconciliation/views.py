@@ -18,13 +18,19 @@ from portal.models import Reseller
 from portal.permissions import require
 
 PER_PAGE = 100
-COLUMNS = [compute.Column("leg", "Check"), compute.Column("reason", "Reason"),
-           compute.Column("reseller", "Reseller"), compute.Column("customer", "Customer"),
-           compute.Column("product_type", "Product type"),
-           compute.Column("description", "Charge"), compute.Column("currency", "Currency"),
-           compute.Column("amount", "Difference", money=True),
-           compute.Column("left", "Left side"), compute.Column("right", "Right side"),
-           compute.Column("subscription", "Subscription")]
+COLUMNS = [
+    compute.Column("leg", "Check"),
+    compute.Column("reason", "Reason"),
+    compute.Column("reseller", "Reseller"),
+    compute.Column("customer", "Customer"),
+    compute.Column("product_type", "Product type"),
+    compute.Column("description", "Charge"),
+    compute.Column("currency", "Currency"),
+    compute.Column("amount", "Difference", money=True),
+    compute.Column("left", "Left side"),
+    compute.Column("right", "Right side"),
+    compute.Column("subscription", "Subscription"),
+]
 
 
 def _side(period, quantity, amount, currency) -> str:
@@ -35,15 +41,19 @@ def _side(period, quantity, amount, currency) -> str:
 
 def _export_rows(rows):
     for d in rows.iterator(chunk_size=2000):
-        yield {"leg": d.get_leg_display(), "reason": d.get_reason_display(),
-               "reseller": d.reseller.name,
-               "customer": d.customer.company_name if d.customer_id else "",
-               "product_type": d.product_type, "description": d.description,
-               "currency": d.currency, "amount": d.amount,
-               "left": _side(d.left_period, d.left_quantity, d.left_amount, d.left_currency),
-               "right": _side(d.right_period, d.right_quantity, d.right_amount,
-                              d.right_currency),
-               "subscription": d.subscription.partner_center_id if d.subscription_id else ""}
+        yield {
+            "leg": d.get_leg_display(),
+            "reason": d.get_reason_display(),
+            "reseller": d.reseller.name,
+            "customer": d.customer.company_name if d.customer_id else "",
+            "product_type": d.product_type,
+            "description": d.description,
+            "currency": d.currency,
+            "amount": d.amount,
+            "left": _side(d.left_period, d.left_quantity, d.left_amount, d.left_currency),
+            "right": _side(d.right_period, d.right_quantity, d.right_amount, d.right_currency),
+            "subscription": d.subscription.partner_center_id if d.subscription_id else "",
+        }
 
 
 def _export(rows, fmt: str, name: str) -> HttpResponse:
@@ -68,8 +78,9 @@ def _period(value, periods) -> dt.date | None:
 
 
 def _page(request, rows):
-    return Paginator(rows.order_by("leg", "reason", "reseller__name", "description", "pk"),
-                     PER_PAGE).get_page(request.GET.get("page"))
+    return Paginator(
+        rows.order_by("leg", "reason", "reseller__name", "description", "pk"), PER_PAGE
+    ).get_page(request.GET.get("page"))
 
 
 @staff_required
@@ -93,13 +104,21 @@ def ops_reconciliation(request):
         if fmt in compute.EXPORT_FORMATS:
             return _export(rows, fmt, f"reconciliation-{period:%Y-%m-%d}")
         context = {
-            "periods": periods, "period": period, "run": run, "filters": filters,
-            "totals": selectors.totals(rows), "page": _page(request, rows),
-            "reasons": Difference.Reason.choices, "legs": Difference.Leg.choices,
+            "periods": periods,
+            "period": period,
+            "run": run,
+            "filters": filters,
+            "totals": selectors.totals(rows),
+            "page": _page(request, rows),
+            "reasons": Difference.Reason.choices,
+            "legs": Difference.Leg.choices,
             "resellers": Reseller.objects.order_by("name").values_list("pk", "name"),
-            "product_types": sorted(set(selectors.differences(run).values_list(
-                "product_type", flat=True))),
-            "export_query": request.GET.copy(), "ops": True}
+            "product_types": sorted(
+                set(selectors.differences(run).values_list("product_type", flat=True))
+            ),
+            "export_query": request.GET.copy(),
+            "ops": True,
+        }
         return render(request, "billing/reconciliation.html", context)
 
 
@@ -108,8 +127,11 @@ def reconciliation(request):
     """The reseller's share: its invoices against its ledger and its customers' statements."""
     member = request.membership
     require(member, "billing.view_money")
-    periods = list(BillingRun.objects.filter(reseller=member.reseller)
-                   .order_by("-period_start").values_list("period_start", flat=True))
+    periods = list(
+        BillingRun.objects.filter(reseller=member.reseller)
+        .order_by("-period_start")
+        .values_list("period_start", flat=True)
+    )
     period = _period(request.GET.get("period"), periods)
     if period is not None and period not in periods:
         raise Http404("No such period.")
@@ -121,9 +143,22 @@ def reconciliation(request):
     fmt = request.GET.get("export")
     if fmt in compute.EXPORT_FORMATS:
         return _export(rows, fmt, f"reconciliation-{period:%Y-%m-%d}")
-    return render(request, "billing/reconciliation.html", {
-        "periods": periods, "period": period, "run": run, "filters": filters,
-        "totals": selectors.totals(rows), "page": _page(request, rows),
-        "reasons": [(v, label) for v, label in Difference.Reason.choices
-                    if v not in ("missing_in_portal", "missing_at_microsoft")],
-        "export_query": request.GET.copy(), "ops": False})
+    return render(
+        request,
+        "billing/reconciliation.html",
+        {
+            "periods": periods,
+            "period": period,
+            "run": run,
+            "filters": filters,
+            "totals": selectors.totals(rows),
+            "page": _page(request, rows),
+            "reasons": [
+                (v, label)
+                for v, label in Difference.Reason.choices
+                if v not in ("missing_in_portal", "missing_at_microsoft")
+            ],
+            "export_query": request.GET.copy(),
+            "ops": False,
+        },
+    )

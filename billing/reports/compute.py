@@ -25,8 +25,10 @@ import tablib
 from subscriptions.catalog.pricing import Rule, resolve_price
 from subscriptions.proration import round_money
 
-NOTICE = ("Azure Marketplace one-time charges are billed on a separate invoice and are not in "
-          "this report.")
+NOTICE = (
+    "Azure Marketplace one-time charges are billed on a separate invoice and are not in "
+    "this report."
+)
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ZERO = Decimal("0")
 
@@ -42,22 +44,30 @@ class Books:
         return (self.by_customer or {}).get(customer_id, ()), self.default
 
 
-def price_usage_rows(rows: list[dict], books_by_reseller: dict[int, Books], *,
-                     priced_on: date) -> list[dict]:
+def price_usage_rows(
+    rows: list[dict], books_by_reseller: dict[int, Books], *, priced_on: date
+) -> list[dict]:
     """Add rounded `cost`, `price`, `margin` to aggregated usage rows (each with reseller_id,
     customer_id, offer_id, product_type_id, term, currency and the unrounded `cost_raw`)."""
     rules: dict[tuple[int, int], tuple[list[Rule], list[Rule]]] = {}
     for row in rows:
         key = (row["reseller_id"], row["customer_id"])
         if key not in rules:
-            own, default = books_by_reseller.get(
-                row["reseller_id"], Books()).for_customer(row["customer_id"])
+            own, default = books_by_reseller.get(row["reseller_id"], Books()).for_customer(
+                row["customer_id"]
+            )
             rules[key] = (list(own), list(default))
         customer_rules, default_rules = rules[key]
-        resolved = resolve_price(cost=row["cost_raw"], currency=row["currency"],
-                                 offer_id=row["offer_id"], product_type_id=row["product_type_id"],
-                                 term=row["term"], on=priced_on,
-                                 customer_rules=customer_rules, default_rules=default_rules)
+        resolved = resolve_price(
+            cost=row["cost_raw"],
+            currency=row["currency"],
+            offer_id=row["offer_id"],
+            product_type_id=row["product_type_id"],
+            term=row["term"],
+            on=priced_on,
+            customer_rules=customer_rules,
+            default_rules=default_rules,
+        )
         row["cost"] = round_money(row["cost_raw"], row["currency"])
         row["price"] = round_money(resolved.price, row["currency"])
         row["margin"] = row["price"] - row["cost"]
@@ -109,17 +119,23 @@ def category_chart(groups: list[dict], *, show_money: bool) -> dict:
     for currency in sorted({g["currency"] for g in groups}):
         of = {g["meter_category"] or "—": g for g in groups if g["currency"] == currency}
         for key, label in amounts:
-            series.append({"label": f"{label} ({currency})", "currency": currency, "key": key,
-                           "values": [float(to_cents(of[c][key])) if c in of else 0.0
-                                      for c in labels]})
+            series.append(
+                {
+                    "label": f"{label} ({currency})",
+                    "currency": currency,
+                    "key": key,
+                    "values": [float(to_cents(of[c][key])) if c in of else 0.0 for c in labels],
+                }
+            )
     return {"labels": labels, "series": series}
 
 
 def neutralise(value):
     """A text cell a spreadsheet would run as a formula gets a leading single quote (" =1+1"
     and "\t=1+1" too: spreadsheets skip the white space)."""
-    if isinstance(value, str) and (value.startswith(("\t", "\r", "\n"))
-                                   or value.lstrip(" \t\r\n").startswith(FORMULA_STARTS)):
+    if isinstance(value, str) and (
+        value.startswith(("\t", "\r", "\n")) or value.lstrip(" \t\r\n").startswith(FORMULA_STARTS)
+    ):
         return "'" + value
     return value
 
@@ -137,8 +153,7 @@ def visible(columns: list[Column], *, show_money: bool) -> list[Column]:
 
 # Amounts of the reports, in the currency's cents. SQLite returns computed decimals with 15
 # significant digits (PostgreSQL keeps the scale), so they are put back to cents here.
-CENT_KEYS = frozenset({"cost", "price", "margin", "cycle_price", "proration_price",
-                       "credit_price"})
+CENT_KEYS = frozenset({"cost", "price", "margin", "cycle_price", "proration_price", "credit_price"})
 CENT = Decimal("0.01")
 
 

@@ -44,7 +44,8 @@ class Money:
         if not self.previous_price:
             return None
         return ((self.price - self.previous_price) / abs(self.previous_price) * 100).quantize(
-            Decimal("0.1"))
+            Decimal("0.1")
+        )
 
 
 @dataclass
@@ -59,8 +60,9 @@ def period_choices(reseller, *, count: int = 12) -> list[Period]:
     overrides = calendar_overrides()
     current = reseller_period(reseller, timezone.now().date(), overrides=overrides)
     start = current.start - timedelta(days=31 * count)
-    return list(reversed(periods_between(reseller.country, start, current.end,
-                                         overrides=overrides)))[:count]
+    return list(
+        reversed(periods_between(reseller.country, start, current.end, overrides=overrides))
+    )[:count]
 
 
 def _period_lines(reseller, period: Period, *, customer_ids=None, product_type=None):
@@ -78,8 +80,9 @@ def _period_lines(reseller, period: Period, *, customer_ids=None, product_type=N
 def figures(reseller, period: Period, *, customer_ids=None, product_type=None) -> Figures:
     """`customer_ids`: only these customers (None: all)."""
     lines = _period_lines(reseller, period, customer_ids=customer_ids, product_type=product_type)
-    previous = _period_lines(reseller, period.previous(), customer_ids=customer_ids,
-                             product_type=product_type)
+    previous = _period_lines(
+        reseller, period.previous(), customer_ids=customer_ids, product_type=product_type
+    )
     money: dict[str, Money] = {}
     for line in lines:
         m = money.setdefault(line.currency, Money(line.currency))
@@ -95,11 +98,16 @@ def figures(reseller, period: Period, *, customer_ids=None, product_type=None) -
         m.cost += line.cost_amount
         m.price += line.price_amount
     top = sorted(by_customer.items(), key=lambda item: item[1].price, reverse=True)[:5]
-    names = dict(Customer.objects.filter(pk__in=[cid for (cid, _), _ in top])
-                 .values_list("pk", "company_name"))
-    return Figures(period=period, money=sorted(money.values(), key=lambda m: m.currency),
-                   top_customers=[{"id": cid, "name": names.get(cid, ""), "money": m}
-                                  for (cid, _), m in top])
+    names = dict(
+        Customer.objects.filter(pk__in=[cid for (cid, _), _ in top]).values_list(
+            "pk", "company_name"
+        )
+    )
+    return Figures(
+        period=period,
+        money=sorted(money.values(), key=lambda m: m.currency),
+        top_customers=[{"id": cid, "name": names.get(cid, ""), "money": m} for (cid, _), m in top],
+    )
 
 
 def azure_trend(reseller, *, customer_ids=None, days: int = TREND_DAYS) -> dict:
@@ -111,17 +119,22 @@ def azure_trend(reseller, *, customer_ids=None, days: int = TREND_DAYS) -> dict:
     if last is None:
         return {"labels": [], "series": []}
     first = last - timedelta(days=days - 1)
-    rows = (lines.filter(usage_date__range=(first, last))
-            .values("usage_date", "currency").annotate(cost=Sum("billing_pre_tax_total"))
-            .order_by("usage_date"))
+    rows = (
+        lines.filter(usage_date__range=(first, last))
+        .values("usage_date", "currency")
+        .annotate(cost=Sum("billing_pre_tax_total"))
+        .order_by("usage_date")
+    )
     labels = [(first + timedelta(days=n)).isoformat() for n in range(days)]
     series: dict[str, list[float]] = {}
     for row in rows:
         values = series.setdefault(row["currency"], [0.0] * days)
         # Chart.js wants numbers; amounts are shown rounded to cents
         values[(row["usage_date"] - first).days] = float(round(row["cost"], 2))
-    return {"labels": labels, "series": [{"currency": c, "values": v}
-                                         for c, v in sorted(series.items())]}
+    return {
+        "labels": labels,
+        "series": [{"currency": c, "values": v} for c, v in sorted(series.items())],
+    }
 
 
 def dashboard_widgets(request) -> list[Widget]:
@@ -129,22 +142,46 @@ def dashboard_widgets(request) -> list[Widget]:
     member = request.membership
     reseller = member.reseller
     periods = period_choices(reseller)
-    period = next((p for p in periods if p.start.isoformat() == request.GET.get("period")),
-                  periods[0])
+    period = next(
+        (p for p in periods if p.start.isoformat() == request.GET.get("period")), periods[0]
+    )
     # a reseller may have thousands of customers: the filter is a name search, not a list
     customer_q = request.GET.get("customer", "").strip()
-    customer_ids = set(Customer.objects.filter(
-        reseller=reseller, company_name__icontains=customer_q).values_list("pk", flat=True)
-        [:500]) if customer_q else None
-    product_types = list(ProductType.objects.filter(status=ProductType.Status.SELLABLE)
-                         .values_list("name", flat=True))
-    product_type = request.GET.get("product_type") \
-        if request.GET.get("product_type") in product_types else None
-    return [Widget("billing/reports/_dashboard.html", {
-        "periods": periods, "period": period, "customer_q": customer_q,
-        "product_types": product_types, "product_type": product_type,
-        "show_money": role_can(member.role, "billing.view_money"),
-        "figures": figures(reseller, period, customer_ids=customer_ids,
-                           product_type=product_type),
-        "trend": azure_trend(reseller, customer_ids=customer_ids),
-    }, section="figures", partial="billing/reports/_dashboard_figures.html")]
+    customer_ids = (
+        set(
+            Customer.objects.filter(
+                reseller=reseller, company_name__icontains=customer_q
+            ).values_list("pk", flat=True)[:500]
+        )
+        if customer_q
+        else None
+    )
+    product_types = list(
+        ProductType.objects.filter(status=ProductType.Status.SELLABLE).values_list(
+            "name", flat=True
+        )
+    )
+    product_type = (
+        request.GET.get("product_type")
+        if request.GET.get("product_type") in product_types
+        else None
+    )
+    return [
+        Widget(
+            "billing/reports/_dashboard.html",
+            {
+                "periods": periods,
+                "period": period,
+                "customer_q": customer_q,
+                "product_types": product_types,
+                "product_type": product_type,
+                "show_money": role_can(member.role, "billing.view_money"),
+                "figures": figures(
+                    reseller, period, customer_ids=customer_ids, product_type=product_type
+                ),
+                "trend": azure_trend(reseller, customer_ids=customer_ids),
+            },
+            section="figures",
+            partial="billing/reports/_dashboard_figures.html",
+        )
+    ]

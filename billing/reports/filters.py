@@ -75,26 +75,49 @@ class ReportFilter(django_filters.FilterSet):
     have thousands); `customer` (an id, from links) stays as an exact hidden filter. Both only
     ever match the page's resellers' customers."""
 
-    period = django_filters.ChoiceFilter(label="Billing period", method="filter_period",
-                                         empty_label=None, widget=FastSelect)
+    period = django_filters.ChoiceFilter(
+        label="Billing period", method="filter_period", empty_label=None, widget=FastSelect
+    )
     customer_name = django_filters.CharFilter(
-        label="Customer", method="filter_customer_name",
-        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off",
-                                      "placeholder": "All customers (type a name)"}))
-    customer = django_filters.ModelChoiceFilter(queryset=Customer.objects.none(),
-                                                widget=forms.HiddenInput)
+        label="Customer",
+        method="filter_customer_name",
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "placeholder": "All customers (type a name)",
+            }
+        ),
+    )
+    customer = django_filters.ModelChoiceFilter(
+        queryset=Customer.objects.none(), widget=forms.HiddenInput
+    )
     product_type = django_filters.ModelChoiceFilter(
-        label="Product type", field_name="subscription__offer__product_type",
-        queryset=ProductType.objects.none(), empty_label="All product types", widget=FastSelect)
-    subscription = django_filters.ModelChoiceFilter(queryset=Subscription.objects.none(),
-                                                    empty_label="All subscriptions",
-                                                    widget=FastSelect)
+        label="Product type",
+        field_name="subscription__offer__product_type",
+        queryset=ProductType.objects.none(),
+        empty_label="All product types",
+        widget=FastSelect,
+    )
+    subscription = django_filters.ModelChoiceFilter(
+        queryset=Subscription.objects.none(), empty_label="All subscriptions", widget=FastSelect
+    )
 
     date_field = "charge_date"
     in_arrears = False
 
-    def __init__(self, data, queryset, *, reseller_ids, periods: dict[str, Period],
-                 current: str, product_types: list[tuple[int, str]], form=None, **kwargs):
+    def __init__(
+        self,
+        data,
+        queryset,
+        *,
+        reseller_ids,
+        periods: dict[str, Period],
+        current: str,
+        product_types: list[tuple[int, str]],
+        form=None,
+        **kwargs,
+    ):
         self.periods = periods
         data = data.copy()
         data.setdefault("period", current)
@@ -109,7 +132,8 @@ class ReportFilter(django_filters.FilterSet):
         type_ids = [pk for pk, _ in product_types]
         f["product_type"].queryset = ProductType.objects.filter(pk__in=type_ids)
         f["subscription"].queryset = Subscription.objects.filter(
-            reseller_id__in=reseller_ids, offer__product_type_id__in=type_ids)
+            reseller_id__in=reseller_ids, offer__product_type_id__in=type_ids
+        )
 
     @property
     def form(self):
@@ -118,8 +142,10 @@ class ReportFilter(django_filters.FilterSet):
         if not hasattr(self, "_form"):
             form = super().form
             form.fields["subscription"].widget.choices = Lazy(self._subscription_choices)
-            form.fields["product_type"].widget.choices = [("", "All product types"),
-                                                          *self.product_types]
+            form.fields["product_type"].widget.choices = [
+                ("", "All product types"),
+                *self.product_types,
+            ]
         return self._form
 
     def filter_queryset(self, queryset):
@@ -141,15 +167,18 @@ class ReportFilter(django_filters.FilterSet):
             subs = subs.filter(pk=chosen)
         else:
             return [("", "All subscriptions (search a customer to pick one)")]
-        listed = list(subs.order_by("customer__company_name", "offer__name", "partner_center_id")
-                      .values_list("pk", "customer__company_name", "offer__name",
-                                   "partner_center_id")[:SUBSCRIPTION_CHOICES + 1])
+        listed = list(
+            subs.order_by("customer__company_name", "offer__name", "partner_center_id").values_list(
+                "pk", "customer__company_name", "offer__name", "partner_center_id"
+            )[: SUBSCRIPTION_CHOICES + 1]
+        )
         empty = "All subscriptions"
         if len(listed) > SUBSCRIPTION_CHOICES:
             listed = listed[:SUBSCRIPTION_CHOICES]
             empty += f" (first {SUBSCRIPTION_CHOICES} listed: narrow the customer search)"
-        return [("", empty)] + [(pk, f"{customer} · {offer} · {pc_id}")
-                                for pk, customer, offer, pc_id in listed]
+        return [("", empty)] + [
+            (pk, f"{customer} · {offer} · {pc_id}") for pk, customer, offer, pc_id in listed
+        ]
 
     def _label(self, period: Period) -> str:
         if self.in_arrears:
@@ -180,8 +209,9 @@ class ReportFilter(django_filters.FilterSet):
 class UsageFilter(ReportFilter):
     """On `UsageSummary` rows (one per usage month)."""
 
-    meter_category = django_filters.ChoiceFilter(choices=[], empty_label="All meter categories",
-                                                 widget=FastSelect)
+    meter_category = django_filters.ChoiceFilter(
+        choices=[], empty_label="All meter categories", widget=FastSelect
+    )
     date_field = "month"
     in_arrears = True
 
@@ -194,17 +224,18 @@ class DailyFilter(UsageFilter):
     """On the daily `UsageLine`s."""
 
     date_field = "usage_date"
-    meter = django_filters.CharFilter(field_name="meter_id", label="Meter ID",
-                                      widget=forms.HiddenInput)
+    meter = django_filters.CharFilter(
+        field_name="meter_id", label="Meter ID", widget=forms.HiddenInput
+    )
 
 
 def with_reseller(filter_class):
     """The same filter with a reseller choice in front (operations pages)."""
 
     class OpsFilter(filter_class):
-        reseller = django_filters.ModelChoiceFilter(queryset=Reseller.objects.all(),
-                                                    empty_label="All resellers",
-                                                    widget=FastSelect)
+        reseller = django_filters.ModelChoiceFilter(
+            queryset=Reseller.objects.all(), empty_label="All resellers", widget=FastSelect
+        )
 
         @property
         def form(self):
@@ -213,12 +244,14 @@ def with_reseller(filter_class):
             if new:
                 names = Reseller.objects.order_by("name").values_list("pk", "name")
                 form.fields["reseller"].widget.choices = Lazy(
-                    lambda: [("", "All resellers"), *names])
+                    lambda: [("", "All resellers"), *names]
+                )
             return form
 
     OpsFilter.__name__ = f"Ops{filter_class.__name__}"
     # reseller first in the form
-    OpsFilter.base_filters = {"reseller": OpsFilter.base_filters["reseller"],
-                              **{k: v for k, v in OpsFilter.base_filters.items()
-                                 if k != "reseller"}}
+    OpsFilter.base_filters = {
+        "reseller": OpsFilter.base_filters["reseller"],
+        **{k: v for k, v in OpsFilter.base_filters.items() if k != "reseller"},
+    }
     return OpsFilter

@@ -54,8 +54,9 @@ class Section:
         table.order_by = order_by  # the page's sort
         data = table.data.data
         # rows read in chunks and written one by one: a large export keeps no row alive
-        rows = table.export_rows(data.iterator(chunk_size=2000) if isinstance(data, QuerySet)
-                                 else data)
+        rows = table.export_rows(
+            data.iterator(chunk_size=2000) if isinstance(data, QuerySet) else data
+        )
         columns = table.export_columns()
         if fmt == "csv":
             content = compute.csv_bytes(rows, columns)
@@ -80,11 +81,14 @@ class Report:
         self.request, self.params, self.ops, self.show_money = request, request.GET, ops, show_money
         self.reseller_ids, self.reseller = self._resellers()
         self.periods, self.current = filters.period_options(
-            self.reseller.country if self.reseller else "", timezone.now().date(),
-            calendar_overrides())
+            self.reseller.country if self.reseller else "",
+            timezone.now().date(),
+            calendar_overrides(),
+        )
         codes = tuple(dict.fromkeys(self.usage_types + self.charge_types))
-        self.product_types = list(ProductType.objects.filter(code__in=codes)
-                                  .values_list("pk", "code", "name"))
+        self.product_types = list(
+            ProductType.objects.filter(code__in=codes).values_list("pk", "code", "name")
+        )
         self.filterset: Any = None
 
     def _resellers(self) -> tuple[list[int], Reseller | None]:
@@ -103,17 +107,23 @@ class Report:
         return [pk for pk, code, _ in self.product_types if code in codes]
 
     def _filter_args(self) -> dict:
-        return {"reseller_ids": self.reseller_ids, "periods": self.periods,
-                "current": self.current,
-                "product_types": [(pk, name) for pk, _, name in self.product_types]}
+        return {
+            "reseller_ids": self.reseller_ids,
+            "periods": self.periods,
+            "current": self.current,
+            "product_types": [(pk, name) for pk, _, name in self.product_types],
+        }
 
     def _filter_class(self, base):
         return filters.with_reseller(base) if self.ops else base
 
     @property
     def filter_query(self) -> dict:
-        return {k: v for k, v in self.params.items()
-                if k not in _NOT_FILTERS and not k.endswith(("page", "sort"))}
+        return {
+            k: v
+            for k, v in self.params.items()
+            if k not in _NOT_FILTERS and not k.endswith(("page", "sort"))
+        }
 
     @cached_property
     def sections(self) -> list[Section]:
@@ -148,14 +158,23 @@ class UsageReport(Report):
         return sections
 
     def _usage_sections(self) -> list[Section]:
-        summaries = UsageSummary.objects.filter(reseller_id__in=self.reseller_ids,
-                                                product_type_id__in=self.type_ids(self.usage_types))
+        summaries = UsageSummary.objects.filter(
+            reseller_id__in=self.reseller_ids, product_type_id__in=self.type_ids(self.usage_types)
+        )
         period = filters.selected_period(self.params, self.periods, self.current)
-        categories, combos = report_selectors.month_keys(summaries.filter(
-            month=usage_month(period).start), self.reseller_ids) if period else ([], set())
+        categories, combos = (
+            report_selectors.month_keys(
+                summaries.filter(month=usage_month(period).start), self.reseller_ids
+            )
+            if period
+            else ([], set())
+        )
         self.filterset = self._filter_class(self.usage_filter)(
-            self.params, self.usage_lines(summaries), meter_categories=categories,
-            **self._filter_args())
+            self.params,
+            self.usage_lines(summaries),
+            meter_categories=categories,
+            **self._filter_args(),
+        )
         period = self.filterset.period_value
         if not self.filterset.is_valid() or period is None or not self.ready():
             return []
@@ -170,23 +189,37 @@ class UsageReport(Report):
         return True
 
     def usage_section(self, period, combos) -> Section:
-        priced = report_selectors.priced_usage(self.filterset.qs, priced_on=period.start,
-                                               reseller_ids=self.reseller_ids, combos=combos)
+        priced = report_selectors.priced_usage(
+            self.filterset.qs, priced_on=period.start, reseller_ids=self.reseller_ids, combos=combos
+        )
         rows = report_selectors.usage_rows(priced, self.reseller_ids)
-        table = tables.UsageTable(rows, show_money=self.show_money, ops=self.ops, prefix="u-",
-                                  daily_url=tables.daily_link(self.ops), query=self.filter_query)
+        table = tables.UsageTable(
+            rows,
+            show_money=self.show_money,
+            ops=self.ops,
+            prefix="u-",
+            daily_url=tables.daily_link(self.ops),
+            query=self.filter_query,
+        )
         sums = report_selectors.UsageSums(priced)
-        return Section("usage", "Azure usage per customer, subscription and meter", table, rows,
-                       sums.totals, draw=partial(sums.chart, show_money=self.show_money))
+        return Section(
+            "usage",
+            "Azure usage per customer, subscription and meter",
+            table,
+            rows,
+            sums.totals,
+            draw=partial(sums.chart, show_money=self.show_money),
+        )
 
     def _charge_sections(self) -> list[Section]:
         charges = ChargeEvent.objects.filter(
             reseller_id__in=self.reseller_ids,
-            subscription__offer__product_type_id__in=self.type_ids(self.charge_types))
+            subscription__offer__product_type_id__in=self.type_ids(self.charge_types),
+        )
         # the usage filter's form, when there is one, validated once for both tables
         charge_filter = self._filter_class(filters.ReportFilter)(
-            self.params, charges, form=self.filterset and self.filterset.form,
-            **self._filter_args())
+            self.params, charges, form=self.filterset and self.filterset.form, **self._filter_args()
+        )
         self.filterset = self.filterset or charge_filter
         if not charge_filter.is_valid() or charge_filter.period_value is None:
             return []
@@ -198,25 +231,34 @@ class UsageReport(Report):
     def charge_section(self, page_rows, every) -> Section:
         rows = report_selectors.licence_rows(page_rows)
         table = tables.LicenceTable(rows, show_money=self.show_money, ops=self.ops, prefix="l-")
-        return Section("licences", "Licence charges", table, rows,
-                       partial(report_selectors.charge_totals, every))
+        return Section(
+            "licences",
+            "Licence charges",
+            table,
+            rows,
+            partial(report_selectors.charge_totals, every),
+        )
 
 
 class AzureLegacyReport(UsageReport):
     slug = "azure_legacy"
     title = "Azure (legacy)"
-    intro = ("Usage of legacy Azure subscriptions (MS-AZR-0145P). Microsoft retired this offer, "
-             "so this report is usually empty: Azure usage is in the Azure plan report.")
+    intro = (
+        "Usage of legacy Azure subscriptions (MS-AZR-0145P). Microsoft retired this offer, "
+        "so this report is usually empty: Azure usage is in the Azure plan report."
+    )
     usage_types = report_selectors.USAGE_TYPES["azure-legacy"]
 
 
 class AzurePlanReport(UsageReport):
     slug = "azure_plan"
     title = "Azure plan & New Commerce"
-    intro = ("Azure plan usage of the previous calendar month (billed in arrears), per "
-             "customer, subscription and meter — open a meter for its daily lines; and the "
-             "licence charges (New Commerce, software subscriptions, Reserved Instances, "
-             "perpetual software) of the period.")
+    intro = (
+        "Azure plan usage of the previous calendar month (billed in arrears), per "
+        "customer, subscription and meter — open a meter for its daily lines; and the "
+        "licence charges (New Commerce, software subscriptions, Reserved Instances, "
+        "perpetual software) of the period."
+    )
     usage_types = report_selectors.USAGE_TYPES["azure-plan"]
     charge_types = report_selectors.LICENCE_TYPES
 
@@ -224,8 +266,10 @@ class AzurePlanReport(UsageReport):
 class SeatsReport(UsageReport):
     slug = "seats"
     title = "Modern Workplace SaaS"
-    intro = ("Seat-based products per subscription: seats, assigned and unused seats, unit "
-             "prices and the period's cycle charges, prorations and credits.")
+    intro = (
+        "Seat-based products per subscription: seats, assigned and unused seats, unit "
+        "prices and the period's cycle charges, prorations and credits."
+    )
     charge_types = report_selectors.SEAT_TYPES
 
     def build_sections(self) -> list[Section]:
@@ -234,8 +278,9 @@ class SeatsReport(UsageReport):
     def charge_section(self, page_rows, every) -> Section:
         rows = report_selectors.seat_rows(every)
         table = tables.SeatTable(rows, show_money=self.show_money, ops=self.ops, prefix="s-")
-        return Section("seats", "Seat products per subscription", table, rows,
-                       partial(compute.totals, rows))
+        return Section(
+            "seats", "Seat products per subscription", table, rows, partial(compute.totals, rows)
+        )
 
 
 class DailyUsageReport(UsageReport):
@@ -244,15 +289,18 @@ class DailyUsageReport(UsageReport):
     slug = "daily"
     title = "Azure plan daily usage"
     intro = "The daily rated usage lines of one subscription's meter."
-    usage_types = (report_selectors.USAGE_TYPES["azure-plan"]
-                   + report_selectors.USAGE_TYPES["azure-legacy"])
+    usage_types = (
+        report_selectors.USAGE_TYPES["azure-plan"] + report_selectors.USAGE_TYPES["azure-legacy"]
+    )
     daily = True
     usage_filter = filters.DailyFilter
 
     def usage_lines(self, summaries):
         return UsageLine.objects.filter(
-            reseller_id__in=self.reseller_ids, is_marketplace=False,
-            subscription__offer__product_type_id__in=self.type_ids(self.usage_types))
+            reseller_id__in=self.reseller_ids,
+            is_marketplace=False,
+            subscription__offer__product_type_id__in=self.type_ids(self.usage_types),
+        )
 
     def ready(self) -> bool:
         data = self.filterset.form.cleaned_data
@@ -260,11 +308,17 @@ class DailyUsageReport(UsageReport):
 
     def usage_section(self, period, combos) -> Section:
         rows = report_selectors.daily_rows(self.filterset.qs, priced_on=period.start)
-        table = tables.DailyTable(rows, show_money=self.show_money, ops=self.ops, prefix="d-",
-                                  order_by=self.params.get("d-sort"))
+        table = tables.DailyTable(
+            rows,
+            show_money=self.show_money,
+            ops=self.ops,
+            prefix="d-",
+            order_by=self.params.get("d-sort"),
+        )
         return Section("daily", "Daily usage lines", table, rows, partial(compute.totals, rows))
 
 
 REPORTS: dict[str, type[Report]] = {
-    r.slug: r for r in (AzureLegacyReport, AzurePlanReport, SeatsReport, DailyUsageReport)}
+    r.slug: r for r in (AzureLegacyReport, AzurePlanReport, SeatsReport, DailyUsageReport)
+}
 LISTED = [r for r in REPORTS.values() if not r.daily]

@@ -33,8 +33,16 @@ LICENCE_TYPES = ("nce", "software-subscription", "reserved-instance", "perpetual
 SEAT_TYPES = ("nce", "software-subscription", "modern-workplace-legacy")
 
 
-RULE_FIELDS = ("kind", "effective_from", "offer_id", "product_type_id", "percent", "term",
-               "fixed_price", "currency")
+RULE_FIELDS = (
+    "kind",
+    "effective_from",
+    "offer_id",
+    "product_type_id",
+    "percent",
+    "term",
+    "fixed_price",
+    "currency",
+)
 
 
 def books_for(reseller_ids) -> dict[int, compute.Books]:
@@ -42,20 +50,32 @@ def books_for(reseller_ids) -> dict[int, compute.Books]:
     without rules prices like no book, so the rules with their book's customer suffice)."""
     out: dict[int, dict] = {}
     # plain values, no model instances: a report never shows a rule's label
-    for rule in PriceRule.objects.filter(reseller_id__in=reseller_ids).order_by().values(
-            "reseller_id", "book__customer_id", *RULE_FIELDS):
+    for rule in (
+        PriceRule.objects.filter(reseller_id__in=reseller_ids)
+        .order_by()
+        .values("reseller_id", "book__customer_id", *RULE_FIELDS)
+    ):
         books = out.setdefault(rule.pop("reseller_id"), {})
         books.setdefault(rule.pop("book__customer_id"), []).append(Rule(**rule))
-    return {rid: compute.Books(default=tuple(books.pop(None, ())),
-                               by_customer={c: tuple(r) for c, r in books.items()})
-            for rid, books in out.items()}
+    return {
+        rid: compute.Books(
+            default=tuple(books.pop(None, ())), by_customer={c: tuple(r) for c, r in books.items()}
+        )
+        for rid, books in out.items()
+    }
 
 
 def _linear(key: dict, customer_rules, default_rules) -> tuple[Decimal, Decimal]:
     """(mult, add) with price = cost × mult + add, read off the resolver at cost 0 and 1."""
+
     def price(cost):
-        return resolve_price(cost=Decimal(cost), customer_rules=list(customer_rules),
-                             default_rules=list(default_rules), **key).price
+        return resolve_price(
+            cost=Decimal(cost),
+            customer_rules=list(customer_rules),
+            default_rules=list(default_rules),
+            **key,
+        ).price
+
     add = price(0)
     return price(1) - add, add
 
@@ -71,9 +91,19 @@ def month_keys(summaries, reseller_ids) -> tuple[list[str], set[tuple]]:
     """(meter categories, price combinations) of a month's usage summaries, in one query: the
     meter-category filter's choices, and every (reseller, offer, product type, term, currency)
     the month's rows may need a price for."""
-    keys = set(_own(summaries, "subscription", reseller_ids).order_by().values_list(
-        "meter_category", "reseller_id", "subscription__offer_id", "product_type_id",
-        "subscription__term", "currency").distinct())
+    keys = set(
+        _own(summaries, "subscription", reseller_ids)
+        .order_by()
+        .values_list(
+            "meter_category",
+            "reseller_id",
+            "subscription__offer_id",
+            "product_type_id",
+            "subscription__term",
+            "currency",
+        )
+        .distinct()
+    )
     return sorted({k[0] for k in keys if k[0]}), {k[1:] for k in keys}
 
 
@@ -88,12 +118,25 @@ def _linear_prices(combos, books: dict[int, compute.Books], priced_on: date):
     cases, defaults = [], []
     for reseller_id, offer_id, type_id, term, currency in sorted(combos):
         book = books.get(reseller_id, compute.Books())
-        combo = Q() if single else Q(
-            reseller_id=reseller_id, subscription__offer_id=offer_id, product_type_id=type_id,
-            subscription__term=term, currency=currency)
+        combo = (
+            Q()
+            if single
+            else Q(
+                reseller_id=reseller_id,
+                subscription__offer_id=offer_id,
+                product_type_id=type_id,
+                subscription__term=term,
+                currency=currency,
+            )
+        )
 
-        key = {"currency": currency, "offer_id": offer_id, "product_type_id": type_id,
-               "term": term, "on": priced_on}
+        key = {
+            "currency": currency,
+            "offer_id": offer_id,
+            "product_type_id": type_id,
+            "term": term,
+            "on": priced_on,
+        }
         groups: dict[tuple, list[int]] = {}
         for customer_id in book.by_customer or {}:
             rules = book.for_customer(customer_id)
@@ -112,8 +155,10 @@ def _linear_prices(combos, books: dict[int, compute.Books], priced_on: date):
         cases += defaults
         default = Round(F("pre_tax_total"), 6)
     whens = [When(condition, then=priced(mult, add)) for condition, mult, add in cases]
-    return Round(Case(*whens, default=default, output_field=DecimalField(
-        max_digits=28, decimal_places=10)), 2)
+    return Round(
+        Case(*whens, default=default, output_field=DecimalField(max_digits=28, decimal_places=10)),
+        2,
+    )
 
 
 MONEY = DecimalField(max_digits=28, decimal_places=2)
@@ -125,22 +170,44 @@ def priced_usage(summaries, *, priced_on: date, reseller_ids, combos):
     computed in SQL from the resellers' price-book rules, loaded once (`combos`: from
     `month_keys`)."""
     price = _linear_prices(combos, books_for(reseller_ids), priced_on)
-    return summaries.annotate(row_cost=Round(F("pre_tax_total"), 2, output_field=MONEY),
-                              row_price=ExpressionWrapper(price, output_field=MONEY))
+    return summaries.annotate(
+        row_cost=Round(F("pre_tax_total"), 2, output_field=MONEY),
+        row_price=ExpressionWrapper(price, output_field=MONEY),
+    )
 
 
 def usage_rows(priced, reseller_ids):
     """The rows of `priced_usage` as a values queryset the table sorts and pages in the
     database."""
-    return _own(priced, "customer", reseller_ids).order_by(
-        "customer__company_name", "subscription__partner_center_id", "meter_category",
-        "meter_name").values(
-        "reseller_id", "customer_id", "subscription_id", "meter_id", "currency",
-        "meter_category", "meter_sub_category", "meter_name", "unit_of_measure", "quantity",
-        "lines", cost_raw=F("pre_tax_total"), cost=F("row_cost"), price=F("row_price"),
-        margin=ExpressionWrapper(F("row_price") - F("row_cost"), output_field=MONEY),
-        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
-        partner_center_id=F("subscription__partner_center_id"))
+    return (
+        _own(priced, "customer", reseller_ids)
+        .order_by(
+            "customer__company_name",
+            "subscription__partner_center_id",
+            "meter_category",
+            "meter_name",
+        )
+        .values(
+            "reseller_id",
+            "customer_id",
+            "subscription_id",
+            "meter_id",
+            "currency",
+            "meter_category",
+            "meter_sub_category",
+            "meter_name",
+            "unit_of_measure",
+            "quantity",
+            "lines",
+            cost_raw=F("pre_tax_total"),
+            cost=F("row_cost"),
+            price=F("row_price"),
+            margin=ExpressionWrapper(F("row_price") - F("row_cost"), output_field=MONEY),
+            customer_name=F("customer__company_name"),
+            reseller_name=F("reseller__name"),
+            partner_center_id=F("subscription__partner_center_id"),
+        )
+    )
 
 
 class UsageSums:
@@ -153,9 +220,11 @@ class UsageSums:
 
     @cached_property
     def groups(self) -> list[dict]:
-        return list(self.priced.order_by("currency", "meter_category")
-                    .values("currency", "meter_category")
-                    .annotate(cost=Sum("row_cost"), price=Sum("row_price"), rows=Count("pk")))
+        return list(
+            self.priced.order_by("currency", "meter_category")
+            .values("currency", "meter_category")
+            .annotate(cost=Sum("row_cost"), price=Sum("row_price"), rows=Count("pk"))
+        )
 
     def totals(self) -> list[compute.Total]:
         return compute.group_totals(self.groups)
@@ -166,16 +235,32 @@ class UsageSums:
 
 def daily_rows(lines, *, priced_on: date) -> list[dict]:
     """The daily lines themselves (drill-down of one subscription's meter), priced."""
-    rows = list(lines.order_by("usage_date", "pk").values(
-        "pk", "reseller_id", "customer_id", "subscription_id", "usage_date", "meter_id",
-        "meter_category", "meter_sub_category", "meter_name", "meter_region", "resource_group",
-        "unit_of_measure", "quantity", "unit_price", "currency",
-        cost_raw=F("billing_pre_tax_total"), customer_name=F("customer__company_name"),
-        reseller_name=F("reseller__name"),
-        partner_center_id=F("subscription__partner_center_id"),
-        offer_id=F("subscription__offer_id"),
-        product_type_id=F("subscription__offer__product_type_id"),
-        term=F("subscription__term")))
+    rows = list(
+        lines.order_by("usage_date", "pk").values(
+            "pk",
+            "reseller_id",
+            "customer_id",
+            "subscription_id",
+            "usage_date",
+            "meter_id",
+            "meter_category",
+            "meter_sub_category",
+            "meter_name",
+            "meter_region",
+            "resource_group",
+            "unit_of_measure",
+            "quantity",
+            "unit_price",
+            "currency",
+            cost_raw=F("billing_pre_tax_total"),
+            customer_name=F("customer__company_name"),
+            reseller_name=F("reseller__name"),
+            partner_center_id=F("subscription__partner_center_id"),
+            offer_id=F("subscription__offer_id"),
+            product_type_id=F("subscription__offer__product_type_id"),
+            term=F("subscription__term"),
+        )
+    )
     _price(rows, priced_on)
     return rows
 
@@ -184,54 +269,95 @@ def licence_rows(charges):
     """Charge events of licence products (NCE, software subscriptions, RIs, perpetual) as a
     values queryset: the table sorts and pages it in SQL (a period may hold thousands)."""
     return charges.order_by("charge_date", "pk").values(
-        "pk", "reseller_id", "customer_id", "subscription_id", "kind", "charge_date",
-        "cycle_start", "cycle_end", "quantity", "billing_days", "cycle_days", "unit_cost",
-        "unit_price", "currency", cost=F("cost_amount"), price=F("price_amount"),
+        "pk",
+        "reseller_id",
+        "customer_id",
+        "subscription_id",
+        "kind",
+        "charge_date",
+        "cycle_start",
+        "cycle_end",
+        "quantity",
+        "billing_days",
+        "cycle_days",
+        "unit_cost",
+        "unit_price",
+        "currency",
+        cost=F("cost_amount"),
+        price=F("price_amount"),
         margin=F("price_amount") - F("cost_amount"),
-        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
+        customer_name=F("customer__company_name"),
+        reseller_name=F("reseller__name"),
         offer_name=F("subscription__offer__name"),
         partner_center_id=F("subscription__partner_center_id"),
         product_type=F("subscription__offer__product_type__name"),
-        term=F("subscription__term"), billing_frequency=F("subscription__billing_frequency"))
+        term=F("subscription__term"),
+        billing_frequency=F("subscription__billing_frequency"),
+    )
 
 
 def charge_totals(charges) -> list[compute.Total]:
     """Totals per currency of charge events (amounts are already rounded): one query."""
-    return [compute.Total(currency=t["currency"], cost=t["cost"], price=t["price"],
-                          rows=t["n"])
-            for t in charges.order_by("currency").values("currency").annotate(
-                cost=Sum("cost_amount"), price=Sum("price_amount"), n=Count("pk"))]
+    return [
+        compute.Total(currency=t["currency"], cost=t["cost"], price=t["price"], rows=t["n"])
+        for t in charges.order_by("currency")
+        .values("currency")
+        .annotate(cost=Sum("cost_amount"), price=Sum("price_amount"), n=Count("pk"))
+    ]
 
 
 _PRORATION = Q(kind__in=[ChargeEvent.Kind.SEAT_INCREASE, ChargeEvent.Kind.SEAT_DECREASE])
-_CREDIT = Q(kind__in=[ChargeEvent.Kind.CANCEL, ChargeEvent.Kind.REFUND,
-                       ChargeEvent.Kind.TERM_CHANGE])
+_CREDIT = Q(
+    kind__in=[ChargeEvent.Kind.CANCEL, ChargeEvent.Kind.REFUND, ChargeEvent.Kind.TERM_CHANGE]
+)
 
 
 def seat_rows(charges) -> list[dict]:
     """Seat products per subscription for the period: quantity, assigned, unused, unit cost and
     price, cycle charges, prorations and credits (sums of the period's charge events)."""
-    assigned = (SeatAssignment.objects.filter(subscription_id=OuterRef("subscription_id"))
-                .order_by().values("subscription_id").annotate(n=Count("pk")).values("n"))
-    rows = list(charges.order_by().values(
-        "reseller_id", "customer_id", "subscription_id", "currency",
-        customer_name=F("customer__company_name"), reseller_name=F("reseller__name"),
-        offer_name=F("subscription__offer__name"),
-        partner_center_id=F("subscription__partner_center_id"),
-        product_type=F("subscription__offer__product_type__name"),
-        term=F("subscription__term"), billing_frequency=F("subscription__billing_frequency"),
-        seats=F("subscription__quantity"), seat_cost=F("subscription__unit_cost"),
-        seat_price=F("subscription__unit_price"),
-    ).annotate(
-        assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
-        cycle_price=Coalesce(Sum("price_amount", filter=Q(kind=ChargeEvent.Kind.CYCLE)),
-                             compute.ZERO),
-        proration_price=Coalesce(Sum("price_amount", filter=_PRORATION), compute.ZERO),
-        credit_price=Coalesce(Sum("price_amount", filter=_CREDIT), compute.ZERO),
-        cost=Sum("cost_amount"), price=Sum("price_amount"), events=Count("pk")))
+    assigned = (
+        SeatAssignment.objects.filter(subscription_id=OuterRef("subscription_id"))
+        .order_by()
+        .values("subscription_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    rows = list(
+        charges.order_by()
+        .values(
+            "reseller_id",
+            "customer_id",
+            "subscription_id",
+            "currency",
+            customer_name=F("customer__company_name"),
+            reseller_name=F("reseller__name"),
+            offer_name=F("subscription__offer__name"),
+            partner_center_id=F("subscription__partner_center_id"),
+            product_type=F("subscription__offer__product_type__name"),
+            term=F("subscription__term"),
+            billing_frequency=F("subscription__billing_frequency"),
+            seats=F("subscription__quantity"),
+            seat_cost=F("subscription__unit_cost"),
+            seat_price=F("subscription__unit_price"),
+        )
+        .annotate(
+            assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
+            cycle_price=Coalesce(
+                Sum("price_amount", filter=Q(kind=ChargeEvent.Kind.CYCLE)), compute.ZERO
+            ),
+            proration_price=Coalesce(Sum("price_amount", filter=_PRORATION), compute.ZERO),
+            credit_price=Coalesce(Sum("price_amount", filter=_CREDIT), compute.ZERO),
+            cost=Sum("cost_amount"),
+            price=Sum("price_amount"),
+            events=Count("pk"),
+        )
+    )
     for row in rows:
         row["quantity"], row["unit_cost"], row["unit_price"] = (
-            row.pop("seats"), row.pop("seat_cost"), row.pop("seat_price"))
+            row.pop("seats"),
+            row.pop("seat_cost"),
+            row.pop("seat_price"),
+        )
         row["unused"] = max(row["quantity"] - row["assigned"], 0)
         row["margin"] = row["price"] - row["cost"]
     rows.sort(key=lambda r: (r["customer_name"], r["offer_name"], r["partner_center_id"]))

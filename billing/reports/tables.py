@@ -72,19 +72,29 @@ class ReportTable(tables.Table):
         """The page's rows in one pass (django-tables2 renders every cell through templates
         and signature inspection: too slow for report pages). Every text is escaped; numbers
         and dates need no escaping."""
-        columns = [(c.accessor, getattr(self, f"cell_{c.name}", None), c.name,
-                    '<td class="num">' if c.name in self.num_columns else "<td>")
-                   for c in self.columns]
+        columns = [
+            (
+                c.accessor,
+                getattr(self, f"cell_{c.name}", None),
+                c.name,
+                '<td class="num">' if c.name in self.num_columns else "<td>",
+            )
+            for c in self.columns
+        ]
         if not self.page.object_list:
-            return format_html('<tr><td colspan="{}" class="muted">{}</td></tr>',
-                               len(columns), self.empty_text)
+            return format_html(
+                '<tr><td colspan="{}" class="muted">{}</td></tr>', len(columns), self.empty_text
+            )
         out = []
         for row in self.page.object_list:
             record = row.record
             out.append("<tr>")
             for accessor, custom, name, td in columns:
-                value = custom(record) if custom is not None else \
-                    compute.cents(name, record.get(accessor))
+                value = (
+                    custom(record)
+                    if custom is not None
+                    else compute.cents(name, record.get(accessor))
+                )
                 out.append(td)
                 out.append(_html(value))
                 out.append("</td>")
@@ -117,8 +127,9 @@ class UsageTable(ReportTable):
         query = query or {}
         self.daily_url, self.with_customer = daily_url, "customer" in query
         # the page's filters, encoded once; each row adds its subscription and meter
-        self.link_query = urlencode({k: v for k, v in query.items()
-                                     if k not in ("subscription", "meter", "customer")})
+        self.link_query = urlencode(
+            {k: v for k, v in query.items() if k not in ("subscription", "meter", "customer")}
+        )
         super().__init__(data, **kwargs)
 
     def cell_meter_name(self, record):
@@ -129,8 +140,9 @@ class UsageTable(ReportTable):
         if self.with_customer:
             row["customer"] = record["customer_id"]
         query = "&".join(filter(None, (self.link_query, urlencode(row))))
-        return format_html('<a href="{}?{}" data-testid="drill-down">{}</a>',
-                           self.daily_url, query, value)
+        return format_html(
+            '<a href="{}?{}" data-testid="drill-down">{}</a>', self.daily_url, query, value
+        )
 
     def cell_quantity(self, record):
         return _quantity(record["quantity"])
@@ -168,6 +180,7 @@ class LicenceTable(ReportTable):
 
     def export_rows(self, rows):
         return ({**r, "kind": self.cell_kind(r)} for r in rows)
+
     quantity = Num(verbose_name="Quantity")
     term = tables.Column(verbose_name="Term")
     billing_frequency = tables.Column(verbose_name="Billing")

@@ -22,11 +22,13 @@ def _export(request, report: Report, fmt: str) -> HttpResponse:
     if section is None:
         raise Http404("No such report table for these filters.")
     content, content_type, ext = section.export(
-        fmt, order_by=request.GET.get(section.table.prefixed_order_by_field))
+        fmt, order_by=request.GET.get(section.table.prefixed_order_by_field)
+    )
     response = HttpResponse(content, content_type=content_type)
     period = request.GET.get("period", "") or "current"
     response["Content-Disposition"] = (
-        f'attachment; filename="{report.slug}-{section.name}-{period}.{ext}"'.replace("_", "-"))
+        f'attachment; filename="{report.slug}-{section.name}-{period}.{ext}"'.replace("_", "-")
+    )
     return response
 
 
@@ -43,10 +45,18 @@ def _page(request, slug: str, *, ops: bool):
         if isinstance(section.table.data, TableQuerysetData):  # the totals counted the rows
             section.table.data._length = sum(t.rows for t in section.totals)
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(section.table)
-    context = {"report": report, "filter": report.filterset, "sections": report.sections,
-               "ops": ops, "show_money": show_money, "notice": compute.NOTICE,
-               "reseller": report.reseller, "period": report.period, "reports": LISTED,
-               "namespace": "billing_ops" if ops else "billing"}
+    context = {
+        "report": report,
+        "filter": report.filterset,
+        "sections": report.sections,
+        "ops": ops,
+        "show_money": show_money,
+        "notice": compute.NOTICE,
+        "reseller": report.reseller,
+        "period": report.period,
+        "reports": LISTED,
+        "namespace": "billing_ops" if ops else "billing",
+    }
     if report.daily and not report.sections and report.filterset.is_valid():
         context["choose"] = "Open a meter from the Azure plan report to see its daily lines."
     template = "billing/reports/_body.html" if request.htmx else "billing/reports/report.html"
@@ -56,8 +66,11 @@ def _page(request, slug: str, *, ops: bool):
 @member_required
 def report_index(request):
     require(request.membership, "reports.view")
-    return render(request, "billing/reports/index.html", {
-        "reports": LISTED, "namespace": "billing", "notice": compute.NOTICE})
+    return render(
+        request,
+        "billing/reports/index.html",
+        {"reports": LISTED, "namespace": "billing", "notice": compute.NOTICE},
+    )
 
 
 @member_required
@@ -67,8 +80,11 @@ def report(request, key):
 
 @staff_required
 def ops_report_index(request):
-    return render(request, "billing/reports/index.html", {
-        "reports": LISTED, "namespace": "billing_ops", "ops": True, "notice": compute.NOTICE})
+    return render(
+        request,
+        "billing/reports/index.html",
+        {"reports": LISTED, "namespace": "billing_ops", "ops": True, "notice": compute.NOTICE},
+    )
 
 
 @staff_required

@@ -39,34 +39,64 @@ from billing.usage import validation
 log = logging.getLogger(__name__)
 
 # What str.strip() strips (str.isspace).
-WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
-              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 SEP = "\x1f"  # between the fields of the natural key (validation.natural_key)
 _WS = "[" + re.escape(WHITESPACE) + "]"
 _FORMULA = "^[=+@\\t\\r-]"  # validation.FORMULA_PREFIXES
-_PLAIN_NUMBER = {name: ("^-?" if name == "BillingPreTaxTotal" else "^")
-                 + f"[0-9]{{1,{validation.INTEGER_DIGITS[name]}}}"
-                 + f"(\\.[0-9]{{1,{validation.DECIMALS[name]}}})?$"
-                 for name in validation.NUMERIC}
+_PLAIN_NUMBER = {
+    name: ("^-?" if name == "BillingPreTaxTotal" else "^")
+    + f"[0-9]{{1,{validation.INTEGER_DIGITS[name]}}}"
+    + f"(\\.[0-9]{{1,{validation.DECIMALS[name]}}})?$"
+    for name in validation.NUMERIC
+}
 
 NUMBER = pa.decimal128(28, validation.MAX_DECIMALS)  # UsageLine's DecimalField(28, 10)
 UNIT_PRICE = pa.decimal128(38, validation.DECIMALS["UnitPrice"])  # DecimalField(38, 22)
 # The loaded rows: validation.COLUMNS.
-SCHEMA = pa.schema([
-    ("reseller_id", pa.int64()), ("customer_id", pa.int64()), ("subscription_id", pa.int64()),
-    ("usage_date", pa.date32()),
-    *[(name, UNIT_PRICE if name == "unit_price"
-       else NUMBER if name in ("quantity", "billing_pre_tax_total")
-       else pa.string()) for name in validation.COLUMNS[4:21]],
-    ("is_marketplace", pa.bool_()), ("natural_key", pa.binary(16))])
+SCHEMA = pa.schema(
+    [
+        ("reseller_id", pa.int64()),
+        ("customer_id", pa.int64()),
+        ("subscription_id", pa.int64()),
+        ("usage_date", pa.date32()),
+        *[
+            (
+                name,
+                UNIT_PRICE
+                if name == "unit_price"
+                else NUMBER
+                if name in ("quantity", "billing_pre_tax_total")
+                else pa.string(),
+            )
+            for name in validation.COLUMNS[4:21]
+        ],
+        ("is_marketplace", pa.bool_()),
+        ("natural_key", pa.binary(16)),
+    ]
+)
 assert SCHEMA.names == list(validation.COLUMNS)  # noqa: S101 - a mistake here is ours
 # CSV header → its column in SCHEMA (text and numbers taken as they are on a plain line).
-_TAKEN = {"MeterCategory": "meter_category", "MeterSubCategory": "meter_sub_category",
-          "MeterName": "meter_name", "MeterId": "meter_id", "MeterRegion": "meter_region",
-          "ResourceGroup": "resource_group", "ResourceURI": "resource_uri", "Tags": "tags",
-          "Quantity": "quantity", "UnitOfMeasure": "unit_of_measure", "UnitPrice": "unit_price",
-          "BillingPreTaxTotal": "billing_pre_tax_total", "ChargeType": "charge_type",
-          "ProductId": "product_id", "SkuId": "sku_id", "AvailabilityId": "availability_id"}
+_TAKEN = {
+    "MeterCategory": "meter_category",
+    "MeterSubCategory": "meter_sub_category",
+    "MeterName": "meter_name",
+    "MeterId": "meter_id",
+    "MeterRegion": "meter_region",
+    "ResourceGroup": "resource_group",
+    "ResourceURI": "resource_uri",
+    "Tags": "tags",
+    "Quantity": "quantity",
+    "UnitOfMeasure": "unit_of_measure",
+    "UnitPrice": "unit_price",
+    "BillingPreTaxTotal": "billing_pre_tax_total",
+    "ChargeType": "charge_type",
+    "ProductId": "product_id",
+    "SkuId": "sku_id",
+    "AvailabilityId": "availability_id",
+}
 
 
 @dataclass
@@ -138,7 +168,10 @@ def _options(columns: list[str], names: list[str | None]) -> dict:
         "convert_options": pcsv.ConvertOptions(
             column_types=dict.fromkeys(columns, pa.string()),
             include_columns=[c for c, name in zip(columns, names, strict=True) if name],
-            strings_can_be_null=False, quoted_strings_can_be_null=False)}
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
 
 
 def _header(data: bytes) -> tuple[list[str | None], memoryview] | None:
@@ -154,7 +187,7 @@ def _header(data: bytes) -> tuple[list[str | None], memoryview] | None:
         names = validation.header_names(next(csv.reader([header.decode()])))
     except (UnicodeDecodeError, validation.FileProblem):
         return None  # the line-by-line path says what is wrong (the encoding first)
-    return names, memoryview(data)[end + 1:]
+    return names, memoryview(data)[end + 1 :]
 
 
 def _lines(body: memoryview) -> int:
@@ -198,8 +231,13 @@ class UsageFile:
         self.judged_refs = {} if refs is None else refs
         self.dates, self.refs = self._dates(), self._refs()
         self.marketplace_types = pa.array(
-            [ct for ct in pc.unique(self.col("ChargeType")).to_pylist()
-             if validation.is_marketplace(ct)], pa.string())
+            [
+                ct
+                for ct in pc.unique(self.col("ChargeType")).to_pylist()
+                if validation.is_marketplace(ct)
+            ],
+            pa.string(),
+        )
 
     def col(self, name: str, table: pa.Table | None = None):
         table = self.table if table is None else table
@@ -241,12 +279,16 @@ class UsageFile:
             if problems:
                 return Checked(lines=self.lines, errors=self._messages(problems, keys, firsts))
         rows = self._rows(self.table, 0, keys, odd_lines, python_rows)
-        return Checked(lines=self.lines, rows=rows,
-                       marketplace=pc.sum(rows.column("is_marketplace")).as_py() or 0)
+        return Checked(
+            lines=self.lines,
+            rows=rows,
+            marketplace=pc.sum(rows.column("is_marketplace")).as_py() or 0,
+        )
 
     def _joined(self, table: pa.Table):
         return pc.binary_join_element_wise(
-            *(self.col(n, table) for n in validation.KEY_FIELDS), SEP)
+            *(self.col(n, table) for n in validation.KEY_FIELDS), SEP
+        )
 
     def _odd(self, table: pa.Table) -> pa.Array:
         """Lines that are not plain (see the module's docstring). A text column is judged on
@@ -261,13 +303,14 @@ class UsageFile:
             encoded = pc.dictionary_encode(column.combine_chunks())
             values, tests = encoded.dictionary, []
             if name in validation.KEY_FIELDS:  # stripped for the key
-                tests += [pc.match_substring_regex(values, f"^{_WS}"),
-                          pc.match_substring_regex(values, f"{_WS}$")]
+                tests += [
+                    pc.match_substring_regex(values, f"^{_WS}"),
+                    pc.match_substring_regex(values, f"{_WS}$"),
+                ]
             if name in validation.TEXT:
                 tests.append(pc.match_substring_regex(values, _FORMULA))
             if name in validation.TEXT_LIMITS:  # bytes ≥ characters: Python judges the rest
-                tests.append(pc.greater(pc.binary_length(values),
-                                        validation.TEXT_LIMITS[name]))
+                tests.append(pc.greater(pc.binary_length(values), validation.TEXT_LIMITS[name]))
             if name in ("MeterId", "ChargeType"):
                 tests.append(pc.equal(values, ""))
             tests.append(pc.match_substring_regex(values, "[\r\n]"))  # a quoted line break
@@ -305,8 +348,12 @@ class UsageFile:
             before = self.v.error_count
             values.append(self.v.check_date(0, raw))
             errors.append(self.v.error_count - before)
-        return _Distinct(self.col("UsageDate"), texts, [pa.array(values, pa.date32())],
-                         pa.array(errors, pa.int32()))
+        return _Distinct(
+            self.col("UsageDate"),
+            texts,
+            [pa.array(values, pa.date32())],
+            pa.array(errors, pa.int32()),
+        )
 
     def _refs(self) -> _Distinct:
         """Each distinct (CustomerId, SubscriptionId, BillingCurrency) judged once: reseller,
@@ -316,8 +363,9 @@ class UsageFile:
         encoded = [pc.dictionary_encode(self.col(n)).combine_chunks() for n in names]
         code = pa.scalar(0, pa.int64())
         for column in encoded:
-            code = pc.add(pc.multiply(code, len(column.dictionary)),
-                          pc.cast(column.indices, pa.int64()))
+            code = pc.add(
+                pc.multiply(code, len(column.dictionary)), pc.cast(column.indices, pa.int64())
+            )
         codes = pc.unique(code)
         resolved, errors = [], []
         for combined in codes.to_pylist():
@@ -330,9 +378,14 @@ class UsageFile:
                 judged = self.judged_refs[tuple(parts)] = self._judge_refs(parts)
             resolved.append(judged[0])
             errors.append(judged[1])
-        columns = [pa.array(c, t) for c, t in zip(
-            zip(*resolved, strict=True) if resolved else ([], [], [], []),
-            (pa.int64(), pa.int64(), pa.int64(), pa.string()), strict=True)]
+        columns = [
+            pa.array(c, t)
+            for c, t in zip(
+                zip(*resolved, strict=True) if resolved else ([], [], [], []),
+                (pa.int64(), pa.int64(), pa.int64(), pa.string()),
+                strict=True,
+            )
+        ]
         return _Distinct(code, codes, columns, pa.array(errors, pa.int32()))
 
     def _judge_refs(self, parts: list[str]) -> tuple[tuple, int]:
@@ -344,8 +397,9 @@ class UsageFile:
 
     def _problems(self, keys, firsts, odd_problems) -> list[tuple[int, int]]:
         """(line, number of problems) of the lines with any, in line order."""
-        counts = pc.add(self.dates.per_line(self.dates.errors),
-                        self.refs.per_line(self.refs.errors)).to_pylist()
+        counts = pc.add(
+            self.dates.per_line(self.dates.errors), self.refs.per_line(self.refs.errors)
+        ).to_pylist()
         for i, key in enumerate(keys) if firsts else ():
             first = firsts.get(key)
             if first is not None and first != i + 2:
@@ -367,29 +421,35 @@ class UsageFile:
             v.check(line, self.row(line - 2))
             shown += n
         if total > len(v.errors):
-            v.errors.append(validation.problem(None, "file", f"… and {total - len(v.errors)} "
-                                                            "more problems not listed."))
+            v.errors.append(
+                validation.problem(
+                    None, "file", f"… and {total - len(v.errors)} more problems not listed."
+                )
+            )
         return v.errors
 
     def _rows(self, part, offset, keys, odd_lines, python_rows) -> pa.Table:
         """Rows (SCHEMA) of the lines of `part`: plain lines as they are, the others as Python
         made them."""
         reseller, customer, subscription, currency = (
-            self.refs.per_line(values, offset, part.num_rows) for values in self.refs.values)
+            self.refs.per_line(values, offset, part.num_rows) for values in self.refs.values
+        )
         columns = {
-            "reseller_id": reseller, "customer_id": customer, "subscription_id": subscription,
+            "reseller_id": reseller,
+            "customer_id": customer,
+            "subscription_id": subscription,
             "usage_date": self.dates.per_line(self.dates.values[0], offset, part.num_rows),
             **{column: self._full(part, header) for header, column in _TAKEN.items()},
             "currency": currency,
-            "is_marketplace": pc.is_in(self.col("ChargeType", part),
-                                       value_set=self.marketplace_types),
+            "is_marketplace": pc.is_in(
+                self.col("ChargeType", part), value_set=self.marketplace_types
+            ),
             "natural_key": _binary16(keys),
         }
         rows = pa.table({name: columns[name] for name in SCHEMA.names})
         if not odd_lines:
             return rows.cast(SCHEMA)
-        plain = pc.invert(pc.is_in(pa.array(range(part.num_rows)),
-                                   value_set=pa.array(odd_lines)))
+        plain = pc.invert(pc.is_in(pa.array(range(part.num_rows)), value_set=pa.array(odd_lines)))
         return pa.concat_tables([rows.filter(plain).cast(SCHEMA), from_python(python_rows)])
 
     def _full(self, part: pa.Table, name: str):
@@ -401,16 +461,16 @@ def _keys(joined: pa.ChunkedArray) -> list[bytes]:
     """validation.natural_key of each line (16 bytes), from the joined key fields."""
     sha256, keys = hashlib.sha256, []
     for chunk in joined.chunks:
-        offsets = memoryview(chunk.buffers()[1]).cast("i")[chunk.offset:]
+        offsets = memoryview(chunk.buffers()[1]).cast("i")[chunk.offset :]
         data = memoryview(chunk.buffers()[2])
-        keys += [sha256(data[offsets[i]:offsets[i + 1]]).digest()[:16]
-                 for i in range(len(chunk))]
+        keys += [sha256(data[offsets[i] : offsets[i + 1]]).digest()[:16] for i in range(len(chunk))]
     return keys
 
 
 def _binary16(keys: list[bytes]) -> pa.Array:
-    return pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), len(keys),
-                                                [None, pa.py_buffer(b"".join(keys))])
+    return pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(16), len(keys), [None, pa.py_buffer(b"".join(keys))]
+    )
 
 
 def _firsts(keys: list[bytes]) -> dict[bytes, int]:
@@ -436,8 +496,12 @@ def from_python(rows: list[tuple]) -> pa.Table:
 
 def months(rows: pa.Table) -> set[tuple[int, date]]:
     """(reseller id, first day of the month) of the rows, for usage_summary.refresh."""
-    pairs = pa.table({"r": rows.column("reseller_id"),
-                      "m": pc.floor_temporal(rows.column("usage_date"), unit="month")})
+    pairs = pa.table(
+        {
+            "r": rows.column("reseller_id"),
+            "m": pc.floor_temporal(rows.column("usage_date"), unit="month"),
+        }
+    )
     return set(zip(*pairs.group_by(["r", "m"]).aggregate([]).to_pydict().values(), strict=True))
 
 
@@ -445,17 +509,37 @@ def monthly_sums(rows: pa.Table) -> pa.Table:
     """Non-marketplace quantities, totals and lines per (subscription, month, meter, currency)
     and meter names, for UsageSummary."""
     usage = rows.filter(pc.invert(rows.column("is_marketplace")))
-    usage = usage.append_column("month", pc.floor_temporal(usage.column("usage_date"),
-                                                           unit="month"))
-    keys = ["reseller_id", "customer_id", "subscription_id", "month", "meter_id", "currency",
-            "meter_category", "meter_sub_category", "meter_name", "unit_of_measure"]
+    usage = usage.append_column(
+        "month", pc.floor_temporal(usage.column("usage_date"), unit="month")
+    )
+    keys = [
+        "reseller_id",
+        "customer_id",
+        "subscription_id",
+        "month",
+        "meter_id",
+        "currency",
+        "meter_category",
+        "meter_sub_category",
+        "meter_name",
+        "unit_of_measure",
+    ]
     return usage.group_by(keys, use_threads=False).aggregate(
-        [("quantity", "sum"), ("billing_pre_tax_total", "sum"), ("natural_key", "count")])
+        [("quantity", "sum"), ("billing_pre_tax_total", "sum"), ("natural_key", "count")]
+    )
 
 
 def add_sums(sums: pa.Table) -> pa.Table:
     """Monthly sums of several batches, summed."""
     keys = sums.column_names[:10]
-    return sums.group_by(keys, use_threads=False).aggregate(
-        [("quantity_sum", "sum"), ("billing_pre_tax_total_sum", "sum"),
-         ("natural_key_count", "sum")]).rename_columns(sums.column_names)
+    return (
+        sums.group_by(keys, use_threads=False)
+        .aggregate(
+            [
+                ("quantity_sum", "sum"),
+                ("billing_pre_tax_total_sum", "sum"),
+                ("natural_key_count", "sum"),
+            ]
+        )
+        .rename_columns(sums.column_names)
+    )

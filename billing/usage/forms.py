@@ -4,8 +4,10 @@ from django.conf import settings
 
 class UsageUploadForm(forms.Form):
     file = forms.FileField(
-        label="Usage CSV", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        help_text="Partner Center daily rated usage, UTF-8 CSV.")
+        label="Usage CSV",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        help_text="Partner Center daily rated usage, UTF-8 CSV.",
+    )
 
     def clean_file(self):
         f = self.cleaned_data["file"]

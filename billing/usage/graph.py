@@ -26,8 +26,7 @@ def _text(name: str, value) -> str:
         except InvalidOperation:
             return str(value)  # reported by the validator as not a number
         if number.is_finite() and -number.as_tuple().exponent > validation.DECIMALS[name]:
-            number = number.quantize(Decimal(1).scaleb(-validation.DECIMALS[name]),
-                                     ROUND_HALF_EVEN)
+            number = number.quantize(Decimal(1).scaleb(-validation.DECIMALS[name]), ROUND_HALF_EVEN)
         return format(number, "f")
     return str(value)
 

@@ -35,33 +35,49 @@ class UsageImport(models.Model):
 
     FINISHED = (Status.DONE, Status.REJECTED, Status.FAILED)
 
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+",
-                                 help_text="Empty: an operations import for all resellers.")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                    null=True, blank=True, related_name="+")
+    reseller = models.ForeignKey(
+        Reseller,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: an operations import for all resellers.",
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.CSV)
     file_name = models.CharField(max_length=255, blank=True)
-    file = models.FileField(upload_to=usage_import_path, blank=True,
-                            help_text="The uploaded CSV, kept until the import finishes.")
+    file = models.FileField(
+        upload_to=usage_import_path,
+        blank=True,
+        help_text="The uploaded CSV, kept until the import finishes.",
+    )
     sha256 = models.CharField(max_length=64, blank=True)
-    period_start = models.DateField(null=True, blank=True,
-                                    help_text="Partner Center fetch: first day.")
-    period_end = models.DateField(null=True, blank=True,
-                                  help_text="Partner Center fetch: last day (inclusive).")
+    period_start = models.DateField(
+        null=True, blank=True, help_text="Partner Center fetch: first day."
+    )
+    period_end = models.DateField(
+        null=True, blank=True, help_text="Partner Center fetch: last day (inclusive)."
+    )
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     task_id = models.CharField("Celery task id", max_length=64, blank=True)
     total_lines = models.PositiveIntegerField(default=0)
     imported_lines = models.PositiveIntegerField(default=0)
     skipped_duplicates = models.PositiveIntegerField(default=0)
     marketplace_lines = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True,
-                              help_text='[{"line": n, "field": ..., "message": ...}]')
-    export = models.JSONField(default=dict, blank=True,
-                              help_text='Microsoft Graph export: {"path", "body", "progress"}.')
-    notes = models.JSONField(default=list, blank=True,
-                             help_text="What the import noticed without refusing the file, "
-                                       "e.g. columns of Partner Center's export not read.")
+    errors = models.JSONField(
+        default=list, blank=True, help_text='[{"line": n, "field": ..., "message": ...}]'
+    )
+    export = models.JSONField(
+        default=dict, blank=True, help_text='Microsoft Graph export: {"path", "body", "progress"}.'
+    )
+    notes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="What the import noticed without refusing the file, "
+        "e.g. columns of Partner Center's export not read.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -97,15 +113,30 @@ class UsageLine(models.Model):
     #   the portal's customers and subscriptions in the same transaction and rejects the whole
     #   file otherwise; Django still refuses to delete a referenced row (PROTECT), and those
     #   rows are never deleted anyway (subscriptions end by status).
-    reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+",
-                                 db_index=False, db_constraint=False)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="+",
-                                 db_index=False, db_constraint=False)
-    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.PROTECT,
-                                     related_name="usage_lines", db_index=False,
-                                     db_constraint=False)
-    usage_import = models.ForeignKey(UsageImport, on_delete=models.PROTECT, related_name="lines",
-                                     db_index=False, db_constraint=False)
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        on_delete=models.PROTECT,
+        related_name="usage_lines",
+        db_index=False,
+        db_constraint=False,
+    )
+    usage_import = models.ForeignKey(
+        UsageImport,
+        on_delete=models.PROTECT,
+        related_name="lines",
+        db_index=False,
+        db_constraint=False,
+    )
     usage_date = models.DateField()
     meter_category = models.CharField(max_length=200, blank=True)
     meter_sub_category = models.CharField(max_length=200, blank=True)
@@ -126,8 +157,10 @@ class UsageLine(models.Model):
     sku_id = models.CharField(max_length=64, blank=True)
     availability_id = models.CharField(max_length=64, blank=True)
     is_marketplace = models.BooleanField(
-        default=False, help_text="Azure Marketplace one-time charge: billed on a separate "
-                                 "invoice, not in billing reports.")
+        default=False,
+        help_text="Azure Marketplace one-time charge: billed on a separate "
+        "invoice, not in billing reports.",
+    )
     # The first 128 bits of the sha256 of the identifying fields (usage_csv.natural_key), as a
     # uuid: a quarter of the index a hex text key needs, compared as two integers. The fields
     # include the subscription and the day, so it is unique with them (one index for both).
@@ -137,11 +170,19 @@ class UsageLine(models.Model):
 
     class Meta:
         ordering = ["usage_date", "id"]
-        constraints = [models.UniqueConstraint(fields=["subscription", "usage_date", "natural_key"],
-                                               name="one_usage_line_per_key")]
-        indexes = [models.Index(fields=["reseller", "usage_date"]),
-                   models.Index(fields=["usage_import"], condition=models.Q(is_marketplace=True),
-                                name="usage_marketplace_by_import")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "usage_date", "natural_key"], name="one_usage_line_per_key"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["reseller", "usage_date"]),
+            models.Index(
+                fields=["usage_import"],
+                condition=models.Q(is_marketplace=True),
+                name="usage_marketplace_by_import",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.usage_date} {self.meter_name} × {self.quantity}"
@@ -157,14 +198,22 @@ class UsageSummary(models.Model):
     # Written by the usage import with the lines (tens of thousands of rows a file), from
     # references it resolved itself: no database foreign-key checks (as UsageLine); reseller
     # and subscription are indexed by the (reseller, month) index and the unique constraint.
-    reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+",
-                                 db_index=False, db_constraint=False)
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE,
-                                 related_name="+", db_constraint=False)
-    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.CASCADE,
-                                     related_name="+", db_index=False, db_constraint=False)
-    product_type = models.ForeignKey("subscriptions.ProductType", on_delete=models.PROTECT,
-                                     related_name="+", db_constraint=False)
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    product_type = models.ForeignKey(
+        "subscriptions.ProductType", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     month = models.DateField(help_text="First day of the usage month.")
     meter_id = models.CharField(max_length=64)
     meter_category = models.CharField(max_length=200, blank=True)
@@ -173,17 +222,22 @@ class UsageSummary(models.Model):
     unit_of_measure = models.CharField(max_length=100, blank=True)
     currency = models.CharField(max_length=3)
     quantity = models.DecimalField(max_digits=28, decimal_places=10)
-    pre_tax_total = models.DecimalField(max_digits=28, decimal_places=10,
-                                        help_text="Sum of BillingPreTaxTotal (the cost), "
-                                                  "unrounded.")
+    pre_tax_total = models.DecimalField(
+        max_digits=28,
+        decimal_places=10,
+        help_text="Sum of BillingPreTaxTotal (the cost), unrounded.",
+    )
     lines = models.PositiveIntegerField()
 
     objects = ScopedManager(reseller="reseller")
 
     class Meta:
-        constraints = [models.UniqueConstraint(
-            fields=["subscription", "month", "meter_id", "currency"],
-            name="one_usage_summary_per_meter_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "month", "meter_id", "currency"],
+                name="one_usage_summary_per_meter_month",
+            )
+        ]
         indexes = [models.Index(fields=["reseller", "month"])]
 
     def __str__(self):

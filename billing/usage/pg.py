@@ -69,18 +69,22 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
             counts["marketplace"] += pc.sum(rows.column("is_marketplace")).as_py() or 0
             yield rows
 
-    with connection.cursor() as cursor, contextlib.closing(
-            _BinaryStream(counted(), import_id)) as data:
+    with (
+        connection.cursor() as cursor,
+        contextlib.closing(_BinaryStream(counted(), import_id)) as data,
+    ):
         try:
             with transaction.atomic():
                 _copy(cursor.cursor, TABLE, data)
                 if sums:
                     started = time.perf_counter()
-                    _add_to_summaries(cursor.cursor,
-                                      columnar.add_sums(pa.concat_tables(sums)))
+                    _add_to_summaries(cursor.cursor, columnar.add_sums(pa.concat_tables(sums)))
                     log.debug("%6.2f s  summaries", time.perf_counter() - started)
-        except (columnar.Problem, psycopg2.errors.UniqueViolation,
-                psycopg2.errors.DeadlockDetected) as e:
+        except (
+            columnar.Problem,
+            psycopg2.errors.UniqueViolation,
+            psycopg2.errors.DeadlockDetected,
+        ) as e:
             # a line with a problem, there already or twice, or an import of the same days
             # running alongside: the whole file is checked, then loaded through staging
             log.info("Usage import %s: checked whole (%s)", import_id, type(e).__name__)
@@ -95,8 +99,12 @@ def _already_there(rows: pa.Table) -> bool:
             f"SELECT EXISTS (SELECT FROM unnest(%s::bigint[], %s::date[], %s::uuid[]) "
             f"AS k(s, d, n) JOIN {TABLE} u ON (u.subscription_id, u.usage_date, u.natural_key) "
             f"= (k.s, k.d, k.n))",
-            (rows.column("subscription_id").to_pylist(), rows.column("usage_date").to_pylist(),
-             [str(uuid.UUID(bytes=k)) for k in rows.column("natural_key").to_pylist()]))
+            (
+                rows.column("subscription_id").to_pylist(),
+                rows.column("usage_date").to_pylist(),
+                [str(uuid.UUID(bytes=k)) for k in rows.column("natural_key").to_pylist()],
+            ),
+        )
         return cursor.fetchone()[0]
 
 
@@ -104,13 +112,17 @@ def load(import_id: int, rows: pa.Table) -> int:
     """Insert the checked rows not imported before (through staging); returns how many."""
     with connection.cursor() as cursor:
         columns = ", ".join(SCHEMA.names)
-        cursor.execute(f"CREATE TEMPORARY TABLE usage_staging ON COMMIT DROP AS "
-                       f"SELECT {columns} FROM {TABLE} WITH NO DATA")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE usage_staging ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {TABLE} WITH NO DATA"
+        )
         with contextlib.closing(_BinaryStream(rows.to_batches(BATCH_ROWS), import_id)) as data:
             _copy(cursor.cursor, "usage_staging", data)
         started = time.perf_counter()
-        cursor.execute(f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM usage_staging "
-                       f"ON CONFLICT {CONFLICT} DO NOTHING")
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM usage_staging "
+            f"ON CONFLICT {CONFLICT} DO NOTHING"
+        )
         log.debug("%6.2f s  INSERT … ON CONFLICT DO NOTHING", time.perf_counter() - started)
         inserted = cursor.rowcount
         cursor.execute("DROP TABLE usage_staging")
@@ -127,8 +139,11 @@ def _copy(cursor, table: str, data: "_BinaryStream") -> None:
     bug) is raised as itself, not as the COPY's failure."""
     started = time.perf_counter()
     try:
-        cursor.copy_expert(f"COPY {table} ({', '.join(SCHEMA.names)}) FROM STDIN WITH "
-                           f"(FORMAT binary)", data, size=1 << 20)
+        cursor.copy_expert(
+            f"COPY {table} ({', '.join(SCHEMA.names)}) FROM STDIN WITH (FORMAT binary)",
+            data,
+            size=1 << 20,
+        )
     except psycopg2.Error:
         if data.failed is not None:
             raise data.failed from None
@@ -159,8 +174,9 @@ class _BinaryStream:
                     if isinstance(rows, pa.RecordBatch):
                         rows = pa.Table.from_batches([rows])
                     import_id_column = pa.repeat(pa.scalar(import_id, pa.int64()), rows.num_rows)
-                    for batch in rows.append_column("usage_import_id", import_id_column
-                                                    ).to_batches():
+                    for batch in rows.append_column(
+                        "usage_import_id", import_id_column
+                    ).to_batches():
                         # pgpq may keep a small batch for later; b"" would end the reading
                         if data := encoder.write_batch(batch):
                             self._put(data)
@@ -198,14 +214,17 @@ def _add_to_summaries(cursor, sums: pa.Table) -> None:
     compute them from all lines: sums added, meter names their maximum."""
     if not sums.num_rows:
         return
-    cursor.execute("CREATE TEMPORARY TABLE usage_sums (reseller_id bigint, customer_id bigint, "
-                   "subscription_id bigint, month date, meter_id text, currency text, "
-                   "meter_category text, meter_sub_category text, meter_name text, "
-                   "unit_of_measure text, quantity numeric, pre_tax_total numeric, lines bigint) "
-                   "ON COMMIT DROP")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE usage_sums (reseller_id bigint, customer_id bigint, "
+        "subscription_id bigint, month date, meter_id text, currency text, "
+        "meter_category text, meter_sub_category text, meter_name text, "
+        "unit_of_measure text, quantity numeric, pre_tax_total numeric, lines bigint) "
+        "ON COMMIT DROP"
+    )
     encoder = ArrowToPostgresBinaryEncoder(sums.schema)
-    data = b"".join([encoder.write_header(), *map(encoder.write_batch, sums.to_batches()),
-                     encoder.finish()])
+    data = b"".join(
+        [encoder.write_header(), *map(encoder.write_batch, sums.to_batches()), encoder.finish()]
+    )
     cursor.copy_expert("COPY usage_sums FROM STDIN WITH (FORMAT binary)", io.BytesIO(data))
     summary = UsageSummary._meta.db_table
     names = ("meter_category", "meter_sub_category", "meter_name", "unit_of_measure")
@@ -223,7 +242,6 @@ def _add_to_summaries(cursor, sums: pa.Table) -> None:
         f"pre_tax_total = {summary}.pre_tax_total + EXCLUDED.pre_tax_total, "
         f"lines = {summary}.lines + EXCLUDED.lines, "
         f"product_type_id = EXCLUDED.product_type_id, customer_id = EXCLUDED.customer_id, "
-        + ", ".join(f"{n} = GREATEST({summary}.{n}, EXCLUDED.{n})" for n in names))
+        + ", ".join(f"{n} = GREATEST({summary}.{n}, EXCLUDED.{n})" for n in names)
+    )
     cursor.execute("DROP TABLE usage_sums")
-
-

@@ -1,4 +1,3 @@
-
 from celery.result import AsyncResult
 from django.shortcuts import get_object_or_404
 from django_scopes import scopes_disabled
@@ -12,8 +11,9 @@ def usage_imports_of(reseller):
 
 
 def usage_import_get(*, member, usage_import_id: int) -> UsageImport:
-    return get_object_or_404(UsageImport.objects.filter(reseller=member.reseller),
-                             pk=usage_import_id)
+    return get_object_or_404(
+        UsageImport.objects.filter(reseller=member.reseller), pk=usage_import_id
+    )
 
 
 def ops_usage_imports():
@@ -24,15 +24,17 @@ def ops_usage_imports():
 
 def ops_usage_import_get(usage_import_id: int) -> UsageImport:
     with scopes_disabled():
-        return get_object_or_404(UsageImport.objects.select_related("reseller"),
-                                 pk=usage_import_id)
+        return get_object_or_404(UsageImport.objects.select_related("reseller"), pk=usage_import_id)
 
 
 def usage_import_marketplace_lines(usage_import: UsageImport, *, limit: int = 50):
     """Marketplace one-time charges of the import (billed on a separate invoice)."""
     with scopes_disabled():
-        return list(UsageLine.objects.filter(usage_import=usage_import, is_marketplace=True)
-                    .select_related("customer").order_by("usage_date", "id")[:limit])
+        return list(
+            UsageLine.objects.filter(usage_import=usage_import, is_marketplace=True)
+            .select_related("customer")
+            .order_by("usage_date", "id")[:limit]
+        )
 
 
 def task_state(usage_import: UsageImport) -> str:

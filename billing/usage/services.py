@@ -39,8 +39,10 @@ def _size_text(size: int) -> str:
 def _too_large(size: int) -> str | None:
     limit = settings.USAGE_IMPORT_MAX_BYTES
     if size > limit:
-        return (f"The file is {_size_text(size)}; usage files may be at most "
-                f"{_size_text(limit)}. Split it by date range and upload the parts.")
+        return (
+            f"The file is {_size_text(size)}; usage files may be at most "
+            f"{_size_text(limit)}. Split it by date range and upload the parts."
+        )
     return None
 
 
@@ -48,9 +50,12 @@ def _start_import(usage_import: UsageImport) -> None:
     """Queue the run once the row is committed (the worker must see it)."""
     usage_import.task_id = str(uuid.uuid4())
     usage_import.save(update_fields=["task_id"])
-    transaction.on_commit(lambda: usage_import_task.apply_async(
-        kwargs={"usage_import_id": usage_import.pk, "reseller_id": usage_import.reseller_id},
-        task_id=usage_import.task_id))
+    transaction.on_commit(
+        lambda: usage_import_task.apply_async(
+            kwargs={"usage_import_id": usage_import.pk, "reseller_id": usage_import.reseller_id},
+            task_id=usage_import.task_id,
+        )
+    )
 
 
 def _create_upload(*, reseller, user, file) -> UsageImport:
@@ -59,14 +64,20 @@ def _create_upload(*, reseller, user, file) -> UsageImport:
     if message:
         # Recorded as rejected; the file itself is not kept.
         return UsageImport.objects.create(
-            reseller=reseller, uploaded_by=user, file_name=name, status=UsageImport.Status.REJECTED,
-            errors=[validation.problem(None, "file", message)], finished_at=timezone.now())
+            reseller=reseller,
+            uploaded_by=user,
+            file_name=name,
+            status=UsageImport.Status.REJECTED,
+            errors=[validation.problem(None, "file", message)],
+            finished_at=timezone.now(),
+        )
     digest = hashlib.sha256()
     for chunk in file.chunks():
         digest.update(chunk)
     file.seek(0)
-    usage_import = UsageImport(reseller=reseller, uploaded_by=user, file_name=name,
-                               sha256=digest.hexdigest())
+    usage_import = UsageImport(
+        reseller=reseller, uploaded_by=user, file_name=name, sha256=digest.hexdigest()
+    )
     usage_import.file.save(f"{uuid.uuid4().hex}.csv", file, save=False)
     usage_import.save()
     _start_import(usage_import)
@@ -78,9 +89,13 @@ def usage_import_upload(*, member, file) -> UsageImport:
     """A reseller uploads a usage CSV of its own customers; the import runs in a task."""
     require(member, "usage.import")
     usage_import = _create_upload(reseller=member.reseller, user=member.user, file=file)
-    audit(actor=member.user, reseller=member.reseller, obj=usage_import,
-          action="billing.usage_import.upload",
-          data={"file": usage_import.file_name, "sha256": usage_import.sha256})
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=usage_import,
+        action="billing.usage_import.upload",
+        data={"file": usage_import.file_name, "sha256": usage_import.sha256},
+    )
     return usage_import
 
 
@@ -90,8 +105,13 @@ def usage_import_upload_ops(*, user, file) -> UsageImport:
     require_staff(user)
     with scopes_disabled():
         usage_import = _create_upload(reseller=None, user=user, file=file)
-    audit(actor=user, reseller=None, obj=usage_import, action="billing.usage_import.upload",
-          data={"file": usage_import.file_name, "sha256": usage_import.sha256})
+    audit(
+        actor=user,
+        reseller=None,
+        obj=usage_import,
+        action="billing.usage_import.upload",
+        data={"file": usage_import.file_name, "sha256": usage_import.sha256},
+    )
     return usage_import
 
 
@@ -104,15 +124,25 @@ def usage_fetch_start(*, user, start: date, end: date) -> UsageImport:
     if (end - start).days + 1 > MAX_FETCH_DAYS:
         raise ValidationError(f"Fetch at most {MAX_FETCH_DAYS} days at a time.")
     if end > timezone.now().date():
-        raise ValidationError(f"The period may not end in the future (after "
-                              f"{timezone.now().date()}).")
+        raise ValidationError(
+            f"The period may not end in the future (after {timezone.now().date()})."
+        )
     with scopes_disabled():
         usage_import = UsageImport.objects.create(
-            source=UsageImport.Source.GATEWAY, uploaded_by=user, period_start=start,
-            period_end=end, file_name=f"Partner Center usage {start} – {end}")
+            source=UsageImport.Source.GATEWAY,
+            uploaded_by=user,
+            period_start=start,
+            period_end=end,
+            file_name=f"Partner Center usage {start} – {end}",
+        )
         _start_import(usage_import)
-    audit(actor=user, reseller=None, obj=usage_import, action="billing.usage_import.fetch",
-          data={"start": str(start), "end": str(end)})
+    audit(
+        actor=user,
+        reseller=None,
+        obj=usage_import,
+        action="billing.usage_import.fetch",
+        data={"start": str(start), "end": str(end)},
+    )
     return usage_import
 
 
@@ -124,17 +154,21 @@ def usage_graph_pull(*, today: date | None = None) -> list[UsageImport]:
     today = today or timezone.now().date()
     periods = ["current", "last"] if today.day <= 7 else ["current"]
     with scopes_disabled(), transaction.atomic():
-        currencies = sorted(set(Customer.objects.exclude(tenant_id=None)
-                                .values_list("currency", flat=True)))
+        currencies = sorted(
+            set(Customer.objects.exclude(tenant_id=None).values_list("currency", flat=True))
+        )
         imports = []
         for currency in currencies:
             for period in periods:
                 usage_import = UsageImport.objects.create(
-                    source=UsageImport.Source.GRAPH, export={
+                    source=UsageImport.Source.GRAPH,
+                    export={
                         "path": graph_billing.UNBILLED_USAGE,
-                        "body": graph_billing.unbilled_usage_body(currency, period)},
+                        "body": graph_billing.unbilled_usage_body(currency, period),
+                    },
                     file_name=f"Microsoft Graph unbilled usage {currency} ({period} period, "
-                              f"{today})")
+                    f"{today})",
+                )
                 _start_import(usage_import)
                 imports.append(usage_import)
     return imports
@@ -145,29 +179,42 @@ def last_graph_pull() -> UsageImport | None:
         return UsageImport.objects.filter(source=UsageImport.Source.GRAPH).first()
 
 
-
 def _known(usage_import: UsageImport) -> validation.Known:
     """Every customer with a tenant ID and every subscription the import may name: two queries.
     An order Partner Center has not created (pending) or refused (failed) has no Partner Center
     id and cannot be named; a licence-based subscription is known in order to be refused."""
     customers = Customer.objects.exclude(tenant_id=None)
     subscriptions = Subscription.objects.exclude(partner_center_id=None).exclude(
-        partner_center_id="")
+        partner_center_id=""
+    )
     label = "the portal"
     if usage_import.reseller_id:
         customers = customers.filter(reseller_id=usage_import.reseller_id)
         subscriptions = subscriptions.filter(reseller_id=usage_import.reseller_id)
         label = "yours"
     return validation.Known(
-        customers={str(t): validation.KnownCustomer(pk, r, cur, name) for pk, t, r, cur, name
-                   in customers.values_list("pk", "tenant_id", "reseller_id", "currency",
-                                            "company_name")},
-        subscriptions={(pc or "").lower(): validation.KnownSubscription(
-            pk, c, usage=billing == ProductType.Billing.USAGE, offer_name=offer, currency=cur)
+        customers={
+            str(t): validation.KnownCustomer(pk, r, cur, name)
+            for pk, t, r, cur, name in customers.values_list(
+                "pk", "tenant_id", "reseller_id", "currency", "company_name"
+            )
+        },
+        subscriptions={
+            (pc or "").lower(): validation.KnownSubscription(
+                pk, c, usage=billing == ProductType.Billing.USAGE, offer_name=offer, currency=cur
+            )
             for pk, pc, c, billing, offer, cur in subscriptions.values_list(
-                "pk", "partner_center_id", "customer_id", "offer__product_type__billing",
-                "offer__name", "currency")},
-        scope_label=label, today=timezone.now().date())
+                "pk",
+                "partner_center_id",
+                "customer_id",
+                "offer__product_type__billing",
+                "offer__name",
+                "currency",
+            )
+        },
+        scope_label=label,
+        today=timezone.now().date(),
+    )
 
 
 def _read(usage_import: UsageImport) -> bytes:
@@ -199,8 +246,9 @@ def _rows(usage_import: UsageImport, data: bytes | None):
         return _graph_rows(usage_import)
     if usage_import.source == UsageImport.Source.GATEWAY:
         assert usage_import.period_start and usage_import.period_end  # a fetch has its days
-        lines = iter_usage(get_gateway(), start=usage_import.period_start,
-                           end=usage_import.period_end)
+        lines = iter_usage(
+            get_gateway(), start=usage_import.period_start, end=usage_import.period_end
+        )
         return ((n, line.as_csv_row()) for n, line in enumerate(lines, start=1))
     assert data is not None  # an upload has its file
     return validation.csv_rows(validation.decode(data))
@@ -246,10 +294,17 @@ def _load_columns(import_id: int, rows) -> int:
         return pg.load(import_id, rows)
     before = UsageLine.objects.count()
     UsageLine.objects.bulk_create(
-        (UsageLine(usage_import_id=import_id,
-                   **row | {"natural_key": uuid.UUID(bytes=row["natural_key"])})
-         for batch in rows.to_batches(max_chunksize=10_000) for row in batch.to_pylist()),
-        batch_size=2000, ignore_conflicts=True)
+        (
+            UsageLine(
+                usage_import_id=import_id,
+                **row | {"natural_key": uuid.UUID(bytes=row["natural_key"])},
+            )
+            for batch in rows.to_batches(max_chunksize=10_000)
+            for row in batch.to_pylist()
+        ),
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
     inserted = UsageLine.objects.count() - before
     if inserted:
         summary.refresh(columnar.months(rows))
@@ -283,23 +338,35 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
         sink = _Sink(usage_import.pk)
         validator = validation.Validator(known=known, sink=sink)
         try:
-            validator.check_all(_rows(usage_import, data),
-                                progress=lambda n: _set(usage_import, total_lines=n))
+            validator.check_all(
+                _rows(usage_import, data), progress=lambda n: _set(usage_import, total_lines=n)
+            )
         except validation.FileProblem as e:
             return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=e.errors)
         except GatewayError as e:
-            return _finish(usage_import, status=UsageImport.Status.FAILED,
-                           errors=[validation.problem(None, "Partner Center", e.message)])
+            return _finish(
+                usage_import,
+                status=UsageImport.Status.FAILED,
+                errors=[validation.problem(None, "Partner Center", e.message)],
+            )
         if validator.errors:
-            return _finish(usage_import, status=UsageImport.Status.REJECTED,
-                           errors=validator.errors, total_lines=validator.lines)
+            return _finish(
+                usage_import,
+                status=UsageImport.Status.REJECTED,
+                errors=validator.errors,
+                total_lines=validator.lines,
+            )
         _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
         with transaction.atomic():
             inserted = sink.load()
-        return _finish(usage_import, status=UsageImport.Status.DONE,
-                       total_lines=validator.lines, imported_lines=inserted,
-                       skipped_duplicates=validator.valid - inserted,
-                       marketplace_lines=validator.marketplace)
+        return _finish(
+            usage_import,
+            status=UsageImport.Status.DONE,
+            total_lines=validator.lines,
+            imported_lines=inserted,
+            skipped_duplicates=validator.valid - inserted,
+            marketplace_lines=validator.marketplace,
+        )
 
 
 def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImport | None:
@@ -307,27 +374,40 @@ def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImpor
     checked (pg.stream); if that does not go through, checked whole, then loaded.
     None: read it line by line."""
     if connection.vendor == "postgresql":
-        loaded = pg.stream(usage_import.pk, columnar.stream(
-            data, known, pg.BATCH_ROWS))
+        loaded = pg.stream(usage_import.pk, columnar.stream(data, known, pg.BATCH_ROWS))
         if loaded is not None:
-            return _finish(usage_import, status=UsageImport.Status.DONE,
-                           total_lines=loaded.inserted, imported_lines=loaded.inserted,
-                           skipped_duplicates=0, marketplace_lines=loaded.marketplace)
+            return _finish(
+                usage_import,
+                status=UsageImport.Status.DONE,
+                total_lines=loaded.inserted,
+                imported_lines=loaded.inserted,
+                skipped_duplicates=0,
+                marketplace_lines=loaded.marketplace,
+            )
     usage = columnar.read(data, known)
     if usage is None:
         return None
     checked = usage.check()
     if checked.errors:
-        return _finish(usage_import, status=UsageImport.Status.REJECTED, errors=checked.errors,
-                       total_lines=checked.lines)
+        return _finish(
+            usage_import,
+            status=UsageImport.Status.REJECTED,
+            errors=checked.errors,
+            total_lines=checked.lines,
+        )
     _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=checked.lines)
     inserted = 0
     if checked.lines:
         with transaction.atomic():
             inserted = _load_columns(usage_import.pk, checked.rows)
-    return _finish(usage_import, status=UsageImport.Status.DONE, total_lines=checked.lines,
-                   imported_lines=inserted, skipped_duplicates=checked.lines - inserted,
-                   marketplace_lines=checked.marketplace)
+    return _finish(
+        usage_import,
+        status=UsageImport.Status.DONE,
+        total_lines=checked.lines,
+        imported_lines=inserted,
+        skipped_duplicates=checked.lines - inserted,
+        marketplace_lines=checked.marketplace,
+    )
 
 
 def _finish(usage_import: UsageImport, *, status, **fields) -> UsageImport:
@@ -335,11 +415,18 @@ def _finish(usage_import: UsageImport, *, status, **fields) -> UsageImport:
     if usage_import.file:
         usage_import.file.delete(save=False)
         _set(usage_import, file="")
-    audit(actor=usage_import.uploaded_by, reseller=usage_import.reseller, obj=usage_import,
-          action=f"billing.usage_import.{status}",
-          data={"total": usage_import.total_lines, "imported": usage_import.imported_lines,
-                "duplicates": usage_import.skipped_duplicates,
-                "errors": len(usage_import.errors)})
+    audit(
+        actor=usage_import.uploaded_by,
+        reseller=usage_import.reseller,
+        obj=usage_import,
+        action=f"billing.usage_import.{status}",
+        data={
+            "total": usage_import.total_lines,
+            "imported": usage_import.imported_lines,
+            "duplicates": usage_import.skipped_duplicates,
+            "errors": len(usage_import.errors),
+        },
+    )
     return usage_import
 
 
@@ -349,8 +436,11 @@ def usage_import_fail(*, usage_import_id: int, message: str) -> None:
     with scopes_disabled():
         usage_import = UsageImport.objects.get(pk=usage_import_id)
         if not usage_import.is_finished:
-            _finish(usage_import, status=UsageImport.Status.FAILED,
-                    errors=[validation.problem(None, "import", message)])
+            _finish(
+                usage_import,
+                status=UsageImport.Status.FAILED,
+                errors=[validation.problem(None, "import", message)],
+            )
 
 
 @shared_task(bind=True, max_retries=0, base=ResellerTask)
@@ -359,7 +449,8 @@ def usage_import_task(self, *, usage_import_id: int) -> str:
     try:
         return usage_import_run(usage_import_id=usage_import_id).status
     except Exception as e:
-        usage_import_fail(usage_import_id=usage_import_id,
-                          message=f"The import stopped unexpectedly ({type(e).__name__})"
-                                  "; nothing was written.")
+        usage_import_fail(
+            usage_import_id=usage_import_id,
+            message=f"The import stopped unexpectedly ({type(e).__name__}); nothing was written.",
+        )
         raise

@@ -25,21 +25,75 @@ from portal.models import Currency
 # partners-billing-attributeset). The columns the portal reads are taken from it, the others are
 # ignored and named once in a note on the import.
 PARTNER_CENTER_HEADERS = (
-    "PartnerId", "PartnerName", "CustomerId", "CustomerName", "CustomerDomainName",
-    "CustomerCountry", "MpnId", "Tier2MpnId", "InvoiceNumber", "ProductId", "SkuId",
-    "AvailabilityId", "SkuName", "ProductName", "PublisherName", "PublisherId",
-    "SubscriptionDescription", "SubscriptionId", "ChargeStartDate", "ChargeEndDate", "UsageDate",
-    "MeterType", "MeterCategory", "MeterId", "MeterSubCategory", "MeterName", "MeterRegion",
-    "Unit", "ResourceLocation", "ConsumedService", "ResourceGroup", "ResourceURI", "ChargeType",
-    "UnitPrice", "Quantity", "UnitType", "BillingPreTaxTotal", "BillingCurrency",
-    "PricingPreTaxTotal", "PricingCurrency", "ServiceInfo1", "ServiceInfo2", "Tags",
-    "AdditionalInfo", "EffectiveUnitPrice", "PCToBCExchangeRate", "PCToBCExchangeRateDate",
-    "EntitlementId", "EntitlementDescription", "PartnerEarnedCreditPercentage",
-    "CreditPercentage", "CreditType", "BenefitOrderId", "BenefitId", "BenefitType")
+    "PartnerId",
+    "PartnerName",
+    "CustomerId",
+    "CustomerName",
+    "CustomerDomainName",
+    "CustomerCountry",
+    "MpnId",
+    "Tier2MpnId",
+    "InvoiceNumber",
+    "ProductId",
+    "SkuId",
+    "AvailabilityId",
+    "SkuName",
+    "ProductName",
+    "PublisherName",
+    "PublisherId",
+    "SubscriptionDescription",
+    "SubscriptionId",
+    "ChargeStartDate",
+    "ChargeEndDate",
+    "UsageDate",
+    "MeterType",
+    "MeterCategory",
+    "MeterId",
+    "MeterSubCategory",
+    "MeterName",
+    "MeterRegion",
+    "Unit",
+    "ResourceLocation",
+    "ConsumedService",
+    "ResourceGroup",
+    "ResourceURI",
+    "ChargeType",
+    "UnitPrice",
+    "Quantity",
+    "UnitType",
+    "BillingPreTaxTotal",
+    "BillingCurrency",
+    "PricingPreTaxTotal",
+    "PricingCurrency",
+    "ServiceInfo1",
+    "ServiceInfo2",
+    "Tags",
+    "AdditionalInfo",
+    "EffectiveUnitPrice",
+    "PCToBCExchangeRate",
+    "PCToBCExchangeRateDate",
+    "EntitlementId",
+    "EntitlementDescription",
+    "PartnerEarnedCreditPercentage",
+    "CreditPercentage",
+    "CreditType",
+    "BenefitOrderId",
+    "BenefitId",
+    "BenefitType",
+)
 # Partner Center's name of a column the portal reads under another name.
 ALIASES = {"unit": "UnitOfMeasure"}
-REQUIRED_HEADERS = ("CustomerId", "SubscriptionId", "UsageDate", "MeterId", "Quantity",
-                    "UnitPrice", "BillingPreTaxTotal", "BillingCurrency", "ChargeType")
+REQUIRED_HEADERS = (
+    "CustomerId",
+    "SubscriptionId",
+    "UsageDate",
+    "MeterId",
+    "Quantity",
+    "UnitPrice",
+    "BillingPreTaxTotal",
+    "BillingCurrency",
+    "ChargeType",
+)
 # Header (case-insensitive, "ResourceUri" and "ResourceURI" alike) → canonical header.
 _CANONICAL = {h.lower(): h for h in USAGE_CSV_HEADERS} | ALIASES
 _IGNORED = {h.lower(): h for h in PARTNER_CENTER_HEADERS if h.lower() not in _CANONICAL}
@@ -48,31 +102,75 @@ TEXT = tuple(h for h in USAGE_CSV_HEADERS if h not in NUMERIC + ("UsageDate",))
 FORMULA_PREFIXES = frozenset("=+-@\t\r")
 CURRENCIES = frozenset(Currency.values)
 # Fields that identify one usage line; their hash is UsageLine.natural_key.
-KEY_FIELDS = ("CustomerId", "SubscriptionId", "UsageDate", "MeterId", "MeterRegion",
-              "ResourceURI", "ChargeType", "ProductId", "SkuId", "AvailabilityId", "Tags")
+KEY_FIELDS = (
+    "CustomerId",
+    "SubscriptionId",
+    "UsageDate",
+    "MeterId",
+    "MeterRegion",
+    "ResourceURI",
+    "ChargeType",
+    "ProductId",
+    "SkuId",
+    "AvailabilityId",
+    "Tags",
+)
 # Azure Marketplace one-time charges (billed on a separate invoice). Azure plan consumption
 # arrives with ChargeType "new" (or "usage"); a marketplace purchase says so.
-MARKETPLACE_CHARGE_TYPES = frozenset({"purchase", "onetime", "onetimecharge",
-                                      "onetimepurchase", "marketplace"})
+MARKETPLACE_CHARGE_TYPES = frozenset(
+    {"purchase", "onetime", "onetimecharge", "onetimepurchase", "marketplace"}
+)
 MAX_DECIMALS = 10
 MAX_INTEGER_DIGITS = 18  # DecimalField(28, 10)
 # Microsoft prices a unit to 16 decimals and more (0.0209951014286867 in its documented
 # example): UsageLine.unit_price is a DecimalField(38, 22).
 DECIMALS = {"Quantity": MAX_DECIMALS, "UnitPrice": 22, "BillingPreTaxTotal": MAX_DECIMALS}
-INTEGER_DIGITS = {"Quantity": MAX_INTEGER_DIGITS, "UnitPrice": 16,
-                  "BillingPreTaxTotal": MAX_INTEGER_DIGITS}
+INTEGER_DIGITS = {
+    "Quantity": MAX_INTEGER_DIGITS,
+    "UnitPrice": 16,
+    "BillingPreTaxTotal": MAX_INTEGER_DIGITS,
+}
 MAX_ERRORS = 200
-TEXT_LIMITS = {"MeterId": 64, "ProductId": 64, "SkuId": 64, "AvailabilityId": 64,
-               "ChargeType": 50, "MeterRegion": 100, "UnitOfMeasure": 100,
-               "MeterCategory": 200, "MeterSubCategory": 200, "MeterName": 200,
-               "ResourceGroup": 200}
+TEXT_LIMITS = {
+    "MeterId": 64,
+    "ProductId": 64,
+    "SkuId": 64,
+    "AvailabilityId": 64,
+    "ChargeType": 50,
+    "MeterRegion": 100,
+    "UnitOfMeasure": 100,
+    "MeterCategory": 200,
+    "MeterSubCategory": 200,
+    "MeterName": 200,
+    "ResourceGroup": 200,
+}
 
 # Column order of the staging table / UsageLine (without reseller etc. added by the loader).
-COLUMNS = ("reseller_id", "customer_id", "subscription_id", "usage_date", "meter_category",
-           "meter_sub_category", "meter_name", "meter_id", "meter_region", "resource_group",
-           "resource_uri", "tags", "quantity", "unit_of_measure", "unit_price",
-           "billing_pre_tax_total", "currency", "charge_type", "product_id", "sku_id",
-           "availability_id", "is_marketplace", "natural_key")
+COLUMNS = (
+    "reseller_id",
+    "customer_id",
+    "subscription_id",
+    "usage_date",
+    "meter_category",
+    "meter_sub_category",
+    "meter_name",
+    "meter_id",
+    "meter_region",
+    "resource_group",
+    "resource_uri",
+    "tags",
+    "quantity",
+    "unit_of_measure",
+    "unit_price",
+    "billing_pre_tax_total",
+    "currency",
+    "charge_type",
+    "product_id",
+    "sku_id",
+    "availability_id",
+    "is_marketplace",
+    "natural_key",
+)
 
 
 class FileProblem(Exception):
@@ -120,10 +218,19 @@ def decode(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        line = data[:e.start].count(b"\n") + 1
-        raise FileProblem([problem(line, "file", (
-            f"The file is not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}). "
-            "Save it as CSV UTF-8 and upload it again."))]) from None
+        line = data[: e.start].count(b"\n") + 1
+        raise FileProblem(
+            [
+                problem(
+                    line,
+                    "file",
+                    (
+                        f"The file is not UTF-8 text (byte 0x{data[e.start]:02x} at line {line}). "
+                        "Save it as CSV UTF-8 and upload it again."
+                    ),
+                )
+            ]
+        ) from None
 
 
 def header_names(header: list[str]) -> list[str | None]:
@@ -137,16 +244,23 @@ def header_names(header: list[str]) -> list[str | None]:
             names.append(None)
             continue
         if name is None:
-            errors.append(problem(1, raw, f"Unknown column “{raw}”. Expected Partner Center's "
-                                          f"usage columns: {', '.join(USAGE_CSV_HEADERS)}."))
+            errors.append(
+                problem(
+                    1,
+                    raw,
+                    f"Unknown column “{raw}”. Expected Partner Center's "
+                    f"usage columns: {', '.join(USAGE_CSV_HEADERS)}.",
+                )
+            )
         elif name in seen:
             errors.append(problem(1, raw, f"Column “{raw}” appears twice."))
         seen.add(name)
         names.append(name)
     missing = [h for h in REQUIRED_HEADERS if h not in seen]
     if missing:
-        errors.append(problem(1, ", ".join(missing),
-                              f"Missing required column(s): {', '.join(missing)}."))
+        errors.append(
+            problem(1, ", ".join(missing), f"Missing required column(s): {', '.join(missing)}.")
+        )
     if errors:
         raise FileProblem(errors)
     return names
@@ -155,7 +269,7 @@ def header_names(header: list[str]) -> list[str | None]:
 def ignored_note(data: bytes) -> str:
     """The note listing the columns of Partner Center's export in the file's header that the
     portal does not read ("" when there are none or the header cannot be read)."""
-    first = data[:data.find(b"\n")] if b"\n" in data else data
+    first = data[: data.find(b"\n")] if b"\n" in data else data
     try:
         header = next(csv.reader([first.decode("utf-8-sig").rstrip("\r")]))
     except (UnicodeDecodeError, StopIteration, csv.Error):
@@ -163,8 +277,10 @@ def ignored_note(data: bytes) -> str:
     ignored = [raw.strip() for raw in header if raw.strip().lower() in _IGNORED]
     if not ignored:
         return ""
-    return (f"{len(ignored)} column(s) of Partner Center's export are not used by the portal and "
-            f"were ignored: {', '.join(ignored)}.")
+    return (
+        f"{len(ignored)} column(s) of Partner Center's export are not used by the portal and "
+        f"were ignored: {', '.join(ignored)}."
+    )
 
 
 def csv_rows(text: str) -> Iterator[tuple[int, dict[str, str]]]:
@@ -246,26 +362,50 @@ class Validator:
         usage_date = self.check_date(line, row["UsageDate"])
         numbers = {name: self.check_number(line, name, row[name]) for name in NUMERIC}
         customer, subscription, currency = self.check_refs(
-            line, row["CustomerId"], row["SubscriptionId"], row["BillingCurrency"])
+            line, row["CustomerId"], row["SubscriptionId"], row["BillingCurrency"]
+        )
         key = natural_key(row)
         first = self._keys.setdefault(key, line)
         if first != line:
-            self._fail(line, "line", f"Duplicate of line {first} (same customer, subscription, "
-                                     "date, meter, resource, charge type and tags).")
+            self._fail(
+                line,
+                "line",
+                f"Duplicate of line {first} (same customer, subscription, "
+                "date, meter, resource, charge type and tags).",
+            )
         if self.error_count != before or subscription is None:
             return
         marketplace = is_marketplace(row["ChargeType"])
         self.valid += 1
         self.marketplace += marketplace
         g = row.get
-        self.sink((
-            customer.reseller_id, customer.id, subscription.id, usage_date,
-            g("MeterCategory", ""), g("MeterSubCategory", ""), g("MeterName", ""),
-            row["MeterId"].strip(), g("MeterRegion", ""), g("ResourceGroup", ""),
-            g("ResourceURI", ""), g("Tags", ""), numbers["Quantity"], g("UnitOfMeasure", ""),
-            numbers["UnitPrice"], numbers["BillingPreTaxTotal"], currency,
-            row["ChargeType"].strip(), g("ProductId", ""), g("SkuId", ""),
-            g("AvailabilityId", ""), marketplace, key))
+        self.sink(
+            (
+                customer.reseller_id,
+                customer.id,
+                subscription.id,
+                usage_date,
+                g("MeterCategory", ""),
+                g("MeterSubCategory", ""),
+                g("MeterName", ""),
+                row["MeterId"].strip(),
+                g("MeterRegion", ""),
+                g("ResourceGroup", ""),
+                g("ResourceURI", ""),
+                g("Tags", ""),
+                numbers["Quantity"],
+                g("UnitOfMeasure", ""),
+                numbers["UnitPrice"],
+                numbers["BillingPreTaxTotal"],
+                currency,
+                row["ChargeType"].strip(),
+                g("ProductId", ""),
+                g("SkuId", ""),
+                g("AvailabilityId", ""),
+                marketplace,
+                key,
+            )
+        )
 
     # The parts of `check`, in its order; usage_columnar.py runs them on distinct values.
 
@@ -273,8 +413,12 @@ class Validator:
         for name in TEXT:
             value = row.get(name)
             if value and value[0] in FORMULA_PREFIXES:
-                self._fail(line, name, f"{name} “{value[:30]}” starts with “{value[0]}”, which "
-                                       "spreadsheets run as a formula; it is not accepted.")
+                self._fail(
+                    line,
+                    name,
+                    f"{name} “{value[:30]}” starts with “{value[0]}”, which "
+                    "spreadsheets run as a formula; it is not accepted.",
+                )
         for name, limit in TEXT_LIMITS.items():
             if len(row.get(name, "")) > limit:
                 self._fail(line, name, f"{name} is longer than {limit} characters.")
@@ -288,8 +432,9 @@ class Validator:
             if usage_date is None:
                 usage_date = self._dates[raw] = _usage_date(raw)
         except ValueError:
-            self._fail(line, "UsageDate", f"UsageDate “{raw[:30]}” is not a date (YYYY-MM-DD "
-                                         "or M/D/YYYY).")
+            self._fail(
+                line, "UsageDate", f"UsageDate “{raw[:30]}” is not a date (YYYY-MM-DD or M/D/YYYY)."
+            )
             return None
         if self.known.today and usage_date > self.known.today:
             self._fail(line, "UsageDate", f"UsageDate {usage_date} is in the future.")
@@ -313,13 +458,18 @@ class Validator:
             return number
         return None
 
-    def check_refs(self, line: int, raw_tenant: str, raw_sub: str, raw_currency: str
-                   ) -> tuple[KnownCustomer | None, KnownSubscription | None, str | None]:
+    def check_refs(
+        self, line: int, raw_tenant: str, raw_sub: str, raw_currency: str
+    ) -> tuple[KnownCustomer | None, KnownSubscription | None, str | None]:
         """Currency, customer, subscription of the customer, customer's currency."""
         currency = raw_currency.strip()
         if currency not in CURRENCIES:
-            self._fail(line, "BillingCurrency", f"BillingCurrency “{currency[:10]}” is not one "
-                       f"of the currencies billed here ({', '.join(Currency.values)}).")
+            self._fail(
+                line,
+                "BillingCurrency",
+                f"BillingCurrency “{currency[:10]}” is not one "
+                f"of the currencies billed here ({', '.join(Currency.values)}).",
+            )
             currency = None
         customer = subscription = None
         raw_tenant = raw_tenant.strip()
@@ -328,42 +478,69 @@ class Validator:
             if tenant is None:
                 tenant = self._tenants[raw_tenant] = str(uuid.UUID(raw_tenant))
         except ValueError:
-            self._fail(line, "CustomerId", f"CustomerId “{raw_tenant[:40]}” is not a tenant ID "
-                                           "(GUID).")
+            self._fail(
+                line, "CustomerId", f"CustomerId “{raw_tenant[:40]}” is not a tenant ID (GUID)."
+            )
         else:
             customer = self.known.customers.get(tenant)
             if customer is None:
-                self._fail(line, "CustomerId", f"CustomerId {tenant} is not a customer "
-                                               f"of {self.known.scope_label}.")
+                self._fail(
+                    line,
+                    "CustomerId",
+                    f"CustomerId {tenant} is not a customer of {self.known.scope_label}.",
+                )
         raw_sub = raw_sub.strip()
         if customer is not None:
             subscription = self.known.subscriptions.get(raw_sub.lower())
             if subscription is None or subscription.customer_id != customer.id:
-                self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is not a "
-                                                   f"subscription of {customer.name}.")
+                self._fail(
+                    line,
+                    "SubscriptionId",
+                    f"SubscriptionId “{raw_sub[:40]}” is not a subscription of {customer.name}.",
+                )
                 subscription = None
             elif not subscription.usage:
-                self._fail(line, "SubscriptionId", f"SubscriptionId “{raw_sub[:40]}” is the "
-                                                   "licence-based subscription "
-                                                   f"{subscription.offer_name}, not an Azure "
-                                                   "plan: it has no usage.")
+                self._fail(
+                    line,
+                    "SubscriptionId",
+                    f"SubscriptionId “{raw_sub[:40]}” is the "
+                    "licence-based subscription "
+                    f"{subscription.offer_name}, not an Azure "
+                    "plan: it has no usage.",
+                )
                 subscription = None
-            expected = (subscription.currency if subscription is not None
-                        and subscription.currency else customer.currency)
+            expected = (
+                subscription.currency
+                if subscription is not None and subscription.currency
+                else customer.currency
+            )
             if currency and currency != expected:
-                self._fail(line, "BillingCurrency", f"BillingCurrency {currency} differs from "
-                                                    f"{customer.name}'s currency {expected}."
-                           if expected == customer.currency else
-                           f"BillingCurrency {currency} differs from the currency {expected} "
-                           f"of subscription “{raw_sub[:40]}”.")
+                self._fail(
+                    line,
+                    "BillingCurrency",
+                    f"BillingCurrency {currency} differs from "
+                    f"{customer.name}'s currency {expected}."
+                    if expected == customer.currency
+                    else f"BillingCurrency {currency} differs from the currency {expected} "
+                    f"of subscription “{raw_sub[:40]}”.",
+                )
         return customer, subscription, currency
 
-    def check_all(self, rows: Iterable[tuple[int, dict[str, str]]],
-                  progress: Callable[[int], None] | None = None, every: int = 50_000) -> None:
+    def check_all(
+        self,
+        rows: Iterable[tuple[int, dict[str, str]]],
+        progress: Callable[[int], None] | None = None,
+        every: int = 50_000,
+    ) -> None:
         for line, row in rows:
             self.check(line, row)
             if progress and self.lines % every == 0:
                 progress(self.lines)
         if self.error_count > len(self.errors):
-            self.errors.append(problem(None, "file", f"… and {self.error_count - len(self.errors)}"
-                                                     " more problems not listed."))
+            self.errors.append(
+                problem(
+                    None,
+                    "file",
+                    f"… and {self.error_count - len(self.errors)} more problems not listed.",
+                )
+            )

@@ -1,4 +1,3 @@
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -15,10 +14,14 @@ POLL_SECONDS = 2  # how often an import's page asks for its progress
 
 
 def _detail_context(usage_import):
-    return {"imp": usage_import, "task_state": selectors.task_state(usage_import),
-            "marketplace": selectors.usage_import_marketplace_lines(usage_import)
-            if usage_import.marketplace_lines else [],
-            "poll_seconds": POLL_SECONDS}
+    return {
+        "imp": usage_import,
+        "task_state": selectors.task_state(usage_import),
+        "marketplace": selectors.usage_import_marketplace_lines(usage_import)
+        if usage_import.marketplace_lines
+        else [],
+        "poll_seconds": POLL_SECONDS,
+    }
 
 
 @member_required
@@ -33,9 +36,13 @@ def usage_imports(request):
             imp = services.usage_import_upload(member=member, file=form.cleaned_data["file"])
             return redirect("billing:usage_import", usage_import_id=imp.pk)
     page = Paginator(selectors.usage_imports_of(request.reseller), 25).get_page(
-        request.GET.get("page"))
-    return render(request, "billing/usage_imports.html",
-                  {"page": page, "form": form, "can_import": can_import})
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "billing/usage_imports.html",
+        {"page": page, "form": form, "can_import": can_import},
+    )
 
 
 @member_required
@@ -50,8 +57,11 @@ def usage_import_status(request, usage_import_id):
     """The htmx partial polled every 2 s until the import has finished."""
     require(request.membership, "billing.view_money")
     imp = selectors.usage_import_get(member=request.membership, usage_import_id=usage_import_id)
-    return render(request, "billing/_usage_import_status.html",
-                  {**_detail_context(imp), "status_url": request.path})
+    return render(
+        request,
+        "billing/_usage_import_status.html",
+        {**_detail_context(imp), "status_url": request.path},
+    )
 
 
 @staff_required
@@ -68,15 +78,23 @@ def ops_usage_imports(request):
             else:
                 upload = UsageUploadForm(request.POST, request.FILES)
                 if upload.is_valid():
-                    imp = services.usage_import_upload_ops(user=request.user,
-                                                           file=upload.cleaned_data["file"])
+                    imp = services.usage_import_upload_ops(
+                        user=request.user, file=upload.cleaned_data["file"]
+                    )
                     return redirect("billing_ops:usage_import", usage_import_id=imp.pk)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     page = Paginator(selectors.ops_usage_imports(), 50).get_page(request.GET.get("page"))
-    return render(request, "billing/ops_usage_imports.html",
-                  {"page": page, "form": upload, "fetch_form": fetch,
-                   "graph_pull": services.last_graph_pull()})
+    return render(
+        request,
+        "billing/ops_usage_imports.html",
+        {
+            "page": page,
+            "form": upload,
+            "fetch_form": fetch,
+            "graph_pull": services.last_graph_pull(),
+        },
+    )
 
 
 @staff_required
@@ -88,5 +106,8 @@ def ops_usage_import(request, usage_import_id):
 @staff_required
 def ops_usage_import_status(request, usage_import_id):
     imp = selectors.ops_usage_import_get(usage_import_id)
-    return render(request, "billing/_usage_import_status.html",
-                  {**_detail_context(imp), "status_url": request.path})
+    return render(
+        request,
+        "billing/_usage_import_status.html",
+        {**_detail_context(imp), "status_url": request.path},
+    )

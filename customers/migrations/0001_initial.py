@@ -10,104 +10,290 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('portal', '0001_initial'),
+        ("portal", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Customer',
+            name="Customer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('company_name', models.CharField(max_length=200)),
-                ('country', models.CharField(choices=[('US', 'United States'), ('CA', 'Canada'), ('GB', 'United Kingdom'), ('IE', 'Ireland'), ('DE', 'Germany'), ('FR', 'France'), ('NL', 'Netherlands'), ('AU', 'Australia')], max_length=2)),
-                ('currency', models.CharField(choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar'), ('EUR', 'Euro'), ('GBP', 'Pound sterling'), ('AUD', 'Australian dollar')], max_length=3)),
-                ('address_line1', models.CharField(max_length=200, verbose_name='address')),
-                ('address_line2', models.CharField(blank=True, max_length=200, verbose_name='address (line 2)')),
-                ('city', models.CharField(max_length=100)),
-                ('region', models.CharField(blank=True, max_length=100, verbose_name='state / province')),
-                ('postal_code', models.CharField(max_length=20)),
-                ('contact_first_name', models.CharField(max_length=100, verbose_name='contact first name')),
-                ('contact_last_name', models.CharField(max_length=100, verbose_name='contact last name')),
-                ('contact_email', models.EmailField(max_length=254, verbose_name='contact e-mail')),
-                ('contact_phone', models.CharField(blank=True, max_length=40, verbose_name='contact phone')),
-                ('tenant_id', models.UUIDField(blank=True, null=True, verbose_name='Microsoft tenant ID')),
-                ('primary_domain', models.CharField(max_length=253, validators=[django.core.validators.RegexValidator('^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$', 'Enter a domain such as contoso.onmicrosoft.com (lower-case letters, digits, hyphens, dots).')])),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('mca_status', models.CharField(choices=[('not_sent', 'Not sent'), ('sent', 'Sent'), ('accepted', 'Accepted'), ('logged', 'Logged in Partner Center')], default='not_sent', editable=False, max_length=10, verbose_name='MCA')),
-                ('portal_key', models.UUIDField(default=uuid.uuid4, editable=False)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customers', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("company_name", models.CharField(max_length=200)),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[
+                            ("US", "United States"),
+                            ("CA", "Canada"),
+                            ("GB", "United Kingdom"),
+                            ("IE", "Ireland"),
+                            ("DE", "Germany"),
+                            ("FR", "France"),
+                            ("NL", "Netherlands"),
+                            ("AU", "Australia"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[
+                            ("USD", "US dollar"),
+                            ("CAD", "Canadian dollar"),
+                            ("EUR", "Euro"),
+                            ("GBP", "Pound sterling"),
+                            ("AUD", "Australian dollar"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                ("address_line1", models.CharField(max_length=200, verbose_name="address")),
+                (
+                    "address_line2",
+                    models.CharField(blank=True, max_length=200, verbose_name="address (line 2)"),
+                ),
+                ("city", models.CharField(max_length=100)),
+                (
+                    "region",
+                    models.CharField(blank=True, max_length=100, verbose_name="state / province"),
+                ),
+                ("postal_code", models.CharField(max_length=20)),
+                (
+                    "contact_first_name",
+                    models.CharField(max_length=100, verbose_name="contact first name"),
+                ),
+                (
+                    "contact_last_name",
+                    models.CharField(max_length=100, verbose_name="contact last name"),
+                ),
+                ("contact_email", models.EmailField(max_length=254, verbose_name="contact e-mail")),
+                (
+                    "contact_phone",
+                    models.CharField(blank=True, max_length=40, verbose_name="contact phone"),
+                ),
+                (
+                    "tenant_id",
+                    models.UUIDField(blank=True, null=True, verbose_name="Microsoft tenant ID"),
+                ),
+                (
+                    "primary_domain",
+                    models.CharField(
+                        max_length=253,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z]{2,63}$",
+                                "Enter a domain such as contoso.onmicrosoft.com (lower-case letters, digits, hyphens, dots).",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "mca_status",
+                    models.CharField(
+                        choices=[
+                            ("not_sent", "Not sent"),
+                            ("sent", "Sent"),
+                            ("accepted", "Accepted"),
+                            ("logged", "Logged in Partner Center"),
+                        ],
+                        default="not_sent",
+                        editable=False,
+                        max_length=10,
+                        verbose_name="MCA",
+                    ),
+                ),
+                ("portal_key", models.UUIDField(default=uuid.uuid4, editable=False)),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="customers",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['company_name'],
+                "ordering": ["company_name"],
             },
         ),
         migrations.CreateModel(
-            name='McaInvitation',
+            name="McaInvitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('nonce', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('sent_to', models.EmailField(max_length=254)),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('state', models.CharField(choices=[('active', 'Active'), ('used', 'Used'), ('revoked', 'Revoked'), ('superseded', 'Replaced by a newer link')], default='active', max_length=10)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mca_invitations', to='customers.customer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('sent_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("nonce", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("sent_to", models.EmailField(max_length=254)),
+                ("sent_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("used", "Used"),
+                            ("revoked", "Revoked"),
+                            ("superseded", "Replaced by a newer link"),
+                        ],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mca_invitations",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "sent_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-sent_at'],
+                "ordering": ["-sent_at"],
             },
         ),
         migrations.CreateModel(
-            name='McaAcceptance',
+            name="McaAcceptance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('email', models.EmailField(max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('date_agreed', models.DateTimeField()),
-                ('template_id', models.CharField(max_length=64)),
-                ('template_version', models.CharField(max_length=40)),
-                ('ip_address', models.GenericIPAddressField(blank=True, null=True)),
-                ('user_agent', models.CharField(blank=True, max_length=500)),
-                ('logged_at', models.DateTimeField(blank=True, null=True)),
-                ('logged_via', models.CharField(blank=True, choices=[('operations', 'Operations (manually)'), ('gateway', 'Partner Center gateway')], max_length=10)),
-                ('partner_center_reference', models.CharField(blank=True, max_length=200)),
-                ('log_error', models.CharField(blank=True, help_text='Last error of the gateway, if logging failed.', max_length=500)),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='mca_acceptance', to='customers.customer')),
-                ('logged_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('invitation', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='acceptance', to='customers.mcainvitation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("email", models.EmailField(max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("date_agreed", models.DateTimeField()),
+                ("template_id", models.CharField(max_length=64)),
+                ("template_version", models.CharField(max_length=40)),
+                ("ip_address", models.GenericIPAddressField(blank=True, null=True)),
+                ("user_agent", models.CharField(blank=True, max_length=500)),
+                ("logged_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "logged_via",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("operations", "Operations (manually)"),
+                            ("gateway", "Partner Center gateway"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("partner_center_reference", models.CharField(blank=True, max_length=200)),
+                (
+                    "log_error",
+                    models.CharField(
+                        blank=True,
+                        help_text="Last error of the gateway, if logging failed.",
+                        max_length=500,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mca_acceptance",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "logged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "invitation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="acceptance",
+                        to="customers.mcainvitation",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['date_agreed'],
+                "ordering": ["date_agreed"],
             },
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['reseller', 'company_name'], name='customers_c_reselle_d98026_idx'),
+            model_name="customer",
+            index=models.Index(
+                fields=["reseller", "company_name"], name="customers_c_reselle_d98026_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['reseller', 'mca_status'], name='customers_c_reselle_ca7bdc_idx'),
+            model_name="customer",
+            index=models.Index(
+                fields=["reseller", "mca_status"], name="customers_c_reselle_ca7bdc_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(fields=('reseller', 'primary_domain'), name='customer_domain_unique_per_reseller'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                fields=("reseller", "primary_domain"), name="customer_domain_unique_per_reseller"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mcainvitation',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'active')), fields=('customer',), name='one_active_mca_link_per_customer'),
+            model_name="mcainvitation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "active")),
+                fields=("customer",),
+                name="one_active_mca_link_per_customer",
+            ),
         ),
         migrations.AddIndex(
-            model_name='mcaacceptance',
-            index=models.Index(fields=['logged_at', 'date_agreed'], name='customers_m_logged__ba8707_idx'),
+            model_name="mcaacceptance",
+            index=models.Index(
+                fields=["logged_at", "date_agreed"], name="customers_m_logged__ba8707_idx"
+            ),
         ),
     ]

@@ -6,27 +6,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0001_initial'),
+        ("customers", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='mcainvitation',
-            name='one_active_mca_link_per_customer',
+            model_name="mcainvitation",
+            name="one_active_mca_link_per_customer",
         ),
         migrations.AlterField(
-            model_name='mcainvitation',
-            name='nonce',
+            model_name="mcainvitation",
+            name="nonce",
             field=models.UUIDField(default=uuid.uuid4, editable=False),
         ),
         migrations.AddConstraint(
-            model_name='mcainvitation',
-            constraint=models.UniqueConstraint(condition=models.Q(('state', 'active')), fields=('customer', 'reseller'), name='one_active_mca_link_per_customer'),
+            model_name="mcainvitation",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("state", "active")),
+                fields=("customer", "reseller"),
+                name="one_active_mca_link_per_customer",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='mcainvitation',
-            constraint=models.UniqueConstraint(fields=('nonce', 'reseller'), name='mca_link_nonce_unique'),
+            model_name="mcainvitation",
+            constraint=models.UniqueConstraint(
+                fields=("nonce", "reseller"), name="mca_link_nonce_unique"
+            ),
         ),
     ]

@@ -6,35 +6,46 @@ import portal.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0002_reseller_in_unique_keys'),
-        ('portal', '0005_partner_id_verification'),
+        ("customers", "0002_reseller_in_unique_keys"),
+        ("portal", "0005_partner_id_verification"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='customer',
-            name='company_name',
+            model_name="customer",
+            name="company_name",
             field=models.CharField(max_length=200, validators=[portal.models.validate_one_line]),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='contact_first_name',
-            field=models.CharField(max_length=100, validators=[portal.models.validate_one_line], verbose_name='contact first name'),
+            model_name="customer",
+            name="contact_first_name",
+            field=models.CharField(
+                max_length=100,
+                validators=[portal.models.validate_one_line],
+                verbose_name="contact first name",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='contact_last_name',
-            field=models.CharField(max_length=100, validators=[portal.models.validate_one_line], verbose_name='contact last name'),
+            model_name="customer",
+            name="contact_last_name",
+            field=models.CharField(
+                max_length=100,
+                validators=[portal.models.validate_one_line],
+                verbose_name="contact last name",
+            ),
         ),
         migrations.AlterField(
-            model_name='customer',
-            name='tenant_id',
-            field=models.UUIDField(blank=True, editable=False, null=True, verbose_name='Microsoft tenant ID'),
+            model_name="customer",
+            name="tenant_id",
+            field=models.UUIDField(
+                blank=True, editable=False, null=True, verbose_name="Microsoft tenant ID"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customer',
-            constraint=models.UniqueConstraint(fields=('tenant_id',), name='one_customer_per_tenant'),
+            model_name="customer",
+            constraint=models.UniqueConstraint(
+                fields=("tenant_id",), name="one_customer_per_tenant"
+            ),
         ),
     ]

@@ -8,98 +8,183 @@ import partner_center.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('subscriptions', '0001_initial'),
+        ("subscriptions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SandboxCustomer',
+            name="SandboxCustomer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tenant_id', models.CharField(default=partner_center.models._new_id, max_length=36, unique=True)),
-                ('company_name', models.CharField(max_length=200)),
-                ('domain', models.CharField(max_length=253, unique=True)),
-                ('country', models.CharField(max_length=2)),
-                ('currency', models.CharField(max_length=3)),
-                ('reseller_mpn_id', models.CharField(max_length=10)),
-                ('profile', models.JSONField(default=dict, help_text='Address and contact as sent.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "tenant_id",
+                    models.CharField(
+                        default=partner_center.models._new_id, max_length=36, unique=True
+                    ),
+                ),
+                ("company_name", models.CharField(max_length=200)),
+                ("domain", models.CharField(max_length=253, unique=True)),
+                ("country", models.CharField(max_length=2)),
+                ("currency", models.CharField(max_length=3)),
+                ("reseller_mpn_id", models.CharField(max_length=10)),
+                (
+                    "profile",
+                    models.JSONField(default=dict, help_text="Address and contact as sent."),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='SandboxIdempotencyRecord',
+            name="SandboxIdempotencyRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True)),
-                ('operation', models.CharField(max_length=200)),
-                ('fingerprint', models.CharField(help_text='SHA-256 of the request.', max_length=64)),
-                ('result', models.JSONField()),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, unique=True)),
+                ("operation", models.CharField(max_length=200)),
+                (
+                    "fingerprint",
+                    models.CharField(help_text="SHA-256 of the request.", max_length=64),
+                ),
+                ("result", models.JSONField()),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='SandboxAttestation',
+            name="SandboxAttestation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_name', models.CharField(max_length=100)),
-                ('last_name', models.CharField(max_length=100)),
-                ('email', models.EmailField(max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=40)),
-                ('date_agreed', models.DateTimeField()),
-                ('template_id', models.CharField(max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='attestation', to='partner_center.sandboxcustomer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_name", models.CharField(max_length=100)),
+                ("last_name", models.CharField(max_length=100)),
+                ("email", models.EmailField(max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=40)),
+                ("date_agreed", models.DateTimeField()),
+                ("template_id", models.CharField(max_length=100)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attestation",
+                        to="partner_center.sandboxcustomer",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SandboxSubscription',
+            name="SandboxSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subscription_id', models.CharField(default=partner_center.models._new_id, max_length=36, unique=True)),
-                ('quantity', models.PositiveIntegerField()),
-                ('term', models.CharField(max_length=3)),
-                ('billing_frequency', models.CharField(max_length=10)),
-                ('auto_renew', models.BooleanField(default=True)),
-                ('status', models.CharField(default='active', max_length=10)),
-                ('created_at', models.DateTimeField()),
-                ('term_start', models.DateField()),
-                ('term_end', models.DateField()),
-                ('term_started_at', models.DateTimeField()),
-                ('ended_on', models.DateField(blank=True, null=True)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='subscriptions', to='partner_center.sandboxcustomer')),
-                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='subscriptions.offer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "subscription_id",
+                    models.CharField(
+                        default=partner_center.models._new_id, max_length=36, unique=True
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                ("term", models.CharField(max_length=3)),
+                ("billing_frequency", models.CharField(max_length=10)),
+                ("auto_renew", models.BooleanField(default=True)),
+                ("status", models.CharField(default="active", max_length=10)),
+                ("created_at", models.DateTimeField()),
+                ("term_start", models.DateField()),
+                ("term_end", models.DateField()),
+                ("term_started_at", models.DateTimeField()),
+                ("ended_on", models.DateField(blank=True, null=True)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="subscriptions",
+                        to="partner_center.sandboxcustomer",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subscriptions.offer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['subscription_id'],
+                "ordering": ["subscription_id"],
             },
         ),
         migrations.CreateModel(
-            name='SandboxSeatBatch',
+            name="SandboxSeatBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField()),
-                ('opened_at', models.DateTimeField()),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='partner_center.sandboxsubscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                ("opened_at", models.DateTimeField()),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="batches",
+                        to="partner_center.sandboxsubscription",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['opened_at', 'id'],
+                "ordering": ["opened_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SandboxTransfer',
+            name="SandboxTransfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('transfer_id', models.CharField(default=partner_center.models._new_id, max_length=36, unique=True)),
-                ('source_partner_mpn_id', models.CharField(max_length=10)),
-                ('subscription_ids', models.JSONField(default=list)),
-                ('status', models.CharField(default='pending', max_length=10)),
-                ('created_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transfers', to='partner_center.sandboxcustomer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "transfer_id",
+                    models.CharField(
+                        default=partner_center.models._new_id, max_length=36, unique=True
+                    ),
+                ),
+                ("source_partner_mpn_id", models.CharField(max_length=10)),
+                ("subscription_ids", models.JSONField(default=list)),
+                ("status", models.CharField(default="pending", max_length=10)),
+                ("created_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transfers",
+                        to="partner_center.sandboxcustomer",
+                    ),
+                ),
             ],
         ),
     ]

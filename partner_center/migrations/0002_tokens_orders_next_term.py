@@ -5,55 +5,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partner_center', '0001_initial'),
+        ("partner_center", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AdminCredential',
+            name="AdminCredential",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tenant_id', models.CharField(max_length=36, unique=True)),
-                ('user_name', models.CharField(max_length=200)),
-                ('password', models.TextField(help_text='Fernet-encrypted.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tenant_id", models.CharField(max_length=36, unique=True)),
+                ("user_name", models.CharField(max_length=200)),
+                ("password", models.TextField(help_text="Fernet-encrypted.")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='PlacedOrder',
+            name="PlacedOrder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True)),
-                ('tenant_id', models.CharField(max_length=36)),
-                ('fingerprint', models.CharField(help_text='SHA-256 of the request.', max_length=64)),
-                ('cart_id', models.CharField(blank=True, max_length=64)),
-                ('order_ids', models.JSONField(default=list)),
-                ('subscription_id', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, unique=True)),
+                ("tenant_id", models.CharField(max_length=36)),
+                (
+                    "fingerprint",
+                    models.CharField(help_text="SHA-256 of the request.", max_length=64),
+                ),
+                ("cart_id", models.CharField(blank=True, max_length=64)),
+                ("order_ids", models.JSONField(default=list)),
+                ("subscription_id", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='StoredToken',
+            name="StoredToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True)),
-                ('refresh_token', models.TextField(blank=True)),
-                ('access_token', models.TextField(blank=True)),
-                ('expires_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True)),
+                ("refresh_token", models.TextField(blank=True)),
+                ("access_token", models.TextField(blank=True)),
+                ("expires_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.AddField(
-            model_name='sandboxidempotencyrecord',
-            name='checks',
+            model_name="sandboxidempotencyrecord",
+            name="checks",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='sandboxsubscription',
-            name='next_term',
+            model_name="sandboxsubscription",
+            name="next_term",
             field=models.JSONField(blank=True, default=dict),
         ),
     ]

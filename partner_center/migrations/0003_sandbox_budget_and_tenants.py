@@ -6,39 +6,54 @@ import partner_center.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partner_center', '0002_tokens_orders_next_term'),
+        ("partner_center", "0002_tokens_orders_next_term"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SandboxTenantSku',
+            name="SandboxTenantSku",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tenant_id', models.CharField(db_index=True, max_length=36)),
-                ('sku_id', models.CharField(max_length=36)),
-                ('part_number', models.CharField(max_length=100)),
-                ('enabled_units', models.PositiveIntegerField()),
-                ('subscription_ids', models.JSONField(default=list)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tenant_id", models.CharField(db_index=True, max_length=36)),
+                ("sku_id", models.CharField(max_length=36)),
+                ("part_number", models.CharField(max_length=100)),
+                ("enabled_units", models.PositiveIntegerField()),
+                ("subscription_ids", models.JSONField(default=list)),
             ],
         ),
         migrations.CreateModel(
-            name='SandboxTenantUser',
+            name="SandboxTenantUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tenant_id', models.CharField(db_index=True, max_length=36)),
-                ('user_id', models.CharField(default=partner_center.models._new_id, max_length=36)),
-                ('display_name', models.CharField(max_length=200)),
-                ('user_principal_name', models.CharField(max_length=200)),
-                ('enabled', models.BooleanField(default=True)),
-                ('sku_ids', models.JSONField(default=list)),
-                ('last_sign_in', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tenant_id", models.CharField(db_index=True, max_length=36)),
+                ("user_id", models.CharField(default=partner_center.models._new_id, max_length=36)),
+                ("display_name", models.CharField(max_length=200)),
+                ("user_principal_name", models.CharField(max_length=200)),
+                ("enabled", models.BooleanField(default=True)),
+                ("sku_ids", models.JSONField(default=list)),
+                ("last_sign_in", models.DateTimeField(blank=True, null=True)),
             ],
         ),
         migrations.AddField(
-            model_name='sandboxcustomer',
-            name='usage_budget',
-            field=models.DecimalField(blank=True, decimal_places=2, help_text='Monthly usage spending budget; empty: none.', max_digits=20, null=True),
+            model_name="sandboxcustomer",
+            name="usage_budget",
+            field=models.DecimalField(
+                blank=True,
+                decimal_places=2,
+                help_text="Monthly usage spending budget; empty: none.",
+                max_digits=20,
+                null=True,
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('partner_center', '0003_sandbox_budget_and_tenants'),
+        ("partner_center", "0003_sandbox_budget_and_tenants"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='sandboxcustomer',
-            name='related_mpn_ids',
+            model_name="sandboxcustomer",
+            name="related_mpn_ids",
             field=models.JSONField(blank=True, default=list),
         ),
     ]

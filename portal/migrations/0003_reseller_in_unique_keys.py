@@ -6,19 +6,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0002_upkeep_failure'),
+        ("portal", "0002_upkeep_failure"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='invitation',
-            name='token',
+            model_name="invitation",
+            name="token",
             field=models.UUIDField(default=uuid.uuid4, editable=False),
         ),
         migrations.AddConstraint(
-            model_name='invitation',
-            constraint=models.UniqueConstraint(fields=('token', 'reseller'), name='invitation_token_unique'),
+            model_name="invitation",
+            constraint=models.UniqueConstraint(
+                fields=("token", "reseller"), name="invitation_token_unique"
+            ),
         ),
     ]

@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0003_reseller_in_unique_keys'),
+        ("portal", "0003_reseller_in_unique_keys"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reseller',
-            name='region',
-            field=models.CharField(blank=True, help_text="Two-letter code (ON, BC, QC, AB … or TX, WA …): the distributor's invoices are taxed by country and region.", max_length=3, verbose_name='province or state'),
+            model_name="reseller",
+            name="region",
+            field=models.CharField(
+                blank=True,
+                help_text="Two-letter code (ON, BC, QC, AB … or TX, WA …): the distributor's invoices are taxed by country and region.",
+                max_length=3,
+                verbose_name="province or state",
+            ),
         ),
     ]

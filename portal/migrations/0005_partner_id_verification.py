@@ -8,25 +8,33 @@ import portal.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0004_tax_by_jurisdiction'),
+        ("portal", "0004_tax_by_jurisdiction"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reseller',
-            name='partner_id_verified_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='MPN/Partner ID verified'),
+            model_name="reseller",
+            name="partner_id_verified_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="MPN/Partner ID verified"
+            ),
         ),
         migrations.AddField(
-            model_name='reseller',
-            name='partner_id_verified_by',
-            field=models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="reseller",
+            name="partner_id_verified_by",
+            field=models.ForeignKey(
+                blank=True,
+                editable=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AlterField(
-            model_name='reseller',
-            name='name',
+            model_name="reseller",
+            name="name",
             field=models.CharField(max_length=200, validators=[portal.models.validate_one_line]),
         ),
     ]

@@ -10,5 +10,6 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def render_widget(context, widget, partial=False):
     name = widget.partial if partial and widget.partial else widget.template
-    return render_to_string(name, {**context.flatten(), **widget.context},
-                            request=context.get("request"))
+    return render_to_string(
+        name, {**context.flatten(), **widget.context}, request=context.get("request")
+    )

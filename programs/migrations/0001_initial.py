@@ -15,63 +15,179 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('portal', '0001_initial'),
+        ("portal", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CountryProgramLink',
+            name="CountryProgramLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(choices=[('US', 'United States'), ('CA', 'Canada'), ('GB', 'United Kingdom'), ('IE', 'Ireland'), ('DE', 'Germany'), ('FR', 'France'), ('NL', 'Netherlands'), ('AU', 'Australia')], max_length=2)),
-                ('kind', models.CharField(choices=[('indirect_reseller', 'Indirect reseller relationship request'), ('end_customer', 'End-customer relationship request'), ('partner_network', 'Partner network (MPN) portal')], max_length=20)),
-                ('label', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('url_template', models.CharField(max_length=500)),
-                ('sort_order', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "country",
+                    models.CharField(
+                        choices=[
+                            ("US", "United States"),
+                            ("CA", "Canada"),
+                            ("GB", "United Kingdom"),
+                            ("IE", "Ireland"),
+                            ("DE", "Germany"),
+                            ("FR", "France"),
+                            ("NL", "Netherlands"),
+                            ("AU", "Australia"),
+                        ],
+                        max_length=2,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("indirect_reseller", "Indirect reseller relationship request"),
+                            ("end_customer", "End-customer relationship request"),
+                            ("partner_network", "Partner network (MPN) portal"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("label", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("url_template", models.CharField(max_length=500)),
+                ("sort_order", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['country', 'sort_order', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('country', 'kind'), name='one_program_link_per_country_and_kind')],
+                "ordering": ["country", "sort_order", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("country", "kind"), name="one_program_link_per_country_and_kind"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Program',
+            name="Program",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('available', 'Available'), ('sunset', 'Sunset'), ('unsupported', 'Not supported')], default='available', max_length=12)),
-                ('reason', models.TextField(blank=True, help_text='Why it is sunset or not supported.')),
-                ('sort_order', models.PositiveIntegerField(default=0)),
-                ('requires', models.ForeignKey(blank=True, help_text='Program that must be approved before this one.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='programs.program')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("available", "Available"),
+                            ("sunset", "Sunset"),
+                            ("unsupported", "Not supported"),
+                        ],
+                        default="available",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.TextField(blank=True, help_text="Why it is sunset or not supported."),
+                ),
+                ("sort_order", models.PositiveIntegerField(default=0)),
+                (
+                    "requires",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Program that must be approved before this one.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="programs.program",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['sort_order', 'name'],
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ProgramRequest',
+            name="ProgramRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected')], db_index=True, default='pending', max_length=10)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('reason', models.TextField(blank=True, help_text='Why operations rejected it.')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('program', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='requests', to='programs.program')),
-                ('requested_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='program_requests', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("reason", models.TextField(blank=True, help_text="Why operations rejected it.")),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="requests",
+                        to="programs.program",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="program_requests",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('state__in', ['pending', 'approved'])), fields=('reseller', 'program'), name='one_open_program_request')],
+                "ordering": ["-requested_at", "-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("state__in", ["pending", "approved"])),
+                        fields=("reseller", "program"),
+                        name="one_open_program_request",
+                    )
+                ],
             },
         ),
         migrations.RunPython(seed, migrations.RunPython.noop),

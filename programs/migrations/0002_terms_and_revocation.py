@@ -12,57 +12,85 @@ def fill_terms(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('programs', '0001_initial'),
+        ("programs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='program',
-            name='terms',
-            field=models.TextField(blank=True, help_text='What the reseller accepts when it requests the program (the program terms and the 24x365 customer-support obligation).'),
+            model_name="program",
+            name="terms",
+            field=models.TextField(
+                blank=True,
+                help_text="What the reseller accepts when it requests the program (the program terms and the 24x365 customer-support obligation).",
+            ),
         ),
         migrations.AddField(
-            model_name='program',
-            name='terms_version',
-            field=models.CharField(blank=True, help_text='Change it whenever the terms change: each request records the version accepted.', max_length=40),
+            model_name="program",
+            name="terms_version",
+            field=models.CharField(
+                blank=True,
+                help_text="Change it whenever the terms change: each request records the version accepted.",
+                max_length=40,
+            ),
         ),
         migrations.AddField(
-            model_name='programrequest',
-            name='revoked_at',
+            model_name="programrequest",
+            name="revoked_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='programrequest',
-            name='revoked_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="programrequest",
+            name="revoked_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='programrequest',
-            name='terms_accepted_at',
+            model_name="programrequest",
+            name="terms_accepted_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='programrequest',
-            name='terms_accepted_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="programrequest",
+            name="terms_accepted_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='programrequest',
-            name='terms_version',
+            model_name="programrequest",
+            name="terms_version",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AlterField(
-            model_name='programrequest',
-            name='reason',
-            field=models.TextField(blank=True, help_text='Why operations rejected or revoked it.'),
+            model_name="programrequest",
+            name="reason",
+            field=models.TextField(blank=True, help_text="Why operations rejected or revoked it."),
         ),
         migrations.AlterField(
-            model_name='programrequest',
-            name='state',
-            field=models.CharField(choices=[('pending', 'Pending'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('revoked', 'Revoked')], db_index=True, default='pending', max_length=10),
+            model_name="programrequest",
+            name="state",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Pending"),
+                    ("approved", "Approved"),
+                    ("rejected", "Rejected"),
+                    ("revoked", "Revoked"),
+                ],
+                db_index=True,
+                default="pending",
+                max_length=10,
+            ),
         ),
         migrations.RunPython(fill_terms, migrations.RunPython.noop),
     ]

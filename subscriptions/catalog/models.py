@@ -35,8 +35,9 @@ class ProductType(models.Model):
     name = models.CharField(max_length=100)
     status = models.CharField(max_length=12, choices=Status.choices)
     billing = models.CharField(max_length=10, choices=Billing.choices)
-    reason = models.CharField(max_length=300, blank=True,
-                              help_text="Shown when it is sunset or not supported.")
+    reason = models.CharField(
+        max_length=300, blank=True, help_text="Shown when it is sunset or not supported."
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -62,12 +63,12 @@ class Offer(models.Model):
     name = models.CharField(max_length=200)
     product_type = models.ForeignKey(ProductType, on_delete=models.PROTECT, related_name="offers")
     terms = models.CharField(max_length=20, help_text="Allowed terms, e.g. P1M,P1Y,P3Y")
-    billing_frequencies = models.CharField(max_length=40,
-                                           help_text="Allowed, e.g. monthly,annual")
+    billing_frequencies = models.CharField(max_length=40, help_text="Allowed, e.g. monthly,annual")
     min_quantity = models.PositiveIntegerField(default=1)
     max_quantity = models.PositiveIntegerField(default=10000)
-    cap_group = models.ForeignKey(SeatCapGroup, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="offers")
+    cap_group = models.ForeignKey(
+        SeatCapGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="offers"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -92,7 +93,8 @@ class Offer(models.Model):
         bad_freq = set(self.frequency_list) - set(BillingFrequency.values)
         if bad_freq or not self.frequency_list:
             errors["billing_frequencies"] = (
-                f"Billing frequencies must be among {', '.join(BillingFrequency.values)}.")
+                f"Billing frequencies must be among {', '.join(BillingFrequency.values)}."
+            )
         if self.min_quantity > self.max_quantity:
             errors["max_quantity"] = "The maximum quantity is below the minimum."
         if errors:
@@ -106,18 +108,21 @@ class OfferPrice(models.Model):
     offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="prices")
     term = models.CharField(max_length=3, choices=Term.choices)
     currency = models.CharField(max_length=3, choices=Currency.choices)
-    cost = models.DecimalField(max_digits=20, decimal_places=6,
-                               validators=[MinValueValidator(0)])
+    cost = models.DecimalField(max_digits=20, decimal_places=6, validators=[MinValueValidator(0)])
     effective_from = models.DateField()
 
     class Meta:
         ordering = ["offer", "term", "currency", "-effective_from"]
-        constraints = [models.UniqueConstraint(
-            fields=["offer", "term", "currency", "effective_from"], name="one_price_per_date")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "term", "currency", "effective_from"], name="one_price_per_date"
+            )
+        ]
 
     def __str__(self):
-        return (f"{self.offer.sku} {self.term} {self.cost} {self.currency} "
-                f"from {self.effective_from}")
+        return (
+            f"{self.offer.sku} {self.term} {self.cost} {self.currency} from {self.effective_from}"
+        )
 
 
 class PriceBook(models.Model):
@@ -125,18 +130,27 @@ class PriceBook(models.Model):
 
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="price_books")
     name = models.CharField(max_length=100)
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, null=True, blank=True,
-                                    related_name="price_book",
-                                    help_text="Empty: the reseller's default book.")
+    customer = models.OneToOneField(
+        Customer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="price_book",
+        help_text="Empty: the reseller's default book.",
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ScopedManager(reseller="reseller")
 
     class Meta:
         ordering = ["customer", "name"]
-        constraints = [models.UniqueConstraint(
-            fields=["reseller"], condition=models.Q(customer__isnull=True),
-            name="one_default_price_book")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller"],
+                condition=models.Q(customer__isnull=True),
+                name="one_default_price_book",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -150,17 +164,28 @@ class PriceRule(models.Model):
 
     reseller = models.ForeignKey(Reseller, on_delete=models.CASCADE, related_name="+")
     book = models.ForeignKey(PriceBook, on_delete=models.CASCADE, related_name="rules")
-    product_type = models.ForeignKey(ProductType, on_delete=models.CASCADE, null=True,
-                                     blank=True, related_name="+")
-    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, null=True, blank=True,
-                              related_name="+")
-    term = models.CharField(max_length=3, choices=Term.choices, blank=True,
-                            help_text="Empty: every term. A fixed price needs its term.")
+    product_type = models.ForeignKey(
+        ProductType, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    offer = models.ForeignKey(
+        Offer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    term = models.CharField(
+        max_length=3,
+        choices=Term.choices,
+        blank=True,
+        help_text="Empty: every term. A fixed price needs its term.",
+    )
     kind = models.CharField(max_length=10, choices=Kind.choices)
     percent = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
-    fixed_price = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True,
-                                      help_text="In the book's currency, same basis as the cost "
-                                                "(per month for P1M, per year otherwise).")
+    fixed_price = models.DecimalField(
+        max_digits=20,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text="In the book's currency, same basis as the cost "
+        "(per month for P1M, per year otherwise).",
+    )
     currency = models.CharField(max_length=3, choices=Currency.choices, blank=True)
     effective_from = models.DateField()
 
@@ -181,8 +206,9 @@ class PriceRule(models.Model):
             raise ValidationError("A rule applies to one offer or one product type, not both.")
         if self.kind == self.Kind.FIXED:
             if not self.offer_id or not self.term:
-                raise ValidationError("A fixed price applies to one offer and one term: choose "
-                                      "both.")
+                raise ValidationError(
+                    "A fixed price applies to one offer and one term: choose both."
+                )
             if self.fixed_price is None or self.fixed_price < 0:
                 raise ValidationError({"fixed_price": "Enter the fixed price (0 or more)."})
             if not self.currency:
@@ -191,5 +217,6 @@ class PriceRule(models.Model):
             if self.percent is None:
                 raise ValidationError({"percent": "Enter the percentage."})
             if self.percent < 0 or (self.kind == self.Kind.DISCOUNT and self.percent > 100):
-                raise ValidationError({"percent": "Percent must be 0–100 for a discount and "
-                                                  "0 or more for a markup."})
+                raise ValidationError(
+                    {"percent": "Percent must be 0–100 for a discount and 0 or more for a markup."}
+                )

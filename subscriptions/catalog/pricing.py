@@ -45,11 +45,11 @@ def cycle_price(base_price: Decimal, term: str, frequency: str) -> Decimal:
 
 @dataclass(frozen=True)
 class Rule:
-    kind: str                      # "markup" | "discount" | "fixed"
+    kind: str  # "markup" | "discount" | "fixed"
     effective_from: date
     offer_id: int | None = None
     product_type_id: int | None = None
-    term: str = ""                 # "" = every term
+    term: str = ""  # "" = every term
     percent: Decimal | None = None
     fixed_price: Decimal | None = None
     currency: str = ""
@@ -61,7 +61,7 @@ class Resolved:
     price: Decimal
     cost: Decimal
     currency: str
-    source: str                    # human explanation: which book and rule
+    source: str  # human explanation: which book and rule
 
     @property
     def margin(self) -> Decimal:
@@ -74,8 +74,7 @@ class Resolved:
         return (self.margin * 100 / self.price).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def _level(rule: Rule, offer_id: int, product_type_id: int, term: str,
-           currency: str) -> int | None:
+def _level(rule: Rule, offer_id: int, product_type_id: int, term: str, currency: str) -> int | None:
     """0 = offer fixed, 1 = offer percent, 2 = product type, 3 = book-wide; None = not this
     (another offer, product type or term, or a fixed price in another currency: a rule carries
     its currency and prices only costs in it)."""
@@ -95,8 +94,10 @@ def _level(rule: Rule, offer_id: int, product_type_id: int, term: str,
 def _apply(rule: Rule, cost: Decimal, currency: str) -> Decimal:
     if rule.kind == "fixed":
         if rule.currency != currency:
-            raise PricingError(f"The fixed price is in {rule.currency} but the cost is in "
-                               f"{currency}; add a fixed price in {currency}.")
+            raise PricingError(
+                f"The fixed price is in {rule.currency} but the cost is in "
+                f"{currency}; add a fixed price in {currency}."
+            )
         assert rule.fixed_price is not None  # a fixed rule has its price (model validation)
         return rule.fixed_price
     assert rule.percent is not None  # a percent rule has its percent (model validation)
@@ -104,8 +105,9 @@ def _apply(rule: Rule, cost: Decimal, currency: str) -> Decimal:
     return (cost * factor).quantize(UNIT, rounding=ROUND_HALF_UP)
 
 
-def _pick(rules: list[Rule], offer_id: int, product_type_id: int, term: str,
-          on: date, currency: str) -> Rule | None:
+def _pick(
+    rules: list[Rule], offer_id: int, product_type_id: int, term: str, on: date, currency: str
+) -> Rule | None:
     best: tuple[int, int] | None = None
     chosen = None
     for rule in rules:
@@ -120,9 +122,17 @@ def _pick(rules: list[Rule], offer_id: int, product_type_id: int, term: str,
     return chosen
 
 
-def resolve_price(*, cost: Decimal, currency: str, offer_id: int, product_type_id: int,
-                  term: str, on: date, customer_rules: list[Rule],
-                  default_rules: list[Rule]) -> Resolved:
+def resolve_price(
+    *,
+    cost: Decimal,
+    currency: str,
+    offer_id: int,
+    product_type_id: int,
+    term: str,
+    on: date,
+    customer_rules: list[Rule],
+    default_rules: list[Rule],
+) -> Resolved:
     """The customer price for one unit of `term`, on the same basis as `cost` (per month for
     P1M, per year for P1Y/P3Y)."""
     if not isinstance(cost, Decimal):
@@ -131,6 +141,10 @@ def resolve_price(*, cost: Decimal, currency: str, offer_id: int, product_type_i
         rule = _pick(rules, offer_id, product_type_id, term, on, currency)
         if rule is not None:
             price = _apply(rule, cost, currency)
-            return Resolved(price=price, cost=cost, currency=currency,
-                            source=f"{book}: {rule.label or rule.kind}")
+            return Resolved(
+                price=price,
+                cost=cost,
+                currency=currency,
+                source=f"{book}: {rule.label or rule.kind}",
+            )
     return Resolved(price=cost, cost=cost, currency=currency, source="no rule: price = cost")

@@ -12,8 +12,9 @@ class TenantLicence(models.Model):
     """The tenant's licence (subscribedSku) matching a subscription, as of the last sync."""
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    subscription = models.ForeignKey("subscriptions.Subscription", on_delete=models.CASCADE,
-                                     related_name="+")
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription", on_delete=models.CASCADE, related_name="+"
+    )
     sku_id = models.CharField(max_length=36)
     part_number = models.CharField(max_length=100, blank=True)
     enabled_units = models.PositiveIntegerField()
@@ -23,8 +24,11 @@ class TenantLicence(models.Model):
     objects = ScopedManager(reseller="reseller")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["reseller", "subscription"],
-                                               name="one_tenant_licence_per_subscription")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "subscription"], name="one_tenant_licence_per_subscription"
+            )
+        ]
 
     def __str__(self):
         return f"{self.part_number}: {self.consumed_units} of {self.enabled_units} used"
@@ -45,8 +49,11 @@ class LicenceHolder(models.Model):
 
     class Meta:
         ordering = ["display_name"]
-        constraints = [models.UniqueConstraint(fields=["reseller", "licence", "user_id"],
-                                               name="one_holder_per_user_and_licence")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "licence", "user_id"], name="one_holder_per_user_and_licence"
+            )
+        ]
 
     def __str__(self):
         return f"{self.display_name} <{self.user_principal_name}>"

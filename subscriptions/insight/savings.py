@@ -30,8 +30,11 @@ class Holder:
     last_sign_in: datetime | None  # None: never (or not known)
 
     def reclaimable(self, now: datetime) -> bool:
-        return not self.enabled or self.last_sign_in is None or \
-            now - self.last_sign_in >= timedelta(days=INACTIVE_DAYS)
+        return (
+            not self.enabled
+            or self.last_sign_in is None
+            or now - self.last_sign_in >= timedelta(days=INACTIVE_DAYS)
+        )
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,12 @@ def savings(seats: Seats, prices: Prices, *, now: datetime) -> Savings:
     def until_renewal(unit: Decimal) -> Decimal:
         return _cents(count * unit / months * term_months * left / term_days)
 
-    return Savings(unused=unused, reclaimable=reclaimable,
-                   monthly_price=_cents(count * prices.unit_price / months),
-                   monthly_cost=_cents(count * prices.unit_cost / months),
-                   until_renewal_price=until_renewal(prices.unit_price),
-                   until_renewal_cost=until_renewal(prices.unit_cost),
-                   renewal=last + timedelta(days=1))
+    return Savings(
+        unused=unused,
+        reclaimable=reclaimable,
+        monthly_price=_cents(count * prices.unit_price / months),
+        monthly_cost=_cents(count * prices.unit_cost / months),
+        until_renewal_price=until_renewal(prices.unit_price),
+        until_renewal_cost=until_renewal(prices.unit_cost),
+        renewal=last + timedelta(days=1),
+    )

@@ -23,63 +23,100 @@ class Row:
     @property
     def keep(self) -> int:
         """Seats left after the savable ones are removed (the offer's minimum at least)."""
-        return max(self.subscription.quantity - self.savings.seats,
-                   self.subscription.offer.min_quantity or 1)
+        return max(
+            self.subscription.quantity - self.savings.seats,
+            self.subscription.offer.min_quantity or 1,
+        )
 
 
 def seat_subscriptions(reseller, *, customer_id: int | None = None):
     subs = Subscription.objects.filter(
-        reseller=reseller, status=Subscription.Status.ACTIVE,
-        offer__product_type__billing=ProductType.Billing.SEATS).select_related(
-        "customer", "offer", "scheduled_change")
+        reseller=reseller,
+        status=Subscription.Status.ACTIVE,
+        offer__product_type__billing=ProductType.Billing.SEATS,
+    ).select_related("customer", "offer", "scheduled_change")
     return subs.filter(customer_id=customer_id) if customer_id else subs
 
 
-def seats_of(sub: Subscription, licence: TenantLicence | None, *,
-             assigned: int | None = None) -> tuple[Seats, str]:
+def seats_of(
+    sub: Subscription, licence: TenantLicence | None, *, assigned: int | None = None
+) -> tuple[Seats, str]:
     if licence is None:
         consumed = sub.assignments.count() if assigned is None else assigned
         return Seats(purchased=sub.quantity, consumed=consumed), "portal"
-    holders = tuple(Holder(h.display_name, h.enabled, h.last_sign_in)
-                    for h in licence.holders.all())
-    return Seats(purchased=sub.quantity, consumed=licence.consumed_units, holders=holders), \
-        "tenant"
+    holders = tuple(
+        Holder(h.display_name, h.enabled, h.last_sign_in) for h in licence.holders.all()
+    )
+    return Seats(purchased=sub.quantity, consumed=licence.consumed_units, holders=holders), "tenant"
 
 
-def savings_of(sub: Subscription, *, now: datetime, licence: TenantLicence | None = None,
-               assigned: int | None = None, loaded: bool = False) -> Row:
+def savings_of(
+    sub: Subscription,
+    *,
+    now: datetime,
+    licence: TenantLicence | None = None,
+    assigned: int | None = None,
+    loaded: bool = False,
+) -> Row:
     """`loaded`: the licence (or None) and the assignment count are given (batch reads)."""
     if not loaded:
-        licence = TenantLicence.objects.filter(subscription=sub).prefetch_related(
-            "holders").first()
+        licence = TenantLicence.objects.filter(subscription=sub).prefetch_related("holders").first()
     seats, source = seats_of(sub, licence, assigned=assigned)
-    return Row(sub, savings(seats, Prices(unit_price=sub.unit_price, unit_cost=sub.unit_cost,
-                                          billing_frequency=sub.billing_frequency,
-                                          term=sub.term, term_start=sub.term_start), now=now),
-               source)
+    return Row(
+        sub,
+        savings(
+            seats,
+            Prices(
+                unit_price=sub.unit_price,
+                unit_cost=sub.unit_cost,
+                billing_frequency=sub.billing_frequency,
+                term=sub.term,
+                term_start=sub.term_start,
+            ),
+            now=now,
+        ),
+        source,
+    )
 
 
-def savings_rows(reseller, *, now: datetime, customer_id: int | None = None,
-                 only_savings: bool = True) -> list[Row]:
-    subs = list(seat_subscriptions(reseller, customer_id=customer_id)
-                .annotate(assigned_count=Count("assignments")))
-    licences = {lic.subscription_id: lic for lic in TenantLicence.objects.filter(
-        reseller=reseller, subscription__in=[s.pk for s in subs]).prefetch_related("holders")}
-    rows = [savings_of(sub, now=now, licence=licences.get(sub.pk), assigned=sub.assigned_count,
-                       loaded=True) for sub in subs]
+def savings_rows(
+    reseller, *, now: datetime, customer_id: int | None = None, only_savings: bool = True
+) -> list[Row]:
+    subs = list(
+        seat_subscriptions(reseller, customer_id=customer_id).annotate(
+            assigned_count=Count("assignments")
+        )
+    )
+    licences = {
+        lic.subscription_id: lic
+        for lic in TenantLicence.objects.filter(
+            reseller=reseller, subscription__in=[s.pk for s in subs]
+        ).prefetch_related("holders")
+    }
+    rows = [
+        savings_of(
+            sub, now=now, licence=licences.get(sub.pk), assigned=sub.assigned_count, loaded=True
+        )
+        for sub in subs
+    ]
     rows = [r for r in rows if r.savings.seats] if only_savings else rows
     return sorted(rows, key=lambda r: (-r.savings.monthly_price, r.subscription.pk))
 
 
 def totals(rows: list[Row]) -> list[dict]:
     """Per currency: seats, money per month and until renewal (price and cost)."""
-    by_currency: dict[str, dict] = defaultdict(lambda: {
-        "seats": 0, "monthly_price": Decimal(0), "monthly_cost": Decimal(0),
-        "until_renewal_price": Decimal(0), "until_renewal_cost": Decimal(0)})
+    by_currency: dict[str, dict] = defaultdict(
+        lambda: {
+            "seats": 0,
+            "monthly_price": Decimal(0),
+            "monthly_cost": Decimal(0),
+            "until_renewal_price": Decimal(0),
+            "until_renewal_cost": Decimal(0),
+        }
+    )
     for r in rows:
         t = by_currency[r.subscription.currency]
         t["seats"] += r.savings.seats
-        for key in ("monthly_price", "monthly_cost", "until_renewal_price",
-                    "until_renewal_cost"):
+        for key in ("monthly_price", "monthly_cost", "until_renewal_price", "until_renewal_cost"):
             t[key] += getattr(r.savings, key)
     return [{"currency": c, **t} for c, t in sorted(by_currency.items())]

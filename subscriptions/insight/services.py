@@ -21,12 +21,19 @@ def tenant_licences_sync() -> dict:
     """Daily (beat): every customer with a tenant and seat subscriptions, each in its own
     transaction (a failure is an upkeep failure; the others go on)."""
     with scopes_disabled():
-        pks = list(Customer.objects.filter(tenant_id__isnull=False, subscriptions__status="active")
-                   .distinct().order_by("pk").values_list("pk", flat=True))
-    results, failed = each_row("subscriptions.sync_tenant_licences", Customer, pks,
-                               lambda pk: tenant_licence_sync_customer(customer_id=pk))
-    return {"synced": sum(1 for r in results if r), "no_access": results.count(0),
-            "failed": failed}
+        pks = list(
+            Customer.objects.filter(tenant_id__isnull=False, subscriptions__status="active")
+            .distinct()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    results, failed = each_row(
+        "subscriptions.sync_tenant_licences",
+        Customer,
+        pks,
+        lambda pk: tenant_licence_sync_customer(customer_id=pk),
+    )
+    return {"synced": sum(1 for r in results if r), "no_access": results.count(0), "failed": failed}
 
 
 def tenant_licence_sync_customer(*, customer_id: int) -> int:
@@ -37,8 +44,11 @@ def tenant_licence_sync_customer(*, customer_id: int) -> int:
     with scopes_disabled():
         customer = Customer.objects.select_related("reseller").get(pk=customer_id)
     with scope(reseller=customer.reseller):
-        subs = list(selectors.seat_subscriptions(customer.reseller, customer_id=customer.pk)
-                    .exclude(Q(partner_center_id=None) | Q(partner_center_id="")))
+        subs = list(
+            selectors.seat_subscriptions(customer.reseller, customer_id=customer.pk).exclude(
+                Q(partner_center_id=None) | Q(partner_center_id="")
+            )
+        )
         graph = get_graph()
         try:
             skus = graph.subscribed_skus(str(customer.tenant_id))
@@ -54,16 +64,32 @@ def tenant_licence_sync_customer(*, customer_id: int) -> int:
                 TenantLicence.objects.filter(subscription=sub).delete()
                 continue
             licence, _ = TenantLicence.objects.update_or_create(
-                subscription=sub, defaults={
-                    "reseller": customer.reseller, "sku_id": sku.sku_id,
-                    "part_number": sku.part_number, "enabled_units": sku.enabled_units,
-                    "consumed_units": sku.consumed_units, "synced_at": now})
+                subscription=sub,
+                defaults={
+                    "reseller": customer.reseller,
+                    "sku_id": sku.sku_id,
+                    "part_number": sku.part_number,
+                    "enabled_units": sku.enabled_units,
+                    "consumed_units": sku.consumed_units,
+                    "synced_at": now,
+                },
+            )
             licence.holders.all().delete()
-            LicenceHolder.objects.bulk_create([LicenceHolder(
-                reseller=customer.reseller, licence=licence, user_id=u.user_id,
-                display_name=u.display_name, user_principal_name=u.user_principal_name,
-                enabled=u.enabled, last_sign_in=u.last_sign_in)
-                for u in users if sku.sku_id in u.sku_ids])
+            LicenceHolder.objects.bulk_create(
+                [
+                    LicenceHolder(
+                        reseller=customer.reseller,
+                        licence=licence,
+                        user_id=u.user_id,
+                        display_name=u.display_name,
+                        user_principal_name=u.user_principal_name,
+                        enabled=u.enabled,
+                        last_sign_in=u.last_sign_in,
+                    )
+                    for u in users
+                    if sku.sku_id in u.sku_ids
+                ]
+            )
             matched += 1
         return matched
 
@@ -79,5 +105,9 @@ def savings_schedule_decrease(*, member, subscription_id: int) -> str:
     if row.keep >= sub.quantity:
         raise ValidationError(f"{sub.offer.name} cannot go below {row.keep} seats.")
     return subscription_services.subscription_change_seats(
-        member=member, subscription=sub, quantity=row.keep, idempotency_key=uuid.uuid4().hex,
-        schedule=True)
+        member=member,
+        subscription=sub,
+        quantity=row.keep,
+        idempotency_key=uuid.uuid4().hex,
+        schedule=True,
+    )

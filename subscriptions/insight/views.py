@@ -15,42 +15,74 @@ from subscriptions.insight import selectors, services
 
 def _customer(request):
     cid = request.GET.get("customer", "")
-    return customer_get(member=request.membership, customer_id=int(cid)) \
-        if cid.isdigit() else None
+    return customer_get(member=request.membership, customer_id=int(cid)) if cid.isdigit() else None
 
 
 @member_required
 def savings(request):
     """Unused and reclaimable seats per subscription, money per month and until renewal."""
     customer = _customer(request)
-    rows = selectors.savings_rows(request.reseller, now=timezone.now(),
-                                  customer_id=customer.pk if customer else None)
+    rows = selectors.savings_rows(
+        request.reseller, now=timezone.now(), customer_id=customer.pk if customer else None
+    )
     member = request.membership
-    return render(request, "subscriptions/insight/savings.html", {
-        "rows": rows, "totals": selectors.totals(rows), "customer": customer,
-        "show_money": role_can(member.role, "billing.view_money"),
-        "can_order": role_can(member.role, "orders.place")})
+    return render(
+        request,
+        "subscriptions/insight/savings.html",
+        {
+            "rows": rows,
+            "totals": selectors.totals(rows),
+            "customer": customer,
+            "show_money": role_can(member.role, "billing.view_money"),
+            "can_order": role_can(member.role, "orders.place"),
+        },
+    )
 
 
 @member_required
 def savings_csv(request):
     customer = _customer(request)
-    rows = selectors.savings_rows(request.reseller, now=timezone.now(),
-                                  customer_id=customer.pk if customer else None)
+    rows = selectors.savings_rows(
+        request.reseller, now=timezone.now(), customer_id=customer.pk if customer else None
+    )
     money = role_can(request.membership.role, "billing.view_money")
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="seat-savings.csv"'
     out = csv.writer(response)
-    out.writerow(["customer", "subscription", "partner_center_id", "seats", "unused",
-                  "reclaimable", "source", "currency", "monthly_price", "until_renewal_price",
-                  *(["monthly_cost", "until_renewal_cost"] if money else []), "renewal"])
+    out.writerow(
+        [
+            "customer",
+            "subscription",
+            "partner_center_id",
+            "seats",
+            "unused",
+            "reclaimable",
+            "source",
+            "currency",
+            "monthly_price",
+            "until_renewal_price",
+            *(["monthly_cost", "until_renewal_cost"] if money else []),
+            "renewal",
+        ]
+    )
     for r in rows:
         s, v = r.subscription, r.savings
-        out.writerow([s.customer.company_name, s.offer.name, s.partner_center_id or "",
-                      s.quantity, v.unused, v.reclaimable, r.source, s.currency,
-                      v.monthly_price, v.until_renewal_price,
-                      *([v.monthly_cost, v.until_renewal_cost] if money else []),
-                      v.renewal.isoformat()])
+        out.writerow(
+            [
+                s.customer.company_name,
+                s.offer.name,
+                s.partner_center_id or "",
+                s.quantity,
+                v.unused,
+                v.reclaimable,
+                r.source,
+                s.currency,
+                v.monthly_price,
+                v.until_renewal_price,
+                *([v.monthly_cost, v.until_renewal_cost] if money else []),
+                v.renewal.isoformat(),
+            ]
+        )
     return response
 
 
@@ -59,8 +91,9 @@ def savings_csv(request):
 def savings_decrease(request, subscription_id):
     """One click: the savable seats off at renewal (scheduled change)."""
     try:
-        message = services.savings_schedule_decrease(member=request.membership,
-                                                     subscription_id=subscription_id)
+        message = services.savings_schedule_decrease(
+            member=request.membership, subscription_id=subscription_id
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -15,297 +15,894 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('customers', '0001_initial'),
-        ('portal', '0001_initial'),
+        ("customers", "0001_initial"),
+        ("portal", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Offer',
+            name="Offer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=80, unique=True, verbose_name='SKU')),
-                ('name', models.CharField(max_length=200)),
-                ('terms', models.CharField(help_text='Allowed terms, e.g. P1M,P1Y,P3Y', max_length=20)),
-                ('billing_frequencies', models.CharField(help_text='Allowed, e.g. monthly,annual', max_length=40)),
-                ('min_quantity', models.PositiveIntegerField(default=1)),
-                ('max_quantity', models.PositiveIntegerField(default=10000)),
-                ('is_active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sku", models.CharField(max_length=80, unique=True, verbose_name="SKU")),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "terms",
+                    models.CharField(help_text="Allowed terms, e.g. P1M,P1Y,P3Y", max_length=20),
+                ),
+                (
+                    "billing_frequencies",
+                    models.CharField(help_text="Allowed, e.g. monthly,annual", max_length=40),
+                ),
+                ("min_quantity", models.PositiveIntegerField(default=1)),
+                ("max_quantity", models.PositiveIntegerField(default=10000)),
+                ("is_active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['product_type__sort_order', 'name'],
+                "ordering": ["product_type__sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='ProductType',
+            name="ProductType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('status', models.CharField(choices=[('sellable', 'Sellable'), ('sunset', 'Sunset (shown, not sellable)'), ('unsupported', 'Not supported')], max_length=12)),
-                ('billing', models.CharField(choices=[('seats', 'Seats, billed in advance'), ('usage', 'Usage, billed in arrears'), ('one_time', 'One-time purchase')], max_length=10)),
-                ('reason', models.CharField(blank=True, help_text='Shown when it is sunset or not supported.', max_length=300)),
-                ('sort_order', models.PositiveSmallIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("sellable", "Sellable"),
+                            ("sunset", "Sunset (shown, not sellable)"),
+                            ("unsupported", "Not supported"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "billing",
+                    models.CharField(
+                        choices=[
+                            ("seats", "Seats, billed in advance"),
+                            ("usage", "Usage, billed in arrears"),
+                            ("one_time", "One-time purchase"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        blank=True,
+                        help_text="Shown when it is sunset or not supported.",
+                        max_length=300,
+                    ),
+                ),
+                ("sort_order", models.PositiveSmallIntegerField(default=0)),
             ],
             options={
-                'ordering': ['sort_order', 'name'],
+                "ordering": ["sort_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='SeatCapGroup',
+            name="SeatCapGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('max_seats', models.PositiveIntegerField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("max_seats", models.PositiveIntegerField()),
             ],
         ),
         migrations.CreateModel(
-            name='PriceBook',
+            name="PriceBook",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('customer', models.OneToOneField(blank=True, help_text="Empty: the reseller's default book.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='price_book', to='customers.customer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='price_books', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "customer",
+                    models.OneToOneField(
+                        blank=True,
+                        help_text="Empty: the reseller's default book.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="price_book",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="price_books",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer', 'name'],
+                "ordering": ["customer", "name"],
             },
         ),
         migrations.CreateModel(
-            name='PriceRule',
+            name="PriceRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(blank=True, choices=[('P1M', '1 month'), ('P1Y', '1 year'), ('P3Y', '3 years')], help_text='Empty: every term. A fixed price needs its term.', max_length=3)),
-                ('kind', models.CharField(choices=[('markup', 'Markup % on cost'), ('discount', 'Discount % off cost'), ('fixed', 'Fixed price')], max_length=10)),
-                ('percent', models.DecimalField(blank=True, decimal_places=3, max_digits=7, null=True)),
-                ('fixed_price', models.DecimalField(blank=True, decimal_places=6, help_text="In the book's currency, same basis as the cost (per month for P1M, per year otherwise).", max_digits=20, null=True)),
-                ('currency', models.CharField(blank=True, choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar'), ('EUR', 'Euro'), ('GBP', 'Pound sterling'), ('AUD', 'Australian dollar')], max_length=3)),
-                ('effective_from', models.DateField()),
-                ('book', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rules', to='subscriptions.pricebook')),
-                ('offer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='subscriptions.offer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='portal.reseller')),
-                ('product_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='subscriptions.producttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "term",
+                    models.CharField(
+                        blank=True,
+                        choices=[("P1M", "1 month"), ("P1Y", "1 year"), ("P3Y", "3 years")],
+                        help_text="Empty: every term. A fixed price needs its term.",
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("markup", "Markup % on cost"),
+                            ("discount", "Discount % off cost"),
+                            ("fixed", "Fixed price"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "percent",
+                    models.DecimalField(blank=True, decimal_places=3, max_digits=7, null=True),
+                ),
+                (
+                    "fixed_price",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        help_text="In the book's currency, same basis as the cost (per month for P1M, per year otherwise).",
+                        max_digits=20,
+                        null=True,
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("USD", "US dollar"),
+                            ("CAD", "Canadian dollar"),
+                            ("EUR", "Euro"),
+                            ("GBP", "Pound sterling"),
+                            ("AUD", "Australian dollar"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                ("effective_from", models.DateField()),
+                (
+                    "book",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rules",
+                        to="subscriptions.pricebook",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="subscriptions.offer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "product_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="subscriptions.producttype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['book', '-effective_from'],
+                "ordering": ["book", "-effective_from"],
             },
         ),
         migrations.AddField(
-            model_name='offer',
-            name='product_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='subscriptions.producttype'),
+            model_name="offer",
+            name="product_type",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="offers",
+                to="subscriptions.producttype",
+            ),
         ),
         migrations.AddField(
-            model_name='offer',
-            name='cap_group',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='offers', to='subscriptions.seatcapgroup'),
+            model_name="offer",
+            name="cap_group",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="offers",
+                to="subscriptions.seatcapgroup",
+            ),
         ),
         migrations.CreateModel(
-            name='Subscription',
+            name="Subscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('partner_center_id', models.CharField(blank=True, db_index=True, max_length=64, null=True, verbose_name='Partner Center subscription ID')),
-                ('provisioning', models.CharField(choices=[('pending', 'Ordering from Partner Center'), ('retrying', 'Retrying (Partner Center busy)'), ('provisioned', 'Provisioned'), ('failed', 'Failed')], default='provisioned', max_length=12)),
-                ('provisioning_error', models.CharField(blank=True, max_length=500)),
-                ('order_key', models.CharField(blank=True, max_length=64, verbose_name='idempotency key of the order')),
-                ('term', models.CharField(choices=[('P1M', '1 month'), ('P1Y', '1 year'), ('P3Y', '3 years')], max_length=3)),
-                ('billing_frequency', models.CharField(choices=[('monthly', 'Monthly'), ('annual', 'Annual (upfront)'), ('triennial', 'Triennial (upfront)')], max_length=10)),
-                ('quantity', models.PositiveIntegerField()),
-                ('auto_renew', models.BooleanField(default=True)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('cancelled', 'Cancelled'), ('expired', 'Expired'), ('transferred', 'Transferred away')], default='active', max_length=12)),
-                ('purchased_at', models.DateTimeField()),
-                ('term_start', models.DateField()),
-                ('term_end', models.DateField()),
-                ('window_opened_at', models.DateTimeField()),
-                ('currency', models.CharField(choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar'), ('EUR', 'Euro'), ('GBP', 'Pound sterling'), ('AUD', 'Australian dollar')], max_length=3)),
-                ('unit_cost', models.DecimalField(decimal_places=6, max_digits=20, verbose_name='cost per unit and cycle')),
-                ('unit_price', models.DecimalField(decimal_places=6, max_digits=20, verbose_name='price per unit and cycle')),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('renewal_reminder', models.CharField(blank=True, editable=False, max_length=2)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='customers.customer')),
-                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='subscriptions', to='subscriptions.offer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "partner_center_id",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        max_length=64,
+                        null=True,
+                        verbose_name="Partner Center subscription ID",
+                    ),
+                ),
+                (
+                    "provisioning",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Ordering from Partner Center"),
+                            ("retrying", "Retrying (Partner Center busy)"),
+                            ("provisioned", "Provisioned"),
+                            ("failed", "Failed"),
+                        ],
+                        default="provisioned",
+                        max_length=12,
+                    ),
+                ),
+                ("provisioning_error", models.CharField(blank=True, max_length=500)),
+                (
+                    "order_key",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="idempotency key of the order"
+                    ),
+                ),
+                (
+                    "term",
+                    models.CharField(
+                        choices=[("P1M", "1 month"), ("P1Y", "1 year"), ("P3Y", "3 years")],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "billing_frequency",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "Monthly"),
+                            ("annual", "Annual (upfront)"),
+                            ("triennial", "Triennial (upfront)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                ("auto_renew", models.BooleanField(default=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("cancelled", "Cancelled"),
+                            ("expired", "Expired"),
+                            ("transferred", "Transferred away"),
+                        ],
+                        default="active",
+                        max_length=12,
+                    ),
+                ),
+                ("purchased_at", models.DateTimeField()),
+                ("term_start", models.DateField()),
+                ("term_end", models.DateField()),
+                ("window_opened_at", models.DateTimeField()),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[
+                            ("USD", "US dollar"),
+                            ("CAD", "Canadian dollar"),
+                            ("EUR", "Euro"),
+                            ("GBP", "Pound sterling"),
+                            ("AUD", "Australian dollar"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "unit_cost",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=20, verbose_name="cost per unit and cycle"
+                    ),
+                ),
+                (
+                    "unit_price",
+                    models.DecimalField(
+                        decimal_places=6, max_digits=20, verbose_name="price per unit and cycle"
+                    ),
+                ),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("renewal_reminder", models.CharField(blank=True, editable=False, max_length=2)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="subscriptions",
+                        to="subscriptions.offer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['customer__company_name', 'offer__name', 'pk'],
+                "ordering": ["customer__company_name", "offer__name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SeatBatch',
+            name="SeatBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField()),
-                ('opened_at', models.DateTimeField()),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='batches', to='subscriptions.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                ("opened_at", models.DateTimeField()),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="batches",
+                        to="subscriptions.subscription",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['opened_at', 'pk'],
+                "ordering": ["opened_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='SeatAssignment',
+            name="SeatAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(max_length=200)),
-                ('user_principal_name', models.EmailField(max_length=254, verbose_name='user principal name (UPN)')),
-                ('assigned_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='subscriptions.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("display_name", models.CharField(max_length=200)),
+                (
+                    "user_principal_name",
+                    models.EmailField(max_length=254, verbose_name="user principal name (UPN)"),
+                ),
+                ("assigned_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="subscriptions.subscription",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['display_name'],
+                "ordering": ["display_name"],
             },
         ),
         migrations.CreateModel(
-            name='ScheduledChange',
+            name="ScheduledChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField(blank=True, null=True)),
-                ('effective_on', models.DateField(help_text='Renewal date: when the quantity applies.')),
-                ('billing_frequency', models.CharField(blank=True, choices=[('monthly', 'Monthly'), ('annual', 'Annual (upfront)'), ('triennial', 'Triennial (upfront)')], max_length=10)),
-                ('frequency_from', models.DateField(blank=True, help_text='First day billed at the new frequency.', null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='scheduled_change', to='subscriptions.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "effective_on",
+                    models.DateField(help_text="Renewal date: when the quantity applies."),
+                ),
+                (
+                    "billing_frequency",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("monthly", "Monthly"),
+                            ("annual", "Annual (upfront)"),
+                            ("triennial", "Triennial (upfront)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "frequency_from",
+                    models.DateField(
+                        blank=True, help_text="First day billed at the new frequency.", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scheduled_change",
+                        to="subscriptions.subscription",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ChargeEvent',
+            name="ChargeEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('cycle', 'Billing cycle'), ('seat_increase', 'Seats added (prorated)'), ('seat_decrease', 'Seats removed (prorated credit)'), ('cancel', 'Cancellation credit'), ('term_change', 'Term lengthened (prorated credit)'), ('one_time', 'One-time purchase'), ('refund', 'Refund'), ('transfer_out', 'Transferred away (prorated credit)'), ('transfer_in', 'Transferred in (prorated)')], max_length=16)),
-                ('key', models.CharField(max_length=120, unique=True)),
-                ('charge_date', models.DateField(help_text='Cycle start for cycle charges, the event date for adjustments: decides the billing period.')),
-                ('cycle_start', models.DateField()),
-                ('cycle_end', models.DateField()),
-                ('quantity', models.IntegerField()),
-                ('billing_days', models.PositiveIntegerField()),
-                ('cycle_days', models.PositiveIntegerField()),
-                ('unit_cost', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('unit_price', models.DecimalField(decimal_places=6, max_digits=20)),
-                ('cost_amount', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('price_amount', models.DecimalField(decimal_places=2, max_digits=20)),
-                ('currency', models.CharField(choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar'), ('EUR', 'Euro'), ('GBP', 'Pound sterling'), ('AUD', 'Australian dollar')], max_length=3)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.customer')),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='charges', to='subscriptions.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("cycle", "Billing cycle"),
+                            ("seat_increase", "Seats added (prorated)"),
+                            ("seat_decrease", "Seats removed (prorated credit)"),
+                            ("cancel", "Cancellation credit"),
+                            ("term_change", "Term lengthened (prorated credit)"),
+                            ("one_time", "One-time purchase"),
+                            ("refund", "Refund"),
+                            ("transfer_out", "Transferred away (prorated credit)"),
+                            ("transfer_in", "Transferred in (prorated)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("key", models.CharField(max_length=120, unique=True)),
+                (
+                    "charge_date",
+                    models.DateField(
+                        help_text="Cycle start for cycle charges, the event date for adjustments: decides the billing period."
+                    ),
+                ),
+                ("cycle_start", models.DateField()),
+                ("cycle_end", models.DateField()),
+                ("quantity", models.IntegerField()),
+                ("billing_days", models.PositiveIntegerField()),
+                ("cycle_days", models.PositiveIntegerField()),
+                ("unit_cost", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("unit_price", models.DecimalField(decimal_places=6, max_digits=20)),
+                ("cost_amount", models.DecimalField(decimal_places=2, max_digits=20)),
+                ("price_amount", models.DecimalField(decimal_places=2, max_digits=20)),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[
+                            ("USD", "US dollar"),
+                            ("CAD", "Canadian dollar"),
+                            ("EUR", "Euro"),
+                            ("GBP", "Pound sterling"),
+                            ("AUD", "Australian dollar"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="charges",
+                        to="subscriptions.subscription",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['charge_date', 'pk'],
+                "ordering": ["charge_date", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Transfer',
+            name="Transfer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_partner_id', models.CharField(max_length=10, verbose_name="current provider's MPN/Partner ID")),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('completed', 'Completed'), ('declined', 'Declined'), ('canceled', 'Canceled'), ('expired', 'Expired'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('partner_center_transfer_id', models.CharField(max_length=64, unique=True)),
-                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField()),
-                ('decided_at', models.DateTimeField(blank=True, null=True)),
-                ('decline_reason', models.TextField(blank=True)),
-                ('failure_message', models.TextField(blank=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('idempotency_key', models.CharField(editable=False, max_length=64)),
-                ('customer', models.ForeignKey(help_text="The target reseller's customer.", on_delete=django.db.models.deletion.PROTECT, related_name='transfers', to='customers.customer')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('source_reseller', models.ForeignKey(blank=True, help_text='Empty: a provider outside the portal.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('target_reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source_partner_id",
+                    models.CharField(
+                        max_length=10, verbose_name="current provider's MPN/Partner ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("completed", "Completed"),
+                            ("declined", "Declined"),
+                            ("canceled", "Canceled"),
+                            ("expired", "Expired"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("partner_center_transfer_id", models.CharField(max_length=64, unique=True)),
+                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField()),
+                ("decided_at", models.DateTimeField(blank=True, null=True)),
+                ("decline_reason", models.TextField(blank=True)),
+                ("failure_message", models.TextField(blank=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("idempotency_key", models.CharField(editable=False, max_length=64)),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        help_text="The target reseller's customer.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="transfers",
+                        to="customers.customer",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "source_reseller",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: a provider outside the portal.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "target_reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-requested_at', '-pk'],
+                "ordering": ["-requested_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='TransferItem',
+            name="TransferItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('partner_center_id', models.CharField(max_length=64, verbose_name='Partner Center subscription ID')),
-                ('quantity', models.PositiveIntegerField()),
-                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='subscriptions.offer')),
-                ('source_subscription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='subscriptions.subscription')),
-                ('target_subscription', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='subscriptions.subscription')),
-                ('transfer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='subscriptions.transfer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "partner_center_id",
+                    models.CharField(max_length=64, verbose_name="Partner Center subscription ID"),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subscriptions.offer",
+                    ),
+                ),
+                (
+                    "source_subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subscriptions.subscription",
+                    ),
+                ),
+                (
+                    "target_subscription",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="subscriptions.subscription",
+                    ),
+                ),
+                (
+                    "transfer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="subscriptions.transfer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='OfferPrice',
+            name="OfferPrice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('term', models.CharField(choices=[('P1M', '1 month'), ('P1Y', '1 year'), ('P3Y', '3 years')], max_length=3)),
-                ('currency', models.CharField(choices=[('USD', 'US dollar'), ('CAD', 'Canadian dollar'), ('EUR', 'Euro'), ('GBP', 'Pound sterling'), ('AUD', 'Australian dollar')], max_length=3)),
-                ('cost', models.DecimalField(decimal_places=6, max_digits=20, validators=[django.core.validators.MinValueValidator(0)])),
-                ('effective_from', models.DateField()),
-                ('offer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prices', to='subscriptions.offer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "term",
+                    models.CharField(
+                        choices=[("P1M", "1 month"), ("P1Y", "1 year"), ("P3Y", "3 years")],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "currency",
+                    models.CharField(
+                        choices=[
+                            ("USD", "US dollar"),
+                            ("CAD", "Canadian dollar"),
+                            ("EUR", "Euro"),
+                            ("GBP", "Pound sterling"),
+                            ("AUD", "Australian dollar"),
+                        ],
+                        max_length=3,
+                    ),
+                ),
+                (
+                    "cost",
+                    models.DecimalField(
+                        decimal_places=6,
+                        max_digits=20,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                    ),
+                ),
+                ("effective_from", models.DateField()),
+                (
+                    "offer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="prices",
+                        to="subscriptions.offer",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['offer', 'term', 'currency', '-effective_from'],
-                'constraints': [models.UniqueConstraint(fields=('offer', 'term', 'currency', 'effective_from'), name='one_price_per_date')],
+                "ordering": ["offer", "term", "currency", "-effective_from"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("offer", "term", "currency", "effective_from"),
+                        name="one_price_per_date",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='pricebook',
-            constraint=models.UniqueConstraint(condition=models.Q(('customer__isnull', True)), fields=('reseller',), name='one_default_price_book'),
+            model_name="pricebook",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("customer__isnull", True)),
+                fields=("reseller",),
+                name="one_default_price_book",
+            ),
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['reseller', 'status', 'term_end'], name='subscriptio_reselle_79a091_idx'),
+            model_name="subscription",
+            index=models.Index(
+                fields=["reseller", "status", "term_end"], name="subscriptio_reselle_79a091_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='subscription',
-            index=models.Index(fields=['customer', 'status'], name='subscriptio_custome_cea13a_idx'),
+            model_name="subscription",
+            index=models.Index(
+                fields=["customer", "status"], name="subscriptio_custome_cea13a_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.UniqueConstraint(condition=models.Q(('order_key', ''), _negated=True), fields=('reseller', 'order_key'), name='one_subscription_per_order'),
+            model_name="subscription",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("order_key", ""), _negated=True),
+                fields=("reseller", "order_key"),
+                name="one_subscription_per_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'transferred'), _negated=True), fields=('partner_center_id',), name='subscription_pc_id_unique_unless_transferred'),
+            model_name="subscription",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "transferred"), _negated=True),
+                fields=("partner_center_id",),
+                name="subscription_pc_id_unique_unless_transferred",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatassignment',
-            constraint=models.UniqueConstraint(fields=('subscription', 'user_principal_name'), name='one_seat_per_user_per_subscription'),
+            model_name="seatassignment",
+            constraint=models.UniqueConstraint(
+                fields=("subscription", "user_principal_name"),
+                name="one_seat_per_user_per_subscription",
+            ),
         ),
         migrations.AddIndex(
-            model_name='chargeevent',
-            index=models.Index(fields=['reseller', 'charge_date', 'id'], name='charge_reseller_date_pk'),
+            model_name="chargeevent",
+            index=models.Index(
+                fields=["reseller", "charge_date", "id"], name="charge_reseller_date_pk"
+            ),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['target_reseller', 'status'], name='subscriptio_target__8e876b_idx'),
+            model_name="transfer",
+            index=models.Index(
+                fields=["target_reseller", "status"], name="subscriptio_target__8e876b_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['source_reseller', 'status'], name='subscriptio_source__6bcf1c_idx'),
+            model_name="transfer",
+            index=models.Index(
+                fields=["source_reseller", "status"], name="subscriptio_source__6bcf1c_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='transfer',
-            index=models.Index(fields=['status', 'expires_at'], name='subscriptio_status_39621f_idx'),
+            model_name="transfer",
+            index=models.Index(
+                fields=["status", "expires_at"], name="subscriptio_status_39621f_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transfer',
-            constraint=models.UniqueConstraint(fields=('target_reseller', 'idempotency_key'), name='one_transfer_per_request_key'),
+            model_name="transfer",
+            constraint=models.UniqueConstraint(
+                fields=("target_reseller", "idempotency_key"), name="one_transfer_per_request_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='transferitem',
-            constraint=models.UniqueConstraint(fields=('transfer', 'partner_center_id'), name='one_item_per_subscription_per_transfer'),
+            model_name="transferitem",
+            constraint=models.UniqueConstraint(
+                fields=("transfer", "partner_center_id"),
+                name="one_item_per_subscription_per_transfer",
+            ),
         ),
         migrations.RunPython(seed, migrations.RunPython.noop),
     ]

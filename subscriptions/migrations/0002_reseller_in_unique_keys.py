@@ -4,35 +4,43 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscriptions', '0001_initial'),
+        ("subscriptions", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='seatassignment',
-            name='one_seat_per_user_per_subscription',
+            model_name="seatassignment",
+            name="one_seat_per_user_per_subscription",
         ),
         migrations.RemoveConstraint(
-            model_name='subscription',
-            name='subscription_pc_id_unique_unless_transferred',
+            model_name="subscription",
+            name="subscription_pc_id_unique_unless_transferred",
         ),
         migrations.AlterField(
-            model_name='chargeevent',
-            name='key',
+            model_name="chargeevent",
+            name="key",
             field=models.CharField(max_length=120),
         ),
         migrations.AddConstraint(
-            model_name='chargeevent',
-            constraint=models.UniqueConstraint(fields=('key', 'reseller'), name='charge_key_unique'),
+            model_name="chargeevent",
+            constraint=models.UniqueConstraint(
+                fields=("key", "reseller"), name="charge_key_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='seatassignment',
-            constraint=models.UniqueConstraint(fields=('subscription', 'user_principal_name', 'reseller'), name='one_seat_per_user_per_subscription'),
+            model_name="seatassignment",
+            constraint=models.UniqueConstraint(
+                fields=("subscription", "user_principal_name", "reseller"),
+                name="one_seat_per_user_per_subscription",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='subscription',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'transferred'), _negated=True), fields=('partner_center_id', 'reseller'), name='subscription_pc_id_unique_unless_transferred'),
+            model_name="subscription",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "transferred"), _negated=True),
+                fields=("partner_center_id", "reseller"),
+                name="subscription_pc_id_unique_unless_transferred",
+            ),
         ),
     ]

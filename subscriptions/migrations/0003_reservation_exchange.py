@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscriptions', '0002_reseller_in_unique_keys'),
+        ("subscriptions", "0002_reseller_in_unique_keys"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='chargeevent',
-            name='kind',
-            field=models.CharField(choices=[('cycle', 'Billing cycle'), ('seat_increase', 'Seats added (prorated)'), ('seat_decrease', 'Seats removed (prorated credit)'), ('cancel', 'Cancellation credit'), ('term_change', 'Term lengthened (prorated credit)'), ('one_time', 'One-time purchase'), ('refund', 'Refund'), ('transfer_out', 'Transferred away (prorated credit)'), ('transfer_in', 'Transferred in (prorated)'), ('exchange', 'Reservation exchanged (prorated credit)')], max_length=16),
+            model_name="chargeevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("cycle", "Billing cycle"),
+                    ("seat_increase", "Seats added (prorated)"),
+                    ("seat_decrease", "Seats removed (prorated credit)"),
+                    ("cancel", "Cancellation credit"),
+                    ("term_change", "Term lengthened (prorated credit)"),
+                    ("one_time", "One-time purchase"),
+                    ("refund", "Refund"),
+                    ("transfer_out", "Transferred away (prorated credit)"),
+                    ("transfer_in", "Transferred in (prorated)"),
+                    ("exchange", "Reservation exchanged (prorated credit)"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

@@ -6,48 +6,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('portal', '0004_tax_by_jurisdiction'),
-        ('subscriptions', '0003_reservation_exchange'),
+        ("portal", "0004_tax_by_jurisdiction"),
+        ("subscriptions", "0003_reservation_exchange"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TenantLicence',
+            name="TenantLicence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku_id', models.CharField(max_length=36)),
-                ('part_number', models.CharField(blank=True, max_length=100)),
-                ('enabled_units', models.PositiveIntegerField()),
-                ('consumed_units', models.PositiveIntegerField()),
-                ('synced_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='subscriptions.subscription')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sku_id", models.CharField(max_length=36)),
+                ("part_number", models.CharField(blank=True, max_length=100)),
+                ("enabled_units", models.PositiveIntegerField()),
+                ("consumed_units", models.PositiveIntegerField()),
+                ("synced_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "subscription",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="subscriptions.subscription",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LicenceHolder',
+            name="LicenceHolder",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.CharField(max_length=36)),
-                ('display_name', models.CharField(max_length=200)),
-                ('user_principal_name', models.CharField(max_length=200)),
-                ('enabled', models.BooleanField()),
-                ('last_sign_in', models.DateTimeField(blank=True, null=True)),
-                ('reseller', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='portal.reseller')),
-                ('licence', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holders', to='subscriptions.tenantlicence')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("user_id", models.CharField(max_length=36)),
+                ("display_name", models.CharField(max_length=200)),
+                ("user_principal_name", models.CharField(max_length=200)),
+                ("enabled", models.BooleanField()),
+                ("last_sign_in", models.DateTimeField(blank=True, null=True)),
+                (
+                    "reseller",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="portal.reseller",
+                    ),
+                ),
+                (
+                    "licence",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holders",
+                        to="subscriptions.tenantlicence",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['display_name'],
+                "ordering": ["display_name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='tenantlicence',
-            constraint=models.UniqueConstraint(fields=('reseller', 'subscription'), name='one_tenant_licence_per_subscription'),
+            model_name="tenantlicence",
+            constraint=models.UniqueConstraint(
+                fields=("reseller", "subscription"), name="one_tenant_licence_per_subscription"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='licenceholder',
-            constraint=models.UniqueConstraint(fields=('reseller', 'licence', 'user_id'), name='one_holder_per_user_and_licence'),
+            model_name="licenceholder",
+            constraint=models.UniqueConstraint(
+                fields=("reseller", "licence", "user_id"), name="one_holder_per_user_and_licence"
+            ),
         ),
     ]

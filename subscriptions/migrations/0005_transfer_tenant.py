@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscriptions', '0004_tenant_licences'),
+        ("subscriptions", "0004_tenant_licences"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='transfer',
-            name='tenant_id',
-            field=models.UUIDField(null=True, verbose_name='Microsoft tenant ID'),
+            model_name="transfer",
+            name="tenant_id",
+            field=models.UUIDField(null=True, verbose_name="Microsoft tenant ID"),
         ),
     ]

@@ -26,22 +26,33 @@ class Transfer(models.Model):
     MAX_ITEMS = 25
 
     target_reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="transfers",
-                                 help_text="The target reseller's customer.")
+    customer = models.ForeignKey(
+        Customer,
+        on_delete=models.PROTECT,
+        related_name="transfers",
+        help_text="The target reseller's customer.",
+    )
     source_partner_id = models.CharField("current provider's MPN/Partner ID", max_length=10)
-    source_reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, null=True,
-                                        blank=True, related_name="+",
-                                        help_text="Empty: a provider outside the portal.")
+    source_reseller = models.ForeignKey(
+        Reseller,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: a provider outside the portal.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     partner_center_transfer_id = models.CharField(max_length=64, unique=True)
     # The customer's Microsoft tenant as Partner Center answered for the target reseller.
     tenant_id = models.UUIDField("Microsoft tenant ID", null=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                     related_name="+")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
     requested_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                                   null=True, blank=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decline_reason = models.TextField(blank=True)
     failure_message = models.TextField(blank=True)
@@ -53,11 +64,16 @@ class Transfer(models.Model):
 
     class Meta:
         ordering = ["-requested_at", "-pk"]
-        indexes = [models.Index(fields=["target_reseller", "status"]),
-                   models.Index(fields=["source_reseller", "status"]),
-                   models.Index(fields=["status", "expires_at"])]
-        constraints = [models.UniqueConstraint(fields=["target_reseller", "idempotency_key"],
-                                               name="one_transfer_per_request_key")]
+        indexes = [
+            models.Index(fields=["target_reseller", "status"]),
+            models.Index(fields=["source_reseller", "status"]),
+            models.Index(fields=["status", "expires_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_reseller", "idempotency_key"], name="one_transfer_per_request_key"
+            )
+        ]
 
     def __str__(self):
         return f"Transfer #{self.pk} of {self.customer} from {self.source_partner_id}"
@@ -79,15 +95,21 @@ class TransferItem(models.Model):
     partner_center_id = models.CharField("Partner Center subscription ID", max_length=64)
     offer = models.ForeignKey(Offer, on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField()
-    source_subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, null=True,
-                                            blank=True, related_name="+")
-    target_subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, null=True,
-                                            blank=True, related_name="+")
+    source_subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    target_subscription = models.ForeignKey(
+        Subscription, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["pk"]
-        constraints = [models.UniqueConstraint(fields=["transfer", "partner_center_id"],
-                                               name="one_item_per_subscription_per_transfer")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "partner_center_id"],
+                name="one_item_per_subscription_per_transfer",
+            )
+        ]
 
     def __str__(self):
         return f"{self.offer.name} × {self.quantity} ({self.partner_center_id})"

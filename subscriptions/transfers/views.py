@@ -23,12 +23,21 @@ from subscriptions.transfers.models import Transfer
 def transfer_list(request):
     incoming = request.GET.get("tab") == "incoming"
     reseller = request.reseller
-    rows = transfers.transfers_incoming(reseller) if incoming \
+    rows = (
+        transfers.transfers_incoming(reseller)
+        if incoming
         else transfers.transfers_outgoing(reseller)
+    )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(request, "subscriptions/transfers.html", {
-        "page": page, "incoming": incoming,
-        "can_request": role_can(request.membership.role, "orders.place")})
+    return render(
+        request,
+        "subscriptions/transfers.html",
+        {
+            "page": page,
+            "incoming": incoming,
+            "can_request": role_can(request.membership.role, "orders.place"),
+        },
+    )
 
 
 @member_required
@@ -50,47 +59,65 @@ def transfer_request(request):
         else:
             choices = [(s.subscription_id, s.subscription_id) for s, _ in listed]
             items_form = TransferItemsForm(
-                request.POST if request.method == "POST" else None, choices=choices,
-                initial={"idempotency_key": uuid.uuid4().hex})
+                request.POST if request.method == "POST" else None,
+                choices=choices,
+                initial={"idempotency_key": uuid.uuid4().hex},
+            )
             if request.method == "POST" and items_form.is_valid():
                 try:
                     transfer = transfers.transfer_request(
-                        member=member, customer=customer,
+                        member=member,
+                        customer=customer,
                         source_partner_id=start.cleaned_data["source_partner_id"],
                         subscription_ids=items_form.cleaned_data["subscription_ids"],
-                        idempotency_key=items_form.cleaned_data["idempotency_key"])
+                        idempotency_key=items_form.cleaned_data["idempotency_key"],
+                    )
                 except ValidationError as exc:
                     items_form.add_error(None, exc)
                 else:
-                    messages.success(request, f"Transfer requested from partner "
-                                              f"{transfer.source_partner_id}; it expires on "
-                                              f"{transfer.expires_at:%Y-%m-%d} if unanswered.")
+                    messages.success(
+                        request,
+                        f"Transfer requested from partner "
+                        f"{transfer.source_partner_id}; it expires on "
+                        f"{transfer.expires_at:%Y-%m-%d} if unanswered.",
+                    )
                     return redirect("subscriptions:transfer", transfer_id=transfer.pk)
-    return render(request, "subscriptions/transfer_request.html", {
-        "start": start, "items_form": items_form, "listed": listed,
-        "max_items": Transfer.MAX_ITEMS,
-        "chosen": set(items_form["subscription_ids"].value() or []) if items_form else set()})
+    return render(
+        request,
+        "subscriptions/transfer_request.html",
+        {
+            "start": start,
+            "items_form": items_form,
+            "listed": listed,
+            "max_items": Transfer.MAX_ITEMS,
+            "chosen": set(items_form["subscription_ids"].value() or []) if items_form else set(),
+        },
+    )
 
 
 def _detail(request, transfer, *, side, **extra):
-    return render(request, "subscriptions/transfer_detail.html", {
-        "transfer": transfer, "items": transfers.transfer_items(transfer), "side": side,
-        **extra})
+    return render(
+        request,
+        "subscriptions/transfer_detail.html",
+        {"transfer": transfer, "items": transfers.transfer_items(transfer), "side": side, **extra},
+    )
 
 
 @member_required
 def transfer_detail(request, transfer_id):
-    transfer = transfers.transfer_get_outgoing(member=request.membership,
-                                               transfer_id=transfer_id)
-    return _detail(request, transfer, side="target", can_cancel=transfer.is_pending
-                   and role_can(request.membership.role, "orders.place"))
+    transfer = transfers.transfer_get_outgoing(member=request.membership, transfer_id=transfer_id)
+    return _detail(
+        request,
+        transfer,
+        side="target",
+        can_cancel=transfer.is_pending and role_can(request.membership.role, "orders.place"),
+    )
 
 
 @member_required
 @require_POST
 def transfer_cancel(request, transfer_id):
-    transfer = transfers.transfer_get_outgoing(member=request.membership,
-                                               transfer_id=transfer_id)
+    transfer = transfers.transfer_get_outgoing(member=request.membership, transfer_id=transfer_id)
     try:
         transfers.transfer_cancel(member=request.membership, transfer=transfer)
     except ValidationError as exc:
@@ -102,11 +129,15 @@ def transfer_cancel(request, transfer_id):
 
 @member_required
 def transfer_incoming(request, transfer_id):
-    transfer = transfers.transfer_get_incoming(member=request.membership,
-                                               transfer_id=transfer_id)
+    transfer = transfers.transfer_get_incoming(member=request.membership, transfer_id=transfer_id)
     can_decide = transfer.is_pending and role_can(request.membership.role, "transfers.decide")
-    return _detail(request, transfer, side="source", can_decide=can_decide,
-                   decision_form=TransferDecisionForm())
+    return _detail(
+        request,
+        transfer,
+        side="source",
+        can_decide=can_decide,
+        decision_form=TransferDecisionForm(),
+    )
 
 
 def _decide(request, transfer, actor):
@@ -116,8 +147,11 @@ def _decide(request, transfer, actor):
         return
     try:
         transfer = transfers.transfer_decide(
-            actor=actor, transfer=transfer, approve=form.cleaned_data["decision"] == "approve",
-            reason=form.cleaned_data["reason"])
+            actor=actor,
+            transfer=transfer,
+            approve=form.cleaned_data["decision"] == "approve",
+            reason=form.cleaned_data["reason"],
+        )
     except ValidationError as exc:
         messages.error(request, error_text(exc))
         return
@@ -130,13 +164,13 @@ def _decide(request, transfer, actor):
 @member_required
 @require_POST
 def transfer_decide(request, transfer_id):
-    transfer = transfers.transfer_get_incoming(member=request.membership,
-                                               transfer_id=transfer_id)
+    transfer = transfers.transfer_get_incoming(member=request.membership, transfer_id=transfer_id)
     _decide(request, transfer, request.membership)
     return redirect("subscriptions:transfer_incoming", transfer_id=transfer.pk)
 
 
 # Operations: requests whose current provider is outside the portal.
+
 
 @staff_required
 def ops_transfer_list(request):
@@ -150,5 +184,10 @@ def ops_transfer_detail(request, transfer_id):
     if request.method == "POST":
         _decide(request, transfer, request.user)
         return redirect("subscriptions_transfers_ops:detail", transfer_id=transfer.pk)
-    return _detail(request, transfer, side="ops", can_decide=transfer.is_pending,
-                   decision_form=TransferDecisionForm())
+    return _detail(
+        request,
+        transfer,
+        side="ops",
+        can_decide=transfer.is_pending,
+        decision_form=TransferDecisionForm(),
+    )

@@ -4,18 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('support', '0001_initial'),
+        ("support", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='planassignment',
-            name='one_current_support_plan_per_customer',
+            model_name="planassignment",
+            name="one_current_support_plan_per_customer",
         ),
         migrations.AddConstraint(
-            model_name='planassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True)), fields=('customer', 'reseller'), name='one_current_support_plan_per_customer'),
+            model_name="planassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("customer", "reseller"),
+                name="one_current_support_plan_per_customer",
+            ),
         ),
     ]

@@ -6,15 +6,14 @@ import portal.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('support', '0002_reseller_in_unique_keys'),
+        ("support", "0002_reseller_in_unique_keys"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='ticket',
-            name='subject',
+            model_name="ticket",
+            name="subject",
             field=models.CharField(max_length=200, validators=[portal.models.validate_one_line]),
         ),
     ]

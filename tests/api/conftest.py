@@ -20,8 +20,9 @@ def key_for(db):
     """key_for(membership, role=None) -> a new API key acting as that member's role."""
 
     def make(member, role=None, **kwargs):
-        _, key = services.api_key_create(member=member, name="test key",
-                                         role=role or member.role, **kwargs)
+        _, key = services.api_key_create(
+            member=member, name="test key", role=role or member.role, **kwargs
+        )
         return key
 
     return make
@@ -45,10 +46,13 @@ class ApiClient(Client):
         self.key = key
 
     def post(self, path, data=None, *, idempotency_key=None, **extra):
-        headers = {"Idempotency-Key": idempotency_key or str(uuid.uuid4()),
-                   **extra.pop("headers", {})}
-        return super().post(path, data or {}, content_type="application/json", headers=headers,
-                            **extra)
+        headers = {
+            "Idempotency-Key": idempotency_key or str(uuid.uuid4()),
+            **extra.pop("headers", {}),
+        }
+        return super().post(
+            path, data or {}, content_type="application/json", headers=headers, **extra
+        )
 
     def patch(self, path, data=None, **extra):
         return super().patch(path, data or {}, content_type="application/json", **extra)

@@ -30,20 +30,30 @@ PROVIDERS: dict[str, Callable] = {
 }
 # resources that belong to nobody (the distributor's catalog and programs): B may read them;
 # what they take of A's (a customer in a price query) is probed below
-SHARED = {"catalog/offers": "the distributor's catalog",
-          "programs": "the distributor's programs; requests are per reseller"}
+SHARED = {
+    "catalog/offers": "the distributor's catalog",
+    "programs": "the distributor's programs; requests are per reseller",
+}
 # bodies and queries that name another reseller's objects
 FOREIGN_INPUT = {
     ("post", "/api/v1/subscriptions/"): lambda ids: {
-        "customer": ids["customers"], "offer": 1, "term": "P1M",
-        "billing_frequency": "monthly", "quantity": 1},
+        "customer": ids["customers"],
+        "offer": 1,
+        "term": "P1M",
+        "billing_frequency": "monthly",
+        "quantity": 1,
+    },
     ("post", "/api/v1/tickets/"): lambda ids: {
-        "subject": "x", "category": "billing", "description": "x",
-        "customer": ids["customers"]},
+        "subject": "x",
+        "category": "billing",
+        "description": "x",
+        "customer": ids["customers"],
+    },
 }
 FOREIGN_QUERY = {
     ("get", "/api/v1/catalog/offers/{id}/price/"): lambda ids: (
-        f"?customer={ids['customers']}&term=P1M&billing_frequency=monthly"),
+        f"?customer={ids['customers']}&term=P1M&billing_frequency=monthly"
+    ),
 }
 
 
@@ -55,7 +65,7 @@ class Report:
 
 
 def _resource(path: str) -> str:
-    """"/api/v1/catalog/offers/{id}/price/" -> "catalog/offers"."""
+    """ "/api/v1/catalog/offers/{id}/price/" -> "catalog/offers"."""
     return path.removeprefix("/api/v1/").split("/{")[0].strip("/")
 
 
@@ -76,12 +86,16 @@ def crawl(*, schema: dict, key_b: str, reseller_a, a_markers: list[str]) -> Repo
                 if resource in SHARED:
                     if (method, path) not in FOREIGN_QUERY:
                         continue
-                    url = path.replace("{id}", str(factories.OfferFactory().pk)
-                                       if resource == "catalog/offers" else "1")
+                    url = path.replace(
+                        "{id}",
+                        str(factories.OfferFactory().pk) if resource == "catalog/offers" else "1",
+                    )
                     url += FOREIGN_QUERY[(method, path)](ids)
                 elif resource not in PROVIDERS:
-                    report.leaks.append(f"{path}: no isolation provider for {resource!r} "
-                                        "(register one in tests/api/isolation.py)")
+                    report.leaks.append(
+                        f"{path}: no isolation provider for {resource!r} "
+                        "(register one in tests/api/isolation.py)"
+                    )
                     continue
                 else:
                     url = path.replace("{id}", str(ids[resource]))
@@ -90,12 +104,16 @@ def crawl(*, schema: dict, key_b: str, reseller_a, a_markers: list[str]) -> Repo
                 expect = 404
             body = FOREIGN_INPUT.get((method, path), lambda _: {})(ids)
             response = getattr(client, method)(
-                url, body, content_type="application/json",
-                headers={"Idempotency-Key": str(uuid.uuid4())})
+                url,
+                body,
+                content_type="application/json",
+                headers={"Idempotency-Key": str(uuid.uuid4())},
+            )
             report.requests += 1
             if expect is not None and response.status_code != expect:
-                report.leaks.append(f"{method.upper()} {url} answered {response.status_code}, "
-                                    f"expected {expect}")
+                report.leaks.append(
+                    f"{method.upper()} {url} answered {response.status_code}, expected {expect}"
+                )
             text = response.content.decode(errors="replace")
             for marker in a_markers:
                 if marker in text:

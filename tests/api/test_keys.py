@@ -36,8 +36,9 @@ def test_owner_creates_a_key_on_the_page_shown_once_and_stored_hashed(owner_a, c
 
 
 def test_the_key_page_is_for_owners_and_admins(reseller_a, member_of, client_for):
-    assert client_for(member_of(reseller_a, Role.SALES)).get(
-        "/partner/api-keys/").status_code == 403
+    assert (
+        client_for(member_of(reseller_a, Role.SALES)).get("/partner/api-keys/").status_code == 403
+    )
 
 
 def test_an_admin_cannot_create_an_owner_key(reseller_a, member_of, client_for):
@@ -73,13 +74,21 @@ def test_no_key_a_wrong_key_a_revoked_or_expired_key_answer_401(owner_a, key_for
     expired = key_for(owner_a, expires_at=timezone.now() + dt.timedelta(hours=1))
     with scopes_disabled():
         ApiKey.objects.filter(key_hash=key_digest(expired)).update(
-            expires_at=timezone.now() - dt.timedelta(seconds=1))
+            expires_at=timezone.now() - dt.timedelta(seconds=1)
+        )
     assert ApiClient(expired).get("/api/v1/customers/").status_code == 401
 
 
 def test_command_prints_the_key_on_its_last_line(owner_a, capsys):
-    call_command("api_key_create", "--email", owner_a.user.email, "--reseller",
-                 owner_a.reseller.name, "--role", "billing")
+    call_command(
+        "api_key_create",
+        "--email",
+        owner_a.user.email,
+        "--reseller",
+        owner_a.reseller.name,
+        "--role",
+        "billing",
+    )
     key = capsys.readouterr().out.strip().splitlines()[-1]
     with scopes_disabled():
         api_key = ApiKey.objects.get(key_hash=key_digest(key))
@@ -96,13 +105,14 @@ def test_operations_key_reads_the_reseller_it_chooses(reseller_a, reseller_b, ca
     response = client.get("/api/v1/customers/")
     assert response.status_code == 403
     assert response.json()["detail"] == "Operations keys choose a reseller with ?reseller=ID."
-    names = [c["company_name"] for c in
-             client.get(f"/api/v1/customers/?reseller={reseller_b.pk}").json()["results"]]
+    names = [
+        c["company_name"]
+        for c in client.get(f"/api/v1/customers/?reseller={reseller_b.pk}").json()["results"]
+    ]
     assert names == ["Beta Customer"]
     assert client.get("/api/v1/customers/?reseller=999999").status_code == 404
     # read-only: an operations key cannot write in a reseller
-    response = client.post(f"/api/v1/customers/?reseller={reseller_b.pk}",
-                           {"company_name": "X"})
+    response = client.post(f"/api/v1/customers/?reseller={reseller_b.pk}", {"company_name": "X"})
     assert response.status_code == 403
 
 
@@ -111,8 +121,9 @@ def test_a_member_cannot_create_an_operations_key(owner_a):
         call_command("api_key_create", "--email", owner_a.user.email, "--role", "viewer")
 
 
-def test_rate_limit_per_key_answers_429_with_retry_after(owner_a, reseller_b, member_of,
-                                                         api_for, settings):
+def test_rate_limit_per_key_answers_429_with_retry_after(
+    owner_a, reseller_b, member_of, api_for, settings
+):
     settings.API_RATE_LIMIT = "3/minute"
     client, other = api_for(owner_a), api_for(member_of(reseller_b))
     assert [client.get("/api/v1/customers/").status_code for _ in range(3)] == [200] * 3

@@ -25,9 +25,11 @@ def portal_client(settings):
     signals.request_started.disconnect(close_old_connections)
 
     def make(key):
-        return httpx.Client(transport=httpx.WSGITransport(app=application),
-                            base_url="http://portal.test",
-                            headers={"Authorization": f"Bearer {key}"})
+        return httpx.Client(
+            transport=httpx.WSGITransport(app=application),
+            base_url="http://portal.test",
+            headers={"Authorization": f"Bearer {key}"},
+        )
 
     yield make
     signals.request_started.connect(close_old_connections)
@@ -35,16 +37,24 @@ def portal_client(settings):
 
 
 def test_psa_sync_makes_one_agreement_line_per_active_subscription_with_cost_and_price(
-        owner_a, onboard, catalog, portal_client):
+    owner_a, onboard, catalog, portal_client
+):
     customer = onboard(owner_a, company_name="Contoso Ltd")
     subs = []
     for quantity in (3, 7):
         order = subscription_services.subscription_purchase(
-            member=owner_a, customer=customer, offer=catalog[BASIC], term="P1Y",
-            billing_frequency="monthly", quantity=quantity, idempotency_key=f"psa-{quantity}")
+            member=owner_a,
+            customer=customer,
+            offer=catalog[BASIC],
+            term="P1Y",
+            billing_frequency="monthly",
+            quantity=quantity,
+            idempotency_key=f"psa-{quantity}",
+        )
         subs.append(subscription_services.subscription_provision(subscription_id=order.pk))
-    subscription_services.subscription_cancel(member=owner_a, subscription=subs[1],
-                                              idempotency_key="psa-cancel")
+    subscription_services.subscription_cancel(
+        member=owner_a, subscription=subs[1], idempotency_key="psa-cancel"
+    )
     for _ in range(3):  # more customers than one page holds: the sync follows the cursor
         factories.CustomerFactory(reseller=owner_a.reseller)
 
@@ -54,18 +64,29 @@ def test_psa_sync_makes_one_agreement_line_per_active_subscription_with_cost_and
     assert len(lines) == 1  # the cancelled one is not billed any more
     line = lines[0]
     assert (line.company, line.sku, line.quantity, line.currency) == (
-        "Contoso Ltd", BASIC, 3, "USD")
+        "Contoso Ltd",
+        BASIC,
+        3,
+        "USD",
+    )
     assert line.external_id == f"portal-subscription-{subs[0].pk}"
     assert line.unit_cost > 0 and line.unit_price >= line.unit_cost
     assert line.margin == (line.unit_price - line.unit_cost) * 3
 
 
-def test_psa_sync_with_a_viewer_key_gets_prices_but_no_cost(owner_a, onboard, catalog,
-                                                            portal_client):
+def test_psa_sync_with_a_viewer_key_gets_prices_but_no_cost(
+    owner_a, onboard, catalog, portal_client
+):
     customer = onboard(owner_a)
     order = subscription_services.subscription_purchase(
-        member=owner_a, customer=customer, offer=catalog[BASIC], term="P1Y",
-        billing_frequency="monthly", quantity=2, idempotency_key="psa-viewer")
+        member=owner_a,
+        customer=customer,
+        offer=catalog[BASIC],
+        term="P1Y",
+        billing_frequency="monthly",
+        quantity=2,
+        idempotency_key="psa-viewer",
+    )
     subscription_services.subscription_provision(subscription_id=order.pk)
     with portal_client(factories.api_key(member=owner_a, role=Role.VIEWER)[1]) as client:
         [line] = agreement_lines(client)

@@ -14,16 +14,29 @@ from tests.subscriptions.conftest import BASIC
 
 pytestmark = pytest.mark.django_db
 
-CUSTOMER = {"company_name": "Contoso Ltd", "primary_domain": "contoso.onmicrosoft.com",
-            "country": "US", "currency": "USD", "address_line1": "1 Main St",
-            "city": "Seattle", "region": "WA", "postal_code": "98101",
-            "contact_first_name": "Ada", "contact_last_name": "Lovelace",
-            "contact_email": "ada@contoso.example"}
+CUSTOMER = {
+    "company_name": "Contoso Ltd",
+    "primary_domain": "contoso.onmicrosoft.com",
+    "country": "US",
+    "currency": "USD",
+    "address_line1": "1 Main St",
+    "city": "Seattle",
+    "region": "WA",
+    "postal_code": "98101",
+    "contact_first_name": "Ada",
+    "contact_last_name": "Lovelace",
+    "contact_email": "ada@contoso.example",
+}
 
 
 def _order(offer, customer, quantity=5):
-    return {"customer": customer.pk, "offer": offer.pk, "term": "P1Y",
-            "billing_frequency": "monthly", "quantity": quantity}
+    return {
+        "customer": customer.pk,
+        "offer": offer.pk,
+        "term": "P1Y",
+        "billing_frequency": "monthly",
+        "quantity": quantity,
+    }
 
 
 def test_customer_create_update_send_mca_link_and_read_its_status(api_a, owner_a):
@@ -60,8 +73,7 @@ def test_a_viewer_key_may_read_but_not_create(owner_a, api_for):
 
 
 def test_post_without_idempotency_key_is_refused(api_a):
-    response = api_a.generic("POST", "/api/v1/customers/", "{}",
-                             content_type="application/json")
+    response = api_a.generic("POST", "/api/v1/customers/", "{}", content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "idempotency_key_required"
 
@@ -69,15 +81,18 @@ def test_post_without_idempotency_key_is_refused(api_a):
 def test_purchase_replayed_with_the_same_key_orders_once(api_a, owner_a, onboard, catalog):
     customer = onboard(owner_a)
     key = str(uuid.uuid4())
-    first = api_a.post("/api/v1/subscriptions/", _order(catalog[BASIC], customer),
-                       idempotency_key=key)
+    first = api_a.post(
+        "/api/v1/subscriptions/", _order(catalog[BASIC], customer), idempotency_key=key
+    )
     assert first.status_code == 201, first.content
-    again = api_a.post("/api/v1/subscriptions/", _order(catalog[BASIC], customer),
-                       idempotency_key=key)
+    again = api_a.post(
+        "/api/v1/subscriptions/", _order(catalog[BASIC], customer), idempotency_key=key
+    )
     assert again.status_code == 201 and again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
-    other = api_a.post("/api/v1/subscriptions/", _order(catalog[BASIC], customer, quantity=6),
-                       idempotency_key=key)
+    other = api_a.post(
+        "/api/v1/subscriptions/", _order(catalog[BASIC], customer, quantity=6), idempotency_key=key
+    )
     assert other.status_code == 409 and other.json()["code"] == "idempotency_key_reused"
     with scopes_disabled():
         assert Subscription.objects.filter(customer=customer).count() == 1
@@ -91,13 +106,15 @@ def test_seat_change_replayed_with_the_same_key_changes_once(api_a, owner_a, onb
     sub_id = api_a.post("/api/v1/subscriptions/", _order(catalog[BASIC], customer)).json()["id"]
     subscription_services.subscription_provision(subscription_id=sub_id)
     key = str(uuid.uuid4())
-    first = api_a.post(f"/api/v1/subscriptions/{sub_id}/seats/", {"quantity": 8},
-                       idempotency_key=key)
+    first = api_a.post(
+        f"/api/v1/subscriptions/{sub_id}/seats/", {"quantity": 8}, idempotency_key=key
+    )
     assert first.status_code == 200, first.content
     assert first.json()["detail"] == "3 seats added."
     assert first.json()["subscription"]["quantity"] == 8
-    again = api_a.post(f"/api/v1/subscriptions/{sub_id}/seats/", {"quantity": 8},
-                       idempotency_key=key)
+    again = api_a.post(
+        f"/api/v1/subscriptions/{sub_id}/seats/", {"quantity": 8}, idempotency_key=key
+    )
     assert again.status_code == 200 and again.json() == first.json()
     with scopes_disabled():
         sub = Subscription.objects.get(pk=sub_id)
@@ -121,8 +138,10 @@ def test_auto_renew_cancel_and_seat_assignments(api_a, owner_a, onboard, catalog
     subscription_services.subscription_provision(subscription_id=sub_id)
     off = api_a.post(f"/api/v1/subscriptions/{sub_id}/auto-renew/", {"auto_renew": False})
     assert off.status_code == 200 and off.json()["subscription"]["auto_renew"] is False
-    assigned = api_a.post(f"/api/v1/subscriptions/{sub_id}/assignments/",
-                          {"display_name": "Ada", "user_principal_name": "ada@contoso.example"})
+    assigned = api_a.post(
+        f"/api/v1/subscriptions/{sub_id}/assignments/",
+        {"display_name": "Ada", "user_principal_name": "ada@contoso.example"},
+    )
     assert assigned.status_code == 201, assigned.content
     listed = api_a.get(f"/api/v1/subscriptions/{sub_id}/assignments/").json()
     assert [a["user_principal_name"] for a in listed] == ["ada@contoso.example"]
@@ -130,8 +149,9 @@ def test_auto_renew_cancel_and_seat_assignments(api_a, owner_a, onboard, catalog
     cancelled = api_a.post(f"/api/v1/subscriptions/{sub_id}/cancel/")
     assert cancelled.status_code == 200, cancelled.content
     assert cancelled.json()["subscription"]["status"] == "cancelled"
-    assert [s["id"] for s in api_a.get(
-        "/api/v1/subscriptions/?status=cancelled").json()["results"]] == [sub_id]
+    assert [
+        s["id"] for s in api_a.get("/api/v1/subscriptions/?status=cancelled").json()["results"]
+    ] == [sub_id]
 
 
 def test_offer_with_cost_and_a_customers_price(api_a, owner_a, onboard, catalog, api_for):
@@ -140,13 +160,21 @@ def test_offer_with_cost_and_a_customers_price(api_a, owner_a, onboard, catalog,
     listed = api_a.get("/api/v1/catalog/offers/?page_size=200").json()["results"]
     row = next(o for o in listed if o["sku"] == BASIC)
     assert row["costs"] and row["costs"][0]["currency"] == "USD"
-    price = api_a.get(f"/api/v1/catalog/offers/{offer.pk}/price/?customer={customer.pk}"
-                      "&term=P1Y&billing_frequency=monthly")
+    price = api_a.get(
+        f"/api/v1/catalog/offers/{offer.pk}/price/?customer={customer.pk}"
+        "&term=P1Y&billing_frequency=monthly"
+    )
     assert price.status_code == 200, price.content
     assert price.json()["currency"] == "USD" and price.json()["cost"] is not None
     viewer = api_for(owner_a, Role.VIEWER)
-    assert next(o for o in viewer.get("/api/v1/catalog/offers/?page_size=200").json()[
-        "results"] if o["sku"] == BASIC)["costs"] == []
+    assert (
+        next(
+            o
+            for o in viewer.get("/api/v1/catalog/offers/?page_size=200").json()["results"]
+            if o["sku"] == BASIC
+        )["costs"]
+        == []
+    )
 
 
 def test_invoices_need_a_money_role_and_list_by_cursor(owner_a, api_for):
@@ -161,13 +189,20 @@ def test_invoices_need_a_money_role_and_list_by_cursor(owner_a, api_for):
 
 
 def test_ticket_open_reply_and_thread(api_a):
-    opened = api_a.post("/api/v1/tickets/", {"subject": "Invoice question",
-                                             "category": "billing",
-                                             "description": "Why is line 3 there?"})
+    opened = api_a.post(
+        "/api/v1/tickets/",
+        {
+            "subject": "Invoice question",
+            "category": "billing",
+            "description": "Why is line 3 there?",
+        },
+    )
     assert opened.status_code == 201, opened.content
     ticket_id = opened.json()["id"]
-    assert api_a.post(f"/api/v1/tickets/{ticket_id}/messages/",
-                      {"body": "Any news?"}).status_code == 201
+    assert (
+        api_a.post(f"/api/v1/tickets/{ticket_id}/messages/", {"body": "Any news?"}).status_code
+        == 201
+    )
     thread = api_a.get(f"/api/v1/tickets/{ticket_id}/messages/").json()
     assert [m["body"] for m in thread] == ["Why is line 3 there?", "Any news?"]
 
@@ -175,5 +210,3 @@ def test_ticket_open_reply_and_thread(api_a):
 def test_program_states(api_a):
     programs = api_a.get("/api/v1/programs/").json()
     assert programs and {"id", "name", "state", "refusal"} <= programs[0].keys()
-
-

@@ -42,8 +42,11 @@ def api_key(db, owner_a, settings, wsgi_in_test_transaction):
 
 
 @schema.parametrize()
-@hypothesis_settings(max_examples=4, deadline=None, derandomize=True,
-                     suppress_health_check=list(HealthCheck))
+@hypothesis_settings(
+    max_examples=4, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 def test_every_operation_answers_without_server_errors_and_as_documented(case, api_key):
-    case.call_and_validate(headers={"Authorization": f"Bearer {api_key}"},
-                           checks=[not_a_server_error, response_schema_conformance])
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {api_key}"},
+        checks=[not_a_server_error, response_schema_conformance],
+    )

@@ -42,20 +42,38 @@ def _ensure_product_types():
         ensure_product_types(apps)
 
 
-def charge(reseller, *, customer=None, subscription=None, kind="cycle", on=dt.date(2026, 6, 1),
-           cost="100.00", price="120.00", quantity=10, offer_name=None):
+def charge(
+    reseller,
+    *,
+    customer=None,
+    subscription=None,
+    kind="cycle",
+    on=dt.date(2026, 6, 1),
+    cost="100.00",
+    price="120.00",
+    quantity=10,
+    offer_name=None,
+):
     """One charge event of `reseller` (a new customer and subscription unless given)."""
     if subscription is None:
         _ensure_product_types()
-        customer = customer or CustomerFactory(reseller=reseller, currency=reseller.currency,
-                                               country=reseller.country)
+        customer = customer or CustomerFactory(
+            reseller=reseller, currency=reseller.currency, country=reseller.country
+        )
         offer = OfferFactory(**({"name": offer_name} if offer_name else {}))
-        subscription = LedgerSubscriptionFactory(customer=customer, offer=offer,
-                                           currency=reseller.currency)
-    return ChargeEventFactory(subscription=subscription, kind=kind, charge_date=on,
-                              cycle_start=on, cycle_end=on + dt.timedelta(days=29),
-                              quantity=quantity, cost_amount=Decimal(cost),
-                              price_amount=Decimal(price))
+        subscription = LedgerSubscriptionFactory(
+            customer=customer, offer=offer, currency=reseller.currency
+        )
+    return ChargeEventFactory(
+        subscription=subscription,
+        kind=kind,
+        charge_date=on,
+        cycle_start=on,
+        cycle_end=on + dt.timedelta(days=29),
+        quantity=quantity,
+        cost_amount=Decimal(cost),
+        price_amount=Decimal(price),
+    )
 
 
 def usage(subscription, *, on, cost, quantity="1", marketplace=False):
@@ -65,11 +83,21 @@ def usage(subscription, *, on, cost, quantity="1", marketplace=False):
     with scopes_disabled():
         imp = UsageImport.objects.create(reseller=subscription.reseller, status="done")
         line = UsageLine.objects.create(
-            reseller=subscription.reseller, customer=subscription.customer,
-            subscription=subscription, usage_import=imp, usage_date=on, meter_id="m-1",
-            meter_name="Compute", quantity=Decimal(quantity), unit_price=Decimal(cost),
-            billing_pre_tax_total=Decimal(cost), currency=subscription.currency,
-            charge_type="usage", is_marketplace=marketplace, natural_key=uuid.uuid4())
+            reseller=subscription.reseller,
+            customer=subscription.customer,
+            subscription=subscription,
+            usage_import=imp,
+            usage_date=on,
+            meter_id="m-1",
+            meter_name="Compute",
+            quantity=Decimal(quantity),
+            unit_price=Decimal(cost),
+            billing_pre_tax_total=Decimal(cost),
+            currency=subscription.currency,
+            charge_type="usage",
+            is_marketplace=marketplace,
+            natural_key=uuid.uuid4(),
+        )
     summary.refresh({(subscription.reseller_id, on)})  # as an import does
     return line
 

@@ -22,9 +22,16 @@ MAY = date(2026, 5, 1)
 
 
 def legacy_offer():
-    return Offer.objects.get_or_create(sku="MS-AZR-0145P", defaults={
-        "name": "Microsoft Azure (legacy)", "terms": "P1M", "billing_frequencies": "monthly",
-        "max_quantity": 1, "product_type": ProductType.objects.get(code="azure-legacy")})[0]
+    return Offer.objects.get_or_create(
+        sku="MS-AZR-0145P",
+        defaults={
+            "name": "Microsoft Azure (legacy)",
+            "terms": "P1M",
+            "billing_frequencies": "monthly",
+            "max_quantity": 1,
+            "product_type": ProductType.objects.get(code="azure-legacy"),
+        },
+    )[0]
 
 
 def azure_sub(reseller, *, customer=None, legacy=False, **kwargs):
@@ -35,19 +42,40 @@ def azure_sub(reseller, *, customer=None, legacy=False, **kwargs):
     return factories.SubscriptionFactory(reseller=reseller, **kwargs)
 
 
-def usage(sub, *, day=MAY, category="Virtual Machines", meter="D2s v5", cost="1.00",
-          quantity="24", marketplace=False, usage_import=None, **fields) -> UsageLine:
+def usage(
+    sub,
+    *,
+    day=MAY,
+    category="Virtual Machines",
+    meter="D2s v5",
+    cost="1.00",
+    quantity="24",
+    marketplace=False,
+    usage_import=None,
+    **fields,
+) -> UsageLine:
     with scopes_disabled():
         usage_import = usage_import or factories.UsageImportFactory(reseller=sub.reseller)
         line = UsageLine.objects.create(
-            reseller=sub.reseller, customer=sub.customer, subscription=sub,
-            usage_import=usage_import, usage_date=day, meter_category=category,
-            meter_sub_category="Sub", meter_name=meter,
+            reseller=sub.reseller,
+            customer=sub.customer,
+            subscription=sub,
+            usage_import=usage_import,
+            usage_date=day,
+            meter_category=category,
+            meter_sub_category="Sub",
+            meter_name=meter,
             meter_id=fields.pop("meter_id", hashlib.sha256(meter.encode()).hexdigest()[:32]),
-            quantity=Decimal(quantity), unit_price=Decimal("0.1"),
-            billing_pre_tax_total=Decimal(cost), currency=sub.currency,
-            charge_type="new", is_marketplace=marketplace, unit_of_measure="1 Hour",
-            natural_key=uuid.uuid4(), **fields)
+            quantity=Decimal(quantity),
+            unit_price=Decimal("0.1"),
+            billing_pre_tax_total=Decimal(cost),
+            currency=sub.currency,
+            charge_type="new",
+            is_marketplace=marketplace,
+            unit_of_measure="1 Hour",
+            natural_key=uuid.uuid4(),
+            **fields,
+        )
     summary.refresh({(sub.reseller_id, day.replace(day=1))})  # as an import does
     return line
 
@@ -59,12 +87,32 @@ def seat_sub(reseller, *, customer=None, code="nce", **kwargs):
     return factories.SeatSubscriptionFactory(reseller=reseller, offer=offer, **kwargs)
 
 
-def charge(sub, *, kind="cycle", on=date(2026, 6, 5), cost="100.00", price="120.00",
-           quantity=None, cycle_end=date(2026, 7, 4)) -> ChargeEvent:
+def charge(
+    sub,
+    *,
+    kind="cycle",
+    on=date(2026, 6, 5),
+    cost="100.00",
+    price="120.00",
+    quantity=None,
+    cycle_end=date(2026, 7, 4),
+) -> ChargeEvent:
     with scopes_disabled():
         return ChargeEvent.objects.create(
-            reseller=sub.reseller, customer=sub.customer, subscription=sub, kind=kind,
-            key=f"test-charge-{next(_seq)}", charge_date=on, cycle_start=on,
-            cycle_end=cycle_end, quantity=sub.quantity if quantity is None else quantity,
-            billing_days=30, cycle_days=30, unit_cost=sub.unit_cost, unit_price=sub.unit_price,
-            cost_amount=Decimal(cost), price_amount=Decimal(price), currency=sub.currency)
+            reseller=sub.reseller,
+            customer=sub.customer,
+            subscription=sub,
+            kind=kind,
+            key=f"test-charge-{next(_seq)}",
+            charge_date=on,
+            cycle_start=on,
+            cycle_end=cycle_end,
+            quantity=sub.quantity if quantity is None else quantity,
+            billing_days=30,
+            cycle_days=30,
+            unit_cost=sub.unit_cost,
+            unit_price=sub.unit_price,
+            cost_amount=Decimal(cost),
+            price_amount=Decimal(price),
+            currency=sub.currency,
+        )

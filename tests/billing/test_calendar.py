@@ -11,8 +11,7 @@ from tests.factories import ResellerFactory, UserFactory
 
 
 @pytest.mark.django_db
-def test_reseller_period_uses_the_admin_calendar_for_other_countries(
-        django_assert_num_queries):
+def test_reseller_period_uses_the_admin_calendar_for_other_countries(django_assert_num_queries):
     BillingCalendar.objects.create(country="GB", period_start_day=15, note="UK cut-off")
     assert calendar_overrides() == {"GB": 15}
     gb = ResellerFactory(country="GB", currency="GBP")
@@ -24,16 +23,20 @@ def test_reseller_period_uses_the_admin_calendar_for_other_countries(
     overrides = calendar_overrides()
     with django_assert_num_queries(0):
         assert reseller_period(gb, date(2026, 3, 15), overrides=overrides).label == (
-            "2026-03-15 – 2026-04-14")
+            "2026-03-15 – 2026-04-14"
+        )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("country", "day", "field", "text"), [
-    ("US", 5, "country", "United States billing periods are fixed (start day 1)"),
-    ("CA", 1, "country", "Canada billing periods are fixed (start day 20)"),
-    ("GB", 29, "period_start_day", "less than or equal to 28"),
-    ("GB", 0, "period_start_day", "greater than or equal to 1"),
-])
+@pytest.mark.parametrize(
+    ("country", "day", "field", "text"),
+    [
+        ("US", 5, "country", "United States billing periods are fixed (start day 1)"),
+        ("CA", 1, "country", "Canada billing periods are fixed (start day 20)"),
+        ("GB", 29, "period_start_day", "less than or equal to 28"),
+        ("GB", 0, "period_start_day", "greater than or equal to 1"),
+    ],
+)
 def test_calendar_refuses_fixed_countries_and_bad_days(country, day, field, text):
     with pytest.raises(ValidationError) as e:
         BillingCalendar(country=country, period_start_day=day).full_clean()
@@ -46,12 +49,16 @@ def test_operations_edit_the_calendar_in_admin_and_it_is_audited(client, setting
     settings.STAFF_MFA_REQUIRED = False
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)
-    response = client.post("/admin/billing/billingcalendar/add/",
-                           {"country": "AU", "period_start_day": "10", "note": "AU cut-off"})
+    response = client.post(
+        "/admin/billing/billingcalendar/add/",
+        {"country": "AU", "period_start_day": "10", "note": "AU cut-off"},
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert calendar_overrides() == {"AU": 10}
-    refused = client.post("/admin/billing/billingcalendar/add/",
-                          {"country": "CA", "period_start_day": "1", "note": ""})
+    refused = client.post(
+        "/admin/billing/billingcalendar/add/",
+        {"country": "CA", "period_start_day": "1", "note": ""},
+    )
     assert "Canada billing periods are fixed" in refused.content.decode()
     listing = client.get("/admin/billing/billingcalendar/").content.decode()
     assert "Australia" in listing and "AU cut-off" in listing

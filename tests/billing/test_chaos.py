@@ -23,8 +23,10 @@ from tests.factories import ResellerFactory
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not settings.REDIS_URL or connection.vendor != "postgresql",
-                       reason="needs REDIS_URL and DATABASE_URL on PostgreSQL (as in .ci/run)"),
+    pytest.mark.skipif(
+        not settings.REDIS_URL or connection.vendor != "postgresql",
+        reason="needs REDIS_URL and DATABASE_URL on PostgreSQL (as in .ci/run)",
+    ),
 ]
 
 RESELLERS = 30
@@ -33,36 +35,85 @@ ON = dt.date(2026, 6, 25)
 
 def start_worker():
     db = connection.settings_dict
-    env = {**os.environ,
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-           "DJANGO_SETTINGS_MODULE": "portal.settings_test",
-           "CELERY_TASK_ALWAYS_EAGER": "0",
-           # several batches of runs (4 subscriptions a reseller here), so that the kill
-           # falls between and inside them
-           "BILLING_SUBSCRIPTIONS_PER_TASK": "16",
-           # a killed worker's unacknowledged task comes back after 2 s, not an hour
-           "CELERY_VISIBILITY_TIMEOUT": "2"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        # several batches of runs (4 subscriptions a reseller here), so that the kill
+        # falls between and inside them
+        "BILLING_SUBSCRIPTIONS_PER_TASK": "16",
+        # a killed worker's unacknowledged task comes back after 2 s, not an hour
+        "CELERY_VISIBILITY_TIMEOUT": "2",
+    }
     return subprocess.Popen(  # noqa: S603 - our own fixed command line
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle",
-         "-Q", ",".join(q.name for q in settings.CELERY_TASK_QUEUES),
-         "-n", f"chaos-{time.monotonic_ns()}@%h"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            ",".join(q.name for q in settings.CELERY_TASK_QUEUES),
+            "-n",
+            f"chaos-{time.monotonic_ns()}@%h",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def snapshot():
     """Everything a run produces, without database ids or timestamps."""
     with scopes_disabled():
-        lines = sorted(BillingLine.objects.values_list(
-            "reseller_id", "period_start", "period_end", "customer_id", "subscription_id",
-            "kind", "description", "quantity", "cost_amount", "price_amount", "currency"))
-        invoices = sorted(Invoice.objects.values_list(
-            "reseller_id", "period_start", "period_end", "currency", "status", "subtotal",
-            "tax_amount", "total"))
+        lines = sorted(
+            BillingLine.objects.values_list(
+                "reseller_id",
+                "period_start",
+                "period_end",
+                "customer_id",
+                "subscription_id",
+                "kind",
+                "description",
+                "quantity",
+                "cost_amount",
+                "price_amount",
+                "currency",
+            )
+        )
+        invoices = sorted(
+            Invoice.objects.values_list(
+                "reseller_id",
+                "period_start",
+                "period_end",
+                "currency",
+                "status",
+                "subtotal",
+                "tax_amount",
+                "total",
+            )
+        )
         invoice_lines = sorted(
-            (invoice.reseller_id, invoice.currency, x.position, x.customer_name, x.description,
-             x.quantity, x.amount)
-            for invoice in Invoice.objects.all() for x in document_lines(invoice))
+            (
+                invoice.reseller_id,
+                invoice.currency,
+                x.position,
+                x.customer_name,
+                x.description,
+                x.quantity,
+                x.amount,
+            )
+            for invoice in Invoice.objects.all()
+            for x in document_lines(invoice)
+        )
     return lines, invoices, invoice_lines
 
 
@@ -85,8 +136,11 @@ def forget_earlier_messages():
 
 def counts():
     with scopes_disabled():
-        return (BillingRun.objects.filter(finished_at__isnull=False).count(),
-                Invoice.objects.exclude(pdf="").count(), Invoice.objects.count())
+        return (
+            BillingRun.objects.filter(finished_at__isnull=False).count(),
+            Invoice.objects.exclude(pdf="").count(),
+            Invoice.objects.count(),
+        )
 
 
 @pytest.fixture
@@ -97,12 +151,21 @@ def channel(transactional_db, charge_factory, usage_factory):
         country, currency = ("US", "USD") if n % 2 else ("CA", "CAD")
         reseller = ResellerFactory(country=country, currency=currency)
         for k in range(3):
-            first = charge_factory(reseller, on=dt.date(2026, 6, 21 + k),
-                                   cost=f"{10 + n}.{k}5", price=f"{12 + n}.{k}9")
-            charge_factory(reseller, subscription=first.subscription, kind="seat_increase",
-                           on=dt.date(2026, 6, 24), cost="3.33", price="4.01", quantity=1)
-        charge_factory(reseller, kind="cancel", on=dt.date(2026, 6, 25), cost="-7.77",
-                       price="-9.10")
+            first = charge_factory(
+                reseller, on=dt.date(2026, 6, 21 + k), cost=f"{10 + n}.{k}5", price=f"{12 + n}.{k}9"
+            )
+            charge_factory(
+                reseller,
+                subscription=first.subscription,
+                kind="seat_increase",
+                on=dt.date(2026, 6, 24),
+                cost="3.33",
+                price="4.01",
+                quantity=1,
+            )
+        charge_factory(
+            reseller, kind="cancel", on=dt.date(2026, 6, 25), cost="-7.77", price="-9.10"
+        )
         # May 25: in the usage both countries bill in the period of June 25 (US May, Canada
         # May 20 – June 19)
         usage_factory(first.subscription, on=dt.date(2026, 5, 25), cost=f"0.{n:02d}49999999")
@@ -110,14 +173,14 @@ def channel(transactional_db, charge_factory, usage_factory):
     return resellers
 
 
-def test_killed_worker_leaves_the_same_ledger_and_invoices_as_an_uninterrupted_run(
-        channel, ops):
+def test_killed_worker_leaves_the_same_ledger_and_invoices_as_an_uninterrupted_run(channel, ops):
     # the uninterrupted reference, computed in this process
     with scopes_disabled():
         for reseller in channel:
             period = services.selectors.reseller_period(reseller, ON)
-            run = BillingRun.objects.create(reseller=reseller, period_start=period.start,
-                                            period_end=period.end)
+            run = BillingRun.objects.create(
+                reseller=reseller, period_start=period.start, period_end=period.end
+            )
             services.billing_run_compute(run_id=run.pk)
     reference = snapshot()
     assert len(reference[0]) == RESELLERS * 8 and len(reference[1]) == RESELLERS
@@ -143,8 +206,11 @@ def test_killed_worker_leaves_the_same_ledger_and_invoices_as_an_uninterrupted_r
 
         worker = start_worker()
         # generous: on a loaded two-core machine 30 runs and PDFs can take a while
-        wait_for(lambda: counts() == (RESELLERS, RESELLERS, RESELLERS), 240,
-                 "the restarted worker to finish every run and PDF")
+        wait_for(
+            lambda: counts() == (RESELLERS, RESELLERS, RESELLERS),
+            240,
+            "the restarted worker to finish every run and PDF",
+        )
     finally:
         app.conf.task_always_eager = eager
         worker.kill()
@@ -163,6 +229,9 @@ def test_killed_worker_leaves_the_same_ledger_and_invoices_as_an_uninterrupted_r
         year = numbers[0][4:8]
         assert numbers == [f"INV-{year}-{n:06d}" for n in range(1, RESELLERS + 1)]
         assert sum(Invoice.objects.values_list("total", flat=True)) == sum(
-            (row[-1] for row in reference[1]), D(0))
-    print(f"chaos: killed after {computed} of {RESELLERS} runs and {pdfs} PDFs; "
-          f"restarted worker finished; {len(reference[0])} ledger lines identical")
+            (row[-1] for row in reference[1]), D(0)
+        )
+    print(
+        f"chaos: killed after {computed} of {RESELLERS} runs and {pdfs} PDFs; "
+        f"restarted worker finished; {len(reference[0])} ledger lines identical"
+    )

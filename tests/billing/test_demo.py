@@ -9,7 +9,8 @@ from billing.models import BillingRun, Invoice, Statement
 
 @pytest.mark.django_db
 def test_seed_billing_finalizes_the_previous_period_and_is_idempotent(
-        ops, us_reseller, ca_reseller, charge_factory):
+    ops, us_reseller, ca_reseller, charge_factory
+):
     charge_factory(us_reseller, on=dt.date(2026, 6, 3), cost="50.00")
     charge_factory(us_reseller, on=dt.date(2026, 7, 3), cost="60.00")
     charge_factory(ca_reseller, on=dt.date(2026, 6, 25), cost="70.00")
@@ -25,5 +26,6 @@ def test_seed_billing_finalizes_the_previous_period_and_is_idempotent(
         # the finalized period's customer statements, rendered at once (not on commit)
         statements = list(Statement.objects.select_related("run"))
         assert [(s.reseller, s.period_start) for s in statements] == [
-            (us_reseller, dt.date(2026, 6, 1))]
+            (us_reseller, dt.date(2026, 6, 1))
+        ]
         assert all(s.pdf and not s.run.is_draft for s in statements)

@@ -44,8 +44,12 @@ def s3(s3_server, settings, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     bucket = boto3.resource("s3", endpoint_url=s3_server, region_name="us-east-1").Bucket(BUCKET)
     bucket.create()
-    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(
-        bucket=BUCKET, endpoint_url=s3_server, region="us-east-1", prefix="portal")}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage(
+            bucket=BUCKET, endpoint_url=s3_server, region="us-east-1", prefix="portal"
+        ),
+    }
     yield bucket
     bucket.objects.all().delete()
     bucket.delete()
@@ -53,11 +57,10 @@ def s3(s3_server, settings, monkeypatch):
 
 @pytest.mark.django_db
 def test_invoice_pdf_is_written_to_the_bucket_and_downloaded_from_it(
-        s3, ops, us_reseller, charge_factory, member_of, client_for,
-        django_capture_on_commit_callbacks):
+    s3, ops, us_reseller, charge_factory, member_of, client_for, django_capture_on_commit_callbacks
+):
     charge_factory(us_reseller, cost="100.00", price="120.00", offer_name="Microsoft 365 E3")
-    [run] = services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 1),
-                                       reseller=us_reseller)
+    [run] = services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 1), reseller=us_reseller)
     services.billing_run_compute(run_id=run.pk)
     with django_capture_on_commit_callbacks(execute=True):  # the PDF task renders and stores it
         [invoice] = services.billing_run_finalize(user=ops, run=run)
@@ -81,12 +84,15 @@ def test_invoice_pdf_is_written_to_the_bucket_and_downloaded_from_it(
 @pytest.mark.django_db
 def test_support_attachment_round_trips_through_the_bucket(s3, owner_a, client_for):
     ticket = support_services.ticket_open(
-        member=owner_a, subject="Seats not provisioned", category="provisioning",
-        priority="high", description="Order 42 is stuck.",
-        files=[SimpleUploadedFile("trace.txt", b"order 42: timeout")])
+        member=owner_a,
+        subject="Seats not provisioned",
+        category="provisioning",
+        priority="high",
+        description="Order 42 is stuck.",
+        files=[SimpleUploadedFile("trace.txt", b"order 42: timeout")],
+    )
     attachment = TicketAttachment.objects.with_scopes_disabled().get(message__ticket=ticket)
-    assert s3.Object(f"portal/{attachment.file.name}").get()["Body"].read() == \
-        b"order 42: timeout"
+    assert s3.Object(f"portal/{attachment.file.name}").get()["Body"].read() == b"order 42: timeout"
 
     response = client_for(owner_a).get(f"/support/attachments/{attachment.pk}/")
     assert b"".join(response.streaming_content) == b"order 42: timeout"
@@ -95,9 +101,14 @@ def test_support_attachment_round_trips_through_the_bucket(s3, owner_a, client_f
 @pytest.mark.django_db
 def test_readiness_checks_the_bucket(s3, client, settings):
     assert client.get("/readyz").json()["checks"]["storage"] == "ok"
-    settings.STORAGES = {**settings.STORAGES, "default": s3_storage(
-        bucket="no-such-bucket", endpoint_url=settings.STORAGES["default"]["OPTIONS"][
-            "endpoint_url"], region="us-east-1")}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage(
+            bucket="no-such-bucket",
+            endpoint_url=settings.STORAGES["default"]["OPTIONS"]["endpoint_url"],
+            region="us-east-1",
+        ),
+    }
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["storage"] == "failed: ClientError"

@@ -17,8 +17,9 @@ def count(name, **labels):
 
 
 @pytest.mark.django_db
-def test_a_billing_run_is_timed(ops, us_reseller, charge_factory,
-                                django_capture_on_commit_callbacks):
+def test_a_billing_run_is_timed(
+    ops, us_reseller, charge_factory, django_capture_on_commit_callbacks
+):
     charge_factory(us_reseller, cost="10.00", price="12.00")
     before = count("portal_billing_compute_duration_seconds", outcome="ok")
     with django_capture_on_commit_callbacks(execute=True):
@@ -27,13 +28,16 @@ def test_a_billing_run_is_timed(ops, us_reseller, charge_factory,
 
 
 @pytest.mark.django_db
-def test_a_usage_import_is_timed(reseller_a, member_of, client_for,
-                                 django_capture_on_commit_callbacks):
+def test_a_usage_import_is_timed(
+    reseller_a, member_of, client_for, django_capture_on_commit_callbacks
+):
     subs = [SubscriptionFactory(reseller=reseller_a)]
     client = client_for(member_of(reseller_a, Role.BILLING))
     before = count("portal_usage_import_duration_seconds", outcome="ok")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("billing:usage_imports"),
-                               {"file": upload(to_csv(rows_for(subs, dt.date(2026, 9, 1), 2)))})
+        response = client.post(
+            reverse("billing:usage_imports"),
+            {"file": upload(to_csv(rows_for(subs, dt.date(2026, 9, 1), 2)))},
+        )
     assert response.status_code == 302
     assert count("portal_usage_import_duration_seconds", outcome="ok") == before + 1

@@ -9,33 +9,43 @@ from billing.periods import Period, billing_period, period_start_day, periods_be
 OVR = {"GB": 15, "DE": 28, "FR": 1}
 
 
-@pytest.mark.parametrize(("country", "on", "start", "end"), [
-    ("US", date(2026, 1, 1), date(2026, 1, 1), date(2026, 1, 31)),
-    ("US", date(2026, 1, 31), date(2026, 1, 1), date(2026, 1, 31)),
-    ("US", date(2026, 2, 14), date(2026, 2, 1), date(2026, 2, 28)),
-    ("US", date(2028, 2, 29), date(2028, 2, 1), date(2028, 2, 29)),      # leap February
-    ("US", date(2026, 12, 31), date(2026, 12, 1), date(2026, 12, 31)),
-    ("US", date(2027, 1, 1), date(2027, 1, 1), date(2027, 1, 31)),        # Dec → Jan
-    ("CA", date(2026, 1, 19), date(2025, 12, 20), date(2026, 1, 19)),
-    ("CA", date(2026, 1, 20), date(2026, 1, 20), date(2026, 2, 19)),
-    ("CA", date(2026, 6, 25), date(2026, 6, 20), date(2026, 7, 19)),
-    ("CA", date(2028, 2, 29), date(2028, 2, 20), date(2028, 3, 19)),
-    ("CA", date(2026, 12, 31), date(2026, 12, 20), date(2027, 1, 19)),
-    ("GB", date(2026, 3, 14), date(2026, 2, 15), date(2026, 3, 14)),      # override day 15
-    ("GB", date(2026, 3, 15), date(2026, 3, 15), date(2026, 4, 14)),
-    ("GB", date(2027, 1, 2), date(2026, 12, 15), date(2027, 1, 14)),
-    ("DE", date(2028, 2, 28), date(2028, 2, 28), date(2028, 3, 27)),
-    ("DE", date(2028, 2, 27), date(2028, 1, 28), date(2028, 2, 27)),
-    ("AU", date(2026, 2, 10), date(2026, 2, 1), date(2026, 2, 28)),       # no override
-])
+@pytest.mark.parametrize(
+    ("country", "on", "start", "end"),
+    [
+        ("US", date(2026, 1, 1), date(2026, 1, 1), date(2026, 1, 31)),
+        ("US", date(2026, 1, 31), date(2026, 1, 1), date(2026, 1, 31)),
+        ("US", date(2026, 2, 14), date(2026, 2, 1), date(2026, 2, 28)),
+        ("US", date(2028, 2, 29), date(2028, 2, 1), date(2028, 2, 29)),  # leap February
+        ("US", date(2026, 12, 31), date(2026, 12, 1), date(2026, 12, 31)),
+        ("US", date(2027, 1, 1), date(2027, 1, 1), date(2027, 1, 31)),  # Dec → Jan
+        ("CA", date(2026, 1, 19), date(2025, 12, 20), date(2026, 1, 19)),
+        ("CA", date(2026, 1, 20), date(2026, 1, 20), date(2026, 2, 19)),
+        ("CA", date(2026, 6, 25), date(2026, 6, 20), date(2026, 7, 19)),
+        ("CA", date(2028, 2, 29), date(2028, 2, 20), date(2028, 3, 19)),
+        ("CA", date(2026, 12, 31), date(2026, 12, 20), date(2027, 1, 19)),
+        ("GB", date(2026, 3, 14), date(2026, 2, 15), date(2026, 3, 14)),  # override day 15
+        ("GB", date(2026, 3, 15), date(2026, 3, 15), date(2026, 4, 14)),
+        ("GB", date(2027, 1, 2), date(2026, 12, 15), date(2027, 1, 14)),
+        ("DE", date(2028, 2, 28), date(2028, 2, 28), date(2028, 3, 27)),
+        ("DE", date(2028, 2, 27), date(2028, 1, 28), date(2028, 2, 27)),
+        ("AU", date(2026, 2, 10), date(2026, 2, 1), date(2026, 2, 28)),  # no override
+    ],
+)
 def test_billing_period(country, on, start, end):
     assert billing_period(country, on, overrides=OVR) == Period(start, end)
 
 
-@pytest.mark.parametrize(("country", "overrides", "day"), [
-    ("US", None, 1), ("CA", None, 20), ("GB", None, 1), ("GB", {"GB": 15}, 15),
-    ("US", {"US": 10}, 1), ("CA", {"CA": 1}, 20),                          # fixed by DESIGN
-])
+@pytest.mark.parametrize(
+    ("country", "overrides", "day"),
+    [
+        ("US", None, 1),
+        ("CA", None, 20),
+        ("GB", None, 1),
+        ("GB", {"GB": 15}, 15),
+        ("US", {"US": 10}, 1),
+        ("CA", {"CA": 1}, 20),  # fixed by DESIGN
+    ],
+)
 def test_period_start_day(country, overrides, day):
     assert period_start_day(country, overrides) == day
 
@@ -55,24 +65,30 @@ def test_period_basics():
     assert p.next() == Period(date(2026, 7, 20), date(2026, 8, 19))
     assert p.previous() == Period(date(2026, 5, 20), date(2026, 6, 19))
     assert Period(date(2026, 1, 1), date(2026, 1, 31)).previous() == Period(
-        date(2025, 12, 1), date(2025, 12, 31))
+        date(2025, 12, 1), date(2025, 12, 31)
+    )
     with pytest.raises(ValueError, match="cannot end"):
         Period(date(2026, 2, 1), date(2026, 1, 31))
 
 
 def test_periods_between():
     got = periods_between("CA", date(2025, 12, 25), date(2026, 2, 20))
-    assert [p.label for p in got] == ["2025-12-20 – 2026-01-19", "2026-01-20 – 2026-02-19",
-                                      "2026-02-20 – 2026-03-19"]
+    assert [p.label for p in got] == [
+        "2025-12-20 – 2026-01-19",
+        "2026-01-20 – 2026-02-19",
+        "2026-02-20 – 2026-03-19",
+    ]
     assert periods_between("US", date(2026, 5, 5), date(2026, 5, 5)) == [
-        Period(date(2026, 5, 1), date(2026, 5, 31))]
+        Period(date(2026, 5, 1), date(2026, 5, 31))
+    ]
     with pytest.raises(ValueError, match="before its start"):
         periods_between("US", date(2026, 5, 5), date(2026, 5, 4))
 
 
 countries = st.sampled_from(["US", "CA", "GB", "DE", "FR", "AU"])
-day_overrides = st.dictionaries(st.sampled_from(["GB", "DE", "FR", "AU"]),
-                                st.integers(min_value=1, max_value=28))
+day_overrides = st.dictionaries(
+    st.sampled_from(["GB", "DE", "FR", "AU"]), st.integers(min_value=1, max_value=28)
+)
 dates = st.dates(min_value=date(2019, 1, 1), max_value=date(2040, 12, 31))
 
 
@@ -90,8 +106,13 @@ def test_periods_tile_time(country, overrides, on):
     assert billing_period(country, p.start - timedelta(days=1), overrides=overrides) == prev
 
 
-@given(country=countries, overrides=day_overrides, start=dates,
-       length=st.integers(min_value=0, max_value=800), data=st.data())
+@given(
+    country=countries,
+    overrides=day_overrides,
+    start=dates,
+    length=st.integers(min_value=0, max_value=800),
+    data=st.data(),
+)
 def test_each_date_lies_in_exactly_one_period(country, overrides, start, length, data):
     end = start + timedelta(days=length)
     got = periods_between(country, start, end, overrides=overrides)

@@ -43,8 +43,7 @@ def _run(ops, reseller):
 def _found(run=None, **filters):
     with scopes_disabled():
         rows = Difference.objects.filter(**filters)
-        return sorted((d.leg, d.reason, d.subscription_id or d.customer_id, d.amount)
-                      for d in rows)
+        return sorted((d.leg, d.reason, d.subscription_id or d.customer_id, d.amount) for d in rows)
 
 
 @pytest.fixture
@@ -59,7 +58,8 @@ def period(ops, us_reseller, charge_factory, usage_factory):
 
 @pytest.mark.django_db
 def test_microsoft_against_the_ledger_finds_each_difference_to_the_cent_and_a_fix_clears_it(
-        ops, us_reseller, period, usage_factory):
+    ops, us_reseller, period, usage_factory
+):
     subs, run = period
     clean = reconciliation.reconciliation_run(user=ops, period_start=JUNE)
     assert _found() == []
@@ -84,7 +84,11 @@ def test_microsoft_against_the_ledger_finds_each_difference_to_the_cent_and_a_fi
     with scopes_disabled():
         d = Difference.objects.get(reason="quantity")
         assert (d.left_quantity, d.left_amount, d.right_quantity, d.right_amount) == (
-            D(5), D("12.50"), D(4), D("10.00"))
+            D(5),
+            D("12.50"),
+            D(4),
+            D("10.00"),
+        )
         assert d.billing_line == BillingLine.objects.get(subscription=subs[0], kind="usage")
         assert d.usage_month == dt.date(2026, 5, 1) and d.product_type == "Microsoft Azure plan"
     # the same again: the same result, not twice as many
@@ -102,12 +106,14 @@ def test_microsoft_against_the_ledger_finds_each_difference_to_the_cent_and_a_fi
 
 @pytest.mark.django_db
 def test_a_charge_billed_in_the_wrong_period_is_reported_as_such(
-        ops, us_reseller, period, usage_factory):
+    ops, us_reseller, period, usage_factory
+):
     subs, run = period
     with scopes_disabled():  # Microsoft dated subs[0]'s usage in April: billed in May
         UsageLine.objects.filter(subscription=subs[0]).update(usage_date=dt.date(2026, 4, 30))
-        summary.refresh({(us_reseller.pk, dt.date(2026, 5, 1)),
-                         (us_reseller.pk, dt.date(2026, 4, 1))})
+        summary.refresh(
+            {(us_reseller.pk, dt.date(2026, 5, 1)), (us_reseller.pk, dt.date(2026, 4, 1))}
+        )
     reconciliation.reconciliation_run(user=ops, period_start=JUNE)
     with scopes_disabled():
         (d,) = Difference.objects.all()
@@ -123,9 +129,13 @@ def test_finalized_invoice_and_statements_against_the_ledger(ops, us_reseller, p
     with scopes_disabled():
         customers = sorted({s.customer_id for s in subs})
         for customer_id in customers:
-            Statement.objects.get_or_create(reseller=us_reseller, run=run,
-                                            customer_id=customer_id, period_start=JUNE,
-                                            defaults={"period_end": run.period_end})
+            Statement.objects.get_or_create(
+                reseller=us_reseller,
+                run=run,
+                customer_id=customer_id,
+                period_start=JUNE,
+                defaults={"period_end": run.period_end},
+            )
     reconciliation.reconciliation_run(user=ops, period_start=JUNE)
     assert _found() == []
 
@@ -133,20 +143,26 @@ def test_finalized_invoice_and_statements_against_the_ledger(ops, us_reseller, p
         lost = InvoiceLine.objects.filter(invoice=invoice).order_by("position").first()
         InvoiceLine.objects.filter(pk=lost.pk).delete()
         Statement.objects.filter(customer_id=customers[0]).delete()
-        price = sum(BillingLine.objects.filter(run=run, customer_id=customers[0])
-                    .values_list("price_amount", flat=True))
+        price = sum(
+            BillingLine.objects.filter(run=run, customer_id=customers[0]).values_list(
+                "price_amount", flat=True
+            )
+        )
     reconciliation.reconciliation_run(user=ops, period_start=JUNE)
-    assert _found() == sorted([
-        ("invoice", "missing_on_invoice", lost.billing_line.subscription_id, -lost.amount),
-        ("statement", "missing_on_statement", customers[0], -price)])
+    assert _found() == sorted(
+        [
+            ("invoice", "missing_on_invoice", lost.billing_line.subscription_id, -lost.amount),
+            ("statement", "missing_on_statement", customers[0], -price),
+        ]
+    )
 
 
 @pytest.mark.django_db
-def test_only_operations_reconcile_and_a_period_needs_a_billing_run(ops, us_reseller,
-                                                                    member_of):
+def test_only_operations_reconcile_and_a_period_needs_a_billing_run(ops, us_reseller, member_of):
     with pytest.raises(PermissionDenied):
-        reconciliation.reconciliation_run(user=member_of(us_reseller, Role.OWNER).user,
-                                          period_start=JUNE)
+        reconciliation.reconciliation_run(
+            user=member_of(us_reseller, Role.OWNER).user, period_start=JUNE
+        )
     with pytest.raises(ValidationError, match="No billing run has a period starting on"):
         reconciliation.reconciliation_run(user=ops, period_start=JUNE)
 
@@ -156,8 +172,9 @@ def _rows(response) -> list[dict]:
 
 
 @pytest.mark.django_db
-def test_operations_page_filters_totals_and_exports(ops, us_reseller, period, client,
-                                                    settings, usage_factory):
+def test_operations_page_filters_totals_and_exports(
+    ops, us_reseller, period, client, settings, usage_factory
+):
     subs, run = period
     usage_factory(subs[3], on=MAY_3, cost="5.00")
     usage_factory(subs[0], on=dt.date(2026, 5, 4), cost="2.50", quantity="1")
@@ -174,22 +191,33 @@ def test_operations_page_filters_totals_and_exports(ops, us_reseller, period, cl
     assert only.context["page"].paginator.count == 1
     assert [t["label"] for t in only.context["totals"]] == ["Missing in the portal"]
     other = ResellerFactory()
-    assert client.get(url, {"period": "2026-06-01", "reseller": other.pk}
-                      ).context["page"].paginator.count == 0
-    assert client.get(url, {"period": "2026-06-01", "product_type": "Microsoft Azure plan"}
-                      ).context["page"].paginator.count == 2
+    assert (
+        client.get(url, {"period": "2026-06-01", "reseller": other.pk})
+        .context["page"]
+        .paginator.count
+        == 0
+    )
+    assert (
+        client.get(url, {"period": "2026-06-01", "product_type": "Microsoft Azure plan"})
+        .context["page"]
+        .paginator.count
+        == 2
+    )
 
     rows = _rows(client.get(url, {"period": "2026-06-01", "export": "csv"}))
     assert sorted((r["Reason"], r["Difference"]) for r in rows) == [
-        ("Missing in the portal", "-5.00"), ("Quantity differs", "-2.50")]
+        ("Missing in the portal", "-5.00"),
+        ("Quantity differs", "-2.50"),
+    ]
     xlsx = client.get(url, {"period": "2026-06-01", "export": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet.max_row == 3 and sheet.cell(1, 2).value == "Reason"
 
 
 @pytest.mark.django_db
-def test_reseller_sees_its_own_share_only(ops, us_reseller, period, client_for, member_of,
-                                          charge_factory, usage_factory):
+def test_reseller_sees_its_own_share_only(
+    ops, us_reseller, period, client_for, member_of, charge_factory, usage_factory
+):
     subs, run = period
     with time_machine.travel(dt.datetime(2026, 7, 2, 9, tzinfo=dt.UTC), tick=False):
         services.billing_run_finalize(user=ops, run=run)
@@ -202,8 +230,9 @@ def test_reseller_sees_its_own_share_only(ops, us_reseller, period, client_for, 
     usage_factory(subs[3], on=MAY_3, cost="5.00")  # Microsoft ↔ ledger: not the reseller's
     with scopes_disabled():  # each reseller misses one customer statement
         for reseller in (us_reseller, other):
-            Statement.objects.filter(pk=Statement.objects.filter(reseller=reseller)
-                                     .order_by("pk").values("pk")[:1]).delete()
+            Statement.objects.filter(
+                pk=Statement.objects.filter(reseller=reseller).order_by("pk").values("pk")[:1]
+            ).delete()
     reconciliation.reconciliation_run(user=ops, period_start=JUNE)
     assert len(_found(reason="missing_on_statement")) == 2
 
@@ -214,21 +243,22 @@ def test_reseller_sees_its_own_share_only(ops, us_reseller, period, client_for, 
     assert len(shown) == 1 and shown[0].reseller_id == us_reseller.pk
     assert {d.reason for d in shown} == {"missing_on_statement"}
     assert "Missing in the portal" not in page.content.decode()
-    assert client.get(reverse("billing:reconciliation"),
-                      {"period": "2026-03-01"}).status_code == 404
+    assert (
+        client.get(reverse("billing:reconciliation"), {"period": "2026-03-01"}).status_code == 404
+    )
     viewer = client_for(member_of(us_reseller, Role.VIEWER))
     assert viewer.get(reverse("billing:reconciliation")).status_code == 403
 
 
 @pytest.mark.django_db
-def test_canadian_usage_is_compared_by_its_20th_to_19th_period(ops, ca_reseller, charge_factory,
-                                                               usage_factory):
+def test_canadian_usage_is_compared_by_its_20th_to_19th_period(
+    ops, ca_reseller, charge_factory, usage_factory
+):
     sub = _azure(charge_factory(ca_reseller, on=dt.date(2026, 6, 25)).subscription)
     usage_factory(sub, on=dt.date(2026, 5, 25), cost="4.00")  # both in May 20 – Jun 19
     usage_factory(sub, on=dt.date(2026, 6, 10), cost="6.00")
     usage_factory(sub, on=dt.date(2026, 6, 22), cost="50.00")  # the next period's usage
-    [run] = services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 25),
-                                       reseller=ca_reseller)
+    [run] = services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 25), reseller=ca_reseller)
     run = services.billing_run_compute(run_id=run.pk)
     assert run.period_start == dt.date(2026, 6, 20)
     reconciliation.reconciliation_run(user=ops, period_start=run.period_start)

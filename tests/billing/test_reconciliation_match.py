@@ -19,10 +19,17 @@ def _period_of_1000_lines() -> list[Line]:
     for n in range(1000):
         quantity = Decimal(rng.randint(1, 500_000)) / 1000
         unit = Decimal(rng.randint(1, 90_000)) / 100_000
-        lines.append(Line(key=(f"sub-{n // 10}", f"meter-{n % 10}"), period=SEPTEMBER,
-                          quantity=quantity, unit_price=unit,
-                          amount=(quantity * unit).quantize(Decimal("0.01"), ROUND_DOWN),
-                          currency="USD", ref=n))
+        lines.append(
+            Line(
+                key=(f"sub-{n // 10}", f"meter-{n % 10}"),
+                period=SEPTEMBER,
+                quantity=quantity,
+                unit_price=unit,
+                amount=(quantity * unit).quantize(Decimal("0.01"), ROUND_DOWN),
+                currency="USD",
+                ref=n,
+            )
+        )
     return lines
 
 
@@ -38,17 +45,31 @@ def test_known_defects_in_a_1000_line_period_are_found_exactly_to_the_cent():
     # 1. missing in the portal: Microsoft billed it, the portal did not
     change(("sub-3", "meter-4"), period=None)
     # 2. missing at Microsoft: the portal billed a charge Microsoft never did
-    portal.append(Line(("sub-999", "meter-0"), SEPTEMBER, Decimal(2), Decimal("1.5"),
-                       Decimal("3.00"), "USD", "extra"))
+    portal.append(
+        Line(
+            ("sub-999", "meter-0"),
+            SEPTEMBER,
+            Decimal(2),
+            Decimal("1.5"),
+            Decimal("3.00"),
+            "USD",
+            "extra",
+        )
+    )
     # 3. a quantity change: 3 more units at the same unit price
     q = microsoft[by_key[("sub-10", "meter-1")]]
-    change(q.key, quantity=q.quantity + 3,
-           amount=((q.quantity + 3) * q.unit_price).quantize(Decimal("0.01"), ROUND_DOWN))
+    change(
+        q.key,
+        quantity=q.quantity + 3,
+        amount=((q.quantity + 3) * q.unit_price).quantize(Decimal("0.01"), ROUND_DOWN),
+    )
     # 4. a price change: 10 % more per unit
     p = microsoft[by_key[("sub-20", "meter-2")]]
-    change(p.key, unit_price=p.unit_price * Decimal("1.1"),
-           amount=(p.quantity * p.unit_price * Decimal("1.1")).quantize(Decimal("0.01"),
-                                                                       ROUND_DOWN))
+    change(
+        p.key,
+        unit_price=p.unit_price * Decimal("1.1"),
+        amount=(p.quantity * p.unit_price * Decimal("1.1")).quantize(Decimal("0.01"), ROUND_DOWN),
+    )
     # 5. a line in the wrong period: the portal billed September's charge in October
     w = microsoft[by_key[("sub-30", "meter-3")]]
     change(w.key, period=OCTOBER)
@@ -73,7 +94,9 @@ def test_known_defects_in_a_1000_line_period_are_found_exactly_to_the_cent():
     assert by_reason["unit_price"].amount == changed[p.key].amount - p.amount
     assert by_reason["period"].key == w.key
     assert (by_reason["period"].left.period, by_reason["period"].right.period) == (
-        SEPTEMBER, OCTOBER)
+        SEPTEMBER,
+        OCTOBER,
+    )
     assert by_reason["period"].amount == Decimal("0.00")
     assert by_reason["rounding"].key == r.key
     assert by_reason["rounding"].amount == Decimal("0.01")
@@ -86,8 +109,7 @@ def test_identical_sides_have_no_difference_and_a_fix_makes_it_disappear():
     microsoft = _period_of_1000_lines()
     assert match.match(microsoft, list(microsoft), period=SEPTEMBER) == []
     portal = [replace(microsoft[0], amount=microsoft[0].amount + 1), *microsoft[1:]]
-    assert [d.reason for d in match.match(microsoft, portal, period=SEPTEMBER)] == [
-        "unit_price"]
+    assert [d.reason for d in match.match(microsoft, portal, period=SEPTEMBER)] == ["unit_price"]
     portal[0] = microsoft[0]
     assert match.match(microsoft, portal, period=SEPTEMBER) == []
 
@@ -103,10 +125,14 @@ def test_currency_differs_has_no_amount_and_a_charge_from_another_period_is_not_
 
 def test_rounding_is_at_most_one_minor_unit_per_line():
     a = Line(("s", "m"), SEPTEMBER, Decimal(3), None, Decimal("10.00"), "USD")
-    assert match.match([a], [replace(a, amount=Decimal("10.01"))],
-                       period=SEPTEMBER)[0].reason == "rounding"
-    assert match.match([a], [replace(a, amount=Decimal("10.02"))],
-                       period=SEPTEMBER)[0].reason == "unit_price"
+    assert (
+        match.match([a], [replace(a, amount=Decimal("10.01"))], period=SEPTEMBER)[0].reason
+        == "rounding"
+    )
+    assert (
+        match.match([a], [replace(a, amount=Decimal("10.02"))], period=SEPTEMBER)[0].reason
+        == "unit_price"
+    )
     # below a cent is no difference to the cent
     assert match.match([a], [replace(a, amount=Decimal("10.004"))], period=SEPTEMBER) == []
 

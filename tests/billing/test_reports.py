@@ -32,22 +32,22 @@ def priced(reseller_a):
     customer's own book −5 % on everything."""
     azure = ProductType.objects.get(code="azure-plan")
     default = factories.PriceBookFactory(reseller=reseller_a, customer=None, name="Default")
-    factories.PriceRuleFactory(book=default, product_type=azure, kind="markup", percent=10,
-                               effective_from=date(2026, 1, 1))
-    usd = factories.CustomerFactory(reseller=reseller_a, company_name="Contoso US",
-                                    currency="USD")
-    cad = factories.CustomerFactory(reseller=reseller_a, company_name="Fabrikam CA",
-                                    currency="CAD", country="CA")
+    factories.PriceRuleFactory(
+        book=default, product_type=azure, kind="markup", percent=10, effective_from=date(2026, 1, 1)
+    )
+    usd = factories.CustomerFactory(reseller=reseller_a, company_name="Contoso US", currency="USD")
+    cad = factories.CustomerFactory(
+        reseller=reseller_a, company_name="Fabrikam CA", currency="CAD", country="CA"
+    )
     book = factories.PriceBookFactory(reseller=reseller_a, customer=cad, name="Fabrikam")
-    factories.PriceRuleFactory(book=book, kind="discount", percent=5,
-                               effective_from=date(2026, 1, 1))
-    sub_usd, sub_cad = d.azure_sub(reseller_a, customer=usd), d.azure_sub(reseller_a,
-                                                                         customer=cad)
+    factories.PriceRuleFactory(
+        book=book, kind="discount", percent=5, effective_from=date(2026, 1, 1)
+    )
+    sub_usd, sub_cad = d.azure_sub(reseller_a, customer=usd), d.azure_sub(reseller_a, customer=cad)
     d.usage(sub_usd, day=date(2026, 5, 1), cost="1.004")
     d.usage(sub_usd, day=date(2026, 5, 2), cost="1.004")
     for day in (3, 4, 5):
-        d.usage(sub_usd, day=date(2026, 5, day), category="Storage", meter="LRS",
-                cost="0.333333")
+        d.usage(sub_usd, day=date(2026, 5, day), category="Storage", meter="LRS", cost="0.333333")
     d.usage(sub_cad, day=date(2026, 5, 31), cost="10.005")
     # not in the report: a marketplace charge, June usage (billed next period)
     d.usage(sub_usd, category="Marketplace", meter="SaaS app", cost="50", marketplace=True)
@@ -62,10 +62,12 @@ def seats(reseller_a, priced):
     for _ in range(3):
         factories.SeatAssignmentFactory(subscription=s1)
     d.charge(s1, cost="100.00", price="120.00")
-    d.charge(s1, kind="seat_increase", on=date(2026, 6, 10), cost="10.00", price="12.00",
-             quantity=2)
-    d.charge(s1, kind="seat_decrease", on=date(2026, 6, 11), cost="-5.00", price="-6.00",
-             quantity=-1)
+    d.charge(
+        s1, kind="seat_increase", on=date(2026, 6, 10), cost="10.00", price="12.00", quantity=2
+    )
+    d.charge(
+        s1, kind="seat_decrease", on=date(2026, 6, 11), cost="-5.00", price="-6.00", quantity=-1
+    )
     s2 = d.seat_sub(reseller_a, customer=priced["usd"], quantity=4)
     d.charge(s2, cost="50.00", price="60.00")
     d.charge(s2, kind="cancel", on=date(2026, 6, 6), cost="-50.00", price="-60.00")
@@ -96,22 +98,29 @@ def _xlsx(response):
 
 
 def test_usage_is_aggregated_per_meter_and_priced_with_the_customer_books(
-        owner_a, client_for, priced):
+    owner_a, client_for, priced
+):
     response = client_for(owner_a).get(reverse("billing:report_azure_plan"), PERIOD)
     assert response.status_code == 200
     usage = _section(response, "usage")
-    got = {(r["customer_name"], r["meter_name"]): (r["lines"], r["cost"], r["price"],
-                                                   r["margin"]) for r in usage.rows}
+    got = {
+        (r["customer_name"], r["meter_name"]): (r["lines"], r["cost"], r["price"], r["margin"])
+        for r in usage.rows
+    }
     assert got == {
         ("Contoso US", "D2s v5"): (2, Decimal("2.01"), Decimal("2.21"), Decimal("0.20")),
         ("Contoso US", "LRS"): (3, Decimal("1.00"), Decimal("1.10"), Decimal("0.10")),
         ("Fabrikam CA", "D2s v5"): (1, Decimal("10.01"), Decimal("9.50"), Decimal("-0.51")),
     }
-    assert _totals(usage) == {"CAD": (Decimal("10.01"), Decimal("9.50"), Decimal("-0.51")),
-                              "USD": (Decimal("3.01"), Decimal("3.31"), Decimal("0.30"))}
+    assert _totals(usage) == {
+        "CAD": (Decimal("10.01"), Decimal("9.50"), Decimal("-0.51")),
+        "USD": (Decimal("3.01"), Decimal("3.31"), Decimal("0.30")),
+    }
     page = response.content.decode()
-    assert "Azure Marketplace one-time charges are billed on a separate invoice and are not " \
-           "in this report." in page
+    assert (
+        "Azure Marketplace one-time charges are billed on a separate invoice and are not "
+        "in this report." in page
+    )
     assert "2026-06-01 – 2026-06-30" in page and "SaaS app" not in page
 
 
@@ -121,11 +130,16 @@ def test_drill_down_shows_the_daily_lines_of_one_meter(owner_a, client_for, pric
     usage = client.get(reverse("billing:report_azure_plan"), PERIOD)
     row = next(r for r in _section(usage, "usage").rows if r["meter_name"] == "LRS")
     assert "drill-down" in page
-    response = client.get(reverse("billing:report_daily"), {
-        **PERIOD, "subscription": row["subscription_id"], "meter": row["meter_id"]})
+    response = client.get(
+        reverse("billing:report_daily"),
+        {**PERIOD, "subscription": row["subscription_id"], "meter": row["meter_id"]},
+    )
     daily = _section(response, "daily")
-    assert [r["usage_date"] for r in daily.rows] == [date(2026, 5, 3), date(2026, 5, 4),
-                                                     date(2026, 5, 5)]
+    assert [r["usage_date"] for r in daily.rows] == [
+        date(2026, 5, 3),
+        date(2026, 5, 4),
+        date(2026, 5, 5),
+    ]
     assert _totals(daily)["USD"][0] == Decimal("0.99")  # three rounded lines of 0.333333
     without = client.get(reverse("billing:report_daily"), PERIOD)
     assert "Open a meter from the Azure plan report" in without.content.decode()
@@ -136,17 +150,22 @@ def test_licence_lines_and_seat_report(owner_a, client_for, seats):
     licences = _section(client.get(reverse("billing:report_azure_plan"), PERIOD), "licences")
     assert len(licences.rows) == 5
     assert {r["term"] for r in licences.rows} == {"P1Y"}
-    assert _totals(licences) == {"USD": (Decimal("105.00"), Decimal("126.00"),
-                                         Decimal("21.00"))}
+    assert _totals(licences) == {"USD": (Decimal("105.00"), Decimal("126.00"), Decimal("21.00"))}
     seat = _section(client.get(reverse("billing:report_seats"), PERIOD), "seats")
     by_sub = {r["subscription_id"]: r for r in seat.rows}
     s1 = by_sub[seats["s1"].pk]
     assert (s1["quantity"], s1["assigned"], s1["unused"]) == (10, 3, 7)
     assert (s1["cycle_price"], s1["proration_price"], s1["credit_price"]) == (
-        Decimal("120.00"), Decimal("6.00"), Decimal("0"))
+        Decimal("120.00"),
+        Decimal("6.00"),
+        Decimal("0"),
+    )
     s2 = by_sub[seats["s2"].pk]
-    assert (s2["credit_price"], s2["price"], s2["margin"]) == (Decimal("-60.00"), Decimal("0"),
-                                                              Decimal("0"))
+    assert (s2["credit_price"], s2["price"], s2["margin"]) == (
+        Decimal("-60.00"),
+        Decimal("0"),
+        Decimal("0"),
+    )
     assert _totals(seat) == {"USD": (Decimal("105.00"), Decimal("126.00"), Decimal("21.00"))}
 
 
@@ -169,8 +188,9 @@ def test_filters_narrow_the_rows(owner_a, client_for, priced, seats):
 
 
 def test_bad_filter_values_are_named_and_show_no_rows(owner_a, client_for, priced):
-    response = client_for(owner_a).get(reverse("billing:report_azure_plan"),
-                                       {"period": "1999-01-01", "customer": "abc"})
+    response = client_for(owner_a).get(
+        reverse("billing:report_azure_plan"), {"period": "1999-01-01", "customer": "abc"}
+    )
     assert response.status_code == 200
     assert response.context["sections"] == []
     errors = response.context["filter"].errors
@@ -179,11 +199,15 @@ def test_bad_filter_values_are_named_and_show_no_rows(owner_a, client_for, price
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_export_rows_equal_the_filtered_rows_and_totals_equal_the_report(
-        owner_a, client_for, priced, seats, fmt):
+    owner_a, client_for, priced, seats, fmt
+):
     client = client_for(owner_a)
     url = reverse("billing:report_azure_plan")
-    for table, params in (("usage", {}), ("licences", {"customer": priced["usd"].pk}),
-                          ("usage", {"meter_category": "Virtual Machines"})):
+    for table, params in (
+        ("usage", {}),
+        ("licences", {"customer": priced["usd"].pk}),
+        ("usage", {"meter_category": "Virtual Machines"}),
+    ):
         query = {**PERIOD, **params, "u-sort": "-cost"}
         section = _section(client.get(url, query), table)
         response = client.get(url, {**query, "export": fmt, "table": table})
@@ -208,8 +232,7 @@ def test_export_rows_equal_the_filtered_rows_and_totals_equal_the_report(
 def test_export_keeps_the_sort_of_the_page(owner_a, client_for, priced):
     client = client_for(owner_a)
     url = reverse("billing:report_azure_plan")
-    rows = _csv(client.get(url, {**PERIOD, "u-sort": "-cost", "export": "csv",
-                                 "table": "usage"}))
+    rows = _csv(client.get(url, {**PERIOD, "u-sort": "-cost", "export": "csv", "table": "usage"}))
     assert [r["Cost"] for r in rows] == ["10.01", "2.01", "1.00"]
 
 
@@ -224,27 +247,37 @@ def test_export_neutralises_formulas(owner_a, client_for, reseller_a):
     csv_rows = _csv(client.get(url, {**PERIOD, "export": "csv", "table": "usage"}))
     xlsx_rows = _xlsx(client.get(url, {**PERIOD, "export": "xlsx", "table": "usage"}))
     for rows in (csv_rows, xlsx_rows):
-        assert {r["Customer"] for r in rows} == {"'=HYPERLINK(\"x\")"}
+        assert {r["Customer"] for r in rows} == {'\'=HYPERLINK("x")'}
         meters = sorted(r["Meter"] for r in rows)
         assert len(meters) == 6 and meters[-1] == "Plain"
         assert all(m.startswith("'") for m in meters[:-1])
-    assert sorted(r["Meter"] for r in csv_rows) == sorted(
-        ["'" + n for n in names[:-1]] + ["Plain"])
+    assert sorted(r["Meter"] for r in csv_rows) == sorted(["'" + n for n in names[:-1]] + ["Plain"])
     # amounts stay numbers: a credit is a negative number, not text with a quote
     assert {r["Cost"] for r in csv_rows} == {"-1.50"}
-    assert all(isinstance(r["Cost"], (int, float, Decimal)) and r["Cost"] == -1.5
-               for r in xlsx_rows)
+    assert all(
+        isinstance(r["Cost"], (int, float, Decimal)) and r["Cost"] == -1.5 for r in xlsx_rows
+    )
 
 
-@pytest.mark.parametrize("role,money", [(Role.OWNER, True), (Role.ADMIN, True),
-                                        (Role.BILLING, True), (Role.SALES, False),
-                                        (Role.VIEWER, False)])
-def test_roles_without_money_see_quantities_and_prices_only(reseller_a, member_of, client_for,
-                                                            priced, seats, role, money):
+@pytest.mark.parametrize(
+    "role,money",
+    [
+        (Role.OWNER, True),
+        (Role.ADMIN, True),
+        (Role.BILLING, True),
+        (Role.SALES, False),
+        (Role.VIEWER, False),
+    ],
+)
+def test_roles_without_money_see_quantities_and_prices_only(
+    reseller_a, member_of, client_for, priced, seats, role, money
+):
     client = client_for(member_of(reseller_a, role))
-    for name, table in (("billing:report_azure_plan", "usage"),
-                        ("billing:report_azure_plan", "licences"),
-                        ("billing:report_seats", "seats")):
+    for name, table in (
+        ("billing:report_azure_plan", "usage"),
+        ("billing:report_azure_plan", "licences"),
+        ("billing:report_seats", "seats"),
+    ):
         response = client.get(reverse(name), PERIOD)
         section = _section(response, table)
         headers = [str(c.header) for c in section.table.columns]
@@ -282,17 +315,21 @@ def _query_counts(client, cases):
     return counts
 
 
-def test_query_counts_do_not_grow_with_rows(owner_a, client_for, reseller_a,
-                                            django_assert_max_num_queries):
+def test_query_counts_do_not_grow_with_rows(
+    owner_a, client_for, reseller_a, django_assert_max_num_queries
+):
     client = client_for(owner_a)
     _build_rows(reseller_a, 5)
     sub = d.azure_sub(reseller_a)
     line = d.usage(sub)
     cases = [(reverse(n), PERIOD) for n in URLS + ["billing:reports"]] + [
-        (reverse("billing:report_daily"), {**PERIOD, "subscription": sub.pk,
-                                           "meter": line.meter_id}),
+        (
+            reverse("billing:report_daily"),
+            {**PERIOD, "subscription": sub.pk, "meter": line.meter_id},
+        ),
         (reverse("billing:report_azure_plan"), {**PERIOD, "export": "xlsx", "table": "usage"}),
-        (reverse("billing:report_seats"), {**PERIOD, "export": "csv", "table": "seats"})]
+        (reverse("billing:report_seats"), {**PERIOD, "export": "csv", "table": "seats"}),
+    ]
     few = _query_counts(client, cases)
     _build_rows(reseller_a, 45)
     for _ in range(45):
@@ -315,8 +352,9 @@ def test_htmx_filtering_returns_the_report_body_only(owner_a, client_for, priced
     assert "<html" not in body and "Fabrikam CA" in body and "Contoso US" not in body
 
 
-def test_filter_choices_and_rows_are_the_members_own(owner_a, owner_b, client_for, priced,
-                                                     seats, reseller_b):
+def test_filter_choices_and_rows_are_the_members_own(
+    owner_a, owner_b, client_for, priced, seats, reseller_b
+):
     d.usage(d.azure_sub(reseller_b), cost="3.00")
     client = client_for(owner_b)
     for name in URLS:
@@ -331,12 +369,19 @@ def test_filter_choices_and_rows_are_the_members_own(owner_a, owner_b, client_fo
         assert response.context["sections"] == []
         export = client.get(url, {**PERIOD, **params, "export": "csv", "table": "usage"})
         assert export.status_code == 404
-    export = client.get(reverse("billing:report_azure_plan"),
-                        {"period": "2026-06-20", "export": "csv", "table": "usage"})
+    export = client.get(
+        reverse("billing:report_azure_plan"),
+        {"period": "2026-06-20", "export": "csv", "table": "usage"},
+    )
     assert "Contoso" not in export.content.decode()
-    daily = client.get(reverse("billing:report_daily"), {
-        "period": "2026-06-20", "subscription": priced["sub_usd"].pk,
-        "meter": d.usage(priced["sub_usd"]).meter_id})
+    daily = client.get(
+        reverse("billing:report_daily"),
+        {
+            "period": "2026-06-20",
+            "subscription": priced["sub_usd"].pk,
+            "meter": d.usage(priced["sub_usd"]).meter_id,
+        },
+    )
     assert daily.context["sections"] == []
 
 
@@ -352,23 +397,33 @@ def test_legacy_report_is_usually_empty_and_says_so(owner_a, client_for, priced)
     assert "usually empty" in page.content.decode()
 
 
-def test_operations_see_every_reseller_and_filter_by_one(ops_client, priced, seats, reseller_a,
-                                                        reseller_b):
+def test_operations_see_every_reseller_and_filter_by_one(
+    ops_client, priced, seats, reseller_a, reseller_b
+):
     sub_b = d.azure_sub(reseller_b)
     d.usage(sub_b, cost="3.00")
     url = reverse("billing_ops:report_azure_plan")
     everyone = ops_client.get(url, PERIOD)
     assert {r["reseller_name"] for r in _section(everyone, "usage").rows} == {
-        "Alpha Cloud", "Beta Systems"}
+        "Alpha Cloud",
+        "Beta Systems",
+    }
     only_b = ops_client.get(url, {"period": "2026-06-20", "reseller": reseller_b.pk})
     rows = _section(only_b, "usage").rows
     assert [r["reseller_name"] for r in rows] == ["Beta Systems"]
     assert "Reseller" in [str(c.header) for c in _section(only_b, "usage").table.columns]
-    exported = _csv(ops_client.get(url, {**PERIOD, "reseller": reseller_a.pk,
-                                         "export": "csv", "table": "licences"}))
+    exported = _csv(
+        ops_client.get(
+            url, {**PERIOD, "reseller": reseller_a.pk, "export": "csv", "table": "licences"}
+        )
+    )
     assert len(exported) == 5 and {r["Reseller"] for r in exported} == {"Alpha Cloud"}
-    for name in ("billing_ops:reports", "billing_ops:report_seats",
-                 "billing_ops:report_azure_legacy", "billing_ops:report_daily"):
+    for name in (
+        "billing_ops:reports",
+        "billing_ops:report_seats",
+        "billing_ops:report_azure_legacy",
+        "billing_ops:report_daily",
+    ):
         assert ops_client.get(reverse(name), PERIOD).status_code == 200
 
 
@@ -378,7 +433,8 @@ def test_operations_reports_are_staff_only(owner_a, client_for):
 
 
 def test_an_import_keeps_the_monthly_summary_equal_to_its_daily_lines(
-        reseller_a, member_of, client_for, django_capture_on_commit_callbacks):
+    reseller_a, member_of, client_for, django_capture_on_commit_callbacks
+):
     """Reports read UsageSummary: after an import (and the same file again, and a
     marketplace line) it equals the daily lines summed per subscription and meter."""
     from django.db.models import Sum
@@ -389,16 +445,23 @@ def test_an_import_keeps_the_monthly_summary_equal_to_its_daily_lines(
 
     subs = [factories.SubscriptionFactory(reseller=reseller_a) for _ in range(2)]
     rows = rows_for(subs, date(2026, 5, 30), 4)  # May 30 – June 2: two months
-    rows[0] = {**rows[0], "ChargeType": "Purchase", "MeterCategory": "Marketplace",
-               "BillingPreTaxTotal": "149.0000000000"}
+    rows[0] = {
+        **rows[0],
+        "ChargeType": "Purchase",
+        "MeterCategory": "Marketplace",
+        "BillingPreTaxTotal": "149.0000000000",
+    }
     client = client_for(member_of(reseller_a, Role.BILLING))
     for _ in range(2):
         with django_capture_on_commit_callbacks(execute=True):
             client.post(reverse("billing:usage_imports"), {"file": upload(to_csv(rows))})
     with scopes_disabled():
-        lines = (UsageLine.objects.filter(is_marketplace=False)
-                 .values("subscription_id", "meter_id")
-                 .annotate(cost=Sum("billing_pre_tax_total")).order_by())
+        lines = (
+            UsageLine.objects.filter(is_marketplace=False)
+            .values("subscription_id", "meter_id")
+            .annotate(cost=Sum("billing_pre_tax_total"))
+            .order_by()
+        )
         summed = {}
         for r in lines:
             key = (r["subscription_id"], r["meter_id"])
@@ -408,22 +471,32 @@ def test_an_import_keeps_the_monthly_summary_equal_to_its_daily_lines(
             key = (s.subscription_id, s.meter_id)
             summary[key] = summary.get(key, 0) + s.pre_tax_total
         assert UsageSummary.objects.filter(month=date(2026, 6, 1)).exists()
-        assert sum(s.lines for s in UsageSummary.objects.all()) == \
-            UsageLine.objects.filter(is_marketplace=False).count() == 39
+        assert (
+            sum(s.lines for s in UsageSummary.objects.all())
+            == UsageLine.objects.filter(is_marketplace=False).count()
+            == 39
+        )
     assert summary == summed
     report = client.get(reverse("billing:report_azure_plan"), PERIOD)
     may_cost = sum(r["cost_raw"] for r in _section(report, "usage").rows)
     with scopes_disabled():
-        assert may_cost == UsageLine.objects.filter(
-            is_marketplace=False, usage_date__month=5).aggregate(c=Sum(
-                "billing_pre_tax_total"))["c"]
+        assert (
+            may_cost
+            == UsageLine.objects.filter(is_marketplace=False, usage_date__month=5).aggregate(
+                c=Sum("billing_pre_tax_total")
+            )["c"]
+        )
 
 
 @pytest.mark.parametrize("role", [Role.OWNER, Role.VIEWER])
 def test_billing_home_links_to_the_reports(reseller_a, member_of, client_for, role):
     page = client_for(member_of(reseller_a, role)).get(reverse("billing:home")).content.decode()
-    for name in ("billing:report_azure_plan", "billing:report_seats",
-                 "billing:report_azure_legacy", "billing:reports"):
+    for name in (
+        "billing:report_azure_plan",
+        "billing:report_seats",
+        "billing:report_azure_legacy",
+        "billing:reports",
+    ):
         assert f'href="{reverse(name)}"' in page
 
 
@@ -450,7 +523,8 @@ def _export_rows(client, url, params, table, fmt):
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
 def test_customer_name_search_filters_the_rows_and_their_exports_exactly(
-        owner_a, client_for, reseller_a, priced, seats, fmt):
+    owner_a, client_for, reseller_a, priced, seats, fmt
+):
     # a third customer whose name also contains "contoso": one search finds both
     other = factories.CustomerFactory(reseller=reseller_a, company_name="Old Contoso Branch")
     d.usage(d.azure_sub(reseller_a, customer=other), cost="4.00")
@@ -459,22 +533,26 @@ def test_customer_name_search_filters_the_rows_and_their_exports_exactly(
     page = client.get(url, PERIOD).content.decode()
     assert 'name="customer_name"' in page and "All customers</option>" not in page
     everything = client.get(url, PERIOD)
-    for search, names in (("CONTOSO", {"Contoso US", "Old Contoso Branch"}),
-                          ("fabrikam", {"Fabrikam CA"}), ("  us  ", {"Contoso US"}),
-                          ("", {"Contoso US", "Fabrikam CA", "Old Contoso Branch"})):
+    for search, names in (
+        ("CONTOSO", {"Contoso US", "Old Contoso Branch"}),
+        ("fabrikam", {"Fabrikam CA"}),
+        ("  us  ", {"Contoso US"}),
+        ("", {"Contoso US", "Fabrikam CA", "Old Contoso Branch"}),
+    ):
         params = {**PERIOD, "customer_name": search}
         response = client.get(url, params)
         for table in ("usage", "licences"):
             section = _section(response, table)
-            expected = [r for r in _section(everything, table).rows
-                        if r["customer_name"] in names]
+            expected = [r for r in _section(everything, table).rows if r["customer_name"] in names]
             assert sorted(map(repr, section.rows)) == sorted(map(repr, expected))
             assert sum(t.rows for t in section.totals) == len(expected)
             exported = _export_rows(client, url, params, table, fmt)
             assert sorted(r["Customer"] for r in exported) == sorted(
-                r["customer_name"] for r in expected)
+                r["customer_name"] for r in expected
+            )
             assert sum(Decimal(str(r["Customer price"])) for r in exported) == sum(
-                t.price for t in section.totals)
+                t.price for t in section.totals
+            )
     nobody = {**PERIOD, "customer_name": "no such customer"}
     empty = client.get(url, nobody)
     assert _section(empty, "usage").rows == []
@@ -482,23 +560,29 @@ def test_customer_name_search_filters_the_rows_and_their_exports_exactly(
     assert _export_rows(client, url, nobody, "usage", fmt) == []
 
 
-def test_customer_name_search_offers_the_found_customers_subscriptions(owner_a, client_for,
-                                                                     priced):
+def test_customer_name_search_offers_the_found_customers_subscriptions(owner_a, client_for, priced):
     client = client_for(owner_a)
     url = reverse("billing:report_azure_plan")
-    choices = dict(client.get(url, {**PERIOD, "customer_name": "fabrikam"}).context["filter"]
-                   .form.fields["subscription"].widget.choices)
+    choices = dict(
+        client.get(url, {**PERIOD, "customer_name": "fabrikam"})
+        .context["filter"]
+        .form.fields["subscription"]
+        .widget.choices
+    )
     assert set(choices) == {"", priced["sub_cad"].pk}
-    by_sub = client.get(url, {**PERIOD, "customer_name": "fabrikam",
-                              "subscription": priced["sub_cad"].pk})
+    by_sub = client.get(
+        url, {**PERIOD, "customer_name": "fabrikam", "subscription": priced["sub_cad"].pk}
+    )
     assert [r["customer_name"] for r in _section(by_sub, "usage").rows] == ["Fabrikam CA"]
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx"])
-def test_another_resellers_customer_name_finds_nothing(owner_a, owner_b, client_for, reseller_b,
-                                                       priced, seats, fmt):
-    own = factories.CustomerFactory(reseller=reseller_b, company_name="Contoso Beta",
-                                    currency="CAD", country="CA")
+def test_another_resellers_customer_name_finds_nothing(
+    owner_a, owner_b, client_for, reseller_b, priced, seats, fmt
+):
+    own = factories.CustomerFactory(
+        reseller=reseller_b, company_name="Contoso Beta", currency="CAD", country="CA"
+    )
     d.usage(d.azure_sub(reseller_b, customer=own), cost="3.00")
     client = client_for(owner_b)
     url = reverse("billing:report_azure_plan")
@@ -512,20 +596,26 @@ def test_another_resellers_customer_name_finds_nothing(owner_a, owner_b, client_
         page = response.content.decode()
         assert "Fabrikam CA" not in page
         assert str(priced["sub_usd"].partner_center_id) not in page
-        exported = [r["Customer"] for table in ("usage", "licences")
-                    for r in _export_rows(client, url, params, table, fmt)]
+        exported = [
+            r["Customer"]
+            for table in ("usage", "licences")
+            for r in _export_rows(client, url, params, table, fmt)
+        ]
         assert set(exported) <= {"Contoso Beta"}
         assert ("Contoso Beta" in exported) is (search == "contoso")
         assert {r["customer_name"] for r in _section(response, "usage").rows} == (
-            {"Contoso Beta"} if search == "contoso" else set())
+            {"Contoso Beta"} if search == "contoso" else set()
+        )
 
 
 def test_customer_name_search_costs_no_query_per_customer(owner_a, client_for, reseller_a):
     client = client_for(owner_a)
     url = reverse("billing:report_azure_plan")
-    cases = [(url, {**PERIOD, "customer_name": "e"}),
-             (url, {**PERIOD, "customer_name": "e", "export": "csv", "table": "usage"}),
-             (reverse("billing:report_seats"), {**PERIOD, "customer_name": "e"})]
+    cases = [
+        (url, {**PERIOD, "customer_name": "e"}),
+        (url, {**PERIOD, "customer_name": "e", "export": "csv", "table": "usage"}),
+        (reverse("billing:report_seats"), {**PERIOD, "customer_name": "e"}),
+    ]
     _build_rows(reseller_a, 3)
     few = _query_counts(client, cases)
     _build_rows(reseller_a, 30)
@@ -537,29 +627,44 @@ def test_customer_name_search_costs_no_query_per_customer(owner_a, client_for, r
 
 
 def test_operations_search_customer_names_within_the_chosen_reseller(
-        ops_client, priced, reseller_a, reseller_b):
+    ops_client, priced, reseller_a, reseller_b
+):
     contoso_b = factories.CustomerFactory(reseller=reseller_b, company_name="Contoso Beta")
     d.usage(d.azure_sub(reseller_b, customer=contoso_b), cost="3.00")
     url = reverse("billing_ops:report_azure_plan")
     everyone = ops_client.get(url, {**PERIOD, "customer_name": "contoso"})
     assert {r["customer_name"] for r in _section(everyone, "usage").rows} == {
-        "Contoso US", "Contoso Beta"}
-    only_b = ops_client.get(url, {"period": "2026-06-20", "reseller": reseller_b.pk,
-                                  "customer_name": "contoso"})
+        "Contoso US",
+        "Contoso Beta",
+    }
+    only_b = ops_client.get(
+        url, {"period": "2026-06-20", "reseller": reseller_b.pk, "customer_name": "contoso"}
+    )
     assert {r["customer_name"] for r in _section(only_b, "usage").rows} == {"Contoso Beta"}
 
 
 def _chart_sums(chart, key):
     """{(currency, category): amount} of a section's chart."""
-    return {(s["currency"], label): Decimal(str(v)) for s in chart["series"] if s["key"] == key
-            for label, v in zip(chart["labels"], s["values"], strict=True) if v}
+    return {
+        (s["currency"], label): Decimal(str(v))
+        for s in chart["series"]
+        if s["key"] == key
+        for label, v in zip(chart["labels"], s["values"], strict=True)
+        if v
+    }
 
 
-@pytest.mark.parametrize("params", [{}, {"meter_category": "Storage"},
-                                    {"customer_name": "fabrikam"}, {"customer_name": "contoso"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"meter_category": "Storage"},
+        {"customer_name": "fabrikam"},
+        {"customer_name": "contoso"},
+    ],
+)
 def test_usage_chart_is_drawn_from_the_filtered_rows(owner_a, client_for, priced, params):
-    response = client_for(owner_a).get(reverse("billing:report_azure_plan"),
-                                       {**PERIOD, **params})
+    response = client_for(owner_a).get(reverse("billing:report_azure_plan"), {**PERIOD, **params})
     usage = _section(response, "usage")
     for key in ("cost", "price"):
         expected = defaultdict(Decimal)
@@ -576,7 +681,8 @@ def test_usage_chart_is_drawn_from_the_filtered_rows(owner_a, client_for, priced
 
 
 def test_usage_chart_shows_no_cost_to_roles_without_money_and_is_absent_without_rows(
-        reseller_a, member_of, client_for, priced):
+    reseller_a, member_of, client_for, priced
+):
     client = client_for(member_of(reseller_a, Role.VIEWER))
     url = reverse("billing:report_azure_plan")
     chart = _section(client.get(url, PERIOD), "usage").chart
@@ -588,22 +694,33 @@ def test_usage_chart_shows_no_cost_to_roles_without_money_and_is_absent_without_
 
 
 def test_usage_of_one_currency_and_offer_is_priced_with_each_customers_book(
-        owner_a, client_for, reseller_a):
+    owner_a, client_for, reseller_a
+):
     """One price combination (the usual case): the customers' own books still apply."""
     azure = ProductType.objects.get(code="azure-plan")
     default = factories.PriceBookFactory(reseller=reseller_a, customer=None, name="Default")
-    factories.PriceRuleFactory(book=default, product_type=azure, kind="markup", percent=10,
-                               effective_from=date(2026, 1, 1))
-    plain, own = (factories.CustomerFactory(reseller=reseller_a, company_name=n, currency="USD")
-                  for n in ("Plain Co", "Own Book Co"))
+    factories.PriceRuleFactory(
+        book=default, product_type=azure, kind="markup", percent=10, effective_from=date(2026, 1, 1)
+    )
+    plain, own = (
+        factories.CustomerFactory(reseller=reseller_a, company_name=n, currency="USD")
+        for n in ("Plain Co", "Own Book Co")
+    )
     book = factories.PriceBookFactory(reseller=reseller_a, customer=own, name="Own")
-    factories.PriceRuleFactory(book=book, kind="fixed", offer=d.azure_sub(reseller_a).offer,
-                               term="P1M", fixed_price=Decimal("7"), currency="USD",
-                               effective_from=date(2026, 1, 1))
+    factories.PriceRuleFactory(
+        book=book,
+        kind="fixed",
+        offer=d.azure_sub(reseller_a).offer,
+        term="P1M",
+        fixed_price=Decimal("7"),
+        currency="USD",
+        effective_from=date(2026, 1, 1),
+    )
     for customer in (plain, own):
         d.usage(d.azure_sub(reseller_a, customer=customer), cost="2.00")
-    usage = _section(client_for(owner_a).get(reverse("billing:report_azure_plan"), PERIOD),
-                     "usage")
+    usage = _section(client_for(owner_a).get(reverse("billing:report_azure_plan"), PERIOD), "usage")
     assert {r["customer_name"]: r["price"] for r in usage.rows} == {
-        "Plain Co": Decimal("2.20"), "Own Book Co": Decimal("7.00")}
+        "Plain Co": Decimal("2.20"),
+        "Own Book Co": Decimal("7.00"),
+    }
     assert _totals(usage) == {"USD": (Decimal("4.00"), Decimal("9.20"), Decimal("5.20"))}

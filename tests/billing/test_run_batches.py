@@ -24,22 +24,46 @@ pytestmark = pytest.mark.django_db
 def written():
     """Every ledger line, invoice and draft invoice line, without ids or timestamps."""
     with scopes_disabled():
-        lines = sorted(BillingLine.objects.values_list(
-            "reseller_id", "period_start", "period_end", "customer_id", "subscription_id",
-            "kind", "product_type", "description", "quantity", "cost_amount", "price_amount",
-            "currency"))
-        invoices = sorted(Invoice.objects.values_list(
-            "reseller_id", "period_start", "currency", "status", "subtotal", "tax_rate",
-            "tax_amount", "total"))
+        lines = sorted(
+            BillingLine.objects.values_list(
+                "reseller_id",
+                "period_start",
+                "period_end",
+                "customer_id",
+                "subscription_id",
+                "kind",
+                "product_type",
+                "description",
+                "quantity",
+                "cost_amount",
+                "price_amount",
+                "currency",
+            )
+        )
+        invoices = sorted(
+            Invoice.objects.values_list(
+                "reseller_id",
+                "period_start",
+                "currency",
+                "status",
+                "subtotal",
+                "tax_rate",
+                "tax_amount",
+                "total",
+            )
+        )
         invoice_lines = sorted(
             (i.reseller_id, i.currency, x.position, x.customer_name, x.description, x.amount)
-            for i in Invoice.objects.all() for x in document_lines(i))
+            for i in Invoice.objects.all()
+            for x in document_lines(i)
+        )
     return lines, invoices, invoice_lines
 
 
 def open_runs(ops, resellers, on_date):
-    return [run.pk for run in services.billing_runs_open(user=ops, on_date=on_date,
-                                                         resellers=resellers)]
+    return [
+        run.pk for run in services.billing_runs_open(user=ops, on_date=on_date, resellers=resellers)
+    ]
 
 
 @pytest.fixture
@@ -51,12 +75,18 @@ def channel(ops, us_reseller, ca_reseller, charge_factory, usage_factory):
     resellers = [us_reseller, ca_reseller, other_us]
     subs = {}
     for n, reseller in enumerate(resellers):
-        first = charge_factory(reseller, on=dt.date(2026, 5, 21) if reseller.country == "CA"
-                               else dt.date(2026, 6, 1), cost=f"{100 + n}.00")
+        first = charge_factory(
+            reseller,
+            on=dt.date(2026, 5, 21) if reseller.country == "CA" else dt.date(2026, 6, 1),
+            cost=f"{100 + n}.00",
+        )
         subs[reseller.pk] = first.subscription
         usage_factory(first.subscription, on=dt.date(2026, 5, 3), cost=f"10.12345{n}")
-        PriceRuleFactory(book=PriceBookFactory(reseller=reseller, customer=None),
-                         percent=D(f"{10 + n}"), effective_from=dt.date(2026, 1, 1))
+        PriceRuleFactory(
+            book=PriceBookFactory(reseller=reseller, customer=None),
+            percent=D(f"{10 + n}"),
+            effective_from=dt.date(2026, 1, 1),
+        )
     with time_machine.travel(dt.datetime(2026, 5, 2, tzinfo=dt.UTC), tick=False):
         may = open_runs(ops, [us_reseller, other_us], dt.date(2026, 5, 1))
         services.billing_runs_compute(run_ids=may)
@@ -65,8 +95,15 @@ def channel(ops, us_reseller, ca_reseller, charge_factory, usage_factory):
         return time_machine.travel(dt.datetime(2026, 5, 2, hour, minute, tzinfo=dt.UTC))
 
     def may_charge(reseller, on, cost):
-        charge_factory(reseller, subscription=subs[reseller.pk], kind="seat_increase",
-                       on=on, cost=cost, price=cost, quantity=1)
+        charge_factory(
+            reseller,
+            subscription=subs[reseller.pk],
+            kind="seat_increase",
+            on=on,
+            cost=cost,
+            price=cost,
+            quantity=1,
+        )
 
     with scopes_disabled(), at(10):
         services.billing_run_finalize(user=ops, run=BillingRun.objects.get(pk=may[0]))
@@ -108,20 +145,29 @@ def test_a_batch_writes_what_the_runs_write_one_by_one(ops, channel):
         (other.pk, dt.date(2026, 5, 1), "seat_increase"): (D("7.77"), D("7.77")),
         (other.pk, dt.date(2026, 6, 1), "cycle"): (D("102.00"), D("120.00")),
         (other.pk, dt.date(2026, 6, 1), "usage"): (D("10.12"), D("11.34")),
-        (other.pk, dt.date(2026, 6, 1), "adjustment"): (D("2.22"), D("2.22"))}
+        (other.pk, dt.date(2026, 6, 1), "adjustment"): (D("2.22"), D("2.22")),
+    }
     assert [(x[0], x[1], x[2], x[3], x[7]) for x in invoices] == [
         (us.pk, dt.date(2026, 6, 1), "USD", "draft", D("113.45")),
         (ca.pk, dt.date(2026, 5, 20), "CAD", "draft", D("111.12")),
         (other.pk, dt.date(2026, 5, 1), "USD", "finalized", D("7.77")),
-        (other.pk, dt.date(2026, 6, 1), "USD", "draft", D("114.34"))]
+        (other.pk, dt.date(2026, 6, 1), "USD", "draft", D("114.34")),
+    ]
 
 
 def test_a_batch_costs_the_queries_of_one_run(ops, charge_factory, usage_factory):
     def compute(resellers):
         for reseller in resellers:
             first = charge_factory(reseller)
-            charge_factory(reseller, subscription=first.subscription, kind="seat_increase",
-                           on=dt.date(2026, 6, 9), cost="5.00", price="6.00", quantity=1)
+            charge_factory(
+                reseller,
+                subscription=first.subscription,
+                kind="seat_increase",
+                on=dt.date(2026, 6, 9),
+                cost="5.00",
+                price="6.00",
+                quantity=1,
+            )
             usage_factory(first.subscription, on=dt.date(2026, 5, 9), cost="1.25")
             PriceBookFactory(reseller=reseller, customer=None)
         runs = open_runs(ops, resellers, dt.date(2026, 6, 1))
@@ -137,7 +183,8 @@ def test_a_batch_costs_the_queries_of_one_run(ops, charge_factory, usage_factory
 
 
 def test_one_run_that_cannot_be_billed_does_not_hold_back_its_batch(
-        ops, us_reseller, charge_factory, usage_factory):
+    ops, us_reseller, charge_factory, usage_factory
+):
     from billing.usage.models import UsageLine
 
     good = ResellerFactory(name="Good Cloud")
@@ -147,7 +194,8 @@ def test_one_run_that_cannot_be_billed_does_not_hold_back_its_batch(
     line = usage_factory(sub, on=dt.date(2026, 5, 4), cost="2.00")
     with scopes_disabled():  # one subscription's usage under two customers: not billable
         UsageLine.objects.filter(pk=line.pk).update(
-            customer=charge_factory(us_reseller).customer, meter_id="m-2")
+            customer=charge_factory(us_reseller).customer, meter_id="m-2"
+        )
     summary.refresh({(us_reseller.pk, dt.date(2026, 5, 1))})
     bad_run, good_run = open_runs(ops, [us_reseller, good], dt.date(2026, 6, 1))
 
@@ -161,7 +209,8 @@ def test_one_run_that_cannot_be_billed_does_not_hold_back_its_batch(
 
 
 def test_the_fan_out_packs_resellers_by_subscriptions_and_every_run_is_computed(
-        ops, charge_factory, settings):
+    ops, charge_factory, settings
+):
     settings.BILLING_SUBSCRIPTIONS_PER_TASK = 3
     resellers = [ResellerFactory() for _ in range(6)]
     for n, reseller in enumerate(resellers):  # 1, 1, 4, 1, 1, 1 subscriptions
@@ -172,25 +221,32 @@ def test_the_fan_out_packs_resellers_by_subscriptions_and_every_run_is_computed(
     assert services.billing_run_batches(runs) == [runs[:2], runs[2:3], runs[3:]]
     assert services.billing_runs_fan_out_task.apply(args=[runs]).get() == 3
     with scopes_disabled():
-        assert BillingRun.objects.filter(pk__in=runs, finished_at__isnull=False,
-                                         error="").count() == 6
-        assert sorted(Invoice.objects.values_list("total", flat=True)) == [
-            D("10.00")] * 5 + [D("40.00")]
+        assert (
+            BillingRun.objects.filter(pk__in=runs, finished_at__isnull=False, error="").count() == 6
+        )
+        assert sorted(Invoice.objects.values_list("total", flat=True)) == [D("10.00")] * 5 + [
+            D("40.00")
+        ]
 
 
 def test_opening_runs_is_idempotent_audited_and_leaves_finalized_runs_alone(
-        ops, us_reseller, ca_reseller, charge_factory):
+    ops, us_reseller, ca_reseller, charge_factory
+):
     charge_factory(us_reseller)
     with CaptureQueriesContext(connection) as opening:
-        first = services.billing_runs_open(user=ops, on_date=dt.date(2026, 6, 25),
-                                           resellers=[us_reseller, ca_reseller])
+        first = services.billing_runs_open(
+            user=ops, on_date=dt.date(2026, 6, 25), resellers=[us_reseller, ca_reseller]
+        )
     assert [(r.reseller, r.period_start) for r in first] == [
-        (us_reseller, dt.date(2026, 6, 1)), (ca_reseller, dt.date(2026, 6, 20))]
+        (us_reseller, dt.date(2026, 6, 1)),
+        (ca_reseller, dt.date(2026, 6, 20)),
+    ]
     services.billing_runs_compute(run_ids=[r.pk for r in first])
     with scopes_disabled():
         services.billing_run_finalize(user=ops, run=BillingRun.objects.get(pk=first[0].pk))
-    again = services.billing_runs_open(user=ops, on_date=dt.date(2026, 6, 25),
-                                       resellers=[us_reseller, ca_reseller])
+    again = services.billing_runs_open(
+        user=ops, on_date=dt.date(2026, 6, 25), resellers=[us_reseller, ca_reseller]
+    )
     assert [r.pk for r in again] == [first[1].pk]  # the finalized US run is left alone
     assert again[0].finished_at is None  # to be computed again
     with scopes_disabled():
@@ -203,7 +259,8 @@ def test_opening_runs_is_idempotent_audited_and_leaves_finalized_runs_alone(
 
 
 def test_the_admin_shows_a_drafts_lines_on_its_run_and_a_finalized_invoices_below(
-        ops, us_reseller, charge_factory, client, settings):
+    ops, us_reseller, charge_factory, client, settings
+):
     from django.urls import reverse
 
     from tests.factories import UserFactory

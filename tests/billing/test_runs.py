@@ -39,14 +39,23 @@ def run_for(ops, reseller, on_date):
 
 def ledger(reseller):
     with scopes_disabled():
-        return sorted((line.period_start, line.subscription_id, line.kind, line.cost_amount,
-                       line.price_amount, line.currency)
-                      for line in BillingLine.objects.filter(reseller=reseller))
+        return sorted(
+            (
+                line.period_start,
+                line.subscription_id,
+                line.kind,
+                line.cost_amount,
+                line.price_amount,
+                line.currency,
+            )
+            for line in BillingLine.objects.filter(reseller=reseller)
+        )
 
 
 @pytest.mark.django_db
 def test_canada_period_ends_on_the_19th_us_takes_the_calendar_month(
-        ops, us_reseller, ca_reseller, charge_factory):
+    ops, us_reseller, ca_reseller, charge_factory
+):
     ca_19 = charge_factory(ca_reseller, on=dt.date(2026, 6, 19), cost="19.00", price="20.00")
     ca_20 = charge_factory(ca_reseller, on=dt.date(2026, 6, 20), cost="20.00", price="21.00")
     us_19 = charge_factory(us_reseller, on=dt.date(2026, 6, 19), cost="5.00", price="6.00")
@@ -57,16 +66,21 @@ def test_canada_period_ends_on_the_19th_us_takes_the_calendar_month(
     june_us = run_for(ops, us_reseller, dt.date(2026, 6, 19))
 
     assert (may_ca.period_start, may_ca.period_end) == (dt.date(2026, 5, 20), dt.date(2026, 6, 19))
-    assert (june_ca.period_start, june_ca.period_end) == (dt.date(2026, 6, 20),
-                                                          dt.date(2026, 7, 19))
+    assert (june_ca.period_start, june_ca.period_end) == (
+        dt.date(2026, 6, 20),
+        dt.date(2026, 7, 19),
+    )
     assert (june_us.period_start, june_us.period_end) == (dt.date(2026, 6, 1), dt.date(2026, 6, 30))
     with scopes_disabled():
         assert [x.subscription_id for x in BillingLine.objects.filter(run=may_ca)] == [
-            ca_19.subscription_id]
+            ca_19.subscription_id
+        ]
         assert [x.subscription_id for x in BillingLine.objects.filter(run=june_ca)] == [
-            ca_20.subscription_id]
-        assert sorted(x.subscription_id for x in BillingLine.objects.filter(run=june_us)) == \
-            sorted([us_19.subscription_id, us_20.subscription_id])
+            ca_20.subscription_id
+        ]
+        assert sorted(x.subscription_id for x in BillingLine.objects.filter(run=june_us)) == sorted(
+            [us_19.subscription_id, us_20.subscription_id]
+        )
         assert Invoice.objects.get(run=june_us).total == D("12.00")
         assert Invoice.objects.get(run=june_ca).currency == "CAD"
 
@@ -88,8 +102,15 @@ def test_rerun_changes_nothing_and_a_changed_input_is_diffed(ops, us_reseller, c
         assert not InvoiceLine.objects.exists()  # a draft shows its ledger, stores no lines
 
     # a seat increase arrives, a charge changes, another disappears
-    charge_factory(us_reseller, subscription=a.subscription, kind="seat_increase",
-                   on=dt.date(2026, 6, 10), cost="26.25", price="31.50", quantity=3)
+    charge_factory(
+        us_reseller,
+        subscription=a.subscription,
+        kind="seat_increase",
+        on=dt.date(2026, 6, 10),
+        cost="26.25",
+        price="31.50",
+        quantity=3,
+    )
     with scopes_disabled():
         type(a).objects.filter(pk=a.pk).update(price_amount=D("125.00"))
         type(b).objects.filter(pk=b.pk).delete()
@@ -106,7 +127,8 @@ def test_rerun_changes_nothing_and_a_changed_input_is_diffed(ops, us_reseller, c
 
 @pytest.mark.django_db
 def test_azure_plan_usage_of_the_previous_month_priced_with_the_book(
-        ops, us_reseller, charge_factory, usage_factory):
+    ops, us_reseller, charge_factory, usage_factory
+):
     seat = charge_factory(us_reseller, cost="10.00", price="12.00")
     sub = charge_factory(us_reseller, customer=seat.customer).subscription
     book = PriceBookFactory(reseller=us_reseller, customer=None, name="Default")
@@ -114,8 +136,9 @@ def test_azure_plan_usage_of_the_previous_month_priced_with_the_book(
         from subscriptions.catalog.models import ProductType
 
         azure = ProductType.objects.get(code="azure-plan")
-    PriceRuleFactory(book=book, product_type=azure, percent=D("20"),
-                     effective_from=dt.date(2026, 1, 1))
+    PriceRuleFactory(
+        book=book, product_type=azure, percent=D("20"), effective_from=dt.date(2026, 1, 1)
+    )
     with scopes_disabled():
         sub.offer.product_type = azure
         sub.offer.save()
@@ -134,8 +157,9 @@ def test_azure_plan_usage_of_the_previous_month_priced_with_the_book(
 
 
 @pytest.mark.django_db
-def test_finalize_numbers_freezes_copies_addresses_and_audits(ops, us_reseller, ca_reseller,
-                                                             charge_factory):
+def test_finalize_numbers_freezes_copies_addresses_and_audits(
+    ops, us_reseller, ca_reseller, charge_factory
+):
     charge_factory(us_reseller, cost="100.00")
     charge_factory(ca_reseller, on=dt.date(2026, 6, 25), cost="40.00")
     with time_machine.travel(JULY_2, tick=False):
@@ -152,8 +176,10 @@ def test_finalize_numbers_freezes_copies_addresses_and_audits(ops, us_reseller, 
         assert Invoice.objects.get(pk=us_inv.pk).recipient_name == "Alpha Cloud"
         assert AuditEvent.objects.filter(action="billing.run.finalized").count() == 2
         # a finalized run is not recomputed by a new start
-        assert services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 1),
-                                          reseller=us_reseller) == []
+        assert (
+            services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 1), reseller=us_reseller)
+            == []
+        )
     with pytest.raises(ValidationError, match="already finalized"):
         services.billing_run_finalize(user=ops, run=us_run)
 
@@ -191,20 +217,22 @@ def test_credit_note_negates_lines_once_with_its_own_series(ops, us_reseller, ch
         [invoice] = services.billing_run_finalize(user=ops, run=run)
         with scopes_disabled():
             first = invoice.lines.order_by("position").first()
-        note = services.invoice_credit(user=ops, invoice=invoice, reason="Wrong seats",
-                                       line_ids=[first.pk])
+        note = services.invoice_credit(
+            user=ops, invoice=invoice, reason="Wrong seats", line_ids=[first.pk]
+        )
         assert note.number == "CN-2026-000001"
         assert note.total == -first.amount
         with scopes_disabled():
             assert [(x.amount, x.quantity) for x in note.lines.all()] == [
-                (-first.amount, -first.quantity)]
+                (-first.amount, -first.quantity)
+            ]
         with pytest.raises(ValidationError, match="already credited"):
-            services.invoice_credit(user=ops, invoice=invoice, reason="again",
-                                    line_ids=[first.pk])
+            services.invoice_credit(user=ops, invoice=invoice, reason="again", line_ids=[first.pk])
         with scopes_disabled():
             others = [x.pk for x in invoice.lines.all() if x.pk != first.pk]
-        rest = services.invoice_credit(user=ops, invoice=invoice, reason="Cancel rest",
-                                       line_ids=others)
+        rest = services.invoice_credit(
+            user=ops, invoice=invoice, reason="Cancel rest", line_ids=others
+        )
     assert rest.number == "CN-2026-000002"
     assert note.total + rest.total == -invoice.total
     with scopes_disabled():
@@ -215,7 +243,8 @@ def test_credit_note_negates_lines_once_with_its_own_series(ops, us_reseller, ch
 
 @pytest.mark.django_db
 def test_draft_invoice_cannot_be_credited_and_finalize_needs_a_computed_run(
-        ops, us_reseller, charge_factory):
+    ops, us_reseller, charge_factory
+):
     charge_factory(us_reseller)
     run = run_for(ops, us_reseller, dt.date(2026, 6, 1))
     with scopes_disabled():
@@ -230,8 +259,9 @@ def test_draft_invoice_cannot_be_credited_and_finalize_needs_a_computed_run(
 
 
 @pytest.mark.django_db
-def test_pdf_is_a_real_pdf_with_number_and_total(ops, us_reseller, charge_factory,
-                                                 django_capture_on_commit_callbacks):
+def test_pdf_is_a_real_pdf_with_number_and_total(
+    ops, us_reseller, charge_factory, django_capture_on_commit_callbacks
+):
     charge_factory(us_reseller, cost="1234.56", offer_name="Microsoft 365 E3")
     run = run_for(ops, us_reseller, dt.date(2026, 6, 1))
     with django_capture_on_commit_callbacks(execute=True):
@@ -292,8 +322,7 @@ def test_concurrent_finalization_numbers_without_gaps(ops, charge_factory):
 
 
 @pytest.mark.django_db
-def test_beat_starts_each_country_when_its_period_closes(us_reseller, ca_reseller,
-                                                         charge_factory):
+def test_beat_starts_each_country_when_its_period_closes(us_reseller, ca_reseller, charge_factory):
     charge_factory(ca_reseller, on=dt.date(2026, 6, 19))
     assert services.billing_runs_start_due(today=dt.date(2026, 6, 19)) == []
     [ca_run] = services.billing_runs_start_due(today=dt.date(2026, 6, 20))
@@ -304,15 +333,24 @@ def test_beat_starts_each_country_when_its_period_closes(us_reseller, ca_reselle
 
 @pytest.mark.django_db
 def test_a_charge_arriving_after_finalization_is_billed_once_as_an_adjustment(
-        ops, us_reseller, charge_factory):
+    ops, us_reseller, charge_factory
+):
     first = charge_factory(us_reseller, on=dt.date(2026, 6, 1), cost="100.00")
     june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
     [june_invoice] = services.billing_run_finalize(user=ops, run=june)
     # a seat increase dated in June is recorded after June was invoiced
-    charge_factory(us_reseller, subscription=first.subscription, kind="seat_increase",
-                   on=dt.date(2026, 6, 20), cost="11.11", price="13.00", quantity=1)
-    charge_factory(us_reseller, subscription=first.subscription, on=dt.date(2026, 7, 1),
-                   cost="100.00")
+    charge_factory(
+        us_reseller,
+        subscription=first.subscription,
+        kind="seat_increase",
+        on=dt.date(2026, 6, 20),
+        cost="11.11",
+        price="13.00",
+        quantity=1,
+    )
+    charge_factory(
+        us_reseller, subscription=first.subscription, on=dt.date(2026, 7, 1), cost="100.00"
+    )
     july = run_for(ops, us_reseller, dt.date(2026, 7, 1))
     with scopes_disabled():
         kinds = sorted((x.kind, x.cost_amount) for x in BillingLine.objects.filter(run=july))
@@ -338,7 +376,8 @@ def test_periods_are_finalized_in_order(ops, us_reseller, charge_factory):
 
 @pytest.mark.django_db
 def test_price_book_change_mid_period_applies_from_the_next_period(
-        ops, us_reseller, charge_factory, usage_factory):
+    ops, us_reseller, charge_factory, usage_factory
+):
     with scopes_disabled():
         from subscriptions.catalog.models import ProductType
 
@@ -348,10 +387,12 @@ def test_price_book_change_mid_period_applies_from_the_next_period(
         sub.offer.product_type = azure
         sub.offer.save()
     book = PriceBookFactory(reseller=us_reseller, customer=None, name="Default")
-    PriceRuleFactory(book=book, product_type=azure, percent=D("10"),
-                     effective_from=dt.date(2026, 1, 1))
-    PriceRuleFactory(book=book, product_type=azure, percent=D("20"),
-                     effective_from=dt.date(2026, 6, 15))
+    PriceRuleFactory(
+        book=book, product_type=azure, percent=D("10"), effective_from=dt.date(2026, 1, 1)
+    )
+    PriceRuleFactory(
+        book=book, product_type=azure, percent=D("20"), effective_from=dt.date(2026, 6, 15)
+    )
     usage_factory(sub, on=dt.date(2026, 5, 20), cost="200.00")
     usage_factory(sub, on=dt.date(2026, 6, 20), cost="200.00")
     june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
@@ -364,58 +405,121 @@ def test_price_book_change_mid_period_applies_from_the_next_period(
 def _written(reseller):
     """The run's ledger and invoices without database ids or timestamps."""
     with scopes_disabled():
-        lines = sorted(BillingLine.objects.filter(reseller=reseller).values_list(
-            "period_start", "period_end", "customer_id", "subscription_id", "kind",
-            "product_type", "description", "quantity", "cost_amount", "price_amount", "currency"))
-        invoices = sorted(Invoice.objects.filter(reseller=reseller).values_list(
-            "period_start", "currency", "subtotal", "tax_rate", "tax_amount", "total"))
+        lines = sorted(
+            BillingLine.objects.filter(reseller=reseller).values_list(
+                "period_start",
+                "period_end",
+                "customer_id",
+                "subscription_id",
+                "kind",
+                "product_type",
+                "description",
+                "quantity",
+                "cost_amount",
+                "price_amount",
+                "currency",
+            )
+        )
+        invoices = sorted(
+            Invoice.objects.filter(reseller=reseller).values_list(
+                "period_start", "currency", "subtotal", "tax_rate", "tax_amount", "total"
+            )
+        )
         invoice_lines = [
-            (x.position, x.product_type, x.customer_name, x.description, x.quantity, x.amount,
-             x.billing_line.subscription_id, x.billing_line.kind)
+            (
+                x.position,
+                x.product_type,
+                x.customer_name,
+                x.description,
+                x.quantity,
+                x.amount,
+                x.billing_line.subscription_id,
+                x.billing_line.kind,
+            )
             for invoice in Invoice.objects.filter(reseller=reseller).order_by(
-                "period_start", "currency")
-            for x in document_lines(invoice)]
+                "period_start", "currency"
+            )
+            for x in document_lines(invoice)
+        ]
     return lines, invoices, invoice_lines
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql",
-                    reason="other databases always write with bulk_create")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="other databases always write with bulk_create"
+)
 @pytest.mark.django_db
 def test_copy_and_bulk_create_write_the_same_ledger_and_invoices(
-        ops, us_reseller, charge_factory, usage_factory, monkeypatch):
+    ops, us_reseller, charge_factory, usage_factory, monkeypatch
+):
     from customers.models import Customer
     from subscriptions.catalog.models import ProductType
 
     # texts COPY must quote: comma, double quote, line break, a backslash
-    odd = charge_factory(us_reseller, cost="100.00", price="120.00",
-                         offer_name='Office "E3", monthly\nplan \\ test')
+    odd = charge_factory(
+        us_reseller, cost="100.00", price="120.00", offer_name='Office "E3", monthly\nplan \\ test'
+    )
     with scopes_disabled():
         Customer.objects.filter(pk=odd.customer_id).update(company_name='Quote "Co", Ltd')
-    charge_factory(us_reseller, subscription=odd.subscription, kind="seat_increase",
-                   on=dt.date(2026, 7, 10), cost="26.25", price="31.50", quantity=3)
-    charge_factory(us_reseller, on=dt.date(2026, 7, 3), kind="cancel", cost="-15.50",
-                   price="-18.60")
+    charge_factory(
+        us_reseller,
+        subscription=odd.subscription,
+        kind="seat_increase",
+        on=dt.date(2026, 7, 10),
+        cost="26.25",
+        price="31.50",
+        quantity=3,
+    )
+    charge_factory(
+        us_reseller, on=dt.date(2026, 7, 3), kind="cancel", cost="-15.50", price="-18.60"
+    )
     with scopes_disabled():
         azure = ProductType.objects.get(code="azure-plan")
     sub = charge_factory(us_reseller, cost="0.00", price="0.00").subscription
     with scopes_disabled():
         sub.offer.product_type = azure
         sub.offer.save()
-    PriceRuleFactory(book=PriceBookFactory(reseller=us_reseller, customer=None),
-                     product_type=azure, percent=D("12"), effective_from=dt.date(2026, 1, 1))
-    PriceRuleFactory(book=PriceBookFactory(reseller=us_reseller, customer=sub.customer),
-                     kind="discount", percent=D("3"), effective_from=dt.date(2026, 1, 1))
+    PriceRuleFactory(
+        book=PriceBookFactory(reseller=us_reseller, customer=None),
+        product_type=azure,
+        percent=D("12"),
+        effective_from=dt.date(2026, 1, 1),
+    )
+    PriceRuleFactory(
+        book=PriceBookFactory(reseller=us_reseller, customer=sub.customer),
+        kind="discount",
+        percent=D("3"),
+        effective_from=dt.date(2026, 1, 1),
+    )
     usage_factory(sub, on=dt.date(2026, 6, 2), cost="10.1234567890", quantity="2.5")
     usage_factory(sub, on=dt.date(2026, 6, 30), cost="0.0015432115")
     june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
     services.billing_run_finalize(user=ops, run=june)
     # two late charges of June, of two kinds: one adjustment line in July
-    charge_factory(us_reseller, subscription=odd.subscription, kind="seat_increase",
-                   on=dt.date(2026, 6, 20), cost="11.11", price="13.00", quantity=1)
-    charge_factory(us_reseller, subscription=odd.subscription, kind="seat_decrease",
-                   on=dt.date(2026, 6, 25), cost="-2.22", price="-2.60", quantity=-1)
-    charge_factory(us_reseller, subscription=odd.subscription, on=dt.date(2026, 7, 1),
-                   cost="100.00", price="120.00")
+    charge_factory(
+        us_reseller,
+        subscription=odd.subscription,
+        kind="seat_increase",
+        on=dt.date(2026, 6, 20),
+        cost="11.11",
+        price="13.00",
+        quantity=1,
+    )
+    charge_factory(
+        us_reseller,
+        subscription=odd.subscription,
+        kind="seat_decrease",
+        on=dt.date(2026, 6, 25),
+        cost="-2.22",
+        price="-2.60",
+        quantity=-1,
+    )
+    charge_factory(
+        us_reseller,
+        subscription=odd.subscription,
+        on=dt.date(2026, 7, 1),
+        cost="100.00",
+        price="120.00",
+    )
 
     monkeypatch.setattr(services, "FAST_INSERT", False)
     july = run_for(ops, us_reseller, dt.date(2026, 7, 1))
@@ -429,11 +533,17 @@ def test_copy_and_bulk_create_write_the_same_ledger_and_invoices(
     # hand-checked: the late seat changes 11.11 − 2.22 = 8.89 (13.00 − 2.60 = 10.40); usage
     # 10.1234567890 + 0.0015432115 = 10.1250000005 → 10.13, customer book −3 % → 9.82125… → 9.82
     lines, invoices, _ = by_bulk_create
-    assert sorted((x[3] == odd.subscription_id, x[4], x[8], x[9]) for x in lines
-                  if x[0] == dt.date(2026, 7, 1)) == [
-        (False, "cancel", D("-15.50"), D("-18.60")), (False, "usage", D("10.13"), D("9.82")),
-        (True, "adjustment", D("8.89"), D("10.40")), (True, "cycle", D("100.00"), D("120.00")),
-        (True, "seat_increase", D("26.25"), D("31.50"))]
+    assert sorted(
+        (x[3] == odd.subscription_id, x[4], x[8], x[9])
+        for x in lines
+        if x[0] == dt.date(2026, 7, 1)
+    ) == [
+        (False, "cancel", D("-15.50"), D("-18.60")),
+        (False, "usage", D("10.13"), D("9.82")),
+        (True, "adjustment", D("8.89"), D("10.40")),
+        (True, "cycle", D("100.00"), D("120.00")),
+        (True, "seat_increase", D("26.25"), D("31.50")),
+    ]
     assert [x[5] for x in invoices] == [D("100.00"), D("129.77")]
     with scopes_disabled():
         stored = {x.pk: x.updated_at for x in BillingLine.objects.filter(run=july)}
@@ -447,7 +557,8 @@ def test_copy_and_bulk_create_write_the_same_ledger_and_invoices(
 
 @pytest.mark.django_db
 def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
-        ops, us_reseller, charge_factory, settings):
+    ops, us_reseller, charge_factory, settings
+):
     from customers.models import Customer
     from subscriptions.models import ChargeEvent
 
@@ -457,9 +568,11 @@ def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
 
     def invoice_lines():
         with scopes_disabled():
-            return [(invoice.currency, x.position, x.customer_name, x.amount, x.billing_line_id)
-                    for invoice in Invoice.objects.filter(run=run).order_by("currency")
-                    for x in document_lines(invoice)]
+            return [
+                (invoice.currency, x.position, x.customer_name, x.amount, x.billing_line_id)
+                for invoice in Invoice.objects.filter(run=run).order_by("currency")
+                for x in document_lines(invoice)
+            ]
 
     # a renamed customer (same place in the order): its line is rewritten with the new name
     before = invoice_lines()
@@ -467,8 +580,10 @@ def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
         old = Customer.objects.get(pk=a.customer_id).company_name
         Customer.objects.filter(pk=a.customer_id).update(company_name=f"{old} (renamed)")
     run_for(ops, us_reseller, dt.date(2026, 6, 1))
-    assert invoice_lines() == [(c, p, f"{n} (renamed)" if n == old else n, amount, line)
-                               for c, p, n, amount, line in before]
+    assert invoice_lines() == [
+        (c, p, f"{n} (renamed)" if n == old else n, amount, line)
+        for c, p, n, amount, line in before
+    ]
 
     # a charge changes currency: its line moves to a CAD invoice; USD keeps the other one
     with scopes_disabled():
@@ -478,7 +593,9 @@ def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
         totals = dict(Invoice.objects.filter(run=run).values_list("currency", "total"))
     assert totals == {"USD": D("100.00"), "CAD": D("40.00")}
     assert [(x[0], x[1], x[3]) for x in invoice_lines()] == [
-        ("CAD", 1, D("40.00")), ("USD", 1, D("100.00"))]
+        ("CAD", 1, D("40.00")),
+        ("USD", 1, D("100.00")),
+    ]
 
     # a new tax rate changes the invoice's amounts; its lines stay the same
     lines = invoice_lines()
@@ -492,15 +609,22 @@ def test_draft_invoice_follows_renames_currency_moves_and_tax_changes(
     # finalizing stores exactly the lines the drafts showed
     services.billing_run_finalize(user=ops, run=run)
     with scopes_disabled():
-        assert list(InvoiceLine.objects.filter(invoice__run=run).order_by(
-            "invoice__currency", "position").values_list(
-            "invoice__currency", "position", "customer_name", "amount",
-            "billing_line_id")) == lines
+        assert (
+            list(
+                InvoiceLine.objects.filter(invoice__run=run)
+                .order_by("invoice__currency", "position")
+                .values_list(
+                    "invoice__currency", "position", "customer_name", "amount", "billing_line_id"
+                )
+            )
+            == lines
+        )
 
 
 @pytest.mark.django_db
 def test_usage_of_one_subscription_under_two_customers_is_refused(
-        ops, us_reseller, charge_factory, usage_factory):
+    ops, us_reseller, charge_factory, usage_factory
+):
     from billing import selectors
     from billing.ledger import LedgerError
     from billing.usage import summary

@@ -35,21 +35,32 @@ def finalize(ops, reseller, on_commit, on_date=dt.date(2026, 6, 1)):
 
 @pytest.fixture
 def customer(us_reseller):
-    return CustomerFactory(reseller=us_reseller, company_name="Contoso Dental Group",
-                           city="Springfield", postal_code="62701", currency="USD")
+    return CustomerFactory(
+        reseller=us_reseller,
+        company_name="Contoso Dental Group",
+        city="Springfield",
+        postal_code="62701",
+        currency="USD",
+    )
 
 
 @pytest.fixture
 def two_product_types(us_reseller, customer, charge_factory):
     """Contoso: a Microsoft 365 licence (NCE) and a software subscription; plus another
     customer, whose charges must not appear on Contoso's statement."""
-    charge_factory(us_reseller, customer=customer, cost="100.00", price="120.00",
-                   offer_name="Microsoft 365 E3")
-    software = OfferFactory(name="SQL Server Standard",
-                            product_type=ProductType.objects.get(code="software-subscription"))
-    charge_factory(us_reseller, cost="25.50", price="30.25",
-                   subscription=LedgerSubscriptionFactory(customer=customer, offer=software,
-                                                          currency="USD"))
+    charge_factory(
+        us_reseller, customer=customer, cost="100.00", price="120.00", offer_name="Microsoft 365 E3"
+    )
+    software = OfferFactory(
+        name="SQL Server Standard",
+        product_type=ProductType.objects.get(code="software-subscription"),
+    )
+    charge_factory(
+        us_reseller,
+        cost="25.50",
+        price="30.25",
+        subscription=LedgerSubscriptionFactory(customer=customer, offer=software, currency="USD"),
+    )
     charge_factory(us_reseller, cost="9.00", price="11.00", offer_name="Visio Plan 2")
 
 
@@ -64,8 +75,7 @@ def statement_of(customer) -> Statement:
 
 
 @pytest.mark.django_db
-def test_finalizing_a_run_renders_one_statement_pdf_per_customer(finalized, us_reseller,
-                                                                  customer):
+def test_finalizing_a_run_renders_one_statement_pdf_per_customer(finalized, us_reseller, customer):
     with scopes_disabled():
         assert Statement.objects.filter(run=finalized).count() == 2
         assert all(s.pdf for s in Statement.objects.all())
@@ -86,8 +96,9 @@ def test_finalizing_a_run_renders_one_statement_pdf_per_customer(finalized, us_r
 
 
 @pytest.mark.django_db
-def test_statement_and_invoice_html_carry_a_chart_per_product_type(finalized, us_reseller,
-                                                                   customer):
+def test_statement_and_invoice_html_carry_a_chart_per_product_type(
+    finalized, us_reseller, customer
+):
     us_reseller.logo.save("logo.png", ContentFile(_png()), save=True)
     statement = statement_of(customer)
     with scope(reseller=us_reseller):
@@ -96,12 +107,12 @@ def test_statement_and_invoice_html_carry_a_chart_per_product_type(finalized, us
         invoice = Invoice.objects.get(run=finalized)
         invoice_html = pdf.document_html(invoice)
     for page in (html, invoice_html):
-        chart = page[page.index("<svg"):page.index("</svg>")]
+        chart = page[page.index("<svg") : page.index("</svg>")]
         assert "Software subscription" in chart and "New Commerce" in chart
         assert "<script" not in chart
-    assert "150.25" not in html[html.index("<svg"):]  # a bar per product type, no total bar
-    assert "120.00" in html[html.index("<svg"):] and "30.25" in html[html.index("<svg"):]
-    invoice_chart = invoice_html[invoice_html.index("<svg"):]
+    assert "150.25" not in html[html.index("<svg") :]  # a bar per product type, no total bar
+    assert "120.00" in html[html.index("<svg") :] and "30.25" in html[html.index("<svg") :]
+    invoice_chart = invoice_html[invoice_html.index("<svg") :]
     assert "109.00" in invoice_chart and "25.50" in invoice_chart  # NCE: 100.00 + 9.00
     assert 'src="data:image/png;base64,' in html
     # WeasyPrint renders both with the chart and the logo
@@ -124,7 +135,8 @@ def media(settings, tmp_path):
 
 @pytest.mark.django_db
 def test_rendering_twice_stores_one_file_and_queueing_twice_one_statement(
-        media, finalized, us_reseller, customer, django_capture_on_commit_callbacks):
+    media, finalized, us_reseller, customer, django_capture_on_commit_callbacks
+):
     statement = statement_of(customer)
     folder = os.path.dirname(statement.pdf.name)
     with scopes_disabled():
@@ -143,10 +155,10 @@ def test_rendering_twice_stores_one_file_and_queueing_twice_one_statement(
 
 
 @pytest.mark.django_db
-def test_a_draft_period_has_no_statement_pdf(ops, us_reseller, customer, two_product_types,
-                                             member_of, client_for):
-    [run] = services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 1),
-                                       reseller=us_reseller)
+def test_a_draft_period_has_no_statement_pdf(
+    ops, us_reseller, customer, two_product_types, member_of, client_for
+):
+    [run] = services.billing_run_start(user=ops, on_date=dt.date(2026, 6, 1), reseller=us_reseller)
     services.billing_run_compute(run_id=run.pk)
     with scopes_disabled():
         assert not Statement.objects.exists()
@@ -158,32 +170,39 @@ def test_a_draft_period_has_no_statement_pdf(ops, us_reseller, customer, two_pro
 
 
 @pytest.mark.django_db
-def test_statement_pages_link_the_pdf_and_download_it(finalized, us_reseller, customer,
-                                                      member_of, client_for,
-                                                      django_assert_max_num_queries):
+def test_statement_pages_link_the_pdf_and_download_it(
+    finalized, us_reseller, customer, member_of, client_for, django_assert_max_num_queries
+):
     client = client_for(member_of(us_reseller, Role.BILLING))
     statement = statement_of(customer)
-    pdf_url = (reverse("billing:statement_pdf", kwargs={"customer_id": customer.pk})
-               + "?period=2026-06-01")
+    pdf_url = (
+        reverse("billing:statement_pdf", kwargs={"customer_id": customer.pk}) + "?period=2026-06-01"
+    )
     with django_assert_max_num_queries(12):
         page = client.get(reverse("billing:statements") + "?period=2026-06-01")
     assert page.content.decode().count("Download PDF") == 2
     assert pdf_url.replace("&", "&amp;") in page.content.decode()
-    detail = client.get(reverse("billing:statement", kwargs={"customer_id": customer.pk})
-                        + "?period=2026-06-01").content.decode()
+    detail = client.get(
+        reverse("billing:statement", kwargs={"customer_id": customer.pk}) + "?period=2026-06-01"
+    ).content.decode()
     assert "Download PDF" in detail and pdf_url in detail
     response = client.get(pdf_url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"] == (f'attachment; filename="{statement.reference}'
-                                               '.pdf"')
+    assert response["Content-Disposition"] == (f'attachment; filename="{statement.reference}.pdf"')
     assert "Contoso Dental Group" in pdf_text(b"".join(response.streaming_content))
 
 
 @pytest.mark.django_db
 def test_statements_page_queries_do_not_grow_with_customers(
-        ops, us_reseller, charge_factory, member_of, client_for,
-        django_capture_on_commit_callbacks, django_assert_num_queries):
+    ops,
+    us_reseller,
+    charge_factory,
+    member_of,
+    client_for,
+    django_capture_on_commit_callbacks,
+    django_assert_num_queries,
+):
     charge_factory(us_reseller, cost="1.00")
     finalize(ops, us_reseller, django_capture_on_commit_callbacks)
     client = client_for(member_of(us_reseller, Role.OWNER))
@@ -203,19 +222,28 @@ def test_statements_page_queries_do_not_grow_with_customers(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("role", "status"), [
-    (Role.OWNER, 200), (Role.ADMIN, 200), (Role.BILLING, 200), (Role.SALES, 403),
-    (Role.VIEWER, 403)])
-def test_only_money_roles_download(finalized, us_reseller, customer, member_of, client_for,
-                                   role, status):
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (Role.OWNER, 200),
+        (Role.ADMIN, 200),
+        (Role.BILLING, 200),
+        (Role.SALES, 403),
+        (Role.VIEWER, 403),
+    ],
+)
+def test_only_money_roles_download(
+    finalized, us_reseller, customer, member_of, client_for, role, status
+):
     client = client_for(member_of(us_reseller, role))
     url = reverse("billing:statement_pdf", kwargs={"customer_id": customer.pk})
     assert client.get(url + "?period=2026-06-01").status_code == status
 
 
 @pytest.mark.django_db
-def test_another_resellers_statement_is_not_found(finalized, customer, reseller_b, member_of,
-                                                  client_for):
+def test_another_resellers_statement_is_not_found(
+    finalized, customer, reseller_b, member_of, client_for
+):
     client = client_for(member_of(reseller_b, Role.OWNER))
     url = reverse("billing:statement_pdf", kwargs={"customer_id": customer.pk})
     for query in ("", "?period=2026-06-01"):
@@ -224,7 +252,8 @@ def test_another_resellers_statement_is_not_found(finalized, customer, reseller_
 
 @pytest.mark.django_db
 def test_operations_render_a_missing_pdf_again_from_the_admin(
-        media, finalized, customer, client, settings, django_capture_on_commit_callbacks):
+    media, finalized, customer, client, settings, django_capture_on_commit_callbacks
+):
     """For a render task that failed for good: the admin action queues the missing PDFs only."""
     from tests.factories import UserFactory
 
@@ -235,9 +264,11 @@ def test_operations_render_a_missing_pdf_again_from_the_admin(
     settings.STAFF_MFA_REQUIRED = False
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
     with django_capture_on_commit_callbacks(execute=True):
-        page = client.post(reverse("admin:billing_statement_changelist"),
-                           {"action": "render_missing_pdfs", "_selected_action": ids},
-                           follow=True).content.decode()
+        page = client.post(
+            reverse("admin:billing_statement_changelist"),
+            {"action": "render_missing_pdfs", "_selected_action": ids},
+            follow=True,
+        ).content.decode()
     assert f"1 statement PDF(s) queued; {len(ids) - 1} already had one." in page
     again = statement_of(customer)
     assert again.pdf and "Contoso Dental Group" in pdf_text(again.pdf.read())
@@ -263,7 +294,8 @@ def debug_urls(settings):
 
 @pytest.mark.django_db
 def test_documents_have_unguessable_names_and_no_media_url_even_with_debug(
-        media, finalized, us_reseller, customer, reseller_b, member_of, client_for, debug_urls):
+    media, finalized, us_reseller, customer, reseller_b, member_of, client_for, debug_urls
+):
     import re
 
     statement = statement_of(customer)
@@ -273,11 +305,15 @@ def test_documents_have_unguessable_names_and_no_media_url_even_with_debug(
         assert re.fullmatch(r"billing/(statements|pdf)/[0-9a-f]{32}\.pdf", doc.pdf.name)
         assert statement.reference not in doc.pdf.name
     outsider = client_for(member_of(reseller_b, Role.OWNER))
-    for path in (f"/media/{statement.pdf.name}", f"/media/{invoice.pdf.name}",
-                 f"/media/billing/statements/2026/06/{statement.reference}.pdf"):
+    for path in (
+        f"/media/{statement.pdf.name}",
+        f"/media/{invoice.pdf.name}",
+        f"/media/billing/statements/2026/06/{statement.reference}.pdf",
+    ):
         assert outsider.get(path).status_code == 404
-    url = (reverse("billing:statement_pdf", kwargs={"customer_id": customer.pk})
-           + "?period=2026-06-01")
+    url = (
+        reverse("billing:statement_pdf", kwargs={"customer_id": customer.pk}) + "?period=2026-06-01"
+    )
     assert outsider.get(url).status_code == 404  # another reseller's customer: not found
     owner = client_for(member_of(us_reseller, Role.BILLING))
     assert owner.get(url).status_code == 200

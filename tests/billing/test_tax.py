@@ -26,31 +26,44 @@ def taxed(country, region, exemptions=()):
     exempt = tax.exemption_for(exemptions, region=region, on=ON)
     if exempt:
         return [], SUBTOTAL
-    lines = tax.tax_lines(SUBTOTAL, "CAD" if country == "CA" else "USD",
-                          tax.rates_in_force(RATES, country=country, region=region, on=ON))
-    return ([(x.name, x.jurisdiction, x.rate, x.amount) for x in lines],
-            SUBTOTAL + sum((x.amount for x in lines), D(0)))
+    lines = tax.tax_lines(
+        SUBTOTAL,
+        "CAD" if country == "CA" else "USD",
+        tax.rates_in_force(RATES, country=country, region=region, on=ON),
+    )
+    return (
+        [(x.name, x.jurisdiction, x.rate, x.amount) for x in lines],
+        SUBTOTAL + sum((x.amount for x in lines), D(0)),
+    )
 
 
-@pytest.mark.parametrize("region, lines, total", [
-    # 1234.56 × 13 % = 160.4928 → 160.49
-    ("ON", [("HST", "CA-ON", D("13"), D("160.49"))], D("1395.05")),
-    # × 5 % = 61.728 → 61.73; × 7 % = 86.4192 → 86.42
-    ("BC", [("GST", "CA", D("5"), D("61.73")), ("PST", "CA-BC", D("7"), D("86.42"))],
-     D("1382.71")),
-    # × 9.975 % = 123.14736 → 123.15
-    ("QC", [("GST", "CA", D("5"), D("61.73")), ("QST", "CA-QC", D("9.975"), D("123.15"))],
-     D("1419.44")),
-    ("AB", [("GST", "CA", D("5"), D("61.73"))], D("1296.29")),
-])
+@pytest.mark.parametrize(
+    "region, lines, total",
+    [
+        # 1234.56 × 13 % = 160.4928 → 160.49
+        ("ON", [("HST", "CA-ON", D("13"), D("160.49"))], D("1395.05")),
+        # × 5 % = 61.728 → 61.73; × 7 % = 86.4192 → 86.42
+        (
+            "BC",
+            [("GST", "CA", D("5"), D("61.73")), ("PST", "CA-BC", D("7"), D("86.42"))],
+            D("1382.71"),
+        ),
+        # × 9.975 % = 123.14736 → 123.15
+        (
+            "QC",
+            [("GST", "CA", D("5"), D("61.73")), ("QST", "CA-QC", D("9.975"), D("123.15"))],
+            D("1419.44"),
+        ),
+        ("AB", [("GST", "CA", D("5"), D("61.73"))], D("1296.29")),
+    ],
+)
 def test_canadian_provinces(region, lines, total):
     assert taxed("CA", region) == (lines, total)
 
 
 def test_us_reseller_with_and_without_a_resale_certificate():
     # 1234.56 × 6.25 % = 77.16 → total 1311.72
-    assert taxed("US", "TX") == ([("Sales tax", "US-TX", D("6.25"), D("77.16"))],
-                                 D("1311.72"))
+    assert taxed("US", "TX") == ([("Sales tax", "US-TX", D("6.25"), D("77.16"))], D("1311.72"))
     valid = tax.Exemption("TX-RS-0042", date(2026, 12, 31), region="TX")
     assert taxed("US", "TX", [valid]) == ([], D("1234.56"))
     expired = tax.Exemption("TX-RS-0041", date(2026, 6, 29), region="TX")
@@ -59,8 +72,9 @@ def test_us_reseller_with_and_without_a_resale_certificate():
 
 
 def test_a_credit_is_exactly_the_negative_tax():
-    lines = tax.tax_lines(-SUBTOTAL, "CAD", tax.rates_in_force(RATES, country="CA",
-                                                               region="QC", on=ON))
+    lines = tax.tax_lines(
+        -SUBTOTAL, "CAD", tax.rates_in_force(RATES, country="CA", region="QC", on=ON)
+    )
     assert [x.amount for x in lines] == [D("-61.73"), D("-123.15")]
 
 
@@ -69,9 +83,15 @@ def tax_table(db):
     from billing.models import TaxRate
 
     for r in RATES:
-        TaxRate.objects.create(country=r.country, region=r.region, name=r.name, rate=r.rate,
-                               effective_from=r.effective_from, effective_to=r.effective_to,
-                               includes_country_tax=r.includes_country_tax)
+        TaxRate.objects.create(
+            country=r.country,
+            region=r.region,
+            name=r.name,
+            rate=r.rate,
+            effective_from=r.effective_from,
+            effective_to=r.effective_to,
+            includes_country_tax=r.includes_country_tax,
+        )
 
 
 def _invoice(ops, reseller, charge_factory):
@@ -91,14 +111,18 @@ def _invoice(ops, reseller, charge_factory):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("region, lines, total", [
-    ("ON", [("HST", "CA-ON", "13.000", "160.49")], "1395.05"),
-    ("BC", [("GST", "CA", "5.000", "61.73"), ("PST", "CA-BC", "7.000", "86.42")], "1382.71"),
-    ("QC", [("GST", "CA", "5.000", "61.73"), ("QST", "CA-QC", "9.975", "123.15")], "1419.44"),
-    ("AB", [("GST", "CA", "5.000", "61.73")], "1296.29"),
-])
-def test_canadian_invoices_show_tax_per_jurisdiction(ops, tax_table, charge_factory, region,
-                                                     lines, total, client_for, member_of):
+@pytest.mark.parametrize(
+    "region, lines, total",
+    [
+        ("ON", [("HST", "CA-ON", "13.000", "160.49")], "1395.05"),
+        ("BC", [("GST", "CA", "5.000", "61.73"), ("PST", "CA-BC", "7.000", "86.42")], "1382.71"),
+        ("QC", [("GST", "CA", "5.000", "61.73"), ("QST", "CA-QC", "9.975", "123.15")], "1419.44"),
+        ("AB", [("GST", "CA", "5.000", "61.73")], "1296.29"),
+    ],
+)
+def test_canadian_invoices_show_tax_per_jurisdiction(
+    ops, tax_table, charge_factory, region, lines, total, client_for, member_of
+):
     from django.urls import reverse
 
     from tests.factories import ResellerFactory
@@ -106,11 +130,15 @@ def test_canadian_invoices_show_tax_per_jurisdiction(ops, tax_table, charge_fact
     reseller = ResellerFactory(country="CA", currency="CAD", region=region)
     invoice = _invoice(ops, reseller, charge_factory)
     assert invoice.subtotal == SUBTOTAL  # 1000.00 + 234.56
-    assert [(x["name"], x["jurisdiction"], x["rate"], x["amount"]) for x in invoice.tax_lines] \
-        == [(n, j, str(D(r)), a) for n, j, r, a in lines]
+    assert [(x["name"], x["jurisdiction"], x["rate"], x["amount"]) for x in invoice.tax_lines] == [
+        (n, j, str(D(r)), a) for n, j, r, a in lines
+    ]
     assert invoice.total == D(total)
-    page = client_for(member_of(reseller)).get(
-        reverse("billing:invoice", kwargs={"invoice_id": invoice.pk})).content.decode()
+    page = (
+        client_for(member_of(reseller))
+        .get(reverse("billing:invoice", kwargs={"invoice_id": invoice.pk}))
+        .content.decode()
+    )
     for name, jurisdiction, rate, amount in lines:
         shown = D(rate).normalize()
         assert f"{name} ({jurisdiction}) {shown:f} %" in page and amount in page
@@ -118,8 +146,9 @@ def test_canadian_invoices_show_tax_per_jurisdiction(ops, tax_table, charge_fact
 
 
 @pytest.mark.django_db
-def test_us_reseller_invoice_with_and_without_a_resale_certificate(ops, tax_table,
-                                                                  charge_factory, unscoped):
+def test_us_reseller_invoice_with_and_without_a_resale_certificate(
+    ops, tax_table, charge_factory, unscoped
+):
     import datetime as dt
 
     from billing import services
@@ -135,20 +164,28 @@ def test_us_reseller_invoice_with_and_without_a_resale_certificate(ops, tax_tabl
         invoice = run.invoices.get()
     assert (invoice.tax_amount, invoice.total) == (D("77.16"), D("1311.72"))
     # a certificate that expired before the period's last day does not count; a valid one does
-    TaxExemption.objects.create(reseller=texan, certificate_number="TX-RS-0041", region="TX",
-                                expires_on=dt.date(2026, 6, 29))
+    TaxExemption.objects.create(
+        reseller=texan,
+        certificate_number="TX-RS-0041",
+        region="TX",
+        expires_on=dt.date(2026, 6, 29),
+    )
     services.billing_run_compute(run_id=run.pk)
     with unscoped():
         assert run.invoices.get().total == D("1311.72")
-    TaxExemption.objects.create(reseller=texan, certificate_number="TX-RS-0042", region="TX",
-                                expires_on=dt.date(2027, 6, 30))
+    TaxExemption.objects.create(
+        reseller=texan,
+        certificate_number="TX-RS-0042",
+        region="TX",
+        expires_on=dt.date(2027, 6, 30),
+    )
     services.billing_run_compute(run_id=run.pk)
     with unscoped():
         invoice = run.invoices.get()
-        assert (invoice.tax_lines, invoice.tax_amount, invoice.total) == ([], D("0"),
-                                                                         D("1234.56"))
-        assert invoice.tax_note == ("Tax exempt: resale certificate TX-RS-0042 (valid through "
-                                    "2027-06-30)")
+        assert (invoice.tax_lines, invoice.tax_amount, invoice.total) == ([], D("0"), D("1234.56"))
+        assert invoice.tax_note == (
+            "Tax exempt: resale certificate TX-RS-0042 (valid through 2027-06-30)"
+        )
         services.billing_run_finalize(user=ops, run=run)
         invoice = run.invoices.get()
         note = services.invoice_credit(user=ops, invoice=invoice, reason="Wrong seats")
@@ -156,8 +193,9 @@ def test_us_reseller_invoice_with_and_without_a_resale_certificate(ops, tax_tabl
 
 
 @pytest.mark.django_db
-def test_a_credit_note_credits_each_jurisdiction_of_its_invoice(ops, tax_table, charge_factory,
-                                                                unscoped):
+def test_a_credit_note_credits_each_jurisdiction_of_its_invoice(
+    ops, tax_table, charge_factory, unscoped
+):
     from billing import services
     from tests.factories import ResellerFactory
 
@@ -167,6 +205,8 @@ def test_a_credit_note_credits_each_jurisdiction_of_its_invoice(ops, tax_table, 
         services.billing_run_finalize(user=ops, run=invoice.run)
         invoice.refresh_from_db()
         note = services.invoice_credit(user=ops, invoice=invoice, reason="Credit all")
-    assert [(x["name"], x["amount"]) for x in note.tax_lines] == [("GST", "-61.73"),
-                                                                  ("QST", "-123.15")]
+    assert [(x["name"], x["amount"]) for x in note.tax_lines] == [
+        ("GST", "-61.73"),
+        ("QST", "-123.15"),
+    ]
     assert note.total == -invoice.total == D("-1419.44")

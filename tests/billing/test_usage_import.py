@@ -49,24 +49,31 @@ def usage_lines(unscoped):
 
 
 @pytest.mark.django_db
-def test_sandbox_file_imports_every_line_to_the_tenth_decimal(subs_a, billing_a, post_usage,
-                                                              unscoped, tmp_path):
+def test_sandbox_file_imports_every_line_to_the_tenth_decimal(
+    subs_a, billing_a, post_usage, unscoped, tmp_path
+):
     mirror_in_sandbox(subs_a, since=START)
     path = tmp_path / "usage.csv"
-    call_command("sandbox_usage_csv", "--start=2026-09-01", "--end=2026-09-30",
-                 f"--out={path}", "--seed=3")
+    call_command(
+        "sandbox_usage_csv", "--start=2026-09-01", "--end=2026-09-30", f"--out={path}", "--seed=3"
+    )
     data = path.read_bytes()
     expected_lines = 3 * 30 * 5
 
     imp, page = post_usage(billing_a, data)
 
     assert imp.status == "done"
-    assert (imp.total_lines, imp.imported_lines, imp.skipped_duplicates,
-            imp.marketplace_lines) == (expected_lines, expected_lines, 0, 0)
+    assert (imp.total_lines, imp.imported_lines, imp.skipped_duplicates, imp.marketplace_lines) == (
+        expected_lines,
+        expected_lines,
+        0,
+        0,
+    )
     body = page.content.decode()
     assert "Done" in body and f'data-testid="imported-lines">{expected_lines}<' in body
     import csv
     import io
+
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     expected_total = sum(Decimal(r["BillingPreTaxTotal"]) for r in rows)
     with unscoped():
@@ -76,11 +83,15 @@ def test_sandbox_file_imports_every_line_to_the_tenth_decimal(subs_a, billing_a,
         assert sum(lines.values_list("billing_pre_tax_total", flat=True)) == expected_total
         # one line, field by field, exactly as sent
         r = rows[17]
-        line = lines.get(subscription__partner_center_id=r["SubscriptionId"],
-                         usage_date=r["UsageDate"], meter_id=r["MeterId"])
+        line = lines.get(
+            subscription__partner_center_id=r["SubscriptionId"],
+            usage_date=r["UsageDate"],
+            meter_id=r["MeterId"],
+        )
         assert line.billing_pre_tax_total == Decimal(r["BillingPreTaxTotal"])
-        assert str(line.billing_pre_tax_total) == str(Decimal(r["BillingPreTaxTotal"]).quantize(
-            Decimal("0.0000000001")))
+        assert str(line.billing_pre_tax_total) == str(
+            Decimal(r["BillingPreTaxTotal"]).quantize(Decimal("0.0000000001"))
+        )
         assert line.quantity == Decimal(r["Quantity"])
         assert line.unit_price == Decimal(r["UnitPrice"])
         assert (line.tags, line.resource_uri, line.currency) == (r["Tags"], r["ResourceURI"], "USD")
@@ -89,7 +100,8 @@ def test_sandbox_file_imports_every_line_to_the_tenth_decimal(subs_a, billing_a,
 
 @pytest.mark.django_db
 def test_same_file_again_adds_nothing_and_overlapping_days_add_only_new_days(
-        subs_a, billing_a, post_usage, unscoped):
+    subs_a, billing_a, post_usage, unscoped
+):
     first_ten = to_csv(rows_for(subs_a, START, 10))
     first, _ = post_usage(billing_a, first_ten)
     assert first.imported_lines == 150
@@ -119,49 +131,74 @@ def _bad(rows, index, **changes):
 BAD_CASES = {
     # name: (make file bytes from good rows and reseller B's subscription, expected texts)
     "unknown header": (
-        lambda rows, other: to_csv([{("Qty" if k == "Quantity" else k): v for k, v in r.items()}
-                                    for r in rows],
-                                   headers=[("Qty" if h == "Quantity" else h)
-                                            for h in rows[0]]),
-        ["Unknown column “Qty”", "Missing required column(s): Quantity"]),
+        lambda rows, other: to_csv(
+            [{("Qty" if k == "Quantity" else k): v for k, v in r.items()} for r in rows],
+            headers=[("Qty" if h == "Quantity" else h) for h in rows[0]],
+        ),
+        ["Unknown column “Qty”", "Missing required column(s): Quantity"],
+    ),
     "not utf-8": (
         lambda rows, other: _bad(rows, 1, CustomerName="Café Münster").decode().encode("cp1252"),
-        ["not UTF-8 text", "line 3"]),
-    "bad date": (lambda rows, other: _bad(rows, 2, UsageDate="2026-02-30"),
-                 ["4", "UsageDate “2026-02-30” is not a date"]),
-    "negative quantity": (lambda rows, other: _bad(rows, 0, Quantity="-1.5"),
-                          ["2", "Quantity -1.5 is negative"]),
-    "non-numeric quantity": (lambda rows, other: _bad(rows, 3, Quantity="twelve"),
-                             ["5", "Quantity “twelve” is not a number"]),
-    "mixed currencies": (lambda rows, other: _bad(rows, 4, BillingCurrency="CAD"),
-                         ["6", "BillingCurrency CAD differs from", "currency USD"]),
-    "not a currency": (lambda rows, other: _bad(rows, 4, BillingCurrency="XYZ"),
-                       ["6", "BillingCurrency “XYZ” is not one of the currencies"]),
+        ["not UTF-8 text", "line 3"],
+    ),
+    "bad date": (
+        lambda rows, other: _bad(rows, 2, UsageDate="2026-02-30"),
+        ["4", "UsageDate “2026-02-30” is not a date"],
+    ),
+    "negative quantity": (
+        lambda rows, other: _bad(rows, 0, Quantity="-1.5"),
+        ["2", "Quantity -1.5 is negative"],
+    ),
+    "non-numeric quantity": (
+        lambda rows, other: _bad(rows, 3, Quantity="twelve"),
+        ["5", "Quantity “twelve” is not a number"],
+    ),
+    "mixed currencies": (
+        lambda rows, other: _bad(rows, 4, BillingCurrency="CAD"),
+        ["6", "BillingCurrency CAD differs from", "currency USD"],
+    ),
+    "not a currency": (
+        lambda rows, other: _bad(rows, 4, BillingCurrency="XYZ"),
+        ["6", "BillingCurrency “XYZ” is not one of the currencies"],
+    ),
     "unknown customer": (
         lambda rows, other: _bad(rows, 1, CustomerId="0b1e7c0e-6d3a-4b8e-9f5e-1c2d3e4f5a6b"),
-        ["3", "CustomerId 0b1e7c0e-6d3a-4b8e-9f5e-1c2d3e4f5a6b is not a customer of yours"]),
+        ["3", "CustomerId 0b1e7c0e-6d3a-4b8e-9f5e-1c2d3e4f5a6b is not a customer of yours"],
+    ),
     "customer of another reseller": (
-        lambda rows, other: _bad(rows, 1, CustomerId=str(other.customer.tenant_id),
-                                 SubscriptionId=other.partner_center_id),
-        ["3", "is not a customer of yours"]),
+        lambda rows, other: _bad(
+            rows,
+            1,
+            CustomerId=str(other.customer.tenant_id),
+            SubscriptionId=other.partner_center_id,
+        ),
+        ["3", "is not a customer of yours"],
+    ),
     "subscription of another reseller": (
         lambda rows, other: _bad(rows, 1, SubscriptionId=other.partner_center_id),
-        ["3", "SubscriptionId “", "is not a subscription of"]),
-    "duplicate line": (lambda rows, other: to_csv(rows + [rows[1]]),
-                       ["12", "Duplicate of line 3"]),
-    "formula cell": (lambda rows, other: _bad(rows, 2, MeterName='=HYPERLINK("http://x")'),
-                     ["4", "MeterName", "starts with “=”", "formula"]),
-    "formula in resource group": (lambda rows, other: _bad(rows, 2, ResourceGroup="@SUM(1)"),
-                                  ["4", "starts with “@”"]),
-    "too many decimals": (lambda rows, other: _bad(rows, 0, BillingPreTaxTotal="1.00000000001"),
-                          ["2", "more than 10 decimals"]),
+        ["3", "SubscriptionId “", "is not a subscription of"],
+    ),
+    "duplicate line": (lambda rows, other: to_csv(rows + [rows[1]]), ["12", "Duplicate of line 3"]),
+    "formula cell": (
+        lambda rows, other: _bad(rows, 2, MeterName='=HYPERLINK("http://x")'),
+        ["4", "MeterName", "starts with “=”", "formula"],
+    ),
+    "formula in resource group": (
+        lambda rows, other: _bad(rows, 2, ResourceGroup="@SUM(1)"),
+        ["4", "starts with “@”"],
+    ),
+    "too many decimals": (
+        lambda rows, other: _bad(rows, 0, BillingPreTaxTotal="1.00000000001"),
+        ["2", "more than 10 decimals"],
+    ),
 }
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("case", list(BAD_CASES))
 def test_bad_file_is_rejected_with_line_and_reason_and_writes_nothing(
-        case, reseller_b, billing_a, post_usage, unscoped, subs_a):
+    case, reseller_b, billing_a, post_usage, unscoped, subs_a
+):
     other = SubscriptionFactory(reseller=reseller_b, customer__currency="USD")
     make, expected = BAD_CASES[case]
     rows = rows_for(subs_a[:2], START, 1)  # 10 lines: file lines 2–11
@@ -192,25 +229,34 @@ def test_every_bad_line_is_reported_not_only_the_first(subs_a, billing_a, post_u
 
 
 @pytest.mark.django_db
-def test_too_large_file_is_rejected_with_the_limit(settings, subs_a, billing_a, post_usage,
-                                                   unscoped):
+def test_too_large_file_is_rejected_with_the_limit(
+    settings, subs_a, billing_a, post_usage, unscoped
+):
     settings.USAGE_IMPORT_MAX_BYTES = 2 * 1024 * 1024
     data = to_csv(rows_for(subs_a, START, 30))
     data += b"\n" * (3 * 1024 * 1024 - len(data))
     imp, page = post_usage(billing_a, data)
     assert imp.status == "rejected"
-    assert ("The file is 3.0 MB; usage files may be at most 2.0 MB. Split it by date range"
-            in imp.errors[0]["message"])
+    assert (
+        "The file is 3.0 MB; usage files may be at most 2.0 MB. Split it by date range"
+        in imp.errors[0]["message"]
+    )
     assert "usage files may be at most 2.0 MB" in page.content.decode()
     assert not imp.file and usage_lines(unscoped) == 0
 
 
 @pytest.mark.django_db
-def test_marketplace_one_time_charges_are_flagged_separate_invoice(subs_a, billing_a,
-                                                                   post_usage, unscoped):
+def test_marketplace_one_time_charges_are_flagged_separate_invoice(
+    subs_a, billing_a, post_usage, unscoped
+):
     rows = rows_for(subs_a[:1], START, 1)
-    rows[0] = {**rows[0], "ChargeType": "Purchase", "MeterCategory": "Marketplace",
-               "MeterName": "Contoso Firewall (monthly)", "BillingPreTaxTotal": "149.0000000000"}
+    rows[0] = {
+        **rows[0],
+        "ChargeType": "Purchase",
+        "MeterCategory": "Marketplace",
+        "MeterName": "Contoso Firewall (monthly)",
+        "BillingPreTaxTotal": "149.0000000000",
+    }
     imp, page = post_usage(billing_a, to_csv(rows))
     assert (imp.status, imp.imported_lines, imp.marketplace_lines) == ("done", 5, 1)
     with unscoped():
@@ -224,11 +270,13 @@ def test_marketplace_one_time_charges_are_flagged_separate_invoice(subs_a, billi
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.SALES, Role.VIEWER])
-def test_roles_without_usage_import_cannot_upload(role, reseller_a, member_of, client_for,
-                                                  subs_a, unscoped):
+def test_roles_without_usage_import_cannot_upload(
+    role, reseller_a, member_of, client_for, subs_a, unscoped
+):
     client = client_for(member_of(reseller_a, role))
-    response = client.post(reverse("billing:usage_imports"),
-                           {"file": upload(to_csv(rows_for(subs_a, START, 1)))})
+    response = client.post(
+        reverse("billing:usage_imports"), {"file": upload(to_csv(rows_for(subs_a, START, 1)))}
+    )
     assert response.status_code == 403
     with unscoped():
         assert UsageImport.objects.count() == 0
@@ -236,17 +284,20 @@ def test_roles_without_usage_import_cannot_upload(role, reseller_a, member_of, c
 
 @pytest.mark.django_db
 def test_status_partial_polls_until_finished(billing_a, client_for):
-    running = UsageImportFactory(reseller=billing_a.reseller, status="validating",
-                                 total_lines=50000)
+    running = UsageImportFactory(
+        reseller=billing_a.reseller, status="validating", total_lines=50000
+    )
     client = client_for(billing_a)
-    partial = client.get(reverse("billing:usage_import_status",
-                                 kwargs={"usage_import_id": running.pk}))
+    partial = client.get(
+        reverse("billing:usage_import_status", kwargs={"usage_import_id": running.pk})
+    )
     body = partial.content.decode()
     assert 'hx-trigger="every 2s"' in body and "Validating" in body and ">50000<" in body
     assert "<html" not in body
     done = UsageImportFactory(reseller=billing_a.reseller, status="done")
-    body = client.get(reverse("billing:usage_import_status",
-                              kwargs={"usage_import_id": done.pk})).content.decode()
+    body = client.get(
+        reverse("billing:usage_import_status", kwargs={"usage_import_id": done.pk})
+    ).content.decode()
     assert "hx-trigger" not in body
 
 
@@ -254,11 +305,14 @@ def test_status_partial_polls_until_finished(billing_a, client_for):
 def test_operations_imports_never_show_to_resellers(owner_a, client_for):
     ops_import = UsageImportFactory(reseller=None, file_name="all-resellers-secret.csv")
     client = client_for(owner_a)
-    assert "all-resellers-secret.csv" not in client.get(
-        reverse("billing:usage_imports")).content.decode()
+    assert (
+        "all-resellers-secret.csv"
+        not in client.get(reverse("billing:usage_imports")).content.decode()
+    )
     for name in ("billing:usage_import", "billing:usage_import_status"):
-        assert client.get(reverse(name, kwargs={"usage_import_id": ops_import.pk})
-                          ).status_code == 404
+        assert (
+            client.get(reverse(name, kwargs={"usage_import_id": ops_import.pk})).status_code == 404
+        )
 
 
 @pytest.mark.django_db
@@ -274,8 +328,12 @@ def test_list_page_query_count_is_bounded(billing_a, client_for, django_assert_m
 @pytest.mark.django_db
 def test_text_is_stored_exactly_as_sent(subs_a, billing_a, post_usage, unscoped):
     rows = rows_for(subs_a[:1], START, 1)
-    rows[0] = {**rows[0], "MeterName": 'D2s v5, "spot"\twith tab\nand a new line \\N',
-               "MeterRegion": "", "Tags": '{"cost-center": "4711", "owner": "ops\\\\team"}'}
+    rows[0] = {
+        **rows[0],
+        "MeterName": 'D2s v5, "spot"\twith tab\nand a new line \\N',
+        "MeterRegion": "",
+        "Tags": '{"cost-center": "4711", "owner": "ops\\\\team"}',
+    }
     imp, _ = post_usage(billing_a, to_csv(rows))
     assert imp.status == "done", imp.errors
     with unscoped():
@@ -287,7 +345,8 @@ def test_text_is_stored_exactly_as_sent(subs_a, billing_a, post_usage, unscoped)
 @pytest.mark.django_db
 @pytest.mark.parametrize("provisioning", ["pending", "failed"])
 def test_an_order_without_a_partner_center_id_does_not_break_the_import(
-        provisioning, reseller_a, subs_a, billing_a, post_usage, unscoped):
+    provisioning, reseller_a, subs_a, billing_a, post_usage, unscoped
+):
     # an order Partner Center has not created (pending) or refused (failed) has no id yet
     SubscriptionFactory(reseller=reseller_a, partner_center_id=None, provisioning=provisioning)
     imp, page = post_usage(billing_a, to_csv(rows_for(subs_a[:1], START, 1)))
@@ -297,7 +356,8 @@ def test_an_order_without_a_partner_center_id_does_not_break_the_import(
 
 @pytest.mark.django_db
 def test_azure_usage_naming_a_licence_subscription_is_refused_with_its_line(
-        reseller_a, subs_a, billing_a, post_usage, unscoped):
+    reseller_a, subs_a, billing_a, post_usage, unscoped
+):
     from tests.factories import SeatSubscriptionFactory
 
     seats = SeatSubscriptionFactory(reseller=reseller_a, customer=subs_a[0].customer)
@@ -306,20 +366,27 @@ def test_azure_usage_naming_a_licence_subscription_is_refused_with_its_line(
     assert imp.status == "rejected"
     assert usage_lines(unscoped) == 0
     assert imp.errors[0] == {
-        "line": 7, "field": "SubscriptionId",
+        "line": 7,
+        "field": "SubscriptionId",
         "message": f"SubscriptionId “{seats.partner_center_id}” is the licence-based "
-                   f"subscription {seats.offer.name}, not an Azure plan: it has no usage."}
+        f"subscription {seats.offer.name}, not an Azure plan: it has no usage.",
+    }
     assert "licence-based" in page.content.decode()
 
 
 @pytest.mark.django_db
 def test_usage_of_a_subscription_keeps_its_currency_after_operations_change_the_customers(
-        reseller_a, subs_a, billing_a, post_usage, ops, unscoped):
+    reseller_a, subs_a, billing_a, post_usage, ops, unscoped
+):
     from customers.services import customer_change_currency
 
     customer = subs_a[0].customer
-    customer_change_currency(user=ops, customer=customer, currency="CAD",
-                             reason="Microsoft changed the customer's billing currency")
+    customer_change_currency(
+        user=ops,
+        customer=customer,
+        currency="CAD",
+        reason="Microsoft changed the customer's billing currency",
+    )
     imp, _ = post_usage(billing_a, to_csv(rows_for(subs_a[:1], START, 1)))  # still USD
     assert (imp.status, imp.imported_lines) == ("done", 5)
 
@@ -340,52 +407,84 @@ MICROSOFT_HEADER = (
     "UnitType,BillingPreTaxTotal,BillingCurrency,PricingPreTaxTotal,PricingCurrency,ServiceInfo1,"
     "ServiceInfo2,Tags,AdditionalInfo,EffectiveUnitPrice,PCToBCExchangeRate,"
     "PCToBCExchangeRateDate,EntitlementId,EntitlementDescription,PartnerEarnedCreditPercentage,"
-    "CreditPercentage,CreditType,BenefitOrderId,BenefitId,BenefitType")
+    "CreditPercentage,CreditType,BenefitOrderId,BenefitId,BenefitType"
+)
 MICROSOFT_FULL_LAYOUT = next(csv.reader([MICROSOFT_HEADER]))
 MICROSOFT_EXAMPLE = {
-    "PartnerId": "0e195b37-4574-4539-bc42-0e539b9684c0", "PartnerName": "Contoso CSP Ltd",
-    "CustomerDomainName": "testcustomerdomain.onmicrosoft.com", "CustomerCountry": "DE",
-    "MpnId": "6034453", "Tier2MpnId": "6048879", "InvoiceNumber": "G002297372",
-    "SkuName": "Tables - LRS", "ProductName": "Tables", "PublisherName": "Microsoft",
-    "PublisherId": "", "SubscriptionDescription": "Azure plan", "ChargeStartDate": "9/1/2026",
-    "ChargeEndDate": "9/30/2026", "MeterType": "1 GB/Month", "ResourceLocation": "westeurope",
-    "ConsumedService": "Microsoft.Storage", "UnitType": "1 GB/Month",
-    "PricingPreTaxTotal": "0.478125", "PricingCurrency": "USD", "ServiceInfo1": "",
-    "ServiceInfo2": "", "AdditionalInfo": '{  "ImageType": null,  "ServiceType": "Standard_B1s"}',
-    "EffectiveUnitPrice": "0.03825", "PCToBCExchangeRate": "0.846202666",
+    "PartnerId": "0e195b37-4574-4539-bc42-0e539b9684c0",
+    "PartnerName": "Contoso CSP Ltd",
+    "CustomerDomainName": "testcustomerdomain.onmicrosoft.com",
+    "CustomerCountry": "DE",
+    "MpnId": "6034453",
+    "Tier2MpnId": "6048879",
+    "InvoiceNumber": "G002297372",
+    "SkuName": "Tables - LRS",
+    "ProductName": "Tables",
+    "PublisherName": "Microsoft",
+    "PublisherId": "",
+    "SubscriptionDescription": "Azure plan",
+    "ChargeStartDate": "9/1/2026",
+    "ChargeEndDate": "9/30/2026",
+    "MeterType": "1 GB/Month",
+    "ResourceLocation": "westeurope",
+    "ConsumedService": "Microsoft.Storage",
+    "UnitType": "1 GB/Month",
+    "PricingPreTaxTotal": "0.478125",
+    "PricingCurrency": "USD",
+    "ServiceInfo1": "",
+    "ServiceInfo2": "",
+    "AdditionalInfo": '{  "ImageType": null,  "ServiceType": "Standard_B1s"}',
+    "EffectiveUnitPrice": "0.03825",
+    "PCToBCExchangeRate": "0.846202666",
     "PCToBCExchangeRateDate": "9/30/2026",
     "EntitlementId": "66bada28-271e-4b7a-aaf5-c0ead6312345",
-    "EntitlementDescription": "Partner Subscription", "PartnerEarnedCreditPercentage": "15",
-    "CreditPercentage": "0", "CreditType": "Credit Not Applied", "BenefitOrderId": "",
-    "BenefitId": "", "BenefitType": ""}
+    "EntitlementDescription": "Partner Subscription",
+    "PartnerEarnedCreditPercentage": "15",
+    "CreditPercentage": "0",
+    "CreditType": "Credit Not Applied",
+    "BenefitOrderId": "",
+    "BenefitId": "",
+    "BenefitType": "",
+}
 
 
 def _full_layout(rows: list[dict[str, str]]) -> bytes:
     full = []
     for n, row in enumerate(rows):
         day = date.fromisoformat(row["UsageDate"])
-        full.append(MICROSOFT_EXAMPLE | {
-            name: row[name] for name in row if name in MICROSOFT_FULL_LAYOUT} | {
-            "Unit": row["UnitOfMeasure"], "UsageDate": f"{day.month}/{day.day}/{day.year}",
-            "UnitPrice": "0.0209951014286867" if n == 0 else row["UnitPrice"]})
+        full.append(
+            MICROSOFT_EXAMPLE
+            | {name: row[name] for name in row if name in MICROSOFT_FULL_LAYOUT}
+            | {
+                "Unit": row["UnitOfMeasure"],
+                "UsageDate": f"{day.month}/{day.day}/{day.year}",
+                "UnitPrice": "0.0209951014286867" if n == 0 else row["UnitPrice"],
+            }
+        )
     return to_csv(full, headers=MICROSOFT_FULL_LAYOUT)
 
 
 @pytest.mark.django_db
 def test_partner_centers_full_daily_rated_usage_file_is_imported_as_exported(
-        subs_a, billing_a, post_usage, unscoped):
+    subs_a, billing_a, post_usage, unscoped
+):
     rows = rows_for(subs_a, START, 2)
     imp, page = post_usage(billing_a, _full_layout(rows))
 
     assert (imp.status, imp.imported_lines, imp.errors) == ("done", 30, [])
     ignored = [h for h in MICROSOFT_FULL_LAYOUT if h not in rows[0] and h != "Unit"]
     assert len(ignored) == 34
-    assert imp.notes == [f"34 column(s) of Partner Center's export are not used by the portal "
-                         f"and were ignored: {', '.join(ignored)}."]
+    assert imp.notes == [
+        f"34 column(s) of Partner Center's export are not used by the portal "
+        f"and were ignored: {', '.join(ignored)}."
+    ]
     assert page.content.decode().count("not used by the portal") == 1
     with unscoped():
-        first = UsageLine.objects.get(meter_id=rows[0]["MeterId"], usage_date=START,
-                                      subscription__partner_center_id=rows[0]["SubscriptionId"])
+        first = UsageLine.objects.get(
+            meter_id=rows[0]["MeterId"],
+            usage_date=START,
+            subscription__partner_center_id=rows[0]["SubscriptionId"],
+        )
         assert first.unit_price == Decimal("0.0209951014286867")
         assert first.unit_of_measure == rows[0]["UnitOfMeasure"]
         assert first.billing_pre_tax_total == Decimal(rows[0]["BillingPreTaxTotal"])
@@ -393,8 +492,9 @@ def test_partner_centers_full_daily_rated_usage_file_is_imported_as_exported(
 
 
 @pytest.mark.django_db
-def test_full_layout_line_by_line_path_reads_the_same(subs_a, billing_a, post_usage, unscoped,
-                                                      monkeypatch):
+def test_full_layout_line_by_line_path_reads_the_same(
+    subs_a, billing_a, post_usage, unscoped, monkeypatch
+):
     from billing.usage import services
 
     monkeypatch.setattr(services, "COLUMNAR", False)
@@ -407,11 +507,17 @@ def test_full_layout_line_by_line_path_reads_the_same(subs_a, billing_a, post_us
 
 @pytest.mark.django_db
 def test_full_layout_with_an_unknown_customer_is_refused_whole_with_its_line(
-        subs_a, billing_a, post_usage, unscoped):
+    subs_a, billing_a, post_usage, unscoped
+):
     rows = rows_for(subs_a[:1], START, 1)
     rows[2] = rows[2] | {"CustomerId": "196e2273-9651-43a3-ba7e-7cbcd918fc40"}  # Microsoft's
     imp, page = post_usage(billing_a, _full_layout(rows))
     assert imp.status == "rejected" and usage_lines(unscoped) == 0
-    assert imp.errors == [{"line": 4, "field": "CustomerId", "message":
-                           "CustomerId 196e2273-9651-43a3-ba7e-7cbcd918fc40 is not a customer "
-                           "of yours."}]
+    assert imp.errors == [
+        {
+            "line": 4,
+            "field": "CustomerId",
+            "message": "CustomerId 196e2273-9651-43a3-ba7e-7cbcd918fc40 is not a customer "
+            "of yours.",
+        }
+    ]

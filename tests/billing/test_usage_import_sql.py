@@ -20,7 +20,8 @@ START = date(2026, 9, 1)
 
 def test_whitespace_is_what_str_strip_strips():
     assert set(columnar.WHITESPACE) == {
-        c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()}
+        c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()
+    }
 
 
 @pytest.fixture
@@ -56,25 +57,49 @@ def _lines(imp):
         return {line.natural_key: line for line in UsageLine.objects.filter(usage_import=imp)}
 
 
-FIELDS = ("reseller_id", "customer_id", "subscription_id", "usage_date", "meter_category",
-          "meter_sub_category", "meter_name", "meter_id", "meter_region", "resource_group",
-          "resource_uri", "tags", "quantity", "unit_of_measure", "unit_price",
-          "billing_pre_tax_total", "currency", "charge_type", "product_id", "sku_id",
-          "availability_id", "is_marketplace")
+FIELDS = (
+    "reseller_id",
+    "customer_id",
+    "subscription_id",
+    "usage_date",
+    "meter_category",
+    "meter_sub_category",
+    "meter_name",
+    "meter_id",
+    "meter_region",
+    "resource_group",
+    "resource_uri",
+    "tags",
+    "quantity",
+    "unit_of_measure",
+    "unit_price",
+    "billing_pre_tax_total",
+    "currency",
+    "charge_type",
+    "product_id",
+    "sku_id",
+    "availability_id",
+    "is_marketplace",
+)
 
 
 def _tricky_rows(subs):
     """Valid rows that stress the key and the casts: padded and non-ASCII text, numbers in
     other notations, a marketplace charge, an upper-case subscription ID."""
     rows = rows_for(subs, START, 2)
-    rows[0] |= {"MeterRegion": "  Europe West\u00a0", "Tags": '{"owner": "Zoë, Ops"}',
-                "ResourceURI": "\u3000/subscriptions/x/ünïcode "}
+    rows[0] |= {
+        "MeterRegion": "  Europe West\u00a0",
+        "Tags": '{"owner": "Zoë, Ops"}',
+        "ResourceURI": "\u3000/subscriptions/x/ünïcode ",
+    }
     rows[1] |= {"MeterId": f" {rows[1]['MeterId']}\t", "ChargeType": " new "}
     rows[2] |= {"Quantity": "1E+2", "UnitPrice": " 0.5 ", "BillingPreTaxTotal": "-0.0000000000"}
     rows[3] |= {"Quantity": ".5", "UnitPrice": "+2", "BillingPreTaxTotal": "-12.25"}
     rows[4] |= {"ChargeType": "One-Time Purchase", "MeterName": "Contoso Firewall, yearly"}
-    rows[5] |= {"SubscriptionId": rows[5]["SubscriptionId"].upper(),
-                "CustomerId": " " + rows[5]["CustomerId"].upper()}
+    rows[5] |= {
+        "SubscriptionId": rows[5]["SubscriptionId"].upper(),
+        "CustomerId": " " + rows[5]["CustomerId"].upper(),
+    }
     rows[6] |= {"UsageDate": f"{rows[6]['UsageDate']}T00:00:00Z"}
     return rows
 
@@ -88,7 +113,10 @@ def test_columns_path_stores_the_same_rows_and_natural_keys_as_python(subs_a, ru
     assert path == "columns"
     assert imported.status == "done", imported.errors
     assert (imported.total_lines, imported.imported_lines, imported.marketplace_lines) == (
-        len(rows), len(rows), 1)
+        len(rows),
+        len(rows),
+        1,
+    )
     stored = _lines(imported)
     assert set(stored) == {validation.natural_key(r) for r in rows}
     with scopes_disabled():
@@ -111,8 +139,7 @@ def test_imports_by_either_path_deduplicate_against_each_other(subs_a, run_impor
     two, path_two = run_import(data, columnar=not first)
     assert {path_one, path_two} == {"columns", "python"}
     assert one.imported_lines == one.total_lines > 0
-    assert (two.status, two.imported_lines, two.skipped_duplicates) == (
-        "done", 0, one.total_lines)
+    assert (two.status, two.imported_lines, two.skipped_duplicates) == ("done", 0, one.total_lines)
 
 
 def _bad_rows(subs, other):
@@ -123,16 +150,21 @@ def _bad_rows(subs, other):
         1: {"MeterId": "   ", "ChargeType": ""},
         2: {"UsageDate": "2026-02-30"},
         3: {"UsageDate": future},
-        4: {"Quantity": "-1.5", "UnitPrice": "1.00000000001",
-            "BillingPreTaxTotal": "1234567890123456789"},
+        4: {
+            "Quantity": "-1.5",
+            "UnitPrice": "1.00000000001",
+            "BillingPreTaxTotal": "1234567890123456789",
+        },
         5: {"Quantity": "-0.000", "UnitPrice": "1e-11", "BillingPreTaxTotal": "NaN"},
         6: {"BillingCurrency": "XYZ"},
         7: {"BillingCurrency": "CAD"},
         8: {"CustomerId": "not-a-guid"},
         9: {"CustomerId": "0b1e7c0e-6d3a-4b8e-9f5e-1c2d3e4f5a6b"},
         10: {"SubscriptionId": other.partner_center_id},
-        11: {"CustomerId": str(other.customer.tenant_id),
-             "SubscriptionId": other.partner_center_id},
+        11: {
+            "CustomerId": str(other.customer.tenant_id),
+            "SubscriptionId": other.partner_center_id,
+        },
         12: {"MeterRegion": "r" * 101, "SkuId": "@" + "s" * 70},
         13: {"Tags": "\tx", "AvailabilityId": "-"},
     }
@@ -176,8 +208,7 @@ def test_more_than_the_listed_errors_are_counted_alike(subs_a, run_import):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("text", ['5" disk', 'ab""c', 'x"y"z'])
-def test_a_quote_inside_an_unquoted_field_is_text_as_for_python(subs_a, run_import,
-                                                                      text):
+def test_a_quote_inside_an_unquoted_field_is_text_as_for_python(subs_a, run_import, text):
     rows = rows_for(subs_a[:1], START, 1)
     data = to_csv(rows).replace(rows[2]["MeterName"].encode(), text.encode(), 1)
     assert text.encode() in data
@@ -193,8 +224,9 @@ def test_wrong_number_of_values_is_reported_by_line(subs_a, run_import):
     data = to_csv(rows_for(subs_a[:1], START, 1)) + b"a,b,c\n"
     imp, path = run_import(data, columnar=True)
     assert (path, imp.status) == ("python", "rejected")
-    assert imp.errors == [{"line": 7, "field": "line",
-                           "message": "Line has 3 values for 21 columns."}]
+    assert imp.errors == [
+        {"line": 7, "field": "line", "message": "Line has 3 values for 21 columns."}
+    ]
 
 
 @pytest.mark.django_db
@@ -203,9 +235,16 @@ def test_a_line_twice_in_a_fresh_file_is_reported_not_loaded(subs_a, run_import)
     rows.append(dict(rows[4]))
     imp, path = run_import(to_csv(rows), columnar=True)
     assert (path, imp.status) == ("columns", "rejected")
-    assert imp.errors == [{"line": len(rows) + 1, "field": "line", "message": (
-        "Duplicate of line 6 (same customer, subscription, date, meter, resource, charge type "
-        "and tags).")}]
+    assert imp.errors == [
+        {
+            "line": len(rows) + 1,
+            "field": "line",
+            "message": (
+                "Duplicate of line 6 (same customer, subscription, date, meter, resource, "
+                "charge type and tags)."
+            ),
+        }
+    ]
     with scopes_disabled():
         assert not UsageLine.objects.exists() and not UsageSummary.objects.exists()
 
@@ -235,21 +274,40 @@ def test_the_sums_added_by_a_copy_are_the_sums_rebuilt_from_the_lines(subs_a, ru
 
 
 def _summaries():
-    return sorted(UsageSummary.objects.values_list(
-        "reseller_id", "customer_id", "subscription_id", "product_type_id", "month", "meter_id",
-        "currency", "meter_category", "meter_sub_category", "meter_name", "unit_of_measure",
-        "quantity", "pre_tax_total", "lines"))
+    return sorted(
+        UsageSummary.objects.values_list(
+            "reseller_id",
+            "customer_id",
+            "subscription_id",
+            "product_type_id",
+            "month",
+            "meter_id",
+            "currency",
+            "meter_category",
+            "meter_sub_category",
+            "meter_name",
+            "unit_of_measure",
+            "quantity",
+            "pre_tax_total",
+            "lines",
+        )
+    )
 
 
 def _summaries_rebuilt():
-    summary.refresh({(r, m.replace(day=1)) for r, m in
-                           UsageLine.objects.values_list("reseller_id", "usage_date")})
+    summary.refresh(
+        {
+            (r, m.replace(day=1))
+            for r, m in UsageLine.objects.values_list("reseller_id", "usage_date")
+        }
+    )
     return _summaries()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("layout", ["blank line", "lone carriage return", "quoted line break",
-                                    "quoted carriage return"])
+@pytest.mark.parametrize(
+    "layout", ["blank line", "lone carriage return", "quoted line break", "quoted carriage return"]
+)
 def test_what_only_python_reads_right_goes_line_by_line(subs_a, run_import, layout):
     rows = rows_for(subs_a[:1], START, 1)
     if layout == "quoted line break":

@@ -32,11 +32,11 @@ def _import(response) -> UsageImport:
 
 @pytest.mark.django_db
 def test_ops_upload_spans_resellers_and_keeps_each_line_with_its_reseller(
-        ops_client, subs, reseller_a, reseller_b, django_capture_on_commit_callbacks):
+    ops_client, subs, reseller_a, reseller_b, django_capture_on_commit_callbacks
+):
     data = to_csv(rows_for(subs, START, 3))  # USD customer of A, CAD customer of B
     with django_capture_on_commit_callbacks(execute=True):
-        response = ops_client.post(reverse("billing_ops:usage_imports"),
-                                   {"file": upload(data)})
+        response = ops_client.post(reverse("billing_ops:usage_imports"), {"file": upload(data)})
     imp = _import(response)
     assert (imp.status, imp.reseller, imp.imported_lines) == ("done", None, 30)
     with scopes_disabled():
@@ -48,7 +48,8 @@ def test_ops_upload_spans_resellers_and_keeps_each_line_with_its_reseller(
 
 @pytest.mark.django_db
 def test_fetch_from_partner_center_imports_through_the_same_path(
-        ops_client, subs, django_capture_on_commit_callbacks, settings):
+    ops_client, subs, django_capture_on_commit_callbacks, settings
+):
     settings.PARTNER_CENTER_GATEWAY = "sandbox"
     mirror_in_sandbox(subs, since=START)
     form = {"start": "2026-09-01", "end": "2026-09-20"}
@@ -56,28 +57,36 @@ def test_fetch_from_partner_center_imports_through_the_same_path(
         response = ops_client.post(reverse("billing_ops:usage_imports"), form)
     imp = _import(response)
     assert (imp.source, imp.status, imp.total_lines, imp.imported_lines) == (
-        "gateway", "done", 2 * 20 * 5, 200)
+        "gateway",
+        "done",
+        2 * 20 * 5,
+        200,
+    )
     assert (imp.period_start, imp.period_end) == (date(2026, 9, 1), date(2026, 9, 20))
     # overlapping fetch adds only the new days
     with django_capture_on_commit_callbacks(execute=True):
-        response = ops_client.post(reverse("billing_ops:usage_imports"),
-                                   {"start": "2026-09-11", "end": "2026-09-30"})
+        response = ops_client.post(
+            reverse("billing_ops:usage_imports"), {"start": "2026-09-11", "end": "2026-09-30"}
+        )
     again = _import(response)
     assert (again.imported_lines, again.skipped_duplicates) == (100, 100)
-    detail = ops_client.get(reverse("billing_ops:usage_import",
-                                    kwargs={"usage_import_id": again.pk})).content.decode()
+    detail = ops_client.get(
+        reverse("billing_ops:usage_import", kwargs={"usage_import_id": again.pk})
+    ).content.decode()
     assert "Partner Center" in detail and 'data-testid="imported-lines">100<' in detail
 
 
 @pytest.mark.django_db
 def test_fetch_rejects_usage_of_subscriptions_unknown_to_the_portal(
-        ops_client, subs, django_capture_on_commit_callbacks, unscoped):
+    ops_client, subs, django_capture_on_commit_callbacks, unscoped
+):
     mirror_in_sandbox(subs, since=START)
     with unscoped():
         subs[1].delete()  # Partner Center knows it, the portal does not
     with django_capture_on_commit_callbacks(execute=True):
-        response = ops_client.post(reverse("billing_ops:usage_imports"),
-                                   {"start": "2026-09-01", "end": "2026-09-02"})
+        response = ops_client.post(
+            reverse("billing_ops:usage_imports"), {"start": "2026-09-01", "end": "2026-09-02"}
+        )
     imp = _import(response)
     assert imp.status == "rejected"
     assert "is not a subscription of" in imp.errors[0]["message"]
@@ -87,11 +96,13 @@ def test_fetch_rejects_usage_of_subscriptions_unknown_to_the_portal(
 
 @pytest.mark.django_db
 def test_fetch_period_is_checked(ops_client):
-    response = ops_client.post(reverse("billing_ops:usage_imports"),
-                               {"start": "2026-09-10", "end": "2026-09-01"})
+    response = ops_client.post(
+        reverse("billing_ops:usage_imports"), {"start": "2026-09-10", "end": "2026-09-01"}
+    )
     assert response.status_code == 200
-    assert "The period ends (2026-09-01) before it starts (2026-09-10)." in \
-        response.content.decode()
+    assert (
+        "The period ends (2026-09-01) before it starts (2026-09-10)." in response.content.decode()
+    )
     with scopes_disabled():
         assert UsageImport.objects.count() == 0
 
@@ -100,8 +111,12 @@ def test_fetch_period_is_checked(ops_client):
 def test_ops_pages_are_staff_only(owner_a, client_for):
     client = client_for(owner_a)
     assert client.get(reverse("billing_ops:usage_imports")).status_code == 403
-    assert client.post(reverse("billing_ops:usage_imports"),
-                       {"start": "2026-09-01", "end": "2026-09-02"}).status_code == 403
+    assert (
+        client.post(
+            reverse("billing_ops:usage_imports"), {"start": "2026-09-01", "end": "2026-09-02"}
+        ).status_code
+        == 403
+    )
 
 
 @pytest.mark.django_db
@@ -113,7 +128,8 @@ def test_a_finished_import_is_not_run_twice(subs, reseller_a, unscoped):
 
 @pytest.mark.django_db
 def test_an_unexpected_error_marks_the_import_failed_and_writes_nothing(
-        ops_client, subs, django_capture_on_commit_callbacks, monkeypatch, unscoped):
+    ops_client, subs, django_capture_on_commit_callbacks, monkeypatch, unscoped
+):
     from billing.usage import pg, services
 
     load_columns = services._load_columns
@@ -131,8 +147,9 @@ def test_an_unexpected_error_marks_the_import_failed_and_writes_nothing(
 
     monkeypatch.setattr(pg, "_add_to_summaries", broken_add_to_summaries)
     with pytest.raises(RuntimeError), django_capture_on_commit_callbacks(execute=True):
-        ops_client.post(reverse("billing_ops:usage_imports"),
-                        {"file": upload(to_csv(rows_for(subs, START, 1)))})
+        ops_client.post(
+            reverse("billing_ops:usage_imports"), {"file": upload(to_csv(rows_for(subs, START, 1)))}
+        )
     with unscoped():
         imp = UsageImport.objects.get()
         assert imp.status == "failed" and UsageLine.objects.count() == 0

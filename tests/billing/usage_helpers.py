@@ -17,10 +17,17 @@ SEED = 7
 def rows_for(subs, start: date, days: int) -> list[dict[str, str]]:
     """The sandbox's usage lines of `subs` for `days` days from `start`, as CSV rows."""
     with scopes_disabled():
-        spans = [usage.Span(tenant_id=str(s.customer.tenant_id),
-                            customer_name=s.customer.company_name,
-                            subscription_id=s.partner_center_id, currency=s.customer.currency,
-                            first_day=start, days=days) for s in subs]
+        spans = [
+            usage.Span(
+                tenant_id=str(s.customer.tenant_id),
+                customer_name=s.customer.company_name,
+                subscription_id=s.partner_center_id,
+                currency=s.customer.currency,
+                first_day=start,
+                days=days,
+            )
+            for s in subs
+        ]
     lines, _ = usage.generate(spans, seed=SEED, offset=0, limit=10**9)
     return [line.as_csv_row() for line in lines]
 
@@ -43,11 +50,24 @@ def mirror_in_sandbox(subs, *, since: date) -> None:
     with scopes_disabled():
         for s in subs:
             customer, _ = SandboxCustomer.objects.get_or_create(
-                tenant_id=str(s.customer.tenant_id), defaults={
+                tenant_id=str(s.customer.tenant_id),
+                defaults={
                     "company_name": s.customer.company_name,
-                    "domain": s.customer.primary_domain, "country": s.customer.country,
-                    "currency": s.customer.currency, "reseller_mpn_id": "1234567"})
+                    "domain": s.customer.primary_domain,
+                    "country": s.customer.country,
+                    "currency": s.customer.currency,
+                    "reseller_mpn_id": "1234567",
+                },
+            )
             SandboxSubscription.objects.create(
-                subscription_id=s.partner_center_id, customer=customer, offer=s.offer,
-                quantity=1, term="P1M", billing_frequency="monthly", created_at=created,
-                term_start=since, term_end=since + timedelta(days=29), term_started_at=created)
+                subscription_id=s.partner_center_id,
+                customer=customer,
+                offer=s.offer,
+                quantity=1,
+                term="P1M",
+                billing_frequency="monthly",
+                created_at=created,
+                term_start=since,
+                term_end=since + timedelta(days=29),
+                term_started_at=created,
+            )

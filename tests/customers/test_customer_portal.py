@@ -29,8 +29,12 @@ def test_customer_without_plan_is_pointed_to_the_reseller(client, reseller_a):
 def test_customer_with_plan_sees_its_contacts_and_agreement(client, owner_a, reseller_a):
     acceptance = McaAcceptanceFactory(invitation__customer__reseller=reseller_a)
     plan = support_services.support_plan_save(
-        member=owner_a, name="Gold", hours="24x7", chat_url="https://chat.alpha.test",
-        phone="+1 555 0101")
+        member=owner_a,
+        name="Gold",
+        hours="24x7",
+        chat_url="https://chat.alpha.test",
+        phone="+1 555 0101",
+    )
     support_services.support_plan_assign(member=owner_a, customer=acceptance.customer, plan=plan)
     page = client.get(_portal_path(acceptance.customer)).content.decode()
     assert "Gold" in page and "https://chat.alpha.test" in page and "+1 555 0101" in page
@@ -39,8 +43,9 @@ def test_customer_with_plan_sees_its_contacts_and_agreement(client, owner_a, res
 
 
 @pytest.mark.django_db
-def test_portal_link_emailed_rotated_and_expiring(client, owner_a, reseller_a, mailoutbox,
-                                                  settings, django_capture_on_commit_callbacks):
+def test_portal_link_emailed_rotated_and_expiring(
+    client, owner_a, reseller_a, mailoutbox, settings, django_capture_on_commit_callbacks
+):
     customer = CustomerFactory(reseller=reseller_a, company_name="Contoso Ltd")
     with django_capture_on_commit_callbacks(execute=True):
         services.portal_link_send(member=owner_a, customer=customer)
@@ -52,8 +57,10 @@ def test_portal_link_emailed_rotated_and_expiring(client, owner_a, reseller_a, m
     refused = client.get(first)
     assert refused.status_code == 410 and "replaced it" in refused.content.decode()
     assert client.get(second).status_code == 200
-    with time_machine.travel(timezone.now() + datetime.timedelta(
-            days=settings.CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS, minutes=1)):
+    with time_machine.travel(
+        timezone.now()
+        + datetime.timedelta(days=settings.CUSTOMER_PORTAL_LINK_MAX_AGE_DAYS, minutes=1)
+    ):
         assert "expired" in client.get(second).content.decode()
 
 
@@ -69,5 +76,6 @@ def test_portal_link_cannot_be_reused_for_another_customer(client, reseller_a, r
     assert response.status_code == 410 and "Theirs Co" not in response.content.decode()
     # an MCA-link token is not a portal token either
     mca_like = signing.dumps(data, salt=links.MCA_SALT)
-    assert client.get(reverse("customer_portal:home", kwargs={"token": mca_like})
-                      ).status_code == 410
+    assert (
+        client.get(reverse("customer_portal:home", kwargs={"token": mca_like})).status_code == 410
+    )

@@ -9,9 +9,15 @@ from portal.roles import Role
 from tests.factories import CustomerFactory
 
 VALID = {
-    "company_name": "Northwind Traders", "country": "US", "currency": "USD",
-    "address_line1": "1 Pike Street", "city": "Seattle", "region": "WA", "postal_code": "98101",
-    "contact_first_name": "Ana", "contact_last_name": "Trujillo",
+    "company_name": "Northwind Traders",
+    "country": "US",
+    "currency": "USD",
+    "address_line1": "1 Pike Street",
+    "city": "Seattle",
+    "region": "WA",
+    "postal_code": "98101",
+    "contact_first_name": "Ana",
+    "contact_last_name": "Trujillo",
     "contact_email": "ana@northwindtraders.test",
     "primary_domain": "NorthwindTraders.onmicrosoft.com",
 }
@@ -28,14 +34,18 @@ def test_create_customer_normalises_domain_and_audits(owner_a, reseller_a, unsco
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("field, value, message", [
-    ("primary_domain", "not a domain", "contoso.onmicrosoft.com"),
-    ("contact_email", "nobody", "valid email"),
-    ("tenant_id", "3b1f6a2e-8c4d-4e5f-9a0b-1c2d3e4f5a6b", "tenant_id is not a field"),
-    ("company_name", "", "cannot be blank"),
-])
-def test_bad_customer_input_is_refused_and_nothing_written(owner_a, field, value, message,
-                                                           unscoped):
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("primary_domain", "not a domain", "contoso.onmicrosoft.com"),
+        ("contact_email", "nobody", "valid email"),
+        ("tenant_id", "3b1f6a2e-8c4d-4e5f-9a0b-1c2d3e4f5a6b", "tenant_id is not a field"),
+        ("company_name", "", "cannot be blank"),
+    ],
+)
+def test_bad_customer_input_is_refused_and_nothing_written(
+    owner_a, field, value, message, unscoped
+):
     with pytest.raises(ValidationError, match=message):
         services.customer_create(member=owner_a, **{**VALID, field: value})
     with unscoped():
@@ -70,8 +80,9 @@ def test_sales_creates_and_edits_in_the_browser(reseller_a, member_of, client_fo
     with unscoped():
         customer = Customer.objects.get()
     assert response.url == reverse("customers:detail", kwargs={"customer_id": customer.pk})
-    response = client.post(reverse("customers:edit", kwargs={"customer_id": customer.pk}),
-                           {**VALID, "city": "Redmond"})
+    response = client.post(
+        reverse("customers:edit", kwargs={"customer_id": customer.pk}), {**VALID, "city": "Redmond"}
+    )
     assert response.status_code == 302
     page = client.get(response.url).content.decode()
     assert "Redmond" in page
@@ -80,21 +91,27 @@ def test_sales_creates_and_edits_in_the_browser(reseller_a, member_of, client_fo
 
 @pytest.mark.django_db
 def test_form_shows_what_is_wrong(owner_a, client_for):
-    response = client_for(owner_a).post(reverse("customers:create"),
-                                        {**VALID, "primary_domain": "bad domain"})
+    response = client_for(owner_a).post(
+        reverse("customers:create"), {**VALID, "primary_domain": "bad domain"}
+    )
     assert response.status_code == 200
     assert "Enter a domain such as contoso.onmicrosoft.com" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_list_search_filters_and_constant_queries(owner_a, reseller_a, reseller_b, client_for,
-                                                  django_assert_max_num_queries):
+def test_list_search_filters_and_constant_queries(
+    owner_a, reseller_a, reseller_b, client_for, django_assert_max_num_queries
+):
     for n in range(30):
-        CustomerFactory(reseller=reseller_a, company_name=f"Acme {n:02d}",
-                        country="CA" if n % 3 == 0 else "US",
-                        mca_status="accepted" if n % 2 == 0 else "not_sent")
-    CustomerFactory(reseller=reseller_a, company_name="Zeta Widgets",
-                    primary_domain="zeta.onmicrosoft.com")
+        CustomerFactory(
+            reseller=reseller_a,
+            company_name=f"Acme {n:02d}",
+            country="CA" if n % 3 == 0 else "US",
+            mca_status="accepted" if n % 2 == 0 else "not_sent",
+        )
+    CustomerFactory(
+        reseller=reseller_a, company_name="Zeta Widgets", primary_domain="zeta.onmicrosoft.com"
+    )
     CustomerFactory(reseller=reseller_b, company_name="Acme Beta Secret")
     client = client_for(owner_a)
     url = reverse("customers:list")
@@ -112,18 +129,24 @@ def test_list_search_filters_and_constant_queries(owner_a, reseller_a, reseller_
 
 
 @pytest.mark.django_db
-def test_customer_page_shows_relationship_link_and_support(owner_a, reseller_a, client_for,
-                                                           settings):
+def test_customer_page_shows_relationship_link_and_support(
+    owner_a, reseller_a, client_for, settings
+):
     reseller_a.partner_id = "1234567"
     reseller_a.tenant_id = "6f1d2c3b-0a4e-4c8f-9b7a-1e2d3c4b5a60"
     reseller_a.support_email = "help@alpha.test"
     reseller_a.save()
     settings.PARTNER_CENTER_PROVIDER_TENANT_ID = "11111111-2222-3333-4444-555555555555"
     customer = CustomerFactory(reseller=reseller_a)
-    page = client_for(owner_a).get(
-        reverse("customers:detail", kwargs={"customer_id": customer.pk})).content.decode()
-    assert ("https://admin.microsoft.com/Adminportal/Home?invType=IndirectResellerRelationship"
-            "&amp;partnerId=11111111-2222-3333-4444-555555555555&amp;msppId=1234567"
-            "&amp;indirectCSPId=6f1d2c3b-0a4e-4c8f-9b7a-1e2d3c4b5a60&amp;DAP=false"
-            "#/BillingAccounts/partner-invitation") in page
+    page = (
+        client_for(owner_a)
+        .get(reverse("customers:detail", kwargs={"customer_id": customer.pk}))
+        .content.decode()
+    )
+    assert (
+        "https://admin.microsoft.com/Adminportal/Home?invType=IndirectResellerRelationship"
+        "&amp;partnerId=11111111-2222-3333-4444-555555555555&amp;msppId=1234567"
+        "&amp;indirectCSPId=6f1d2c3b-0a4e-4c8f-9b7a-1e2d3c4b5a60&amp;DAP=false"
+        "#/BillingAccounts/partner-invitation"
+    ) in page
     assert "Contact your reseller, Alpha Cloud" in page and "help@alpha.test" in page

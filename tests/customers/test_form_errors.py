@@ -8,8 +8,11 @@ from django.urls import reverse
 
 @pytest.mark.django_db
 def test_customer_form_errors_next_to_fields_and_in_a_summary(owner_a, client_for):
-    page = client_for(owner_a).post(reverse("customers:create"), {
-        "company_name": "", "contact_email": "not-an-address"}).content.decode()
+    page = (
+        client_for(owner_a)
+        .post(reverse("customers:create"), {"company_name": "", "contact_email": "not-an-address"})
+        .content.decode()
+    )
     summary = re.search(r'data-testid="form-errors">(.*?)</div>', page, re.S).group(1)
     assert 'href="#id_company_name"' in summary and 'href="#id_contact_email"' in summary
     # the field's own message sits with it, and the field is marked invalid

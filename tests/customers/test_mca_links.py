@@ -15,8 +15,13 @@ from portal.models import AuditEvent, Notification
 from portal.roles import Role
 from tests.factories import CustomerFactory, McaAcceptanceFactory, UserFactory
 
-FORM = {"first_name": "Avery", "last_name": "Hill", "email": "avery@contoso.test",
-        "phone": "", "accept": "on"}
+FORM = {
+    "first_name": "Avery",
+    "last_name": "Hill",
+    "email": "avery@contoso.test",
+    "phone": "",
+    "accept": "on",
+}
 
 
 def _link_of(message) -> str:
@@ -29,8 +34,9 @@ def _path(link: str) -> str:
 
 @pytest.fixture
 def customer(reseller_a):
-    return CustomerFactory(reseller=reseller_a, company_name="Contoso Ltd",
-                           contact_email="avery@contoso.test")
+    return CustomerFactory(
+        reseller=reseller_a, company_name="Contoso Ltd", contact_email="avery@contoso.test"
+    )
 
 
 @pytest.fixture
@@ -73,12 +79,19 @@ def test_valid_link_shows_agreement_under_reseller_branding(client, sent, resell
 
 @pytest.mark.django_db
 def test_accepting_records_evidence_notifies_reseller_and_uses_the_link(
-        client, sent, customer, owner_a, reseller_a, member_of, mailoutbox, unscoped, committed):
+    client, sent, customer, owner_a, reseller_a, member_of, mailoutbox, unscoped, committed
+):
     viewer = member_of(reseller_a, Role.VIEWER)
-    with time_machine.travel(datetime.datetime(2026, 6, 1, 12, 30, tzinfo=datetime.UTC),
-                             tick=False), committed():
-        response = client.post(sent, {**FORM, "phone": "+1 206 555 0101"},
-                               HTTP_USER_AGENT="Mozilla/5.0 Test", REMOTE_ADDR="198.51.100.7")
+    with (
+        time_machine.travel(datetime.datetime(2026, 6, 1, 12, 30, tzinfo=datetime.UTC), tick=False),
+        committed(),
+    ):
+        response = client.post(
+            sent,
+            {**FORM, "phone": "+1 206 555 0101"},
+            HTTP_USER_AGENT="Mozilla/5.0 Test",
+            REMOTE_ADDR="198.51.100.7",
+        )
     assert "accepted the Microsoft Customer Agreement" in response.content.decode()
     with unscoped():
         acceptance = McaAcceptance.objects.get()
@@ -86,9 +99,13 @@ def test_accepting_records_evidence_notifies_reseller_and_uses_the_link(
         assert not Notification.objects.filter(user=viewer.user).exists()
         assert AuditEvent.objects.filter(action="customers.mca.accepted").count() == 1
     assert acceptance.date_agreed == datetime.datetime(2026, 6, 1, 12, 30, tzinfo=datetime.UTC)
-    assert (acceptance.first_name, acceptance.phone, acceptance.template_id,
-            acceptance.ip_address, acceptance.user_agent) == (
-        "Avery", "+1 206 555 0101", "mca-2024-04", "198.51.100.7", "Mozilla/5.0 Test")
+    assert (
+        acceptance.first_name,
+        acceptance.phone,
+        acceptance.template_id,
+        acceptance.ip_address,
+        acceptance.user_agent,
+    ) == ("Avery", "+1 206 555 0101", "mca-2024-04", "198.51.100.7", "Mozilla/5.0 Test")
     customer.refresh_from_db()
     assert customer.mca_status == "accepted"
     assert any("accepted the Microsoft Customer Agreement" in m.subject for m in mailoutbox)
@@ -125,11 +142,14 @@ def test_expiry_follows_the_setting(client, owner_a, customer, mailoutbox, setti
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("tamper", [
-    lambda path: path[:-3] + "AB/",                       # signature changed
-    lambda path: path.replace("/c/mca/", "/c/mca/x"),    # payload changed
-    lambda path: "/c/mca/not-a-token/",
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda path: path[:-3] + "AB/",  # signature changed
+        lambda path: path.replace("/c/mca/", "/c/mca/x"),  # payload changed
+        lambda path: "/c/mca/not-a-token/",
+    ],
+)
 def test_tampered_link_is_refused(client, sent, tamper, unscoped):
     response = client.post(tamper(sent), FORM)
     assert response.status_code == 410 and "not valid" in response.content.decode()
@@ -146,8 +166,9 @@ def test_revoked_link_stops_working(client, sent, owner_a, customer, unscoped):
 
 
 @pytest.mark.django_db
-def test_resend_replaces_the_old_link(client, sent, owner_a, customer, mailoutbox, unscoped,
-                                      committed):
+def test_resend_replaces_the_old_link(
+    client, sent, owner_a, customer, mailoutbox, unscoped, committed
+):
     with committed():
         services.mca_send(member=owner_a, customer=customer)
     new = _path(_link_of(mailoutbox[-1]))
@@ -156,13 +177,16 @@ def test_resend_replaces_the_old_link(client, sent, owner_a, customer, mailoutbo
     assert old.status_code == 410 and "newer link" in old.content.decode()
     assert client.post(new, FORM).status_code == 200
     with unscoped():
-        assert list(McaInvitation.objects.order_by("sent_at").values_list("state", flat=True)) \
-            == ["superseded", "used"]
+        assert list(McaInvitation.objects.order_by("sent_at").values_list("state", flat=True)) == [
+            "superseded",
+            "used",
+        ]
 
 
 @pytest.mark.django_db
-def test_link_of_one_customer_cannot_be_turned_into_another(client, sent, owner_a, reseller_a,
-                                                            unscoped):
+def test_link_of_one_customer_cannot_be_turned_into_another(
+    client, sent, owner_a, reseller_a, unscoped
+):
     """A valid signature for invitation X with customer Y swapped in is refused: the payload is
     signed as a whole, and the row must match id, customer and nonce."""
     from django.core import signing
@@ -178,8 +202,7 @@ def test_link_of_one_customer_cannot_be_turned_into_another(client, sent, owner_
     # even a correctly signed payload mixing two invitations is refused
     with unscoped():
         other_invitation = McaInvitation.objects.get(customer=other)
-    mixed = signing.dumps({"i": other_invitation.pk, "c": data["c"], "n": data["n"]},
-                          salt=MCA_SALT)
+    mixed = signing.dumps({"i": other_invitation.pk, "c": data["c"], "n": data["n"]}, salt=MCA_SALT)
     assert client.post(f"/c/mca/{mixed}/", FORM).status_code == 410
     assert _acceptances(unscoped) == 0
 
@@ -221,8 +244,9 @@ def test_guard_refuses_until_accepted(reseller_a):
 def test_reseller_buttons_in_the_browser(owner_a, customer, client_for):
     client = client_for(owner_a)
     detail = reverse("customers:detail", kwargs={"customer_id": customer.pk})
-    response = client.post(reverse("customers:mca_send", kwargs={"customer_id": customer.pk}),
-                           follow=True)
+    response = client.post(
+        reverse("customers:mca_send", kwargs={"customer_id": customer.pk}), follow=True
+    )
     page = response.content.decode()
     assert "MCA click-through sent to avery@contoso.test" in page and "Resend" in page
     client.post(reverse("customers:mca_revoke", kwargs={"customer_id": customer.pk}))
@@ -232,18 +256,22 @@ def test_reseller_buttons_in_the_browser(owner_a, customer, client_for):
 
 # Operations
 
+
 @pytest.mark.django_db
 def test_ops_queue_marks_logged(client, reseller_a, unscoped, settings):
     settings.STAFF_MFA_REQUIRED = False
     ops = UserFactory(is_staff=True)
-    acceptance = McaAcceptanceFactory(invitation__customer__reseller=reseller_a,
-                                      invitation__customer__company_name="Queue Co")
+    acceptance = McaAcceptanceFactory(
+        invitation__customer__reseller=reseller_a, invitation__customer__company_name="Queue Co"
+    )
     client.force_login(ops)
     queue = reverse("customers_ops:mca_queue")
     assert "Queue Co" in client.get(queue).content.decode()
     url = reverse("customers_ops:mca_mark_logged", kwargs={"acceptance_id": acceptance.pk})
-    assert "Enter the Partner Center reference" in client.post(
-        url, {"reference": " "}, follow=True).content.decode()
+    assert (
+        "Enter the Partner Center reference"
+        in client.post(url, {"reference": " "}, follow=True).content.decode()
+    )
     client.post(url, {"reference": "PC-7781"})
     with unscoped():
         acceptance.refresh_from_db()
@@ -263,8 +291,10 @@ def test_only_staff_see_the_ops_queue(owner_a, client_for, reseller_a):
     acceptance = McaAcceptanceFactory(invitation__customer__reseller=reseller_a)
     client = client_for(owner_a)
     assert client.get(reverse("customers_ops:mca_queue")).status_code == 403
-    response = client.post(reverse("customers_ops:mca_mark_logged",
-                                   kwargs={"acceptance_id": acceptance.pk}), {"reference": "x"})
+    response = client.post(
+        reverse("customers_ops:mca_mark_logged", kwargs={"acceptance_id": acceptance.pk}),
+        {"reference": "x"},
+    )
     assert response.status_code == 403
     with pytest.raises(PermissionDenied):
         services.mca_mark_logged(user=owner_a.user, acceptance_id=acceptance.pk, reference="x")

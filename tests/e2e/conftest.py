@@ -14,8 +14,9 @@ def pytest_collection_modifyitems(config, items):
     if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
         return
     if os.environ.get("E2E_REQUIRED"):
-        raise pytest.UsageError(f"E2E_REQUIRED is set but {CHROMIUM} is missing "
-                                "(apt-get install chromium).")
+        raise pytest.UsageError(
+            f"E2E_REQUIRED is set but {CHROMIUM} is missing (apt-get install chromium)."
+        )
     skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (apt-get install chromium)")
     for item in items:
         if "e2e" in item.keywords:
@@ -27,9 +28,15 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     }
 
 

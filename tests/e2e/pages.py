@@ -4,18 +4,42 @@ checks that run on every page (console errors, phone width, accessibility)."""
 from django_scopes import scopes_disabled
 
 RESELLER_PAGES = [
-    "/dashboard/", "/customers/", "/customers/new/", "/subscriptions/",
-    "/subscriptions/renewals/", "/subscriptions/buy/", "/subscriptions/catalog/",
-    "/subscriptions/price-books/", "/subscriptions/transfers/", "/billing/",
-    "/billing/reports/", "/billing/reports/azure-legacy/", "/billing/reports/azure-plan/",
-    "/billing/reports/azure-plan/daily/", "/billing/reports/modern-workplace/",
-    "/billing/statements/", "/billing/usage/", "/support/", "/support/tickets/new/",
-    "/partner/programs/", "/partner/programs/links/", "/partner/members/",
-    "/partner/profile/", "/partner/activity/", "/notifications/", "/help/",
+    "/dashboard/",
+    "/customers/",
+    "/customers/new/",
+    "/subscriptions/",
+    "/subscriptions/renewals/",
+    "/subscriptions/buy/",
+    "/subscriptions/catalog/",
+    "/subscriptions/price-books/",
+    "/subscriptions/transfers/",
+    "/billing/",
+    "/billing/reports/",
+    "/billing/reports/azure-legacy/",
+    "/billing/reports/azure-plan/",
+    "/billing/reports/azure-plan/daily/",
+    "/billing/reports/modern-workplace/",
+    "/billing/statements/",
+    "/billing/usage/",
+    "/support/",
+    "/support/tickets/new/",
+    "/partner/programs/",
+    "/partner/programs/links/",
+    "/partner/members/",
+    "/partner/profile/",
+    "/partner/activity/",
+    "/notifications/",
+    "/help/",
 ]
 OPS_PAGES = [
-    "/ops/", "/ops/customers/mca/", "/ops/billing/usage/", "/ops/programs/",
-    "/ops/billing/runs/", "/ops/support/", "/ops/provisioning/", "/ops/transfers/",
+    "/ops/",
+    "/ops/customers/mca/",
+    "/ops/billing/usage/",
+    "/ops/programs/",
+    "/ops/billing/runs/",
+    "/ops/support/",
+    "/ops/provisioning/",
+    "/ops/transfers/",
     "/ops/billing/reports/azure-plan/",
 ]
 
@@ -27,11 +51,13 @@ def detail_pages():
 
     with scopes_disabled():
         customer = Customer.objects.get(company_name="Contoso Ltd")
-        sub = (Subscription.objects.filter(customer=customer, status="active")
-               .order_by("pk").first())
+        sub = Subscription.objects.filter(customer=customer, status="active").order_by("pk").first()
         book = customer.reseller.price_books.order_by("pk").first()
-    pages = [f"/customers/{customer.pk}/", f"/subscriptions/{sub.pk}/",
-             f"/billing/statements/{customer.pk}/"]
+    pages = [
+        f"/customers/{customer.pk}/",
+        f"/subscriptions/{sub.pk}/",
+        f"/billing/statements/{customer.pk}/",
+    ]
     if book:
         pages.append(f"/subscriptions/price-books/{book.pk}/")
     return pages
@@ -44,6 +70,7 @@ def customer_pages():
 
     with scopes_disabled():
         contoso = Customer.objects.get(company_name="Contoso Ltd")
-        invitation = McaInvitation.objects.get(customer__company_name__startswith="Adatum",
-                                               state="active")
+        invitation = McaInvitation.objects.get(
+            customer__company_name__startswith="Adatum", state="active"
+        )
         return [f"/c/{portal_token(contoso)}/", f"/c/mca/{mca_token(invitation)}/"]

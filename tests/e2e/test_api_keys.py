@@ -34,4 +34,5 @@ def test_owner_creates_an_api_key_uses_it_and_revokes_it(live_server, page, sign
 
     page.goto(f"{live_server.url}/api/v1/docs/")  # Swagger UI runs under the portal's CSP
     expect(page.get_by_role("heading", name="Reseller Portal API")).to_be_visible(
-        timeout=30_000)  # a 1.5 MB bundle, slow on a busy CI machine
+        timeout=30_000
+    )  # a 1.5 MB bundle, slow on a busy CI machine

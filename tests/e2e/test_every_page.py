@@ -12,8 +12,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 def listen_for_errors(page):
     errors = []
-    page.on("console", lambda m: errors.append(f"{page.url}: {m.text}")
-            if m.type == "error" else None)
+    page.on(
+        "console", lambda m: errors.append(f"{page.url}: {m.text}") if m.type == "error" else None
+    )
     page.on("pageerror", lambda e: errors.append(f"{page.url}: {e}"))
     return errors
 

@@ -8,8 +8,9 @@ from tests.factories import PASSWORD, MembershipFactory, ResellerFactory, UserFa
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_owner_requests_base_program_ops_approves_then_azure_plan(live_server, page, sign_in,
-                                                                  browser):
+def test_owner_requests_base_program_ops_approves_then_azure_plan(
+    live_server, page, sign_in, browser
+):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     reseller = ResellerFactory(name="Fresh Cloud Reseller", partner_id=None, programs=())
     owner = UserFactory(email="owner@fresh.example")
@@ -26,7 +27,8 @@ def test_owner_requests_base_program_ops_approves_then_azure_plan(live_server, p
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Programs").click()
     expect(page.get_by_test_id("profile-missing")).to_contain_text(
-        "the verification of your MPN/Partner ID by operations")
+        "the verification of your MPN/Partner ID by operations"
+    )
 
     ops_context = browser.new_context()
     ops = ops_context.new_page()
@@ -36,8 +38,9 @@ def test_owner_requests_base_program_ops_approves_then_azure_plan(live_server, p
     ops.get_by_role("button", name="Sign In").click()
     ops.goto(f"{live_server.url}/ops/")
     ops.get_by_role("button", name="Verify MPN/Partner ID of Fresh Cloud Reseller").click()
-    expect(ops.get_by_text("MPN/Partner ID 8642097 of Fresh Cloud Reseller verified.")) \
-        .to_be_visible()
+    expect(
+        ops.get_by_text("MPN/Partner ID 8642097 of Fresh Cloud Reseller verified.")
+    ).to_be_visible()
 
     page.reload()
     expect(page.get_by_test_id("profile-missing")).to_have_count(0)
@@ -45,8 +48,9 @@ def test_owner_requests_base_program_ops_approves_then_azure_plan(live_server, p
     expect(plan_row.get_by_role("button", name="Request access")).to_be_disabled()
     page.get_by_label("I accept the terms of Microsoft Azure Reseller Program").check()
     page.get_by_role("button", name="Request access to Microsoft Azure Reseller Program").click()
-    expect(page.get_by_text("Access to Microsoft Azure Reseller Program requested.")) \
-        .to_be_visible()
+    expect(
+        page.get_by_text("Access to Microsoft Azure Reseller Program requested.")
+    ).to_be_visible()
     expect(page.get_by_test_id("state-azure-reseller")).to_have_text("Pending")
 
     ops.goto(f"{live_server.url}/ops/")

@@ -21,8 +21,11 @@ def test_operations_reconcile_a_period_filter_by_reason_and_export(live_server, 
         northwind = Reseller.objects.get(name="Northwind Cloud Partners")
         period = selectors.reseller_period(northwind, timezone.now().date()).previous()
         # Microsoft no longer has the usage of one subscription the finalized period billed
-        billed = BillingLine.objects.filter(reseller=northwind, period_start=period.start,
-                                            kind="usage").order_by("pk").first()
+        billed = (
+            BillingLine.objects.filter(reseller=northwind, period_start=period.start, kind="usage")
+            .order_by("pk")
+            .first()
+        )
         UsageLine.objects.filter(subscription_id=billed.subscription_id).delete()
 
     sign_in("ops@example.com", "demo-portal-2026")
@@ -47,4 +50,5 @@ def test_operations_reconcile_a_period_filter_by_reason_and_export(live_server, 
     with open(info.value.path(), encoding="utf-8", newline="") as f:
         exported = list(csv.DictReader(io.StringIO(f.read(), newline="")))
     assert [(r["Reason"], r["Difference"], r["Reseller"]) for r in exported] == [
-        ("Missing at Microsoft", str(billed.cost_amount), "Northwind Cloud Partners")]
+        ("Missing at Microsoft", str(billed.cost_amount), "Northwind Cloud Partners")
+    ]

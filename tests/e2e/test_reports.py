@@ -16,10 +16,12 @@ def test_owner_filters_the_azure_plan_report_and_exports_the_rows(live_server, p
     page.goto(f"{live_server.url}/billing/reports/")
     page.get_by_role("link", name="Azure plan & New Commerce").click()
     expect(page.get_by_test_id("marketplace-notice")).to_contain_text(
-        "Azure Marketplace one-time charges are billed on a separate invoice")
+        "Azure Marketplace one-time charges are billed on a separate invoice"
+    )
     expect(page.get_by_test_id("table-usage").locator("tbody tr").first).to_be_visible()
-    categories = set(page.get_by_test_id("table-usage").locator("tbody tr td:nth-child(3)")
-                     .all_inner_texts())
+    categories = set(
+        page.get_by_test_id("table-usage").locator("tbody tr td:nth-child(3)").all_inner_texts()
+    )
     assert {"Storage", "Virtual Machines"} <= categories
 
     page.get_by_label("Meter category").select_option("Storage")  # htmx swaps the body
@@ -45,15 +47,17 @@ def test_owner_filters_the_azure_plan_report_and_exports_the_rows(live_server, p
 
 
 def test_owner_searches_a_customer_by_name_sees_the_chart_and_exports_its_rows(
-        live_server, page, sign_in):
+    live_server, page, sign_in
+):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     sign_in("owner@northwind.example", "demo-portal-2026")
     page.goto(f"{live_server.url}/billing/reports/azure-plan/")
     chart = page.get_by_test_id("chart-usage").locator("canvas")
     expect(chart).to_be_visible()
-    page.wait_for_function("c => window.Chart && window.Chart.getChart(c)",
-                           arg=chart.element_handle())
+    page.wait_for_function(
+        "c => window.Chart && window.Chart.getChart(c)", arg=chart.element_handle()
+    )
 
     page.get_by_label("Customer", exact=True).fill("contoso")  # htmx swaps the body after a pause
     expect(page).to_have_url(re.compile(r"customer_name=contoso"))
@@ -70,7 +74,8 @@ def test_owner_searches_a_customer_by_name_sees_the_chart_and_exports_its_rows(
     # sends no second request: its typing already did)
     page.wait_for_function(
         "() => window.Chart && window.Chart.getChart("
-        "document.querySelector('[data-testid=chart-usage] canvas'))")
+        "document.querySelector('[data-testid=chart-usage] canvas'))"
+    )
     expect(page).to_have_url(re.compile(r"customer_name=contoso"))
 
     page.get_by_label("Customer", exact=True).fill("Tailspin")  # a customer of another reseller
@@ -82,13 +87,16 @@ def test_owner_searches_a_customer_by_name_sees_the_chart_and_exports_its_rows(
 def htmx_requests(page, path):
     """The htmx requests the page sends to `path` (the report body swaps)."""
     sent = []
-    page.on("request", lambda r: sent.append(r.url)
-            if r.headers.get("hx-request") and path in r.url else None)
+    page.on(
+        "request",
+        lambda r: sent.append(r.url) if r.headers.get("hx-request") and path in r.url else None,
+    )
     return sent
 
 
 def test_live_filters_send_one_request_each_and_keep_the_state_in_the_address_bar(
-        live_server, page, sign_in):
+    live_server, page, sign_in
+):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     sign_in("owner@northwind.example", "demo-portal-2026")
     page.goto(f"{live_server.url}/billing/reports/azure-plan/")
@@ -116,13 +124,11 @@ def test_live_filters_send_one_request_each_and_keep_the_state_in_the_address_ba
     shared = page.url
     prices = page.get_by_test_id("table-usage").locator("tbody tr td.num").all_inner_texts()
     page.goto(shared)  # a shared link shows the same report
-    assert page.get_by_test_id("table-usage").locator("tbody tr td.num").all_inner_texts() \
-        == prices
+    assert page.get_by_test_id("table-usage").locator("tbody tr td.num").all_inner_texts() == prices
     assert page.get_by_label("Customer", exact=True).input_value() == "contoso"
 
 
-def test_the_dashboard_customer_field_updates_the_figures_while_typing(
-        live_server, page, sign_in):
+def test_the_dashboard_customer_field_updates_the_figures_while_typing(live_server, page, sign_in):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     sign_in("owner@northwind.example", "demo-portal-2026")
     page.goto(f"{live_server.url}/dashboard/")

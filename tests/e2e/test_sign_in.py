@@ -20,6 +20,7 @@ def test_wrong_password_is_refused_with_a_message(live_server, page, sign_in):
 
     sign_in("owner@northwind.example", "not-the-password")
 
-    expect(page.get_by_text("The email address and/or password you specified are not correct."))\
-        .to_be_visible()
+    expect(
+        page.get_by_text("The email address and/or password you specified are not correct.")
+    ).to_be_visible()
     expect(page.get_by_role("heading", name="Dashboard")).to_have_count(0)

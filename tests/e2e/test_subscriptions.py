@@ -16,17 +16,20 @@ def test_buy_change_seats_schedule_and_assign(live_server, page, sign_in):
     page.get_by_role("link", name="Contoso Ltd").click()
     page.get_by_role("button", name="Buy a subscription").click()
 
-    page.get_by_label("Offer").select_option(label="Microsoft 365 Business Premium "
-                                                   "(New Commerce licence-based (Microsoft 365, "
-                                                   "Dynamics 365, Windows 365))")
+    page.get_by_label("Offer").select_option(
+        label="Microsoft 365 Business Premium "
+        "(New Commerce licence-based (Microsoft 365, "
+        "Dynamics 365, Windows 365))"
+    )
     page.get_by_label("Term:").select_option("P1Y")
     page.get_by_label("Billing").select_option("monthly")
     page.get_by_label("Quantity").fill("10")
     expect(page.get_by_test_id("quote")).to_contain_text("25.30 USD")
     expect(page.get_by_test_id("quote")).to_contain_text("253.00 USD")
     page.get_by_role("button", name="Buy", exact=True).click()
-    expect(page.get_by_text("Bought 10 × Microsoft 365 Business Premium for Contoso Ltd")
-           ).to_be_visible()
+    expect(
+        page.get_by_text("Bought 10 × Microsoft 365 Business Premium for Contoso Ltd")
+    ).to_be_visible()
     expect(page.get_by_test_id("seats")).to_have_text("10")
     subscription_url = page.url
 
@@ -50,8 +53,11 @@ def test_buy_change_seats_schedule_and_assign(live_server, page, sign_in):
         expect(page.get_by_test_id("scheduled")).to_contain_text("8 seats")
         expect(page.get_by_test_id("seats")).to_have_text("10")
 
-        for name, upn in (("Ann Lee", "ann@contoso.example"), ("Bo Ray", "bo@contoso.example"),
-                          ("Cy Ng", "cy@contoso.example")):
+        for name, upn in (
+            ("Ann Lee", "ann@contoso.example"),
+            ("Bo Ray", "bo@contoso.example"),
+            ("Cy Ng", "cy@contoso.example"),
+        ):
             page.get_by_label("Display name").fill(name)
             page.get_by_label("User principal name (UPN)").fill(upn)
             page.get_by_role("button", name="Assign a seat").click()
@@ -80,9 +86,15 @@ def test_cancel_and_unassign_ask_for_confirmation_first(live_server, page, sign_
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     with scopes_disabled():
         owner = Membership.objects.get(user__email="owner@northwind.example")
-        sub = buy_now(member=owner, customer=Customer.objects.get(company_name="Contoso Ltd"),
-                      offer=Offer.objects.get(sku=PREMIUM), term="P1Y",
-                      billing_frequency="monthly", quantity=4, idempotency_key="e2e-cancel")
+        sub = buy_now(
+            member=owner,
+            customer=Customer.objects.get(company_name="Contoso Ltd"),
+            offer=Offer.objects.get(sku=PREMIUM),
+            term="P1Y",
+            billing_frequency="monthly",
+            quantity=4,
+            idempotency_key="e2e-cancel",
+        )
         SeatAssignmentFactory(subscription=sub, display_name="Ann Lee")
     errors = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)

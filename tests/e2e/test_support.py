@@ -5,8 +5,7 @@ from playwright.sync_api import expect
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_reseller_opens_a_ticket_ops_answers_reseller_resolves(live_server, page, sign_in,
-                                                              browser):
+def test_reseller_opens_a_ticket_ops_answers_reseller_resolves(live_server, page, sign_in, browser):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
     sign_in("owner@northwind.example", "demo-portal-2026")

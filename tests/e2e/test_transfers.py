@@ -17,11 +17,18 @@ def test_maple_takes_over_a_northwind_subscription(live_server, page, sign_in):
         maple = Reseller.objects.get(partner_id="7654321")
         SandboxGateway().accept_relationship(str(contoso.tenant_id), maple.partner_id)
         Customer.objects.create(
-            reseller=maple, company_name="Contoso Ltd", primary_domain=contoso.primary_domain,
-            country="CA", currency="CAD",
-            address_line1="1 Bay Street", city="Toronto", postal_code="M5H 2N2",
-            contact_first_name="Avery", contact_last_name="Hill",
-            contact_email="avery@contoso.example")
+            reseller=maple,
+            company_name="Contoso Ltd",
+            primary_domain=contoso.primary_domain,
+            country="CA",
+            currency="CAD",
+            address_line1="1 Bay Street",
+            city="Toronto",
+            postal_code="M5H 2N2",
+            contact_first_name="Avery",
+            contact_last_name="Hill",
+            contact_email="avery@contoso.example",
+        )
 
     sign_in("owner@mapleleaf.example", "demo-portal-2026")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Subscriptions").click()

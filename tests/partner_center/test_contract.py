@@ -25,7 +25,10 @@ def test_customer_is_created_with_its_one_time_admin_account(gw):
     assert info.admin_user_name and info.admin_password
     again = gw.get_customer(info.tenant_id)
     assert (again.tenant_id, again.company_name, again.domain) == (
-        info.tenant_id, "Wingtip Toys", "wingtiptoys.onmicrosoft.com")
+        info.tenant_id,
+        "Wingtip Toys",
+        "wingtiptoys.onmicrosoft.com",
+    )
     assert again.admin_password == ""  # only the creation's answer carries it
 
 
@@ -46,8 +49,7 @@ def test_mca_template_id_and_attestation_600061_only_for_the_same_contact(gw, of
 def test_attestation_in_the_future_is_refused(gw, offers):
     info = gw.create_customer(customer_request(), idempotency_key="c-3")
     with pytest.raises(ValidationFailed):
-        gw.attest_mca(info.tenant_id, acceptance(date_agreed=datetime.now(UTC)
-                                                 + timedelta(days=2)))
+        gw.attest_mca(info.tenant_id, acceptance(date_agreed=datetime.now(UTC) + timedelta(days=2)))
 
 
 def test_no_purchase_before_the_mca_is_attested(gw, offers):
@@ -57,23 +59,38 @@ def test_no_purchase_before_the_mca_is_attested(gw, offers):
 
 
 def test_purchase_returns_the_provisioned_subscription_once(gw, customer):
-    sub = gw.create_order(customer.tenant_id, order(E3, 5, term="P1Y",
-                                                    partner_id_on_record="4847383"),
-                          idempotency_key="o-1")
+    sub = gw.create_order(
+        customer.tenant_id,
+        order(E3, 5, term="P1Y", partner_id_on_record="4847383"),
+        idempotency_key="o-1",
+    )
     assert (sub.offer_sku, sub.quantity, sub.term, sub.billing_frequency, sub.status) == (
-        E3, 5, "P1Y", "monthly", "active")
+        E3,
+        5,
+        "P1Y",
+        "monthly",
+        "active",
+    )
     assert sub.auto_renew is True
     assert sub.created_at.tzinfo is not None
     assert isinstance(sub.term_start, date) and sub.term_end > sub.term_start
     assert sub.refundable_quantity == 5
     assert sub.cancellation_allowed_until > sub.created_at
-    assert gw.create_order(customer.tenant_id, order(E3, 5, term="P1Y",
-                                                     partner_id_on_record="4847383"),
-                           idempotency_key="o-1").subscription_id == sub.subscription_id
+    assert (
+        gw.create_order(
+            customer.tenant_id,
+            order(E3, 5, term="P1Y", partner_id_on_record="4847383"),
+            idempotency_key="o-1",
+        ).subscription_id
+        == sub.subscription_id
+    )
     assert [s.subscription_id for s in gw.get_subscriptions(customer.tenant_id)] == [
-        sub.subscription_id]
-    assert gw.get_subscription(customer.tenant_id, sub.subscription_id) == \
-        gw.get_subscriptions(customer.tenant_id)[0]
+        sub.subscription_id
+    ]
+    assert (
+        gw.get_subscription(customer.tenant_id, sub.subscription_id)
+        == gw.get_subscriptions(customer.tenant_id)[0]
+    )
 
 
 def test_seat_change_cancel_and_auto_renew(gw, customer):
@@ -82,38 +99,59 @@ def test_seat_change_cancel_and_auto_renew(gw, customer):
     assert more.quantity == 8
     off = gw.set_auto_renew(customer.tenant_id, sub.subscription_id, False)
     assert off.auto_renew is False and off.quantity == 8
-    cancelled = gw.cancel_subscription(customer.tenant_id, sub.subscription_id,
-                                       idempotency_key="x-1")
+    cancelled = gw.cancel_subscription(
+        customer.tenant_id, sub.subscription_id, idempotency_key="x-1"
+    )
     assert cancelled.status == DELETED
     assert gw.get_subscriptions(customer.tenant_id)[0].status == DELETED
 
 
 def test_billing_frequency_change(gw, customer):
-    sub = gw.create_order(customer.tenant_id, order(E3, 5, term="P3Y",
-                                                    billing_frequency="annual"),
-                          idempotency_key="o-3")
-    monthly = gw.change_term(customer.tenant_id, sub.subscription_id, term="P3Y",
-                             billing_frequency="monthly", idempotency_key="t-1")
+    sub = gw.create_order(
+        customer.tenant_id,
+        order(E3, 5, term="P3Y", billing_frequency="annual"),
+        idempotency_key="o-3",
+    )
+    monthly = gw.change_term(
+        customer.tenant_id,
+        sub.subscription_id,
+        term="P3Y",
+        billing_frequency="monthly",
+        idempotency_key="t-1",
+    )
     assert (monthly.term, monthly.billing_frequency) == ("P3Y", "monthly")
 
 
 def test_renewal_changes_are_scheduled_not_applied(gw, customer):
     sub = gw.create_order(customer.tenant_id, order(E3, 10, term="P1Y"), idempotency_key="o-4")
-    scheduled = gw.schedule_next_term(customer.tenant_id, sub.subscription_id, quantity=6,
-                                      term="P1Y", billing_frequency="annual",
-                                      idempotency_key="n-1")
+    scheduled = gw.schedule_next_term(
+        customer.tenant_id,
+        sub.subscription_id,
+        quantity=6,
+        term="P1Y",
+        billing_frequency="annual",
+        idempotency_key="n-1",
+    )
     assert scheduled.quantity == 10  # today's seats stay until renewal
     assert scheduled.next_term == NextTerm(quantity=6, term="P1Y", billing_frequency="annual")
-    assert gw.get_subscription(customer.tenant_id, sub.subscription_id).next_term == \
-        scheduled.next_term
+    assert (
+        gw.get_subscription(customer.tenant_id, sub.subscription_id).next_term
+        == scheduled.next_term
+    )
 
 
 def test_scheduling_needs_auto_renew(gw, customer):
     sub = gw.create_order(customer.tenant_id, order(E3, 10), idempotency_key="o-5")
     gw.set_auto_renew(customer.tenant_id, sub.subscription_id, False)
     with pytest.raises(GatewayError):
-        gw.schedule_next_term(customer.tenant_id, sub.subscription_id, quantity=6, term="P1Y",
-                              billing_frequency="monthly", idempotency_key="n-2")
+        gw.schedule_next_term(
+            customer.tenant_id,
+            sub.subscription_id,
+            quantity=6,
+            term="P1Y",
+            billing_frequency="monthly",
+            idempotency_key="n-2",
+        )
 
 
 def test_upgrade_options_and_a_partial_upgrade(gw, customer):
@@ -121,16 +159,27 @@ def test_upgrade_options_and_a_partial_upgrade(gw, customer):
     options = gw.get_transition_options(customer.tenant_id, sub.subscription_id)
     target = next(o for o in options if o.eligible)
     assert target.transition_types == ["transition_only"] and target.title
-    result = gw.transition(customer.tenant_id, sub.subscription_id,
-                           to_catalog_item_id=target.catalog_item_id, quantity=4,
-                           idempotency_key="u-1")
+    result = gw.transition(
+        customer.tenant_id,
+        sub.subscription_id,
+        to_catalog_item_id=target.catalog_item_id,
+        quantity=4,
+        idempotency_key="u-1",
+    )
     assert (result.from_subscription_id, result.quantity, result.transition_type) == (
-        sub.subscription_id, 4, "transition_only")
+        sub.subscription_id,
+        4,
+        "transition_only",
+    )
     assert result.to_catalog_item_id == target.catalog_item_id
     with pytest.raises(ValidationFailed):
-        gw.transition(customer.tenant_id, sub.subscription_id,
-                      to_catalog_item_id=target.catalog_item_id, quantity=11,
-                      idempotency_key="u-2")
+        gw.transition(
+            customer.tenant_id,
+            sub.subscription_id,
+            to_catalog_item_id=target.catalog_item_id,
+            quantity=11,
+            idempotency_key="u-2",
+        )
 
 
 @time_machine.travel(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), tick=False)
@@ -140,8 +189,9 @@ def test_times_are_aware_utc(gw, customer):
     assert sub.term_start == date(2026, 3, 2)
 
 
-def test_an_order_still_provisioning_completes_on_a_later_check_once(gw, customer, request,
-                                                                       settings):
+def test_an_order_still_provisioning_completes_on_a_later_check_once(
+    gw, customer, request, settings
+):
     """Partner Center's orders are "pending" while it provisions them; asking again with the
     same key gives the subscription, and only one exists."""
     if isinstance(gw, SandboxGateway):
@@ -153,13 +203,15 @@ def test_an_order_still_provisioning_completes_on_a_later_check_once(gw, custome
     sub = gw.create_order(customer.tenant_id, order(E3, 4), idempotency_key="o-p")
     assert (sub.quantity, sub.status) == (4, "active")
     assert [s.subscription_id for s in gw.get_subscriptions(customer.tenant_id)] == [
-        sub.subscription_id]
+        sub.subscription_id
+    ]
 
 
 def test_domain_availability(gw, offers):
     assert gw.is_domain_available("fabrikam-new.onmicrosoft.com") is True
-    gw.create_customer(customer_request(domain="fabrikam-new.onmicrosoft.com"),
-                       idempotency_key="c-d")
+    gw.create_customer(
+        customer_request(domain="fabrikam-new.onmicrosoft.com"), idempotency_key="c-d"
+    )
     assert gw.is_domain_available("fabrikam-new.onmicrosoft.com") is False
 
 
@@ -174,14 +226,22 @@ def test_address_validation(gw, offers):
 @pytest.fixture
 def first_up(db):
     """The indirect reseller of Microsoft's examples, known to the portal."""
-    return ResellerFactory(name="First Up Consultants", partner_id="4847383", country="US",
-                           tenant_id="484e548c-f5f3-4528-93a9-c16c6373cb59")
+    return ResellerFactory(
+        name="First Up Consultants",
+        partner_id="4847383",
+        country="US",
+        tenant_id="484e548c-f5f3-4528-93a9-c16c6373cb59",
+    )
 
 
 def test_indirect_resellers_and_a_customers_reseller(gw, first_up, customer):
-    expected = ResellerRelationship(tenant_id="484e548c-f5f3-4528-93a9-c16c6373cb59",
-                                    name="First Up Consultants", mpn_id="4847383",
-                                    location="US", state="Active")
+    expected = ResellerRelationship(
+        tenant_id="484e548c-f5f3-4528-93a9-c16c6373cb59",
+        name="First Up Consultants",
+        mpn_id="4847383",
+        location="US",
+        state="Active",
+    )
     assert expected in gw.list_indirect_resellers()
     (relationship,) = gw.get_customer_resellers(customer.tenant_id)
     assert (relationship.tenant_id, relationship.mpn_id) == (expected.tenant_id, "4847383")
@@ -189,15 +249,21 @@ def test_indirect_resellers_and_a_customers_reseller(gw, first_up, customer):
 
 def test_relationship_request_link(gw):
     link = gw.get_relationship_request_link()
-    assert link.startswith("https://admin.microsoft.com/Adminportal/Home?invType="
-                           "ResellerRelationship&partnerId=")
+    assert link.startswith(
+        "https://admin.microsoft.com/Adminportal/Home?invType=ResellerRelationship&partnerId="
+    )
     assert link.endswith("#/BillingAccounts/partner-invitation")
 
 
 def test_an_immediate_seat_change_replaces_what_was_scheduled(gw, customer):
     sub = gw.create_order(customer.tenant_id, order(E3, 10, term="P1Y"), idempotency_key="o-8")
-    gw.schedule_next_term(customer.tenant_id, sub.subscription_id, quantity=6, term="P1Y",
-                          billing_frequency="monthly", idempotency_key="n-3")
-    changed = gw.change_quantity(customer.tenant_id, sub.subscription_id, 12,
-                                 idempotency_key="q-8")
+    gw.schedule_next_term(
+        customer.tenant_id,
+        sub.subscription_id,
+        quantity=6,
+        term="P1Y",
+        billing_frequency="monthly",
+        idempotency_key="n-3",
+    )
+    changed = gw.change_quantity(customer.tenant_id, sub.subscription_id, 12, idempotency_key="q-8")
     assert (changed.quantity, changed.next_term) == (12, None)

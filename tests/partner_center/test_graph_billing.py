@@ -19,37 +19,48 @@ from tests.partner_center.graph_fake import SAS, TOKEN, FakeGraph, gzip_json_lin
 # them, https://learn.microsoft.com/graph/api/resources/partners-billing-attributeset), values
 # from Microsoft's examples (v1 REST DailyRatedUsageLineItem sample: BillingPreTaxTotal
 # 0.490235765325545, ChargeStartDate 2018-11-01T00:00:00Z; Partner Center recon doc: ids).
-LINE = ('{"PartnerId": "0e195b37-4574-4539-bc42-0e539b9684c0", "PartnerName": "Contoso CSP Ltd",'
-        ' "CustomerId": "%(customer)s", "CustomerName": "Johnny Modern Cust DE2",'
-        ' "CustomerDomainName": "testcustomerdomain.onmicrosoft.com", "CustomerCountry": "DE",'
-        ' "MpnId": "6034453", "Tier2MpnId": "6048879", "InvoiceNumber": "",'
-        ' "ProductId": "DZH318Z0BNZ5", "SkuId": "006G", "AvailabilityId": "DZH318Z08B80",'
-        ' "SkuName": "Tables - LRS", "ProductName": "Tables", "PublisherName": "Microsoft",'
-        ' "PublisherId": "", "SubscriptionDescription": "Azure plan",'
-        ' "SubscriptionId": "%(subscription)s", "ChargeStartDate": "2026-09-01T00:00:00Z",'
-        ' "ChargeEndDate": "2026-09-30T00:00:00Z", "UsageDate": "2026-09-%(day)02dT00:00:00Z",'
-        ' "MeterType": "1 GB/Month", "MeterCategory": "Storage",'
-        ' "MeterId": "0b3b0e4a-8f2b-4d6c-9d1e-2f6a6c1d9e11", "MeterSubCategory": "Tables",'
-        ' "MeterName": "LRS Data Stored", "MeterRegion": "EU West", "Unit": "1 GB/Month",'
-        ' "ResourceLocation": "westeurope", "ConsumedService": "Microsoft.Storage",'
-        ' "ResourceGroup": "rg-prod", "ResourceURI": "/subscriptions/66bada28/rg-prod/st%(day)d",'
-        ' "ChargeType": "new", "UnitPrice": 0.0209951014286867, "Quantity": 23.350007,'
-        ' "UnitType": "1 GB/Month", "BillingPreTaxTotal": 0.490235765325545,'
-        ' "BillingCurrency": "%(currency)s", "PricingPreTaxTotal": 0.490235765325545,'
-        ' "PricingCurrency": "USD", "ServiceInfo1": "", "ServiceInfo2": "", "Tags": "",'
-        ' "AdditionalInfo": "", "EffectiveUnitPrice": 0.0209951014286867,'
-        ' "PCToBCExchangeRate": 1, "PCToBCExchangeRateDate": "2026-09-30T00:00:00Z",'
-        ' "EntitlementId": "66bada28-271e-4b7a-aaf5-c0ead6312345",'
-        ' "EntitlementDescription": "Partner Subscription",'
-        ' "PartnerEarnedCreditPercentage": 15, "CreditPercentage": 0,'
-        ' "CreditType": "Credit Not Applied", "BenefitOrderID": "", "BenefitID": "",'
-        ' "BenefitType": ""}')
+LINE = (
+    '{"PartnerId": "0e195b37-4574-4539-bc42-0e539b9684c0", "PartnerName": "Contoso CSP Ltd",'
+    ' "CustomerId": "%(customer)s", "CustomerName": "Johnny Modern Cust DE2",'
+    ' "CustomerDomainName": "testcustomerdomain.onmicrosoft.com", "CustomerCountry": "DE",'
+    ' "MpnId": "6034453", "Tier2MpnId": "6048879", "InvoiceNumber": "",'
+    ' "ProductId": "DZH318Z0BNZ5", "SkuId": "006G", "AvailabilityId": "DZH318Z08B80",'
+    ' "SkuName": "Tables - LRS", "ProductName": "Tables", "PublisherName": "Microsoft",'
+    ' "PublisherId": "", "SubscriptionDescription": "Azure plan",'
+    ' "SubscriptionId": "%(subscription)s", "ChargeStartDate": "2026-09-01T00:00:00Z",'
+    ' "ChargeEndDate": "2026-09-30T00:00:00Z", "UsageDate": "2026-09-%(day)02dT00:00:00Z",'
+    ' "MeterType": "1 GB/Month", "MeterCategory": "Storage",'
+    ' "MeterId": "0b3b0e4a-8f2b-4d6c-9d1e-2f6a6c1d9e11", "MeterSubCategory": "Tables",'
+    ' "MeterName": "LRS Data Stored", "MeterRegion": "EU West", "Unit": "1 GB/Month",'
+    ' "ResourceLocation": "westeurope", "ConsumedService": "Microsoft.Storage",'
+    ' "ResourceGroup": "rg-prod", "ResourceURI": "/subscriptions/66bada28/rg-prod/st%(day)d",'
+    ' "ChargeType": "new", "UnitPrice": 0.0209951014286867, "Quantity": 23.350007,'
+    ' "UnitType": "1 GB/Month", "BillingPreTaxTotal": 0.490235765325545,'
+    ' "BillingCurrency": "%(currency)s", "PricingPreTaxTotal": 0.490235765325545,'
+    ' "PricingCurrency": "USD", "ServiceInfo1": "", "ServiceInfo2": "", "Tags": "",'
+    ' "AdditionalInfo": "", "EffectiveUnitPrice": 0.0209951014286867,'
+    ' "PCToBCExchangeRate": 1, "PCToBCExchangeRateDate": "2026-09-30T00:00:00Z",'
+    ' "EntitlementId": "66bada28-271e-4b7a-aaf5-c0ead6312345",'
+    ' "EntitlementDescription": "Partner Subscription",'
+    ' "PartnerEarnedCreditPercentage": 15, "CreditPercentage": 0,'
+    ' "CreditType": "Credit Not Applied", "BenefitOrderID": "", "BenefitID": "",'
+    ' "BenefitType": ""}'
+)
 
 
-def _lines(n, *, customer="196e2273-9651-43a3-ba7e-7cbcd918fc40",
-           subscription="307628f1-d9d2-f09c-ea1f-4183f0cae308", currency="EUR", first=1):
-    return [LINE % {"customer": customer, "subscription": subscription, "day": day,
-                    "currency": currency} for day in range(first, first + n)]
+def _lines(
+    n,
+    *,
+    customer="196e2273-9651-43a3-ba7e-7cbcd918fc40",
+    subscription="307628f1-d9d2-f09c-ea1f-4183f0cae308",
+    currency="EUR",
+    first=1,
+):
+    return [
+        LINE
+        % {"customer": customer, "subscription": subscription, "day": day, "currency": currency}
+        for day in range(first, first + n)
+    ]
 
 
 @pytest.fixture
@@ -60,29 +71,42 @@ def graph(httpserver: HTTPServer):
 
 
 def _client(graph, sleeps=None):
-    return graph_billing.GraphBilling(f"{graph.base_url}/v1.0", TOKEN,
-                                      sleep=[].append if sleeps is None else sleeps.append)
+    return graph_billing.GraphBilling(
+        f"{graph.base_url}/v1.0", TOKEN, sleep=[].append if sleeps is None else sleeps.append
+    )
 
 
 def test_unbilled_usage_export_follows_microsofts_flow_to_the_blobs(graph):
-    graph.blobs = {"part-00000-b016029b.c000.json.gz": gzip_json_lines(_lines(3)),
-                   "part-00001-b016029b.c000.json.gz": gzip_json_lines(_lines(2, first=4))}
+    graph.blobs = {
+        "part-00000-b016029b.c000.json.gz": gzip_json_lines(_lines(3)),
+        "part-00001-b016029b.c000.json.gz": gzip_json_lines(_lines(2, first=4)),
+    }
     sleeps, progress = [], graph_billing.Progress()
     client = _client(graph, sleeps)
 
-    lines = list(client.lines(graph_billing.UNBILLED_USAGE,
-                              graph_billing.unbilled_usage_body("EUR"), progress))
+    lines = list(
+        client.lines(
+            graph_billing.UNBILLED_USAGE, graph_billing.unbilled_usage_body("EUR"), progress
+        )
+    )
 
     assert [line["UsageDate"][:10] for line in lines] == [f"2026-09-0{d}" for d in range(1, 6)]
     assert lines[0]["BillingPreTaxTotal"] == Decimal("0.490235765325545")
     assert lines[0]["BenefitOrderID"] == ""
     assert sleeps == [2.0]  # the Retry-After of the running operation
     assert (progress.state, progress.polls, progress.blobs_done, progress.etag) == (
-        "done", 2, 2, "WYjLro78HdMg6vUWR")
+        "done",
+        2,
+        2,
+        "WYjLro78HdMg6vUWR",
+    )
     methods = [(method, path.rsplit("/", 1)[-1]) for method, path, _, _ in graph.seen]
-    assert methods[:4] == [("POST", "export"), ("GET", graph.seen[1][1].rsplit("/", 1)[-1]),
-                           ("GET", graph.seen[2][1].rsplit("/", 1)[-1]),
-                           ("GET", "6fe687d7-1e0f-4bd6-9091-4672691f64bc")]
+    assert methods[:4] == [
+        ("POST", "export"),
+        ("GET", graph.seen[1][1].rsplit("/", 1)[-1]),
+        ("GET", graph.seen[2][1].rsplit("/", 1)[-1]),
+        ("GET", "6fe687d7-1e0f-4bd6-9091-4672691f64bc"),
+    ]
     blob_requests = [s for s in graph.seen if s[1].endswith(".json.gz")]
     # the SAS token as Microsoft encoded it, and no bearer token sent to storage
     assert [(query, auth) for _, _, query, auth in blob_requests] == [(SAS, None), (SAS, None)]
@@ -91,16 +115,20 @@ def test_unbilled_usage_export_follows_microsofts_flow_to_the_blobs(graph):
 def test_a_manifest_inline_and_status_completed_are_accepted(graph):
     graph.inline_manifest, graph.running_polls = True, 0
     graph.blobs = {"part-00000.c000.json.gz": gzip_json_lines(_lines(1))}
-    lines = list(_client(graph).lines(graph_billing.BILLED_USAGE,
-                                      graph_billing.invoice_body("G016907411")))
+    lines = list(
+        _client(graph).lines(graph_billing.BILLED_USAGE, graph_billing.invoice_body("G016907411"))
+    )
     assert len(lines) == 1 and lines[0]["InvoiceNumber"] == ""
 
 
 def test_a_failed_export_says_microsofts_code_and_message(graph):
     graph.fail = True
     with pytest.raises(graph_billing.ExportFailed, match="5000 No data available"):
-        list(_client(graph).lines(graph_billing.BILLED_RECONCILIATION,
-                                  graph_billing.invoice_body("G016907411")))
+        list(
+            _client(graph).lines(
+                graph_billing.BILLED_RECONCILIATION, graph_billing.invoice_body("G016907411")
+            )
+        )
 
 
 def test_a_wrong_token_is_an_error_naming_graphs_code(graph):
@@ -110,14 +138,17 @@ def test_a_wrong_token_is_an_error_naming_graphs_code(graph):
 
 
 def test_a_blob_is_read_line_by_line_as_its_chunks_arrive():
-    data = gzip.compress(b"".join(json.dumps({"n": n, "BillingPreTaxTotal": 0.1}).encode()
-                                  + b"\n" for n in range(1000)))
+    data = gzip.compress(
+        b"".join(
+            json.dumps({"n": n, "BillingPreTaxTotal": 0.1}).encode() + b"\n" for n in range(1000)
+        )
+    )
     chunks_read = []
 
     def chunks():
         for i in range(0, len(data), 64):
             chunks_read.append(i)
-            yield data[i:i + 64]
+            yield data[i : i + 64]
 
     lines = graph_billing.json_lines(chunks())
     first = next(lines)
@@ -131,12 +162,14 @@ def test_sandbox_serves_the_same_manifest_and_gzip_json_lines_blobs():
     sandbox = graph_billing.SandboxGraphBilling()
     manifest = sandbox.manifest(graph_billing.unbilled_usage_body("USD"))
     assert manifest.data_format == "compressedJSON" and manifest.blobs
-    assert manifest.blob_url(manifest.blobs[0]).endswith(f"{manifest.blobs[0].name}?"
-                                                         "sv=sandbox&sr=d&sp=rl")
+    assert manifest.blob_url(manifest.blobs[0]).endswith(
+        f"{manifest.blobs[0].name}?sv=sandbox&sr=d&sp=rl"
+    )
     assert list(sandbox.blob_lines(manifest, manifest.blobs[0])) == []  # no customers yet
 
 
 # --- the daily pull into the usage table ----------------------------------------------------
+
 
 @pytest.fixture
 def azure_subs(db):
@@ -147,7 +180,8 @@ def azure_subs(db):
 
 @pytest.mark.django_db
 def test_daily_pull_imports_graphs_unbilled_usage_and_a_re_pull_adds_nothing(
-        graph, azure_subs, settings, django_capture_on_commit_callbacks, client):
+    graph, azure_subs, settings, django_capture_on_commit_callbacks, client
+):
     from billing.usage import services
     from billing.usage.models import UsageImport, UsageLine
 
@@ -156,8 +190,10 @@ def test_daily_pull_imports_graphs_unbilled_usage_and_a_re_pull_adds_nothing(
     graph.retry_after = "0"
     with scopes_disabled():
         subs = [(str(s.customer.tenant_id), s.partner_center_id) for s in azure_subs]
-    graph.blobs = {f"part-0000{i}.c000.json.gz": gzip_json_lines(
-        _lines(4, customer=tenant, subscription=sub)) for i, (tenant, sub) in enumerate(subs)}
+    graph.blobs = {
+        f"part-0000{i}.c000.json.gz": gzip_json_lines(_lines(4, customer=tenant, subscription=sub))
+        for i, (tenant, sub) in enumerate(subs)
+    }
 
     def pull():
         graph.running_polls = 1
@@ -185,4 +221,5 @@ def test_daily_pull_imports_graphs_unbilled_usage_and_a_re_pull_adds_nothing(
     client.force_login(UserFactory(is_staff=True))
     shown = " ".join(client.get("/ops/billing/usage/").content.decode().split())
     assert "export done: 2 poll(s), 2 of 2 file(s) read; 0 new line(s), 8 already imported" in (
-        shown)
+        shown
+    )

@@ -49,15 +49,23 @@ def _keys(data) -> set[str]:
 
 # --- requests match Microsoft's documented bodies ----------------------------------------
 
+
 def test_customer_body_has_microsofts_fields_in_microsofts_places(http_gateway, ms, offers):
-    info = http_gateway.create_customer(customer_request(contact_phone="4255550101"),
-                                        idempotency_key="c-1")
+    info = http_gateway.create_customer(
+        customer_request(contact_phone="4255550101"), idempotency_key="c-1"
+    )
     (sent,) = ms.calls("POST", r"^/v1/customers$")
     documented = _keys(fixtures.CUSTOMER_CREATE_REQUEST)
     assert _keys(sent.body) <= documented
-    for required in ("companyprofile.domain", "billingprofile.email", "billingprofile.culture",
-                     "billingprofile.language", "billingprofile.companyname",
-                     "billingprofile.defaultaddress.country", "associatedpartnerid"):
+    for required in (
+        "companyprofile.domain",
+        "billingprofile.email",
+        "billingprofile.culture",
+        "billingprofile.language",
+        "billingprofile.companyname",
+        "billingprofile.defaultaddress.country",
+        "associatedpartnerid",
+    ):
         assert required in _keys(sent.body)
     assert "currency" not in str(_keys(sent.body))  # Partner Center has no such field
     assert sent.body["associatedPartnerId"] == "484e548c-f5f3-4528-93a9-c16c6373cb59"
@@ -71,26 +79,38 @@ def test_attestation_body_is_the_documented_agreement(http_gateway, ms, offers):
     assert _keys(sent.body) == _keys(fixtures.AGREEMENT_REQUEST)
     assert sent.body["dateAgreed"] == "2026-01-05T09:30:00.000Z"
     assert sent.body["type"] == "MicrosoftCustomerAgreement"
-    assert http_gateway.get_mca_template_id() == fixtures.MCA_AGREEMENTS_RESPONSE[
-        "items"][0]["templateId"]
+    assert (
+        http_gateway.get_mca_template_id()
+        == fixtures.MCA_AGREEMENTS_RESPONSE["items"][0]["templateId"]
+    )
     assert ms.calls("GET", r"^/v1/agreements$")[0].query == {
-        "agreementType": "MicrosoftCustomerAgreement"}
+        "agreementType": "MicrosoftCustomerAgreement"
+    }
 
 
 def test_purchase_is_a_cart_a_checkout_and_an_order_polled_until_completed(
-        http_gateway, ms, tenant, sleeps):
+    http_gateway, ms, tenant, sleeps
+):
     ms.catalog[("CFQ7TTC0LFLX", "0001")] = "CFQ7TTC0K5DJ"
-    sub = http_gateway.create_order(tenant, order(E3, 5, term="P1Y", billing_frequency="monthly",
-                                                  partner_id_on_record="4847383"),
-                                    idempotency_key="order:1")
+    sub = http_gateway.create_order(
+        tenant,
+        order(E3, 5, term="P1Y", billing_frequency="monthly", partner_id_on_record="4847383"),
+        idempotency_key="order:1",
+    )
     (availability,) = ms.calls("GET", r"/availabilities$")
     assert availability.query == {"country": "US", "targetSegment": "commercial"}
     (cart,) = ms.calls("POST", r"/carts$")
     assert _keys(cart.body) <= _keys(fixtures.CART_REQUEST) | {"lineitems.id"}
-    assert cart.body["lineItems"] == [{
-        "id": 0, "catalogItemId": "CFQ7TTC0LFLX:0001:CFQ7TTC0K5DJ", "quantity": 5,
-        "billingCycle": "monthly", "termDuration": "P1Y",
-        "participants": [{"key": "transaction_reseller", "value": "4847383"}]}]
+    assert cart.body["lineItems"] == [
+        {
+            "id": 0,
+            "catalogItemId": "CFQ7TTC0LFLX:0001:CFQ7TTC0K5DJ",
+            "quantity": 5,
+            "billingCycle": "monthly",
+            "termDuration": "P1Y",
+            "participants": [{"key": "transaction_reseller", "value": "4847383"}],
+        }
+    ]
     (checkout,) = ms.calls("POST", r"/checkout$")
     assert checkout.body is None
     polls = ms.calls("GET", r"/orders/")
@@ -116,9 +136,16 @@ def test_an_order_still_pending_is_resumed_not_bought_again(http_gateway, ms, te
 
 
 def test_checkout_answer_lost_then_timeout_retry_reuses_the_request_id(
-        http_gateway, ms, tenant, sleeps):
-    ms.queue(Queued(503, {"code": 800003, "description": "Unexpected service error"},
-                    path=r"/checkout$", then_process=False))
+    http_gateway, ms, tenant, sleeps
+):
+    ms.queue(
+        Queued(
+            503,
+            {"code": 800003, "description": "Unexpected service error"},
+            path=r"/checkout$",
+            then_process=False,
+        )
+    )
     sub = http_gateway.create_order(tenant, order(E3, 2), idempotency_key="order:3")
     checkouts = ms.calls("POST", r"/checkout$")
     assert len(checkouts) == 2
@@ -129,19 +156,24 @@ def test_checkout_answer_lost_then_timeout_retry_reuses_the_request_id(
 
 
 def test_a_timeout_is_retried_with_the_same_request_id_and_creates_once(
-        ms, pc_server, tokens, sleeps, db):
+    ms, pc_server, tokens, sleeps, db
+):
     """Partner Center created the customer but its answer came too late: the retry carries the
     same MS-RequestId, and Partner Center answers it as the first (headers: idempotency)."""
-    gateway = HttpGateway(pc_server.url_for("/"), tokens, timeout=1.0, max_retries=1,
-                          sleep=sleeps.append)
+    gateway = HttpGateway(
+        pc_server.url_for("/"), tokens, timeout=1.0, max_retries=1, sleep=sleeps.append
+    )
     ms.late_answer = 2.0
     try:
         info = gateway.create_customer(customer_request(), idempotency_key="c-slow")
     finally:
         gateway.close()
     first, second = ms.calls("POST", r"^/v1/customers$")
-    assert first.headers["Ms-Requestid"] == second.headers["Ms-Requestid"] == request_id(
-        "c-slow", "POST /v1/customers")
+    assert (
+        first.headers["Ms-Requestid"]
+        == second.headers["Ms-Requestid"]
+        == request_id("c-slow", "POST /v1/customers")
+    )
     assert len(ms.customers) == 1 and info.tenant_id in ms.customers
 
 
@@ -155,6 +187,7 @@ def test_headers_are_guids_and_contract_version(http_gateway, ms, tenant):
 
 # --- answers -------------------------------------------------------------------------------
 
+
 def test_subscription_list_with_an_azure_plan_item_and_date_times(http_gateway, ms, tenant):
     """Microsoft's Azure subscription carries no termDuration or billingCycle: it must not
     break the list, and date-times become dates of the term."""
@@ -165,7 +198,10 @@ def test_subscription_list_with_an_azure_plan_item_and_date_times(http_gateway, 
     assert azure.created_at == datetime(2016, 5, 10, 7, 30, 5, 427000, tzinfo=UTC)
     assert azure.term_end == date(9999, 12, 10)
     assert (software.offer_sku, software.term, software.billing_frequency) == (
-        "DG7GMGF0FKZV:0003", "P3Y", "triennial")
+        "DG7GMGF0FKZV:0003",
+        "P3Y",
+        "triennial",
+    )
     assert software.cancellation_allowed_until == datetime(2021, 11, 14, 23, 59, tzinfo=UTC)
     assert (software.term_start, software.term_end) == (date(2021, 10, 15), date(2024, 10, 14))
 
@@ -173,26 +209,41 @@ def test_subscription_list_with_an_azure_plan_item_and_date_times(http_gateway, 
 def test_documented_nce_subscription_is_understood():
     sub = wire.subscription("t", fixtures.SUBSCRIPTION_NCE)
     assert (sub.offer_sku, sub.quantity, sub.status, sub.term) == (
-        "CFQ7TTC0LH18:0001", 15, "expired", "P1Y")
+        "CFQ7TTC0LH18:0001",
+        15,
+        "expired",
+        "P1Y",
+    )
     assert sub.refundable_quantity == 10
     assert sub.created_at == datetime(2021, 1, 14, 16, 57, 15, 96672, tzinfo=UTC)
     scheduled = wire.subscription("t", fixtures.SCHEDULED_CHANGE_REQUEST)
-    assert (scheduled.next_term.quantity, scheduled.next_term.term,
-            scheduled.next_term.billing_frequency) == (1, "P3Y", "annual")
+    assert (
+        scheduled.next_term.quantity,
+        scheduled.next_term.term,
+        scheduled.next_term.billing_frequency,
+    ) == (1, "P3Y", "annual")
 
 
 def test_patch_sends_the_full_resource_with_its_etag_and_follows_a_202(
-        http_gateway, ms, tenant, sleeps):
+    http_gateway, ms, tenant, sleeps
+):
     sub = http_gateway.create_order(tenant, order(E3, 5), idempotency_key="order:4")
     etag = ms.subscriptions[sub.subscription_id]["attributes"]["etag"]
     ms.accept_next_patches = 1
     sleeps.clear()
-    changed = http_gateway.change_quantity(tenant, sub.subscription_id, 7,
-                                           idempotency_key="q-1")
+    changed = http_gateway.change_quantity(tenant, sub.subscription_id, 7, idempotency_key="q-1")
     (patch,) = ms.calls("PATCH", r"/subscriptions/")
     assert patch.headers["If-Match"] == etag == patch.body["attributes"]["etag"]
-    assert {"id", "offerid", "quantity", "status", "autorenewenabled", "billingcycle",
-            "termduration", "attributes.etag"} <= _keys(patch.body)
+    assert {
+        "id",
+        "offerid",
+        "quantity",
+        "status",
+        "autorenewenabled",
+        "billingcycle",
+        "termduration",
+        "attributes.etag",
+    } <= _keys(patch.body)
     assert patch.body["quantity"] == 7 and changed.quantity == 7
     assert ms.calls("GET", rf"/subscriptions/{sub.subscription_id}$")  # followed Location
     assert sleeps == [1.0]
@@ -201,24 +252,40 @@ def test_patch_sends_the_full_resource_with_its_etag_and_follows_a_202(
 def test_a_partial_patch_is_refused_by_microsoft(ms, http_gateway, tenant):
     sub = http_gateway.create_order(tenant, order(E3, 5), idempotency_key="order:5")
     with pytest.raises(ValidationFailed) as e:
-        http_gateway._call("PATCH", f"/v1/customers/{tenant}/subscriptions/"
-                                    f"{sub.subscription_id}", body={"quantity": 3})
+        http_gateway._call(
+            "PATCH",
+            f"/v1/customers/{tenant}/subscriptions/{sub.subscription_id}",
+            body={"quantity": 3},
+        )
     assert e.value.code == 800002
 
 
 def test_scheduled_change_body_matches_microsofts(http_gateway, ms, tenant):
     sub = http_gateway.create_order(tenant, order(E3, 10, term="P1Y"), idempotency_key="o-s")
-    http_gateway.schedule_next_term(tenant, sub.subscription_id, quantity=6, term="P1Y",
-                                    billing_frequency="monthly", idempotency_key="n-1")
+    http_gateway.schedule_next_term(
+        tenant,
+        sub.subscription_id,
+        quantity=6,
+        term="P1Y",
+        billing_frequency="monthly",
+        idempotency_key="n-1",
+    )
     (patch,) = ms.calls("PATCH", r"/subscriptions/")
     instructions = patch.body["scheduledNextTermInstructions"]
     documented = fixtures.SCHEDULED_CHANGE_REQUEST["scheduledNextTermInstructions"]
     assert set(instructions) <= set(documented)
     assert set(instructions["product"]) <= set(documented["product"])
     product, sku, availability = ms.subscriptions[sub.subscription_id]["offerId"].split(":")
-    assert instructions == {"product": {
-        "productId": product, "skuId": sku, "availabilityId": availability,
-        "billingCycle": "monthly", "termDuration": "P1Y"}, "quantity": 6}
+    assert instructions == {
+        "product": {
+            "productId": product,
+            "skuId": sku,
+            "availabilityId": availability,
+            "billingCycle": "monthly",
+            "termDuration": "P1Y",
+        },
+        "quantity": 6,
+    }
 
 
 def test_transition_body_matches_microsofts(http_gateway, ms, tenant):
@@ -227,11 +294,16 @@ def test_transition_body_matches_microsofts(http_gateway, ms, tenant):
     (eligibility_call,) = ms.calls("GET", r"/transitionEligibilities$")
     assert eligibility_call.query == {"eligibilityType": "immediate"}
     assert [o.eligible for o in options] == [True, False]
-    assert options[1].reasons == ["Subscription cannot be transitioned because there are "
-                                  "conflicting services."]
-    http_gateway.transition(tenant, sub.subscription_id,
-                            to_catalog_item_id=options[0].catalog_item_id, quantity=3,
-                            idempotency_key="u-1")
+    assert options[1].reasons == [
+        "Subscription cannot be transitioned because there are conflicting services."
+    ]
+    http_gateway.transition(
+        tenant,
+        sub.subscription_id,
+        to_catalog_item_id=options[0].catalog_item_id,
+        quantity=3,
+        idempotency_key="u-1",
+    )
     (post,) = ms.calls("POST", r"/transitions$")
     assert set(post.body) <= set(fixtures.TRANSITION_REQUEST)
     assert post.body["fromSubscriptionId"] == sub.subscription_id
@@ -239,6 +311,7 @@ def test_transition_body_matches_microsofts(http_gateway, ms, tenant):
 
 
 # --- failures, retries, tokens ------------------------------------------------------------
+
 
 def test_429_with_retry_after_then_success(http_gateway, ms, tenant, sleeps):
     ms.queue(Queued(429, fixtures.THROTTLED, {"Retry-After": "57"}))
@@ -275,16 +348,19 @@ def test_business_errors_map_to_typed_errors(http_gateway, ms, tenant):
     ms.queue(Queued(404, "not json"))
     with pytest.raises(NotFound) as e:
         http_gateway.get_subscriptions(tenant)
-    assert e.value.message == (f"Partner Center refused GET /v1/customers/{tenant}/"
-                               f"subscriptions (HTTP 404).")
+    assert e.value.message == (
+        f"Partner Center refused GET /v1/customers/{tenant}/subscriptions (HTTP 404)."
+    )
 
 
 def test_malformed_bodies_are_unavailable_with_a_clear_message(http_gateway, ms, tenant):
     ms.queue(Queued(200, "<html>Gateway maintenance</html>"))
     with pytest.raises(Unavailable) as e:
         http_gateway.get_customer(tenant)
-    assert e.value.message == (f"Partner Center answered GET /v1/customers/{tenant} with a "
-                               f"malformed body (not JSON, HTTP 200).")
+    assert e.value.message == (
+        f"Partner Center answered GET /v1/customers/{tenant} with a "
+        f"malformed body (not JSON, HTTP 200)."
+    )
     ms.queue(Queued(200, '{"items": [{"id": "x"}]}'))
     with pytest.raises(Unavailable, match="answer for the subscriptions was not understood"):
         http_gateway.get_subscriptions(tenant)
@@ -298,8 +374,9 @@ def test_5xx_exhausted_is_unavailable(http_gateway, ms, tenant, sleeps):
 
 
 def test_unreachable_server_is_unavailable(sleeps):
-    gateway = HttpGateway("http://127.0.0.1:9", "t", timeout=0.5, max_retries=2,
-                          sleep=sleeps.append)
+    gateway = HttpGateway(
+        "http://127.0.0.1:9", "t", timeout=0.5, max_retries=2, sleep=sleeps.append
+    )
     with pytest.raises(Unavailable, match="could not be reached"):
         gateway.get_customer("x")
     assert len(sleeps) == 2
@@ -338,8 +415,16 @@ def test_get_gateway_follows_settings(settings):
 
 def test_a_stale_etag_is_read_again_once(http_gateway, ms, tenant):
     sub = http_gateway.create_order(tenant, order(E3, 5), idempotency_key="order:6")
-    ms.queue(Queued(412, {"code": None, "description": "etag mismatch"},
-                    path=r"/subscriptions/[^/]+$", method="PATCH"))
-    assert http_gateway.change_quantity(tenant, sub.subscription_id, 6,
-                                        idempotency_key="q-2").quantity == 6
+    ms.queue(
+        Queued(
+            412,
+            {"code": None, "description": "etag mismatch"},
+            path=r"/subscriptions/[^/]+$",
+            method="PATCH",
+        )
+    )
+    assert (
+        http_gateway.change_quantity(tenant, sub.subscription_id, 6, idempotency_key="q-2").quantity
+        == 6
+    )
     assert len(ms.calls("PATCH", r"/subscriptions/")) == 2

@@ -10,13 +10,20 @@ from tests.subscriptions.conftest import PREMIUM
 
 
 @pytest.mark.django_db
-def test_a_pending_order_is_checked_again_and_provisioned_once(owner_a, onboard, catalog,
-                                                                unscoped, settings):
+def test_a_pending_order_is_checked_again_and_provisioned_once(
+    owner_a, onboard, catalog, unscoped, settings
+):
     settings.PARTNER_CENTER_SANDBOX_ORDER_CHECKS = 2
     customer = onboard(owner_a)
     sub = services.subscription_purchase(
-        member=owner_a, customer=customer, offer=catalog[PREMIUM], term="P1M",
-        billing_frequency="monthly", quantity=5, idempotency_key="k")
+        member=owner_a,
+        customer=customer,
+        offer=catalog[PREMIUM],
+        term="P1M",
+        billing_frequency="monthly",
+        quantity=5,
+        idempotency_key="k",
+    )
     for _ in range(2):  # the task's retries while Partner Center provisions
         with pytest.raises(services.ProvisioningDelayed, match="still provisioning"):
             services.subscription_provision(subscription_id=sub.pk, final_attempt=False)

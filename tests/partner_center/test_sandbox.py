@@ -54,8 +54,10 @@ def test_seat_decrease_takes_only_seats_whose_window_is_open(sandbox, tenant):
             sandbox.change_quantity(tenant, sub.subscription_id, 9, idempotency_key="q2")
         assert e.value.message.startswith("Only 5 of the 6 seats can be removed now")
         assert "closed on 2026-03-09 08:00 UTC" in e.value.message
-        assert sandbox.change_quantity(tenant, sub.subscription_id, 10,
-                                       idempotency_key="q3").quantity == 10
+        assert (
+            sandbox.change_quantity(tenant, sub.subscription_id, 10, idempotency_key="q3").quantity
+            == 10
+        )
     assert list(SandboxSeatBatch.objects.values_list("quantity", flat=True)) == [10]
 
 
@@ -68,8 +70,10 @@ def test_renewal_opens_a_new_window(sandbox, tenant):
         clock.move_to(datetime(2026, 3, 6, 23, 59, tzinfo=UTC))  # renewed Feb 28 00:00
         (renewed,) = sandbox.get_subscriptions(tenant)
         assert (renewed.term_start, renewed.term_end) == (date(2026, 2, 28), date(2026, 3, 27))
-        assert sandbox.change_quantity(tenant, sub.subscription_id, 2,
-                                       idempotency_key="q").quantity == 2
+        assert (
+            sandbox.change_quantity(tenant, sub.subscription_id, 2, idempotency_key="q").quantity
+            == 2
+        )
         clock.move_to(datetime(2026, 3, 7, 0, 0, tzinfo=UTC))  # 168h after renewal
         with pytest.raises(Conflict, match="closed on 2026-03-07 00:00 UTC"):
             sandbox.cancel_subscription(tenant, sub.subscription_id, idempotency_key="x2")
@@ -88,13 +92,17 @@ def test_without_auto_renew_the_term_expires(sandbox, tenant):
 
 def test_perpetual_software_refund_through_day_30(sandbox, tenant):
     with time_machine.travel(datetime(2026, 6, 1, 12, 0, tzinfo=UTC), tick=False) as clock:
-        a = sandbox.create_order(tenant, order(PERPETUAL, 1, billing_frequency="annual"),
-                                 idempotency_key="a")
-        b = sandbox.create_order(tenant, order(PERPETUAL, 1, billing_frequency="annual"),
-                                 idempotency_key="b")
+        a = sandbox.create_order(
+            tenant, order(PERPETUAL, 1, billing_frequency="annual"), idempotency_key="a"
+        )
+        b = sandbox.create_order(
+            tenant, order(PERPETUAL, 1, billing_frequency="annual"), idempotency_key="b"
+        )
         clock.move_to(datetime(2026, 7, 1, 23, 0, tzinfo=UTC))
-        assert sandbox.cancel_subscription(tenant, a.subscription_id,
-                                           idempotency_key="xa").status == "deleted"
+        assert (
+            sandbox.cancel_subscription(tenant, a.subscription_id, idempotency_key="xa").status
+            == "deleted"
+        )
         clock.move_to(datetime(2026, 7, 2, 0, 0, tzinfo=UTC))
         with pytest.raises(Conflict, match="refund period ended on 2026-07-01"):
             sandbox.cancel_subscription(tenant, b.subscription_id, idempotency_key="xb")
@@ -102,13 +110,14 @@ def test_perpetual_software_refund_through_day_30(sandbox, tenant):
 
 def test_azure_plan_cancels_any_time_and_has_no_seats(sandbox, tenant):
     with time_machine.travel(T0, tick=False) as clock:
-        plan = sandbox.create_order(tenant, order(AZURE_PLAN, 1, term="P1M"),
-                                    idempotency_key="az")
+        plan = sandbox.create_order(tenant, order(AZURE_PLAN, 1, term="P1M"), idempotency_key="az")
         with pytest.raises(ValidationFailed, match="no seats"):
             sandbox.change_quantity(tenant, plan.subscription_id, 2, idempotency_key="q")
         clock.move_to(T0 + timedelta(days=20))
-        assert sandbox.cancel_subscription(tenant, plan.subscription_id,
-                                           idempotency_key="x").status == "deleted"
+        assert (
+            sandbox.cancel_subscription(tenant, plan.subscription_id, idempotency_key="x").status
+            == "deleted"
+        )
 
 
 def test_replay_is_stored_once(sandbox, tenant):
@@ -133,10 +142,13 @@ def test_transfer_responses_and_expiry(sandbox, tenant):
         done = sandbox.create_transfer(tenant, req, idempotency_key="t1")
         declined = sandbox.create_transfer(tenant, req, idempotency_key="t2")
         old = sandbox.create_transfer(tenant, req, idempotency_key="t3")
-        assert sandbox.respond_to_transfer(tenant, done.transfer_id,
-                                           "completed").status == "completed"
-        assert sandbox.respond_to_transfer(tenant, declined.transfer_id,
-                                           "declined").status == "declined"
+        assert (
+            sandbox.respond_to_transfer(tenant, done.transfer_id, "completed").status == "completed"
+        )
+        assert (
+            sandbox.respond_to_transfer(tenant, declined.transfer_id, "declined").status
+            == "declined"
+        )
         with pytest.raises(Conflict, match="is completed"):
             sandbox.cancel_transfer(tenant, done.transfer_id)
         clock.move_to(T0 + timedelta(days=30))
@@ -148,17 +160,35 @@ def test_transfer_responses_and_expiry(sandbox, tenant):
 def _azure_plans(n, *, start=date(2026, 4, 1)):
     """n Azure plan subscriptions (bulk, for speed) over at least two customers (USD, CAD)."""
     plan = Offer.objects.get(sku=AZURE_PLAN)
-    customers = SandboxCustomer.objects.bulk_create([
-        SandboxCustomer(company_name=f"Bulk {i}", domain=f"bulk{i}.onmicrosoft.com",
-                        country="CA" if i % 2 else "US", currency="CAD" if i % 2 else "USD",
-                        reseller_mpn_id="1234567") for i in range(max(n // 10, 2))])
+    customers = SandboxCustomer.objects.bulk_create(
+        [
+            SandboxCustomer(
+                company_name=f"Bulk {i}",
+                domain=f"bulk{i}.onmicrosoft.com",
+                country="CA" if i % 2 else "US",
+                currency="CAD" if i % 2 else "USD",
+                reseller_mpn_id="1234567",
+            )
+            for i in range(max(n // 10, 2))
+        ]
+    )
     created = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
-    SandboxSubscription.objects.bulk_create([
-        SandboxSubscription(customer=customers[i % len(customers)], offer=plan, quantity=1,
-                            term="P1M", billing_frequency="monthly", created_at=created,
-                            term_start=start, term_end=start + timedelta(days=29),
-                            term_started_at=created)
-        for i in range(n)])
+    SandboxSubscription.objects.bulk_create(
+        [
+            SandboxSubscription(
+                customer=customers[i % len(customers)],
+                offer=plan,
+                quantity=1,
+                term="P1M",
+                billing_frequency="monthly",
+                created_at=created,
+                term_start=start,
+                term_end=start + timedelta(days=29),
+                term_started_at=created,
+            )
+            for i in range(n)
+        ]
+    )
 
 
 def test_usage_is_deterministic_from_the_seed(offers):
@@ -176,12 +206,12 @@ def test_usage_is_deterministic_from_the_seed(offers):
 
 def test_usage_stops_when_the_plan_is_cancelled(sandbox, tenant):
     with time_machine.travel(T0, tick=False) as clock:
-        plan = sandbox.create_order(tenant, order(AZURE_PLAN, 1, term="P1M"),
-                                    idempotency_key="az")
+        plan = sandbox.create_order(tenant, order(AZURE_PLAN, 1, term="P1M"), idempotency_key="az")
         clock.move_to(T0 + timedelta(days=4))
         sandbox.cancel_subscription(tenant, plan.subscription_id, idempotency_key="x")
-    days = {x.usage_date for x in iter_usage(sandbox, start=date(2026, 3, 1),
-                                             end=date(2026, 3, 31))}
+    days = {
+        x.usage_date for x in iter_usage(sandbox, start=date(2026, 3, 1), end=date(2026, 3, 31))
+    }
     assert days == {date(2026, 3, d) for d in range(2, 7)}
 
 
@@ -190,26 +220,30 @@ def test_continuation_token_of_another_query_is_refused(offers):
     gateway = SandboxGateway()
     page = gateway.fetch_usage(start=date(2026, 5, 1), end=date(2026, 5, 9), page_size=3)
     with pytest.raises(ValidationFailed, match="another usage query"):
-        gateway.fetch_usage(start=date(2026, 5, 1), end=date(2026, 5, 8),
-                            continuation_token=page.continuation_token)
+        gateway.fetch_usage(
+            start=date(2026, 5, 1), end=date(2026, 5, 8), continuation_token=page.continuation_token
+        )
     with pytest.raises(ValidationFailed, match="not valid"):
-        gateway.fetch_usage(start=date(2026, 5, 1), end=date(2026, 5, 9),
-                            continuation_token="garbage!")
+        gateway.fetch_usage(
+            start=date(2026, 5, 1), end=date(2026, 5, 9), continuation_token="garbage!"
+        )
 
 
 def test_usage_for_200_subscriptions_over_30_days_comes_whole(offers):
     # speed targets live in bench/, not in timed tests (a loaded machine made this flaky)
     _azure_plans(200)
-    count = sum(1 for _ in iter_usage(SandboxGateway(), start=date(2026, 5, 1),
-                                      end=date(2026, 5, 30)))
+    count = sum(
+        1 for _ in iter_usage(SandboxGateway(), start=date(2026, 5, 1), end=date(2026, 5, 30))
+    )
     assert count == 200 * 30 * 5
 
 
 def test_sandbox_usage_csv_command(offers, tmp_path):
     _azure_plans(2)
     out = tmp_path / "usage.csv"
-    call_command("sandbox_usage_csv", "--start", "2026-05-01", "--end", "2026-05-02",
-                 "--out", str(out))
+    call_command(
+        "sandbox_usage_csv", "--start", "2026-05-01", "--end", "2026-05-02", "--out", str(out)
+    )
     with out.open(newline="") as f:
         reader = csv.DictReader(f)
         rows = list(reader)
@@ -220,5 +254,6 @@ def test_sandbox_usage_csv_command(offers, tmp_path):
     assert [UsageLine.from_csv_row(r) for r in rows] == expected
     assert isinstance(UsageLine.from_csv_row(rows[0]).billing_pre_tax_total, Decimal)
     with pytest.raises(CommandError, match="not a date"):
-        call_command("sandbox_usage_csv", "--start", "May 1", "--end", "2026-05-02",
-                     "--out", str(out))
+        call_command(
+            "sandbox_usage_csv", "--start", "May 1", "--end", "2026-05-02", "--out", str(out)
+        )

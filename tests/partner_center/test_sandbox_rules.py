@@ -42,8 +42,7 @@ def test_create_and_get_customer(gw):
     assert len(info.tenant_id) == 36
     assert (info.company_name, info.domain) == ("Fabrikam Ltd", "fabrikam.onmicrosoft.com")
     assert info.admin_user_name == "admin@fabrikam.onmicrosoft.com" and info.admin_password
-    assert gw.get_customer(info.tenant_id) == replace(info, admin_user_name="",
-                                                      admin_password="")
+    assert gw.get_customer(info.tenant_id) == replace(info, admin_user_name="", admin_password="")
 
 
 def test_create_customer_replay_returns_the_same_tenant(gw):
@@ -59,8 +58,7 @@ def test_create_customer_replay_returns_the_same_tenant(gw):
 
 def test_create_customer_rejects_an_associated_partner_that_is_not_a_tenant_id(gw):
     with pytest.raises(ValidationFailed) as e:
-        gw.create_customer(customer_request(associated_partner_id="1234567"),
-                           idempotency_key="c-4")
+        gw.create_customer(customer_request(associated_partner_id="1234567"), idempotency_key="c-4")
     assert "'1234567' must be the indirect reseller's tenant ID" in e.value.message
 
 
@@ -102,8 +100,9 @@ def test_order_creates_one_subscription_even_when_replayed(gw, customer):
     assert (sub.offer_sku, sub.quantity, sub.term, sub.status) == (E3, 5, "P1M", "active")
     assert (sub.term_start, sub.term_end) == (date(2026, 1, 31), date(2026, 2, 27))
     assert sub.auto_renew is True
-    assert gw.create_order(customer.tenant_id, order(E3, 5, term="P1M"),
-                           idempotency_key="o-2") == sub
+    assert (
+        gw.create_order(customer.tenant_id, order(E3, 5, term="P1M"), idempotency_key="o-2") == sub
+    )
     assert gw.get_subscriptions(customer.tenant_id) == [sub]
 
 
@@ -124,9 +123,11 @@ def test_order_rules(gw, customer):
     with pytest.raises(ValidationFailed, match="P3Y"):
         gw.create_order(customer.tenant_id, order(BASIC, term="P3Y"), idempotency_key="o-7")
     with pytest.raises(ValidationFailed, match="cannot be billed triennial"):
-        gw.create_order(customer.tenant_id, order(E3, term="P1Y",
-                                                  billing_frequency="triennial"),
-                        idempotency_key="o-8")
+        gw.create_order(
+            customer.tenant_id,
+            order(E3, term="P1Y", billing_frequency="triennial"),
+            idempotency_key="o-8",
+        )
     with pytest.raises(ValidationFailed, match="cannot be bought"):
         gw.create_order(customer.tenant_id, order(LEGACY), idempotency_key="o-9")
     assert gw.get_subscriptions(customer.tenant_id) == []
@@ -140,8 +141,7 @@ def test_business_seat_cap_counts_basic_and_standard_together(gw, customer):
     assert "capped at 300" in e.value.message and "at most 100 more" in e.value.message
     gw.create_order(customer.tenant_id, order(STANDARD, 100), idempotency_key="o-12")
     with pytest.raises(ValidationFailed, match="capped at 300"):
-        gw.change_quantity(customer.tenant_id, basic.subscription_id, 201,
-                           idempotency_key="q-1")
+        gw.change_quantity(customer.tenant_id, basic.subscription_id, 201, idempotency_key="q-1")
     # Seats of other offers do not count.
     gw.create_order(customer.tenant_id, order(E3, 500), idempotency_key="o-13")
 
@@ -164,8 +164,7 @@ def test_seat_decrease_after_the_window_is_a_conflict_naming_when_it_closed(gw, 
         gw.change_quantity(customer.tenant_id, sub.subscription_id, 9, idempotency_key="q-4")
         clock.move_to(datetime(2026, 3, 9, 8, 0, tzinfo=UTC))  # 168h00m: closed
         with pytest.raises(Conflict) as e:
-            gw.change_quantity(customer.tenant_id, sub.subscription_id, 8,
-                               idempotency_key="q-5")
+            gw.change_quantity(customer.tenant_id, sub.subscription_id, 8, idempotency_key="q-5")
     assert e.value.code == errors.WINDOW_CLOSED
     assert "closed on 2026-03-09 08:00 UTC" in e.value.message
     assert gw.get_subscriptions(customer.tenant_id)[0].quantity == 9
@@ -173,11 +172,14 @@ def test_seat_decrease_after_the_window_is_a_conflict_naming_when_it_closed(gw, 
 
 def test_cancel_inside_the_window_then_refused_when_cancelled(gw, customer):
     sub = gw.create_order(customer.tenant_id, order(E3, 5), idempotency_key="o-16")
-    cancelled = gw.cancel_subscription(customer.tenant_id, sub.subscription_id,
-                                       idempotency_key="x-1")
+    cancelled = gw.cancel_subscription(
+        customer.tenant_id, sub.subscription_id, idempotency_key="x-1"
+    )
     assert cancelled.status == DELETED
-    assert gw.cancel_subscription(customer.tenant_id, sub.subscription_id,
-                                  idempotency_key="x-1") == cancelled
+    assert (
+        gw.cancel_subscription(customer.tenant_id, sub.subscription_id, idempotency_key="x-1")
+        == cancelled
+    )
     with pytest.raises(Conflict, match="already deleted"):
         gw.cancel_subscription(customer.tenant_id, sub.subscription_id, idempotency_key="x-2")
 
@@ -187,8 +189,7 @@ def test_cancel_after_the_window_names_the_instant_it_closed(gw, customer):
         sub = gw.create_order(customer.tenant_id, order(E3, 5), idempotency_key="o-17")
         clock.move_to(datetime(2026, 6, 25, 14, 0, tzinfo=UTC))
         with pytest.raises(Conflict) as e:
-            gw.cancel_subscription(customer.tenant_id, sub.subscription_id,
-                                   idempotency_key="x-3")
+            gw.cancel_subscription(customer.tenant_id, sub.subscription_id, idempotency_key="x-3")
     assert e.value.message == "The cancellation window closed on 2026-06-25 14:00 UTC."
 
 
@@ -201,38 +202,73 @@ def test_set_auto_renew(gw, customer):
 
 def test_term_lengthens_from_today_and_is_never_shortened(gw, customer):
     with time_machine.travel(datetime(2026, 3, 1, 9, 0, tzinfo=UTC), tick=False):
-        sub = gw.create_order(customer.tenant_id, order(E3, 5, term="P1M"),
-                              idempotency_key="o-t1")
+        sub = gw.create_order(customer.tenant_id, order(E3, 5, term="P1M"), idempotency_key="o-t1")
     with time_machine.travel(datetime(2026, 3, 10, 9, 0, tzinfo=UTC), tick=False):
-        longer = gw.change_term(customer.tenant_id, sub.subscription_id, term="P1Y",
-                                billing_frequency="annual", idempotency_key="t-1")
+        longer = gw.change_term(
+            customer.tenant_id,
+            sub.subscription_id,
+            term="P1Y",
+            billing_frequency="annual",
+            idempotency_key="t-1",
+        )
         assert (longer.term, longer.billing_frequency, longer.quantity) == ("P1Y", "annual", 5)
         assert (longer.term_start, longer.term_end) == (date(2026, 3, 10), date(2027, 3, 9))
-        assert gw.change_term(customer.tenant_id, sub.subscription_id, term="P1Y",
-                              billing_frequency="annual", idempotency_key="t-1") == longer
+        assert (
+            gw.change_term(
+                customer.tenant_id,
+                sub.subscription_id,
+                term="P1Y",
+                billing_frequency="annual",
+                idempotency_key="t-1",
+            )
+            == longer
+        )
         with pytest.raises(ValidationFailed) as e:
-            gw.change_term(customer.tenant_id, sub.subscription_id, term="P1M",
-                           billing_frequency="monthly", idempotency_key="t-2")
-        assert e.value.message == ("A P1Y term cannot be shortened to P1M mid-term; it can "
-                                   "only be lengthened.")
+            gw.change_term(
+                customer.tenant_id,
+                sub.subscription_id,
+                term="P1M",
+                billing_frequency="monthly",
+                idempotency_key="t-2",
+            )
+        assert e.value.message == (
+            "A P1Y term cannot be shortened to P1M mid-term; it can only be lengthened."
+        )
         with pytest.raises(ValidationFailed) as e:
-            gw.change_term(customer.tenant_id, sub.subscription_id, term="P3Y",
-                           billing_frequency="weekly", idempotency_key="t-3")
+            gw.change_term(
+                customer.tenant_id,
+                sub.subscription_id,
+                term="P3Y",
+                billing_frequency="weekly",
+                idempotency_key="t-3",
+            )
         assert "cannot be billed weekly" in e.value.message
         assert gw.get_subscriptions(customer.tenant_id)[0] == longer
 
 
 def test_billing_frequency_changes_alone(gw, customer):
-    sub = gw.create_order(customer.tenant_id, order(E3, 5, term="P3Y",
-                                                    billing_frequency="annual"),
-                          idempotency_key="o-t2")
-    monthly = gw.change_term(customer.tenant_id, sub.subscription_id, term="P3Y",
-                             billing_frequency="monthly", idempotency_key="t-4")
+    sub = gw.create_order(
+        customer.tenant_id,
+        order(E3, 5, term="P3Y", billing_frequency="annual"),
+        idempotency_key="o-t2",
+    )
+    monthly = gw.change_term(
+        customer.tenant_id,
+        sub.subscription_id,
+        term="P3Y",
+        billing_frequency="monthly",
+        idempotency_key="t-4",
+    )
     assert (monthly.term, monthly.billing_frequency) == ("P3Y", "monthly")
     assert (monthly.term_start, monthly.term_end) == (sub.term_start, sub.term_end)
     with pytest.raises(ValidationFailed) as e:
-        gw.change_term(customer.tenant_id, sub.subscription_id, term="P3Y",
-                       billing_frequency="monthly", idempotency_key="t-5")
+        gw.change_term(
+            customer.tenant_id,
+            sub.subscription_id,
+            term="P3Y",
+            billing_frequency="monthly",
+            idempotency_key="t-5",
+        )
     assert "already P3Y, billed monthly" in e.value.message
 
 
@@ -264,22 +300,27 @@ def test_transfer_lifecycle(gw, customer):
 def test_transfer_of_more_than_25_items_is_refused(gw, customer):
     ids = [f"sub-{i}" for i in range(26)]
     with pytest.raises(ValidationFailed) as e:
-        gw.create_transfer(customer.tenant_id, TransferRequest("7654321", ids),
-                           idempotency_key="t-2")
+        gw.create_transfer(
+            customer.tenant_id, TransferRequest("7654321", ids), idempotency_key="t-2"
+        )
     assert e.value.code == errors.TRANSFER_TOO_LARGE
     assert "at most 25" in e.value.message and "has 26" in e.value.message
-    ok = gw.create_transfer(customer.tenant_id, TransferRequest("7654321", ids[:25]),
-                            idempotency_key="t-3")
+    ok = gw.create_transfer(
+        customer.tenant_id, TransferRequest("7654321", ids[:25]), idempotency_key="t-3"
+    )
     assert len(ok.subscription_ids) == 25
 
 
 def test_usage_pages_cover_every_line_once(gw, customer):
     with time_machine.travel(datetime(2026, 5, 1, tzinfo=UTC), tick=False):
-        plans = [gw.create_order(customer.tenant_id, order(AZURE_PLAN, 1, term="P1M"),
-                                 idempotency_key=f"az-{i}") for i in range(3)]
+        plans = [
+            gw.create_order(
+                customer.tenant_id, order(AZURE_PLAN, 1, term="P1M"), idempotency_key=f"az-{i}"
+            )
+            for i in range(3)
+        ]
     start, end = date(2026, 5, 1), date(2026, 5, 10)
-    lines = list(iter_usage(gw, start=start, end=end, tenant_id=customer.tenant_id,
-                            page_size=7))
+    lines = list(iter_usage(gw, start=start, end=end, tenant_id=customer.tenant_id, page_size=7))
     keys = {(x.subscription_id, x.usage_date, x.meter_id) for x in lines}
     assert len(lines) == len(keys) == 3 * 10 * 5
     assert {x.subscription_id for x in lines} == {p.subscription_id for p in plans}
@@ -287,7 +328,8 @@ def test_usage_pages_cover_every_line_once(gw, customer):
     line = lines[0]
     assert line.customer_id == customer.tenant_id and line.billing_currency == "USD"
     assert line.billing_pre_tax_total == (line.quantity * line.unit_price).quantize(
-        line.billing_pre_tax_total.__class__("0.0000000001"))
+        line.billing_pre_tax_total.__class__("0.0000000001")
+    )
     first = gw.fetch_usage(start=start, end=end, tenant_id=customer.tenant_id, page_size=7)
     assert first.lines == lines[:7] and first.continuation_token
 
@@ -304,30 +346,47 @@ def test_a_reservation_is_exchanged_for_at_least_its_remaining_commitment(gw, cu
     from subscriptions.catalog.models import OfferPrice, ProductType
     from tests.factories import OfferFactory
 
-    ri = OfferFactory(sku="DZH318Z0BQ3Q:006B", name="Reserved VM Instance, D2s v5",
-                      product_type=ProductType.objects.get(code="reserved-instance"),
-                      terms="P1Y,P3Y", billing_frequencies="monthly,annual,triennial",
-                      max_quantity=1000)
+    ri = OfferFactory(
+        sku="DZH318Z0BQ3Q:006B",
+        name="Reserved VM Instance, D2s v5",
+        product_type=ProductType.objects.get(code="reserved-instance"),
+        terms="P1Y,P3Y",
+        billing_frequencies="monthly,annual,triennial",
+        max_quantity=1000,
+    )
     for term, cost in (("P1Y", "613.20"), ("P3Y", "394.20")):  # per instance and year
-        OfferPrice.objects.create(offer=ri, term=term, currency="USD", cost=Decimal(cost),
-                                  effective_from=date(2026, 1, 1))
+        OfferPrice.objects.create(
+            offer=ri, term=term, currency="USD", cost=Decimal(cost), effective_from=date(2026, 1, 1)
+        )
     with time_machine.travel(datetime(2026, 6, 18, 10, 0, tzinfo=UTC), tick=False):
-        sub = gw.create_order(customer.tenant_id, OrderRequest(ri.sku, "P1Y", "annual", 10),
-                              idempotency_key="o-ri")
+        sub = gw.create_order(
+            customer.tenant_id, OrderRequest(ri.sku, "P1Y", "annual", 10), idempotency_key="o-ri"
+        )
     with time_machine.travel(datetime(2026, 12, 18, 10, 0, tzinfo=UTC), tick=False):
         # hand-checked: 10 × 613.20 = 6,132.00 a year; Dec 18 – Jun 17 is 182 of 365 days,
         # 6,132.00 × 182 ÷ 365 = 3,057.60 remains. 3 instances for a year billed monthly
         # commit 3 × 51.10 × 12 = 1,839.60.
         with pytest.raises(Conflict) as e:
-            gw.exchange_reservation(customer.tenant_id, sub.subscription_id,
-                                    OrderRequest(ri.sku, "P1Y", "monthly", 3),
-                                    idempotency_key="x-ri-1")
-        assert e.value.message == ("The new commitment (1,839.60) must be at least the "
-                                   "remaining commitment (3,057.60).")
-        new = gw.exchange_reservation(customer.tenant_id, sub.subscription_id,
-                                      OrderRequest(ri.sku, "P3Y", "triennial", 10),
-                                      idempotency_key="x-ri-2")
+            gw.exchange_reservation(
+                customer.tenant_id,
+                sub.subscription_id,
+                OrderRequest(ri.sku, "P1Y", "monthly", 3),
+                idempotency_key="x-ri-1",
+            )
+        assert e.value.message == (
+            "The new commitment (1,839.60) must be at least the remaining commitment (3,057.60)."
+        )
+        new = gw.exchange_reservation(
+            customer.tenant_id,
+            sub.subscription_id,
+            OrderRequest(ri.sku, "P3Y", "triennial", 10),
+            idempotency_key="x-ri-2",
+        )
         assert (new.term, new.billing_frequency, new.quantity, new.term_start) == (
-            "P3Y", "triennial", 10, date(2026, 12, 18))
+            "P3Y",
+            "triennial",
+            10,
+            date(2026, 12, 18),
+        )
         states = {s.subscription_id: s.status for s in gw.get_subscriptions(customer.tenant_id)}
         assert states == {sub.subscription_id: DELETED, new.subscription_id: "active"}

@@ -43,24 +43,42 @@ def certificate(tmp_path_factory):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(x509.KeyUsage(
-                digital_signature=True, key_cert_sign=True, content_commitment=False,
-                key_encipherment=False, data_encipherment=False, key_agreement=False,
-                crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
     folder = tmp_path_factory.mktemp("tls")
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_file), str(key_file)
 
 
@@ -82,10 +100,13 @@ def app_user(login, certificate, db):
     session = requests.Session()
     session.verify = certificate[0]
     session.trust_env = False  # REQUESTS_CA_BUNDLE would otherwise override `verify`
-    return AppUserTokens(client_id="8c6b9e5d-0000-4000-8000-000000000001",
-                         client_secret="app-secret-not-for-logs",
-                         authority=login.url_for("/contoso-distributor.onmicrosoft.com"),
-                         bootstrap_refresh_token=BOOTSTRAP, http_client=session)
+    return AppUserTokens(
+        client_id="8c6b9e5d-0000-4000-8000-000000000001",
+        client_secret="app-secret-not-for-logs",
+        authority=login.url_for("/contoso-distributor.onmicrosoft.com"),
+        bootstrap_refresh_token=BOOTSTRAP,
+        http_client=session,
+    )
 
 
 def test_refresh_token_gives_an_app_user_token_kept_encrypted(app_user, ms):
@@ -111,7 +132,8 @@ def test_token_is_refreshed_before_it_expires(app_user, ms):
 
 
 def test_expired_token_on_a_call_is_refreshed_once_and_nothing_is_lost(
-        app_user, ms, pc_server, sleeps, offers):
+    app_user, ms, pc_server, sleeps, offers
+):
     from tests.partner_center.conftest import customer_request
 
     gateway = HttpGateway(pc_server.url_for("/"), app_user, sleep=sleeps.append)
@@ -126,8 +148,7 @@ def test_a_refused_refresh_token_says_so_without_the_token(app_user, ms, caplog)
     store_refresh_token("revoked-refresh-token-secret")
     with caplog.at_level(logging.DEBUG), pytest.raises(GatewayError) as e:
         app_user.access_token()
-    assert "invalid_grant" in e.value.message and "connect Partner Center again" in \
-        e.value.message
+    assert "invalid_grant" in e.value.message and "connect Partner Center again" in e.value.message
     assert "revoked-refresh-token-secret" not in e.value.message
     assert all("revoked-refresh-token-secret" not in r.getMessage() for r in caplog.records)
 
@@ -163,10 +184,12 @@ def test_one_time_admin_credentials_are_given_once(db):
 def test_app_only_tokens_for_graph(login, certificate, ms, caplog):
     session = requests.Session()
     session.verify, session.trust_env = certificate[0], False
-    graph = AppOnlyTokens(client_id="8c6b9e5d-0000-4000-8000-000000000001",
-                          client_secret="app-secret-not-for-logs",
-                          authority=login.url_for("/contoso-distributor.onmicrosoft.com"),
-                          http_client=session)
+    graph = AppOnlyTokens(
+        client_id="8c6b9e5d-0000-4000-8000-000000000001",
+        client_secret="app-secret-not-for-logs",
+        authority=login.url_for("/contoso-distributor.onmicrosoft.com"),
+        http_client=session,
+    )
     token = graph.access_token()
     assert token in ms.access_tokens and graph.access_token() == token  # cached by MSAL
     (grant,) = ms.token_requests
@@ -176,7 +199,8 @@ def test_app_only_tokens_for_graph(login, certificate, ms, caplog):
 
 
 def test_operations_connect_partner_center_through_the_consent_flow(
-        login, certificate, ms, client, settings, monkeypatch, db):
+    login, certificate, ms, client, settings, monkeypatch, db
+):
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", certificate[0])  # MSAL's own HTTP client
     settings.STAFF_MFA_REQUIRED = False
     settings.PARTNER_CENTER_CLIENT_ID = "8c6b9e5d-0000-4000-8000-000000000001"
@@ -193,18 +217,25 @@ def test_operations_connect_partner_center_through_the_consent_flow(
     query = parse_qs(sign_in.query)
     assert "https://api.partnercenter.microsoft.com/user_impersonation" in query["scope"][0]
     # Microsoft sends the operator back with a code
-    back = client.get(reverse("partner_center_ops:callback"),
-                      {"code": "consent-code", "state": query["state"][0]}, follow=True)
+    back = client.get(
+        reverse("partner_center_ops:callback"),
+        {"code": "consent-code", "state": query["state"][0]},
+        follow=True,
+    )
     assert "Partner Center is connected" in back.content.decode()
     assert "Connected." in back.content.decode()
     stored = decrypt(StoredToken.objects.get().refresh_token)
     assert stored in ms.refresh_tokens and stored not in StoredToken.objects.get().refresh_token
     with scopes_disabled():
-        assert AuditEvent.objects.filter(action="partner_center.connection.connected",
-                                         actor=operator).exists()
+        assert AuditEvent.objects.filter(
+            action="partner_center.connection.connected", actor=operator
+        ).exists()
     # a replayed or forged answer is refused plainly
-    again = client.get(reverse("partner_center_ops:callback"),
-                       {"code": "consent-code", "state": "forged"}, follow=True)
+    again = client.get(
+        reverse("partner_center_ops:callback"),
+        {"code": "consent-code", "state": "forged"},
+        follow=True,
+    )
     assert "The sign-in expired or was started elsewhere" in again.content.decode()
 
 

@@ -35,16 +35,34 @@ METRICS_PORT = free_port()
 @pytest.fixture
 def worker(transactional_db):
     db = connection.settings_dict
-    env = {**os.environ,
-           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-           "DJANGO_SETTINGS_MODULE": "portal.settings_test",
-           "CELERY_TASK_ALWAYS_EAGER": "0",
-           "CELERY_METRICS_PORT": str(METRICS_PORT)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "portal.settings_test",
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_METRICS_PORT": str(METRICS_PORT),
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool=solo",
-         "--loglevel=WARNING", "--without-heartbeat", "--without-gossip", "--without-mingle",
-         "-Q", "portal-test"],
-        cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-Q",
+            "portal-test",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = False
     try:
@@ -72,5 +90,6 @@ def test_the_worker_serves_its_task_metrics(worker, unscoped):
 
     with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10) as r:
         text = r.read().decode()
-    assert ('portal_celery_tasks_total{state="succeeded",task="portal.tasks.expire_invitations"}'
-            ' 1.0') in text
+    assert (
+        'portal_celery_tasks_total{state="succeeded",task="portal.tasks.expire_invitations"} 1.0'
+    ) in text

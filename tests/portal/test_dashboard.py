@@ -16,9 +16,17 @@ def bought(owner_a, onboard, catalog):
     for n, seats in ((1, 10), (2, 4)):
         customer = onboard(owner_a, company_name=f"Customer {n}")
         with time_machine.travel(dt.datetime(2026, 6, 18, 10, tzinfo=dt.UTC), tick=False):
-            subs.append(buy_now(
-                member=owner_a, customer=customer, offer=catalog[PREMIUM], term="P1M",
-                billing_frequency="monthly", quantity=seats, idempotency_key=f"k{n}"))
+            subs.append(
+                buy_now(
+                    member=owner_a,
+                    customer=customer,
+                    offer=catalog[PREMIUM],
+                    term="P1M",
+                    billing_frequency="monthly",
+                    quantity=seats,
+                    idempotency_key=f"k{n}",
+                )
+            )
     return subs
 
 
@@ -41,8 +49,9 @@ def test_period_money_top_customers_and_attention(owner_a, client_for, bought):
 def test_filters_apply_with_htmx(owner_a, client_for, bought):
     client = client_for(owner_a)
     with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
-        partial = client.get(reverse("dashboard"), {"customer": "customer 2"},
-                             HTTP_HX_REQUEST="true").content.decode()
+        partial = client.get(
+            reverse("dashboard"), {"customer": "customer 2"}, HTTP_HX_REQUEST="true"
+        ).content.decode()
     assert partial.startswith('\n<div id="figures">') or '<div id="figures">' in partial[:200]
     assert "<html" not in partial
     assert "105.60" in partial and "369.60" not in partial  # 4 × 26.40
@@ -57,8 +66,9 @@ def test_sales_and_viewers_see_no_cost_or_margin(reseller_a, member_of, client_f
 
 
 @pytest.mark.django_db
-def test_constant_queries_whatever_the_data(owner_a, reseller_a, client_for,
-                                            django_assert_max_num_queries, bought):
+def test_constant_queries_whatever_the_data(
+    owner_a, reseller_a, client_for, django_assert_max_num_queries, bought
+):
     client = client_for(owner_a)
     _dashboard(client)
     # 40 before the cost-anomaly, budget and seat-savings cards (one or two queries each)
@@ -69,7 +79,7 @@ def test_constant_queries_whatever_the_data(owner_a, reseller_a, client_for,
         TicketFactory(reseller=reseller_a)
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = _dashboard(client)
-    assert "MCA acceptances pending <span class=\"badge-count\">20</span>" in page
+    assert 'MCA acceptances pending <span class="badge-count">20</span>' in page
 
 
 @pytest.mark.django_db

@@ -12,11 +12,13 @@ from tests.factories import InvitationFactory, UserFactory
 
 
 @pytest.mark.django_db
-def test_owner_invites_a_colleague_who_accepts(owner_a, unscoped, mailoutbox,
-                                               django_capture_on_commit_callbacks, client):
+def test_owner_invites_a_colleague_who_accepts(
+    owner_a, unscoped, mailoutbox, django_capture_on_commit_callbacks, client
+):
     with django_capture_on_commit_callbacks(execute=True):
-        invitation = services.invitation_create(member=owner_a, email="New.Person@Example.test",
-                                                role=Role.SALES)
+        invitation = services.invitation_create(
+            member=owner_a, email="New.Person@Example.test", role=Role.SALES
+        )
     assert invitation.email == "new.person@example.test"
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
@@ -70,19 +72,23 @@ def test_expired_and_revoked_invitations_are_refused(owner_a, unscoped):
         with pytest.raises(ValidationError, match="expired"):
             services.invitation_accept(user=invitee, token=invitation.token)
         assert services.invitations_expire() == 1
-    services.invitation_revoke(member=owner_a, invitation=InvitationFactory(
-        reseller=owner_a.reseller, email="other@example.test"))
+    services.invitation_revoke(
+        member=owner_a,
+        invitation=InvitationFactory(reseller=owner_a.reseller, email="other@example.test"),
+    )
     with unscoped():
         revoked = Invitation.objects.get(email="other@example.test")
     with pytest.raises(ValidationError, match="revoked"):
-        services.invitation_accept(user=UserFactory(email="other@example.test"),
-                                   token=revoked.token)
+        services.invitation_accept(
+            user=UserFactory(email="other@example.test"), token=revoked.token
+        )
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", [Role.SALES, Role.BILLING, Role.VIEWER])
-def test_non_managers_cannot_invite_and_nothing_is_written(reseller_a, member_of, role, unscoped,
-                                                           mailoutbox):
+def test_non_managers_cannot_invite_and_nothing_is_written(
+    reseller_a, member_of, role, unscoped, mailoutbox
+):
     member = member_of(reseller_a, role)
     with pytest.raises(PermissionDenied, match="allowed: Owner, Admin"):
         services.invitation_create(member=member, email="x@example.test", role=Role.VIEWER)
@@ -112,11 +118,13 @@ def test_inviting_an_existing_member_or_twice_is_refused(owner_a, reseller_a, me
 @pytest.mark.django_db
 def test_invite_form_in_the_browser(owner_a, client_for, unscoped):
     client = client_for(owner_a)
-    response = client.post("/partner/members/invite/", {"email": "not-an-email", "role": "sales"},
-                           follow=True)
+    response = client.post(
+        "/partner/members/invite/", {"email": "not-an-email", "role": "sales"}, follow=True
+    )
     assert "Enter a valid email address." in response.content.decode()
-    response = client.post("/partner/members/invite/",
-                           {"email": "ok@example.test", "role": "billing"}, follow=True)
+    response = client.post(
+        "/partner/members/invite/", {"email": "ok@example.test", "role": "billing"}, follow=True
+    )
     page = response.content.decode()
     assert "Invitation sent to ok@example.test." in page
     assert "ok@example.test" in page.split("Pending invitations")[1]

@@ -54,13 +54,19 @@ def envelope(request) -> bytes:
 
 def log_a_warning(**env) -> str:
     """What a process with these settings prints when it logs a warning."""
-    code = ("import django, logging; django.setup(); "
-            "logging.getLogger('portal.test').warning('disk %s full', 'media')")
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('portal.test').warning('disk %s full', 'media')"
+    )
     base = {k: v for k, v in os.environ.items() if k not in ("LOG_FORMAT", "DEBUG")}
     done = subprocess.run(  # noqa: S603 - this interpreter, our own code
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
         cwd=django_settings.BASE_DIR,
-        env={**base, "DJANGO_SETTINGS_MODULE": "portal.settings", "SECRET_KEY": "x", **env})
+        env={**base, "DJANGO_SETTINGS_MODULE": "portal.settings", "SECRET_KEY": "x", **env},
+    )
     assert done.returncode == 0, done.stderr
     return done.stderr.strip()
 
@@ -68,7 +74,10 @@ def log_a_warning(**env) -> str:
 def test_production_logs_one_json_object_per_line():
     line = json.loads(log_a_warning(DEBUG="0"))
     assert (line["level"], line["logger"], line["message"]) == (
-        "WARNING", "portal.test", "disk media full")
+        "WARNING",
+        "portal.test",
+        "disk media full",
+    )
     assert line["request_id"] is None and line["reseller_id"] is None
     assert line["time"].endswith("+00:00")
 
@@ -93,7 +102,8 @@ def test_a_missing_or_odd_request_id_is_replaced_by_a_new_one(client):
 
 @pytest.mark.django_db
 def test_each_request_logs_one_json_line_with_request_and_reseller_ids(
-        client_for, reseller_a, member_of, json_log):
+    client_for, reseller_a, member_of, json_log
+):
     client = client_for(member_of(reseller_a, Role.OWNER))
     response = client.get("/dashboard/", HTTP_X_REQUEST_ID="req-1")
     assert response.status_code == 200
@@ -102,7 +112,10 @@ def test_each_request_logs_one_json_line_with_request_and_reseller_ids(
     assert line["request_id"] == "req-1"
     assert line["reseller_id"] == reseller_a.pk
     assert (line["level"], line["logger"], line["message"]) == (
-        "INFO", "portal.request", "GET /dashboard/ 200")
+        "INFO",
+        "portal.request",
+        "GET /dashboard/ 200",
+    )
     assert line["status"] == 200 and line["duration_ms"] >= 0
     assert line["time"].endswith("+00:00")
 
@@ -130,15 +143,20 @@ def test_sentry_is_off_without_a_dsn():
 
 
 @pytest.mark.django_db
-def test_with_a_dsn_errors_reach_sentry_tagged_with_the_request_id(httpserver, client, settings,
-                                                                   reseller_a, member_of):
+def test_with_a_dsn_errors_reach_sentry_tagged_with_the_request_id(
+    httpserver, client, settings, reseller_a, member_of
+):
     settings.ROOT_URLCONF = "tests.portal.failing_urls"
     httpserver.expect_request("/api/1/envelope/", method="POST").respond_with_data("{}")
     member = member_of(reseller_a, Role.OWNER)
     client.force_login(member.user)
     client.raise_request_exception = False
-    observability.init_sentry(dsn=f"http://public@{httpserver.host}:{httpserver.port}/1",
-                              environment="test", release="", traces_sample_rate=0.0)
+    observability.init_sentry(
+        dsn=f"http://public@{httpserver.host}:{httpserver.port}/1",
+        environment="test",
+        release="",
+        traces_sample_rate=0.0,
+    )
     try:
         response = client.get("/fail/", HTTP_X_REQUEST_ID="req-4")
         sentry_sdk.flush(timeout=5)
@@ -146,8 +164,12 @@ def test_with_a_dsn_errors_reach_sentry_tagged_with_the_request_id(httpserver, c
         sentry_sdk.get_global_scope().set_client(None)  # off again for the other tests
     assert response.status_code == 500
     assert not sentry_sdk.get_client().is_active()
-    [event] = [json.loads(item) for request, _ in httpserver.log
-               for item in envelope(request).splitlines() if b'"exception"' in item]
+    [event] = [
+        json.loads(item)
+        for request, _ in httpserver.log
+        for item in envelope(request).splitlines()
+        if b'"exception"' in item
+    ]
     assert event["exception"]["values"][-1]["value"] == "billing run failed"
     assert event["environment"] == "test"
     assert event["tags"]["request_id"] == "req-4"

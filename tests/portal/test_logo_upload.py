@@ -27,12 +27,23 @@ def media(settings, tmp_path):
 def test_a_huge_logo_is_refused_before_it_is_decoded(owner_a, client_for, media):
     bomb = png(12000, 12000)
     assert bomb.size < 200_000  # small file, 144 million pixels
-    with pytest.raises(ValidationError, match="12000×12000 pixels; upload one of at most "
-                                              "4000×4000"):
+    with pytest.raises(
+        ValidationError, match="12000×12000 pixels; upload one of at most 4000×4000"
+    ):
         services.reseller_update_profile(member=owner_a, logo=bomb)
-    page = client_for(owner_a).post("/partner/profile/", {
-        "name": "Alpha Cloud", "brand_colour": "#0b5cad", "accent_colour": "#0f766e",
-        "logo": png(12000, 12000)}).content.decode()
+    page = (
+        client_for(owner_a)
+        .post(
+            "/partner/profile/",
+            {
+                "name": "Alpha Cloud",
+                "brand_colour": "#0b5cad",
+                "accent_colour": "#0f766e",
+                "logo": png(12000, 12000),
+            },
+        )
+        .content.decode()
+    )
     assert "12000×12000 pixels" in page
     owner_a.reseller.refresh_from_db()
     assert not owner_a.reseller.logo

@@ -22,16 +22,19 @@ def test_last_owner_cannot_be_demoted_or_removed(owner_a, reseller_a, member_of,
 
 
 @pytest.mark.django_db
-def test_owner_changes_a_role_and_removes_a_member_with_audit(owner_a, reseller_a, member_of,
-                                                               unscoped):
+def test_owner_changes_a_role_and_removes_a_member_with_audit(
+    owner_a, reseller_a, member_of, unscoped
+):
     viewer = member_of(reseller_a, Role.VIEWER)
     services.membership_change_role(member=owner_a, target=viewer, role=Role.BILLING)
     services.membership_remove(member=owner_a, target=viewer)
     with unscoped():
         assert not Membership.objects.filter(pk=viewer.pk).exists()
         events = list(AuditEvent.objects.order_by("at", "id").values_list("action", "data"))
-    assert events[0] == ("portal.membership.role_changed",
-                         {"user": viewer.user.email, "from": "viewer", "to": "billing"})
+    assert events[0] == (
+        "portal.membership.role_changed",
+        {"user": viewer.user.email, "from": "viewer", "to": "billing"},
+    )
     assert events[1][0] == "portal.membership.removed"
 
 
@@ -46,8 +49,9 @@ def test_members_page_controls_follow_the_role(reseller_a, member_of, client_for
 
 
 @pytest.mark.django_db
-def test_members_page_query_count_is_constant(owner_a, reseller_a, member_of, client_for,
-                                              django_assert_max_num_queries):
+def test_members_page_query_count_is_constant(
+    owner_a, reseller_a, member_of, client_for, django_assert_max_num_queries
+):
     client = client_for(owner_a)
     client.get("/partner/members/")  # warm up session and caches
     for _ in range(3):

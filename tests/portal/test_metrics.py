@@ -17,14 +17,17 @@ def sample(name, **labels):
 
 def scraped(response) -> dict:
     """{(sample name, sorted labels): value} of a /metrics answer."""
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(response.content.decode())
-            for s in family.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(response.content.decode())
+        for s in family.samples
+    }
 
 
 @pytest.mark.django_db
-def test_metrics_are_for_the_scraper_token_or_operations_staff(client, settings, reseller_a,
-                                                              member_of):
+def test_metrics_are_for_the_scraper_token_or_operations_staff(
+    client, settings, reseller_a, member_of
+):
     settings.METRICS_TOKEN = TOKEN
     anonymous = client.get("/metrics")
     assert anonymous.status_code == 401
@@ -60,16 +63,26 @@ def test_requests_are_counted_by_url_name_and_status(client, settings):
     client.get("/help/")
     after = scraped(client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}"))
 
-    help_ok = ("portal_http_requests_total",
-               (("method", "GET"), ("status", "200"), ("view", "help")))
+    help_ok = (
+        "portal_http_requests_total",
+        (("method", "GET"), ("status", "200"), ("view", "help")),
+    )
     assert after[help_ok] == before[help_ok] + 1
-    assert before[("portal_http_requests_total",
-                   (("method", "GET"), ("status", "404"), ("view", "unresolved")))] >= 1
+    assert (
+        before[
+            (
+                "portal_http_requests_total",
+                (("method", "GET"), ("status", "404"), ("view", "unresolved")),
+            )
+        ]
+        >= 1
+    )
     timed = ("portal_http_request_duration_seconds_count", (("method", "GET"), ("view", "help")))
     assert after[timed] == before[timed] + 1
     # queue lengths are read from the broker when there is one
     assert any(name == "portal_celery_queue_length" for name, _ in after) == bool(
-        settings.REDIS_URL)
+        settings.REDIS_URL
+    )
 
 
 @pytest.mark.django_db

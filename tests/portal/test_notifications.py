@@ -7,13 +7,17 @@ from tests.factories import NotificationFactory
 
 
 @pytest.mark.django_db
-def test_notify_shows_in_the_bell_and_mails_after_commit(owner_a, client_for, mailoutbox,
-                                                         django_capture_on_commit_callbacks,
-                                                         in_scope):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks, \
-            in_scope(owner_a.reseller):
-        notify(reseller=owner_a.reseller, users=[owner_a.user], title="Program approved",
-               body="Microsoft Azure Reseller Program is approved.", url="/partner/members/")
+def test_notify_shows_in_the_bell_and_mails_after_commit(
+    owner_a, client_for, mailoutbox, django_capture_on_commit_callbacks, in_scope
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, in_scope(owner_a.reseller):
+        notify(
+            reseller=owner_a.reseller,
+            users=[owner_a.user],
+            title="Program approved",
+            body="Microsoft Azure Reseller Program is approved.",
+            url="/partner/members/",
+        )
     assert mailoutbox == []  # nothing is mailed before the transaction commits
     for callback in callbacks:
         callback()
@@ -31,8 +35,9 @@ def test_notify_shows_in_the_bell_and_mails_after_commit(owner_a, client_for, ma
 
 
 @pytest.mark.django_db
-def test_notifications_are_per_user_and_mark_all_read(owner_a, reseller_a, member_of,
-                                                      client_for, in_scope):
+def test_notifications_are_per_user_and_mark_all_read(
+    owner_a, reseller_a, member_of, client_for, in_scope
+):
     colleague = member_of(reseller_a, Role.VIEWER)
     NotificationFactory(reseller=reseller_a, user=colleague.user, title="For the colleague")
     for n in range(3):
@@ -47,7 +52,8 @@ def test_notifications_are_per_user_and_mark_all_read(owner_a, reseller_a, membe
 
 @pytest.mark.django_db
 def test_a_notification_link_never_leaves_the_site(owner_a, client_for):
-    note = NotificationFactory(reseller=owner_a.reseller, user=owner_a.user,
-                               url="https://evil.example/phish")
+    note = NotificationFactory(
+        reseller=owner_a.reseller, user=owner_a.user, url="https://evil.example/phish"
+    )
     response = client_for(owner_a).get(f"/notifications/{note.pk}/")
     assert response["Location"] == "/notifications/"

@@ -8,43 +8,64 @@ from django.template import Context, Template
 from portal import numbers
 
 
-@pytest.mark.parametrize("amount, currency, shown", [
-    (D("12345.6"), "USD", "12,345.60 USD"),
-    (D("1234567.891"), "CAD", "1,234,567.89 CAD"),
-    (D("2.345"), "USD", "2.35 USD"),      # half up, as invoice lines are rounded
-    (D("-2.345"), "USD", "-2.35 USD"),
-    (D("0"), "USD", "0.00 USD"),
-    (D("5"), "JPY", "5 JPY"),             # the currency's minor unit
-])
+@pytest.mark.parametrize(
+    "amount, currency, shown",
+    [
+        (D("12345.6"), "USD", "12,345.60 USD"),
+        (D("1234567.891"), "CAD", "1,234,567.89 CAD"),
+        (D("2.345"), "USD", "2.35 USD"),  # half up, as invoice lines are rounded
+        (D("-2.345"), "USD", "-2.35 USD"),
+        (D("0"), "USD", "0.00 USD"),
+        (D("5"), "JPY", "5 JPY"),  # the currency's minor unit
+    ],
+)
 def test_money_has_thousands_separators_two_decimals_and_the_currency(amount, currency, shown):
     assert numbers.money(amount, currency) == shown
 
 
-@pytest.mark.parametrize("amount, shown", [
-    (D("25.300000"), "25.30 USD"), (D("1.234500"), "1.2345 USD"),
-    (D("0.123456"), "0.1235 USD"), (D("1200.5"), "1,200.50 USD"),
-])
+@pytest.mark.parametrize(
+    "amount, shown",
+    [
+        (D("25.300000"), "25.30 USD"),
+        (D("1.234500"), "1.2345 USD"),
+        (D("0.123456"), "0.1235 USD"),
+        (D("1200.5"), "1,200.50 USD"),
+    ],
+)
 def test_unit_prices_show_two_to_four_decimals(amount, shown):
     assert numbers.unit_price(amount, "USD") == shown
 
 
-@pytest.mark.parametrize("value, shown", [
-    (D("10.000000"), "10"), (D("0.500"), "0.5"), (D("12345"), "12,345"), (7, "7"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (D("10.000000"), "10"),
+        (D("0.500"), "0.5"),
+        (D("12345"), "12,345"),
+        (7, "7"),
+    ],
+)
 def test_quantities_have_no_trailing_zeros(value, shown):
     assert numbers.quantity(value) == shown
 
 
-@pytest.mark.parametrize("value, shown", [
-    (D("15.000"), "15%"), (D("12.500"), "12.5%"), (D("33.3333"), "33.33%"),
-])
+@pytest.mark.parametrize(
+    "value, shown",
+    [
+        (D("15.000"), "15%"),
+        (D("12.500"), "12.5%"),
+        (D("33.3333"), "33.33%"),
+    ],
+)
 def test_percentages_have_no_trailing_zeros(value, shown):
     assert numbers.percent(value) == shown
 
 
 def test_template_filters():
-    out = Template("{% load numbers %}{{ a|money:'USD' }}|{{ p|unit_price:'CAD' }}|"
-                   "{{ q|quantity }}|{{ r|percent }}|{{ none|money:'USD' }}").render(
-        Context({"a": D("1000"), "p": D("3.5"), "q": D("2.000"), "r": D("15.000"),
-                 "none": None}))
+    out = Template(
+        "{% load numbers %}{{ a|money:'USD' }}|{{ p|unit_price:'CAD' }}|"
+        "{{ q|quantity }}|{{ r|percent }}|{{ none|money:'USD' }}"
+    ).render(
+        Context({"a": D("1000"), "p": D("3.5"), "q": D("2.000"), "r": D("15.000"), "none": None})
+    )
     assert out == "1,000.00 USD|3.50 CAD|2|15%|"

@@ -14,10 +14,16 @@ from tests.factories import ResellerFactory
 def test_profile_rejects_bad_partner_id_and_future_mpa_date(owner_a, client_for):
     client = client_for(owner_a)
     tomorrow = (timezone.now().date() + datetime.timedelta(days=1)).isoformat()
-    response = client.post("/partner/profile/", {
-        "name": "Alpha Cloud", "partner_id": "12ab", "mpa_accepted_on": tomorrow,
-        "brand_colour": "#0b5cad", "accent_colour": "#0f766e",
-    })
+    response = client.post(
+        "/partner/profile/",
+        {
+            "name": "Alpha Cloud",
+            "partner_id": "12ab",
+            "mpa_accepted_on": tomorrow,
+            "brand_colour": "#0b5cad",
+            "accent_colour": "#0f766e",
+        },
+    )
     page = response.content.decode()
     assert "The MPN/Partner ID is a number of 6 to 10 digits." in page
     assert "The agreement date cannot be in the future." in page
@@ -34,11 +40,18 @@ def test_partner_id_is_unique_across_resellers(owner_a):
 @pytest.mark.django_db
 def test_profile_saved_and_audited_with_the_change(owner_a, client_for, unscoped):
     client = client_for(owner_a)
-    response = client.post("/partner/profile/", {
-        "name": "Alpha Cloud", "partner_id": "7001234", "mpa_accepted_on": "2025-02-03",
-        "brand_colour": "#112233", "accent_colour": "#0f766e",
-        "support_email": "help@alpha.test",
-    }, follow=True)
+    response = client.post(
+        "/partner/profile/",
+        {
+            "name": "Alpha Cloud",
+            "partner_id": "7001234",
+            "mpa_accepted_on": "2025-02-03",
+            "brand_colour": "#112233",
+            "accent_colour": "#0f766e",
+            "support_email": "help@alpha.test",
+        },
+        follow=True,
+    )
     assert "Partner profile saved." in response.content.decode()
     reseller = Reseller.objects.get(pk=owner_a.reseller_id)
     assert reseller.partner_id == "7001234"
@@ -58,8 +71,10 @@ def test_viewer_sees_profile_read_only_and_cannot_post(reseller_a, member_of, cl
     page = client.get("/partner/profile/").content.decode()
     assert "Only owners and admins can change the profile." in page
     assert "Save profile" not in page
-    response = client.post("/partner/profile/", {"name": "Hacked", "brand_colour": "#000000",
-                                                  "accent_colour": "#000000"})
+    response = client.post(
+        "/partner/profile/",
+        {"name": "Hacked", "brand_colour": "#000000", "accent_colour": "#000000"},
+    )
     assert response.status_code == 403
     assert Reseller.objects.get(pk=reseller_a.pk).name == "Alpha Cloud"
 
@@ -93,12 +108,19 @@ def test_admin_edits_are_audited(client, settings, reseller_a, unscoped):
     settings.STAFF_MFA_REQUIRED = False
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)
-    response = client.post(f"/admin/portal/reseller/{reseller_a.pk}/change/", {
-        "name": "Alpha Cloud Renamed", "country": "US", "currency": "USD",
-        "partner_id": reseller_a.partner_id, "brand_colour": "#0b5cad",
-        "accent_colour": "#0f766e",
-        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-    })
+    response = client.post(
+        f"/admin/portal/reseller/{reseller_a.pk}/change/",
+        {
+            "name": "Alpha Cloud Renamed",
+            "country": "US",
+            "currency": "USD",
+            "partner_id": reseller_a.partner_id,
+            "brand_colour": "#0b5cad",
+            "accent_colour": "#0f766e",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     with unscoped():
         event = AuditEvent.objects.get(action="admin.reseller.changed")

@@ -14,12 +14,20 @@ def test_seed_demo_loads_the_demo_and_can_run_again(client):
     call_command("seed_demo", stdout=out)
     call_command("seed_demo", stdout=io.StringIO())
     printed = out.getvalue()
-    for login in ("ops@example.com", "owner@northwind.example", "viewer@northwind.example",
-                  "owner@mapleleaf.example", "viewer@mapleleaf.example", "consultant@example.com"):
+    for login in (
+        "ops@example.com",
+        "owner@northwind.example",
+        "viewer@northwind.example",
+        "owner@mapleleaf.example",
+        "viewer@mapleleaf.example",
+        "consultant@example.com",
+    ):
         assert login in printed
     assert "demo-portal-2026" in printed
     assert {(r.name, r.country, r.currency) for r in Reseller.objects.all()} == {
-        ("Northwind Cloud Partners", "US", "USD"), ("Maple Leaf IT Solutions", "CA", "CAD")}
+        ("Northwind Cloud Partners", "US", "USD"),
+        ("Maple Leaf IT Solutions", "CA", "CAD"),
+    }
     with scopes_disabled():
         assert Membership.objects.count() == 6
         assert Customer.objects.count() == 5

@@ -23,18 +23,30 @@ from support import services as support
 from tests import factories
 from tests.subscriptions.conftest import PREMIUM, buy_now
 
-OUR_APPS = ("portal", "customers", "subscriptions", "support", "programs", "billing",
-            "partner_center")
+OUR_APPS = (
+    "portal",
+    "customers",
+    "subscriptions",
+    "support",
+    "programs",
+    "billing",
+    "partner_center",
+)
 USAGE_HEADER = b"CustomerId,SubscriptionId,UsageDate\n"
-NEW_OFFER = (b"sku,name,product_type,terms,billing_frequencies,min_quantity,max_quantity,"
-             b"cap_group,term,currency,cost,effective_from\n"
-             b"CFQ7TTC0TEST:0001,Test offer,nce,P1M,monthly,1,100,,P1M,USD,10.00,2026-01-01\n")
+NEW_OFFER = (
+    b"sku,name,product_type,terms,billing_frequencies,min_quantity,max_quantity,"
+    b"cap_group,term,currency,cost,effective_from\n"
+    b"CFQ7TTC0TEST:0001,Test offer,nce,P1M,monthly,1,100,,P1M,USD,10.00,2026-01-01\n"
+)
 
 
 def snapshot() -> dict:
     with scopes_disabled():
-        return {m._meta.label: m._base_manager.count() for m in apps.get_models()
-                if m._meta.app_label in OUR_APPS}
+        return {
+            m._meta.label: m._base_manager.count()
+            for m in apps.get_models()
+            if m._meta.app_label in OUR_APPS
+        }
 
 
 def _customer(ctx):
@@ -44,9 +56,13 @@ def _customer(ctx):
 def _listed_in_partner_center(ctx):
     """A customer Partner Center lists for the reseller under its domain (not linked yet)."""
     customer = factories.CustomerFactory(reseller=ctx["reseller"])
-    SandboxCustomer.objects.create(company_name="Listed", domain=customer.primary_domain,
-                                   country="US", currency="USD",
-                                   reseller_mpn_id=ctx["reseller"].partner_id)
+    SandboxCustomer.objects.create(
+        company_name="Listed",
+        domain=customer.primary_domain,
+        country="US",
+        currency="USD",
+        reseller_mpn_id=ctx["reseller"].partner_id,
+    )
     return customer
 
 
@@ -69,115 +85,310 @@ def _not_approved(ctx, code):
 
 def _subscription(ctx, frequency="monthly"):
     return buy_now(
-        member=ctx["owner"], customer=ctx["onboard"](ctx["owner"]),
-        offer=ctx["catalog"][PREMIUM], term="P1Y", billing_frequency=frequency, quantity=5,
-        idempotency_key="setup")
+        member=ctx["owner"],
+        customer=ctx["onboard"](ctx["owner"]),
+        offer=ctx["catalog"][PREMIUM],
+        term="P1Y",
+        billing_frequency=frequency,
+        quantity=5,
+        idempotency_key="setup",
+    )
 
 
 # (service, action it needs, set-up(ctx) -> call(member))
 CASES = [
-    ("reseller_update_profile", "reseller.edit_profile",
-     lambda ctx: lambda m: portal.reseller_update_profile(member=m, support_phone="+1 555 0100")),
-    ("invitation_create", "members.manage",
-     lambda ctx: lambda m: portal.invitation_create(member=m, email="new@x.test", role="viewer")),
-    ("membership_change_role", "members.manage",
-     lambda ctx: (lambda t: lambda m: portal.membership_change_role(member=m, target=t,
-                                                                     role=Role.SALES))(
-         ctx["member_of"](ctx["reseller"], Role.VIEWER))),
-    ("membership_remove", "members.manage",
-     lambda ctx: (lambda t: lambda m: portal.membership_remove(member=m, target=t))(
-         ctx["member_of"](ctx["reseller"], Role.VIEWER))),
-    ("program_request_create", "programs.request",
-     lambda ctx: (lambda p: lambda m: programs.program_request_create(
-         member=m, program=p, accepted_terms_version=p.terms_version))(
-         _not_approved(ctx, "modern-workplace"))),
-    ("customer_create", "customers.edit",
-     lambda ctx: lambda m: customers.customer_create(
-         member=m, company_name="Lamna", country="US", currency="USD",
-         address_line1="1 Main St", city="Seattle", postal_code="98101",
-         contact_first_name="R", contact_last_name="K", contact_email="r@lamna.test",
-         primary_domain="lamna.onmicrosoft.com")),
-    ("customer_update", "customers.edit",
-     lambda ctx: (lambda c: lambda m: customers.customer_update(member=m, customer=c,
-                                                                city="Redmond"))(_customer(ctx))),
-    ("customer_create_in_partner_center", "customers.edit",
-     lambda ctx: (lambda c: lambda m: customers.customer_create_in_partner_center(
-         member=m, customer=c))(_customer(ctx))),
-    ("customer_link_tenant", "customers.edit",
-     lambda ctx: (lambda c: lambda m: customers.customer_link_tenant(member=m, customer=c))(
-         _listed_in_partner_center(ctx))),
-    ("mca_send", "customers.edit",
-     lambda ctx: (lambda c: lambda m: customers.mca_send(member=m, customer=c))(_customer(ctx))),
-    ("portal_link_send", "customers.edit",
-     lambda ctx: (lambda c: lambda m: customers.portal_link_send(member=m, customer=c))(
-         _customer(ctx))),
-    ("price_book_create", "pricebooks.edit",
-     lambda ctx: lambda m: subscriptions.price_book_create(member=m)),
-    ("price_rule_add", "pricebooks.edit",
-     lambda ctx: (lambda b: lambda m: subscriptions.price_rule_add(
-         member=m, book=b, kind="markup", percent=Decimal("10"),
-         effective_from=dt.date.today() + dt.timedelta(days=1)))(
-         subscriptions.price_book_create(member=ctx["owner"]))),
-    ("subscription_purchase", "orders.place",
-     lambda ctx: (lambda c: lambda m: subscriptions.subscription_purchase(
-         member=m, customer=c, offer=ctx["catalog"][PREMIUM], term="P1M",
-         billing_frequency="monthly", quantity=3, idempotency_key="buy"))(
-         ctx["onboard"](ctx["owner"]))),
-    ("subscription_change_seats", "orders.place",
-     lambda ctx: (lambda s: lambda m: subscriptions.subscription_change_seats(
-         member=m, subscription=s, quantity=6, idempotency_key="seats"))(_subscription(ctx))),
-    ("subscription_cancel", "orders.place",
-     lambda ctx: (lambda s: lambda m: subscriptions.subscription_cancel(
-         member=m, subscription=s, idempotency_key="cancel"))(_subscription(ctx))),
-    ("subscription_set_auto_renew", "orders.place",
-     lambda ctx: (lambda s: lambda m: subscriptions.subscription_set_auto_renew(
-         member=m, subscription=s, auto_renew=False))(_subscription(ctx))),
-    ("subscription_change_term", "orders.place",
-     lambda ctx: (lambda s: lambda m: subscriptions.subscription_change_term(
-         member=m, subscription=s, term="P3Y", billing_frequency="monthly",
-         idempotency_key="term"))(_subscription(ctx))),
-    ("subscription_schedule_frequency", "orders.place",
-     lambda ctx: (lambda s: lambda m: subscriptions.subscription_schedule_frequency(
-         member=m, subscription=s, billing_frequency="monthly"))(
-         _subscription(ctx, "annual"))),
-    ("seat_assign", "orders.place",
-     lambda ctx: (lambda s: lambda m: subscriptions.seat_assign(
-         member=m, subscription=s, display_name="Ann", user_principal_name="ann@x.test"))(
-         _subscription(ctx))),
-    ("support_plan_save", "support.manage_plans",
-     lambda ctx: lambda m: support.support_plan_save(member=m, name="Gold", hours="24x7",
-                                                     email="gold@x.test")),
-    ("support_plan_assign", "support.manage_plans",
-     lambda ctx: (lambda c, p: lambda m: support.support_plan_assign(member=m, customer=c,
-                                                                     plan=p))(
-         _customer(ctx), factories.SupportPlanFactory(reseller=ctx["reseller"]))),
-    ("ticket_open", "tickets.open",
-     lambda ctx: lambda m: support.ticket_open(member=m, subject="Help", category="billing",
-                                               priority="normal", description="Please")),
-    ("usage_import_upload", "usage.import",
-     lambda ctx: lambda m: billing.usage_import_upload(
-         member=m, file=SimpleUploadedFile("usage.csv", USAGE_HEADER))),
+    (
+        "reseller_update_profile",
+        "reseller.edit_profile",
+        lambda ctx: lambda m: portal.reseller_update_profile(member=m, support_phone="+1 555 0100"),
+    ),
+    (
+        "invitation_create",
+        "members.manage",
+        lambda ctx: lambda m: portal.invitation_create(member=m, email="new@x.test", role="viewer"),
+    ),
+    (
+        "membership_change_role",
+        "members.manage",
+        lambda ctx: (
+            lambda t: lambda m: portal.membership_change_role(member=m, target=t, role=Role.SALES)
+        )(ctx["member_of"](ctx["reseller"], Role.VIEWER)),
+    ),
+    (
+        "membership_remove",
+        "members.manage",
+        lambda ctx: (lambda t: lambda m: portal.membership_remove(member=m, target=t))(
+            ctx["member_of"](ctx["reseller"], Role.VIEWER)
+        ),
+    ),
+    (
+        "program_request_create",
+        "programs.request",
+        lambda ctx: (
+            lambda p: (
+                lambda m: programs.program_request_create(
+                    member=m, program=p, accepted_terms_version=p.terms_version
+                )
+            )
+        )(_not_approved(ctx, "modern-workplace")),
+    ),
+    (
+        "customer_create",
+        "customers.edit",
+        lambda ctx: (
+            lambda m: customers.customer_create(
+                member=m,
+                company_name="Lamna",
+                country="US",
+                currency="USD",
+                address_line1="1 Main St",
+                city="Seattle",
+                postal_code="98101",
+                contact_first_name="R",
+                contact_last_name="K",
+                contact_email="r@lamna.test",
+                primary_domain="lamna.onmicrosoft.com",
+            )
+        ),
+    ),
+    (
+        "customer_update",
+        "customers.edit",
+        lambda ctx: (
+            lambda c: lambda m: customers.customer_update(member=m, customer=c, city="Redmond")
+        )(_customer(ctx)),
+    ),
+    (
+        "customer_create_in_partner_center",
+        "customers.edit",
+        lambda ctx: (
+            lambda c: lambda m: customers.customer_create_in_partner_center(member=m, customer=c)
+        )(_customer(ctx)),
+    ),
+    (
+        "customer_link_tenant",
+        "customers.edit",
+        lambda ctx: (lambda c: lambda m: customers.customer_link_tenant(member=m, customer=c))(
+            _listed_in_partner_center(ctx)
+        ),
+    ),
+    (
+        "mca_send",
+        "customers.edit",
+        lambda ctx: (lambda c: lambda m: customers.mca_send(member=m, customer=c))(_customer(ctx)),
+    ),
+    (
+        "portal_link_send",
+        "customers.edit",
+        lambda ctx: (lambda c: lambda m: customers.portal_link_send(member=m, customer=c))(
+            _customer(ctx)
+        ),
+    ),
+    (
+        "price_book_create",
+        "pricebooks.edit",
+        lambda ctx: lambda m: subscriptions.price_book_create(member=m),
+    ),
+    (
+        "price_rule_add",
+        "pricebooks.edit",
+        lambda ctx: (
+            lambda b: (
+                lambda m: subscriptions.price_rule_add(
+                    member=m,
+                    book=b,
+                    kind="markup",
+                    percent=Decimal("10"),
+                    effective_from=dt.date.today() + dt.timedelta(days=1),
+                )
+            )
+        )(subscriptions.price_book_create(member=ctx["owner"])),
+    ),
+    (
+        "subscription_purchase",
+        "orders.place",
+        lambda ctx: (
+            lambda c: (
+                lambda m: subscriptions.subscription_purchase(
+                    member=m,
+                    customer=c,
+                    offer=ctx["catalog"][PREMIUM],
+                    term="P1M",
+                    billing_frequency="monthly",
+                    quantity=3,
+                    idempotency_key="buy",
+                )
+            )
+        )(ctx["onboard"](ctx["owner"])),
+    ),
+    (
+        "subscription_change_seats",
+        "orders.place",
+        lambda ctx: (
+            lambda s: (
+                lambda m: subscriptions.subscription_change_seats(
+                    member=m, subscription=s, quantity=6, idempotency_key="seats"
+                )
+            )
+        )(_subscription(ctx)),
+    ),
+    (
+        "subscription_cancel",
+        "orders.place",
+        lambda ctx: (
+            lambda s: (
+                lambda m: subscriptions.subscription_cancel(
+                    member=m, subscription=s, idempotency_key="cancel"
+                )
+            )
+        )(_subscription(ctx)),
+    ),
+    (
+        "subscription_set_auto_renew",
+        "orders.place",
+        lambda ctx: (
+            lambda s: (
+                lambda m: subscriptions.subscription_set_auto_renew(
+                    member=m, subscription=s, auto_renew=False
+                )
+            )
+        )(_subscription(ctx)),
+    ),
+    (
+        "subscription_change_term",
+        "orders.place",
+        lambda ctx: (
+            lambda s: (
+                lambda m: subscriptions.subscription_change_term(
+                    member=m,
+                    subscription=s,
+                    term="P3Y",
+                    billing_frequency="monthly",
+                    idempotency_key="term",
+                )
+            )
+        )(_subscription(ctx)),
+    ),
+    (
+        "subscription_schedule_frequency",
+        "orders.place",
+        lambda ctx: (
+            lambda s: (
+                lambda m: subscriptions.subscription_schedule_frequency(
+                    member=m, subscription=s, billing_frequency="monthly"
+                )
+            )
+        )(_subscription(ctx, "annual")),
+    ),
+    (
+        "seat_assign",
+        "orders.place",
+        lambda ctx: (
+            lambda s: (
+                lambda m: subscriptions.seat_assign(
+                    member=m, subscription=s, display_name="Ann", user_principal_name="ann@x.test"
+                )
+            )
+        )(_subscription(ctx)),
+    ),
+    (
+        "support_plan_save",
+        "support.manage_plans",
+        lambda ctx: (
+            lambda m: support.support_plan_save(
+                member=m, name="Gold", hours="24x7", email="gold@x.test"
+            )
+        ),
+    ),
+    (
+        "support_plan_assign",
+        "support.manage_plans",
+        lambda ctx: (
+            lambda c, p: lambda m: support.support_plan_assign(member=m, customer=c, plan=p)
+        )(_customer(ctx), factories.SupportPlanFactory(reseller=ctx["reseller"])),
+    ),
+    (
+        "ticket_open",
+        "tickets.open",
+        lambda ctx: (
+            lambda m: support.ticket_open(
+                member=m,
+                subject="Help",
+                category="billing",
+                priority="normal",
+                description="Please",
+            )
+        ),
+    ),
+    (
+        "usage_import_upload",
+        "usage.import",
+        lambda ctx: (
+            lambda m: billing.usage_import_upload(
+                member=m, file=SimpleUploadedFile("usage.csv", USAGE_HEADER)
+            )
+        ),
+    ),
 ]
 
 STAFF_CASES = [
-    ("program_request_revoke", lambda ctx: (lambda r: lambda u: programs.program_request_revoke(
-        user=u, program_request=r, reason="Agreement lapsed"))(_approved(ctx))),
-    ("reseller_verify_partner_id",
-     lambda ctx: (lambda r: lambda u: portal.reseller_verify_partner_id(
-         user=u, reseller_id=r.pk))(_unverified(ctx))),
-    ("customer_relink_tenant", lambda ctx: (lambda c: lambda u: customers.customer_relink_tenant(
-        user=u, customer_id=c.pk, tenant_id=None, reason="Wrong tenant"))(_customer(ctx))),
+    (
+        "program_request_revoke",
+        lambda ctx: (
+            lambda r: (
+                lambda u: programs.program_request_revoke(
+                    user=u, program_request=r, reason="Agreement lapsed"
+                )
+            )
+        )(_approved(ctx)),
+    ),
+    (
+        "reseller_verify_partner_id",
+        lambda ctx: (
+            lambda r: lambda u: portal.reseller_verify_partner_id(user=u, reseller_id=r.pk)
+        )(_unverified(ctx)),
+    ),
+    (
+        "customer_relink_tenant",
+        lambda ctx: (
+            lambda c: (
+                lambda u: customers.customer_relink_tenant(
+                    user=u, customer_id=c.pk, tenant_id=None, reason="Wrong tenant"
+                )
+            )
+        )(_customer(ctx)),
+    ),
     ("catalog_import", lambda ctx: lambda u: subscriptions.catalog_import(user=u, data=NEW_OFFER)),
-    ("mca_mark_logged", lambda ctx: (lambda a: lambda u: customers.mca_mark_logged(
-        user=u, acceptance_id=a.pk, reference="PC-1"))(
-        factories.McaAcceptanceFactory(invitation__customer__reseller=ctx["reseller"]))),
-    ("program_request_approve", lambda ctx: (lambda r: lambda u: programs.program_request_approve(
-        user=u, program_request=r))(factories.ProgramRequestFactory(reseller=ctx["reseller"]))),
-    ("ticket_ops_reply", lambda ctx: (lambda t: lambda u: support.ticket_ops_reply(
-        user=u, ticket=t, body="Answer"))(factories.TicketFactory(reseller=ctx["reseller"]))),
-    ("usage_fetch_start", lambda ctx: lambda u: billing.usage_fetch_start(
-        user=u, start=dt.date.today() - dt.timedelta(days=3),
-        end=dt.date.today() - dt.timedelta(days=1))),
+    (
+        "mca_mark_logged",
+        lambda ctx: (
+            lambda a: (
+                lambda u: customers.mca_mark_logged(user=u, acceptance_id=a.pk, reference="PC-1")
+            )
+        )(factories.McaAcceptanceFactory(invitation__customer__reseller=ctx["reseller"])),
+    ),
+    (
+        "program_request_approve",
+        lambda ctx: (
+            lambda r: lambda u: programs.program_request_approve(user=u, program_request=r)
+        )(factories.ProgramRequestFactory(reseller=ctx["reseller"])),
+    ),
+    (
+        "ticket_ops_reply",
+        lambda ctx: (lambda t: lambda u: support.ticket_ops_reply(user=u, ticket=t, body="Answer"))(
+            factories.TicketFactory(reseller=ctx["reseller"])
+        ),
+    ),
+    (
+        "usage_fetch_start",
+        lambda ctx: (
+            lambda u: billing.usage_fetch_start(
+                user=u,
+                start=dt.date.today() - dt.timedelta(days=3),
+                end=dt.date.today() - dt.timedelta(days=1),
+            )
+        ),
+    ),
 ]
 
 

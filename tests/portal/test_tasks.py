@@ -9,8 +9,15 @@ from pathlib import Path
 
 from django.conf import settings
 
-PACKAGES = ("portal", "partner_center", "programs", "customers", "subscriptions", "support",
-            "billing")
+PACKAGES = (
+    "portal",
+    "partner_center",
+    "programs",
+    "customers",
+    "subscriptions",
+    "support",
+    "billing",
+)
 
 
 def _defined_tasks() -> set[str]:
@@ -21,17 +28,25 @@ def _defined_tasks() -> set[str]:
             module = ".".join(path.relative_to(settings.BASE_DIR).with_suffix("").parts)
             for node in ast.parse(path.read_text()).body:
                 if isinstance(node, ast.FunctionDef) and any(
-                        "shared_task" in ast.unparse(d) for d in node.decorator_list):
+                    "shared_task" in ast.unparse(d) for d in node.decorator_list
+                ):
                     names.add(f"{module}.{node.name}")
     return names
 
 
 def test_a_worker_knows_every_task_defined_in_the_project():
-    script = ("import django; django.setup(); from portal.celery import app; "
-              "app.loader.import_default_modules(); print('\\n'.join(app.tasks))")
-    out = subprocess.run([sys.executable, "-c", script], cwd=settings.BASE_DIR, check=True,  # noqa: S603
-                         capture_output=True, text=True,
-                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_test"})
+    script = (
+        "import django; django.setup(); from portal.celery import app; "
+        "app.loader.import_default_modules(); print('\\n'.join(app.tasks))"
+    )
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_test"},
+    )
     defined = _defined_tasks()
     assert "subscriptions.services.provision_task" in defined
     assert defined <= set(out.stdout.split()), "a worker would not know these tasks"

@@ -58,12 +58,15 @@ def test_non_staff_on_admin_path_stays_scoped(two_tenants, reseller_a, member_of
 
 
 @pytest.mark.django_db
-def test_user_in_two_resellers_works_in_the_chosen_one(two_tenants, reseller_a, reseller_b,
-                                                        member_of):
+def test_user_in_two_resellers_works_in_the_chosen_one(
+    two_tenants, reseller_a, reseller_b, member_of
+):
     member = member_of(reseller_a)
     MembershipFactory(user=member.user, reseller=reseller_b, role=Role.VIEWER)
-    seen_in = {r.pk: _names_seen(_request(member.user, session={SESSION_RESELLER_KEY: r.pk}))
-               for r in (reseller_a, reseller_b)}
+    seen_in = {
+        r.pk: _names_seen(_request(member.user, session={SESSION_RESELLER_KEY: r.pk}))
+        for r in (reseller_a, reseller_b)
+    }
     assert seen_in == {reseller_a.pk: "A-cust", reseller_b.pk: "B-cust"}
 
 

@@ -19,8 +19,10 @@ NOT_YET = {
     # the usage import's INSERT … ON CONFLICT names these columns (billing/usage/pg.py); they
     # change with the monthly partitioning of usage lines, which owns these tables
     ("billing.UsageLine", ("subscription", "usage_date", "natural_key")): "usage import key",
-    ("billing.UsageSummary", ("subscription", "month", "meter_id", "currency")):
-        "usage summary key",
+    (
+        "billing.UsageSummary",
+        ("subscription", "month", "meter_id", "currency"),
+    ): "usage summary key",
 }
 
 
@@ -44,23 +46,30 @@ def unique_keys(model):
 
 
 def test_every_unique_key_of_a_tenant_table_carries_the_reseller():
-    missing = [(model._meta.label, key) for model in tenant_models()
-               for key in unique_keys(model)
-               if "reseller" not in key and (model._meta.label, key) not in NOT_YET]
-    assert missing == [], "add the reseller to these unique keys (Citus-ready): " \
-                          f"{missing}"
+    missing = [
+        (model._meta.label, key)
+        for model in tenant_models()
+        for key in unique_keys(model)
+        if "reseller" not in key and (model._meta.label, key) not in NOT_YET
+    ]
+    assert missing == [], f"add the reseller to these unique keys (Citus-ready): {missing}"
 
 
 def test_the_exceptions_are_still_there():
     """An exception that is fixed leaves the list (the list only shrinks)."""
-    present = {(model._meta.label, key) for model in tenant_models()
-               for key in unique_keys(model)}
+    present = {(model._meta.label, key) for model in tenant_models() for key in unique_keys(model)}
     assert set(NOT_YET) <= present, set(NOT_YET) - present
 
 
 def test_the_tenant_tables_are_found():
     labels = {model._meta.label for model in tenant_models()}
-    assert {"customers.Customer", "subscriptions.Subscription", "billing.Invoice",
-            "billing.BillingLine", "support.Ticket", "portal.Invitation"} <= labels
+    assert {
+        "customers.Customer",
+        "subscriptions.Subscription",
+        "billing.Invoice",
+        "billing.BillingLine",
+        "support.Ticket",
+        "portal.Invitation",
+    } <= labels
     # a nullable reseller marks an operations table (rows of no reseller): not distributed
     assert "portal.AuditEvent" not in labels and "billing.UsageImport" not in labels

@@ -23,8 +23,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _buy(member, customer, offer, term="P1Y", key="k"):
-    return buy_now(member=member, customer=customer, offer=offer, term=term,
-                   billing_frequency="monthly", quantity=10, idempotency_key=key)
+    return buy_now(
+        member=member,
+        customer=customer,
+        offer=offer,
+        term=term,
+        billing_frequency="monthly",
+        quantity=10,
+        idempotency_key=key,
+    )
 
 
 @pytest.fixture
@@ -33,9 +40,11 @@ def channel(owner_a, owner_b, onboard, catalog):
     that day. The second one's pricing is broken (a price rule in another currency, as the
     issue found): charging its cycle raises."""
     with time_machine.travel(BOUGHT, tick=False):
-        subs = [_buy(owner_a, onboard(owner_a), catalog[PREMIUM], key="a"),
-                _buy(owner_b, onboard(owner_b), catalog[PREMIUM], key="b"),
-                _buy(owner_a, onboard(owner_a), catalog[PREMIUM], key="c")]
+        subs = [
+            _buy(owner_a, onboard(owner_a), catalog[PREMIUM], key="a"),
+            _buy(owner_b, onboard(owner_b), catalog[PREMIUM], key="b"),
+            _buy(owner_a, onboard(owner_a), catalog[PREMIUM], key="c"),
+        ]
         monthly = _buy(owner_a, onboard(owner_a), catalog[PREMIUM], term="P1M", key="d")
     return subs, monthly
 
@@ -45,15 +54,17 @@ def _break(monkeypatch, bad: Subscription):
 
     def broken(sub, *args, **kwargs):
         if sub.pk == bad.pk and kwargs.get("full_cycle"):
-            raise PricingError("The fixed price is in USD but the cost is in CAD; add a fixed "
-                               "price in CAD.")
+            raise PricingError(
+                "The fixed price is in USD but the cost is in CAD; add a fixed price in CAD."
+            )
         return emit(sub, *args, **kwargs)
 
     monkeypatch.setattr(services, "_emit", broken)
 
 
-def test_one_bad_subscription_does_not_stop_the_daily_upkeep(channel, owner_b, unscoped,
-                                                             monkeypatch):
+def test_one_bad_subscription_does_not_stop_the_daily_upkeep(
+    channel, owner_b, unscoped, monkeypatch
+):
     (good_a, bad, good_c), monthly = channel
     _break(monkeypatch, bad)
     with time_machine.travel(CYCLE_DAY, tick=False):
@@ -61,18 +72,31 @@ def test_one_bad_subscription_does_not_stop_the_daily_upkeep(channel, owner_b, u
     assert result["cycle_charges"] == 2
     assert result["renewals"] == {"renewed": 1, "expired": 0, "failed": 0}
     with unscoped():
-        month_2 = set(ChargeEvent.objects.filter(charge_date=dt.date(2026, 7, 18), kind="cycle")
-                      .values_list("subscription_id", "price_amount"))
-        assert month_2 == {(good_a.pk, Decimal("220.00")), (good_c.pk, Decimal("220.00")),
-                           (monthly.pk, Decimal("264.00"))}
+        month_2 = set(
+            ChargeEvent.objects.filter(charge_date=dt.date(2026, 7, 18), kind="cycle").values_list(
+                "subscription_id", "price_amount"
+            )
+        )
+        assert month_2 == {
+            (good_a.pk, Decimal("220.00")),
+            (good_c.pk, Decimal("220.00")),
+            (monthly.pk, Decimal("264.00")),
+        }
         failure = UpkeepFailure.objects.get()
         assert (failure.job, failure.reseller, failure.object_id, failure.attempts) == (
-            "subscriptions.cycle_charge", bad.reseller, str(bad.pk), 1)
-        assert failure.reason == ("PricingError: The fixed price is in USD but the cost is in "
-                                  "CAD; add a fixed price in CAD.")
+            "subscriptions.cycle_charge",
+            bad.reseller,
+            str(bad.pk),
+            1,
+        )
+        assert failure.reason == (
+            "PricingError: The fixed price is in USD but the cost is in "
+            "CAD; add a fixed price in CAD."
+        )
         told = Notification.objects.filter(user=owner_b.user)
         assert [n.title for n in told] == [
-            f"Scheduled processing of {Subscription.objects.get(pk=bad.pk)} failed"]
+            f"Scheduled processing of {Subscription.objects.get(pk=bad.pk)} failed"
+        ]
 
     # the next hourly run tries again: counted, not told twice; once fixed it goes through
     with time_machine.travel(CYCLE_DAY + dt.timedelta(hours=1), tick=False):
@@ -87,8 +111,9 @@ def test_one_bad_subscription_does_not_stop_the_daily_upkeep(channel, owner_b, u
         assert UpkeepFailure.objects.get().resolved_at is not None
 
 
-def test_operations_see_the_upkeep_failures_with_their_reason(channel, ops, client,
-                                                             monkeypatch, settings):
+def test_operations_see_the_upkeep_failures_with_their_reason(
+    channel, ops, client, monkeypatch, settings
+):
     settings.STAFF_MFA_REQUIRED = False
     (_, bad, _), _ = channel
     _break(monkeypatch, bad)
@@ -96,15 +121,13 @@ def test_operations_see_the_upkeep_failures_with_their_reason(channel, ops, clie
         tasks.daily_upkeep()
     client.force_login(ops)
     home = client.get(reverse("ops:home")).content.decode()
-    assert ('Upkeep failures</a> <span class="badge" data-testid="queue-count">1</span>'
-            in home)
+    assert 'Upkeep failures</a> <span class="badge" data-testid="queue-count">1</span>' in home
     page = client.get(reverse("ops:upkeep_failures")).content.decode()
     assert "subscriptions.cycle_charge" in page and "Beta Systems" in page
     assert "PricingError: The fixed price is in USD but the cost is in CAD" in page
 
 
-def test_one_bad_invitation_does_not_stop_the_others_expiring(reseller_a, unscoped,
-                                                              monkeypatch):
+def test_one_bad_invitation_does_not_stop_the_others_expiring(reseller_a, unscoped, monkeypatch):
     from portal import services as portal_services
     from portal.models import Invitation
 
@@ -121,5 +144,8 @@ def test_one_bad_invitation_does_not_stop_the_others_expiring(reseller_a, unscop
     assert portal_services.invitations_expire() == 2
     with unscoped():
         assert [i.state for i in Invitation.objects.order_by("pk")] == [
-            "expired", "pending", "expired"]
+            "expired",
+            "pending",
+            "expired",
+        ]
         assert UpkeepFailure.objects.get().reason == "RuntimeError: disk full"

@@ -11,14 +11,24 @@ from tests.factories import ResellerFactory, UserFactory
 # program requested yet.
 @pytest.fixture
 def reseller_a(db):
-    return ResellerFactory(name="Alpha Cloud", country="US", currency="USD",
-                           mpa_accepted_on=dt.date(2024, 2, 1), programs=())
+    return ResellerFactory(
+        name="Alpha Cloud",
+        country="US",
+        currency="USD",
+        mpa_accepted_on=dt.date(2024, 2, 1),
+        programs=(),
+    )
 
 
 @pytest.fixture
 def reseller_b(db):
-    return ResellerFactory(name="Beta Systems", country="CA", currency="CAD",
-                           mpa_accepted_on=dt.date(2024, 3, 1), programs=())
+    return ResellerFactory(
+        name="Beta Systems",
+        country="CA",
+        currency="CAD",
+        mpa_accepted_on=dt.date(2024, 3, 1),
+        programs=(),
+    )
 
 
 @pytest.fixture
@@ -39,7 +49,11 @@ def approved(ops):
     def make(reseller, program):
         with scopes_disabled():
             return ProgramRequest.objects.create(
-                reseller=reseller, program=program, state="approved", decided_by=ops,
-                decided_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
+                reseller=reseller,
+                program=program,
+                state="approved",
+                decided_by=ops,
+                decided_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC),
+            )
 
     return make

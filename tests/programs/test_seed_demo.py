@@ -12,11 +12,13 @@ def test_seed_demo_programs_are_idempotent():
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())
     with scopes_disabled():
-        assert set(ProgramRequest.objects.values_list("reseller__name", "program__code",
-                                                      "state")) == {
+        assert set(
+            ProgramRequest.objects.values_list("reseller__name", "program__code", "state")
+        ) == {
             (name, code, "approved")
             for name in ("Northwind Cloud Partners", "Maple Leaf IT Solutions")
-            for code in ("azure-reseller", "azure-plan", "modern-workplace")}
+            for code in ("azure-reseller", "azure-plan", "modern-workplace")
+        }
     assert Program.objects.count() == 7
     assert set(CountryProgramLink.objects.values_list("country", flat=True)) == {"US", "CA"}
     assert CountryProgramLink.objects.count() == 6

@@ -14,19 +14,36 @@ BAD_KEYS = ["k" * 10_000, "abc\x00def", "", "key with spaces"]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", BAD_KEYS)
-def test_a_bad_idempotency_key_is_a_400_with_a_message(owner_a, onboard, catalog, client_for,
-                                                       unscoped, key):
+def test_a_bad_idempotency_key_is_a_400_with_a_message(
+    owner_a, onboard, catalog, client_for, unscoped, key
+):
     customer = onboard(owner_a)
-    sub = buy_now(member=owner_a, customer=customer, offer=catalog[BASIC], term="P1M",
-                  billing_frequency="monthly", quantity=3, idempotency_key="first-order")
+    sub = buy_now(
+        member=owner_a,
+        customer=customer,
+        offer=catalog[BASIC],
+        term="P1M",
+        billing_frequency="monthly",
+        quantity=3,
+        idempotency_key="first-order",
+    )
     client = client_for(owner_a)
-    purchase = client.post(reverse("subscriptions:purchase"), {
-        "customer": customer.pk, "offer": catalog[BASIC].pk, "term": "P1M",
-        "billing_frequency": "monthly", "quantity": 2, "auto_renew": "on",
-        "idempotency_key": key})
-    seats = client.post(reverse("subscriptions:change_seats",
-                                kwargs={"subscription_id": sub.pk}),
-                        {"quantity": 5, "idempotency_key": key})
+    purchase = client.post(
+        reverse("subscriptions:purchase"),
+        {
+            "customer": customer.pk,
+            "offer": catalog[BASIC].pk,
+            "term": "P1M",
+            "billing_frequency": "monthly",
+            "quantity": 2,
+            "auto_renew": "on",
+            "idempotency_key": key,
+        },
+    )
+    seats = client.post(
+        reverse("subscriptions:change_seats", kwargs={"subscription_id": sub.pk}),
+        {"quantity": 5, "idempotency_key": key},
+    )
     for response in (purchase, seats):
         if key == "":  # a missing key: the form says the field is required
             assert response.status_code in (200, 302)

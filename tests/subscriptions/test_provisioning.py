@@ -15,13 +15,20 @@ from tests.subscriptions.conftest import PREMIUM, DownGateway
 
 def order(member, customer, offer, key="k"):
     return services.subscription_purchase(
-        member=member, customer=customer, offer=offer, term="P1M",
-        billing_frequency="monthly", quantity=5, idempotency_key=key)
+        member=member,
+        customer=customer,
+        offer=offer,
+        term="P1M",
+        billing_frequency="monthly",
+        quantity=5,
+        idempotency_key=key,
+    )
 
 
 @pytest.mark.django_db
-def test_order_is_placed_after_commit_and_then_charged(owner_a, onboard, catalog, unscoped,
-                                                       django_capture_on_commit_callbacks):
+def test_order_is_placed_after_commit_and_then_charged(
+    owner_a, onboard, catalog, unscoped, django_capture_on_commit_callbacks
+):
     customer = onboard(owner_a)
     with django_capture_on_commit_callbacks(execute=False) as queued:
         sub = order(owner_a, customer, catalog[PREMIUM])
@@ -38,21 +45,21 @@ def test_order_is_placed_after_commit_and_then_charged(owner_a, onboard, catalog
 
 
 @pytest.mark.django_db
-def test_refused_order_fails_with_the_reason_and_ops_retry_it(owner_a, reseller_a, catalog,
-                                                              client, settings, unscoped,
-                                                              django_capture_on_commit_callbacks):
+def test_refused_order_fails_with_the_reason_and_ops_retry_it(
+    owner_a, reseller_a, catalog, client, settings, unscoped, django_capture_on_commit_callbacks
+):
     """The portal has the MCA acceptance, Partner Center has no attestation yet: refused."""
     settings.STAFF_MFA_REQUIRED = False
     customer = customer_services.customer_create_in_partner_center(
-        member=owner_a, customer=CustomerFactory(reseller=reseller_a))
+        member=owner_a, customer=CustomerFactory(reseller=reseller_a)
+    )
     acceptance = McaAcceptanceFactory(invitation__customer=customer)
     customer.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         sub = order(owner_a, customer, catalog[PREMIUM])
     with unscoped():
         sub.refresh_from_db()
-        assert Notification.objects.filter(user=owner_a.user,
-                                           title__contains="failed").exists()
+        assert Notification.objects.filter(user=owner_a.user, title__contains="failed").exists()
     assert (sub.provisioning, sub.status) == ("failed", "cancelled")
     assert "no attested Microsoft Customer Agreement" in sub.provisioning_error
 
@@ -71,8 +78,9 @@ def test_refused_order_fails_with_the_reason_and_ops_retry_it(owner_a, reseller_
 
 
 @pytest.mark.django_db
-def test_unavailable_partner_center_is_retried_then_fails(owner_a, onboard, catalog,
-                                                          monkeypatch, unscoped):
+def test_unavailable_partner_center_is_retried_then_fails(
+    owner_a, onboard, catalog, monkeypatch, unscoped
+):
     customer = onboard(owner_a)
     sub = order(owner_a, customer, catalog[PREMIUM])
     monkeypatch.setattr(services, "get_gateway", DownGateway)
@@ -93,6 +101,7 @@ def test_pending_order_cannot_be_changed(owner_a, onboard, catalog):
 
     sub = order(owner_a, onboard(owner_a), catalog[PREMIUM])
     with pytest.raises(ValidationError, match="still being ordered"):
-        services.subscription_change_seats(member=owner_a, subscription=sub, quantity=6,
-                                           idempotency_key="x")
+        services.subscription_change_seats(
+            member=owner_a, subscription=sub, quantity=6, idempotency_key="x"
+        )
     assert sub.provisioning == Subscription.Provisioning.PENDING

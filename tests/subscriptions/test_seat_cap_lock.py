@@ -29,8 +29,15 @@ def seeded(transactional_db):
 @pytest.mark.django_db(transaction=True)
 def test_a_seat_increase_waits_for_the_customers_row_lock(seeded, owner_a, onboard, catalog):
     customer = onboard(owner_a)
-    sub = buy_now(member=owner_a, customer=customer, offer=catalog[BASIC], term="P1M",
-                  billing_frequency="monthly", quantity=10, idempotency_key="k1")
+    sub = buy_now(
+        member=owner_a,
+        customer=customer,
+        offer=catalog[BASIC],
+        term="P1M",
+        billing_frequency="monthly",
+        quantity=10,
+        idempotency_key="k1",
+    )
     locked, release = threading.Event(), threading.Event()
 
     def hold_the_customer():
@@ -53,8 +60,9 @@ def test_a_seat_increase_waits_for_the_customers_row_lock(seeded, owner_a, onboa
         with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL lock_timeout = '300ms'")
-            services.subscription_change_seats(member=owner_a, subscription=sub, quantity=12,
-                                               idempotency_key="more")
+            services.subscription_change_seats(
+                member=owner_a, subscription=sub, quantity=12, idempotency_key="more"
+            )
     finally:
         release.set()
         holder.join()

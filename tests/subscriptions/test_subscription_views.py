@@ -10,8 +10,9 @@ from tests.subscriptions.conftest import PREMIUM, buy_now
 
 
 @pytest.mark.django_db
-def test_list_has_constant_queries_and_shows_windows(owner_a, reseller_a, reseller_b,
-                                                     client_for, django_assert_max_num_queries):
+def test_list_has_constant_queries_and_shows_windows(
+    owner_a, reseller_a, reseller_b, client_for, django_assert_max_num_queries
+):
     for n in range(30):
         SeatSubscriptionFactory(reseller=reseller_a, customer__company_name=f"Customer {n:02d}")
     SeatSubscriptionFactory(reseller=reseller_b, customer__company_name="Beta Secret")
@@ -26,20 +27,34 @@ def test_list_has_constant_queries_and_shows_windows(owner_a, reseller_a, resell
 
 
 @pytest.mark.django_db
-def test_buying_in_the_browser_with_a_price_quote(owner_a, onboard, catalog, client_for,
-                                                   unscoped, django_capture_on_commit_callbacks):
+def test_buying_in_the_browser_with_a_price_quote(
+    owner_a, onboard, catalog, client_for, unscoped, django_capture_on_commit_callbacks
+):
     customer = onboard(owner_a, company_name="Contoso Ltd")
     client = client_for(owner_a)
     form = client.get(reverse("subscriptions:purchase"), {"customer": customer.pk})
     key = re.search(r'name="idempotency_key" value="(\w+)"', form.content.decode()).group(1)
     offer = catalog[PREMIUM]
-    quote = client.get(reverse("subscriptions:purchase_quote"), {
-        "customer": customer.pk, "offer": offer.pk, "term": "P1Y",
-        "billing_frequency": "monthly", "quantity": 3}).content.decode()
+    quote = client.get(
+        reverse("subscriptions:purchase_quote"),
+        {
+            "customer": customer.pk,
+            "offer": offer.pk,
+            "term": "P1Y",
+            "billing_frequency": "monthly",
+            "quantity": 3,
+        },
+    ).content.decode()
     assert "22.00 USD" in quote and "66.00 USD" in quote and "margin 0.00" in quote
-    data = {"customer": customer.pk, "offer": offer.pk, "term": "P1Y",
-            "billing_frequency": "monthly", "quantity": 3, "auto_renew": "on",
-            "idempotency_key": key}
+    data = {
+        "customer": customer.pk,
+        "offer": offer.pk,
+        "term": "P1Y",
+        "billing_frequency": "monthly",
+        "quantity": 3,
+        "auto_renew": "on",
+        "idempotency_key": key,
+    }
     # the order goes to Partner Center in a task once the request's transaction commits
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("subscriptions:purchase"), data)
@@ -58,14 +73,16 @@ def test_customer_without_mca_cannot_be_chosen(owner_a, reseller_a, catalog, cli
     customer = CustomerFactory(reseller=reseller_a, company_name="No MCA Co")
     page = client_for(owner_a).get(reverse("subscriptions:purchase")).content.decode()
     assert "No MCA Co" not in page
-    detail = client_for(owner_a).get(
-        reverse("customers:detail", kwargs={"customer_id": customer.pk})).content.decode()
+    detail = (
+        client_for(owner_a)
+        .get(reverse("customers:detail", kwargs={"customer_id": customer.pk}))
+        .content.decode()
+    )
     assert "MCA not accepted for No MCA Co" in detail
 
 
 @pytest.mark.django_db
-def test_decrease_after_window_offers_scheduling(owner_a, onboard, catalog, client_for,
-                                                 unscoped):
+def test_decrease_after_window_offers_scheduling(owner_a, onboard, catalog, client_for, unscoped):
     import datetime as dt
 
     import time_machine
@@ -74,42 +91,52 @@ def test_decrease_after_window_offers_scheduling(owner_a, onboard, catalog, clie
     client = client_for(owner_a)
     with time_machine.travel(dt.datetime(2026, 6, 18, 10, tzinfo=dt.UTC), tick=False):
         sub = buy_now(
-            member=owner_a, customer=customer, offer=catalog[PREMIUM], term="P1Y",
-            billing_frequency="monthly", quantity=10, idempotency_key="k")
+            member=owner_a,
+            customer=customer,
+            offer=catalog[PREMIUM],
+            term="P1Y",
+            billing_frequency="monthly",
+            quantity=10,
+            idempotency_key="k",
+        )
     url = reverse("subscriptions:change_seats", kwargs={"subscription_id": sub.pk})
     with time_machine.travel(dt.datetime(2026, 7, 1, tzinfo=dt.UTC), tick=False):
         response = client.post(url, {"quantity": 8, "idempotency_key": "a"}, follow=True)
         page = response.content.decode()
         assert "Only 0 of the 2 seats can be removed now" in page
         assert "Schedule 8 seats for renewal on 2027-06-18" in page
-        page = client.post(url, {"quantity": 8, "idempotency_key": "b", "schedule": "True"},
-                           follow=True).content.decode()
+        page = client.post(
+            url, {"quantity": 8, "idempotency_key": "b", "schedule": "True"}, follow=True
+        ).content.decode()
     assert "scheduled for renewal on 2027-06-18" in page
     assert "Scheduled for renewal on 2027-06-18: 8 seats" in page
 
 
 @pytest.mark.django_db
-def test_viewer_sees_no_actions_and_posts_are_refused(reseller_a, member_of, client_for,
-                                                      unscoped):
+def test_viewer_sees_no_actions_and_posts_are_refused(reseller_a, member_of, client_for, unscoped):
     sub = SeatSubscriptionFactory(reseller=reseller_a, quantity=5)
     SeatAssignmentFactory(subscription=sub, display_name="Ann Lee")
     client = client_for(member_of(reseller_a, Role.VIEWER))
-    page = client.get(reverse("subscriptions:detail",
-                              kwargs={"subscription_id": sub.pk})).content.decode()
-    assert "Ann Lee" in page and "Change seats now" not in page and "Cancel subscription" \
-        not in page
+    page = client.get(
+        reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})
+    ).content.decode()
+    assert (
+        "Ann Lee" in page and "Change seats now" not in page and "Cancel subscription" not in page
+    )
     assert 'data-testid="unused">4<' in page
-    response = client.post(reverse("subscriptions:change_seats",
-                                   kwargs={"subscription_id": sub.pk}),
-                           {"quantity": 6, "idempotency_key": "x"})
+    response = client.post(
+        reverse("subscriptions:change_seats", kwargs={"subscription_id": sub.pk}),
+        {"quantity": 6, "idempotency_key": "x"},
+    )
     assert response.status_code == 403
     sub.refresh_from_db()
     assert sub.quantity == 5
 
 
 @pytest.mark.django_db
-def test_lengthening_the_term_and_changing_billing_in_the_browser(owner_a, onboard, catalog,
-                                                                  client_for):
+def test_lengthening_the_term_and_changing_billing_in_the_browser(
+    owner_a, onboard, catalog, client_for
+):
     import datetime as dt
 
     import time_machine
@@ -117,34 +144,46 @@ def test_lengthening_the_term_and_changing_billing_in_the_browser(owner_a, onboa
     client = client_for(owner_a)
     with time_machine.travel(dt.datetime(2026, 6, 18, 10, tzinfo=dt.UTC), tick=False):
         sub = buy_now(
-            member=owner_a, customer=onboard(owner_a), offer=catalog[PREMIUM], term="P1M",
-            billing_frequency="monthly", quantity=10, idempotency_key="k")
+            member=owner_a,
+            customer=onboard(owner_a),
+            offer=catalog[PREMIUM],
+            term="P1M",
+            billing_frequency="monthly",
+            quantity=10,
+            idempotency_key="k",
+        )
     detail = reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})
     with time_machine.travel(dt.datetime(2026, 6, 28, 9, tzinfo=dt.UTC), tick=False):
         page = client.get(detail).content.decode()
         # only longer terms are offered; monthly is already the shortest cycle
         assert '<option value="P1Y">1 year</option>' in page
         assert '<option value="P1M"' not in page and 'data-testid="frequency-form"' not in page
-        page = client.post(reverse("subscriptions:change_term",
-                                   kwargs={"subscription_id": sub.pk}),
-                           {"term": "P1Y", "billing_frequency": "annual",
-                            "idempotency_key": "t"}, follow=True).content.decode()
+        page = client.post(
+            reverse("subscriptions:change_term", kwargs={"subscription_id": sub.pk}),
+            {"term": "P1Y", "billing_frequency": "annual", "idempotency_key": "t"},
+            follow=True,
+        ).content.decode()
     assert "The term is now 1 year, billed annually, from 2026-06-28 to 2027-06-27" in page
     assert "Term lengthened (prorated credit)" in page and "-176.00 USD" in page
     assert 'data-testid="frequency-form"' in page  # annual can become monthly next cycle
-    page = client.post(reverse("subscriptions:change_frequency",
-                               kwargs={"subscription_id": sub.pk}),
-                       {"billing_frequency": "monthly"}, follow=True).content.decode()
+    page = client.post(
+        reverse("subscriptions:change_frequency", kwargs={"subscription_id": sub.pk}),
+        {"billing_frequency": "monthly"},
+        follow=True,
+    ).content.decode()
     assert "Billed monthly from the cycle starting 2027-06-28." in page
-    page = client.post(reverse("subscriptions:change_term", kwargs={"subscription_id": sub.pk}),
-                       {"term": "P1M", "billing_frequency": "monthly", "idempotency_key": "u"},
-                       follow=True).content.decode()
+    page = client.post(
+        reverse("subscriptions:change_term", kwargs={"subscription_id": sub.pk}),
+        {"term": "P1M", "billing_frequency": "monthly", "idempotency_key": "u"},
+        follow=True,
+    ).content.decode()
     assert "New term: Select a valid choice. P1M is not one of the available choices." in page
 
 
 @pytest.mark.django_db
-def test_a_reseller_exchanges_a_reserved_instance_from_its_page(owner_a, client_for, onboard,
-                                                                catalog, unscoped):
+def test_a_reseller_exchanges_a_reserved_instance_from_its_page(
+    owner_a, client_for, onboard, catalog, unscoped
+):
     import datetime as dt
     from decimal import Decimal
 
@@ -156,40 +195,77 @@ def test_a_reseller_exchanges_a_reserved_instance_from_its_page(owner_a, client_
     customer = onboard(owner_a)
     ri = catalog[RESERVED]
     with time_machine.travel(dt.datetime(2026, 6, 18, 10, 0, tzinfo=dt.UTC), tick=False):
-        sub = buy_now(member=owner_a, customer=customer, offer=ri, term="P1Y",
-                      billing_frequency="annual", quantity=10, idempotency_key="ri")
+        sub = buy_now(
+            member=owner_a,
+            customer=customer,
+            offer=ri,
+            term="P1Y",
+            billing_frequency="annual",
+            quantity=10,
+            idempotency_key="ri",
+        )
     client = client_for(owner_a)
     url = reverse("subscriptions:exchange", kwargs={"subscription_id": sub.pk})
     with time_machine.travel(dt.datetime(2026, 12, 18, 10, 0, tzinfo=dt.UTC), tick=False):
         page = client.get(reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}))
         assert 'data-testid="exchange-form"' in page.content.decode()
         # hand-checked: 6,132.00 × 182 ÷ 365 = 3,057.60 remains; 3 × 613.20 = 1,839.60 is less
-        refused = client.post(url, {"offer": ri.pk, "term": "P1Y", "billing_frequency": "annual",
-                                    "quantity": 3, "idempotency_key": "x1"}, follow=True)
-        assert ("The new commitment (1,839.60) must be at least the remaining commitment "
-                "(3,057.60). (in USD)") in refused.content.decode()
-        done = client.post(url, {"offer": ri.pk, "term": "P3Y", "billing_frequency": "annual",
-                                 "quantity": 10, "idempotency_key": "x2"}, follow=True)
+        refused = client.post(
+            url,
+            {
+                "offer": ri.pk,
+                "term": "P1Y",
+                "billing_frequency": "annual",
+                "quantity": 3,
+                "idempotency_key": "x1",
+            },
+            follow=True,
+        )
+        assert (
+            "The new commitment (1,839.60) must be at least the remaining commitment "
+            "(3,057.60). (in USD)"
+        ) in refused.content.decode()
+        done = client.post(
+            url,
+            {
+                "offer": ri.pk,
+                "term": "P3Y",
+                "billing_frequency": "annual",
+                "quantity": 10,
+                "idempotency_key": "x2",
+            },
+            follow=True,
+        )
     body = done.content.decode()
     assert "Exchanged: 10 × Reserved VM Instance" in body
     with unscoped():
         new = Subscription.objects.get(order_key="exchange:x2")
         assert (Subscription.objects.get(pk=sub.pk).status, new.status, new.term_start) == (
-            "cancelled", "active", dt.date(2026, 12, 18))
-        rows = list(ChargeEvent.objects.filter(kind__in=["exchange", "cycle"])
-                    .order_by("pk").values_list("subscription_id", "kind", "cost_amount"))
+            "cancelled",
+            "active",
+            dt.date(2026, 12, 18),
+        )
+        rows = list(
+            ChargeEvent.objects.filter(kind__in=["exchange", "cycle"])
+            .order_by("pk")
+            .values_list("subscription_id", "kind", "cost_amount")
+        )
     # the old year credited for Dec 18 – Jun 17 (3,057.60); the new P3Y billed annually,
     # 394.20 × 10 = 3,942.00 for its first year (new commitment 11,826.00 ≥ 3,057.60)
-    assert rows == [(sub.pk, "cycle", Decimal("6132.00")),
-                    (sub.pk, "exchange", Decimal("-3057.60")),
-                    (new.pk, "cycle", Decimal("3942.00"))]
-    assert done.request["PATH_INFO"] == reverse("subscriptions:detail",
-                                                kwargs={"subscription_id": new.pk})
+    assert rows == [
+        (sub.pk, "cycle", Decimal("6132.00")),
+        (sub.pk, "exchange", Decimal("-3057.60")),
+        (new.pk, "cycle", Decimal("3942.00")),
+    ]
+    assert done.request["PATH_INFO"] == reverse(
+        "subscriptions:detail", kwargs={"subscription_id": new.pk}
+    )
 
 
 @pytest.mark.django_db
 def test_a_price_rule_in_another_currency_never_breaks_quoting_or_buying(
-        owner_a, onboard, catalog, client_for, unscoped, django_capture_on_commit_callbacks):
+    owner_a, onboard, catalog, client_for, unscoped, django_capture_on_commit_callbacks
+):
     import datetime as dt
     from decimal import Decimal
 
@@ -199,23 +275,46 @@ def test_a_price_rule_in_another_currency_never_breaks_quoting_or_buying(
     offer = catalog[PREMIUM]
     with unscoped():  # a USD fixed price in a CAD customer's book, as written before the check
         type(customer).objects.filter(pk=customer.pk).update(currency="CAD")
-        book = PriceBook.objects.create(reseller=owner_a.reseller, customer=customer,
-                                        name="Maple prices")
-        PriceRule.objects.create(reseller=owner_a.reseller, book=book, kind="fixed", offer=offer,
-                                 term="P1Y", fixed_price=Decimal("300"), currency="USD",
-                                 effective_from=dt.date(2026, 1, 1))
+        book = PriceBook.objects.create(
+            reseller=owner_a.reseller, customer=customer, name="Maple prices"
+        )
+        PriceRule.objects.create(
+            reseller=owner_a.reseller,
+            book=book,
+            kind="fixed",
+            offer=offer,
+            term="P1Y",
+            fixed_price=Decimal("300"),
+            currency="USD",
+            effective_from=dt.date(2026, 1, 1),
+        )
     client = client_for(owner_a)
-    quote = client.get(reverse("subscriptions:purchase_quote"), {
-        "customer": customer.pk, "offer": offer.pk, "term": "P1Y",
-        "billing_frequency": "monthly", "quantity": 3})
+    quote = client.get(
+        reverse("subscriptions:purchase_quote"),
+        {
+            "customer": customer.pk,
+            "offer": offer.pk,
+            "term": "P1Y",
+            "billing_frequency": "monthly",
+            "quantity": 3,
+        },
+    )
     assert quote.status_code == 200
     # the USD rule prices nothing in CAD: the price is the cost, 356.40 CAD a year ÷ 12
     assert "29.70 CAD" in quote.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("subscriptions:purchase"), {
-            "customer": customer.pk, "offer": offer.pk, "term": "P1Y",
-            "billing_frequency": "monthly", "quantity": 3, "auto_renew": "on",
-            "idempotency_key": "k-cad"})
+        response = client.post(
+            reverse("subscriptions:purchase"),
+            {
+                "customer": customer.pk,
+                "offer": offer.pk,
+                "term": "P1Y",
+                "billing_frequency": "monthly",
+                "quantity": 3,
+                "auto_renew": "on",
+                "idempotency_key": "k-cad",
+            },
+        )
     assert response.status_code == 302
     with unscoped():
         bought = Subscription.objects.get(order_key="k-cad")

@@ -26,16 +26,24 @@ SKU = "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46"  # Microsoft 365 Business Premium (
 
 def simulate_tenant(customer, sub, *, active=10, inactive=3, disabled=1, unlicensed=2):
     """The customer's tenant in the Graph sandbox: the SKU behind `sub` and its users."""
-    SandboxTenantSku.objects.create(tenant_id=str(customer.tenant_id), sku_id=SKU,
-                                    part_number="SPB", enabled_units=sub.quantity,
-                                    subscription_ids=[sub.partner_center_id])
+    SandboxTenantSku.objects.create(
+        tenant_id=str(customer.tenant_id),
+        sku_id=SKU,
+        part_number="SPB",
+        enabled_units=sub.quantity,
+        subscription_ids=[sub.partner_center_id],
+    )
     tenant = str(customer.tenant_id)
 
     def user(n, kind, *, enabled=True, seen=LATER - dt.timedelta(days=1), skus=(SKU,)):
         SandboxTenantUser.objects.create(
-            tenant_id=tenant, display_name=f"{kind} {n}",
-            user_principal_name=f"{kind.lower()}{n}@contoso.example", enabled=enabled,
-            sku_ids=list(skus), last_sign_in=seen)
+            tenant_id=tenant,
+            display_name=f"{kind} {n}",
+            user_principal_name=f"{kind.lower()}{n}@contoso.example",
+            enabled=enabled,
+            sku_ids=list(skus),
+            last_sign_in=seen,
+        )
 
     for n in range(active):
         user(n, "Active")
@@ -51,25 +59,35 @@ def simulate_tenant(customer, sub, *, active=10, inactive=3, disabled=1, unlicen
 def premium(owner_a, onboard, catalog, unscoped):
     customer = onboard(owner_a)
     with time_machine.travel(BOUGHT, tick=False):
-        sub = buy_now(member=owner_a, customer=customer, offer=catalog[PREMIUM], term="P1Y",
-                      billing_frequency="monthly", quantity=20, idempotency_key="k1")
+        sub = buy_now(
+            member=owner_a,
+            customer=customer,
+            offer=catalog[PREMIUM],
+            term="P1Y",
+            billing_frequency="monthly",
+            quantity=20,
+            idempotency_key="k1",
+        )
     with unscoped():
         # prices as locked at purchase: 12.50 a seat a month to the customer, 10.20 at cost
-        Subscription.objects.filter(pk=sub.pk).update(unit_price=Decimal("12.50"),
-                                                      unit_cost=Decimal("10.20"))
+        Subscription.objects.filter(pk=sub.pk).update(
+            unit_price=Decimal("12.50"), unit_cost=Decimal("10.20")
+        )
         sub.refresh_from_db()
         simulate_tenant(customer, sub)
     return sub
 
 
-def test_twenty_seats_fourteen_used_three_inactive_one_disabled(premium, owner_a, client_for,
-                                                                unscoped):
+def test_twenty_seats_fourteen_used_three_inactive_one_disabled(
+    premium, owner_a, client_for, unscoped
+):
     with time_machine.travel(LATER, tick=False):
         assert sync_tenant_licences() == {"synced": 1, "no_access": 0, "failed": 0}
         client = client_for(owner_a)
         page = client.get(reverse("savings:savings")).content.decode()
-        detail = client.get(reverse("subscriptions:detail",
-                                    kwargs={"subscription_id": premium.pk})).content.decode()
+        detail = client.get(
+            reverse("subscriptions:detail", kwargs={"subscription_id": premium.pk})
+        ).content.decode()
         dashboard = client.get(reverse("dashboard")).content.decode()
     with unscoped():
         licence = TenantLicence.objects.get(subscription=premium)
@@ -89,8 +107,9 @@ def test_one_click_schedules_the_decrease_at_renewal(premium, owner_a, client_fo
     with time_machine.travel(LATER, tick=False):
         tenant_licences_sync()
         client = client_for(owner_a)
-        response = client.post(reverse("savings:savings_decrease",
-                                       kwargs={"subscription_id": premium.pk}), follow=True)
+        response = client.post(
+            reverse("savings:savings_decrease", kwargs={"subscription_id": premium.pk}), follow=True
+        )
     assert "2027-06-18" in response.content.decode()
     with unscoped():
         change = ScheduledChange.objects.get(subscription=premium)
@@ -104,13 +123,20 @@ def test_the_csv_lists_each_subscription_with_its_money(premium, owner_a, client
         tenant_licences_sync()
         response = client_for(owner_a).get(reverse("savings:savings_csv"))
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert [(r["seats"], r["unused"], r["reclaimable"], r["source"], r["monthly_price"],
-             r["monthly_cost"]) for r in rows] == [("20", "6", "4", "tenant", "125.00",
-                                                   "102.00")]
+    assert [
+        (
+            r["seats"],
+            r["unused"],
+            r["reclaimable"],
+            r["source"],
+            r["monthly_price"],
+            r["monthly_cost"],
+        )
+        for r in rows
+    ] == [("20", "6", "4", "tenant", "125.00", "102.00")]
 
 
-def test_without_tenant_access_the_portal_assignments_count(premium, owner_a, client_for,
-                                                          unscoped):
+def test_without_tenant_access_the_portal_assignments_count(premium, owner_a, client_for, unscoped):
     with unscoped():
         SandboxTenantSku.objects.all().delete()
     with time_machine.travel(LATER, tick=False):
@@ -120,14 +146,16 @@ def test_without_tenant_access_the_portal_assignments_count(premium, owner_a, cl
     assert "<td>20</td><td>20</td><td>0</td>" in page and "portal assignments" in page
 
 
-def test_a_viewer_cannot_schedule_and_sees_no_cost(premium, reseller_a, member_of, client_for,
-                                                  unscoped):
+def test_a_viewer_cannot_schedule_and_sees_no_cost(
+    premium, reseller_a, member_of, client_for, unscoped
+):
     viewer = client_for(member_of(reseller_a, Role.VIEWER))
     with time_machine.travel(LATER, tick=False):
         tenant_licences_sync()
         page = viewer.get(reverse("savings:savings")).content.decode()
-        response = viewer.post(reverse("savings:savings_decrease",
-                                       kwargs={"subscription_id": premium.pk}))
+        response = viewer.post(
+            reverse("savings:savings_decrease", kwargs={"subscription_id": premium.pk})
+        )
     assert "102.00" not in page and "Decrease to" not in page
     assert response.status_code == 403
     with unscoped():
@@ -136,7 +164,13 @@ def test_a_viewer_cannot_schedule_and_sees_no_cost(premium, reseller_a, member_o
 
 def test_another_reseller_gets_404(premium, owner_b, client_for):
     client = client_for(owner_b)
-    assert client.post(reverse("savings:savings_decrease",
-                               kwargs={"subscription_id": premium.pk})).status_code == 404
-    assert client.get(reverse("savings:savings") + f"?customer={premium.customer_id}"
-                      ).status_code == 404
+    assert (
+        client.post(
+            reverse("savings:savings_decrease", kwargs={"subscription_id": premium.pk})
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(reverse("savings:savings") + f"?customer={premium.customer_id}").status_code
+        == 404
+    )

@@ -26,9 +26,12 @@ def text(response) -> str:
 def test_every_page_names_the_same_renewal_date(owner_a, reseller_a, client_for):
     # bought 2025-12-20 for a year: the term's last day is 2026-12-19, it renews 2026-12-20
     sub = SeatSubscriptionFactory(
-        reseller=reseller_a, customer__company_name="Contoso Ltd",
+        reseller=reseller_a,
+        customer__company_name="Contoso Ltd",
         customer__mca_status=McaStatus.LOGGED,
-        purchased_at=dt.datetime(2025, 12, 20, 9, 0, tzinfo=dt.UTC), term="P1Y")
+        purchased_at=dt.datetime(2025, 12, 20, 9, 0, tzinfo=dt.UTC),
+        term="P1Y",
+    )
     assert sub.term_end == dt.date(2026, 12, 19) and sub.renewal() == "Renews 2026-12-20"
     client = client_for(owner_a)
     pages = {
@@ -37,8 +40,9 @@ def test_every_page_names_the_same_renewal_date(owner_a, reseller_a, client_for)
         "customer": reverse("customers:detail", kwargs={"customer_id": sub.customer_id}),
         "renewals": reverse("subscriptions:renewals"),
         "dashboard": reverse("dashboard"),
-        "customer portal": reverse("customer_portal:home",
-                                   kwargs={"token": links.portal_token(sub.customer)}),
+        "customer portal": reverse(
+            "customer_portal:home", kwargs={"token": links.portal_token(sub.customer)}
+        ),
     }
     for name, url in pages.items():
         shown = text(client.get(url))
@@ -53,14 +57,17 @@ def test_every_page_names_the_same_renewal_date(owner_a, reseller_a, client_for)
 
 @pytest.mark.django_db
 def test_a_one_time_product_shows_no_term_renewal_or_window(owner_a, reseller_a, client_for):
-    perpetual = OfferFactory(name="Office LTSC Standard 2024", terms="P1M",
-                             billing_frequencies="monthly",
-                             product_type=ProductType.objects.get(code="perpetual-software"))
-    sub = SeatSubscriptionFactory(reseller=reseller_a, offer=perpetual, term="P1M",
-                                  billing_frequency="monthly")
+    perpetual = OfferFactory(
+        name="Office LTSC Standard 2024",
+        terms="P1M",
+        billing_frequencies="monthly",
+        product_type=ProductType.objects.get(code="perpetual-software"),
+    )
+    sub = SeatSubscriptionFactory(
+        reseller=reseller_a, offer=perpetual, term="P1M", billing_frequency="monthly"
+    )
     client = client_for(owner_a)
-    detail = text(client.get(reverse("subscriptions:detail",
-                                     kwargs={"subscription_id": sub.pk})))
+    detail = text(client.get(reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})))
     assert "One-time purchase on" in detail and "no term, no renewal" in detail
     assert "Cancellation window" not in detail and "Renews" not in detail
     assert "auto-renew" not in detail.lower()
@@ -71,7 +78,8 @@ def test_a_one_time_product_shows_no_term_renewal_or_window(owner_a, reseller_a,
 @pytest.mark.django_db
 @pytest.mark.parametrize("state", [{"status": "cancelled"}, {"provisioning": "failed"}])
 def test_a_failed_or_cancelled_subscription_has_no_window_and_no_unassign(
-        state, owner_a, reseller_a, client_for):
+    state, owner_a, reseller_a, client_for
+):
     sub = SeatSubscriptionFactory(reseller=reseller_a, **state)  # window would still be open
     SeatAssignmentFactory(subscription=sub, display_name="Ann Lee")
     client = client_for(owner_a)

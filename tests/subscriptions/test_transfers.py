@@ -37,8 +37,9 @@ def at(moment):
 
 @pytest.fixture
 def source(db):
-    return ResellerFactory(name="Northwind Cloud", country="US", currency="USD",
-                           partner_id=SOURCE_MPN)
+    return ResellerFactory(
+        name="Northwind Cloud", country="US", currency="USD", partner_id=SOURCE_MPN
+    )
 
 
 @pytest.fixture
@@ -54,35 +55,65 @@ def moved(source_owner, owner_a, onboard, catalog):
     with at(BOUGHT):
         theirs = onboard(source_owner, company_name="Contoso Ltd")
         sub = buy_now(
-            member=source_owner, customer=theirs, offer=catalog[PREMIUM], term="P1Y",
-            billing_frequency="monthly", quantity=10, idempotency_key="buy-1")
-        ours = CustomerFactory(reseller=owner_a.reseller, company_name="Contoso Ltd",
-                               currency="USD", primary_domain=theirs.primary_domain)
+            member=source_owner,
+            customer=theirs,
+            offer=catalog[PREMIUM],
+            term="P1Y",
+            billing_frequency="monthly",
+            quantity=10,
+            idempotency_key="buy-1",
+        )
+        ours = CustomerFactory(
+            reseller=owner_a.reseller,
+            company_name="Contoso Ltd",
+            currency="USD",
+            primary_domain=theirs.primary_domain,
+        )
         SandboxGateway().accept_relationship(str(theirs.tenant_id), owner_a.reseller.partner_id)
     return ours, sub
 
 
 def ask(member, customer, ids, *, mpn=SOURCE_MPN, key="ask-1"):
-    return transfers.transfer_request(member=member, customer=customer, source_partner_id=mpn,
-                                      subscription_ids=ids, idempotency_key=key)
+    return transfers.transfer_request(
+        member=member,
+        customer=customer,
+        source_partner_id=mpn,
+        subscription_ids=ids,
+        idempotency_key=key,
+    )
 
 
 def nothing_requested(unscoped):
     with unscoped():
-        return (Transfer.objects.count(), TransferItem.objects.count(),
-                SandboxTransfer.objects.count()) == (0, 0, 0)
+        return (
+            Transfer.objects.count(),
+            TransferItem.objects.count(),
+            SandboxTransfer.objects.count(),
+        ) == (0, 0, 0)
 
 
 def charges(unscoped, **filters):
     with unscoped():
-        return list(ChargeEvent.objects.filter(**filters).order_by("pk").values_list(
-            "kind", "quantity", "cost_amount", "price_amount", "currency", "charge_date",
-            "billing_days", "cycle_days"))
+        return list(
+            ChargeEvent.objects.filter(**filters)
+            .order_by("pk")
+            .values_list(
+                "kind",
+                "quantity",
+                "cost_amount",
+                "price_amount",
+                "currency",
+                "charge_date",
+                "billing_days",
+                "cycle_days",
+            )
+        )
 
 
 @pytest.mark.django_db
 def test_request_is_pending_and_only_the_source_sees_it_as_incoming(
-        owner_a, source, source_owner, moved, unscoped, in_scope):
+    owner_a, source, source_owner, moved, unscoped, in_scope
+):
     customer, sub = moved
     with at(ASKED):
         transfer = ask(owner_a, customer, [sub.partner_center_id])
@@ -106,10 +137,18 @@ def test_request_is_pending_and_only_the_source_sees_it_as_incoming(
 def test_at_most_25_subscriptions_per_request(owner_a, source_owner, moved, catalog, unscoped):
     customer, first = moved
     with at(BOUGHT):
-        others = [buy_now(
-            member=source_owner, customer=first.customer, offer=catalog[BASIC], term="P1M",
-            billing_frequency="monthly", quantity=1, idempotency_key=f"more-{n}")
-            for n in range(25)]
+        others = [
+            buy_now(
+                member=source_owner,
+                customer=first.customer,
+                offer=catalog[BASIC],
+                term="P1M",
+                billing_frequency="monthly",
+                quantity=1,
+                idempotency_key=f"more-{n}",
+            )
+            for n in range(25)
+        ]
     ids = [first.partner_center_id] + [s.partner_center_id for s in others]
     with pytest.raises(ValidationError, match="at most 25 subscriptions; you chose 26"):
         ask(owner_a, customer, ids)
@@ -120,11 +159,14 @@ def test_at_most_25_subscriptions_per_request(owner_a, source_owner, moved, cata
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("mpn, message", [
-    ("12345", "“12345” must be a number of 6 to 10 digits"),
-    ("45678901234", "must be a number of 6 to 10 digits"),
-    ("45x7890", "must be a number of 6 to 10 digits"),
-])
+@pytest.mark.parametrize(
+    "mpn, message",
+    [
+        ("12345", "“12345” must be a number of 6 to 10 digits"),
+        ("45678901234", "must be a number of 6 to 10 digits"),
+        ("45x7890", "must be a number of 6 to 10 digits"),
+    ],
+)
 def test_a_malformed_mpn_id_is_refused(owner_a, moved, unscoped, mpn, message):
     customer, sub = moved
     with pytest.raises(ValidationError, match=message):
@@ -141,8 +183,7 @@ def test_own_mpn_id_is_refused(owner_a, moved, unscoped):
 
 
 @pytest.mark.django_db
-def test_subscriptions_must_be_listed_active_and_held_by_that_provider(
-        owner_a, moved, unscoped):
+def test_subscriptions_must_be_listed_active_and_held_by_that_provider(owner_a, moved, unscoped):
     customer, sub = moved
     with pytest.raises(ValidationError, match="nope is not an active subscription of Contoso"):
         ask(owner_a, customer, ["nope"])
@@ -165,7 +206,8 @@ def test_a_double_submit_requests_once(owner_a, moved, unscoped):
 
 @pytest.mark.django_db
 def test_only_the_target_cancels_and_only_while_pending(
-        owner_a, reseller_a, member_of, source_owner, moved, unscoped):
+    owner_a, reseller_a, member_of, source_owner, moved, unscoped
+):
     customer, sub = moved
     transfer = ask(owner_a, customer, [sub.partner_center_id])
     with pytest.raises(Http404):
@@ -186,20 +228,21 @@ def test_only_the_target_cancels_and_only_while_pending(
 
 
 @pytest.mark.django_db
-def test_declining_needs_a_reason_which_the_target_sees(owner_a, source_owner, moved,
-                                                         unscoped):
+def test_declining_needs_a_reason_which_the_target_sees(owner_a, source_owner, moved, unscoped):
     customer, sub = moved
     transfer = ask(owner_a, customer, [sub.partner_center_id])
     with pytest.raises(ValidationError, match="Give a reason for declining"):
-        transfers.transfer_decide(actor=source_owner, transfer=transfer, approve=False,
-                                  reason="  ")
+        transfers.transfer_decide(actor=source_owner, transfer=transfer, approve=False, reason="  ")
     transfer.refresh_from_db()
     assert transfer.status == "pending"
-    transfers.transfer_decide(actor=source_owner, transfer=transfer, approve=False,
-                              reason="Contract runs until December.")
+    transfers.transfer_decide(
+        actor=source_owner, transfer=transfer, approve=False, reason="Contract runs until December."
+    )
     transfer.refresh_from_db()
-    assert (transfer.status, transfer.decline_reason) == ("declined", "Contract runs until "
-                                                                      "December.")
+    assert (transfer.status, transfer.decline_reason) == (
+        "declined",
+        "Contract runs until December.",
+    )
     with unscoped():
         sub.refresh_from_db()
         assert sub.status == "active"
@@ -210,21 +253,26 @@ def test_declining_needs_a_reason_which_the_target_sees(owner_a, source_owner, m
 
 @pytest.mark.django_db
 def test_approval_moves_the_subscription_and_splits_billing_on_the_transfer_date(
-        owner_a, source, source_owner, moved, unscoped):
+    owner_a, source, source_owner, moved, unscoped
+):
     customer, sub = moved
     with at(BOUGHT):  # reseller A sells 10 % above cost; Northwind sells at cost
         book = services.price_book_create(member=owner_a)
-        services.price_rule_add(member=owner_a, book=book, kind="markup", percent=10,
-                                effective_from=BOUGHT.date())
+        services.price_rule_add(
+            member=owner_a, book=book, kind="markup", percent=10, effective_from=BOUGHT.date()
+        )
         for name in ("Ann Lee", "Bo Chen"):
-            services.seat_assign(member=source_owner, subscription=sub, display_name=name,
-                                 user_principal_name=f"{name.split()[0].lower()}@contoso.test")
+            services.seat_assign(
+                member=source_owner,
+                subscription=sub,
+                display_name=name,
+                user_principal_name=f"{name.split()[0].lower()}@contoso.test",
+            )
     with at(ASKED):
         transfer = ask(owner_a, customer, [sub.partner_center_id])
     approved = dt.datetime(2026, 7, 6, 15, 0, tzinfo=UTC)
     with at(approved):
-        transfer = transfers.transfer_decide(actor=source_owner, transfer=transfer,
-                                             approve=True)
+        transfer = transfers.transfer_decide(actor=source_owner, transfer=transfer, approve=True)
     assert transfer.status == "completed" and transfer.completed_at == approved
     with unscoped():
         sub.refresh_from_db()
@@ -233,34 +281,45 @@ def test_approval_moves_the_subscription_and_splits_billing_on_the_transfer_date
         assert SeatBatch.objects.get(subscription=ours).quantity == 10
         assert TransferItem.objects.get().target_subscription == ours
         # the customer's users keep their seats, now held by reseller A
-        assert sorted(SeatAssignment.objects.filter(subscription=ours).values_list(
-            "display_name", "user_principal_name", "reseller")) == [
+        assert sorted(
+            SeatAssignment.objects.filter(subscription=ours).values_list(
+                "display_name", "user_principal_name", "reseller"
+            )
+        ) == [
             ("Ann Lee", "ann@contoso.test", owner_a.reseller_id),
-            ("Bo Chen", "bo@contoso.test", owner_a.reseller_id)]
+            ("Bo Chen", "bo@contoso.test", owner_a.reseller_id),
+        ]
         assert SandboxTransfer.objects.get().status == "completed"
     assert (ours.partner_center_id, ours.customer, ours.quantity, ours.status) == (
-        sub.partner_center_id, customer, 10, "active")
+        sub.partner_center_id,
+        customer,
+        10,
+        "active",
+    )
     assert (ours.term_start, ours.term_end) == (dt.date(2026, 6, 18), dt.date(2027, 6, 17))
     assert (ours.unit_cost, ours.unit_price) == (Decimal("22"), Decimal("24.2"))
     # cycle Jun 18 – Jul 17 (30 days); transferred Jul 6: Northwind pays through Jul 6,
     # reseller A from Jul 7 — 11 days: 22.00 × 10 × 11/30 = 80.67; 24.20 × 10 × 11/30 = 88.73
     july_7 = dt.date(2026, 7, 7)
     assert charges(unscoped, subscription=sub, kind="transfer_out") == [
-        ("transfer_out", -10, Decimal("-80.67"), Decimal("-80.67"), "USD", july_7, 11, 30)]
+        ("transfer_out", -10, Decimal("-80.67"), Decimal("-80.67"), "USD", july_7, 11, 30)
+    ]
     assert charges(unscoped, subscription=ours) == [
-        ("transfer_in", 10, Decimal("80.67"), Decimal("88.73"), "USD", july_7, 11, 30)]
+        ("transfer_in", 10, Decimal("80.67"), Decimal("88.73"), "USD", july_7, 11, 30)
+    ]
     with unscoped():
         assert ChargeEvent.objects.get(subscription=sub, kind="transfer_out").reseller == source
     # the cycle run of Jul 18 charges the new owner only
     assert services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18)) == 1
     assert charges(unscoped, subscription=ours, kind="cycle") == [
-        ("cycle", 10, Decimal("220.00"), Decimal("242.00"), "USD", dt.date(2026, 7, 18), 31,
-         31)]
+        ("cycle", 10, Decimal("220.00"), Decimal("242.00"), "USD", dt.date(2026, 7, 18), 31, 31)
+    ]
 
 
 @pytest.mark.django_db
 def test_a_transfer_the_day_before_a_cycle_starts_moves_the_whole_next_cycle(
-        owner_a, source_owner, moved, unscoped):
+    owner_a, source_owner, moved, unscoped
+):
     customer, sub = moved
     transfer = ask(owner_a, customer, [sub.partner_center_id])
     with at(dt.datetime(2026, 7, 17, 12, 0, tzinfo=UTC)):  # last day of the first cycle
@@ -269,19 +328,37 @@ def test_a_transfer_the_day_before_a_cycle_starts_moves_the_whole_next_cycle(
     with unscoped():
         ours = Subscription.objects.get(reseller=owner_a.reseller)
     assert charges(unscoped, subscription=ours) == [
-        ("transfer_in", 10, Decimal("220.00"), Decimal("220.00"), "USD",
-         dt.date(2026, 7, 18), 31, 31)]
+        (
+            "transfer_in",
+            10,
+            Decimal("220.00"),
+            Decimal("220.00"),
+            "USD",
+            dt.date(2026, 7, 18),
+            31,
+            31,
+        )
+    ]
     assert services.subscriptions_charge_cycles(today=dt.date(2026, 7, 18)) == 0
 
 
 @pytest.mark.django_db
 def test_operations_decide_for_a_provider_outside_the_portal(
-        owner_a, source_owner, ops, onboard, catalog, unscoped):
+    owner_a, source_owner, ops, onboard, catalog, unscoped
+):
     customer = onboard(owner_a, company_name="Fabrikam Inc")
     with at(BOUGHT):  # bought from another distributor: Partner Center knows it, we do not
-        info = get_gateway().create_order(str(customer.tenant_id), OrderRequest(
-            offer_sku=PREMIUM, term="P1Y", billing_frequency="monthly", quantity=4,
-            auto_renew=True), idempotency_key="elsewhere")
+        info = get_gateway().create_order(
+            str(customer.tenant_id),
+            OrderRequest(
+                offer_sku=PREMIUM,
+                term="P1Y",
+                billing_frequency="monthly",
+                quantity=4,
+                auto_renew=True,
+            ),
+            idempotency_key="elsewhere",
+        )
     transfer = ask(owner_a, customer, [info.subscription_id], mpn=EXTERNAL_MPN)
     assert transfer.source_reseller is None
     with pytest.raises(Http404):
@@ -294,10 +371,14 @@ def test_operations_decide_for_a_provider_outside_the_portal(
     with unscoped():
         ours = Subscription.objects.get()
     assert (ours.reseller, ours.quantity, ours.partner_center_id) == (
-        owner_a.reseller, 4, info.subscription_id)
+        owner_a.reseller,
+        4,
+        info.subscription_id,
+    )
     # 22.00 × 4 × 11/30 = 32.27
-    assert charges(unscoped) == [("transfer_in", 4, Decimal("32.27"), Decimal("32.27"), "USD",
-                                  dt.date(2026, 7, 7), 11, 30)]
+    assert charges(unscoped) == [
+        ("transfer_in", 4, Decimal("32.27"), Decimal("32.27"), "USD", dt.date(2026, 7, 7), 11, 30)
+    ]
 
 
 @pytest.mark.django_db
@@ -310,15 +391,15 @@ def test_operations_do_not_decide_for_a_reseller_on_the_portal(owner_a, ops, mov
 
 @pytest.mark.django_db
 def test_a_partner_center_error_leaves_the_transfer_failed_with_its_message(
-        owner_a, source_owner, moved, unscoped):
+    owner_a, source_owner, moved, unscoped
+):
     customer, sub = moved
     transfer = ask(owner_a, customer, [sub.partner_center_id])
     with unscoped():
         SandboxTransfer.objects.update(status="declined")  # answered in Partner Center
     transfer = transfers.transfer_decide(actor=source_owner, transfer=transfer, approve=True)
     assert transfer.status == "failed"
-    assert "is declined; only a pending transfer can become completed" in (
-        transfer.failure_message)
+    assert "is declined; only a pending transfer can become completed" in (transfer.failure_message)
     with unscoped():
         sub.refresh_from_db()
         assert sub.status == "active"
@@ -343,8 +424,9 @@ def test_a_pending_request_expires_after_30_days(owner_a, source_owner, moved, u
     transfer.refresh_from_db()
     assert transfer.status == "expired"
     with unscoped():
-        assert Notification.objects.filter(user=owner_a.user,
-                                            title__contains="expired").count() == 1
+        assert (
+            Notification.objects.filter(user=owner_a.user, title__contains="expired").count() == 1
+        )
 
 
 @pytest.mark.django_db
@@ -356,15 +438,18 @@ def test_roles(owner_a, reseller_a, source, member_of, moved, unscoped):
     transfer = ask(member_of(reseller_a, Role.SALES), customer, [sub.partner_center_id])
     for role in (Role.SALES, Role.VIEWER, Role.BILLING):
         with pytest.raises(PermissionDenied):
-            transfers.transfer_decide(actor=member_of(source, role), transfer=transfer,
-                                      approve=True)
-    transfers.transfer_decide(actor=member_of(source, Role.ADMIN), transfer=transfer,
-                              approve=False, reason="No.")
+            transfers.transfer_decide(
+                actor=member_of(source, role), transfer=transfer, approve=True
+            )
+    transfers.transfer_decide(
+        actor=member_of(source, Role.ADMIN), transfer=transfer, approve=False, reason="No."
+    )
 
 
 @pytest.mark.django_db
 def test_each_side_sees_the_transfer_only_through_its_own_pages(
-        owner_a, owner_b, source_owner, moved, client_for):
+    owner_a, owner_b, source_owner, moved, client_for
+):
     customer, sub = moved
     transfer = ask(owner_a, customer, [sub.partner_center_id])
     outgoing = reverse("subscriptions:transfer", kwargs={"transfer_id": transfer.pk})
@@ -388,15 +473,18 @@ def test_each_side_sees_the_transfer_only_through_its_own_pages(
 
 
 @pytest.mark.django_db
-def test_requesting_and_approving_in_the_browser(owner_a, source_owner, moved, client_for,
-                                                 unscoped):
+def test_requesting_and_approving_in_the_browser(
+    owner_a, source_owner, moved, client_for, unscoped
+):
     customer, sub = moved
     client = client_for(owner_a)
     step1 = {"customer": customer.pk, "source_partner_id": SOURCE_MPN}
     page = client.get(reverse("subscriptions:transfer_request"), step1).content.decode()
     assert sub.partner_center_id in page and "Microsoft 365 Business Premium" in page
-    response = client.post(reverse("subscriptions:transfer_request"), {
-        **step1, "subscription_ids": [sub.partner_center_id], "idempotency_key": "k"})
+    response = client.post(
+        reverse("subscriptions:transfer_request"),
+        {**step1, "subscription_ids": [sub.partner_center_id], "idempotency_key": "k"},
+    )
     with unscoped():
         transfer = Transfer.objects.get()
     assert response.url == reverse("subscriptions:transfer", kwargs={"transfer_id": transfer.pk})
@@ -409,38 +497,47 @@ def test_requesting_and_approving_in_the_browser(owner_a, source_owner, moved, c
     assert transfer.status == "pending"
     response = client.post(url, {"decision": "approve"}, follow=True)
     assert "The transfer is completed." in response.content.decode()
-    sub_page = client.get(reverse("subscriptions:detail",
-                                  kwargs={"subscription_id": sub.pk})).content.decode()
+    sub_page = client.get(
+        reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})
+    ).content.decode()
     assert "Transferred away" in sub_page
 
 
 @pytest.mark.django_db
-def test_operations_page_lists_and_decides_external_requests(owner_a, ops, client, onboard,
-                                                             catalog, settings):
+def test_operations_page_lists_and_decides_external_requests(
+    owner_a, ops, client, onboard, catalog, settings
+):
     settings.STAFF_MFA_REQUIRED = False
     customer = onboard(owner_a, company_name="Fabrikam Inc")
-    info = get_gateway().create_order(str(customer.tenant_id), OrderRequest(
-        offer_sku=PREMIUM, term="P1Y", billing_frequency="monthly", quantity=2,
-        auto_renew=True), idempotency_key="elsewhere")
+    info = get_gateway().create_order(
+        str(customer.tenant_id),
+        OrderRequest(
+            offer_sku=PREMIUM, term="P1Y", billing_frequency="monthly", quantity=2, auto_renew=True
+        ),
+        idempotency_key="elsewhere",
+    )
     transfer = ask(owner_a, customer, [info.subscription_id], mpn=EXTERNAL_MPN)
     client.force_login(ops)
     assert b"Fabrikam Inc" in client.get(reverse("subscriptions_transfers_ops:list")).content
     url = reverse("subscriptions_transfers_ops:detail", kwargs={"transfer_id": transfer.pk})
-    response = client.post(url, {"decision": "decline", "reason": "Provider says no."},
-                           follow=True)
+    response = client.post(url, {"decision": "decline", "reason": "Provider says no."}, follow=True)
     assert "The transfer is declined." in response.content.decode()
     transfer.refresh_from_db()
     assert transfer.decline_reason == "Provider says no."
 
 
 @pytest.mark.django_db
-def test_list_has_constant_queries(owner_a, reseller_a, source, client_for,
-                                   django_assert_max_num_queries):
+def test_list_has_constant_queries(
+    owner_a, reseller_a, source, client_for, django_assert_max_num_queries
+):
     for n in range(20):
-        TransferItemFactory(transfer__customer__reseller=reseller_a,
-                            transfer__customer__company_name=f"Ours {n:02d}")
-        TransferItemFactory(transfer__source_reseller=source,
-                            transfer__customer__company_name=f"Theirs {n:02d}")
+        TransferItemFactory(
+            transfer__customer__reseller=reseller_a,
+            transfer__customer__company_name=f"Ours {n:02d}",
+        )
+        TransferItemFactory(
+            transfer__source_reseller=source, transfer__customer__company_name=f"Theirs {n:02d}"
+        )
     client = client_for(owner_a)
     with django_assert_max_num_queries(10):
         page = client.get(reverse("subscriptions:transfers")).content.decode()

@@ -10,17 +10,26 @@ def f(name, data):
 
 
 def test_real_files_of_allowed_types_pass():
-    validate_attachments([f("a.pdf", b"%PDF-1.7 ..."), f("b.png", b"\x89PNG\r\n\x1a\n...."),
-                          f("c.csv", "id,name\n1,Zoë\n".encode()), f("d.log", b"ok\n")])
+    validate_attachments(
+        [
+            f("a.pdf", b"%PDF-1.7 ..."),
+            f("b.png", b"\x89PNG\r\n\x1a\n...."),
+            f("c.csv", "id,name\n1,Zoë\n".encode()),
+            f("d.log", b"ok\n"),
+        ]
+    )
 
 
-@pytest.mark.parametrize(("upload", "message"), [
-    (f("evil.html", b"<script>alert(1)</script>"), "evil.html: .html files are not accepted"),
-    (f("fake.pdf", b"<html>not a pdf</html>"), "fake.pdf: the content is not a real .pdf file"),
-    (f("binary.txt", b"\x00\x01\x02"), "binary.txt: the content is not a real .txt file"),
-    (f("latin1.csv", "café".encode("latin-1")), "latin1.csv: the content is not a real .csv"),
-    (f("noext", b"data"), "noext: .? files are not accepted"),
-])
+@pytest.mark.parametrize(
+    ("upload", "message"),
+    [
+        (f("evil.html", b"<script>alert(1)</script>"), "evil.html: .html files are not accepted"),
+        (f("fake.pdf", b"<html>not a pdf</html>"), "fake.pdf: the content is not a real .pdf file"),
+        (f("binary.txt", b"\x00\x01\x02"), "binary.txt: the content is not a real .txt file"),
+        (f("latin1.csv", "café".encode("latin-1")), "latin1.csv: the content is not a real .csv"),
+        (f("noext", b"data"), "noext: .? files are not accepted"),
+    ],
+)
 def test_bad_files_are_named_with_the_reason(upload, message):
     with pytest.raises(ValidationError) as exc:
         validate_attachments([upload])

@@ -11,17 +11,20 @@ def at(*args):
     return dt.datetime(*args, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("opened", "priority", "due"), [
-    (at(2026, 11, 25, 10, 0), "urgent", at(2026, 11, 25, 11, 0)),      # Wed, clock hours
-    (at(2026, 11, 28, 23, 30), "urgent", at(2026, 11, 29, 0, 30)),     # Saturday night: 24x365
-    (at(2026, 11, 25, 22, 0), "high", at(2026, 11, 26, 2, 0)),         # across midnight
-    (at(2026, 11, 25, 10, 0), "normal", at(2026, 11, 26, 10, 0)),      # Wed -> Thu
-    (at(2026, 11, 27, 16, 0), "normal", at(2026, 11, 30, 16, 0)),      # Fri -> Mon
-    (at(2026, 11, 28, 9, 0), "normal", at(2026, 12, 1, 0, 0)),         # Sat: clock from Mon 00:00
-    (at(2026, 11, 29, 23, 59), "normal", at(2026, 12, 1, 0, 0)),       # Sun late
-    (at(2026, 11, 26, 12, 0), "low", at(2026, 12, 1, 12, 0)),          # Thu + 3 bd = Tue
-    (at(2026, 12, 31, 12, 0), "normal", at(2027, 1, 1, 12, 0)),        # year end (a Friday)
-])
+@pytest.mark.parametrize(
+    ("opened", "priority", "due"),
+    [
+        (at(2026, 11, 25, 10, 0), "urgent", at(2026, 11, 25, 11, 0)),  # Wed, clock hours
+        (at(2026, 11, 28, 23, 30), "urgent", at(2026, 11, 29, 0, 30)),  # Saturday night: 24x365
+        (at(2026, 11, 25, 22, 0), "high", at(2026, 11, 26, 2, 0)),  # across midnight
+        (at(2026, 11, 25, 10, 0), "normal", at(2026, 11, 26, 10, 0)),  # Wed -> Thu
+        (at(2026, 11, 27, 16, 0), "normal", at(2026, 11, 30, 16, 0)),  # Fri -> Mon
+        (at(2026, 11, 28, 9, 0), "normal", at(2026, 12, 1, 0, 0)),  # Sat: clock from Mon 00:00
+        (at(2026, 11, 29, 23, 59), "normal", at(2026, 12, 1, 0, 0)),  # Sun late
+        (at(2026, 11, 26, 12, 0), "low", at(2026, 12, 1, 12, 0)),  # Thu + 3 bd = Tue
+        (at(2026, 12, 31, 12, 0), "normal", at(2027, 1, 1, 12, 0)),  # year end (a Friday)
+    ],
+)
 def test_first_response_due(opened, priority, due):
     assert first_response_due(opened, priority) == due
 

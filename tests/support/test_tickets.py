@@ -18,16 +18,23 @@ def ops(db):
 
 
 def open_ticket(member, **kw):
-    data = {"subject": "Seats not provisioned", "category": "provisioning",
-            "priority": "high", "description": "Order 42 is stuck."} | kw
+    data = {
+        "subject": "Seats not provisioned",
+        "category": "provisioning",
+        "priority": "high",
+        "description": "Order 42 is stuck.",
+    } | kw
     return services.ticket_open(member=member, **data)
 
 
 @pytest.mark.django_db
-def test_open_ticket_sets_the_sla_and_mails_operations(owner_a, ops, mailoutbox,
-                                                       django_capture_on_commit_callbacks):
-    with time_machine.travel(dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC), tick=False), \
-            django_capture_on_commit_callbacks(execute=True):
+def test_open_ticket_sets_the_sla_and_mails_operations(
+    owner_a, ops, mailoutbox, django_capture_on_commit_callbacks
+):
+    with (
+        time_machine.travel(dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         ticket = open_ticket(owner_a)
     assert ticket.first_response_due_at == dt.datetime(2026, 11, 25, 14, 0, tzinfo=dt.UTC)
     assert ticket.status == Ticket.Status.OPEN
@@ -37,15 +44,17 @@ def test_open_ticket_sets_the_sla_and_mails_operations(owner_a, ops, mailoutbox,
 
 
 @pytest.mark.django_db
-def test_viewer_cannot_open_and_foreign_customer_is_refused(reseller_a, reseller_b, member_of,
-                                                            unscoped):
+def test_viewer_cannot_open_and_foreign_customer_is_refused(
+    reseller_a, reseller_b, member_of, unscoped
+):
     from django.http import Http404
 
     with pytest.raises(PermissionDenied):
         open_ticket(member_of(reseller_a, Role.VIEWER))
     with pytest.raises(Http404):
-        open_ticket(member_of(reseller_a, Role.SALES),
-                    customer=CustomerFactory(reseller=reseller_b))
+        open_ticket(
+            member_of(reseller_a, Role.SALES), customer=CustomerFactory(reseller=reseller_b)
+        )
     with unscoped():
         assert Ticket.objects.count() == 0
 
@@ -53,21 +62,29 @@ def test_viewer_cannot_open_and_foreign_customer_is_refused(reseller_a, reseller
 @pytest.mark.django_db
 def test_bad_attachment_rejects_the_whole_ticket(owner_a, unscoped):
     with pytest.raises(ValidationError, match="evil.html"):
-        open_ticket(owner_a, files=[SimpleUploadedFile("ok.txt", b"fine"),
-                                    SimpleUploadedFile("evil.html", b"<script>")])
+        open_ticket(
+            owner_a,
+            files=[
+                SimpleUploadedFile("ok.txt", b"fine"),
+                SimpleUploadedFile("evil.html", b"<script>"),
+            ],
+        )
     with unscoped():
         assert Ticket.objects.count() == 0 and TicketMessage.objects.count() == 0
 
 
 @pytest.mark.django_db
-def test_thread_answer_internal_note_and_statuses(owner_a, ops, client_for, mailoutbox,
-                                                  django_capture_on_commit_callbacks):
+def test_thread_answer_internal_note_and_statuses(
+    owner_a, ops, client_for, mailoutbox, django_capture_on_commit_callbacks
+):
     ticket = open_ticket(owner_a)
     with django_capture_on_commit_callbacks(execute=True):
-        services.ticket_ops_reply(user=ops, ticket=ticket, body="Checking with Microsoft.",
-                                  internal=False)
-        services.ticket_ops_reply(user=ops, ticket=ticket, body="Customer is a known abuser",
-                                  internal=True)
+        services.ticket_ops_reply(
+            user=ops, ticket=ticket, body="Checking with Microsoft.", internal=False
+        )
+        services.ticket_ops_reply(
+            user=ops, ticket=ticket, body="Customer is a known abuser", internal=True
+        )
     ticket.refresh_from_db()
     assert ticket.status == Ticket.Status.WAITING_ON_RESELLER
     assert ticket.first_response_at is not None
@@ -101,8 +118,7 @@ def test_reopen_within_14_days_only(owner_a):
 
 
 @pytest.mark.django_db
-def test_sla_breach_is_announced_once(owner_a, ops, mailoutbox,
-                                      django_capture_on_commit_callbacks):
+def test_sla_breach_is_announced_once(owner_a, ops, mailoutbox, django_capture_on_commit_callbacks):
     urgent = open_ticket(owner_a, priority="urgent")
     answered = open_ticket(owner_a, priority="urgent")
     services.ticket_ops_reply(user=ops, ticket=answered, body="On it")
@@ -116,13 +132,13 @@ def test_sla_breach_is_announced_once(owner_a, ops, mailoutbox,
 
 
 @pytest.mark.django_db
-def test_ops_queue_sorted_by_due_time_with_overdue_highlighted(owner_a, ops, client,
-                                                               settings):
+def test_ops_queue_sorted_by_due_time_with_overdue_highlighted(owner_a, ops, client, settings):
     settings.STAFF_MFA_REQUIRED = False
     normal = open_ticket(owner_a, priority="normal", subject="Normal one")
     urgent = open_ticket(owner_a, priority="urgent", subject="Urgent one")
     Ticket.objects.with_scopes_disabled().filter(pk=urgent.pk).update(
-        first_response_due_at=timezone.now() - dt.timedelta(minutes=5))
+        first_response_due_at=timezone.now() - dt.timedelta(minutes=5)
+    )
     client.force_login(ops)
     page = client.get("/ops/support/").content.decode()
     assert page.index("Urgent one") < page.index("Normal one")

@@ -34,20 +34,26 @@ class Command(BaseCommand):
         try:
             if reseller:
                 with scopes_disabled():
-                    member = (Membership.objects.select_related("reseller", "user")
-                              .filter(user=user, reseller__name=reseller).first())
+                    member = (
+                        Membership.objects.select_related("reseller", "user")
+                        .filter(user=user, reseller__name=reseller)
+                        .first()
+                    )
                 if member is None:
                     raise CommandError(f"{email} is not a member of a reseller named {reseller!r}.")
-                api_key, key = services.api_key_create(member=member, name=name, role=role,
-                                                       expires_at=expires_at)
+                api_key, key = services.api_key_create(
+                    member=member, name=name, role=role, expires_at=expires_at
+                )
             else:
                 api_key, key = services.api_key_create_operations(
-                    user=user, name=name, role=role, expires_at=expires_at)
+                    user=user, name=name, role=role, expires_at=expires_at
+                )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         except PermissionDenied as exc:
             raise CommandError(str(exc)) from None
         whose = api_key.reseller.name if api_key.reseller else "operations (every reseller)"
-        self.stdout.write(f"API key {api_key.prefix}… for {whose}, acting as {role}. "
-                          "It is shown only now:")
+        self.stdout.write(
+            f"API key {api_key.prefix}… for {whose}, acting as {role}. It is shown only now:"
+        )
         self.stdout.write(key)

@@ -28,6 +28,7 @@ class Command(BaseCommand):
             customer = Customer.objects.filter(pk=customer_id).first()
         if customer is None:
             raise CommandError(f"No customer {customer_id}.")
-        customer = customer_change_currency(user=user, customer=customer, currency=currency,
-                                            reason=reason)
+        customer = customer_change_currency(
+            user=user, customer=customer, currency=currency, reason=reason
+        )
         self.stdout.write(f"{customer} is now billed in {customer.currency}.")

@@ -10,8 +10,10 @@ from portal.demo import DEMO_PASSWORD, demo_user, seed_consultant, seed_reseller
 
 
 class Command(BaseCommand):
-    help = ("Load demo data: an operations user, a US and a Canadian reseller, "
-            "their users and customers.")
+    help = (
+        "Load demo data: an operations user, a US and a Canadian reseller, "
+        "their users and customers."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):

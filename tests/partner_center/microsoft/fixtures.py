@@ -280,9 +280,7 @@ CART_RESPONSE_TEXT = r"""{
         "objectType": "Cart"
     }
 }"""
-CART_RESPONSE = _json(
-    CART_RESPONSE_TEXT,
-    ('"2022-02-19T00:00:00Z";', '"2022-02-19T00:00:00Z",'))
+CART_RESPONSE = _json(CART_RESPONSE_TEXT, ('"2022-02-19T00:00:00Z";', '"2022-02-19T00:00:00Z",'))
 
 # MicrosoftDocs/partner-center, developer/checkout-a-cart.md = https://learn.microsoft.com/partner-center/developer/checkout-a-cart
 # 'Response example for a new commerce license-based subscription' (one order of CartCheckoutResult.orders, status pending).
@@ -356,8 +354,8 @@ CHECKOUT_ORDER_NCE_TEXT = r"""{
     }
 }"""
 CHECKOUT_ORDER_NCE = _json(
-    CHECKOUT_ORDER_NCE_TEXT,
-    ('"currencyCode": "USD"\n', '"currencyCode": "USD",\n'))
+    CHECKOUT_ORDER_NCE_TEXT, ('"currencyCode": "USD"\n', '"currencyCode": "USD",\n')
+)
 
 # MicrosoftDocs/partner-center, developer/get-an-order-by-id.md = https://learn.microsoft.com/partner-center/developer/get-an-order-by-id
 # Response example (status completed).
@@ -514,8 +512,8 @@ SUBSCRIPTION_NCE_TEXT = r"""{
     }
 }"""
 SUBSCRIPTION_NCE = _json(
-    SUBSCRIPTION_NCE_TEXT,
-    ('        ]\n    }\n    "orderId"', '        ]\n    },\n    "orderId"'))
+    SUBSCRIPTION_NCE_TEXT, ('        ]\n    }\n    "orderId"', '        ]\n    },\n    "orderId"')
+)
 
 # MicrosoftDocs/partner-center, developer/get-all-of-a-customer-s-subscriptions.md = https://learn.microsoft.com/partner-center/developer/get-all-of-a-customer-s-subscriptions
 # A software subscription, one item of the list response example (with cancellationAllowedUntilDate).
@@ -651,8 +649,8 @@ PATCH_QUANTITY_REQUEST_TEXT = r"""{
     }
 }"""
 PATCH_QUANTITY_REQUEST = _json(
-    PATCH_QUANTITY_REQUEST_TEXT,
-    ('"quantity": 1, // original value = 10', '"quantity": 1,'))
+    PATCH_QUANTITY_REQUEST_TEXT, ('"quantity": 1, // original value = 10', '"quantity": 1,')
+)
 
 # MicrosoftDocs/partner-center, developer/create-scheduled-changes.md = https://learn.microsoft.com/partner-center/developer/create-scheduled-changes
 # Request example: the full resource with scheduledNextTermInstructions.
@@ -704,9 +702,16 @@ SCHEDULED_CHANGE_REQUEST_TEXT = r"""{
 SCHEDULED_CHANGE_REQUEST = _json(
     SCHEDULED_CHANGE_REQUEST_TEXT,
     ('"quantity":  1\n', '"quantity":  1,\n'),
-    ('},  // original value = null', '},'),
-    ('"customTermEndDate" : "2019-01-09T00:21:45.9263727",\n     }', '"customTermEndDate" : "2019-01-09T00:21:45.9263727"\n     }'),
-    ('"attributes": {"objectType": "Subscription"},\n}', '"attributes": {"objectType": "Subscription"}\n}'))
+    ("},  // original value = null", "},"),
+    (
+        '"customTermEndDate" : "2019-01-09T00:21:45.9263727",\n     }',
+        '"customTermEndDate" : "2019-01-09T00:21:45.9263727"\n     }',
+    ),
+    (
+        '"attributes": {"objectType": "Subscription"},\n}',
+        '"attributes": {"objectType": "Subscription"}\n}',
+    ),
+)
 
 # MicrosoftDocs/partner-center, developer/transition-a-new-commerce-subscription.md = https://learn.microsoft.com/partner-center/developer/transition-a-new-commerce-subscription
 # GET .../transitionEligibilities?eligibilityType=immediate, response example.
@@ -836,11 +841,17 @@ TRANSITION_RESPONSE_TEXT = r"""{
 }"""
 TRANSITION_RESPONSE = _json(
     TRANSITION_RESPONSE_TEXT,
-    ('"transitionType": "transition_only"\n    "Events"', '"transitionType": "transition_only",\n    "Events"'))
+    (
+        '"transitionType": "transition_only"\n    "Events"',
+        '"transitionType": "transition_only",\n    "Events"',
+    ),
+)
 
 # MicrosoftDocs/partner-center, developer/api-throttling-guidance.md = https://learn.microsoft.com/partner-center/developer/api-throttling-guidance
 # The 429 body (sent with 'Retry-After: 57').
-THROTTLED_TEXT = r"""{ "statusCode": 429, "message": "Rate limit is exceeded. Try again in 57 seconds." }"""
+THROTTLED_TEXT = (
+    r"""{ "statusCode": 429, "message": "Rate limit is exceeded. Try again in 57 seconds." }"""
+)
 THROTTLED = _json(THROTTLED_TEXT)
 
 # MicrosoftDocs/partner-center, developer/get-agreement-metadata.md = https://learn.microsoft.com/partner-center/developer/get-agreement-metadata
@@ -914,8 +925,8 @@ AVAILABILITIES_TEXT = r"""{
     }
 }"""
 AVAILABILITIES = _json(
-    AVAILABILITIES_TEXT,
-    ('            "product": { ... },\n            "sku": { ... },\n', ''))
+    AVAILABILITIES_TEXT, ('            "product": { ... },\n            "sku": { ... },\n', "")
+)
 
 # MicrosoftDocs/partner-center, developer/retrieve-a-list-of-indirect-resellers.md = https://learn.microsoft.com/partner-center/developer/retrieve-a-list-of-indirect-resellers
 # GET /v1/relationships?relationship_type=IsIndirectCloudSolutionProviderOf, response example.

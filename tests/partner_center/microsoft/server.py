@@ -51,75 +51,191 @@ def invalid(description: str) -> Refusal:
 ANY = None
 ATTRIBUTES = {"etag": (False, ANY), "objecttype": (False, ANY)}  # ResourceAttributes.cs
 ADDRESS = {  # Address.cs
-    "country": (True, ANY), "region": (False, ANY), "city": (True, ANY), "state": (False, ANY),
-    "addressline1": (True, ANY), "addressline2": (False, ANY), "addressline3": (False, ANY),
-    "postalcode": (True, ANY), "firstname": (False, ANY), "middlename": (False, ANY),
-    "lastname": (False, ANY), "phonenumber": (False, ANY)}
+    "country": (True, ANY),
+    "region": (False, ANY),
+    "city": (True, ANY),
+    "state": (False, ANY),
+    "addressline1": (True, ANY),
+    "addressline2": (False, ANY),
+    "addressline3": (False, ANY),
+    "postalcode": (True, ANY),
+    "firstname": (False, ANY),
+    "middlename": (False, ANY),
+    "lastname": (False, ANY),
+    "phonenumber": (False, ANY),
+}
 CUSTOMER = {  # Customer.cs, CustomerCompanyProfile.cs, CustomerBillingProfile.cs;
     # required fields: create-a-customer ("Required" columns): companyProfile.domain,
     # billingProfile.{email, culture, language, companyName, defaultAddress}
-    "id": (False, ANY), "commerceid": (False, ANY),
-    "companyprofile": (True, {"tenantid": (False, ANY), "domain": (True, ANY),
-                              "companyname": (False, ANY),
-                              "organizationregistrationnumber": (False, ANY),
-                              "attributes": (False, ATTRIBUTES)}),
-    "billingprofile": (True, {"id": (False, ANY), "firstname": (False, ANY),
-                              "lastname": (False, ANY), "email": (True, ANY),
-                              "culture": (True, ANY), "language": (True, ANY),
-                              "companyname": (True, ANY), "defaultaddress": (True, ADDRESS),
-                              "attributes": (False, ATTRIBUTES)}),
-    "relationshiptopartner": (False, ANY), "allowdelegatedaccess": (False, ANY),
-    "usercredentials": (False, ANY), "customdomains": (False, ANY),
-    "associatedpartnerid": (False, ANY), "attributes": (False, ATTRIBUTES)}
+    "id": (False, ANY),
+    "commerceid": (False, ANY),
+    "companyprofile": (
+        True,
+        {
+            "tenantid": (False, ANY),
+            "domain": (True, ANY),
+            "companyname": (False, ANY),
+            "organizationregistrationnumber": (False, ANY),
+            "attributes": (False, ATTRIBUTES),
+        },
+    ),
+    "billingprofile": (
+        True,
+        {
+            "id": (False, ANY),
+            "firstname": (False, ANY),
+            "lastname": (False, ANY),
+            "email": (True, ANY),
+            "culture": (True, ANY),
+            "language": (True, ANY),
+            "companyname": (True, ANY),
+            "defaultaddress": (True, ADDRESS),
+            "attributes": (False, ATTRIBUTES),
+        },
+    ),
+    "relationshiptopartner": (False, ANY),
+    "allowdelegatedaccess": (False, ANY),
+    "usercredentials": (False, ANY),
+    "customdomains": (False, ANY),
+    "associatedpartnerid": (False, ANY),
+    "attributes": (False, ATTRIBUTES),
+}
 AGREEMENT = {  # Agreement.cs; confirm-customer-consent-customer-agreement's minimum fields
     "userid": (False, ANY),
-    "primarycontact": (True, {"firstname": (True, ANY), "lastname": (True, ANY),
-                              "email": (True, ANY), "phonenumber": (False, ANY)}),
-    "templateid": (True, ANY), "dateagreed": (True, ANY), "type": (True, ANY),
-    "agreementlink": (False, ANY), "attributes": (False, ATTRIBUTES)}
+    "primarycontact": (
+        True,
+        {
+            "firstname": (True, ANY),
+            "lastname": (True, ANY),
+            "email": (True, ANY),
+            "phonenumber": (False, ANY),
+        },
+    ),
+    "templateid": (True, ANY),
+    "dateagreed": (True, ANY),
+    "type": (True, ANY),
+    "agreementlink": (False, ANY),
+    "attributes": (False, ATTRIBUTES),
+}
 PARTICIPANT = {"key": (True, ANY), "value": (True, ANY)}  # create-a-cart request sample
 CART_LINE = {  # CartLineItem.cs; create-a-cart: catalogItemId, quantity, billingCycle required
-    "id": (False, ANY), "catalogitemid": (True, ANY), "friendlyname": (False, ANY),
-    "quantity": (True, ANY), "currencycode": (False, ANY), "billingcycle": (True, ANY),
-    "termduration": (False, ANY), "promotionid": (False, ANY),
-    "participants": (False, [PARTICIPANT]), "provisioningcontext": (False, ANY),
-    "ordergroup": (False, ANY), "purchasesystem": (False, ANY), "addonitems": (False, ANY),
-    "renewsto": (False, ANY), "error": (False, ANY), "customtermenddate": (False, ANY),
-    "attestationaccepted": (False, ANY)}
+    "id": (False, ANY),
+    "catalogitemid": (True, ANY),
+    "friendlyname": (False, ANY),
+    "quantity": (True, ANY),
+    "currencycode": (False, ANY),
+    "billingcycle": (True, ANY),
+    "termduration": (False, ANY),
+    "promotionid": (False, ANY),
+    "participants": (False, [PARTICIPANT]),
+    "provisioningcontext": (False, ANY),
+    "ordergroup": (False, ANY),
+    "purchasesystem": (False, ANY),
+    "addonitems": (False, ANY),
+    "renewsto": (False, ANY),
+    "error": (False, ANY),
+    "customtermenddate": (False, ANY),
+    "attestationaccepted": (False, ANY),
+}
 CART = {  # Cart.cs
-    "id": (False, ANY), "creationtimestamp": (False, ANY), "lastmodifiedtimestamp": (False, ANY),
-    "expirationtimestamp": (False, ANY), "lastmodifieduser": (False, ANY),
-    "lineitems": (True, [CART_LINE]), "status": (False, ANY),
-    "partneronrecordattestationaccepted": (False, ANY), "attributes": (False, ATTRIBUTES)}
+    "id": (False, ANY),
+    "creationtimestamp": (False, ANY),
+    "lastmodifiedtimestamp": (False, ANY),
+    "expirationtimestamp": (False, ANY),
+    "lastmodifieduser": (False, ANY),
+    "lineitems": (True, [CART_LINE]),
+    "status": (False, ANY),
+    "partneronrecordattestationaccepted": (False, ANY),
+    "attributes": (False, ATTRIBUTES),
+}
 PRODUCT_TERM = {  # ProductTerm.cs
-    "productid": (True, ANY), "skuid": (True, ANY), "availabilityid": (True, ANY),
-    "billingcycle": (True, ANY), "termduration": (True, ANY), "promotionid": (False, ANY)}
+    "productid": (True, ANY),
+    "skuid": (True, ANY),
+    "availabilityid": (True, ANY),
+    "billingcycle": (True, ANY),
+    "termduration": (True, ANY),
+    "promotionid": (False, ANY),
+}
 NEXT_TERM = {  # ScheduledNextTermInstructions.cs
-    "product": (True, PRODUCT_TERM), "quantity": (True, ANY), "customtermenddate": (False, ANY)}
+    "product": (True, PRODUCT_TERM),
+    "quantity": (True, ANY),
+    "customtermenddate": (False, ANY),
+}
 SUBSCRIPTION_FIELDS = [  # Subscription.cs (+ orderId, contractType, attentionNeeded, actionTaken,
     # commitmentEndDateTime of the documented examples)
-    "id", "entitlementid", "offerid", "offername", "friendlyname", "producttype", "quantity",
-    "unittype", "parentsubscriptionid", "consumptiontype", "creationdate", "effectivestartdate",
-    "commitmentenddate", "commitmentenddatetime", "cancellationalloweduntildate",
-    "billingcycleenddate", "billingcycleenddatetime", "status", "autorenewenabled", "billingtype",
-    "billingcycle", "haspurchasableaddons", "istrial", "actions", "termduration",
-    "renewaltermduration", "refundoptions", "ismicrosoftproduct", "partnerid",
-    "suspensionreasons", "links", "publishername", "promotionid", "migratedfromsubscriptionid",
-    "refundablequantity", "nextchargeinstructions", "orderid", "contracttype",
-    "attentionneeded", "actiontaken", "customtermenddate"]
+    "id",
+    "entitlementid",
+    "offerid",
+    "offername",
+    "friendlyname",
+    "producttype",
+    "quantity",
+    "unittype",
+    "parentsubscriptionid",
+    "consumptiontype",
+    "creationdate",
+    "effectivestartdate",
+    "commitmentenddate",
+    "commitmentenddatetime",
+    "cancellationalloweduntildate",
+    "billingcycleenddate",
+    "billingcycleenddatetime",
+    "status",
+    "autorenewenabled",
+    "billingtype",
+    "billingcycle",
+    "haspurchasableaddons",
+    "istrial",
+    "actions",
+    "termduration",
+    "renewaltermduration",
+    "refundoptions",
+    "ismicrosoftproduct",
+    "partnerid",
+    "suspensionreasons",
+    "links",
+    "publishername",
+    "promotionid",
+    "migratedfromsubscriptionid",
+    "refundablequantity",
+    "nextchargeinstructions",
+    "orderid",
+    "contracttype",
+    "attentionneeded",
+    "actiontaken",
+    "customtermenddate",
+]
 # change-the-quantity-of-a-subscription: "A full Subscription resource is required in the
 # request body" — these are the fields every documented PATCH body carries.
-SUBSCRIPTION_REQUIRED = {"id", "offerid", "quantity", "status", "autorenewenabled",
-                         "billingcycle", "termduration", "attributes"}
-SUBSCRIPTION = {**{name: (name in SUBSCRIPTION_REQUIRED, ANY) for name in SUBSCRIPTION_FIELDS},
-                "attributes": (True, ATTRIBUTES),
-                "schedulednextterminstructions": (False, NEXT_TERM)}
+SUBSCRIPTION_REQUIRED = {
+    "id",
+    "offerid",
+    "quantity",
+    "status",
+    "autorenewenabled",
+    "billingcycle",
+    "termduration",
+    "attributes",
+}
+SUBSCRIPTION = {
+    **{name: (name in SUBSCRIPTION_REQUIRED, ANY) for name in SUBSCRIPTION_FIELDS},
+    "attributes": (True, ATTRIBUTES),
+    "schedulednextterminstructions": (False, NEXT_TERM),
+}
 TRANSITION = {  # Transition.cs; transition-a-new-commerce-subscription's request table
-    "operationid": (False, ANY), "fromcatalogitemid": (False, ANY),
-    "fromsubscriptionid": (False, ANY), "tocatalogitemid": (True, ANY),
-    "tosubscriptionid": (False, ANY), "quantity": (True, ANY), "termduration": (False, ANY),
-    "billingcycle": (False, ANY), "transitiontype": (True, ANY), "promotionid": (False, ANY),
-    "events": (False, ANY), "attributes": (False, ATTRIBUTES)}
+    "operationid": (False, ANY),
+    "fromcatalogitemid": (False, ANY),
+    "fromsubscriptionid": (False, ANY),
+    "tocatalogitemid": (True, ANY),
+    "tosubscriptionid": (False, ANY),
+    "quantity": (True, ANY),
+    "termduration": (False, ANY),
+    "billingcycle": (False, ANY),
+    "transitiontype": (True, ANY),
+    "promotionid": (False, ANY),
+    "events": (False, ANY),
+    "attributes": (False, ATTRIBUTES),
+}
 
 
 def check_shape(data, shape, where="body"):
@@ -243,14 +359,21 @@ class MicrosoftPartnerCenter:
             body = json.loads(raw) if raw else None
         except ValueError:
             return self._error(invalid("The body is not JSON"))
-        self.seen.append(Seen(request.method, request.path, request.args.to_dict(),
-                              dict(request.headers), body))
+        self.seen.append(
+            Seen(request.method, request.path, request.args.to_dict(), dict(request.headers), body)
+        )
         try:
             self._check_headers(request)
         except Refusal as e:
             return self._error(e)
-        queued = next((q for q in self.queued if re.search(q.path, request.path)
-                       and q.method in ("", request.method)), None)
+        queued = next(
+            (
+                q
+                for q in self.queued
+                if re.search(q.path, request.path) and q.method in ("", request.method)
+            ),
+            None,
+        )
         if queued:
             self.queued.remove(queued)
             if not queued.then_process:
@@ -269,13 +392,18 @@ class MicrosoftPartnerCenter:
     @staticmethod
     def _answer(q: Queued) -> Response:
         text = q.body if isinstance(q.body, str) or q.body is None else json.dumps(q.body)
-        return Response(text or b"", status=q.status, headers=q.headers,
-                        content_type="application/json")
+        return Response(
+            text or b"", status=q.status, headers=q.headers, content_type="application/json"
+        )
 
     @staticmethod
     def _json(data, status=200, headers=None) -> Response:
-        return Response(json.dumps(data), status=status, headers=headers or {},
-                        content_type="application/json; charset=utf-8")
+        return Response(
+            json.dumps(data),
+            status=status,
+            headers=headers or {},
+            content_type="application/json; charset=utf-8",
+        )
 
     @staticmethod
     def _error(e: Refusal) -> Response:
@@ -283,7 +411,8 @@ class MicrosoftPartnerCenter:
             return Response(b"", status=401, headers={"WWW-Authenticate": "Bearer"})
         # Error bodies as confirm-customer-consent-customer-agreement shows them.
         return MicrosoftPartnerCenter._json(
-            {"code": e.code, "description": e.description, "message": e.description}, e.status)
+            {"code": e.code, "description": e.description, "message": e.description}, e.status
+        )
 
     def _check_headers(self, request: Request):
         # headers: Authorization "Bearer <token>" required; MS-RequestId and MS-CorrelationId
@@ -331,19 +460,31 @@ class MicrosoftPartnerCenter:
             ("GET", r"/orders/([^/]+)", lambda order: self.get_order(tenant, order)),
             ("GET", r"/subscriptions", lambda: self.list_subscriptions(tenant)),
             ("GET", r"/subscriptions/([^/]+)", lambda sid: self.get_subscription(tenant, sid)),
-            ("PATCH", r"/subscriptions/([^/]+)",
-             lambda sid: self.patch_subscription(tenant, sid, body, request)),
-            ("GET", r"/subscriptions/([^/]+)/transitionEligibilities",
-             lambda sid: self.eligibilities(tenant, sid, request.args.get("eligibilityType"))),
-            ("POST", r"/subscriptions/([^/]+)/transitions",
-             lambda sid: self.transition(tenant, sid, body)),
+            (
+                "PATCH",
+                r"/subscriptions/([^/]+)",
+                lambda sid: self.patch_subscription(tenant, sid, body, request),
+            ),
+            (
+                "GET",
+                r"/subscriptions/([^/]+)/transitionEligibilities",
+                lambda sid: self.eligibilities(tenant, sid, request.args.get("eligibilityType")),
+            ),
+            (
+                "POST",
+                r"/subscriptions/([^/]+)/transitions",
+                lambda sid: self.transition(tenant, sid, body),
+            ),
         ]
         for verb, pattern, handler in routes:
             hit = re.fullmatch(pattern, rest)
             if verb == method and hit:
                 return handler(*hit.groups())
-        raise Refusal(405 if any(re.fullmatch(p, rest) for _, p, _ in routes) else 404, None,
-                      f"No operation {method} {path}")
+        raise Refusal(
+            405 if any(re.fullmatch(p, rest) for _, p, _ in routes) else 404,
+            None,
+            f"No operation {method} {path}",
+        )
 
     # --- identity platform (Secure Application Model) -----------------------------------
     # enable-secure-app-model / partner-center-authentication: App+User access tokens come
@@ -352,46 +493,77 @@ class MicrosoftPartnerCenter:
     def _identity(self, request: Request) -> Response:
         base = request.host_url.rstrip("/") + request.path.split("/v2.0/")[0].split("/oauth2/")[0]
         if request.path.endswith("/.well-known/openid-configuration"):
-            return self._json({
-                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{base}/oauth2/v2.0/token",
-                "issuer": f"{base}/v2.0"})
+            return self._json(
+                {
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "issuer": f"{base}/v2.0",
+                }
+            )
         form = parse_qs(request.get_data(as_text=True))
         values = {k: v[0] for k, v in form.items()}
         self.token_requests.append(values)
         if values.get("grant_type") == "authorization_code":
             # the consent flow: the code the operator's sign-in gave, for App+User tokens
             if values.get("code") != "consent-code" or not values.get("redirect_uri"):
-                return self._json({"error": "invalid_grant",
-                                   "error_description": "AADSTS70000: code not valid"}, 400)
+                return self._json(
+                    {"error": "invalid_grant", "error_description": "AADSTS70000: code not valid"},
+                    400,
+                )
             new_refresh = f"rt-{uuid.uuid4().hex}"
             self.refresh_tokens.add(new_refresh)
-            return self._json({"token_type": "Bearer", "scope": values.get("scope", ""),
-                               "expires_in": self.token_lifetime,
-                               "access_token": self.issue_token(),
-                               "refresh_token": new_refresh})
+            return self._json(
+                {
+                    "token_type": "Bearer",
+                    "scope": values.get("scope", ""),
+                    "expires_in": self.token_lifetime,
+                    "access_token": self.issue_token(),
+                    "refresh_token": new_refresh,
+                }
+            )
         if values.get("grant_type") == "client_credentials":
             # app-only (Microsoft Graph): no refresh token in the answer
-            return self._json({"token_type": "Bearer", "expires_in": self.token_lifetime,
-                               "ext_expires_in": self.token_lifetime,
-                               "access_token": self.issue_token()})
-        if values.get("grant_type") != "refresh_token" or \
-                values.get("refresh_token") not in self.refresh_tokens:
-            return self._json({"error": "invalid_grant",
-                               "error_description": "AADSTS70000: refresh token not valid"}, 400)
+            return self._json(
+                {
+                    "token_type": "Bearer",
+                    "expires_in": self.token_lifetime,
+                    "ext_expires_in": self.token_lifetime,
+                    "access_token": self.issue_token(),
+                }
+            )
+        if (
+            values.get("grant_type") != "refresh_token"
+            or values.get("refresh_token") not in self.refresh_tokens
+        ):
+            return self._json(
+                {
+                    "error": "invalid_grant",
+                    "error_description": "AADSTS70000: refresh token not valid",
+                },
+                400,
+            )
         new_refresh = f"rt-{uuid.uuid4().hex}"
         self.refresh_tokens.add(new_refresh)
-        return self._json({"token_type": "Bearer", "scope": values.get("scope", ""),
-                           "expires_in": self.token_lifetime, "ext_expires_in": self.token_lifetime,
-                           "access_token": self.issue_token(), "refresh_token": new_refresh})
+        return self._json(
+            {
+                "token_type": "Bearer",
+                "scope": values.get("scope", ""),
+                "expires_in": self.token_lifetime,
+                "ext_expires_in": self.token_lifetime,
+                "access_token": self.issue_token(),
+                "refresh_token": new_refresh,
+            }
+        )
 
     # --- customers and agreements --------------------------------------------------------
 
     def create_customer(self, body):
         check_shape(body, CUSTOMER)
         domain = get(body, "companyProfile", "domain")
-        if any(get(c, "companyProfile", "domain").lower() == domain.lower()
-               for c in self.customers.values()):
+        if any(
+            get(c, "companyProfile", "domain").lower() == domain.lower()
+            for c in self.customers.values()
+        ):
             raise Refusal(409, None, f"Domain {domain} already exists")
         associated = get(body, "associatedPartnerId")
         if associated and not GUID.match(associated):
@@ -401,14 +573,21 @@ class MicrosoftPartnerCenter:
         answer = copy.deepcopy(fixtures.CUSTOMER_CREATE_RESPONSE)
         billing = get(body, "billingProfile")
         answer.update({"id": tenant, "commerceId": tenant, "associatedPartnerId": associated})
-        answer["companyProfile"].update({"tenantId": tenant, "domain": domain,
-                                         "companyName": get(billing, "companyName")})
+        answer["companyProfile"].update(
+            {"tenantId": tenant, "domain": domain, "companyName": get(billing, "companyName")}
+        )
         answer["companyProfile"]["links"]["self"]["uri"] = f"/customers/{tenant}/profiles/company"
-        answer["billingProfile"].update({
-            "email": get(billing, "email"), "culture": get(billing, "culture"),
-            "language": get(billing, "language"), "companyName": get(billing, "companyName"),
-            "defaultAddress": {k[0].lower() + k[1:]: v
-                               for k, v in get(billing, "defaultAddress").items() if v}})
+        answer["billingProfile"].update(
+            {
+                "email": get(billing, "email"),
+                "culture": get(billing, "culture"),
+                "language": get(billing, "language"),
+                "companyName": get(billing, "companyName"),
+                "defaultAddress": {
+                    k[0].lower() + k[1:]: v for k, v in get(billing, "defaultAddress").items() if v
+                },
+            }
+        )
         answer["userCredentials"] = {"userName": "admin", "password": uuid.uuid4().hex[:10]}
         self.customers[tenant] = {k: v for k, v in answer.items() if k != "userCredentials"}
         return self._json(answer, 201)
@@ -439,26 +618,39 @@ class MicrosoftPartnerCenter:
             raise Refusal(400, 600061, fixtures.ERROR_600061["description"])
         history.append(contact)
         answer = copy.deepcopy(fixtures.AGREEMENT_RESPONSE)
-        answer.update({"primaryContact": get(body, "primaryContact"),
-                       "dateAgreed": get(body, "dateAgreed"), "templateId": MCA_TEMPLATE_ID})
+        answer.update(
+            {
+                "primaryContact": get(body, "primaryContact"),
+                "dateAgreed": get(body, "dateAgreed"),
+                "templateId": MCA_TEMPLATE_ID,
+            }
+        )
         return self._json(answer, 201)
 
     # --- domains, addresses, relationships ----------------------------------------------
 
     def domain(self, domain):
         # verify-domain-availability: 200 when the domain exists (taken), 404 when available.
-        taken = any(get(c, "companyProfile", "domain").lower() == domain.lower()
-                    for c in self.customers.values())
+        taken = any(
+            get(c, "companyProfile", "domain").lower() == domain.lower()
+            for c in self.customers.values()
+        )
         return Response(b"", status=200 if taken else 404)
 
     def validate_address(self, body):
-        check_shape(body, {name: (name in {"addressline1", "city", "country", "postalcode"},
-                                  ANY) for name in ADDRESS})
+        check_shape(
+            body,
+            {
+                name: (name in {"addressline1", "city", "country", "postalcode"}, ANY)
+                for name in ADDRESS
+            },
+        )
         # validate-an-address: a full street address is "VerifiedShippable"; one without a
         # street number is "StreetPartial" with a suggestion (the two documented examples).
         verified = str(get(body, "addressLine1"))[:1].isdigit()
-        answer = copy.deepcopy(fixtures.ADDRESS_VERIFIED_RESPONSE if verified
-                               else fixtures.ADDRESS_PARTIAL_RESPONSE)
+        answer = copy.deepcopy(
+            fixtures.ADDRESS_VERIFIED_RESPONSE if verified else fixtures.ADDRESS_PARTIAL_RESPONSE
+        )
         answer["originalAddress"] = {k[0].lower() + k[1:]: v for k, v in body.items()}
         return self._json(answer)
 
@@ -471,8 +663,11 @@ class MicrosoftPartnerCenter:
         answer = copy.deepcopy(fixtures.CUSTOMER_RESELLERS_RESPONSE)
         known = {r["id"]: r for r in fixtures.RESELLERS_RESPONSE["items"]}
         reseller = known.get(customer.get("associatedPartnerId"))
-        answer["items"] = [{k: v for k, v in reseller.items() if k not in ("state", "location")}
-                           ] if reseller else []
+        answer["items"] = (
+            [{k: v for k, v in reseller.items() if k not in ("state", "location")}]
+            if reseller
+            else []
+        )
         answer["totalCount"] = len(answer["items"])
         return self._json(answer)
 
@@ -484,14 +679,23 @@ class MicrosoftPartnerCenter:
         answer = copy.deepcopy(fixtures.AVAILABILITIES)
         item = answer["items"][0]
         availability = self.catalog.get((product, sku), f"{product[:6]}AV{sku}")
-        item.update({"id": availability, "productId": product, "skuId": sku,
-                     "catalogItemId": f"{product}:{sku}:{availability}",
-                     "country": args["country"],
-                     "terms": [{"duration": d, "description": d} for d in ("P1M", "P1Y", "P3Y")]})
-        item["links"]["self"]["uri"] = (f"/products/{product}/skus/{sku}/availabilities/"
-                                        f"{availability}?country={args['country']}")
-        answer["links"]["self"]["uri"] = (f"/products/{product}/skus/{sku}/availabilities?"
-                                          f"country={args['country']}")
+        item.update(
+            {
+                "id": availability,
+                "productId": product,
+                "skuId": sku,
+                "catalogItemId": f"{product}:{sku}:{availability}",
+                "country": args["country"],
+                "terms": [{"duration": d, "description": d} for d in ("P1M", "P1Y", "P3Y")],
+            }
+        )
+        item["links"]["self"]["uri"] = (
+            f"/products/{product}/skus/{sku}/availabilities/"
+            f"{availability}?country={args['country']}"
+        )
+        answer["links"]["self"]["uri"] = (
+            f"/products/{product}/skus/{sku}/availabilities?country={args['country']}"
+        )
         return self._json(answer)
 
     # --- carts, orders, subscriptions ----------------------------------------------------
@@ -505,32 +709,53 @@ class MicrosoftPartnerCenter:
                 raise invalid(f"catalogItemId {catalog!r} is not product:sku:availability")
             if not isinstance(get(line, "quantity"), int) or get(line, "quantity") < 1:
                 raise invalid("quantity must be a positive integer")
-            if str(get(line, "billingCycle")).lower() not in {"monthly", "annual", "triennial",
-                                                             "one_time", "none"}:
+            if str(get(line, "billingCycle")).lower() not in {
+                "monthly",
+                "annual",
+                "triennial",
+                "one_time",
+                "none",
+            }:
                 raise invalid("billingCycle is not a BillingCycleType")
             for p in get(line, "participants") or []:
                 if p["key"] not in ("transaction_reseller", "additional_transaction_reseller"):
                     raise invalid(f"participant key {p['key']!r} is not known")
         if not self.attestations.get(tenant):
             # error-codes 13605: no purchase before the MCA acceptance is confirmed.
-            raise Refusal(403, 13605, "Either a partner confirmation of the customer acceptance "
-                          "of the Microsoft Customer Agreement must be provided or the customer "
-                          "must accept the Microsoft Customer Agreement in the Microsoft Admin "
-                          "Center before you can complete this purchase")
+            raise Refusal(
+                403,
+                13605,
+                "Either a partner confirmation of the customer acceptance "
+                "of the Microsoft Customer Agreement must be provided or the customer "
+                "must accept the Microsoft Customer Agreement in the Microsoft Admin "
+                "Center before you can complete this purchase",
+            )
         cart_id = str(uuid.uuid4())
         answer = copy.deepcopy(fixtures.CART_RESPONSE)
-        answer.update({"id": cart_id, "creationTimestamp": now_text(),
-                       "lastModifiedTimestamp": now_text(),
-                       "expirationTimestamp": now_text(datetime.now(UTC) + timedelta(days=7))})
+        answer.update(
+            {
+                "id": cart_id,
+                "creationTimestamp": now_text(),
+                "lastModifiedTimestamp": now_text(),
+                "expirationTimestamp": now_text(datetime.now(UTC) + timedelta(days=7)),
+            }
+        )
         answer["lineItems"] = [
-            {"id": i, "catalogItemId": get(line, "catalogItemId"),
-             "quantity": get(line, "quantity"), "currencyCode": "USD",
-             "billingCycle": str(get(line, "billingCycle")).lower(),
-             "termDuration": get(line, "termDuration"),
-             **({"participants": get(line, "participants")} if get(line, "participants")
-                else {}),
-             "provisioningContext": {}, "orderGroup": "0"}
-            for i, line in enumerate(get(body, "lineItems"))]
+            {
+                "id": i,
+                "catalogItemId": get(line, "catalogItemId"),
+                "quantity": get(line, "quantity"),
+                "currencyCode": "USD",
+                "billingCycle": str(get(line, "billingCycle")).lower(),
+                "termDuration": get(line, "termDuration"),
+                **(
+                    {"participants": get(line, "participants")} if get(line, "participants") else {}
+                ),
+                "provisioningContext": {},
+                "orderGroup": "0",
+            }
+            for i, line in enumerate(get(body, "lineItems"))
+        ]
         answer["links"]["self"]["uri"] = f"/customers/{tenant}/carts/{cart_id}"
         self.carts[cart_id] = {"tenant": tenant, "cart": answer, "checked_out": False}
         return self._json(answer, 201)
@@ -548,20 +773,42 @@ class MicrosoftPartnerCenter:
         for line in entry["cart"]["lineItems"]:
             order_id = uuid.uuid4().hex[:12]
             order = copy.deepcopy(fixtures.CHECKOUT_ORDER_NCE)
-            reseller = next((p["value"] for p in line.get("participants", [])
-                             if p["key"] == "transaction_reseller"), None)
-            order.update({"id": order_id, "alternateId": order_id,
-                          "referenceCustomerId": tenant, "billingCycle": line["billingCycle"],
-                          "creationDate": now_text(), "status": "pending"})
+            reseller = next(
+                (
+                    p["value"]
+                    for p in line.get("participants", [])
+                    if p["key"] == "transaction_reseller"
+                ),
+                None,
+            )
+            order.update(
+                {
+                    "id": order_id,
+                    "alternateId": order_id,
+                    "referenceCustomerId": tenant,
+                    "billingCycle": line["billingCycle"],
+                    "creationDate": now_text(),
+                    "status": "pending",
+                }
+            )
             item = order["lineItems"][0]
-            item.update({"offerId": line["catalogItemId"], "termDuration": line["termDuration"],
-                         "quantity": line["quantity"], "friendlyName": line["catalogItemId"]})
+            item.update(
+                {
+                    "offerId": line["catalogItemId"],
+                    "termDuration": line["termDuration"],
+                    "quantity": line["quantity"],
+                    "friendlyName": line["catalogItemId"],
+                }
+            )
             item.pop("subscriptionId")  # checkout-a-cart: ids appear once provisioned
             if reseller:
                 item["partnerIdOnRecord"] = reseller
             for link in order["links"].values():
-                link["uri"] = re.sub(r"/customers/[^/]+/orders/[^/]+",
-                                     f"/customers/{tenant}/orders/{order_id}", link["uri"])
+                link["uri"] = re.sub(
+                    r"/customers/[^/]+/orders/[^/]+",
+                    f"/customers/{tenant}/orders/{order_id}",
+                    link["uri"],
+                )
             self.orders[order_id] = order
             self.order_polls[order_id] = 0
             orders.append(order)
@@ -572,8 +819,7 @@ class MicrosoftPartnerCenter:
         if order is None or order["referenceCustomerId"] != tenant:
             raise Refusal(404, 20000, "Order ID not found")  # error-codes 20000
         self.order_polls[order_id] += 1
-        if order["status"] == "pending" and \
-                self.order_polls[order_id] >= self.polls_until_complete:
+        if order["status"] == "pending" and self.order_polls[order_id] >= self.polls_until_complete:
             self._complete(tenant, order)
         return self._json(order)
 
@@ -589,27 +835,50 @@ class MicrosoftPartnerCenter:
         start = datetime.now(UTC)
         months = {"P1M": 1, "P1Y": 12, "P3Y": 36}.get(item.get("termDuration"), 1)
         year, month = divmod(start.month - 1 + months, 12)
-        end = start.replace(year=start.year + year, month=month + 1, day=min(start.day, 28)) \
-            - timedelta(days=1)
+        end = start.replace(
+            year=start.year + year, month=month + 1, day=min(start.day, 28)
+        ) - timedelta(days=1)
         sub = copy.deepcopy(fixtures.SUBSCRIPTION_NCE)
-        sub.update({
-            "id": sid, "offerId": item["offerId"], "offerName": item["friendlyName"],
-            "friendlyName": item["friendlyName"], "quantity": item["quantity"],
-            "creationDate": now_text(start), "effectiveStartDate": now_text(start),
-            "commitmentEndDate": end.strftime("%Y-%m-%dT00:00:00Z"),
-            "commitmentEndDateTime": end.strftime("%Y-%m-%dT23:59:59Z"),
-            "cancellationAllowedUntilDate": now_text(start + timedelta(days=7)),
-            "status": "active", "autoRenewEnabled": True, "billingCycle": order["billingCycle"],
-            "termDuration": item["termDuration"], "orderId": order["id"],
-            "partnerId": item.get("partnerIdOnRecord", ""),
-            "refundOptions": [{"type": "Full", "expiresAt": now_text(start + timedelta(days=1))}],
-            "refundableQuantity": {"totalQuantity": item["quantity"], "details": [{
+        sub.update(
+            {
+                "id": sid,
+                "offerId": item["offerId"],
+                "offerName": item["friendlyName"],
+                "friendlyName": item["friendlyName"],
                 "quantity": item["quantity"],
-                "allowedUntilDateTime": now_text(start + timedelta(days=7))}]},
-            "attributes": {"etag": uuid.uuid4().hex, "objectType": "Subscription"}})
+                "creationDate": now_text(start),
+                "effectiveStartDate": now_text(start),
+                "commitmentEndDate": end.strftime("%Y-%m-%dT00:00:00Z"),
+                "commitmentEndDateTime": end.strftime("%Y-%m-%dT23:59:59Z"),
+                "cancellationAllowedUntilDate": now_text(start + timedelta(days=7)),
+                "status": "active",
+                "autoRenewEnabled": True,
+                "billingCycle": order["billingCycle"],
+                "termDuration": item["termDuration"],
+                "orderId": order["id"],
+                "partnerId": item.get("partnerIdOnRecord", ""),
+                "refundOptions": [
+                    {"type": "Full", "expiresAt": now_text(start + timedelta(days=1))}
+                ],
+                "refundableQuantity": {
+                    "totalQuantity": item["quantity"],
+                    "details": [
+                        {
+                            "quantity": item["quantity"],
+                            "allowedUntilDateTime": now_text(start + timedelta(days=7)),
+                        }
+                    ],
+                },
+                "attributes": {"etag": uuid.uuid4().hex, "objectType": "Subscription"},
+            }
+        )
         for link in sub["links"].values():
-            link["uri"] = (link["uri"].replace("CFQ7TTC0LH18", product).replace("0001", sku)
-                           .replace("CFQ7TTC0K971", availability))
+            link["uri"] = (
+                link["uri"]
+                .replace("CFQ7TTC0LH18", product)
+                .replace("0001", sku)
+                .replace("CFQ7TTC0K971", availability)
+            )
         sub["links"]["self"]["uri"] = f"/customers/{tenant}/subscriptions/{sid}"
         sub["_tenant"] = tenant
         return sub
@@ -634,10 +903,20 @@ class MicrosoftPartnerCenter:
 
     def list_subscriptions(self, tenant):
         items = [self._public(s) for s in self.subscriptions.values() if s["_tenant"] == tenant]
-        return self._json({"totalCount": len(items), "items": items,
-                           "links": {"self": {"uri": f"/customers/{tenant}/subscriptions",
-                                              "method": "GET", "headers": []}},
-                           "attributes": {"objectType": "Collection"}})
+        return self._json(
+            {
+                "totalCount": len(items),
+                "items": items,
+                "links": {
+                    "self": {
+                        "uri": f"/customers/{tenant}/subscriptions",
+                        "method": "GET",
+                        "headers": [],
+                    }
+                },
+                "attributes": {"objectType": "Collection"},
+            }
+        )
 
     def get_subscription(self, tenant, sid):
         return self._json(self._public(self._subscription(tenant, sid)))
@@ -652,13 +931,20 @@ class MicrosoftPartnerCenter:
             # headers: If-Match / ETag is for concurrency control; error-codes 412.
             raise Refusal(412, None, "The resource was changed; read it again (etag mismatch)")
         changes = {}
-        for name in ("quantity", "status", "autoRenewEnabled", "billingCycle", "termDuration",
-                     "scheduledNextTermInstructions"):
+        for name in (
+            "quantity",
+            "status",
+            "autoRenewEnabled",
+            "billingCycle",
+            "termDuration",
+            "scheduledNextTermInstructions",
+        ):
             value = get(body, name)
             if value != sub.get(name):  # the body is the full resource: absent = none
                 changes[name] = value
         if changes.get("scheduledNextTermInstructions") and not (
-                changes.get("autoRenewEnabled", sub["autoRenewEnabled"])):
+            changes.get("autoRenewEnabled", sub["autoRenewEnabled"])
+        ):
             # create-scheduled-changes: AutoRenewEnabled must be true.
             raise invalid("Scheduled changes need autoRenewEnabled = true")
         if changes.get("status") not in (None, "deleted", "suspended", "active"):
@@ -669,8 +955,9 @@ class MicrosoftPartnerCenter:
             # change-the-quantity-of-a-subscription: "HTTP status 202 ... and a location header
             # that points to where to retrieve the subscription".
             self.accept_next_patches -= 1
-            return Response(b"", status=202,
-                            headers={"Location": f"/v1/customers/{tenant}/subscriptions/{sid}"})
+            return Response(
+                b"", status=202, headers={"Location": f"/v1/customers/{tenant}/subscriptions/{sid}"}
+            )
         return self._json(self._public(sub))
 
     # --- transitions ---------------------------------------------------------------------
@@ -679,8 +966,9 @@ class MicrosoftPartnerCenter:
         sub = self._subscription(tenant, sid)
         if (eligibility_type or "immediate").lower() != "immediate":
             # "Empty lists will be returned ... if the eligibilityType is specified as Scheduled"
-            return self._json({"totalCount": 0, "items": [],
-                               "attributes": {"objectType": "Collection"}})
+            return self._json(
+                {"totalCount": 0, "items": [], "attributes": {"objectType": "Collection"}}
+            )
         answer = copy.deepcopy(fixtures.TRANSITION_ELIGIBILITIES)
         for item in answer["items"]:
             item["quantity"] = sub["quantity"]
@@ -691,19 +979,28 @@ class MicrosoftPartnerCenter:
         check_shape(body, TRANSITION)
         if get(body, "fromSubscriptionId") not in (None, sid):
             raise invalid("fromSubscriptionId is not this subscription")
-        if get(body, "transitionType") not in ("transition_only",
-                                               "transition_with_license_transfer"):
-            raise invalid("transitionType must be transition_only or "
-                          "transition_with_license_transfer")
+        if get(body, "transitionType") not in (
+            "transition_only",
+            "transition_with_license_transfer",
+        ):
+            raise invalid(
+                "transitionType must be transition_only or transition_with_license_transfer"
+            )
         quantity = get(body, "quantity")
         if not isinstance(quantity, int) or not 1 <= quantity <= sub["quantity"]:
             raise invalid("quantity must be between 1 and the subscription's quantity")
         answer = copy.deepcopy(fixtures.TRANSITION_RESPONSE)
-        answer.update({"fromCatalogItemId": sub["offerId"], "fromSubscriptionId": sid,
-                       "toCatalogItemId": get(body, "toCatalogItemId"),
-                       "toSubscriptionId": get(body, "toSubscriptionId"), "quantity": quantity,
-                       "termDuration": get(body, "termDuration"),
-                       "billingCycle": get(body, "billingCycle"),
-                       "transitionType": get(body, "transitionType")})
+        answer.update(
+            {
+                "fromCatalogItemId": sub["offerId"],
+                "fromSubscriptionId": sid,
+                "toCatalogItemId": get(body, "toCatalogItemId"),
+                "toSubscriptionId": get(body, "toSubscriptionId"),
+                "quantity": quantity,
+                "termDuration": get(body, "termDuration"),
+                "billingCycle": get(body, "billingCycle"),
+                "transitionType": get(body, "transitionType"),
+            }
+        )
         answer["Events"][0]["timestamp"] = now_text()
         return self._json(answer)
