@@ -4,6 +4,7 @@ operations queue."""
 from django.urls import include, path
 
 from customers import views
+from customers.gdap import views as gdap_views
 
 reseller_patterns = [
     path("", views.customer_list, name="list"),
@@ -15,6 +16,23 @@ reseller_patterns = [
     path("<int:customer_id>/tenant/", views.create_tenant, name="create_tenant"),
     path("<int:customer_id>/tenant/link/", views.link_tenant, name="link_tenant"),
     path("<int:customer_id>/portal-link/", views.portal_link, name="portal_link"),
+    # GDAP (customers/gdap)
+    path("<int:customer_id>/gdap/new/", gdap_views.relationship_request, name="gdap_request"),
+    path(
+        "<int:customer_id>/gdap/<int:relationship_id>/auto-extend/",
+        gdap_views.relationship_auto_extend,
+        name="gdap_auto_extend",
+    ),
+    path(
+        "<int:customer_id>/gdap/<int:relationship_id>/refresh/",
+        gdap_views.relationship_refresh,
+        name="gdap_refresh",
+    ),
+    path(
+        "<int:customer_id>/gdap/<int:relationship_id>/sandbox-approve/",
+        gdap_views.relationship_sandbox_approve,
+        name="gdap_sandbox_approve",
+    ),
 ]
 
 portal_patterns = [

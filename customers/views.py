@@ -11,6 +11,7 @@ from django_tables2 import RequestConfig
 from customers import agreement, links, selectors, services
 from customers.filters import CustomerFilter
 from customers.forms import CustomerForm, MarkLoggedForm, McaAcceptForm, TenantRelinkForm
+from customers.gdap import selectors as gdap_selectors
 from customers.tables import CustomerTable
 from portal import frame
 from portal.confirm import confirm_page
@@ -101,6 +102,7 @@ def customer_detail(request, customer_id):
             "can_order": role_can(member.role, "orders.place"),
             "relationship_link": links.relationship_link(customer.reseller),
             "can_edit": role_can(member.role, "customers.edit"),
+            "gdap": gdap_selectors.card(member, customer),
             # subscriptions, seats, support contact and plans: from the apps above (portal/frame.py)
             **frame.merged("customer_context", member, customer),
         },
@@ -277,6 +279,7 @@ def portal_home(request, token):
                 "customer": customer,
                 "reseller": customer.reseller,
                 "acceptance": acceptance,
+                "gdap_pending": gdap_selectors.pending_approval(customer),
                 **frame.merged("customer_portal_context", customer),
             },
         )

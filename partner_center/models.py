@@ -197,3 +197,29 @@ class SandboxTenantUser(models.Model):
 
     def __str__(self):
         return self.user_principal_name
+
+
+# --- GDAP (partner_center.gdap.SandboxGdap) -------------------------------------------------
+
+
+class SandboxAdminRelationship(models.Model):
+    """A delegated admin relationship (GDAP) as Microsoft Graph would hold it, with its access
+    assignments ({id, group_id, role_ids, status, created}) in `assignments`."""
+
+    relationship_id = models.CharField(max_length=80, unique=True)
+    display_name = models.CharField(max_length=50, unique=True)
+    duration = models.CharField(max_length=10)
+    customer_tenant_id = models.CharField(max_length=36, db_index=True)
+    customer_name = models.CharField(max_length=200, blank=True)
+    role_ids = models.JSONField(default=list)
+    auto_extend_duration = models.CharField(max_length=10, default="PT0S")
+    status = models.CharField(max_length=24)
+    created_at = models.DateTimeField()
+    modified_at = models.DateTimeField()
+    activated_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="The etag's value.")
+    assignments = models.JSONField(default=list, blank=True)
+
+    def __str__(self):
+        return f"{self.display_name} ({self.status})"

@@ -37,6 +37,11 @@ ACTIONS: dict[str, str] = {
     "customers.mca.accepted": "recorded the MCA acceptance of",
     "customers.mca.logged": "logged in Partner Center the MCA acceptance of",
     "customers.portal_link.sent": "sent the customer-portal link to",
+    "customers.gdap.requested": "asked for admin access (GDAP relationship) to",
+    "customers.gdap.status_changed": "saw the GDAP relationship's status change for",
+    "customers.gdap.access_assigned": "assigned the security group's admin access to",
+    "customers.gdap.reminded": "reminded that the GDAP relationship ends for",
+    "customers.gdap.auto_extend_changed": "changed the GDAP auto-extend of",
     # subscriptions, catalog and price books
     "subscriptions.catalog.imported": "imported the catalog",
     "subscriptions.pricebook.created": "created the price book",

@@ -324,6 +324,7 @@ CELERY_TASK_ROUTES = {
             "customers.services.mca_attest_task",
             "subscriptions.services.provision_task",
             "subscriptions.tasks.sync_tenant_licences",
+            "customers.tasks.poll_gdap_relationships",
         ],
         {"queue": "partner_center"},
     ),
@@ -379,6 +380,11 @@ CELERY_BEAT_SCHEDULE = {
     "subscriptions-sync-tenant-licences": {
         "task": "subscriptions.tasks.sync_tenant_licences",
         "schedule": 3600.0 * 24,
+    },
+    # GDAP relationships: Microsoft's status, access assignment, reminders before the end
+    "customers-poll-gdap-relationships": {
+        "task": "customers.tasks.poll_gdap_relationships",
+        "schedule": 3600.0,
     },
     "billing-check-budgets": {
         "task": "billing.tasks.check_budgets",
@@ -508,6 +514,9 @@ PARTNER_CENTER_MAX_RETRIES = env.int("PARTNER_CENTER_MAX_RETRIES", default=3)
 GRAPH_GATEWAY = env.str("GRAPH_GATEWAY", default="sandbox")
 GRAPH_BASE_URL = env.str("GRAPH_BASE_URL", default="https://graph.microsoft.com/v1.0")
 GRAPH_TOKEN = env.str("GRAPH_TOKEN", default="")
+# GDAP relationships (Graph, in the partner's tenant): "sandbox" or "http" (default: as
+# GRAPH_GATEWAY); the http one uses PARTNER_CENTER_GRAPH_BASE_URL and App+User tokens.
+GDAP_GATEWAY = env.str("GDAP_GATEWAY", default="")
 PARTNER_CENTER_SANDBOX_SEED = env.int("PARTNER_CENTER_SANDBOX_SEED", default=20181107)
 # How many status checks a sandbox order answers "pending" before it completes (0: at once).
 PARTNER_CENTER_SANDBOX_ORDER_CHECKS = env.int("PARTNER_CENTER_SANDBOX_ORDER_CHECKS", default=0)

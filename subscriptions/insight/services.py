@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
+from customers.gdap.services import has_tenant_access
 from customers.models import Customer
 from partner_center.graph import NoTenantAccess, get_graph
 from portal.tenancy import member_service
@@ -39,7 +40,8 @@ def tenant_licences_sync() -> dict:
 def tenant_licence_sync_customer(*, customer_id: int) -> int:
     """Read the customer's tenant licences and users; keep, per seat subscription, the
     matching licence (Graph's subscriptionIds holding the Partner Center subscription id) and
-    who holds it. Without tenant access the portal's own seat list stays in use. Returns the
+    who holds it. Tenant access is an active GDAP relationship (customers.gdap); without it
+    (or when Graph refuses) the portal's own seat list stays in use. Returns the
     subscriptions matched."""
     with scopes_disabled():
         customer = Customer.objects.select_related("reseller").get(pk=customer_id)
@@ -51,6 +53,9 @@ def tenant_licence_sync_customer(*, customer_id: int) -> int:
         )
         graph = get_graph()
         try:
+            if not has_tenant_access(customer):
+                # no active GDAP relationship: Graph would refuse; the portal's list counts
+                raise NoTenantAccess(f"No active GDAP relationship with {customer}.")
             skus = graph.subscribed_skus(str(customer.tenant_id))
             users = graph.users(str(customer.tenant_id))
         except NoTenantAccess:

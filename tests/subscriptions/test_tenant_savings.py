@@ -10,6 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from customers.gdap.models import AdminRelationship
 from partner_center.models import SandboxTenantSku, SandboxTenantUser
 from portal.roles import Role
 from subscriptions.insight.models import TenantLicence
@@ -24,8 +25,23 @@ LATER = BOUGHT + dt.timedelta(days=40)  # the 168-hour window long closed
 SKU = "cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46"  # Microsoft 365 Business Premium (SPB)
 
 
+def grant_access(customer, status="active"):
+    """The reseller's GDAP relationship with the customer, as last polled from Microsoft."""
+    return AdminRelationship.objects.create(
+        reseller=customer.reseller,
+        customer=customer,
+        relationship_id=f"rel-{customer.pk}",
+        display_name=f"{customer.company_name} {customer.pk}",
+        role_ids=["88d8e3e3-8f55-4a1e-953a-9b9898b8876b"],
+        duration="P730D",
+        status=status,
+    )
+
+
 def simulate_tenant(customer, sub, *, active=10, inactive=3, disabled=1, unlicensed=2):
-    """The customer's tenant in the Graph sandbox: the SKU behind `sub` and its users."""
+    """The customer's tenant in the Graph sandbox: the SKU behind `sub` and its users, reached
+    through an active GDAP relationship."""
+    grant_access(customer)
     SandboxTenantSku.objects.create(
         tenant_id=str(customer.tenant_id),
         sku_id=SKU,
@@ -143,6 +159,22 @@ def test_without_tenant_access_the_portal_assignments_count(premium, owner_a, cl
         assert tenant_licences_sync()["no_access"] == 1
         page = client_for(owner_a).get(reverse("savings:savings")).content.decode()
     # no assignments in the portal: all 20 seats unused
+    assert "<td>20</td><td>20</td><td>0</td>" in page and "portal assignments" in page
+
+
+@pytest.mark.parametrize("status", ["approvalPending", "expiring", "expired", "terminated"])
+def test_without_an_active_gdap_relationship_the_tenant_is_not_read(
+    premium, owner_a, client_for, unscoped, status
+):
+    """The tenant is simulated (Graph would answer), but the reseller's relationship is not
+    active: no tenant access, the portal's own seat list counts."""
+    with unscoped():
+        AdminRelationship.objects.update(status=status)
+    with time_machine.travel(LATER, tick=False):
+        assert tenant_licences_sync() == {"synced": 0, "no_access": 1, "failed": 0}
+        page = client_for(owner_a).get(reverse("savings:savings")).content.decode()
+    with unscoped():
+        assert not TenantLicence.objects.exists()
     assert "<td>20</td><td>20</td><td>0</td>" in page and "portal assignments" in page
 
 

@@ -1,0 +1,225 @@
+"""The GDAP client (partner_center/gdap.py) against a fake Graph written from Microsoft's
+documentation (tests/partner_center/gdap_fake.py, which checks each request's required fields
+and placement), Microsoft's documented answers read right, and the sandbox answering in the
+same shapes."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from pytest_httpserver import HTTPServer
+
+from partner_center import gdap
+from partner_center.auth import StaticToken
+from partner_center.errors import Conflict, ValidationFailed
+from tests.partner_center.gdap_fake import (
+    ASSIGNMENT_RESPONSE,
+    BASE,
+    CREATE_RESPONSE,
+    GET_RESPONSE,
+    TOKEN,
+    FakeGdap,
+)
+
+CUSTOMER = "4b827261-d21f-4aa9-b7db-7fa1f56fb163"
+GROUP = "869713c9-0b28-4d08-8949-ae07ae1bf528"
+ROLES = ("88d8e3e3-8f55-4a1e-953a-9b9898b8876b", "4d6ac14f-3453-41d0-bef9-a3e0c569773a")
+
+
+@pytest.fixture
+def graph(httpserver: HTTPServer):
+    fake = FakeGdap(base_url=httpserver.url_for("").rstrip("/"))
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(fake)
+    client = gdap.HttpGdap(base_url=httpserver.url_for("/v1.0"), tokens=StaticToken(TOKEN))
+    return fake, client
+
+
+def test_microsofts_documented_answers_read_right():
+    made = gdap.relationship_from_json(CREATE_RESPONSE)
+    assert made.status == "created" and made.activated_at is None  # "" until active
+    assert made.auto_extends and made.duration == "P730D"
+    assert made.customer_tenant_id == CUSTOMER
+    assert made.role_ids == (
+        "29232cdf-9323-42fd-ade2-1d097af3e4de",
+        "3a2c62db-5318-420d-8d74-23affee5d9d5",
+    )
+    active = gdap.relationship_from_json(GET_RESPONSE)
+    assert active.status == "active" and not active.auto_extends  # PT0S
+    assert active.activated_at == datetime(2022, 2, 10, 11, 26, 44, 994188, tzinfo=UTC)
+    assert active.ends_at == datetime(2024, 2, 10, 11, 24, 42, 314826, tzinfo=UTC)
+    assert active.etag.startswith('W/"')
+    assignment = gdap.assignment_from_json(ASSIGNMENT_RESPONSE)
+    assert (assignment.status, assignment.group_id, len(assignment.role_ids)) == (
+        "pending",
+        GROUP,
+        4,
+    )
+
+
+def test_create_lock_and_assign_send_what_microsoft_documents(graph):
+    fake, client = graph
+    made = client.create_relationship(
+        display_name="Contoso 12-20260101",
+        duration="P730D",
+        customer_tenant_id=CUSTOMER,
+        customer_name="Contoso Inc",
+        role_ids=ROLES,
+        auto_extend=True,
+    )
+    assert made.status == "created" and made.display_name == "Contoso 12-20260101"
+    assert client.lock_for_approval(made.id) == "created"  # the request's own status
+    assert client.get_relationship(made.id).status == "approvalPending"
+    method, path, body, headers = fake.seen[0]
+    assert (method, path) == ("POST", BASE)
+    assert body == {
+        "displayName": "Contoso 12-20260101",
+        "duration": "P730D",
+        "customer": {"tenantId": CUSTOMER, "displayName": "Contoso Inc"},
+        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r} for r in ROLES]},
+        "autoExtendDuration": "P180D",
+    }
+    assert headers["Content-Type"] == "application/json"
+    assert fake.seen[1][1:3] == (f"{BASE}/{made.id}/requests", {"action": "lockForApproval"})
+
+    fake.relationships[made.id]["status"] = "active"  # the customer approved
+    assignment = client.create_access_assignment(made.id, group_id=GROUP, role_ids=ROLES)
+    assert assignment.status == "pending" and assignment.group_id == GROUP
+    assert fake.seen[-1][2] == {
+        "accessContainer": {"accessContainerId": GROUP, "accessContainerType": "securityGroup"},
+        "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r} for r in ROLES]},
+    }
+    assert [a.id for a in client.list_access_assignments(made.id)] == [assignment.id]
+
+
+def test_auto_extend_is_patched_with_the_etag(graph):
+    fake, client = graph
+    made = client.create_relationship(
+        display_name="Fabrikam 3",
+        duration="P365D",
+        customer_tenant_id=CUSTOMER,
+        customer_name="Fabrikam",
+        role_ids=ROLES,
+        auto_extend=False,
+    )
+    assert not made.auto_extends
+    etag = fake.relationships[made.id]["@odata.etag"]
+    assert client.set_auto_extend(made.id, True).auto_extends
+    method, _, body, headers = fake.seen[-1]
+    assert (method, body, headers["If-Match"]) == ("PATCH", {"autoExtendDuration": "P180D"}, etag)
+
+
+def test_graphs_refusal_is_told_with_its_message(graph):
+    fake, client = graph
+    kwargs = {
+        "duration": "P30D",
+        "customer_tenant_id": CUSTOMER,
+        "customer_name": "Contoso",
+        "role_ids": ROLES,
+        "auto_extend": False,
+    }
+    client.create_relationship(display_name="Same name", **kwargs)
+    with pytest.raises(ValidationFailed, match="displayName must be unique"):
+        client.create_relationship(display_name="Same name", **kwargs)
+
+
+def test_a_401_refreshes_the_token_once(httpserver: HTTPServer):
+    fake = FakeGdap(base_url=httpserver.url_for("").rstrip("/"))
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(fake)
+
+    class Expired:
+        refreshed = 0
+
+        def access_token(self):
+            return "stale"
+
+        def refresh(self):
+            self.refreshed += 1
+            return TOKEN
+
+    tokens = Expired()
+    client = gdap.HttpGdap(base_url=httpserver.url_for("/v1.0"), tokens=tokens)
+    client.create_relationship(
+        display_name="Retry",
+        duration="P1D",
+        customer_tenant_id=CUSTOMER,
+        customer_name="",
+        role_ids=ROLES,
+        auto_extend=False,
+    )
+    assert tokens.refreshed == 1 and len(fake.relationships) == 1
+
+
+def test_microsofts_limits_are_refused_before_any_call():
+    ok = {"display_name": "x", "duration": "P730D", "role_ids": ROLES, "auto_extend": False}
+    gdap.check_request(**ok)
+    with pytest.raises(ValidationFailed, match="P1D and P730D"):
+        gdap.check_request(**ok | {"duration": "P731D"})
+    with pytest.raises(ValidationFailed, match="1 to 50"):
+        gdap.check_request(**ok | {"display_name": "x" * 51})
+    with pytest.raises(ValidationFailed, match="Global Administrator"):
+        gdap.check_request(**ok | {"role_ids": (gdap.GLOBAL_ADMINISTRATOR,), "auto_extend": True})
+
+
+@pytest.mark.django_db
+def test_the_sandbox_answers_in_microsofts_shapes_and_moves_with_time():
+    sandbox = gdap.SandboxGdap()
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        made = sandbox.create_relationship(
+            display_name="Contoso 1",
+            duration="P60D",
+            customer_tenant_id=CUSTOMER,
+            customer_name="Contoso",
+            role_ids=ROLES,
+            auto_extend=False,
+        )
+        row = sandbox._row(made.id)
+        # the same properties as Microsoft's documented answer, no more, no fewer
+        shape = set(sandbox._json(row)) | {"@odata.context"}
+        assert shape == set(CREATE_RESPONSE)
+        assert sandbox._json(row)["activatedDateTime"] == ""
+        with pytest.raises(Conflict):
+            sandbox.create_access_assignment(made.id, group_id=GROUP, role_ids=ROLES)
+        sandbox.lock_for_approval(made.id)
+        assert sandbox.approve(made.id).status == "active"
+        a = sandbox.create_access_assignment(made.id, group_id=GROUP, role_ids=ROLES)
+        assert a.status == "pending"
+        assert sandbox.list_access_assignments(made.id)[0].status == "pending"
+        assert sandbox.get_relationship(made.id).ends_at == start + timedelta(days=60)
+        assert sandbox.list_access_assignments(made.id)[0].status == "active"
+    with time_machine.travel(start + timedelta(days=60, hours=1), tick=False):
+        assert sandbox.get_relationship(made.id).status == "expiring"
+    with time_machine.travel(start + timedelta(days=61, hours=1), tick=False):
+        assert sandbox.get_relationship(made.id).status == "expired"
+
+
+@pytest.mark.django_db
+def test_the_sandbox_extends_by_180_days_and_never_with_the_global_administrator():
+    sandbox = gdap.SandboxGdap()
+    start = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        kwargs = {"duration": "P10D", "customer_tenant_id": CUSTOMER, "customer_name": "C"}
+        ext = sandbox.create_relationship(
+            display_name="ext", role_ids=ROLES, auto_extend=True, **kwargs
+        )
+        with pytest.raises(ValidationFailed, match="Global Administrator"):
+            sandbox.create_relationship(
+                display_name="ga",
+                role_ids=(gdap.GLOBAL_ADMINISTRATOR,),
+                auto_extend=True,
+                **kwargs,
+            )
+        ga = sandbox.create_relationship(
+            display_name="ga", role_ids=(gdap.GLOBAL_ADMINISTRATOR,), auto_extend=False, **kwargs
+        )
+        for r in (ext, ga):
+            sandbox.lock_for_approval(r.id)
+            sandbox.approve(r.id)
+        with pytest.raises(ValidationFailed, match="Global Administrator"):
+            sandbox.set_auto_extend(ga.id, True)
+    with time_machine.travel(start + timedelta(days=10, hours=2), tick=False):
+        extended = sandbox.get_relationship(ext.id)
+        assert extended.status == "active"
+        assert extended.ends_at == start + timedelta(days=190)
+        assert sandbox.get_relationship(ga.id).status == "expiring"
