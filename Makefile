@@ -57,7 +57,7 @@ lint: install
 
 # Celery worker (all queues) and beat against REDIS_URL (production: docker-compose.yml).
 worker: install
-	$(VENV)/bin/celery -A portal worker -Q default,billing,pdf,partner_center --loglevel=INFO
+	$(VENV)/bin/celery -A portal worker -Q default,billing,pdf,partner_center,webhooks --loglevel=INFO
 
 beat: install
 	$(VENV)/bin/celery -A portal beat --loglevel=INFO --schedule $(VENV)/celerybeat-schedule

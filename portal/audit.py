@@ -102,6 +102,13 @@ ACTIONS: dict[str, str] = {
     "partner_center.connection.connected": "connected Partner Center",
     "api.key.created": "created the API key",
     "api.key.revoked": "revoked the API key",
+    # webhooks
+    "webhooks.endpoint.created": "created the webhook endpoint",
+    "webhooks.endpoint.updated": "changed the webhook endpoint",
+    "webhooks.endpoint.deleted": "deleted the webhook endpoint",
+    "webhooks.endpoint.secret_rotated": "rotated the signing secret of the webhook endpoint",
+    "webhooks.endpoint.disabled": "disabled after repeated failures the webhook endpoint",
+    "webhooks.delivery.redelivered": "redelivered the webhook event",
 }
 ADMIN_VERBS = {
     "created": "created in the admin",

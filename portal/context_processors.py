@@ -60,6 +60,7 @@ def portal(request):
                 "orders.place",
                 "billing.view_money",
                 "tickets.open",
+                "webhooks.manage",
             )
         }
     return ctx

@@ -37,6 +37,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "tickets.open": _ALL - {Role.VIEWER},
     "support.manage_plans": _MANAGERS,
     "api_keys.manage": _MANAGERS,
+    "webhooks.manage": _MANAGERS,
     "insight.configure": _MANAGERS,
     "budgets.edit": _MANAGERS | {Role.BILLING},
 }

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_filters",
     # the portal's apps in DESIGN.md's layer order (the frame asks them in this order)
     "portal",
+    "webhooks",  # the events every app emits (webhooks/events.py), delivered to resellers
     "partner_center",
     "programs",
     "customers",
@@ -288,6 +289,7 @@ CELERY_IMPORTS = [
     "billing.services",
     "billing.statements",
     "billing.usage.services",
+    "webhooks.services",
 ]
 # Workers log through LOGGING below (JSON lines in production), not Celery's own set-up.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -298,7 +300,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Queues by kind of work, so that one kind cannot starve another: docker-compose.yml runs a
 # worker per queue. Every task is routed here by name (tests/portal/test_celery_routes.py).
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue("default"), Queue("billing"), Queue("pdf"), Queue("partner_center")]
+CELERY_TASK_QUEUES = [
+    Queue("default"),
+    Queue("billing"),
+    Queue("pdf"),
+    Queue("partner_center"),
+    Queue("webhooks"),  # calls to resellers' servers: a slow receiver holds up no other work
+]
 CELERY_TASK_ROUTES = {
     **dict.fromkeys(
         [
@@ -327,6 +335,14 @@ CELERY_TASK_ROUTES = {
             "customers.tasks.poll_gdap_relationships",
         ],
         {"queue": "partner_center"},
+    ),
+    **dict.fromkeys(
+        [
+            "webhooks.services.webhook_deliver_task",
+            "webhooks.tasks.deliver_due_webhooks",
+            "webhooks.tasks.prune_webhook_events",
+        ],
+        {"queue": "webhooks"},
     ),
     **dict.fromkeys(
         [
@@ -389,6 +405,15 @@ CELERY_BEAT_SCHEDULE = {
     "billing-check-budgets": {
         "task": "billing.tasks.check_budgets",
         "schedule": 3600.0 * 6,
+    },
+    # retries of webhook deliveries whose next attempt is due (longer waits than a countdown)
+    "webhooks-deliver-due": {
+        "task": "webhooks.tasks.deliver_due_webhooks",
+        "schedule": 60.0,
+    },
+    "webhooks-prune-events": {
+        "task": "webhooks.tasks.prune_webhook_events",
+        "schedule": 3600.0 * 24,
     },
     "billing-start-due-runs": {
         "task": "billing.tasks.start_due_billing_runs",
@@ -550,6 +575,18 @@ REST_FRAMEWORK = {
 }
 # requests per API key (DRF's syntax: N/second, minute, hour or day), counted in the cache
 API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/minute")
+# Webhooks (webhooks/): each event is retried with exponential backoff for WEBHOOK_RETRY_HOURS;
+# an endpoint whose every attempt failed for WEBHOOK_DISABLE_AFTER_HOURS is disabled (its owners
+# are told). Endpoints must be https and public unless these allow otherwise (development).
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", default=24)
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)
+WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBUG)
+# the key the endpoints' signing secrets are encrypted with (Fernet; default: from SECRET_KEY)
+WEBHOOK_SECRET_KEY = env.str("WEBHOOK_SECRET_KEY", default="")
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reseller Portal API",
     "DESCRIPTION": "Customers, subscriptions, catalog, billing documents, usage, programs and "

@@ -41,6 +41,7 @@ urlpatterns = [
     path("help/", views.help_page, name="help"),
     path("metrics", observability.metrics, name="metrics"),
     # each app's own pages (reseller, customer portal, operations), by dotted string
+    path("", include("webhooks.urls")),
     path("", include("programs.urls")),
     path("", include("customers.urls")),
     path("", include("subscriptions.urls")),

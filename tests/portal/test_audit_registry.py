@@ -10,6 +10,7 @@ from portal.audit import ACTIONS, phrase
 
 PACKAGES = (
     "portal",
+    "webhooks",
     "partner_center",
     "programs",
     "customers",
@@ -24,6 +25,7 @@ IN_CALL = re.compile(r'(?:action=|audit\([^)]*?)"([a-z_]+\.[a-z_]+\.[a-z_]+)"')
 DYNAMIC = {
     "subscriptions.subscription.": ("subscriptions/services.py", r'_audit\([^"]*"([a-z_]+)"'),
     "subscriptions.transfer.": ("subscriptions/transfers/services.py", r'_audit\([^"]*"([a-z_]+)"'),
+    "webhooks.endpoint.": ("webhooks/services.py", r'_audit\([^"]*"([a-z_]+)"'),
 }
 
 

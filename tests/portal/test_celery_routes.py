@@ -8,7 +8,7 @@ from django.conf import settings
 
 from portal.celery import app
 
-KINDS = {"default", "billing", "pdf", "partner_center"}
+KINDS = {"default", "billing", "pdf", "partner_center", "webhooks"}
 
 
 def project_tasks() -> set[str]:
@@ -39,6 +39,7 @@ def test_work_goes_to_its_kind_of_queue():
     assert route["billing.services.document_pdf_task"] == "pdf"
     assert route["subscriptions.services.provision_task"] == "partner_center"
     assert route["portal.services.invitation_email_task"] == "default"
+    assert route["webhooks.services.webhook_deliver_task"] == "webhooks"
 
 
 def test_production_runs_a_worker_on_each_queue():

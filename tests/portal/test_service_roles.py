@@ -31,6 +31,7 @@ OUR_APPS = (
     "programs",
     "billing",
     "partner_center",
+    "webhooks",
 )
 USAGE_HEADER = b"CustomerId,SubscriptionId,UsageDate\n"
 NEW_OFFER = (

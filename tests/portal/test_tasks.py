@@ -11,6 +11,7 @@ from django.conf import settings
 
 PACKAGES = (
     "portal",
+    "webhooks",
     "partner_center",
     "programs",
     "customers",
