@@ -111,3 +111,25 @@ def seed(*, ops_user) -> None:
             )
             if domain in MCA_DEMO:
                 _seed_mca(customer, *MCA_DEMO[domain], sent_by=owner, ops_user=ops_user)
+            if domain == "contoso.onmicrosoft.com":
+                _seed_gdap(customer, owner)
+
+
+def _seed_gdap(customer, owner) -> None:
+    """Contoso's admin relationship (GDAP), waiting for the customer's approval: its link shows
+    on the customer page and in the customer portal."""
+    from customers.gdap import roles
+    from customers.gdap.models import AdminRelationship
+    from customers.gdap.services import relationship_request
+    from portal.models import Membership
+
+    if not customer.tenant_id or AdminRelationship.objects.filter(customer=customer).exists():
+        return
+    relationship_request(
+        member=Membership.objects.get(user=owner, reseller=customer.reseller),
+        customer=customer,
+        role_ids=list(roles.DEFAULTS),
+        days=730,
+        auto_extend=True,
+        security_group_id="",
+    )

@@ -1,5 +1,6 @@
 """Filling the program link templates with a reseller's IDs. Pure functions, no I/O."""
 
+import re
 import string
 from urllib.parse import quote
 
@@ -18,12 +19,27 @@ def unknown_placeholders(template: str) -> list[str]:
     return sorted({n for n in names if n not in KNOWN})
 
 
+# Microsoft retired delegated admin privileges (DAP): a link never asks for them; admin access
+# is a GDAP relationship of its own (customers.gdap).
+_DAP_TRUE = re.compile(r"([?&]DAP=)true\b", re.IGNORECASE)
+
+
+def asks_for_dap(template: str) -> bool:
+    return bool(_DAP_TRUE.search(template))
+
+
+def without_dap(url: str) -> str:
+    """`url` with a literal DAP=true turned into DAP=false."""
+    return _DAP_TRUE.sub(r"\1false", url)
+
+
 def fill(template: str, values: dict[str, str | None]) -> str | None:
-    """The URL, or None when a placeholder the template uses has no value yet."""
+    """The URL, or None when a placeholder the template uses has no value yet. A literal
+    DAP=true (an old template) becomes DAP=false."""
     needed = placeholders(template)
     if any(not values.get(n) for n in needed):
         return None
-    return template.format_map({n: quote(str(values[n]), safe="") for n in needed})
+    return without_dap(template.format_map({n: quote(str(values[n]), safe="") for n in needed}))
 
 
 def missing_values(template: str, values: dict[str, str | None]) -> list[str]:

@@ -140,8 +140,15 @@ class CountryProgramLink(models.Model):
         return f"{self.get_country_display()}: {self.label}"
 
     def clean(self):
-        from programs.links import unknown_placeholders
+        from programs.links import asks_for_dap, unknown_placeholders
 
+        if asks_for_dap(self.url_template):
+            raise ValidationError(
+                {
+                    "url_template": "Microsoft retired delegated admin privileges: use "
+                    "DAP={dap} (always false); admin access is a GDAP relationship."
+                }
+            )
         unknown = unknown_placeholders(self.url_template)
         if unknown:
             raise ValidationError(

@@ -4,13 +4,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from customers.selectors import customer_get
+from portal.confirm import confirm_page
 from portal.decorators import member_required
+from portal.permissions import require
 from portal.roles import role_can
 from subscriptions.insight import selectors, services
+from subscriptions.selectors import subscription_get
 
 
 def _customer(request):
@@ -87,9 +91,12 @@ def savings_csv(request):
 
 
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def savings_decrease(request, subscription_id):
-    """One click: the savable seats off at renewal (scheduled change)."""
+    """One click on the savings page: the savable seats off at renewal (scheduled change).
+    GET shows what will happen (portal.confirm), its button POSTs here."""
+    if request.method == "GET":
+        return _confirm_decrease(request, subscription_id)
     try:
         message = services.savings_schedule_decrease(
             member=request.membership, subscription_id=subscription_id
@@ -99,3 +106,26 @@ def savings_decrease(request, subscription_id):
     else:
         messages.success(request, message)
     return redirect("subscriptions:detail", subscription_id=subscription_id)
+
+
+def _confirm_decrease(request, subscription_id):
+    member = request.membership
+    sub = subscription_get(member=member, subscription_id=subscription_id)
+    require(member, "orders.place")
+    row = selectors.savings_of(sub, now=timezone.now())
+    v = row.savings
+    return confirm_page(
+        request,
+        title=f"Decrease {sub.offer.name} of {sub.customer} at renewal?",
+        consequences=[
+            f"{sub.quantity} seats now; {row.keep} seats at renewal on "
+            f"{v.renewal:%Y-%m-%d} (the seats stay until then).",
+            f"{v.unused} unused and {v.reclaimable} reclaimable seats "
+            f"({'read from the tenant' if row.source == 'tenant' else 'portal assignments'}).",
+            f"The customer saves {v.monthly_price} {sub.currency} a month.",
+            "Partner Center applies it at renewal; it can be removed on the subscription page "
+            "until then.",
+        ],
+        button=f"Schedule {row.keep} seats at renewal",
+        back=reverse("savings:savings"),
+    )

@@ -20,6 +20,7 @@ RESELLER_PAGES = [
     "/billing/reports/azure-plan/daily/",
     "/billing/reports/modern-workplace/",
     "/billing/statements/",
+    "/savings/",
     "/billing/usage/",
     "/support/",
     "/support/tickets/new/",
@@ -55,6 +56,7 @@ def detail_pages():
         book = customer.reseller.price_books.order_by("pk").first()
     pages = [
         f"/customers/{customer.pk}/",
+        f"/customers/{customer.pk}/gdap/new/",
         f"/subscriptions/{sub.pk}/",
         f"/billing/statements/{customer.pk}/",
     ]

@@ -134,6 +134,22 @@ def test_one_click_schedules_the_decrease_at_renewal(premium, owner_a, client_fo
         assert premium.quantity == 20  # the seats stay until renewal
 
 
+def test_the_savings_page_asks_for_confirmation_first(premium, owner_a, client_for, unscoped):
+    with time_machine.travel(LATER, tick=False):
+        tenant_licences_sync()
+        client = client_for(owner_a)
+        page = client.get(reverse("savings:savings")).content.decode()
+        url = reverse("savings:savings_decrease", kwargs={"subscription_id": premium.pk})
+        assert f'<form method="get" action="{url}">' in page
+        confirm = client.get(url).content.decode()
+    assert "20 seats now; 10 seats at renewal on 2027-06-18" in confirm
+    assert "6 unused and 4 reclaimable seats (read from the tenant)" in confirm
+    assert "saves 125.00 USD a month" in confirm
+    assert "Schedule 10 seats at renewal" in confirm
+    with unscoped():
+        assert not ScheduledChange.objects.exists()  # nothing happens on GET
+
+
 def test_the_csv_lists_each_subscription_with_its_money(premium, owner_a, client_for):
     with time_machine.travel(LATER, tick=False):
         tenant_licences_sync()
