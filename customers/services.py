@@ -68,6 +68,26 @@ def require_mca_accepted(customer: Customer) -> None:
         raise ValidationError(f"MCA not accepted for {customer}.")
 
 
+def require_ready_to_order(customer: Customer) -> None:
+    """The order guard: Partner Center takes an order only for a tenant whose MCA acceptance it
+    has attested. Refuses with the first thing still missing (the buy page lists them all)."""
+    from customers.selectors import order_readiness
+
+    missing = order_readiness(customer)
+    if missing:
+        raise ValidationError(missing[0].refusal or missing[0].text)
+
+
+def _attest_when_ready(customer: Customer) -> None:
+    """Attest the customer's acceptance in Partner Center as soon as both the acceptance and
+    the tenant exist, whichever comes second (queued once the caller's transaction commits)."""
+    if not (settings.MCA_ATTEST_VIA_GATEWAY and customer.tenant_id):
+        return
+    acceptance = McaAcceptance.objects.filter(customer=customer, logged_at__isnull=True).first()
+    if acceptance:
+        mca_attest_task.delay_on_commit(acceptance.pk, reseller_id=acceptance.reseller_id)
+
+
 def _apply(customer: Customer, fields: dict) -> dict:
     changed = {}
     for name, value in fields.items():
@@ -206,6 +226,7 @@ def customer_create_in_partner_center(*, member, customer: Customer) -> Customer
         action="customers.customer.tenant_created",
         data={"tenant_id": info.tenant_id},
     )
+    _attest_when_ready(customer)
     return customer
 
 
@@ -238,6 +259,7 @@ def customer_link_tenant(*, member, customer: Customer) -> Customer:
         action="customers.customer.tenant_linked",
         data={"tenant_id": info.tenant_id, "domain": info.domain},
     )
+    _attest_when_ready(customer)
     return customer
 
 
@@ -490,11 +512,12 @@ def mca_accept(
             users=sorted(recipients, key=lambda u: u.pk),
             title=f"{customer} accepted the Microsoft Customer Agreement",
             body=f"Accepted by {acceptance.name} ({acceptance.email}) on "
-            f"{now:%Y-%m-%d %H:%M} UTC. Operations will log it in Partner Center.",
+            f"{now:%Y-%m-%d %H:%M} UTC. It is attested in Partner Center as soon as the "
+            "customer has its Microsoft tenant.",
             url=reverse("customers:detail", kwargs={"customer_id": customer.pk}),
         )
-    if settings.MCA_ATTEST_VIA_GATEWAY and customer.tenant_id:
-        mca_attest_task.delay_on_commit(acceptance.pk, reseller_id=acceptance.reseller_id)
+        customer.refresh_from_db(fields=["tenant_id", "mca_status"])
+        _attest_when_ready(customer)
     return acceptance
 
 

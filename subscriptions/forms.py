@@ -85,7 +85,7 @@ class CatalogImportForm(forms.Form):
 
 class PurchaseForm(forms.Form):
     customer = forms.ModelChoiceField(
-        queryset=None, help_text="Only customers that accepted the MCA can be chosen."
+        queryset=None, help_text="A customer not ready to order yet is told what it still lacks."
     )
     offer = forms.ModelChoiceField(queryset=None)
     term = forms.ChoiceField(choices=Term.choices, initial=Term.P1Y)

@@ -84,7 +84,11 @@ def customer_context(member, customer) -> dict:
         .filter(customer=customer)
         .order_by("status", "offer__name")
     )
-    return {"subscriptions": subs, "seats": selectors.seat_summary(customer)}
+    return {
+        "subscriptions": subs,
+        "seats": selectors.seat_summary(customer),
+        "missing": selectors.purchase_missing(member.reseller, customer),
+    }
 
 
 def customer_portal_context(customer) -> dict:

@@ -6,6 +6,9 @@ from django.shortcuts import get_object_or_404
 from django_scopes import scopes_disabled
 
 from customers.models import Customer
+from customers.selectors import Missing, order_readiness
+from programs.defaults import BASE as BASE_PROGRAM
+from programs.gates import ProgramRequired, programs_for_product, require_programs
 from subscriptions import proration, rules
 from subscriptions.catalog.models import Offer, OfferPrice, PriceBook, PriceRule, ProductType
 from subscriptions.catalog.pricing import PricingError, Resolved, Rule, cycle_price, resolve_price
@@ -270,3 +273,17 @@ def ops_unprovisioned():
             .select_related("reseller", "customer", "offer", "created_by")
             .order_by("-purchased_at")[:200]
         )
+
+
+def purchase_missing(reseller, customer: Customer, offer: Offer | None = None) -> list[Missing]:
+    """What is still missing before the reseller can order for `customer` (and `offer`): its
+    programs approved, then what the customer lacks (customers.selectors.order_readiness)."""
+    from django.urls import reverse
+
+    missing: list[Missing] = []
+    codes = programs_for_product(offer.product_type.code) if offer else (BASE_PROGRAM,)
+    try:
+        require_programs(reseller, codes, action="order")
+    except ProgramRequired as exc:
+        missing.append(Missing(str(exc), reverse("programs:list"), "Request it"))
+    return missing + order_readiness(customer)

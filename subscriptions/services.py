@@ -16,14 +16,14 @@ from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from customers.models import Customer
-from customers.services import require_mca_accepted
+from customers.services import require_mca_accepted, require_ready_to_order
 from partner_center.errors import GatewayError, RateLimited, Unavailable
 from partner_center.gateway import get_gateway
 from partner_center.types import OrderRequest
 from portal.audit import audit
 from portal.exceptions import ServiceError
 from portal.idempotency import require_valid_key
-from portal.models import Currency, Membership
+from portal.models import AuditEvent, Currency, Membership
 from portal.notifications import notify
 from portal.permissions import require, require_staff
 from portal.roles import Role
@@ -419,18 +419,13 @@ def subscription_purchase(
     require(member, "orders.place")
     require_same_reseller(member, customer)
     require_program_for_product(member.reseller, offer.product_type, action="buy it")
-    require_mca_accepted(customer)
+    require_ready_to_order(customer)
     check_sellable(offer)
     if offer.product_type.billing == ProductType.Billing.ONE_TIME:
         auto_renew = False  # a perpetual licence is bought once
     _check_sold(offer, term, billing_frequency)
     Customer.objects.select_for_update().filter(pk=customer.pk).first()  # serialise cap checks
     _check_seats(customer, offer, quantity)
-    if not customer.tenant_id:
-        raise ValidationError(
-            f"{customer} has no Microsoft tenant ID yet: link or create the "
-            "tenant on the customer page first."
-        )
     replayed = Subscription.objects.filter(
         reseller=member.reseller, order_key=idempotency_key
     ).first()
@@ -542,6 +537,33 @@ def _provisioned(sub: Subscription, info) -> None:
         full_cycle=True,
     )
     _audit(None, sub, "provisioned", partner_center_id=sub.partner_center_id)
+    told_of_failure = AuditEvent.objects.filter(
+        object_type=sub._meta.label_lower,
+        object_id=str(sub.pk),
+        action="subscriptions.subscription.provisioning_failed",
+    ).exists()
+    if told_of_failure:  # after operations retried a failed order: the reseller hears it worked
+        _notify_orderer(
+            sub,
+            title=f"{sub.offer.name} for {sub.customer} is provisioned",
+            body=f"Operations retried the order and Partner Center took it: {sub.quantity} × "
+            f"{sub.offer.name}, Partner Center ID {sub.partner_center_id}.",
+        )
+
+
+def _notify_orderer(sub: Subscription, *, title: str, body: str) -> None:
+    """Tell the member who placed the order (if still a member of the reseller)."""
+    if (
+        sub.created_by_id
+        and Membership.objects.filter(user_id=sub.created_by_id, reseller=sub.reseller).exists()
+    ):
+        notify(
+            reseller=sub.reseller,
+            users=[sub.created_by],
+            title=title,
+            body=body,
+            url=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}),
+        )
 
 
 def _provisioning_failed(sub: Subscription, reason: str, *, final: bool) -> None:
@@ -556,17 +578,11 @@ def _provisioning_failed(sub: Subscription, reason: str, *, final: bool) -> None
         Subscription.objects.filter(pk=sub.pk).update(status=status, ended_at=timezone.now())
         sub.status = status
         _audit(None, sub, "provisioning_failed", reason=reason)
-        if (
-            sub.created_by_id
-            and Membership.objects.filter(user_id=sub.created_by_id, reseller=sub.reseller).exists()
-        ):
-            notify(
-                reseller=sub.reseller,
-                users=[sub.created_by],
-                title=f"Order of {sub.offer.name} for {sub.customer} failed",
-                body=f"Partner Center refused it: {reason}",
-                url=reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk}),
-            )
+        _notify_orderer(
+            sub,
+            title=f"Order of {sub.offer.name} for {sub.customer} failed",
+            body=f"Partner Center refused it: {reason}",
+        )
 
 
 def subscription_provision_retry(*, user, subscription_id: int) -> Subscription:

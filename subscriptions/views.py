@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_tables2 import RequestConfig
 
-from customers.models import Customer, McaStatus
+from customers.models import Customer
 from portal.confirm import confirm_page
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted, posted_files
@@ -271,9 +271,7 @@ def renewals(request):
 def purchase(request):
     member = request.membership
     require(member, "orders.place")
-    customers = Customer.objects.filter(
-        reseller=member.reseller, mca_status__in=[McaStatus.ACCEPTED, McaStatus.LOGGED]
-    )
+    customers = Customer.objects.filter(reseller=member.reseller)
     initial = {"idempotency_key": _new_key(), "customer": request.GET.get("customer")}
     form = PurchaseForm(
         posted(request), initial=initial, customers=customers, offers=_buyable_offers()
@@ -310,7 +308,23 @@ def purchase(request):
                     f"{sub.customer}: {sub.get_provisioning_display()}.",
                 )
             return redirect("subscriptions:detail", subscription_id=sub.pk)
-    return render(request, "subscriptions/purchase.html", {"form": form})
+    return render(
+        request,
+        "subscriptions/purchase.html",
+        {"form": form, "missing": _missing(member, form, customers)},
+    )
+
+
+def _missing(member, form, customers) -> list | None:
+    """What the chosen customer (and offer) still lack before an order, None if none chosen."""
+    data = getattr(form, "cleaned_data", None) or {}
+    customer, offer = data.get("customer"), data.get("offer")
+    if customer is None:
+        chosen = form["customer"].value()
+        customer = customers.filter(pk=chosen).first() if str(chosen or "").isdigit() else None
+    if customer is None:
+        return None
+    return selectors.purchase_missing(member.reseller, customer, offer)
 
 
 @member_required
@@ -344,6 +358,7 @@ def purchase_quote(request):
         request,
         "subscriptions/_quote.html",
         {
+            "missing": _missing(member, form, Customer.objects.filter(reseller=member.reseller)),
             "quote": quote,
             "error": error,
             "quantity": quantity,

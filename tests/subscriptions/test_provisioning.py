@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from customers import services as customer_services
-from partner_center.models import SandboxAttestation, SandboxSubscription
+from partner_center.models import SandboxAttestation, SandboxCustomer, SandboxSubscription
 from portal.models import Notification
 from subscriptions import services
 from subscriptions.models import ChargeEvent, Subscription
@@ -48,12 +48,17 @@ def test_order_is_placed_after_commit_and_then_charged(
 def test_refused_order_fails_with_the_reason_and_ops_retry_it(
     owner_a, reseller_a, catalog, client, settings, unscoped, django_capture_on_commit_callbacks
 ):
-    """The portal has the MCA acceptance, Partner Center has no attestation yet: refused."""
+    """Operations marked the MCA as logged by hand, but Partner Center has no attestation:
+    the order is refused there. Once operations attest it in Partner Center and retry, the
+    reseller hears that the subscription is provisioned."""
     settings.STAFF_MFA_REQUIRED = False
+    settings.MCA_ATTEST_VIA_GATEWAY = False
     customer = customer_services.customer_create_in_partner_center(
         member=owner_a, customer=CustomerFactory(reseller=reseller_a)
     )
     acceptance = McaAcceptanceFactory(invitation__customer=customer)
+    ops = UserFactory(is_staff=True)
+    customer_services.mca_mark_logged(user=ops, acceptance_id=acceptance.pk, reference="PC-1")
     customer.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         sub = order(owner_a, customer, catalog[PREMIUM])
@@ -63,18 +68,37 @@ def test_refused_order_fails_with_the_reason_and_ops_retry_it(
     assert (sub.provisioning, sub.status) == ("failed", "cancelled")
     assert "no attested Microsoft Customer Agreement" in sub.provisioning_error
 
-    ops = UserFactory(is_staff=True)
     client.force_login(ops)
     page = client.get(reverse("provisioning_ops:list")).content.decode()
     assert "no attested Microsoft Customer Agreement" in page and "Retry" in page
-    customer_services.mca_log_with_gateway(acceptance_id=acceptance.pk)
+    with unscoped():  # operations attest it in Partner Center itself
+        SandboxAttestation.objects.create(
+            customer=SandboxCustomer.objects.get(tenant_id=str(customer.tenant_id)),
+            first_name="Pat",
+            last_name="Doe",
+            email=customer.contact_email,
+            date_agreed=acceptance.date_agreed,
+            template_id=acceptance.template_id,
+        )
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("provisioning_ops:retry", kwargs={"subscription_id": sub.pk}))
     with unscoped():
         sub.refresh_from_db()
         assert (sub.provisioning, sub.status) == ("provisioned", "active")
         assert SandboxSubscription.objects.count() == 1
-        assert SandboxAttestation.objects.count() == 1
+        told = Notification.objects.get(user=owner_a.user, title__contains="is provisioned")
+        assert told.title == f"{sub.offer.name} for {customer} is provisioned"
+        assert told.url == reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})
+
+
+@pytest.mark.django_db
+def test_first_time_success_sends_no_provisioned_notification(
+    owner_a, onboard, catalog, unscoped, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        order(owner_a, onboard(owner_a), catalog[PREMIUM])
+    with unscoped():
+        assert not Notification.objects.filter(title__contains="provisioned").exists()
 
 
 @pytest.mark.django_db

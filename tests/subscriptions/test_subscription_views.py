@@ -67,12 +67,16 @@ def test_buying_in_the_browser_with_a_price_quote(
 
 
 @pytest.mark.django_db
-def test_customer_without_mca_cannot_be_chosen(owner_a, reseller_a, catalog, client_for):
+def test_customer_without_mca_is_told_what_is_missing(owner_a, reseller_a, catalog, client_for):
     from tests.factories import CustomerFactory
 
     customer = CustomerFactory(reseller=reseller_a, company_name="No MCA Co")
-    page = client_for(owner_a).get(reverse("subscriptions:purchase")).content.decode()
-    assert "No MCA Co" not in page
+    page = (
+        client_for(owner_a)
+        .get(reverse("subscriptions:purchase") + f"?customer={customer.pk}")
+        .content.decode()
+    )
+    assert "MCA not accepted for No MCA Co: send the MCA click-through" in page
     detail = (
         client_for(owner_a)
         .get(reverse("customers:detail", kwargs={"customer_id": customer.pk}))
