@@ -179,16 +179,40 @@ class PartnerCenterGateway(abc.ABC):
         """Daily rated usage of [start, end] (both inclusive), one page; pass the page's
         continuation_token back for the next one (None on the last page)."""
 
+    # --- New Commerce transfers (both directions) ---------------------------------------
+    # The receiving partner creates the request (status "Active"); the current (source)
+    # partner accepts it with the line items it gives up, or rejects it; the receiving partner
+    # may cancel it while it is Active; unanswered, it expires. Statuses are Microsoft's
+    # (types.TRANSFER_STATUSES).
+
     @abc.abstractmethod
     def create_transfer(
         self, tenant_id: str, req: TransferRequest, *, idempotency_key: str
-    ) -> TransferInfo: ...
+    ) -> TransferInfo:
+        """Receiving side: ask the source partner for the customer's subscriptions."""
 
     @abc.abstractmethod
     def get_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo: ...
 
     @abc.abstractmethod
-    def cancel_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo: ...
+    def list_transfers(self, tenant_id: str) -> list[TransferInfo]:
+        """Every transfer of the customer, whichever side we are on."""
+
+    @abc.abstractmethod
+    def cancel_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo:
+        """Receiving side: withdraw an Active request."""
+
+    @abc.abstractmethod
+    def accept_transfer(
+        self, tenant_id: str, transfer_id: str, *, subscription_ids: list[str], idempotency_key: str
+    ) -> TransferInfo:
+        """Sourcing side: give up these subscriptions (the transfer's line items) and accept;
+        Partner Center moves them and the transfer is Completed. A line it refuses raises
+        Conflict with its reason."""
+
+    @abc.abstractmethod
+    def reject_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo:
+        """Sourcing side: decline an Active request."""
 
     # The customer's usage spending budget (GET/PATCH /v1/customers/{id}/usagebudget): a
     # monthly amount in the customer's currency, None for no budget. Optional: a gateway

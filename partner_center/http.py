@@ -36,13 +36,14 @@ from partner_center.errors import (
     Conflict,
     GatewayError,
     NotFound,
+    NotSupported,
     OrderPending,
     RateLimited,
     Unavailable,
     ValidationFailed,
 )
 from partner_center.gateway import PartnerCenterGateway
-from partner_center.types import TransferInfo, UsageLine, UsagePage, dump, load
+from partner_center.types import dump
 from portal import observability
 
 logger = logging.getLogger("partner_center.http")
@@ -55,6 +56,10 @@ _STATUS_ERRORS = {
     412: Conflict,
     422: ValidationFailed,
 }
+# Azure Reservations (Microsoft.Capacity) live on Azure Resource Manager, not on Partner
+# Center: calculateExchange and exchange are POSTed there with a token for its audience.
+ARM_BASE_URL = "https://management.azure.com"
+ARM_SCOPE = "https://management.azure.com/.default"
 REQUEST_ID_NAMESPACE = uuid.UUID("0b6f3d1e-9c1a-4f57-8a43-5d2e7c9b1f60")
 
 
@@ -80,8 +85,18 @@ class HttpGateway(PartnerCenterGateway):
         poll_interval: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        arm_base_url: str = ARM_BASE_URL,
+        arm_tokens: TokenSource | str | None = None,
     ):
         self.tokens = StaticToken(tokens) if isinstance(tokens, str) else tokens
+        # Azure Resource Manager (reservations): its own host and token audience.
+        self.arm_tokens = (
+            self.tokens
+            if arm_tokens is None
+            else StaticToken(arm_tokens)
+            if isinstance(arm_tokens, str)
+            else arm_tokens
+        )
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
@@ -91,6 +106,12 @@ class HttpGateway(PartnerCenterGateway):
         self.sleep = sleep
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
+            timeout=timeout,
+            transport=transport,
+            headers={"Accept": "application/json"},
+        )
+        self._arm = httpx.Client(
+            base_url=arm_base_url.rstrip("/"),
             timeout=timeout,
             transport=transport,
             headers={"Accept": "application/json"},
@@ -106,10 +127,13 @@ class HttpGateway(PartnerCenterGateway):
             tokens_from_settings(),
             timeout=settings.PARTNER_CENTER_TIMEOUT,
             max_retries=settings.PARTNER_CENTER_MAX_RETRIES,
+            arm_base_url=settings.AZURE_RESOURCE_MANAGER_BASE_URL,
+            arm_tokens=tokens_from_settings(scopes=[ARM_SCOPE], name="azure-resource-manager"),
         )
 
     def close(self):
         self._client.close()
+        self._arm.close()
 
     # --- transport -----------------------------------------------------------------------
 
@@ -123,8 +147,11 @@ class HttpGateway(PartnerCenterGateway):
         headers=None,
         key: str | None = None,
         step: str = "",
+        arm: bool = False,
     ):
-        """One Partner Center call with its retries → (json, response)."""
+        """One Partner Center call (or, with `arm`, one Azure Resource Manager call) with its
+        retries → (json, response)."""
+        client, tokens = (self._arm, self.arm_tokens) if arm else (self._client, self.tokens)
         rid = request_id(key, step or f"{method} {path}")
         attempts = 1 + max(self.max_retries, 0)
         refreshed = False
@@ -134,17 +161,22 @@ class HttpGateway(PartnerCenterGateway):
             started = time.monotonic()
             correlation_id = str(uuid.uuid4())
             retry_after = None
-            sent = {
-                "Authorization": f"Bearer {self.tokens.access_token()}",
-                "MS-Contract-Version": "v1",
-                "MS-RequestId": rid,
-                "MS-CorrelationId": correlation_id,
-                **(headers or {}),
-            }
+            if arm:  # Azure Resource Manager's request id header
+                sent = {
+                    "Authorization": f"Bearer {tokens.access_token()}",
+                    "x-ms-client-request-id": rid,
+                    **(headers or {}),
+                }
+            else:
+                sent = {
+                    "Authorization": f"Bearer {tokens.access_token()}",
+                    "MS-Contract-Version": "v1",
+                    "MS-RequestId": rid,
+                    "MS-CorrelationId": correlation_id,
+                    **(headers or {}),
+                }
             try:
-                response = self._client.request(
-                    method, path, json=body, params=params, headers=sent
-                )
+                response = client.request(method, path, json=body, params=params, headers=sent)
             except httpx.TimeoutException:
                 status = "timeout"
                 failure = Unavailable(
@@ -164,7 +196,7 @@ class HttpGateway(PartnerCenterGateway):
                     return self._json(response, method, path), response
                 if status == 401 and not refreshed:
                     refreshed = True  # an expired token: refresh once, same request
-                    self.tokens.refresh()
+                    tokens.refresh()
                     attempt -= 1
                     continue
                 failure = self._error(response, method, path)
@@ -509,6 +541,7 @@ class HttpGateway(PartnerCenterGateway):
             body=wire.calculate_exchange(tenant_id, subscription_id, req),
             key=idempotency_key,
             step="calculate",
+            arm=True,
         )
         session_id, policy_errors = self._decode(
             "the exchange calculation", wire.exchange_session, data
@@ -522,6 +555,7 @@ class HttpGateway(PartnerCenterGateway):
             body={"sessionId": session_id},
             key=idempotency_key,
             step="exchange",
+            arm=True,
         )
         new_id = self._decode("the exchange", wire.exchanged_reservation_order, data)
         return self.get_subscription(tenant_id, new_id)
@@ -593,66 +627,93 @@ class HttpGateway(PartnerCenterGateway):
         )
         return self._decode("the transition", wire.transition_result, data)
 
-    # --- usage and transfers: NOT yet Microsoft's shapes. /v1/usage/dailyrated does not
-    # exist (usage is Microsoft's billed/unbilled reconciliation export); Microsoft's New
-    # Commerce transfer (create-a-transfer, update-a-transfer) is made by the receiving partner
-    # with sourcePartnerTenantId, sourcePartnerName and customerEmailId. ----------------------
+    # --- usage ---------------------------------------------------------------------------
+    # Partner Center has no daily rated usage endpoint (/v1/usage/dailyrated does not exist).
+    # Usage is Microsoft's billed/unbilled reconciliation, exported through Microsoft Graph
+    # (get-billed-unbilled-usage-reconciliation; partner_center/graph_billing.py), which the
+    # usage import reads as its "Microsoft Graph export" source.
 
     def fetch_usage(self, *, start, end, tenant_id=None, continuation_token=None, page_size=2000):
-        params = {"startDate": start.isoformat(), "endDate": end.isoformat(), "size": page_size}
-        if tenant_id is not None:
-            params["customerId"] = tenant_id
-        headers = {"MS-ContinuationToken": continuation_token} if continuation_token else None
-        data, _ = self._call("GET", "/v1/usage/dailyrated", params=params, headers=headers)
-        keys = {
-            f: f.split("_")[0] + "".join(p.capitalize() for p in f.split("_")[1:])
-            for f in UsageLine.__dataclass_fields__
-        }
-        return self._decode(
-            "the usage page",
-            lambda: UsagePage(
-                lines=[load(UsageLine, item, keys) for item in data["items"]],
-                continuation_token=data.get("continuationToken") or None,
-            ),
+        raise NotSupported(
+            "Partner Center has no daily rated usage API: import usage from Microsoft's "
+            "billing reconciliation export (Microsoft Graph) instead."
         )
 
+    # --- New Commerce transfers (create-a-transfer, get-transfer-by-id, get-all-of-a-
+    # customer-s-transfers, update-a-transfer, accept-a-transfer; shapes in wire.py) -------
+
     def create_transfer(self, tenant_id, req, *, idempotency_key):
-        body = {
-            "sourcePartnerId": req.source_partner_mpn_id,
-            "lineItems": [{"subscriptionId": s} for s in req.subscription_ids],
-        }
+        body = wire.transfer_body(
+            req, target_partner_tenant_id=settings.PARTNER_CENTER_PROVIDER_TENANT_ID
+        )
         data, _ = self._call(
             "POST", f"/v1/customers/{tenant_id}/transfers", body=body, key=idempotency_key
         )
-        return self._decode("the transfer", _transfer, data)
+        return self._decode("the transfer", wire.transfer_info, tenant_id, data)
+
+    def _transfer_resource(self, tenant_id, transfer_id) -> dict:
+        data, _ = self._call("GET", f"/v1/customers/{tenant_id}/transfers/{transfer_id}")
+        return data
 
     def get_transfer(self, tenant_id, transfer_id):
-        data, _ = self._call("GET", f"/v1/customers/{tenant_id}/transfers/{transfer_id}")
-        return self._decode("the transfer", _transfer, data)
+        data = self._transfer_resource(tenant_id, transfer_id)
+        return self._decode("the transfer", wire.transfer_info, tenant_id, data)
 
-    def cancel_transfer(self, tenant_id, transfer_id):
+    def list_transfers(self, tenant_id):
+        data, _ = self._call("GET", f"/v1/customers/{tenant_id}/transfers")
+        return self._decode("the transfers", wire.transfers, tenant_id, data)
+
+    def _update_transfer(self, tenant_id, transfer_id, change, key=None, step="update"):
+        """update-a-transfer: the full entity as read, changed, PATCHed back."""
+        entity = self._transfer_resource(tenant_id, transfer_id)
+        change(entity)
         data, _ = self._call(
             "PATCH",
             f"/v1/customers/{tenant_id}/transfers/{transfer_id}",
-            body={"status": "canceled"},
+            body=entity,
+            key=key,
+            step=step,
         )
-        return self._decode("the transfer", _transfer, data)
+        return data or entity
 
+    def cancel_transfer(self, tenant_id, transfer_id):
+        data = self._update_transfer(
+            tenant_id, transfer_id, lambda e: e.update(status="Cancel"), step="cancel"
+        )
+        return self._decode("the transfer", wire.transfer_info, tenant_id, data)
 
-def _transfer(data: dict) -> TransferInfo:
-    ids = [item["subscriptionId"] for item in data.get("lineItems", [])]
-    return load(
-        TransferInfo,
-        data,
-        {
-            "transfer_id": "id",
-            "tenant_id": "customerTenantId",
-            "status": "status",
-            "created_at": "createdTime",
-            "expires_at": "expirationTime",
-        },
-        subscription_ids=ids,
-    )
+    def accept_transfer(self, tenant_id, transfer_id, *, subscription_ids, idempotency_key):
+        """The sourcing side: the line items it gives up (its subscriptions as they are), then
+        accept; a refused line (transferErrors) raises Conflict with Microsoft's reason."""
+        current = self.get_transfer(tenant_id, transfer_id)
+        if current.status == wire.transfer_status("Completed"):
+            return current  # a retry after the answer was lost
+        subscriptions = [self._resource(tenant_id, sid) for sid in subscription_ids]
+        self._update_transfer(
+            tenant_id,
+            transfer_id,
+            lambda e: e.update(lineItems=wire.transfer_line_items(subscriptions)),
+            key=idempotency_key,
+            step="line-items",
+        )
+        result, _ = self._call(
+            "POST",
+            f"/v1/customers/{tenant_id}/transfers/{transfer_id}/accept",
+            key=idempotency_key,
+            step="accept",
+        )
+        refused = self._decode("the transfer result", wire.transfer_errors, result)
+        if refused:
+            raise Conflict(" ".join(refused), code=errors.INVALID_STATE)
+        return self.get_transfer(tenant_id, transfer_id)
+
+    def reject_transfer(self, tenant_id, transfer_id):
+        # Microsoft documents accepting and cancelling a New Commerce transfer through the API
+        # (update-a-transfer), not the sourcing partner's rejection: that is done in Partner
+        # Center, and the portal reads the outcome with get_transfer.
+        raise NotSupported(
+            "Partner Center's API does not reject a transfer: decline it in Partner Center."
+        )
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -99,11 +99,17 @@ class SandboxTransfer(models.Model):
     customer = models.ForeignKey(
         SandboxCustomer, on_delete=models.CASCADE, related_name="transfers"
     )
-    source_partner_mpn_id = models.CharField(max_length=10)
+    # create-a-transfer: the sourcing partner's tenant and name, the customer's e-mail
+    source_partner_tenant_id = models.CharField(max_length=36, blank=True)
+    source_partner_name = models.CharField(max_length=200, blank=True)
+    customer_email = models.CharField(max_length=254, blank=True)
+    # the receiving indirect reseller's PartnerID (partnerOnRecord)
+    source_partner_mpn_id = models.CharField(max_length=10, blank=True)
     subscription_ids = models.JSONField(default=list)
-    status = models.CharField(max_length=10, default="pending")
+    status = models.CharField(max_length=10, default="Active", help_text="Microsoft's status.")
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"Transfer {self.transfer_id} ({self.status})"

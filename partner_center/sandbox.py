@@ -43,7 +43,13 @@ from partner_center.types import (
     ACTIVE,
     DELETED,
     EXPIRED,
+    TRANSFER_ACTIVE,
+    TRANSFER_CANCELLED,
+    TRANSFER_COMPLETED,
+    TRANSFER_EXPIRED,
+    TRANSFER_FAILED,
     TRANSFER_MAX_ITEMS,
+    TRANSFER_REJECTED,
     Address,
     AddressCheck,
     Attestation,
@@ -938,7 +944,7 @@ class SandboxGateway(PartnerCenterGateway):
             status="Completed",
         )
 
-    # --- transfers -----------------------------------------------------------------------
+    # --- transfers (New Commerce, both directions; Microsoft's statuses) ------------------
 
     def _transfer(self, tenant_id, transfer_id) -> SandboxTransfer:
         customer = self._customer(tenant_id)
@@ -953,10 +959,14 @@ class SandboxGateway(PartnerCenterGateway):
                 f"Transfer {transfer_id} was not found for customer {tenant_id}.",
                 code=errors.TRANSFER_NOT_FOUND,
             )
-        if transfer.status == "pending" and timezone.now() >= transfer.expires_at:
-            transfer.status = "expired"
-            transfer.save(update_fields=["status"])
+        self._expire_if_due(transfer)
         return transfer
+
+    @staticmethod
+    def _expire_if_due(transfer: SandboxTransfer) -> None:
+        if transfer.status == TRANSFER_ACTIVE and timezone.now() >= transfer.expires_at:
+            transfer.status = TRANSFER_EXPIRED
+            transfer.save(update_fields=["status"])
 
     @staticmethod
     def _transfer_info(t: SandboxTransfer) -> TransferInfo:
@@ -967,6 +977,11 @@ class SandboxGateway(PartnerCenterGateway):
             subscription_ids=list(t.subscription_ids),
             created_at=t.created_at,
             expires_at=t.expires_at,
+            source_partner_tenant_id=t.source_partner_tenant_id,
+            source_partner_name=t.source_partner_name,
+            target_partner_tenant_id=str(settings.PARTNER_CENTER_PROVIDER_TENANT_ID),
+            customer_email=t.customer_email,
+            completed_at=t.completed_at,
         )
 
     def create_transfer(self, tenant_id, req: TransferRequest, *, idempotency_key):
@@ -979,6 +994,8 @@ class SandboxGateway(PartnerCenterGateway):
         )
 
     def _create_transfer(self, tenant_id, req: TransferRequest) -> TransferInfo:
+        """create-a-transfer's required fields: sourcePartnerTenantId (a GUID),
+        sourcePartnerName, customerEmailId; at most 25 line items."""
         customer = self._customer(tenant_id)
         ids = [str(s).strip() for s in req.subscription_ids]
         if not ids or not all(ids):
@@ -991,13 +1008,23 @@ class SandboxGateway(PartnerCenterGateway):
             )
         if len(set(ids)) != len(ids):
             raise _invalid("A subscription appears twice in the transfer.")
-        mpn = req.source_partner_mpn_id
-        if not (mpn.isdigit() and 6 <= len(mpn) <= 10):
-            raise _invalid(f"The source partner MPN ID {mpn!r} must be 6–10 digits.")
+        try:
+            uuid.UUID(req.source_partner_tenant_id)
+        except ValueError:
+            raise _invalid(
+                f"The source partner tenant ID {req.source_partner_tenant_id!r} must be a GUID."
+            ) from None
+        if not req.source_partner_name.strip():
+            raise _invalid("The source partner's name is required.")
+        if "@" not in req.customer_email:
+            raise _invalid(f"The customer e-mail {req.customer_email!r} is not an e-mail address.")
         now = timezone.now()
         transfer = SandboxTransfer.objects.create(
             customer=customer,
-            source_partner_mpn_id=mpn,
+            source_partner_tenant_id=req.source_partner_tenant_id.lower(),
+            source_partner_name=req.source_partner_name.strip(),
+            customer_email=req.customer_email.strip(),
+            source_partner_mpn_id=req.partner_id_on_record,
             subscription_ids=ids,
             created_at=now,
             expires_at=now + TRANSFER_EXPIRY,
@@ -1008,26 +1035,65 @@ class SandboxGateway(PartnerCenterGateway):
         with transaction.atomic():
             return self._transfer_info(self._transfer(tenant_id, transfer_id))
 
-    def cancel_transfer(self, tenant_id, transfer_id):
-        return self._set_transfer_status(tenant_id, transfer_id, "canceled")
+    def list_transfers(self, tenant_id):
+        with transaction.atomic():
+            rows = list(
+                SandboxTransfer.objects.select_for_update()
+                .select_related("customer")
+                .filter(customer=self._customer(tenant_id))
+                .order_by("created_at", "id")
+            )
+            for row in rows:
+                self._expire_if_due(row)
+            return [self._transfer_info(t) for t in rows]
 
-    def respond_to_transfer(self, tenant_id, transfer_id, status: str) -> TransferInfo:
-        """Sandbox only: the current provider completes or declines it, or it fails."""
-        if status not in ("completed", "declined", "failed"):
-            raise _invalid(f"A transfer can be completed, declined or failed, not {status!r}.")
-        return self._set_transfer_status(tenant_id, transfer_id, status)
+    def cancel_transfer(self, tenant_id, transfer_id):
+        return self._set_transfer_status(tenant_id, transfer_id, TRANSFER_CANCELLED)
+
+    def accept_transfer(self, tenant_id, transfer_id, *, subscription_ids, idempotency_key):
+        with transaction.atomic():
+            transfer = self._transfer(tenant_id, transfer_id)
+            if transfer.status == TRANSFER_COMPLETED:
+                return self._transfer_info(transfer)  # a retry after the answer was lost
+            ids = [str(s) for s in subscription_ids]
+            if not ids:
+                raise _invalid("Accept at least one subscription of the transfer.")
+            held = set(
+                SandboxSubscription.objects.filter(
+                    customer=transfer.customer, subscription_id__in=ids, status=ACTIVE
+                ).values_list("subscription_id", flat=True)
+            )
+            missing = [s for s in ids if s not in held]
+            if missing:
+                raise Conflict(
+                    f"Subscription {missing[0]} is not an active subscription of the customer.",
+                    code=errors.INVALID_STATE,
+                )
+            transfer.subscription_ids = ids
+            transfer.save(update_fields=["subscription_ids"])
+        info = self._set_transfer_status(tenant_id, transfer_id, TRANSFER_COMPLETED)
+        return info
+
+    def reject_transfer(self, tenant_id, transfer_id):
+        return self._set_transfer_status(tenant_id, transfer_id, TRANSFER_REJECTED)
+
+    def fail_transfer(self, tenant_id, transfer_id) -> TransferInfo:
+        """Sandbox only: Partner Center failed to move the subscriptions."""
+        return self._set_transfer_status(tenant_id, transfer_id, TRANSFER_FAILED)
 
     def _set_transfer_status(self, tenant_id, transfer_id, status) -> TransferInfo:
         with transaction.atomic():
             transfer = self._transfer(tenant_id, transfer_id)
-            if transfer.status != "pending":
+            if transfer.status != TRANSFER_ACTIVE:
                 raise Conflict(
-                    f"Transfer {transfer.transfer_id} is {transfer.status}; only a "
-                    f"pending transfer can become {status}.",
+                    f"Transfer {transfer.transfer_id} is {transfer.status}; only an "
+                    f"Active transfer can become {status}.",
                     code=errors.INVALID_STATE,
                 )
             transfer.status = status
-            transfer.save(update_fields=["status"])
+            if status == TRANSFER_COMPLETED:
+                transfer.completed_at = timezone.now()
+            transfer.save(update_fields=["status", "completed_at"])
             return self._transfer_info(transfer)
 
     # --- usage ---------------------------------------------------------------------------

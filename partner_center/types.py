@@ -15,8 +15,26 @@ SUSPENDED = "suspended"
 DELETED = "deleted"  # cancelled
 EXPIRED = "expired"
 
-# Transfer statuses.
-TRANSFER_STATUSES = ("pending", "completed", "declined", "canceled", "expired", "failed")
+# New Commerce transfer statuses, as Partner Center names them (transfer-entity-resources:
+# "Active" can be deleted or submitted, "Completed" is done; a request nobody answers expires,
+# the source may reject it, the target cancels it (update-a-transfer sends "Cancel")).
+TRANSFER_ACTIVE = "Active"
+TRANSFER_COMPLETED = "Completed"
+TRANSFER_EXPIRED = "Expired"
+TRANSFER_REJECTED = "Rejected"
+TRANSFER_CANCELLED = "Cancelled"
+TRANSFER_FAILED = "Failed"
+TRANSFER_STATUSES = (
+    TRANSFER_ACTIVE,
+    TRANSFER_COMPLETED,
+    TRANSFER_EXPIRED,
+    TRANSFER_REJECTED,
+    TRANSFER_CANCELLED,
+    TRANSFER_FAILED,
+)
+# transfer-entity-resources: transferType 5 (or "NewCommerce") for partner-to-partner New
+# Commerce transfers; create-a-transfer sends the name.
+NEW_COMMERCE_TRANSFER = "NewCommerce"
 TRANSFER_MAX_ITEMS = 25
 
 
@@ -221,18 +239,36 @@ class UsagePage:
 
 @dataclass(frozen=True)
 class TransferRequest:
-    source_partner_mpn_id: str
+    """A New Commerce transfer request, made by the receiving (target) partner
+    (create-a-transfer): the current provider is named by its partner tenant GUID and name,
+    the customer's e-mail receives Microsoft's notice. `subscription_ids` are the line items
+    asked for; `partner_id_on_record` is the receiving indirect reseller's PartnerID (MPN)."""
+
+    source_partner_tenant_id: str
+    source_partner_name: str
+    customer_email: str
     subscription_ids: list[str]
+    customer_name: str = ""
+    partner_id_on_record: str = ""
 
 
 @dataclass(frozen=True)
 class TransferInfo:
+    """A transfer as Partner Center answers it (TransferEntity); `status` is Microsoft's
+    (TRANSFER_STATUSES)."""
+
     transfer_id: str
     tenant_id: str
     status: str
     subscription_ids: list[str]
     created_at: datetime
-    expires_at: datetime
+    expires_at: datetime | None
+    source_partner_tenant_id: str = ""
+    source_partner_name: str = ""
+    target_partner_tenant_id: str = ""
+    customer_email: str = ""
+    transfer_type: str = NEW_COMMERCE_TRANSFER
+    completed_at: datetime | None = None
 
 
 # --- codec ----------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ Microsoft's documented bodies with a fake server that does not import this modul
 from datetime import UTC, date, datetime
 
 from partner_center.types import (
+    NEW_COMMERCE_TRANSFER,
+    TRANSFER_STATUSES,
     Address,
     AddressCheck,
     Attestation,
@@ -19,6 +21,8 @@ from partner_center.types import (
     OrderRequest,
     ResellerRelationship,
     SubscriptionInfo,
+    TransferInfo,
+    TransferRequest,
     TransitionOption,
     TransitionResult,
 )
@@ -385,3 +389,92 @@ def exchange_session(data: dict) -> tuple[str, list[str]]:
 
 def exchanged_reservation_order(data: dict) -> str:
     return data["properties"]["reservationsToPurchase"][0]["reservationOrderId"]
+
+
+# --- New Commerce transfers: create-a-transfer (the receiving partner's request:
+# sourcePartnerTenantId, sourcePartnerName, customerEmailId, transferType), transfer-entity-
+# resources (TransferEntity, TransferLineItem, TransferSubmitResult), get-transfer-by-id,
+# get-all-of-a-customer-s-transfers, update-a-transfer (the full entity PATCHed: status
+# "Cancel" by the receiving partner, the line items by the sourcing one), accept-a-transfer
+# (POST .../accept → TransferSubmitResult {orders, transferErrors}). -------------------------
+
+# Partner Center's spellings of a transfer's status → ours (types.TRANSFER_STATUSES): the
+# entity page names "Active" and "Completed", the cancel request sends "Cancel".
+_TRANSFER_STATUS = {s.lower(): s for s in TRANSFER_STATUSES} | {
+    "complete": "Completed",
+    "cancel": "Cancelled",
+    "canceled": "Cancelled",
+    "reject": "Rejected",
+    "expire": "Expired",
+}
+
+
+def transfer_status(value: str) -> str:
+    return _TRANSFER_STATUS.get(str(value or "").strip().lower(), str(value or "").strip())
+
+
+def transfer_body(req: TransferRequest, *, target_partner_tenant_id: str) -> dict:
+    body = {
+        "sourcePartnerTenantId": req.source_partner_tenant_id,
+        "sourcePartnerName": req.source_partner_name,
+        "customerEmailId": req.customer_email,
+        "targetPartnerTenantId": target_partner_tenant_id,
+        "transferType": NEW_COMMERCE_TRANSFER,
+        "lineItems": [{"subscriptionId": sid} for sid in req.subscription_ids],
+    }
+    if req.customer_name:
+        body["customerName"] = req.customer_name
+    if req.partner_id_on_record:
+        body["partnerOnRecord"] = req.partner_id_on_record
+    return body
+
+
+def transfer_info(tenant_id: str, data: dict) -> TransferInfo:
+    created = instant(data["createdTime"])
+    if created is None:
+        raise ValueError("missing 'createdTime'")
+    return TransferInfo(
+        transfer_id=data["id"],
+        tenant_id=data.get("customerTenantId") or tenant_id,
+        status=transfer_status(data["status"]),
+        subscription_ids=[item["subscriptionId"] for item in data.get("lineItems") or []],
+        created_at=created,
+        expires_at=instant(data.get("expirationTime")),
+        source_partner_tenant_id=data.get("sourcePartnerTenantId") or "",
+        source_partner_name=data.get("sourcePartnerName") or "",
+        target_partner_tenant_id=data.get("targetPartnerTenantId") or "",
+        customer_email=data.get("customerEmailId") or "",
+        transfer_type=str(data.get("transferType") or NEW_COMMERCE_TRANSFER),
+        completed_at=instant(data.get("completedTime")),
+    )
+
+
+def transfers(tenant_id: str, data: dict) -> list[TransferInfo]:
+    return [transfer_info(tenant_id, item) for item in data["items"]]
+
+
+def transfer_line_items(subscriptions: list[dict], partner_id_on_record: str = "") -> list[dict]:
+    """The sourcing partner's line items (TransferLineItem) from its subscriptions."""
+    lines = []
+    for i, sub in enumerate(subscriptions):
+        line = {
+            "id": i,
+            "subscriptionId": sub["id"],
+            "quantity": sub["quantity"],
+            "billingCycle": sub.get("billingCycle"),
+            "termDuration": sub.get("termDuration"),
+            "offerId": sub["offerId"],
+            "friendlyName": sub.get("friendlyName") or sub.get("offerName") or "",
+        }
+        if partner_id_on_record:
+            line["partnerIdOnRecord"] = partner_id_on_record
+        lines.append({k: v for k, v in line.items() if v is not None})
+    return lines
+
+
+def transfer_errors(data: dict) -> list[str]:
+    """TransferSubmitResult.transferErrors → their descriptions (code first)."""
+    return [
+        f"{e.get('description') or 'refused'} (code {e.get('code')})"
+        for e in data.get("transferErrors") or []
+    ]

@@ -515,6 +515,10 @@ PARTNER_CENTER_GATEWAY = env.str("PARTNER_CENTER_GATEWAY", default="sandbox")
 PARTNER_CENTER_BASE_URL = env.str(
     "PARTNER_CENTER_BASE_URL", default="https://api.partnercenter.microsoft.com"
 )
+# Azure Resource Manager: Azure Reservations (exchange) are not a Partner Center API.
+AZURE_RESOURCE_MANAGER_BASE_URL = env.str(
+    "AZURE_RESOURCE_MANAGER_BASE_URL", default="https://management.azure.com"
+)
 PARTNER_CENTER_TOKEN = env.str("PARTNER_CENTER_TOKEN", default="")
 # Secure Application Model (App+User tokens through MSAL; PARTNER_CENTER_TOKEN is then unused):
 # the partner's Entra application, the token endpoint's base (tenant included), the refresh

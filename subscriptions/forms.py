@@ -159,6 +159,23 @@ class TransferStartForm(forms.Form):
         max_length=10,
         help_text="6 to 10 digits; the provider approves or declines the request.",
     )
+    source_partner_tenant_id = forms.CharField(
+        label="Provider's partner tenant ID",
+        required=False,
+        max_length=36,
+        help_text="A provider outside the portal only: its Partner Center tenant (GUID).",
+    )
+    source_partner_name = forms.CharField(
+        label="Provider's name",
+        required=False,
+        max_length=200,
+        help_text="A provider outside the portal only.",
+    )
+    customer_email = forms.EmailField(
+        label="E-mail for Microsoft's transfer notice",
+        required=False,
+        help_text="The customer's; empty: its contact e-mail.",
+    )
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)

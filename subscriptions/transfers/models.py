@@ -41,7 +41,15 @@ class Transfer(models.Model):
         related_name="+",
         help_text="Empty: a provider outside the portal.",
     )
+    # The current provider as Partner Center names it in a New Commerce transfer
+    # (create-a-transfer): its partner tenant (GUID) and name; the customer's e-mail receives
+    # Microsoft's notice.
+    source_partner_tenant_id = models.UUIDField("current provider's partner tenant ID", null=True)
+    source_partner_name = models.CharField("current provider's name", max_length=200, blank=True)
+    customer_email = models.EmailField("customer e-mail for Microsoft's notice", blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Partner Center's own status of the transfer (Active, Completed, Expired, Rejected, …)
+    partner_center_status = models.CharField(max_length=20, blank=True)
     partner_center_transfer_id = models.CharField(max_length=64, unique=True)
     # The customer's Microsoft tenant as Partner Center answered for the target reseller.
     tenant_id = models.UUIDField("Microsoft tenant ID", null=True)

@@ -24,9 +24,9 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from customers.models import Customer
-from partner_center.errors import GatewayError
+from partner_center.errors import GatewayError, NotSupported
 from partner_center.gateway import get_gateway
-from partner_center.types import TransferRequest
+from partner_center.types import TRANSFER_COMPLETED, TRANSFER_REJECTED, TransferRequest
 from portal.audit import audit
 from portal.idempotency import require_valid_key
 from portal.models import Membership, Reseller
@@ -179,12 +179,41 @@ def _tell_source(transfer: Transfer, title: str, body: str = ""):
     )
 
 
+def _source_partner(source_reseller, tenant_id: str, name: str) -> tuple[str, str]:
+    """The current provider as Partner Center knows it (a New Commerce transfer names the
+    sourcing partner's tenant GUID and name): a reseller on the portal transacts through the
+    distributor, whose tenant it is; a provider outside the portal is named by the requester."""
+    if source_reseller is not None:
+        return str(settings.PARTNER_CENTER_PROVIDER_TENANT_ID), settings.BILLING_ISSUER["name"]
+    tenant_id, name = (tenant_id or "").strip(), (name or "").strip()
+    try:
+        tenant_id = str(uuid.UUID(tenant_id))
+    except ValueError:
+        raise ValidationError(
+            "Enter the current provider's partner tenant ID (a GUID such as "
+            "“da6c51b5-1246-4a42-b4ab-cbf38df54537”): Partner Center names the provider by it."
+        ) from None
+    if not name:
+        raise ValidationError("Enter the current provider's company name.")
+    return tenant_id, name
+
+
 @member_service
 def transfer_request(
-    *, member, customer, source_partner_id: str, subscription_ids: list[str], idempotency_key: str
+    *,
+    member,
+    customer,
+    source_partner_id: str,
+    subscription_ids: list[str],
+    idempotency_key: str,
+    source_partner_tenant_id: str = "",
+    source_partner_name: str = "",
+    customer_email: str = "",
 ) -> Transfer:
     """Ask the current provider (by MPN/Partner ID) to move 1–25 of the customer's
-    subscriptions to the member's reseller."""
+    subscriptions to the member's reseller: a New Commerce transfer request in Partner Center
+    (the provider's partner tenant and name, the customer's e-mail for Microsoft's notice —
+    the customer's contact unless another is given)."""
     require_valid_key(idempotency_key)
     require(member, "orders.place")
     require_same_reseller(member, customer)
@@ -264,10 +293,25 @@ def transfer_request(
         require_program_for_product(
             member.reseller, offer.product_type, action=f"take over {offer.name}"
         )
+    source_tenant, source_name = _source_partner(
+        source_reseller, source_partner_tenant_id, source_partner_name
+    )
+    email = (customer_email or customer.contact_email or "").strip()
+    if "@" not in email:
+        raise ValidationError(
+            "Enter the customer's e-mail: Microsoft sends it the transfer notice."
+        )
     pc = _gateway_call(
         get_gateway().create_transfer,
         tenant,
-        TransferRequest(source_partner_mpn_id=mpn, subscription_ids=ids),
+        TransferRequest(
+            source_partner_tenant_id=source_tenant,
+            source_partner_name=source_name,
+            customer_email=email,
+            subscription_ids=ids,
+            customer_name=customer.company_name,
+            partner_id_on_record=member.reseller.partner_id or "",
+        ),
         idempotency_key=f"transfer:{member.reseller_id}:{idempotency_key}",
     )
     now = timezone.now()
@@ -276,6 +320,10 @@ def transfer_request(
         customer=customer,
         source_partner_id=mpn,
         source_reseller=source_reseller,
+        source_partner_tenant_id=uuid.UUID(source_tenant),
+        source_partner_name=source_name,
+        customer_email=email,
+        partner_center_status=pc.status,
         partner_center_transfer_id=pc.transfer_id,
         tenant_id=uuid.UUID(tenant),
         requested_by=member.user,
@@ -334,7 +382,7 @@ def transfer_cancel(*, member, transfer: Transfer) -> Transfer:
     transfer = _lock(transfer)
     now = timezone.now()
     _require_pending(transfer, now)
-    _gateway_call(
+    info = _gateway_call(
         get_gateway().cancel_transfer, str(transfer.tenant_id), transfer.partner_center_transfer_id
     )
     transfer.status, transfer.decided_by, transfer.decided_at = (
@@ -342,7 +390,8 @@ def transfer_cancel(*, member, transfer: Transfer) -> Transfer:
         member.user,
         now,
     )
-    transfer.save(update_fields=["status", "decided_by", "decided_at"])
+    transfer.partner_center_status = info.status
+    transfer.save(update_fields=["status", "partner_center_status", "decided_by", "decided_at"])
     _audit(member.user, transfer, "canceled")
     _tell_source(
         transfer,
@@ -378,9 +427,17 @@ def transfer_decide(*, actor, transfer: Transfer, approve: bool, reason: str = "
     with scopes_disabled():  # the work spans both resellers; access was checked above
         transfer.decided_by, transfer.decided_at = user, now
         if not approve:
-            _respond(transfer, "declined")
+            transfer.partner_center_status = _respond(transfer, approve=False).status
             transfer.status, transfer.decline_reason = Transfer.Status.DECLINED, reason
-            transfer.save(update_fields=["status", "decline_reason", "decided_by", "decided_at"])
+            transfer.save(
+                update_fields=[
+                    "status",
+                    "partner_center_status",
+                    "decline_reason",
+                    "decided_by",
+                    "decided_at",
+                ]
+            )
             _audit(user, transfer, "declined", reason=reason)
             _tell_target(
                 transfer,
@@ -410,22 +467,35 @@ def transfer_decide(*, actor, transfer: Transfer, approve: bool, reason: str = "
         return transfer
 
 
-def _respond(transfer: Transfer, status: str):
-    """The provider's answer in Partner Center. The sandbox takes it from us; with the real
-    API the provider answers in Partner Center and we read the outcome."""
+def _respond(transfer: Transfer, *, approve: bool):
+    """The current provider's answer in Partner Center (the sourcing side of a New Commerce
+    transfer): accept with the transfer's line items, or reject. Where the gateway cannot
+    answer for the provider (Partner Center's API has no rejection), the provider answers in
+    Partner Center and we read the outcome."""
     gateway = get_gateway()
     tenant = str(transfer.tenant_id)
-    respond = getattr(gateway, "respond_to_transfer", None)
-    if respond is not None:
-        return respond(tenant, transfer.partner_center_transfer_id, status)
-    info = gateway.get_transfer(tenant, transfer.partner_center_transfer_id)
-    if info.status != status:
-        raise ValidationError(f"Partner Center shows the transfer as {info.status}, not {status}.")
+    expected = TRANSFER_COMPLETED if approve else TRANSFER_REJECTED
+    try:
+        if approve:
+            info = gateway.accept_transfer(
+                tenant,
+                transfer.partner_center_transfer_id,
+                subscription_ids=list(transfer.items.values_list("partner_center_id", flat=True)),
+                idempotency_key=f"transfer-accept:{transfer.pk}",
+            )
+        else:
+            info = gateway.reject_transfer(tenant, transfer.partner_center_transfer_id)
+    except NotSupported:
+        info = gateway.get_transfer(tenant, transfer.partner_center_transfer_id)
+    if info.status != expected:
+        raise ValidationError(
+            f"Partner Center shows the transfer as {info.status}, not {expected}."
+        )
     return info
 
 
 def _complete(transfer: Transfer, user, now) -> None:
-    _respond(transfer, "completed")
+    transfer.partner_center_status = _respond(transfer, approve=True).status
     listed = {
         s.subscription_id: s for s in get_gateway().get_subscriptions(str(transfer.tenant_id))
     }
@@ -443,7 +513,15 @@ def _complete(transfer: Transfer, user, now) -> None:
         item.save(update_fields=["target_subscription"])
     _move_tenant(transfer)
     transfer.status, transfer.completed_at = Transfer.Status.COMPLETED, now
-    transfer.save(update_fields=["status", "completed_at", "decided_by", "decided_at"])
+    transfer.save(
+        update_fields=[
+            "status",
+            "partner_center_status",
+            "completed_at",
+            "decided_by",
+            "decided_at",
+        ]
+    )
 
 
 def _move_tenant(transfer: Transfer) -> None:

@@ -69,6 +69,9 @@ def transfer_request(request):
                         member=member,
                         customer=customer,
                         source_partner_id=start.cleaned_data["source_partner_id"],
+                        source_partner_tenant_id=start.cleaned_data["source_partner_tenant_id"],
+                        source_partner_name=start.cleaned_data["source_partner_name"],
+                        customer_email=start.cleaned_data["customer_email"],
                         subscription_ids=items_form.cleaned_data["subscription_ids"],
                         idempotency_key=items_form.cleaned_data["idempotency_key"],
                     )

@@ -2,6 +2,7 @@
 Partner Center built from Microsoft's documentation alone (microsoft/server.py; it imports
 none of our code). What a caller of the gateway may rely on, whichever is behind it."""
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,7 +11,17 @@ import time_machine
 from partner_center.errors import AlreadyAttested, GatewayError, OrderPending, ValidationFailed
 from partner_center.gateway import attest_mca_once
 from partner_center.sandbox import SandboxGateway
-from partner_center.types import DELETED, Address, NextTerm, ResellerRelationship
+from partner_center.types import (
+    DELETED,
+    TRANSFER_ACTIVE,
+    TRANSFER_CANCELLED,
+    TRANSFER_COMPLETED,
+    TRANSFER_EXPIRED,
+    Address,
+    NextTerm,
+    ResellerRelationship,
+    TransferRequest,
+)
 from tests.factories import ResellerFactory
 from tests.partner_center.conftest import BASIC, E3, acceptance, customer_request, order
 
@@ -267,3 +278,95 @@ def test_an_immediate_seat_change_replaces_what_was_scheduled(gw, customer):
     )
     changed = gw.change_quantity(customer.tenant_id, sub.subscription_id, 12, idempotency_key="q-8")
     assert (changed.quantity, changed.next_term) == (12, None)
+
+
+# --- New Commerce transfers, both directions (create-a-transfer, get-transfer-by-id,
+# get-all-of-a-customer-s-transfers, update-a-transfer, accept-a-transfer) ------------------
+
+SOURCE_TENANT = "da6c51b5-1246-4a42-b4ab-cbf38df54537"  # create-a-transfer's example partner
+
+
+def transfer_request(ids, **overrides) -> TransferRequest:
+    base = TransferRequest(
+        source_partner_tenant_id=SOURCE_TENANT,
+        source_partner_name="Fabrikam Cloud",
+        customer_email="ada@contoso.example",
+        subscription_ids=ids,
+        customer_name="Contoso",
+        partner_id_on_record="4847383",
+    )
+    return replace(base, **overrides)
+
+
+def test_the_receiving_partner_requests_lists_and_cancels_a_transfer(gw, customer):
+    sub = gw.create_order(customer.tenant_id, order(E3, 5), idempotency_key="o-t1")
+    asked = gw.create_transfer(
+        customer.tenant_id, transfer_request([sub.subscription_id]), idempotency_key="tr-1"
+    )
+    assert asked.status == TRANSFER_ACTIVE
+    assert asked.subscription_ids == [sub.subscription_id]
+    assert (asked.source_partner_tenant_id, asked.source_partner_name) == (
+        SOURCE_TENANT,
+        "Fabrikam Cloud",
+    )
+    assert asked.customer_email == "ada@contoso.example"
+    assert asked.transfer_type == "NewCommerce"
+    assert asked.created_at.tzinfo is not None
+    assert timedelta(days=29) < asked.expires_at - asked.created_at <= timedelta(days=30)
+    assert gw.get_transfer(customer.tenant_id, asked.transfer_id) == asked
+    assert [t.transfer_id for t in gw.list_transfers(customer.tenant_id)] == [asked.transfer_id]
+    cancelled = gw.cancel_transfer(customer.tenant_id, asked.transfer_id)
+    assert cancelled.status == TRANSFER_CANCELLED
+    assert gw.get_transfer(customer.tenant_id, asked.transfer_id).status == TRANSFER_CANCELLED
+    with pytest.raises(GatewayError):
+        gw.cancel_transfer(customer.tenant_id, asked.transfer_id)
+
+
+def test_the_sourcing_partner_accepts_a_transfer_once(gw, customer):
+    sub = gw.create_order(customer.tenant_id, order(E3, 5), idempotency_key="o-t2")
+    asked = gw.create_transfer(
+        customer.tenant_id, transfer_request([sub.subscription_id]), idempotency_key="tr-2"
+    )
+    done = gw.accept_transfer(
+        customer.tenant_id,
+        asked.transfer_id,
+        subscription_ids=[sub.subscription_id],
+        idempotency_key="acc-1",
+    )
+    assert done.status == TRANSFER_COMPLETED and done.completed_at is not None
+    assert done.subscription_ids == [sub.subscription_id]
+    again = gw.accept_transfer(
+        customer.tenant_id,
+        asked.transfer_id,
+        subscription_ids=[sub.subscription_id],
+        idempotency_key="acc-1",
+    )
+    assert again.status == TRANSFER_COMPLETED
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"source_partner_tenant_id": "4847383"},  # an MPN ID is not the partner tenant GUID
+        {"customer_email": "not an address"},
+        {"subscription_ids": [f"s-{i}" for i in range(26)]},
+    ],
+)
+def test_a_transfer_request_needs_microsofts_fields(gw, customer, overrides):
+    with pytest.raises(ValidationFailed):
+        gw.create_transfer(
+            customer.tenant_id,
+            transfer_request(["s-1"], **overrides),
+            idempotency_key=f"tr-bad-{len(str(overrides))}",
+        )
+
+
+def test_an_unanswered_transfer_expires(gw, customer):
+    with time_machine.travel(datetime(2026, 4, 1, 12, 0, tzinfo=UTC), tick=False) as clock:
+        asked = gw.create_transfer(
+            customer.tenant_id, transfer_request(["s-1"]), idempotency_key="tr-3"
+        )
+        clock.move_to(datetime(2026, 5, 1, 12, 0, tzinfo=UTC))
+        assert gw.get_transfer(customer.tenant_id, asked.transfer_id).status == TRANSFER_EXPIRED
+        with pytest.raises(GatewayError):
+            gw.cancel_transfer(customer.tenant_id, asked.transfer_id)

@@ -428,3 +428,173 @@ def test_a_stale_etag_is_read_again_once(http_gateway, ms, tenant):
         == 6
     )
     assert len(ms.calls("PATCH", r"/subscriptions/")) == 2
+
+
+# --- New Commerce transfers on the wire ------------------------------------------------------
+
+
+def _transfer_request(ids):
+    from partner_center.types import TransferRequest
+
+    return TransferRequest(
+        source_partner_tenant_id="da6c51b5-1246-4a42-b4ab-cbf38df54537",
+        source_partner_name="Fabrikam Cloud",
+        customer_email="ada@contoso.example",
+        subscription_ids=ids,
+        partner_id_on_record="4847383",
+    )
+
+
+def test_a_transfer_request_carries_microsofts_new_commerce_fields(
+    http_gateway, ms, tenant, settings
+):
+    """create-a-transfer (new commerce): the receiving partner names the source by its partner
+    tenant GUID and name, the customer's e-mail, transferType NewCommerce; nothing else."""
+    settings.PARTNER_CENTER_PROVIDER_TENANT_ID = "656218b1-80c9-40b2-83ae-3a2703b55271"
+    http_gateway.create_transfer(tenant, _transfer_request(["s-1", "s-2"]), idempotency_key="t")
+    (sent,) = ms.calls("POST", r"/transfers$")
+    assert {k.lower() for k in sent.body} <= {f.lower() for f in fixtures.TRANSFER_NCE_FIELDS}
+    assert sent.body["sourcePartnerTenantId"] == "da6c51b5-1246-4a42-b4ab-cbf38df54537"
+    assert sent.body["sourcePartnerName"] == "Fabrikam Cloud"
+    assert sent.body["customerEmailId"] == "ada@contoso.example"
+    assert sent.body["targetPartnerTenantId"] == "656218b1-80c9-40b2-83ae-3a2703b55271"
+    assert sent.body["transferType"] == "NewCommerce"
+    assert sent.body["partnerOnRecord"] == "4847383"
+    assert sent.body["lineItems"] == [{"subscriptionId": "s-1"}, {"subscriptionId": "s-2"}]
+    assert "sourcePartnerId" not in sent.body  # the MPN ID is not how Microsoft names it
+
+
+def test_microsofts_documented_transfer_answer_is_understood(http_gateway, ms, tenant):
+    ms.queue(Queued(201, fixtures.TRANSFER_CREATED, path=r"/transfers$", method="POST"))
+    info = http_gateway.create_transfer(tenant, _transfer_request(["s-1"]), idempotency_key="t")
+    assert info.transfer_id == "67c5b05b-09b5-47ba-9047-5056fe2afa4f"
+    assert info.status == "Active"
+    assert info.created_at == datetime(2020, 3, 24, 20, 44, 14, 960278, tzinfo=UTC)
+    assert info.subscription_ids == [
+        "7291BFBF-1772-4C5B-A624-18B6152CD8CB",
+        "6C0B221B-8DF9-4F4A-A5BB-4C9CBB7B27B0",
+    ]
+    assert info.tenant_id == "823c6c3f-9259-4d51-bae2-5dd06743177f"
+
+
+def test_cancelling_a_transfer_patches_the_entity_with_status_cancel(http_gateway, ms, tenant):
+    asked = http_gateway.create_transfer(tenant, _transfer_request(["s-1"]), idempotency_key="t")
+    http_gateway.cancel_transfer(tenant, asked.transfer_id)
+    (patch,) = ms.calls("PATCH", r"/transfers/")
+    documented = fixtures.TRANSFER_CANCEL_REQUEST_START
+    assert patch.body["status"] == documented["status"] == "Cancel"
+    assert patch.body["id"] == asked.transfer_id
+    assert patch.body["targetPartnerTenantId"] and patch.body["sourcePartnerTenantId"]
+
+
+def test_accepting_gives_the_line_items_then_accepts(http_gateway, ms, tenant):
+    sub = http_gateway.create_order(tenant, order(E3, 3), idempotency_key="o-acc")
+    asked = http_gateway.create_transfer(
+        tenant, _transfer_request([sub.subscription_id]), idempotency_key="t"
+    )
+    done = http_gateway.accept_transfer(
+        tenant, asked.transfer_id, subscription_ids=[sub.subscription_id], idempotency_key="a"
+    )
+    assert done.status == "Completed"
+    (patch,) = ms.calls("PATCH", r"/transfers/")
+    (line,) = patch.body["lineItems"]
+    assert (line["subscriptionId"], line["quantity"], line["termDuration"]) == (
+        sub.subscription_id,
+        3,
+        "P1Y",
+    )
+    assert len(ms.calls("POST", r"/transfers/[^/]+/accept$")) == 1
+
+
+def test_a_line_partner_center_refuses_is_a_conflict_with_its_reason(http_gateway, ms, tenant):
+    from partner_center.errors import Conflict
+
+    sub = http_gateway.create_order(tenant, order(E3, 3), idempotency_key="o-ref")
+    asked = http_gateway.create_transfer(
+        tenant, _transfer_request([sub.subscription_id]), idempotency_key="t"
+    )
+    ms.queue(Queued(200, fixtures.TRANSFER_ACCEPTED, path=r"/accept$", method="POST"))
+    with pytest.raises(Conflict, match="SyncState must be SyncComplete"):
+        http_gateway.accept_transfer(
+            tenant, asked.transfer_id, subscription_ids=[sub.subscription_id], idempotency_key="a"
+        )
+
+
+def test_partner_center_has_no_daily_rated_usage_api(http_gateway, ms):
+    """/v1/usage/dailyrated does not exist: usage is the Graph reconciliation export."""
+    from partner_center.errors import NotSupported
+
+    with pytest.raises(NotSupported, match="reconciliation export"):
+        http_gateway.fetch_usage(start=date(2026, 5, 1), end=date(2026, 5, 31))
+    assert ms.seen == []
+
+
+# --- Azure Reservations: Azure Resource Manager, not Partner Center -----------------------
+
+
+def test_a_reservation_exchange_goes_to_azure_resource_manager(db):
+    """calculateExchange and exchange are Microsoft.Capacity operations of Azure Resource
+    Manager (learn.microsoft.com/rest/api/reserved-vm-instances/calculate-exchange/post): they
+    go to its host with its token, the new reservation is read back from Partner Center."""
+    import httpx
+
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.url.host, request.url.path, request.headers["Authorization"]))
+        if request.url.path.endswith("/calculateExchange"):
+            return httpx.Response(
+                200,
+                json={
+                    "status": "Succeeded",
+                    "properties": {"sessionId": "66e2ac8f-439e-4345-8235-6fef07608081"},
+                },
+            )
+        if request.url.path.endswith("/exchange"):
+            return httpx.Response(
+                200,
+                json={
+                    "status": "Succeeded",
+                    "properties": {
+                        "sessionId": "66e2ac8f-439e-4345-8235-6fef07608081",
+                        "reservationsToPurchase": [{"reservationOrderId": "new-order"}],
+                    },
+                },
+            )
+        body = dict(fixtures.SUBSCRIPTION_NCE, id="new-order")
+        return httpx.Response(200, json=body)
+
+    gateway = HttpGateway(
+        "https://api.partnercenter.example",
+        "pc-token",
+        arm_base_url="https://management.example",
+        arm_tokens="arm-token",
+        transport=httpx.MockTransport(handler),
+        sleep=lambda s: None,
+    )
+    new = gateway.exchange_reservation(
+        "t-1",
+        "old-order",
+        order("VM_D2s_v3", 1, term="P1Y", billing_frequency="monthly"),
+        idempotency_key="x",
+    )
+    assert new.subscription_id == "new-order"
+    assert seen == [
+        (
+            "management.example",
+            "/providers/Microsoft.Capacity/calculateExchange",
+            "Bearer arm-token",
+        ),
+        ("management.example", "/providers/Microsoft.Capacity/exchange", "Bearer arm-token"),
+        (
+            "api.partnercenter.example",
+            "/v1/customers/t-1/subscriptions/new-order",
+            "Bearer pc-token",
+        ),
+    ]
+
+
+def test_the_resource_manager_host_comes_from_settings(settings):
+    settings.PARTNER_CENTER_GATEWAY = "http"
+    settings.AZURE_RESOURCE_MANAGER_BASE_URL = "https://arm.example.test"
+    assert str(get_gateway()._arm.base_url) == "https://arm.example.test"

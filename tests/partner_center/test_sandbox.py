@@ -138,23 +138,32 @@ def test_transfer_responses_and_expiry(sandbox, tenant):
     from partner_center.types import TransferRequest
 
     with time_machine.travel(T0, tick=False) as clock:
-        req = TransferRequest("7654321", ["s-1"])
+        sub = sandbox.create_order(tenant, order(E3, 2), idempotency_key="o-t")
+        req = TransferRequest(
+            "da6c51b5-1246-4a42-b4ab-cbf38df54537",
+            "Fabrikam Cloud",
+            "ada@contoso.example",
+            [sub.subscription_id],
+        )
         done = sandbox.create_transfer(tenant, req, idempotency_key="t1")
         declined = sandbox.create_transfer(tenant, req, idempotency_key="t2")
         old = sandbox.create_transfer(tenant, req, idempotency_key="t3")
-        assert (
-            sandbox.respond_to_transfer(tenant, done.transfer_id, "completed").status == "completed"
+        accepted = sandbox.accept_transfer(
+            tenant, done.transfer_id, subscription_ids=[sub.subscription_id], idempotency_key="a"
         )
-        assert (
-            sandbox.respond_to_transfer(tenant, declined.transfer_id, "declined").status
-            == "declined"
-        )
-        with pytest.raises(Conflict, match="is completed"):
+        assert (accepted.status, accepted.completed_at) == ("Completed", T0)
+        assert sandbox.reject_transfer(tenant, declined.transfer_id).status == "Rejected"
+        with pytest.raises(Conflict, match="is Completed"):
             sandbox.cancel_transfer(tenant, done.transfer_id)
         clock.move_to(T0 + timedelta(days=30))
-        assert sandbox.get_transfer(tenant, old.transfer_id).status == "expired"
-        with pytest.raises(Conflict, match="is expired"):
+        assert sandbox.get_transfer(tenant, old.transfer_id).status == "Expired"
+        with pytest.raises(Conflict, match="is Expired"):
             sandbox.cancel_transfer(tenant, old.transfer_id)
+        assert [t.status for t in sandbox.list_transfers(tenant)] == [
+            "Completed",
+            "Rejected",
+            "Expired",
+        ]
 
 
 def _azure_plans(n, *, start=date(2026, 4, 1)):

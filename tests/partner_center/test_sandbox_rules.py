@@ -280,18 +280,21 @@ def test_unknown_subscription_is_not_found(gw, customer):
         gw.cancel_subscription(customer.tenant_id, UNKNOWN, idempotency_key="x-4")
 
 
+SOURCE = "da6c51b5-1246-4a42-b4ab-cbf38df54537"  # a partner tenant GUID (create-a-transfer)
+
+
 def test_transfer_lifecycle(gw, customer):
     with time_machine.travel(datetime(2026, 4, 1, 12, 0, tzinfo=UTC), tick=False):
-        req = TransferRequest(source_partner_mpn_id="7654321", subscription_ids=["s-1", "s-2"])
+        req = TransferRequest(SOURCE, "Fabrikam", "ada@contoso.example", ["s-1", "s-2"])
         transfer = gw.create_transfer(customer.tenant_id, req, idempotency_key="t-1")
-        assert transfer.status == "pending"
+        assert transfer.status == "Active"
         assert transfer.subscription_ids == ["s-1", "s-2"]
         assert transfer.expires_at == datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
         assert gw.create_transfer(customer.tenant_id, req, idempotency_key="t-1") == transfer
         assert gw.get_transfer(customer.tenant_id, transfer.transfer_id) == transfer
         canceled = gw.cancel_transfer(customer.tenant_id, transfer.transfer_id)
-        assert canceled.status == "canceled"
-        with pytest.raises(Conflict, match="only a pending transfer"):
+        assert canceled.status == "Cancelled"
+        with pytest.raises(Conflict, match="only an Active transfer"):
             gw.cancel_transfer(customer.tenant_id, transfer.transfer_id)
     with pytest.raises(NotFound):
         gw.get_transfer(customer.tenant_id, UNKNOWN)
@@ -301,12 +304,16 @@ def test_transfer_of_more_than_25_items_is_refused(gw, customer):
     ids = [f"sub-{i}" for i in range(26)]
     with pytest.raises(ValidationFailed) as e:
         gw.create_transfer(
-            customer.tenant_id, TransferRequest("7654321", ids), idempotency_key="t-2"
+            customer.tenant_id,
+            TransferRequest(SOURCE, "Fabrikam", "ada@contoso.example", ids),
+            idempotency_key="t-2",
         )
     assert e.value.code == errors.TRANSFER_TOO_LARGE
     assert "at most 25" in e.value.message and "has 26" in e.value.message
     ok = gw.create_transfer(
-        customer.tenant_id, TransferRequest("7654321", ids[:25]), idempotency_key="t-3"
+        customer.tenant_id,
+        TransferRequest(SOURCE, "Fabrikam", "ada@contoso.example", ids[:25]),
+        idempotency_key="t-3",
     )
     assert len(ok.subscription_ids) == 25
 

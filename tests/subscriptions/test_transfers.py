@@ -29,6 +29,7 @@ BOUGHT = dt.datetime(2026, 6, 18, 10, 0, tzinfo=UTC)
 ASKED = dt.datetime(2026, 7, 1, 9, 0, tzinfo=UTC)
 SOURCE_MPN = "4567890"
 EXTERNAL_MPN = "7654321"
+EXTERNAL_TENANT = "da6c51b5-1246-4a42-b4ab-cbf38df54537"
 
 
 def at(moment):
@@ -80,6 +81,9 @@ def ask(member, customer, ids, *, mpn=SOURCE_MPN, key="ask-1"):
         source_partner_id=mpn,
         subscription_ids=ids,
         idempotency_key=key,
+        # a provider outside the portal is named as Partner Center names it (create-a-transfer)
+        source_partner_tenant_id=EXTERNAL_TENANT,
+        source_partner_name="Fabrikam Cloud",
     )
 
 
@@ -220,7 +224,7 @@ def test_only_the_target_cancels_and_only_while_pending(
     transfer.refresh_from_db()
     assert transfer.status == "canceled"
     with unscoped():
-        assert SandboxTransfer.objects.get().status == "canceled"
+        assert SandboxTransfer.objects.get().status == "Cancelled"
     with pytest.raises(ValidationError, match="This transfer is canceled; only a pending"):
         transfers.transfer_cancel(member=owner_a, transfer=transfer)
     with pytest.raises(ValidationError, match="This transfer is canceled"):
@@ -289,7 +293,7 @@ def test_approval_moves_the_subscription_and_splits_billing_on_the_transfer_date
             ("Ann Lee", "ann@contoso.test", owner_a.reseller_id),
             ("Bo Chen", "bo@contoso.test", owner_a.reseller_id),
         ]
-        assert SandboxTransfer.objects.get().status == "completed"
+        assert SandboxTransfer.objects.get().status == "Completed"
     assert (ours.partner_center_id, ours.customer, ours.quantity, ours.status) == (
         sub.partner_center_id,
         customer,
@@ -396,10 +400,10 @@ def test_a_partner_center_error_leaves_the_transfer_failed_with_its_message(
     customer, sub = moved
     transfer = ask(owner_a, customer, [sub.partner_center_id])
     with unscoped():
-        SandboxTransfer.objects.update(status="declined")  # answered in Partner Center
+        SandboxTransfer.objects.update(status="Rejected")  # answered in Partner Center
     transfer = transfers.transfer_decide(actor=source_owner, transfer=transfer, approve=True)
     assert transfer.status == "failed"
-    assert "is declined; only a pending transfer can become completed" in (transfer.failure_message)
+    assert "is Rejected; only an Active transfer can become Completed" in (transfer.failure_message)
     with unscoped():
         sub.refresh_from_db()
         assert sub.status == "active"
@@ -545,3 +549,55 @@ def test_list_has_constant_queries(
     with django_assert_max_num_queries(10):
         page = client.get(reverse("subscriptions:transfers"), {"tab": "incoming"}).content
     assert b"Ours" not in page and b"Theirs" not in page  # none asked of reseller A
+
+
+@pytest.mark.django_db
+def test_partner_center_gets_a_new_commerce_request_naming_the_provider_by_tenant(
+    owner_a, source, moved, unscoped, settings
+):
+    """create-a-transfer: a provider on the portal transacts through the distributor, whose
+    partner tenant Partner Center names; the customer's contact gets Microsoft's notice; the
+    receiving reseller's PartnerID is the partner on record."""
+    customer, sub = moved
+    with at(ASKED):
+        transfer = ask(owner_a, customer, [sub.partner_center_id])
+    assert transfer.partner_center_status == "Active"
+    assert str(transfer.source_partner_tenant_id) == settings.PARTNER_CENTER_PROVIDER_TENANT_ID
+    assert transfer.customer_email == customer.contact_email
+    with unscoped():
+        pc = SandboxTransfer.objects.get()
+    assert (pc.status, pc.source_partner_tenant_id, pc.customer_email) == (
+        "Active",
+        settings.PARTNER_CENTER_PROVIDER_TENANT_ID,
+        customer.contact_email,
+    )
+    assert pc.source_partner_mpn_id == owner_a.reseller.partner_id
+
+
+@pytest.mark.django_db
+def test_a_provider_outside_the_portal_needs_its_partner_tenant_id(
+    owner_a, onboard, catalog, unscoped
+):
+    customer = onboard(owner_a, company_name="Fabrikam Inc")
+    with at(BOUGHT):  # bought from another distributor: Partner Center knows it, we do not
+        info = get_gateway().create_order(
+            str(customer.tenant_id),
+            OrderRequest(offer_sku=PREMIUM, term="P1Y", billing_frequency="monthly", quantity=4),
+            idempotency_key="elsewhere",
+        )
+    with pytest.raises(ValidationError, match="partner tenant ID"):
+        transfers.transfer_request(
+            member=owner_a,
+            customer=customer,
+            source_partner_id=EXTERNAL_MPN,
+            subscription_ids=[info.subscription_id],
+            idempotency_key="ask-x",
+            source_partner_tenant_id=EXTERNAL_MPN,  # an MPN ID, not the tenant GUID
+            source_partner_name="Fabrikam Cloud",
+        )
+    assert nothing_requested(unscoped)
+    transfer = ask(owner_a, customer, [info.subscription_id], mpn=EXTERNAL_MPN, key="ask-y")
+    assert (str(transfer.source_partner_tenant_id), transfer.source_partner_name) == (
+        EXTERNAL_TENANT,
+        "Fabrikam Cloud",
+    )

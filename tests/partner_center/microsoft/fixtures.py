@@ -1058,3 +1058,166 @@ ADDRESS_PARTIAL_RESPONSE_TEXT = r"""{
     "validationMessage": "Address field invalid for property: 'Region', 'PostalCode', 'City'"
 }"""
 ADDRESS_PARTIAL_RESPONSE = _json(ADDRESS_PARTIAL_RESPONSE_TEXT)
+
+# --- transfers ----------------------------------------------------------------------------
+
+# MicrosoftDocs/partner-center-sdk (ja-jp copy: develop/create-a-transfer.md, the JSON is
+# Microsoft's) = https://learn.microsoft.com/partner-center/developer/create-a-transfer
+# Response example (201 Created): a TransferEntity, status "Active", date-times.
+TRANSFER_CREATED_TEXT = r"""{
+    "id": "67c5b05b-09b5-47ba-9047-5056fe2afa4f",
+    "status": "Active",
+    "createdTime": "2020-03-24T20:44:14.9602781Z",
+    "lastModifiedTime": "2020-03-24T20:44:15Z",
+    "customerTenantId": "823c6c3f-9259-4d51-bae2-5dd06743177f",
+    "partnertenantid": "da6c51b5-1246-4a42-b4ab-cbf38df54537",
+    "sourcePartnerTenantId": "da6c51b5-1246-4a42-b4ab-cbf38df54537",
+    "targetPartnerTenantId": "656218b1-80c9-40b2-83ae-3a2703b55271",
+    "lastModifiedUser": "d0648481-b615-45c9-8cd1-ff87940dbdc4",
+    "lineItems": [
+        {
+            "id": 0,
+            "subscriptionId": "7291BFBF-1772-4C5B-A624-18B6152CD8CB",
+            "offerId": "50E9A47A-7B4D-4970-9D90-CAE927F53753",
+            "billingCycle": "annual",
+            "friendlyName": "Dynamics 365 for Sales Enterprise Attach to Qualifying Dynamics 365 Base Offer",
+            "quantity": 1,
+            "addonItems": [
+                {
+                    "id": 0,
+                    "subscriptionId": "D738C6C9-DDBD-46E9-B316-65F9D9B3ECB4",
+                    "offerId": "2BCF9FE8-8B65-4FCF-9240-419203FB8CF4",
+                    "billingCycle": "annual",
+                    "friendlyName": "Dynamics 365 - Additional Production Instance (Qualified Offer)",
+                    "quantity": 4
+                }
+            ]
+        },
+        {
+            "id": 0,
+            "subscriptionId": "6C0B221B-8DF9-4F4A-A5BB-4C9CBB7B27B0",
+            "offerId": "455DDD41-32ED-4E2D-B3A2-BBCB22CAA467",
+            "billingCycle": "annual",
+            "friendlyName": "Dynamics 365 Customer Engagement Plan Patch",
+            "quantity": 8,
+            "addonItems": []
+        }
+    ],
+    "links": {
+        "self": {
+            "uri": "/customers/823c6c3f-9259-4d51-bae2-5dd06743177f/transfers/67c5b05b-09b5-47ba-9047-5056fe2afa4f",
+            "method": "GET",
+            "headers": []
+        }
+    },
+    "attributes": {
+        "objectType": "TransferEntity"
+    }
+}"""
+TRANSFER_CREATED = _json(TRANSFER_CREATED_TEXT)
+
+# https://learn.microsoft.com/partner-center/developer/create-a-transfer ("Create a transfer
+# for new commerce"), request body table: required sourcePartnerTenantId (GUID),
+# sourcePartnerName, customerEmailId; optional customerName, targetPartnerTenantId,
+# targetPartnerEmailId, targetProductTypes, partnerOnRecord (MPN ID, a transfer to an indirect
+# provider), transferType (New Commerce); transfer-entity-resources adds expirationTime,
+# completedTime to the answer. The page's JSON example is not stored here: these are the field
+# names of its tables (not a verbatim body), which the fake server holds requests to.
+TRANSFER_NCE_REQUIRED = ("sourcePartnerTenantId", "sourcePartnerName", "customerEmailId")
+TRANSFER_NCE_FIELDS = (
+    *TRANSFER_NCE_REQUIRED,
+    "customerName",
+    "targetPartnerTenantId",
+    "targetPartnerEmailId",
+    "targetProductTypes",
+    "partnerOnRecord",
+    "transferType",
+    "lineItems",
+)
+TRANSFER_NCE_ANSWER_FIELDS = ("transferType", "customerEmailId", "expirationTime", "completedTime")
+
+# https://learn.microsoft.com/partner-center/developer/update-a-transfer, "Request example for
+# cancel transfer" (only the target partner that created it, only while it is pending): the
+# entity PATCHed back with status "Cancel". The first fields as published:
+TRANSFER_CANCEL_REQUEST_START = {
+    "id": "43fb1d3a-79fe-45a9-863e-9a4acf17b630",
+    "status": "Cancel",
+    "targetPartnerTenantId": "aaaabbbb-0000-cccc-1111-dddd2222eeee",
+}
+
+# MicrosoftDocs/partner-center-sdk (ja-jp copy: develop/accept-a-transfer.md) =
+# https://learn.microsoft.com/partner-center/developer/accept-a-transfer
+# POST .../transfers/{transfer-id}/accept, response example: TransferSubmitResult (the first of
+# its two orders kept; the second has the same shape).
+TRANSFER_ACCEPTED_TEXT = r"""{
+  "orders": [
+    {
+      "id": "21b92393-ffce-4bc7-87c5-62cfa897d8f9",
+      "alternateId": "21b92393-ffce-4bc7-87c5-62cfa897d8f9",
+      "referenceCustomerId": "b67f0b00-f9e8-4c57-bcb5-0b8b95c6ccf0",
+      "billingCycle": "annual",
+      "currencyCode": "USD",
+      "lineItems": [
+        {
+          "lineItemNumber": 0,
+          "offerId": "5344C201-3099-44E5-B333-C3EB0401EDE0",
+          "termDuration": "P1Y",
+          "transactionType": "New",
+          "friendlyName": "Dynamics 365 Customer Engagement Plan (36 mo)",
+          "quantity": 1,
+          "partnerIdOnRecord": "5139005",
+          "links": {
+          }
+        }
+      ],
+      "creationDate": "2020-03-25T22:24:23.183+00:00",
+      "status": "completed",
+      "transactionType": "UserPurchase",
+      "links": {
+        "self": {
+          "uri": "/customers/b67f0b00-f9e8-4c57-bcb5-0b8b95c6ccf0/orders/21b92393-ffce-4bc7-87c5-62cfa897d8f9",
+          "method": "GET",
+          "headers": [ ]
+        },
+        "patchOperation": {
+          "uri": "/customers/b67f0b00-f9e8-4c57-bcb5-0b8b95c6ccf0/orders/21b92393-ffce-4bc7-87c5-62cfa897d8f9",
+          "method": "PATCH",
+          "headers": [ ]
+        }
+      },
+      "attributes": {
+        "etag": "eyJpZCI6IjIxYjkyMzkzLWZmY2UtNGJjNy04N2M1LTYyY2ZhODk3ZDhmOSIsInZlcnNpb24iOjF9",
+        "objectType": "Order"
+      }
+    }
+  ],
+  "transferErrors": [
+    {
+      "transferGroupId": "1",
+      "lineItems": [
+        {
+          "id": 1,
+          "subscriptionId": "637FF8F6-D842-4573-8DA8-89765356CD1A",
+          "entitlementId": "637FF8F6-D842-4573-8DA8-89765356CD1A",
+          "offerId": "A4179D30-CC09-49F0-977E-DC2CB70B874F",
+          "friendlyName": "Project Online Essentials",
+          "quantity": 1,
+          "transferGroupId": "1",
+          "addonItems": [ ],
+          "partnerIdOnRecord": "5139005",
+          "billingCycle": "annual",
+          "sourceSubscriptionId": "637FF8F6-D842-4573-8DA8-89765356CD1A"
+        }
+      ],
+      "code": 900103,
+      "description": "Subscription SyncState must be SyncComplete for the Subscription to be a source in a Subscription Ownership Transfer. Subscription: 637ff8f6-d842-4573-8da8-89765356cd1a, current state: None",
+      "attributes": {
+        "objectType": "TransferError"
+      }
+    }
+  ],
+  "attributes": {
+    "objectType": "TransferSubmitResult"
+  }
+}"""
+TRANSFER_ACCEPTED = _json(TRANSFER_ACCEPTED_TEXT)

@@ -238,6 +238,35 @@ TRANSITION = {  # Transition.cs; transition-a-new-commerce-subscription's reques
 }
 
 
+TRANSFER_LINE = {  # transfer-entity-resources: TransferLineItem
+    "id": (False, ANY),
+    "subscriptionid": (True, ANY),
+    "quantity": (False, ANY),
+    "billingcycle": (False, ANY),
+    "termduration": (False, ANY),
+    "friendlyname": (False, ANY),
+    "partneridonrecord": (False, ANY),
+    "offerid": (False, ANY),
+    "addonitems": (False, ANY),
+    "transfererror": (False, ANY),
+    "status": (False, ANY),
+    "producttype": (False, ANY),
+    "transfergroupid": (False, ANY),
+}
+TRANSFER = {  # create-a-transfer (new commerce) request table + transfer-entity-resources
+    **{
+        name.lower(): (name in fixtures.TRANSFER_NCE_REQUIRED, ANY)
+        for name in fixtures.TRANSFER_NCE_FIELDS + fixtures.TRANSFER_NCE_ANSWER_FIELDS
+    },
+    "lineitems": (False, [TRANSFER_LINE]),
+    **{
+        name.lower(): (False, ANY)
+        for name in fixtures.TRANSFER_CREATED
+        if name not in ("lineItems",)
+    },
+}
+
+
 def check_shape(data, shape, where="body"):
     """Raise 800002 for an unknown field, a missing required one, or a wrong nesting."""
     if isinstance(shape, list):
@@ -321,6 +350,7 @@ class MicrosoftPartnerCenter:
         self.accept_next_patches = 0  # PATCHes answered 202 + Location
         self.late_answer = 0.0  # seconds the next answer is held back
         self.catalog: dict[tuple[str, str], str] = {}  # (product, sku) → availability id
+        self.transfers: dict[str, dict] = {}
         # headers: MS-RequestId is "used to ensure id-potency. If there's a timeout, the retry
         # call should include the same value": a repeated id gets the first answer again.
         self.answered: dict[tuple[str, str, str], Response] = {}
@@ -475,6 +505,11 @@ class MicrosoftPartnerCenter:
                 r"/subscriptions/([^/]+)/transitions",
                 lambda sid: self.transition(tenant, sid, body),
             ),
+            ("POST", r"/transfers", lambda: self.create_transfer(tenant, body)),
+            ("GET", r"/transfers", lambda: self.list_transfers(tenant)),
+            ("GET", r"/transfers/([^/]+)", lambda tid: self._json(self._transfer(tenant, tid))),
+            ("PATCH", r"/transfers/([^/]+)", lambda tid: self.update_transfer(tenant, tid, body)),
+            ("POST", r"/transfers/([^/]+)/accept", lambda tid: self.accept_transfer(tenant, tid)),
         ]
         for verb, pattern, handler in routes:
             hit = re.fullmatch(pattern, rest)
@@ -1003,4 +1038,115 @@ class MicrosoftPartnerCenter:
             }
         )
         answer["Events"][0]["timestamp"] = now_text()
+        return self._json(answer)
+
+    # --- New Commerce transfers: create-a-transfer, get-transfer-by-id, get-all-of-a-
+    # customer-s-transfers, update-a-transfer, accept-a-transfer -----------------------------
+
+    def create_transfer(self, tenant, body):
+        check_shape(body, TRANSFER)
+        for name in ("sourcePartnerTenantId", "targetPartnerTenantId"):
+            value = get(body, name)
+            if value is not None and not GUID.match(str(value)):
+                raise invalid(f"{name} must be a GUID formatted partner tenant id")
+        if str(get(body, "transferType")) not in ("NewCommerce", "5", "3"):
+            # transfer-entity-resources: 3 ModernAzure, 5 NewCommerce
+            raise invalid("transferType must be NewCommerce")
+        if "@" not in str(get(body, "customerEmailId")):
+            raise invalid("customerEmailId must be the customer's e-mail")
+        lines = get(body, "lineItems") or []
+        if len(lines) > 25:
+            raise invalid("A transfer holds at most 25 line items")
+        now = datetime.now(UTC)
+        transfer_id = str(uuid.uuid4())
+        entity = copy.deepcopy(fixtures.TRANSFER_CREATED)
+        entity.update(
+            {
+                "id": transfer_id,
+                "status": "Active",
+                "transferType": "NewCommerce",
+                "customerEmailId": get(body, "customerEmailId"),
+                "customerName": get(body, "customerName") or "",
+                "createdTime": now_text(now),
+                "lastModifiedTime": now_text(now),
+                "expirationTime": now_text(now + timedelta(days=30)),
+                "customerTenantId": tenant,
+                "partnertenantid": get(body, "targetPartnerTenantId"),
+                "sourcePartnerTenantId": get(body, "sourcePartnerTenantId"),
+                "sourcePartnerName": get(body, "sourcePartnerName"),
+                "targetPartnerTenantId": get(body, "targetPartnerTenantId"),
+                "lineItems": [
+                    {"id": i, "subscriptionId": get(line, "subscriptionId")}
+                    for i, line in enumerate(lines)
+                ],
+            }
+        )
+        entity["links"]["self"]["uri"] = f"/customers/{tenant}/transfers/{transfer_id}"
+        self.transfers[transfer_id] = entity
+        return self._json(entity, 201)
+
+    def _transfer(self, tenant, transfer_id) -> dict:
+        entity = self.transfers.get(transfer_id)
+        if entity is None or entity["customerTenantId"] != tenant:
+            raise Refusal(404, None, "Transfer not found")
+        expires = parse_instant(entity["expirationTime"])
+        if entity["status"] == "Active" and datetime.now(UTC) >= expires:
+            entity["status"] = "Expired"
+        return entity
+
+    def list_transfers(self, tenant):
+        items = [
+            self._transfer(tenant, t)
+            for t, e in self.transfers.items()
+            if e["customerTenantId"] == tenant
+        ]
+        return self._json(
+            {"totalCount": len(items), "items": items, "attributes": {"objectType": "Collection"}}
+        )
+
+    def update_transfer(self, tenant, transfer_id, body):
+        entity = self._transfer(tenant, transfer_id)
+        check_shape(body, TRANSFER)
+        if get(body, "id") != transfer_id:
+            raise invalid("The body's id is not this transfer")
+        if entity["status"] != "Active":
+            raise invalid(f"The transfer is {entity['status']}")
+        status = get(body, "status")
+        if status == "Cancel":  # update-a-transfer: the target cancels a pending transfer
+            entity["status"] = "Cancelled"
+        elif status not in (None, "Active"):
+            raise invalid(f"status {status!r} cannot be set")
+        else:  # the source partner's line items
+            lines = get(body, "lineItems") or []
+            for line in lines:
+                check_shape(line, TRANSFER_LINE, "lineItems[]")
+                sid = get(line, "subscriptionId")
+                sub = self.subscriptions.get(sid)
+                if sub is None or sub["_tenant"] != tenant:
+                    raise invalid(f"Subscription {sid} is not the customer's")
+            entity["lineItems"] = lines
+        entity["lastModifiedTime"] = now_text()
+        return self._json(entity)
+
+    def accept_transfer(self, tenant, transfer_id):
+        entity = self._transfer(tenant, transfer_id)
+        if entity["status"] != "Active":
+            raise invalid(f"The transfer is {entity['status']}")
+        refused = [
+            line
+            for line in entity["lineItems"]
+            if str(self.subscriptions.get(line["subscriptionId"], {}).get("status")) != "active"
+        ]
+        answer = copy.deepcopy(fixtures.TRANSFER_ACCEPTED)
+        answer["orders"] = []
+        errors = copy.deepcopy(answer["transferErrors"])
+        answer["transferErrors"] = []
+        for line in refused:
+            error = copy.deepcopy(errors[0])
+            error["lineItems"][0]["subscriptionId"] = line["subscriptionId"]
+            error["description"] = f"Subscription {line['subscriptionId']} cannot be transferred"
+            answer["transferErrors"].append(error)
+        if not refused:
+            entity["status"] = "Completed"
+            entity["completedTime"] = now_text()
         return self._json(answer)
