@@ -20,7 +20,7 @@ def microsoft_statuses(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("partner_center", "0004_sandbox_relationships"),
+        ("partner_center", "0005_sandboxadminrelationship"),
     ]
 
     operations = [
