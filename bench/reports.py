@@ -230,7 +230,6 @@ def build(scale: str = "reports"):
         "sku_id",
         "availability_id",
         "is_marketplace",
-        "natural_key",
     )
     n = 0
     with connection.cursor() as cursor:
@@ -247,7 +246,7 @@ def build(scale: str = "reports"):
                         f"{m.sub_category}\t{m.name}\t{m.meter_id}\teastus\trg-app\t"
                         f"/subscriptions/{s.partner_center_id}/{m.provider}\t{{}}\t{qty}\t"
                         f"{m.unit}\t{m.unit_price}\t{cost}\tUSD\tnew\t{m.product_id}\t"
-                        f"{m.sku_id}\tDZH318Z0BQ3Q\tf\t{uuid.uuid4().hex}\n"
+                        f"{m.sku_id}\tDZH318Z0BQ3Q\tf\n"
                     )
                     n += 1
             if buf.tell() > 20_000_000:

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.insight.services import anomalies_detect, budgets_check
+from billing.usage import partitions
 from billing.usage import services as usage_services
 
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
@@ -15,6 +16,13 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 def pull_unbilled_usage() -> int:
     """Daily: Microsoft's unbilled usage through Microsoft Graph (one import per currency)."""
     return len(usage_services.usage_graph_pull())
+
+
+@shared_task(**RELIABLE)
+def create_usage_partitions() -> int:
+    """Daily (beat): this month's usage line partition and the next three (PostgreSQL);
+    idempotent."""
+    return len(partitions.create_ahead(timezone.now().date()))
 
 
 @shared_task

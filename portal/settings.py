@@ -383,6 +383,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.expire_transfers",
         "schedule": 3600.0,
     },
+    # usage lines are partitioned by month on PostgreSQL: three months' partitions ahead
+    "billing-create-usage-partitions": {
+        "task": "billing.tasks.create_usage_partitions",
+        "schedule": 3600.0 * 24,
+    },
     "billing-pull-unbilled-usage": {
         "task": "billing.tasks.pull_unbilled_usage",
         "schedule": 3600.0 * 24,  # idempotent: a re-pull adds no line

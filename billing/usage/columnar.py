@@ -6,8 +6,9 @@ and currency; charge types) is judged by `validation.Validator` once per distinc
 "plain" when its text needs no stripping, no formula check and no length check, and its numbers
 are in plain notation within the limits: that is every line of a normal Partner Center file, and
 its columns are taken as they are. Every other line goes through `Validator.check` itself, so
-its problems, messages and stored values are the line-by-line path's by construction; so are
-the natural keys (sha256 of the same joined text).
+its problems, messages and stored values are the line-by-line path's by construction. Nothing
+is hashed here: duplicates within the file are found on the joined key fields by Arrow, and the
+stored natural key is computed by the database (UsageLine.natural_key).
 
 `stream` gives the rows of a valid file a slice at a time while Arrow still reads the rest, for
 a load that runs alongside (billing/usage_pg.py); it stops at the first problem. `read` parses
@@ -20,11 +21,9 @@ takes the line-by-line path, which reports such lines exactly.
 import codecs
 import csv
 import functools
-import hashlib
 import logging
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ WHITESPACE = (
     "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
     "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 )
-SEP = "\x1f"  # between the fields of the natural key (validation.natural_key)
+SEP = "\x1f"  # between the key fields of a line's identity (validation.line_identity)
 _WS = "[" + re.escape(WHITESPACE) + "]"
 _FORMULA = "^[=+@\\t\\r-]"  # validation.FORMULA_PREFIXES
 _PLAIN_NUMBER = {
@@ -74,7 +73,6 @@ SCHEMA = pa.schema(
             for name in validation.COLUMNS[4:21]
         ],
         ("is_marketplace", pa.bool_()),
-        ("natural_key", pa.binary(16)),
     ]
 )
 assert SCHEMA.names == list(validation.COLUMNS)  # noqa: S101 - a mistake here is ours
@@ -256,39 +254,44 @@ class UsageFile:
         (duplicates are left to the table's unique index)."""
         for offset in range(0, self.lines, size):
             part = self.table.slice(offset, size)
-            keys = _keys(self._joined(part))
             odd_lines = pc.indices_nonzero(self._odd(part)).to_pylist()
-            python_rows = self._odd_rows(offset, odd_lines, keys, firsts={})
+            python_rows = self._odd_rows(offset, odd_lines, firsts={})
             if python_rows is None:
                 raise Problem
-            yield self._rows(part, offset, keys, odd_lines, python_rows)
+            yield self._rows(part, odd_lines, python_rows, offset)
 
     def check(self) -> Checked:
         """All problems in the line-by-line path's words, or all rows."""
         started = time.perf_counter()
-        keys = _keys(self._joined(self.table))
         odd_lines = pc.indices_nonzero(self._odd(self.table)).to_pylist()
-        for i in odd_lines:
-            keys[i] = validation.natural_key(self.row(i)).bytes
-        firsts = _firsts(keys)
-        odd_problems = {}
-        python_rows = self._odd_rows(0, odd_lines, keys, firsts, problems=odd_problems)
+        identities, firsts = self._duplicates(odd_lines)
+        odd_problems: dict[int, int] = {}
+        python_rows = self._odd_rows(0, odd_lines, firsts, problems=odd_problems)
         log.debug("%6.2f s  checked %s lines", time.perf_counter() - started, self.lines)
         if not self.may_stream or firsts or python_rows is None:
-            problems = self._problems(keys, firsts, odd_problems)
+            problems = self._problems(identities, firsts, odd_problems)
             if problems:
-                return Checked(lines=self.lines, errors=self._messages(problems, keys, firsts))
-        rows = self._rows(self.table, 0, keys, odd_lines, python_rows)
+                return Checked(lines=self.lines, errors=self._messages(problems, firsts))
+        rows = self._rows(self.table, odd_lines, python_rows)
         return Checked(
             lines=self.lines,
             rows=rows,
             marketplace=pc.sum(rows.column("is_marketplace")).as_py() or 0,
         )
 
-    def _joined(self, table: pa.Table):
-        return pc.binary_join_element_wise(
-            *(self.col(n, table) for n in validation.KEY_FIELDS), SEP
+    def _duplicates(self, odd_lines: list[int]) -> tuple[list[str], dict[str, int]]:
+        """Each line's identity (validation.line_identity) and the first line of each identity
+        that appears more than once. A file without duplicates is told by Arrow alone (the
+        identities are then not made into Python strings)."""
+        joined = pc.binary_join_element_wise(
+            *(self._full(self.table, n) for n in validation.KEY_FIELDS), SEP
         )
+        if not odd_lines and pc.count_distinct(joined).as_py() == self.lines:
+            return [], {}
+        identities = joined.to_pylist()
+        for i in odd_lines:  # stripped as Python strips them
+            identities[i] = validation.line_identity(self.row(i))
+        return identities, _firsts(identities)
 
     def _odd(self, table: pa.Table) -> pa.Array:
         """Lines that are not plain (see the module's docstring). A text column is judged on
@@ -318,9 +321,9 @@ class UsageFile:
                 odd.append(pc.take(functools.reduce(pc.or_, tests), encoded.indices))
         return functools.reduce(pc.or_, odd)
 
-    def _odd_rows(self, offset, odd_lines, keys, firsts, problems=None) -> list[tuple] | None:
-        """Python's rows for the lines that are not plain, with their keys put in `keys`;
-        None if any has a problem (counted in `problems` by index when given)."""
+    def _odd_rows(self, offset, odd_lines, firsts, problems=None) -> list[tuple] | None:
+        """Python's rows for the lines that are not plain; None if any has a problem (counted
+        in `problems` by index when given)."""
         rows = []
         v = validation.Validator(known=self.known, sink=rows.append)
         for i in odd_lines:
@@ -329,9 +332,8 @@ class UsageFile:
                 raise Fallback  # a blank line, which Python skips (or a line of commas)
             if any("\r" in value or "\n" in value for value in row.values()):
                 raise Fallback  # a line break inside quotes: Python counts lines otherwise
-            key = validation.natural_key(row)
-            keys[i] = key.bytes
-            v._keys = {key: firsts.get(key.bytes, offset + i + 2)}
+            identity = validation.line_identity(row)
+            v._keys = {identity: firsts.get(identity, offset + i + 2)}
             before = v.error_count
             v.check(offset + i + 2, row)
             if v.error_count != before:
@@ -395,20 +397,20 @@ class UsageFile:
             return (customer.reseller_id, customer.id, subscription.id, currency), 0
         return (None, None, None, None), self.v.error_count - before
 
-    def _problems(self, keys, firsts, odd_problems) -> list[tuple[int, int]]:
+    def _problems(self, identities, firsts, odd_problems) -> list[tuple[int, int]]:
         """(line, number of problems) of the lines with any, in line order."""
         counts = pc.add(
             self.dates.per_line(self.dates.errors), self.refs.per_line(self.refs.errors)
         ).to_pylist()
-        for i, key in enumerate(keys) if firsts else ():
-            first = firsts.get(key)
+        for i, identity in enumerate(identities) if firsts else ():
+            first = firsts.get(identity)
             if first is not None and first != i + 2:
                 counts[i] += 1
         for i, n in odd_problems.items():
             counts[i] = n  # Python judged the whole line
         return [(i + 2, n) for i, n in enumerate(counts) if n]
 
-    def _messages(self, problems, keys, firsts) -> list[dict]:
+    def _messages(self, problems, firsts) -> list[dict]:
         """The problems of the first lines, in Python's words, and how many more there are."""
         total = sum(n for _, n in problems)
         v = validation.Validator(known=self.known, sink=lambda row: None)
@@ -416,9 +418,10 @@ class UsageFile:
         for line, n in problems:
             if shown >= validation.MAX_ERRORS:
                 break
-            key = keys[line - 2]
-            v._keys = {uuid.UUID(bytes=key): firsts.get(key, line)}
-            v.check(line, self.row(line - 2))
+            row = self.row(line - 2)
+            identity = validation.line_identity(row)
+            v._keys = {identity: firsts.get(identity, line)}
+            v.check(line, row)
             shown += n
         if total > len(v.errors):
             v.errors.append(
@@ -428,7 +431,7 @@ class UsageFile:
             )
         return v.errors
 
-    def _rows(self, part, offset, keys, odd_lines, python_rows) -> pa.Table:
+    def _rows(self, part, odd_lines, python_rows, offset: int = 0) -> pa.Table:
         """Rows (SCHEMA) of the lines of `part`: plain lines as they are, the others as Python
         made them."""
         reseller, customer, subscription, currency = (
@@ -444,7 +447,6 @@ class UsageFile:
             "is_marketplace": pc.is_in(
                 self.col("ChargeType", part), value_set=self.marketplace_types
             ),
-            "natural_key": _binary16(keys),
         }
         rows = pa.table({name: columns[name] for name in SCHEMA.names})
         if not odd_lines:
@@ -457,40 +459,21 @@ class UsageFile:
         return value if not isinstance(value, pa.Scalar) else pa.repeat(value, part.num_rows)
 
 
-def _keys(joined: pa.ChunkedArray) -> list[bytes]:
-    """validation.natural_key of each line (16 bytes), from the joined key fields."""
-    sha256, keys = hashlib.sha256, []
-    for chunk in joined.chunks:
-        offsets = memoryview(chunk.buffers()[1]).cast("i")[chunk.offset :]
-        data = memoryview(chunk.buffers()[2])
-        keys += [sha256(data[offsets[i] : offsets[i + 1]]).digest()[:16] for i in range(len(chunk))]
-    return keys
-
-
-def _binary16(keys: list[bytes]) -> pa.Array:
-    return pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(16), len(keys), [None, pa.py_buffer(b"".join(keys))]
-    )
-
-
-def _firsts(keys: list[bytes]) -> dict[bytes, int]:
-    """First line of each key that appears more than once (none in a file without
-    duplicates)."""
-    if pc.count_distinct(_binary16(keys)).as_py() == len(keys):
-        return {}
-    firsts, seen = {}, {}
-    for i, key in enumerate(keys):
-        if key in seen:
-            firsts[key] = seen[key]
+def _firsts(identities: list[str]) -> dict[str, int]:
+    """First line of each identity that appears more than once."""
+    firsts: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for i, identity in enumerate(identities):
+        if identity in seen:
+            firsts[identity] = seen[identity]
         else:
-            seen[key] = i + 2
+            seen[identity] = i + 2
     return firsts
 
 
 def from_python(rows: list[tuple]) -> pa.Table:
     """Rows of Validator's sink (validation.COLUMNS) in SCHEMA."""
     columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SCHEMA]
-    columns[22] = [key.bytes for key in columns[22]]
     return pa.table(columns, schema=SCHEMA)
 
 
@@ -503,6 +486,11 @@ def months(rows: pa.Table) -> set[tuple[int, date]]:
         }
     )
     return set(zip(*pairs.group_by(["r", "m"]).aggregate([]).to_pydict().values(), strict=True))
+
+
+def months_of(rows: pa.Table) -> set[date]:
+    """First days of the months of the rows' usage dates."""
+    return set(pc.unique(pc.floor_temporal(rows.column("usage_date"), unit="month")).to_pylist())
 
 
 def monthly_sums(rows: pa.Table) -> pa.Table:
@@ -525,7 +513,7 @@ def monthly_sums(rows: pa.Table) -> pa.Table:
         "unit_of_measure",
     ]
     return usage.group_by(keys, use_threads=False).aggregate(
-        [("quantity", "sum"), ("billing_pre_tax_total", "sum"), ("natural_key", "count")]
+        [("quantity", "sum"), ("billing_pre_tax_total", "sum"), ("is_marketplace", "count")]
     )
 
 
@@ -538,7 +526,7 @@ def add_sums(sums: pa.Table) -> pa.Table:
             [
                 ("quantity_sum", "sum"),
                 ("billing_pre_tax_total_sum", "sum"),
-                ("natural_key_count", "sum"),
+                ("is_marketplace_count", "sum"),
             ]
         )
         .rename_columns(sums.column_names)

@@ -2,6 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import MD5, Cast
 from django.utils import timezone
 from django_scopes import ScopedManager
 
@@ -95,19 +96,55 @@ class UsageImport(models.Model):
         return self.status in self.FINISHED
 
 
+# The stored columns that tell two lines of one subscription and day apart, in the order
+# `UsageLine.natural_key` joins them (validation.natural_key computes the same value in Python).
+KEY_COLUMNS = (
+    "meter_id",
+    "meter_region",
+    "resource_uri",
+    "charge_type",
+    "product_id",
+    "sku_id",
+    "availability_id",
+    "tags",
+)
+KEY_SEPARATOR = "\x1f"
+
+
+class Joined(models.Func):
+    """`a || b || …`, flat (Concat nests a COALESCE per pair, deeper than SQLite parses in a
+    generated column); the key columns are NOT NULL."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " || "
+    output_field = models.TextField()
+
+
+def natural_key_expression():
+    """md5 of the key columns joined by KEY_SEPARATOR, as a uuid: computed by the database as
+    each row is stored (PostgreSQL's md5(); SQLite's through Django), never by the import."""
+    parts: list = []
+    for name in KEY_COLUMNS:
+        parts += [models.Value(KEY_SEPARATOR), models.F(name)] if parts else [models.F(name)]
+    return Cast(MD5(Joined(*parts)), models.UUIDField())
+
+
 class UsageLine(models.Model):
     """One line of Partner Center's daily rated usage (Azure plan), as sent.
 
-    `natural_key` (sha256 of the identifying fields) is unique per subscription and day, so
-    importing the same file or overlapping days again adds nothing. On PostgreSQL this table is
-    meant to be partitioned by month of `usage_date` once it grows; a plain table for now.
+    `natural_key` (md5 of the identifying columns, computed by the database) is unique per
+    reseller, subscription and day, so importing the same file or overlapping days again adds
+    nothing. On PostgreSQL the table is partitioned by month of `usage_date`
+    (billing/usage/partitions.py; migration 0010); elsewhere (SQLite for `make run`) it is a
+    plain table.
     """
 
     # A million lines a month arrive in bulk, so every per-line cost counts:
-    # - two indexes only: (reseller, usage_date) and the unique (subscription, usage_date,
-    #   natural_key), which a file sorted by day or subscription fills nearly in order; customer
-    #   is not indexed (the reports read UsageSummary), the import only for its few marketplace
-    #   lines.
+    # - one index per monthly partition for the import: the unique (reseller, subscription,
+    #   usage_date, natural_key), which a file sorted by day or subscription fills nearly in
+    #   order, and which also serves a reseller's lines of a month (the partition is the month);
+    #   customer is not indexed (the reports read UsageSummary), the import only for its few
+    #   marketplace lines.
     # - no database foreign-key constraints (db_constraint=False): PostgreSQL would check four
     #   per line at commit (≈30 % of an import). The importer resolves every reference against
     #   the portal's customers and subscriptions in the same transaction and rejects the whole
@@ -161,22 +198,30 @@ class UsageLine(models.Model):
         help_text="Azure Marketplace one-time charge: billed on a separate "
         "invoice, not in billing reports.",
     )
-    # The first 128 bits of the sha256 of the identifying fields (usage_csv.natural_key), as a
-    # uuid: a quarter of the index a hex text key needs, compared as two integers. The fields
-    # include the subscription and the day, so it is unique with them (one index for both).
-    natural_key = models.UUIDField()
+    # md5 of the identifying columns (KEY_COLUMNS) as a uuid, stored: a quarter of the index a
+    # hex text key needs, compared as two integers. Computed by the database (PostgreSQL's
+    # md5() in C as COPY stores the row), so the import hashes nothing in Python; a line of
+    # Microsoft's Graph export and the same line of a CSV file have the same key (the day is a
+    # column of the unique key, not text in the hash).
+    natural_key = models.GeneratedField(
+        expression=natural_key_expression(),
+        output_field=models.UUIDField(),
+        db_persist=True,
+    )
 
     objects = ScopedManager(reseller="reseller")
 
     class Meta:
         ordering = ["usage_date", "id"]
+        # On PostgreSQL the primary key is (id, usage_date) (a partitioned table's keys carry
+        # its partition key); id alone stays unique, taken from one sequence.
         constraints = [
             models.UniqueConstraint(
-                fields=["subscription", "usage_date", "natural_key"], name="one_usage_line_per_key"
+                fields=["reseller", "subscription", "usage_date", "natural_key"],
+                name="one_usage_line_per_key",
             )
         ]
         indexes = [
-            models.Index(fields=["reseller", "usage_date"]),
             models.Index(
                 fields=["usage_import"],
                 condition=models.Q(is_marketplace=True),
@@ -234,7 +279,7 @@ class UsageSummary(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["subscription", "month", "meter_id", "currency"],
+                fields=["reseller", "subscription", "month", "meter_id", "currency"],
                 name="one_usage_summary_per_meter_month",
             )
         ]

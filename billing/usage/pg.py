@@ -3,10 +3,11 @@ sums into UsageSummary, in one transaction.
 
 A file is first streamed by one binary COPY straight into the usage table while it is still
 being read and checked: a second thread parses, checks and encodes (pgpq) a slice of lines
-while PostgreSQL stores the slice before. The table's unique (subscription, day, natural key)
-index refuses a line that is there already or twice in the file; then, or when a line has a
-problem, the COPY is rolled back to its savepoint and the caller checks the whole file and
-reports its problems or loads it through staging.
+while PostgreSQL stores the slice before and computes each line's natural key (a generated
+column: md5 in C, no hashing in Python). The table's unique (reseller, subscription, day,
+natural key) index refuses a line that is there already or twice in the file; then, or when a
+line has a problem, the COPY is rolled back to its savepoint and the caller checks the whole
+file and reports its problems or loads it through staging.
 
 Through staging (a re-import, a correction of some days): binary COPY into a temporary table,
 then INSERT … ON CONFLICT DO NOTHING, so what is there already counts as a duplicate.
@@ -21,7 +22,6 @@ import logging
 import queue
 import threading
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 from django.db import connection, transaction
 from pgpq import ArrowToPostgresBinaryEncoder
 
-from billing.usage import columnar, summary
+from billing.usage import columnar, partitions, summary
 from billing.usage.models import UsageLine, UsageSummary
 from subscriptions.catalog.models import Offer
 from subscriptions.models import Subscription
@@ -39,7 +39,7 @@ from subscriptions.models import Subscription
 log = logging.getLogger(__name__)
 
 TABLE = UsageLine._meta.db_table
-CONFLICT = "(subscription_id, usage_date, natural_key)"  # UsageLine's unique constraint
+CONFLICT = "(reseller_id, subscription_id, usage_date, natural_key)"  # UsageLine's unique key
 SCHEMA = columnar.SCHEMA.append(pa.field("usage_import_id", pa.int64()))
 BATCH_ROWS = 50_000
 
@@ -60,6 +60,7 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
         return None
     if first is None or _already_there(first.slice(0, 1000)):
         return None  # a re-import, or days imported before: through staging
+    partitions.ensure(columnar.months_of(first))
     sums, counts = [], {"lines": 0, "marketplace": 0}
 
     def counted():
@@ -93,23 +94,26 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
 
 
 def _already_there(rows: pa.Table) -> bool:
-    """Whether any of these lines is in the table (a sample: the COPY finds any other)."""
+    """Whether the table has lines of any subscription and day of these lines (a sample: the
+    COPY finds any other line there already)."""
+    days = (
+        rows.select(["reseller_id", "subscription_id", "usage_date"])
+        .group_by(["reseller_id", "subscription_id", "usage_date"])
+        .aggregate([])
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT EXISTS (SELECT FROM unnest(%s::bigint[], %s::date[], %s::uuid[]) "
-            f"AS k(s, d, n) JOIN {TABLE} u ON (u.subscription_id, u.usage_date, u.natural_key) "
-            f"= (k.s, k.d, k.n))",
-            (
-                rows.column("subscription_id").to_pylist(),
-                rows.column("usage_date").to_pylist(),
-                [str(uuid.UUID(bytes=k)) for k in rows.column("natural_key").to_pylist()],
-            ),
+            f"SELECT EXISTS (SELECT FROM unnest(%s::bigint[], %s::bigint[], %s::date[]) "
+            f"AS k(r, s, d) JOIN {TABLE} u ON (u.reseller_id, u.subscription_id, u.usage_date) "
+            f"= (k.r, k.s, k.d))",
+            [days.column(i).to_pylist() for i in range(3)],
         )
         return cursor.fetchone()[0]
 
 
 def load(import_id: int, rows: pa.Table) -> int:
     """Insert the checked rows not imported before (through staging); returns how many."""
+    partitions.ensure(columnar.months_of(rows))
     with connection.cursor() as cursor:
         columns = ", ".join(SCHEMA.names)
         cursor.execute(
@@ -237,7 +241,7 @@ def _add_to_summaries(cursor, sums: pa.Table) -> None:
         f"JOIN {Subscription._meta.db_table} sub ON sub.id = s.subscription_id "
         f"JOIN {Offer._meta.db_table} o ON o.id = sub.offer_id "
         f"GROUP BY 1, 2, 3, 4, 5, 6, 7 "
-        f"ON CONFLICT (subscription_id, month, meter_id, currency) DO UPDATE SET "
+        f"ON CONFLICT (reseller_id, subscription_id, month, meter_id, currency) DO UPDATE SET "
         f"quantity = {summary}.quantity + EXCLUDED.quantity, "
         f"pre_tax_total = {summary}.pre_tax_total + EXCLUDED.pre_tax_total, "
         f"lines = {summary}.lines + EXCLUDED.lines, "

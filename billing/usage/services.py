@@ -295,10 +295,7 @@ def _load_columns(import_id: int, rows) -> int:
     before = UsageLine.objects.count()
     UsageLine.objects.bulk_create(
         (
-            UsageLine(
-                usage_import_id=import_id,
-                **row | {"natural_key": uuid.UUID(bytes=row["natural_key"])},
-            )
+            UsageLine(usage_import_id=import_id, **row)
             for batch in rows.to_batches(max_chunksize=10_000)
             for row in batch.to_pylist()
         ),

@@ -101,11 +101,23 @@ NUMERIC = ("Quantity", "UnitPrice", "BillingPreTaxTotal")
 TEXT = tuple(h for h in USAGE_CSV_HEADERS if h not in NUMERIC + ("UsageDate",))
 FORMULA_PREFIXES = frozenset("=+-@\t\r")
 CURRENCIES = frozenset(Currency.values)
-# Fields that identify one usage line; their hash is UsageLine.natural_key.
+# Fields that identify one line of a file: two lines alike in all of them are duplicates.
 KEY_FIELDS = (
     "CustomerId",
     "SubscriptionId",
     "UsageDate",
+    "MeterId",
+    "MeterRegion",
+    "ResourceURI",
+    "ChargeType",
+    "ProductId",
+    "SkuId",
+    "AvailabilityId",
+    "Tags",
+)
+# The fields whose stored values (stripped) make UsageLine.natural_key, in its order
+# (billing.usage.models.KEY_COLUMNS); the subscription and the day are columns of its unique key.
+NATURAL_KEY_FIELDS = (
     "MeterId",
     "MeterRegion",
     "ResourceURI",
@@ -169,7 +181,6 @@ COLUMNS = (
     "sku_id",
     "availability_id",
     "is_marketplace",
-    "natural_key",
 )
 
 
@@ -326,8 +337,15 @@ def _usage_date(value: str) -> date:
 
 
 def natural_key(row: dict[str, str]) -> uuid.UUID:
-    parts = "\x1f".join(row.get(f, "").strip() for f in KEY_FIELDS)
-    return uuid.UUID(bytes=hashlib.sha256(parts.encode()).digest()[:16])
+    """UsageLine.natural_key of the line, as the database computes it from the stored
+    columns (md5 of the key fields joined by U+001F; not a secret, an identity)."""
+    parts = "\x1f".join(row.get(f, "").strip() for f in NATURAL_KEY_FIELDS)
+    return uuid.UUID(hex=hashlib.md5(parts.encode(), usedforsecurity=False).hexdigest())
+
+
+def line_identity(row: dict[str, str]) -> str:
+    """What makes two lines of one file duplicates (KEY_FIELDS, stripped)."""
+    return "\x1f".join(row.get(f, "").strip() for f in KEY_FIELDS)
 
 
 def is_marketplace(charge_type: str) -> bool:
@@ -343,7 +361,7 @@ class Validator:
     lines: int = 0
     valid: int = 0
     marketplace: int = 0
-    _keys: dict[uuid.UUID, int] = field(default_factory=dict)
+    _keys: dict[str, int] = field(default_factory=dict)  # line identity → its first line
     _dates: dict[str, date] = field(default_factory=dict)  # parsed once per distinct text
     _tenants: dict[str, str] = field(default_factory=dict)
 
@@ -364,8 +382,7 @@ class Validator:
         customer, subscription, currency = self.check_refs(
             line, row["CustomerId"], row["SubscriptionId"], row["BillingCurrency"]
         )
-        key = natural_key(row)
-        first = self._keys.setdefault(key, line)
+        first = self._keys.setdefault(line_identity(row), line)
         if first != line:
             self._fail(
                 line,
@@ -389,21 +406,20 @@ class Validator:
                 g("MeterSubCategory", ""),
                 g("MeterName", ""),
                 row["MeterId"].strip(),
-                g("MeterRegion", ""),
+                g("MeterRegion", "").strip(),  # the key fields stored as the key has them
                 g("ResourceGroup", ""),
-                g("ResourceURI", ""),
-                g("Tags", ""),
+                g("ResourceURI", "").strip(),
+                g("Tags", "").strip(),
                 numbers["Quantity"],
                 g("UnitOfMeasure", ""),
                 numbers["UnitPrice"],
                 numbers["BillingPreTaxTotal"],
                 currency,
                 row["ChargeType"].strip(),
-                g("ProductId", ""),
-                g("SkuId", ""),
-                g("AvailabilityId", ""),
+                g("ProductId", "").strip(),
+                g("SkuId", "").strip(),
+                g("AvailabilityId", "").strip(),
                 marketplace,
-                key,
             )
         )
 

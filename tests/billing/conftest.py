@@ -90,13 +90,14 @@ def usage(subscription, *, on, cost, quantity="1", marketplace=False):
             usage_date=on,
             meter_id="m-1",
             meter_name="Compute",
+            # each call a resource of its own: two calls are two lines, not one line twice
+            resource_uri=f"/resources/{uuid.uuid4().hex}",
             quantity=Decimal(quantity),
             unit_price=Decimal(cost),
             billing_pre_tax_total=Decimal(cost),
             currency=subscription.currency,
             charge_type="usage",
             is_marketplace=marketplace,
-            natural_key=uuid.uuid4(),
         )
     summary.refresh({(subscription.reseller_id, on)})  # as an import does
     return line

@@ -73,7 +73,8 @@ def usage(
             charge_type="new",
             is_marketplace=marketplace,
             unit_of_measure="1 Hour",
-            natural_key=uuid.uuid4(),
+            # each call a resource of its own (the natural key tells lines apart by resource)
+            resource_uri=fields.pop("resource_uri", f"/resources/{uuid.uuid4().hex}"),
             **fields,
         )
     summary.refresh({(sub.reseller_id, day.replace(day=1))})  # as an import does

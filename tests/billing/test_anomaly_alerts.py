@@ -2,7 +2,6 @@
 per customer-day, to the members who see money (in-app and e-mail), on the dashboard and the
 anomalies page; thresholds tuned per reseller."""
 
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -53,7 +52,6 @@ def import_usage(sub, *, days=60, spikes=()):
                 billing_pre_tax_total=line.billing_pre_tax_total * 4,
                 currency=line.billing_currency,
                 charge_type="new",
-                natural_key=uuid.uuid4(),
             )
             for line in lines
         ]

@@ -2,7 +2,6 @@
 fire once each, 100 % later; a new month starts over), the budgets page, Partner Center's
 usage spending budget kept in step through the sandbox gateway, roles and isolation."""
 
-import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -60,7 +59,6 @@ def add_usage(sub, day: date, cost: str):
         billing_pre_tax_total=Decimal(cost),
         currency=sub.currency,
         charge_type="new",
-        natural_key=uuid.uuid4(),
     )
 
 

@@ -16,13 +16,6 @@ NOT_YET = {
     # one Microsoft tenant belongs to one reseller (DESIGN "Customer tenants"): unique across
     # resellers on purpose; distributed, a reference table of tenant → reseller keeps it
     ("customers.Customer", ("tenant_id",)): "one tenant, one reseller",
-    # the usage import's INSERT … ON CONFLICT names these columns (billing/usage/pg.py); they
-    # change with the monthly partitioning of usage lines, which owns these tables
-    ("billing.UsageLine", ("subscription", "usage_date", "natural_key")): "usage import key",
-    (
-        "billing.UsageSummary",
-        ("subscription", "month", "meter_id", "currency"),
-    ): "usage summary key",
 }
 
 
