@@ -1,6 +1,10 @@
 """What customers add to the portal frame (portal/frame.py)."""
 
+from datetime import timedelta
+
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from customers.models import Customer, McaAcceptance, McaStatus
@@ -13,8 +17,29 @@ def dashboard_widgets(request) -> list[Widget]:
         Widget(
             "customers/_attention_mca.html",
             {"mca": list(mca.order_by("company_name")[:5]), "mca_count": mca.count()},
-        )
+        ),
+        _gdap_widget(request.membership.reseller),
     ]
+
+
+def _gdap_widget(reseller) -> Widget:
+    """GDAP relationships waiting for the customer's approval or ending within 30 days without
+    auto-extend."""
+    from customers.gdap.models import AdminRelationship
+
+    S = AdminRelationship.Status
+    soon = timezone.now() + timedelta(days=30)
+    rows = list(
+        AdminRelationship.objects.filter(reseller=reseller)
+        .filter(
+            Q(status=S.APPROVAL_PENDING)
+            | Q(status=S.ACTIVE, auto_extend=False, ends_at__lte=soon)
+            | Q(status=S.EXPIRING)
+        )
+        .select_related("customer")
+        .order_by("ends_at", "created_at")[:6]
+    )
+    return Widget("customers/gdap/_attention.html", {"gdap_attention": rows})
 
 
 def ops_queues() -> list[Queue]:

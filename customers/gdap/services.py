@@ -89,10 +89,15 @@ def relationship_request(
             role_ids=tuple(role_ids),
             auto_extend=auto_extend,
         )
+    except GatewayError as exc:
+        raise _gateway_refused(exc) from exc
+    locked_error = ""
+    try:
         gateway.lock_for_approval(made.id)
         made = gateway.get_relationship(made.id)
     except GatewayError as exc:
-        raise _gateway_refused(exc) from exc
+        # Microsoft holds the relationship (created): keep it; the hourly poll locks it again
+        locked_error = exc.message
     relationship = AdminRelationship.objects.create(
         reseller=member.reseller,
         customer=customer,
@@ -106,6 +111,7 @@ def relationship_request(
         requested_by=member.user,
         created_at=made.created_at or now,
         checked_at=now,
+        last_error=locked_error,
     )
     audit(
         actor=member.user,
@@ -197,6 +203,10 @@ def relationship_poll(relationship_id: int, *, now: datetime | None = None) -> A
         )
         gateway = gdap.get_gdap()
         answer = gateway.get_relationship(rel.relationship_id)
+        if answer.status == AdminRelationship.Status.CREATED:
+            # created but not sent for approval yet (the lock failed when it was asked for)
+            gateway.lock_for_approval(rel.relationship_id)
+            answer = gateway.get_relationship(rel.relationship_id)
         before = rel.status
         if answer.ends_at != rel.ends_at and rel.ends_at and answer.ends_at:
             rel.reminded_30_at = rel.reminded_7_at = None  # extended: a new end to remind of

@@ -275,3 +275,64 @@ def test_the_beat_task_polls(customer, owner_a):
     with time_machine.travel(START, tick=False):
         ask(owner_a, customer)
         assert poll_gdap_relationships() == {"polled": 1, "failed": 0}
+
+
+def test_a_relationship_the_customer_terminates_ends_access(customer, owner_a, unscoped):
+    from customers.gdap.services import has_tenant_access
+
+    with time_machine.travel(START, tick=False):
+        rel = ask(owner_a, customer)
+        SandboxGdap().approve(rel.relationship_id)
+    poll_at(START + dt.timedelta(hours=1))
+    with unscoped():
+        assert has_tenant_access(customer)
+    with time_machine.travel(START + dt.timedelta(days=3), tick=False):
+        SandboxGdap().terminate(rel.relationship_id)
+    poll_at(START + dt.timedelta(days=3, hours=1))
+    with unscoped():
+        rel.refresh_from_db()
+        assert rel.status == "terminated" and not has_tenant_access(customer)
+        assert Notification.objects.filter(title__contains="has ended").exists()
+    # a new one may be asked for now
+    with time_machine.travel(START + dt.timedelta(days=4), tick=False):
+        assert ask(owner_a, customer).status == "approvalPending"
+
+
+def test_the_dashboard_lists_pending_and_ending_relationships(
+    customer, owner_a, client_for, unscoped
+):
+    with time_machine.travel(START, tick=False):
+        rel = ask(owner_a, customer, days=40)
+        page = client_for(owner_a).get(reverse("dashboard")).content.decode()
+    assert "waiting for the customer's approval" in page
+    with time_machine.travel(START, tick=False):
+        SandboxGdap().approve(rel.relationship_id)
+    poll_at(START + dt.timedelta(hours=1))
+    with time_machine.travel(START + dt.timedelta(days=2), tick=False):
+        page = client_for(owner_a).get(reverse("dashboard")).content.decode()
+    assert "waiting for the customer" not in page and "ends 2026-04-11" not in page
+    with time_machine.travel(START + dt.timedelta(days=15), tick=False):
+        page = client_for(owner_a).get(reverse("dashboard")).content.decode()
+    assert f'{customer.company_name}</a> <small class="muted">ends 2026-04-11' in page
+
+
+def test_a_failed_lock_is_kept_and_the_poll_sends_it_for_approval(
+    customer, owner_a, unscoped, monkeypatch
+):
+    from partner_center.errors import Unavailable
+
+    real = SandboxGdap.lock_for_approval
+
+    def down(self, relationship_id):
+        raise Unavailable("Microsoft Graph did not answer (ReadTimeout).")
+
+    monkeypatch.setattr(SandboxGdap, "lock_for_approval", down)
+    with time_machine.travel(START, tick=False):
+        rel = ask(owner_a, customer)
+    assert rel.status == "created" and "ReadTimeout" in rel.last_error
+    monkeypatch.setattr(SandboxGdap, "lock_for_approval", real)
+    poll_at(START + dt.timedelta(hours=1))
+    with unscoped():
+        rel.refresh_from_db()
+        assert (rel.status, rel.last_error) == ("approvalPending", "")
+        assert SandboxAdminRelationship.objects.get().status == "approvalPending"
