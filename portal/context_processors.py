@@ -13,9 +13,14 @@ NAVIGATION = [
     ("Billing", "billing:home"),
     ("Support", "support:home"),
 ]
+# Microsoft Learn: moving from CSP direct-bill partner to indirect reseller (the distributor's
+# resellers coming from direct bill follow it).
+TRANSITION_GUIDE = "https://learn.microsoft.com/en-us/partner-center/transition-direct-to-indirect"
 HELP_LINKS = [
     ("Help and how-to", "help"),
+    ("Contact the distributor's support", "support:contact"),
     ("Open a ticket", "support:ticket_create"),
+    ("From direct bill to indirect reseller (Microsoft Learn)", TRANSITION_GUIDE),
 ]
 
 
@@ -27,6 +32,9 @@ def _resolved(items, request):
     namespace = match.namespace if match else ""
     out = []
     for label, name in items:
+        if name.startswith("https://"):
+            out.append([label, name, name])
+            continue
         try:
             out.append([label, reverse(name), name])
         except NoReverseMatch:

@@ -7,6 +7,7 @@ that show what the apps above contribute, without importing them (inversion, as 
 - `ops_queues() -> list[Queue]`: the operations home's queues with their counts;
 - `customer_context(member, customer) -> dict`: extra context of a customer's page;
 - `customer_portal_context(customer) -> dict`: extra context of the customer portal's home;
+- `help_context(request) -> dict`: extra context of the help page (support contacts);
 - `demo(ops_user) -> None`: the app's demo data, called by `seed_demo` in layer order;
 - `webhook_payloads`: a dict {model label: builder(obj, *, reseller_id) -> dict}, the `data` of
   the webhook events about those models (webhooks/events.py).
@@ -32,6 +33,7 @@ class PortalApp(AppConfig):
     ops_queues: str | None = None
     customer_context: str | None = None
     customer_portal_context: str | None = None
+    help_context: str | None = None
     demo: str | None = None
     webhook_payloads: str | None = None
 

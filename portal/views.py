@@ -12,6 +12,7 @@ from django_scopes import scopes_disabled
 
 from portal import frame, selectors, services
 from portal.confirm import confirm_page
+from portal.context_processors import TRANSITION_GUIDE
 from portal.decorators import member_required, staff_required
 from portal.forms import InvitationForm, ResellerProfileForm, ResellerRegisterForm, RoleForm
 from portal.forms_utils import posted, posted_files
@@ -265,7 +266,11 @@ def activity(request):
 
 @require_safe
 def help_page(request):
-    return render(request, "portal/help.html")
+    return render(
+        request,
+        "portal/help.html",
+        {"transition_guide": TRANSITION_GUIDE, **frame.merged("help_context", request)},
+    )
 
 
 @staff_required

@@ -1,7 +1,14 @@
 from django.contrib import admin
 
 from portal.admin_site import AuditedModelAdmin
-from support.models import PlanAssignment, SupportPlan, Ticket, TicketAttachment, TicketMessage
+from support.models import (
+    DistributorSupport,
+    PlanAssignment,
+    SupportPlan,
+    Ticket,
+    TicketAttachment,
+    TicketMessage,
+)
 
 
 @admin.register(SupportPlan)
@@ -50,3 +57,16 @@ class TicketAttachmentAdmin(admin.ModelAdmin):
     list_display = ["original_name", "size", "reseller", "message"]
     search_fields = ["original_name"]
     list_select_related = ["reseller", "message"]
+
+
+@admin.register(DistributorSupport)
+class DistributorSupportAdmin(AuditedModelAdmin):
+    """The distributor's support contacts: one row, edited, never added twice or deleted."""
+
+    list_display = ["name", "chat_url", "email", "phone", "hours", "updated_at"]
+
+    def has_add_permission(self, request):
+        return not DistributorSupport.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False

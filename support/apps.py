@@ -7,4 +7,5 @@ class SupportConfig(frame.PortalApp):
     ops_queues = "support.hooks.ops_queues"
     customer_context = "support.hooks.customer_context"
     customer_portal_context = "support.hooks.customer_portal_context"
+    help_context = "support.hooks.help_context"
     demo = "support.demo.seed"

@@ -2,10 +2,20 @@
 
 from customers.models import Customer
 from portal.demo import demo_resellers
-from support.models import PlanAssignment, SupportPlan
+from support.models import DistributorSupport, PlanAssignment, SupportPlan
 
 
 def seed(*, ops_user) -> None:
+    DistributorSupport.objects.update_or_create(
+        pk=1,
+        defaults={
+            "name": "Distributor operations desk",
+            "chat_url": "https://chat.distributor.example/csp",
+            "email": "csp-support@distributor.example",
+            "phone": "+1 425 555 0100",
+            "hours": "24 hours a day, 365 days a year",
+        },
+    )
     reseller = demo_resellers()["northwind"]
     premium, _ = SupportPlan.objects.update_or_create(
         reseller=reseller,

@@ -6,7 +6,7 @@ from django_scopes import scopes_disabled
 from portal.frame import Queue, Widget
 from portal.roles import role_can
 from support import selectors
-from support.models import Ticket
+from support.models import DistributorSupport, Ticket
 
 OPEN = [Ticket.Status.RESOLVED, Ticket.Status.CLOSED]
 
@@ -39,4 +39,8 @@ def customer_context(member, customer) -> dict:
 
 
 def customer_portal_context(customer) -> dict:
-    return {"contact": selectors.support_contact_for(customer)}
+    return {"contact": selectors.support_contact_for(customer), "desk": DistributorSupport.load()}
+
+
+def help_context(request) -> dict:
+    return {"desk": DistributorSupport.load()}

@@ -184,3 +184,38 @@ class TicketAttachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class DistributorSupport(models.Model):
+    """The distributor's own support desk (one row): shown to resellers (Support page, help
+    page and menu) and, next to a customer's support plan, in the customer portal. Operations
+    edit it in the admin ("Distributor support")."""
+
+    name = models.CharField("desk name", max_length=100, default="Distributor support")
+    chat_url = models.URLField("chat link", blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    hours = models.CharField(
+        "hours / coverage", max_length=200, blank=True, default="24 hours a day, 365 days a year"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "distributor support"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="one_support_desk")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "DistributorSupport":
+        desk, _ = cls.objects.get_or_create(pk=1)
+        return desk
+
+    @property
+    def published(self) -> bool:
+        return bool(self.chat_url or self.email or self.phone)

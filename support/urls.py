@@ -5,6 +5,7 @@ from support import views
 reseller_patterns = [
     path("", views.home, name="home"),
     path("tickets/new/", views.ticket_create, name="ticket_create"),
+    path("contact/", views.contact, name="contact"),
     path("tickets/<int:ticket_id>/", views.ticket, name="ticket"),
     path("tickets/<int:ticket_id>/resolve/", views.ticket_resolve, name="ticket_resolve"),
     path("tickets/<int:ticket_id>/reopen/", views.ticket_reopen, name="ticket_reopen"),

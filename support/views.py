@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from customers.models import Customer
+from portal.context_processors import TRANSITION_GUIDE
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted, posted_files
 from portal.outcome import error_text
@@ -14,7 +15,7 @@ from portal.permissions import require
 from portal.roles import role_can
 from support import selectors, services
 from support.forms import OpsReplyForm, OpsUpdateForm, ReplyForm, SupportPlanForm, TicketForm
-from support.models import Ticket
+from support.models import DistributorSupport, Ticket
 
 
 def download(attachment):
@@ -40,14 +41,29 @@ def home(request):
     if status == "open":
         tickets = tickets.exclude(status__in=[Ticket.Status.RESOLVED, Ticket.Status.CLOSED])
     page = Paginator(tickets, 25).get_page(request.GET.get("page"))
-    return render(request, "support/home.html", {"page": page, "status": status})
+    return render(
+        request,
+        "support/home.html",
+        {"page": page, "status": status, "desk": DistributorSupport.load()},
+    )
+
+
+@member_required
+def contact(request):
+    """The distributor's support desk, for every member (the help menu links it)."""
+    return render(
+        request,
+        "support/contact.html",
+        {"desk": DistributorSupport.load(), "transition_guide": TRANSITION_GUIDE},
+    )
 
 
 @member_required
 def ticket_create(request):
     require(request.membership, "tickets.open")
     customers = Customer.objects.filter(reseller=request.reseller)
-    form = TicketForm(posted(request), posted_files(request), customers=customers)
+    initial = {"category": request.GET.get("category")} if request.GET.get("category") else {}
+    form = TicketForm(posted(request), posted_files(request), customers=customers, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -24,6 +24,7 @@ RESELLER_PAGES = [
     "/billing/usage/",
     "/support/",
     "/support/tickets/new/",
+    "/support/contact/",
     "/partner/programs/",
     "/partner/programs/links/",
     "/partner/members/",
