@@ -185,6 +185,10 @@ def test_the_sandbox_answers_in_microsofts_shapes_and_moves_with_time():
         assert sandbox.approve(made.id).status == "active"
         a = sandbox.create_access_assignment(made.id, group_id=GROUP, role_ids=ROLES)
         assert a.status == "pending"
+        stored = sandbox._row(made.id).assignments[0]
+        assert set(sandbox._assignment_json(stored)) | {"@odata.context", "@odata.etag"} == set(
+            ASSIGNMENT_RESPONSE
+        )
         assert sandbox.list_access_assignments(made.id)[0].status == "pending"
         assert sandbox.get_relationship(made.id).ends_at == start + timedelta(days=60)
         assert sandbox.list_access_assignments(made.id)[0].status == "active"

@@ -189,9 +189,15 @@ def test_without_an_active_gdap_relationship_the_tenant_is_not_read(
     with time_machine.travel(LATER, tick=False):
         assert tenant_licences_sync() == {"synced": 0, "no_access": 1, "failed": 0}
         page = client_for(owner_a).get(reverse("savings:savings")).content.decode()
+        detail = (
+            client_for(owner_a)
+            .get(reverse("subscriptions:detail", kwargs={"subscription_id": premium.pk}))
+            .content.decode()
+        )
     with unscoped():
         assert not TenantLicence.objects.exists()
     assert "<td>20</td><td>20</td><td>0</td>" in page and "portal assignments" in page
+    assert "Licence holders" not in detail and "only through an active" in detail
 
 
 def test_a_viewer_cannot_schedule_and_sees_no_cost(
