@@ -238,6 +238,11 @@ class GdapGateway(abc.ABC):
     @abc.abstractmethod
     def list_access_assignments(self, relationship_id: str) -> list[AccessAssignment]: ...
 
+    @abc.abstractmethod
+    def list_relationships(self) -> list[AdminRelationship]:
+        """Every relationship of the partner (tenantrelationship-list-delegatedadminrelationships
+        .md), those made outside the portal too (Partner Center, other tools)."""
+
 
 # --- HTTP -------------------------------------------------------------------------------------
 
@@ -346,18 +351,25 @@ class HttpGdap(GdapGateway):
         answer = self._call("POST", f"/{relationship_id}/accessAssignments", body=body)
         return assignment_from_json(answer.json())
 
-    def list_access_assignments(self, relationship_id):
-        items: list[dict] = []
-        answer = self._call("GET", f"/{relationship_id}/accessAssignments").json()
-        items += answer.get("value", [])
+    def _collection(self, path: str) -> list[dict]:
+        """Every item of a collection, following the whole @odata.nextLink to the end."""
+        answer = self._call("GET", path).json()
+        items: list[dict] = list(answer.get("value", []))
         next_link = answer.get("@odata.nextLink")
         while next_link:
-            page = self.client.get(
-                next_link, headers={"Authorization": f"Bearer {self.tokens.access_token()}"}
-            ).json()
+            if not next_link.startswith(self.base_url + self.PATH):
+                raise Unavailable("Microsoft Graph sent a next page outside its own address.")
+            page = self._call("GET", next_link[len(self.base_url + self.PATH) :]).json()
             items += page.get("value", [])
             next_link = page.get("@odata.nextLink")
+        return items
+
+    def list_access_assignments(self, relationship_id):
+        items = self._collection(f"/{relationship_id}/accessAssignments")
         return [assignment_from_json(a) for a in items]
+
+    def list_relationships(self):
+        return [relationship_from_json(r) for r in self._collection("?$top=300")]
 
 
 # --- sandbox ----------------------------------------------------------------------------------
@@ -529,6 +541,15 @@ class SandboxGdap(GdapGateway):
     def list_access_assignments(self, relationship_id):
         row = self._row(relationship_id)
         return [assignment_from_json(self._assignment_json(a)) for a in row.assignments]
+
+    def list_relationships(self):
+        now = timezone.now()
+        out = []
+        for row in SandboxAdminRelationship.objects.order_by("created_at", "pk"):
+            with transaction.atomic():
+                self._advance(row, now)
+            out.append(relationship_from_json(self._json(row)))
+        return out
 
     # The customer's side (admin.microsoft.com), simulated.
 

@@ -311,6 +311,43 @@ def relationships_poll(*, now: datetime | None = None) -> dict:
     return {"polled": len(results), "failed": failed}
 
 
+def relationships_discover(*, now: datetime | None = None) -> int:
+    """Relationships made outside the portal (in Partner Center or another tool) with the
+    portal's customers, recorded so the portal knows it has tenant access and follows them.
+    Ended ones are left out. Returns how many were recorded."""
+    now = now or timezone.now()
+    found = gdap.get_gdap().list_relationships()
+    with scopes_disabled():
+        known = set(AdminRelationship.objects.values_list("relationship_id", flat=True))
+        tenants = {
+            str(c.tenant_id).lower(): c
+            for c in Customer.objects.exclude(tenant_id=None).select_related("reseller")
+        }
+    recorded = 0
+    for r in found:
+        customer = tenants.get(r.customer_tenant_id.lower())
+        if r.id in known or r.status in gdap.ENDED or customer is None:
+            continue
+        with scope(reseller=customer.reseller), transaction.atomic():
+            rel = AdminRelationship.objects.create(
+                reseller=customer.reseller,
+                customer=customer,
+                relationship_id=r.id,
+                display_name=r.display_name[: gdap.DISPLAY_NAME_MAX],
+                role_ids=list(r.role_ids),
+                duration=r.duration,
+                auto_extend=r.auto_extends,
+                status=r.status,
+                created_at=r.created_at or now,
+                activated_at=r.activated_at,
+                ends_at=r.ends_at,
+                checked_at=now,
+            )
+            _event(rel, "customers.gdap.imported", {"status": r.status})
+        recorded += 1
+    return recorded
+
+
 def sandbox_customer_approves(*, member, relationship: AdminRelationship) -> AdminRelationship:
     """Sandbox only: what the customer's global admin does at the approval link."""
     require(member, "customers.edit")

@@ -274,7 +274,7 @@ def test_another_reseller_gets_404(customer, owner_a, owner_b, client_for):
 def test_the_beat_task_polls(customer, owner_a):
     with time_machine.travel(START, tick=False):
         ask(owner_a, customer)
-        assert poll_gdap_relationships() == {"polled": 1, "failed": 0}
+        assert poll_gdap_relationships() == {"imported": 0, "polled": 1, "failed": 0}
 
 
 def test_a_relationship_the_customer_terminates_ends_access(customer, owner_a, unscoped):
@@ -336,3 +336,47 @@ def test_a_failed_lock_is_kept_and_the_poll_sends_it_for_approval(
         rel.refresh_from_db()
         assert (rel.status, rel.last_error) == ("approvalPending", "")
         assert SandboxAdminRelationship.objects.get().status == "approvalPending"
+
+
+def test_relationships_made_in_partner_center_are_found_and_give_access(
+    customer, owner_a, unscoped
+):
+    """A relationship the reseller made outside the portal (Partner Center) with a portal
+    customer is recorded by the hourly job; ended ones and other tenants' are left out."""
+    from customers.gdap.services import has_tenant_access, relationships_discover
+
+    sandbox = SandboxGdap()
+    with time_machine.travel(START, tick=False):
+        kwargs = {"duration": "P365D", "role_ids": roles.DEFAULTS, "auto_extend": False}
+        made = sandbox.create_relationship(
+            display_name="Made in Partner Center",
+            customer_tenant_id=str(customer.tenant_id),
+            customer_name=customer.company_name,
+            **kwargs,
+        )
+        sandbox.lock_for_approval(made.id)
+        sandbox.approve(made.id)
+        ended = sandbox.create_relationship(
+            display_name="Old one",
+            customer_tenant_id=str(customer.tenant_id),
+            customer_name=customer.company_name,
+            **kwargs,
+        )
+        sandbox.terminate(ended.id)
+        sandbox.create_relationship(
+            display_name="Someone else's customer",
+            customer_tenant_id="52eaad04-13a2-4a2f-9ce8-93a294fadf36",
+            customer_name="Elsewhere",
+            **kwargs,
+        )
+    with unscoped():
+        assert not has_tenant_access(customer)
+    with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
+        assert poll_gdap_relationships() == {"imported": 1, "polled": 1, "failed": 0}
+        assert relationships_discover() == 0
+    with unscoped():
+        rel = AdminRelationship.objects.get()
+        assert (rel.relationship_id, rel.status, rel.customer) == (made.id, "active", customer)
+        assert rel.ends_at == START + dt.timedelta(days=365)
+        assert has_tenant_access(customer)
+        assert AuditEvent.objects.filter(action="customers.gdap.imported").count() == 1

@@ -93,6 +93,115 @@ GET_RESPONSE = json.loads(r"""{
   "endDateTime": "2024-02-10T11:24:42.3148266Z"
 }""")
 
+# api/tenantrelationship-list-delegatedadminrelationships.md, "Response" (verbatim): an
+# active, a terminated and a reseller's (indirect) pending relationship.
+LIST_RESPONSE = json.loads(r"""{
+  "@odata.context": "https://graph.microsoft.com/v1.0/tenantRelationships/$metadata#delegatedAdminRelationships",
+  "value": [
+    {
+      "@odata.type": "#microsoft.graph.delegatedAdminRelationship",
+      "@odata.etag": "W/\"JyIwMzAwZTM0ZS0wMDAwLTAyMDAtMDAwMC02MTRjZjI1YzAwMDAiJw==\"",
+      "id": "5d027261-d21f-4aa9-b7db-7fa1f56fb163-8777b240-c6f0-4469-9e98-a3205431b836",
+      "displayName": "Contoso admin relationship",
+      "duration": "P730D",
+      "customer": {
+        "tenantId": "52eaad04-13a2-4a2f-9ce8-93a294fadf36",
+        "displayName": "Contoso Inc"
+      },
+      "accessDetails": {
+        "unifiedRoles": [
+          {
+            "roleDefinitionId": "dd4db9a0-cc4a-4213-9f9f-70242232d97e"
+          }
+        ]
+      },
+      "status": "active",
+      "autoExtendDuration": "P180D",
+      "createdDateTime": "2022-02-10T11:24:42.3148266Z",
+      "lastModifiedDateTime": "2022-02-10T11:26:44.9941884Z",
+      "activatedDateTime": "2022-02-10T11:26:44.9941884Z",
+      "endDateTime": "2024-02-10T11:24:42.3148266Z"
+    },
+    {
+      "@odata.type": "#microsoft.graph.delegatedAdminRelationship",
+      "@odata.etag": "W/\"JyIwMzAwZTM0ZS0wKklILTAyMDAtMDAwMC02MTRjZjI1YzAwMDAiJw==\"",
+      "id": "1041ef52-a99b-4245-a3be-cbd3fa7c5ed1-8777b240-c6f0-4469-9e98-a3205431b836",
+      "displayName": "Contoso subsidiary relationship",
+      "duration": "P30D",
+      "customer": {
+        "tenantId": "4b827261-d21f-4aa9-b7db-7fa1f56fb163",
+        "displayName": "Contoso subsidiary Inc"
+      },
+      "accessDetails": {
+        "unifiedRoles": [
+          {
+            "roleDefinitionId": "29232cdf-9323-42fd-ade2-1d097af3e4de"
+          },
+          {
+            "roleDefinitionId": "3a2c62db-5318-420d-8d74-23affee5d9d5"
+          }
+        ]
+      },
+      "status": "terminated",
+      "autoExtendDuration": "PT0S",
+      "createdDateTime": "2021-09-29T16:52:39.6133896Z",
+      "lastModifiedDateTime": "2021-10-29T16:57:20.2101088Z",
+      "activatedDateTime": "2021-09-29T16:55:20.2101088Z",
+      "endDateTime": "2021-10-29T16:57:20.2101088Z"
+    },
+    {
+      "@odata.type": "#microsoft.graph.resellerDelegatedAdminRelationship",
+      "@odata.etag": "W/\"JyIwMzAwZTM0ZS0wMDAwLTAyMDAtMDAwMC02MTRjZjI1YzAwMDAiJw==\"",
+      "id": "4b227261-d21f-4aa9-b7db-7fa1f56fb163-8777b240-c6f0-4469-9e98-a3205431b836",
+      "displayName": "Fabrikam admin relationship",
+      "duration": "P180D",
+      "customer": {
+        "tenantId": "52eaad04-13a2-4a2f-9ce8-93a294fadf36",
+        "displayName": "Fabrikam Inc."
+      },
+      "accessDetails": {
+        "unifiedRoles": [
+          {
+            "roleDefinitionId": "7be44c8a-adaf-4e2a-84d6-ab2649e08a13"
+          },
+          {
+            "roleDefinitionId": "e8611ab8-c189-46e8-94e1-60213ab1f814"
+          },
+          {
+            "roleDefinitionId": "fe930be7-5e62-47db-91af-98c3a49a38b1"
+          },
+          {
+            "roleDefinitionId": "729827e3-9c14-49f7-bb1b-9608f156bbb8"
+          },
+          {
+            "roleDefinitionId": "4d6ac14f-3453-41d0-bef9-a3e0c569773a"
+          },
+          {
+            "roleDefinitionId": "f023fd81-a637-4b56-95fd-791ac0226033"
+          },
+          {
+            "roleDefinitionId": "9360feb5-f418-4baa-8175-e2a00bac4301"
+          },
+          {
+            "roleDefinitionId": "88d8e3e3-8f55-4a1e-953a-9b9898b8876b"
+          },
+          {
+            "roleDefinitionId": "f2ef992c-3afb-46b9-b7cf-a126ee74c451"
+          }
+        ]
+      },
+      "status": "approvalPending",
+      "autoExtendDuration": "PT0S",
+      "createdDateTime": "2022-02-10T11:24:42.3148266Z",
+      "lastModifiedDateTime": "2022-02-10T11:26:44.9941884Z",
+      "activatedDateTime": null,
+      "endDateTime": null,
+      "isPartnerConsentPending": true,
+      "indirectProviderTenantId": "60ea59db-a506-485e-94c5-d115f369e239"
+    }
+  ]
+}""")
+
 # api/delegatedadminrelationship-post-requests.md, "Response" (verbatim).
 REQUEST_RESPONSE = json.loads(r"""{
   "@odata.type": "#microsoft.graph.delegatedAdminRelationshipRequest",
@@ -167,6 +276,7 @@ class FakeGdap:
     relationships: dict[str, dict] = field(default_factory=dict)
     assignments: dict[str, list[dict]] = field(default_factory=dict)
     seen: list = field(default_factory=list)  # (method, path, body, headers)
+    page_size: int = 300
 
     def __call__(self, request: Request) -> Response:
         body = request.get_json(silent=True) if request.data else None
@@ -184,6 +294,8 @@ class FakeGdap:
         path = request.path
         if request.method == "POST" and path == BASE:
             return self.create(body)
+        if request.method == "GET" and path == BASE:
+            return self.page(request.args)
         m = re.fullmatch(BASE + r"/([^/]+)(/requests|/accessAssignments)?", path)
         if not m or m.group(1) not in self.relationships:
             return _json({"error": {"code": "NotFound", "message": "Relationship not found"}}, 404)
@@ -210,6 +322,22 @@ class FakeGdap:
                 return _json({"value": self.assignments.get(rid, [])})
             return self.assign(rid, rel, body)
         return _json({"error": {"code": "BadRequest", "message": "unsupported"}}, 405)
+
+    def page(self, args):
+        """The collection, `page_size` at a time, continued by the whole @odata.nextLink
+        (tenantrelationship-list-delegatedadminrelationships.md: $top up to 300)."""
+        top = int(args.get("$top", "300"))
+        if not 1 <= top <= 300:
+            return _bad("$top supports up to 300 objects")
+        start = int(args.get("$skiptoken", "0"))
+        items = list(self.relationships.values())
+        size = min(top, self.page_size)
+        answer = {"value": items[start : start + size]}
+        if start + size < len(items):
+            answer["@odata.nextLink"] = (
+                f"{self.base_url}{BASE}?$top={top}&$skiptoken={start + size}"
+            )
+        return _json(answer)
 
     def create(self, body):
         if not isinstance(body, dict):

@@ -18,6 +18,7 @@ from tests.partner_center.gdap_fake import (
     BASE,
     CREATE_RESPONSE,
     GET_RESPONSE,
+    LIST_RESPONSE,
     TOKEN,
     FakeGdap,
 )
@@ -90,6 +91,23 @@ def test_create_lock_and_assign_send_what_microsoft_documents(graph):
         "accessDetails": {"unifiedRoles": [{"roleDefinitionId": r} for r in ROLES]},
     }
     assert [a.id for a in client.list_access_assignments(made.id)] == [assignment.id]
+
+
+def test_the_list_is_read_to_its_last_page(graph):
+    fake, client = graph
+    fake.page_size = 2
+    for item in LIST_RESPONSE["value"]:
+        fake.relationships[item["id"]] = item
+    found = client.list_relationships()
+    assert [(r.display_name, r.status) for r in found] == [
+        ("Contoso admin relationship", "active"),
+        ("Contoso subsidiary relationship", "terminated"),
+        ("Fabrikam admin relationship", "approvalPending"),  # a reseller's (indirect) one
+    ]
+    assert found[2].activated_at is None and found[2].ends_at is None  # null until active
+    assert found[0].auto_extends and not found[1].auto_extends
+    pages = [(m, p) for m, p, _, _ in fake.seen if m == "GET"]
+    assert len(pages) == 2
 
 
 def test_auto_extend_is_patched_with_the_etag(graph):
