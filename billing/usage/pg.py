@@ -32,7 +32,7 @@ from django.db import connection, transaction
 from pgpq import ArrowToPostgresBinaryEncoder
 
 from billing.usage import columnar, partitions, summary
-from billing.usage.models import UsageLine, UsageSummary
+from billing.usage.models import KEY_COLUMNS, UsageLine, UsageSummary
 from subscriptions.catalog.models import Offer
 from subscriptions.models import Subscription
 
@@ -136,6 +136,54 @@ def load(import_id: int, rows: pa.Table) -> int:
     elif inserted:
         summary.refresh(columnar.months(rows))
     return inserted
+
+
+# UsageLine.natural_key of a staged row, as the table's generated column computes it.
+KEY_SQL = "md5(" + " || E'\\x1f' || ".join(f"s.{c}" for c in KEY_COLUMNS) + ")::uuid"
+_VALUES = [
+    n
+    for n in SCHEMA.names
+    if n not in ("reseller_id", "subscription_id", "usage_date", "usage_import_id")
+]
+
+
+def replace(import_id: int, rows: pa.Table, replacing) -> tuple[int, list[tuple]]:
+    """Replace the lines of the earlier imports `replacing.previous` dated
+    `replacing.start`–`replacing.end` by `rows`: a line alike in key and every value stays,
+    the others are deleted, then the rows not there are inserted (ON CONFLICT DO NOTHING: a
+    line there from another import is not added twice). Returns (lines inserted,
+    [(reseller id, day)] of the lines deleted); the caller refreshes the summaries."""
+    partitions.ensure(columnar.months_of(rows) if rows.num_rows else ())
+    columns = ", ".join(SCHEMA.names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE usage_staging ON COMMIT DROP AS "
+            f"SELECT {columns} FROM {TABLE} WITH NO DATA"
+        )
+        if rows.num_rows:
+            with contextlib.closing(_BinaryStream(rows.to_batches(BATCH_ROWS), import_id)) as data:
+                _copy(cursor.cursor, "usage_staging", data)
+        removed = []
+        if replacing.previous:
+            cursor.execute(
+                f"DELETE FROM {TABLE} u WHERE u.usage_import_id = ANY(%s) "
+                f"AND u.usage_date BETWEEN %s AND %s AND NOT EXISTS ("
+                f"SELECT FROM usage_staging s WHERE (s.reseller_id, s.subscription_id, "
+                f"s.usage_date) = (u.reseller_id, u.subscription_id, u.usage_date) "
+                f"AND {KEY_SQL} = u.natural_key "
+                f"AND ({', '.join(f's.{n}' for n in _VALUES)}) "
+                f"= ({', '.join(f'u.{n}' for n in _VALUES)})) "
+                f"RETURNING u.reseller_id, u.usage_date",
+                [replacing.previous, replacing.start, replacing.end],
+            )
+            removed = cursor.fetchall()
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM usage_staging "
+            f"ON CONFLICT {CONFLICT} DO NOTHING"
+        )
+        inserted = cursor.rowcount
+        cursor.execute("DROP TABLE usage_staging")
+    return inserted, removed
 
 
 def _copy(cursor, table: str, data: "_BinaryStream") -> None:

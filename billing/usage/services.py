@@ -1,9 +1,10 @@
 import dataclasses
 import hashlib
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from billing.usage import columnar, graph, pg, summary, validation
-from billing.usage.models import UsageImport, UsageLine
+from billing.usage.models import KEY_COLUMNS, KEY_SEPARATOR, UsageImport, UsageLine
 from customers.models import Customer
 from partner_center import graph_billing
 from partner_center.errors import GatewayError
@@ -150,9 +151,16 @@ def usage_graph_pull(*, today: date | None = None) -> list[UsageImport]:
     """Beat, daily: pull Microsoft's unbilled usage of the current period through Microsoft
     Graph, one import per currency the portal's customers are billed in (and, the first week
     of a month, the last period's too, which Microsoft keeps rating until its invoice is out).
-    Idempotent: lines already imported are skipped, so a re-pull adds nothing new."""
+    Each pull replaces the lines of the earlier pulls of the same export (currency and billing
+    month): a line Microsoft revised is updated, one it withdrew is removed, and a re-pull of
+    the same data adds nothing (`_earlier_pulls`)."""
     today = today or timezone.now().date()
     periods = ["current", "last"] if today.day <= 7 else ["current"]
+    this_month = today.replace(day=1)
+    months = {
+        "current": this_month,
+        "last": (this_month - date.resolution).replace(day=1),
+    }
     with scopes_disabled(), transaction.atomic():
         currencies = sorted(
             set(Customer.objects.exclude(tenant_id=None).values_list("currency", flat=True))
@@ -160,8 +168,11 @@ def usage_graph_pull(*, today: date | None = None) -> list[UsageImport]:
         imports = []
         for currency in currencies:
             for period in periods:
+                month = months[period]
                 usage_import = UsageImport.objects.create(
                     source=UsageImport.Source.GRAPH,
+                    period_start=month,
+                    period_end=(month + timedelta(days=31)).replace(day=1) - date.resolution,
                     export={
                         "path": graph_billing.UNBILLED_USAGE,
                         "body": graph_billing.unbilled_usage_body(currency, period),
@@ -279,11 +290,114 @@ class _Sink:
             self.tables.append(columnar.from_python(self.rows))
             self.rows = []
 
-    def load(self) -> int:
+    def load(self, replacing: "_Replacing | None" = None) -> int:
         self._flush()
+        if replacing is not None:
+            rows = pa.concat_tables(self.tables) if self.tables else columnar.from_python([])
+            return _replace_columns(self.import_id, rows, replacing)
         if not self.tables:
             return 0
         return _load_columns(self.import_id, pa.concat_tables(self.tables))
+
+
+@dataclasses.dataclass
+class _Replacing:
+    """The lines an unbilled export replaces: those of the earlier imports `previous`, dated
+    `start`–`end`; `removed` is set by the load."""
+
+    previous: list[int]
+    start: date
+    end: date
+    removed: int = 0
+
+
+def _earlier_pulls(usage_import: UsageImport) -> "_Replacing | None":
+    """For a Microsoft Graph unbilled usage import: the earlier imports of the same export
+    (the same currency and billing month), whose lines this one replaces. Microsoft rates
+    unbilled usage again until the invoice is out, so the latest export of a period is the
+    truth of that period; lines imported otherwise (a CSV, a billed export) are never
+    replaced, and a line of the export that is there already from them is skipped."""
+    export = usage_import.export or {}
+    if (
+        usage_import.source != UsageImport.Source.GRAPH
+        or export.get("path") != graph_billing.UNBILLED_USAGE
+        or usage_import.period_start is None
+        or usage_import.period_end is None
+    ):
+        return None
+    currency = (export.get("body") or {}).get("currencyCode")
+    same = UsageImport.objects.filter(
+        source=UsageImport.Source.GRAPH,
+        status=UsageImport.Status.DONE,
+        period_start=usage_import.period_start,
+    ).exclude(pk=usage_import.pk)
+    if usage_import.reseller_id:
+        same = same.filter(reseller_id=usage_import.reseller_id)
+    else:
+        same = same.filter(reseller__isnull=True)
+    previous = [
+        pk
+        for pk, other in same.values_list("pk", "export")
+        if (other or {}).get("path") == graph_billing.UNBILLED_USAGE
+        and ((other or {}).get("body") or {}).get("currencyCode") == currency
+    ]
+    return _Replacing(previous, usage_import.period_start, usage_import.period_end)
+
+
+def _replace_columns(import_id: int, rows, replacing: _Replacing) -> int:
+    """Replace the lines of the earlier pulls by `rows` (one transaction): lines alike in key
+    and values stay, the others are removed; the rows not there then are added. Returns the
+    lines added; `replacing.removed` counts those removed."""
+    if rows.num_rows:  # the lines of this export's days are in scope even beyond the month
+        days = pc.min_max(rows.column("usage_date")).as_py()
+        replacing.start = min(replacing.start, days["min"])
+        replacing.end = max(replacing.end, days["max"])
+    if connection.vendor == "postgresql":
+        inserted, removed_months = pg.replace(import_id, rows, replacing)
+    else:
+        inserted, removed_months = _replace_orm(import_id, rows, replacing)
+    replacing.removed = len(removed_months)
+    if inserted or removed_months:
+        summary.refresh(columnar.months(rows) | {(r, d.replace(day=1)) for r, d in removed_months})
+    return inserted
+
+
+def _replace_orm(import_id: int, rows, replacing: _Replacing):
+    """`_replace_columns` through the ORM (SQLite); returns (added, [(reseller, day)] of
+    each line removed)."""
+    values = [n for n in columnar.SCHEMA.names if n not in ("reseller_id", "subscription_id")]
+    new = {}
+    for row in rows.to_pylist():
+        key = (row["reseller_id"], row["subscription_id"], row["usage_date"], _key_of(row))
+        new[key] = tuple(row[n] for n in values)
+    removed, removed_ids = [], []
+    for line in UsageLine.objects.filter(
+        usage_import_id__in=replacing.previous,
+        usage_date__range=(replacing.start, replacing.end),
+    ).values("pk", "reseller_id", "subscription_id", "natural_key", *values):
+        key = (
+            line["reseller_id"],
+            line["subscription_id"],
+            line["usage_date"],
+            line["natural_key"],
+        )
+        if new.get(key) != tuple(line[n] for n in values):
+            removed_ids.append(line["pk"])
+            removed.append((line["reseller_id"], line["usage_date"]))
+    UsageLine.objects.filter(pk__in=removed_ids).delete()
+    before = UsageLine.objects.count()
+    UsageLine.objects.bulk_create(
+        (UsageLine(usage_import_id=import_id, **row) for row in rows.to_pylist()),
+        batch_size=2000,
+        ignore_conflicts=True,
+    )
+    return UsageLine.objects.count() - before, removed
+
+
+def _key_of(row: dict) -> uuid.UUID:
+    """UsageLine.natural_key of a row of stored values (as the database computes it)."""
+    joined = KEY_SEPARATOR.join(row[name] for name in KEY_COLUMNS)
+    return uuid.UUID(hex=hashlib.md5(joined.encode(), usedforsecurity=False).hexdigest())
 
 
 def _load_columns(import_id: int, rows) -> int:
@@ -354,8 +468,18 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
                 total_lines=validator.lines,
             )
         _set(usage_import, status=UsageImport.Status.IMPORTING, total_lines=validator.lines)
+        replacing = _earlier_pulls(usage_import)
         with transaction.atomic():
-            inserted = sink.load()
+            inserted = sink.load(replacing)
+        if replacing is not None and replacing.removed:
+            _set(
+                usage_import,
+                notes=[
+                    *usage_import.notes,
+                    f"{replacing.removed} line(s) of the earlier exports of this period, which "
+                    "Microsoft has revised or withdrawn since, were replaced.",
+                ],
+            )
         return _finish(
             usage_import,
             status=UsageImport.Status.DONE,

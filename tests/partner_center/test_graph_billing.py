@@ -223,3 +223,117 @@ def test_daily_pull_imports_graphs_unbilled_usage_and_a_re_pull_adds_nothing(
     assert "export done: 2 poll(s), 2 of 2 file(s) read; 0 new line(s), 8 already imported" in (
         shown
     )
+
+
+def _pull(graph, settings, capture, today=date(2026, 10, 15)):
+    from billing.usage import services
+    from billing.usage.models import UsageImport
+
+    settings.PARTNER_CENTER_GATEWAY = "http"
+    settings.GRAPH_BILLING_URL, settings.GRAPH_BILLING_TOKEN = f"{graph.base_url}/v1.0", TOKEN
+    graph.retry_after, graph.running_polls = "0", 1
+    with capture(execute=True):
+        [imp] = services.usage_graph_pull(today=today)
+    with scopes_disabled():
+        return UsageImport.objects.get(pk=imp.pk)
+
+
+def _revised(line: str, quantity: str, total: str) -> str:
+    """A line of LINE as Microsoft re-rates it: another Quantity and BillingPreTaxTotal."""
+    return line.replace('"Quantity": 23.350007', f'"Quantity": {quantity}').replace(
+        '"BillingPreTaxTotal": 0.490235765325545', f'"BillingPreTaxTotal": {total}'
+    )
+
+
+@pytest.mark.django_db
+def test_an_unbilled_re_pull_takes_microsofts_revisions_and_withdrawals(
+    graph, azure_subs, settings, django_capture_on_commit_callbacks
+):
+    """Microsoft rates unbilled usage again until the invoice is out: the latest export of a
+    period replaces the lines of the earlier ones (a revised line updated, a withdrawn one
+    gone), and a re-pull of the same data still adds nothing."""
+    from billing.usage.models import UsageLine, UsageSummary
+
+    with scopes_disabled():
+        tenant, sub = str(azure_subs[0].customer.tenant_id), azure_subs[0].partner_center_id
+    lines = _lines(4, customer=tenant, subscription=sub)  # 1–4 September
+    graph.blobs = {"part-00000.c000.json.gz": gzip_json_lines(lines)}
+    first = _pull(graph, settings, django_capture_on_commit_callbacks)
+    assert (first.status, first.imported_lines) == ("done", 4)
+
+    # before its invoice, Microsoft re-rates 2 September and withdraws 4 September
+    graph.blobs = {
+        "part-00000.c000.json.gz": gzip_json_lines(
+            [lines[0], _revised(lines[1], "30", "0.62985"), lines[2]]
+        )
+    }
+    second = _pull(graph, settings, django_capture_on_commit_callbacks)
+    assert (second.status, second.imported_lines, second.skipped_duplicates) == ("done", 1, 2)
+    assert "2 line(s) of the earlier exports of this period" in second.notes[-1]
+    with scopes_disabled():
+        stored = {
+            line.usage_date.day: (line.quantity, line.billing_pre_tax_total)
+            for line in UsageLine.objects.filter(subscription=azure_subs[0])
+        }
+        assert stored == {
+            1: (Decimal("23.350007"), Decimal("0.4902357653")),
+            2: (Decimal("30"), Decimal("0.62985")),
+            3: (Decimal("23.350007"), Decimal("0.4902357653")),
+        }
+        [month] = UsageSummary.objects.filter(subscription=azure_subs[0])
+        assert (month.lines, month.quantity, month.pre_tax_total) == (
+            3,
+            Decimal("76.700014"),
+            Decimal("1.6103215306"),
+        )
+
+    third = _pull(graph, settings, django_capture_on_commit_callbacks)
+    assert (third.imported_lines, third.skipped_duplicates) == (0, 3)
+    with scopes_disabled():
+        assert UsageLine.objects.filter(subscription=azure_subs[0]).count() == 3
+
+
+@pytest.mark.django_db
+def test_an_unbilled_pull_never_replaces_or_doubles_a_line_imported_otherwise(
+    graph, azure_subs, settings, django_capture_on_commit_callbacks
+):
+    """A line imported from Microsoft's billed export (or a CSV) stays as it is: the unbilled
+    export's line with the same key is skipped, whatever its values."""
+    from billing.usage import services
+    from billing.usage.models import UsageImport, UsageLine
+
+    with scopes_disabled():
+        tenant, sub = str(azure_subs[0].customer.tenant_id), azure_subs[0].partner_center_id
+    lines = _lines(2, customer=tenant, subscription=sub)
+    graph.blobs = {"part-00000.c000.json.gz": gzip_json_lines(lines)}
+    settings.PARTNER_CENTER_GATEWAY = "http"
+    settings.GRAPH_BILLING_URL, settings.GRAPH_BILLING_TOKEN = f"{graph.base_url}/v1.0", TOKEN
+    graph.retry_after = "0"
+    with scopes_disabled():
+        billed = UsageImport.objects.create(
+            source=UsageImport.Source.GRAPH,
+            export={
+                "path": graph_billing.BILLED_USAGE,
+                "body": graph_billing.invoice_body("G031809528"),
+            },
+        )
+    billed = services.usage_import_run(usage_import_id=billed.pk)
+    assert (billed.status, billed.imported_lines) == ("done", 2)
+
+    graph.blobs = {
+        "part-00000.c000.json.gz": gzip_json_lines(
+            [_revised(lines[0], "99", "2.5"), _revised(lines[1], "98", "2.4")]
+        )
+    }
+    for _ in range(2):
+        unbilled = _pull(graph, settings, django_capture_on_commit_callbacks)
+        assert (unbilled.imported_lines, unbilled.skipped_duplicates) == (0, 2)
+    with scopes_disabled():
+        assert (
+            sorted(
+                UsageLine.objects.filter(subscription=azure_subs[0]).values_list(
+                    "quantity", "usage_import_id"
+                )
+            )
+            == [(Decimal("23.350007"), billed.pk)] * 2
+        )
