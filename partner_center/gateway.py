@@ -19,6 +19,9 @@ from partner_center.types import (
     Address,
     AddressCheck,
     Attestation,
+    CatalogAvailability,
+    CatalogProduct,
+    CatalogSku,
     CustomerInfo,
     CustomerRequest,
     McaAcceptance,
@@ -213,6 +216,20 @@ class PartnerCenterGateway(abc.ABC):
     @abc.abstractmethod
     def reject_transfer(self, tenant_id: str, transfer_id: str) -> TransferInfo:
         """Sourcing side: decline an Active request."""
+
+    # --- catalog (products, SKUs, availabilities per country) -------------------------
+
+    @abc.abstractmethod
+    def list_products(self, *, country: str, target_view: str) -> list[CatalogProduct]:
+        """The catalog's products of a target view (e.g. "OnlineServices") in a country."""
+
+    @abc.abstractmethod
+    def list_skus(self, product_id: str, *, country: str) -> list[CatalogSku]: ...
+
+    @abc.abstractmethod
+    def list_availabilities(
+        self, product_id: str, sku_id: str, *, country: str
+    ) -> list[CatalogAvailability]: ...
 
     # The customer's usage spending budget (GET/PATCH /v1/customers/{id}/usagebudget): a
     # monthly amount in the customer's currency, None for no budget. Optional: a gateway

@@ -43,7 +43,6 @@ from partner_center.errors import (
     ValidationFailed,
 )
 from partner_center.gateway import PartnerCenterGateway
-from partner_center.types import dump
 from portal import observability
 
 logger = logging.getLogger("partner_center.http")
@@ -349,7 +348,7 @@ class HttpGateway(PartnerCenterGateway):
         from partner_center.models import PlacedOrder
 
         fingerprint = hashlib.sha256(
-            json.dumps({"tenant": tenant_id, "request": dump(req)}, sort_keys=True).encode()
+            json.dumps({"tenant": tenant_id, "request": req.identity()}, sort_keys=True).encode()
         ).hexdigest()
         record, _ = PlacedOrder.objects.get_or_create(
             key=idempotency_key, defaults={"tenant_id": tenant_id, "fingerprint": fingerprint}
@@ -392,6 +391,8 @@ class HttpGateway(PartnerCenterGateway):
         return self.get_subscription(tenant_id, subscription_id)
 
     def _catalog_item(self, req, key) -> str:
+        if len(wire.catalog_parts(req.catalog_item_id)) == 3:
+            return req.catalog_item_id  # known from the catalog sync
         parts = wire.catalog_parts(req.offer_sku)
         if len(parts) == 3:
             return req.offer_sku
@@ -626,6 +627,43 @@ class HttpGateway(PartnerCenterGateway):
             step="transition",
         )
         return self._decode("the transition", wire.transition_result, data)
+
+    # --- catalog (get-a-list-of-products, get-a-list-of-skus-for-a-product,
+    # get-a-list-of-availabilities-for-a-sku) ---------------------------------------------
+
+    def _collection(self, path, params) -> list[dict]:
+        """Every page of a catalog collection (a page's links.next is followed; its
+        continuation token travels in the MS-ContinuationToken header)."""
+        items: list[dict] = []
+        headers = None
+        for _ in range(100):
+            data, _ = self._call("GET", path, params=params, headers=headers)
+            items.extend(data.get("items") or [])
+            nxt = (data.get("links") or {}).get("next")
+            if not nxt:
+                return items
+            headers = {h["key"]: h["value"] for h in nxt.get("headers") or [] if "key" in h} or None
+            path, params = (
+                "/v1" + nxt["uri"] if not nxt["uri"].startswith("/v1") else nxt["uri"],
+                None,
+            )
+        raise Unavailable(f"Partner Center's {path} has more than 100 pages.")
+
+    def list_products(self, *, country, target_view):
+        items = self._collection("/v1/products", {"country": country, "targetView": target_view})
+        return self._decode("the products", wire.products, {"items": items})
+
+    def list_skus(self, product_id, *, country):
+        items = self._collection(f"/v1/products/{product_id}/skus", {"country": country})
+        return self._decode("the SKUs", wire.skus, product_id, {"items": items})
+
+    def list_availabilities(self, product_id, sku_id, *, country):
+        items = self._collection(
+            f"/v1/products/{product_id}/skus/{sku_id}/availabilities", {"country": country}
+        )
+        return self._decode(
+            "the availabilities", wire.availabilities, product_id, sku_id, {"items": items}
+        )
 
     # --- usage ---------------------------------------------------------------------------
     # Partner Center has no daily rated usage endpoint (/v1/usage/dailyrated does not exist).

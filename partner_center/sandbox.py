@@ -53,6 +53,9 @@ from partner_center.types import (
     Address,
     AddressCheck,
     Attestation,
+    CatalogAvailability,
+    CatalogProduct,
+    CatalogSku,
     CustomerInfo,
     CustomerRequest,
     McaAcceptance,
@@ -95,6 +98,15 @@ _RULE_ERRORS = {
 def _rule_error(e: rules.RuleError):
     cls, code = _RULE_ERRORS.get(e.code, (ValidationFailed, errors.INVALID_REQUEST))
     return cls(e.message, code=code)
+
+
+def rules_term_frequency_error(term: str, frequency: str) -> bool:
+    """Whether Partner Center would refuse this term billed this way (subscriptions.rules)."""
+    try:
+        rules.check_term_frequency(term, frequency)
+    except rules.RuleError:
+        return True
+    return False
 
 
 def _invalid(message):
@@ -503,7 +515,7 @@ class SandboxGateway(PartnerCenterGateway):
         result = self._once(
             idempotency_key,
             f"create_order:{tenant_id}",
-            dump(req),
+            req.identity(),
             SubscriptionInfo,
             lambda: self._create_order(tenant_id, req),
         )
@@ -1095,6 +1107,87 @@ class SandboxGateway(PartnerCenterGateway):
                 transfer.completed_at = timezone.now()
             transfer.save(update_fields=["status", "completed_at"])
             return self._transfer_info(transfer)
+
+    # --- catalog (the portal's own offers, as Partner Center's catalog would list them) ---
+
+    # Partner Center's target views (get-a-list-of-products) → the product types they hold
+    TARGET_VIEWS = {
+        "OnlineServices": ("nce",),
+        "MicrosoftAzure": ("azure-plan",),
+        "AzureReservations": ("reserved-instance",),
+        "Software": ("software-subscription", "perpetual-software"),
+    }
+
+    def _catalog_offers(self, *, product_id=None, sku_id=None):
+        qs = Offer.objects.select_related("product_type").filter(
+            is_active=True, product_type__status=ProductType.Status.SELLABLE, sku__contains=":"
+        )
+        if product_id is not None:
+            qs = qs.filter(sku__startswith=f"{product_id}:")
+        offers = [o for o in qs.order_by("sku") if len(o.sku.split(":")) == 2]
+        if sku_id is not None:
+            offers = [o for o in offers if o.sku.split(":")[1] == sku_id]
+        return offers
+
+    @staticmethod
+    def _check_country(country: str) -> None:
+        if len(country or "") != 2:
+            raise _invalid("country is required (a 2-letter code).")
+
+    def list_products(self, *, country, target_view):
+        self._check_country(country)
+        if target_view not in self.TARGET_VIEWS:
+            raise ValidationFailed(
+                "Access to the requested targetView is not allowed.", code=400036
+            )
+        seen: dict[str, CatalogProduct] = {}
+        for offer in self._catalog_offers():
+            if offer.product_type.code in self.TARGET_VIEWS[target_view]:
+                product = offer.sku.split(":")[0]
+                seen.setdefault(product, CatalogProduct(product, offer.name, target_view))
+        return list(seen.values())
+
+    def list_skus(self, product_id, *, country):
+        self._check_country(country)
+        offers = self._catalog_offers(product_id=product_id)
+        if not offers:
+            raise NotFound(f"Product {product_id} was not found.", code=errors.OFFER_NOT_FOUND)
+        return [
+            CatalogSku(
+                product_id=product_id,
+                sku_id=o.sku.split(":")[1],
+                title=o.name,
+                min_quantity=o.min_quantity,
+                max_quantity=o.max_quantity,
+            )
+            for o in offers
+        ]
+
+    def list_availabilities(self, product_id, sku_id, *, country):
+        self._check_country(country)
+        offers = self._catalog_offers(product_id=product_id, sku_id=sku_id)
+        if not offers:
+            raise NotFound(f"SKU {product_id}:{sku_id} was not found.", code=errors.OFFER_NOT_FOUND)
+        offer = offers[0]
+        # one availability per country, stable: Partner Center's ids are 12 characters
+        availability = hashlib.sha256(f"{offer.sku}|{country.upper()}".encode()).hexdigest()
+        availability = availability[:12].upper()
+        terms = [
+            f"{term}:{frequency}"
+            for term in offer.term_list
+            for frequency in offer.frequency_list
+            if not rules_term_frequency_error(term, frequency)
+        ]
+        return [
+            CatalogAvailability(
+                product_id=product_id,
+                sku_id=sku_id,
+                availability_id=availability,
+                catalog_item_id=f"{offer.sku}:{availability}",
+                purchasable=True,
+                terms=terms,
+            )
+        ]
 
     # --- usage ---------------------------------------------------------------------------
 

@@ -134,6 +134,16 @@ class OrderRequest:
     auto_renew: bool = True
     partner_id_on_record: str = ""
     country: str = "US"
+    # the cart line's catalogItemId when the catalog sync knows it (product:sku:availability);
+    # empty: looked up from the SKU's availabilities. Not part of the request's identity: a
+    # retry after a sync is the same purchase.
+    catalog_item_id: str = ""
+
+    def identity(self) -> dict:
+        """The request as an idempotency record compares it."""
+        data = dump(self)
+        data.pop("catalog_item_id", None)
+        return data
 
 
 @dataclass(frozen=True)
@@ -269,6 +279,40 @@ class TransferInfo:
     customer_email: str = ""
     transfer_type: str = NEW_COMMERCE_TRANSFER
     completed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CatalogProduct:
+    """A product of Partner Center's catalog (Products/Product.cs; get-a-list-of-products)."""
+
+    product_id: str
+    title: str
+    product_type: str  # productType.id: "OnlineServices", "Azure", "Software", …
+
+
+@dataclass(frozen=True)
+class CatalogSku:
+    """A SKU of a product (Products/Sku.cs; get-a-list-of-skus-for-a-product)."""
+
+    product_id: str
+    sku_id: str
+    title: str
+    min_quantity: int
+    max_quantity: int
+
+
+@dataclass(frozen=True)
+class CatalogAvailability:
+    """A SKU's availability in a country (Products/Availability.cs, AvailabilityTerm.cs;
+    get-a-list-of-availabilities-for-a-sku): its catalogItemId is what a cart line buys;
+    `terms` are "duration:billingCycle" pairs ("P1Y:monthly")."""
+
+    product_id: str
+    sku_id: str
+    availability_id: str
+    catalog_item_id: str
+    purchasable: bool
+    terms: list[str]
 
 
 # --- codec ----------------------------------------------------------------------------------

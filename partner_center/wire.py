@@ -14,6 +14,9 @@ from partner_center.types import (
     Address,
     AddressCheck,
     Attestation,
+    CatalogAvailability,
+    CatalogProduct,
+    CatalogSku,
     CustomerInfo,
     CustomerRequest,
     McaAcceptance,
@@ -478,3 +481,55 @@ def transfer_errors(data: dict) -> list[str]:
         f"{e.get('description') or 'refused'} (code {e.get('code')})"
         for e in data.get("transferErrors") or []
     ]
+
+
+# --- catalog: Products/Product.cs, Sku.cs, Availability.cs, AvailabilityTerm.cs;
+# get-a-list-of-products, get-a-list-of-skus-for-a-product, get-a-list-of-availabilities-for-a-
+# sku (collections: {totalCount, items, links}) ---------------------------------------------
+
+
+def products(data: dict) -> list[CatalogProduct]:
+    return [
+        CatalogProduct(
+            product_id=item["id"],
+            title=item.get("title") or item["id"],
+            product_type=(item.get("productType") or {}).get("id") or "",
+        )
+        for item in data["items"]
+    ]
+
+
+def skus(product_id: str, data: dict) -> list[CatalogSku]:
+    return [
+        CatalogSku(
+            product_id=item.get("productId") or product_id,
+            sku_id=item["id"],
+            title=item.get("title") or item["id"],
+            min_quantity=int(item.get("minimumQuantity") or 1),
+            max_quantity=int(item.get("maximumQuantity") or 10000),
+        )
+        for item in data["items"]
+    ]
+
+
+def availabilities(product_id: str, sku_id: str, data: dict) -> list[CatalogAvailability]:
+    out = []
+    for item in data["items"]:
+        availability = item["id"]
+        terms = [
+            f"{t['duration']}:{str(t.get('billingCycle') or '').lower()}"
+            for t in item.get("terms") or []
+            if t.get("duration")
+        ]
+        out.append(
+            CatalogAvailability(
+                product_id=item.get("productId") or product_id,
+                sku_id=item.get("skuId") or sku_id,
+                availability_id=availability,
+                catalog_item_id=item.get("catalogItemId")
+                or f"{product_id}:{sku_id}:{availability}",
+                purchasable=bool(item.get("isPurchasable", True)),
+                terms=terms,
+            )
+        )
+    return out

@@ -45,6 +45,8 @@ ACTIONS: dict[str, str] = {
     "customers.gdap.imported": "found a GDAP relationship made outside the portal for",
     # subscriptions, catalog and price books
     "subscriptions.catalog.imported": "imported the catalog",
+    "subscriptions.catalog.sync_requested": "asked for a catalog sync from Partner Center",
+    "subscriptions.catalog.synced": "synced the catalog from Partner Center",
     "subscriptions.pricebook.created": "created the price book",
     "subscriptions.pricerule.added": "added a price rule to",
     "subscriptions.pricerule.removed": "removed a price rule from",

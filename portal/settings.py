@@ -286,6 +286,7 @@ CELERY_IMPORTS = [
     "portal.notifications",
     "customers.services",
     "subscriptions.services",
+    "subscriptions.catalog.sync",
     "billing.services",
     "billing.statements",
     "billing.usage.services",

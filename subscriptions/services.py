@@ -42,6 +42,7 @@ from subscriptions.catalog.models import (
     SeatCapGroup,
 )
 from subscriptions.catalog.pricing import PricingError, check_term_frequency
+from subscriptions.catalog.sync import catalog_item_id
 from subscriptions.models import (
     ChargeEvent,
     ScheduledChange,
@@ -497,6 +498,12 @@ def subscription_provision(*, subscription_id: int, final_attempt: bool = True) 
                         auto_renew=sub.auto_renew,
                         partner_id_on_record=sub.reseller.partner_id or "",
                         country=sub.customer.country,
+                        catalog_item_id=catalog_item_id(
+                            sub.offer,
+                            country=sub.customer.country,
+                            term=sub.term,
+                            frequency=sub.billing_frequency,
+                        ),
                     ),
                     idempotency_key=f"order:{sub.order_key}",
                 )

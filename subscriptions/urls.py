@@ -53,6 +53,7 @@ reseller_patterns = [
 
 catalog_ops_patterns = [
     path("import/", views.ops_catalog_import, name="catalog_import"),
+    path("sync/", views.ops_catalog_sync, name="catalog_sync"),
 ]
 
 transfer_ops_patterns = [

@@ -17,6 +17,7 @@ from portal.outcome import act, error_text
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions import selectors, services
+from subscriptions.catalog import sync as catalog_sync
 from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.catalog.pricing import PricingError
 from subscriptions.filters import SubscriptionFilter
@@ -225,6 +226,29 @@ def ops_catalog_import(request):
             "errors": errors,
             "types": ProductType.objects.all(),
         },
+    )
+
+
+@staff_required
+def ops_catalog_sync(request):
+    """Operations start a catalog sync from Partner Center for a country and see the last
+    result of each."""
+    if request.method == "POST":
+        try:
+            run = catalog_sync.catalog_sync_start(
+                user=request.user, country=request.POST.get("country", "")
+            )
+        except ValidationError as exc:
+            messages.error(request, error_text(exc))
+        else:
+            messages.success(
+                request, f"Catalog sync for {run.country} started; this page shows its result."
+            )
+        return redirect("subscriptions_ops:catalog_sync")
+    return render(
+        request,
+        "subscriptions/ops_catalog_sync.html",
+        {"runs": catalog_sync.last_syncs(), "countries": catalog_sync.COUNTRIES},
     )
 
 

@@ -220,3 +220,63 @@ class PriceRule(models.Model):
                 raise ValidationError(
                     {"percent": "Percent must be 0–100 for a discount and 0 or more for a markup."}
                 )
+
+
+class OfferAvailability(models.Model):
+    """Partner Center's availability of an offer in a country, from the catalog sync
+    (get-a-list-of-availabilities-for-a-sku): its catalogItemId (product:sku:availability) is
+    what a cart line buys; `terms` are the "duration:billingCycle" pairs it sells (an empty
+    cycle: any the term allows)."""
+
+    offer = models.ForeignKey(Offer, on_delete=models.CASCADE, related_name="availabilities")
+    country = models.CharField(max_length=2)
+    availability_id = models.CharField(max_length=64)
+    catalog_item_id = models.CharField(max_length=200)
+    terms = models.JSONField(default=list)
+    purchasable = models.BooleanField(default=True)
+    synced_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["offer", "country", "availability_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["offer", "country", "availability_id"], name="one_row_per_availability"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.catalog_item_id} ({self.country})"
+
+    def sells(self, term: str, frequency: str) -> bool:
+        return f"{term}:{frequency}" in self.terms or f"{term}:" in self.terms
+
+
+class CatalogSync(models.Model):
+    """One catalog sync from Partner Center (a country and target view), its outcome shown to
+    operations."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    country = models.CharField(max_length=2)
+    target_view = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    requested_by = models.ForeignKey(
+        "portal.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    products = models.PositiveIntegerField(default=0)
+    skus = models.PositiveIntegerField(default=0)
+    availabilities = models.PositiveIntegerField(default=0)
+    offers_created = models.PositiveIntegerField(default=0)
+    offers_updated = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self):
+        return f"Catalog sync {self.country} {self.target_view} ({self.status})"

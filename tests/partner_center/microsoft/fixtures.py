@@ -1221,3 +1221,118 @@ TRANSFER_ACCEPTED_TEXT = r"""{
   }
 }"""
 TRANSFER_ACCEPTED = _json(TRANSFER_ACCEPTED_TEXT)
+
+# --- catalog ------------------------------------------------------------------------------
+
+# MicrosoftDocs/partner-center-sdk (ja-jp copy: develop/get-a-list-of-products.md) =
+# https://learn.microsoft.com/partner-center/developer/get-a-list-of-products
+# GET /v1/products?country=US&targetView=..., response example.
+# Repaired: the doc elides further items as "...".
+PRODUCTS_TEXT = r"""{
+    "totalCount": 19,
+    "items": [
+        {
+            "id": "DZH318Z0BQ3Q",
+            "title": "Virtual Machines DSv2 Series",
+            "description": "Dsv2-series instances are the latest generation of D-series instances that will carry more powerful CPUs which are on average about 35% faster than D-series instances, and carry the same memory and disk configurations as the D-series. Dsv2-series instances are based on the latest generation 2.4 GHz Intel Xeon® E5-2673 v3 (Haswell) processor, and with Intel Turbo Boost Technology 2.0 can go to 3.2 GHz.",
+            "productType": {
+                "id": "Azure",
+                "displayName": "Azure",
+                "subType": {
+                "id": "VirtualMachines",
+                "displayName": "VirtualMachines"
+                }
+            },
+            "isMicrosoftProduct": true,
+            "publisherName": "Microsoft",
+            "links": {
+                "skus": {
+                    "uri": "/products/DZH318Z0BQ3Q/skus?country=US",
+                    "method": "GET",
+                    "headers": []
+                },
+                "self": {
+                    "uri": "/products/DZH318Z0BQ3Q?country=US",
+                    "method": "GET",
+                    "headers": []
+                }
+            }
+        },
+        ...
+    ],
+    "links": {
+        "self": {
+            "uri": "/products?country=US&targetView=Azure",
+            "method": "GET",
+            "headers": []
+        }
+    },
+    "attributes": {
+        "objectType": "Collection"
+    }
+}"""
+PRODUCTS = _json(PRODUCTS_TEXT, ("        },\n        ...\n    ],", "        }\n    ],"))
+
+# MicrosoftDocs/partner-center-sdk (ja-jp copy: develop/get-a-list-of-skus-for-a-product.md) =
+# https://learn.microsoft.com/partner-center/developer/get-a-list-of-skus-for-a-product
+# GET /v1/products/{product-id}/skus?country=US, response example (first item).
+# Repaired: the doc elides further items as "[...]"; only the first item is kept.
+SKUS_TEXT = r"""{
+    "totalCount": 40,
+    "items": [
+        {
+            "id": "0001",
+            "productId": "DZH318Z0BQ5S",
+            "title": "Reserved VM Instance, Standard_ND12s, US West 2, 1 Year",
+            "description": "Reserved Virtual Machines Instance, Standard_ND12s, US West 2, 1 Year",
+            "minimumQuantity": 1,
+            "maximumQuantity": 999999999,
+            "isTrial": false,
+            "supportedBillingCycles": [
+                "one_time"
+            ],
+            "purchasePrerequisites": [
+                "AzureSubscriptionRegistration",
+                "InventoryCheck"
+            ],
+            "provisioningVariables": [
+                "Scope",
+                "SubscriptionId"
+            ],
+            "dynamicAttributes": {
+                "armSkuName": "Standard_ND12s",
+                "cores": "12",
+                "ram": "224",
+                "skuDisplayName": "ND12",
+                "category": "GPU",
+                "armRegionName": "westus2",
+                "duration": "1Year",
+                "region": "US West 2",
+                "diskType": "Hdd"
+            },
+            "links": {
+                "availabilities": {
+                    "uri": "/products/DZH318Z0BQ5S/skus/0001/availabilities?country=US",
+                    "method": "GET",
+                    "headers": []
+                },
+                "self": {
+                    "uri": "/products/DZH318Z0BQ5S/skus/0001?country=US",
+                    "method": "GET",
+                    "headers": []
+                }
+            }
+        }
+    ],
+    "links": {
+        "self": {
+            "uri": "/products/DZH318Z0BQ5S/skus?country=US",
+            "method": "GET",
+            "headers": []
+        }
+    },
+    "attributes": {
+        "objectType": "Collection"
+    }
+}"""
+SKUS = _json(SKUS_TEXT)

@@ -351,6 +351,7 @@ class MicrosoftPartnerCenter:
         self.late_answer = 0.0  # seconds the next answer is held back
         self.catalog: dict[tuple[str, str], str] = {}  # (product, sku) → availability id
         self.transfers: dict[str, dict] = {}
+        self.products_catalog: dict[str, dict] = {}
         # headers: MS-RequestId is "used to ensure id-potency. If there's a timeout, the retry
         # call should include the same value": a repeated id gets the first answer again.
         self.answered: dict[tuple[str, str, str], Response] = {}
@@ -471,6 +472,11 @@ class MicrosoftPartnerCenter:
         if (method, path) == ("GET", "/v1/customers/relationshiprequests"):
             # request-reseller-relationship: the link for the calling partner
             return self._json(fixtures.RELATIONSHIP_REQUEST_RESPONSE)
+        if (method, path) == ("GET", "/v1/products"):
+            return self.products(request.args)
+        m = re.fullmatch(r"/v1/products/([^/]+)/skus", path)
+        if method == "GET" and m:
+            return self.skus(m.group(1), request.args)
         m = re.fullmatch(r"/v1/products/([^/]+)/skus/([^/]+)/availabilities", path)
         if method == "GET" and m:
             return self.availabilities(*m.groups(), request.args)
@@ -704,6 +710,59 @@ class MicrosoftPartnerCenter:
             else []
         )
         answer["totalCount"] = len(answer["items"])
+        return self._json(answer)
+
+    # --- catalog: get-a-list-of-products, get-a-list-of-skus-for-a-product --------------
+    # `products_catalog` is {product id: (title, [(sku id, title, min, max)])}, by target view.
+
+    def products(self, args):
+        if not args.get("country") or not args.get("targetView"):
+            raise invalid("country and targetView are required")
+        answer = copy.deepcopy(fixtures.PRODUCTS)
+        template = answer["items"][0]
+        items = []
+        for product_id, (title, _skus) in self.products_catalog.get(args["targetView"], {}).items():
+            item = copy.deepcopy(template)
+            item.update({"id": product_id, "title": title, "description": title})
+            item["productType"] = {"id": args["targetView"], "displayName": args["targetView"]}
+            for link in item["links"].values():
+                link["uri"] = link["uri"].replace("DZH318Z0BQ3Q", product_id)
+            items.append(item)
+        answer.update(totalCount=len(items), items=items)
+        return self._json(answer)
+
+    def skus(self, product_id, args):
+        if not args.get("country"):
+            raise invalid("country is required")
+        found = next(
+            (
+                p
+                for view in self.products_catalog.values()
+                for k, p in view.items()
+                if k == product_id
+            ),
+            None,
+        )
+        if found is None:
+            raise Refusal(404, 400013, "Parent product not found")  # get-a-list-of-skus
+        answer = copy.deepcopy(fixtures.SKUS)
+        template = answer["items"][0]
+        items = []
+        for sku_id, title, low, high in found[1]:
+            item = copy.deepcopy(template)
+            item.update(
+                {
+                    "id": sku_id,
+                    "productId": product_id,
+                    "title": title,
+                    "description": title,
+                    "minimumQuantity": low,
+                    "maximumQuantity": high,
+                    "supportedBillingCycles": ["monthly", "annual"],
+                }
+            )
+            items.append(item)
+        answer.update(totalCount=len(items), items=items)
         return self._json(answer)
 
     # --- catalog: get-a-list-of-availabilities-for-a-sku ---------------------------------
