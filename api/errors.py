@@ -129,3 +129,109 @@ def exception_handler(exc, context):
     if isinstance(exc, PricingError):
         return problem(status_code=422, code="pricing_error", detail=str(exc))
     return None  # a bug: Django's 500
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "An RFC 9457 problem (application/problem+json).",
+    "properties": {
+        "type": {
+            "type": "string",
+            "description": "urn:reseller-portal:problem:<code>",
+            "example": "urn:reseller-portal:problem:not_found",
+        },
+        "title": {"type": "string", "example": "Not found"},
+        "status": {"type": "integer", "example": 404},
+        "detail": {
+            "type": "string",
+            "description": "What went wrong, in the words the portal's pages show.",
+        },
+        "code": {
+            "type": "string",
+            "description": "Stable: a service's error code (e.g. "
+            "`subscriptions.decrease_needs_scheduling`) or the API's own (`not_found`, "
+            "`permission_denied`, `invalid_request`, `idempotency_key_required`, "
+            "`idempotency_key_reused`, `rate_limited`, `not_authenticated`, "
+            "`authentication_failed`).",
+        },
+        "errors": {
+            "type": "array",
+            "description": "Field errors of an invalid request.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string", "nullable": True},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+                "required": ["field", "message", "code"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail", "code"],
+}
+# status -> (when, codes) of every operation's documented problems
+PROBLEMS = {
+    400: (
+        "The request is invalid (a field, a query parameter or a missing header).",
+        ["invalid_request", "idempotency_key_required (POST)"],
+    ),
+    401: (
+        "No API key, or one that is unknown, revoked or expired.",
+        ["not_authenticated", "authentication_failed"],
+    ),
+    403: ("The key's role may not do this (the same rule as the pages).", ["permission_denied"]),
+    404: (
+        "No such object for this key's reseller: another reseller's id answers the same.",
+        ["not_found"],
+    ),
+    409: (
+        "The Idempotency-Key was used for another request (or is still being answered).",
+        ["idempotency_key_reused"],
+    ),
+    422: (
+        "The service refused the change; `code` is its stable error code and `detail` the "
+        "message the page shows.",
+        ["<app>.<refusal>", "validation_error"],
+    ),
+    429: ("Too many requests for this key; retry after `Retry-After` seconds.", ["rate_limited"]),
+}
+# operations that read through Partner Center or a service that may refuse (422)
+READS_THAT_MAY_REFUSE = ("/price/", "/upgrades/")
+
+
+def _problem_response(status: int) -> dict:
+    when, codes = PROBLEMS[status]
+    response = {
+        "description": f"{when} Codes: " + ", ".join(f"`{c}`" for c in codes) + ".",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+    if status == 429:
+        response["headers"] = {
+            "Retry-After": {
+                "schema": {"type": "integer"},
+                "description": "Seconds to wait before the next request.",
+            }
+        }
+    return response
+
+
+def document_problems(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation documents its error answers as
+    problems (400, 401, 403, 404, 429; 409 for POSTs; 422 where a service may refuse)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            statuses = [400, 401, 403, 404, 429]
+            if method == "post":
+                statuses.append(409)
+            if method != "get" or path.endswith(READS_THAT_MAY_REFUSE):
+                statuses.append(422)
+            responses = operation.setdefault("responses", {})
+            for status_code in sorted(statuses):
+                responses.setdefault(str(status_code), _problem_response(status_code))
+    return result

@@ -8,7 +8,7 @@ from api.resources.billing import (
     StatementViewSet,
     UsageSummaryViewSet,
 )
-from api.resources.catalog import OfferViewSet
+from api.resources.catalog import OfferViewSet, PriceBookViewSet
 from api.resources.customers import CustomerViewSet
 from api.resources.programs import ProgramViewSet
 from api.resources.subscriptions import AssignmentViewSet, SubscriptionViewSet
@@ -19,6 +19,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("subscriptions", SubscriptionViewSet, basename="subscription")
 router.register("seat-assignments", AssignmentViewSet, basename="seat-assignment")
 router.register("catalog/offers", OfferViewSet, basename="offer")
+router.register("price-books", PriceBookViewSet, basename="price-book")
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("credit-notes", CreditNoteViewSet, basename="credit-note")
 router.register("statements", StatementViewSet, basename="statement")

@@ -1,14 +1,15 @@
 """API keys: created (the key is returned once, only its hash is kept) and revoked."""
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from api.models import ApiKey, key_digest
+from api.models import ApiKey, IdempotentRequest, key_digest
 from portal.audit import audit
 from portal.permissions import require, require_staff
 from portal.roles import Role
@@ -104,3 +105,14 @@ def api_key_revoke(*, member, api_key: ApiKey) -> ApiKey:
             data={"prefix": api_key.prefix},
         )
     return api_key
+
+
+def idempotent_requests_prune(*, now: datetime | None = None) -> int:
+    """Forget the stored answers of POSTs older than API_IDEMPOTENCY_KEEP_HOURS (default 24):
+    a replay after that is a new request. Returns how many were deleted. (The services keep
+    their own keys, derived from the Idempotency-Key: an order retried later is still not
+    placed twice in Partner Center.)"""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.API_IDEMPOTENCY_KEEP_HOURS)
+    with scopes_disabled():
+        deleted, _ = IdempotentRequest.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

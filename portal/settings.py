@@ -421,6 +421,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "webhooks.tasks.prune_webhook_events",
         "schedule": 3600.0 * 24,
     },
+    # stored answers of API POSTs (Idempotency-Key) are kept API_IDEMPOTENCY_KEEP_HOURS
+    "api-prune-idempotency-records": {
+        "task": "api.tasks.prune_idempotency_records",
+        "schedule": 3600.0,
+    },
     "billing-start-due-runs": {
         "task": "billing.tasks.start_due_billing_runs",
         "schedule": 3600.0 * 6,  # idempotent; runs the day a reseller's period closes
@@ -597,6 +602,8 @@ WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=DEBU
 # the key the endpoints' signing secrets are encrypted with (Fernet; default: from SECRET_KEY)
 WEBHOOK_SECRET_KEY = env.str("WEBHOOK_SECRET_KEY", default="")
 
+# how long the first answer to a POST is replayed for its Idempotency-Key (then pruned hourly)
+API_IDEMPOTENCY_KEEP_HOURS = env.int("API_IDEMPOTENCY_KEEP_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reseller Portal API",
     "DESCRIPTION": "Customers, subscriptions, catalog, billing documents, usage, programs and "
@@ -612,4 +619,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"DocumentStatusEnum": "billing.models._Document.Status"},
+    # every operation's error answers as RFC 9457 problems (api/errors.py)
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.errors.document_problems",
+    ],
 }

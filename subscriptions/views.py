@@ -65,11 +65,7 @@ def catalog(request):
     )
 
 
-def _require_price_access(member):
-    if not (
-        role_can(member.role, "pricebooks.edit") or role_can(member.role, "billing.view_money")
-    ):
-        require(member, "pricebooks.edit")
+_require_price_access = selectors.require_price_access
 
 
 @member_required

@@ -1,8 +1,10 @@
 """Catalog offers with the reseller's cost and, per customer, price (the catalog and purchase
 pages' selectors)."""
 
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -20,7 +22,7 @@ from customers import selectors as customer_selectors
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions import selectors
-from subscriptions.catalog.models import BillingFrequency, Offer, Term
+from subscriptions.catalog.models import BillingFrequency, Offer, PriceBook, PriceRule, Term
 
 
 class TermCostSerializer(serializers.Serializer):
@@ -169,3 +171,75 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
                 }
             ).data
         )
+
+
+class PriceRuleSerializer(serializers.ModelSerializer):
+    product_type = serializers.CharField(source="product_type.code", allow_null=True)
+    offer_sku = serializers.CharField(source="offer.sku", allow_null=True)
+    label = serializers.CharField(source="__str__", help_text="The rule in the page's words.")
+    term = serializers.CharField(help_text="P1M, P1Y or P3Y; empty: every term.")
+    currency = serializers.CharField(help_text="A fixed price's currency; empty otherwise.")
+
+    class Meta:
+        model = PriceRule
+        fields = [
+            "id",
+            "kind",
+            "product_type",
+            "offer",
+            "offer_sku",
+            "term",
+            "percent",
+            "fixed_price",
+            "currency",
+            "effective_from",
+            "label",
+        ]
+        read_only_fields = fields
+
+
+class PriceBookSerializer(serializers.ModelSerializer):
+    is_default = serializers.SerializerMethodField(
+        help_text="The reseller's default book (no customer): every customer without a book "
+        "of its own is priced by it."
+    )
+    rules = PriceRuleSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PriceBook
+        fields = ["id", "name", "customer", "is_default", "created_at", "rules"]
+        read_only_fields = fields
+
+    def get_is_default(self, book) -> bool:
+        return book.customer_id is None
+
+
+class PriceBookFilter(filters.FilterSet):
+    customer = filters.NumberFilter(field_name="customer_id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List price books with their rules", parameters=[RESELLER_PARAMETER]
+    ),
+    retrieve=extend_schema(
+        summary="Get a price book with its rules", parameters=[RESELLER_PARAMETER]
+    ),
+)
+class PriceBookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """The price books page's books (members who edit prices or may see money)."""
+
+    serializer_class = PriceBookSerializer
+    model = PriceBook
+    filter_backends = [filters.DjangoFilterBackend]
+    filterset_class = PriceBookFilter
+    ordering = "id"
+
+    def rows(self):
+        selectors.require_price_access(self.member)
+        return selectors.price_books_of(self.member.reseller).prefetch_related(
+            Prefetch("rules", PriceRule.objects.select_related("offer", "product_type"))
+        )
+
+    def get_object(self):
+        return get_object_or_404(self.rows(), pk=self.kwargs["pk"])

@@ -2,6 +2,7 @@
 
 import hashlib
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
@@ -17,7 +18,7 @@ from portal.roles import role_can
 from subscriptions import selectors, services
 from subscriptions.catalog.models import BillingFrequency, Term
 from subscriptions.filters import SubscriptionFilter
-from subscriptions.models import SeatAssignment, Subscription
+from subscriptions.models import ScheduledChange, SeatAssignment, Subscription
 
 
 class SubscriptionApiFilter(SubscriptionFilter):
@@ -90,6 +91,52 @@ class AutoRenewSerializer(serializers.Serializer):
     auto_renew = serializers.BooleanField()
 
 
+class TermSerializer(serializers.Serializer):
+    term = serializers.ChoiceField(choices=Term.choices, help_text="A longer term than now.")
+    billing_frequency = serializers.ChoiceField(choices=BillingFrequency.choices)
+
+
+class ScheduledChangeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ScheduledChange
+        fields = ["quantity", "effective_on", "billing_frequency", "frequency_from", "created_at"]
+        read_only_fields = fields
+
+
+class ScheduleSerializer(serializers.Serializer):
+    quantity = serializers.IntegerField(
+        min_value=0,
+        max_value=1_000_000,
+        required=False,
+        help_text="Seats from the renewal on (a decrease; one that can happen now, within "
+        "168 hours of the seats being added, happens now, as on the subscription page).",
+    )
+    billing_frequency = serializers.ChoiceField(
+        choices=BillingFrequency.choices,
+        required=False,
+        help_text="Bill at this frequency from the next cycle Microsoft allows (mid-term "
+        "only for P3Y monthly ↔ annual, otherwise from the renewal).",
+    )
+
+    def validate(self, attrs):
+        if not attrs:
+            raise serializers.ValidationError("Give the quantity, the billing frequency or both.")
+        return attrs
+
+
+class UpgradeOptionSerializer(serializers.Serializer):
+    catalog_item_id = serializers.CharField(help_text="Partner Center's product:sku:availability.")
+    title = serializers.CharField()
+    eligible = serializers.BooleanField()
+    transition_types = serializers.ListField(child=serializers.CharField())
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why it is not eligible, if so."
+    )
+    offer = serializers.IntegerField(
+        allow_null=True, help_text="The catalog offer of that SKU (null when not in the catalog)."
+    )
+
+
 class AssignmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = SeatAssignment
@@ -103,6 +150,16 @@ ACTION_RESULT = inline_serializer(
     {
         "detail": serializers.CharField(help_text="What happened, in the page's words."),
         "subscription": SubscriptionSerializer(),
+    },
+)
+
+
+SCHEDULE_RESULT = inline_serializer(
+    "ScheduleResult",
+    {
+        "detail": serializers.CharField(help_text="What happened, in the page's words."),
+        "subscription": SubscriptionSerializer(),
+        "scheduled_change": ScheduledChangeSerializer(allow_null=True),
     },
 )
 
@@ -217,11 +274,110 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
         return self._result(done, None)
 
     @extend_schema(
+        summary="Lengthen the term now",
+        description="As the subscription page: the rest of the current cycle is credited at "
+        "the old prices and the new term starts today.",
+        request=TermSerializer,
+        responses=ACTION_RESULT,
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @action(detail=True, methods=["post"])
+    def term(self, request, pk=None):
+        sub = self.get_object()
+        data = self._valid(TermSerializer)
+        done = services.subscription_change_term(
+            member=self.member,
+            subscription=sub,
+            term=data["term"],
+            billing_frequency=data["billing_frequency"],
+            idempotency_key=order_key(request),
+        )
+        return self._result(done, None)
+
+    @extend_schema(
+        summary="The change scheduled for renewal",
+        description="Seats from the renewal and/or a billing frequency from a later cycle; "
+        "404 when nothing is scheduled.",
+        responses=ScheduledChangeSerializer,
+        parameters=[RESELLER_PARAMETER],
+    )
+    @action(detail=True, methods=["get"], url_path="scheduled-change", pagination_class=None)
+    def scheduled_change(self, request, pk=None):
+        change = selectors.scheduled_change_of(self.get_object())
+        if change is None:
+            raise Http404("Nothing is scheduled for this subscription.")
+        return Response(ScheduledChangeSerializer(change).data)
+
+    @extend_schema(
+        summary="Schedule a change at renewal",
+        description="The subscription page's scheduled changes: fewer seats from the renewal "
+        "(`quantity`) and/or another billing frequency (`billing_frequency`).",
+        request=ScheduleSerializer,
+        responses=SCHEDULE_RESULT,
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @scheduled_change.mapping.post
+    def schedule_change(self, request, pk=None):
+        sub = self.get_object()
+        data = self._valid(ScheduleSerializer)
+        done = []
+        if "quantity" in data:
+            done.append(
+                services.subscription_change_seats(
+                    member=self.member,
+                    subscription=sub,
+                    quantity=data["quantity"],
+                    schedule=True,
+                    idempotency_key=order_key(request),
+                )
+            )
+        if "billing_frequency" in data:
+            done.append(
+                services.subscription_schedule_frequency(
+                    member=self.member,
+                    subscription=self.get_object(),
+                    billing_frequency=data["billing_frequency"],
+                )
+            )
+        sub = self.get_object()
+        change = selectors.scheduled_change_of(sub)
+        return Response(
+            {
+                "detail": " ".join(done),
+                "subscription": self.get_serializer(sub).data,
+                "scheduled_change": ScheduledChangeSerializer(change).data if change else None,
+            }
+        )
+
+    @extend_schema(
+        summary="Remove the scheduled change",
+        request=None,
+        responses=ACTION_RESULT,
+    )
+    @scheduled_change.mapping.delete
+    def unschedule_change(self, request, pk=None):
+        sub = self.get_object()
+        services.scheduled_change_cancel(member=self.member, subscription=sub)
+        return self._result("The scheduled change was removed.", None)
+
+    @extend_schema(
+        summary="Upgrade eligibility",
+        description="The products Partner Center lets this subscription be upgraded to now "
+        "(its transition eligibilities).",
+        responses=UpgradeOptionSerializer(many=True),
+        parameters=[RESELLER_PARAMETER],
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def upgrades(self, request, pk=None):
+        options = selectors.upgrade_options(self.get_object())
+        return Response(UpgradeOptionSerializer(options, many=True).data)
+
+    @extend_schema(
         summary="Seat assignments of a subscription",
         responses=AssignmentSerializer(many=True),
         parameters=[RESELLER_PARAMETER],
     )
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def assignments(self, request, pk=None):
         sub = self.get_object()
         return Response(AssignmentSerializer(sub.assignments.all(), many=True).data)

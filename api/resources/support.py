@@ -103,7 +103,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet
         responses=MessageSerializer(many=True),
         parameters=[RESELLER_PARAMETER],
     )
-    @action(detail=True, methods=["get"], pagination_class=None)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def messages(self, request, pk=None):
         ticket = self.get_object()
         return Response(MessageSerializer(selectors.public_thread(ticket), many=True).data)

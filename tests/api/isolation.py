@@ -27,6 +27,7 @@ PROVIDERS: dict[str, Callable] = {
     "statements": lambda r: factories.StatementFactory(run__reseller=r).pk,
     "usage-summaries": lambda r: factories.UsageSummaryFactory(subscription__reseller=r).pk,
     "tickets": lambda r: factories.TicketFactory(reseller=r).pk,
+    "price-books": lambda r: factories.PriceBookFactory(reseller=r).pk,
 }
 # resources that belong to nobody (the distributor's catalog and programs): B may read them;
 # what they take of A's (a customer in a price query) is probed below
@@ -55,6 +56,25 @@ FOREIGN_QUERY = {
         f"?customer={ids['customers']}&term=P1M&billing_frequency=monthly"
     ),
 }
+
+
+def objects_of(reseller) -> dict[str, int]:
+    """One object of every resource with an `{id}`, of `reseller` (the catalog's offer is the
+    subscription's): resource name -> id."""
+    sub = factories.SeatSubscriptionFactory(reseller=reseller)
+    invoice = factories.InvoiceFactory(run__reseller=reseller)
+    return {
+        "customers": sub.customer_id,
+        "subscriptions": sub.pk,
+        "seat-assignments": factories.SeatAssignmentFactory(subscription=sub).pk,
+        "catalog/offers": sub.offer_id,
+        "price-books": factories.PriceRuleFactory(book__reseller=reseller).book_id,
+        "invoices": invoice.pk,
+        "credit-notes": factories.CreditNoteFactory(invoice=invoice).pk,
+        "statements": factories.StatementFactory(run__reseller=reseller).pk,
+        "usage-summaries": factories.UsageSummaryFactory(subscription__reseller=reseller).pk,
+        "tickets": factories.TicketFactory(reseller=reseller).pk,
+    }
 
 
 @dataclass

@@ -18,6 +18,7 @@ PACKAGES = (
     "subscriptions",
     "support",
     "billing",
+    "api",
 )
 
 
