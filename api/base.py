@@ -5,7 +5,7 @@ import hashlib
 import json
 from contextlib import ExitStack
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django_scopes import scopes_disabled
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -118,7 +118,16 @@ class ApiMixin:
                 transaction.set_rollback(True)  # not stored: the client may retry
                 return response
             record.status_code, record.body = response.status_code, response.data
-            record.save(update_fields=["status_code", "body"])
+            try:
+                with transaction.atomic():
+                    record.save(update_fields=["status_code", "body"])
+            except DataError:
+                # PostgreSQL's jsonb holds no NUL character: a refusal that echoes one (a
+                # value that is not a choice) is answered unstored; nothing else was written,
+                # and a replay is refused the same way
+                if response.status_code < 400:
+                    raise
+                transaction.set_rollback(True)
             return response
 
 

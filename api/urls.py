@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import views
+from api.resources.me import MeView
 from api.resources.reports import VIEWS as REPORT_VIEWS
 from api.routes import router
 
@@ -16,6 +17,7 @@ urlpatterns = [
         ),
         name="docs",
     ),
+    path("api/v1/me/", MeView.as_view(), name="me"),
     path("api/v1/", include(router.urls)),
     *(path(f"api/v1/{route}", view) for route, view in REPORT_VIEWS.items()),
     path("partner/api-keys/", views.api_keys, name="keys"),

@@ -97,3 +97,15 @@ def test_the_prune_job_is_scheduled_by_beat(settings):
         entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
     assert prune_idempotency_records() == 0
+
+
+def test_a_refusal_echoing_a_nul_character_is_answered_not_a_server_error(api_a):
+    """PostgreSQL's jsonb cannot store U+0000: the 400 that echoes a bad choice is answered
+    (and again on a replay) instead of failing while its answer is stored (found by the fuzz)."""
+    body = {"company_name": "Contoso", "country": "\u0000X"}
+    for _ in range(2):
+        response = api_a.post("/api/v1/customers/", body, idempotency_key="nul-key")
+        assert response.status_code == 400, response.content
+        assert response.json()["errors"][0]["field"] in {"country", "primary_domain"}
+    with scopes_disabled():
+        assert not IdempotentRequest.objects.filter(key="nul-key").exists()

@@ -132,3 +132,18 @@ def test_rate_limit_per_key_answers_429_with_retry_after(
     assert 0 < int(response["Retry-After"]) <= 60
     assert response.json()["code"] == "rate_limited"
     assert other.get("/api/v1/customers/").status_code == 200  # another key, its own count
+
+
+@pytest.mark.django_db
+def test_me_names_the_key_its_reseller_and_role(owner_a, key_for):
+    me = ApiClient(key_for(owner_a, Role.VIEWER)).get("/api/v1/me/")
+    assert me.status_code == 200
+    body = me.json()
+    assert (body["reseller"], body["reseller_name"], body["role"], body["operations"]) == (
+        owner_a.reseller.pk,
+        "Alpha Cloud",
+        "viewer",
+        False,
+    )
+    assert body["key_name"] == "test key"
+    assert Client().get("/api/v1/me/").status_code == 401
