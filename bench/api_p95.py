@@ -5,7 +5,8 @@ floor in the same run.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_api .venv/bin/python bench/api_p95.py
     # options: --customers 10000 --requests 40 --rounds 3 --workers 2 --port 8124
 
-Data (built once per --customers with bulk inserts, reused on later runs): one US reseller with --customers customers, one New Commerce subscription each, per ten customers a
+Data (built once per --customers with bulk inserts, reused on later runs): one US reseller
+with --customers customers, one New Commerce subscription each, per ten customers a
 statement, a usage summary and a ticket, two years of invoices (one a period) with a credit
 note every fourth, a default price book and a customer book per hundred customers with a rule
 each.
