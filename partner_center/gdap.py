@@ -247,6 +247,28 @@ class GdapGateway(abc.ABC):
 # --- HTTP -------------------------------------------------------------------------------------
 
 
+def gdap_tokens():
+    """App+User tokens for Graph (the Secure Application Model): the refresh token the
+    consent flow keeps for Partner Center ("partner-center") is redeemed for Graph's audience,
+    its Graph access tokens kept apart ("graph-gdap"). Without an application configured, the
+    fixed GRAPH_TOKEN."""
+    from partner_center import auth
+    from partner_center.models import StoredToken
+
+    if not settings.PARTNER_CENTER_CLIENT_ID:
+        return auth.StaticToken(settings.GRAPH_TOKEN)
+    row = StoredToken.objects.filter(name="partner-center").exclude(refresh_token="").first()
+    return auth.AppUserTokens(
+        client_id=settings.PARTNER_CENTER_CLIENT_ID,
+        client_secret=settings.PARTNER_CENTER_CLIENT_SECRET,
+        authority=settings.PARTNER_CENTER_AUTHORITY,
+        bootstrap_refresh_token=(auth.decrypt(row.refresh_token) if row else "")
+        or settings.PARTNER_CENTER_REFRESH_TOKEN,
+        scopes=[auth.GRAPH_SCOPE],
+        name="graph-gdap",
+    )
+
+
 class HttpGdap(GdapGateway):
     """Graph over HTTPS with the partner's token (DelegatedAdminRelationship.ReadWrite.All)."""
 
@@ -266,11 +288,9 @@ class HttpGdap(GdapGateway):
 
     @classmethod
     def from_settings(cls) -> "HttpGdap":
-        from partner_center.auth import GRAPH_SCOPE, tokens_from_settings
-
         return cls(
             base_url=settings.PARTNER_CENTER_GRAPH_BASE_URL,
-            tokens=tokens_from_settings(scopes=[GRAPH_SCOPE], name="graph-gdap"),
+            tokens=gdap_tokens(),
             timeout=settings.PARTNER_CENTER_TIMEOUT,
         )
 

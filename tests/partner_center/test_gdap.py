@@ -245,3 +245,20 @@ def test_the_sandbox_extends_by_180_days_and_never_with_the_global_administrator
         assert extended.status == "active"
         assert extended.ends_at == start + timedelta(days=190)
         assert sandbox.get_relationship(ga.id).status == "expiring"
+
+
+@pytest.mark.django_db
+def test_http_gdap_redeems_the_consented_refresh_token_for_graph(settings):
+    from partner_center.auth import GRAPH_SCOPE, AppUserTokens, StaticToken, store_refresh_token
+
+    settings.PARTNER_CENTER_CLIENT_ID = ""
+    settings.GRAPH_TOKEN = "fixed"
+    assert isinstance(gdap.HttpGdap.from_settings().tokens, StaticToken)
+    settings.PARTNER_CENTER_CLIENT_ID = "app-id"
+    settings.PARTNER_CENTER_REFRESH_TOKEN = "bootstrap"
+    tokens = gdap.HttpGdap.from_settings().tokens
+    assert isinstance(tokens, AppUserTokens) and tokens._bootstrap == "bootstrap"
+    store_refresh_token("from-the-consent-flow")
+    tokens = gdap.HttpGdap.from_settings().tokens
+    assert tokens._bootstrap == "from-the-consent-flow"
+    assert tokens.scopes == [GRAPH_SCOPE] and tokens.name == "graph-gdap"
