@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from billing import services
 from billing.insight.services import anomalies_detect, budgets_check
+from billing.reconciliation import services as reconciliation_services
 from billing.usage import partitions
 from billing.usage import services as usage_services
 
@@ -16,6 +17,13 @@ RELIABLE = {"acks_late": True, "reject_on_worker_lost": True}
 def pull_unbilled_usage() -> int:
     """Daily: Microsoft's unbilled usage through Microsoft Graph (one import per currency)."""
     return len(usage_services.usage_graph_pull())
+
+
+@shared_task(**RELIABLE)
+def pull_billed_reconciliation() -> int:
+    """Daily (beat): the billed invoice reconciliation (licence-based / New Commerce line
+    items) of each invoice of Microsoft's that is out and not pulled yet; idempotent."""
+    return len(reconciliation_services.billed_reconciliation_pull_due(today=timezone.now().date()))
 
 
 @shared_task(**RELIABLE)

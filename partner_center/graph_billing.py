@@ -234,8 +234,45 @@ class GraphBilling:
         manifest = self.wait(self.start(path, body), progress)
         yield from _lines(self, manifest, progress)
 
+    def invoices_out(self, since: date) -> list["Invoice"]:
+        """Microsoft's invoices dated `since` or later, from Partner Center's invoice list
+        (`GET /v1/invoices`, https://learn.microsoft.com/partner-center/developer/
+        get-a-collection-of-invoices: `items` of Invoice, whose `id`, `invoiceDate`,
+        `billingPeriodStartDate` and `billingPeriodEndDate` are read)."""
+        response = self._check(
+            self.client.get(
+                f"{settings.PARTNER_CENTER_BASE_URL.rstrip('/')}/v1/invoices",
+                headers={"Authorization": f"Bearer {settings.PARTNER_CENTER_TOKEN}"},
+            ),
+            "Listing Microsoft's invoices",
+        )
+        invoices = [Invoice.from_json(item) for item in response.json().get("items", [])]
+        return [i for i in invoices if i.invoice_date is not None and i.invoice_date >= since]
+
     def close(self):
         self.client.close()
+
+
+def as_date(value) -> date | None:
+    """A date of Microsoft's date-times ("2019-07-10T00:00:00Z")."""
+    return date.fromisoformat(str(value)[:10]) if value else None
+
+
+@dataclass(frozen=True)
+class Invoice:
+    id: str
+    invoice_date: date | None
+    period_start: date | None
+    period_end: date | None
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Invoice":
+        return cls(
+            id=data["id"],
+            invoice_date=as_date(data.get("invoiceDate")),
+            period_start=as_date(data.get("billingPeriodStartDate")),
+            period_end=as_date(data.get("billingPeriodEndDate")),
+        )
 
 
 def _lines(source, manifest: Manifest, progress: Progress) -> Iterator[dict]:
@@ -325,6 +362,10 @@ class SandboxGraphBilling:
                 "blobs": blobs,
             }
         )
+
+    def invoices_out(self, since: date) -> list[Invoice]:
+        """The sandbox issues no invoice: nothing billed to reconcile."""
+        return []
 
     def blob_lines(self, manifest: Manifest, blob: Blob) -> Iterator[dict]:
         data = self._blobs[blob.name]

@@ -101,6 +101,7 @@ ACTIONS: dict[str, str] = {
     "billing.anomaly.raise": "raised a cost anomaly alert for",
     "billing.insight_settings.update": "changed the alert thresholds of",
     "billing.reconciliation.run": "reconciled the billing period",
+    "billing.reconciliation.invoice_pulled": "pulled Microsoft's billed invoice reconciliation",
     # partner center and the API
     "partner_center.connection.connected": "connected Partner Center",
     "api.key.created": "created the API key",

@@ -389,6 +389,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.create_usage_partitions",
         "schedule": 3600.0 * 24,
     },
+    # Microsoft's invoice is out early in the month: its billed reconciliation, once
+    "billing-pull-billed-reconciliation": {
+        "task": "billing.tasks.pull_billed_reconciliation",
+        "schedule": 3600.0 * 24,
+    },
     "billing-pull-unbilled-usage": {
         "task": "billing.tasks.pull_unbilled_usage",
         "schedule": 3600.0 * 24,  # idempotent: a re-pull adds no line

@@ -115,3 +115,83 @@ class Difference(models.Model):
     @property
     def is_rounding(self) -> bool:
         return self.reason == self.Reason.ROUNDING
+
+
+class MicrosoftInvoice(models.Model):
+    """One Microsoft invoice whose billed invoice reconciliation (the licence-based and New
+    Commerce line items: seats, cycle fees, prorations) was pulled through Microsoft Graph
+    (`POST /reports/partners/billing/reconciliation/billed/export`). Operations-wide: one
+    invoice of Microsoft's spans the distributor's resellers."""
+
+    class Status(models.TextChoices):
+        PULLED = "pulled", "Pulled"
+        FAILED = "failed", "Failed"
+
+    invoice_id = models.CharField(max_length=40, unique=True, help_text="e.g. G016907411")
+    billing_period_start = models.DateField(null=True, blank=True)
+    billing_period_end = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PULLED)
+    lines = models.PositiveIntegerField(default=0, help_text="Line items kept.")
+    unknown_lines = models.PositiveIntegerField(
+        default=0, help_text="Line items naming no subscription of the portal."
+    )
+    error = models.CharField(max_length=300, blank=True)
+    progress = models.JSONField(default=dict, blank=True)
+    pulled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-pulled_at"]
+
+    def __str__(self):
+        return f"Microsoft invoice {self.invoice_id}"
+
+
+class MicrosoftCharge(models.Model):
+    """One line item of a Microsoft invoice's billed reconciliation that names a subscription
+    of the portal: what Microsoft charged the distributor for it (field names in
+    billing/reconciliation/services.py, `_charge`)."""
+
+    invoice = models.ForeignKey(MicrosoftInvoice, on_delete=models.CASCADE, related_name="charges")
+    reseller = models.ForeignKey(
+        Reseller, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    subscription = models.ForeignKey(
+        "subscriptions.Subscription",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    position = models.PositiveIntegerField(help_text="Line of the export (from 1).")
+    order_id = models.CharField(max_length=100, blank=True)
+    product_id = models.CharField(max_length=64, blank=True)
+    sku_id = models.CharField(max_length=64, blank=True)
+    availability_id = models.CharField(max_length=64, blank=True)
+    sku_name = models.CharField(max_length=200, blank=True)
+    charge_type = models.CharField(max_length=100, blank=True)
+    term_and_billing_cycle = models.CharField(max_length=100, blank=True)
+    charge_start = models.DateField()
+    charge_end = models.DateField(null=True, blank=True)
+    quantity = models.DecimalField(max_digits=28, decimal_places=10)
+    unit_price = models.DecimalField(max_digits=38, decimal_places=22)
+    subtotal = models.DecimalField(
+        max_digits=28, decimal_places=10, help_text="Amount after discount, before tax."
+    )
+    currency = models.CharField(max_length=3)
+
+    objects = ScopedManager(reseller="reseller")
+
+    class Meta:
+        ordering = ["invoice", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reseller", "invoice", "position"],
+                name="one_microsoft_charge_per_invoice_line",
+            )
+        ]
+        indexes = [models.Index(fields=["reseller", "charge_start"])]
+
+    def __str__(self):
+        return f"{self.invoice_id} line {self.position}: {self.sku_name} × {self.quantity}"

@@ -42,6 +42,8 @@ TABLE = UsageLine._meta.db_table
 CONFLICT = "(reseller_id, subscription_id, usage_date, natural_key)"  # UsageLine's unique key
 SCHEMA = columnar.SCHEMA.append(pa.field("usage_import_id", pa.int64()))
 BATCH_ROWS = 50_000
+# UsageLine.natural_key of a staged row, as the table's generated column computes it.
+KEY_SQL = "md5(" + " || E'\\x1f' || ".join(f"s.{c}" for c in KEY_COLUMNS) + ")::uuid"
 
 
 @dataclass
@@ -123,11 +125,15 @@ def load(import_id: int, rows: pa.Table) -> int:
         with contextlib.closing(_BinaryStream(rows.to_batches(BATCH_ROWS), import_id)) as data:
             _copy(cursor.cursor, "usage_staging", data)
         started = time.perf_counter()
+        # the lines there already are left out by one index probe each, before the insert
+        # (cheaper than letting each one conflict: no tuple routed, no key computed twice)
         cursor.execute(
-            f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM usage_staging "
-            f"ON CONFLICT {CONFLICT} DO NOTHING"
+            f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM usage_staging s "
+            f"WHERE NOT EXISTS (SELECT FROM {TABLE} u WHERE (u.reseller_id, u.subscription_id, "
+            f"u.usage_date, u.natural_key) = (s.reseller_id, s.subscription_id, s.usage_date, "
+            f"{KEY_SQL})) ON CONFLICT {CONFLICT} DO NOTHING"
         )
-        log.debug("%6.2f s  INSERT … ON CONFLICT DO NOTHING", time.perf_counter() - started)
+        log.debug("%6.2f s  INSERT … WHERE NOT EXISTS", time.perf_counter() - started)
         inserted = cursor.rowcount
         cursor.execute("DROP TABLE usage_staging")
     if inserted == rows.num_rows:
@@ -138,8 +144,6 @@ def load(import_id: int, rows: pa.Table) -> int:
     return inserted
 
 
-# UsageLine.natural_key of a staged row, as the table's generated column computes it.
-KEY_SQL = "md5(" + " || E'\\x1f' || ".join(f"s.{c}" for c in KEY_COLUMNS) + ")::uuid"
 _VALUES = [
     n
     for n in SCHEMA.names
