@@ -45,8 +45,9 @@ run: seed
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
 	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
+# TEST_WORKERS=0 runs in one process (e.g. to debug with pdb).
 test: install
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $${TEST_WORKERS:-auto} $(PYTEST_ARGS)
 
 # ruff (lint and format), the layers of DESIGN.md (import-linter), types (mypy, pyproject.toml)
 lint: install
@@ -67,4 +68,4 @@ check-deploy: install
 	  $(PY) manage.py check --deploy --fail-level WARNING
 
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles .test-media
+	rm -rf $(VENV) db.sqlite3 staticfiles .test-media*
