@@ -372,7 +372,8 @@ def test_relationships_made_in_partner_center_are_found_and_give_access(
     with unscoped():
         assert not has_tenant_access(customer)
     with time_machine.travel(START + dt.timedelta(hours=1), tick=False):
-        assert poll_gdap_relationships() == {"imported": 1, "polled": 1, "failed": 0}
+        # just read from Microsoft, active and far from its end: asked again tomorrow
+        assert poll_gdap_relationships() == {"imported": 1, "polled": 0, "failed": 0}
         assert relationships_discover() == 0
     with unscoped():
         rel = AdminRelationship.objects.get()
@@ -380,3 +381,17 @@ def test_relationships_made_in_partner_center_are_found_and_give_access(
         assert rel.ends_at == START + dt.timedelta(days=365)
         assert has_tenant_access(customer)
         assert AuditEvent.objects.filter(action="customers.gdap.imported").count() == 1
+
+
+def test_a_settled_active_relationship_is_asked_once_a_day(customer, owner_a, unscoped):
+    with time_machine.travel(START, tick=False):
+        rel = ask(owner_a, customer, days=365)
+        SandboxGdap().approve(rel.relationship_id)
+    assert poll_at(START + dt.timedelta(hours=1))["polled"] == 1  # active: assign
+    assert poll_at(START + dt.timedelta(hours=2))["polled"] == 1  # assignment now active
+    assert poll_at(START + dt.timedelta(hours=3))["polled"] == 0  # settled: not this hour
+    assert poll_at(START + dt.timedelta(hours=23))["polled"] == 1  # a day later
+    # within 31 days of the end, every hour again (reminders, expiry)
+    end = START + dt.timedelta(days=365)
+    assert poll_at(end - dt.timedelta(days=31, hours=-1))["polled"] == 1
+    assert poll_at(end - dt.timedelta(days=31, hours=-2))["polled"] == 1
