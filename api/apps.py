@@ -7,3 +7,5 @@ class ApiConfig(frame.PortalApp):
 
     name = "api"
     verbose_name = "API"
+    # the `data` of webhook events: the API's serializers (webhooks/events.py)
+    webhook_payloads = "api.webhooks.PAYLOADS"

@@ -53,6 +53,8 @@ def fingerprint(request) -> str:
 
 
 class ApiMixin:
+    # fields of an answer never stored for a replay (a secret is shown once)
+    unreplayable_fields: tuple[str, ...] = ()
     authentication_classes = [BearerKeyAuthentication]
     permission_classes = [permissions.IsAuthenticated, HasMembership]
     throttle_classes = [KeyRateThrottle]
@@ -117,7 +119,10 @@ class ApiMixin:
             if response.status_code >= 500 or not isinstance(response.data, dict | list):
                 transaction.set_rollback(True)  # not stored: the client may retry
                 return response
-            record.status_code, record.body = response.status_code, response.data
+            body = response.data
+            if isinstance(body, dict) and self.unreplayable_fields:
+                body = {k: v for k, v in body.items() if k not in self.unreplayable_fields}
+            record.status_code, record.body = response.status_code, body
             try:
                 with transaction.atomic():
                     record.save(update_fields=["status_code", "body"])

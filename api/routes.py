@@ -13,6 +13,7 @@ from api.resources.customers import CustomerViewSet
 from api.resources.programs import ProgramViewSet
 from api.resources.subscriptions import AssignmentViewSet, SubscriptionViewSet
 from api.resources.support import TicketViewSet
+from api.resources.webhooks import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = SimpleRouter(trailing_slash="/?")
 router.register("customers", CustomerViewSet, basename="customer")
@@ -26,3 +27,5 @@ router.register("statements", StatementViewSet, basename="statement")
 router.register("usage-summaries", UsageSummaryViewSet, basename="usage-summary")
 router.register("programs", ProgramViewSet, basename="program")
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook")

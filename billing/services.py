@@ -58,6 +58,7 @@ from portal.tasking import ResellerTask
 from portal.upkeep import each_row, reason_of, record_failure
 from subscriptions.models import Subscription
 from subscriptions.proration import round_money
+from webhooks.events import emit
 
 # --- the run ----------------------------------------------------------------------------
 
@@ -480,6 +481,7 @@ def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:
             document_pdf_task.delay_on_commit(
                 "invoice", invoice.pk, reseller_id=invoice.reseller_id
             )
+            emit("invoice.finalized", invoice)
         from billing.statements import run_statements_queue
 
         run_statements_queue(run)

@@ -15,6 +15,7 @@ from django_scopes import scope, scopes_disabled
 from billing import selectors
 from billing.models import BillingLine, BillingRun, Statement
 from portal.tasking import ResellerTask
+from webhooks.events import emit
 
 
 def run_statements_queue(run: BillingRun) -> list[int]:
@@ -68,6 +69,7 @@ def statement_render_pdf(*, statement_id: int) -> Statement:
         content = render_statement(statement=statement, lines=lines)
         statement.pdf.save(f"{statement.reference}.pdf", ContentFile(content), save=False)
         statement.save(update_fields=["pdf"])
+        emit("statement.ready", statement)
     return statement
 
 

@@ -32,6 +32,7 @@ from portal.tasking import ResellerTask
 from portal.tenancy import member_service, require_same_reseller
 from programs.defaults import BASE as BASE_PROGRAM
 from programs.gates import require_programs
+from webhooks.events import emit
 
 CUSTOMER_FIELDS = (
     "company_name",
@@ -116,6 +117,7 @@ def customer_create(*, member, **fields) -> Customer:
         action="customers.customer.created",
         data={"company_name": customer.company_name, "domain": customer.primary_domain},
     )
+    emit("customer.created", customer)
     return customer
 
 
@@ -507,6 +509,7 @@ def mca_accept(
             ).select_related("user")
         }
         recipients.add(invitation.sent_by)
+        emit("customer.mca_accepted", acceptance)
         notify(
             reseller=reseller,
             users=sorted(recipients, key=lambda u: u.pk),

@@ -15,6 +15,7 @@ from portal.roles import Role
 from portal.tenancy import member_service
 from programs import rules
 from programs.models import Program, ProgramRequest
+from webhooks.events import emit
 
 
 class ProfileIncomplete(ServiceError):
@@ -147,6 +148,7 @@ def _decide(*, user, program_request: ProgramRequest, state: str, reason: str = 
                 "reason": reason,
             },
         )
+        emit("program_request.decided", request, key=state)
         if verb == "approved":
             _notify_reseller(
                 request,
@@ -214,6 +216,7 @@ def program_request_revoke(*, user, program_request: ProgramRequest, reason: str
                 "reason": reason,
             },
         )
+        emit("program_request.decided", request, key=ProgramRequest.State.REVOKED)
         _notify_reseller(
             request,
             f"{request.program.name}: revoked",

@@ -51,6 +51,7 @@ from subscriptions.models import (
     Subscription,
 )
 from subscriptions.selectors import customer_cycle_price
+from webhooks.events import emit
 
 logger = logging.getLogger(__name__)
 
@@ -469,6 +470,7 @@ def subscription_purchase(
         unit_cost=str(prices.cost),
     )
     provision_task.delay_on_commit(sub.pk, reseller_id=sub.reseller_id)
+    emit("subscription.created", sub)
     return sub
 
 
@@ -544,6 +546,7 @@ def _provisioned(sub: Subscription, info) -> None:
         full_cycle=True,
     )
     _audit(None, sub, "provisioned", partner_center_id=sub.partner_center_id)
+    emit("subscription.provisioned", sub)
     told_of_failure = AuditEvent.objects.filter(
         object_type=sub._meta.label_lower,
         object_id=str(sub.pk),
@@ -581,10 +584,11 @@ def _provisioning_failed(sub: Subscription, reason: str, *, final: bool) -> None
     )
     sub.provisioning, sub.provisioning_error = state, reason[:500]
     if final:
-        status = Subscription.Status.CANCELLED
-        Subscription.objects.filter(pk=sub.pk).update(status=status, ended_at=timezone.now())
+        status, sub.ended_at = Subscription.Status.CANCELLED, timezone.now()
+        Subscription.objects.filter(pk=sub.pk).update(status=status, ended_at=sub.ended_at)
         sub.status = status
         _audit(None, sub, "provisioning_failed", reason=reason)
+        emit("subscription.failed", sub, key=sub.ended_at.isoformat())
         _notify_orderer(
             sub,
             title=f"Order of {sub.offer.name} for {sub.customer} failed",
@@ -769,8 +773,9 @@ def subscription_change_seats(
         done = f"{remove} seat{'s' if remove > 1 else ''} removed with a prorated credit"
     dropped, _ = ScheduledChange.objects.filter(subscription=sub).delete()  # immediate wins
     _audit(member, sub, "seats_changed", before=sub.quantity, after=quantity)
-    sub.quantity = quantity
+    before, sub.quantity = sub.quantity, quantity
     sub.save(update_fields=["quantity"])
+    emit("subscription.seats_changed", sub, key=idempotency_key, extra={"quantity_before": before})
     return done + (
         "; the scheduled change was removed (an immediate change replaces it)." if dropped else "."
     )
@@ -829,6 +834,7 @@ def subscription_cancel(*, member, subscription: Subscription, idempotency_key: 
     sub.save(update_fields=["status", "ended_at"])
     ScheduledChange.objects.filter(subscription=sub).delete()
     _audit(member, sub, "cancelled")
+    emit("subscription.cancelled", sub)
     return done
 
 
@@ -1387,6 +1393,7 @@ def _renew(sub: Subscription, today: date) -> str:
         quantity_before=before,
         quantity=sub.quantity,
     )
+    emit("subscription.renewed", sub, key=sub.term_start, extra={"quantity_before": before})
     return "renewed"
 
 

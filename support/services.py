@@ -18,6 +18,7 @@ from portal.upkeep import each_row
 from support import sla
 from support.attachments import validate_attachments
 from support.models import PlanAssignment, SupportPlan, Ticket, TicketAttachment, TicketMessage
+from webhooks.events import emit
 
 PLAN_FIELDS = (
     "name",
@@ -182,6 +183,7 @@ def ticket_reply(*, member, ticket: Ticket, body: str, files=()) -> TicketMessag
     ticket.updated_at = timezone.now()
     ticket.save(update_fields=["status", "updated_at"])
     audit(actor=member.user, reseller=member.reseller, obj=ticket, action="support.ticket.replied")
+    emit("ticket.replied", message)
     _mail_operations(
         f"Ticket #{ticket.pk} from {member.reseller}: new message",
         f"{member.user.email} wrote:\n\n{body}\n\n{_ops_url(ticket)}",
@@ -278,6 +280,7 @@ def ticket_ops_reply(
             _notify_reseller(
                 ticket, f"Operations answered ticket #{ticket.pk}", f"{ticket.subject}\n\n{body}"
             )
+            emit("ticket.replied", message)
         audit(
             actor=user,
             reseller=ticket.reseller,

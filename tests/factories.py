@@ -522,3 +522,43 @@ class BudgetFactory(UnscopedFactory):
     customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"))
     amount = Decimal("500.00")
     currency = factory.SelfAttribute("customer.currency")
+
+
+class WebhookEndpointFactory(UnscopedFactory):
+    class Meta:
+        model = "webhooks.WebhookEndpoint"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    url = factory.Sequence(lambda n: f"https://psa.example.test/hooks/{n}")
+    events = factory.LazyFunction(lambda: ["customer.created"])
+    secret = factory.LazyFunction(lambda: _webhook_secret())
+
+
+def _webhook_secret():
+    from webhooks import signing
+
+    return signing.encrypt(signing.new_secret())
+
+
+class WebhookEventFactory(UnscopedFactory):
+    class Meta:
+        model = "webhooks.WebhookEvent"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    event_id = factory.Sequence(lambda n: f"evt_{n:032x}")
+    type = "customer.created"
+    body = factory.LazyAttribute(
+        lambda e: (
+            f'{{"id":"{e.event_id}","type":"{e.type}","reseller_id":{e.reseller.pk},"data":{{}}}}'
+        )
+    )
+
+
+class WebhookDeliveryFactory(UnscopedFactory):
+    class Meta:
+        model = "webhooks.WebhookDelivery"
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    reseller = factory.SelfAttribute("endpoint.reseller")
+    event = factory.SubFactory(WebhookEventFactory, reseller=factory.SelfAttribute("..reseller"))
+    status = "failed"

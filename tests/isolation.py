@@ -51,6 +51,8 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
         factories.McaAcceptanceFactory(invitation__customer__reseller=r).pk
     ),
     "program_request_id": lambda r, m: factories.ProgramRequestFactory(reseller=r).pk,
+    "endpoint_id": lambda r, m: factories.WebhookEndpointFactory(reseller=r).pk,
+    "delivery_id": lambda r, m: factories.WebhookDeliveryFactory(endpoint__reseller=r).pk,
     "subscription_id": lambda r, m: factories.SeatSubscriptionFactory(reseller=r).pk,
     "assignment_id": lambda r, m: factories.SeatAssignmentFactory(subscription__reseller=r).pk,
     "usage_import_id": lambda r, m: factories.UsageImportFactory(reseller=r, uploaded_by=m.user).pk,

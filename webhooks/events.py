@@ -68,10 +68,12 @@ def listening(reseller_id: int, type: str) -> list[int]:
     return [pk for pk, events in rows if type in (events or [])]
 
 
-def emit(type: str, obj: models.Model, *, key: object = None, reseller=None) -> WebhookEvent | None:
+def emit(
+    type: str, obj: models.Model, *, key: object = None, reseller=None, extra: dict | None = None
+) -> WebhookEvent | None:
     """Emit the event `type` about `obj` (of `obj.reseller` unless `reseller` is given: a
     transfer concerns two). `key` tells apart several facts of one type about one object (a
-    seat change, a renewal's term)."""
+    seat change, a renewal's term); `extra` adds fields to `data` (the seats before a change)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"{type} is not an event type (webhooks/catalog.py).")
     reseller_id = getattr(reseller, "pk", reseller) if reseller is not None else obj.reseller_id  # type: ignore[attr-defined]
@@ -89,7 +91,7 @@ def emit(type: str, obj: models.Model, *, key: object = None, reseller=None) -> 
             "type": type,
             "created_at": now.isoformat().replace("+00:00", "Z"),
             "reseller_id": reseller_id,
-            "data": build_data(obj, reseller_id=reseller_id),
+            "data": {**build_data(obj, reseller_id=reseller_id), **(extra or {})},
         }
         body = json.dumps(envelope, cls=DjangoJSONEncoder, separators=(",", ":"))
         try:

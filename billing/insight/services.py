@@ -27,6 +27,7 @@ from portal.permissions import require
 from portal.roles import PERMISSIONS
 from portal.upkeep import each_row
 from subscriptions.selectors import subscription_get
+from webhooks.events import emit
 
 CHECK_DAYS = 3  # usage arrives late: each run checks the last days again (once per day)
 
@@ -150,6 +151,7 @@ def _detect_in_scope(reseller, customers: dict, *, first: date, last: date) -> l
                 "top_meter": alert.top_meter,
             },
         )
+        emit("anomaly.detected", alert)
     return alerts
 
 
@@ -310,4 +312,5 @@ def _check_budget(pk: int, *, day: date) -> list[BudgetAlert]:
                     "forecast": str(alert.forecast),
                 },
             )
+            emit("budget.alert", alert)
         return alerts

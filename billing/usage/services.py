@@ -24,6 +24,7 @@ from portal.tasking import ResellerTask
 from portal.tenancy import member_service
 from subscriptions.catalog.models import ProductType
 from subscriptions.models import Subscription
+from webhooks.events import emit
 
 MAX_FETCH_DAYS = 92
 
@@ -548,6 +549,8 @@ def _finish(usage_import: UsageImport, *, status, **fields) -> UsageImport:
             "errors": len(usage_import.errors),
         },
     )
+    if status == UsageImport.Status.DONE and usage_import.reseller_id:
+        emit("usage.imported", usage_import)
     return usage_import
 
 

@@ -49,6 +49,7 @@ from subscriptions.models import (
 from subscriptions.selectors import customer_cycle_price
 from subscriptions.services import _emit, _gateway_call, cycle_key
 from subscriptions.transfers.models import Transfer, TransferItem
+from webhooks.events import emit
 
 MPN_ID = re.compile(r"^\d{6,10}$")
 
@@ -150,6 +151,7 @@ def _audit(user, transfer: Transfer, verb: str, **data):
             action=f"subscriptions.transfer.{verb}",
             data=data,
         )
+        emit("transfer.updated", transfer, reseller=reseller, key=verb)
 
 
 def _tell_target(transfer: Transfer, title: str, body: str = ""):

@@ -28,6 +28,8 @@ PROVIDERS: dict[str, Callable] = {
     "usage-summaries": lambda r: factories.UsageSummaryFactory(subscription__reseller=r).pk,
     "tickets": lambda r: factories.TicketFactory(reseller=r).pk,
     "price-books": lambda r: factories.PriceBookFactory(reseller=r).pk,
+    "webhooks": lambda r: factories.WebhookEndpointFactory(reseller=r).pk,
+    "webhooks/deliveries": lambda r: factories.WebhookDeliveryFactory(endpoint__reseller=r).pk,
 }
 # resources that belong to nobody (the distributor's catalog and programs): B may read them;
 # what they take of A's (a customer in a price query) is probed below

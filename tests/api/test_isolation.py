@@ -12,6 +12,9 @@ def test_reseller_b_key_gets_404_for_every_operation_on_reseller_a_ids(
 ):
     factories.CustomerFactory(reseller=reseller_a, company_name="Alpha Secret Customer")
     factories.TicketFactory(reseller=reseller_a, subject="Alpha private ticket")
+    factories.WebhookDeliveryFactory(
+        endpoint__reseller=reseller_a, endpoint__url="https://alpha-psa.example.test/hook"
+    )
     schema = Client().get("/api/v1/schema/?format=json").json()
 
     report = crawl(
@@ -22,6 +25,7 @@ def test_reseller_b_key_gets_404_for_every_operation_on_reseller_a_ids(
             "Alpha Cloud",
             "Alpha Secret Customer",
             "Alpha private ticket",
+            "alpha-psa.example.test",
             owner_a.user.email,
         ],
     )

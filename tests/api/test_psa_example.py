@@ -92,3 +92,58 @@ def test_psa_sync_with_a_viewer_key_gets_prices_but_no_cost(
         [line] = agreement_lines(client)
     assert line.unit_cost is None and line.margin is None
     assert line.unit_price == Decimal(str(order.unit_price))
+
+
+def test_psa_webhook_receiver_verifies_dedupes_and_updates_the_line(
+    owner_a, onboard, catalog, portal_client, django_capture_on_commit_callbacks
+):
+    """The portal posts subscription.seats_changed to the PSA's URL (a real socket); the
+    example's handler verifies the signature, takes the event once (a redelivery is dropped)
+    and the line it makes carries the new quantity."""
+    from examples.psa_sync import handle_webhook, line_for_event
+    from tests.webhooks.receiver import Receiver
+    from webhooks import services as webhook_services
+
+    customer = onboard(owner_a, company_name="Contoso Ltd")
+    order = subscription_services.subscription_purchase(
+        member=owner_a,
+        customer=customer,
+        offer=catalog[BASIC],
+        term="P1Y",
+        billing_frequency="monthly",
+        quantity=3,
+        idempotency_key="psa-hook",
+    )
+    sub = subscription_services.subscription_provision(subscription_id=order.pk)
+    seen, events, answers = set(), [], []
+
+    class PsaReceiver(Receiver):
+        def handle(self, body, headers):
+            status, event = handle_webhook(body, headers, secret=self.secret, seen=seen)
+            answers.append(status)
+            if event:
+                events.append(event)
+            return status
+
+    with PsaReceiver() as psa:
+        endpoint, psa.secret = webhook_services.webhook_endpoint_create(
+            member=owner_a, url=psa.url, events=["subscription.seats_changed"]
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            subscription_services.subscription_change_seats(
+                member=owner_a, subscription=sub, quantity=5, idempotency_key="psa-more"
+            )
+        from django_scopes import scopes_disabled
+
+        from webhooks.models import WebhookDelivery
+
+        with scopes_disabled():
+            delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook_services.webhook_delivery_redeliver(member=owner_a, delivery=delivery)
+    assert answers == [204, 200]  # the redelivery is acknowledged, not handled again
+    [event] = events
+    with portal_client(factories.api_key(member=owner_a)[1]) as client:
+        line = line_for_event(client, event)
+    assert (line.company, line.quantity, line.sku) == ("Contoso Ltd", 5, BASIC)
+    assert event["data"]["quantity_before"] == 3
