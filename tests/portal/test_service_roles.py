@@ -22,6 +22,7 @@ from subscriptions import services as subscriptions
 from support import services as support
 from tests import factories
 from tests.subscriptions.conftest import PREMIUM, buy_now
+from webhooks import services as webhooks
 
 OUR_APPS = (
     "portal",
@@ -328,6 +329,47 @@ CASES = [
             lambda m: billing.usage_import_upload(
                 member=m, file=SimpleUploadedFile("usage.csv", USAGE_HEADER)
             )
+        ),
+    ),
+    (
+        "webhook_endpoint_create",
+        "webhooks.manage",
+        lambda ctx: (
+            lambda m: webhooks.webhook_endpoint_create(
+                member=m, url="https://psa.example.test/hook", events=["customer.created"]
+            )
+        ),
+    ),
+    (
+        "webhook_endpoint_update",
+        "webhooks.manage",
+        lambda ctx: (
+            lambda e: (
+                lambda m: webhooks.webhook_endpoint_update(
+                    member=m, endpoint=e, description="HaloPSA"
+                )
+            )
+        )(factories.WebhookEndpointFactory(reseller=ctx["reseller"])),
+    ),
+    (
+        "webhook_endpoint_rotate_secret",
+        "webhooks.manage",
+        lambda ctx: (
+            lambda e: lambda m: webhooks.webhook_endpoint_rotate_secret(member=m, endpoint=e)
+        )(factories.WebhookEndpointFactory(reseller=ctx["reseller"])),
+    ),
+    (
+        "webhook_endpoint_delete",
+        "webhooks.manage",
+        lambda ctx: (lambda e: lambda m: webhooks.webhook_endpoint_delete(member=m, endpoint=e))(
+            factories.WebhookEndpointFactory(reseller=ctx["reseller"])
+        ),
+    ),
+    (
+        "webhook_delivery_redeliver",
+        "webhooks.manage",
+        lambda ctx: (lambda d: lambda m: webhooks.webhook_delivery_redeliver(member=m, delivery=d))(
+            factories.WebhookDeliveryFactory(endpoint__reseller=ctx["reseller"])
         ),
     ),
 ]

@@ -133,11 +133,12 @@ def subscription_provisioned(ctx):
 
 
 def subscription_failed(ctx):
-    # the portal has the MCA acceptance, Partner Center has no attestation: refused
+    # operations marked the MCA logged by hand, Partner Center has no attestation: refused
     customer = customer_services.customer_create_in_partner_center(
         member=ctx.owner, customer=factories.CustomerFactory(reseller=ctx.reseller)
     )
-    factories.McaAcceptanceFactory(invitation__customer=customer)
+    acceptance = factories.McaAcceptanceFactory(invitation__customer=customer)
+    customer_services.mca_mark_logged(user=ctx.ops, acceptance_id=acceptance.pk, reference="PC-1")
     customer.refresh_from_db()
     order = sub_services.subscription_purchase(
         member=ctx.owner,
