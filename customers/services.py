@@ -18,7 +18,7 @@ from django_scopes import scope, scopes_disabled
 
 from customers import agreement, emails, links
 from customers.models import Customer, McaAcceptance, McaInvitation, McaStatus
-from partner_center.auth import keep_admin_credentials
+from partner_center.auth import keep_admin_credentials, take_admin_credentials
 from partner_center.errors import AlreadyAttested, GatewayError, RateLimited, Unavailable
 from partner_center.gateway import get_gateway
 from partner_center.types import CustomerRequest
@@ -743,3 +743,25 @@ def mca_attest_task(self, acceptance_id: int) -> None:
         raise self.retry(exc=exc, countdown=countdown) from exc
     except (GatewayError, ValidationError) as exc:
         logger.warning("MCA acceptance %s not logged in Partner Center: %s", acceptance_id, exc)
+
+
+@member_service
+def customer_admin_account_take(*, member, customer: Customer) -> tuple[str, str]:
+    """The customer's first admin account (user name, password) that Partner Center gave
+    once when it created the tenant: shown to the reseller this one time, then forgotten."""
+    require(member, "customers.edit")
+    require_same_reseller(member, customer)
+    taken = take_admin_credentials(str(customer.tenant_id)) if customer.tenant_id else None
+    if taken is None:
+        raise ValidationError(
+            "The admin account was already shown once and is no longer kept: reset the "
+            "password in the Microsoft 365 admin center if it was lost."
+        )
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=customer,
+        action="customers.customer.admin_account_shown",
+        data={"user_name": taken[0]},
+    )
+    return taken

@@ -14,6 +14,7 @@ reseller_patterns = [
     path("<int:customer_id>/mca/send/", views.mca_send, name="mca_send"),
     path("<int:customer_id>/mca/revoke/", views.mca_revoke, name="mca_revoke"),
     path("<int:customer_id>/tenant/", views.create_tenant, name="create_tenant"),
+    path("<int:customer_id>/admin-account/", views.admin_account, name="admin_account"),
     path("<int:customer_id>/tenant/link/", views.link_tenant, name="link_tenant"),
     path("<int:customer_id>/portal-link/", views.portal_link, name="portal_link"),
     # GDAP (customers/gdap)

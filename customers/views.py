@@ -13,11 +13,12 @@ from customers.filters import CustomerFilter
 from customers.forms import CustomerForm, MarkLoggedForm, McaAcceptForm, TenantRelinkForm
 from customers.gdap import selectors as gdap_selectors
 from customers.tables import CustomerTable
+from partner_center.auth import has_admin_credentials
 from portal import frame
 from portal.confirm import confirm_page
 from portal.decorators import member_required, staff_required
 from portal.forms_utils import posted
-from portal.outcome import act
+from portal.outcome import act, error_text
 from portal.permissions import require
 from portal.roles import role_can
 
@@ -103,10 +104,34 @@ def customer_detail(request, customer_id):
             "relationship_link": links.relationship_link(customer.reseller),
             "can_edit": role_can(member.role, "customers.edit"),
             "gdap": gdap_selectors.card(member, customer),
+            "admin_account_waiting": bool(customer.tenant_id)
+            and role_can(member.role, "customers.edit")
+            and has_admin_credentials(str(customer.tenant_id)),
             # subscriptions, seats, support contact and plans: from the apps above (portal/frame.py)
             **frame.merged("customer_context", member, customer),
         },
     )
+
+
+@member_required
+@require_POST
+def admin_account(request, customer_id):
+    """The one-time admin account, in this answer only (never stored in messages or cache)."""
+    customer = selectors.customer_get(member=request.membership, customer_id=customer_id)
+    try:
+        user_name, password = services.customer_admin_account_take(
+            member=request.membership, customer=customer
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("customers:detail", customer_id=customer.pk)
+    response = render(
+        request,
+        "customers/admin_account.html",
+        {"customer": customer, "user_name": user_name, "password": password},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _customer_action(request, customer_id, action):

@@ -277,6 +277,13 @@ def keep_admin_credentials(tenant_id: str, user_name: str, password: str) -> Non
         )
 
 
+def has_admin_credentials(tenant_id: str) -> bool:
+    """Whether a new customer's one-time admin account is still waiting to be shown."""
+    from partner_center.models import AdminCredential
+
+    return AdminCredential.objects.filter(tenant_id=str(tenant_id)).exists()
+
+
 def take_admin_credentials(tenant_id: str) -> tuple[str, str] | None:
     """The one-time admin account (user name, password), then forgotten; None once taken."""
     from partner_center.models import AdminCredential

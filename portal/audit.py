@@ -25,6 +25,7 @@ ACTIONS: dict[str, str] = {
     "programs.request.revoked": "revoked the program approval",
     # customers
     "customers.customer.created": "created the customer",
+    "customers.customer.admin_account_shown": "was shown the one-time admin account of",
     "customers.customer.changed": "changed the customer",
     "customers.customer.tenant_created": "created the Microsoft tenant of",
     "customers.customer.tenant_linked": "linked the Microsoft tenant found in Partner Center to",
@@ -51,6 +52,7 @@ ACTIONS: dict[str, str] = {
     "subscriptions.pricerule.added": "added a price rule to",
     "subscriptions.pricerule.removed": "removed a price rule from",
     "subscriptions.subscription.ordered": "ordered",
+    "subscriptions.subscription.upgraded": "upgraded seats of the subscription",
     "subscriptions.subscription.provisioned": "provisioned",
     "subscriptions.subscription.provisioning_failed": "could not provision",
     "subscriptions.subscription.provisioning_retried": "retried the order of",

@@ -206,6 +206,27 @@ class TransferDecisionForm(forms.Form):
     )
 
 
+class UpgradeForm(forms.Form):
+    """Upgrade some or all seats to an offer Partner Center lists as eligible now."""
+
+    offer = forms.ModelChoiceField(queryset=Offer.objects.none(), label="Upgrade to")
+    quantity = forms.IntegerField(min_value=1, label="Seats to upgrade")
+    idempotency_key = IdempotencyKeyField()
+
+    def __init__(self, *args, offers=(), max_quantity: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["offer"].queryset = Offer.objects.filter(
+            pk__in=[o.pk for o in offers]
+        ).order_by("name")
+        if max_quantity:
+            self.fields["quantity"].max_value = max_quantity
+            self.fields["quantity"].widget.attrs["max"] = max_quantity
+            self.fields["quantity"].help_text = (
+                f"All {max_quantity}: a full upgrade; fewer: a partial one, into a new "
+                "subscription with this one's cancellation window."
+            )
+
+
 class ExchangeForm(forms.Form):
     """Exchange a Reserved Instance for another (new commitment ≥ the remaining one)."""
 

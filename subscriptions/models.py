@@ -28,6 +28,7 @@ class Subscription(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
         TRANSFERRED = "transferred", "Transferred away"
+        UPGRADED = "upgraded", "Upgraded (all seats moved)"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="subscriptions")
@@ -67,6 +68,10 @@ class Subscription(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     ended_at = models.DateTimeField(null=True, blank=True)
+    # the subscription whose seats an upgrade (Partner Center transition) moved here
+    upgraded_from = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="upgrades"
+    )
     # which renewal reminder ("7" or "1" days before) went out for the current term
     renewal_reminder = models.CharField(max_length=2, blank=True, editable=False)
 
@@ -223,6 +228,8 @@ class ChargeEvent(models.Model):
         TRANSFER_OUT = "transfer_out", "Transferred away (prorated credit)"
         TRANSFER_IN = "transfer_in", "Transferred in (prorated)"
         EXCHANGE = "exchange", "Reservation exchanged (prorated credit)"
+        UPGRADE_OUT = "upgrade_out", "Seats upgraded away (prorated credit)"
+        UPGRADE_IN = "upgrade_in", "Seats upgraded in (prorated)"
 
     reseller = models.ForeignKey(Reseller, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")

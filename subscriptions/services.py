@@ -781,6 +781,177 @@ def subscription_change_seats(
     )
 
 
+def partner_center_facts(sub: Subscription):
+    """What Partner Center says of the subscription now (get-a-subscription-by-id): the seats
+    it would still refund (refundableQuantity) and until when it may be cancelled
+    (cancellationAllowedUntilDate); None when it cannot be asked."""
+    if not (sub.partner_center_id and sub.customer.tenant_id and sub.in_force):
+        return None
+    try:
+        return get_gateway().get_subscription(str(sub.customer.tenant_id), sub.partner_center_id)
+    except GatewayError:
+        return None
+
+
+def _same_offer(catalog_item_id: str, offer: Offer) -> bool:
+    """Whether a catalogItemId (product:sku[:availability]) is this offer (product:sku)."""
+    return ":".join(catalog_item_id.split(":")[:2]) == offer.sku
+
+
+def upgrade_options(sub: Subscription) -> tuple[list[tuple[Offer, object]], str]:
+    """The offers Partner Center lets `sub` be upgraded to now (transition eligibilities),
+    each with its option, and a sentence when Partner Center gives none or cannot be asked."""
+    if not (sub.is_active and sub.partner_center_id and sub.customer.tenant_id):
+        return [], ""
+    if sub.offer.product_type.billing != ProductType.Billing.SEATS:
+        return [], ""
+    try:
+        options = get_gateway().get_transition_options(
+            str(sub.customer.tenant_id), sub.partner_center_id
+        )
+    except GatewayError as exc:
+        return [], f"Partner Center could not list the upgrades now ({exc.message})."
+    by_sku = {":".join(o.catalog_item_id.split(":")[:2]): o for o in options}
+    offers = Offer.objects.filter(sku__in=by_sku, is_active=True).select_related("product_type")
+    eligible = [(o, by_sku[o.sku]) for o in offers if by_sku[o.sku].eligible]
+    if not eligible:
+        reasons = sorted({r for o in options for r in o.reasons if r})
+        return [], " ".join(reasons) or "Partner Center offers no upgrade for this subscription."
+    return sorted(eligible, key=lambda pair: pair[0].name), ""
+
+
+@member_service
+def subscription_upgrade(
+    *,
+    member,
+    subscription: Subscription,
+    to_offer: Offer,
+    quantity: int,
+    idempotency_key: str,
+) -> Subscription:
+    """Upgrade `quantity` seats (all of them: a full upgrade; fewer: a partial one) to
+    `to_offer` through Partner Center's transition (transition-a-new-commerce-subscription).
+    The moved seats are credited on the source and charged on the new subscription, each
+    prorated daily from today to the end of the current charge cycle (DESIGN "Upgrades"); the
+    new subscription keeps the source's term, billing and cancellation window (a partial
+    upgrade does not open a new one). Returns the new subscription."""
+    require_valid_key(idempotency_key)
+    key = f"upgrade:{idempotency_key}"
+    replayed = Subscription.objects.filter(reseller=member.reseller, order_key=key).first()
+    if replayed:  # the same request submitted again
+        return replayed
+    sub = _require_changeable(member, subscription)
+    if sub.offer.product_type.billing != ProductType.Billing.SEATS:
+        raise ValidationError(f"{sub.offer.name} has no seats to upgrade.")
+    if not 1 <= quantity <= sub.quantity:
+        raise ValidationError(
+            f"Between 1 and {sub.quantity} seats can be upgraded, not {quantity}."
+        )
+    check_sellable(to_offer)
+    _check_sold(to_offer, sub.term, sub.billing_frequency)
+    require_program_for_product(sub.reseller, to_offer.product_type, action="upgrade seats")
+    tenant = str(sub.customer.tenant_id)
+    options = _gateway_call(get_gateway().get_transition_options, tenant, sub.partner_center_id)
+    option = next((o for o in options if _same_offer(o.catalog_item_id, to_offer)), None)
+    if option is None or not option.eligible:
+        why = " ".join(option.reasons) if option else ""
+        raise ValidationError(
+            f"Partner Center does not offer an upgrade of {sub.offer.name} to "
+            f"{to_offer.name} now. {why}".strip()
+        )
+    now = timezone.now()
+    today = now.date()
+    sub = _catch_up(sub, today)
+    prices = _locked_prices(
+        sub.customer, to_offer, sub.term, sub.billing_frequency, today, currency=sub.currency
+    )
+    result = _gateway_call(
+        get_gateway().transition,
+        tenant,
+        sub.partner_center_id,
+        to_catalog_item_id=option.catalog_item_id,
+        quantity=quantity,
+        idempotency_key=key,
+    )
+    target = Subscription.objects.create(
+        reseller=sub.reseller,
+        customer=sub.customer,
+        offer=to_offer,
+        partner_center_id=result.to_subscription_id,
+        order_key=key,
+        term=sub.term,
+        billing_frequency=sub.billing_frequency,
+        quantity=quantity,
+        auto_renew=sub.auto_renew,
+        purchased_at=now,
+        term_start=sub.term_start,
+        term_end=sub.term_end,
+        window_opened_at=sub.window_opened_at,  # inherits the source's cancellation window
+        currency=sub.currency,
+        unit_cost=prices.cost,
+        unit_price=prices.price,
+        created_by=member.user,
+        upgraded_from=sub,
+    )
+    SeatBatch.objects.create(
+        reseller=sub.reseller,
+        subscription=target,
+        quantity=quantity,
+        opened_at=sub.window_opened_at,
+    )
+    _emit(
+        sub,
+        ChargeEvent.Kind.UPGRADE_OUT,
+        key=f"sub:{sub.pk}:upgrade:{idempotency_key}",
+        on=today,
+        quantity=-quantity,
+    )
+    cycle_start, _ = rules.cycle_containing(target.term_start, target.billing_frequency, today)
+    # from a cycle's first day it is that cycle's charge: the daily cycle run then skips it
+    _emit(
+        target,
+        ChargeEvent.Kind.UPGRADE_IN,
+        key=cycle_key(target, today)
+        if cycle_start == today
+        else f"sub:{target.pk}:upgrade:{idempotency_key}",
+        on=today,
+        quantity=quantity,
+    )
+    left = quantity  # the seats leave the source from its newest batches
+    for batch in sub.batches.order_by("-opened_at", "-pk"):
+        taken = min(left, batch.quantity)
+        left -= taken
+        batch.quantity -= taken
+        batch.save(update_fields=["quantity"]) if batch.quantity else batch.delete()
+        if not left:
+            break
+    before = sub.quantity
+    sub.quantity -= quantity
+    fields = ["quantity"]
+    if sub.quantity == 0:  # a full upgrade: the source ends
+        sub.status, sub.ended_at = Subscription.Status.UPGRADED, now
+        fields += ["status", "ended_at"]
+        ScheduledChange.objects.filter(subscription=sub).delete()
+    sub.save(update_fields=fields)
+    # users beyond the seats the source keeps move with the upgraded seats, newest first
+    assigned = SeatAssignment.objects.filter(subscription=sub).order_by("-assigned_at", "-pk")
+    excess = assigned.count() - sub.quantity
+    if excess > 0:
+        moved = list(assigned.values_list("pk", flat=True)[: min(excess, quantity)])
+        SeatAssignment.objects.filter(pk__in=moved).update(subscription=target)
+    _audit(
+        member,
+        sub,
+        "upgraded",
+        to_offer=to_offer.sku,
+        seats=quantity,
+        before=before,
+        to_subscription=target.pk,
+        partial=sub.quantity > 0,
+    )
+    return target
+
+
 @member_service
 def subscription_cancel(*, member, subscription: Subscription, idempotency_key: str) -> str:
     require_valid_key(idempotency_key)

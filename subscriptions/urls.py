@@ -12,6 +12,7 @@ reseller_patterns = [
     path("<int:subscription_id>/seats/", views.change_seats, name="change_seats"),
     path("<int:subscription_id>/cancel/", views.cancel, name="cancel"),
     path("<int:subscription_id>/exchange/", views.exchange, name="exchange"),
+    path("<int:subscription_id>/upgrade/", views.upgrade, name="upgrade"),
     path("<int:subscription_id>/auto-renew/", views.auto_renew, name="auto_renew"),
     path("<int:subscription_id>/term/", views.change_term, name="change_term"),
     path(

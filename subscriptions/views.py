@@ -31,6 +31,7 @@ from subscriptions.forms import (
     PurchaseForm,
     SeatsForm,
     TermChangeForm,
+    UpgradeForm,
 )
 from subscriptions.insight import selectors as insight_selectors
 from subscriptions.insight.models import TenantLicence
@@ -394,11 +395,22 @@ def subscription_detail(request, subscription_id):
     member = request.membership
     sub = selectors.subscription_get(member=member, subscription_id=subscription_id)
     now = timezone.now()
+    upgrades, no_upgrade = services.upgrade_options(sub)
     return render(
         request,
         "subscriptions/detail.html",
         {
             "sub": sub,
+            "pc": services.partner_center_facts(sub),
+            "upgrades": upgrades,
+            "no_upgrade": no_upgrade,
+            "upgrade_form": UpgradeForm(
+                offers=[o for o, _ in upgrades],
+                max_quantity=sub.quantity,
+                initial={"quantity": sub.quantity, "idempotency_key": _new_key()},
+            )
+            if upgrades
+            else None,
             "window": selectors.window_state(sub, now),
             "scheduled": ScheduledChange.objects.filter(subscription=sub).first(),
             "assignments": sub.assignments.all(),
@@ -619,6 +631,33 @@ def exchange(request, subscription_id):
         f"billed {new.get_billing_frequency_display().lower()}) from "
         f"{new.term_start}; the old reservation ended with a prorated "
         "credit.",
+    )
+    return redirect("subscriptions:detail", subscription_id=new.pk)
+
+
+@member_required
+@require_POST
+def upgrade(request, subscription_id):
+    """Upgrade all or some seats (Partner Center transition): on success, the new one's page."""
+    sub = selectors.subscription_get(member=request.membership, subscription_id=subscription_id)
+    form = UpgradeForm(request.POST, offers=Offer.objects.filter(is_active=True))
+    try:
+        if not form.is_valid():
+            raise _form_errors(form)
+        new = services.subscription_upgrade(
+            member=request.membership,
+            subscription=sub,
+            to_offer=form.cleaned_data["offer"],
+            quantity=form.cleaned_data["quantity"],
+            idempotency_key=form.cleaned_data["idempotency_key"],
+        )
+    except ValidationError as exc:
+        messages.error(request, error_text(exc))
+        return redirect("subscriptions:detail", subscription_id=sub.pk)
+    messages.success(
+        request,
+        f"Upgraded {new.quantity} seat{'s' if new.quantity > 1 else ''} to {new.offer.name}: "
+        f"credited on {sub.offer.name}, charged here, each prorated to the end of the cycle.",
     )
     return redirect("subscriptions:detail", subscription_id=new.pk)
 
