@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0010_usage_partitioned_by_month"),
+        ("billing", "0011_microsoft_billed_reconciliation"),
     ]
 
     operations = [
