@@ -612,7 +612,10 @@ API_IDEMPOTENCY_KEEP_HOURS = env.int("API_IDEMPOTENCY_KEEP_HOURS", default=24)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Reseller Portal API",
     "DESCRIPTION": "Customers, subscriptions, catalog, billing documents, usage, programs and "
-    "support of one reseller, through the same rules as the portal's pages.",
+    "support of one reseller, through the same rules as the portal's pages. Webhook endpoints "
+    "(/api/v1/webhooks/) receive signed events (Standard Webhooks: webhook-id, "
+    "webhook-timestamp, webhook-signature) as {id, type, created_at, reseller_id, data}; "
+    "`data` has the field names of the resource here.",
     "VERSION": "1.0.0",
     "SCHEMA_PATH_PREFIX": "/api/v1/",
     "SERVE_INCLUDE_SCHEMA": False,

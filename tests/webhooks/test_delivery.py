@@ -192,3 +192,16 @@ def test_a_success_within_the_24_hours_keeps_the_endpoint(
     with scopes_disabled():
         endpoint = WebhookEndpoint.objects.get()
         assert endpoint.enabled and endpoint.failing_since is None
+
+
+def test_emitting_for_a_reseller_without_a_listening_endpoint_costs_one_query(
+    owner_a, django_assert_num_queries
+):
+    customer = factories.CustomerFactory(reseller=owner_a.reseller)
+    with django_assert_num_queries(1):  # which endpoints listen: none, so nothing is stored
+        assert emit("customer.created", customer) is None
+
+
+def test_an_unknown_event_type_is_a_programming_error(owner_a):
+    with pytest.raises(ValueError, match="not an event type"):
+        emit("customer.deleted", factories.CustomerFactory(reseller=owner_a.reseller))
