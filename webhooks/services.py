@@ -9,6 +9,7 @@ delivery with a lease (one conditional UPDATE), so a sweep and a countdown never
 
 import time
 from datetime import timedelta
+from functools import cache
 
 import httpx
 from celery import shared_task
@@ -209,13 +210,20 @@ def _secrets(endpoint: WebhookEndpoint, now) -> list[str]:
     return keys
 
 
+@cache
+def _http() -> httpx.Client:
+    """One client per worker process: its connections and TLS context are reused (making a
+    TLS context per request costs more than a fast receiver's answer)."""
+    return httpx.Client(timeout=settings.WEBHOOK_TIMEOUT, follow_redirects=False)
+
+
 def _post(endpoint: WebhookEndpoint, event, now) -> WebhookAttempt:
     body = event.body.encode()
     attempt = WebhookAttempt(reseller_id=endpoint.reseller_id, at=now)
     started = time.monotonic()
     try:
         check_url(endpoint.url)
-        response = httpx.post(
+        response = _http().post(
             endpoint.url,
             content=body,
             headers={
@@ -225,8 +233,6 @@ def _post(endpoint: WebhookEndpoint, event, now) -> WebhookAttempt:
                     event_id=event.event_id, at=now, body=body, secrets_=_secrets(endpoint, now)
                 ),
             },
-            timeout=settings.WEBHOOK_TIMEOUT,
-            follow_redirects=False,
         )
     except ServiceError as exc:
         attempt.error = " ".join(exc.messages)[:500]
