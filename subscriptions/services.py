@@ -949,6 +949,7 @@ def subscription_upgrade(
         to_subscription=target.pk,
         partial=sub.quantity > 0,
     )
+    emit("subscription.upgraded", target, extra={"upgraded_from": sub.pk, "seats": quantity})
     return target
 
 

@@ -15,8 +15,8 @@ EVENT_TYPES: dict[str, str] = {
     "quantity_before).",
     "subscription.cancelled": "A subscription was cancelled (data: the subscription).",
     "subscription.renewed": "A subscription renewed for a new term (data: the subscription).",
-    "subscription.upgraded": "A subscription was upgraded to another product (data: the "
-    "subscription).",
+    "subscription.upgraded": "Seats were upgraded to another product (data: the new "
+    "subscription, upgraded_from: the source's id, seats: how many moved).",
     "transfer.updated": "A transfer of subscriptions to or from the reseller changed state "
     "(requested, completed, declined, canceled, expired, failed).",
     "invoice.finalized": "The distributor finalized an invoice (data: the invoice).",
