@@ -4,10 +4,10 @@ sums into UsageSummary, in one transaction.
 A file is first streamed by one binary COPY straight into the usage table while it is still
 being read and checked: a second thread parses, checks and encodes (pgpq) a slice of lines
 while PostgreSQL stores the slice before and computes each line's natural key (a generated
-column: md5 in C, no hashing in Python). The table's unique (reseller, subscription, day,
-natural key) index refuses a line that is there already or twice in the file; then, or when a
-line has a problem, the COPY is rolled back to its savepoint and the caller checks the whole
-file and reports its problems or loads it through staging.
+column: hashtextextended() in C, no hashing in Python). The table's unique (reseller,
+subscription, day, natural key) index refuses a line that is there already or twice in the
+file; then, or when a line has a problem, the COPY is rolled back to its savepoint and the
+caller checks the whole file and reports its problems or loads it through staging.
 
 Through staging (a re-import, a correction of some days): binary COPY into a temporary table,
 then INSERT … ON CONFLICT DO NOTHING, so what is there already counts as a duplicate.
@@ -42,8 +42,9 @@ TABLE = UsageLine._meta.db_table
 CONFLICT = "(reseller_id, subscription_id, usage_date, natural_key)"  # UsageLine's unique key
 SCHEMA = columnar.SCHEMA.append(pa.field("usage_import_id", pa.int64()))
 BATCH_ROWS = 50_000
-# UsageLine.natural_key of a staged row, as the table's generated column computes it.
-KEY_SQL = "md5(" + " || E'\\x1f' || ".join(f"s.{c}" for c in KEY_COLUMNS) + ")::uuid"
+# UsageLine.natural_key of a staged row, as the table's generated column computes it
+# (billing.usage.models.KeyHash, migration 0012).
+KEY_SQL = "hashtextextended(" + " || E'\\x1f' || ".join(f"s.{c}" for c in KEY_COLUMNS) + ", 0)"
 
 
 @dataclass

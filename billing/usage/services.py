@@ -13,7 +13,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from billing.usage import columnar, graph, pg, summary, validation
-from billing.usage.models import KEY_COLUMNS, KEY_SEPARATOR, UsageImport, UsageLine
+from billing.usage.models import (
+    KEY_COLUMNS,
+    KEY_SEPARATOR,
+    UsageImport,
+    UsageLine,
+    key_hash,
+)
 from customers.models import Customer
 from partner_center import graph_billing
 from partner_center.errors import GatewayError
@@ -395,10 +401,9 @@ def _replace_orm(import_id: int, rows, replacing: _Replacing):
     return UsageLine.objects.count() - before, removed
 
 
-def _key_of(row: dict) -> uuid.UUID:
-    """UsageLine.natural_key of a row of stored values (as the database computes it)."""
-    joined = KEY_SEPARATOR.join(row[name] for name in KEY_COLUMNS)
-    return uuid.UUID(hex=hashlib.md5(joined.encode(), usedforsecurity=False).hexdigest())
+def _key_of(row: dict) -> int:
+    """UsageLine.natural_key of a row of stored values, as SQLite computes it (`key_hash`)."""
+    return key_hash(KEY_SEPARATOR.join(row[name] for name in KEY_COLUMNS))
 
 
 def _load_columns(import_id: int, rows) -> int:

@@ -7,7 +7,6 @@ columns of `UsageLine`, to a sink. A file with any problem is rejected whole by 
 """
 
 import csv
-import hashlib
 import io
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -336,11 +335,10 @@ def _usage_date(value: str) -> date:
     return date.fromisoformat(value)
 
 
-def natural_key(row: dict[str, str]) -> uuid.UUID:
-    """UsageLine.natural_key of the line, as the database computes it from the stored
-    columns (md5 of the key fields joined by U+001F; not a secret, an identity)."""
-    parts = "\x1f".join(row.get(f, "").strip() for f in NATURAL_KEY_FIELDS)
-    return uuid.UUID(hex=hashlib.md5(parts.encode(), usedforsecurity=False).hexdigest())
+def key_text(row: dict[str, str]) -> str:
+    """The text UsageLine.natural_key hashes, as the line's stored columns make it (the key
+    fields stripped, joined by U+001F); the database computes the hash."""
+    return "\x1f".join(row.get(f, "").strip() for f in NATURAL_KEY_FIELDS)
 
 
 def line_identity(row: dict[str, str]) -> str:

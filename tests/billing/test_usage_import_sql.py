@@ -11,7 +11,13 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from billing.usage import columnar, services, summary, validation
-from billing.usage.models import UsageImport, UsageLine, UsageSummary
+from billing.usage.models import (
+    KeyHash,
+    UsageImport,
+    UsageLine,
+    UsageSummary,
+    key_text_expression,
+)
 from tests.billing.usage_helpers import rows_for, to_csv
 from tests.factories import SubscriptionFactory
 
@@ -123,8 +129,14 @@ def test_columns_path_stores_the_same_rows_and_natural_keys_as_python(subs_a, ru
         1,
     )
     stored = _lines(imported)
-    # the key the database computed is the one validation.natural_key computes in Python
-    assert {key for _, _, key in stored} == {validation.natural_key(r) for r in rows}
+    # the database hashed the key text of each line as validation.key_text makes it, and its
+    # stored key is the model's expression of the stored columns
+    with scopes_disabled():
+        lines = UsageLine.objects.filter(usage_import=imported).annotate(
+            text=key_text_expression(), again=KeyHash(key_text_expression())
+        )
+        assert {line.text for line in lines} == {validation.key_text(r) for r in rows}
+        assert all(line.again == line.natural_key for line in lines)
     with scopes_disabled():
         UsageLine.objects.all().delete()
 
@@ -137,7 +149,8 @@ def test_columns_path_stores_the_same_rows_and_natural_keys_as_python(subs_a, ru
     [line] = [
         line
         for (_, day, key), line in stored.items()
-        if key == validation.natural_key(rows[2])
+        if line.meter_id == rows[2]["MeterId"]
+        and line.resource_uri == rows[2]["ResourceURI"]
         and str(day) == rows[2]["UsageDate"][:10]
         and line.subscription.partner_center_id.lower() == rows[2]["SubscriptionId"].lower()
     ]
