@@ -43,7 +43,7 @@ CONFLICT = "(reseller_id, subscription_id, usage_date, natural_key)"  # UsageLin
 SCHEMA = columnar.SCHEMA.append(pa.field("usage_import_id", pa.int64()))
 BATCH_ROWS = 50_000
 # UsageLine.natural_key of a staged row, as the table's generated column computes it
-# (billing.usage.models.KeyHash, migration 0012).
+# (billing.usage.models.KeyHash, migration 0013).
 KEY_SQL = "hashtextextended(" + " || E'\\x1f' || ".join(f"s.{c}" for c in KEY_COLUMNS) + ", 0)"
 
 

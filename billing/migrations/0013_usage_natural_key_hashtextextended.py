@@ -36,7 +36,7 @@ ALTER TABLE billing_usageline ADD CONSTRAINT one_usage_line_per_key {UNIQUE};
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0011_microsoft_billed_reconciliation"),
+        ("billing", "0012_upgrades"),
     ]
 
     operations = [
