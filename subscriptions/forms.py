@@ -214,6 +214,7 @@ class UpgradeForm(forms.Form):
     idempotency_key = IdempotencyKeyField()
 
     def __init__(self, *args, offers=(), max_quantity: int | None = None, **kwargs):
+        kwargs.setdefault("auto_id", "upgrade_%s")  # the seats form's ids are on the same page
         super().__init__(*args, **kwargs)
         self.fields["offer"].queryset = Offer.objects.filter(
             pk__in=[o.pk for o in offers]

@@ -13,6 +13,11 @@ reseller_patterns = [
     path("<int:subscription_id>/cancel/", views.cancel, name="cancel"),
     path("<int:subscription_id>/exchange/", views.exchange, name="exchange"),
     path("<int:subscription_id>/upgrade/", views.upgrade, name="upgrade"),
+    path(
+        "<int:subscription_id>/provisioning/",
+        views.provisioning_status,
+        name="provisioning_status",
+    ),
     path("<int:subscription_id>/auto-renew/", views.auto_renew, name="auto_renew"),
     path("<int:subscription_id>/term/", views.change_term, name="change_term"),
     path(

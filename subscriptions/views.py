@@ -447,6 +447,17 @@ def subscription_detail(request, subscription_id):
     )
 
 
+@member_required
+def provisioning_status(request, subscription_id):
+    """The order's state, polled by the subscription page while Partner Center provisions it;
+    once provisioned the whole page reloads (HX-Refresh) to show the subscription."""
+    sub = selectors.subscription_get(member=request.membership, subscription_id=subscription_id)
+    response = render(request, "subscriptions/_provisioning.html", {"sub": sub})
+    if sub.is_provisioned or sub.provisioning == sub.Provisioning.FAILED:
+        response["HX-Refresh"] = "true"
+    return response
+
+
 def _subscription_action(request, subscription_id, action):
     sub = selectors.subscription_get(member=request.membership, subscription_id=subscription_id)
     return act(

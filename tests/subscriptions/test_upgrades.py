@@ -153,3 +153,35 @@ def test_the_page_shows_partner_centers_refund_facts_and_the_upgrades(
         )
     assert "Upgraded 3 seats to Microsoft 365 Business Standard" in done.content.decode()
     assert 'data-testid="upgraded-from"' in done.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_page_polls_a_pending_order_and_reloads_once_provisioned(
+    owner_a, onboard, catalog, client_for, settings
+):
+    """Partner Center's order answers "pending" to its first check: the page shows the order
+    on its way and polls; once provisioned the poll asks for a full reload (HX-Refresh)."""
+    settings.PARTNER_CENTER_SANDBOX_ORDER_CHECKS = 1
+    customer = onboard(owner_a, company_name="Contoso Ltd")
+    sub = services.subscription_purchase(  # its task is queued on commit: not run here
+        member=owner_a,
+        customer=customer,
+        offer=catalog[BASIC],
+        term="P1Y",
+        billing_frequency="monthly",
+        quantity=2,
+        auto_renew=True,
+        idempotency_key="poll-1",
+    )
+    client = client_for(owner_a)
+    url = reverse("subscriptions:provisioning_status", kwargs={"subscription_id": sub.pk})
+    with pytest.raises(services.ProvisioningDelayed):
+        services.subscription_provision(subscription_id=sub.pk, final_attempt=False)
+    pending = client.get(url)
+    assert "Retrying (Partner Center busy)" in pending.content.decode()
+    assert 'hx-trigger="every 2s"' in pending.content.decode()
+    assert "HX-Refresh" not in pending
+    assert services.subscription_provision(subscription_id=sub.pk).is_provisioned
+    done = client.get(url)
+    assert done["HX-Refresh"] == "true"
+    assert "hx-trigger" not in done.content.decode()
