@@ -19,7 +19,10 @@ from subscriptions.models import Subscription
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-BASIC = "Microsoft 365 Business Basic (New Commerce licence-based (Microsoft 365, Dynamics 365, Windows 365))"
+BASIC = (
+    "Microsoft 365 Business Basic "
+    "(New Commerce licence-based (Microsoft 365, Dynamics 365, Windows 365))"
+)
 
 
 def test_buy_through_a_pending_order_upgrade_part_and_schedule_a_decrease(
