@@ -14,6 +14,13 @@
   checkout-a-cart, get-an-order-by-id); our PlacedOrder record makes a retry resume it.
 - A subscription change PATCHes the full resource with its etag and follows a 202's Location
   (change-the-quantity-of-a-subscription).
+- New Commerce transfers both ways (create-a-transfer, get-transfer-by-id, get-all-of-a-
+  customer-s-transfers, update-a-transfer, accept-a-transfer); the catalog (get-a-list-of-
+  products, -skus-for-a-product, -availabilities-for-a-sku, following `links.next`).
+- Usage is not read here: Partner Center has no daily rated usage API; it is Microsoft
+  Graph's reconciliation export (graph_billing.py).
+- Reserved Instance exchanges go to Azure Resource Manager (its own base URL and token
+  audience), the new reservation is read back from Partner Center.
 """
 
 import hashlib

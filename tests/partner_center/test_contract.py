@@ -370,3 +370,31 @@ def test_an_unanswered_transfer_expires(gw, customer):
         assert gw.get_transfer(customer.tenant_id, asked.transfer_id).status == TRANSFER_EXPIRED
         with pytest.raises(GatewayError):
             gw.cancel_transfer(customer.tenant_id, asked.transfer_id)
+
+
+# --- catalog: get-a-list-of-products, get-a-list-of-skus-for-a-product,
+# get-a-list-of-availabilities-for-a-sku ---------------------------------------------------
+
+
+def test_the_catalog_lists_products_skus_and_their_availabilities(gw, request):
+    if not isinstance(gw, SandboxGateway):  # Microsoft's catalog, as the fake serves it
+        request.getfixturevalue("ms").products_catalog = {
+            "OnlineServices": {
+                "CFQ7TTC0LH18": ("Microsoft 365 Business Basic", [("0001", "Basic", 1, 300)])
+            }
+        }
+    products = gw.list_products(country="US", target_view="OnlineServices")
+    basic = next(p for p in products if p.product_id == "CFQ7TTC0LH18")
+    assert basic.title and basic.product_type == "OnlineServices"
+    (sku,) = [s for s in gw.list_skus("CFQ7TTC0LH18", country="US") if s.sku_id == "0001"]
+    assert (sku.min_quantity, sku.max_quantity) == (1, 300)
+    (availability,) = gw.list_availabilities("CFQ7TTC0LH18", "0001", country="US")
+    product, sku_id, availability_id = availability.catalog_item_id.split(":")
+    assert (product, sku_id, availability_id) == (
+        "CFQ7TTC0LH18",
+        "0001",
+        availability.availability_id,
+    )
+    assert availability.purchasable and any(t.startswith("P1Y:") for t in availability.terms)
+    with pytest.raises(GatewayError):
+        gw.list_skus("NOPRODUCT000", country="US")
