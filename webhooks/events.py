@@ -15,6 +15,7 @@ names its serializers, so `data` has the API's field names), keyed by the object
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -30,6 +31,7 @@ from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.services import webhook_deliver_task
 
 Builder = Callable[..., dict[str, Any]]
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -52,13 +54,20 @@ def identity_of(obj: models.Model, key: object = None) -> str:
 
 
 def build_data(obj: models.Model, *, reseller_id: int) -> dict[str, Any]:
-    """`obj` as the API shows it, read again (what the transaction wrote, not a stale copy)."""
-    fresh = type(obj)._base_manager.filter(pk=obj.pk).first() or obj
+    """`obj` as the API shows it, read again (what the transaction wrote, not a stale copy).
+    A builder that fails must not fail the service emitting: the event then carries the
+    object's id only (and the error is logged)."""
+    minimal = {"id": obj.pk, "object": obj._meta.label_lower}
     builder = builders().get(obj._meta.label_lower)
     if builder is None:
-        return {"id": obj.pk, "object": obj._meta.label_lower}
-    with scope(reseller=reseller_id):
-        return builder(fresh, reseller_id=reseller_id)
+        return minimal
+    try:
+        with transaction.atomic(), scope(reseller=reseller_id):  # a savepoint
+            fresh = type(obj)._base_manager.filter(pk=obj.pk).first() or obj
+            return builder(fresh, reseller_id=reseller_id)
+    except Exception:
+        logger.exception("The webhook payload of %s %s could not be built.", *minimal.values())
+        return minimal
 
 
 def listening(reseller_id: int, type: str) -> list[int]:

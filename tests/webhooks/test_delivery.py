@@ -1,6 +1,7 @@
 """Deliveries to a real HTTP receiver: signed, retried with backoff, logged, redelivered,
 and an endpoint that keeps failing is disabled with a word to its owners."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -205,3 +206,21 @@ def test_emitting_for_a_reseller_without_a_listening_endpoint_costs_one_query(
 def test_an_unknown_event_type_is_a_programming_error(owner_a):
     with pytest.raises(ValueError, match="not an event type"):
         emit("customer.deleted", factories.CustomerFactory(reseller=owner_a.reseller))
+
+
+def test_a_payload_that_cannot_be_built_does_not_fail_the_service(
+    owner_a, endpoint_for, monkeypatch, caplog
+):
+    from webhooks import events
+
+    def broken(obj, *, reseller_id):
+        raise KeyError("a bug in a payload builder")
+
+    monkeypatch.setitem(events.builders(), "customers.customer", broken)
+    endpoint_for(owner_a, "http://127.0.0.1:9/hooks")
+    customer = factories.CustomerFactory(reseller=owner_a.reseller)
+    with transaction.atomic():
+        event = emit("customer.created", customer)
+        customer.save()  # the transaction goes on
+    assert json.loads(event.body)["data"] == {"id": customer.pk, "object": "customers.customer"}
+    assert "could not be built" in caplog.text
