@@ -10,6 +10,7 @@ from django_scopes import ScopedManager
 from billing.periods import FIXED_START_DAYS, MAX_START_DAY, MIN_START_DAY, Period
 from portal.exceptions import ServiceError
 from portal.models import Country, Reseller
+from portal.numbers import money
 from subscriptions.models import ChargeEvent
 
 
@@ -266,7 +267,7 @@ class BillingLine(models.Model):
         indexes = [models.Index(fields=["reseller", "period_start"])]
 
     def __str__(self):
-        return f"{self.description}: {self.cost_amount} {self.currency}"
+        return f"{self.description}: {money(self.cost_amount, self.currency)}"
 
 
 class DocumentCounter(models.Model):

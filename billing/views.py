@@ -11,6 +11,7 @@ from billing import ledger, selectors, services
 from billing.forms import CreditNoteForm, RunStartForm
 from billing.models import BillingRun, Invoice
 from portal.decorators import member_required, staff_required
+from portal.numbers import money
 from portal.permissions import require
 from portal.roles import role_can
 
@@ -216,7 +217,7 @@ def ops_invoice_credit(request, invoice_id):
             form.add_error(None, exc)
         else:
             messages.success(
-                request, f"Credit note {note.number} issued for {note.total} {note.currency}."
+                request, f"Credit note {note.number} issued for {money(note.total, note.currency)}."
             )
             return redirect("billing_runs_ops:run", run_id=invoice.run_id)
     return render(request, "billing/ops_credit.html", {"invoice": invoice, "form": form})

@@ -6,6 +6,8 @@ for money, unit prices, quantities and percentages. The template filters in
     unit_price(Decimal("1.234500"), "USD")  → "1.2345 USD"     (two to four decimals)
     quantity(Decimal("10.000000"))          → "10"             (no trailing zeros)
     percent(Decimal("15.000"))              → "15%"
+    amount(Decimal("12345.6"), "USD")       → "12,345.60"      (a column headed by the currency)
+    short_id("4c1a0d2e-...")                → "4c1a0d2e…"
 """
 
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,9 +17,12 @@ from django.conf import settings
 from django.utils.translation import to_locale
 
 MONEY = "#,##0.00 ¤¤"  # ¤¤: the ISO code; Babel sets the decimals to the currency's minor unit
+AMOUNT = "#,##0.00"
+UNIT_AMOUNT = "#,##0.00##"
 UNIT_PRICE = "#,##0.00## ¤¤"
 QUANTITY = "#,##0.######"
 PERCENT = "#,##0.##"
+RATE = "#,##0.###"
 
 
 def _locale() -> str:
@@ -56,3 +61,36 @@ def quantity(value) -> str:
 def percent(value) -> str:
     value = _decimal(value, 2)
     return "" if value is None else format_decimal(value, format=PERCENT, locale=_locale()) + "%"
+
+
+def amount(value, currency: str) -> str:
+    """Money in a column or row that names its currency: grouped, the currency's decimals."""
+    places = get_currency_precision(currency) if currency else 2
+    value = _decimal(value, places)
+    if value is None:
+        return ""
+    return format_decimal(
+        value,
+        format=AMOUNT if places == 2 else f"#,##0.{'0' * places}" if places else "#,##0",
+        locale=_locale(),
+        decimal_quantization=False,
+    )
+
+
+def short_id(value, length: int = 8) -> str:
+    """The start of a long identifier (a Partner Center GUID), for tables; the full value goes
+    with its copy button."""
+    text = str(value or "")
+    return text if len(text) <= length + 1 else text[:length] + "…"
+
+
+def unit_amount(value) -> str:
+    """A unit price in a column that names its currency: two to four decimals, grouped."""
+    value = _decimal(value, 4)
+    return "" if value is None else format_decimal(value, format=UNIT_AMOUNT, locale=_locale())
+
+
+def tax_rate(value) -> str:
+    """A tax rate as its jurisdiction states it: up to three decimals (Québec's 9.975%)."""
+    value = _decimal(value, 3)
+    return "" if value is None else format_decimal(value, format=RATE, locale=_locale()) + "%"

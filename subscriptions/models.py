@@ -15,6 +15,7 @@ from django_scopes import ScopedManager
 
 from customers.models import Customer
 from portal.models import Currency, Reseller
+from portal.numbers import money
 from subscriptions.catalog.models import BillingFrequency, Offer, Term
 
 
@@ -266,4 +267,5 @@ class ChargeEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.price_amount} {self.currency} ({self.charge_date})"
+        amount = money(self.price_amount, self.currency)
+        return f"{self.get_kind_display()} {amount} ({self.charge_date})"

@@ -25,6 +25,7 @@ from portal.exceptions import ServiceError
 from portal.idempotency import require_valid_key
 from portal.models import AuditEvent, Currency, Membership
 from portal.notifications import notify
+from portal.numbers import money
 from portal.permissions import require, require_staff
 from portal.roles import Role
 from portal.tasking import ResellerTask
@@ -989,7 +990,7 @@ def subscription_cancel(*, member, subscription: Subscription, idempotency_key: 
         refund = _refund_cycle(sub, on=now.date())
         done = (
             f"Cancelled within 24 hours of the {_window_event(sub)}: the cycle's "
-            f"{-refund.price_amount} {sub.currency} is refunded in full"
+            f"{money(-refund.price_amount, sub.currency)} is refunded in full"
         )
     elif billing == ProductType.Billing.SEATS:
         _emit(
@@ -1334,8 +1335,8 @@ def subscription_change_term(
     assert credit is not None and charge is not None  # a term change always charges and credits
     return (
         f"The term is now {sub.get_term_display()}, billed {BILLED[billing_frequency]}, from "
-        f"{sub.term_start} to {sub.term_end}: {-credit.price_amount} {sub.currency} credited "
-        f"for the rest of the old cycle, {charge.price_amount} {sub.currency} charged for "
+        f"{sub.term_start} to {sub.term_end}: {money(-credit.price_amount, sub.currency)} credited "
+        f"for the rest of the old cycle, {money(charge.price_amount, sub.currency)} charged for "
         f"the first new cycle."
     )
 

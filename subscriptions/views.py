@@ -36,6 +36,7 @@ from subscriptions.forms import (
 from subscriptions.insight import selectors as insight_selectors
 from subscriptions.insight.models import TenantLicence
 from subscriptions.models import ChargeEvent, ScheduledChange
+from subscriptions.proration import round_money
 from subscriptions.tables import SubscriptionTable
 
 
@@ -383,7 +384,8 @@ def purchase_quote(request):
             "quote": quote,
             "error": error,
             "quantity": quantity,
-            "total": quote.price * quantity if quote else None,
+            # the line is the per-seat price × seats rounded once, as the charge will be
+            "total": round_money(quote.price * quantity, quote.currency) if quote else None,
             "show_money": role_can(member.role, "billing.view_money"),
             "frequency": data.get("billing_frequency"),
         },

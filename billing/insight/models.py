@@ -9,6 +9,7 @@ from django_scopes import ScopedManager
 
 from billing.insight import anomaly
 from portal.models import Reseller
+from portal.numbers import money
 
 _DEFAULTS = anomaly.Thresholds()
 
@@ -88,7 +89,7 @@ class AnomalyAlert(models.Model):
         indexes = [models.Index(fields=["reseller", "day"])]
 
     def __str__(self):
-        return f"{self.customer}: {self.amount} {self.currency} on {self.day}"
+        return f"{self.customer}: {money(self.amount, self.currency)} on {self.day}"
 
     @property
     def top_meter(self) -> str:
@@ -135,7 +136,7 @@ class Budget(models.Model):
 
     def __str__(self):
         scope = f"subscription {self.subscription_id}" if self.subscription_id else "all Azure"
-        return f"{self.customer}: {self.amount} {self.currency} a month ({scope})"
+        return f"{self.customer}: {money(self.amount, self.currency)} a month ({scope})"
 
 
 class BudgetAlert(models.Model):

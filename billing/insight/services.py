@@ -23,6 +23,7 @@ from partner_center.gateway import get_gateway
 from portal.audit import audit
 from portal.models import Membership, Reseller
 from portal.notifications import notify
+from portal.numbers import amount, money
 from portal.permissions import require
 from portal.roles import PERMISSIONS
 from portal.upkeep import each_row
@@ -134,7 +135,7 @@ def _detect_in_scope(reseller, customers: dict, *, first: date, last: date) -> l
             users=users,
             title=f"Azure cost anomaly: {names[alert.customer_id]} spent {alert.amount} "
             f"{alert.currency} on {alert.day}",
-            body=f"Expected about {alert.expected} {alert.currency}. Moved most: {movers}.",
+            body=f"Expected about {money(alert.expected, alert.currency)}. Moved most: {movers}.",
             url=reverse("billing_insight:anomalies") + f"?customer={alert.customer_id}",
         )
         audit(
@@ -295,8 +296,10 @@ def _check_budget(pk: int, *, day: date) -> list[BudgetAlert]:
                 users=users,
                 title=f"{budget.customer}: {alert.get_kind_display().lower()} ({what}, "
                 f"{spend.month:%B %Y})",
-                body=f"Spent {alert.spent} of {budget.amount} {budget.currency} through "
-                f"{spend.through}; forecast for the month {alert.forecast}.",
+                body=f"Spent {amount(alert.spent, budget.currency)} of "
+                f"{money(budget.amount, budget.currency)} through "
+                f"{spend.through}; forecast for the month "
+                f"{money(alert.forecast, budget.currency)}.",
                 url=reverse("billing_insight:budgets"),
             )
             audit(

@@ -16,9 +16,12 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
 
 from billing.reports import compute
+from portal import numbers
 from subscriptions.models import ChargeEvent
 
 MONEY = ("cost", "margin", "unit_cost")
+AMOUNTS = {"cost", "price", "margin", "cycle_price", "proration_price", "credit_price"}
+UNIT_AMOUNTS = {"unit_cost", "unit_price"}
 KINDS = dict(ChargeEvent.Kind.choices)
 NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
 
@@ -90,16 +93,44 @@ class ReportTable(tables.Table):
             record = row.record
             out.append("<tr>")
             for accessor, custom, name, td in columns:
-                value = (
-                    custom(record)
-                    if custom is not None
-                    else compute.cents(name, record.get(accessor))
-                )
+                if custom is not None:
+                    value = custom(record)
+                elif name in AMOUNTS:
+                    value = numbers.amount(record.get(accessor), record.get("currency") or "")
+                elif name in UNIT_AMOUNTS:
+                    value = numbers.unit_amount(record.get(accessor))
+                elif name == "quantity":
+                    value = numbers.quantity(record.get(accessor))
+                else:
+                    value = compute.cents(name, record.get(accessor))
                 out.append(td)
                 out.append(_html(value))
                 out.append("</td>")
             out.append("</tr>")
         return mark_safe("".join(out))  # noqa: S308 — every text went through escaping
+
+    def cell_partner_center_id(self, record):
+        """The Partner Center ID shortened, with a button that copies it whole."""
+        value = record.get("partner_center_id")
+        if not value:
+            return None
+        return format_html(
+            '<span class="copy-id"><code title="{}">{}</code><button type="button" '
+            'class="copy secondary outline" data-copy="{}" aria-label="Copy the subscription '
+            'ID {}">Copy</button></span>',
+            value,
+            numbers.short_id(value),
+            value,
+            value,
+        )
+
+    def cell_product_type(self, record):
+        """The product type's short name (before its parenthesis), the full one on hover."""
+        value = record.get("product_type") or ""
+        short = value.split(" (", 1)[0]
+        if short == value:
+            return value
+        return format_html('<abbr class="type" title="{}">{}</abbr>', value, short)
 
     def export_rows(self, rows):
         return rows
@@ -233,7 +264,7 @@ def _html(value) -> str:
 
 
 def _quantity(value: Decimal) -> str:
-    return f"{value.normalize():f}"
+    return numbers.quantity(value)
 
 
 def daily_link(ops: bool) -> str:

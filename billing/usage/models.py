@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from portal.models import Reseller
+from portal.numbers import money
 
 
 def usage_import_path(instance, filename):
@@ -326,4 +327,4 @@ class UsageSummary(models.Model):
         indexes = [models.Index(fields=["reseller", "month"])]
 
     def __str__(self):
-        return f"{self.month:%Y-%m} {self.meter_name}: {self.pre_tax_total} {self.currency}"
+        return f"{self.month:%Y-%m} {self.meter_name}: {money(self.pre_tax_total, self.currency)}"

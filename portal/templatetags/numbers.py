@@ -27,3 +27,19 @@ def quantity(value):
 @register.filter
 def percent(value):
     return numbers.percent(value)
+
+
+@register.filter
+def tax_rate(value):
+    return numbers.tax_rate(value)
+
+
+@register.filter
+def amount(value, currency):
+    return numbers.amount(value, currency)
+
+
+@register.inclusion_tag("_copy_id.html")
+def copy_id(value, label=""):
+    """A long identifier shortened, with a button that copies it whole (static/js/nav.js)."""
+    return {"value": value, "short": numbers.short_id(value), "label": label}

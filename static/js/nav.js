@@ -1,7 +1,8 @@
 /* The top bar without inline scripts (the Content-Security-Policy forbids them): the
    navigation collapses behind its Menu button on small screens, and the drop-down menus
    (<details class="dropdown">) open one at a time and close on Escape, on a click elsewhere
-   and when the focus leaves them. Without JavaScript every link stays visible. */
+   and when the focus leaves them. Without JavaScript every link stays visible.
+   Copy buttons (<button class="copy" data-copy="...">) put their value on the clipboard. */
 document.documentElement.classList.add("js");
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -36,4 +37,46 @@ document.addEventListener("DOMContentLoaded", () => {
   document.addEventListener("click", (event) => {
     menus.forEach((menu) => { if (menu.open && !menu.contains(event.target)) menu.open = false; });
   });
+
+  // A table wider than its box scrolls inside it (small screens): keyboard users reach it
+  // with Tab and scroll it with the arrow keys.
+  const focusScrollable = () => {
+    document.querySelectorAll("main table").forEach((table) => {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.setAttribute("tabindex", "0");
+      } else if (table.getAttribute("tabindex") === "0") {
+        table.removeAttribute("tabindex");
+      }
+    });
+  };
+  focusScrollable();
+  window.addEventListener("resize", focusScrollable);
+  document.body.addEventListener("htmx:afterSettle", focusScrollable);
+
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest("button.copy[data-copy]");
+    if (!button) return;
+    const value = button.dataset.copy;
+    const done = () => {
+      button.textContent = "Copied";
+      setTimeout(() => { button.textContent = "Copy"; }, 2000);
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(value).then(done, () => fallback(value) && done());
+    } else if (fallback(value)) {
+      done();
+    }
+  });
 });
+
+function fallback(value) {
+  const area = document.createElement("textarea");
+  area.value = value;
+  area.setAttribute("readonly", "");
+  area.className = "visually-hidden";
+  document.body.appendChild(area);
+  area.select();
+  const ok = document.execCommand("copy");
+  area.remove();
+  return ok;
+}

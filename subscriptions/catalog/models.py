@@ -5,6 +5,7 @@ from django.utils import timezone
 from django_scopes import ScopedManager
 
 from customers.models import Customer
+from portal import numbers
 from portal.models import Currency, Reseller
 
 
@@ -120,9 +121,8 @@ class OfferPrice(models.Model):
         ]
 
     def __str__(self):
-        return (
-            f"{self.offer.sku} {self.term} {self.cost} {self.currency} from {self.effective_from}"
-        )
+        cost = numbers.unit_price(self.cost, self.currency)
+        return f"{self.offer.sku} {self.term} {cost} from {self.effective_from}"
 
 
 class PriceBook(models.Model):
@@ -198,8 +198,14 @@ class PriceRule(models.Model):
         target = self.offer or self.product_type or "everything"
         if self.term:
             target = f"{target} ({self.term})"
-        value = self.fixed_price if self.kind == self.Kind.FIXED else f"{self.percent}%"
-        return f"{self.get_kind_display()} {value} on {target} from {self.effective_from}"
+        if self.kind == self.Kind.FIXED:
+            currency = self.currency or self.reseller.currency
+            rule = f"Fixed price {numbers.unit_price(self.fixed_price, currency)}"
+        elif self.kind == self.Kind.MARKUP:
+            rule = f"Markup {numbers.percent(self.percent)} on cost"
+        else:
+            rule = f"Discount {numbers.percent(self.percent)} off cost"
+        return f"{rule} for {target} from {self.effective_from:%Y-%m-%d}"
 
     def clean(self):
         if self.offer_id and self.product_type_id:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 from customers.selectors import customer_get
 from portal.confirm import confirm_page
 from portal.decorators import member_required
+from portal.numbers import money
 from portal.permissions import require
 from portal.roles import role_can
 from subscriptions.insight import selectors, services
@@ -122,7 +123,7 @@ def _confirm_decrease(request, subscription_id):
             f"{v.renewal:%Y-%m-%d} (the seats stay until then).",
             f"{v.unused} unused and {v.reclaimable} reclaimable seats "
             f"({'read from the tenant' if row.source == 'tenant' else 'portal assignments'}).",
-            f"The customer saves {v.monthly_price} {sub.currency} a month.",
+            f"The customer saves {money(v.monthly_price, sub.currency)} a month.",
             "Partner Center applies it at renewal; it can be removed on the subscription page "
             "until then.",
         ],

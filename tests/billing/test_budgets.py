@@ -117,7 +117,7 @@ def test_eighty_percent_and_forecast_alerts_fire_once_each(
             f"{azure.customer}: forecast above the budget (Azure, May 2026)",
             f"{azure.customer}: 80 % of the budget reached (Azure, May 2026)",
         ]
-        assert "Spent 800.00 of 1000.00 USD through 2026-05-16" in notes[1].body
+        assert "Spent 800.00 of 1,000.00 USD through 2026-05-16" in notes[1].body
         assert Notification.objects.filter(user=owner_a.user).count() == 2
         assert AuditEvent.objects.filter(action="billing.budget.alert").count() == 2
     with time_machine.travel(MAY + timedelta(days=17)):

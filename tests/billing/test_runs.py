@@ -272,7 +272,7 @@ def test_pdf_is_a_real_pdf_with_number_and_total(
     assert data.startswith(b"%PDF")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert invoice.number in text
-    assert "1234.56" in text and "Microsoft 365 E3" in text
+    assert "1,234.56" in text and "Microsoft 365 E3" in text
     assert "Azure Marketplace one-time charges" in text
 
 

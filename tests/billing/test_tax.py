@@ -7,6 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from billing import tax
+from portal import numbers
 
 FROM = date(2026, 1, 1)
 RATES = [
@@ -141,8 +142,8 @@ def test_canadian_invoices_show_tax_per_jurisdiction(
     )
     for name, jurisdiction, rate, amount in lines:
         shown = D(rate).normalize()
-        assert f"{name} ({jurisdiction}) {shown:f} %" in page and amount in page
-    assert f'data-testid="invoice-total">{total}<' in page
+        assert f"{name} ({jurisdiction}) {shown:f}%" in page and amount in page
+    assert f'data-testid="invoice-total">{numbers.amount(D(total), "CAD")}<' in page
 
 
 @pytest.mark.django_db

@@ -86,7 +86,7 @@ def test_price_rule_removal_asks_first(owner_a, reseller_a, client_for, unscoped
     )
     url = reverse("subscriptions:price_rule_remove", kwargs={"price_rule_id": rule.pk})
     page = client_for(owner_a).get(url).content.decode()
-    assert "Markup % on cost" in consequences(page)
+    assert "Markup 15% on cost" in consequences(page)  # not "15.000%"
     with unscoped():
         assert PriceRule.objects.filter(pk=rule.pk).exists()
     client_for(owner_a).post(url)

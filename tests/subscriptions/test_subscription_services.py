@@ -457,7 +457,7 @@ def test_lengthening_the_term_credits_the_old_cycle_and_starts_a_new_term(
     ]
     assert done == (
         "The term is now 1 year, billed annually, from 2026-06-28 to 2027-06-27: "
-        "176.00 USD credited for the rest of the old cycle, 2640.00 USD charged "
+        "176.00 USD credited for the rest of the old cycle, 2,640.00 USD charged "
         "for the first new cycle."
     )
     with unscoped():
