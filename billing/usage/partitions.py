@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 
 from billing.usage.models import UsageLine
 
@@ -83,18 +83,26 @@ def ensure(wanted: Iterable[date]) -> list[date]:
     created = []
     for month in missing:
         end = month + relativedelta(months=1)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT EXISTS (SELECT FROM {DEFAULT} WHERE usage_date >= %s AND usage_date < %s)",
-                [month, end],
-            )
-            if cursor.fetchone()[0]:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT EXISTS (SELECT FROM {DEFAULT} "
+                    "WHERE usage_date >= %s AND usage_date < %s)",
+                    [month, end],
+                )
+                if cursor.fetchone()[0]:
+                    continue
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {name(month)} PARTITION OF {TABLE} "
+                    "FOR VALUES FROM (%s) TO (%s)",
+                    [month, end],
+                )
+        except DatabaseError:
+            # another import or the beat job created it in the meantime (the catalogue's
+            # unique keys refuse the second CREATE): the month has its partition
+            if month in months():
                 continue
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {name(month)} PARTITION OF {TABLE} "
-                "FOR VALUES FROM (%s) TO (%s)",
-                [month, end],
-            )
+            raise
         created.append(month)
     return created
 
