@@ -8,13 +8,17 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import PageNumberPagination
 
 from api.base import RESELLER_PARAMETER, ApiViewSet
 from billing import selectors
 from billing.models import CreditNote, Invoice, Statement
+from billing.usage import selectors as usage_selectors
 from billing.usage.models import UsageSummary
 from billing.views import pdf_response
+from customers import selectors as customer_selectors
 from portal.permissions import require
+from subscriptions import selectors as subscription_selectors
 
 DOCUMENT_FIELDS = [
     "id",
@@ -89,6 +93,44 @@ class UsageSummarySerializer(serializers.ModelSerializer):
             "lines",
         ]
         read_only_fields = fields
+
+
+class DailyUsageSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(source="customer_id")
+    subscription = serializers.IntegerField(source="subscription_id")
+    usage_date = serializers.DateField()
+    currency = serializers.CharField()
+    quantity = serializers.DecimalField(max_digits=None, decimal_places=None)
+    pre_tax_total = serializers.DecimalField(
+        max_digits=None, decimal_places=None, help_text="Microsoft's pre-tax total: your cost."
+    )
+    lines = serializers.IntegerField(help_text="Daily rated lines summed.")
+
+
+MAX_DAILY_SPAN = 92  # days of one daily-usage request
+
+
+class DailyQuerySerializer(serializers.Serializer):
+    customer = serializers.IntegerField(min_value=1, required=False)
+    subscription = serializers.IntegerField(min_value=1, required=False)
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+    def validate(self, attrs):
+        if not attrs.get("customer") and not attrs.get("subscription"):
+            raise serializers.ValidationError("Choose a customer or a subscription.")
+        span = (attrs["date_to"] - attrs["date_from"]).days
+        if not 0 <= span < MAX_DAILY_SPAN:
+            raise serializers.ValidationError(
+                f"date_to must be on or after date_from, at most {MAX_DAILY_SPAN} days in all."
+            )
+        return attrs
+
+
+class DailyPage(PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500
 
 
 class DocumentFilter(filters.FilterSet):
@@ -185,3 +227,43 @@ class UsageSummaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
 
     def get_object(self):
         return get_object_or_404(self.rows(), pk=self.kwargs["pk"])
+
+    @extend_schema(
+        summary="Daily usage per customer, subscription and day",
+        description="The daily rated lines (Azure usage; marketplace charges aside) summed per "
+        "subscription, day and currency, of one customer or one subscription, over at most "
+        f"{MAX_DAILY_SPAN} days.",
+        parameters=[RESELLER_PARAMETER, DailyQuerySerializer],
+        responses=DailyUsageSerializer(many=True),
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        url_path="daily",
+        filter_backends=[],
+        pagination_class=DailyPage,
+        serializer_class=DailyUsageSerializer,
+    )
+    def daily(self, request):
+        require(self.member, "billing.view_money")
+        query = DailyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        customer = subscription = None
+        if data.get("customer"):  # another reseller's id: 404 as everywhere
+            customer = customer_selectors.customer_get(
+                member=self.member, customer_id=data["customer"]
+            )
+        if data.get("subscription"):
+            subscription = subscription_selectors.subscription_get(
+                member=self.member, subscription_id=data["subscription"]
+            )
+        rows = usage_selectors.daily_usage(
+            self.member.reseller,
+            start=data["date_from"],
+            end=data["date_to"],
+            customer_id=customer.pk if customer else None,
+            subscription_id=subscription.pk if subscription else None,
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(DailyUsageSerializer(page, many=True).data)

@@ -203,7 +203,7 @@ class PriceBookSerializer(serializers.ModelSerializer):
         help_text="The reseller's default book (no customer): every customer without a book "
         "of its own is priced by it."
     )
-    rules = PriceRuleSerializer(many=True, read_only=True)
+    rules = PriceRuleSerializer(source="rule_list", many=True, read_only=True)
 
     class Meta:
         model = PriceBook
@@ -238,7 +238,12 @@ class PriceBookViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiView
     def rows(self):
         selectors.require_price_access(self.member)
         return selectors.price_books_of(self.member.reseller).prefetch_related(
-            Prefetch("rules", PriceRule.objects.select_related("offer", "product_type"))
+            # a list per book (to_attr): no related manager and queryset made per book
+            Prefetch(
+                "rules",
+                PriceRule.objects.select_related("offer", "product_type"),
+                to_attr="rule_list",
+            )
         )
 
     def get_object(self):

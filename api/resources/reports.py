@@ -14,8 +14,10 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from api.base import RESELLER_PARAMETER, ApiMixin
 from billing.reports import reports
+from customers import selectors as customer_selectors
 from portal.permissions import require
 from portal.roles import role_can
+from subscriptions import selectors as subscription_selectors
 
 PAGE_SIZE, MAX_PAGE_SIZE = 50, 500
 
@@ -198,6 +200,15 @@ class ReportRowsView(ApiMixin, generics.GenericAPIView):
         member = self.member
         require(member, "reports.view")
         show_money = role_can(member.role, "billing.view_money")
+        # another reseller's customer or subscription is a 404, as everywhere in the API (the
+        # page's filter only offers the reseller's own and would call it an invalid choice)
+        params = request.query_params
+        if params.get("customer", "").isdigit():
+            customer_selectors.customer_get(member=member, customer_id=int(params["customer"]))
+        if params.get("subscription", "").isdigit():
+            subscription_selectors.subscription_get(
+                member=member, subscription_id=int(params["subscription"])
+            )
         report = type(self).report(
             _Request(GET=request.query_params, reseller=member.reseller),
             ops=False,

@@ -1,8 +1,10 @@
 from celery.result import AsyncResult
+from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404
 from django_scopes import scopes_disabled
 
 from billing.usage.models import UsageImport, UsageLine
+from subscriptions.models import Subscription
 
 
 def usage_imports_of(reseller):
@@ -45,3 +47,27 @@ def task_state(usage_import: UsageImport) -> str:
         return AsyncResult(usage_import.task_id).state
     except Exception:  # result backend unreachable: the row's status still tells the story
         return ""
+
+
+def daily_usage(reseller, *, start, end, customer_id=None, subscription_id=None):
+    """Azure usage per customer, subscription and day from `start` to `end` (inclusive): the
+    daily lines (marketplace charges aside) summed per currency, of one subscription or of one
+    customer's subscriptions (read through the (reseller, subscription, day) key)."""
+    lines = UsageLine.objects.filter(
+        reseller=reseller, is_marketplace=False, usage_date__range=(start, end)
+    )
+    if subscription_id is not None:
+        lines = lines.filter(subscription_id=subscription_id)
+    if customer_id is not None:
+        lines = lines.filter(
+            subscription_id__in=Subscription.objects.filter(
+                reseller=reseller, customer_id=customer_id
+            ).values("pk")
+        )
+    return (
+        lines.order_by("usage_date", "subscription_id", "currency")
+        .values("customer_id", "subscription_id", "usage_date", "currency")
+        .annotate(
+            quantity=Sum("quantity"), pre_tax_total=Sum("billing_pre_tax_total"), lines=Count("pk")
+        )
+    )

@@ -57,6 +57,21 @@ FOREIGN_QUERY = {
     ("get", "/api/v1/catalog/offers/{id}/price/"): lambda ids: (
         f"?customer={ids['customers']}&term=P1M&billing_frequency=monthly"
     ),
+    ("get", "/api/v1/usage-summaries/daily/"): lambda ids: (
+        f"?customer={ids['customers']}&date_from=2026-01-01&date_to=2026-01-31"
+    ),
+    **{
+        ("get", f"/api/v1/reports/{report}/"): lambda ids: f"?customer={ids['customers']}"
+        for report in (
+            "seats",
+            "azure-plan/usage",
+            "azure-plan/licences",
+            "azure-legacy/usage",
+        )
+    },
+    ("get", "/api/v1/reports/azure-plan/daily/"): lambda ids: (
+        f"?subscription={ids['subscriptions']}&meter=m"
+    ),
 }
 
 
@@ -123,6 +138,9 @@ def crawl(*, schema: dict, key_b: str, reseller_a, a_markers: list[str]) -> Repo
                     url = path.replace("{id}", str(ids[resource]))
                 expect = 404
             elif (method, path) in FOREIGN_INPUT:
+                expect = 404
+            elif (method, path) in FOREIGN_QUERY:  # a list filtered by A's customer
+                url += FOREIGN_QUERY[(method, path)](ids)
                 expect = 404
             body = FOREIGN_INPUT.get((method, path), lambda _: {})(ids)
             response = getattr(client, method)(

@@ -185,3 +185,90 @@ def test_report_rows_with_the_pages_filters_and_columns(api_a, owner_a, api_for,
     assert bad.json()["errors"][0]["field"] == "period"
     daily = api_a.get("/api/v1/reports/azure-plan/daily/")
     assert daily.status_code == 400
+
+
+def _usage_lines(sub, days):
+    """Two lines a day (two meters), as an import stores them."""
+    from decimal import Decimal
+
+    from billing.usage.models import UsageLine
+    from tests.factories import UsageImportFactory
+
+    imp = UsageImportFactory(reseller=sub.reseller)
+    with scopes_disabled():
+        UsageLine.objects.bulk_create(
+            [
+                UsageLine(
+                    reseller=sub.reseller,
+                    customer=sub.customer,
+                    subscription=sub,
+                    usage_import=imp,
+                    usage_date=day,
+                    meter_id=meter,
+                    meter_name=meter,
+                    quantity=Decimal("1.5"),
+                    unit_price=Decimal("2"),
+                    billing_pre_tax_total=Decimal("3.25"),
+                    currency=sub.currency,
+                    charge_type="new",
+                )
+                for day in days
+                for meter in ("vm", "storage")
+            ]
+        )
+
+
+def test_daily_usage_per_customer_subscription_and_day(api_a, owner_a, api_for, api_b):
+    from tests.factories import SubscriptionFactory
+
+    sub = SubscriptionFactory(reseller=owner_a.reseller)
+    other = SubscriptionFactory(reseller=owner_a.reseller)
+    june = [dt.date(2026, 6, d) for d in (1, 2, 3)]
+    _usage_lines(sub, june)
+    _usage_lines(other, june[:1])
+
+    by_customer = api_a.get(
+        f"/api/v1/usage-summaries/daily/?customer={sub.customer_id}"
+        "&date_from=2026-06-02&date_to=2026-06-30"
+    )
+    assert by_customer.status_code == 200, by_customer.content
+    rows = by_customer.json()["results"]
+    assert [(r["subscription"], r["usage_date"], r["lines"]) for r in rows] == [
+        (sub.pk, "2026-06-02", 2),
+        (sub.pk, "2026-06-03", 2),
+    ]
+    assert rows[0]["quantity"] == "3.0000000000" and rows[0]["pre_tax_total"] == "6.5000000000"
+    by_sub = api_a.get(
+        f"/api/v1/usage-summaries/daily/?subscription={other.pk}"
+        "&date_from=2026-06-01&date_to=2026-06-01"
+    ).json()
+    assert by_sub["count"] == 1 and by_sub["results"][0]["customer"] == other.customer_id
+
+    assert (
+        api_a.get(
+            "/api/v1/usage-summaries/daily/?date_from=2026-06-01&date_to=2026-06-02"
+        ).status_code
+        == 400
+    )
+    too_long = api_a.get(
+        f"/api/v1/usage-summaries/daily/?customer={sub.customer_id}"
+        "&date_from=2026-01-01&date_to=2026-06-30"
+    )
+    assert too_long.status_code == 400 and "at most 92 days" in too_long.json()["detail"]
+    # money: cost roles only; another reseller's customer is not found
+    assert (
+        api_for(owner_a, Role.SALES)
+        .get(
+            f"/api/v1/usage-summaries/daily/?customer={sub.customer_id}"
+            "&date_from=2026-06-01&date_to=2026-06-02"
+        )
+        .status_code
+        == 403
+    )
+    assert (
+        api_b.get(
+            f"/api/v1/usage-summaries/daily/?customer={sub.customer_id}"
+            "&date_from=2026-06-01&date_to=2026-06-02"
+        ).status_code
+        == 404
+    )
