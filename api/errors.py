@@ -197,7 +197,7 @@ PROBLEMS = {
     429: ("Too many requests for this key; retry after `Retry-After` seconds.", ["rate_limited"]),
 }
 # operations that read through Partner Center or a service that may refuse (422)
-READS_THAT_MAY_REFUSE = ("/price/", "/upgrades/")
+READS_THAT_MAY_REFUSE = ("/price/",)
 
 
 def _problem_response(status: int) -> dict:

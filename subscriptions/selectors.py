@@ -1,7 +1,6 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
@@ -9,8 +8,6 @@ from django_scopes import scopes_disabled
 
 from customers.models import Customer
 from customers.selectors import Missing, order_readiness
-from partner_center.errors import GatewayError
-from partner_center.gateway import get_gateway
 from portal.permissions import require
 from portal.roles import role_can
 from programs.defaults import BASE as BASE_PROGRAM
@@ -212,40 +209,6 @@ def assignment_get(*, member, assignment_id: int) -> SeatAssignment:
 def scheduled_change_of(subscription: Subscription) -> ScheduledChange | None:
     """What is to happen to the subscription at renewal (or from a later cycle), if anything."""
     return ScheduledChange.objects.filter(subscription=subscription).first()
-
-
-def upgrade_options(subscription: Subscription) -> list[dict]:
-    """The products Partner Center lets this subscription move to now (its transition
-    eligibilities), each with the portal's offer of that SKU when the catalog has it."""
-    if not subscription.is_active or not subscription.is_provisioned:
-        raise ValidationError(
-            "Only an active, provisioned subscription can be upgraded; this one is "
-            f"{subscription.get_status_display().lower()}"
-            + ("" if subscription.is_provisioned else " and not provisioned yet")
-            + "."
-        )
-    if not subscription.customer.tenant_id or not subscription.partner_center_id:
-        raise ValidationError(f"{subscription.customer} has no Microsoft tenant linked to you.")
-    try:
-        options = get_gateway().get_transition_options(
-            str(subscription.customer.tenant_id), subscription.partner_center_id
-        )
-    except GatewayError as exc:
-        raise ValidationError(f"Partner Center refused it: {exc.message}") from exc
-    # a catalog item id is product:sku:availability; the portal's SKU is product:sku
-    skus = {o.catalog_item_id: ":".join(o.catalog_item_id.split(":")[:2]) for o in options}
-    offers = dict(Offer.objects.filter(sku__in=set(skus.values())).values_list("sku", "pk"))
-    return [
-        {
-            "catalog_item_id": o.catalog_item_id,
-            "title": o.title,
-            "eligible": o.eligible,
-            "transition_types": list(o.transition_types),
-            "reasons": list(o.reasons),
-            "offer": offers.get(skus[o.catalog_item_id]),
-        }
-        for o in options
-    ]
 
 
 def renewals_within(reseller, *, days: int, today: date):

@@ -125,15 +125,30 @@ class ScheduleSerializer(serializers.Serializer):
 
 
 class UpgradeOptionSerializer(serializers.Serializer):
-    catalog_item_id = serializers.CharField(help_text="Partner Center's product:sku:availability.")
-    title = serializers.CharField()
-    eligible = serializers.BooleanField()
-    transition_types = serializers.ListField(child=serializers.CharField())
-    reasons = serializers.ListField(
-        child=serializers.CharField(), help_text="Why it is not eligible, if so."
-    )
     offer = serializers.IntegerField(
-        allow_null=True, help_text="The catalog offer of that SKU (null when not in the catalog)."
+        source="offer.pk", help_text="The catalog offer to upgrade to."
+    )
+    offer_sku = serializers.CharField(source="offer.sku")
+    offer_name = serializers.CharField(source="offer.name")
+    catalog_item_id = serializers.CharField(
+        source="option.catalog_item_id", help_text="Partner Center's product:sku:availability."
+    )
+    transition_types = serializers.ListField(
+        source="option.transition_types", child=serializers.CharField()
+    )
+
+
+class UpgradeOptionsSerializer(serializers.Serializer):
+    options = UpgradeOptionSerializer(many=True, help_text="The eligible upgrades now.")
+    reason = serializers.CharField(
+        help_text="Why there is none, when Partner Center gives one (the page's words)."
+    )
+
+
+class UpgradeSerializer(serializers.Serializer):
+    offer = serializers.IntegerField(min_value=1, help_text="One of the eligible offers.")
+    quantity = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, help_text="All seats: a full upgrade; fewer: partial."
     )
 
 
@@ -164,9 +179,10 @@ SCHEDULE_RESULT = inline_serializer(
 )
 
 
-def order_key(request) -> str:
-    """The service's idempotency key, derived from the request's Idempotency-Key."""
-    return hashlib.sha256(request.headers["Idempotency-Key"].encode()).hexdigest()
+def order_key(request, length: int = 64) -> str:
+    """The service's idempotency key, derived from the request's Idempotency-Key (`length`
+    hex digits: a service that prefixes it must stay within its 64-character column)."""
+    return hashlib.sha256(request.headers["Idempotency-Key"].encode()).hexdigest()[:length]
 
 
 @extend_schema_view(
@@ -362,15 +378,45 @@ class SubscriptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiV
 
     @extend_schema(
         summary="Upgrade eligibility",
-        description="The products Partner Center lets this subscription be upgraded to now "
-        "(its transition eligibilities).",
-        responses=UpgradeOptionSerializer(many=True),
+        description="The offers Partner Center lets this subscription be upgraded to now "
+        "(its transition eligibilities), as the subscription page lists them.",
+        responses=UpgradeOptionsSerializer,
         parameters=[RESELLER_PARAMETER],
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def upgrades(self, request, pk=None):
-        options = selectors.upgrade_options(self.get_object())
-        return Response(UpgradeOptionSerializer(options, many=True).data)
+        options, reason = services.upgrade_options(self.get_object())
+        return Response(
+            UpgradeOptionsSerializer(
+                {
+                    "options": [{"offer": o, "option": opt} for o, opt in options],
+                    "reason": reason,
+                }
+            ).data
+        )
+
+    @extend_schema(
+        summary="Upgrade seats to another offer",
+        description="Partner Center's transition of all (full) or some (partial) seats; the "
+        "answer is the new subscription.",
+        request=UpgradeSerializer,
+        responses={201: SubscriptionSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
+    )
+    @upgrades.mapping.post
+    def upgrade(self, request, pk=None):
+        sub = self.get_object()
+        data = self._valid(UpgradeSerializer)
+        offer = get_object_or_404(selectors.catalog_offers(), pk=data["offer"])
+        new = services.subscription_upgrade(
+            member=self.member,
+            subscription=sub,
+            to_offer=offer,
+            quantity=data["quantity"],
+            idempotency_key=order_key(request, 48),  # stored as "upgrade:<key>"
+        )
+        new = selectors.subscription_get(member=self.member, subscription_id=new.pk)
+        return Response(self.get_serializer(new).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Seat assignments of a subscription",

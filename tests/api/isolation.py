@@ -77,10 +77,10 @@ FOREIGN_QUERY = {
 
 def objects_of(reseller) -> dict[str, int]:
     """One object of every resource with an `{id}`, of `reseller` (the catalog's offer is the
-    subscription's): resource name -> id."""
+    subscription's, the assignment is on it): resource name -> id."""
     sub = factories.SeatSubscriptionFactory(reseller=reseller)
     invoice = factories.InvoiceFactory(run__reseller=reseller)
-    return {
+    ids = {
         "customers": sub.customer_id,
         "subscriptions": sub.pk,
         "seat-assignments": factories.SeatAssignmentFactory(subscription=sub).pk,
@@ -92,6 +92,8 @@ def objects_of(reseller) -> dict[str, int]:
         "usage-summaries": factories.UsageSummaryFactory(subscription__reseller=reseller).pk,
         "tickets": factories.TicketFactory(reseller=reseller).pk,
     }
+    # any other resource: its isolation provider's object (made for this reseller)
+    return ids | {name: provide(reseller) for name, provide in PROVIDERS.items() if name not in ids}
 
 
 @dataclass

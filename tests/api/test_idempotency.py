@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
+from django.urls import resolve
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -56,7 +57,12 @@ def test_every_post_replays_its_first_answer_and_refuses_another_body(owner_a, a
         first = api_a.post(url, {"probe": 1}, idempotency_key=key)
         assert first.status_code < 500, (path, first.content)
         again = api_a.post(url, {"probe": 1}, idempotency_key=key)
-        assert (again.status_code, again.json()) == (first.status_code, first.json()), path
+        # a secret shown once (a webhook's) is not stored, so not replayed
+        hidden = getattr(resolve(url).func.cls, "unreplayable_fields", ())
+        expected = first.json()
+        if isinstance(expected, dict):
+            expected = {k: v for k, v in expected.items() if k not in hidden}
+        assert (again.status_code, again.json()) == (first.status_code, expected), path
         assert again["Idempotent-Replayed"] == "true", path
         other = api_a.post(url, {"probe": 2}, idempotency_key=key)
         assert other.status_code == 409, path

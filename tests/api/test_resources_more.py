@@ -99,27 +99,39 @@ def test_a_viewer_may_read_the_schedule_but_not_change_it(
     assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
 
 
-def test_upgrade_eligibility_lists_the_catalogs_targets(api_a, owner_a, onboard, catalog):
+def test_upgrade_eligibility_and_a_partial_upgrade(api_a, owner_a, onboard, catalog):
     customer = onboard(owner_a)
-    sub_id = _buy(api_a, customer, catalog[BASIC])
+    sub_id = _buy(api_a, customer, catalog[BASIC], quantity=5)
     response = api_a.get(f"/api/v1/subscriptions/{sub_id}/upgrades/")
     assert response.status_code == 200, response.content
-    options = response.json()
-    assert options and all(o["eligible"] for o in options)
-    targets = {o["offer"] for o in options}
+    body = response.json()
+    assert body["reason"] == ""
+    targets = {o["offer"]: o for o in body["options"]}
     assert catalog[PREMIUM].pk in targets and catalog[BASIC].pk not in targets
-    assert all(o["transition_types"] == ["transition_only"] for o in options)
+    assert targets[catalog[PREMIUM].pk]["transition_types"] == ["transition_only"]
+
+    upgraded = api_a.post(
+        f"/api/v1/subscriptions/{sub_id}/upgrades/",
+        {"offer": catalog[PREMIUM].pk, "quantity": 2},
+    )
+    assert upgraded.status_code == 201, upgraded.content
+    assert (upgraded.json()["offer_sku"], upgraded.json()["quantity"]) == (PREMIUM, 2)
+    source = api_a.get(f"/api/v1/subscriptions/{sub_id}/").json()
+    assert source["quantity"] == 3
+    too_many = api_a.post(
+        f"/api/v1/subscriptions/{sub_id}/upgrades/",
+        {"offer": catalog[PREMIUM].pk, "quantity": 4},
+    )
+    assert too_many.status_code == 422
+    assert too_many.json()["detail"] == "Between 1 and 3 seats can be upgraded, not 4."
 
 
-def test_upgrade_eligibility_of_a_cancelled_subscription_is_refused(
-    api_a, owner_a, onboard, catalog
-):
+def test_a_cancelled_subscription_has_no_upgrade(api_a, owner_a, onboard, catalog):
     customer = onboard(owner_a)
     sub_id = _buy(api_a, customer, catalog[BASIC])
     assert api_a.post(f"/api/v1/subscriptions/{sub_id}/cancel/").status_code == 200
-    refused = api_a.get(f"/api/v1/subscriptions/{sub_id}/upgrades/")
-    assert refused.status_code == 422
-    assert "Only an active, provisioned subscription can be upgraded" in refused.json()["detail"]
+    listed = api_a.get(f"/api/v1/subscriptions/{sub_id}/upgrades/")
+    assert listed.status_code == 200 and listed.json()["options"] == []
 
 
 def test_lengthen_the_term(api_a, owner_a, onboard, catalog):
