@@ -458,3 +458,27 @@ def test_nothing_is_stored_for_a_reseller_without_a_listening_endpoint(
     create()
     with scopes_disabled():
         assert not WebhookEvent.objects.exists()
+
+
+def test_an_internal_note_of_operations_is_not_sent(ctx):
+    ticket = factories.TicketFactory(reseller=ctx.reseller)
+    support_services.ticket_ops_reply(user=ctx.ops, ticket=ticket, body="Note.", internal=True)
+    assert events_of(ctx.reseller, "ticket.replied") == []
+
+
+def test_a_transfer_reaches_both_resellers_each_with_its_side(ctx, endpoint_for):
+    trigger, _ = transfer_updated(ctx)
+    with scopes_disabled():
+        source_owner = (
+            factories.MembershipFactory._meta.model.objects.exclude(reseller=ctx.reseller)
+            .filter(reseller__name="Northwind")
+            .get()
+        )
+    endpoint_for(source_owner, NOWHERE, events=["transfer.updated"])
+    trigger()
+    [target_event] = events_of(ctx.reseller, "transfer.updated")
+    [source_event] = events_of(source_owner.reseller, "transfer.updated")
+    target, source = json.loads(target_event.body), json.loads(source_event.body)
+    assert (target["data"]["side"], source["data"]["side"]) == ("target", "source")
+    assert source["data"]["customer"] is None  # the target's customer is not the source's
+    assert target["data"]["id"] == source["data"]["id"] and target["id"] != source["id"]
