@@ -41,9 +41,9 @@ migrate: install
 seed: migrate
 	$(DEV_ENV) $(PY) manage.py seed_demo
 
+# serve_demo: runserver that prints the demo logins last, once it listens (Ctrl+C to stop)
 run: seed
-	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C to stop)"
-	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	@$(DEV_ENV) $(PY) manage.py serve_demo $(HOST):$(PORT)
 
 # TEST_WORKERS=0 runs in one process (e.g. to debug with pdb).
 test: install

@@ -72,6 +72,17 @@ class Customer(models.Model):
         return f"{self.contact_first_name} {self.contact_last_name}"
 
     @property
+    def locality(self) -> str:
+        """City, region and postal code in the country's order: "Seattle, WA 98109" in the
+        United States and Canada, "75008 Paris" elsewhere."""
+        if self.country in ("US", "CA"):
+            if self.region:
+                return f"{self.city}, {self.region} {self.postal_code}".strip()
+            return f"{self.city} {self.postal_code}".strip()
+        place = f"{self.postal_code} {self.city}".strip()
+        return f"{place}, {self.region}" if self.region else place
+
+    @property
     def mca_accepted(self) -> bool:
         return self.mca_status in (McaStatus.ACCEPTED, McaStatus.LOGGED)
 

@@ -98,3 +98,17 @@ def seed_consultant() -> tuple[str, str]:
             user=consultant, reseller=resellers[key], defaults={"role": role}
         )
     return ("Northwind admin + Maple Leaf sales", consultant.email)
+
+
+def demo_logins() -> list[tuple[str, str]]:
+    """(label, e-mail) of the demo logins seed_demo makes, in the order it lists them."""
+    logins = [("Operations (staff, admin)", "ops@example.com")]
+    for spec in RESELLERS:
+        for role in (Role.OWNER, Role.VIEWER):
+            logins.append((f"{spec['name']} {role}", f"{role}@{spec['key']}.example"))
+    logins.append(("Northwind admin + Maple Leaf sales", "consultant@example.com"))
+    return logins
+
+
+def login_lines(logins: list[tuple[str, str]]) -> list[str]:
+    return [f"  {label:<40} {email:<28} password: {DEMO_PASSWORD}" for label, email in logins]

@@ -227,6 +227,8 @@ _SMTP_OPTIONS = {
     "EMAIL_USE_SSL": "use_ssl",
     "EMAIL_TIMEOUT": "timeout",
 }
+if _email["EMAIL_BACKEND"] == "django.core.mail.backends.console.EmailBackend":
+    _email["EMAIL_BACKEND"] = "portal.mail_console.EmailBackend"  # readable, clickable links
 MAILERS = {
     "default": {
         "BACKEND": _email["EMAIL_BACKEND"],

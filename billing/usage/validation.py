@@ -254,14 +254,7 @@ def header_names(header: list[str]) -> list[str | None]:
             names.append(None)
             continue
         if name is None:
-            errors.append(
-                problem(
-                    1,
-                    raw,
-                    f"Unknown column “{raw}”. Expected Partner Center's "
-                    f"usage columns: {', '.join(USAGE_CSV_HEADERS)}.",
-                )
-            )
+            errors.append(problem(1, raw, f"Unknown column “{raw}”."))
         elif name in seen:
             errors.append(problem(1, raw, f"Column “{raw}” appears twice."))
         seen.add(name)
@@ -271,6 +264,9 @@ def header_names(header: list[str]) -> list[str | None]:
         errors.append(
             problem(1, ", ".join(missing), f"Missing required column(s): {', '.join(missing)}.")
         )
+    if any(e["message"].startswith("Unknown column") for e in errors):  # the list once
+        expected = ", ".join(USAGE_CSV_HEADERS)
+        errors.append(problem(1, "", f"Expected Partner Center's usage columns: {expected}."))
     if errors:
         raise FileProblem(errors)
     return names

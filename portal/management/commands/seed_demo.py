@@ -6,7 +6,7 @@ from django.db import transaction
 from django_scopes import scopes_disabled
 
 from portal import frame
-from portal.demo import DEMO_PASSWORD, demo_user, seed_consultant, seed_resellers
+from portal.demo import demo_user, login_lines, seed_consultant, seed_resellers
 
 
 class Command(BaseCommand):
@@ -25,5 +25,5 @@ class Command(BaseCommand):
                 seed(ops_user=ops)
             logins.append(seed_consultant())
         self.stdout.write(self.style.SUCCESS("Demo data loaded. Sign in at /accounts/login/ with:"))
-        for label, email in logins:
-            self.stdout.write(f"  {label:<40} {email:<28} password: {DEMO_PASSWORD}")
+        for line in login_lines(logins):
+            self.stdout.write(line)
