@@ -51,8 +51,8 @@ from billing.models import (  # noqa: E402
     BillingRun,
     Invoice,
     InvoiceLine,
-    UsageSummary,
 )
+from billing.usage.models import UsageSummary  # noqa: E402
 from portal.models import Reseller, User  # noqa: E402
 from subscriptions.catalog.models import Offer, ProductType  # noqa: E402
 from subscriptions.models import ChargeEvent, Subscription  # noqa: E402

@@ -153,13 +153,21 @@ def compute_lines(charges: list[ChargeInput], usage: list[UsageInput]) -> list[L
                 first.currency,
             )
         )
+    lines += usage_lines(usage)
+    return sorted(lines, key=_order)
+
+
+def usage_lines(usage: Iterable[UsageInput]) -> list[Line]:
+    """One usage line per subscription, priced by the customer's price book on the unrounded
+    sum and rounded once; a subscription given twice (two currencies) raises LedgerError."""
+    lines = []
     seen_usage = set()
     for u in usage:
         if u.subscription_id in seen_usage:
             raise LedgerError(f"Usage of subscription {u.subscription_id} was given twice.")
         seen_usage.add(u.subscription_id)
         lines.append(_usage_line(u))
-    return sorted(lines, key=_order)
+    return lines
 
 
 def _order(line: Line) -> tuple[Any, ...]:

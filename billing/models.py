@@ -357,9 +357,13 @@ class _Document(models.Model):
 
 
 class Invoice(_Document):
-    """What the distributor invoices one reseller for one period in one currency (cost)."""
+    """What the distributor invoices one reseller for one period in one currency (cost).
+    `pdf` is its summary (totals per product type and customer, the lines attached as CSV and
+    XLSX); `detail_pdf`, every line, is rendered only when someone asks for it."""
 
     run = models.ForeignKey(BillingRun, on_delete=models.PROTECT, related_name="invoices")
+    detail_pdf = models.FileField(upload_to=document_pdf_path, blank=True)
+    detail_requested_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-period_start", "currency", "pk"]

@@ -3,6 +3,7 @@ service's job."""
 
 import base64
 import mimetypes
+from collections import defaultdict
 from decimal import Decimal
 from itertools import groupby
 
@@ -11,7 +12,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from pygal.etree import etree
 from pygal.style import Style
-from weasyprint import HTML
+from weasyprint import HTML, Attachment
 
 MARKETPLACE_NOTICE = (
     "Azure Marketplace one-time charges are not included: they come on a separate invoice."
@@ -96,10 +97,10 @@ def _short(label: str, limit: int = 32) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def document_context(doc) -> dict:
+def document_context(doc, lines=None) -> dict:
     from billing.selectors import document_lines
 
-    lines = document_lines(doc)
+    lines = document_lines(doc) if lines is None else lines
     return {
         "doc": doc,
         "groups": group_by_product_type(lines, lambda x: x.amount),
@@ -108,11 +109,56 @@ def document_context(doc) -> dict:
     }
 
 
-def document_html(doc) -> str:
-    context = document_context(doc)
+def document_html(doc, lines=None) -> str:
+    """Every line of the document, by product type (credit notes; an invoice's detail PDF)."""
+    context = document_context(doc, lines)
     if context["groups"]:
         context["chart"] = amount_chart(context["groups"])
     return render_to_string("billing/pdf/document.html", context)
+
+
+# An invoice PDF lists its lines up to this many; above, it shows the totals per customer and
+# product type (a few pages however many lines) and carries the lines as CSV and XLSX files.
+SUMMARY_LINES = 40
+
+
+def customer_totals(lines, amount) -> tuple[list[str], list[dict]]:
+    """(product types, [{customer, amounts (one per product type, None where none), total}])
+    by customer name: the invoice summary's table of totals per customer and product type."""
+    types = sorted({x.product_type or "Other" for x in lines})
+    sums: dict[str, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for x in lines:
+        sums[x.customer_name][x.product_type or "Other"] += amount(x)
+    rows = [
+        {
+            "customer": name,
+            "amounts": [per.get(t) for t in types],
+            "total": sum(per.values(), Decimal(0)),
+        }
+        for name, per in sorted(sums.items(), key=lambda item: (item[0].casefold(), item[0]))
+    ]
+    return types, rows
+
+
+def invoice_summary_html(invoice, lines) -> str:
+    """An invoice as people read it at any size: totals per product type (with the chart),
+    subtotal, taxes and total; the lines themselves up to SUMMARY_LINES, else the totals per
+    customer and product type, with the lines in the attached files."""
+    groups = group_by_product_type(lines, lambda x: x.amount)
+    types, customers = customer_totals(lines, lambda x: x.amount)
+    return render_to_string(
+        "billing/pdf/invoice.html",
+        {
+            "doc": invoice,
+            "groups": groups,
+            "chart": amount_chart(groups) if groups else "",
+            "line_count": len(lines),
+            "show_lines": len(lines) <= SUMMARY_LINES,
+            "types": [_short(t) for t in types],
+            "customers": customers,
+            "notice": MARKETPLACE_NOTICE,
+        },
+    )
 
 
 def reseller_address(reseller) -> str:
@@ -168,7 +214,37 @@ def to_pdf(html: str) -> bytes:
 
 
 def render_document(doc) -> bytes:
-    return to_pdf(document_html(doc))
+    """The PDF of a credit note (its lines), or an invoice's summary PDF with its lines
+    attached as CSV and XLSX files (`render_invoice`)."""
+    if hasattr(doc, "invoice_id"):
+        return to_pdf(document_html(doc))
+    return render_invoice(doc)
+
+
+def render_invoice(invoice, lines=None) -> bytes:
+    from billing.invoice_files import detail_name, lines_csv, lines_xlsx
+    from billing.selectors import document_lines
+
+    lines = document_lines(invoice) if lines is None else lines
+    attachments = [
+        Attachment(
+            string=lines_csv(invoice, lines),
+            name=detail_name(invoice, "csv"),
+            description="Invoice lines (CSV)",
+        ),
+        Attachment(
+            string=lines_xlsx(invoice, lines),
+            name=detail_name(invoice, "xlsx"),
+            description="Invoice lines (XLSX)",
+        ),
+    ]
+    return HTML(string=invoice_summary_html(invoice, lines)).write_pdf(attachments=attachments)
+
+
+def render_invoice_detail(invoice, lines=None) -> bytes:
+    """Every line of the invoice as a PDF (rendered on request: tens of pages for a large
+    reseller)."""
+    return to_pdf(document_html(invoice, lines))
 
 
 def render_statement(*, statement, lines) -> bytes:

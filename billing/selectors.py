@@ -62,6 +62,13 @@ def ledger_inputs(reseller, period: Period):
     return ledger_inputs_many([(reseller.pk, period)])[(reseller.pk, period.start)]
 
 
+def _periods(wanted) -> dict[Period, list[int]]:
+    by_period: dict[Period, list[int]] = defaultdict(list)
+    for reseller_id, period in wanted:
+        by_period[period].append(reseller_id)
+    return by_period
+
+
 def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
     """(charges, usage) for each (reseller id, period) of `wanted`, keyed by (reseller id,
     period start), as the pure ledger's inputs, summed in the database: rows per ledger key
@@ -76,11 +83,7 @@ def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
     result: dict[tuple[int, date], tuple[list, list]] = {
         (reseller_id, period.start): ([], []) for reseller_id, period in wanted
     }
-    by_period: dict[Period, list[int]] = defaultdict(list)
-    for reseller_id, period in wanted:
-        by_period[period].append(reseller_id)
-    usage_rows = []
-    for period, reseller_ids in by_period.items():
+    for period, reseller_ids in _periods(wanted).items():
         charges = {
             reseller_id: result[(reseller_id, period.start)][0] for reseller_id in reseller_ids
         }
@@ -110,37 +113,36 @@ def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
                     currency,
                 )
             )
+    for key, usage in usage_inputs_many(wanted).items():
+        result[key][1].extend(usage)
+    return result
+
+
+def usage_inputs_many(wanted) -> dict[tuple[int, date], list[ledger.UsageInput]]:
+    """The usage part of `ledger_inputs_many`: (reseller id, period start) → the Azure plan
+    usage sums of its usage month with the price-book rules that price them (three queries
+    per distinct period, whatever the number of resellers)."""
+    result: dict[tuple[int, date], list[ledger.UsageInput]] = {
+        (reseller_id, period.start): [] for reseller_id, period in wanted
+    }
+    usage_rows = []
+    for period, reseller_ids in _periods(wanted).items():
         usage_rows += [(period, s) for s in _usage_sums(period, reseller_ids)]
     if not usage_rows:
         return result
-    from subscriptions.models import Subscription
-
-    subs = {
-        s["pk"]: s
-        for s in Subscription.objects.filter(
-            pk__in={s["subscription_id"] for _, s in usage_rows}
-        ).values(
-            "pk",
-            "offer_id",
-            "term",
-            offer_name=F("offer__name"),
-            product_type=F("offer__product_type__name"),
-            product_type_pk=F("offer__product_type_id"),
-        )
-    }
     books = _price_books({s["reseller_id"] for _, s in usage_rows})
+    labels = {period: usage_label(usage_period(period)) for period in {p for p, _ in usage_rows}}
     for period, s in usage_rows:
-        sub = subs[s["subscription_id"]]
         default, by_customer = books[s["reseller_id"]]
-        result[(s["reseller_id"], period.start)][1].append(
+        result[(s["reseller_id"], period.start)].append(
             ledger.UsageInput(
-                subscription_id=sub["pk"],
+                subscription_id=s["subscription_id"],
                 customer_id=s["customer"],
-                description=f"{sub['offer_name']} usage {usage_label(usage_period(period))}",
-                product_type=sub["product_type"],
-                offer_id=sub["offer_id"],
-                product_type_id=sub["product_type_pk"],
-                term=sub["term"],
+                description=f"{s['offer_name']} usage {labels[period]}",
+                product_type=s["product_type_name"],
+                offer_id=s["offer_id"],
+                product_type_id=s["product_type_pk"],
+                term=s["term"],
                 quantity=s["qty"],
                 cost=s["cost"],
                 currency=s["currency"],
@@ -160,11 +162,59 @@ def _description(offer: str, term: str, kind: str) -> str:
     return f"{offer} ({term}) — {_KIND_LABELS[kind]}"
 
 
+CHARGE_SUM_FIELDS = (
+    "reseller_id",
+    "subscription_id",
+    "customer_id",
+    "line_kind",
+    "offer",
+    "term",
+    "product_type",
+    "qty",
+    "cost",
+    "price",
+    "currency",
+)
+
+
 def _charge_sums(period: Period, reseller_ids: list[int]) -> list[tuple]:
     """Charge events of `period` (and late ones) of the resellers, summed per (reseller,
     subscription, line kind, currency), as tuples in the order of each group's first event:
     the ledger takes a key's customer from its first input, as when it summed the events one
     by one."""
+    return _tuples(charge_sums_queryset(period, reseller_ids), CHARGE_SUM_FIELDS)
+
+
+def charge_sums_queryset(period: Period, reseller_ids: list[int]):
+    """The query of `_charge_sums`: values of CHARGE_SUM_FIELDS and `first_event`, the
+    group's first event id."""
+    return (
+        charge_events_queryset(period, reseller_ids)
+        .values(
+            "reseller_id",
+            "subscription_id",
+            "customer_id",
+            "currency",
+            "line_kind",
+            offer=F("subscription__offer__name"),
+            term=F("subscription__term"),
+            product_type=F("subscription__offer__product_type__name"),
+        )
+        .annotate(
+            qty=Sum("quantity"),
+            cost=Sum("cost_amount"),
+            price=Sum("price_amount"),
+            first_event=Min("pk"),
+        )
+        .order_by("first_event")
+    )
+
+
+def charge_events_queryset(period: Period, reseller_ids: list[int]):
+    """The charge events a run of `period` bills for the resellers, unsummed, with their
+    `line_kind`: those dated in the period (their own kind), and the late ones (an
+    "adjustment"): dated in or before the reseller's last finalized period and created after
+    it was finalized."""
     from subscriptions.models import ChargeEvent
 
     charges = Q(reseller_id__in=reseller_ids, charge_date__range=(period.start, period.end))
@@ -190,43 +240,10 @@ def _charge_sums(period: Period, reseller_ids: list[int]) -> list[tuple]:
             created_at__gt=finalized,
         )
     adjustment = BillingLine.Kind.ADJUSTMENT.value
-    sums = (
-        ChargeEvent.objects.filter(charges)
-        .values(
-            "reseller_id",
-            "subscription_id",
-            "customer_id",
-            "currency",
-            line_kind=Case(
-                When(charge_date__lt=period.start, then=Value(adjustment)), default=F("kind")
-            ),
-            offer=F("subscription__offer__name"),
-            term=F("subscription__term"),
-            product_type=F("subscription__offer__product_type__name"),
+    return ChargeEvent.objects.filter(charges).annotate(
+        line_kind=Case(
+            When(charge_date__lt=period.start, then=Value(adjustment)), default=F("kind")
         )
-        .annotate(
-            qty=Sum("quantity"),
-            cost=Sum("cost_amount"),
-            price=Sum("price_amount"),
-            first_event=Min("pk"),
-        )
-        .order_by("first_event")
-    )
-    return _tuples(
-        sums,
-        (
-            "reseller_id",
-            "subscription_id",
-            "customer_id",
-            "line_kind",
-            "offer",
-            "term",
-            "product_type",
-            "qty",
-            "cost",
-            "price",
-            "currency",
-        ),
     )
 
 
@@ -277,7 +294,17 @@ def _usage_sums(period: Period, reseller_ids: list[int]) -> list[Any]:
         )
         cost, qty = "billing_pre_tax_total", "quantity"
     sums = sorted(
-        rows.values("reseller_id", "subscription_id", "currency")
+        rows.values(
+            "reseller_id",
+            "subscription_id",
+            "currency",
+            # the subscription's offer and term, the same for every row of the group
+            offer_id=F("subscription__offer_id"),
+            term=F("subscription__term"),
+            offer_name=F("subscription__offer__name"),
+            product_type_name=F("subscription__offer__product_type__name"),
+            product_type_pk=F("subscription__offer__product_type_id"),
+        )
         .annotate(
             customer=Min("customer_id"),
             other_customer=Max("customer_id"),
@@ -297,15 +324,25 @@ def _usage_sums(period: Period, reseller_ids: list[int]) -> list[Any]:
 
 
 def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
-    """Reseller id → (default book's rules, {customer id: own book's rules})."""
+    """Reseller id → (default book's rules, {customer id: own book's rules}). The rules carry
+    no label: a ledger line does not say which rule priced it (two plain queries)."""
     from subscriptions.catalog.models import PriceBook, PriceRule
-    from subscriptions.selectors import _as_rule
+    from subscriptions.catalog.pricing import Rule
 
     rules: dict[int, list] = defaultdict(list)
-    for rule in PriceRule.objects.filter(reseller_id__in=reseller_ids).select_related(
-        "offer", "product_type"
+    values: Any
+    for book_id, *values in PriceRule.objects.filter(reseller_id__in=reseller_ids).values_list(
+        "book_id",
+        "kind",
+        "effective_from",
+        "offer_id",
+        "product_type_id",
+        "term",
+        "percent",
+        "fixed_price",
+        "currency",
     ):
-        rules[rule.book_id].append(_as_rule(rule))
+        rules[book_id].append(Rule(*values))
     default: dict[int, tuple] = {}
     by_customer: dict[int, dict] = defaultdict(dict)
     for book_id, reseller_id, customer_id in PriceBook.objects.filter(

@@ -11,15 +11,16 @@ transaction.
 
 Billing runs, invoices and credit notes. Operations services take `user` (staff).
 
-A run recomputes its period's ledger from the charge events and Azure plan usage, both summed
-in the database per ledger key (`selectors.ledger_inputs`), priced and rounded by the pure
-`billing.ledger.compute_lines`, and persists it by diff while it is a draft (stored lines read
-as tuples in one query, only changes written, in bulk), then keeps one draft invoice per
-currency with the ledger's totals. Runs are computed in batches of resellers (one task, one
-transaction, the same few queries however many runs). Finalizing stores the invoice lines the
-draft showed, numbers the invoices (gapless per issuer, series and year, from a locked counter
-row), copies issuer and recipient onto them and makes them immutable; corrections are credit
-notes.
+A run recomputes its period's ledger from the charge events and Azure plan usage and persists
+it by diff while it is a draft (only changes written), then keeps one draft invoice per
+currency with the ledger's totals. On PostgreSQL the charge lines are summed, rounded,
+described and diffed set-based in one statement with the usage lines priced by the pure
+resolver (`_recompute_in_sql`); elsewhere the pure `billing.ledger.compute_lines` and
+`ledger.diff` do it all (`_recompute_in_python`); both write the same rows. Runs are
+computed in batches of resellers (one task, one transaction, the same few queries however
+many runs). Finalizing stores the invoice lines the draft showed, numbers the invoices
+(gapless per issuer, series and year, from a locked counter row), copies issuer and
+recipient onto them and makes them immutable; corrections are credit notes.
 """
 
 import csv
@@ -29,12 +30,13 @@ from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
@@ -53,11 +55,11 @@ from billing.models import (
 )
 from portal.audit import audit, audit_each
 from portal.models import Reseller
-from portal.permissions import require_staff
+from portal.permissions import require, require_staff
 from portal.tasking import ResellerTask
 from portal.upkeep import each_row, reason_of, record_failure
 from subscriptions.models import Subscription
-from subscriptions.proration import round_money
+from subscriptions.proration import MINOR_UNITS, round_money
 from webhooks.events import emit
 
 # --- the run ----------------------------------------------------------------------------
@@ -307,11 +309,24 @@ LEDGER_FIELDS = (
 
 
 def _recompute(runs: list[BillingRun]) -> None:
-    """The runs' ledgers, persisted by diff: their inputs read together, their stored lines
-    read as tuples in one query, and only the inserted, changed and vanished lines written,
-    in bulk for all runs."""
+    """The runs' ledgers, persisted by diff (only the inserted, changed and vanished lines
+    written, for all runs at once), then their draft invoices from the ledgers' totals. On
+    PostgreSQL the charge lines are summed, rounded, described and diffed in one SQL statement
+    (`_recompute_in_sql`); elsewhere (or with FAST_INSERT off) in Python by the pure ledger.
+    Both write the same rows (tests compare them)."""
     if not runs:
         return
+    if FAST_INSERT and connection.vendor == "postgresql":
+        totals = _recompute_in_sql(runs)
+    else:
+        totals = _recompute_in_python(runs)
+    _sync_draft_invoices(runs, totals)
+
+
+def _recompute_in_python(runs: list[BillingRun]) -> dict[int, dict[str, ledger.Totals]]:
+    """The runs' inputs read together, priced and rounded by `ledger.compute_lines`, their
+    stored lines read as tuples in one query and diffed in Python, the changes written in
+    bulk. Returns each run's totals per currency."""
     inputs = selectors.ledger_inputs_many([(run.reseller_id, run.period) for run in runs])
     computed = {
         run.pk: ledger.compute_lines(*inputs[(run.reseller_id, run.period_start)]) for run in runs
@@ -341,7 +356,170 @@ def _recompute(runs: list[BillingRun]) -> None:
         BillingLine.objects.filter(pk__in=gone).delete()
     BillingLine.objects.bulk_update(changed, [*ledger.LINE_FIELDS, "updated_at"], batch_size=500)
     _insert(BillingLine, LEDGER_FIELDS, new)
-    _sync_draft_invoices(runs, computed)
+    return {run.pk: ledger.totals(computed[run.pk]) for run in runs}
+
+
+def _ledger_statement(event_queries: list[str]) -> str:
+    """The SQL of `_recompute_in_sql` for a batch whose charge events come from
+    `event_queries` (one compiled `selectors.charge_events_queryset` per distinct period).
+    Identifiers come from the models; every value travels as a parameter."""
+    from subscriptions.catalog.models import Offer, ProductType
+    from subscriptions.models import Subscription
+
+    c: dict[str, str] = {}
+    for f in LEDGER_FIELDS:
+        field = BillingLine._meta.get_field(f)
+        assert isinstance(field, models.Field) and field.column  # concrete columns
+        c[f] = field.column
+    table = BillingLine._meta.db_table
+    line_columns = ", ".join(c[f] for f in LEDGER_FIELDS)
+    values = [c[f] for f in ledger.LINE_FIELDS]
+    computed_columns = ", ".join(c[f] for f in LEDGER_FIELDS if f != "updated_at")
+    # the stored and computed values compared as rows of the same types
+    cast = {
+        c[f]: "::text" if isinstance(BillingLine._meta.get_field(f), models.CharField) else ""
+        for f in ledger.LINE_FIELDS
+    }
+    return f"""
+WITH runs (run_id, reseller_id, period_start, period_end) AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::date[])
+), labels (kind, label) AS (
+    SELECT * FROM unnest(%s::text[], %s::text[])
+), minor (currency, places) AS (
+    SELECT * FROM unnest(%s::text[], %s::int[])
+), events AS (
+    {" UNION ALL ".join(f"({sql})" for sql in event_queries)}
+), charge_keys AS (
+    SELECT reseller_id, subscription_id, line_kind AS kind,
+           (MIN(ARRAY[id, customer_id]))[2] AS customer_id,
+           SUM(quantity) AS qty, SUM(cost_amount) AS cost, SUM(price_amount) AS price,
+           MIN(currency) AS currency, MIN(currency) <> MAX(currency) AS mixed
+      FROM events GROUP BY reseller_id, subscription_id, line_kind
+), computed ({computed_columns}, problem) AS MATERIALIZED (
+    SELECT r.reseller_id, r.run_id, r.period_start, r.period_end, k.subscription_id,
+           k.customer_id, k.kind, t.name, o.name || ' (' || s.term || ') — ' || l.label,
+           k.qty::numeric, round(k.cost, m.places), round(k.price, m.places), k.currency,
+           k.mixed OR m.places IS NULL
+      FROM charge_keys k JOIN runs r ON r.reseller_id = k.reseller_id
+      JOIN {Subscription._meta.db_table} s ON s.id = k.subscription_id
+      JOIN {Offer._meta.db_table} o ON o.id = s.offer_id
+      JOIN {ProductType._meta.db_table} t ON t.id = o.product_type_id
+      JOIN labels l ON l.kind = k.kind LEFT JOIN minor m ON m.currency = k.currency
+    UNION ALL
+    SELECT r.reseller_id, r.run_id, r.period_start, r.period_end, u.subscription_id,
+           u.customer_id, u.kind, u.product_type, u.description, u.quantity, u.cost_amount,
+           u.price_amount, u.currency, false
+      FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[],
+                  %s::numeric[], %s::numeric[], %s::numeric[], %s::text[])
+           AS u (run_id, subscription_id, customer_id, kind, product_type, description,
+                 quantity, cost_amount, price_amount, currency)
+      JOIN runs r ON r.run_id = u.run_id
+), stored AS MATERIALIZED (
+    SELECT id, {c["run_id"]} AS run_id, COALESCE({c["subscription_id"]}, 0) AS subscription_id,
+           {c["kind"]} AS kind, ROW({", ".join(f"{v}{cast[v]}" for v in values)}) AS line_values
+      FROM {table} WHERE {c["run_id"]} = ANY(%s::bigint[])
+), pairs AS MATERIALIZED (
+    SELECT s.id AS stored_id, x.*,
+           s.id IS NOT NULL AND x.run_id IS NOT NULL
+           AND s.line_values IS DISTINCT FROM ROW({", ".join(f"x.{v}{cast[v]}" for v in values)})
+           AS differs
+      FROM computed x FULL JOIN stored s ON s.run_id = x.{c["run_id"]}
+       AND s.subscription_id = x.{c["subscription_id"]} AND s.kind = x.{c["kind"]}
+), inserted AS (
+    INSERT INTO {table} ({line_columns})
+    SELECT {computed_columns}, %s FROM pairs
+     WHERE stored_id IS NULL AND NOT problem
+    RETURNING 1
+), updated AS (
+    UPDATE {table} b
+       SET {", ".join(f"{v} = p.{v}" for v in values)}, {c["updated_at"]} = %s
+      FROM pairs p
+     WHERE b.id = p.stored_id AND p.differs AND NOT p.problem
+    RETURNING 1
+), gone AS (
+    DELETE FROM {table} b
+     WHERE b.id IN (SELECT stored_id FROM pairs WHERE {c["run_id"]} IS NULL)
+    RETURNING 1
+)
+SELECT {c["run_id"]}, {c["currency"]}, SUM({c["cost_amount"]}), SUM({c["price_amount"]}),
+       bool_or(problem)
+  FROM computed GROUP BY {c["run_id"]}, {c["currency"]} ORDER BY 1, 2
+"""  # noqa: S608
+
+
+# the charge events' columns the ledger statement reads
+_EVENT_COLUMNS = (
+    "id",
+    "reseller_id",
+    "subscription_id",
+    "customer_id",
+    "quantity",
+    "cost_amount",
+    "price_amount",
+    "currency",
+    "line_kind",
+)
+
+
+def _recompute_in_sql(runs: list[BillingRun]) -> dict[int, dict[str, ledger.Totals]]:
+    """The same ledger as `_recompute_in_python`, set-based in one statement: the charge
+    events `selectors.charge_events_queryset` selects summed per ledger key (the key's
+    customer from its first event, as the pure ledger takes it), rounded ROUND_HALF_UP to the
+    currency's minor unit (PostgreSQL's numeric round() rounds halves away from zero, as
+    Decimal's ROUND_HALF_UP does) and described; the usage lines, one per Azure plan
+    subscription, priced and rounded by the pure `ledger.usage_lines` (a few thousand a batch:
+    the price-book resolver stays the one the tests hand-check); then the new lines inserted,
+    the changed ones updated (`ON CONFLICT … DO UPDATE … WHERE` a value differs: an unchanged
+    line is not written), the vanished ones deleted, and the totals returned per run and
+    currency. A run with a key the pure ledger refuses (charges of one key in several
+    currencies, an unknown currency) is given to the pure ledger, which raises its error and
+    rolls the batch back."""
+    wanted = [(run.reseller_id, run.period) for run in runs]
+    usage = selectors.usage_inputs_many(wanted)
+    usage_runs: list[int] = []
+    usage_lines: list[ledger.Line] = []
+    for run in runs:
+        lines = ledger.usage_lines(usage[(run.reseller_id, run.period_start)])
+        usage_runs += [run.pk] * len(lines)
+        usage_lines += lines
+    now = timezone.now()
+    queries, event_params = [], []
+    for period, reseller_ids in selectors._periods(wanted).items():
+        events = selectors.charge_events_queryset(period, reseller_ids).values(*_EVENT_COLUMNS)
+        sql, params = events.order_by().query.sql_with_params()
+        queries.append(sql)
+        event_params += params
+    params = [
+        [run.pk for run in runs],
+        [run.reseller_id for run in runs],
+        [run.period_start for run in runs],
+        [run.period_end for run in runs],
+        [kind for kind, _ in BillingLine.Kind.choices],
+        [str(label) for _, label in BillingLine.Kind.choices],
+        list(MINOR_UNITS),
+        list(MINOR_UNITS.values()),
+        *event_params,
+        usage_runs,
+        *(list(column) for column in (zip(*usage_lines, strict=True) if usage_lines else [()] * 9)),
+        [run.pk for run in runs],
+        now,
+        now,
+    ]
+    totals: dict[int, dict[str, ledger.Totals]] = {run.pk: {} for run in runs}
+    with connection.cursor() as cursor:
+        cursor.execute(_ledger_statement(queries), params)
+        rows = cursor.fetchall()
+    for run_id, currency, cost, price, problem in rows:
+        if problem:  # the pure ledger says why
+            run = next(run for run in runs if run.pk == run_id)
+            ledger.compute_lines(
+                *selectors.ledger_inputs_many([(run.reseller_id, run.period)])[
+                    (run.reseller_id, run.period_start)
+                ]
+            )
+            raise ledger.LedgerError(f"Run {run_id} cannot be billed.")  # not reached
+        totals[run_id][currency] = ledger.Totals(currency, cost, price)
+    return totals
 
 
 def _tax_tables(reseller_ids) -> tuple[list[tax.Rate], dict[int, list[tax.Exemption]]]:
@@ -399,14 +577,15 @@ def _tax_amounts(subtotal: Decimal, currency: str, rates, note: str) -> tuple:
 TAX_FIELDS = ("subtotal", "tax_rate", "tax_amount", "total", "tax_lines", "tax_note")
 
 
-def _sync_draft_invoices(runs: list[BillingRun], lines: dict[int, list[ledger.Line]]) -> None:
-    """One draft invoice per run and currency with the totals of the run's ledger `lines`:
+def _sync_draft_invoices(
+    runs: list[BillingRun], totals: dict[int, dict[str, ledger.Totals]]
+) -> None:
+    """One draft invoice per run and currency with the `totals` of the run's ledger:
     cost amounts, subtotal = sum of the rounded lines, tax per jurisdiction and rate in force
     on the period's last day for the reseller's country and region (billing/tax.py).
     Unchanged invoices are not written. A draft stores no lines: they are read from the
     ledger (selectors.document_lines) until finalizing stores them."""
     invoices = {(i.run_id, i.currency): i for i in Invoice.objects.filter(run__in=runs)}
-    totals = {run.pk: ledger.totals(lines[run.pk]) for run in runs}
     Invoice.objects.filter(
         pk__in=[
             i.pk for (run_id, currency), i in invoices.items() if currency not in totals[run_id]
@@ -618,7 +797,9 @@ def invoice_credit(
 
 
 def document_render_pdf(*, kind: str, document_id: int) -> None:
-    """Render the invoice or credit note to PDF and store it (drafts say DRAFT)."""
+    """Render the invoice (its summary, lines attached as CSV and XLSX) or credit note to PDF
+    and store it (drafts say DRAFT). An invoice's detail PDF, rendered from the previous state,
+    is dropped: it is prepared again on request."""
     from billing.pdf import render_document
 
     model = {"invoice": Invoice, "credit_note": CreditNote}[kind]
@@ -627,12 +808,58 @@ def document_render_pdf(*, kind: str, document_id: int) -> None:
     with scope(reseller=reseller), transaction.atomic():
         doc = model.objects.select_for_update().get(pk=document_id)
         content = render_document(doc)
-        old = doc.pdf.name
+        stale = [doc.pdf.name]
         name = f"{doc.number or f'draft-{kind}-{doc.pk}'}.pdf"
         doc.pdf.save(name, ContentFile(content), save=False)
-        doc.save(update_fields=["pdf"], allow_finalized_fields=("pdf",))
-        if old and old != doc.pdf.name:
-            transaction.on_commit(lambda: doc.pdf.storage.delete(old))
+        fields = ["pdf"]
+        if isinstance(doc, Invoice) and (doc.detail_pdf or doc.detail_requested_at):
+            stale.append(doc.detail_pdf.name)
+            doc.detail_pdf, doc.detail_requested_at = "", None
+            fields += ["detail_pdf", "detail_requested_at"]
+        doc.save(update_fields=fields, allow_finalized_fields=tuple(fields))
+        for old in stale:
+            if old and old != doc.pdf.name:
+                transaction.on_commit(partial(doc.pdf.storage.delete, old))
+
+
+def invoice_detail_pdf_request(*, member, invoice: Invoice) -> Invoice:
+    """Ask for the PDF of every line of `invoice` (tens of pages for a large reseller, so
+    rendered only on request, by a task on the pdf queue). Nothing to do when it is ready or
+    already asked for; the invoice page shows the link when it is ready."""
+    require(member, "billing.view_money")
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk, reseller=member.reseller)
+        if invoice.detail_pdf or invoice.detail_requested_at:
+            return invoice
+        invoice.detail_requested_at = timezone.now()
+        invoice.save(
+            update_fields=["detail_requested_at"], allow_finalized_fields=("detail_requested_at",)
+        )
+        audit(
+            actor=member.user,
+            reseller=invoice.reseller,
+            action="billing.invoice.detail_requested",
+            obj=invoice,
+        )
+        invoice_detail_pdf_task.delay_on_commit(invoice.pk, reseller_id=invoice.reseller_id)
+    return invoice
+
+
+def invoice_render_detail_pdf(*, invoice_id: int) -> None:
+    """Render and store the detail PDF asked for (a redelivered task finds it stored, or
+    no longer asked for because the invoice changed since, and writes nothing)."""
+    from billing.pdf import render_invoice_detail
+
+    with scopes_disabled():
+        reseller = Invoice.objects.select_related("reseller").get(pk=invoice_id).reseller
+    with scope(reseller=reseller), transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+        if invoice.detail_pdf or not invoice.detail_requested_at:
+            return
+        content = render_invoice_detail(invoice)
+        name = f"{invoice.number or f'draft-invoice-{invoice.pk}'}-lines.pdf"
+        invoice.detail_pdf.save(name, ContentFile(content), save=False)
+        invoice.save(update_fields=["detail_pdf"], allow_finalized_fields=("detail_pdf",))
 
 
 def run_invoices(run_ids: list[int]) -> list[tuple[int, int]]:
@@ -677,3 +904,8 @@ def billing_runs_compute_task(run_ids: list[int]) -> int:
 @shared_task(**RELIABLE)
 def document_pdf_task(kind: str, document_id: int) -> None:
     document_render_pdf(kind=kind, document_id=document_id)
+
+
+@shared_task(**RELIABLE)
+def invoice_detail_pdf_task(invoice_id: int) -> None:
+    invoice_render_detail_pdf(invoice_id=invoice_id)

@@ -33,6 +33,20 @@ reseller_patterns = [
     path("", views.home, name="home"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
     path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    *(
+        path(
+            f"invoices/<int:invoice_id>/lines.{extension}",
+            views.invoice_lines,
+            {"extension": extension},
+            name=f"invoice_lines_{extension}",
+        )
+        for extension in ("csv", "xlsx")
+    ),
+    path(
+        "invoices/<int:invoice_id>/lines.pdf",
+        views.invoice_detail_pdf,
+        name="invoice_detail_pdf",
+    ),
     path("credit-notes/<int:credit_note_id>/pdf/", views.credit_note_pdf, name="credit_note_pdf"),
     path("statements/", views.statements, name="statements"),
     path("statements/<int:customer_id>/", views.statement, name="statement"),

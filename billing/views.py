@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_scopes import scopes_disabled
@@ -88,6 +88,47 @@ def invoice_pdf(request, invoice_id):
     invoice = selectors.invoice_get(member=request.membership, invoice_id=invoice_id)
     require(request.membership, "billing.view_money")
     return pdf_response(invoice)
+
+
+@member_required
+def invoice_lines(request, invoice_id, extension):
+    """The invoice's lines as a CSV or XLSX download (what its PDF carries attached)."""
+    from billing.invoice_files import CONTENT_TYPES, detail_name, lines_csv, lines_xlsx
+
+    invoice = selectors.invoice_get(member=request.membership, invoice_id=invoice_id)
+    require(request.membership, "billing.view_money")
+    write = {"csv": lines_csv, "xlsx": lines_xlsx}[extension]
+    response = HttpResponse(
+        write(invoice, selectors.document_lines(invoice)), content_type=CONTENT_TYPES[extension]
+    )
+    response["Content-Disposition"] = f'attachment; filename="{detail_name(invoice, extension)}"'
+    return response
+
+
+@member_required
+def invoice_detail_pdf(request, invoice_id):
+    """GET: the PDF of every line once it is ready. POST: ask for it (rendered by a task); the
+    invoice page (or, with htmx, its link block) says when it is ready."""
+    invoice = selectors.invoice_get(member=request.membership, invoice_id=invoice_id)
+    require(request.membership, "billing.view_money")
+    if request.method == "POST":
+        invoice = services.invoice_detail_pdf_request(member=request.membership, invoice=invoice)
+        if request.htmx:
+            return render(request, "billing/_invoice_detail_pdf.html", {"doc": invoice})
+        messages.info(request, "The PDF of every line is being prepared; its link appears here.")
+        return redirect("billing:invoice", invoice_id=invoice.pk)
+    if request.htmx:  # the link block, polled while the PDF is prepared
+        return render(request, "billing/_invoice_detail_pdf.html", {"doc": invoice})
+    if not invoice.detail_pdf:
+        raise Http404("The PDF of every line is not ready yet.")
+    response = FileResponse(
+        invoice.detail_pdf.open("rb"),
+        as_attachment=True,
+        filename=f"{invoice.number or f'draft-{invoice.pk}'}-lines.pdf",
+        content_type="application/pdf",
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
 
 
 @member_required

@@ -97,6 +97,7 @@ ACTIONS: dict[str, str] = {
     "billing.run.started": "started the billing run",
     "billing.run.finalized": "finalized the billing run",
     "billing.credit_note.issued": "issued the credit note",
+    "billing.invoice.detail_requested": "asked for the PDF of every line of",
     "billing.budget.set": "set an Azure budget for",
     "billing.budget.remove": "removed the Azure budget of",
     "billing.budget.alert": "raised a budget alert for",

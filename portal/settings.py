@@ -326,6 +326,7 @@ CELERY_TASK_ROUTES = {
     **dict.fromkeys(
         [
             "billing.services.document_pdf_task",
+            "billing.services.invoice_detail_pdf_task",
             "billing.statements.statement_pdf_task",
         ],
         {"queue": "pdf"},
