@@ -7,7 +7,7 @@ import billing.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0012_upgrades"),
+        ("billing", "0013_usage_natural_key_hashtextextended"),
     ]
 
     operations = [
