@@ -18,6 +18,7 @@ from billing import services
 from billing.invoice_files import lines_csv, lines_xlsx
 from billing.models import BillingLine, Invoice
 from billing.selectors import document_lines
+from portal import numbers
 from portal.models import AuditEvent
 from portal.roles import Role
 from subscriptions.catalog.models import ProductType
@@ -88,6 +89,11 @@ def big_invoice(ops, reseller, *, subscriptions=100, customers=45, finalize=True
         return Invoice.objects.select_related("reseller").get(run=run)
 
 
+def usd(value: D) -> str:
+    """An amount as documents print it (portal/numbers.py): 25,247.50."""
+    return numbers.amount(value, "USD")
+
+
 def pdf_text(data: bytes) -> tuple[int, str]:
     reader = PdfReader(io.BytesIO(data))
     return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
@@ -116,13 +122,13 @@ def test_a_1000_line_invoice_pdf_has_a_few_pages_totals_to_the_cent_and_its_line
     assert sum(sum(x) for x in by_type.values()) == invoice.subtotal == invoice.total
     for product_type, amounts in by_type.items():
         assert f"{product_type.split(' (')[0]}" in text
-        assert f"{len(amounts)} {sum(amounts)}\n" in text
+        assert f"{len(amounts)} {usd(sum(amounts))}\n" in text
     assert len(by_customer) == 45
     for name, per in by_customer.items():
         cells = [per[t] for t in sorted(by_type) if t in per]
-        assert f"{name} {' '.join(map(str, cells))} {sum(cells)}\n" in text, name
+        assert f"{name} {' '.join(map(usd, cells))} {usd(sum(cells))}\n" in text, name
     assert sum(len(per) for per in by_customer.values()) == 90  # two product types each
-    assert f"Total USD {invoice.total}" in text
+    assert f"Total USD {usd(invoice.total)}" in text
     assert "1000 lines: attached to this PDF as CSV and XLSX files" in text
     # the attachments: the lines, summing to the invoice's subtotal
     reader = PdfReader(io.BytesIO(data))
