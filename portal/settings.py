@@ -387,6 +387,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "subscriptions.tasks.expire_transfers",
         "schedule": 3600.0,
     },
+    "subscriptions-sync-catalog": {
+        "task": "subscriptions.tasks.sync_catalog",
+        "schedule": 3600.0 * 24,
+    },
     # usage lines are partitioned by month on PostgreSQL: three months' partitions ahead
     "billing-create-usage-partitions": {
         "task": "billing.tasks.create_usage_partitions",

@@ -1,10 +1,12 @@
 """Subscriptions' beat-scheduled jobs: the daily upkeep (each step idempotent: running it twice
-changes nothing) and the expiry of pending transfers."""
+changes nothing), the expiry of pending transfers and the catalog sync from Partner Center."""
 
 from celery import shared_task
 from django.utils import timezone
+from django_scopes import scopes_disabled
 
 from subscriptions import services
+from subscriptions.catalog.sync import catalog_sync_all
 from subscriptions.insight.services import tenant_licences_sync
 from subscriptions.transfers import services as transfers
 
@@ -29,3 +31,10 @@ def sync_tenant_licences() -> dict:
 @shared_task
 def expire_transfers() -> int:
     return transfers.transfers_expire(now=timezone.now())
+
+
+@shared_task
+def sync_catalog() -> list[str]:
+    """Daily: Partner Center's New Commerce catalog per country (offers' catalog items)."""
+    with scopes_disabled():
+        return catalog_sync_all()

@@ -93,6 +93,17 @@ def catalog_sync_start(*, user, country: str, target_view: str = "OnlineServices
     return run
 
 
+def catalog_sync_all() -> list[str]:
+    """Daily (beat): every country's New Commerce catalog, each run recorded as operations'
+    are (no requester); the outcome of each."""
+    outcomes = []
+    for country in COUNTRIES:
+        for view in TARGET_VIEWS:
+            run = CatalogSync.objects.create(country=country, target_view=view)
+            outcomes.append(f"{country} {view}: {catalog_sync_run(run.pk).status}")
+    return outcomes
+
+
 def catalog_sync_run(run_id: int) -> CatalogSync:
     """Read the country's catalog from Partner Center and write it in bulk; the outcome
     (counts, or Partner Center's error) is kept on the run."""

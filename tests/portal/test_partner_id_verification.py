@@ -57,6 +57,9 @@ def test_an_unverified_claim_of_a_partner_id_receives_and_decides_no_transfer(
         source_partner_id=CLAIMED,
         subscription_ids=[info.subscription_id],
         idempotency_key="t-1",
+        # a provider outside the portal, named as Partner Center names it (create-a-transfer)
+        source_partner_tenant_id="da6c51b5-1246-4a42-b4ab-cbf38df54537",
+        source_partner_name="Fabrikam Cloud",
     )
     assert transfer.source_reseller is None  # operations decide it, not the squatter
     with unscoped():

@@ -140,3 +140,12 @@ def test_operations_start_a_sync_and_see_its_last_result(
     (run,) = CatalogSync.objects.all()
     assert run.status == CatalogSync.Status.DONE
     assert ">CA<" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_daily_job_syncs_every_country(catalog):
+    from subscriptions.tasks import sync_catalog
+
+    assert sync_catalog() == ["US OnlineServices: done", "CA OnlineServices: done"]
+    assert set(OfferAvailability.objects.values_list("country", flat=True)) == {"US", "CA"}
+    assert CatalogSync.objects.filter(requested_by=None).count() == 2
