@@ -524,6 +524,21 @@ class BudgetFactory(UnscopedFactory):
     currency = factory.SelfAttribute("customer.currency")
 
 
+class AdminRelationshipFactory(UnscopedFactory):
+    """A GDAP relationship asked for a customer, waiting for the customer's approval."""
+
+    class Meta:
+        model = "customers.AdminRelationship"
+
+    reseller = factory.SubFactory(ResellerFactory)
+    customer = factory.SubFactory(CustomerFactory, reseller=factory.SelfAttribute("..reseller"))
+    relationship_id = factory.LazyFunction(lambda: f"{uuid.uuid4()}-{uuid.uuid4()}")
+    display_name = factory.Sequence(lambda n: f"portal-gdap-{n}")
+    role_ids = ["88d8e3e3-8f55-4a1e-953a-9b9898b8876b"]  # Directory Readers
+    duration = "P730D"
+    status = "approvalPending"
+
+
 class WebhookEndpointFactory(UnscopedFactory):
     class Meta:
         model = "webhooks.WebhookEndpoint"

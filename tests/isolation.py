@@ -65,6 +65,7 @@ PROVIDERS: dict[str, Callable[[Reseller, object], object]] = {
     "credit_note_id": lambda r, m: factories.CreditNoteFactory(invoice__run__reseller=r).pk,
     "api_key_id": lambda r, m: factories.api_key(member=m)[0].pk,
     "budget_id": lambda r, m: factories.BudgetFactory(reseller=r).pk,
+    "relationship_id": lambda r, m: factories.AdminRelationshipFactory(reseller=r).pk,
 }
 
 METHODS = ("get", "post", "put", "patch", "delete")

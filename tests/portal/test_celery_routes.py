@@ -3,10 +3,15 @@ queue, and production runs a worker on each queue."""
 
 from pathlib import Path
 
+import pytest
 import yaml
 from django.conf import settings
 
 from portal.celery import app
+
+# Importing the tasks as a worker does runs the model checks, and a generated column's check
+# asks the database for its version.
+pytestmark = pytest.mark.django_db
 
 KINDS = {"default", "billing", "pdf", "partner_center", "webhooks"}
 
