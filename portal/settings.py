@@ -489,6 +489,8 @@ LOGGING = {
         "fontTools": {"level": "ERROR"},
         "weasyprint": {"level": "ERROR" if DEBUG else "WARNING"},
         "celery.app.trace": {"level": "WARNING" if DEBUG else "INFO"},
+        # eager tasks without REDIS_URL: kombu's "No hostname was supplied" after the logins
+        "kombu.connection": {"level": "ERROR" if DEBUG else "WARNING"},
     },
 }
 

@@ -9,6 +9,12 @@ from playwright.sync_api import expect
 from tests.e2e.test_every_page import listen_for_errors
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+REPORTS = [
+    "/billing/reports/azure-plan/",
+    "/billing/reports/azure-plan/daily/",
+    "/billing/reports/modern-workplace/",
+    "/billing/reports/azure-legacy/",
+]
 
 
 def test_copy_buttons_and_us_address_order(live_server, page, sign_in, browser):
@@ -36,4 +42,20 @@ def test_copy_buttons_and_us_address_order(live_server, page, sign_in, browser):
     assert len(full) > 9
     copy.click()
     assert page.evaluate("navigator.clipboard.readText()") == full
+
+    # the report tables fit a 1366-px screen: no sideways scrolling of the page or a table
+    page.set_viewport_size({"width": 1366, "height": 768})
+    too_wide = {}
+    for path in REPORTS:
+        page.goto(live_server.url + path)
+        widths = page.evaluate(
+            "[document.documentElement.scrollWidth, ...Array.from("
+            "document.querySelectorAll('table.report'), t => t.scrollWidth - t.clientWidth)]"
+        )
+        if widths[0] > 1366 or any(extra > 1 for extra in widths[1:]):
+            too_wide[path] = widths + page.evaluate(
+                "Array.from(document.querySelectorAll('table.report th'),"
+                " th => th.textContent.trim() + ':' + Math.round(th.getBoundingClientRect().width))"
+            )
+    assert too_wide == {}
     assert errors == [], "\n".join(errors)

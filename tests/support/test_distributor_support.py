@@ -89,3 +89,13 @@ def test_marketplace_notice_links_a_billing_ticket(owner_a, client_for):
     assert f'href="{reverse("support:ticket_create")}?category=billing"' in page
     form = client_for(owner_a).get(reverse("support:ticket_create") + "?category=billing")
     assert '<option value="billing" selected>' in form.content.decode()
+
+
+@pytest.mark.django_db
+def test_report_and_invoice_notices_link_a_billing_ticket(owner_a, client_for):
+    ticket = f'href="{reverse("support:ticket_create")}?category=billing"'
+    client = client_for(owner_a)
+    for name in ("billing:reports", "billing:report_azure_plan"):
+        page = client.get(reverse(name)).content.decode()
+        notice = page.split('data-testid="marketplace-notice"', 1)[1].split("</p>", 1)[0]
+        assert "one-time charges" in notice and ticket in notice, name
