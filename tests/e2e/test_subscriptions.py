@@ -33,12 +33,12 @@ def test_buy_change_seats_schedule_and_assign(live_server, page, sign_in):
     expect(page.get_by_test_id("seats")).to_have_text("10")
     subscription_url = page.url
 
-    page.get_by_label("Seats").fill("15")
+    page.get_by_role("spinbutton", name="Seats:", exact=True).fill("15")
     page.get_by_role("button", name="Change seats now").click()
     expect(page.get_by_text("5 seats added")).to_be_visible()
     expect(page.get_by_test_id("seats")).to_have_text("15")
 
-    page.get_by_label("Seats").fill("10")
+    page.get_by_role("spinbutton", name="Seats:", exact=True).fill("10")
     page.get_by_role("button", name="Change seats now").click()
     expect(page.get_by_text("5 seats removed with a prorated credit")).to_be_visible()
     expect(page.get_by_test_id("seats")).to_have_text("10")
@@ -46,7 +46,7 @@ def test_buy_change_seats_schedule_and_assign(live_server, page, sign_in):
     with time_machine.travel(timezone.now() + dt.timedelta(days=8), tick=True):
         page.goto(subscription_url)
         expect(page.get_by_test_id("window")).to_contain_text("Closed")
-        page.get_by_label("Seats").fill("8")
+        page.get_by_role("spinbutton", name="Seats:", exact=True).fill("8")
         page.get_by_role("button", name="Change seats now").click()
         expect(page.get_by_text("Only 0 of the 2 seats can be removed now")).to_be_visible()
         page.get_by_role("button", name="Schedule 8 seats for renewal").click()
