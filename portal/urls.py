@@ -69,3 +69,6 @@ handler400 = "portal.errors.bad_request"
 handler404 = "portal.errors.not_found"
 handler403 = "portal.errors.forbidden"
 handler500 = "portal.errors.server_error"
+
+if settings.BENCH_HELLO:  # bench/pages_p95.py's floor, never on in production
+    urlpatterns.append(path("bench/hello/", views.bench_hello, name="bench_hello"))

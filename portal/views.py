@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -49,6 +49,13 @@ def dashboard(request):
             "recent_notifications": selectors.notifications_for(member)[:5],
         },
     )
+
+
+@member_required
+def bench_hello(request):
+    """A signed-in member's hello world: the middleware, session, sign-in and tenant scope of
+    every page and nothing else (bench/pages_p95.py's floor; routed only with BENCH_HELLO)."""
+    return HttpResponse(f"Hello, {request.reseller.name}", content_type="text/plain")
 
 
 @login_required

@@ -1,0 +1,303 @@
+"""Page p95 over real HTTP against gunicorn at 10,000 customers: the dashboard, the lists and
+every report page, against a signed-in hello-world page on the same server, interleaved.
+
+    createdb -h 127.0.0.1 -U postgres bench_reports          # once
+    export DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_reports
+    .venv/bin/python bench/reports.py --runs 2               # builds the data once (≈3 min)
+    .venv/bin/python bench/pages_p95.py                      # --requests 40 --rounds 3 --workers 2
+
+Data: bench/reports.py's 20 US resellers × 500 customers (10,000 customers, 1,005,000 usage
+lines of May 2026, 16,700 subscriptions, June charges); the bench adds nothing.
+
+Measure: gunicorn (production settings over plain http on 127.0.0.1, --workers sync workers,
+no Redis) serves the portal with BENCH_HELLO on, which routes `/bench/hello/`: a page behind
+the same middleware, session, sign-in and tenant scope that answers "Hello" (the floor). One
+client requests, one at a time on a new connection, as the owners of four resellers in turn
+(their own session cookies) and, for the report pages, for two periods (June and May 2026):
+each page request follows a floor request, so floor and pages see the same machine. Each round
+gives each page's p95 over --requests × 4 resellers requests (≥ 200 with the defaults' 3
+rounds: 160 a round, 480 in all) and the floor's; the script prints best and median of the
+rounds and each page's p95 as a multiple of the floor's. Before that, each page's queries are
+counted in-process for two resellers and both periods: they must be equal (constant in the
+data size).
+"""
+
+import argparse
+import http.client
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.setdefault("DEBUG", "1")
+os.environ.pop("REDIS_URL", None)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
+from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django_scopes import scopes_disabled  # noqa: E402
+
+from billing.usage.models import UsageSummary  # noqa: E402
+from portal.middleware import SESSION_RESELLER_KEY  # noqa: E402
+from portal.models import Membership, Reseller  # noqa: E402
+from portal.roles import Role  # noqa: E402
+
+FLOOR = "/bench/hello/"
+PERIODS = ("2026-06-01", "2026-05-01")
+RESELLERS = 4
+
+
+def pages(subscription_id: int, meter_id: str) -> list[tuple[str, str, dict]]:
+    """(label, path, query) of every page measured; "{period}" is filled per request."""
+    daily = {"subscription": subscription_id, "meter": meter_id}
+    return [
+        ("dashboard", reverse("dashboard"), {}),
+        ("customers list", reverse("customers:list"), {}),
+        ("customers list, page 5", reverse("customers:list"), {"page": 5}),
+        ("subscriptions list", reverse("subscriptions:list"), {}),
+        ("subscriptions list, page 5", reverse("subscriptions:list"), {"page": 5}),
+        ("billing: invoices", reverse("billing:home"), {}),
+        ("billing: statements", reverse("billing:statements"), {"period": "{period}"}),
+        ("billing: usage imports", reverse("billing:usage_imports"), {}),
+        ("reports index", reverse("billing:reports"), {}),
+        ("report Azure (legacy)", reverse("billing:report_azure_legacy"), {"period": "{period}"}),
+        ("report Azure plan & NCE", reverse("billing:report_azure_plan"), {"period": "{period}"}),
+        (
+            "report Azure plan & NCE, p5 by margin",
+            reverse("billing:report_azure_plan"),
+            {"period": "{period}", "u-sort": "-margin", "u-page": 5},
+        ),
+        (
+            "report Azure plan daily",
+            reverse("billing:report_daily"),
+            {"period": "{period}", **daily},
+        ),
+        ("report Modern Workplace", reverse("billing:report_seats"), {"period": "{period}"}),
+    ]
+
+
+def url(path: str, query: dict, period: str) -> str:
+    values = {k: (period if v == "{period}" else v) for k, v in query.items()}
+    return path + ("?" + urlencode(values) if values else "")
+
+
+def session_cookie(member: Membership) -> str:
+    """A signed-in session of the member (as allauth's sign-in leaves it), stored in the
+    database the server reads."""
+    user = member.user
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store[SESSION_RESELLER_KEY] = member.reseller_id
+    store.create()
+    return store.session_key
+
+
+def check_queries(members, page_lists) -> dict[str, str]:
+    """Queries per page, in-process, for two resellers (different customers, subscriptions and
+    usage) in both periods: equal per period, or the script stops (a query per row would show
+    here); "13/11" when the period without usage skips some."""
+    counts = {}
+    clients = []
+    for member in members[:2]:
+        client = Client(SERVER_NAME="127.0.0.1")
+        client.force_login(member.user)
+        session = client.session
+        session[SESSION_RESELLER_KEY] = member.reseller_id
+        session.save()
+        clients.append(client)
+    for n, label in enumerate(["floor", *(label for label, _, _ in page_lists[0])]):
+        seen: dict[str, list[int]] = {period: [] for period in PERIODS}
+        for client, page_list in zip(clients, page_lists, strict=False):
+            _, path, query = ("floor", FLOOR, {}) if n == 0 else page_list[n - 1]
+            for period in PERIODS:
+                client.get(url(path, query, period))  # caches as a running server has them
+                with CaptureQueriesContext(connection) as captured:
+                    response = client.get(url(path, query, period))
+                assert response.status_code == 200, (label, response.status_code)
+                seen[period].append(len(captured))
+        for period, numbers in seen.items():
+            assert len(set(numbers)) == 1, f"{label}: queries vary by reseller ({period}): {seen}"
+        # a period with nothing to show (May's April usage) may skip its totals' queries
+        counts[label] = "/".join(str(n) for n in dict.fromkeys(v[0] for v in seen.values()))
+    return counts
+
+
+def wait_until_up(port: int, cookie: str, seconds: int = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            timed_get(port, FLOOR, cookie)
+            return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"gunicorn did not answer on port {port}")
+
+
+def timed_get(port: int, path: str, cookie: str) -> float:
+    start = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}", "Host": "127.0.0.1"})
+    response = conn.getresponse()
+    response.read()
+    elapsed = time.perf_counter() - start
+    conn.close()
+    if response.status != 200:
+        raise SystemExit(f"GET {path} answered {response.status}")
+    return elapsed * 1000
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20, method="inclusive")[18]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=40, help="per page, reseller and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--port", type=int, default=8126)
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        raise SystemExit("Set DATABASE_URL to bench/reports.py's PostgreSQL database.")
+    args.rounds = max(args.rounds, 3)
+    settings.BENCH_HELLO = True  # the in-process query counts reach the floor too
+    from django.urls import clear_url_caches, path
+
+    from portal import urls, views
+
+    urls.urlpatterns.append(path("bench/hello/", views.bench_hello, name="bench_hello"))
+    clear_url_caches()
+    with scopes_disabled():
+        resellers = list(
+            Reseller.objects.filter(name__startswith="Bench reports reseller").order_by("name")[
+                :RESELLERS
+            ]
+        )
+        if len(resellers) < RESELLERS:
+            raise SystemExit("No bench data: run bench/reports.py first (see the docstring).")
+        members = [Membership.objects.get(reseller=r, role=Role.OWNER) for r in resellers]
+        daily = [
+            UsageSummary.objects.filter(reseller=r)
+            .order_by("subscription_id", "meter_id")
+            .values_list("subscription_id", "meter_id")
+            .first()
+            for r in resellers
+        ]
+        customers = sum(r.customers.count() for r in Reseller.objects.all())
+    page_lists = [pages(*one) for one in daily]  # the drill-down of each reseller's own
+    page_list = page_lists[0]
+    counts = check_queries(members, page_lists)
+    cookies = [session_cookie(m) for m in members]
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "BENCH_HELLO": "1",
+        # the sessions written here are signed with this process's key: the server's
+        "SECRET_KEY": settings.SECRET_KEY,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_COOKIES": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("REDIS_URL", None)
+    # static files as production serves them (whitenoise's manifest)
+    subprocess.run(
+        [VENV / "python", "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    log = open(Path(tempfile.gettempdir()) / f"bench-pages-gunicorn-{args.port}.log", "w")  # noqa: SIM115
+    gunicorn = subprocess.Popen(
+        [
+            VENV / "gunicorn",
+            "portal.wsgi",
+            "--workers",
+            str(args.workers),
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    labels = ["floor", *(label for label, _, _ in page_list)]
+    per_round: list[dict[str, float]] = []
+    try:
+        wait_until_up(args.port, cookies[0])
+        for cookie, page_list in zip(cookies, page_lists, strict=True):  # warm-up
+            for _, path, query in page_list:
+                for period in PERIODS:
+                    timed_get(args.port, url(path, query, period), cookie)
+        for r in range(1, args.rounds + 1):
+            samples: dict[str, list[float]] = {label: [] for label in labels}
+            for n in range(args.requests):
+                for cookie, page_list in zip(cookies, page_lists, strict=True):
+                    period = PERIODS[n % 2]
+                    for label, path, query in page_list:
+                        samples["floor"].append(timed_get(args.port, FLOOR, cookie))
+                        samples[label].append(
+                            timed_get(args.port, url(path, query, period), cookie)
+                        )
+            figures = {label: p95(s) for label, s in samples.items()}
+            per_round.append(figures)
+            worst = max(labels[1:], key=lambda label: figures[label])
+            print(
+                f"round {r}: floor p95 {figures['floor']:.1f} ms, slowest {worst} "
+                f"{figures[worst]:.1f} ms ({figures[worst] / figures['floor']:.2f}×)",
+                flush=True,
+            )
+    finally:
+        gunicorn.send_signal(signal.SIGTERM)
+        gunicorn.wait(timeout=30)
+        log.close()
+    best = {label: min(f[label] for f in per_round) for label in labels}
+    median = {label: statistics.median(f[label] for f in per_round) for label in labels}
+    print(
+        f"\n{customers:,} customers, {args.workers} gunicorn workers, {RESELLERS} resellers, "
+        f"periods {' and '.join(PERIODS)}; {args.rounds} rounds × {args.requests * RESELLERS} "
+        "requests per page, each after a floor request"
+    )
+    print(
+        f"{'page':<40} {'queries':>7} {'p95 best':>9} {'median':>8} {'× floor best':>12} "
+        f"{'median':>7}"
+    )
+    for label in labels:
+        name = "floor: signed-in hello world" if label == "floor" else label
+        print(
+            f"{name:<40} {counts[label]:>7} {best[label]:>7.1f}ms {median[label]:>6.1f}ms "
+            f"{best[label] / best['floor']:>12.2f} {median[label] / median['floor']:>7.2f}"
+        )
+    worst = max(labels[1:], key=lambda label: median[label] / median["floor"])
+    print(
+        f"slowest page against the floor: {worst} at "
+        f"{median[worst] / median['floor']:.2f}× (median of rounds; target ≤ 5×); queries per "
+        "page the same for two resellers in each period"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
