@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.core.cache import cache
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from billing import ledger
 from billing.periods import Period, periods_between
 from billing.selectors import calendar_overrides, ledger_inputs, reseller_period
-from billing.usage.models import UsageLine
+from billing.usage.models import UsageImport, UsageLine
 from customers.models import Customer
 from portal.frame import Widget
 from portal.roles import role_can
@@ -110,8 +111,37 @@ def figures(reseller, period: Period, *, customer_ids=None, product_type=None) -
     )
 
 
+# the whole reseller's trend is kept this long at most (its key changes with every import)
+TREND_CACHE_SECONDS = 600
+
+
 def azure_trend(reseller, *, customer_ids=None, days: int = TREND_DAYS) -> dict:
-    """Daily Azure plan consumption (cost, per currency) of the last `days` days with usage."""
+    """Daily Azure plan consumption (cost, per currency) of the last `days` days with usage.
+    The whole reseller's (the dashboard as it opens) is cached under a key that changes with
+    every usage import of the reseller (their number, last id and last finish: usage lines
+    are written only by imports, in the transaction that finishes them), so it reads some
+    50,000 daily lines once per import rather than at every visit; a customer search reads
+    them."""
+    if customer_ids is not None:
+        return _azure_trend(reseller, customer_ids=customer_ids, days=days)
+    version = UsageImport.objects.filter(reseller=reseller).aggregate(
+        n=Count("pk"), last=Max("pk"), finished=Max("finished_at")
+    )
+    key = "dashboard-trend:{}:{}:{n}:{last}:{finished}".format(
+        reseller.pk,
+        days,
+        n=version["n"],
+        last=version["last"],
+        finished=version["finished"].isoformat() if version["finished"] else "",
+    )
+    trend = cache.get(key)
+    if trend is None:
+        trend = _azure_trend(reseller, customer_ids=None, days=days)
+        cache.set(key, trend, TREND_CACHE_SECONDS)
+    return trend
+
+
+def _azure_trend(reseller, *, customer_ids, days: int) -> dict:
     lines = UsageLine.objects.filter(reseller=reseller, is_marketplace=False)
     if customer_ids is not None:
         lines = lines.filter(customer_id__in=customer_ids)
