@@ -52,7 +52,7 @@ def dashboard_widgets(request) -> list[Widget]:
 
 
 def _savings_widget(reseller, now) -> Widget:
-    totals = insight.totals(insight.savings_rows(reseller, now=now))
+    totals = insight.savings_totals(reseller, now=now)
     return Widget(
         "subscriptions/insight/_dashboard_savings.html",
         {"savings_totals": totals, "savings_seats": sum(t["seats"] for t in totals)},

@@ -1,7 +1,7 @@
 """Seat savings of a reseller's subscriptions, from the tenant's licence use where the portal
 can read it, from the portal's own seat assignments otherwise."""
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -101,6 +101,51 @@ def savings_rows(
     ]
     rows = [r for r in rows if r.savings.seats] if only_savings else rows
     return sorted(rows, key=lambda r: (-r.savings.monthly_price, r.subscription.pk))
+
+
+# the fields of a subscription the savings and their totals read (`savings_totals`)
+_SAVINGS_FIELDS = (
+    "pk",
+    "quantity",
+    "unit_price",
+    "unit_cost",
+    "billing_frequency",
+    "term",
+    "term_start",
+    "currency",
+)
+_SavingsSub = namedtuple("_SavingsSub", _SAVINGS_FIELDS)  # noqa: PYI024
+
+
+def savings_totals(reseller, *, now: datetime) -> list[dict]:
+    """`totals(savings_rows(reseller, now=now))` for the dashboard's card, reading plain values
+    (the fields the savings use, the assignment count, the tenant's licences) instead of a
+    model instance with its customer, offer and scheduled change per subscription."""
+    values = list(
+        seat_subscriptions(reseller)
+        .select_related(None)
+        .annotate(assigned_count=Count("assignments"))
+        .values_list(*_SAVINGS_FIELDS, "assigned_count")
+    )
+    subs = [_SavingsSub(*v[:-1]) for v in values]
+    assigned = {v[0]: v[-1] for v in values}
+    licences = {
+        lic.subscription_id: lic
+        for lic in TenantLicence.objects.filter(
+            reseller=reseller, subscription__in=[s.pk for s in subs]
+        ).prefetch_related("holders")
+    }
+    rows = [
+        savings_of(
+            sub,  # type: ignore[arg-type]  # the fields savings_of reads
+            now=now,
+            licence=licences.get(sub.pk),
+            assigned=assigned[sub.pk],
+            loaded=True,
+        )
+        for sub in subs
+    ]
+    return totals([r for r in rows if r.savings.seats])
 
 
 def totals(rows: list[Row]) -> list[dict]:

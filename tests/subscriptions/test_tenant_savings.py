@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.gdap.models import AdminRelationship
 from partner_center.models import SandboxTenantSku, SandboxTenantUser
@@ -228,3 +229,19 @@ def test_another_reseller_gets_404(premium, owner_b, client_for):
         client.get(reverse("savings:savings") + f"?customer={premium.customer_id}").status_code
         == 404
     )
+
+
+def test_the_dashboard_totals_read_as_plain_values_equal_the_savings_rows_totals(
+    premium, owner_a, unscoped
+):
+    from django_scopes import scope
+
+    from subscriptions.insight import selectors as insight
+
+    with time_machine.travel(LATER, tick=False):
+        sync_tenant_licences()
+        now = timezone.now()
+        with scope(reseller=owner_a.reseller):
+            expected = insight.totals(insight.savings_rows(owner_a.reseller, now=now))
+            assert insight.savings_totals(owner_a.reseller, now=now) == expected
+    assert expected[0]["seats"] == 10 and expected[0]["monthly_price"] == Decimal("125.00")
