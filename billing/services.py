@@ -417,7 +417,9 @@ WITH runs (run_id, reseller_id, period_start, period_end) AS (
 ), stored AS MATERIALIZED (
     SELECT id, {c["run_id"]} AS run_id, COALESCE({c["subscription_id"]}, 0) AS subscription_id,
            {c["kind"]} AS kind, ROW({", ".join(f"{v}{cast[v]}" for v in values)}) AS line_values
-      FROM {table} WHERE {c["run_id"]} = ANY(%s::bigint[])
+      FROM {table}
+     WHERE ({c["reseller_id"]}, {c["period_start"]}) IN (SELECT reseller_id, period_start FROM runs)
+       AND {c["run_id"]} = ANY(%s::bigint[])
 ), pairs AS MATERIALIZED (
     SELECT s.id AS stored_id, x.*,
            s.id IS NOT NULL AND x.run_id IS NOT NULL
