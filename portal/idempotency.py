@@ -1,6 +1,7 @@
 """Idempotency keys sent by clients (hidden form fields, later the API): bounded and plain, so
 that a hostile one is a 400 with a message, never a database error."""
 
+import hashlib
 import re
 
 from django import forms
@@ -20,6 +21,15 @@ def require_valid_key(key) -> str:
             "and submit the form again."
         )
     return key
+
+
+def scoped_key(prefix: str, key: str) -> str:
+    """`prefix` + `key` within MAX_LENGTH, for a column of that length: a key too long to carry
+    the prefix is replaced by its digest (the same key still gives the same result)."""
+    scoped = f"{prefix}{key}"
+    if len(scoped) <= MAX_LENGTH:
+        return scoped
+    return prefix + hashlib.sha256(key.encode()).hexdigest()[: MAX_LENGTH - len(prefix)]
 
 
 class IdempotencyKeyField(forms.CharField):

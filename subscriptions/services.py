@@ -22,7 +22,7 @@ from partner_center.gateway import get_gateway
 from partner_center.types import OrderRequest
 from portal.audit import audit
 from portal.exceptions import ServiceError
-from portal.idempotency import require_valid_key
+from portal.idempotency import require_valid_key, scoped_key
 from portal.models import AuditEvent, Currency, Membership
 from portal.notifications import notify
 from portal.numbers import money
@@ -837,7 +837,7 @@ def subscription_upgrade(
     new subscription keeps the source's term, billing and cancellation window (a partial
     upgrade does not open a new one). Returns the new subscription."""
     require_valid_key(idempotency_key)
-    key = f"upgrade:{idempotency_key}"
+    key = scoped_key("upgrade:", idempotency_key)
     replayed = Subscription.objects.filter(reseller=member.reseller, order_key=key).first()
     if replayed:  # the same request submitted again
         return replayed

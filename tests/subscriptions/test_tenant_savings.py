@@ -151,6 +151,18 @@ def test_the_savings_page_asks_for_confirmation_first(premium, owner_a, client_f
         assert not ScheduledChange.objects.exists()  # nothing happens on GET
 
 
+def test_the_subscription_page_asks_for_confirmation_first_too(premium, owner_a, client_for):
+    with time_machine.travel(LATER, tick=False):
+        tenant_licences_sync()
+        detail = client_for(owner_a).get(
+            reverse("subscriptions:detail", kwargs={"subscription_id": premium.pk})
+        )
+    url = reverse("savings:savings_decrease", kwargs={"subscription_id": premium.pk})
+    assert f'<form method="get" action="{url}"><button type="submit">Schedule decrease' in (
+        detail.content.decode()
+    )
+
+
 def test_the_csv_lists_each_subscription_with_its_money(premium, owner_a, client_for):
     with time_machine.travel(LATER, tick=False):
         tenant_licences_sync()

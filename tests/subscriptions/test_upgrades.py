@@ -124,6 +124,17 @@ def test_a_full_upgrade_ends_the_source(owner_a, basic, catalog, unscoped):
 
 
 @pytest.mark.django_db
+def test_a_key_of_the_longest_allowed_length_upgrades_once(owner_a, basic, catalog):
+    longest = "k" * 64  # what a form or an API client may send
+    with at(UPGRADED):
+        new = upgrade(owner_a, basic, catalog[PREMIUM], 4, key=longest)
+        again = upgrade(owner_a, basic, catalog[PREMIUM], 4, key=longest)
+    basic.refresh_from_db()
+    assert again.pk == new.pk
+    assert basic.quantity == 6
+
+
+@pytest.mark.django_db
 def test_an_upgrade_partner_center_does_not_offer_is_refused(owner_a, basic, catalog):
     dynamics = next(o for o in catalog.values() if o.name.startswith("Dynamics"))
     with at(UPGRADED), pytest.raises(ValidationError, match="does not offer an upgrade"):
