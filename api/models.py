@@ -82,6 +82,8 @@ class IdempotentRequest(models.Model):
                 fields=["reseller", "key"], name="one_answer_per_idempotency_key"
             )
         ]
+        # the hourly prune deletes by age across resellers
+        indexes = [models.Index(fields=["created_at"], name="idempotent_request_age")]
 
     def __str__(self):
         return f"Idempotency-Key {self.key}"
