@@ -8,16 +8,14 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from customers.models import Customer, McaAcceptance, McaStatus
-from portal.frame import Queue, Widget
+from portal.frame import Queue, Widget, first_and_count
 
 
 def dashboard_widgets(request) -> list[Widget]:
     mca = Customer.objects.filter(reseller=request.membership.reseller, mca_status=McaStatus.SENT)
+    rows, count = first_and_count(mca.order_by("company_name"))
     return [
-        Widget(
-            "customers/_attention_mca.html",
-            {"mca": list(mca.order_by("company_name")[:5]), "mca_count": mca.count()},
-        ),
+        Widget("customers/_attention_mca.html", {"mca": rows, "mca_count": count}),
         _gdap_widget(request.membership.reseller),
     ]
 

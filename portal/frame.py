@@ -21,6 +21,7 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import AppConfig, apps
+from django.db.models import Count, Window
 from django.utils.module_loading import import_string
 
 
@@ -57,6 +58,13 @@ class Queue:
     url: str
     count: int | None = None
     note: str = ""
+
+
+def first_and_count(queryset, n: int = 5) -> tuple[list, int]:
+    """The first `n` rows of an ordered `queryset` and the number of all its rows, in one query
+    (COUNT(*) OVER () is computed before the LIMIT): an attention card's list and count."""
+    rows = list(queryset.annotate(_card_count=Window(Count("pk")))[:n])
+    return rows, rows[0]._card_count if rows else 0
 
 
 def contributions(hook: str) -> Iterator[Any]:

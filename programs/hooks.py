@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from portal.frame import Queue, Widget
+from portal.frame import Queue, Widget, first_and_count
 from programs import selectors
 from programs.models import ProgramRequest
 
@@ -11,14 +11,9 @@ def dashboard_widgets(request) -> list[Widget]:
     pending = ProgramRequest.objects.filter(
         reseller=request.membership.reseller, state=ProgramRequest.State.PENDING
     )
+    rows, count = first_and_count(pending.select_related("program"))
     return [
-        Widget(
-            "programs/_attention_requests.html",
-            {
-                "programs": list(pending.select_related("program")[:5]),
-                "programs_count": pending.count(),
-            },
-        )
+        Widget("programs/_attention_requests.html", {"programs": rows, "programs_count": count})
     ]
 
 

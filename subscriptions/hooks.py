@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from portal.frame import Queue, Widget
+from portal.frame import Queue, Widget, first_and_count
 from subscriptions import rules, selectors
 from subscriptions.catalog.models import ProductType
 from subscriptions.insight import selectors as insight
@@ -31,21 +31,19 @@ def dashboard_widgets(request) -> list[Widget]:
     renewals = active.filter(
         term_end__gte=today - timedelta(days=1), term_end__lt=today + timedelta(days=30)
     ).exclude(offer__product_type__billing=ProductType.Billing.ONE_TIME)
+    closing_rows, closing_count = first_and_count(closing.order_by("window_opened_at"))
     windows = [
-        {"sub": s, "closes_at": rules.window_closes_at(s.window_opened_at)}
-        for s in closing.order_by("window_opened_at")[:5]
+        {"sub": s, "closes_at": rules.window_closes_at(s.window_opened_at)} for s in closing_rows
     ]
+    renewal_rows, renewals_count = first_and_count(renewals.order_by("term_end"))
     return [
         Widget(
             "subscriptions/_attention_windows.html",
-            {"windows": windows, "windows_count": closing.count()},
+            {"windows": windows, "windows_count": closing_count},
         ),
         Widget(
             "subscriptions/_attention_renewals.html",
-            {
-                "renewals": list(renewals.order_by("term_end")[:5]),
-                "renewals_count": renewals.count(),
-            },
+            {"renewals": renewal_rows, "renewals_count": renewals_count},
         ),
         _savings_widget(reseller, now),
     ]

@@ -3,7 +3,7 @@
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
-from portal.frame import Queue, Widget
+from portal.frame import Queue, Widget, first_and_count
 from portal.roles import role_can
 from support import selectors
 from support.models import DistributorSupport, Ticket
@@ -13,15 +13,8 @@ OPEN = [Ticket.Status.RESOLVED, Ticket.Status.CLOSED]
 
 def dashboard_widgets(request) -> list[Widget]:
     tickets = Ticket.objects.filter(reseller=request.membership.reseller).exclude(status__in=OPEN)
-    return [
-        Widget(
-            "support/_attention_tickets.html",
-            {
-                "tickets": list(tickets.order_by("-updated_at")[:5]),
-                "tickets_count": tickets.count(),
-            },
-        )
-    ]
+    rows, count = first_and_count(tickets.order_by("-updated_at"))
+    return [Widget("support/_attention_tickets.html", {"tickets": rows, "tickets_count": count})]
 
 
 def ops_queues() -> list[Queue]:

@@ -2,10 +2,12 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.roles import Role
-from tests.factories import CustomerFactory, TicketFactory
+from tests.factories import CustomerFactory, NotificationFactory, TicketFactory
 from tests.subscriptions.conftest import PREMIUM, buy_now
 
 
@@ -71,8 +73,9 @@ def test_constant_queries_whatever_the_data(
 ):
     client = client_for(owner_a)
     _dashboard(client)
-    # 40 before the cost-anomaly, budget and seat-savings cards (one or two queries each)
-    with django_assert_max_num_queries(44) as few:
+    # 44 before the attention cards' lists and counts were one query each and the widgets
+    # were rendered in the page's context (no context processors once more per widget)
+    with django_assert_max_num_queries(30) as few:
         _dashboard(client)
     for _ in range(20):
         CustomerFactory(reseller=reseller_a, mca_status="sent")
@@ -86,3 +89,56 @@ def test_constant_queries_whatever_the_data(
 def test_money_of_another_reseller_never_shows(owner_b, client_for, bought):
     page = _dashboard(client_for(owner_b))
     assert "369.60" not in page and "Customer 1" not in page
+
+
+@pytest.mark.django_db
+def test_attention_cards_count_all_and_list_five(owner_a, reseller_a, client_for, bought):
+    """Each card's list and count come from one query (COUNT(*) OVER ()): the count is every
+    matching row's, the list the first five, and an empty card counts 0."""
+    client = client_for(owner_a)
+    assert 'Open tickets <span class="badge-count">0</span>' in _dashboard(client)
+    tickets = [TicketFactory(reseller=reseller_a, subject=f"Ticket {n}") for n in range(7)]
+    page = _dashboard(client)
+    assert 'Open tickets <span class="badge-count">7</span>' in page
+    assert sum(f"#{t.pk} " in page for t in tickets) == 5
+
+
+@pytest.mark.django_db
+def test_figures_and_counts_follow_every_write(
+    owner_a, reseller_a, client_for, bought, catalog, onboard
+):
+    """Nothing the dashboard shows is stale after a write: a purchase shows in the revenue at
+    the next visit, a new ticket in its card, a notification in the bell."""
+    client = client_for(owner_a)
+    page = _dashboard(client)
+    assert "369.60" in page and 'Open tickets <span class="badge-count">0</span>' in page
+    customer = onboard(owner_a, company_name="Customer 3")
+    with time_machine.travel(dt.datetime(2026, 6, 19, 10, tzinfo=dt.UTC), tick=False):
+        buy_now(
+            member=owner_a,
+            customer=customer,
+            offer=catalog[PREMIUM],
+            term="P1M",
+            billing_frequency="monthly",
+            quantity=1,
+            idempotency_key="k3",
+        )
+    TicketFactory(reseller=reseller_a)
+    NotificationFactory(reseller=reseller_a, user=owner_a.user)
+    page = _dashboard(client)
+    assert "396.00" in page and "369.60" not in page  # 15 seats × 26.40
+    assert 'Open tickets <span class="badge-count">1</span>' in page
+    assert 'data-testid="unread-count">1<' in page
+
+
+@pytest.mark.django_db
+def test_widgets_render_in_the_page_context(owner_a, client_for, bought):
+    """The context processors run once for the page, not once more per widget (each run
+    counted the unread notifications)."""
+    client = client_for(owner_a)
+    _dashboard(client)
+    with CaptureQueriesContext(connection) as page:
+        _dashboard(client)
+    sqls = [q["sql"] for q in page.captured_queries]
+    unread = [sql for sql in sqls if "portal_notification" in sql and "COUNT" in sql]
+    assert len(unread) == 1
