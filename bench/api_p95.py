@@ -24,7 +24,6 @@ and 200 rows and for a later page: they must be equal (no query per row).
 """
 
 import argparse
-import http.client
 import os
 import secrets
 import signal
@@ -53,6 +52,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
+from http_timing import p95, timed_get, wait_until_up  # noqa: E402  (bench/, beside this file)
 
 from api import services as api_services  # noqa: E402
 from billing.models import BillingRun, CreditNote, Invoice, Statement  # noqa: E402
@@ -260,36 +260,6 @@ def check_queries(key: str) -> dict[str, int]:
     return counts
 
 
-def wait_until_up(port: int, seconds: int = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/v1/schema/")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"gunicorn did not answer on port {port}")
-
-
-def timed_get(port: int, path: str, key: str) -> float:
-    start = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", path, headers={"Authorization": f"Bearer {key}", "Host": "127.0.0.1"})
-    response = conn.getresponse()
-    response.read()
-    elapsed = time.perf_counter() - start
-    conn.close()
-    if response.status != 200:
-        raise SystemExit(f"GET {path} answered {response.status}")
-    return elapsed * 1000
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20, method="inclusive")[18]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=10_000)
@@ -311,6 +281,7 @@ def main() -> None:
             cursor.execute("ANALYZE")
         owner = Membership.objects.get(reseller=reseller, role=Role.OWNER)
         _, key = api_services.api_key_create(member=owner, name="bench", role=Role.OWNER)
+    auth = {"Authorization": f"Bearer {key}"}
     counts = check_queries(key)
     env = {
         **os.environ,
@@ -342,17 +313,17 @@ def main() -> None:
         stderr=log,
     )
     try:
-        wait_until_up(args.port)
+        wait_until_up(args.port, FLOOR, auth)
         for path in [FLOOR, *LISTS]:  # warm-up: imports, connections, caches
             for _ in range(3):
-                timed_get(args.port, path, key)
+                timed_get(args.port, path, auth)
         per_round: list[dict[str, float]] = []
         for r in range(1, args.rounds + 1):
             samples: dict[str, list[float]] = {p: [] for p in [FLOOR, *LISTS]}
             for _ in range(args.requests):
                 for path in LISTS:
-                    samples[FLOOR].append(timed_get(args.port, FLOOR, key))
-                    samples[path].append(timed_get(args.port, path, key))
+                    samples[FLOOR].append(timed_get(args.port, FLOOR, auth))
+                    samples[path].append(timed_get(args.port, path, auth))
             figures = {p: p95(s) for p, s in samples.items()}
             per_round.append(figures)
             print(

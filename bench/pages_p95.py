@@ -23,14 +23,12 @@ data size).
 """
 
 import argparse
-import http.client
 import os
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -53,6 +51,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
+from http_timing import p95, timed_get, wait_until_up  # noqa: E402  (bench/, beside this file)
 
 from billing.usage.models import UsageSummary  # noqa: E402
 from portal.middleware import SESSION_RESELLER_KEY  # noqa: E402
@@ -141,32 +140,8 @@ def check_queries(members, page_lists) -> dict[str, str]:
     return counts
 
 
-def wait_until_up(port: int, cookie: str, seconds: int = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            timed_get(port, FLOOR, cookie)
-            return
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit(f"gunicorn did not answer on port {port}")
-
-
-def timed_get(port: int, path: str, cookie: str) -> float:
-    start = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", path, headers={"Cookie": f"sessionid={cookie}", "Host": "127.0.0.1"})
-    response = conn.getresponse()
-    response.read()
-    elapsed = time.perf_counter() - start
-    conn.close()
-    if response.status != 200:
-        raise SystemExit(f"GET {path} answered {response.status}")
-    return elapsed * 1000
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=20, method="inclusive")[18]
+def session(cookie: str) -> dict[str, str]:
+    return {"Cookie": f"sessionid={cookie}"}
 
 
 def main() -> None:
@@ -247,20 +222,20 @@ def main() -> None:
     labels = ["floor", *(label for label, _, _ in page_list)]
     per_round: list[dict[str, float]] = []
     try:
-        wait_until_up(args.port, cookies[0])
+        wait_until_up(args.port, FLOOR, session(cookies[0]))
         for cookie, page_list in zip(cookies, page_lists, strict=True):  # warm-up
             for _, path, query in page_list:
                 for period in PERIODS:
-                    timed_get(args.port, url(path, query, period), cookie)
+                    timed_get(args.port, url(path, query, period), session(cookie))
         for r in range(1, args.rounds + 1):
             samples: dict[str, list[float]] = {label: [] for label in labels}
             for n in range(args.requests):
                 for cookie, page_list in zip(cookies, page_lists, strict=True):
                     period = PERIODS[n % 2]
                     for label, path, query in page_list:
-                        samples["floor"].append(timed_get(args.port, FLOOR, cookie))
+                        samples["floor"].append(timed_get(args.port, FLOOR, session(cookie)))
                         samples[label].append(
-                            timed_get(args.port, url(path, query, period), cookie)
+                            timed_get(args.port, url(path, query, period), session(cookie))
                         )
             figures = {label: p95(s) for label, s in samples.items()}
             per_round.append(figures)
