@@ -30,6 +30,9 @@ RESELLER_PAGES = [
     "/partner/members/",
     "/partner/profile/",
     "/partner/activity/",
+    "/partner/api-keys/",
+    "/partner/webhooks/",
+    "/billing/reconciliation/",
     "/notifications/",
     "/help/",
 ]
@@ -43,6 +46,8 @@ OPS_PAGES = [
     "/ops/provisioning/",
     "/ops/transfers/",
     "/ops/billing/reports/azure-plan/",
+    "/ops/billing/reconciliation/",
+    "/ops/catalog/sync/",
 ]
 
 
