@@ -150,6 +150,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--port", type=int, default=8126)
+    parser.add_argument(
+        "--only", action="append", help="time only the pages whose label contains this (repeatable)"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to bench/reports.py's PostgreSQL database.")
@@ -179,6 +182,10 @@ def main() -> None:
         ]
         customers = sum(r.customers.count() for r in Reseller.objects.all())
     page_lists = [pages(*one) for one in daily]  # the drill-down of each reseller's own
+    if args.only:
+        page_lists = [
+            [p for p in one if any(part in p[0] for part in args.only)] for one in page_lists
+        ]
     page_list = page_lists[0]
     counts = check_queries(members, page_lists)
     cookies = [session_cookie(m) for m in members]
