@@ -89,6 +89,17 @@ def pages(subscription_id: int, meter_id: str) -> list[tuple[str, str, dict]]:
             {"period": "{period}", **daily},
         ),
         ("report Modern Workplace", reverse("billing:report_seats"), {"period": "{period}"}),
+        ("renewals", reverse("subscriptions:renewals"), {}),
+        ("buy", reverse("subscriptions:purchase"), {}),
+        ("catalog", reverse("subscriptions:catalog"), {}),
+        ("price books", reverse("subscriptions:price_books"), {}),
+        ("transfers", reverse("subscriptions:transfers"), {}),
+        ("seat savings", reverse("savings:savings"), {}),
+        ("support", reverse("support:home"), {}),
+        ("new ticket", reverse("support:ticket_create"), {}),
+        ("members", reverse("members"), {}),
+        ("activity", reverse("activity"), {}),
+        ("notifications", reverse("notifications"), {}),
     ]
 
 
