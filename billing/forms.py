@@ -2,6 +2,7 @@ from django import forms
 from django_scopes import scopes_disabled
 
 from portal.models import Reseller
+from portal.widgets import FastSelect
 
 
 class RunStartForm(forms.Form):
@@ -12,7 +13,10 @@ class RunStartForm(forms.Form):
         "(US calendar month, Canada 20th–19th).",
     )
     reseller = forms.ModelChoiceField(
-        queryset=Reseller.objects.order_by("name"), required=False, empty_label="All resellers"
+        queryset=Reseller.objects.order_by("name"),
+        required=False,
+        empty_label="All resellers",
+        widget=FastSelect,
     )
 
 

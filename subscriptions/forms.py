@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from portal.idempotency import IdempotencyKeyField
 from portal.models import Currency
+from portal.widgets import FastSelect
 from subscriptions import rules
 from subscriptions.catalog.models import BillingFrequency, Offer, PriceRule, ProductType, Term
 
@@ -62,7 +63,7 @@ class PriceRuleForm(forms.Form):
 
 
 class CustomerBookForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=None)
+    customer = forms.ModelChoiceField(queryset=None, widget=FastSelect)
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,9 +86,11 @@ class CatalogImportForm(forms.Form):
 
 class PurchaseForm(forms.Form):
     customer = forms.ModelChoiceField(
-        queryset=None, help_text="A customer not ready to order yet is told what it still lacks."
+        queryset=None,
+        help_text="A customer not ready to order yet is told what it still lacks.",
+        widget=FastSelect,
     )
-    offer = forms.ModelChoiceField(queryset=None)
+    offer = forms.ModelChoiceField(queryset=None, widget=FastSelect)
     term = forms.ChoiceField(choices=Term.choices, initial=Term.P1Y)
     billing_frequency = forms.ChoiceField(
         choices=BillingFrequency.choices, initial="monthly", label="Billing"
@@ -152,7 +155,9 @@ class TransferStartForm(forms.Form):
     """Step 1 of a transfer request: whose subscriptions, from which provider."""
 
     customer = forms.ModelChoiceField(
-        queryset=None, help_text="Only customers with a Microsoft tenant ID can be chosen."
+        queryset=None,
+        help_text="Only customers with a Microsoft tenant ID can be chosen.",
+        widget=FastSelect,
     )
     source_partner_id = forms.CharField(
         label="Current provider's MPN/Partner ID",

@@ -1,6 +1,7 @@
 from django import forms
 
 from portal.models import validate_one_line
+from portal.widgets import FastSelect
 from support.attachments import ALLOWED_EXTENSIONS
 from support.models import SupportPlan, Ticket
 
@@ -56,7 +57,10 @@ class TicketForm(forms.Form):
         "1 hour, high 4 hours, normal 1 business day.",
     )
     customer = forms.ModelChoiceField(
-        queryset=None, required=False, help_text="Optional: the customer this is about."
+        queryset=None,
+        required=False,
+        help_text="Optional: the customer this is about.",
+        widget=FastSelect,
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
     attachments = MultipleFileField()

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 
 from billing.insight.models import InsightSettings
+from portal.widgets import FastSelect
 
 
 class ThresholdsForm(forms.ModelForm):
@@ -12,10 +13,11 @@ class ThresholdsForm(forms.ModelForm):
 
 
 class BudgetForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=None)
+    customer = forms.ModelChoiceField(queryset=None, widget=FastSelect)
     subscription = forms.ModelChoiceField(
         queryset=None,
         required=False,
+        widget=FastSelect,
         empty_label="All of the customer's Azure usage",
         help_text="Optionally one Azure plan subscription.",
     )

@@ -8,14 +8,12 @@ from functools import cached_property
 import django_filters
 from dateutil.relativedelta import relativedelta
 from django import forms
-from django.forms.utils import flatatt
 from django.utils.choices import BaseChoiceIterator
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 
 from billing.periods import Period, billing_period, periods_between, usage_month
 from customers.models import Customer
 from portal.models import Reseller
+from portal.widgets import FastSelect
 from subscriptions.catalog.models import ProductType
 from subscriptions.models import Subscription
 
@@ -35,22 +33,6 @@ class Lazy(BaseChoiceIterator):
 
     def __iter__(self):
         return iter(self.items)
-
-
-class FastSelect(forms.Select):
-    """A select rendered in one pass: Django renders a template per option, far too slow for
-    the hundreds of subscriptions a customer search may list."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        final = self.build_attrs(self.attrs, attrs)
-        final["name"] = name
-        chosen = "" if value is None else str(value)
-        parts = []
-        for v, label in self.choices:
-            v = str(v)
-            selected = " selected" if v == chosen else ""
-            parts.append(f'<option value="{escape(v)}"{selected}>{escape(label)}</option>')
-        return mark_safe(f"<select{flatatt(final)}>{''.join(parts)}</select>")  # noqa: S308
 
 
 def period_options(country: str, today: date, overrides) -> tuple[dict[str, Period], str]:
