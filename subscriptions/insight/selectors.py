@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count
 
 from subscriptions.catalog.models import ProductType
@@ -117,12 +118,13 @@ _SAVINGS_FIELDS = (
 _SavingsSub = namedtuple("_SavingsSub", _SAVINGS_FIELDS)  # noqa: PYI024
 
 
-def savings_totals(reseller, *, now: datetime) -> list[dict]:
-    """`totals(savings_rows(reseller, now=now))` for the dashboard's card, reading plain values
-    (the fields the savings use, the assignment count, the tenant's licences) instead of a
-    model instance with its customer, offer and scheduled change per subscription."""
+def _plain_rows(reseller, *, now: datetime, customer_id: int | None = None) -> list[Row]:
+    """The subscriptions with seats to save, largest monthly saving first, computed from plain
+    values (the fields the savings use, the assignment count, the tenant's licences) instead of
+    a model instance with its customer, offer and scheduled change per subscription: each
+    row's `subscription` is a `_SavingsSub`."""
     values = list(
-        seat_subscriptions(reseller)
+        seat_subscriptions(reseller, customer_id=customer_id)
         .select_related(None)
         .annotate(assigned_count=Count("assignments"))
         .values_list(*_SAVINGS_FIELDS, "assigned_count")
@@ -145,7 +147,35 @@ def savings_totals(reseller, *, now: datetime) -> list[dict]:
         )
         for sub in subs
     ]
-    return totals([r for r in rows if r.savings.seats])
+    return sorted(
+        (r for r in rows if r.savings.seats),
+        key=lambda r: (-r.savings.monthly_price, r.subscription.pk),
+    )
+
+
+def savings_totals(reseller, *, now: datetime) -> list[dict]:
+    """`totals(savings_rows(reseller, now=now))` for the dashboard's card."""
+    return totals(_plain_rows(reseller, now=now))
+
+
+SAVINGS_PER_PAGE = 50
+
+
+def savings_page(
+    reseller, *, now: datetime, customer_id: int | None = None, page_number=None
+) -> tuple[Page, list[dict]]:
+    """One page of `savings_rows` (largest monthly saving first) and the totals of all rows:
+    the savings of every subscription are computed from plain values, the model instances
+    (customer, offer, scheduled change) read for the page's rows only."""
+    rows = _plain_rows(reseller, now=now, customer_id=customer_id)
+    page = Paginator(rows, SAVINGS_PER_PAGE).get_page(page_number)
+    subs = seat_subscriptions(reseller).in_bulk([r.subscription.pk for r in page])
+    page.object_list = [
+        Row(subs[r.subscription.pk], r.savings, r.source)
+        for r in page
+        if r.subscription.pk in subs  # cancelled in the meantime
+    ]
+    return page, totals(rows)
 
 
 def totals(rows: list[Row]) -> list[dict]:

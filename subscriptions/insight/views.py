@@ -27,16 +27,19 @@ def _customer(request):
 def savings(request):
     """Unused and reclaimable seats per subscription, money per month and until renewal."""
     customer = _customer(request)
-    rows = selectors.savings_rows(
-        request.reseller, now=timezone.now(), customer_id=customer.pk if customer else None
+    page, totals = selectors.savings_page(
+        request.reseller,
+        now=timezone.now(),
+        customer_id=customer.pk if customer else None,
+        page_number=request.GET.get("page"),
     )
     member = request.membership
     return render(
         request,
         "subscriptions/insight/savings.html",
         {
-            "rows": rows,
-            "totals": selectors.totals(rows),
+            "page": page,
+            "totals": totals,
             "customer": customer,
             "show_money": role_can(member.role, "billing.view_money"),
             "can_order": role_can(member.role, "orders.place"),

@@ -112,7 +112,7 @@ def test_twenty_seats_fourteen_used_three_inactive_one_disabled(
     # 6 unused + 4 reclaimable = 10 seats × 12.50 = 125.00 a month (102.00 at cost); 2026-07-28
     # to the term's end 2027-06-17 is 325 of 365 days: 10 × 150.00 × 325/365 = 1335.62
     assert "<td>20</td><td>6</td><td>4</td>" in page
-    assert "125.00 USD" in page and "1335.62" in page and "102.00" in page
+    assert "125.00 USD" in page and "1,335.62 USD" in page and "102.00 USD" in page
     assert "6 unused and 4 reclaimable seats" in detail
     assert "Licence holders" in detail and "Left 0" in detail and "disabled" in detail
     assert "never" in detail  # the user who never signed in
@@ -257,3 +257,32 @@ def test_the_dashboard_totals_read_as_plain_values_equal_the_savings_rows_totals
             expected = insight.totals(insight.savings_rows(owner_a.reseller, now=now))
             assert insight.savings_totals(owner_a.reseller, now=now) == expected
     assert expected[0]["seats"] == 10 and expected[0]["monthly_price"] == Decimal("125.00")
+
+
+def test_the_savings_page_lists_fifty_rows_a_page_with_the_totals_of_all(
+    premium, owner_a, client_for, unscoped, django_assert_max_num_queries
+):
+    """A reseller with hundreds of subscriptions sees the largest savings first, fifty a page,
+    the totals over every page; the queries do not grow with the rows."""
+    with unscoped():
+        for n in range(1, 60):  # 59 more, each with n unused seats (no seat is assigned)
+            copy = Subscription.objects.get(pk=premium.pk)
+            copy.pk = None
+            copy.partner_center_id = copy.order_key = f"copy-{n}"
+            copy.quantity = n
+            copy.save()
+    client = client_for(owner_a)
+    with time_machine.travel(LATER, tick=False):
+        sync_tenant_licences()
+        with django_assert_max_num_queries(15):
+            first = client.get(reverse("savings:savings")).content.decode()
+        second = client.get(reverse("savings:savings"), {"page": 2}).content.decode()
+    # 59 copies save 1 + 2 + … + 59 = 1,770 seats, the tenant-read subscription 10 seats
+    assert "1780 seats: 22,250.00 USD a month</strong>" in first
+    assert "1780 seats: 22,250.00 USD a month</strong>" in second
+    assert first.count('data-testid="savings-row"') == 50
+    assert second.count('data-testid="savings-row"') == 10
+    assert "Page 1 of 2 (60 subscriptions)" in first and "page=2" in first
+    # largest first: 59 unused seats (737.50 a month) on page one, 1 seat (12.50) last
+    assert first.index("737.50 USD") < first.index("725.00 USD")
+    assert "12.50 USD</td>" in second and "737.50 USD" not in second
