@@ -77,22 +77,30 @@ def _cents(amount: Decimal) -> Decimal:
 def savings(seats: Seats, prices: Prices, *, now: datetime) -> Savings:
     unused = max(seats.purchased - seats.consumed, 0)
     reclaimable = sum(1 for h in seats.holders if h.reclaimable(now))
-    count = unused + reclaimable
+    money = seat_money(unused + reclaimable, prices, today=now.date())
+    return Savings(
+        unused, reclaimable, *money, renewal=rules.renewal_date(prices.term_start, prices.term)
+    )
+
+
+def seat_money(
+    count: int, prices: Prices, *, today: date
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """(monthly price, monthly cost, until-renewal price, until-renewal cost) of `count` savable
+    seats: they depend on nothing else, so totals compute them once per distinct (count,
+    prices)."""
     months = Decimal(rules.cycle_months(prices.billing_frequency))
     last = rules.term_end(prices.term_start, prices.term)
     term_days = (last - prices.term_start).days + 1
-    left = max((last - now.date()).days + 1, 0)
+    left = max((last - today).days + 1, 0)
     term_months = rules.term_months(prices.term)
 
     def until_renewal(unit: Decimal) -> Decimal:
         return _cents(count * unit / months * term_months * left / term_days)
 
-    return Savings(
-        unused=unused,
-        reclaimable=reclaimable,
-        monthly_price=_cents(count * prices.unit_price / months),
-        monthly_cost=_cents(count * prices.unit_cost / months),
-        until_renewal_price=until_renewal(prices.unit_price),
-        until_renewal_cost=until_renewal(prices.unit_cost),
-        renewal=last + timedelta(days=1),
+    return (
+        _cents(count * prices.unit_price / months),
+        _cents(count * prices.unit_cost / months),
+        until_renewal(prices.unit_price),
+        until_renewal(prices.unit_cost),
     )

@@ -3,16 +3,25 @@ can read it, from the portal's own seat assignments otherwise."""
 
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
 from subscriptions.catalog.models import ProductType
-from subscriptions.insight.models import TenantLicence
-from subscriptions.insight.savings import Holder, Prices, Savings, Seats, savings
-from subscriptions.models import Subscription
+from subscriptions.insight.models import LicenceHolder, TenantLicence
+from subscriptions.insight.savings import (
+    INACTIVE_DAYS,
+    Holder,
+    Prices,
+    Savings,
+    Seats,
+    savings,
+    seat_money,
+)
+from subscriptions.models import SeatAssignment, Subscription
 
 
 @dataclass
@@ -104,7 +113,7 @@ def savings_rows(
     return sorted(rows, key=lambda r: (-r.savings.monthly_price, r.subscription.pk))
 
 
-# the fields of a subscription the savings and their totals read (`savings_totals`)
+# the fields of a subscription the savings read (`_plain_rows`)
 _SAVINGS_FIELDS = (
     "pk",
     "quantity",
@@ -153,9 +162,67 @@ def _plain_rows(reseller, *, now: datetime, customer_id: int | None = None) -> l
     )
 
 
+# what the savings' money depends on besides the number of savable seats (`savings.Prices`)
+_PRICE_FIELDS = ("unit_price", "unit_cost", "billing_frequency", "term", "term_start")
+
+
 def savings_totals(reseller, *, now: datetime) -> list[dict]:
-    """`totals(savings_rows(reseller, now=now))` for the dashboard's card."""
-    return totals(_plain_rows(reseller, now=now))
+    """`totals(savings_rows(reseller, now=now))` for the dashboard's card. The database counts
+    each subscription's savable seats (the rules of `savings.savings`: unused seats, by the
+    tenant's consumed units or else the portal's assignments, plus the licence holders
+    disabled, never signed in or inactive for INACTIVE_DAYS) and groups the subscriptions by
+    those seats and what their money depends on; the money of each group is computed
+    once by the pure rules (`savings.seat_money`) and counted as many times as the group has
+    subscriptions: the same sums of the same rounded amounts, without a Python object per
+    subscription."""
+    licence = TenantLicence.objects.filter(reseller=reseller, subscription=OuterRef("pk"))
+    assigned = (
+        SeatAssignment.objects.filter(reseller=reseller, subscription=OuterRef("pk"))
+        .order_by()
+        .values("subscription")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    inactive_since = now - timedelta(days=INACTIVE_DAYS)
+    reclaimable = (
+        LicenceHolder.objects.filter(reseller=reseller, licence__subscription=OuterRef("pk"))
+        .filter(
+            Q(enabled=False) | Q(last_sign_in__isnull=True) | Q(last_sign_in__lte=inactive_since)
+        )
+        .order_by()
+        .values("licence")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    consumed = Coalesce(Subquery(licence.values("consumed_units")), Subquery(assigned), 0)
+    groups = (
+        seat_subscriptions(reseller)
+        .select_related(None)
+        .order_by()
+        .annotate(
+            savable=Greatest(F("quantity") - consumed, 0) + Coalesce(Subquery(reclaimable), 0)
+        )
+        .values("savable", *_PRICE_FIELDS, "currency")
+        .annotate(subscriptions=Count("pk"))
+    )
+    by_currency: dict[str, dict] = defaultdict(_zero_totals)
+    today = now.date()
+    for g in groups:
+        if not g["savable"]:  # (skipped here: a WHERE on it would count them twice)
+            continue
+        money = seat_money(g["savable"], Prices(*(g[name] for name in _PRICE_FIELDS)), today=today)
+        t, n = by_currency[g["currency"]], g["subscriptions"]
+        t["seats"] += g["savable"] * n
+        for key, amount in zip(_MONEY_KEYS, money, strict=True):
+            t[key] += amount * n
+    return [{"currency": c, **t} for c, t in sorted(by_currency.items())]
+
+
+_MONEY_KEYS = ("monthly_price", "monthly_cost", "until_renewal_price", "until_renewal_cost")
+
+
+def _zero_totals() -> dict:
+    return {"seats": 0, **{key: Decimal(0) for key in _MONEY_KEYS}}
 
 
 SAVINGS_PER_PAGE = 50
@@ -180,18 +247,10 @@ def savings_page(
 
 def totals(rows: list[Row]) -> list[dict]:
     """Per currency: seats, money per month and until renewal (price and cost)."""
-    by_currency: dict[str, dict] = defaultdict(
-        lambda: {
-            "seats": 0,
-            "monthly_price": Decimal(0),
-            "monthly_cost": Decimal(0),
-            "until_renewal_price": Decimal(0),
-            "until_renewal_cost": Decimal(0),
-        }
-    )
+    by_currency: dict[str, dict] = defaultdict(_zero_totals)
     for r in rows:
         t = by_currency[r.subscription.currency]
         t["seats"] += r.savings.seats
-        for key in ("monthly_price", "monthly_cost", "until_renewal_price", "until_renewal_cost"):
+        for key in _MONEY_KEYS:
             t[key] += getattr(r.savings, key)
     return [{"currency": c, **t} for c, t in sorted(by_currency.items())]

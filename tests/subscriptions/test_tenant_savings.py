@@ -286,3 +286,88 @@ def test_the_savings_page_lists_fifty_rows_a_page_with_the_totals_of_all(
     # largest first: 59 unused seats (737.50 a month) on page one, 1 seat (12.50) last
     assert first.index("737.50 USD") < first.index("725.00 USD")
     assert "12.50 USD</td>" in second and "737.50 USD" not in second
+
+
+def test_the_dashboard_totals_counted_in_the_database_equal_the_savings_rows_totals(
+    reseller_a, reseller_b, unscoped, in_scope
+):
+    """The dashboard's card counts each subscription's savable seats in the database and
+    computes the money once per group of subscriptions alike: the totals equal the savings
+    page's rows' totals whatever the mix (tenant licences with holders disabled, never signed
+    in, inactive exactly 30 days or a second less, more seats used than bought; portal
+    assignments; no savings; two identical subscriptions; two currencies; annual billing;
+    terms started on different days), and leave out inactive and non-seat subscriptions and
+    other resellers'."""
+    from subscriptions.insight import selectors as insight
+    from subscriptions.insight.models import LicenceHolder
+    from tests.factories import (
+        SeatAssignmentFactory,
+        SeatSubscriptionFactory,
+        SubscriptionFactory,
+    )
+
+    now = dt.datetime(2026, 9, 1, 12, 0, tzinfo=UTC)
+
+    def seats(quantity, *, start=dt.date(2026, 3, 14), reseller=reseller_a, **fields):
+        fields = {"unit_price": Decimal("12.50"), "unit_cost": Decimal("10.20"), **fields}
+        return SeatSubscriptionFactory(
+            reseller=reseller, quantity=quantity, term_start=start, **fields
+        )
+
+    def licence(sub, consumed, *holders):
+        lic = TenantLicence.objects.create(
+            reseller=sub.reseller,
+            subscription=sub,
+            sku_id=SKU,
+            enabled_units=sub.quantity,
+            consumed_units=consumed,
+        )
+        for n, (enabled, last_sign_in) in enumerate(holders):
+            LicenceHolder.objects.create(
+                reseller=sub.reseller,
+                licence=lic,
+                user_id=f"user-{sub.pk}-{n}",
+                display_name=f"User {n}",
+                user_principal_name=f"user{n}@tenant.test",
+                enabled=enabled,
+                last_sign_in=last_sign_in,
+            )
+
+    def assign(sub, n):
+        for _ in range(n):
+            SeatAssignmentFactory(subscription=sub)
+
+    with unscoped():
+        thirty_days = now - dt.timedelta(days=30)
+        # 6 unused + disabled, never signed in, inactive exactly 30 days = 9
+        licence(
+            seats(20),
+            14,
+            (True, now - dt.timedelta(days=1)),
+            (False, now - dt.timedelta(days=1)),
+            (True, None),
+            (True, thirty_days),
+            (True, thirty_days + dt.timedelta(seconds=1)),
+        )
+        licence(seats(5, start=dt.date(2026, 8, 2)), 7, (False, None))  # 0 unused + 1
+        for _ in range(2):  # alike: 7 each
+            assign(seats(10, start=dt.date(2026, 1, 20)), 3)
+        assign(seats(2), 2)  # none
+        # 4 seats at 120.00 a year: 40.00 a month
+        seats(
+            4,
+            currency="EUR",
+            billing_frequency="annual",
+            unit_price=Decimal("120.00"),
+            unit_cost=Decimal("100.00"),
+        )
+        seats(8, status=Subscription.Status.CANCELLED)
+        SubscriptionFactory(reseller=reseller_a, quantity=5)  # an Azure plan
+        seats(30, reseller=reseller_b)
+    with in_scope(reseller_a):
+        expected = insight.totals(insight.savings_rows(reseller_a, now=now))
+        got = insight.savings_totals(reseller_a, now=now)
+    assert got == expected
+    assert [(t["currency"], t["seats"]) for t in got] == [("EUR", 4), ("USD", 24)]
+    assert got[0]["monthly_price"] == Decimal("40.00")
+    assert got[1]["monthly_price"] == Decimal("300.00")  # 24 × 12.50
