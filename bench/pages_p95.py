@@ -55,7 +55,7 @@ from http_timing import p95, timed_get, wait_until_up  # noqa: E402  (bench/, be
 
 from billing.usage.models import UsageSummary  # noqa: E402
 from portal.middleware import SESSION_RESELLER_KEY  # noqa: E402
-from portal.models import Membership, Reseller  # noqa: E402
+from portal.models import Membership, Reseller, User  # noqa: E402
 from portal.roles import Role  # noqa: E402
 
 FLOOR = "/bench/hello/"
@@ -103,6 +103,33 @@ def pages(subscription_id: int, meter_id: str) -> list[tuple[str, str, dict]]:
     ]
 
 
+# operations' pages, timed with an operations staff member's session ("ops: " labels)
+OPS = "ops: "
+
+
+def ops_pages(reseller_id: int) -> list[tuple[str, str, dict]]:
+    """Operations' lists and reports across all resellers, and the reports of one reseller."""
+    one = {"period": "{period}", "reseller": reseller_id}
+    return [
+        (OPS + "home", "/ops/", {}),
+        (OPS + "MCA queue", "/ops/customers/mca/", {}),
+        (OPS + "usage imports", "/ops/billing/usage/", {}),
+        (OPS + "program requests", "/ops/programs/", {}),
+        (OPS + "billing runs", "/ops/billing/runs/", {}),
+        (OPS + "support queue", "/ops/support/", {}),
+        (OPS + "provisioning", "/ops/provisioning/", {}),
+        (OPS + "transfers", "/ops/transfers/", {}),
+        (OPS + "reconciliation", "/ops/billing/reconciliation/", {}),
+        (
+            OPS + "report Azure plan, all",
+            "/ops/billing/reports/azure-plan/",
+            {"period": "{period}"},
+        ),
+        (OPS + "report Azure plan, one", "/ops/billing/reports/azure-plan/", one),
+        (OPS + "report Modern Workplace, one", "/ops/billing/reports/modern-workplace/", one),
+    ]
+
+
 def url(path: str, query: dict, period: str) -> str:
     values = {k: (period if v == "{period}" else v) for k, v in query.items()}
     return path + ("?" + urlencode(values) if values else "")
@@ -121,7 +148,23 @@ def session_cookie(member: Membership) -> str:
     return store.session_key
 
 
-def check_queries(members, page_lists) -> dict[str, str]:
+def staff_session_cookie(user) -> str:
+    """A signed-in session of an operations staff member who has turned MFA on (the
+    operations pages ask for it in production)."""
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.get_or_create(
+        user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "bench"}}
+    )
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def check_queries(members, staff, page_lists) -> dict[str, str]:
     """Queries per page, in-process, for two resellers (different customers, subscriptions and
     usage) in both periods: equal per period, or the script stops (a query per row would show
     here); "13/11" when the period without usage skips some."""
@@ -134,14 +177,17 @@ def check_queries(members, page_lists) -> dict[str, str]:
         session[SESSION_RESELLER_KEY] = member.reseller_id
         session.save()
         clients.append(client)
+    ops_client = Client(SERVER_NAME="127.0.0.1")
+    ops_client.force_login(staff)
     for n, label in enumerate(["floor", *(label for label, _, _ in page_lists[0])]):
         seen: dict[str, list[int]] = {period: [] for period in PERIODS}
         for client, page_list in zip(clients, page_lists, strict=False):
             _, path, query = ("floor", FLOOR, {}) if n == 0 else page_list[n - 1]
+            as_who = ops_client if label.startswith(OPS) else client
             for period in PERIODS:
-                client.get(url(path, query, period))  # caches as a running server has them
+                as_who.get(url(path, query, period))  # caches as a running server has them
                 with CaptureQueriesContext(connection) as captured:
-                    response = client.get(url(path, query, period))
+                    response = as_who.get(url(path, query, period))
                 assert response.status_code == 200, (label, response.status_code)
                 seen[period].append(len(captured))
         for period, numbers in seen.items():
@@ -192,14 +238,17 @@ def main() -> None:
             for r in resellers
         ]
         customers = sum(r.customers.count() for r in Reseller.objects.all())
-    page_lists = [pages(*one) for one in daily]  # the drill-down of each reseller's own
+        staff = User.objects.get(email="ops@bench.test")
+    # the drill-down of each reseller's own; operations look at the same reseller
+    page_lists = [pages(*one) + ops_pages(r.pk) for one, r in zip(daily, resellers, strict=True)]
     if args.only:
         page_lists = [
             [p for p in one if any(part in p[0] for part in args.only)] for one in page_lists
         ]
     page_list = page_lists[0]
-    counts = check_queries(members, page_lists)
+    counts = check_queries(members, staff, page_lists)
     cookies = [session_cookie(m) for m in members]
+    staff_cookie = staff_session_cookie(staff)
     env = {
         **os.environ,
         "DEBUG": "0",
@@ -242,18 +291,20 @@ def main() -> None:
     try:
         wait_until_up(args.port, FLOOR, session(cookies[0]))
         for cookie, page_list in zip(cookies, page_lists, strict=True):  # warm-up
-            for _, path, query in page_list:
+            for label, path, query in page_list:
                 for period in PERIODS:
-                    timed_get(args.port, url(path, query, period), session(cookie))
+                    who = staff_cookie if label.startswith(OPS) else cookie
+                    timed_get(args.port, url(path, query, period), session(who))
         for r in range(1, args.rounds + 1):
             samples: dict[str, list[float]] = {label: [] for label in labels}
             for n in range(args.requests):
                 for cookie, page_list in zip(cookies, page_lists, strict=True):
                     period = PERIODS[n % 2]
                     for label, path, query in page_list:
+                        who = staff_cookie if label.startswith(OPS) else cookie
                         samples["floor"].append(timed_get(args.port, FLOOR, session(cookie)))
                         samples[label].append(
-                            timed_get(args.port, url(path, query, period), session(cookie))
+                            timed_get(args.port, url(path, query, period), session(who))
                         )
             figures = {label: p95(s) for label, s in samples.items()}
             per_round.append(figures)
