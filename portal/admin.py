@@ -46,6 +46,13 @@ class ResellerAdmin(AuditedModelAdmin):
     search_fields = ["name", "partner_id", "support_email"]
     inlines = [MembershipInline]
 
+    def save_model(self, request, obj, form, change):
+        # a changed MPN/Partner ID is a new claim: operations verify it again (as when the
+        # reseller changes it on its profile, services.reseller_update_profile)
+        if change and "partner_id" in form.changed_data:
+            obj.partner_id_verified_at = obj.partner_id_verified_by = None
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(Membership)
 class MembershipAdmin(AuditedModelAdmin):

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
+from django.urls import reverse
 
 from partner_center.gateway import get_gateway
 from partner_center.types import OrderRequest
@@ -116,3 +117,31 @@ def test_operations_verify_and_a_changed_id_must_be_verified_again(
     services.reseller_update_profile(member=squatter, partner_id="7777777")
     reseller.refresh_from_db()
     assert not reseller.partner_id_verified
+
+
+@pytest.mark.django_db
+def test_a_partner_id_changed_in_the_admin_must_be_verified_again(
+    squatter, ops, client, settings, unscoped
+):
+    settings.STAFF_MFA_REQUIRED = False
+    ops.is_superuser = True
+    ops.save()
+    client.force_login(ops)
+    client.post(f"/ops/resellers/{squatter.reseller_id}/verify-partner-id/")
+    reseller = squatter.reseller
+    url = reverse("admin:portal_reseller_change", args=[reseller.pk])
+    form = client.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "logo"}
+    data.update(
+        {
+            "partner_id": "7777777",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    reseller.refresh_from_db()
+    assert reseller.partner_id == "7777777"
+    assert not reseller.partner_id_verified
+    assert "Verify MPN/Partner ID of Squatter LLC" in client.get("/ops/").content.decode()
