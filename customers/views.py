@@ -35,13 +35,15 @@ def customer_list(request):
     filtered = CustomerFilter(request.GET, queryset=customers, request=request)
     table = CustomerTable(filtered.qs)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    # without filters the pages' count is the total: one count, not two
+    unfiltered = filtered.is_valid() and not any(filtered.form.cleaned_data.values())
     return render(
         request,
         "customers/list.html",
         {
             "filter": filtered,
             "table": table,
-            "total": customers.count(),
+            "total": table.paginator.count if unfiltered else customers.count(),
             "can_edit": role_can(request.membership.role, "customers.edit"),
         },
     )

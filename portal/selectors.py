@@ -44,7 +44,8 @@ def invitation_by_token(token) -> Invitation | None:
 
 
 def notifications_for(member: Membership):
-    return Notification.objects.filter(reseller=member.reseller, user=member.user)
+    # by the ids: `member.user` would read the user again on every page (the navigation's count)
+    return Notification.objects.filter(reseller_id=member.reseller_id, user_id=member.user_id)
 
 
 def unread_notification_count(member: Membership) -> int:

@@ -1,23 +1,18 @@
+from functools import cached_property
+
 import django_tables2 as tables
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from portal.tables import ListTable, link, url_maker
 from subscriptions import rules
 from subscriptions.models import Subscription
 
 
-class SubscriptionTable(tables.Table):
-    offer = tables.Column(
-        accessor="offer__name",
-        verbose_name="Subscription",
-        linkify=("subscriptions:detail", {"subscription_id": tables.A("pk")}),
-    )
-    customer = tables.Column(
-        accessor="customer__company_name",
-        verbose_name="Customer",
-        linkify=("customers:detail", {"customer_id": tables.A("customer_id")}),
-    )
+class SubscriptionTable(ListTable):
+    offer = tables.Column(accessor="offer__name", verbose_name="Subscription")
+    customer = tables.Column(accessor="customer__company_name", verbose_name="Customer")
     quantity = tables.Column(verbose_name="Seats")
     assigned = tables.Column(verbose_name="Assigned", orderable=False)
     term = tables.Column(verbose_name="Term / billing", order_by=("term", "billing_frequency"))
@@ -41,24 +36,42 @@ class SubscriptionTable(tables.Table):
         empty_text = "No subscriptions match."
         attrs = {"class": "striped"}
 
-    def render_assigned(self, record):
+    @cached_property
+    def now(self):
+        return timezone.now()  # one instant for the whole page
+
+    @cached_property
+    def customer_url(self):
+        return url_maker("customers:detail", "customer_id")
+
+    @cached_property
+    def subscription_url(self):
+        return url_maker("subscriptions:detail", "subscription_id")
+
+    def cell_customer(self, record):
+        return link(self.customer_url(record.customer_id), record.customer.company_name)
+
+    def cell_offer(self, record):
+        return link(self.subscription_url(record.pk), record.offer.name)
+
+    def cell_assigned(self, record):
         if record.offer.product_type.billing != "seats":
             return "—"
         unused = record.quantity - record.assigned
         return format_html("{} <small class='muted'>({} unused)</small>", record.assigned, unused)
 
-    def render_term(self, record):
+    def cell_term(self, record):
         return format_html(
             "{}<br><small class='muted'>{}</small>",
             record.get_term_display(),
             record.get_billing_frequency_display(),
         )
 
-    def render_term_end(self, record):
+    def cell_term_end(self, record):
         return record.renewal()
 
-    def render_window(self, record):
-        now = timezone.now()
+    def cell_window(self, record):
+        now = self.now
         if not (record.in_force and record.has_term) or not rules.window_open(
             record.window_opened_at, now
         ):
@@ -71,7 +84,7 @@ class SubscriptionTable(tables.Table):
             int(left.total_seconds() // 60 % 60),
         )
 
-    def render_status(self, record):
+    def cell_status(self, record):
         if not record.is_provisioned:
             return format_html(
                 '<span class="state state-{}">{}</span>',

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from portal.roles import Role
 from subscriptions.models import Subscription
-from tests.factories import SeatAssignmentFactory, SeatSubscriptionFactory
+from tests.factories import SeatAssignmentFactory, SeatSubscriptionFactory, SubscriptionFactory
 from tests.subscriptions.conftest import PREMIUM, buy_now
 
 
@@ -323,3 +323,68 @@ def test_a_price_rule_in_another_currency_never_breaks_quoting_or_buying(
     with unscoped():
         bought = Subscription.objects.get(order_key="k-cad")
     assert (bought.currency, bought.unit_price) == ("CAD", Decimal("29.700000"))
+
+
+def _rows(page: str) -> list[list[str]]:
+    """The list table's body rows: each cell's HTML, trimmed."""
+    body = re.search(r"<tbody[^>]*>(.*?)</tbody>", page, re.S).group(1)
+    return [
+        [cell.strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+    ]
+
+
+@pytest.mark.django_db
+def test_list_rows_show_each_column_with_links(
+    owner_a, reseller_a, client_for, django_assert_num_queries
+):
+    sub = SeatSubscriptionFactory(
+        reseller=reseller_a, customer__company_name="Contoso & Sons", quantity=5
+    )
+    SeatAssignmentFactory.create_batch(2, subscription=sub)
+    azure = SubscriptionFactory(reseller=reseller_a, customer=sub.customer)  # 90 days old
+    client = client_for(owner_a)
+    # the session, user and membership, the subscriptions' count, the unread notifications,
+    # the product types of the filter and the page's rows: one query per kind, not per row
+    with django_assert_num_queries(7):
+        page = client.get(reverse("subscriptions:list"), {"sort": "-quantity"}).content.decode()
+    customer = reverse("customers:detail", kwargs={"customer_id": sub.customer_id})
+    seats, plan = _rows(page)
+    assert seats[:2] == [
+        f'<a href="{customer}">Contoso &amp; Sons</a>',
+        f'<a href="{reverse("subscriptions:detail", kwargs={"subscription_id": sub.pk})}">'
+        f"{sub.offer.name}</a>",
+    ]
+    assert seats[2:5] == [
+        "5",
+        "2 <small class='muted'>(3 unused)</small>",
+        "1 year<br><small class='muted'>Monthly</small>",
+    ]
+    assert seats[5] == sub.renewal() and seats[5].startswith("Renews ")
+    assert re.fullmatch(
+        r"<span class='state state-pending'>closes in 16[78] h \d+ min</span>", seats[6]
+    )
+    assert seats[7] == '<span class="state state-active">Active</span>'
+    # an Azure plan: no seats to assign; its window closed long ago
+    assert plan[1].endswith(">Microsoft Azure plan</a>") and f"/{azure.pk}/" in plan[1]
+    assert plan[3] == "—" and plan[6] == "<span class='muted'>closed</span>"
+    # headers sort, the current sort marked; the sort links keep the page's filters
+    assert '<th class="desc orderable"><a href="?sort=quantity">Seats</a></th>' in page
+    assert "<th>Assigned</th>" in page
+    page = client.get(reverse("subscriptions:list"), {"status": "active"}).content.decode()
+    assert '<a href="?status=active&amp;sort=customer">Customer</a>' in page
+
+
+@pytest.mark.django_db
+def test_list_pages_link_each_other_keeping_the_filters(owner_a, reseller_a, client_for):
+    for n in range(60):
+        SeatSubscriptionFactory(reseller=reseller_a, customer__company_name=f"Customer {n:02d}")
+    client = client_for(owner_a)
+    page = client.get(reverse("subscriptions:list"), {"status": "active", "page": 2})
+    shown = page.content.decode()
+    assert '<a href="?status=active&amp;page=1">previous</a>' in shown
+    assert '<li class="active"><a href="?status=active&amp;page=2">2</a></li>' in shown
+    assert '<a href="?status=active&amp;page=3">next</a>' in shown
+    assert len(_rows(shown)) == 25
+    empty = client.get(reverse("subscriptions:list"), {"q": "nobody"}).content.decode()
+    assert _rows(empty) == [["No subscriptions match."]]
