@@ -282,17 +282,7 @@ def _usage_sums(period: Period, reseller_ids: list[int]) -> list[Any]:
     is read from its UsageSummary rows (per subscription, meter and currency, written by the
     import in the transaction that loaded the lines); any other period (Canada's 20th–19th)
     from the lines of its days."""
-    usage = usage_period(period)
-    if usage.is_calendar_month:
-        rows = UsageSummary.objects.filter(reseller_id__in=reseller_ids, month=usage.start)
-        cost, qty = "pre_tax_total", "quantity"
-    else:
-        rows = UsageLine.objects.filter(
-            reseller_id__in=reseller_ids,
-            is_marketplace=False,
-            usage_date__range=(usage.start, usage.end),
-        )
-        cost, qty = "billing_pre_tax_total", "quantity"
+    rows, cost, qty = _usage_source(period, reseller_ids)
     sums = sorted(
         rows.values(
             "reseller_id",
@@ -323,6 +313,31 @@ def _usage_sums(period: Period, reseller_ids: list[int]) -> list[Any]:
     return sums
 
 
+def _usage_source(period: Period, reseller_ids: list[int]) -> tuple[Any, str, str]:
+    """(rows, cost field, quantity field) of the usage a run of `period` bills for the
+    resellers: the monthly summaries of a calendar usage month, else the non-marketplace
+    lines of its days."""
+    usage = usage_period(period)
+    if usage.is_calendar_month:
+        rows = UsageSummary.objects.filter(reseller_id__in=reseller_ids, month=usage.start)
+        return rows, "pre_tax_total", "quantity"
+    rows = UsageLine.objects.filter(
+        reseller_id__in=reseller_ids,
+        is_marketplace=False,
+        usage_date__range=(usage.start, usage.end),
+    )
+    return rows, "billing_pre_tax_total", "quantity"
+
+
+def usage_rows_queryset(period: Period, reseller_ids: list[int]):
+    """The rows `_usage_sums` adds up, unsummed, as values reseller_id, subscription_id,
+    customer_id, currency, cost and qty (for the billing run's SQL statement)."""
+    rows, cost, qty = _usage_source(period, reseller_ids)
+    return rows.values(
+        "reseller_id", "subscription_id", "customer_id", "currency", cost=F(cost), qty=F(qty)
+    ).order_by()
+
+
 def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
     """Reseller id → (default book's rules, {customer id: own book's rules}). The rules carry
     no label: a ledger line does not say which rule priced it (two plain queries)."""
@@ -331,16 +346,22 @@ def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
 
     rules: dict[int, list] = defaultdict(list)
     values: Any
-    for book_id, *values in PriceRule.objects.filter(reseller_id__in=reseller_ids).values_list(
-        "book_id",
-        "kind",
-        "effective_from",
-        "offer_id",
-        "product_type_id",
-        "term",
-        "percent",
-        "fixed_price",
-        "currency",
+    # in each book the later rules first, and of two rules from the same day the older one
+    # first: the resolver takes the first of equals (the SQL run orders them the same way)
+    for book_id, *values in (
+        PriceRule.objects.filter(reseller_id__in=reseller_ids)
+        .order_by("book_id", "-effective_from", "pk")
+        .values_list(
+            "book_id",
+            "kind",
+            "effective_from",
+            "offer_id",
+            "product_type_id",
+            "term",
+            "percent",
+            "fixed_price",
+            "currency",
+        )
     ):
         rules[book_id].append(Rule(*values))
     default: dict[int, tuple] = {}

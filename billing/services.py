@@ -13,14 +13,15 @@ Billing runs, invoices and credit notes. Operations services take `user` (staff)
 
 A run recomputes its period's ledger from the charge events and Azure plan usage and persists
 it by diff while it is a draft (only changes written), then keeps one draft invoice per
-currency with the ledger's totals. On PostgreSQL the charge lines are summed, rounded,
-described and diffed set-based in one statement with the usage lines priced by the pure
-resolver (`_recompute_in_sql`); elsewhere the pure `billing.ledger.compute_lines` and
-`ledger.diff` do it all (`_recompute_in_python`); both write the same rows. Runs are
-computed in batches of resellers (one task, one transaction, the same few queries however
-many runs). Finalizing stores the invoice lines the draft showed, numbers the invoices
-(gapless per issuer, series and year, from a locked counter row), copies issuer and
-recipient onto them and makes them immutable; corrections are credit notes.
+currency with the ledger's totals. On PostgreSQL the charge and usage lines are summed,
+priced (the usage by the rule the pure price-book resolver would choose), rounded, described
+and diffed set-based in one statement (`_recompute_in_sql`); elsewhere the pure
+`billing.ledger.compute_lines` and `ledger.diff` do it all (`_recompute_in_python`); both
+write the same rows. Runs are computed in batches of resellers (one task, one transaction,
+the same few queries however many runs). Finalizing stores the invoice lines the draft
+showed, numbers the invoices (gapless per issuer, series and year, from a locked counter
+row), copies issuer and recipient onto them and makes them immutable; corrections are
+credit notes.
 """
 
 import csv
@@ -53,6 +54,7 @@ from billing.models import (
     TaxExemption,
     TaxRate,
 )
+from billing.periods import usage_label, usage_period
 from portal.audit import audit, audit_each
 from portal.models import Reseller
 from portal.permissions import require, require_staff
@@ -311,9 +313,9 @@ LEDGER_FIELDS = (
 def _recompute(runs: list[BillingRun]) -> None:
     """The runs' ledgers, persisted by diff (only the inserted, changed and vanished lines
     written, for all runs at once), then their draft invoices from the ledgers' totals. On
-    PostgreSQL the charge lines are summed, rounded, described and diffed in one SQL statement
-    (`_recompute_in_sql`); elsewhere (or with FAST_INSERT off) in Python by the pure ledger.
-    Both write the same rows (tests compare them)."""
+    PostgreSQL the lines are summed, priced, rounded, described and diffed in one SQL
+    statement (`_recompute_in_sql`); elsewhere (or with FAST_INSERT off) in Python by the
+    pure ledger. Both write the same rows (tests compare them)."""
     if not runs:
         return
     if FAST_INSERT and connection.vendor == "postgresql":
@@ -359,10 +361,50 @@ def _recompute_in_python(runs: list[BillingRun]) -> dict[int, dict[str, ledger.T
     return {run.pk: ledger.totals(computed[run.pk]) for run in runs}
 
 
-def _ledger_statement(event_queries: list[str]) -> str:
+def _usage_rule_sql() -> str:
+    """SQL choosing, for each usage key `k` of `usage_keys`, the price-book rule that prices
+    it, as `subscriptions.catalog.pricing.resolve_price` chooses it (DESIGN.md "Price
+    books"): of the rules of the reseller's default book and of the key's customer's own book
+    that apply — effective on the period's first day (the day `selectors.usage_inputs_many`
+    prices on), of the subscription's term or of every term, of its offer, its product type or
+    book-wide, a fixed price only in the key's currency (`pricing._level`) — the customer's
+    book's before the default book's (`resolve_price`), then the most specific (offer fixed 0,
+    offer percent 1, product type 2, book-wide 3), then the latest `effective_from`, then the
+    oldest (`pricing._pick` keeps the first of equals of the list `selectors._price_books`
+    hands it, ordered so)."""
+    from subscriptions.catalog.models import PriceBook, PriceRule
+
+    x = {f.name: f"x.{f.column}" for f in PriceRule._meta.concrete_fields}
+    b = {f.name: f"b.{f.column}" for f in PriceBook._meta.concrete_fields}
+    fixed, markup = PriceRule.Kind.FIXED.value, PriceRule.Kind.MARKUP.value
+    return f"""
+    SELECT DISTINCT ON (k.run_id, k.subscription_id) k.run_id, k.subscription_id,
+           {x["kind"]} = '{fixed}' AS fixed, {x["fixed_price"]} AS fixed_price,
+           CASE WHEN {x["kind"]} = '{markup}' THEN 1 + {x["percent"]} / 100
+                ELSE 1 - {x["percent"]} / 100 END AS factor
+      FROM usage_keys k
+      JOIN {PriceRule._meta.db_table} x ON {x["reseller"]} = k.reseller_id
+      JOIN {PriceBook._meta.db_table} b ON {b["id"]} = {x["book"]}
+       AND {b["reseller"]} = k.reseller_id
+       AND ({b["customer"]} IS NULL OR {b["customer"]} = k.customer_id)
+     WHERE {x["effective_from"]} <= k.period_start
+       AND {x["term"]} IN ('', k.term)
+       AND ({x["kind"]} <> '{fixed}' OR {x["currency"]} = k.currency)
+       AND ({x["offer"]} = k.offer_id
+            OR {x["offer"]} IS NULL
+            AND ({x["product_type"]} IS NULL OR {x["product_type"]} = k.product_type_id))
+     ORDER BY k.run_id, k.subscription_id, {b["customer"]} IS NULL,
+              CASE WHEN {x["offer"]} IS NOT NULL
+                   THEN CASE WHEN {x["kind"]} = '{fixed}' THEN 0 ELSE 1 END
+                   WHEN {x["product_type"]} IS NOT NULL THEN 2 ELSE 3 END,
+              {x["effective_from"]} DESC, {x["id"]}"""  # noqa: S608
+
+
+def _ledger_statement(event_queries: list[str], usage_queries: list[str]) -> str:
     """The SQL of `_recompute_in_sql` for a batch whose charge events come from
-    `event_queries` (one compiled `selectors.charge_events_queryset` per distinct period).
-    Identifiers come from the models; every value travels as a parameter."""
+    `event_queries` (one compiled `selectors.charge_events_queryset` per distinct period) and
+    its usage from `usage_queries` (one compiled `selectors.usage_rows_queryset` per distinct
+    period). Identifiers come from the models; every value travels as a parameter."""
     from subscriptions.catalog.models import Offer, ProductType
     from subscriptions.models import Subscription
 
@@ -380,9 +422,10 @@ def _ledger_statement(event_queries: list[str]) -> str:
         c[f]: "::text" if isinstance(BillingLine._meta.get_field(f), models.CharField) else ""
         for f in ledger.LINE_FIELDS
     }
+    subscriptions, offers = Subscription._meta.db_table, Offer._meta.db_table
     return f"""
-WITH runs (run_id, reseller_id, period_start, period_end) AS (
-    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::date[])
+WITH runs (run_id, reseller_id, period_start, period_end, usage_label) AS (
+    SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::date[], %s::text[])
 ), labels (kind, label) AS (
     SELECT * FROM unnest(%s::text[], %s::text[])
 ), minor (currency, places) AS (
@@ -395,25 +438,47 @@ WITH runs (run_id, reseller_id, period_start, period_end) AS (
            SUM(quantity) AS qty, SUM(cost_amount) AS cost, SUM(price_amount) AS price,
            MIN(currency) AS currency, MIN(currency) <> MAX(currency) AS mixed
       FROM events GROUP BY reseller_id, subscription_id, line_kind
+), usage (reseller_id, subscription_id, customer_id, currency, cost, qty) AS (
+    {" UNION ALL ".join(f"({sql})" for sql in usage_queries)}
+), usage_keys AS MATERIALIZED (
+    -- one usage line per Azure plan subscription (`ledger.usage_lines`): one customer and
+    -- one currency, or the pure ledger says what is wrong
+    SELECT r.run_id, u.reseller_id, r.period_start, u.subscription_id,
+           MIN(u.customer_id) AS customer_id, MIN(u.currency) AS currency,
+           SUM(u.cost) AS cost, SUM(u.qty) AS qty,
+           MIN(u.customer_id) <> MAX(u.customer_id) OR MIN(u.currency) <> MAX(u.currency)
+           AS mixed, s.offer_id, s.term, o.product_type_id
+      FROM usage u JOIN runs r ON r.reseller_id = u.reseller_id
+      JOIN {subscriptions} s ON s.id = u.subscription_id JOIN {offers} o ON o.id = s.offer_id
+     GROUP BY r.run_id, u.reseller_id, r.period_start, u.subscription_id, s.offer_id, s.term,
+              o.product_type_id
+), usage_rules AS (
+    {_usage_rule_sql()}
 ), computed ({computed_columns}, problem) AS MATERIALIZED (
     SELECT r.reseller_id, r.run_id, r.period_start, r.period_end, k.subscription_id,
            k.customer_id, k.kind, t.name, o.name || ' (' || s.term || ') — ' || l.label,
            k.qty::numeric, round(k.cost, m.places), round(k.price, m.places), k.currency,
            k.mixed OR m.places IS NULL
       FROM charge_keys k JOIN runs r ON r.reseller_id = k.reseller_id
-      JOIN {Subscription._meta.db_table} s ON s.id = k.subscription_id
-      JOIN {Offer._meta.db_table} o ON o.id = s.offer_id
+      JOIN {subscriptions} s ON s.id = k.subscription_id
+      JOIN {offers} o ON o.id = s.offer_id
       JOIN {ProductType._meta.db_table} t ON t.id = o.product_type_id
       JOIN labels l ON l.kind = k.kind LEFT JOIN minor m ON m.currency = k.currency
     UNION ALL
-    SELECT r.reseller_id, r.run_id, r.period_start, r.period_end, u.subscription_id,
-           u.customer_id, u.kind, u.product_type, u.description, u.quantity, u.cost_amount,
-           u.price_amount, u.currency, false
-      FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[],
-                  %s::numeric[], %s::numeric[], %s::numeric[], %s::text[])
-           AS u (run_id, subscription_id, customer_id, kind, product_type, description,
-                 quantity, cost_amount, price_amount, currency)
-      JOIN runs r ON r.run_id = u.run_id
+    -- `ledger._usage_line`: the cost and the price on the unrounded sum, each rounded once
+    -- to the minor unit; a percent rule's price first to 6 decimals (`pricing._apply`)
+    SELECT r.reseller_id, r.run_id, r.period_start, r.period_end, k.subscription_id,
+           k.customer_id, %s, t.name, o.name || ' usage ' || r.usage_label, k.qty,
+           round(k.cost, m.places),
+           round(CASE WHEN p.fixed THEN p.fixed_price
+                      WHEN p.fixed IS NULL THEN k.cost
+                      ELSE round(k.cost * p.factor, 6) END, m.places),
+           k.currency, k.mixed OR m.places IS NULL
+      FROM usage_keys k JOIN runs r ON r.run_id = k.run_id
+      JOIN {offers} o ON o.id = k.offer_id
+      JOIN {ProductType._meta.db_table} t ON t.id = o.product_type_id
+      LEFT JOIN usage_rules p ON p.run_id = k.run_id AND p.subscription_id = k.subscription_id
+      LEFT JOIN minor m ON m.currency = k.currency
 ), stored AS MATERIALIZED (
     SELECT id, {c["run_id"]} AS run_id, COALESCE({c["subscription_id"]}, 0) AS subscription_id,
            {c["kind"]} AS kind, ROW({", ".join(f"{v}{cast[v]}" for v in values)}) AS line_values
@@ -463,53 +528,62 @@ _EVENT_COLUMNS = (
 )
 
 
+def _compiled(querysets) -> tuple[list[str], list]:
+    """The SQL texts of `querysets` and their parameters in order."""
+    queries, params = [], []
+    for queryset in querysets:
+        sql, query_params = queryset.order_by().query.sql_with_params()
+        queries.append(sql)
+        params += query_params
+    return queries, params
+
+
 def _recompute_in_sql(runs: list[BillingRun]) -> dict[int, dict[str, ledger.Totals]]:
     """The same ledger as `_recompute_in_python`, set-based in one statement: the charge
     events `selectors.charge_events_queryset` selects summed per ledger key (the key's
     customer from its first event, as the pure ledger takes it), rounded ROUND_HALF_UP to the
     currency's minor unit (PostgreSQL's numeric round() rounds halves away from zero, as
-    Decimal's ROUND_HALF_UP does) and described; the usage lines, one per Azure plan
-    subscription, priced and rounded by the pure `ledger.usage_lines` (a few thousand a batch:
-    the price-book resolver stays the one the tests hand-check); then the new lines inserted,
-    the changed ones updated (`ON CONFLICT … DO UPDATE … WHERE` a value differs: an unchanged
-    line is not written), the vanished ones deleted, and the totals returned per run and
-    currency. A run with a key the pure ledger refuses (charges of one key in several
-    currencies, an unknown currency) is given to the pure ledger, which raises its error and
-    rolls the batch back."""
+    Decimal's ROUND_HALF_UP does) and described; the usage `selectors.usage_rows_queryset`
+    selects summed per Azure plan subscription and priced on the unrounded sum by the rule
+    `pricing.resolve_price` would choose (`_usage_rule_sql`), both amounts rounded once, as
+    `ledger.usage_lines` does; then the new lines inserted, the changed ones updated (only
+    where a value differs: an unchanged line is not written), the vanished ones deleted, and
+    the totals returned per run and currency. A percent rule's product is exact in numeric
+    where Decimal keeps 28 digits: both agree for usage costs below 10^10. A run with a
+    key the pure ledger refuses (charges of one key in several currencies, usage of one
+    subscription naming several customers or currencies, an unknown currency) is given to the
+    pure ledger, which raises its error and rolls the batch back."""
     wanted = [(run.reseller_id, run.period) for run in runs]
-    usage = selectors.usage_inputs_many(wanted)
-    usage_runs: list[int] = []
-    usage_lines: list[ledger.Line] = []
-    for run in runs:
-        lines = ledger.usage_lines(usage[(run.reseller_id, run.period_start)])
-        usage_runs += [run.pk] * len(lines)
-        usage_lines += lines
+    periods = selectors._periods(wanted)
+    event_queries, event_params = _compiled(
+        selectors.charge_events_queryset(period, reseller_ids).values(*_EVENT_COLUMNS)
+        for period, reseller_ids in periods.items()
+    )
+    usage_queries, usage_params = _compiled(
+        selectors.usage_rows_queryset(period, reseller_ids)
+        for period, reseller_ids in periods.items()
+    )
     now = timezone.now()
-    queries, event_params = [], []
-    for period, reseller_ids in selectors._periods(wanted).items():
-        events = selectors.charge_events_queryset(period, reseller_ids).values(*_EVENT_COLUMNS)
-        sql, params = events.order_by().query.sql_with_params()
-        queries.append(sql)
-        event_params += params
     params = [
         [run.pk for run in runs],
         [run.reseller_id for run in runs],
         [run.period_start for run in runs],
         [run.period_end for run in runs],
+        [usage_label(usage_period(run.period)) for run in runs],
         [kind for kind, _ in BillingLine.Kind.choices],
         [str(label) for _, label in BillingLine.Kind.choices],
         list(MINOR_UNITS),
         list(MINOR_UNITS.values()),
         *event_params,
-        usage_runs,
-        *(list(column) for column in (zip(*usage_lines, strict=True) if usage_lines else [()] * 9)),
+        *usage_params,
+        BillingLine.Kind.USAGE.value,
         [run.pk for run in runs],
         now,
         now,
     ]
     totals: dict[int, dict[str, ledger.Totals]] = {run.pk: {} for run in runs}
     with connection.cursor() as cursor:
-        cursor.execute(_ledger_statement(queries), params)
+        cursor.execute(_ledger_statement(event_queries, usage_queries), params)
         rows = cursor.fetchall()
     for run_id, currency, cost, price, problem in rows:
         if problem:  # the pure ledger says why
