@@ -5,6 +5,8 @@ from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from tests.e2e.test_every_page import PHONE, page_width
+
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
@@ -32,20 +34,26 @@ def test_customer_onboarding_with_mca_click_through(live_server, page, sign_in, 
     expect(page.get_by_text("MCA click-through sent to robin@lamna.test")).to_be_visible()
     expect(page.get_by_test_id("mca-state")).to_have_text("Sent")
 
-    # the customer opens the e-mailed link in its own browser, no account
+    # the customer opens the e-mailed link on its phone, no account
     email = next(m for m in mail.outbox if m.to == ["robin@lamna.test"])
     link = re.search(r"http://\S+/c/mca/\S+/", email.body).group(0)
-    customer_context = browser.new_context()
+    customer_context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     customer = customer_context.new_page()
+    errors = []
+    customer.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     customer.goto(link)
     expect(customer.get_by_role("heading", name="Microsoft Customer Agreement")).to_be_visible()
+    assert page_width(customer) <= PHONE["width"]  # nothing to scroll sideways
     expect(customer.get_by_text("Northwind Cloud Partners").first).to_be_visible()
     customer.get_by_label("Phone (optional)").fill("+1 206 555 0142")
     customer.get_by_label("I accept the Microsoft Customer Agreement").check()
     customer.get_by_role("button", name="Accept the agreement").click()
     expect(customer.get_by_test_id("accepted")).to_contain_text("Robin Kline accepted")
-    customer.goto(link)
+    assert page_width(customer) <= PHONE["width"]
+    assert errors == [], errors
+    customer.goto(link)  # a used link answers 410 Gone (the browser logs that status)
     expect(customer.get_by_test_id("refusal")).to_contain_text("already been used")
+    assert page_width(customer) <= PHONE["width"]
     customer_context.close()
 
     page.goto(customer_url)
