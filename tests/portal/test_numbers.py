@@ -69,3 +69,35 @@ def test_template_filters():
         Context({"a": D("1000"), "p": D("3.5"), "q": D("2.000"), "r": D("15.000"), "none": None})
     )
     assert out == "1,000.00 USD|3.50 CAD|2|15%|"
+
+
+def test_the_formatting_is_babels_for_every_pattern_locale_and_value():
+    """portal.numbers formats with the patterns parsed and the locale's symbols read once (a
+    report page formats hundreds of numbers): the text is Babel's, character for character,
+    whatever the locale's separators and grouping (en_IN groups by two, de_CH's group symbol is
+    a quote) and the value (signs, negative zero, many digits, few)."""
+    import random
+
+    from babel import numbers as babel
+
+    rnd = random.Random(26)
+    values = [D(v) for v in ("0", "-0", "-0.00", "0.005", "-0.005", "2.5", "0.135", "1E+3")]
+    values += [D(rnd.randint(-(10**15), 10**15)).scaleb(-rnd.randint(0, 9)) for _ in range(150)]
+    patterns = [numbers.AMOUNT, numbers.UNIT_AMOUNT, numbers.QUANTITY, numbers.PERCENT, "#,##0"]
+    for locale in ("en_US", "de_DE", "fr_FR", "en_IN", "de_CH"):
+        for value in values:
+            for exact in (True, False):
+                options = {"locale": locale, "decimal_quantization": exact}
+                for pattern in patterns:
+                    assert numbers.format_decimal(
+                        value, format=pattern, **options
+                    ) == babel.format_decimal(value, format=pattern, **options), (pattern, value)
+                for pattern in (numbers.MONEY, numbers.UNIT_PRICE):
+                    for currency, digits in (("USD", True), ("JPY", True), ("BHD", False)):
+                        ours = numbers.format_currency(
+                            value, currency, format=pattern, currency_digits=digits, **options
+                        )
+                        theirs = babel.format_currency(
+                            value, currency, format=pattern, currency_digits=digits, **options
+                        )
+                        assert ours == theirs, (pattern, value, currency)
