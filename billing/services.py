@@ -400,28 +400,28 @@ def _usage_rule_sql() -> str:
               {x["effective_from"]} DESC, {x["id"]}"""  # noqa: S608
 
 
-def _ledger_statement(event_queries: list[str], usage_queries: list[str]) -> str:
-    """The SQL of `_recompute_in_sql` for a batch whose charge events come from
-    `event_queries` (one compiled `selectors.charge_events_queryset` per distinct period) and
-    its usage from `usage_queries` (one compiled `selectors.usage_rows_queryset` per distinct
-    period). Identifiers come from the models; every value travels as a parameter."""
-    from subscriptions.catalog.models import Offer, ProductType
-    from subscriptions.models import Subscription
-
-    c: dict[str, str] = {}
+def _ledger_columns() -> dict[str, str]:
+    """LEDGER_FIELDS → their columns."""
+    columns = {}
     for f in LEDGER_FIELDS:
         field = BillingLine._meta.get_field(f)
         assert isinstance(field, models.Field) and field.column  # concrete columns
-        c[f] = field.column
-    table = BillingLine._meta.db_table
-    line_columns = ", ".join(c[f] for f in LEDGER_FIELDS)
-    values = [c[f] for f in ledger.LINE_FIELDS]
+        columns[f] = field.column
+    return columns
+
+
+def _ledger_statement(event_queries: list[str], usage_queries: list[str], *, diff: bool) -> str:
+    """The SQL of `_recompute_in_sql` for a batch whose charge events come from
+    `event_queries` (one compiled `selectors.charge_events_queryset` per distinct period) and
+    its usage from `usage_queries` (one compiled `selectors.usage_rows_queryset` per distinct
+    period). With `diff` the computed lines are compared with the stored ones; without (no
+    line stored yet: the runs' first computation) they are all inserted. Identifiers come from
+    the models; every value travels as a parameter."""
+    from subscriptions.catalog.models import Offer, ProductType
+    from subscriptions.models import Subscription
+
+    c = _ledger_columns()
     computed_columns = ", ".join(c[f] for f in LEDGER_FIELDS if f != "updated_at")
-    # the stored and computed values compared as rows of the same types
-    cast = {
-        c[f]: "::text" if isinstance(BillingLine._meta.get_field(f), models.CharField) else ""
-        for f in ledger.LINE_FIELDS
-    }
     subscriptions, offers = Subscription._meta.db_table, Offer._meta.db_table
     return f"""
 WITH runs (run_id, reseller_id, period_start, period_end, usage_label) AS (
@@ -479,7 +479,34 @@ WITH runs (run_id, reseller_id, period_start, period_end, usage_label) AS (
       JOIN {ProductType._meta.db_table} t ON t.id = o.product_type_id
       LEFT JOIN usage_rules p ON p.run_id = k.run_id AND p.subscription_id = k.subscription_id
       LEFT JOIN minor m ON m.currency = k.currency
-), stored AS MATERIALIZED (
+{_ledger_writes(diff=diff)}
+SELECT {c["run_id"]}, {c["currency"]}, SUM({c["cost_amount"]}), SUM({c["price_amount"]}),
+       bool_or(problem)
+  FROM computed GROUP BY {c["run_id"]}, {c["currency"]} ORDER BY 1, 2
+"""  # noqa: S608
+
+
+def _ledger_writes(*, diff: bool) -> str:
+    """The write CTEs of `_ledger_statement` (after `computed`): without `diff`, insert every
+    computed line; with it, insert the new lines, update the changed ones (only where a value
+    differs: an unchanged line is not written) and delete the vanished ones."""
+    c = _ledger_columns()
+    table = BillingLine._meta.db_table
+    line_columns = ", ".join(c[f] for f in LEDGER_FIELDS)
+    values = [c[f] for f in ledger.LINE_FIELDS]
+    computed_columns = ", ".join(c[f] for f in LEDGER_FIELDS if f != "updated_at")
+    if not diff:
+        return f"""), inserted AS (
+    INSERT INTO {table} ({line_columns})
+    SELECT {computed_columns}, %s FROM computed WHERE NOT problem
+    RETURNING 1
+)"""  # noqa: S608
+    # the stored and computed values compared as rows of the same types
+    cast = {
+        c[f]: "::text" if isinstance(BillingLine._meta.get_field(f), models.CharField) else ""
+        for f in ledger.LINE_FIELDS
+    }
+    return f"""), stored AS MATERIALIZED (
     SELECT id, {c["run_id"]} AS run_id, COALESCE({c["subscription_id"]}, 0) AS subscription_id,
            {c["kind"]} AS kind, ROW({", ".join(f"{v}{cast[v]}" for v in values)}) AS line_values
       FROM {table}
@@ -507,11 +534,7 @@ WITH runs (run_id, reseller_id, period_start, period_end, usage_label) AS (
     DELETE FROM {table} b
      WHERE b.id IN (SELECT stored_id FROM pairs WHERE {c["run_id"]} IS NULL)
     RETURNING 1
-)
-SELECT {c["run_id"]}, {c["currency"]}, SUM({c["cost_amount"]}), SUM({c["price_amount"]}),
-       bool_or(problem)
-  FROM computed GROUP BY {c["run_id"]}, {c["currency"]} ORDER BY 1, 2
-"""  # noqa: S608
+)"""  # noqa: S608
 
 
 # the charge events' columns the ledger statement reads
@@ -563,13 +586,17 @@ def _recompute_in_sql(runs: list[BillingRun]) -> dict[int, dict[str, ledger.Tota
         selectors.usage_rows_queryset(period, reseller_ids)
         for period, reseller_ids in periods.items()
     )
+    labels = {period: usage_label(usage_period(period)) for period in periods}
     now = timezone.now()
+    run_ids = [run.pk for run in runs]
+    # a batch none of whose runs has a line yet (their first computation) has nothing to diff
+    diff = BillingLine.objects.filter(run_id__in=run_ids).exists()
     params = [
-        [run.pk for run in runs],
+        run_ids,
         [run.reseller_id for run in runs],
         [run.period_start for run in runs],
         [run.period_end for run in runs],
-        [usage_label(usage_period(run.period)) for run in runs],
+        [labels[run.period] for run in runs],
         [kind for kind, _ in BillingLine.Kind.choices],
         [str(label) for _, label in BillingLine.Kind.choices],
         list(MINOR_UNITS),
@@ -577,13 +604,11 @@ def _recompute_in_sql(runs: list[BillingRun]) -> dict[int, dict[str, ledger.Tota
         *event_params,
         *usage_params,
         BillingLine.Kind.USAGE.value,
-        [run.pk for run in runs],
-        now,
-        now,
+        *([run_ids, now, now] if diff else [now]),
     ]
     totals: dict[int, dict[str, ledger.Totals]] = {run.pk: {} for run in runs}
     with connection.cursor() as cursor:
-        cursor.execute(_ledger_statement(event_queries, usage_queries), params)
+        cursor.execute(_ledger_statement(event_queries, usage_queries, diff=diff), params)
         rows = cursor.fetchall()
     for run_id, currency, cost, price, problem in rows:
         if problem:  # the pure ledger says why
