@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal as D
 
 from django.test import RequestFactory
+from django_tables2 import RequestConfig
 
 from billing.reports.tables import LicenceTable, UsageTable
 
@@ -84,3 +85,34 @@ def test_usage_quantities_keep_their_decimals_without_trailing_zeros():
     body = _body(UsageTable, [row])
     assert '<td class="num">1,234.5678</td>' in body
     assert '<td class="num">1,200.50</td>' in body and '<td class="num">1,000.00</td>' in body
+
+
+def test_a_meter_links_to_its_daily_lines_with_the_page_filters():
+    row = {
+        "subscription_id": 7,
+        "customer_id": 3,
+        "meter_id": "a b&c/é",
+        "meter_name": "LRS <Data>",
+        "partner_center_id": GUID,
+        "quantity": D("1"),
+        "currency": "USD",
+    }
+    query = {"period": "2026-06-01", "meter_category": "Storage & more", "customer": "3"}
+    body = _body(UsageTable, [row], daily_url="/daily/", query=query)
+    assert (
+        '<a href="/daily/?period=2026-06-01&amp;meter_category=Storage+%26+more&amp;'
+        'subscription=7&amp;meter=a+b%26c%2F%C3%A9&amp;customer=3" data-testid="drill-down">'
+        "LRS &lt;Data&gt;</a>"
+    ) in body
+    alone = _body(UsageTable, [row], daily_url="/daily/", query={})
+    assert 'href="/daily/?subscription=7&amp;meter=a+b%26c%2F%C3%A9"' in alone
+
+
+def test_sort_links_keep_the_page_query():
+    table = LicenceTable([ROW], show_money=True, prefix="l-")
+    RequestConfig(RequestFactory().get("/", {"period": "2026-06-01", "l-sort": "cost"})).configure(
+        table
+    )
+    links = {str(c.header): href for c, _, href in table.header_cells()}
+    assert links["Cost"] == "?period=2026-06-01&l-sort=-cost"
+    assert links["Customer"] == "?period=2026-06-01&l-sort=customer_name"
