@@ -61,6 +61,8 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["reseller", "company_name"]),
+            # operations' reports of every reseller read the first customers by name (LIMIT)
+            models.Index(fields=["company_name"], name="customer_name"),
             models.Index(fields=["reseller", "mca_status"]),
         ]
 

