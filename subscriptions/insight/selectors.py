@@ -1,15 +1,16 @@
 """Seat savings of a reseller's subscriptions, from the tenant's licence use where the portal
 can read it, from the portal's own seat assignments otherwise."""
 
-from collections import defaultdict, namedtuple
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, Greatest, Round
 
+from subscriptions import rules
 from subscriptions.catalog.models import ProductType
 from subscriptions.insight.models import LicenceHolder, TenantLicence
 from subscriptions.insight.savings import (
@@ -29,6 +30,8 @@ class Row:
     subscription: Subscription
     savings: Savings
     source: str  # "tenant" or "portal"
+    detail_url: str = ""  # the page's links (set by the view)
+    decrease_url: str = ""
 
     @property
     def keep(self) -> int:
@@ -113,68 +116,15 @@ def savings_rows(
     return sorted(rows, key=lambda r: (-r.savings.monthly_price, r.subscription.pk))
 
 
-# the fields of a subscription the savings read (`_plain_rows`)
-_SAVINGS_FIELDS = (
-    "pk",
-    "quantity",
-    "unit_price",
-    "unit_cost",
-    "billing_frequency",
-    "term",
-    "term_start",
-    "currency",
-)
-_SavingsSub = namedtuple("_SavingsSub", _SAVINGS_FIELDS)  # noqa: PYI024
-
-
-def _plain_rows(reseller, *, now: datetime, customer_id: int | None = None) -> list[Row]:
-    """The subscriptions with seats to save, largest monthly saving first, computed from plain
-    values (the fields the savings use, the assignment count, the tenant's licences) instead of
-    a model instance with its customer, offer and scheduled change per subscription: each
-    row's `subscription` is a `_SavingsSub`."""
-    values = list(
-        seat_subscriptions(reseller, customer_id=customer_id)
-        .select_related(None)
-        .annotate(assigned_count=Count("assignments"))
-        .values_list(*_SAVINGS_FIELDS, "assigned_count")
-    )
-    subs = [_SavingsSub(*v[:-1]) for v in values]
-    assigned = {v[0]: v[-1] for v in values}
-    licences = {
-        lic.subscription_id: lic
-        for lic in TenantLicence.objects.filter(
-            reseller=reseller, subscription__in=[s.pk for s in subs]
-        ).prefetch_related("holders")
-    }
-    rows = [
-        savings_of(
-            sub,  # type: ignore[arg-type]  # the fields savings_of reads
-            now=now,
-            licence=licences.get(sub.pk),
-            assigned=assigned[sub.pk],
-            loaded=True,
-        )
-        for sub in subs
-    ]
-    return sorted(
-        (r for r in rows if r.savings.seats),
-        key=lambda r: (-r.savings.monthly_price, r.subscription.pk),
-    )
-
-
 # what the savings' money depends on besides the number of savable seats (`savings.Prices`)
 _PRICE_FIELDS = ("unit_price", "unit_cost", "billing_frequency", "term", "term_start")
 
 
-def savings_totals(reseller, *, now: datetime) -> list[dict]:
-    """`totals(savings_rows(reseller, now=now))` for the dashboard's card. The database counts
-    each subscription's savable seats (the rules of `savings.savings`: unused seats, by the
-    tenant's consumed units or else the portal's assignments, plus the licence holders
-    disabled, never signed in or inactive for INACTIVE_DAYS) and groups the subscriptions by
-    those seats and what their money depends on; the money of each group is computed
-    once by the pure rules (`savings.seat_money`) and counted as many times as the group has
-    subscriptions: the same sums of the same rounded amounts, without a Python object per
-    subscription."""
+def _with_savable(subs, reseller, *, now: datetime):
+    """`subs` with each subscription's portal seat assignments (`assigned_seats`) and savable
+    seats (`savable`) counted by the database, by the rules of `savings.savings`: unused
+    seats, by the tenant's consumed units or else the portal's assignments, plus the licence
+    holders disabled, never signed in or inactive for INACTIVE_DAYS."""
     licence = TenantLicence.objects.filter(reseller=reseller, subscription=OuterRef("pk"))
     assigned = (
         SeatAssignment.objects.filter(reseller=reseller, subscription=OuterRef("pk"))
@@ -194,14 +144,22 @@ def savings_totals(reseller, *, now: datetime) -> list[dict]:
         .annotate(n=Count("pk"))
         .values("n")
     )
-    consumed = Coalesce(Subquery(licence.values("consumed_units")), Subquery(assigned), 0)
+    consumed = Coalesce(Subquery(licence.values("consumed_units")), F("assigned_seats"))
+    return subs.annotate(assigned_seats=Coalesce(Subquery(assigned), 0)).annotate(
+        savable=Greatest(F("quantity") - consumed, 0) + Coalesce(Subquery(reclaimable), 0)
+    )
+
+
+def savings_totals(reseller, *, now: datetime, customer_id: int | None = None) -> list[dict]:
+    """`totals(savings_rows(reseller, now=now))` for the dashboard's card and the savings
+    page. The database counts each subscription's savable seats (`_with_savable`) and groups
+    the subscriptions by those seats and what their money depends on; the money of each group
+    is computed once by the pure rules (`savings.seat_money`) and counted as many times as the
+    group has subscriptions: the same sums of the same rounded amounts, without a Python
+    object per subscription."""
+    subs = seat_subscriptions(reseller, customer_id=customer_id).select_related(None).order_by()
     groups = (
-        seat_subscriptions(reseller)
-        .select_related(None)
-        .order_by()
-        .annotate(
-            savable=Greatest(F("quantity") - consumed, 0) + Coalesce(Subquery(reclaimable), 0)
-        )
+        _with_savable(subs, reseller, now=now)
         .values("savable", *_PRICE_FIELDS, "currency")
         .annotate(subscriptions=Count("pk"))
     )
@@ -231,18 +189,35 @@ SAVINGS_PER_PAGE = 50
 def savings_page(
     reseller, *, now: datetime, customer_id: int | None = None, page_number=None
 ) -> tuple[Page, list[dict]]:
-    """One page of `savings_rows` (largest monthly saving first) and the totals of all rows:
-    the savings of every subscription are computed from plain values, the model instances
-    (customer, offer, scheduled change) read for the page's rows only."""
-    rows = _plain_rows(reseller, now=now, customer_id=customer_id)
-    page = Paginator(rows, SAVINGS_PER_PAGE).get_page(page_number)
-    subs = seat_subscriptions(reseller).in_bulk([r.subscription.pk for r in page])
+    """One page of `savings_rows` (largest monthly saving first, then the oldest) and the
+    totals of all rows. The database counts the savable seats, orders and pages the
+    subscriptions by their monthly saving (savable seats × the cycle price ÷ the cycle's
+    months, rounded half-up to the cent as `savings.seat_money` rounds it); the savings of
+    the page's rows are computed by the pure rules."""
+    months = Case(
+        *(When(billing_frequency=f, then=Value(m)) for f, m in rules.CYCLE_MONTHS.items()),
+        default=Value(1),
+    )
+    subs = (
+        _with_savable(seat_subscriptions(reseller, customer_id=customer_id), reseller, now=now)
+        .filter(savable__gt=0)
+        .annotate(monthly=Round(F("savable") * F("unit_price") / months, 2))
+        .order_by("-monthly", "pk")
+    )
+    page = Paginator(subs, SAVINGS_PER_PAGE).get_page(page_number)
+    licences = {
+        lic.subscription_id: lic
+        for lic in TenantLicence.objects.filter(
+            reseller=reseller, subscription__in=[s.pk for s in page]
+        ).prefetch_related("holders")
+    }
     page.object_list = [
-        Row(subs[r.subscription.pk], r.savings, r.source)
-        for r in page
-        if r.subscription.pk in subs  # cancelled in the meantime
+        savings_of(
+            sub, now=now, licence=licences.get(sub.pk), assigned=sub.assigned_seats, loaded=True
+        )
+        for sub in page
     ]
-    return page, totals(rows)
+    return page, savings_totals(reseller, now=now, customer_id=customer_id)
 
 
 def totals(rows: list[Row]) -> list[dict]:
