@@ -418,11 +418,12 @@ def _ledger_statement(event_queries: list[str], usage_queries: list[str], *, dif
     line stored yet: the runs' first computation) they are all inserted. Identifiers come from
     the models; every value travels as a parameter."""
     from subscriptions.catalog.models import Offer, ProductType
-    from subscriptions.models import Subscription
+    from subscriptions.models import ChargeEvent, Subscription
 
     c = _ledger_columns()
     computed_columns = ", ".join(c[f] for f in LEDGER_FIELDS if f != "updated_at")
     subscriptions, offers = Subscription._meta.db_table, Offer._meta.db_table
+    events = ChargeEvent._meta.db_table
     return f"""
 WITH runs (run_id, reseller_id, period_start, period_end, usage_label) AS (
     SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::date[], %s::date[], %s::text[])
@@ -433,8 +434,9 @@ WITH runs (run_id, reseller_id, period_start, period_end, usage_label) AS (
 ), events AS (
     {" UNION ALL ".join(f"({sql})" for sql in event_queries)}
 ), charge_keys AS (
-    SELECT reseller_id, subscription_id, line_kind AS kind,
-           (MIN(ARRAY[id, customer_id]))[2] AS customer_id,
+    -- the key's customer is its first event's: read again only when its events name two
+    SELECT reseller_id, subscription_id, line_kind AS kind, MIN(id) AS first_event,
+           MIN(customer_id) AS customer_id, MIN(customer_id) <> MAX(customer_id) AS moved,
            SUM(quantity) AS qty, SUM(cost_amount) AS cost, SUM(price_amount) AS price,
            MIN(currency) AS currency, MIN(currency) <> MAX(currency) AS mixed
       FROM events GROUP BY reseller_id, subscription_id, line_kind
@@ -456,7 +458,9 @@ WITH runs (run_id, reseller_id, period_start, period_end, usage_label) AS (
     {_usage_rule_sql()}
 ), computed ({computed_columns}, problem) AS MATERIALIZED (
     SELECT r.reseller_id, r.run_id, r.period_start, r.period_end, k.subscription_id,
-           k.customer_id, k.kind, t.name, o.name || ' (' || s.term || ') — ' || l.label,
+           CASE WHEN k.moved THEN (SELECT e.customer_id FROM {events} e WHERE e.id = k.first_event)
+                ELSE k.customer_id END,
+           k.kind, t.name, o.name || ' (' || s.term || ') — ' || l.label,
            k.qty::numeric, round(k.cost, m.places), round(k.price, m.places), k.currency,
            k.mixed OR m.places IS NULL
       FROM charge_keys k JOIN runs r ON r.reseller_id = k.reseller_id
