@@ -27,11 +27,13 @@ credit notes.
 import csv
 import gc
 import io
+import json
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
+from operator import attrgetter
 
 from celery import shared_task
 from django.conf import settings
@@ -297,6 +299,33 @@ def _insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
         model.objects.bulk_create(
             [model(**dict(zip(fields, row, strict=True))) for row in rows], batch_size=1000
         )
+
+
+def _insert_instances(model, objs: list) -> None:
+    """`model.objects.bulk_create(objs)`, without setting their ids: on PostgreSQL (and
+    FAST_INSERT) the instances' own values written by COPY (`_insert`), JSON as JSON text and
+    files by name, some 4× faster than bulk_create preparing every value of every row for
+    an INSERT."""
+    if not (FAST_INSERT and connection.vendor == "postgresql"):
+        model.objects.bulk_create(objs)
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # pre_save() would set these; the instances' values are written as they are
+    assert not any(
+        getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) for f in fields
+    )
+    as_json = [(i, f.encoder) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    files = [i for i, f in enumerate(fields) if isinstance(f, models.FileField)]
+    values = attrgetter(*(f.attname for f in fields))
+    rows = []
+    for obj in objs:
+        row = list(values(obj))
+        for i, encoder in as_json:
+            row[i] = json.dumps(row[i], cls=encoder)
+        for i in files:
+            row[i] = row[i].name or ""
+        rows.append(tuple(row))
+    _insert(model, tuple(f.attname for f in fields), rows)
 
 
 # a new ledger row: its run's head, the ledger.Line as it is, the time
@@ -719,7 +748,7 @@ def _sync_draft_invoices(
             for name, value in zip(TAX_FIELDS, amounts, strict=True):
                 setattr(invoice, name, value)
     Invoice.objects.bulk_update(changed, list(TAX_FIELDS))
-    Invoice.objects.bulk_create(new)
+    _insert_instances(Invoice, new)
 
 
 def billing_run_finalize(*, user, run: BillingRun) -> list[Invoice]:

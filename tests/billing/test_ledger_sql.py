@@ -12,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from billing import services
 from billing.ledger import LedgerError
-from billing.models import BillingLine, BillingRun, Invoice
+from billing.models import BillingLine, BillingRun, Invoice, TaxRate
 from subscriptions.catalog.models import PriceRule, ProductType
 from subscriptions.models import ChargeEvent
 from tests.factories import (
@@ -56,7 +56,22 @@ def written():
         )
         invoices = sorted(
             Invoice.objects.values_list(
-                "reseller_id", "period_start", "currency", "subtotal", "tax_amount", "total"
+                "reseller_id",
+                "run_id",
+                "period_start",
+                "period_end",
+                "currency",
+                "status",
+                "number",
+                "subtotal",
+                "tax_rate",
+                "tax_amount",
+                "total",
+                "tax_lines",
+                "tax_note",
+                "pdf",
+                "detail_pdf",
+                "finalized_at",
             )
         )
     return lines, invoices
@@ -135,10 +150,16 @@ def test_sql_path_writes_what_the_pure_ledger_writes(
     other = ResellerFactory(name="Gamma Cloud")
     charge_factory(other, cost="-12.34", price="-15.00", kind="cancel")
 
+    for country, name, rate in (("US", "Sales tax", "7.25"), ("CA", "GST", "5")):
+        TaxRate.objects.create(
+            country=country, name=name, rate=D(rate), effective_from=dt.date(2020, 1, 1)
+        )
+
     runs = open_runs(ops, [us_reseller, ca_reseller, other])
     by_python, by_sql = compute_both(monkeypatch, runs)
     assert by_sql == by_python
-    lines, _ = by_sql
+    lines, invoices = by_sql
+    assert all(invoice[11] for invoice in invoices)  # tax lines (JSON) compared too
     us_lines = {(x[5], x[6]): x for x in lines if x[0] == us_reseller.pk}
     assert us_lines[(sub.pk, "seat_increase")][9:12] == (D(3), D("6.56"), D("7.87"))
     assert us_lines[(transferred.subscription_id, "seat_increase")][4] == new_customer.pk
