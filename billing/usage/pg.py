@@ -47,6 +47,10 @@ BATCH_ROWS = 50_000
 KEY_SQL = "hashtextextended(" + " || E'\\x1f' || ".join(f"s.{c}" for c in KEY_COLUMNS) + ", 0)"
 
 
+class NewMonth(Exception):
+    """A slice after the first has lines of a month without a partition of its own."""
+
+
 @dataclass
 class Loaded:
     inserted: int
@@ -64,10 +68,14 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
     if first is None or _already_there(first.slice(0, 1000)):
         return None  # a re-import, or days imported before: through staging
     partitions.ensure(columnar.months_of(first))
+    # the months the COPY may write (no partition can be created while it runs)
+    prepared = set(partitions.months()) | columnar.months_of(first)
     sums, counts = [], {"lines": 0, "marketplace": 0}
 
     def counted():
         for rows in itertools.chain([first], batches):
+            if not columnar.months_of(rows) <= prepared:
+                raise NewMonth
             sums.append(columnar.monthly_sums(rows))
             counts["lines"] += rows.num_rows
             counts["marketplace"] += pc.sum(rows.column("is_marketplace")).as_py() or 0
@@ -86,11 +94,14 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
                     log.debug("%6.2f s  summaries", time.perf_counter() - started)
         except (
             columnar.Problem,
+            NewMonth,
             psycopg2.errors.UniqueViolation,
             psycopg2.errors.DeadlockDetected,
         ) as e:
-            # a line with a problem, there already or twice, or an import of the same days
-            # running alongside: the whole file is checked, then loaded through staging
+            # a line with a problem, there already or twice, a month without its partition
+            # after the first slice, or an import of the same days running alongside: the
+            # whole file is checked, then loaded through staging (which creates the
+            # partitions of all its months)
             log.info("Usage import %s: checked whole (%s)", import_id, type(e).__name__)
             return None
     return Loaded(inserted=counts["lines"], marketplace=counts["marketplace"])

@@ -111,3 +111,27 @@ def test_an_old_month_detaches_and_keeps_its_lines(reseller_a):
     with connection.cursor() as cursor:
         cursor.execute("SELECT billing_pre_tax_total FROM billing_usageline_p202001")
         assert cursor.fetchall() == [(3,)]
+
+
+@pytest.mark.django_db
+def test_a_month_first_seen_after_the_first_slice_gets_its_partition_too(reseller_a, monkeypatch):
+    """A file is streamed in slices and partitions are created before the COPY from the first
+    slice's months: a later slice's new month sends the file through the staged load, which
+    creates every month's partition, instead of leaving its lines in the default partition
+    (where they would keep the month from ever having its own)."""
+    from billing.usage import pg
+
+    monkeypatch.setattr(pg, "BATCH_ROWS", 10)  # slices of 10 lines (a day has 10)
+    subs = [SubscriptionFactory(reseller=reseller_a) for _ in range(2)]
+    assert {date(2023, 8, 1), date(2023, 9, 1)}.isdisjoint(partitions.months())
+    rows = sorted(rows_for(subs, date(2023, 8, 29), 6), key=lambda r: r["UsageDate"])
+    imp = _import(reseller_a, to_csv(rows))  # 29 August – 3 September, in date order
+    assert imp.status == "done", imp.errors
+    assert imp.imported_lines == len(rows)
+    assert {date(2023, 8, 1), date(2023, 9, 1)} <= set(partitions.months())
+    with scopes_disabled():
+        lines = list(UsageLine.objects.filter(usage_import=imp))
+    assert {partitions.partition_of(line.pk) for line in lines} == {
+        "billing_usageline_p202308",
+        "billing_usageline_p202309",
+    }
