@@ -397,6 +397,35 @@ def test_legacy_report_is_usually_empty_and_says_so(owner_a, client_for, priced)
     assert "usually empty" in page.content.decode()
 
 
+def test_operations_price_every_resellers_rows_with_that_resellers_books(
+    ops_client, client_for, owner_a, priced, reseller_b
+):
+    """Across resellers each row is priced by its own reseller's books (A: +10 %, its CAD
+    customer −5 %; B: a customer's own +20 % and no default book), as A's member sees them."""
+    azure = ProductType.objects.get(code="azure-plan")
+    own = factories.CustomerFactory(reseller=reseller_b, company_name="Northwind B")
+    book = factories.PriceBookFactory(reseller=reseller_b, customer=own, name="Northwind")
+    factories.PriceRuleFactory(
+        book=book, product_type=azure, kind="markup", percent=20, effective_from=date(2026, 1, 1)
+    )
+    d.usage(d.azure_sub(reseller_b, customer=own), cost="10.00")
+    d.usage(d.azure_sub(reseller_b), cost="3.00")
+    prices = {
+        (r["customer_name"], r["meter_name"]): r["price"]
+        for r in _section(
+            ops_client.get(reverse("billing_ops:report_azure_plan"), PERIOD), "usage"
+        ).rows
+    }
+    assert prices[("Northwind B", "D2s v5")] == Decimal("12.00")
+    assert prices[("Contoso US", "D2s v5")] == Decimal("2.21")  # 2.008 + 10 %
+    assert prices[("Fabrikam CA", "D2s v5")] == Decimal("9.50")  # 10.005 − 5 %
+    assert Decimal("3.00") in prices.values()  # B's other customer: no book, at cost
+    mine = _section(client_for(owner_a).get(reverse("billing:report_azure_plan"), PERIOD), "usage")
+    assert {(r["customer_name"], r["meter_name"]): r["price"] for r in mine.rows} == {
+        k: v for k, v in prices.items() if k[0] in ("Contoso US", "Fabrikam CA")
+    }
+
+
 def test_operations_report_of_every_reseller_reads_its_pages_in_index_order(
     ops_client, priced, seats, reseller_b
 ):
