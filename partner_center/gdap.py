@@ -32,6 +32,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
@@ -243,6 +244,11 @@ class GdapGateway(abc.ABC):
         """Every relationship of the partner (tenantrelationship-list-delegatedadminrelationships
         .md), those made outside the portal too (Partner Center, other tools)."""
 
+    @abc.abstractmethod
+    def relationships_of(self, customer_tenant_id: str) -> list[AdminRelationship]:
+        """The partner's relationships with one customer tenant (the same list with
+        `$filter=customer/tenantId eq '…'`; the page documents $filter)."""
+
 
 # --- HTTP -------------------------------------------------------------------------------------
 
@@ -390,6 +396,11 @@ class HttpGdap(GdapGateway):
 
     def list_relationships(self):
         return [relationship_from_json(r) for r in self._collection("?$top=300")]
+
+    def relationships_of(self, customer_tenant_id):
+        tenant = str(uuid.UUID(customer_tenant_id))  # a GUID: nothing to escape in the filter
+        query = urlencode({"$filter": f"customer/tenantId eq '{tenant}'", "$top": 300})
+        return [relationship_from_json(r) for r in self._collection(f"?{query}")]
 
 
 # --- sandbox ----------------------------------------------------------------------------------
@@ -570,6 +581,10 @@ class SandboxGdap(GdapGateway):
                 self._advance(row, now)
             out.append(relationship_from_json(self._json(row)))
         return out
+
+    def relationships_of(self, customer_tenant_id):
+        tenant = str(uuid.UUID(customer_tenant_id))
+        return [r for r in self.list_relationships() if r.customer_tenant_id == tenant]
 
     # The customer's side (admin.microsoft.com), simulated.
 

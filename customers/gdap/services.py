@@ -3,6 +3,7 @@ approval through partner_center.gdap), a beat job follows Microsoft's status, as
 reseller's security group once active and reminds 30 and 7 days before the end (once each);
 auto-extend (P180D) where Microsoft allows it."""
 
+import re
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -16,7 +17,7 @@ from customers.gdap import roles
 from customers.gdap.models import AdminRelationship
 from customers.models import Customer
 from partner_center import gdap
-from partner_center.errors import GatewayError
+from partner_center.errors import GatewayError, Unavailable
 from portal.audit import audit
 from portal.models import Membership
 from portal.notifications import notify
@@ -43,8 +44,49 @@ def _display_name(customer: Customer, now: datetime) -> str:
     return f"{customer.company_name[: gdap.DISPLAY_NAME_MAX - len(suffix)]}{suffix}"
 
 
+def _unrecorded(gateway, customer: Customer, *, role_ids, duration: str):
+    """The relationship an earlier request of this portal made for the customer with these
+    roles and duration whose answer never came back (a timeout after Microsoft created it):
+    still `created` (not locked for approval), named by `_display_name` for this customer,
+    and not recorded here. Asking again adopts it instead of making a second one."""
+    ours = re.compile(rf" {customer.pk}-\d{{14}}$")
+    known = set(
+        AdminRelationship.objects.filter(customer=customer).values_list(
+            "relationship_id", flat=True
+        )
+    )
+    for rel in gateway.relationships_of(str(customer.tenant_id)):
+        if (
+            rel.status == "created"
+            and rel.id not in known
+            and ours.search(rel.display_name)
+            and set(rel.role_ids) == set(role_ids)
+            and rel.duration == duration
+        ):
+            return rel
+    return None
+
+
 def _gateway_refused(exc: GatewayError) -> ValidationError:
     return ValidationError(f"Microsoft refused it: {exc.message}")
+
+
+def _create(gateway, customer, name, duration, role_ids, auto_extend):
+    try:
+        return gateway.create_relationship(
+            display_name=name,
+            duration=duration,
+            customer_tenant_id=str(customer.tenant_id),
+            customer_name=customer.company_name,
+            role_ids=tuple(role_ids),
+            auto_extend=auto_extend,
+        )
+    except Unavailable:
+        # no answer (timeout, 5xx): Microsoft may have made it all the same
+        made = _unrecorded(gateway, customer, role_ids=role_ids, duration=duration)
+        if made is None:
+            raise
+        return made
 
 
 @member_service
@@ -83,14 +125,9 @@ def relationship_request(
             display_name=name, duration=duration, role_ids=role_ids, auto_extend=auto_extend
         )
         gateway = gdap.get_gdap()
-        made = gateway.create_relationship(
-            display_name=name,
-            duration=duration,
-            customer_tenant_id=str(customer.tenant_id),
-            customer_name=customer.company_name,
-            role_ids=tuple(role_ids),
-            auto_extend=auto_extend,
-        )
+        made = _unrecorded(gateway, customer, role_ids=role_ids, duration=duration)
+        if made is None:
+            made = _create(gateway, customer, name, duration, role_ids, auto_extend)
     except GatewayError as exc:
         raise _gateway_refused(exc) from exc
     locked_error = ""

@@ -395,3 +395,69 @@ def test_a_settled_active_relationship_is_asked_once_a_day(customer, owner_a, un
     end = START + dt.timedelta(days=365)
     assert poll_at(end - dt.timedelta(days=31, hours=-1))["polled"] == 1
     assert poll_at(end - dt.timedelta(days=31, hours=-2))["polled"] == 1
+
+
+def test_a_request_whose_answer_was_lost_makes_no_second_relationship(customer, owner_a, unscoped):
+    """Graph made the relationship but the answer never came (a timeout) and the request
+    failed for the reseller: asking again adopts the one Microsoft holds (still `created`,
+    named for this customer, same roles and duration) instead of making a second one for the
+    customer to approve."""
+    with time_machine.travel(START, tick=False):
+        SandboxGdap().create_relationship(  # what Microsoft holds after the lost answer
+            display_name=f"Contoso {customer.pk}-20260302090000",
+            duration="P90D",
+            customer_tenant_id=str(customer.tenant_id),
+            customer_name="Contoso",
+            role_ids=tuple(roles.DEFAULTS),
+            auto_extend=False,
+        )
+    with time_machine.travel(START + dt.timedelta(minutes=1), tick=False):
+        relationship = ask(owner_a, customer)
+    with unscoped():
+        held = SandboxAdminRelationship.objects.get()
+    assert relationship.relationship_id == held.relationship_id
+    assert relationship.status == held.status == "approvalPending"  # locked for approval
+
+
+def test_a_lost_answer_is_found_at_once_when_graph_made_it(
+    customer, owner_a, unscoped, monkeypatch
+):
+    from partner_center.errors import Unavailable
+
+    made = SandboxGdap.create_relationship
+
+    def made_but_lost(self, **kwargs):
+        made(self, **kwargs)
+        raise Unavailable("Microsoft Graph did not answer in time.")
+
+    monkeypatch.setattr(SandboxGdap, "create_relationship", made_but_lost)
+    with time_machine.travel(START, tick=False):
+        relationship = ask(owner_a, customer)
+    with unscoped():
+        held = SandboxAdminRelationship.objects.get()
+    assert (relationship.relationship_id, relationship.status) == (
+        held.relationship_id,
+        "approvalPending",
+    )
+
+
+def test_a_relationship_of_other_roles_or_made_elsewhere_is_not_taken(customer, owner_a, unscoped):
+    with time_machine.travel(START, tick=False):
+        gateway = SandboxGdap()
+        # made in Partner Center by hand, and one of the portal's with other roles
+        for name, role_ids in [
+            ("Contoso by hand", roles.DEFAULTS),
+            (f"Contoso {customer.pk}-20260301090000", roles.DEFAULTS[:1]),
+        ]:
+            gateway.create_relationship(
+                display_name=name,
+                duration="P90D",
+                customer_tenant_id=str(customer.tenant_id),
+                customer_name="Contoso",
+                role_ids=tuple(role_ids),
+                auto_extend=False,
+            )
+        relationship = ask(owner_a, customer)
+    with unscoped():
+        assert SandboxAdminRelationship.objects.count() == 3  # a new one
+        assert relationship.display_name.endswith(f" {customer.pk}-20260302090000")

@@ -24,6 +24,7 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from werkzeug import Request, Response
 
@@ -331,12 +332,18 @@ class FakeGdap:
             return _bad("$top supports up to 300 objects")
         start = int(args.get("$skiptoken", "0"))
         items = list(self.relationships.values())
+        if "$filter" in args:  # the one filter this fake knows (OData: customer's tenant)
+            m = re.fullmatch(r"customer/tenantId eq '([0-9a-f-]{36})'", args["$filter"])
+            if not m:
+                return _bad(f"unsupported $filter {args['$filter']!r}")
+            items = [r for r in items if r.get("customer", {}).get("tenantId") == m.group(1)]
         size = min(top, self.page_size)
         answer = {"value": items[start : start + size]}
         if start + size < len(items):
-            answer["@odata.nextLink"] = (
-                f"{self.base_url}{BASE}?$top={top}&$skiptoken={start + size}"
-            )
+            query = {"$top": top, "$skiptoken": start + size}
+            if "$filter" in args:
+                query["$filter"] = args["$filter"]
+            answer["@odata.nextLink"] = f"{self.base_url}{BASE}?{urlencode(query)}"
         return _json(answer)
 
     def create(self, body):

@@ -262,3 +262,23 @@ def test_http_gdap_redeems_the_consented_refresh_token_for_graph(settings):
     tokens = gdap.HttpGdap.from_settings().tokens
     assert tokens._bootstrap == "from-the-consent-flow"
     assert tokens.scopes == [GRAPH_SCOPE] and tokens.name == "graph-gdap"
+
+
+def test_a_customers_relationships_are_asked_with_a_filter_on_its_tenant(graph):
+    fake, client = graph
+    fake.page_size = 1  # the filter is kept from page to page
+    other = "0f0e0d0c-0b0a-4909-8807-060504030201"
+    for n, tenant in enumerate([CUSTOMER, other, CUSTOMER]):
+        client.create_relationship(
+            display_name=f"Relationship {n}",
+            duration="P90D",
+            customer_tenant_id=tenant,
+            customer_name="",
+            role_ids=ROLES,
+            auto_extend=False,
+        )
+    found = client.relationships_of(CUSTOMER)
+    assert [r.display_name for r in found] == ["Relationship 0", "Relationship 2"]
+    asked = [path for method, path, _, _ in fake.seen if method == "GET"]
+    assert asked and all(path == BASE for path in asked)
+    assert len(asked) == 2  # two pages of the customer's relationships, none of the other's
