@@ -83,6 +83,8 @@ class Subscription(models.Model):
         indexes = [
             models.Index(fields=["reseller", "status", "term_end"]),
             models.Index(fields=["customer", "status"]),
+            # the list's default order: a page is read in index order and stops (LIMIT)
+            models.Index(fields=["reseller", "term_end", "id"], name="subscription_term_end"),
         ]
         constraints = [
             models.UniqueConstraint(
