@@ -31,6 +31,7 @@ ops_report_patterns = [
 
 reseller_patterns = [
     path("", views.home, name="home"),
+    path("figures/", report_views.dashboard_figures, name="figures"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice"),
     path("invoices/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
     *(

@@ -167,24 +167,42 @@ def _azure_trend(reseller, *, customer_ids, days: int) -> dict:
     }
 
 
+FILTERS = ("period", "customer", "product_type")
+
+
 def dashboard_widgets(request) -> list[Widget]:
-    """The figures widget (its filters in the address bar; htmx swaps `#figures`)."""
-    member = request.membership
-    reseller = member.reseller
+    """The figures widget (its filters in the address bar; htmx swaps `#figures`). As the
+    dashboard opens (no filter chosen) its figures load once the page shows, by their own
+    request (`views.dashboard_figures`): the two periods' ledger is the page's costliest read
+    and the rest of the page need not wait for it; without JavaScript a link shows them in the
+    page."""
+    context = _filters(request)
+    deferred = not request.htmx and not any(name in request.GET for name in FILTERS)
+    if not deferred:
+        context.update(_figures(request, context))
+    return [
+        Widget(
+            "billing/reports/_dashboard.html",
+            {**context, "deferred": deferred},
+            section="figures",
+            partial="billing/reports/_dashboard_figures.html",
+        )
+    ]
+
+
+def figures_context(request) -> dict:
+    """The context of `_dashboard_figures.html` for the request's filters (the deferred
+    figures of the dashboard as it opens)."""
+    context = _filters(request)
+    context.update(_figures(request, context))
+    return context
+
+
+def _filters(request) -> dict:
+    reseller = request.membership.reseller
     periods = period_choices(reseller)
     period = next(
         (p for p in periods if p.start.isoformat() == request.GET.get("period")), periods[0]
-    )
-    # a reseller may have thousands of customers: the filter is a name search, not a list
-    customer_q = request.GET.get("customer", "").strip()
-    customer_ids = (
-        set(
-            Customer.objects.filter(
-                reseller=reseller, company_name__icontains=customer_q
-            ).values_list("pk", flat=True)[:500]
-        )
-        if customer_q
-        else None
     )
     product_types = list(
         ProductType.objects.filter(status=ProductType.Status.SELLABLE).values_list(
@@ -196,22 +214,35 @@ def dashboard_widgets(request) -> list[Widget]:
         if request.GET.get("product_type") in product_types
         else None
     )
-    return [
-        Widget(
-            "billing/reports/_dashboard.html",
-            {
-                "periods": periods,
-                "period": period,
-                "customer_q": customer_q,
-                "product_types": product_types,
-                "product_type": product_type,
-                "show_money": role_can(member.role, "billing.view_money"),
-                "figures": figures(
-                    reseller, period, customer_ids=customer_ids, product_type=product_type
-                ),
-                "trend": azure_trend(reseller, customer_ids=customer_ids),
-            },
-            section="figures",
-            partial="billing/reports/_dashboard_figures.html",
+    return {
+        "periods": periods,
+        "period": period,
+        "customer_q": request.GET.get("customer", "").strip(),
+        "product_types": product_types,
+        "product_type": product_type,
+        "show_money": role_can(request.membership.role, "billing.view_money"),
+    }
+
+
+def _figures(request, filters: dict) -> dict:
+    reseller = request.membership.reseller
+    customer_q = filters["customer_q"]
+    # a reseller may have thousands of customers: the filter is a name search, not a list
+    customer_ids = (
+        set(
+            Customer.objects.filter(
+                reseller=reseller, company_name__icontains=customer_q
+            ).values_list("pk", flat=True)[:500]
         )
-    ]
+        if customer_q
+        else None
+    )
+    return {
+        "figures": figures(
+            reseller,
+            filters["period"],
+            customer_ids=customer_ids,
+            product_type=filters["product_type"],
+        ),
+        "trend": azure_trend(reseller, customer_ids=customer_ids),
+    }

@@ -5,10 +5,12 @@ report reads and shows is its class's (billing/reports/reports.py)."""
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 from django_tables2.data import TableQuerysetData
 
-from billing.reports import compute
+from billing.reports import compute, dashboard
 from billing.reports.reports import LISTED, REPORTS, Report
 from portal.decorators import member_required, staff_required
 from portal.permissions import require
@@ -90,3 +92,16 @@ def ops_report_index(request):
 @staff_required
 def ops_report(request, key):
     return _page(request, key, ops=True)
+
+
+@member_required
+@require_safe
+def dashboard_figures(request):
+    """The dashboard's figures for the filters in the query (as the dashboard opens: the
+    current period, all customers and product types), loaded by htmx once the page shows. A
+    fragment: no context processors (the page around it has them)."""
+    return HttpResponse(
+        render_to_string(
+            "billing/reports/_dashboard_figures.html", dashboard.figures_context(request)
+        )
+    )

@@ -132,6 +132,9 @@ def test_the_dashboard_customer_field_updates_the_figures_while_typing(live_serv
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     sign_in("owner@northwind.example", "demo-portal-2026")
     page.goto(f"{live_server.url}/dashboard/")
+    # the figures load once the page shows (their own request)
+    expect(page.get_by_role("heading", name="Top customers")).to_be_visible()
+    expect(page.locator("#figures")).not_to_have_attribute("aria-busy", "true")
     sent = htmx_requests(page, "/dashboard/")
     page.get_by_label("Customer").press_sequentially("contoso", delay=30)
     expect(page).to_have_url(re.compile(r"customer=contoso"))  # no blur needed

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -33,8 +34,17 @@ def bought(owner_a, onboard, catalog):
 
 
 def _dashboard(client, **params):
+    """The dashboard as a browser shows it: the page, then (as it opens, without filters) the
+    figures htmx loads into it once it shows."""
     with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
-        return client.get(reverse("dashboard"), params).content.decode()
+        page = client.get(reverse("dashboard"), params).content.decode()
+        if 'hx-trigger="load"' in page:
+            figures = client.get(reverse("billing:figures"), HTTP_HX_REQUEST="true")
+            page = page.replace(_LOADER.search(page).group(0), figures.content.decode())
+        return page
+
+
+_LOADER = re.compile(r'<div id="figures" hx-get="[^"]*" hx-trigger="load".*?</div>', re.S)
 
 
 @pytest.mark.django_db
@@ -69,20 +79,78 @@ def test_sales_and_viewers_see_no_cost_or_margin(reseller_a, member_of, client_f
 
 @pytest.mark.django_db
 def test_constant_queries_whatever_the_data(
-    owner_a, reseller_a, client_for, django_assert_max_num_queries, bought
+    owner_a, reseller_a, client_for, django_assert_max_num_queries, bought, catalog, onboard
 ):
     client = client_for(owner_a)
     _dashboard(client)
     # 44 before the attention cards' lists and counts were one query each and the widgets
-    # were rendered in the page's context (no context processors once more per widget)
-    with django_assert_max_num_queries(30) as few:
-        _dashboard(client)
+    # were rendered in the page's context (no context processors once more per widget); 25
+    # before the figures were loaded after the page
+    with django_assert_max_num_queries(19) as page_queries:
+        _page(client)
+    with django_assert_max_num_queries(13) as figure_queries:
+        _figures(client)
     for _ in range(20):
         CustomerFactory(reseller=reseller_a, mca_status="sent")
         TicketFactory(reseller=reseller_a)
-    with django_assert_max_num_queries(len(few.captured_queries)):
-        page = _dashboard(client)
+    customer = onboard(owner_a, company_name="Customer 3")
+    with time_machine.travel(dt.datetime(2026, 6, 19, 10, tzinfo=dt.UTC), tick=False):
+        for n in range(3):
+            buy_now(
+                member=owner_a,
+                customer=customer,
+                offer=catalog[PREMIUM],
+                term="P1M",
+                billing_frequency="monthly",
+                quantity=1 + n,
+                idempotency_key=f"more{n}",
+            )
+    with django_assert_max_num_queries(len(page_queries.captured_queries)):
+        page = _page(client)
+    with django_assert_max_num_queries(len(figure_queries.captured_queries)):
+        figures = _figures(client).content.decode()
     assert 'MCA acceptances pending <span class="badge-count">20</span>' in page
+    assert "528.00" in figures  # 20 seats × 26.40
+
+
+def _page(client):
+    with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
+        return client.get(reverse("dashboard")).content.decode()
+
+
+def _figures(client, **params):
+    with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
+        return client.get(reverse("billing:figures"), params, HTTP_HX_REQUEST="true")
+
+
+@pytest.mark.django_db
+def test_the_figures_load_once_the_page_shows(owner_a, client_for, bought):
+    """As the dashboard opens, the page holds the filters and a placeholder that htmx replaces
+    with the current period's figures once the page shows (their own request); a chosen
+    filter, or the placeholder's link without JavaScript, shows them in the page."""
+    client = client_for(owner_a)
+    page = _page(client)
+    assert 'data-testid="revenue-USD"' not in page
+    loader = _LOADER.search(page).group(0)
+    assert f'hx-get="{reverse("billing:figures")}"' in loader and 'aria-busy="true"' in loader
+    assert "Loading the figures of billing period 2026-06-01 – 2026-06-30" in loader
+    assert f'<noscript> <a href="{reverse("dashboard")}?period=2026-06-01">' in loader
+    assert 'name="customer"' in page  # the filters are there at once
+    figures = _figures(client)
+    assert figures.status_code == 200 and "<html" not in figures.content.decode()
+    assert '<div id="figures">' in figures.content.decode()
+    assert "369.60" in figures.content.decode()
+    with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
+        inline = client.get(reverse("dashboard"), {"period": "2026-06-01"}).content.decode()
+    assert 'data-testid="revenue-USD"' in inline and 'hx-trigger="load"' not in inline
+    assert "105.60" in _figures(client, customer="customer 2").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_figures_need_a_member(owner_b, client, client_for, bought):
+    assert client.get(reverse("billing:figures")).status_code == 302  # to sign in
+    other = _figures(client_for(owner_b)).content.decode()
+    assert "369.60" not in other and "Customer 1" not in other
 
 
 @pytest.mark.django_db
