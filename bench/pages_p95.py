@@ -68,6 +68,8 @@ def pages(subscription_id: int, meter_id: str) -> list[tuple[str, str, dict]]:
     daily = {"subscription": subscription_id, "meter": meter_id}
     return [
         ("dashboard", reverse("dashboard"), {}),
+        # what htmx loads into the dashboard once it shows (the current period's figures)
+        ("dashboard figures", reverse("billing:figures"), {}),
         ("customers list", reverse("customers:list"), {}),
         ("customers list, page 5", reverse("customers:list"), {"page": 5}),
         ("subscriptions list", reverse("subscriptions:list"), {}),

@@ -128,6 +128,19 @@ def test_live_filters_send_one_request_each_and_keep_the_state_in_the_address_ba
     assert page.get_by_label("Customer", exact=True).input_value() == "contoso"
 
 
+def test_the_dashboard_fits_a_phone_while_its_figures_load(live_server, page, sign_in):
+    """The figures load after the page (the other dashboard test sees them come): meanwhile
+    the page says so, shows the filters and fits 390 px."""
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in("owner@northwind.example", "demo-portal-2026")
+    page.route("**/billing/figures/", lambda route: route.abort())  # still loading
+    page.goto(f"{live_server.url}/dashboard/")
+    expect(page.get_by_text("Loading the figures of billing period")).to_be_visible()
+    expect(page.get_by_label("Customer")).to_be_visible()
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+
+
 def test_the_dashboard_customer_field_updates_the_figures_while_typing(live_server, page, sign_in):
     call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
     sign_in("owner@northwind.example", "demo-portal-2026")
