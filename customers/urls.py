@@ -25,6 +25,11 @@ reseller_patterns = [
         name="gdap_auto_extend",
     ),
     path(
+        "<int:customer_id>/gdap/<int:relationship_id>/end/",
+        gdap_views.relationship_terminate,
+        name="gdap_terminate",
+    ),
+    path(
         "<int:customer_id>/gdap/<int:relationship_id>/refresh/",
         gdap_views.relationship_refresh,
         name="gdap_refresh",

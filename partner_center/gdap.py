@@ -227,6 +227,12 @@ class GdapGateway(abc.ABC):
         """Finalise the relationship for the customer's approval; returns the request status."""
 
     @abc.abstractmethod
+    def terminate(self, relationship_id: str) -> AdminRelationship:
+        """The partner ends an active relationship (delegatedadminrelationship-post-requests
+        .md, action terminate); returns it as Microsoft then has it (terminationRequested,
+        terminating, then terminated)."""
+
+    @abc.abstractmethod
     def set_auto_extend(self, relationship_id: str, auto_extend: bool) -> AdminRelationship:
         """PATCH autoExtendDuration (P180D or PT0S) with the current etag (created or active
         relationships only)."""
@@ -359,6 +365,10 @@ class HttpGdap(GdapGateway):
             "POST", f"/{relationship_id}/requests", body={"action": "lockForApproval"}
         )
         return answer.json().get("status", "")
+
+    def terminate(self, relationship_id):
+        self._call("POST", f"/{relationship_id}/requests", body={"action": "terminate"})
+        return self.get_relationship(relationship_id)
 
     def set_auto_extend(self, relationship_id, auto_extend):
         current = self.get_relationship(relationship_id)

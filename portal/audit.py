@@ -43,6 +43,7 @@ ACTIONS: dict[str, str] = {
     "customers.gdap.access_assigned": "assigned the security group's admin access to",
     "customers.gdap.reminded": "reminded that the GDAP relationship ends for",
     "customers.gdap.auto_extend_changed": "changed the GDAP auto-extend of",
+    "customers.gdap.terminated": "ended the GDAP relationship (admin access) with",
     "customers.gdap.imported": "found a GDAP relationship made outside the portal for",
     # subscriptions, catalog and price books
     "subscriptions.catalog.imported": "imported the catalog",

@@ -198,6 +198,37 @@ def relationship_set_auto_extend(
     return relationship
 
 
+@member_service
+def relationship_terminate(*, member, relationship: AdminRelationship) -> AdminRelationship:
+    """End an active relationship at Microsoft: the reseller's admin access to the customer's
+    tenant stops (Microsoft takes it from terminationRequested to terminated; the poll
+    follows)."""
+    require(member, "customers.edit")
+    require_same_reseller(member, relationship)
+    if relationship.status != AdminRelationship.Status.ACTIVE:
+        raise ValidationError(
+            f"Only an active relationship can be ended; this one is "
+            f"{relationship.get_status_display().lower()}."
+        )
+    try:
+        answer = gdap.get_gdap().terminate(relationship.relationship_id)
+    except GatewayError as exc:
+        raise _gateway_refused(exc) from exc
+    before = relationship.status
+    relationship.status, relationship.checked_at = answer.status, timezone.now()
+    relationship.save(update_fields=["status", "checked_at"])
+    audit(
+        actor=member.user,
+        reseller=member.reseller,
+        obj=relationship.customer,
+        action="customers.gdap.terminated",
+        data={"relationship_id": relationship.relationship_id, "status": answer.status},
+    )
+    if relationship.status != before:
+        _on_status(relationship, before)
+    return relationship
+
+
 def _recipients(reseller_id: int) -> list:
     return [
         m.user

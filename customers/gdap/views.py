@@ -2,13 +2,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from customers.gdap import services
 from customers.gdap.forms import RelationshipRequestForm
 from customers.gdap.models import AdminRelationship
 from customers.selectors import customer_get
 from partner_center.errors import GatewayError
+from portal.confirm import confirm_page
 from portal.decorators import member_required
 from portal.forms_utils import posted
 from portal.outcome import act
@@ -69,6 +70,38 @@ def relationship_auto_extend(request, customer_id, relationship_id):
             "Auto-extend is on: Microsoft extends the relationship by 180 days at its end."
             if on
             else "Auto-extend is off: the relationship ends on its end date."
+        ),
+        then="customers:detail",
+        customer_id=customer_id,
+    )
+
+
+@member_required
+@require_http_methods(["GET", "POST"])
+def relationship_terminate(request, customer_id, relationship_id):
+    """GET: what ending the relationship does, and a button that POSTs here."""
+    rel = _relationship(request, customer_id, relationship_id)
+    require(request.membership, "customers.edit")
+    if request.method == "GET":
+        return confirm_page(
+            request,
+            title=f"End admin access to {rel.customer}?",
+            consequences=[
+                f"The GDAP relationship {rel.display_name} ends at Microsoft now: your "
+                "security group loses its roles in the customer's tenant.",
+                "Licence use is no longer read from the tenant (seat savings fall back to "
+                "the portal's seat assignments).",
+                "Admin access again needs a new request the customer approves.",
+            ],
+            button="End admin access",
+            back=reverse("customers:detail", kwargs={"customer_id": customer_id}) + "#gdap",
+        )
+    return act(
+        request,
+        lambda: services.relationship_terminate(member=request.membership, relationship=rel),
+        success=lambda r: (
+            f"Admin access ended: Microsoft has the relationship as "
+            f"{r.get_status_display().lower()}."
         ),
         then="customers:detail",
         customer_id=customer_id,

@@ -461,3 +461,36 @@ def test_a_relationship_of_other_roles_or_made_elsewhere_is_not_taken(customer, 
     with unscoped():
         assert SandboxAdminRelationship.objects.count() == 3  # a new one
         assert relationship.display_name.endswith(f" {customer.pk}-20260302090000")
+
+
+def test_the_reseller_ends_admin_access_after_a_confirmation(
+    customer, owner_a, client_for, unscoped
+):
+    from customers.gdap.services import has_tenant_access
+
+    with time_machine.travel(START, tick=False):
+        rel = ask(owner_a, customer)
+    client = client_for(owner_a)
+    page = reverse("customers:detail", kwargs={"customer_id": customer.pk})
+    end = reverse(
+        "customers:gdap_terminate", kwargs={"customer_id": customer.pk, "relationship_id": rel.pk}
+    )
+    assert "End admin access" not in client.get(page).content.decode()  # not approved yet
+    refused = client.post(end, follow=True).content.decode()
+    assert "Only an active relationship can be ended" in refused
+    SandboxGdap().approve(rel.relationship_id)
+    relationships_poll()
+    assert f'<form method="get" action="{end}"' in client.get(page).content.decode()
+    confirm = client.get(end).content.decode()
+    assert "security group loses its roles" in confirm
+    with unscoped():
+        assert AdminRelationship.objects.get().status == "active"  # nothing happens on GET
+    done = client.post(end, follow=True).content.decode()
+    assert "Admin access ended" in done
+    with unscoped():
+        rel.refresh_from_db()
+        assert rel.status == "terminated"
+        assert SandboxAdminRelationship.objects.get().status == "terminated"
+        assert AuditEvent.objects.filter(action="customers.gdap.terminated").exists()
+        assert not has_tenant_access(customer)
+    assert "Ask for admin access" in client.get(page).content.decode()  # a new one may be asked

@@ -315,6 +315,10 @@ class FakeGdap:
                 if rel["status"] != "created":
                     return _bad("only a created relationship can be locked")
                 rel["status"] = "approvalPending"
+            elif rel["status"] != "active":
+                return _bad("only an active relationship can be terminated")
+            else:
+                rel["status"] = "terminationRequested"
             answer = copy.deepcopy(REQUEST_RESPONSE)
             answer["action"] = body["action"]
             return _json(answer, 201, {"Location": f"{self.base_url}{path}/{answer['id']}"})

@@ -282,3 +282,23 @@ def test_a_customers_relationships_are_asked_with_a_filter_on_its_tenant(graph):
     asked = [path for method, path, _, _ in fake.seen if method == "GET"]
     assert asked and all(path == BASE for path in asked)
     assert len(asked) == 2  # two pages of the customer's relationships, none of the other's
+
+
+def test_the_partner_ends_an_active_relationship(graph):
+    fake, client = graph
+    made = client.create_relationship(
+        display_name="To end",
+        duration="P90D",
+        customer_tenant_id=CUSTOMER,
+        customer_name="",
+        role_ids=ROLES,
+        auto_extend=False,
+    )
+    client.lock_for_approval(made.id)
+    with pytest.raises(ValidationFailed, match="only an active relationship"):
+        client.terminate(made.id)  # still waiting for the customer
+    fake.relationships[made.id]["status"] = "active"  # the customer approved
+    ended = client.terminate(made.id)
+    assert ended.status == "terminationRequested"
+    method, path, body, _ = [s for s in fake.seen if s[0] == "POST"][-1]
+    assert (path, body) == (f"{BASE}/{made.id}/requests", {"action": "terminate"})
