@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from portal.roles import Role
+from subscriptions.services import seat_assign
 from tests.factories import CustomerFactory, NotificationFactory, TicketFactory
 from tests.subscriptions.conftest import PREMIUM, buy_now
 
@@ -175,8 +176,9 @@ def test_attention_cards_count_all_and_list_five(owner_a, reseller_a, client_for
 def test_figures_and_counts_follow_every_write(
     owner_a, reseller_a, client_for, bought, catalog, onboard
 ):
-    """Nothing the dashboard shows is stale after a write: a purchase shows in the revenue at
-    the next visit, a new ticket in its card, a notification in the bell."""
+    """Nothing the dashboard shows is stale after a write: a purchase shows in the revenue and
+    the seat savings at the next visit, a seat assigned in the savings, a new ticket in its
+    card, a notification in the bell."""
     client = client_for(owner_a)
     page = _dashboard(client)
     assert "369.60" in page and 'Open tickets <span class="badge-count">0</span>' in page
@@ -195,8 +197,18 @@ def test_figures_and_counts_follow_every_write(
     NotificationFactory(reseller=reseller_a, user=owner_a.user)
     page = _dashboard(client)
     assert "396.00" in page and "369.60" not in page  # 15 seats × 26.40
+    assert "15 seats: <strong>396.00 USD</strong> a month" in page  # none assigned
     assert 'Open tickets <span class="badge-count">1</span>' in page
     assert 'data-testid="unread-count">1<' in page
+    seat_assign(
+        member=owner_a,
+        subscription=bought[0],
+        display_name="Ada",
+        user_principal_name="ada@customer1.example",
+    )
+    page = _dashboard(client)
+    assert "14 seats: <strong>369.60 USD</strong> a month" in page
+    assert 'data-testid="revenue-USD"' in page and "396.00" in page  # the revenue stays
 
 
 @pytest.mark.django_db
