@@ -799,12 +799,21 @@ def _same_offer(catalog_item_id: str, offer: Offer) -> bool:
     return ":".join(catalog_item_id.split(":")[:2]) == offer.sku
 
 
+def may_upgrade(sub: Subscription) -> bool:
+    """Whether Partner Center may be asked for `sub`'s upgrades: an active seat subscription
+    it knows, of a customer with a tenant."""
+    return bool(
+        sub.is_active
+        and sub.partner_center_id
+        and sub.customer.tenant_id
+        and sub.offer.product_type.billing == ProductType.Billing.SEATS
+    )
+
+
 def upgrade_options(sub: Subscription) -> tuple[list[tuple[Offer, object]], str]:
     """The offers Partner Center lets `sub` be upgraded to now (transition eligibilities),
     each with its option, and a sentence when Partner Center gives none or cannot be asked."""
-    if not (sub.is_active and sub.partner_center_id and sub.customer.tenant_id):
-        return [], ""
-    if sub.offer.product_type.billing != ProductType.Billing.SEATS:
+    if not may_upgrade(sub):
         return [], ""
     try:
         options = get_gateway().get_transition_options(

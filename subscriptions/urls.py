@@ -13,6 +13,7 @@ reseller_patterns = [
     path("<int:subscription_id>/cancel/", views.cancel, name="cancel"),
     path("<int:subscription_id>/exchange/", views.exchange, name="exchange"),
     path("<int:subscription_id>/upgrade/", views.upgrade, name="upgrade"),
+    path("<int:subscription_id>/upgrades/", views.upgrade_options, name="upgrade_options"),
     path(
         "<int:subscription_id>/provisioning/",
         views.provisioning_status,

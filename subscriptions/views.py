@@ -397,22 +397,18 @@ def subscription_detail(request, subscription_id):
     member = request.membership
     sub = selectors.subscription_get(member=member, subscription_id=subscription_id)
     now = timezone.now()
-    upgrades, no_upgrade = services.upgrade_options(sub)
+    # Partner Center's upgrade options are a second call to it: asked once the page shows
+    # (upgrade_options below), or here when the no-JavaScript link asks for them
+    upgradable = services.may_upgrade(sub)
+    inline = upgradable and request.GET.get("upgrades") == "1"
     return render(
         request,
         "subscriptions/detail.html",
         {
             "sub": sub,
             "pc": services.partner_center_facts(sub),
-            "upgrades": upgrades,
-            "no_upgrade": no_upgrade,
-            "upgrade_form": UpgradeForm(
-                offers=[o for o, _ in upgrades],
-                max_quantity=sub.quantity,
-                initial={"quantity": sub.quantity, "idempotency_key": _new_key()},
-            )
-            if upgrades
-            else None,
+            "upgrade_later": upgradable and not inline,
+            **(_upgrade_context(sub) if inline else {}),
             "window": selectors.window_state(sub, now),
             "scheduled": ScheduledChange.objects.filter(subscription=sub).first(),
             "assignments": sub.assignments.all(),
@@ -447,6 +443,30 @@ def subscription_detail(request, subscription_id):
             "saving": insight_selectors.savings_of(sub, now=now) if sub.is_active else None,
         },
     )
+
+
+def _upgrade_context(sub) -> dict:
+    upgrades, no_upgrade = services.upgrade_options(sub)
+    return {
+        "upgrades": upgrades,
+        "no_upgrade": no_upgrade,
+        "upgrade_form": UpgradeForm(
+            offers=[o for o, _ in upgrades],
+            max_quantity=sub.quantity,
+            initial={"quantity": sub.quantity, "idempotency_key": _new_key()},
+        )
+        if upgrades
+        else None,
+    }
+
+
+@member_required
+def upgrade_options(request, subscription_id):
+    """The subscription page's Upgrade card: what Partner Center offers now (loaded by htmx
+    once the page shows)."""
+    sub = selectors.subscription_get(member=request.membership, subscription_id=subscription_id)
+    context = {"sub": sub, **(_upgrade_context(sub) if services.may_upgrade(sub) else {})}
+    return render(request, "subscriptions/_upgrade.html", context)
 
 
 @member_required

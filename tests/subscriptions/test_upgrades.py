@@ -150,12 +150,19 @@ def test_the_page_shows_partner_centers_refund_facts_and_the_upgrades(
     owner_a, basic, catalog, client_for
 ):
     client = client_for(owner_a)
+    detail = reverse("subscriptions:detail", kwargs={"subscription_id": basic.pk})
+    options = reverse("subscriptions:upgrade_options", kwargs={"subscription_id": basic.pk})
     with at(UPGRADED):
-        page = client.get(reverse("subscriptions:detail", kwargs={"subscription_id": basic.pk}))
-    text = page.content.decode()
+        text = client.get(detail).content.decode()
+        card = client.get(options).content.decode()  # what htmx loads once the page shows
+        without_script = client.get(detail, {"upgrades": "1"}).content.decode()
     assert 'data-testid="refundable">10<' in text  # refundableQuantity
     assert 'data-testid="cancellable-until">2026-06-25 10:00 UTC' in text
-    assert 'data-testid="upgrade-form"' in text and "Microsoft 365 Business Standard" in text
+    # the page asks Partner Center once; the upgrades come by their own request
+    assert f'hx-get="{options}" hx-trigger="load"' in text and "upgrade-form" not in text
+    assert 'href="?upgrades=1#upgrade"' in text  # the link for a browser without JavaScript
+    for html in (card, without_script):
+        assert 'data-testid="upgrade-form"' in html and "Microsoft 365 Business Standard" in html
     with at(UPGRADED):
         done = client.post(
             reverse("subscriptions:upgrade", kwargs={"subscription_id": basic.pk}),
@@ -196,3 +203,25 @@ def test_the_page_polls_a_pending_order_and_reloads_once_provisioned(
     done = client.get(url)
     assert done["HX-Refresh"] == "true"
     assert "hx-trigger" not in done.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_page_asks_partner_center_once_before_it_shows(owner_a, basic, client_for, monkeypatch):
+    """The transition eligibilities (a second Partner Center call, hundreds of milliseconds
+    over the network) are not asked while the page is made: only by the card's own request."""
+    from partner_center.sandbox import SandboxGateway
+
+    asked = []
+    real = SandboxGateway.get_transition_options
+
+    def counted(self, *args, **kwargs):
+        asked.append(args)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SandboxGateway, "get_transition_options", counted)
+    client = client_for(owner_a)
+    with at(UPGRADED):
+        client.get(reverse("subscriptions:detail", kwargs={"subscription_id": basic.pk}))
+        assert asked == []
+        client.get(reverse("subscriptions:upgrade_options", kwargs={"subscription_id": basic.pk}))
+    assert len(asked) == 1
