@@ -57,8 +57,8 @@ from billing.models import (
     TaxRate,
 )
 from billing.periods import usage_label, usage_period
-from portal.audit import audit, audit_each
-from portal.models import Reseller
+from portal.audit import audit, audit_events
+from portal.models import AuditEvent, Reseller
 from portal.permissions import require, require_staff
 from portal.tasking import ResellerTask
 from portal.upkeep import each_row, reason_of, record_failure
@@ -166,11 +166,14 @@ def billing_runs_open(*, user, on_date: date, resellers: list[Reseller]) -> list
         )
         for run in queued:
             run.started_by, run.started_at, run.finished_at, run.error = user, now, None, ""
-        audit_each(
-            actor=user,
-            action="billing.run.started",
-            objects=queued,
-            data=lambda run: {"period": run.period.label},
+        _insert_instances(
+            AuditEvent,
+            audit_events(
+                actor=user,
+                action="billing.run.started",
+                objects=queued,
+                data=lambda run: {"period": run.period.label},
+            ),
         )
     return queued
 

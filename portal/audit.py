@@ -162,10 +162,16 @@ def audit(*, actor, reseller, action: str, obj=None, data: dict | None = None) -
 def audit_each(*, actor, action: str, objects, data) -> None:
     """Append one event per object of `objects` (each with its `reseller`) in one insert;
     `data(obj)` gives each event's data."""
-    _check(action)
     AuditEvent.objects.bulk_create(
-        [
-            _event(actor=actor, reseller=obj.reseller, action=action, obj=obj, data=data(obj))
-            for obj in objects
-        ]
+        audit_events(actor=actor, action=action, objects=objects, data=data)
     )
+
+
+def audit_events(*, actor, action: str, objects, data) -> list[AuditEvent]:
+    """The events `audit_each` appends, unsaved: for a caller that writes them in bulk its own
+    way (the billing run by COPY)."""
+    _check(action)
+    return [
+        _event(actor=actor, reseller=obj.reseller, action=action, obj=obj, data=data(obj))
+        for obj in objects
+    ]

@@ -252,6 +252,23 @@ def test_opening_runs_is_idempotent_audited_and_leaves_finalized_runs_alone(
     with scopes_disabled():
         assert BillingRun.objects.count() == 2
         assert AuditEvent.objects.filter(action="billing.run.started").count() == 3
+        assert (
+            list(
+                AuditEvent.objects.filter(action="billing.run.started", object_id=first[1].pk)
+                .order_by("pk")
+                .values_list("actor", "reseller", "object_type", "object_repr", "data")
+            )
+            == [
+                (
+                    ops.pk,
+                    ca_reseller.pk,
+                    "billing.billingrun",
+                    str(first[1]),
+                    {"period": first[1].period.label},
+                )
+            ]
+            * 2
+        )
     five = [ResellerFactory() for _ in range(5)]
     with CaptureQueriesContext(connection) as opening_five:
         services.billing_runs_open(user=ops, on_date=dt.date(2026, 6, 25), resellers=five)
