@@ -171,6 +171,7 @@ def savings_totals(reseller, *, now: datetime, customer_id: int | None = None) -
         money = seat_money(g["savable"], Prices(*(g[name] for name in _PRICE_FIELDS)), today=today)
         t, n = by_currency[g["currency"]], g["subscriptions"]
         t["seats"] += g["savable"] * n
+        t["subscriptions"] += n
         for key, amount in zip(_MONEY_KEYS, money, strict=True):
             t[key] += amount * n
     return [{"currency": c, **t} for c, t in sorted(by_currency.items())]
@@ -180,10 +181,10 @@ _MONEY_KEYS = ("monthly_price", "monthly_cost", "until_renewal_price", "until_re
 
 
 def _zero_totals() -> dict:
-    return {"seats": 0, **{key: Decimal(0) for key in _MONEY_KEYS}}
+    return {"seats": 0, "subscriptions": 0, **{key: Decimal(0) for key in _MONEY_KEYS}}
 
 
-SAVINGS_PER_PAGE = 50
+SAVINGS_PER_PAGE = 25  # as the other lists
 
 
 def savings_page(
@@ -204,7 +205,10 @@ def savings_page(
         .annotate(monthly=Round(F("savable") * F("unit_price") / months, 2))
         .order_by("-monthly", "pk")
     )
-    page = Paginator(subs, SAVINGS_PER_PAGE).get_page(page_number)
+    totals = savings_totals(reseller, now=now, customer_id=customer_id)
+    paginator = Paginator(subs, SAVINGS_PER_PAGE)
+    paginator.count = sum(t["subscriptions"] for t in totals)  # counted by the totals' query
+    page = paginator.get_page(page_number)
     licences = {
         lic.subscription_id: lic
         for lic in TenantLicence.objects.filter(
@@ -217,15 +221,17 @@ def savings_page(
         )
         for sub in page
     ]
-    return page, savings_totals(reseller, now=now, customer_id=customer_id)
+    return page, totals
 
 
 def totals(rows: list[Row]) -> list[dict]:
-    """Per currency: seats, money per month and until renewal (price and cost)."""
+    """Per currency: seats, subscriptions, money per month and until renewal (price and
+    cost)."""
     by_currency: dict[str, dict] = defaultdict(_zero_totals)
     for r in rows:
         t = by_currency[r.subscription.currency]
         t["seats"] += r.savings.seats
+        t["subscriptions"] += 1
         for key in _MONEY_KEYS:
             t[key] += getattr(r.savings, key)
     return [{"currency": c, **t} for c, t in sorted(by_currency.items())]
