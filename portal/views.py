@@ -35,7 +35,9 @@ def dashboard(request):
     reseller = member.reseller
     widgets = frame.collect("dashboard_widgets", request)
     figure_widgets = [w for w in widgets if w.section == "figures"]
-    if request.htmx:
+    # a filter's swap gets the figures only; htmx restoring a page it no longer holds in its
+    # history (HX-History-Restore-Request) puts the answer in the whole body: the full page
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "portal/_widgets.html", {"widgets": figure_widgets})
     return render(
         request,

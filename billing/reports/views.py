@@ -61,7 +61,10 @@ def _page(request, slug: str, *, ops: bool):
     }
     if report.daily and not report.sections and report.filterset.is_valid():
         context["choose"] = "Open a meter from the Azure plan report to see its daily lines."
-    template = "billing/reports/_body.html" if request.htmx else "billing/reports/report.html"
+    # the body for a filter's swap; the full page when htmx restores one it no longer holds in
+    # its history (HX-History-Restore-Request: the answer replaces the whole body)
+    body_only = request.htmx and not request.htmx.history_restore_request
+    template = "billing/reports/_body.html" if body_only else "billing/reports/report.html"
     return render(request, template, context)
 
 

@@ -352,6 +352,22 @@ def test_htmx_filtering_returns_the_report_body_only(owner_a, client_for, priced
     assert "<html" not in body and "Fabrikam CA" in body and "Contoso US" not in body
 
 
+def test_a_filtered_address_restored_from_the_history_is_the_whole_page(
+    owner_a, client_for, priced
+):
+    """Back to a filtered address htmx no longer holds in its history: htmx asks it again
+    (HX-History-Restore-Request) and puts the answer in the whole body, so it is the page."""
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    restored = client.get(
+        url,
+        {**PERIOD, "customer": priced["cad"].pk},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+    ).content.decode()
+    assert "<html" in restored and "Fabrikam CA" in restored and "Contoso US" not in restored
+
+
 def test_filter_choices_and_rows_are_the_members_own(
     owner_a, owner_b, client_for, priced, seats, reseller_b
 ):

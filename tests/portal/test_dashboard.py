@@ -71,6 +71,28 @@ def test_filters_apply_with_htmx(owner_a, client_for, bought):
 
 
 @pytest.mark.django_db
+def test_a_filtered_address_restored_from_the_history_is_the_whole_page(
+    owner_a, client_for, bought
+):
+    """Back to a filtered dashboard htmx no longer holds in its history: htmx asks it again
+    (HX-History-Restore-Request) and puts the answer in the whole body, so it is the page,
+    with the figures of the filters in it."""
+    with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
+        restored = (
+            client_for(owner_a)
+            .get(
+                reverse("dashboard"),
+                {"customer": "customer 2"},
+                HTTP_HX_REQUEST="true",
+                HTTP_HX_HISTORY_RESTORE_REQUEST="true",
+            )
+            .content.decode()
+        )
+    assert "<html" in restored and "Needs attention" in restored
+    assert "105.60" in restored and 'hx-trigger="load"' not in restored
+
+
+@pytest.mark.django_db
 def test_sales_and_viewers_see_no_cost_or_margin(reseller_a, member_of, client_for, bought):
     for role in (Role.SALES, Role.VIEWER):
         page = _dashboard(client_for(member_of(reseller_a, role)))
