@@ -6,6 +6,7 @@ report reads and shows is its class's (billing/reports/reports.py)."""
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 from django_tables2.data import TableQuerysetData
@@ -100,11 +101,16 @@ def ops_report(request, key):
 @member_required
 @require_safe
 def dashboard_figures(request):
-    """The dashboard's figures for the filters in the query (as the dashboard opens: the
-    current period, all customers and product types), loaded by htmx once the page shows. A
-    fragment: no context processors (the page around it has them)."""
-    return HttpResponse(
+    """The dashboard's figures for the filters in the query: loaded by htmx once the page
+    shows (no filter: the current period, all customers and product types) and swapped in when
+    a filter changes, which puts the dashboard's address with the filters in the address bar
+    (HX-Push-Url) without reading the rest of the dashboard again. A fragment: no context
+    processors (the page around it has them)."""
+    response = HttpResponse(
         render_to_string(
             "billing/reports/_dashboard_figures.html", dashboard.figures_context(request)
         )
     )
+    if request.htmx and request.GET:
+        response["HX-Push-Url"] = f"{reverse('dashboard')}?{request.GET.urlencode()}"
+    return response

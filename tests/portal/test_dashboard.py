@@ -71,6 +71,27 @@ def test_filters_apply_with_htmx(owner_a, client_for, bought):
 
 
 @pytest.mark.django_db
+def test_a_filter_swaps_the_figures_alone_and_keeps_the_address(
+    owner_a, client_for, bought, django_assert_max_num_queries
+):
+    """A filter's change asks the figures alone (not the attention cards, notifications and
+    savings around them) and puts the dashboard's address with the filters in the address
+    bar; the figures loaded as the page opens push no address."""
+    client = client_for(owner_a)
+    page = _page(client)
+    assert f'hx-get="{reverse("billing:figures")}" hx-target="#figures"' in page
+    params = {"period": "2026-06-01", "customer": "customer 2", "product_type": ""}
+    with django_assert_max_num_queries(14):  # the page: 19 and the figures (test above)
+        swapped = _figures(client, **params)
+    assert (
+        "105.60" in swapped.content.decode() and "Needs attention" not in swapped.content.decode()
+    )
+    pushed = swapped.headers["HX-Push-Url"]
+    assert pushed == f"{reverse('dashboard')}?period=2026-06-01&customer=customer+2&product_type="
+    assert "HX-Push-Url" not in _figures(client).headers
+
+
+@pytest.mark.django_db
 def test_a_filtered_address_restored_from_the_history_is_the_whole_page(
     owner_a, client_for, bought
 ):
