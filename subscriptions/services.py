@@ -813,12 +813,11 @@ def may_upgrade(sub: Subscription) -> bool:
 def upgrade_options(sub: Subscription) -> tuple[list[tuple[Offer, object]], str]:
     """The offers Partner Center lets `sub` be upgraded to now (transition eligibilities),
     each with its option, and a sentence when Partner Center gives none or cannot be asked."""
-    if not may_upgrade(sub):
+    pc_id = sub.partner_center_id
+    if not may_upgrade(sub) or not pc_id:  # (may_upgrade requires it: for the type checker)
         return [], ""
     try:
-        options = get_gateway().get_transition_options(
-            str(sub.customer.tenant_id), sub.partner_center_id
-        )
+        options = get_gateway().get_transition_options(str(sub.customer.tenant_id), pc_id)
     except GatewayError as exc:
         return [], f"Partner Center could not list the upgrades now ({exc.message})."
     by_sku = {":".join(o.catalog_item_id.split(":")[:2]): o for o in options}
