@@ -12,6 +12,7 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from billing import ledger
+from billing.models import BillingLine, BillingRun
 from billing.periods import Period, periods_between
 from billing.selectors import calendar_overrides, ledger_inputs, reseller_period
 from billing.usage.models import UsageImport, UsageLine
@@ -66,11 +67,22 @@ def period_choices(reseller, *, count: int = 12) -> list[Period]:
     )[:count]
 
 
-def _period_lines(reseller, period: Period, *, customer_ids=None, product_type=None):
-    """The period's ledger lines as billing computes them (charges dated in the period, Azure
-    usage of the previous month priced by the price books), optionally filtered."""
-    charges, usage = ledger_inputs(reseller, period)
-    lines = ledger.compute_lines(charges, usage)
+def _period_lines(
+    reseller, period: Period, *, finalized: bool, customer_ids=None, product_type=None
+):
+    """The period's ledger lines, optionally filtered: a `finalized` period's as its run billed
+    them (a charge that arrived later is the next period's adjustment, a price book changed
+    since applies from the next period); any other period's as billing computes them now
+    (charges dated in the period and late ones, Azure usage of the previous period priced by
+    the price books)."""
+    if finalized:
+        rows = BillingLine.objects.filter(
+            run__reseller=reseller, run__period_start=period.start
+        ).values_list(*ledger.Line._fields)
+        lines = [ledger.Line(*row) for row in rows]
+    else:
+        charges, usage = ledger_inputs(reseller, period)
+        lines = ledger.compute_lines(charges, usage)
     if customer_ids is not None:
         lines = [line for line in lines if line.customer_id in customer_ids]
     if product_type:
@@ -80,9 +92,22 @@ def _period_lines(reseller, period: Period, *, customer_ids=None, product_type=N
 
 def figures(reseller, period: Period, *, customer_ids=None, product_type=None) -> Figures:
     """`customer_ids`: only these customers (None: all)."""
-    lines = _period_lines(reseller, period, customer_ids=customer_ids, product_type=product_type)
-    previous = _period_lines(
-        reseller, period.previous(), customer_ids=customer_ids, product_type=product_type
+    finalized = set(
+        BillingRun.objects.filter(
+            reseller=reseller,
+            period_start__in=[period.start, period.previous().start],
+            status=BillingRun.Status.FINALIZED,
+        ).values_list("period_start", flat=True)
+    )
+    lines, previous = (
+        _period_lines(
+            reseller,
+            p,
+            finalized=p.start in finalized,
+            customer_ids=customer_ids,
+            product_type=product_type,
+        )
+        for p in (period, period.previous())
     )
     money: dict[str, Money] = {}
     for line in lines:

@@ -640,3 +640,37 @@ def test_usage_of_one_subscription_under_two_customers_is_refused(
         period = BillingRun(period_start=dt.date(2026, 6, 1), period_end=dt.date(2026, 6, 30))
         with pytest.raises(LedgerError, match=f"subscription {sub.pk} names several customers"):
             selectors.ledger_inputs(us_reseller, period.period)
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_a_finalized_period_as_invoiced(ops, us_reseller, charge_factory):
+    """A charge dated in June recorded after June was invoiced is July's adjustment, and a
+    price book changed since applies from July: the dashboard's June is June's invoice, its
+    July has the adjustment once."""
+    from billing.periods import billing_period
+    from billing.reports.dashboard import figures
+
+    first = charge_factory(us_reseller, on=dt.date(2026, 6, 1), cost="100.00")
+    june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
+    [june_invoice] = services.billing_run_finalize(user=ops, run=june)
+    charge_factory(
+        us_reseller,
+        subscription=first.subscription,
+        kind="seat_increase",
+        on=dt.date(2026, 6, 20),
+        cost="11.11",
+        price="13.00",
+        quantity=1,
+    )
+    charge_factory(
+        us_reseller, subscription=first.subscription, on=dt.date(2026, 7, 1), cost="100.00"
+    )
+    with scopes_disabled():
+        june_figures = figures(us_reseller, billing_period("US", dt.date(2026, 6, 1)))
+        july_figures = figures(us_reseller, billing_period("US", dt.date(2026, 7, 1)))
+    # the invoice bills the reseller at cost; the customers' price comes from the same ledger
+    [june_money] = june_figures.money
+    assert (june_money.cost, june_money.price) == (june_invoice.subtotal, D("120.00"))
+    [july_money] = july_figures.money
+    assert july_money.cost == D("111.11")  # July's cycle and June's late seat, once
+    assert july_money.previous_price == D("120.00")

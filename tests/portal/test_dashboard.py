@@ -81,7 +81,9 @@ def test_a_filter_swaps_the_figures_alone_and_keeps_the_address(
     page = _page(client)
     assert f'hx-get="{reverse("billing:figures")}" hx-target="#figures"' in page
     params = {"period": "2026-06-01", "customer": "customer 2", "product_type": ""}
-    with django_assert_max_num_queries(14):  # the page: 19 and the figures (test above)
+    # the page: 19 and the figures (test above); one more: which of the two periods are
+    # finalized (their figures are then what was invoiced)
+    with django_assert_max_num_queries(15):
         swapped = _figures(client, **params)
     assert (
         "105.60" in swapped.content.decode() and "Needs attention" not in swapped.content.decode()
@@ -129,10 +131,11 @@ def test_constant_queries_whatever_the_data(
     _dashboard(client)
     # 44 before the attention cards' lists and counts were one query each and the widgets
     # were rendered in the page's context (no context processors once more per widget); 25
-    # before the figures were loaded after the page
+    # before the figures were loaded after the page; the figures' 14th asks which periods are
+    # finalized (read as invoiced, not computed again)
     with django_assert_max_num_queries(19) as page_queries:
         _page(client)
-    with django_assert_max_num_queries(13) as figure_queries:
+    with django_assert_max_num_queries(14) as figure_queries:
         _figures(client)
     for _ in range(20):
         CustomerFactory(reseller=reseller_a, mca_status="sent")
