@@ -799,3 +799,47 @@ def test_usage_of_one_currency_and_offer_is_priced_with_each_customers_book(
         "Own Book Co": Decimal("7.00"),
     }
     assert _totals(usage) == {"USD": (Decimal("4.00"), Decimal("9.20"), Decimal("5.20"))}
+
+
+def test_of_two_equal_rules_the_report_prices_with_the_older_as_billing_does(
+    owner_a, client_for, reseller_a
+):
+    """Two default-book rules of one level from one day: the billing run takes the older (the
+    lower id); so does the report, whatever order the database returns them in."""
+    from billing.selectors import _price_books
+    from subscriptions.catalog.pricing import resolve_price
+
+    azure = ProductType.objects.get(code="azure-plan")
+    default = factories.PriceBookFactory(reseller=reseller_a, customer=None, name="Default")
+    older, newer = (
+        factories.PriceRuleFactory(
+            book=default,
+            product_type=azure,
+            kind="markup",
+            percent=percent,
+            effective_from=date(2026, 1, 1),
+        )
+        for percent in (10, 30)
+    )
+    assert older.pk < newer.pk
+    # the table's physical order puts the newer rule first (updated rows move to the end)
+    older.save()
+    d.usage(d.azure_sub(reseller_a), cost="2.00")
+    usage = _section(client_for(owner_a).get(reverse("billing:report_azure_plan"), PERIOD), "usage")
+    [row] = usage.rows
+    assert row["price"] == Decimal("2.20")  # the older rule's 10 %
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        default_rules, _ = _price_books([reseller_a.pk])[reseller_a.pk]
+    billed = resolve_price(
+        cost=Decimal("2.00"),
+        customer_rules=[],
+        default_rules=list(default_rules),
+        currency="USD",
+        offer_id=None,
+        product_type_id=azure.pk,
+        term="",
+        on=date(2026, 6, 1),
+    )
+    assert billed.price == row["price"]
