@@ -3,7 +3,7 @@ from django.utils import timezone
 
 from portal.idempotency import IdempotencyKeyField
 from portal.models import Currency
-from portal.widgets import FastSelect
+from portal.widgets import FastSelect, NamedChoiceField
 from subscriptions import rules
 from subscriptions.catalog.models import BillingFrequency, Offer, PriceRule, ProductType, Term
 
@@ -63,7 +63,7 @@ class PriceRuleForm(forms.Form):
 
 
 class CustomerBookForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=None, widget=FastSelect)
+    customer = NamedChoiceField(queryset=None)
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,10 +85,8 @@ class CatalogImportForm(forms.Form):
 
 
 class PurchaseForm(forms.Form):
-    customer = forms.ModelChoiceField(
-        queryset=None,
-        help_text="A customer not ready to order yet is told what it still lacks.",
-        widget=FastSelect,
+    customer = NamedChoiceField(
+        queryset=None, help_text="A customer not ready to order yet is told what it still lacks."
     )
     offer = forms.ModelChoiceField(queryset=None, widget=FastSelect)
     term = forms.ChoiceField(choices=Term.choices, initial=Term.P1Y)
@@ -154,10 +152,8 @@ class AssignForm(forms.Form):
 class TransferStartForm(forms.Form):
     """Step 1 of a transfer request: whose subscriptions, from which provider."""
 
-    customer = forms.ModelChoiceField(
-        queryset=None,
-        help_text="Only customers with a Microsoft tenant ID can be chosen.",
-        widget=FastSelect,
+    customer = NamedChoiceField(
+        queryset=None, help_text="Only customers with a Microsoft tenant ID can be chosen."
     )
     source_partner_id = forms.CharField(
         label="Current provider's MPN/Partner ID",

@@ -1,7 +1,7 @@
 from django import forms
 
 from portal.models import validate_one_line
-from portal.widgets import FastSelect
+from portal.widgets import NamedChoiceField
 from support.attachments import ALLOWED_EXTENSIONS
 from support.models import SupportPlan, Ticket
 
@@ -56,11 +56,8 @@ class TicketForm(forms.Form):
         help_text="Urgent: production down. First response: urgent "
         "1 hour, high 4 hours, normal 1 business day.",
     )
-    customer = forms.ModelChoiceField(
-        queryset=None,
-        required=False,
-        help_text="Optional: the customer this is about.",
-        widget=FastSelect,
+    customer = NamedChoiceField(
+        queryset=None, required=False, help_text="Optional: the customer this is about."
     )
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
     attachments = MultipleFileField()

@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 
 from billing.insight.models import InsightSettings
-from portal.widgets import FastSelect
+from portal.widgets import FastSelect, NamedChoiceField
 
 
 class ThresholdsForm(forms.ModelForm):
@@ -13,7 +13,7 @@ class ThresholdsForm(forms.ModelForm):
 
 
 class BudgetForm(forms.Form):
-    customer = forms.ModelChoiceField(queryset=None, widget=FastSelect)
+    customer = NamedChoiceField(queryset=None)
     subscription = forms.ModelChoiceField(
         queryset=None,
         required=False,

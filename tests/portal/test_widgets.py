@@ -64,3 +64,32 @@ def test_model_choices_keep_the_chosen_customer_selected(db):
         html = str(Form({"customer": chosen.pk})["customer"])
     assert f'<option value="{chosen.pk}" selected>Adatum</option>' in html
     assert ">Northwind</option>" in html
+
+
+def test_named_choices_list_the_same_customers_without_a_model_instance_each(db):
+    from django_scopes import scopes_disabled
+
+    from customers.models import Customer
+    from portal.widgets import NamedChoiceField
+    from tests.factories import CustomerFactory
+
+    chosen = CustomerFactory(company_name="Adatum & Co")
+    CustomerFactory(company_name="Northwind", reseller=chosen.reseller)
+    with scopes_disabled():
+        customers = Customer.objects.order_by("company_name")
+
+        class Stock(forms.Form):
+            customer = forms.ModelChoiceField(queryset=customers, widget=FastSelect)
+
+        class Named(forms.Form):
+            customer = NamedChoiceField(queryset=customers)
+
+        for data in (None, {"customer": chosen.pk}, {"customer": "0"}):
+            stock, named = Stock(data), Named(data)
+            assert str(named["customer"]) == str(stock["customer"])
+            if data:
+                assert named.is_valid() == stock.is_valid()
+        assert Named({"customer": chosen.pk}).is_valid()
+        form = Named({"customer": chosen.pk})
+        form.is_valid()
+        assert form.cleaned_data["customer"] == chosen  # the row itself, as before
