@@ -7,10 +7,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, Greatest, Round
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Greatest
 
-from subscriptions import rules
 from subscriptions.catalog.models import ProductType
 from subscriptions.insight.models import LicenceHolder, TenantLicence
 from subscriptions.insight.savings import (
@@ -150,31 +149,44 @@ def _with_savable(subs, reseller, *, now: datetime):
     )
 
 
+def _savable(reseller, *, now: datetime, customer_id: int | None = None) -> list[tuple]:
+    """(id, savable seats, prices, currency) of the seat subscriptions with seats to save, as
+    plain values read in one query: the database counts the savable seats (`_with_savable`);
+    `prices` is a tuple of `savings.Prices`' fields."""
+    subs = seat_subscriptions(reseller, customer_id=customer_id).select_related(None).order_by()
+    rows = _with_savable(subs, reseller, now=now).values_list(
+        "pk", "savable", *_PRICE_FIELDS, "currency"
+    )
+    return [(pk, n, tuple(prices), currency) for pk, n, *prices, currency in rows if n]
+
+
+def _money(rows: list[tuple], today) -> dict[tuple, tuple]:
+    """The pure rules' money (`savings.seat_money`) of each distinct (seats, prices): computed
+    once for all the subscriptions alike."""
+    money: dict[tuple, tuple] = {}
+    for _, seats, prices, _ in rows:
+        if (seats, prices) not in money:
+            money[seats, prices] = seat_money(seats, Prices(*prices), today=today)
+    return money
+
+
+def _totals_of(rows: list[tuple], money: dict[tuple, tuple]) -> list[dict]:
+    by_currency: dict[str, dict] = defaultdict(_zero_totals)
+    for _, seats, prices, currency in rows:
+        t = by_currency[currency]
+        t["seats"] += seats
+        t["subscriptions"] += 1
+        for key, amount in zip(_MONEY_KEYS, money[seats, prices], strict=True):
+            t[key] += amount
+    return [{"currency": c, **t} for c, t in sorted(by_currency.items())]
+
+
 def savings_totals(reseller, *, now: datetime, customer_id: int | None = None) -> list[dict]:
     """`totals(savings_rows(reseller, now=now))` for the dashboard's card and the savings
-    page. The database counts each subscription's savable seats (`_with_savable`) and groups
-    the subscriptions by those seats and what their money depends on; the money of each group
-    is computed once by the pure rules (`savings.seat_money`) and counted as many times as the
-    group has subscriptions: the same sums of the same rounded amounts, without a Python
-    object per subscription."""
-    subs = seat_subscriptions(reseller, customer_id=customer_id).select_related(None).order_by()
-    groups = (
-        _with_savable(subs, reseller, now=now)
-        .values("savable", *_PRICE_FIELDS, "currency")
-        .annotate(subscriptions=Count("pk"))
-    )
-    by_currency: dict[str, dict] = defaultdict(_zero_totals)
-    today = now.date()
-    for g in groups:
-        if not g["savable"]:  # (skipped here: a WHERE on it would count them twice)
-            continue
-        money = seat_money(g["savable"], Prices(*(g[name] for name in _PRICE_FIELDS)), today=today)
-        t, n = by_currency[g["currency"]], g["subscriptions"]
-        t["seats"] += g["savable"] * n
-        t["subscriptions"] += n
-        for key, amount in zip(_MONEY_KEYS, money, strict=True):
-            t[key] += amount * n
-    return [{"currency": c, **t} for c, t in sorted(by_currency.items())]
+    page, without a model instance per subscription: the same sums of the same rounded
+    amounts."""
+    rows = _savable(reseller, now=now, customer_id=customer_id)
+    return _totals_of(rows, _money(rows, now.date()))
 
 
 _MONEY_KEYS = ("monthly_price", "monthly_cost", "until_renewal_price", "until_renewal_cost")
@@ -191,37 +203,32 @@ def savings_page(
     reseller, *, now: datetime, customer_id: int | None = None, page_number=None
 ) -> tuple[Page, list[dict]]:
     """One page of `savings_rows` (largest monthly saving first, then the oldest) and the
-    totals of all rows. The database counts the savable seats, orders and pages the
-    subscriptions by their monthly saving (savable seats × the cycle price ÷ the cycle's
-    months, rounded half-up to the cent as `savings.seat_money` rounds it); the savings of
-    the page's rows are computed by the pure rules."""
-    months = Case(
-        *(When(billing_frequency=f, then=Value(m)) for f, m in rules.CYCLE_MONTHS.items()),
-        default=Value(1),
-    )
-    subs = (
-        _with_savable(seat_subscriptions(reseller, customer_id=customer_id), reseller, now=now)
-        .filter(savable__gt=0)
-        .annotate(monthly=Round(F("savable") * F("unit_price") / months, 2))
-        .order_by("-monthly", "pk")
-    )
-    totals = savings_totals(reseller, now=now, customer_id=customer_id)
-    paginator = Paginator(subs, SAVINGS_PER_PAGE)
-    paginator.count = sum(t["subscriptions"] for t in totals)  # counted by the totals' query
-    page = paginator.get_page(page_number)
+    totals of all rows, from one read of every subscription's savable seats (plain values);
+    model instances (customer, offer, scheduled change) are read for the page's rows only,
+    whose savings the pure rules compute."""
+    rows = _savable(reseller, now=now, customer_id=customer_id)
+    money = _money(rows, now.date())
+    rows.sort(key=lambda row: (-money[row[1], row[2]][0], row[0]))
+    page = Paginator([row[0] for row in rows], SAVINGS_PER_PAGE).get_page(page_number)
+    subs = _with_savable(seat_subscriptions(reseller), reseller, now=now).in_bulk(page)
     licences = {
         lic.subscription_id: lic
         for lic in TenantLicence.objects.filter(
-            reseller=reseller, subscription__in=[s.pk for s in page]
+            reseller=reseller, subscription__in=list(page)
         ).prefetch_related("holders")
     }
     page.object_list = [
         savings_of(
-            sub, now=now, licence=licences.get(sub.pk), assigned=sub.assigned_seats, loaded=True
+            subs[pk],
+            now=now,
+            licence=licences.get(pk),
+            assigned=subs[pk].assigned_seats,
+            loaded=True,
         )
-        for sub in page
+        for pk in page
+        if pk in subs  # cancelled in the meantime
     ]
-    return page, totals
+    return page, _totals_of(rows, money)
 
 
 def totals(rows: list[Row]) -> list[dict]:
