@@ -70,6 +70,7 @@ def pages(subscription_id: int, meter_id: str) -> list[tuple[str, str, dict]]:
         ("dashboard", reverse("dashboard"), {}),
         # what htmx loads into the dashboard once it shows (the current period's figures)
         ("dashboard figures", reverse("billing:figures"), {}),
+        ("dashboard savings card", reverse("savings:card"), {}),
         ("customers list", reverse("customers:list"), {}),
         ("customers list, page 5", reverse("customers:list"), {"page": 5}),
         ("subscriptions list", reverse("subscriptions:list"), {}),

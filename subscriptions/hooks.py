@@ -9,7 +9,6 @@ from django_scopes import scopes_disabled
 from portal.frame import Queue, Widget, first_and_count
 from subscriptions import rules, selectors
 from subscriptions.catalog.models import ProductType
-from subscriptions.insight import selectors as insight
 from subscriptions.models import Subscription
 from subscriptions.transfers.models import Transfer
 
@@ -45,16 +44,9 @@ def dashboard_widgets(request) -> list[Widget]:
             "subscriptions/_attention_renewals.html",
             {"renewals": renewal_rows, "renewals_count": renewals_count},
         ),
-        _savings_widget(reseller, now),
+        # counted by its own request once the page shows (savings:card)
+        Widget("subscriptions/insight/_dashboard_savings_loading.html", {}),
     ]
-
-
-def _savings_widget(reseller, now) -> Widget:
-    totals = insight.savings_totals(reseller, now=now)
-    return Widget(
-        "subscriptions/insight/_dashboard_savings.html",
-        {"savings_totals": totals, "savings_seats": sum(t["seats"] for t in totals)},
-    )
 
 
 def ops_queues() -> list[Queue]:

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
@@ -52,6 +53,19 @@ def savings(request):
             "show_money": role_can(member.role, "billing.view_money"),
             "can_order": role_can(member.role, "orders.place"),
         },
+    )
+
+
+@member_required
+def savings_card(request):
+    """The dashboard's seat savings card, loaded by htmx once the dashboard shows. A fragment:
+    no context processors (the page around it has them)."""
+    totals = selectors.savings_totals(request.reseller, now=timezone.now())
+    return HttpResponse(
+        render_to_string(
+            "subscriptions/insight/_dashboard_savings.html",
+            {"savings_totals": totals, "savings_seats": sum(t["seats"] for t in totals)},
+        )
     )
 
 

@@ -36,16 +36,20 @@ def bought(owner_a, onboard, catalog):
 
 def _dashboard(client, **params):
     """The dashboard as a browser shows it: the page, then (as it opens, without filters) the
-    figures htmx loads into it once it shows."""
+    figures and the seat savings card htmx loads into it once it shows."""
     with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
         page = client.get(reverse("dashboard"), params).content.decode()
-        if 'hx-trigger="load"' in page:
+        if 'id="figures" class="loading"' in page:
             figures = client.get(reverse("billing:figures"), HTTP_HX_REQUEST="true")
             page = page.replace(_LOADER.search(page).group(0), figures.content.decode())
-        return page
+        card = client.get(reverse("savings:card"), HTTP_HX_REQUEST="true").content.decode()
+        return page.replace(_SAVINGS_LOADER.search(page).group(0), card)
 
 
 _LOADER = re.compile(r'<div id="figures"[^>]* hx-trigger="load".*?</div>', re.S)
+_SAVINGS_LOADER = re.compile(
+    r'<article id="savings-card"[^>]* hx-trigger="load".*?</article>', re.S
+)
 
 
 @pytest.mark.django_db
@@ -112,7 +116,7 @@ def test_a_filtered_address_restored_from_the_history_is_the_whole_page(
             .content.decode()
         )
     assert "<html" in restored and "Needs attention" in restored
-    assert "105.60" in restored and 'hx-trigger="load"' not in restored
+    assert "105.60" in restored and not _LOADER.search(restored)
 
 
 @pytest.mark.django_db
@@ -189,7 +193,7 @@ def test_the_figures_load_once_the_page_shows(owner_a, client_for, bought):
     assert "369.60" in figures.content.decode()
     with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
         inline = client.get(reverse("dashboard"), {"period": "2026-06-01"}).content.decode()
-    assert 'data-testid="revenue-USD"' in inline and 'hx-trigger="load"' not in inline
+    assert 'data-testid="revenue-USD"' in inline and not _LOADER.search(inline)
     assert "105.60" in _figures(client, customer="customer 2").content.decode()
 
 
@@ -268,3 +272,20 @@ def test_widgets_render_in_the_page_context(owner_a, client_for, bought):
     sqls = [q["sql"] for q in page.captured_queries]
     unread = [sql for sql in sqls if "portal_notification" in sql and "COUNT" in sql]
     assert len(unread) == 1
+
+
+@pytest.mark.django_db
+def test_the_savings_card_loads_once_the_page_shows(owner_a, owner_b, client, client_for, bought):
+    """The page counts no savable seats itself: its card is loaded by its own request (for
+    members only, of their own reseller), and without JavaScript its link leads to the
+    savings."""
+    page = _page(client_for(owner_a))
+    loader = _SAVINGS_LOADER.search(page).group(0)
+    assert f'hx-get="{reverse("savings:card")}"' in loader
+    assert f'href="{reverse("savings:savings")}"' in loader
+    with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
+        card = client_for(owner_a).get(reverse("savings:card")).content.decode()
+        other = client_for(owner_b).get(reverse("savings:card")).content.decode()
+    assert "<html" not in card and "14 seats: <strong>369.60 USD</strong> a month" in card
+    assert "No unused or reclaimable seats." in other
+    assert client.get(reverse("savings:card")).status_code == 302  # to sign in
