@@ -150,21 +150,21 @@ def _with_savable(subs, reseller, *, now: datetime):
 
 
 def _savable(reseller, *, now: datetime, customer_id: int | None = None) -> list[tuple]:
-    """(id, savable seats, prices, currency) of the seat subscriptions with seats to save, as
-    plain values read in one query: the database counts the savable seats (`_with_savable`);
-    `prices` is a tuple of `savings.Prices`' fields."""
+    """(id, savable seats, prices, currency, portal seat assignments) of the seat
+    subscriptions with seats to save, as plain values read in one query: the database counts
+    them (`_with_savable`); `prices` is a tuple of `savings.Prices`' fields."""
     subs = seat_subscriptions(reseller, customer_id=customer_id).select_related(None).order_by()
     rows = _with_savable(subs, reseller, now=now).values_list(
-        "pk", "savable", *_PRICE_FIELDS, "currency"
+        "pk", "savable", *_PRICE_FIELDS, "currency", "assigned_seats"
     )
-    return [(pk, n, tuple(prices), currency) for pk, n, *prices, currency in rows if n]
+    return [(pk, n, tuple(p), currency, assigned) for pk, n, *p, currency, assigned in rows if n]
 
 
 def _money(rows: list[tuple], today) -> dict[tuple, tuple]:
     """The pure rules' money (`savings.seat_money`) of each distinct (seats, prices): computed
     once for all the subscriptions alike."""
     money: dict[tuple, tuple] = {}
-    for _, seats, prices, _ in rows:
+    for _, seats, prices, _, _ in rows:
         if (seats, prices) not in money:
             money[seats, prices] = seat_money(seats, Prices(*prices), today=today)
     return money
@@ -172,7 +172,7 @@ def _money(rows: list[tuple], today) -> dict[tuple, tuple]:
 
 def _totals_of(rows: list[tuple], money: dict[tuple, tuple]) -> list[dict]:
     by_currency: dict[str, dict] = defaultdict(_zero_totals)
-    for _, seats, prices, currency in rows:
+    for _, seats, prices, currency, _ in rows:
         t = by_currency[currency]
         t["seats"] += seats
         t["subscriptions"] += 1
@@ -209,8 +209,9 @@ def savings_page(
     rows = _savable(reseller, now=now, customer_id=customer_id)
     money = _money(rows, now.date())
     rows.sort(key=lambda row: (-money[row[1], row[2]][0], row[0]))
+    assigned = {row[0]: row[4] for row in rows}
     page = Paginator([row[0] for row in rows], SAVINGS_PER_PAGE).get_page(page_number)
-    subs = _with_savable(seat_subscriptions(reseller), reseller, now=now).in_bulk(page)
+    subs = seat_subscriptions(reseller).in_bulk(page)
     licences = {
         lic.subscription_id: lic
         for lic in TenantLicence.objects.filter(
@@ -222,7 +223,7 @@ def savings_page(
             subs[pk],
             now=now,
             licence=licences.get(pk),
-            assigned=subs[pk].assigned_seats,
+            assigned=assigned[pk],
             loaded=True,
         )
         for pk in page
