@@ -331,16 +331,14 @@ def test_beat_starts_each_country_when_its_period_closes(us_reseller, ca_reselle
     assert (us_run.reseller, us_run.period_start) == (us_reseller, dt.date(2026, 6, 1))
 
 
-@pytest.mark.django_db
-def test_a_charge_arriving_after_finalization_is_billed_once_as_an_adjustment(
-    ops, us_reseller, charge_factory
-):
-    first = charge_factory(us_reseller, on=dt.date(2026, 6, 1), cost="100.00")
-    june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
+def june_invoiced_then_a_late_seat(ops, reseller, charge_factory):
+    """June (a 100.00 cycle) invoiced; then a seat increase dated in June (11.11 at cost, 13.00
+    to the customer) is recorded, and July's 100.00 cycle. Returns June's invoice."""
+    first = charge_factory(reseller, on=dt.date(2026, 6, 1), cost="100.00")
+    june = run_for(ops, reseller, dt.date(2026, 6, 1))
     [june_invoice] = services.billing_run_finalize(user=ops, run=june)
-    # a seat increase dated in June is recorded after June was invoiced
     charge_factory(
-        us_reseller,
+        reseller,
         subscription=first.subscription,
         kind="seat_increase",
         on=dt.date(2026, 6, 20),
@@ -348,9 +346,15 @@ def test_a_charge_arriving_after_finalization_is_billed_once_as_an_adjustment(
         price="13.00",
         quantity=1,
     )
-    charge_factory(
-        us_reseller, subscription=first.subscription, on=dt.date(2026, 7, 1), cost="100.00"
-    )
+    charge_factory(reseller, subscription=first.subscription, on=dt.date(2026, 7, 1), cost="100.00")
+    return june_invoice
+
+
+@pytest.mark.django_db
+def test_a_charge_arriving_after_finalization_is_billed_once_as_an_adjustment(
+    ops, us_reseller, charge_factory
+):
+    june_invoice = june_invoiced_then_a_late_seat(ops, us_reseller, charge_factory)
     july = run_for(ops, us_reseller, dt.date(2026, 7, 1))
     with scopes_disabled():
         kinds = sorted((x.kind, x.cost_amount) for x in BillingLine.objects.filter(run=july))
@@ -644,27 +648,12 @@ def test_usage_of_one_subscription_under_two_customers_is_refused(
 
 @pytest.mark.django_db
 def test_the_dashboard_shows_a_finalized_period_as_invoiced(ops, us_reseller, charge_factory):
-    """A charge dated in June recorded after June was invoiced is July's adjustment, and a
-    price book changed since applies from July: the dashboard's June is June's invoice, its
-    July has the adjustment once."""
+    """A charge dated in June recorded after June was invoiced is July's adjustment: the
+    dashboard's June is what June's run billed, its July has the adjustment once."""
     from billing.periods import billing_period
     from billing.reports.dashboard import figures
 
-    first = charge_factory(us_reseller, on=dt.date(2026, 6, 1), cost="100.00")
-    june = run_for(ops, us_reseller, dt.date(2026, 6, 1))
-    [june_invoice] = services.billing_run_finalize(user=ops, run=june)
-    charge_factory(
-        us_reseller,
-        subscription=first.subscription,
-        kind="seat_increase",
-        on=dt.date(2026, 6, 20),
-        cost="11.11",
-        price="13.00",
-        quantity=1,
-    )
-    charge_factory(
-        us_reseller, subscription=first.subscription, on=dt.date(2026, 7, 1), cost="100.00"
-    )
+    june_invoice = june_invoiced_then_a_late_seat(ops, us_reseller, charge_factory)
     with scopes_disabled():
         june_figures = figures(us_reseller, billing_period("US", dt.date(2026, 6, 1)))
         july_figures = figures(us_reseller, billing_period("US", dt.date(2026, 7, 1)))

@@ -264,19 +264,24 @@ def test_http_gdap_redeems_the_consented_refresh_token_for_graph(settings):
     assert tokens.scopes == [GRAPH_SCOPE] and tokens.name == "graph-gdap"
 
 
+def made(client, name: str, tenant: str):
+    """A 90-day relationship of the test roles, through the client."""
+    return client.create_relationship(
+        display_name=name,
+        duration="P90D",
+        customer_tenant_id=tenant,
+        customer_name="",
+        role_ids=ROLES,
+        auto_extend=False,
+    )
+
+
 def test_a_customers_relationships_are_asked_with_a_filter_on_its_tenant(graph):
     fake, client = graph
     fake.page_size = 1  # the filter is kept from page to page
     other = "0f0e0d0c-0b0a-4909-8807-060504030201"
     for n, tenant in enumerate([CUSTOMER, other, CUSTOMER]):
-        client.create_relationship(
-            display_name=f"Relationship {n}",
-            duration="P90D",
-            customer_tenant_id=tenant,
-            customer_name="",
-            role_ids=ROLES,
-            auto_extend=False,
-        )
+        made(client, f"Relationship {n}", tenant)
     found = client.relationships_of(CUSTOMER)
     assert [r.display_name for r in found] == ["Relationship 0", "Relationship 2"]
     asked = [path for method, path, _, _ in fake.seen if method == "GET"]
@@ -286,19 +291,12 @@ def test_a_customers_relationships_are_asked_with_a_filter_on_its_tenant(graph):
 
 def test_the_partner_ends_an_active_relationship(graph):
     fake, client = graph
-    made = client.create_relationship(
-        display_name="To end",
-        duration="P90D",
-        customer_tenant_id=CUSTOMER,
-        customer_name="",
-        role_ids=ROLES,
-        auto_extend=False,
-    )
-    client.lock_for_approval(made.id)
+    rel = made(client, "To end", CUSTOMER)
+    client.lock_for_approval(rel.id)
     with pytest.raises(ValidationFailed, match="only an active relationship"):
-        client.terminate(made.id)  # still waiting for the customer
-    fake.relationships[made.id]["status"] = "active"  # the customer approved
-    ended = client.terminate(made.id)
+        client.terminate(rel.id)  # still waiting for the customer
+    fake.relationships[rel.id]["status"] = "active"  # the customer approved
+    ended = client.terminate(rel.id)
     assert ended.status == "terminationRequested"
     method, path, body, _ = [s for s in fake.seen if s[0] == "POST"][-1]
-    assert (path, body) == (f"{BASE}/{made.id}/requests", {"action": "terminate"})
+    assert (path, body) == (f"{BASE}/{rel.id}/requests", {"action": "terminate"})
