@@ -346,13 +346,12 @@ def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
 
     rules: dict[int, list] = defaultdict(list)
     values: Any
-    # in each book the later rules first, and of two rules from the same day the older one
-    # first: the resolver takes the first of equals (the SQL run orders them the same way)
-    for book_id, *values in (
+    for book_id, pk, *values in (
         PriceRule.objects.filter(reseller_id__in=reseller_ids)
-        .order_by("book_id", "-effective_from", "pk")
+        .order_by()
         .values_list(
             "book_id",
+            "pk",
             "kind",
             "effective_from",
             "offer_id",
@@ -363,7 +362,7 @@ def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
             "currency",
         )
     ):
-        rules[book_id].append(Rule(*values))
+        rules[book_id].append(Rule(*values, id=pk))
     default: dict[int, tuple] = {}
     by_customer: dict[int, dict] = defaultdict(dict)
     for book_id, reseller_id, customer_id in PriceBook.objects.filter(

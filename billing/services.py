@@ -402,8 +402,7 @@ def _usage_rule_sql() -> str:
     book-wide, a fixed price only in the key's currency (`pricing._level`) — the customer's
     book's before the default book's (`resolve_price`), then the most specific (offer fixed 0,
     offer percent 1, product type 2, book-wide 3), then the latest `effective_from`, then the
-    oldest (`pricing._pick` keeps the first of equals of the list `selectors._price_books`
-    hands it, ordered so)."""
+    oldest, the lower id (`pricing._pick`)."""
     from subscriptions.catalog.models import PriceBook, PriceRule
 
     x = {f.name: f"x.{f.column}" for f in PriceRule._meta.concrete_fields}

@@ -88,6 +88,7 @@ def _as_rule(r: PriceRule) -> Rule:
         fixed_price=r.fixed_price,
         currency=r.currency,
         label=str(r),
+        id=r.pk,
     )
 
 

@@ -43,6 +43,7 @@ RULE_FIELDS = (
     "term",
     "fixed_price",
     "currency",
+    "id",
 )
 
 
@@ -51,11 +52,9 @@ def books_for(reseller_ids) -> dict[int, compute.Books]:
     without rules prices like no book, so the rules with their book's customer suffice)."""
     out: dict[int, dict] = {}
     # plain values, no model instances: a report never shows a rule's label
-    # of two rules of one level and day the resolver takes the first: the older one, as the
-    # billing run does (billing.selectors._price_books orders them alike)
     for rule in (
         PriceRule.objects.filter(reseller_id__in=reseller_ids)
-        .order_by("-effective_from", "pk")
+        .order_by()
         .values("reseller_id", "book__customer_id", *RULE_FIELDS)
     ):
         books = out.setdefault(rule.pop("reseller_id"), {})

@@ -54,6 +54,7 @@ class Rule:
     fixed_price: Decimal | None = None
     currency: str = ""
     label: str = ""
+    id: int = 0  # the price rule's: of two rules of one level and day the older one wins
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def _pick(
         level = _level(rule, offer_id, product_type_id, term, currency)
         if level is None:
             continue
-        key = (level, -rule.effective_from.toordinal())
+        key = (level, -rule.effective_from.toordinal(), rule.id)
         if best is None or key < best:
             best, chosen = key, rule
     return chosen

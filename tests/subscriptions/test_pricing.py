@@ -192,3 +192,22 @@ def test_discount_never_exceeds_cost_and_markup_never_below(cost, pct):
     }
     assert resolve_price(default_rules=[discount(pct)], **common).price <= cost
     assert resolve_price(default_rules=[markup(pct)], **common).price >= cost
+
+
+@pytest.mark.parametrize("order", [1, -1], ids=["older first", "newer first"])
+def test_of_two_rules_of_one_level_and_day_the_older_wins_in_any_order(order):
+    """The rules come from the database in no set order: the resolver itself picks the older
+    (the lower id), as the billing run's SQL does."""
+    older = Rule(kind="markup", effective_from=date(2026, 1, 1), percent=D("10"), id=7)
+    newer = Rule(kind="markup", effective_from=date(2026, 1, 1), percent=D("30"), id=9)
+    resolved = resolve_price(
+        cost=D("100.00"),
+        currency="USD",
+        offer_id=OFFER,
+        term="P1Y",
+        product_type_id=NCE,
+        on=date(2026, 2, 15),
+        customer_rules=[],
+        default_rules=[older, newer][::order],
+    )
+    assert resolved.price == D("110.00")
