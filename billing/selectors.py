@@ -345,24 +345,23 @@ def _price_books(reseller_ids) -> dict[int, tuple[tuple, dict]]:
     from subscriptions.catalog.pricing import Rule
 
     rules: dict[int, list] = defaultdict(list)
-    values: Any
-    for book_id, pk, *values in (
+    fields = (
+        "kind",
+        "effective_from",
+        "offer_id",
+        "product_type_id",
+        "term",
+        "percent",
+        "fixed_price",
+        "currency",
+        "id",
+    )
+    for book_id, *values in (
         PriceRule.objects.filter(reseller_id__in=reseller_ids)
         .order_by()
-        .values_list(
-            "book_id",
-            "pk",
-            "kind",
-            "effective_from",
-            "offer_id",
-            "product_type_id",
-            "term",
-            "percent",
-            "fixed_price",
-            "currency",
-        )
+        .values_list("book_id", *fields)
     ):
-        rules[book_id].append(Rule(*values, id=pk))
+        rules[book_id].append(Rule(**dict(zip(fields, values, strict=True))))
     default: dict[int, tuple] = {}
     by_customer: dict[int, dict] = defaultdict(dict)
     for book_id, reseller_id, customer_id in PriceBook.objects.filter(

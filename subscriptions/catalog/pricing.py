@@ -109,7 +109,7 @@ def _apply(rule: Rule, cost: Decimal, currency: str) -> Decimal:
 def _pick(
     rules: list[Rule], offer_id: int, product_type_id: int, term: str, on: date, currency: str
 ) -> Rule | None:
-    best: tuple[int, int] | None = None
+    best: tuple[int, int, int] | None = None
     chosen = None
     for rule in rules:
         if rule.effective_from > on:
