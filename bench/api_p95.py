@@ -26,11 +26,8 @@ and 200 rows and for a later page: they must be equal (no query per row).
 import argparse
 import os
 import secrets
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -52,7 +49,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
-from http_timing import p95, timed_get, wait_until_up  # noqa: E402  (bench/, beside this file)
+from http_timing import gunicorn, p95, timed_get, wait_until_up  # noqa: E402  (bench/, beside this file)
 
 from api import services as api_services  # noqa: E402
 from billing.models import BillingRun, CreditNote, Invoice, Statement  # noqa: E402
@@ -66,7 +63,6 @@ from subscriptions.models import Subscription  # noqa: E402
 from support.models import Ticket  # noqa: E402
 
 RESELLER = "Bench API reseller"
-VENV = ROOT / ".venv" / "bin"
 FLOOR = "/api/v1/me/"
 LISTS = [
     "/api/v1/customers/",
@@ -283,36 +279,13 @@ def main() -> None:
         _, key = api_services.api_key_create(member=owner, name="bench", role=Role.OWNER)
     auth = {"Authorization": f"Bearer {key}"}
     counts = check_queries(key)
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_hex(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "LOG_LEVEL": "WARNING",
-        "API_RATE_LIMIT": "1000000/minute",
-    }
-    env.pop("REDIS_URL", None)
-    log = open(Path(tempfile.gettempdir()) / f"bench-api-gunicorn-{args.port}.log", "w")  # noqa: SIM115
-    gunicorn = subprocess.Popen(
-        [
-            VENV / "gunicorn",
-            "portal.wsgi",
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    try:
+    with gunicorn(
+        "api",
+        args.port,
+        args.workers,
+        SECRET_KEY=secrets.token_hex(32),
+        API_RATE_LIMIT="1000000/minute",
+    ):
         wait_until_up(args.port, FLOOR, auth)
         for path in [FLOOR, *LISTS]:  # warm-up: imports, connections, caches
             for _ in range(3):
@@ -331,10 +304,6 @@ def main() -> None:
                 + ", ".join(f"{p.removeprefix('/api/v1/')} {figures[p]:.1f}" for p in LISTS),
                 flush=True,
             )
-    finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        gunicorn.wait(timeout=30)
-        log.close()
     best = {p: min(f[p] for f in per_round) for p in per_round[0]}
     median = {p: statistics.median(f[p] for f in per_round) for p in per_round[0]}
     print(

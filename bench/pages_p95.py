@@ -24,16 +24,12 @@ data size).
 
 import argparse
 import os
-import signal
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
-VENV = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 os.environ.setdefault("DEBUG", "1")
@@ -51,7 +47,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django_scopes import scopes_disabled  # noqa: E402
-from http_timing import p95, timed_get, wait_until_up  # noqa: E402  (bench/, beside this file)
+from http_timing import gunicorn, p95, timed_get, wait_until_up  # noqa: E402  (bench/, beside this file)
 
 from billing.usage.models import UsageSummary  # noqa: E402
 from portal.middleware import SESSION_RESELLER_KEY  # noqa: E402
@@ -252,46 +248,12 @@ def main() -> None:
     counts = check_queries(members, staff, page_lists)
     cookies = [session_cookie(m) for m in members]
     staff_cookie = staff_session_cookie(staff)
-    env = {
-        **os.environ,
-        "DEBUG": "0",
-        "BENCH_HELLO": "1",
-        # the sessions written here are signed with this process's key: the server's
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("REDIS_URL", None)
-    # static files as production serves them (whitenoise's manifest)
-    subprocess.run(
-        [VENV / "python", "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
-    log = open(Path(tempfile.gettempdir()) / f"bench-pages-gunicorn-{args.port}.log", "w")  # noqa: SIM115
-    gunicorn = subprocess.Popen(
-        [
-            VENV / "gunicorn",
-            "portal.wsgi",
-            "--workers",
-            str(args.workers),
-            "--bind",
-            f"127.0.0.1:{args.port}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
     labels = ["floor", *(label for label, _, _ in page_list)]
     per_round: list[dict[str, float]] = []
-    try:
+    # the sessions written here are signed with this process's key: the server's
+    with gunicorn(
+        "pages", args.port, args.workers, BENCH_HELLO="1", SECRET_KEY=settings.SECRET_KEY
+    ):
         wait_until_up(args.port, FLOOR, session(cookies[0]))
         for cookie, page_list in zip(cookies, page_lists, strict=True):  # warm-up
             for label, path, query in page_list:
@@ -317,10 +279,6 @@ def main() -> None:
                 f"{figures[worst]:.1f} ms ({figures[worst] / figures['floor']:.2f}×)",
                 flush=True,
             )
-    finally:
-        gunicorn.send_signal(signal.SIGTERM)
-        gunicorn.wait(timeout=30)
-        log.close()
     best = {label: min(f[label] for f in per_round) for label in labels}
     median = {label: statistics.median(f[label] for f in per_round) for label in labels}
     print(
