@@ -17,7 +17,13 @@ Sources (microsoftgraph/microsoft-graph-docs-contrib, api-reference/v1.0/):
   {accessContainerId, accessContainerType "securityGroup"} and accessDetails; 201 with the
   assignment (status "pending");
 - resources/delegatedadminrelationship.md (duration P1D..P2Y) and
-  resources/delegatedadminaccessassignment.md.
+  resources/delegatedadminaccessassignment.md;
+- api/tenantrelationship-list-delegatedadminrelationships.md: $top up to 300, $filter
+  supported; this fake knows the one filter the portal sends (customer/tenantId eq '…') and
+  refuses any other;
+- resources/delegatedadminrelationshiprequest.md: "terminate" ends a relationship; this fake
+  accepts it for an active one only (the status Microsoft then reports, terminationRequested,
+  is one of resources/delegatedadminrelationship.md's statuses).
 """
 
 import copy
