@@ -53,6 +53,7 @@ OPS_PAGES = [
 
 def detail_pages():
     """Pages of one customer, subscription, price book and statement of Northwind's."""
+    from customers.gdap.models import AdminRelationship
     from customers.models import Customer
     from subscriptions.models import Subscription
 
@@ -60,10 +61,13 @@ def detail_pages():
         customer = Customer.objects.get(company_name="Contoso Ltd")
         sub = Subscription.objects.filter(customer=customer, status="active").order_by("pk").first()
         book = customer.reseller.price_books.order_by("pk").first()
+        gdap = AdminRelationship.objects.get(customer=customer)
     pages = [
         f"/customers/{customer.pk}/",
         f"/customers/{customer.pk}/gdap/new/",
+        f"/customers/{customer.pk}/gdap/{gdap.pk}/end/",  # the confirmation
         f"/subscriptions/{sub.pk}/",
+        f"/subscriptions/{sub.pk}/?upgrades=1",  # the upgrade card in the page (no JavaScript)
         f"/billing/statements/{customer.pk}/",
     ]
     if book:
