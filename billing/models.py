@@ -513,3 +513,19 @@ class Statement(models.Model):
     @property
     def period(self) -> Period:
         return Period(self.period_start, self.period_end)
+
+
+class ReportDataChange(models.Model):
+    """One committed change to the data that cached report figures are computed from, written
+    by PostgreSQL triggers (migration 0015) after every statement that inserts, updates or
+    deletes rows of those tables, whoever writes them (services, the admin, COPY, raw SQL).
+    The sum of the weights visible to a reader only grows, one step per committed change:
+    it names the state of the data, so a cached figure is kept under it
+    (billing/reports/cache.py). A daily job folds the rows into one per reseller; the sums stay
+    the same."""
+
+    reseller_id = models.BigIntegerField(null=True, db_index=True)  # None: every reseller's data
+    weight = models.BigIntegerField(default=1)
+
+    def __str__(self):
+        return f"report data change of reseller {self.reseller_id or 'every'} (×{self.weight})"

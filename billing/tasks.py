@@ -7,6 +7,7 @@ from django.utils import timezone
 from billing import services
 from billing.insight.services import anomalies_detect, budgets_check
 from billing.reconciliation import services as reconciliation_services
+from billing.reports import cache as report_cache
 from billing.usage import partitions
 from billing.usage import services as usage_services
 
@@ -31,6 +32,13 @@ def create_usage_partitions() -> int:
     """Daily (beat): this month's usage line partition and the next three (PostgreSQL);
     idempotent."""
     return len(partitions.create_ahead(timezone.now().date()))
+
+
+@shared_task(**RELIABLE)
+def fold_report_changes() -> int:
+    """Daily (beat): the notes of changes to report data folded into one per reseller; the
+    states the cached report figures are kept under stay the same. Returns the notes removed."""
+    return report_cache.fold()
 
 
 @shared_task

@@ -427,6 +427,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.tasks.poll_gdap_relationships",
         "schedule": 3600.0,
     },
+    # the notes of report data changes, folded into one per reseller (billing/reports/cache.py)
+    "billing-fold-report-changes": {
+        "task": "billing.tasks.fold_report_changes",
+        "schedule": 3600.0 * 24,
+    },
     "billing-check-budgets": {
         "task": "billing.tasks.check_budgets",
         "schedule": 3600.0 * 6,
