@@ -279,7 +279,11 @@ class SeatsReport(UsageReport):
         rows = report_selectors.seat_rows(every)
         table = tables.SeatTable(rows, show_money=self.show_money, ops=self.ops, prefix="s-")
         return Section(
-            "seats", "Seat products per subscription", table, rows, partial(compute.totals, rows)
+            "seats",
+            "Seat products per subscription",
+            table,
+            rows,
+            rows.totals,
         )
 
 

@@ -7,16 +7,14 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
     DecimalField,
     ExpressionWrapper,
     F,
-    IntegerField,
-    OuterRef,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
@@ -24,9 +22,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Round
 
 from billing.reports import compute
-from subscriptions.catalog.models import PriceRule
+from customers.models import Customer
+from portal.models import Reseller
+from subscriptions.catalog.models import Offer, PriceRule, ProductType
 from subscriptions.catalog.pricing import Rule, resolve_price
-from subscriptions.models import ChargeEvent, SeatAssignment
+from subscriptions.models import ChargeEvent, SeatAssignment, Subscription
 
 # Which product types each report covers (ProductType.code).
 USAGE_TYPES = {"azure-legacy": ("azure-legacy",), "azure-plan": ("azure-plan",)}
@@ -328,56 +328,183 @@ _CREDIT = Q(
 )
 
 
-def seat_rows(charges) -> list[dict]:
+# Seat rows: the order (a column's sort first keeps it among equal values, as
+# django-tables2's stable sort of a list of rows did), the keys of a row (its group) and its
+# values as SQL over the groups `g`, their subscription `s`, customer `c`, reseller `r`, offer
+# `o`, product type `t` and portal seat assignments `a`.
+SEAT_ORDER = ("customer_name", "offer_name", "partner_center_id")
+_SEAT_GROUP = ("reseller_id", "customer_id", "subscription_id", "currency")
+_SEAT_SUMS = ("cycle_price", "proration_price", "credit_price", "cost", "price", "events")
+_SEAT_VALUES = {
+    **{key: f"g.{key}" for key in _SEAT_GROUP},
+    "customer_name": "c.company_name",
+    "reseller_name": "r.name",
+    "offer_name": "o.name",
+    "partner_center_id": "s.partner_center_id",
+    "product_type": "t.name",
+    "term": "s.term",
+    "billing_frequency": "s.billing_frequency",
+    "quantity": "s.quantity",
+    "unit_cost": "s.unit_cost",
+    "unit_price": "s.unit_price",
+    "assigned": "COALESCE(a.n, 0)",
+    **{key: f"g.{key}" for key in _SEAT_SUMS},
+    "unused": "{greatest}(s.quantity - COALESCE(a.n, 0), 0)",
+    "margin": "g.price - g.cost",
+}
+# text values: ordered by code point, as Python compares strings, whatever the database's
+# collation (SQLite compares code points already)
+_SEAT_TEXT = frozenset(
+    {
+        "currency",
+        "customer_name",
+        "reseller_name",
+        "offer_name",
+        "partner_center_id",
+        "product_type",
+        "term",
+        "billing_frequency",
+    }
+)
+_SEAT_MONEY = frozenset({*_SEAT_SUMS[:-1], "margin", "unit_cost", "unit_price"})
+
+
+def _tables(*models) -> list[str]:
+    return [connection.ops.quote_name(m._meta.db_table) for m in models]
+
+
+class SeatRows:
+    """The rows of the seat report in SQL, sorted (`order_by`, keys "name" or "-name") and
+    sliced (a page: LIMIT/OFFSET) there, like a values queryset: the period's charge events
+    summed per subscription (and its customer, reseller, currency: the events' own) in a
+    narrow group, then joined with their names and the subscription's portal seat
+    assignments, counted for those subscriptions only. Iterating reads every row (exports)."""
+
+    model = None  # no model instances
+
+    def __init__(self, charges, keys=()):
+        self.charges, self.keys = charges, tuple(keys)
+
+    def order_by(self, *keys) -> "SeatRows":
+        return SeatRows(self.charges, keys)
+
+    def _groups(self) -> tuple[str, tuple]:
+        groups = (
+            self.charges.order_by()
+            .values(*_SEAT_GROUP)
+            .annotate(
+                cycle_price=Coalesce(
+                    Sum("price_amount", filter=Q(kind=ChargeEvent.Kind.CYCLE)), compute.ZERO
+                ),
+                proration_price=Coalesce(Sum("price_amount", filter=_PRORATION), compute.ZERO),
+                credit_price=Coalesce(Sum("price_amount", filter=_CREDIT), compute.ZERO),
+                cost=Sum("cost_amount"),
+                price=Sum("price_amount"),
+                events=Count("pk"),
+            )
+        )
+        sql, params = groups.query.sql_with_params()
+        return f"WITH g AS ({sql}) ", tuple(params)
+
+    def _order(self) -> str:
+        postgres = connection.vendor == "postgresql"
+        terms = []
+        for key in (*self.keys, *SEAT_ORDER, *_SEAT_GROUP):
+            descending, name = key.startswith("-"), key.lstrip("-")
+            value = self._value(name)
+            if postgres and name in _SEAT_TEXT:
+                value = f'{value} COLLATE "C"'
+            # None before any value, as the list's sort put it
+            terms.append(f"{value} DESC NULLS LAST" if descending else f"{value} NULLS FIRST")
+        return ", ".join(terms)
+
+    @staticmethod
+    def _value(name: str) -> str:
+        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+        return _SEAT_VALUES[name].format(greatest=greatest)  # KeyError: not a row's value
+
+    def _rows(self, limit: int | None = None, offset: int = 0) -> list[dict]:
+        with_g, params = self._groups()
+        sub, customer, reseller, offer, ptype, seat = _tables(
+            Subscription, Customer, Reseller, Offer, ProductType, SeatAssignment
+        )
+        columns = ", ".join(f"{self._value(k)} AS {k}" for k in _SEAT_VALUES)
+        # every name in the text is this module's (tables, columns, sort keys checked against
+        # _SEAT_VALUES); every value is a parameter
+        sql = (
+            f"{with_g}SELECT {columns} FROM g"  # noqa: S608
+            f" INNER JOIN {sub} s ON s.id = g.subscription_id"
+            f" INNER JOIN {customer} c ON c.id = g.customer_id"
+            f" INNER JOIN {reseller} r ON r.id = g.reseller_id"
+            f" INNER JOIN {offer} o ON o.id = s.offer_id"
+            f" INNER JOIN {ptype} t ON t.id = o.product_type_id"
+            f" LEFT JOIN (SELECT subscription_id, COUNT(*) AS n FROM {seat}"
+            " WHERE subscription_id IN (SELECT subscription_id FROM g)"
+            " GROUP BY subscription_id) a ON a.subscription_id = g.subscription_id"
+            f" ORDER BY {self._order()}"
+        )
+        if limit is not None:
+            sql += " LIMIT %s OFFSET %s"
+            params += (limit, offset)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [c[0] for c in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        if connection.vendor != "postgresql":  # SQLite: numbers without the ORM's converters
+            for row in rows:
+                for key in _SEAT_MONEY:
+                    if row[key] is not None and not isinstance(row[key], Decimal):
+                        row[key] = Decimal(str(row[key]))
+        return rows
+
+    def __iter__(self):
+        return iter(self._rows())
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            if key.step is not None or (key.start or 0) < 0 or (key.stop or 0) < 0:
+                raise ValueError("Only a forward slice of the rows.")
+            start = key.start or 0
+            if key.stop is None:
+                return self._rows(None)[start:]
+            return self._rows(max(key.stop - start, 0), start)
+        rows = self._rows(1, key)
+        if not rows:
+            raise IndexError(key)
+        return rows[0]
+
+    def count(self) -> int:
+        with_g, params = self._groups()
+        with connection.cursor() as cursor:
+            cursor.execute(f"{with_g}SELECT COUNT(*) FROM g", params)  # noqa: S608
+            return cursor.fetchone()[0]
+
+    def totals(self) -> list[compute.Total]:
+        """Per currency: the sums of the rows' cost and price (the events' rounded amounts)
+        and the number of rows, in one query that builds no row."""
+        with_g, params = self._groups()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{with_g}SELECT currency, SUM(cost), SUM(price), COUNT(*) FROM g"  # noqa: S608
+                " GROUP BY currency ORDER BY currency",
+                params,
+            )
+            return [
+                compute.Total(
+                    currency=currency,
+                    cost=compute.to_cents(cost),
+                    price=compute.to_cents(price),
+                    rows=n,
+                )
+                for currency, cost, price, n in cursor.fetchall()
+            ]
+
+
+def seat_rows(charges) -> SeatRows:
     """Seat products per subscription for the period: quantity, assigned, unused, unit cost and
-    price, cycle charges, prorations and credits (sums of the period's charge events)."""
-    assigned = (
-        SeatAssignment.objects.filter(subscription_id=OuterRef("subscription_id"))
-        .order_by()
-        .values("subscription_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    rows = list(
-        charges.order_by()
-        .values(
-            "reseller_id",
-            "customer_id",
-            "subscription_id",
-            "currency",
-            customer_name=F("customer__company_name"),
-            reseller_name=F("reseller__name"),
-            offer_name=F("subscription__offer__name"),
-            partner_center_id=F("subscription__partner_center_id"),
-            product_type=F("subscription__offer__product_type__name"),
-            term=F("subscription__term"),
-            billing_frequency=F("subscription__billing_frequency"),
-            seats=F("subscription__quantity"),
-            seat_cost=F("subscription__unit_cost"),
-            seat_price=F("subscription__unit_price"),
-        )
-        .annotate(
-            assigned=Coalesce(Subquery(assigned, output_field=IntegerField()), 0),
-            cycle_price=Coalesce(
-                Sum("price_amount", filter=Q(kind=ChargeEvent.Kind.CYCLE)), compute.ZERO
-            ),
-            proration_price=Coalesce(Sum("price_amount", filter=_PRORATION), compute.ZERO),
-            credit_price=Coalesce(Sum("price_amount", filter=_CREDIT), compute.ZERO),
-            cost=Sum("cost_amount"),
-            price=Sum("price_amount"),
-            events=Count("pk"),
-        )
-    )
-    for row in rows:
-        row["quantity"], row["unit_cost"], row["unit_price"] = (
-            row.pop("seats"),
-            row.pop("seat_cost"),
-            row.pop("seat_price"),
-        )
-        row["unused"] = max(row["quantity"] - row["assigned"], 0)
-        row["margin"] = row["price"] - row["cost"]
-    rows.sort(key=lambda r: (r["customer_name"], r["offer_name"], r["partner_center_id"]))
-    return rows
+    price, cycle charges, prorations and credits (sums of the period's charge events), in the
+    report's order: `SeatRows`, which the table sorts and pages in SQL."""
+    return SeatRows(charges)
 
 
 def _price(rows: list[dict], priced_on: date) -> None:

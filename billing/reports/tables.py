@@ -14,6 +14,8 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
+from django_tables2.data import TableQuerysetData
+from django_tables2.utils import OrderBy
 
 from billing.reports import compute
 from portal import numbers
@@ -223,7 +225,29 @@ class LicenceTable(ReportTable):
     margin = Num(verbose_name="Margin")
 
 
+class SqlOrder(TableQuerysetData):
+    """Rows sorted and paged in SQL (`selectors.SeatRows`) given the sort as keys ("name",
+    "-name"): it sorts as django-tables2 sorts a list of dict rows."""
+
+    @property
+    def ordering(self):
+        return None  # the rows' own order is the report's, not a column's
+
+    def order_by(self, aliases):
+        keys = []
+        for alias in aliases:
+            column = self.table.columns[OrderBy(alias).bare]
+            flip = alias[0] != column.order_by_alias[0]  # as TableQuerysetData.order_by
+            keys += [str(a) for a in (column.order_by.opposite if flip else column.order_by)]
+        self.data = self.data.order_by(*keys)
+
+
 class SeatTable(ReportTable):
+    """Rows: `selectors.seat_rows`, sorted and paged in SQL."""
+
+    def __init__(self, data, **kwargs):
+        super().__init__(SqlOrder(data), **kwargs)
+
     reseller_name = tables.Column(verbose_name="Reseller")
     customer_name = tables.Column(verbose_name="Customer")
     offer_name = tables.Column(verbose_name="Product")

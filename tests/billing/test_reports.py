@@ -843,3 +843,89 @@ def test_of_two_equal_rules_the_report_prices_with_the_older_as_billing_does(
         on=date(2026, 6, 1),
     )
     assert billed.price == row["price"]
+
+
+@pytest.fixture
+def seat_mix(reseller_a):
+    """Seat subscriptions whose names sort differently by code point and by a locale (upper
+    before lower case), with ties on names, quantities and amounts, and one not yet
+    provisioned (no Partner Center ID) beside one that is, of the same customer and offer."""
+    rows = [
+        ("beta co", "Teams", "pc-3", 5, 0, "30.00"),
+        ("Alpha", "Teams", "pc-2", 5, 2, "30.00"),
+        ("alpha", "365 E3", "pc-1", 8, 8, "-12.50"),
+        ("Alpha", "Teams", None, 3, 1, "30.00"),
+        ("Zulu", "365 E3", "pc-0", 1, 0, "7.25"),
+        ("beta co", "365 E3", "pc-4", 5, 6, "0.00"),
+    ]
+    customers, offers, subs = {}, {}, []
+    for name, offer, pcid, quantity, assigned, price in rows:
+        customer = customers.get(name) or factories.CustomerFactory(
+            reseller=reseller_a, company_name=name
+        )
+        customers[name] = customer
+        offers[offer] = offers.get(offer) or factories.OfferFactory(
+            name=offer, product_type=ProductType.objects.get(code="nce")
+        )
+        sub = factories.SeatSubscriptionFactory(
+            reseller=reseller_a,
+            customer=customer,
+            offer=offers[offer],
+            partner_center_id=pcid,
+            quantity=quantity,
+        )
+        for _ in range(assigned):
+            factories.SeatAssignmentFactory(subscription=sub)
+        d.charge(sub, cost="10.00", price=price)
+        subs.append(sub)
+    return subs
+
+
+def _python_order(rows, key, descending):
+    """The order django-tables2 gives a list of dict rows: a stable sort of the report's
+    rows (by customer, product, subscription) on the column, None before any value."""
+    return sorted(rows, key=lambda r: (r[key] is not None, r[key]), reverse=descending)
+
+
+def test_seat_report_pages_and_sorts_every_column_by_code_point_order(
+    owner_a, client_for, seat_mix, monkeypatch
+):
+    from billing.reports import views as report_views
+
+    monkeypatch.setattr(report_views, "PER_PAGE", 4)
+    client = client_for(owner_a)
+    url = reverse("billing:report_seats")
+    section = _section(client.get(url, PERIOD), "seats")
+    default = [r["subscription_id"] for r in section.rows]
+    by_id = {s.pk: s for s in seat_mix}
+    # by customer name (code points: upper case first), product, then Partner Center ID
+    assert [(by_id[i].customer.company_name, by_id[i].partner_center_id) for i in default] == [
+        ("Alpha", None),
+        ("Alpha", "pc-2"),
+        ("Zulu", "pc-0"),
+        ("alpha", "pc-1"),
+        ("beta co", "pc-4"),
+        ("beta co", "pc-3"),
+    ]
+    assert [(t.currency, t.rows, t.cost, t.price) for t in section.totals] == [
+        ("USD", 6, Decimal("60.00"), Decimal("84.75"))
+    ]
+    columns = [c.name for c in section.table.columns if c.orderable]
+    assert len(columns) == 17
+    for name in columns:
+        key = section.table.columns[name].accessor
+        for sort in (name, f"-{name}"):
+            expected = [
+                r["subscription_id"] for r in _python_order(section.rows, key, sort.startswith("-"))
+            ]
+            pages = []
+            for number in (1, 2):
+                response = client.get(url, {**PERIOD, "s-sort": sort, "s-page": number})
+                table = _section(response, "seats").table
+                pages += [row.record["subscription_id"] for row in table.page.object_list]
+            assert pages == expected, sort
+            exported = _export_rows(client, url, {**PERIOD, "s-sort": sort}, "seats", "csv")
+            assert [r["Assigned"] for r in exported] == [
+                str(next(r for r in section.rows if r["subscription_id"] == i)["assigned"])
+                for i in expected
+            ], sort
