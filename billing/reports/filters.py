@@ -49,6 +49,10 @@ def selected_period(data, periods: dict[str, Period], current: str) -> Period | 
     return periods.get(data.get("period", current))
 
 
+# filters that pick customers' rows (not the period, the meter category or the reseller)
+ROW_FILTERS = ("customer_name", "customer", "product_type", "subscription")
+
+
 class ReportFilter(django_filters.FilterSet):
     """Base filter of one report. `date_field` is the field the period applies to;
     usage reports show the previous calendar month's usage (billed in arrears).

@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.periods import usage_month
-from billing.reports import compute, filters, tables
+from billing.reports import compute, filters, rollup, tables
 from billing.reports import selectors as report_selectors
 from billing.selectors import calendar_overrides
 from billing.usage.models import UsageLine, UsageSummary
@@ -152,6 +152,8 @@ class UsageReport(Report):
     the period's licence charges below."""
 
     def build_sections(self) -> list[Section]:
+        if self.rolled_up:
+            return self._rollup_sections()
         sections = self._usage_sections()
         if self.charge_types:
             sections += self._charge_sections()
@@ -181,6 +183,56 @@ class UsageReport(Report):
         return [self.usage_section(period, combos)]
 
     usage_filter = filters.UsageFilter
+
+    @property
+    def rolled_up(self) -> bool:
+        """Operations' report of every reseller, filtered by period and meter category only:
+        one row per reseller (a filter on customers or subscriptions lists their rows)."""
+        return (
+            self.ops
+            and self.reseller is None
+            and not self.daily
+            and not any(self.params.get(k) for k in filters.ROW_FILTERS)
+        )
+
+    def _rollup_sections(self) -> list[Section]:
+        period = filters.selected_period(self.params, self.periods, self.current)
+        sums = rollup.reseller_sums(self, period) if period else {}
+        self.filterset = self._filter_class(self.usage_filter)(
+            self.params,
+            UsageSummary.objects.none(),
+            meter_categories=rollup.meter_categories(sums),
+            **self._filter_args(),
+        )
+        if not self.filterset.is_valid() or self.filterset.period_value is None:
+            return []
+        category = self.filterset.form.cleaned_data.get("meter_category") or ""
+        names = dict(Reseller.objects.values_list("pk", "name"))
+        link = {"report_url": self.request.path, "query": self.filter_query}
+        usage = rollup.reseller_rows(sums, names, "usage", category)
+        groups = rollup.usage_groups(sums, category)
+        sections = [
+            Section(
+                "resellers",
+                "Azure usage per reseller (open a reseller for its customers' rows)",
+                tables.ResellerTable(usage, show_money=True, ops=True, prefix="r-", **link),
+                usage,
+                partial(compute.group_totals, usage),
+                draw=partial(compute.category_chart, groups, show_money=True),
+            )
+        ]
+        if self.charge_types:
+            licences = rollup.reseller_rows(sums, names, "licences")
+            sections.append(
+                Section(
+                    "reseller_licences",
+                    "Licence charges per reseller",
+                    tables.ResellerTable(licences, show_money=True, ops=True, prefix="rl-", **link),
+                    licences,
+                    partial(compute.group_totals, licences),
+                )
+            )
+        return sections
 
     def usage_lines(self, summaries):
         return summaries

@@ -177,6 +177,34 @@ class UsageTable(ReportTable):
         return _quantity(record["quantity"])
 
 
+class ResellerTable(ReportTable):
+    """Operations' report of every reseller: one row per reseller and currency, each reseller
+    linked to its own report with the same filters."""
+
+    reseller_name = tables.Column(verbose_name="Reseller")
+    currency = tables.Column(verbose_name="Currency")
+    rows = Num(verbose_name="Rows")
+    cost = Num(verbose_name="Cost")
+    price = Num(verbose_name="Customer price")
+    margin = Num(verbose_name="Margin")
+
+    def __init__(self, data, *, report_url: str, query: dict, **kwargs):
+        self.report_url = report_url
+        self.link_query = "".join(
+            f"{urlencode({k: v})}&" for k, v in query.items() if k != "reseller"
+        )
+        super().__init__(data, **kwargs)
+
+    def cell_reseller_name(self, record):
+        return format_html(
+            '<a href="{}?{}reseller={}" data-testid="open-reseller">{}</a>',
+            self.report_url,
+            self.link_query,
+            record["reseller_id"],
+            record["reseller_name"],
+        )
+
+
 class DailyTable(ReportTable):
     usage_date = Date(verbose_name="Date")
     customer_name = tables.Column(verbose_name="Customer")

@@ -3,19 +3,22 @@ reports read, whoever makes it, moves the data's state, so a kept figure is neve
 the data it was computed from changed."""
 
 import importlib
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django_scopes import scopes_disabled
 
 from billing.models import BillingCalendar, ReportDataChange
 from billing.reports import cache
 from billing.tasks import fold_report_changes
 from billing.usage.models import UsageLine
+from subscriptions.catalog.models import ProductType
 from subscriptions.models import ChargeEvent, Subscription
 from tests import factories
 from tests.billing import report_data as d
@@ -23,14 +26,8 @@ from tests.billing import report_data as d
 migration = importlib.import_module("billing.migrations.0015_report_data_changes")
 
 
-@pytest.fixture
-def kept(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    from django.core.cache import cache as django_cache
-
-    django_cache.clear()
-    yield
-    django_cache.clear()
+def _everyone() -> int:
+    return sum(cache.states().values())
 
 
 def test_the_module_and_the_migration_watch_the_same_tables():
@@ -49,10 +46,10 @@ def test_every_watched_table_has_its_four_triggers(db):
 
 def test_inserts_updates_deletes_and_raw_sql_each_move_the_state(reseller_a, reseller_b):
     sub = d.azure_sub(reseller_a)
-    states = [cache.data_state()]
+    states = [_everyone()]
 
     def moved():
-        states.append(cache.data_state())
+        states.append(_everyone())
         return states[-1] > states[-2]
 
     d.charge(sub)  # insert, through the ORM
@@ -86,63 +83,14 @@ def test_a_note_names_the_changed_rows_resellers(reseller_a, reseller_b):
     ]
 
 
-def _totals():
-    return (
-        ChargeEvent.objects.order_by("currency")
-        .values("currency")
-        .annotate(price=Sum("price_amount"), n=Count("pk"))
-    )
-
-
-def test_kept_rows_are_read_once_per_state_and_again_after_a_change(kept, reseller_a):
-    sub = d.seat_sub(reseller_a)
-    d.charge(sub, price="120.00")
-    with scopes_disabled():
-        first = cache.rows(_totals(), cache.data_state())
-        with CaptureQueriesContext(connection) as again:
-            assert cache.rows(_totals(), cache.data_state()) == first
-        assert len(again) == 1  # the state only
-        assert first == [{"currency": "USD", "price": Decimal("120.00"), "n": 1}]
-
-        d.charge(sub, price="30.00")  # a new charge: a new state, the new total
-        assert cache.rows(_totals(), cache.data_state()) == [
-            {"currency": "USD", "price": Decimal("150.00"), "n": 2}
-        ]
-
-
-def test_other_filters_are_other_rows(kept, reseller_a, reseller_b):
-    d.charge(d.seat_sub(reseller_a), price="120.00")
-    d.charge(d.seat_sub(reseller_b), price="7.00")
-    with scopes_disabled():
-        state = cache.data_state()
-        a = cache.rows(_totals().filter(reseller=reseller_a), state)
-        b = cache.rows(_totals().filter(reseller=reseller_b), state)
-    assert (a[0]["price"], b[0]["price"]) == (Decimal("120.00"), Decimal("7.00"))
-
-
-def test_a_query_of_a_table_without_triggers_is_refused(kept, reseller_a):
-    with scopes_disabled(), pytest.raises(cache.UntrackedTable, match="billing_usageline"):
-        cache.rows(UsageLine.objects.values("currency"), cache.data_state())
-
-
-def test_without_a_state_nothing_is_kept(kept, reseller_a):
-    sub = d.seat_sub(reseller_a)
-    d.charge(sub, price="120.00")
-    with scopes_disabled():
-        cache.rows(_totals(), None)
-        with connection.cursor() as cursor:  # unseen by any trigger? still read afresh
-            cursor.execute("UPDATE subscriptions_chargeevent SET price_amount = 1")
-        assert cache.rows(_totals(), None)[0]["price"] == Decimal("1.00")
-
-
 def test_folding_keeps_every_sum(reseller_a, reseller_b):
     for _ in range(3):
         factories.CustomerFactory(reseller=reseller_a)
         factories.CustomerFactory(reseller=reseller_b)
-    before = cache.data_state()
+    before = cache.states()
     of_a = ReportDataChange.objects.filter(reseller_id=reseller_a.pk).aggregate(s=Sum("weight"))
     removed = fold_report_changes()  # the daily job
-    assert removed > 0 and cache.data_state() == before
+    assert removed > 0 and cache.states() == before
     assert ReportDataChange.objects.filter(reseller_id=reseller_a.pk).count() == 1
     assert (
         ReportDataChange.objects.filter(reseller_id=reseller_a.pk).aggregate(s=Sum("weight"))
@@ -156,7 +104,138 @@ def test_a_price_rule_changed_in_a_past_period_still_moves_the_state(reseller_a)
     rule = factories.PriceRuleFactory(
         book=book, kind="markup", percent=10, effective_from=date(2026, 1, 1)
     )
-    before = cache.data_state()
+    before = cache.states()[reseller_a.pk]
     rule.percent = 12
     rule.save()
-    assert cache.data_state() > before
+    assert cache.states()[reseller_a.pk] > before
+
+
+# Operations' report of every reseller: one row per reseller, its sums kept under its state.
+
+URL = "billing_ops:report_azure_plan"
+PERIOD = {"period": d.PERIOD}
+
+
+@pytest.fixture
+def ops_client(client, settings, db):
+    settings.STAFF_MFA_REQUIRED = False
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache as django_cache
+
+    django_cache.clear()
+    client.force_login(factories.UserFactory(email="duty@distributor.test", is_staff=True))
+    yield client
+    django_cache.clear()
+
+
+@pytest.fixture
+def two(reseller_a, reseller_b):
+    """Usage and a licence charge for each of two resellers."""
+    out = {}
+    for reseller, cost in ((reseller_a, "10.00"), (reseller_b, "3.00")):
+        d.usage(d.azure_sub(reseller), cost=cost)
+        out[reseller.pk] = d.seat_sub(reseller)
+        d.charge(out[reseller.pk], cost="100.00", price="120.00")
+    return out
+
+
+def _rows(response, name="resellers"):
+    section = next(s for s in response.context["sections"] if s.name == name)
+    return {(r["reseller_name"], r["currency"]): (r["cost"], r["price"]) for r in section.rows}
+
+
+def _usage_reads(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "billing_usagesummary" in q["sql"]]
+
+
+def test_every_reseller_is_one_row_with_the_totals_of_all(ops_client, two):
+    page = ops_client.get(reverse(URL), PERIOD)
+    assert _rows(page) == {
+        ("Alpha Cloud", "USD"): (Decimal("10.00"), Decimal("10.00")),
+        ("Beta Systems", "CAD"): (Decimal("3.00"), Decimal("3.00")),
+    }
+    assert _rows(page, "reseller_licences") == {
+        ("Alpha Cloud", "USD"): (Decimal("100.00"), Decimal("120.00")),
+        ("Beta Systems", "CAD"): (Decimal("100.00"), Decimal("120.00")),
+    }
+    usage = next(s for s in page.context["sections"] if s.name == "resellers")
+    assert [(t.currency, t.cost, t.rows) for t in usage.totals] == [
+        ("CAD", Decimal("3.00"), 1),
+        ("USD", Decimal("10.00"), 1),
+    ]
+    html = page.content.decode()
+    # each reseller opens its own report with the same period
+    assert f'?period={d.PERIOD}&amp;reseller={two[next(iter(two))].reseller_id}"' in html
+
+
+def test_a_second_visit_reads_no_usage_and_a_change_shows_at_once(ops_client, two, reseller_b):
+    ops_client.get(reverse(URL), PERIOD)
+    with CaptureQueriesContext(connection) as captured:
+        again = ops_client.get(reverse(URL), PERIOD)
+    assert _usage_reads(captured) == []  # kept
+    assert _rows(again)[("Beta Systems", "CAD")] == (Decimal("3.00"), Decimal("3.00"))
+
+    # a price book for B: B's row is priced with it on the very next visit, A's is still kept
+    book = factories.PriceBookFactory(reseller=reseller_b, customer=None, name="Default")
+    factories.PriceRuleFactory(
+        book=book,
+        product_type=ProductType.objects.get(code="azure-plan"),
+        kind="markup",
+        percent=50,
+        effective_from=date(2026, 1, 1),
+    )
+    with CaptureQueriesContext(connection) as captured:
+        after = ops_client.get(reverse(URL), PERIOD)
+    assert _rows(after)[("Beta Systems", "CAD")] == (Decimal("3.00"), Decimal("4.50"))
+    assert _rows(after)[("Alpha Cloud", "USD")] == (Decimal("10.00"), Decimal("10.00"))
+    (summed,) = [q for q in _usage_reads(captured) if "SUM(" in q]
+    assert f"IN ({reseller_b.pk})" in summed  # only the reseller that changed
+
+
+def test_a_change_written_by_raw_sql_shows_at_once(ops_client, two):
+    ops_client.get(reverse(URL), PERIOD)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE subscriptions_chargeevent SET price_amount = 200")
+    rows = _rows(ops_client.get(reverse(URL), PERIOD), "reseller_licences")
+    assert {price for _, price in rows.values()} == {Decimal("200.00")}
+
+
+def test_a_meter_category_filters_the_rows_totals_and_chart(ops_client, two, reseller_a):
+    d.usage(d.azure_sub(reseller_a), category="Storage", meter="LRS", cost="5.00")
+    page = ops_client.get(reverse(URL), {**PERIOD, "meter_category": "Storage"})
+    assert _rows(page) == {("Alpha Cloud", "USD"): (Decimal("5.00"), Decimal("5.00"))}
+    usage = next(s for s in page.context["sections"] if s.name == "resellers")
+    assert usage.chart["labels"] == ["Storage"]
+    assert "Storage" in dict(page.context["filter"].form.fields["meter_category"].choices)
+
+
+def test_a_customer_search_lists_the_rows_of_every_reseller(ops_client, two):
+    page = ops_client.get(reverse(URL), {**PERIOD, "customer_name": "o"})
+    assert [s.name for s in page.context["sections"]] == ["usage", "licences"]
+
+
+def test_the_reseller_rows_export(ops_client, two):
+    response = ops_client.get(reverse(URL), {**PERIOD, "export": "csv", "table": "resellers"})
+    assert response["Content-Type"].startswith("text/csv")
+    lines = response.content.decode().splitlines()
+    assert lines[0].split(",")[:3] == ["Reseller", "Currency", "Rows"]
+    assert lines[1].startswith("Alpha Cloud,USD,1,10.00")
+
+
+def test_the_kept_sums_read_only_watched_tables(two, reseller_a, reseller_b):
+    """What is kept may only come from tables whose changes the triggers note."""
+    from billing.periods import Period
+    from billing.reports import rollup
+
+    types = tuple(ProductType.objects.values_list("pk", flat=True))
+    with scopes_disabled(), CaptureQueriesContext(connection) as captured:
+        rollup._sums(
+            [reseller_a.pk, reseller_b.pk],
+            Period(date(2026, 6, 1), date(2026, 6, 30)),
+            types,
+            types,
+        )
+    read = {
+        t for q in captured.captured_queries for t in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])
+    }
+    assert read and read <= cache.TRACKED, read - cache.TRACKED
