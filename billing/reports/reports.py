@@ -245,8 +245,9 @@ class UsageReport(Report):
             self.filterset.qs, priced_on=period.start, reseller_ids=self.reseller_ids, combos=combos
         )
         rows = report_selectors.usage_rows(priced, self.reseller_ids)
+        keys = partial(report_selectors.usage_page_keys, priced, self.reseller_ids)
         table = tables.UsageTable(
-            rows,
+            tables.KeyedRows(rows, keys=keys),
             show_money=self.show_money,
             ops=self.ops,
             prefix="u-",

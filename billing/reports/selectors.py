@@ -12,6 +12,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Expression,
     ExpressionWrapper,
     F,
     Q,
@@ -192,9 +193,23 @@ def priced_usage(summaries, *, priced_on: date, reseller_ids, combos):
     )
 
 
+# A row's names that are not the summary's own columns, as the summary reaches them: what a
+# page's keys are sorted by (`usage_page_keys`).
+USAGE_SORTS: dict[str, F | Expression] = {
+    "customer_name": F("customer__company_name"),
+    "reseller_name": F("reseller__name"),
+    "partner_center_id": F("subscription__partner_center_id"),
+    "cost_raw": F("pre_tax_total"),
+    "cost": F("row_cost"),
+    "price": F("row_price"),
+    "margin": F("row_price") - F("row_cost"),
+}
+
+
 def usage_rows(priced, reseller_ids):
     """The rows of `priced_usage` as a values queryset the table sorts and pages in the
-    database."""
+    database (the last key, the row's id, makes the order total: pages neither repeat nor
+    skip rows of equal values)."""
     return (
         _own(priced, "customer", reseller_ids)
         .order_by(
@@ -202,6 +217,7 @@ def usage_rows(priced, reseller_ids):
             "subscription__partner_center_id",
             "meter_category",
             "meter_name",
+            "pk",
         )
         .values(
             "reseller_id",
@@ -224,6 +240,20 @@ def usage_rows(priced, reseller_ids):
             partner_center_id=F("subscription__partner_center_id"),
         )
     )
+
+
+def usage_page_keys(priced, reseller_ids, order_by, page: slice):
+    """The ids of one page of `usage_rows` sorted by `order_by` (that queryset's order: its
+    names or the summary's fields, "-" for descending), read from the summaries with only the
+    joins and sums that order needs: the sort of every row of the period (thousands) carries
+    their ids alone, not the page's 20 columns and three joins (which the page then reads for
+    its rows only)."""
+    keys = []
+    for name in order_by:
+        descending, field = name.startswith("-"), name.lstrip("-")
+        expression = USAGE_SORTS.get(field, F(field))
+        keys.append(expression.desc() if descending else expression.asc())
+    return _own(priced, "customer", reseller_ids).order_by(*keys).values("pk")[page]
 
 
 class UsageSums:

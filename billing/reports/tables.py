@@ -137,6 +137,29 @@ class ReportTable(tables.Table):
         return [compute.Column(key=c.accessor, header=str(c.header)) for c in self.columns]
 
 
+class KeyedRows(TableQuerysetData):
+    """A values queryset paged in two steps: `keys(order_by, page)` picks the page's ids (a
+    subquery that sorts every row by the order's columns alone), then the page's rows are read
+    whole for those ids, in the same order. The order ends with the row's id, so it is total
+    and the page, the next page and the export agree."""
+
+    def __init__(self, data, *, keys):
+        super().__init__(data)
+        self.keys = keys
+
+    def order_by(self, aliases):
+        super().order_by(aliases)
+        order = self.data.query.order_by
+        if order[-1:] != ("pk",):
+            self.data = self.data.order_by(*order, "pk")
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return super().__getitem__(key)
+        order = self.data.query.order_by
+        return self.data.filter(pk__in=self.keys(order, key))
+
+
 class UsageTable(ReportTable):
     reseller_name = tables.Column(verbose_name="Reseller")
     customer_name = tables.Column(verbose_name="Customer")

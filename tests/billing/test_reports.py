@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from billing.usage import summary
 from portal.roles import Role
 from subscriptions.catalog.models import ProductType
 from tests import factories
@@ -556,6 +557,61 @@ def test_pages_of_a_long_report_cover_every_row_once(owner_a, client_for, resell
     assert len(page1) == 50 and len(page2) == 10
     assert page1 + page2 == [f"Meter {i:02d}" for i in range(60)]
     assert "Page 2 of 2" in second.content.decode()
+
+
+@pytest.mark.parametrize("sort", ["-margin", "cost", "customer_name", "-partner_center_id"])
+def test_pages_sorted_by_a_column_of_equal_values_cover_every_row_once_in_the_export_order(
+    owner_a, client_for, reseller_a, sort
+):
+    """Every row has the same cost, customer and subscription: the order of the sorted column
+    alone leaves the rows' order open, so a page and the next could repeat or skip rows; the
+    row's id decides between equals, in the pages and the export alike."""
+    sub = d.azure_sub(reseller_a)
+    imp = factories.UsageImportFactory(reseller=reseller_a)
+    for i in range(120):
+        d.usage(sub, meter=f"Meter {i:03d}", cost="1.00", usage_import=imp, refresh=False)
+    summary.refresh({(reseller_a.pk, d.MAY)})
+    client = client_for(owner_a)
+    url = reverse("billing:report_azure_plan")
+    params = {**PERIOD, "u-sort": sort}
+    # PostgreSQL sorts a first page (the 50 first of 120) otherwise than the last one
+    pages = [
+        [r.record["meter_name"] for r in _section(response, "usage").table.page.object_list]
+        for response in (client.get(url, {**params, "u-page": n}) for n in (1, 2, 3))
+    ]
+    assert [len(page) for page in pages] == [50, 50, 20]
+    assert sorted(sum(pages, [])) == [f"Meter {i:03d}" for i in range(120)]
+    exported = _export_rows(client, url, params, "usage", "csv")
+    assert [r["Meter"] for r in exported] == sum(pages, [])
+
+
+def test_a_page_sorted_by_money_sorts_the_summaries_alone_and_reads_its_own_rows(
+    owner_a, client_for, reseller_a
+):
+    """The sort by margin over every row of the period reads the summaries (and the customers
+    the page may show) without the subscriptions or resellers its rows name (one offer, term
+    and currency: the price needs no subscription); the page's columns are read for its own
+    rows only."""
+    book = factories.PriceBookFactory(reseller=reseller_a, customer=None, name="Default")
+    factories.PriceRuleFactory(
+        book=book, kind="markup", percent=10, effective_from=date(2026, 1, 1)
+    )
+    sub = d.azure_sub(reseller_a)
+    for cost in ("3.00", "1.00", "2.00"):
+        d.usage(sub, meter=f"Meter {cost}", cost=cost)
+    client = client_for(owner_a)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("billing:report_azure_plan"), {**PERIOD, "u-sort": "-margin"})
+    (page,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "billing_usagesummary"' in q["sql"] and " LIMIT " in q["sql"]
+    ]
+    outer, _, keys = page.partition("IN (SELECT")
+    assert " LIMIT " not in outer and " LIMIT " in keys
+    assert "subscriptions_subscription" not in keys and "portal_reseller" not in keys
+    rows = [r.record for r in _section(response, "usage").table.page.object_list]
+    assert [r["meter_name"] for r in rows] == ["Meter 3.00", "Meter 2.00", "Meter 1.00"]
 
 
 def _export_rows(client, url, params, table, fmt):
