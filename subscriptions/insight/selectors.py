@@ -1,14 +1,14 @@
 """Seat savings of a reseller's subscriptions, from the tenant's licence use where the portal
 can read it, from the portal's own seat assignments otherwise."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from subscriptions.catalog.models import ProductType
 from subscriptions.insight.models import LicenceHolder, TenantLicence
@@ -119,11 +119,12 @@ def savings_rows(
 _PRICE_FIELDS = ("unit_price", "unit_cost", "billing_frequency", "term", "term_start")
 
 
-def _with_savable(subs, reseller, *, now: datetime):
-    """`subs` with each subscription's portal seat assignments (`assigned_seats`) and savable
-    seats (`savable`) counted by the database, by the rules of `savings.savings`: unused
-    seats, by the tenant's consumed units or else the portal's assignments, plus the licence
-    holders disabled, never signed in or inactive for INACTIVE_DAYS."""
+def _with_seat_counts(subs, reseller, *, now: datetime):
+    """`subs` with what their savable seats are counted from, by the database, each by one
+    subquery per subscription (read once: the savable seats add them up in Python,
+    `_savable_seats`): the portal's seat assignments (`assigned_seats`), the tenant's
+    consumed units (`consumed`: None without a licence read) and the licence holders
+    disabled, never signed in or inactive for INACTIVE_DAYS (`reclaimable`)."""
     licence = TenantLicence.objects.filter(reseller=reseller, subscription=OuterRef("pk"))
     assigned = (
         SeatAssignment.objects.filter(reseller=reseller, subscription=OuterRef("pk"))
@@ -143,21 +144,33 @@ def _with_savable(subs, reseller, *, now: datetime):
         .annotate(n=Count("pk"))
         .values("n")
     )
-    consumed = Coalesce(Subquery(licence.values("consumed_units")), F("assigned_seats"))
-    return subs.annotate(assigned_seats=Coalesce(Subquery(assigned), 0)).annotate(
-        savable=Greatest(F("quantity") - consumed, 0) + Coalesce(Subquery(reclaimable), 0)
+    return subs.annotate(
+        assigned_seats=Coalesce(Subquery(assigned), 0),
+        consumed=Subquery(licence.values("consumed_units")),
+        reclaimable=Coalesce(Subquery(reclaimable), 0),
     )
+
+
+def _savable_seats(quantity: int, consumed: int | None, assigned: int, reclaimable: int) -> int:
+    """The rules of `savings.savings`: unused seats, by the tenant's consumed units or else the
+    portal's assignments, plus the reclaimable licence holders."""
+    return max(quantity - (assigned if consumed is None else consumed), 0) + reclaimable
 
 
 def _savable(reseller, *, now: datetime, customer_id: int | None = None) -> list[tuple]:
     """(id, savable seats, prices, currency, portal seat assignments) of the seat
-    subscriptions with seats to save, as plain values read in one query: the database counts
-    them (`_with_savable`); `prices` is a tuple of `savings.Prices`' fields."""
+    subscriptions with seats to save, as plain values read in one query (the database counts
+    the seats, `_with_seat_counts`); `prices` is a tuple of `savings.Prices`' fields."""
     subs = seat_subscriptions(reseller, customer_id=customer_id).select_related(None).order_by()
-    rows = _with_savable(subs, reseller, now=now).values_list(
-        "pk", "savable", *_PRICE_FIELDS, "currency", "assigned_seats"
+    rows = _with_seat_counts(subs, reseller, now=now).values_list(
+        "pk", "quantity", "consumed", "assigned_seats", "reclaimable", *_PRICE_FIELDS, "currency"
     )
-    return [(pk, n, tuple(p), currency, assigned) for pk, n, *p, currency, assigned in rows if n]
+    out = []
+    for pk, quantity, consumed, assigned, reclaimable, *prices, currency in rows:
+        n = _savable_seats(quantity, consumed, assigned, reclaimable)
+        if n:
+            out.append((pk, n, tuple(prices), currency, assigned))
+    return out
 
 
 def _money(rows: list[tuple], today) -> dict[tuple, tuple]:
@@ -171,13 +184,16 @@ def _money(rows: list[tuple], today) -> dict[tuple, tuple]:
 
 
 def _totals_of(rows: list[tuple], money: dict[tuple, tuple]) -> list[dict]:
+    """Per currency, the sums over the rows: added once per group of subscriptions alike (n
+    times an amount is exactly the sum of n of them)."""
+    groups = Counter((currency, seats, prices) for _, seats, prices, currency, _ in rows)
     by_currency: dict[str, dict] = defaultdict(_zero_totals)
-    for _, seats, prices, currency, _ in rows:
+    for (currency, seats, prices), n in groups.items():
         t = by_currency[currency]
-        t["seats"] += seats
-        t["subscriptions"] += 1
+        t["seats"] += seats * n
+        t["subscriptions"] += n
         for key, amount in zip(_MONEY_KEYS, money[seats, prices], strict=True):
-            t[key] += amount
+            t[key] += amount * n
     return [{"currency": c, **t} for c, t in sorted(by_currency.items())]
 
 

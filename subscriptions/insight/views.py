@@ -17,6 +17,7 @@ from portal.permissions import require
 from portal.roles import role_can
 from portal.tables import url_maker
 from subscriptions.insight import selectors, services
+from subscriptions.insight.html import savings_rows
 from subscriptions.selectors import subscription_get
 
 
@@ -42,16 +43,22 @@ def savings(request):
     for row in page:
         row.detail_url = detail(row.subscription.pk)
         row.decrease_url = decrease(row.subscription.pk)
+    show_money = role_can(member.role, "billing.view_money")
+    rows = savings_rows(
+        page.object_list,
+        savings_url=reverse("savings:savings"),
+        show_money=show_money,
+        can_order=role_can(member.role, "orders.place"),
+    )
     return render(
         request,
         "subscriptions/insight/savings.html",
         {
             "page": page,
-            "savings_url": reverse("savings:savings"),
+            "rows": rows,
             "totals": totals,
             "customer": customer,
-            "show_money": role_can(member.role, "billing.view_money"),
-            "can_order": role_can(member.role, "orders.place"),
+            "show_money": show_money,
         },
     )
 

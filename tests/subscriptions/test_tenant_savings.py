@@ -371,3 +371,42 @@ def test_the_dashboard_totals_counted_in_the_database_equal_the_savings_rows_tot
     assert [(t["currency"], t["seats"]) for t in got] == [("EUR", 4), ("USD", 24)]
     assert got[0]["monthly_price"] == Decimal("40.00")
     assert got[1]["monthly_price"] == Decimal("300.00")  # 24 × 12.50
+
+
+def test_a_savings_row_shows_its_cells_escaped_and_then_its_scheduled_change(
+    premium, owner_a, client_for, unscoped
+):
+    """The rows (rendered in one pass in Python) as the template rendered them: names
+    escaped, the tenant as source, the money, the renewal and the decrease button; once the
+    decrease is scheduled, the change instead of the button."""
+    with unscoped():
+        premium.customer.company_name = 'Contoso & <"Sons">'
+        premium.customer.save()
+    client = client_for(owner_a)
+    detail = reverse("subscriptions:detail", kwargs={"subscription_id": premium.pk})
+    decrease = reverse("savings:savings_decrease", kwargs={"subscription_id": premium.pk})
+    with time_machine.travel(LATER, tick=False):
+        sync_tenant_licences()
+        page = client.get(reverse("savings:savings")).content.decode()
+        row = (
+            f'<tr data-testid="savings-row"><td><a href="/savings/?customer='
+            f'{premium.customer_id}">Contoso &amp; &lt;&quot;Sons&quot;&gt;</a></td>\n'
+            f'    <td><a href="{detail}" data-testid="savings-offer">'
+            f"{premium.offer.name}</a> "
+            '<small class="muted">from the tenant</small></td>\n'
+            "    <td>20</td><td>6</td><td>4</td>\n"
+            '    <td class="num">125.00 USD</td><td class="num">1,335.62 USD</td>\n'
+            '    <td class="num">102.00 USD</td>\n'
+            "    <td>2027-06-18</td>\n"
+            f'    <td><form method="get" action="{decrease}"><span hidden '
+            'data-testid="savings-keep">10</span><button type="submit" class="secondary">'
+            "Decrease to 10 at renewal</button></form></td></tr>"
+        )
+        assert row in page
+        client.post(decrease)
+        page = client.get(reverse("savings:savings")).content.decode()
+    assert (
+        '<td>2027-06-18</td>\n    <td><small class="muted">10 seats from 2027-06-18</small>'
+        "</td></tr>" in page
+    )
+    assert "Decrease to" not in page
