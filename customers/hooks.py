@@ -13,7 +13,7 @@ from portal.frame import Queue, Widget, first_and_count
 
 def dashboard_widgets(request) -> list[Widget]:
     mca = Customer.objects.filter(reseller=request.membership.reseller, mca_status=McaStatus.SENT)
-    rows, count = first_and_count(mca.order_by("company_name"))
+    rows, count = first_and_count(mca.order_by("company_name").only("company_name"))
     return [
         Widget("customers/_attention_mca.html", {"mca": rows, "mca_count": count}),
         _gdap_widget(request.membership.reseller),
@@ -35,6 +35,7 @@ def _gdap_widget(reseller) -> Widget:
             | Q(status=S.EXPIRING)
         )
         .select_related("customer")
+        .only("customer", "status", "ends_at", "customer__company_name")
         .order_by("ends_at", "created_at")[:6]
     )
     return Widget("customers/gdap/_attention.html", {"gdap_attention": rows})

@@ -57,7 +57,12 @@ def portal(request):
         "memberships": getattr(request, "memberships", []),
     }
     if member:
-        ctx["unread_notifications"] = selectors.unread_notification_count(member)
+        # a view that counted them already (the dashboard, with its other counts) left the
+        # number on the request
+        unread = getattr(request, "unread_notifications", None)
+        ctx["unread_notifications"] = (
+            selectors.unread_notification_count(member) if unread is None else unread
+        )
         ctx["can"] = {
             action.replace(".", "_"): role_can(member.role, action)
             for action in (

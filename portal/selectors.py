@@ -48,8 +48,12 @@ def notifications_for(member: Membership):
     return Notification.objects.filter(reseller_id=member.reseller_id, user_id=member.user_id)
 
 
+def unread_notifications(member: Membership):
+    return notifications_for(member).filter(read_at__isnull=True)
+
+
 def unread_notification_count(member: Membership) -> int:
-    return notifications_for(member).filter(read_at__isnull=True).count()
+    return unread_notifications(member).count()
 
 
 def audit_events_for(reseller):

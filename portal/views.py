@@ -39,6 +39,15 @@ def dashboard(request):
     # history (HX-History-Restore-Request) puts the answer in the whole body: the full page
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "portal/_widgets.html", {"widgets": figure_widgets})
+    # the team card's counts and the bell's in one query; the bell's count is left on the
+    # request for the context processor (portal.context_processors.portal), which would
+    # otherwise count again
+    counts = frame.counts(
+        members=selectors.members_of(reseller),
+        invitations=selectors.pending_invitations(reseller),
+        unread=selectors.unread_notifications(member),
+    )
+    request.unread_notifications = counts["unread"]
     return render(
         request,
         "portal/dashboard.html",
@@ -46,9 +55,11 @@ def dashboard(request):
             "figure_widgets": figure_widgets,
             "attention_widgets": [w for w in widgets if w.section == "attention"],
             "profile_missing": selectors.profile_missing(reseller),
-            "member_count": selectors.members_of(reseller).count(),
-            "pending_invitations": selectors.pending_invitations(reseller).count(),
-            "recent_notifications": selectors.notifications_for(member)[:5],
+            "member_count": counts["members"],
+            "pending_invitations": counts["invitations"],
+            "recent_notifications": selectors.notifications_for(member).only(
+                "pk", "title", "created_at", "read_at"
+            )[:5],
         },
     )
 

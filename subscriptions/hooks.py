@@ -21,6 +21,20 @@ def dashboard_widgets(request) -> list[Widget]:
     active = Subscription.objects.filter(
         reseller=reseller, status=Subscription.Status.ACTIVE
     ).select_related("customer", "offer__product_type")
+    # what the cards show (the renewal's wording reads the term, auto-renew, state, billing)
+    active = active.only(
+        "window_opened_at",
+        "term_end",
+        "auto_renew",
+        "status",
+        "provisioning",
+        "customer",
+        "customer__company_name",
+        "offer",
+        "offer__name",
+        "offer__product_type",
+        "offer__product_type__billing",
+    )
     # open windows that close within 48 hours: opened between 168h and 120h ago
     closing = active.filter(
         offer__product_type__billing=ProductType.Billing.SEATS,

@@ -13,7 +13,7 @@ OPEN = [Ticket.Status.RESOLVED, Ticket.Status.CLOSED]
 
 def dashboard_widgets(request) -> list[Widget]:
     tickets = Ticket.objects.filter(reseller=request.membership.reseller).exclude(status__in=OPEN)
-    rows, count = first_and_count(tickets.order_by("-updated_at"))
+    rows, count = first_and_count(tickets.order_by("-updated_at").only("subject", "status"))
     return [Widget("support/_attention_tickets.html", {"tickets": rows, "tickets_count": count})]
 
 

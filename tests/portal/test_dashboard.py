@@ -137,7 +137,8 @@ def test_constant_queries_whatever_the_data(
     # were rendered in the page's context (no context processors once more per widget); 25
     # before the figures were loaded after the page; the figures' 14th asks which periods are
     # finalized (read as invoiced, not computed again)
-    with django_assert_max_num_queries(19) as page_queries:
+    # 17 before the team card's counts and the bell's were one query
+    with django_assert_max_num_queries(15) as page_queries:
         _page(client)
     with django_assert_max_num_queries(14) as figure_queries:
         _figures(client)
@@ -289,3 +290,113 @@ def test_the_savings_card_loads_once_the_page_shows(owner_a, owner_b, client, cl
     assert "<html" not in card and "14 seats: <strong>369.60 USD</strong> a month" in card
     assert "No unused or reclaimable seats." in other
     assert client.get(reverse("savings:card")).status_code == 302  # to sign in
+
+
+@pytest.mark.django_db
+def test_every_card_full_reads_no_more_than_empty(owner_a, reseller_a, client_for, catalog):
+    """The attention cards and the team and notification counts read only the fields they
+    show: every card holding rows costs the same queries as every card empty (a field left
+    out would be read once per row), and shows what it showed."""
+    from billing.insight.models import AnomalyAlert, BudgetAlert
+    from tests.factories import (
+        AdminRelationshipFactory,
+        BudgetFactory,
+        InvitationFactory,
+        ProgramRequestFactory,
+        SeatSubscriptionFactory,
+        SubscriptionFactory,
+    )
+
+    client = client_for(owner_a)
+    _page(client)
+    with CaptureQueriesContext(connection) as empty:
+        _page(client)
+    now = dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC)
+    program = ProgramRequestFactory(reseller=reseller_a).program  # one pending per program
+    for n in range(2):
+        CustomerFactory(reseller=reseller_a, company_name=f"Unsigned {n}", mca_status="sent")
+        AdminRelationshipFactory(reseller=reseller_a, customer__company_name=f"Approving {n}")
+        # bought 150 hours ago: the window closes within 48 hours
+        SeatSubscriptionFactory(
+            reseller=reseller_a,
+            offer=catalog[PREMIUM],
+            customer__company_name=f"Window {n}",
+            purchased_at=now - dt.timedelta(hours=150),
+        )
+        SubscriptionFactory(
+            reseller=reseller_a,
+            customer__company_name=f"Renewing {n}",
+            purchased_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+            auto_renew=True,
+        )
+        TicketFactory(reseller=reseller_a, subject=f"Help {n}")
+        watched = CustomerFactory(reseller=reseller_a, company_name=f"Spiking {n}")
+        AnomalyAlert.objects.create(
+            reseller=reseller_a,
+            customer=watched,
+            day=dt.date(2026, 6, 19),
+            currency="USD",
+            amount=100,
+            expected=10,
+            score=9,
+            movers=[{"meter": f"Meter {n}", "amount": "90", "expected": "5"}],
+        )
+        budget = BudgetFactory(reseller=reseller_a, customer__company_name=f"Budgeted {n}")
+        BudgetAlert.objects.create(
+            reseller=reseller_a,
+            budget=budget,
+            month=dt.date(2026, 6, 1),
+            kind="80",
+            spent=400,
+            forecast=600,
+        )
+        NotificationFactory(reseller=reseller_a, user=owner_a.user, title=f"Notice {n}")
+        InvitationFactory(reseller=reseller_a)
+    with CaptureQueriesContext(connection) as full:
+        page = _page(client)
+    assert len(full.captured_queries) == len(empty.captured_queries)
+    for shown in (
+        'Program requests pending <span class="badge-count">1</span>',
+        f"<li>{program.name} <small",
+        'MCA acceptances pending <span class="badge-count">2</span>',
+        "Unsigned 1",
+        'Approving 1</a> <small class="muted">waiting for the customer\'s approval',
+        'Cancellation windows closing in 48 h <span class="badge-count">2</span>',
+        "Business Premium",
+        "Window 1",
+        'Renewals in the next 30 days <span class="badge-count">2</span>',
+        "Renewing 1",
+        "Renews 2026-07-01",
+        'Open tickets <span class="badge-count">2</span>',
+        "Help 1",
+        'Azure cost anomalies (7 days) <span class="badge-count">2</span>',
+        "Spiking 1</a> 100.00 USD",
+        "usually 10.00; Meter 1",
+        "Budgeted 1: 80 % of the budget reached",
+        "spent 400.00 of 500.00 USD",
+        "Notice 1",
+        'data-testid="unread-count">2<',
+        "2 invitations pending",
+    ):
+        assert shown in page, page[page.index("Needs attention") :]
+
+
+@pytest.mark.django_db
+def test_counts_of_several_querysets_in_one_query(owner_a, reseller_a, django_assert_num_queries):
+    """frame.counts: each queryset's rows (its filters and its tenant scope kept), one query;
+    a queryset that can match nothing counts 0."""
+    from django_scopes import scope
+
+    from portal import frame
+    from portal.models import Notification
+
+    NotificationFactory(reseller=reseller_a, user=owner_a.user)
+    NotificationFactory(reseller=reseller_a, user=owner_a.user, read_at=dt.datetime.now(dt.UTC))
+    NotificationFactory(user=owner_a.user)  # another reseller's
+    with scope(reseller=reseller_a), django_assert_num_queries(1):
+        counts = frame.counts(
+            all=Notification.objects.all(),
+            unread=Notification.objects.filter(read_at__isnull=True),
+            none=Notification.objects.filter(pk__in=[]),
+        )
+    assert counts == {"all": 2, "unread": 1, "none": 0}
