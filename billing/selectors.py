@@ -57,9 +57,37 @@ def reseller_period(reseller, on_date: date, *, overrides: dict[str, int] | None
 # Billing runs, ledger, invoices (reads; tenant-scoped unless named ops_*)
 
 
-def ledger_inputs(reseller, period: Period):
-    """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs."""
-    return ledger_inputs_many([(reseller.pk, period)])[(reseller.pk, period.start)]
+def ledger_inputs(reseller, period: Period, *, last_finalized: list[tuple] | None = None):
+    """(charges, usage) of `reseller` for `period`, as the pure ledger's inputs.
+    `last_finalized`: the reseller's last finalized run before `period` as `finalized_runs`
+    gives it, when the caller has read it already (None: read here)."""
+    finals = None if last_finalized is None else {period.start: last_finalized}
+    return ledger_inputs_many([(reseller.pk, period)], finals=finals)[(reseller.pk, period.start)]
+
+
+def finalized_runs(reseller, *, through: Period, count: int = 3) -> list[tuple]:
+    """(period start, period end, finalized at) of the reseller's last `count` finalized runs
+    that start on or before `through`'s start, newest first (one query): which of
+    `through` and the periods before it are finalized, and `last_finalized_of` each."""
+    return list(
+        BillingRun.objects.filter(
+            reseller=reseller,
+            status=BillingRun.Status.FINALIZED,
+            period_start__lte=through.start,
+        )
+        .order_by("-period_start")
+        .values_list("period_start", "period_end", "finalized_at")[:count]
+    )
+
+
+def last_finalized_of(reseller, period: Period, runs: list[tuple]) -> list[tuple]:
+    """From `finalized_runs`' rows: the reseller's last finalized run before `period` as
+    `_last_finalized` gives it ([] if none; one run per reseller and period)."""
+    return [
+        (reseller.pk, end, finalized_at)
+        for start, end, finalized_at in runs
+        if start < period.start
+    ][:1]
 
 
 def _periods(wanted) -> dict[Period, list[int]]:
@@ -69,11 +97,15 @@ def _periods(wanted) -> dict[Period, list[int]]:
     return by_period
 
 
-def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
+def ledger_inputs_many(
+    wanted, *, finals: dict[date, list[tuple]] | None = None
+) -> dict[tuple[int, date], tuple[list, list]]:
     """(charges, usage) for each (reseller id, period) of `wanted`, keyed by (reseller id,
     period start), as the pure ledger's inputs, summed in the database: rows per ledger key
     rather than per event or usage line, and a constant number of queries per distinct period
-    however many resellers (a batch of billing runs reads them all at once).
+    however many resellers (a batch of billing runs reads them all at once). `finals`: per
+    period start, the resellers' last finalized runs before it as `_last_finalized` gives
+    them, when the caller has read them (otherwise read here, one query per period).
 
     Charges: the events dated in the period per (subscription, kind, currency), plus the
     events that arrived after the reseller's last finalized period was finalized (dated in it
@@ -99,7 +131,7 @@ def ledger_inputs_many(wanted) -> dict[tuple[int, date], tuple[list, list]]:
             cost,
             price,
             currency,
-        ) in _charge_sums(period, reseller_ids):
+        ) in _charge_sums(period, reseller_ids, finals=(finals or {}).get(period.start)):
             charges[reseller_id].append(
                 ledger.ChargeInput(
                     subscription_id,
@@ -177,19 +209,23 @@ CHARGE_SUM_FIELDS = (
 )
 
 
-def _charge_sums(period: Period, reseller_ids: list[int]) -> list[tuple]:
+def _charge_sums(
+    period: Period, reseller_ids: list[int], *, finals: list[tuple] | None = None
+) -> list[tuple]:
     """Charge events of `period` (and late ones) of the resellers, summed per (reseller,
     subscription, line kind, currency), as tuples in the order of each group's first event:
     the ledger takes a key's customer from its first input, as when it summed the events one
     by one."""
-    return _tuples(charge_sums_queryset(period, reseller_ids), CHARGE_SUM_FIELDS)
+    return _tuples(charge_sums_queryset(period, reseller_ids, finals=finals), CHARGE_SUM_FIELDS)
 
 
-def charge_sums_queryset(period: Period, reseller_ids: list[int]):
+def charge_sums_queryset(
+    period: Period, reseller_ids: list[int], *, finals: list[tuple] | None = None
+):
     """The query of `_charge_sums`: values of CHARGE_SUM_FIELDS and `first_event`, the
     group's first event id."""
     return (
-        charge_events_queryset(period, reseller_ids)
+        charge_events_queryset(period, reseller_ids, finals=finals)
         .values(
             "reseller_id",
             "subscription_id",
@@ -210,15 +246,19 @@ def charge_sums_queryset(period: Period, reseller_ids: list[int]):
     )
 
 
-def charge_events_queryset(period: Period, reseller_ids: list[int]):
+def charge_events_queryset(
+    period: Period, reseller_ids: list[int], *, finals: list[tuple] | None = None
+):
     """The charge events a run of `period` bills for the resellers, unsummed, with their
     `line_kind`: those dated in the period (their own kind), and the late ones (an
     "adjustment"): dated in or before the reseller's last finalized period and created after
-    it was finalized."""
+    it was finalized. `finals`: `_last_finalized(period, reseller_ids)` when the caller has
+    read it."""
     from subscriptions.models import ChargeEvent
 
     charges = Q(reseller_id__in=reseller_ids, charge_date__range=(period.start, period.end))
-    finals = _last_finalized(period, reseller_ids)
+    if finals is None:
+        finals = _last_finalized(period, reseller_ids)
     if finals:
         # late: dated in (or before) the reseller's last finalized period, created after that
         # period was finalized; one CASE branch per distinct (period end, finalized at)

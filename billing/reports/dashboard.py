@@ -12,9 +12,15 @@ from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from billing import ledger
-from billing.models import BillingLine, BillingRun
+from billing.models import BillingLine
 from billing.periods import Period, periods_between
-from billing.selectors import calendar_overrides, ledger_inputs, reseller_period
+from billing.selectors import (
+    calendar_overrides,
+    finalized_runs,
+    last_finalized_of,
+    ledger_inputs,
+    reseller_period,
+)
 from billing.usage.models import UsageImport, UsageLine
 from customers.models import Customer
 from portal.frame import Widget
@@ -68,20 +74,22 @@ def period_choices(reseller, *, count: int = 12) -> list[Period]:
 
 
 def _period_lines(
-    reseller, period: Period, *, finalized: bool, customer_ids=None, product_type=None
+    reseller, period: Period, *, runs: list[tuple], customer_ids=None, product_type=None
 ):
     """The period's ledger lines, optionally filtered: a `finalized` period's as its run billed
     them (a charge that arrived later is the next period's adjustment, a price book changed
     since applies from the next period); any other period's as billing computes them now
     (charges dated in the period and late ones, Azure usage of the previous period priced by
-    the price books)."""
-    if finalized:
+    the price books). `runs`: `finalized_runs(reseller, through=period)` or later."""
+    if any(start == period.start for start, _, _ in runs):
         rows = BillingLine.objects.filter(
             run__reseller=reseller, run__period_start=period.start
         ).values_list(*ledger.Line._fields)
         lines = [ledger.Line(*row) for row in rows]
     else:
-        charges, usage = ledger_inputs(reseller, period)
+        charges, usage = ledger_inputs(
+            reseller, period, last_finalized=last_finalized_of(reseller, period, runs)
+        )
         lines = ledger.compute_lines(charges, usage)
     if customer_ids is not None:
         lines = [line for line in lines if line.customer_id in customer_ids]
@@ -92,18 +100,14 @@ def _period_lines(
 
 def figures(reseller, period: Period, *, customer_ids=None, product_type=None) -> Figures:
     """`customer_ids`: only these customers (None: all)."""
-    finalized = set(
-        BillingRun.objects.filter(
-            reseller=reseller,
-            period_start__in=[period.start, period.previous().start],
-            status=BillingRun.Status.FINALIZED,
-        ).values_list("period_start", flat=True)
-    )
+    # one query says which of the two periods are finalized and, for one that is not, which
+    # run was finalized last before it (its late charges are that period's adjustments)
+    runs = finalized_runs(reseller, through=period)
     lines, previous = (
         _period_lines(
             reseller,
             p,
-            finalized=p.start in finalized,
+            runs=runs,
             customer_ids=customer_ids,
             product_type=product_type,
         )

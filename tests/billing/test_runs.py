@@ -11,6 +11,7 @@ import time_machine
 from celery.result import allow_join_result
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_scopes import scopes_disabled
 from pypdf import PdfReader
 
@@ -663,3 +664,12 @@ def test_the_dashboard_shows_a_finalized_period_as_invoiced(ops, us_reseller, ch
     [july_money] = july_figures.money
     assert july_money.cost == D("111.11")  # July's cycle and June's late seat, once
     assert july_money.previous_price == D("120.00")
+    # August, after a July not finalized: July (its previous period) as July shows itself,
+    # the late seat counted in July again (June's run is still the last finalized)
+    with scopes_disabled(), CaptureQueriesContext(connection) as august_queries:
+        august_figures = figures(us_reseller, billing_period("US", dt.date(2026, 8, 1)))
+    assert [m.previous_price for m in august_figures.money] == [july_money.price]
+    # one query tells which of the two periods are finalized and which run was last before
+    # each (not one more per period)
+    runs = [q for q in august_queries.captured_queries if "billing_billingrun" in q["sql"]]
+    assert len(runs) == 1
