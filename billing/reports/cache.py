@@ -11,6 +11,12 @@ reader finds what was kept under the old state. On SQLite (make run) there are n
 nothing is kept.
 """
 
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Sum
 
@@ -63,3 +69,60 @@ def fold() -> int:
             """
         )
         return cursor.fetchone()[0]
+
+
+# the code that computes one reseller's kept figures: a deployment that changes it keeps none
+_SOURCES = (
+    Path(__file__).parent / "selectors.py",
+    Path(__file__).parent / "compute.py",
+    Path(__file__).parent / "reports.py",
+    Path(__file__),
+    Path(__file__).parents[2] / "subscriptions" / "catalog" / "pricing.py",
+)
+CODE = hashlib.sha256(b"".join(path.read_bytes() for path in _SOURCES)).hexdigest()[:16]
+
+
+def reseller_state(reseller_id: int) -> tuple:
+    """The state of one reseller's data and of no reseller's data (catalog, calendars), with
+    the database's own id (a database made anew, as for each test run, starts its states over),
+    in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),"
+            " COALESCE(SUM(weight) FILTER (WHERE reseller_id = %s), 0),"
+            " COALESCE(SUM(weight) FILTER (WHERE reseller_id IS NULL), 0)"
+            " FROM billing_reportdatachange WHERE reseller_id = %s OR reseller_id IS NULL",
+            [reseller_id, reseller_id],
+        )
+        return tuple(cursor.fetchone())
+
+
+class Kept:
+    """Figures of one reseller's report kept in the cache under the state of its data: `get`
+    gives the kept figure, or computes and keeps it. `parts` says per figure what it depends on
+    besides the data (the period, the filters); the state is read once, the kept figures
+    fetched together, on first use."""
+
+    def __init__(self, reseller_id: int, parts: dict[str, tuple]):
+        self.reseller_id, self.parts = reseller_id, parts
+        self._keys: dict[str, str] | None = None
+        self._found: dict = {}
+
+    def get(self, name: str, compute: Callable[[], Any]) -> Any:
+        if self._keys is None:
+            state = reseller_state(self.reseller_id)
+            self._keys = {
+                figure: "report-kept:"
+                + hashlib.sha256(
+                    repr((CODE, state, self.reseller_id, figure, parts)).encode()
+                ).hexdigest()
+                for figure, parts in self.parts.items()
+            }
+            self._found = cache.get_many(self._keys.values())
+        key = self._keys[name]
+        if key in self._found:
+            return self._found[key]
+        value = compute()
+        cache.set(key, value, TIMEOUT)
+        self._found[key] = value
+        return value

@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from billing.periods import usage_month
+from billing.reports import cache as report_cache
 from billing.reports import compute, filters, rollup, tables
 from billing.reports import selectors as report_selectors
 from billing.selectors import calendar_overrides
@@ -143,6 +144,31 @@ class Report:
     def period(self):
         return self.filterset.period_value if self.filterset.is_bound else None
 
+    @cached_property
+    def kept(self) -> report_cache.Kept | None:
+        """One reseller's figures of this period and these filters, kept between requests
+        under the state of its data (billing/reports/cache.py: never older than the data); on
+        SQLite, or for several resellers, none."""
+        period = filters.selected_period(self.params, self.periods, self.current)
+        if self.reseller is None or period is None or not report_cache.keeps():
+            return None
+        month = (
+            self.slug,
+            period.start,
+            period.end,
+            tuple(self.type_ids(self.usage_types)),
+            tuple(self.type_ids(self.charge_types)),
+        )
+        # the filters as asked (an invalid one shows no figures, so none are kept)
+        asked = tuple(self.params.get(k, "") for k in (*filters.ROW_FILTERS, "meter_category"))
+        return report_cache.Kept(
+            self.reseller.pk,
+            {"month": month, "usage": (*month, asked), "licences": (*month, asked)},
+        )
+
+    def _keep(self, name: str, compute: Callable[[], Any]) -> Any:
+        return self.kept.get(name, compute) if self.kept else compute()
+
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
 
@@ -164,12 +190,18 @@ class UsageReport(Report):
             reseller_id__in=self.reseller_ids, product_type_id__in=self.type_ids(self.usage_types)
         )
         period = filters.selected_period(self.params, self.periods, self.current)
-        categories, combos = (
-            report_selectors.month_keys(
-                summaries.filter(month=usage_month(period).start), self.reseller_ids
+        categories, combos, books = (
+            self._keep(
+                "month",
+                lambda: (
+                    *report_selectors.month_keys(
+                        summaries.filter(month=usage_month(period).start), self.reseller_ids
+                    ),
+                    report_selectors.books_for(self.reseller_ids),
+                ),
             )
             if period
-            else ([], set())
+            else ([], set(), {})
         )
         self.filterset = self._filter_class(self.usage_filter)(
             self.params,
@@ -180,7 +212,7 @@ class UsageReport(Report):
         period = self.filterset.period_value
         if not self.filterset.is_valid() or period is None or not self.ready():
             return []
-        return [self.usage_section(period, combos)]
+        return [self.usage_section(period, combos, books)]
 
     usage_filter = filters.UsageFilter
 
@@ -240,9 +272,13 @@ class UsageReport(Report):
     def ready(self) -> bool:
         return True
 
-    def usage_section(self, period, combos) -> Section:
+    def usage_section(self, period, combos, books) -> Section:
         priced = report_selectors.priced_usage(
-            self.filterset.qs, priced_on=period.start, reseller_ids=self.reseller_ids, combos=combos
+            self.filterset.qs,
+            priced_on=period.start,
+            reseller_ids=self.reseller_ids,
+            combos=combos,
+            books=books,
         )
         rows = report_selectors.usage_rows(priced, self.reseller_ids)
         keys = partial(report_selectors.usage_page_keys, priced, self.reseller_ids)
@@ -254,7 +290,7 @@ class UsageReport(Report):
             daily_url=tables.daily_link(self.ops),
             query=self.filter_query,
         )
-        sums = report_selectors.UsageSums(priced)
+        sums = report_selectors.UsageSums(priced, keep=partial(self._keep, "usage"))
         return Section(
             "usage",
             "Azure usage per customer, subscription and meter",
@@ -289,7 +325,7 @@ class UsageReport(Report):
             "Licence charges",
             table,
             rows,
-            partial(report_selectors.charge_totals, every),
+            partial(self._keep, "licences", partial(report_selectors.charge_totals, every)),
         )
 
 
@@ -363,7 +399,7 @@ class DailyUsageReport(UsageReport):
         data = self.filterset.form.cleaned_data
         return bool(data.get("subscription") and data.get("meter"))
 
-    def usage_section(self, period, combos) -> Section:
+    def usage_section(self, period, combos, books) -> Section:
         rows = report_selectors.daily_rows(self.filterset.qs, priced_on=period.start)
         table = tables.DailyTable(
             rows,

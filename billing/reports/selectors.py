@@ -181,12 +181,14 @@ UNROUNDED = DecimalField(max_digits=28, decimal_places=10)
 MONEY = DecimalField(max_digits=28, decimal_places=2)
 
 
-def priced_usage(summaries, *, priced_on: date, reseller_ids, combos):
+def priced_usage(summaries, *, priced_on: date, reseller_ids, combos, books=None):
     """The usage summaries (`UsageSummary`: the SQL GROUP BY of the daily lines per customer,
     subscription and meter, kept by the import) with their rounded cost and customer price
     computed in SQL from the resellers' price-book rules, loaded once (`combos`: from
-    `month_keys`)."""
-    price = _linear_prices(combos, books_for(reseller_ids), priced_on)
+    `month_keys`; `books`: from `books_for`, read here if not given)."""
+    if books is None:
+        books = books_for(reseller_ids)
+    price = _linear_prices(combos, books, priced_on)
     return summaries.annotate(
         row_cost=Round(F("pre_tax_total"), 2, output_field=MONEY),
         row_price=ExpressionWrapper(price, output_field=MONEY),
@@ -261,16 +263,20 @@ class UsageSums:
     when first needed (one query, without the joins the rows' names need): added up, the
     table's totals; as they are, the chart's bars — so both are of the same filtered rows."""
 
-    def __init__(self, priced):
-        self.priced = priced
+    def __init__(self, priced, keep=None):
+        self.priced, self.keep = priced, keep
 
     @cached_property
     def groups(self) -> list[dict]:
-        return list(
-            self.priced.order_by("currency", "meter_category")
-            .values("currency", "meter_category")
-            .annotate(cost=Sum("row_cost"), price=Sum("row_price"), rows=Count("pk"))
-        )
+        def read():
+            return list(
+                self.priced.order_by("currency", "meter_category")
+                .values("currency", "meter_category")
+                .annotate(cost=Sum("row_cost"), price=Sum("row_price"), rows=Count("pk"))
+            )
+
+        # `keep(read)`: the groups kept for these rows (`Report.kept`), or read
+        return self.keep(read) if self.keep else read()
 
     def totals(self) -> list[compute.Total]:
         return compute.group_totals(self.groups)

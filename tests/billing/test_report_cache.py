@@ -239,3 +239,125 @@ def test_the_kept_sums_read_only_watched_tables(two, reseller_a, reseller_b):
         t for q in captured.captured_queries for t in re.findall(r'(?:FROM|JOIN) "(\w+)"', q["sql"])
     }
     assert read and read <= cache.TRACKED, read - cache.TRACKED
+
+
+# One reseller's report (a member's, or operations' with one reseller chosen): its month's keys
+# and price rules, the usage sums and the licence totals kept under that reseller's state.
+
+PLAN = "billing:report_azure_plan"
+
+
+@pytest.fixture
+def kept_locally(settings):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache as django_cache
+
+    django_cache.clear()
+    yield
+    django_cache.clear()
+
+
+def _figures(response):
+    out = {}
+    for section in response.context["sections"]:
+        out[section.name] = (
+            [(t.currency, t.cost, t.price, t.rows) for t in section.totals],
+            [
+                (r.record["customer_name"], r.record["price"])
+                for r in section.table.page.object_list
+            ],
+        )
+    return out
+
+
+def _sums_read(captured) -> list[str]:
+    """The queries a kept report does not make: the month's keys, the rules, the sums."""
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if ("SUM(" in q["sql"] or "DISTINCT" in q["sql"] or "subscriptions_pricerule" in q["sql"])
+        and "billing_reportdatachange" not in q["sql"]
+    ]
+
+
+def test_a_resellers_report_read_again_keeps_its_sums_and_a_change_shows_at_once(
+    kept_locally, owner_a, client_for, reseller_a, reseller_b, two
+):
+    client = client_for(owner_a)
+    first = client.get(reverse(PLAN), PERIOD)
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(reverse(PLAN), PERIOD)
+    assert _sums_read(captured) == []
+    assert _figures(again) == _figures(first)
+    assert _figures(again)["usage"][0] == [("USD", Decimal("10.00"), Decimal("10.00"), 1)]
+
+    # another reseller's change leaves A's figures kept
+    d.usage(d.azure_sub(reseller_b), cost="7.00")
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse(PLAN), PERIOD)
+    assert _sums_read(captured) == []
+
+    # A's own changes show on the very next visit: a price rule, usage, a licence charge
+    book = factories.PriceBookFactory(reseller=reseller_a, customer=None, name="Default")
+    factories.PriceRuleFactory(
+        book=book,
+        product_type=ProductType.objects.get(code="azure-plan"),
+        kind="markup",
+        percent=50,
+        effective_from=date(2026, 1, 1),
+    )
+    assert _figures(client.get(reverse(PLAN), PERIOD))["usage"][0] == [
+        ("USD", Decimal("10.00"), Decimal("15.00"), 1)
+    ]
+    d.usage(d.azure_sub(reseller_a), category="Storage", meter="LRS", cost="2.00")
+    d.charge(two[reseller_a.pk], cost="1.00", price="2.00")
+    after = client.get(reverse(PLAN), PERIOD)
+    assert _figures(after)["usage"][0] == [("USD", Decimal("12.00"), Decimal("18.00"), 2)]
+    assert _figures(after)["licences"][0] == [("USD", Decimal("101.00"), Decimal("122.00"), 2)]
+    assert "Storage" in dict(after.context["filter"].form.fields["meter_category"].choices)
+
+
+def test_each_filter_and_period_keeps_figures_of_its_own(
+    kept_locally, owner_a, client_for, reseller_a, two
+):
+    other = factories.CustomerFactory(reseller=reseller_a, company_name="Zeta Kept")
+    d.usage(d.azure_sub(reseller_a, customer=other), category="Storage", meter="LRS", cost="4.00")
+    client = client_for(owner_a)
+    for _ in range(2):  # computed, then kept: the same figures
+        everything = _figures(client.get(reverse(PLAN), PERIOD))
+        zeta = _figures(client.get(reverse(PLAN), {**PERIOD, "customer_name": "zeta"}))
+        storage = _figures(client.get(reverse(PLAN), {**PERIOD, "meter_category": "Storage"}))
+        may = _figures(client.get(reverse(PLAN), {"period": "2026-05-01"}))
+        assert everything["usage"][0] == [("USD", Decimal("14.00"), Decimal("14.00"), 2)]
+        assert (
+            zeta["usage"][0]
+            == storage["usage"][0]
+            == [("USD", Decimal("4.00"), Decimal("4.00"), 1)]
+        )
+        assert zeta["licences"][0] == []
+        assert may["usage"][0] == []
+
+
+def test_operations_report_of_one_reseller_keeps_its_sums(kept_locally, ops_client, two):
+    reseller_id = next(iter(two))
+    query = {**PERIOD, "reseller": reseller_id}
+    first = ops_client.get(reverse(URL), query)
+    with CaptureQueriesContext(connection) as captured:
+        again = ops_client.get(reverse(URL), query)
+    assert _sums_read(captured) == []
+    assert _figures(again) == _figures(first)
+
+
+def test_a_resellers_kept_figures_read_only_watched_tables(kept_locally, owner_a, client_for, two):
+    """What is kept may only come from tables whose changes the triggers note: the queries a
+    first visit makes and a second (kept) does not."""
+    client = client_for(owner_a)
+    with CaptureQueriesContext(connection) as first:
+        client.get(reverse(PLAN), {**PERIOD, "customer_name": "o"})
+    with CaptureQueriesContext(connection) as second:
+        client.get(reverse(PLAN), {**PERIOD, "customer_name": "o"})
+    kept = {q["sql"] for q in first.captured_queries} - {q["sql"] for q in second.captured_queries}
+    kept = {sql for sql in kept if "django_session" not in sql}  # its time differs
+    read = {t for sql in kept for t in re.findall(r'(?:FROM|JOIN) "(\w+)"', sql)}
+    assert len(kept) == 4  # the month's keys, the rules, the usage sums, the licence totals
+    assert read and read <= cache.TRACKED, read - cache.TRACKED
