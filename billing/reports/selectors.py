@@ -2,6 +2,7 @@
 (from `billing.reports.filters`), aggregates in SQL and returns plain dict rows; pricing is resolved
 in Python from rules loaded once (`books_for`), never with a query per row."""
 
+import re
 from collections import Counter
 from datetime import date
 from decimal import Decimal
@@ -405,82 +406,150 @@ _SEAT_TEXT = frozenset(
 _SEAT_MONEY = frozenset({*_SEAT_SUMS[:-1], "margin", "unit_cost", "unit_price"})
 
 
-def _tables(*models) -> list[str]:
-    return [connection.ops.quote_name(m._meta.db_table) for m in models]
+# The joins of the groups `g` (in this order: an offer needs its subscription, a product type
+# its offer); the seat assignments are counted for the subscriptions of `{scope}` only.
+_SEAT_JOINS = (
+    ("s", "INNER JOIN {subscription} s ON s.id = g.subscription_id"),
+    ("c", "INNER JOIN {customer} c ON c.id = g.customer_id"),
+    ("r", "INNER JOIN {reseller} r ON r.id = g.reseller_id"),
+    ("o", "INNER JOIN {offer} o ON o.id = s.offer_id"),
+    ("t", "INNER JOIN {product_type} t ON t.id = o.product_type_id"),
+    (
+        "a",
+        "LEFT JOIN (SELECT subscription_id, COUNT(*) AS n FROM {seat_assignment}"
+        " WHERE subscription_id IN (SELECT subscription_id FROM {scope})"
+        " GROUP BY subscription_id) a ON a.subscription_id = g.subscription_id",
+    ),
+)
+_SEAT_NEEDS = {"o": "s", "t": "so", "a": ""}
+# a page's values read after its rows are chosen (`p`: the page's groups with the values of
+# their subscription, customer and offer), and their joins
+_SEAT_LATE = {
+    "reseller_name": "r.name",
+    "product_type": "t.name",
+    "assigned": "COALESCE(a.n, 0)",
+    "unused": "{greatest}(p.quantity - COALESCE(a.n, 0), 0)",
+}
+_SEAT_PAGE_JOINS = (
+    "INNER JOIN {reseller} r ON r.id = p.reseller_id"
+    " INNER JOIN {product_type} t ON t.id = p.product_type_id"
+    " LEFT JOIN (SELECT subscription_id, COUNT(*) AS n FROM {seat_assignment}"
+    " WHERE subscription_id IN (SELECT subscription_id FROM p)"
+    " GROUP BY subscription_id) a ON a.subscription_id = p.subscription_id"
+)
+_ALIAS = re.compile(r"\b([a-z])\.")
+
+
+def _tables() -> dict[str, str]:
+    models = {
+        "subscription": Subscription,
+        "customer": Customer,
+        "reseller": Reseller,
+        "offer": Offer,
+        "product_type": ProductType,
+        "seat_assignment": SeatAssignment,
+    }
+    return {k: connection.ops.quote_name(m._meta.db_table) for k, m in models.items()}
 
 
 class SeatRows:
     """The rows of the seat report in SQL, sorted (`order_by`, keys "name" or "-name") and
     sliced (a page: LIMIT/OFFSET) there, like a values queryset: the period's charge events
     summed per subscription (and its customer, reseller, currency: the events' own) in a
-    narrow group, then joined with their names and the subscription's portal seat
-    assignments, counted for those subscriptions only. Iterating reads every row (exports)."""
+    narrow group `g`. A page is read in two steps of one statement: the page's groups in
+    order, with only the joins the order needs; then their names and the subscriptions' portal
+    seat assignments, counted for the page's subscriptions only. Iterating reads every row
+    (exports)."""
 
     model = None  # no model instances
 
-    def __init__(self, charges, keys=()):
+    def __init__(self, charges, keys=(), *, compiled: dict | None = None):
         self.charges, self.keys = charges, tuple(keys)
+        self._compiled = {} if compiled is None else compiled  # shared by the sorted copies
 
     def order_by(self, *keys) -> "SeatRows":
-        return SeatRows(self.charges, keys)
+        return SeatRows(self.charges, keys, compiled=self._compiled)
 
     def _groups(self) -> tuple[str, tuple]:
-        groups = (
-            self.charges.order_by()
-            .values(*_SEAT_GROUP)
-            .annotate(
-                cycle_price=Coalesce(
-                    Sum("price_amount", filter=Q(kind=ChargeEvent.Kind.CYCLE)), compute.ZERO
-                ),
-                proration_price=Coalesce(Sum("price_amount", filter=_PRORATION), compute.ZERO),
-                credit_price=Coalesce(Sum("price_amount", filter=_CREDIT), compute.ZERO),
-                cost=Sum("cost_amount"),
-                price=Sum("price_amount"),
-                events=Count("pk"),
+        if "groups" not in self._compiled:
+            groups = (
+                self.charges.order_by()
+                .values(*_SEAT_GROUP)
+                .annotate(
+                    cycle_price=Coalesce(
+                        Sum("price_amount", filter=Q(kind=ChargeEvent.Kind.CYCLE)), compute.ZERO
+                    ),
+                    proration_price=Coalesce(Sum("price_amount", filter=_PRORATION), compute.ZERO),
+                    credit_price=Coalesce(Sum("price_amount", filter=_CREDIT), compute.ZERO),
+                    cost=Sum("cost_amount"),
+                    price=Sum("price_amount"),
+                    events=Count("pk"),
+                )
             )
-        )
-        sql, params = groups.query.sql_with_params()
-        return f"WITH g AS ({sql}) ", tuple(params)
+            sql, params = groups.query.sql_with_params()
+            self._compiled["groups"] = (f"WITH g AS ({sql})", tuple(params))
+        return self._compiled["groups"]
 
-    def _order(self) -> str:
+    def _order_terms(self) -> list[tuple[str, str]]:
+        """(SQL value, ORDER BY term) of each key of the order."""
         postgres = connection.vendor == "postgresql"
         terms = []
         for key in (*self.keys, *SEAT_ORDER, *_SEAT_GROUP):
             descending, name = key.startswith("-"), key.lstrip("-")
             value = self._value(name)
-            if postgres and name in _SEAT_TEXT:
-                value = f'{value} COLLATE "C"'
+            term = f'{value} COLLATE "C"' if postgres and name in _SEAT_TEXT else value
             # None before any value, as the list's sort put it
-            terms.append(f"{value} DESC NULLS LAST" if descending else f"{value} NULLS FIRST")
-        return ", ".join(terms)
+            terms.append(
+                (value, f"{term} DESC NULLS LAST" if descending else f"{term} NULLS FIRST")
+            )
+        return terms
 
     @staticmethod
-    def _value(name: str) -> str:
-        greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
-        return _SEAT_VALUES[name].format(greatest=greatest)  # KeyError: not a row's value
+    def _greatest() -> str:
+        return "GREATEST" if connection.vendor == "postgresql" else "MAX"
+
+    @classmethod
+    def _value(cls, name: str) -> str:
+        # KeyError: not a row's value
+        return _SEAT_VALUES[name].format(greatest=cls._greatest())
+
+    @staticmethod
+    def _joins(aliases, *, scope: str) -> str:
+        names = _tables()
+        return " ".join(
+            join.format(scope=scope, **names) for alias, join in _SEAT_JOINS if alias in aliases
+        )
 
     def _rows(self, limit: int | None = None, offset: int = 0) -> list[dict]:
         with_g, params = self._groups()
-        sub, customer, reseller, offer, ptype, seat = _tables(
-            Subscription, Customer, Reseller, Offer, ProductType, SeatAssignment
-        )
+        terms = self._order_terms()
+        order = ", ".join(term for _, term in terms)
         columns = ", ".join(f"{self._value(k)} AS {k}" for k in _SEAT_VALUES)
+        every_join = self._joins({alias for alias, _ in _SEAT_JOINS}, scope="g")
         # every name in the text is this module's (tables, columns, sort keys checked against
         # _SEAT_VALUES); every value is a parameter
-        sql = (
-            f"{with_g}SELECT {columns} FROM g"  # noqa: S608
-            f" INNER JOIN {sub} s ON s.id = g.subscription_id"
-            f" INNER JOIN {customer} c ON c.id = g.customer_id"
-            f" INNER JOIN {reseller} r ON r.id = g.reseller_id"
-            f" INNER JOIN {offer} o ON o.id = s.offer_id"
-            f" INNER JOIN {ptype} t ON t.id = o.product_type_id"
-            f" LEFT JOIN (SELECT subscription_id, COUNT(*) AS n FROM {seat}"
-            " WHERE subscription_id IN (SELECT subscription_id FROM g)"
-            " GROUP BY subscription_id) a ON a.subscription_id = g.subscription_id"
-            f" ORDER BY {self._order()}"
-        )
-        if limit is not None:
-            sql += " LIMIT %s OFFSET %s"
+        if limit is None:
+            sql = (
+                f"{with_g} SELECT {columns} FROM g "  # noqa: S608
+                f"{every_join} ORDER BY {order}"
+            )
+        else:
+            used = {"s", "c", "o"}  # the report's order (SEAT_ORDER) needs them always
+            used |= {a for value, _ in terms for a in _ALIAS.findall(value)}
+            used |= {n for a in list(used) for n in _SEAT_NEEDS.get(a, "")}
+            early = [k for k in _SEAT_VALUES if k not in _SEAT_LATE]
+            late = {k: v.format(greatest=self._greatest()) for k, v in _SEAT_LATE.items()}
+            carried = ", ".join(f"{self._value(k)} AS {k}" for k in early)
+            picked = ", ".join(f"{late.get(k, f'p.{k}')} AS {k}" for k in _SEAT_VALUES)
+            # each part planned on its own (one statement of eight joined relations spent
+            # more time planning than running)
+            sql = (
+                f"{with_g}, p AS MATERIALIZED (SELECT {carried},"  # noqa: S608
+                f" o.product_type_id AS product_type_id, ROW_NUMBER() OVER (ORDER BY {order})"
+                f" AS n FROM g {self._joins(used, scope='g')} ORDER BY {order}"
+                " LIMIT %s OFFSET %s)"
+                f" SELECT {picked} FROM p {_SEAT_PAGE_JOINS.format(**_tables())} ORDER BY p.n"
+            )
             params += (limit, offset)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -512,7 +581,7 @@ class SeatRows:
     def count(self) -> int:
         with_g, params = self._groups()
         with connection.cursor() as cursor:
-            cursor.execute(f"{with_g}SELECT COUNT(*) FROM g", params)  # noqa: S608
+            cursor.execute(f"{with_g} SELECT COUNT(*) FROM g", params)  # noqa: S608
             return cursor.fetchone()[0]
 
     def totals(self) -> list[compute.Total]:
@@ -521,7 +590,7 @@ class SeatRows:
         with_g, params = self._groups()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"{with_g}SELECT currency, SUM(cost), SUM(price), COUNT(*) FROM g"  # noqa: S608
+                f"{with_g} SELECT currency, SUM(cost), SUM(price), COUNT(*) FROM g"  # noqa: S608
                 " GROUP BY currency ORDER BY currency",
                 params,
             )
