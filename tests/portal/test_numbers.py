@@ -101,3 +101,35 @@ def test_the_formatting_is_babels_for_every_pattern_locale_and_value():
                             value, currency, format=pattern, currency_digits=digits, **options
                         )
                         assert ours == theirs, (pattern, value, currency)
+
+
+def test_amounts_unit_amounts_and_quantities_are_babels_in_the_portals_locale(settings):
+    """In a locale that writes numbers as Python does (en-us, the portal's), amounts, unit
+    amounts and quantities are formatted by Python's own grouping: the text is still Babel's,
+    character for character; another locale's goes through Babel's patterns."""
+    import random
+
+    from babel import numbers as babel
+
+    rnd = random.Random(26)
+    values = [D(v) for v in ("0", "-0", "-0.00", "0.005", "-0.005", "2.5", "0.135", "1E+3")]
+    values += [D(v) for v in ("0.0000005", "-0.0000005", "0.0000015", "999.9999995", "1E-12")]
+    values += [D(rnd.randint(-(10**15), 10**15)).scaleb(-rnd.randint(0, 10)) for _ in range(300)]
+    for language, locale in (("en-us", "en_US"), ("de-de", "de_DE"), ("en-in", "en_IN")):
+        settings.LANGUAGE_CODE = language
+        for value in values:
+            for currency in ("USD", "JPY", "BHD", ""):
+                places = babel.get_currency_precision(currency) if currency else 2
+                pattern = f"#,##0.{'0' * places}" if places else "#,##0"
+                assert numbers.amount(value, currency) == babel.format_decimal(
+                    numbers._decimal(value, places),
+                    format=pattern,
+                    locale=locale,
+                    decimal_quantization=False,
+                ), (language, value, currency)
+            assert numbers.unit_amount(value) == babel.format_decimal(
+                numbers._decimal(value, 4), format=numbers.UNIT_AMOUNT, locale=locale
+            ), (language, value)
+            assert numbers.quantity(value) == babel.format_decimal(
+                value, format=numbers.QUANTITY, locale=locale
+            ), (language, value)
