@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing import ledger
 from billing.models import BillingLine
-from billing.periods import Period, periods_between
+from billing.periods import FIXED_START_DAYS, Period, periods_between
 from billing.selectors import (
     calendar_overrides,
     finalized_runs,
@@ -64,8 +64,9 @@ class Figures:
 
 
 def period_choices(reseller, *, count: int = 12) -> list[Period]:
-    """The current billing period and the ones before it, newest first."""
-    overrides = calendar_overrides()
+    """The current billing period and the ones before it, newest first. The calendar that
+    operations edit is read only for the countries it can change (not the US and Canada)."""
+    overrides = {} if reseller.country in FIXED_START_DAYS else calendar_overrides()
     current = reseller_period(reseller, timezone.now().date(), overrides=overrides)
     start = current.start - timedelta(days=31 * count)
     return list(
@@ -221,28 +222,29 @@ def dashboard_widgets(request) -> list[Widget]:
 
 def figures_context(request) -> dict:
     """The context of `_dashboard_figures.html` for the request's filters (the deferred
-    figures of the dashboard as it opens)."""
-    context = _filters(request)
+    figures of the dashboard as it opens): the filters without the product types to choose
+    from (the form is the page's)."""
+    context = _filters(request, choices=False)
     context.update(_figures(request, context))
     return context
 
 
-def _filters(request) -> dict:
+def _filters(request, *, choices: bool = True) -> dict:
+    """The chosen period, customer search and product type; with `choices`, the product types
+    the form offers (without, a chosen one is checked by itself)."""
     reseller = request.membership.reseller
     periods = period_choices(reseller)
     period = next(
         (p for p in periods if p.start.isoformat() == request.GET.get("period")), periods[0]
     )
-    product_types = list(
-        ProductType.objects.filter(status=ProductType.Status.SELLABLE).values_list(
-            "name", flat=True
-        )
-    )
-    product_type = (
-        request.GET.get("product_type")
-        if request.GET.get("product_type") in product_types
-        else None
-    )
+    sellable = ProductType.objects.filter(status=ProductType.Status.SELLABLE)
+    wanted = request.GET.get("product_type")
+    if choices:
+        product_types = list(sellable.values_list("name", flat=True))
+        product_type = wanted if wanted in product_types else None
+    else:
+        product_types = []
+        product_type = wanted if wanted and sellable.filter(name=wanted).exists() else None
     return {
         "periods": periods,
         "period": period,

@@ -85,9 +85,9 @@ def test_a_filter_swaps_the_figures_alone_and_keeps_the_address(
     page = _page(client)
     assert f'hx-get="{reverse("billing:figures")}" hx-target="#figures"' in page
     params = {"period": "2026-06-01", "customer": "customer 2", "product_type": ""}
-    # the page: 15 and the figures (test below); one of them: which of the two periods are
-    # finalized (their figures are then what was invoiced)
-    with django_assert_max_num_queries(13):
+    # the page: 14 and the figures (test below); one of them: which of the two periods are
+    # finalized (their figures are then what was invoiced), one more the customer search
+    with django_assert_max_num_queries(11):
         swapped = _figures(client, **params)
     assert (
         "105.60" in swapped.content.decode() and "Needs attention" not in swapped.content.decode()
@@ -137,12 +137,14 @@ def test_constant_queries_whatever_the_data(
     # were rendered in the page's context (no context processors once more per widget); 25
     # before the figures were loaded after the page; the figures' 14th asks which periods are
     # finalized (read as invoiced, not computed again)
-    # 17 before the team card's counts and the bell's were one query
-    with django_assert_max_num_queries(15) as page_queries:
+    # 17 before the team card's counts and the bell's were one query and a US reseller's
+    # periods were computed without reading the billing calendar (fixed in the US)
+    with django_assert_max_num_queries(14) as page_queries:
         _page(client)
     # 14 before one query read the finalized runs of both periods (which are finalized, and
-    # the last one before each that is not)
-    with django_assert_max_num_queries(12) as figure_queries:
+    # the last one before each that is not), the calendar was left unread in the US and the
+    # product types were read only for the form (the page's)
+    with django_assert_max_num_queries(10) as figure_queries:
         _figures(client)
     for _ in range(20):
         CustomerFactory(reseller=reseller_a, mca_status="sent")
@@ -402,3 +404,40 @@ def test_counts_of_several_querysets_in_one_query(owner_a, reseller_a, django_as
             none=Notification.objects.filter(pk__in=[]),
         )
     assert counts == {"all": 2, "unread": 1, "none": 0}
+
+
+@pytest.mark.django_db
+def test_the_figures_filter_by_a_sellable_product_type_and_ignore_another(
+    owner_a, client_for, bought, catalog
+):
+    """The figures request checks the chosen product type by itself (the form's list of
+    product types is the page's): a sellable one filters, any other name shows all."""
+    premium = catalog[PREMIUM].product_type.name
+    client = client_for(owner_a)
+    assert "369.60" in _figures(client, product_type=premium).content.decode()
+    azure = _figures(client, product_type="Microsoft Azure plan").content.decode()
+    assert "369.60" not in azure and "· Microsoft Azure plan" in azure
+    for other in ("No such type", "Microsoft Azure (legacy)"):  # the latter sunset
+        shown = _figures(client, product_type=other).content.decode()
+        assert "369.60" in shown and other not in shown
+
+
+@pytest.mark.django_db
+def test_periods_follow_the_admin_calendar_only_where_it_applies(
+    client_for, member_of, owner_a, django_assert_num_queries
+):
+    """A reseller of a country the admin's billing calendar sets (here GB, from the 15th)
+    sees its periods; a US reseller's periods are fixed, and the calendar is not read."""
+    from billing.models import BillingCalendar
+    from tests.factories import ResellerFactory
+
+    BillingCalendar.objects.create(country="GB", period_start_day=15, note="UK cut-off")
+    gb = member_of(ResellerFactory(country="GB", currency="GBP"), Role.OWNER)
+    assert "2026-06-15 – 2026-07-14" in _page(client_for(gb))
+    client = client_for(owner_a)
+    with CaptureQueriesContext(connection) as page:
+        assert "2026-06-01 – 2026-06-30" in _page(client)
+    with CaptureQueriesContext(connection) as figures:
+        _figures(client)
+    read = [q["sql"] for q in [*page.captured_queries, *figures.captured_queries]]
+    assert not [sql for sql in read if "billing_billingcalendar" in sql]
