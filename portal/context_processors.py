@@ -1,10 +1,12 @@
-from django.urls import NoReverseMatch, reverse
+import functools
+
+from django.urls import NoReverseMatch, get_resolver, get_script_prefix, get_urlconf, reverse
 
 from portal import selectors
 from portal.roles import role_can
 
 # Sections of the reseller portal; a section appears once its app provides the page.
-NAVIGATION = [
+NAVIGATION = (
     ("Dashboard", "dashboard"),
     ("Programs", "programs:list"),
     ("Customers", "customers:list"),
@@ -12,16 +14,32 @@ NAVIGATION = [
     ("Catalog", "subscriptions:catalog"),
     ("Billing", "billing:home"),
     ("Support", "support:home"),
-]
+)
 # Microsoft Learn: moving from CSP direct-bill partner to indirect reseller (the distributor's
 # resellers coming from direct bill follow it).
 TRANSITION_GUIDE = "https://learn.microsoft.com/en-us/partner-center/transition-direct-to-indirect"
-HELP_LINKS = [
+HELP_LINKS = (
     ("Help and how-to", "help"),
     ("Contact the distributor's support", "support:contact"),
     ("Open a ticket", "support:ticket_create"),
     ("From direct bill to indirect reseller (Microsoft Learn)", TRANSITION_GUIDE),
-]
+)
+
+
+@functools.lru_cache(maxsize=16)
+def _reversed(items: tuple, resolver, prefix: str) -> tuple:
+    """(label, url, name) of the items whose page exists: reversed once per URL configuration
+    (its resolver: a new one after `clear_url_caches`) and script prefix, not at every page."""
+    out = []
+    for label, name in items:
+        if name.startswith("https://"):
+            out.append((label, name, name))
+            continue
+        try:
+            out.append((label, reverse(name), name))
+        except NoReverseMatch:
+            continue
+    return tuple(out)
 
 
 def _resolved(items, request):
@@ -30,15 +48,7 @@ def _resolved(items, request):
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else ""
     namespace = match.namespace if match else ""
-    out = []
-    for label, name in items:
-        if name.startswith("https://"):
-            out.append([label, name, name])
-            continue
-        try:
-            out.append([label, reverse(name), name])
-        except NoReverseMatch:
-            continue
+    out = _reversed(tuple(items), get_resolver(get_urlconf()), get_script_prefix())
     exact = any(name == view_name for _, _, name in out)
     first_of_app = next(
         (name for _, _, name in out if namespace and name.split(":")[0] == namespace), None

@@ -441,3 +441,26 @@ def test_periods_follow_the_admin_calendar_only_where_it_applies(
         _figures(client)
     read = [q["sql"] for q in [*page.captured_queries, *figures.captured_queries]]
     assert not [sql for sql in read if "billing_billingcalendar" in sql]
+
+
+@pytest.mark.django_db
+def test_the_navigation_marks_the_page_and_follows_the_url_configuration(
+    owner_a, client_for, settings
+):
+    """The sections' addresses are reversed once per URL configuration, not at every page:
+    each page still marks its own section, and another URL configuration gets its own."""
+    client = client_for(owner_a)
+    dashboard = _page(client)
+    assert f'<a href="{reverse("dashboard")}" aria-current="page">Dashboard</a>' in dashboard
+    customers = client.get(reverse("customers:list")).content.decode()
+    assert f'<a href="{reverse("customers:list")}" aria-current="page">Customers</a>' in customers
+    assert f'<a href="{reverse("dashboard")}" >Dashboard</a>' in customers
+    settings.ROOT_URLCONF = "tests.portal.nav_urls"
+    moved = _page_at(client, "/p/dashboard/")
+    assert '<a href="/p/dashboard/" aria-current="page">Dashboard</a>' in moved
+    assert '<a href="/p/customers/"' in moved
+
+
+def _page_at(client, path):
+    with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
+        return client.get(path).content.decode()
