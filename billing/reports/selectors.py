@@ -384,9 +384,9 @@ _SEAT_VALUES = {
     "quantity": "s.quantity",
     "unit_cost": "s.unit_cost",
     "unit_price": "s.unit_price",
-    "assigned": "COALESCE(a.n, 0)",
+    "assigned": "{assigned}",
     **{key: f"g.{key}" for key in _SEAT_SUMS},
-    "unused": "{greatest}(s.quantity - COALESCE(a.n, 0), 0)",
+    "unused": "{greatest}(s.quantity - {assigned}, 0)",
     "margin": "g.price - g.cost",
 }
 # text values: ordered by code point, as Python compares strings, whatever the database's
@@ -407,21 +407,21 @@ _SEAT_MONEY = frozenset({*_SEAT_SUMS[:-1], "margin", "unit_cost", "unit_price"})
 
 
 # The joins of the groups `g` (in this order: an offer needs its subscription, a product type
-# its offer); the seat assignments are counted for the subscriptions of `{scope}` only.
+# its offer).
 _SEAT_JOINS = (
     ("s", "INNER JOIN {subscription} s ON s.id = g.subscription_id"),
     ("c", "INNER JOIN {customer} c ON c.id = g.customer_id"),
     ("r", "INNER JOIN {reseller} r ON r.id = g.reseller_id"),
     ("o", "INNER JOIN {offer} o ON o.id = s.offer_id"),
     ("t", "INNER JOIN {product_type} t ON t.id = o.product_type_id"),
-    (
-        "a",
-        "LEFT JOIN (SELECT subscription_id, COUNT(*) AS n FROM {seat_assignment}"
-        " WHERE subscription_id IN (SELECT subscription_id FROM {scope})"
-        " GROUP BY subscription_id) a ON a.subscription_id = g.subscription_id",
-    ),
 )
-_SEAT_NEEDS = {"o": "s", "t": "so", "a": ""}
+_SEAT_NEEDS = {"o": "s", "t": "so"}
+# the subscription's portal seat assignments, where every group's are needed (an export, a
+# sort by them): a count per group, not a join with the counts (PostgreSQL misjudged that
+# join's rows a hundredfold for 10,000 groups and compiled the query with JIT: one second)
+_SEAT_ASSIGNED = (
+    "(SELECT COUNT(*) FROM {seat_assignment} sa WHERE sa.subscription_id = g.subscription_id)"
+)
 # a page's values read after its rows are chosen (`p`: the page's groups with the values of
 # their subscription, customer and offer), and their joins
 _SEAT_LATE = {
@@ -511,21 +511,20 @@ class SeatRows:
     @classmethod
     def _value(cls, name: str) -> str:
         # KeyError: not a row's value
-        return _SEAT_VALUES[name].format(greatest=cls._greatest())
+        assigned = _SEAT_ASSIGNED.format(**_tables())
+        return _SEAT_VALUES[name].format(greatest=cls._greatest(), assigned=assigned)
 
     @staticmethod
-    def _joins(aliases, *, scope: str) -> str:
+    def _joins(aliases) -> str:
         names = _tables()
-        return " ".join(
-            join.format(scope=scope, **names) for alias, join in _SEAT_JOINS if alias in aliases
-        )
+        return " ".join(join.format(**names) for alias, join in _SEAT_JOINS if alias in aliases)
 
     def _rows(self, limit: int | None = None, offset: int = 0) -> list[dict]:
         with_g, params = self._groups()
         terms = self._order_terms()
         order = ", ".join(term for _, term in terms)
         columns = ", ".join(f"{self._value(k)} AS {k}" for k in _SEAT_VALUES)
-        every_join = self._joins({alias for alias, _ in _SEAT_JOINS}, scope="g")
+        every_join = self._joins({alias for alias, _ in _SEAT_JOINS})
         # every name in the text is this module's (tables, columns, sort keys checked against
         # _SEAT_VALUES); every value is a parameter
         if limit is None:
@@ -546,7 +545,7 @@ class SeatRows:
             sql = (
                 f"{with_g}, p AS MATERIALIZED (SELECT {carried},"  # noqa: S608
                 f" o.product_type_id AS product_type_id, ROW_NUMBER() OVER (ORDER BY {order})"
-                f" AS n FROM g {self._joins(used, scope='g')} ORDER BY {order}"
+                f" AS n FROM g {self._joins(used)} ORDER BY {order}"
                 " LIMIT %s OFFSET %s)"
                 f" SELECT {picked} FROM p {_SEAT_PAGE_JOINS.format(**_tables())} ORDER BY p.n"
             )
