@@ -13,7 +13,6 @@ visit sums them all.
 
 import hashlib
 from collections import defaultdict
-from pathlib import Path
 
 from django.core.cache import cache
 from django.db.models import Count, Sum
@@ -23,18 +22,7 @@ from billing.reports import cache as report_cache
 from billing.reports import compute
 from billing.reports import selectors as report_selectors
 from billing.usage.models import UsageSummary
-from subscriptions.catalog import pricing
 from subscriptions.models import ChargeEvent
-
-# the code that computes a reseller's sums: a deployment that changes it keeps no old sum
-_CODE = hashlib.sha256(
-    b"".join(
-        Path(module.__file__).read_bytes()
-        for module in (compute, report_selectors, pricing, report_cache)
-        if module.__file__
-    )
-    + Path(__file__).read_bytes()
-).hexdigest()[:16]
 
 
 def reseller_sums(report, period: Period) -> dict[int, dict]:
@@ -44,13 +32,14 @@ def reseller_sums(report, period: Period) -> dict[int, dict]:
     licence_types = tuple(report.type_ids(report.charge_types))
     if not report_cache.keeps():  # no triggers: nothing kept
         return _sums(report.reseller_ids, period, usage_types, licence_types)
-    states = report_cache.states()
+    database, states = report_cache.states()
     keys = {
         rid: "report-rollup:"
         + hashlib.sha256(
             repr(
                 (
-                    _CODE,
+                    report_cache.CODE,
+                    database,
                     rid,
                     states.get(rid, 0),
                     states.get(None, 0),
