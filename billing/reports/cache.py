@@ -113,17 +113,18 @@ class Kept:
         self._keys: dict[str, str] | None = None
         self._found: dict = {}
 
-    def get(self, name: str, compute: Callable[[], Any]) -> Any:
+    def get(self, name: str, compute: Callable[[], Any], parts: tuple | None = None) -> Any:
+        """The figure `name`: of the `parts` given at the start, or of these `parts` (a figure
+        that depends on what is known later, such as a table's sort)."""
         if self._keys is None:
-            state = reseller_state(self.reseller_id)
-            self._keys = {
-                figure: "report-kept:"
-                + hashlib.sha256(
-                    repr((CODE, state, self.reseller_id, figure, parts)).encode()
-                ).hexdigest()
-                for figure, parts in self.parts.items()
-            }
+            self._state = reseller_state(self.reseller_id)
+            self._keys = {figure: self._key(figure, of) for figure, of in self.parts.items()}
             self._found = cache.get_many(self._keys.values())
+        if name not in self._keys:
+            self._keys[name] = key = self._key(name, parts)
+            found = cache.get(key, _MISSING)
+            if found is not _MISSING:
+                self._found[key] = found
         key = self._keys[name]
         if key in self._found:
             return self._found[key]
@@ -131,3 +132,10 @@ class Kept:
         cache.set(key, value, TIMEOUT)
         self._found[key] = value
         return value
+
+    def _key(self, name: str, parts) -> str:
+        state = (CODE, self._state, self.reseller_id, name, parts)
+        return "report-kept:" + hashlib.sha256(repr(state).encode()).hexdigest()
+
+
+_MISSING = object()

@@ -24,6 +24,9 @@ from portal.models import Reseller
 from subscriptions.catalog.models import ProductType
 from subscriptions.models import ChargeEvent
 
+# the most rows whose ids in a table's order are kept (8 bytes or so each in the cache)
+KEPT_ORDER_ROWS = 20_000
+
 # query parameters that are not filters: the export, each table's page and sort
 _NOT_FILTERS = ("export", "table", "page", "sort")
 
@@ -281,7 +284,7 @@ class UsageReport(Report):
             books=books,
         )
         rows = report_selectors.usage_rows(priced, self.reseller_ids)
-        keys = partial(report_selectors.usage_page_keys, priced, self.reseller_ids)
+        keys = partial(self._usage_keys, priced)
         table = tables.UsageTable(
             tables.KeyedRows(rows, keys=keys),
             show_money=self.show_money,
@@ -299,6 +302,20 @@ class UsageReport(Report):
             sums.totals,
             draw=partial(sums.chart, show_money=self.show_money),
         )
+
+    def _usage_keys(self, priced, order: tuple, page: slice, rows: int):
+        """The ids of a page of the usage rows in `order`: of every row's ids in that order,
+        kept for one reseller (a next visit, or page, reads only its rows), or a subquery that
+        sorts them (several resellers; a reseller of very many rows)."""
+        ordered = report_selectors.usage_keys(priced, self.reseller_ids, order)
+        if self.kept is None or rows > KEPT_ORDER_ROWS:
+            return ordered[page]
+        every = self.kept.get(
+            f"usage-order {order!r}",
+            lambda: list(ordered),
+            parts=(*self.kept.parts["usage"], order),
+        )
+        return every[page]
 
     def _charge_sections(self) -> list[Section]:
         charges = ChargeEvent.objects.filter(

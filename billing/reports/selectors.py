@@ -245,8 +245,8 @@ def usage_rows(priced, reseller_ids):
     )
 
 
-def usage_page_keys(priced, reseller_ids, order_by, page: slice):
-    """The ids of one page of `usage_rows` sorted by `order_by` (that queryset's order: its
+def usage_keys(priced, reseller_ids, order_by):
+    """The ids of the rows of `usage_rows` sorted by `order_by` (that queryset's order: its
     names or the summary's fields, "-" for descending), read from the summaries with only the
     joins and sums that order needs: the sort of every row of the period (thousands) carries
     their ids alone, not the page's 20 columns and three joins (which the page then reads for
@@ -256,7 +256,7 @@ def usage_page_keys(priced, reseller_ids, order_by, page: slice):
         descending, field = name.startswith("-"), name.lstrip("-")
         expression = USAGE_SORTS.get(field, F(field))
         keys.append(expression.desc() if descending else expression.asc())
-    return _own(priced, "customer", reseller_ids).order_by(*keys).values("pk")[page]
+    return _own(priced, "customer", reseller_ids).order_by(*keys).values_list("pk", flat=True)
 
 
 class UsageSums:

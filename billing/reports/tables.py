@@ -141,10 +141,11 @@ class ReportTable(tables.Table):
 
 
 class KeyedRows(TableQuerysetData):
-    """A values queryset paged in two steps: `keys(order_by, page)` picks the page's ids (a
-    subquery that sorts every row by the order's columns alone), then the page's rows are read
-    whole for those ids, in the same order. The order ends with the row's id, so it is total
-    and the page, the next page and the export agree."""
+    """A values queryset paged in two steps: `keys(order_by, page, rows)` picks the page's ids
+    (a subquery that sorts every row by the order's columns alone, or the ids in order kept
+    from an earlier visit), then the page's rows are read whole for those ids, in the same
+    order. The order ends with the row's id, so it is total and the page, the next page and
+    the export agree."""
 
     def __init__(self, data, *, keys):
         super().__init__(data)
@@ -160,7 +161,7 @@ class KeyedRows(TableQuerysetData):
         if not isinstance(key, slice):
             return super().__getitem__(key)
         order = self.data.query.order_by
-        return self.data.filter(pk__in=self.keys(order, key))
+        return self.data.filter(pk__in=self.keys(order, key, len(self)))
 
 
 class UsageTable(ReportTable):
