@@ -8,11 +8,11 @@ from django_scopes import scopes_disabled
 from billing.insight import selectors as insight
 from billing.reports import dashboard
 from billing.usage.models import UsageImport
-from portal.frame import Queue, Widget
+from portal.frame import Queue, Widget, first_and_count
 from portal.roles import role_can
 
-LISTED = 100
-# what the cards show: up to 100 rows are read for their count
+LISTED = 100  # a card counts up to 100 ("100+" beyond)
+# what the cards show
 ANOMALY_FIELDS = (
     "customer",
     "customer__company_name",
@@ -33,8 +33,8 @@ BUDGET_ALERT_FIELDS = (
 )
 
 
-def _count(items: list) -> str:
-    return f"{LISTED}+" if len(items) >= LISTED else str(len(items))
+def _count(count: int) -> str:
+    return f"{LISTED}+" if count >= LISTED else str(count)
 
 
 def dashboard_widgets(request) -> list[Widget]:
@@ -43,21 +43,26 @@ def dashboard_widgets(request) -> list[Widget]:
     widgets = dashboard.dashboard_widgets(request)
     reseller = request.membership.reseller
     if role_can(request.membership.role, "billing.view_money"):
-        # one query each: a week's anomalies and a month's budget alerts are few
-        recent = list(insight.recent_anomalies(reseller).only(*ANOMALY_FIELDS)[:LISTED])
-        budget_alerts = list(
+        # one query each, the first five rows and the count of all (not up to 100 rows read)
+        recent, recent_count = first_and_count(
+            insight.recent_anomalies(reseller).only(*ANOMALY_FIELDS)
+        )
+        budget_alerts, budget_alerts_count = first_and_count(
             insight.budget_alerts_this_month(reseller, today=timezone.now().date()).only(
                 *BUDGET_ALERT_FIELDS
-            )[:LISTED]
+            )
         )
         widgets += [
             Widget(
                 "billing/insight/_attention_anomalies.html",
-                {"anomalies": recent[:5], "anomalies_count": _count(recent)},
+                {"anomalies": recent, "anomalies_count": _count(recent_count)},
             ),
             Widget(
                 "billing/insight/_attention_budgets.html",
-                {"budget_alerts": budget_alerts[:5], "budget_alerts_count": _count(budget_alerts)},
+                {
+                    "budget_alerts": budget_alerts,
+                    "budget_alerts_count": _count(budget_alerts_count),
+                },
             ),
         ]
     return widgets

@@ -464,3 +464,45 @@ def test_the_navigation_marks_the_page_and_follows_the_url_configuration(
 def _page_at(client, path):
     with time_machine.travel(dt.datetime(2026, 6, 20, 12, tzinfo=dt.UTC), tick=False):
         return client.get(path).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_cost_cards_count_to_a_hundred_and_list_five(owner_a, reseller_a, client_for):
+    """The anomalies and budget alerts cards list five rows and count all of them, "100+" from
+    a hundred on (one query each, the five rows read)."""
+    from billing.insight.models import AnomalyAlert, BudgetAlert
+    from tests.factories import BudgetFactory
+
+    customers = [CustomerFactory(reseller=reseller_a) for _ in range(13)]
+    AnomalyAlert.objects.bulk_create(
+        AnomalyAlert(
+            reseller=reseller_a,
+            customer=customer,
+            day=dt.date(2026, 6, 13 + n),
+            currency="USD",
+            amount=100,
+            expected=10,
+            score=9,
+        )
+        for customer in customers
+        for n in range(8)
+    )  # 104 in the last seven days
+    for kind in ("80", "100"):
+        for budget in [BudgetFactory(reseller=reseller_a) for _ in range(3)]:
+            BudgetAlert.objects.create(
+                reseller=reseller_a,
+                budget=budget,
+                month=dt.date(2026, 6, 1),
+                kind=kind,
+                spent=400,
+                forecast=600,
+            )
+    with CaptureQueriesContext(connection) as queries:
+        page = _page(client_for(owner_a))
+    assert 'Azure cost anomalies (7 days) <span class="badge-count">100+</span>' in page
+    assert 'Azure budgets this month <span class="badge-count">6</span>' in page
+    anomalies = page[page.index("Azure cost anomalies") : page.index("All anomalies")]
+    budgets = page[page.index("Azure budgets this month") : page.index("Budgets</a>")]
+    assert anomalies.count("<li>") == 5 and budgets.count("<li>") == 5
+    alerts = [q["sql"] for q in queries.captured_queries if "alert" in q["sql"]]
+    assert len(alerts) == 2 and all("LIMIT 5" in sql for sql in alerts)
