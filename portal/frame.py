@@ -69,27 +69,54 @@ def first_and_count(queryset, n: int = 5) -> tuple[list, int]:
     return rows, rows[0]._card_count if rows else 0
 
 
+def _count_columns(querysets: dict, db: str) -> tuple[list[str], list]:
+    """A scalar subquery counting the rows of each queryset (the ORM's own SQL, its
+    parameters passed apart), named `count_<name>`."""
+    columns, params = [], []
+    for name, queryset in querysets.items():
+        if not name.isidentifier():  # a column name in the SQL
+            raise ValueError(f"Not a name: {name!r}")
+        query = queryset.order_by().values("pk").query
+        try:
+            sql, query_params = query.get_compiler(db).as_sql()
+        except EmptyResultSet:  # e.g. `pk__in=[]`: nothing to count
+            columns.append(f"0 AS count_{name}")
+            continue
+        columns.append(f"(SELECT COUNT(*) FROM ({sql}) counted) AS count_{name}")  # noqa: S608
+        params.extend(query_params)
+    return columns, params
+
+
 def counts(**querysets) -> dict[str, int]:
     """The number of rows of each queryset, in one query (a scalar subquery each): counts a
     page shows side by side cost one round trip and one plan instead of one each."""
     if not querysets:
         return {}
     db = next(iter(querysets.values())).db
-    parts, params = [], []
-    for queryset in querysets.values():
-        query = queryset.order_by().values("pk").query
-        try:
-            sql, query_params = query.get_compiler(db).as_sql()
-        except EmptyResultSet:  # e.g. `pk__in=[]`: nothing to count
-            parts.append("0")
-            continue
-        # the ORM's own SQL, its parameters passed apart
-        parts.append(f"(SELECT COUNT(*) FROM ({sql}) counted)")  # noqa: S608
-        params.extend(query_params)
+    columns, params = _count_columns(querysets, db)
     with connections[db].cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        cursor.execute(f"SELECT {', '.join(columns)}", params)  # noqa: S608
         row = cursor.fetchone()
     return dict(zip(querysets, row, strict=True))
+
+
+def rows_and_counts(rows, order: str, **querysets) -> tuple[list, dict[str, int]]:
+    """The model instances of the sliced queryset `rows` and `counts(**querysets)`, in one
+    query: the counts beside each row, and alone when `rows` has none (a LEFT JOIN of the
+    rows to one row of counts). `order`: the rows' order by their column names (a derived
+    table keeps none), e.g. "created_at DESC, id DESC"."""
+    db = rows.db
+    columns, params = _count_columns(querysets, db)
+    rows_sql, rows_params = rows.query.get_compiler(db).as_sql()
+    found = list(
+        rows.model._default_manager.db_manager(db).raw(
+            f"SELECT shown.*, {', '.join(columns)} FROM (SELECT 1 AS one) one "  # noqa: S608
+            f"LEFT JOIN ({rows_sql}) shown ON 1 = 1 ORDER BY {order}",
+            [*params, *rows_params],
+        )
+    )
+    numbers = {name: getattr(found[0], f"count_{name}") for name in querysets}
+    return [row for row in found if row.pk is not None], numbers
 
 
 def contributions(hook: str) -> Iterator[Any]:

@@ -39,10 +39,12 @@ def dashboard(request):
     # history (HX-History-Restore-Request) puts the answer in the whole body: the full page
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "portal/_widgets.html", {"widgets": figure_widgets})
-    # the team card's counts and the bell's in one query; the bell's count is left on the
-    # request for the context processor (portal.context_processors.portal), which would
-    # otherwise count again
-    counts = frame.counts(
+    # the latest notifications, the team card's counts and the bell's in one query; the
+    # bell's count is left on the request for the context processor
+    # (portal.context_processors.portal), which would otherwise count again
+    notifications, counts = frame.rows_and_counts(
+        selectors.notifications_for(member).only("pk", "title", "created_at", "read_at")[:5],
+        "created_at DESC, id DESC",  # Notification's order
         members=selectors.members_of(reseller),
         invitations=selectors.pending_invitations(reseller),
         unread=selectors.unread_notifications(member),
@@ -57,9 +59,7 @@ def dashboard(request):
             "profile_missing": selectors.profile_missing(reseller),
             "member_count": counts["members"],
             "pending_invitations": counts["invitations"],
-            "recent_notifications": selectors.notifications_for(member).only(
-                "pk", "title", "created_at", "read_at"
-            )[:5],
+            "recent_notifications": notifications,
         },
     )
 

@@ -85,7 +85,7 @@ def test_a_filter_swaps_the_figures_alone_and_keeps_the_address(
     page = _page(client)
     assert f'hx-get="{reverse("billing:figures")}" hx-target="#figures"' in page
     params = {"period": "2026-06-01", "customer": "customer 2", "product_type": ""}
-    # the page: 14 and the figures (test below); one of them: which of the two periods are
+    # the page: 13 and the figures (test below); one of them: which of the two periods are
     # finalized (their figures are then what was invoiced), one more the customer search
     with django_assert_max_num_queries(11):
         swapped = _figures(client, **params)
@@ -137,9 +137,10 @@ def test_constant_queries_whatever_the_data(
     # were rendered in the page's context (no context processors once more per widget); 25
     # before the figures were loaded after the page; the figures' 14th asks which periods are
     # finalized (read as invoiced, not computed again)
-    # 17 before the team card's counts and the bell's were one query and a US reseller's
-    # periods were computed without reading the billing calendar (fixed in the US)
-    with django_assert_max_num_queries(14) as page_queries:
+    # 17 before the latest notifications, the team card's counts and the bell's were one
+    # query and a US reseller's periods were computed without reading the billing calendar
+    # (fixed in the US)
+    with django_assert_max_num_queries(13) as page_queries:
         _page(client)
     # 14 before one query read the finalized runs of both periods (which are finalized, and
     # the last one before each that is not), the calendar was left unread in the US and the
@@ -506,3 +507,37 @@ def test_the_cost_cards_count_to_a_hundred_and_list_five(owner_a, reseller_a, cl
     assert anomalies.count("<li>") == 5 and budgets.count("<li>") == 5
     alerts = [q["sql"] for q in queries.captured_queries if "alert" in q["sql"]]
     assert len(alerts) == 2 and all("LIMIT 5" in sql for sql in alerts)
+
+
+@pytest.mark.django_db
+def test_rows_and_counts_in_one_query(owner_a, reseller_a, django_assert_num_queries):
+    """frame.rows_and_counts: the sliced rows in their order, with the counts beside them, in
+    one query; no rows: the counts alone."""
+    from django_scopes import scope
+
+    from portal import frame
+    from portal.models import Invitation, Notification
+
+    def latest():
+        return frame.rows_and_counts(
+            Notification.objects.only("pk", "title", "created_at")[:5],
+            "created_at DESC, id DESC",
+            unread=Notification.objects.filter(read_at__isnull=True),
+            invitations=Invitation.objects.all(),
+        )
+
+    with scope(reseller=reseller_a), django_assert_num_queries(1):
+        assert latest() == ([], {"unread": 0, "invitations": 0})
+    start = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    made = [
+        NotificationFactory(
+            reseller=reseller_a, user=owner_a.user, created_at=start + dt.timedelta(hours=n)
+        )
+        for n in range(7)
+    ]
+    NotificationFactory(user=owner_a.user)  # another reseller's
+    with scope(reseller=reseller_a), django_assert_num_queries(1):
+        rows, numbers = latest()
+    assert [n.title for n in rows] == [n.title for n in reversed(made)][:5]
+    assert rows[0].created_at == made[-1].created_at
+    assert numbers == {"unread": 7, "invitations": 0}
