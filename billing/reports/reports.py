@@ -193,19 +193,7 @@ class UsageReport(Report):
             reseller_id__in=self.reseller_ids, product_type_id__in=self.type_ids(self.usage_types)
         )
         period = filters.selected_period(self.params, self.periods, self.current)
-        categories, combos, books = (
-            self._keep(
-                "month",
-                lambda: (
-                    *report_selectors.month_keys(
-                        summaries.filter(month=usage_month(period).start), self.reseller_ids
-                    ),
-                    report_selectors.books_for(self.reseller_ids),
-                ),
-            )
-            if period
-            else ([], set(), {})
-        )
+        categories, prices = self._keep("month", partial(self._month, summaries, period))
         self.filterset = self._filter_class(self.usage_filter)(
             self.params,
             self.usage_lines(summaries),
@@ -215,7 +203,18 @@ class UsageReport(Report):
         period = self.filterset.period_value
         if not self.filterset.is_valid() or period is None or not self.ready():
             return []
-        return [self.usage_section(period, combos, books)]
+        return [self.usage_section(period, prices)]
+
+    def _month(self, summaries, period) -> tuple[list[str], tuple]:
+        """The month's meter categories (the filter's choices) and the price table of its rows'
+        combinations (`selectors.price_table`)."""
+        if period is None:
+            return [], (False, {})
+        categories, combos = report_selectors.month_keys(
+            summaries.filter(month=usage_month(period).start), self.reseller_ids
+        )
+        books = report_selectors.books_for(self.reseller_ids)
+        return categories, report_selectors.price_table(combos, books, period.start)
 
     usage_filter = filters.UsageFilter
 
@@ -275,13 +274,13 @@ class UsageReport(Report):
     def ready(self) -> bool:
         return True
 
-    def usage_section(self, period, combos, books) -> Section:
+    def usage_section(self, period, prices) -> Section:
         priced = report_selectors.priced_usage(
             self.filterset.qs,
             priced_on=period.start,
             reseller_ids=self.reseller_ids,
-            combos=combos,
-            books=books,
+            combos=(),
+            table=prices,
         )
         rows = report_selectors.usage_rows(priced, self.reseller_ids)
         keys = partial(self._usage_keys, priced)
@@ -416,7 +415,7 @@ class DailyUsageReport(UsageReport):
         data = self.filterset.form.cleaned_data
         return bool(data.get("subscription") and data.get("meter"))
 
-    def usage_section(self, period, combos, books) -> Section:
+    def usage_section(self, period, prices) -> Section:
         rows = report_selectors.daily_rows(self.filterset.qs, priced_on=period.start)
         table = tables.DailyTable(
             rows,

@@ -111,7 +111,7 @@ def month_keys(summaries, reseller_ids) -> tuple[list[str], set[tuple]]:
     return sorted({k[0] for k in keys if k[0]}), {k[1:] for k in keys}
 
 
-def _linear_prices(combos, books: dict[int, compute.Books], priced_on: date):
+def price_table(combos, books: dict[int, compute.Books], priced_on: date) -> tuple:
     """The customer price of a usage row as `cost × mult + add` for each (customer or default
     book, offer, product type, term, currency) of `combos`: a percent rule gives (factor, 0), a
     fixed price (0, price), no rule (1, 0). Resolved through `resolve_price` itself; the
@@ -120,7 +120,8 @@ def _linear_prices(combos, books: dict[int, compute.Books], priced_on: date):
     name the customers only, and the sums need no join with the subscriptions. With several
     resellers (operations) the row's reseller is matched first, then only its own conditions
     (one flat list tried every reseller's conditions on every row: 36 ms for 20 resellers'
-    33,500 rows); a reseller with one combination needs no more than its customers either."""
+    33,500 rows); a reseller with one combination needs no more than its customers either.
+    Plain data (conditions, multipliers, additions): `_linear_prices` makes the expression."""
     single = len(combos) == 1
     per_reseller_combos = Counter(combo[0] for combo in combos)
     by_reseller: dict[int, tuple[list, list]] = {}
@@ -154,6 +155,12 @@ def _linear_prices(combos, books: dict[int, compute.Books], priced_on: date):
         for (mult, add), ids in groups.items():
             cases.append((combo & Q(customer_id__in=sorted(ids)), mult, add))
         defaults.append((combo, *_linear(key, (), book.default)))
+    return single, by_reseller
+
+
+def _linear_prices(table: tuple):
+    """The price expression of `price_table`'s conditions and (mult, add) pairs: one CASE."""
+    single, by_reseller = table
 
     def priced(mult, add):
         return Round(F("pre_tax_total") * Value(mult) + Value(add), 6)
@@ -182,14 +189,14 @@ UNROUNDED = DecimalField(max_digits=28, decimal_places=10)
 MONEY = DecimalField(max_digits=28, decimal_places=2)
 
 
-def priced_usage(summaries, *, priced_on: date, reseller_ids, combos, books=None):
+def priced_usage(summaries, *, priced_on: date, reseller_ids, combos, table=None):
     """The usage summaries (`UsageSummary`: the SQL GROUP BY of the daily lines per customer,
     subscription and meter, kept by the import) with their rounded cost and customer price
     computed in SQL from the resellers' price-book rules, loaded once (`combos`: from
-    `month_keys`; `books`: from `books_for`, read here if not given)."""
-    if books is None:
-        books = books_for(reseller_ids)
-    price = _linear_prices(combos, books, priced_on)
+    `month_keys`; `table`: `price_table` of those rules, made here if not given)."""
+    if table is None:
+        table = price_table(combos, books_for(reseller_ids), priced_on)
+    price = _linear_prices(table)
     return summaries.annotate(
         row_cost=Round(F("pre_tax_total"), 2, output_field=MONEY),
         row_price=ExpressionWrapper(price, output_field=MONEY),
