@@ -166,7 +166,12 @@ class Report:
         asked = tuple(self.params.get(k, "") for k in (*filters.ROW_FILTERS, "meter_category"))
         return report_cache.Kept(
             self.reseller.pk,
-            {"month": month, "usage": (*month, asked), "licences": (*month, asked)},
+            {
+                "month": month,
+                "usage": (*month, asked),
+                "licences": (*month, asked),
+                "seats": (*month, asked),
+            },
         )
 
     def _keep(self, name: str, compute: Callable[[], Any]) -> Any:
@@ -388,7 +393,9 @@ class SeatsReport(UsageReport):
             "Seat products per subscription",
             table,
             rows,
-            rows.totals,
+            # kept under the reseller's state of the data (its charges, subscriptions,
+            # customers, catalog): the rows, with their seat assignments, are read each time
+            partial(self._keep, "seats", rows.totals),
         )
 
 

@@ -374,3 +374,38 @@ def test_a_resellers_kept_figures_read_only_watched_tables(kept_locally, owner_a
     # the table's order
     assert len(kept) == 5
     assert read and read <= cache.TRACKED, read - cache.TRACKED
+
+
+SEATS = "billing:report_seats"
+
+
+def test_a_resellers_seat_totals_are_kept_and_a_change_shows_at_once(
+    kept_locally, owner_a, client_for, reseller_a, reseller_b, two
+):
+    """The seat report's totals (sums and number of rows) are kept; its rows are read each
+    time; a charge of the reseller's, or a customer renamed out of the search, shows on the
+    next visit."""
+    client = client_for(owner_a)
+    first = client.get(reverse(SEATS), PERIOD)
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(reverse(SEATS), PERIOD)
+    assert [q for q in captured.captured_queries if "SUM(" in q["sql"]] != []  # the page's rows
+    assert [q for q in captured.captured_queries if "GROUP BY currency" in q["sql"]] == []
+    assert _figures(again) == _figures(first)
+    assert _figures(again)["seats"][0] == [("USD", Decimal("100.00"), Decimal("120.00"), 1)]
+
+    d.charge(two[reseller_b.pk], cost="1.00", price="2.00")  # another reseller's
+    assert _figures(client.get(reverse(SEATS), PERIOD)) == _figures(first)
+
+    sub = two[reseller_a.pk]
+    d.charge(sub, kind="seat_increase", cost="5.00", price="6.00")
+    d.charge(d.seat_sub(reseller_a, customer=sub.customer), cost="1.00", price="1.50")
+    assert _figures(client.get(reverse(SEATS), PERIOD))["seats"][0] == [
+        ("USD", Decimal("106.00"), Decimal("127.50"), 2)
+    ]
+    search = {**PERIOD, "customer_name": sub.customer.company_name[:6]}
+    assert _figures(client.get(reverse(SEATS), search))["seats"][0][0][3] == 2
+    with scopes_disabled():
+        sub.customer.company_name = "Renamed Away"
+        sub.customer.save()
+    assert _figures(client.get(reverse(SEATS), search))["seats"][0] == []
