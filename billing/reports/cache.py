@@ -112,26 +112,36 @@ class Kept:
         self.reseller_id, self.parts = reseller_id, parts
         self._keys: dict[str, str] | None = None
         self._found: dict = {}
+        self._kept_before: set[str] = set()
 
     def get(self, name: str, compute: Callable[[], Any], parts: tuple | None = None) -> Any:
         """The figure `name`: of the `parts` given at the start, or of these `parts` (a figure
         that depends on what is known later, such as a table's sort)."""
-        if self._keys is None:
-            self._state = reseller_state(self.reseller_id)
-            self._keys = {figure: self._key(figure, of) for figure, of in self.parts.items()}
-            self._found = cache.get_many(self._keys.values())
-        if name not in self._keys:
-            self._keys[name] = key = self._key(name, parts)
-            found = cache.get(key, _MISSING)
-            if found is not _MISSING:
-                self._found[key] = found
-        key = self._keys[name]
+        key = self._fetch(name, parts)
         if key in self._found:
             return self._found[key]
         value = compute()
         cache.set(key, value, TIMEOUT)
         self._found[key] = value
         return value
+
+    def found(self, name: str, parts: tuple | None = None) -> bool:
+        """Whether the figure was kept (by an earlier visit at this state of the data)."""
+        return self._fetch(name, parts) in self._kept_before
+
+    def _fetch(self, name: str, parts) -> str:
+        if self._keys is None:
+            self._state = reseller_state(self.reseller_id)
+            self._keys = {figure: self._key(figure, of) for figure, of in self.parts.items()}
+            self._found = cache.get_many(self._keys.values())
+            self._kept_before = set(self._found)
+        if name not in self._keys:
+            self._keys[name] = key = self._key(name, parts)
+            found = cache.get(key, _MISSING)
+            if found is not _MISSING:
+                self._found[key] = found
+                self._kept_before.add(key)
+        return self._keys[name]
 
     def _key(self, name: str, parts) -> str:
         state = (CODE, self._state, self.reseller_id, name, parts)

@@ -310,16 +310,17 @@ class UsageReport(Report):
     def _usage_keys(self, priced, order: tuple, page: slice, rows: int):
         """The ids of a page of the usage rows in `order`: of every row's ids in that order,
         kept for one reseller (a next visit, or page, reads only its rows), or a subquery that
-        sorts them (several resellers; a reseller of very many rows)."""
+        sorts them (several resellers; a reseller of very many rows; and the first visit after
+        a change of the data, whose sums were not kept either: reading every id then costs a
+        query more than the page's own sort, and the data may change again before a next
+        visit)."""
         ordered = report_selectors.usage_keys(priced, self.reseller_ids, order)
         if self.kept is None or rows > KEPT_ORDER_ROWS:
             return ordered[page]
-        every = self.kept.get(
-            f"usage-order {order!r}",
-            lambda: list(ordered),
-            parts=(*self.kept.parts["usage"], order),
-        )
-        return every[page]
+        name, parts = f"usage-order {order!r}", (*self.kept.parts["usage"], order)
+        if not self.kept.found("usage") and not self.kept.found(name, parts):
+            return ordered[page]
+        return self.kept.get(name, lambda: list(ordered), parts=parts)[page]
 
     def _charge_sections(self) -> list[Section]:
         charges = ChargeEvent.objects.filter(

@@ -296,10 +296,15 @@ def test_a_resellers_report_read_again_keeps_its_sums_and_a_change_shows_at_once
 ):
     client = client_for(owner_a)
     first = client.get(reverse(PLAN), PERIOD)
+    # the second visit at this state keeps the rows' ids in the table's order too (the first
+    # sorted the page's rows only: the data had just changed); the third reads none of them
+    with CaptureQueriesContext(connection) as captured:
+        second = client.get(reverse(PLAN), PERIOD)
+    assert len(_sums_read(captured)) == 1
     with CaptureQueriesContext(connection) as captured:
         again = client.get(reverse(PLAN), PERIOD)
     assert _sums_read(captured) == []
-    assert _figures(again) == _figures(first)
+    assert _figures(again) == _figures(second) == _figures(first)
     assert _figures(again)["usage"][0] == [("USD", Decimal("10.00"), Decimal("10.00"), 1)]
 
     # another reseller's change leaves A's figures kept
@@ -353,6 +358,7 @@ def test_operations_report_of_one_reseller_keeps_its_sums(kept_locally, ops_clie
     reseller_id = next(iter(two))
     query = {**PERIOD, "reseller": reseller_id}
     first = ops_client.get(reverse(URL), query)
+    ops_client.get(reverse(URL), query)  # keeps the rows' ids in order
     with CaptureQueriesContext(connection) as captured:
         again = ops_client.get(reverse(URL), query)
     assert _sums_read(captured) == []
