@@ -108,8 +108,9 @@ def rows_and_counts(rows, order: str, **querysets) -> tuple[list, dict[str, int]
     db = rows.db
     columns, params = _count_columns(querysets, db)
     rows_sql, rows_params = rows.query.get_compiler(db).as_sql()
+    # the base manager: the compiled querysets carry their tenant scope already
     found = list(
-        rows.model._default_manager.db_manager(db).raw(
+        rows.model._base_manager.db_manager(db).raw(
             f"SELECT shown.*, {', '.join(columns)} FROM (SELECT 1 AS one) one "  # noqa: S608
             f"LEFT JOIN ({rows_sql}) shown ON 1 = 1 ORDER BY {order}",
             [*params, *rows_params],
