@@ -78,6 +78,7 @@ def portal(request):
             for action in (
                 "reseller.edit_profile",
                 "members.manage",
+                "audit.view",
                 "programs.request",
                 "customers.edit",
                 "orders.place",

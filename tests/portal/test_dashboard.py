@@ -541,3 +541,17 @@ def test_rows_and_counts_in_one_query(owner_a, reseller_a, django_assert_num_que
     assert [n.title for n in rows] == [n.title for n in reversed(made)][:5]
     assert rows[0].created_at == made[-1].created_at
     assert numbers == {"unread": 7, "invitations": 0}
+
+
+@pytest.mark.django_db
+def test_the_account_menu_links_the_activity_log_for_owners_and_admins(
+    reseller_a, member_of, client_for
+):
+    """The account menu's "Activity log" link shows to the roles that may see the log
+    (audit.view), not to the others; it was never shown (the menu asked a permission the
+    context processor did not give)."""
+    link = f'<a href="{reverse("activity")}">Activity log</a>'
+    for role in (Role.OWNER, Role.ADMIN):
+        assert link in _page(client_for(member_of(reseller_a, role)))
+    for role in (Role.SALES, Role.BILLING, Role.VIEWER):
+        assert link not in _page(client_for(member_of(reseller_a, role)))
