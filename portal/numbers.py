@@ -114,7 +114,12 @@ def _decimal(value, places: int | None = None) -> Decimal | None:
     if value is None or value == "":
         return None
     value = value if isinstance(value, Decimal) else Decimal(str(value))
-    return value if places is None else value.quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    if places is None:
+        return value
+    return value.quantize(_EXPONENTS.get(places) or Decimal(1).scaleb(-places), ROUND_HALF_UP)
+
+
+_EXPONENTS = {places: Decimal(1).scaleb(-places) for places in range(11)}
 
 
 def money(amount, currency: str) -> str:

@@ -11,6 +11,7 @@ from functools import cached_property
 from urllib.parse import quote_plus, urlencode
 
 import django_tables2 as tables
+from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
@@ -24,6 +25,8 @@ from subscriptions.models import ChargeEvent
 MONEY = ("cost", "margin", "unit_cost")
 AMOUNTS = {"cost", "price", "margin", "cycle_price", "proration_price", "credit_price"}
 UNIT_AMOUNTS = {"unit_cost", "unit_price"}
+# columns whose cells are numbers formatted by portal.numbers (amounts, unit amounts, quantities)
+FORMATTED = AMOUNTS | UNIT_AMOUNTS | {"quantity"}
 KINDS = dict(ChargeEvent.Kind.choices)
 NUM = {"td": {"class": "num"}, "th": {"class": "num"}}
 
@@ -77,8 +80,15 @@ class ReportTable(tables.Table):
         """The page's rows in one pass (django-tables2 renders every cell through templates
         and signature inspection: too slow for report pages). Every text is escaped; numbers
         and dates need no escaping."""
+        # numbers written as Python does (the portal's locale) need no escaping: digits, the
+        # sign and separators only
+        plain = numbers._plain(settings.LANGUAGE_CODE)
         columns = [
-            ('<td class="num">' if c.name in self.num_columns else "<td>", self._cell(c))
+            (
+                '<td class="num">' if c.name in self.num_columns else "<td>",
+                self._cell(c),
+                plain and c.name in FORMATTED,
+            )
             for c in self.columns
         ]
         if not self.page.object_list:
@@ -89,8 +99,9 @@ class ReportTable(tables.Table):
         for row in self.page.object_list:
             record = row.record
             out.append("<tr>")
-            for td, cell in columns:
-                out.append(f"{td}{_html(cell(record))}</td>")
+            for td, cell, formatted in columns:
+                value = cell(record)
+                out.append(f"{td}{value if formatted and value else _html(value)}</td>")
             out.append("</tr>")
         return mark_safe("".join(out))  # noqa: S308 — every text went through escaping
 
