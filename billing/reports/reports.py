@@ -388,16 +388,26 @@ class SeatsReport(UsageReport):
 
     def charge_section(self, page_rows, every) -> Section:
         rows = report_selectors.seat_rows(every)
+        totals = partial(self._keep, "seats", rows.totals)
+        if self.kept is not None:
+            rows.keep = partial(self._keep_seat_order, totals)
         table = tables.SeatTable(rows, show_money=self.show_money, ops=self.ops, prefix="s-")
         return Section(
             "seats",
             "Seat products per subscription",
             table,
             rows,
-            # kept under the reseller's state of the data (its charges, subscriptions,
-            # customers, catalog): the rows, with their seat assignments, are read each time
-            partial(self._keep, "seats", rows.totals),
+            # kept under the reseller's state of the data (its charges, subscriptions, seat
+            # assignments, customers, catalog); the page's rows are read each time
+            totals,
         )
+
+    def _keep_seat_order(self, totals, name: str, compute):
+        """Every row's keys in a table's order, kept for one reseller (a next visit, or page,
+        reads only its rows); None for a reseller of very many rows."""
+        if sum(t.rows for t in totals()) > KEPT_ORDER_ROWS:
+            return None
+        return self.kept.get(name, compute, parts=(*self.kept.parts["seats"], name))
 
 
 class DailyUsageReport(UsageReport):

@@ -470,12 +470,14 @@ class SeatRows:
 
     model = None  # no model instances
 
-    def __init__(self, charges, keys=(), *, compiled: dict | None = None):
+    def __init__(self, charges, keys=(), *, compiled: dict | None = None, keep=None):
         self.charges, self.keys = charges, tuple(keys)
         self._compiled = {} if compiled is None else compiled  # shared by the sorted copies
+        # keep(name, compute): every group's keys in an order, kept (`Report.kept`), or None
+        self.keep = keep
 
     def order_by(self, *keys) -> "SeatRows":
-        return SeatRows(self.charges, keys, compiled=self._compiled)
+        return SeatRows(self.charges, keys, compiled=self._compiled, keep=self.keep)
 
     def _groups(self) -> tuple[str, tuple]:
         if "groups" not in self._compiled:
@@ -526,7 +528,50 @@ class SeatRows:
         names = _tables()
         return " ".join(join.format(**names) for alias, join in _SEAT_JOINS if alias in aliases)
 
+    @staticmethod
+    def _order_joins(terms) -> set[str]:
+        used = {"s", "c", "o"}  # the report's order (SEAT_ORDER) needs them always
+        used |= {a for value, _ in terms for a in _ALIAS.findall(value)}
+        return used | {n for a in list(used) for n in _SEAT_NEEDS.get(a, "")}
+
+    def _ordered(self) -> list[tuple]:
+        """Every group's keys (reseller, customer, subscription, currency) in the order, read
+        with only the joins the order needs."""
+        with_g, params = self._groups()
+        terms = self._order_terms()
+        order = ", ".join(term for _, term in terms)
+        keys = ", ".join(f"g.{k}" for k in _SEAT_GROUP)
+        joins = self._joins(self._order_joins(terms))
+        with connection.cursor() as cursor:
+            cursor.execute(f"{with_g} SELECT {keys} FROM g {joins} ORDER BY {order}", params)  # noqa: S608
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def _rows_of(self, keys: list[tuple]) -> list[dict]:
+        """The rows of these groups, in this order: the charge events of their subscriptions
+        only are summed (the condition on the groups' subscription reaches the events)."""
+        if not keys:
+            return []
+        with_g, params = self._groups()
+        ids = sorted({key[2] for key in keys})
+        columns = ", ".join(f"{self._value(k)} AS {k}" for k in _SEAT_VALUES)
+        every_join = self._joins({alias for alias, _ in _SEAT_JOINS})
+        marks = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"{with_g} SELECT {columns} FROM g {every_join}"  # noqa: S608
+                f" WHERE g.subscription_id IN ({marks})",
+                (*params, *ids),
+            )
+            names = [c[0] for c in cursor.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        by_key = {tuple(row[k] for k in _SEAT_GROUP): row for row in rows}
+        return [by_key[key] for key in keys if key in by_key]
+
     def _rows(self, limit: int | None = None, offset: int = 0) -> list[dict]:
+        if limit is not None and self.keep is not None:
+            ordered = self.keep(f"seat-order {self.keys!r}", self._ordered)
+            if ordered is not None:
+                return self._rows_of(ordered[offset : offset + limit])
         with_g, params = self._groups()
         terms = self._order_terms()
         order = ", ".join(term for _, term in terms)
@@ -540,9 +585,7 @@ class SeatRows:
                 f"{every_join} ORDER BY {order}"
             )
         else:
-            used = {"s", "c", "o"}  # the report's order (SEAT_ORDER) needs them always
-            used |= {a for value, _ in terms for a in _ALIAS.findall(value)}
-            used |= {n for a in list(used) for n in _SEAT_NEEDS.get(a, "")}
+            used = self._order_joins(terms)
             early = [k for k in _SEAT_VALUES if k not in _SEAT_LATE]
             late = {k: v.format(greatest=self._greatest()) for k, v in _SEAT_LATE.items()}
             carried = ", ".join(f"{self._value(k)} AS {k}" for k in early)

@@ -415,3 +415,36 @@ def test_a_resellers_seat_totals_are_kept_and_a_change_shows_at_once(
         sub.customer.company_name = "Renamed Away"
         sub.customer.save()
     assert _figures(client.get(reverse(SEATS), search))["seats"][0] == []
+
+
+def test_a_resellers_seat_rows_order_is_kept_and_a_new_seat_assignment_reorders_at_once(
+    kept_locally, owner_a, client_for, reseller_a
+):
+    """A page of the seat report reads only its rows once every row's order is kept (per
+    sort); a seat assigned moves the state, so the order by assigned seats is read again."""
+    subs = [d.seat_sub(reseller_a, quantity=10) for _ in range(3)]
+    for n, sub in enumerate(subs):
+        d.charge(sub)
+        for _ in range(n):
+            factories.SeatAssignmentFactory(subscription=sub)
+    client = client_for(owner_a)
+    query = {**PERIOD, "s-sort": "-assigned"}
+
+    def order():
+        section = next(s for s in client.get(reverse(SEATS), query).context["sections"])
+        return [r.record["subscription_id"] for r in section.table.page.object_list]
+
+    def ordering(captured):
+        return [
+            q for q in captured.captured_queries if "ORDER BY" in q["sql"] and " g." in q["sql"]
+        ]
+
+    with CaptureQueriesContext(connection) as captured:
+        assert order() == [subs[2].pk, subs[1].pk, subs[0].pk]
+    assert len(ordering(captured)) == 1
+    with CaptureQueriesContext(connection) as captured:
+        assert order() == [subs[2].pk, subs[1].pk, subs[0].pk]
+    assert ordering(captured) == []  # the kept order: only the page's rows are read
+    for _ in range(3):
+        factories.SeatAssignmentFactory(subscription=subs[0])
+    assert order() == [subs[0].pk, subs[2].pk, subs[1].pk]
