@@ -12,12 +12,16 @@ nothing is kept.
 """
 
 import hashlib
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+
+logger = logging.getLogger(__name__)
 
 # the tables migration billing 0015 watches: a kept sum may read only these
 TRACKED = frozenset(
@@ -42,19 +46,46 @@ def keeps() -> bool:
     return connection.vendor == "postgresql"
 
 
-def states() -> tuple[int, dict[int | None, int]]:
-    """(the database's own id, each reseller's state of the data and under None the state of
-    no reseller's data), in one query. A reseller without changes yet is at 0; a database made
-    anew (as for each test run) starts its states over, so its id is part of every key."""
+# Which database and history a state belongs to, and whether it may be kept under at all:
+# - the cluster's system identifier, the database's oid and the timeline: a database made anew
+#   (each test run), restored into another cluster or recovered to a point in time starts its
+#   states over, and Redis outlives it;
+# - the reading transaction has written nothing (its own uncommitted changes would count in
+#   the state it sees, and a rollback would give that state back to other data);
+# - every watched table still has its triggers (a table rebuilt by a later migration would
+#   lose them: its changes would then move no state).
+_WHERE = """
+    (SELECT system_identifier FROM pg_control_system()),
+    (SELECT oid FROM pg_database WHERE datname = current_database()),
+    (SELECT timeline_id FROM pg_control_checkpoint()),
+    (txid_current_if_assigned() IS NULL OR %s)
+    AND (SELECT count(*) FROM pg_trigger
+         WHERE tgname LIKE 'report_change_%%' AND tgenabled <> 'D') = %s
+"""
+_TRIGGERS = 4 * len(TRACKED)  # insert, update, delete and truncate on each watched table
+
+
+def _own_writes() -> bool:
+    """Whether figures may be kept in a transaction that has written (tests only: a test's
+    own transaction stands for committed data)."""
+    return getattr(settings, "REPORT_KEEP_AFTER_OWN_WRITES", False)
+
+
+def states() -> tuple[tuple, dict[int | None, int]] | None:
+    """(the database and history the states belong to, each reseller's state of the data and
+    under None the state of no reseller's data), in one query; None when nothing may be kept
+    (see `_WHERE`). A reseller without changes yet is at 0."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT d.oid, c.reseller_id, c.s FROM pg_database d LEFT JOIN"
+            "SELECT w.*, c.reseller_id, c.s FROM (SELECT " + _WHERE + ") w LEFT JOIN"  # noqa: S608 — constants
             " (SELECT reseller_id, SUM(weight) AS s FROM billing_reportdatachange"
-            "  GROUP BY reseller_id) c ON true"
-            " WHERE d.datname = current_database()"
+            "  GROUP BY reseller_id) c ON true",
+            [_own_writes(), _TRIGGERS],
         )
         rows = cursor.fetchall()
-    return rows[0][0], {reseller_id: s for _, reseller_id, s in rows if s is not None}
+    if not rows[0][3]:
+        return None
+    return rows[0][:3], {reseller_id: s for *_, reseller_id, s in rows if s is not None}
 
 
 def fold() -> int:
@@ -76,30 +107,46 @@ def fold() -> int:
 
 
 # the code that computes one reseller's kept figures: a deployment that changes it keeps none
+_ROOT = Path(__file__).parents[2]
 _SOURCES = (
-    Path(__file__).parent / "selectors.py",
-    Path(__file__).parent / "compute.py",
-    Path(__file__).parent / "reports.py",
-    Path(__file__).parent / "rollup.py",
-    Path(__file__),
-    Path(__file__).parents[2] / "subscriptions" / "catalog" / "pricing.py",
+    *sorted(Path(__file__).parent.glob("*.py")),  # the reports: filters, selectors, rollup, …
+    _ROOT / "billing" / "periods.py",
+    _ROOT / "subscriptions" / "catalog" / "pricing.py",
+    _ROOT / "subscriptions" / "models.py",  # charge kinds
 )
 CODE = hashlib.sha256(b"".join(path.read_bytes() for path in _SOURCES)).hexdigest()[:16]
 
 
-def reseller_state(reseller_id: int) -> tuple:
+def reseller_state(reseller_id: int) -> tuple | None:
     """The state of one reseller's data and of no reseller's data (catalog, calendars), with
-    the database's own id (a database made anew, as for each test run, starts its states over),
-    in one query."""
+    the database and history they belong to, in one query; None when nothing may be kept."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()),"
+            "SELECT " + _WHERE + ","  # noqa: S608 — constants, the ids are parameters
             " COALESCE(SUM(weight) FILTER (WHERE reseller_id = %s), 0),"
             " COALESCE(SUM(weight) FILTER (WHERE reseller_id IS NULL), 0)"
             " FROM billing_reportdatachange WHERE reseller_id = %s OR reseller_id IS NULL",
-            [reseller_id, reseller_id],
+            [_own_writes(), _TRIGGERS, reseller_id, reseller_id],
         )
-        return tuple(cursor.fetchone())
+        *where, ok, own, everyone = cursor.fetchone()
+    return (*where, own, everyone) if ok else None
+
+
+def get_many(keys) -> dict:
+    """Kept values of these keys; none when the cache cannot be reached (the figures are then
+    computed, as without a cache: a report never fails for want of Redis)."""
+    try:
+        return cache.get_many(keys)
+    except Exception:  # noqa: BLE001 — any backend's connection error
+        logger.warning("report cache unreachable: figures computed afresh", exc_info=True)
+        return {}
+
+
+def set_many(values: dict) -> None:
+    try:
+        cache.set_many(values, TIMEOUT)
+    except Exception:  # noqa: BLE001
+        logger.warning("report cache unreachable: figures not kept", exc_info=True)
 
 
 class Kept:
@@ -118,10 +165,12 @@ class Kept:
         """The figure `name`: of the `parts` given at the start, or of these `parts` (a figure
         that depends on what is known later, such as a table's sort)."""
         key = self._fetch(name, parts)
+        if key is None:  # nothing may be kept
+            return compute()
         if key in self._found:
             return self._found[key]
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        set_many({key: value})
         self._found[key] = value
         return value
 
@@ -129,23 +178,25 @@ class Kept:
         """Whether the figure was kept (by an earlier visit at this state of the data)."""
         return self._fetch(name, parts) in self._kept_before
 
-    def _fetch(self, name: str, parts) -> str:
+    def _fetch(self, name: str, parts) -> str | None:
         if self._keys is None:
             self._state = reseller_state(self.reseller_id)
+            if self._state is None:
+                self._keys = {}
+                return None
             self._keys = {figure: self._key(figure, of) for figure, of in self.parts.items()}
-            self._found = cache.get_many(self._keys.values())
+            self._found = get_many(self._keys.values())
             self._kept_before = set(self._found)
+        if self._state is None:
+            return None
         if name not in self._keys:
             self._keys[name] = key = self._key(name, parts)
-            found = cache.get(key, _MISSING)
-            if found is not _MISSING:
-                self._found[key] = found
+            found = get_many([key])
+            if key in found:
+                self._found[key] = found[key]
                 self._kept_before.add(key)
         return self._keys[name]
 
     def _key(self, name: str, parts) -> str:
         state = (CODE, self._state, self.reseller_id, name, parts)
         return "report-kept:" + hashlib.sha256(repr(state).encode()).hexdigest()
-
-
-_MISSING = object()

@@ -236,7 +236,20 @@ class UsageReport(Report):
 
     def _rollup_sections(self) -> list[Section]:
         period = filters.selected_period(self.params, self.periods, self.current)
-        sums = rollup.reseller_sums(self, period) if period else {}
+        resellers = {
+            pk: (name, country)
+            for pk, name, country in Reseller.objects.values_list("pk", "name", "country")
+        }
+        periods = (
+            rollup.reseller_periods(
+                {pk: country for pk, (_, country) in resellers.items()},
+                period,
+                calendar_overrides(),
+            )
+            if period
+            else {}
+        )
+        sums = rollup.reseller_sums(self, periods) if period else {}
         self.filterset = self._filter_class(self.usage_filter)(
             self.params,
             UsageSummary.objects.none(),
@@ -246,9 +259,9 @@ class UsageReport(Report):
         if not self.filterset.is_valid() or self.filterset.period_value is None:
             return []
         category = self.filterset.form.cleaned_data.get("meter_category") or ""
-        names = dict(Reseller.objects.values_list("pk", "name"))
+        names = {pk: name for pk, (name, _) in resellers.items()}
         link = {"report_url": self.request.path, "query": self.filter_query}
-        usage = rollup.reseller_rows(sums, names, "usage", category)
+        usage = rollup.reseller_rows(sums, names, periods, "usage", category)
         groups = rollup.usage_groups(sums, category)
         sections = [
             Section(
@@ -261,7 +274,7 @@ class UsageReport(Report):
             )
         ]
         if self.charge_types:
-            licences = rollup.reseller_rows(sums, names, "licences")
+            licences = rollup.reseller_rows(sums, names, periods, "licences")
             sections.append(
                 Section(
                     "reseller_licences",

@@ -14,10 +14,9 @@ visit sums them all.
 import hashlib
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.db.models import Count, Sum
 
-from billing.periods import Period, usage_month
+from billing.periods import Period, billing_period, usage_month
 from billing.reports import cache as report_cache
 from billing.reports import compute
 from billing.reports import selectors as report_selectors
@@ -25,14 +24,26 @@ from billing.usage.models import UsageSummary
 from subscriptions.models import ChargeEvent
 
 
-def reseller_sums(report, period: Period) -> dict[int, dict]:
+def reseller_periods(resellers: dict[int, str], period: Period, overrides) -> dict[int, Period]:
+    """Each reseller's own billing period for the calendar month operations chose: the one
+    starting in that month (a Canadian reseller's June period is June 20 – July 19, whose Azure
+    plan usage is May's, as a US reseller's June), so a reseller's row is what its own report of
+    that period shows. Periods start on day 1–28: the month's 28th is in the one it starts."""
+    day = period.start.replace(day=28)
+    return {
+        rid: billing_period(country, day, overrides=overrides) for rid, country in resellers.items()
+    }
+
+
+def reseller_sums(report, periods: dict[int, Period]) -> dict[int, dict]:
     """{reseller id: {"usage": groups per currency and meter category, "licences": sums per
-    currency}} of the period for every reseller of the report."""
+    currency}} of each reseller's period (`periods`), for every reseller of the report."""
     usage_types = tuple(report.type_ids(report.usage_types))
     licence_types = tuple(report.type_ids(report.charge_types))
-    if not report_cache.keeps():  # no triggers: nothing kept
-        return _sums(report.reseller_ids, period, usage_types, licence_types)
-    database, states = report_cache.states()
+    found = report_cache.states() if report_cache.keeps() else None
+    if found is None:  # nothing may be kept
+        return _sums_of(periods, usage_types, licence_types)
+    database, states = found
     keys = {
         rid: "report-rollup:"
         + hashlib.sha256(
@@ -49,15 +60,27 @@ def reseller_sums(report, period: Period) -> dict[int, dict]:
                 )
             ).encode()
         ).hexdigest()
-        for rid in report.reseller_ids
+        for rid, period in periods.items()
     }
-    kept = cache.get_many(keys.values())
+    kept = report_cache.get_many(keys.values())
     out = {rid: kept[key] for rid, key in keys.items() if key in kept}
-    missing = [rid for rid in report.reseller_ids if rid not in out]
+    missing = {rid: period for rid, period in periods.items() if rid not in out}
     if missing:
-        summed = _sums(missing, period, usage_types, licence_types)
-        cache.set_many({keys[rid]: summed[rid] for rid in missing}, report_cache.TIMEOUT)
+        summed = _sums_of(missing, usage_types, licence_types)
+        report_cache.set_many({keys[rid]: summed[rid] for rid in missing})
         out.update(summed)
+    return out
+
+
+def _sums_of(periods: dict[int, Period], usage_types, licence_types) -> dict[int, dict]:
+    """The sums of these resellers read afresh: one read per distinct period (a calendar each:
+    US and most countries share one, Canada has its own)."""
+    by_period: dict[Period, list[int]] = defaultdict(list)
+    for rid, period in periods.items():
+        by_period[period].append(rid)
+    out: dict[int, dict] = {}
+    for period, reseller_ids in by_period.items():
+        out.update(_sums(reseller_ids, period, usage_types, licence_types))
     return out
 
 
@@ -96,9 +119,12 @@ def _sums(reseller_ids, period: Period, usage_types, licence_types) -> dict[int,
     return out
 
 
-def reseller_rows(sums: dict[int, dict], names: dict[int, str], part: str, category=""):
-    """One row per reseller and currency of `part` ("usage" or "licences"), by reseller name;
-    the usage of one meter category only if `category` is given."""
+def reseller_rows(
+    sums: dict[int, dict], names: dict[int, str], periods: dict[int, Period], part: str, category=""
+):
+    """One row per reseller and currency of `part` ("usage" or "licences"), by reseller name,
+    with the reseller's own period; the usage of one meter category only if `category` is
+    given."""
     rows = []
     for rid, of in sums.items():
         per_currency: dict[str, dict] = defaultdict(
@@ -116,6 +142,7 @@ def reseller_rows(sums: dict[int, dict], names: dict[int, str], part: str, categ
                 {
                     "reseller_id": rid,
                     "reseller_name": names[rid],
+                    "period": periods[rid].start.isoformat(),
                     "currency": currency,
                     **row,
                     "margin": row["price"] - row["cost"],

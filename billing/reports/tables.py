@@ -231,15 +231,18 @@ class ResellerTable(ReportTable):
     def __init__(self, data, *, report_url: str, query: dict, **kwargs):
         self.report_url = report_url
         self.link_query = "".join(
-            f"{urlencode({k: v})}&" for k, v in query.items() if k != "reseller"
+            f"{urlencode({k: v})}&" for k, v in query.items() if k not in ("reseller", "period")
         )
         super().__init__(data, **kwargs)
 
     def cell_reseller_name(self, record):
+        """A link to the reseller's own report of its own period (a Canadian reseller's
+        20th–19th period for the month chosen)."""
         return format_html(
-            '<a href="{}?{}reseller={}" data-testid="open-reseller">{}</a>',
+            '<a href="{}?{}period={}&amp;reseller={}" data-testid="open-reseller">{}</a>',
             self.report_url,
             self.link_query,
+            record["period"],
             record["reseller_id"],
             record["reseller_name"],
         )

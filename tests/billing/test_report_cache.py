@@ -6,6 +6,7 @@ import importlib
 import re
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -18,12 +19,19 @@ from billing.models import BillingCalendar, ReportDataChange
 from billing.reports import cache
 from billing.tasks import fold_report_changes
 from billing.usage.models import UsageLine
+from portal.roles import Role
 from subscriptions.catalog.models import ProductType
 from subscriptions.models import ChargeEvent, Subscription
 from tests import factories
 from tests.billing import report_data as d
 
 migration = importlib.import_module("billing.migrations.0015_report_data_changes")
+
+
+@pytest.fixture(autouse=True)
+def keep_after_own_writes(settings):
+    """A test's own transaction stands for committed data (one test turns it off)."""
+    settings.REPORT_KEEP_AFTER_OWN_WRITES = True
 
 
 def _everyone() -> int:
@@ -120,6 +128,7 @@ PERIOD = {"period": d.PERIOD}
 def ops_client(client, settings, db):
     settings.STAFF_MFA_REQUIRED = False
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.REPORT_KEEP_AFTER_OWN_WRITES = True  # the test's transaction stands for commits
     from django.core.cache import cache as django_cache
 
     django_cache.clear()
@@ -135,7 +144,8 @@ def two(reseller_a, reseller_b):
     for reseller, cost in ((reseller_a, "10.00"), (reseller_b, "3.00")):
         d.usage(d.azure_sub(reseller), cost=cost)
         out[reseller.pk] = d.seat_sub(reseller)
-        d.charge(out[reseller.pk], cost="100.00", price="120.00")
+        # in June's period of both: a US calendar month, Beta's (Canadian) June 20 – July 19
+        d.charge(out[reseller.pk], on=date(2026, 6, 25), cost="100.00", price="120.00")
     return out
 
 
@@ -250,6 +260,7 @@ PLAN = "billing:report_azure_plan"
 @pytest.fixture
 def kept_locally(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.REPORT_KEEP_AFTER_OWN_WRITES = True  # the test's transaction stands for commits
     from django.core.cache import cache as django_cache
 
     django_cache.clear()
@@ -448,3 +459,89 @@ def test_a_resellers_seat_rows_order_is_kept_and_a_new_seat_assignment_reorders_
     for _ in range(3):
         factories.SeatAssignmentFactory(subscription=subs[0])
     assert order() == [subs[0].pk, subs[2].pk, subs[1].pk]
+
+
+# What may not be kept under: the review's cases.
+
+
+def test_nothing_is_kept_in_a_transaction_that_has_written(settings, reseller_a):
+    """Its own uncommitted changes count in the state it sees: a rollback would hand that
+    state to other data. (A test's transaction has written its fixtures.)"""
+    settings.REPORT_KEEP_AFTER_OWN_WRITES = False
+    assert cache.states() is None and cache.reseller_state(reseller_a.pk) is None
+    settings.REPORT_KEEP_AFTER_OWN_WRITES = True
+    assert cache.states() is not None and cache.reseller_state(reseller_a.pk) is not None
+
+
+def test_nothing_is_kept_once_a_watched_table_lost_its_triggers(settings, reseller_a):
+    settings.REPORT_KEEP_AFTER_OWN_WRITES = True
+    with connection.cursor() as cursor:  # as a migration rebuilding the table would
+        cursor.execute("DROP TRIGGER report_change_update ON customers_customer")
+    assert cache.states() is None and cache.reseller_state(reseller_a.pk) is None
+
+
+def test_a_state_names_its_cluster_database_and_timeline(settings, reseller_a):
+    """A database made anew, restored into another cluster or recovered to a point in time
+    starts its states over while Redis keeps what was kept: the key tells them apart."""
+    settings.REPORT_KEEP_AFTER_OWN_WRITES = True
+    where, _ = cache.states()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT system_identifier FROM pg_control_system()),"
+            " (SELECT oid FROM pg_database WHERE datname = current_database()),"
+            " (SELECT timeline_id FROM pg_control_checkpoint())"
+        )
+        assert where == cursor.fetchone()
+    assert cache.reseller_state(reseller_a.pk)[:3] == where
+
+
+def test_the_code_hash_covers_what_shapes_a_kept_figure():
+    from billing import periods
+    from billing.reports import filters, rollup
+
+    for module in (filters, rollup, periods):
+        assert Path(module.__file__) in cache._SOURCES
+
+
+def test_a_report_answers_when_the_cache_cannot_be_reached(ops_client, settings, two):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    page = ops_client.get(reverse(URL), PERIOD)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    assert page.status_code == 200
+    assert _rows(page)[("Alpha Cloud", "USD")] == (Decimal("10.00"), Decimal("10.00"))
+
+
+def test_a_canadian_resellers_row_is_its_own_period_and_links_to_it(
+    ops_client, client_for, reseller_b, member_of
+):
+    """Beta Systems is Canadian (periods from the 20th): operations' June row is its period
+    starting in June (June 20 – July 19: May's usage, its own charges), as its own report of
+    that period shows it, and the row opens that report."""
+    sub = d.azure_sub(reseller_b)
+    d.usage(sub, day=date(2026, 5, 25), cost="9.00")  # May: billed in June's periods
+    d.usage(sub, day=date(2026, 4, 25), cost="4.00")  # April: a period earlier
+    seats = d.seat_sub(reseller_b)
+    d.charge(seats, on=date(2026, 6, 25), cost="100.00", price="120.00")  # June 20 – July 19
+    d.charge(seats, on=date(2026, 6, 10), cost="7.00", price="8.00")  # the period before
+    page = ops_client.get(reverse(URL), {"period": "2026-06-01"})
+    assert _rows(page) == {("Beta Systems", "CAD"): (Decimal("9.00"), Decimal("9.00"))}
+    assert _rows(page, "reseller_licences") == {
+        ("Beta Systems", "CAD"): (Decimal("100.00"), Decimal("120.00"))
+    }
+    own_page = client_for(member_of(reseller_b, Role.OWNER)).get(
+        reverse("billing:report_azure_plan"), {"period": "2026-06-20"}
+    )
+    own = {
+        s.name: [(t.currency, t.cost, t.price) for t in s.totals]
+        for s in own_page.context["sections"]
+    }
+    assert own == {
+        "usage": [("CAD", Decimal("9.00"), Decimal("9.00"))],
+        "licences": [("CAD", Decimal("100.00"), Decimal("120.00"))],
+    }
+    assert f"period=2026-06-20&amp;reseller={reseller_b.pk}" in page.content.decode()
