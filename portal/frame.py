@@ -22,7 +22,7 @@ from typing import Any
 
 from django.apps import AppConfig, apps
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import Count, Window
 from django.utils.module_loading import import_string
 
@@ -60,6 +60,11 @@ class Queue:
     url: str
     count: int | None = None
     note: str = ""
+
+
+def table_names(**models) -> dict[str, str]:
+    """Each model's table, quoted for a raw statement's text (`{name}` placeholders)."""
+    return {name: connection.ops.quote_name(m._meta.db_table) for name, m in models.items()}
 
 
 def first_and_count(queryset, n: int = 5) -> tuple[list, int]:

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce, Round
 
 from billing.reports import compute
 from customers.models import Customer
+from portal import frame
 from portal.models import Reseller
 from subscriptions.catalog.models import Offer, PriceRule, ProductType
 from subscriptions.catalog.pricing import Rule, resolve_price
@@ -448,15 +449,14 @@ _ALIAS = re.compile(r"\b([a-z])\.")
 
 
 def _tables() -> dict[str, str]:
-    models = {
-        "subscription": Subscription,
-        "customer": Customer,
-        "reseller": Reseller,
-        "offer": Offer,
-        "product_type": ProductType,
-        "seat_assignment": SeatAssignment,
-    }
-    return {k: connection.ops.quote_name(m._meta.db_table) for k, m in models.items()}
+    return frame.table_names(
+        subscription=Subscription,
+        customer=Customer,
+        reseller=Reseller,
+        offer=Offer,
+        product_type=ProductType,
+        seat_assignment=SeatAssignment,
+    )
 
 
 class SeatRows:

@@ -10,6 +10,7 @@ from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Count
 
+from portal import frame
 from subscriptions.catalog.models import Offer, ProductType
 from subscriptions.insight.models import LicenceHolder, TenantLicence
 from subscriptions.insight.savings import (
@@ -126,15 +127,14 @@ def _savable_seats(quantity: int, consumed: int | None, assigned: int, reclaimab
 
 
 def _tables() -> dict[str, str]:
-    models = {
-        "subscription": Subscription,
-        "offer": Offer,
-        "product_type": ProductType,
-        "licence": TenantLicence,
-        "holder": LicenceHolder,
-        "assignment": SeatAssignment,
-    }
-    return {k: connection.ops.quote_name(m._meta.db_table) for k, m in models.items()}
+    return frame.table_names(
+        subscription=Subscription,
+        offer=Offer,
+        product_type=ProductType,
+        licence=TenantLicence,
+        holder=LicenceHolder,
+        assignment=SeatAssignment,
+    )
 
 
 # The reseller's active seat subscriptions with what their savable seats are counted from, in

@@ -149,6 +149,18 @@ def two(reseller_a, reseller_b):
     return out
 
 
+def _azure_markup(reseller, percent: int) -> None:
+    """A default price book for the reseller marking Azure plan usage up by `percent`."""
+    book = factories.PriceBookFactory(reseller=reseller, customer=None, name="Default")
+    factories.PriceRuleFactory(
+        book=book,
+        product_type=ProductType.objects.get(code="azure-plan"),
+        kind="markup",
+        percent=percent,
+        effective_from=date(2026, 1, 1),
+    )
+
+
 def _rows(response, name="resellers"):
     section = next(s for s in response.context["sections"] if s.name == name)
     return {(r["reseller_name"], r["currency"]): (r["cost"], r["price"]) for r in section.rows}
@@ -186,14 +198,7 @@ def test_a_second_visit_reads_no_usage_and_a_change_shows_at_once(ops_client, tw
     assert _rows(again)[("Beta Systems", "CAD")] == (Decimal("3.00"), Decimal("3.00"))
 
     # a price book for B: B's row is priced with it on the very next visit, A's is still kept
-    book = factories.PriceBookFactory(reseller=reseller_b, customer=None, name="Default")
-    factories.PriceRuleFactory(
-        book=book,
-        product_type=ProductType.objects.get(code="azure-plan"),
-        kind="markup",
-        percent=50,
-        effective_from=date(2026, 1, 1),
-    )
+    _azure_markup(reseller_b, 50)
     with CaptureQueriesContext(connection) as captured:
         after = ops_client.get(reverse(URL), PERIOD)
     assert _rows(after)[("Beta Systems", "CAD")] == (Decimal("3.00"), Decimal("4.50"))
@@ -325,14 +330,7 @@ def test_a_resellers_report_read_again_keeps_its_sums_and_a_change_shows_at_once
     assert _sums_read(captured) == []
 
     # A's own changes show on the very next visit: a price rule, usage, a licence charge
-    book = factories.PriceBookFactory(reseller=reseller_a, customer=None, name="Default")
-    factories.PriceRuleFactory(
-        book=book,
-        product_type=ProductType.objects.get(code="azure-plan"),
-        kind="markup",
-        percent=50,
-        effective_from=date(2026, 1, 1),
-    )
+    _azure_markup(reseller_a, 50)
     assert _figures(client.get(reverse(PLAN), PERIOD))["usage"][0] == [
         ("USD", Decimal("10.00"), Decimal("15.00"), 1)
     ]
