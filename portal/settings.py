@@ -323,6 +323,7 @@ CELERY_TASK_ROUTES = {
             "billing.tasks.detect_cost_anomalies",
             "billing.tasks.check_budgets",
             "billing.tasks.create_usage_partitions",
+            "billing.tasks.fold_report_changes",
             "billing.tasks.pull_billed_reconciliation",
         ],
         {"queue": "billing"},
