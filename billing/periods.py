@@ -106,6 +106,15 @@ def billing_period(
     return Period(start, _month_after(start) - ONE_DAY)
 
 
+def period_starting_in(
+    country: str, month: date, *, overrides: Mapping[str, int] | None = None
+) -> Period:
+    """The period of `country` that starts in `month`'s calendar month (CA June → 2026-06-20 –
+    2026-07-19, whose Azure plan usage is May's, as US June's). Periods start on day 1–28, so
+    the month's 28th lies in it."""
+    return billing_period(country, month.replace(day=28), overrides=overrides)
+
+
 def periods_between(
     country: str, start: date, end: date, *, overrides: Mapping[str, int] | None = None
 ) -> list[Period]:

@@ -74,7 +74,9 @@ def _own_writes() -> bool:
 def states() -> tuple[tuple, dict[int | None, int]] | None:
     """(the database and history the states belong to, each reseller's state of the data and
     under None the state of no reseller's data), in one query; None when nothing may be kept
-    (see `_WHERE`). A reseller without changes yet is at 0."""
+    (see `_WHERE`; on SQLite). A reseller without changes yet is at 0."""
+    if not keeps():
+        return None
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT w.*, c.reseller_id, c.s FROM (SELECT " + _WHERE + ") w LEFT JOIN"  # noqa: S608 — constants
@@ -120,6 +122,8 @@ CODE = hashlib.sha256(b"".join(path.read_bytes() for path in _SOURCES)).hexdiges
 def reseller_state(reseller_id: int) -> tuple | None:
     """The state of one reseller's data and of no reseller's data (catalog, calendars), with
     the database and history they belong to, in one query; None when nothing may be kept."""
+    if not keeps():
+        return None
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT " + _WHERE + ","  # noqa: S608 — constants, the ids are parameters
@@ -130,6 +134,12 @@ def reseller_state(reseller_id: int) -> tuple | None:
         )
         *where, ok, own, everyone = cursor.fetchone()
     return (*where, own, everyone) if ok else None
+
+
+def key(kind: str, *parts) -> str:
+    """The cache key of a kept figure: its kind, the code computing it and what it depends on
+    (a state of the data, the period, the filters)."""
+    return f"report-{kind}:" + hashlib.sha256(repr((CODE, *parts)).encode()).hexdigest()
 
 
 def get_many(keys) -> dict:
@@ -198,5 +208,4 @@ class Kept:
         return self._keys[name]
 
     def _key(self, name: str, parts) -> str:
-        state = (CODE, self._state, self.reseller_id, name, parts)
-        return "report-kept:" + hashlib.sha256(repr(state).encode()).hexdigest()
+        return key("kept", self._state, self.reseller_id, name, parts)

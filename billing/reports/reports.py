@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from billing.periods import usage_month
+from billing.periods import period_starting_in, usage_month
 from billing.reports import cache as report_cache
 from billing.reports import compute, filters, rollup, tables
 from billing.reports import selectors as report_selectors
@@ -240,15 +240,14 @@ class UsageReport(Report):
             pk: (name, country)
             for pk, name, country in Reseller.objects.values_list("pk", "name", "country")
         }
-        periods = (
-            rollup.reseller_periods(
-                {pk: country for pk, (_, country) in resellers.items()},
-                period,
-                calendar_overrides(),
-            )
-            if period
-            else {}
-        )
+        # each reseller's own period starting in the chosen month (a Canadian reseller's
+        # June is June 20 – July 19), so its row is what its own report of that period shows
+        overrides, periods = calendar_overrides(), {}
+        if period:
+            periods = {
+                pk: period_starting_in(country, period.start, overrides=overrides)
+                for pk, (_, country) in resellers.items()
+            }
         sums = rollup.reseller_sums(self, periods) if period else {}
         self.filterset = self._filter_class(self.usage_filter)(
             self.params,

@@ -11,12 +11,11 @@ again only the resellers whose data changed since, in one query; on SQLite (make
 visit sums them all.
 """
 
-import hashlib
 from collections import defaultdict
 
 from django.db.models import Count, Sum
 
-from billing.periods import Period, billing_period, usage_month
+from billing.periods import Period, usage_month
 from billing.reports import cache as report_cache
 from billing.reports import compute
 from billing.reports import selectors as report_selectors
@@ -24,42 +23,26 @@ from billing.usage.models import UsageSummary
 from subscriptions.models import ChargeEvent
 
 
-def reseller_periods(resellers: dict[int, str], period: Period, overrides) -> dict[int, Period]:
-    """Each reseller's own billing period for the calendar month operations chose: the one
-    starting in that month (a Canadian reseller's June period is June 20 – July 19, whose Azure
-    plan usage is May's, as a US reseller's June), so a reseller's row is what its own report of
-    that period shows. Periods start on day 1–28: the month's 28th is in the one it starts."""
-    day = period.start.replace(day=28)
-    return {
-        rid: billing_period(country, day, overrides=overrides) for rid, country in resellers.items()
-    }
-
-
 def reseller_sums(report, periods: dict[int, Period]) -> dict[int, dict]:
     """{reseller id: {"usage": groups per currency and meter category, "licences": sums per
     currency}} of each reseller's period (`periods`), for every reseller of the report."""
     usage_types = tuple(report.type_ids(report.usage_types))
     licence_types = tuple(report.type_ids(report.charge_types))
-    found = report_cache.states() if report_cache.keeps() else None
+    found = report_cache.states()
     if found is None:  # nothing may be kept
         return _sums_of(periods, usage_types, licence_types)
     database, states = found
     keys = {
-        rid: "report-rollup:"
-        + hashlib.sha256(
-            repr(
-                (
-                    report_cache.CODE,
-                    database,
-                    rid,
-                    states.get(rid, 0),
-                    states.get(None, 0),
-                    period,
-                    usage_types,
-                    licence_types,
-                )
-            ).encode()
-        ).hexdigest()
+        rid: report_cache.key(
+            "rollup",
+            database,
+            rid,
+            states.get(rid, 0),
+            states.get(None, 0),
+            period,
+            usage_types,
+            licence_types,
+        )
         for rid, period in periods.items()
     }
     kept = report_cache.get_many(keys.values())

@@ -4,7 +4,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from billing.periods import Period, billing_period, period_start_day, periods_between
+from billing.periods import (
+    Period,
+    billing_period,
+    period_start_day,
+    period_starting_in,
+    periods_between,
+    usage_month,
+)
 
 OVR = {"GB": 15, "DE": 28, "FR": 1}
 
@@ -122,3 +129,20 @@ def test_each_date_lies_in_exactly_one_period(country, overrides, start, length,
     d = start + timedelta(days=data.draw(st.integers(0, length)))
     holders = [p for p in got if p.contains(d)]
     assert holders == [billing_period(country, d, overrides=overrides)]
+
+
+@pytest.mark.parametrize(
+    ("country", "overrides", "start", "end"),
+    [
+        ("US", {}, date(2026, 6, 1), date(2026, 6, 30)),
+        ("CA", {}, date(2026, 6, 20), date(2026, 7, 19)),
+        ("GB", {"GB": 28}, date(2026, 6, 28), date(2026, 7, 27)),
+    ],
+)
+def test_the_period_starting_in_a_month(country, overrides, start, end):
+    """Operations' report of every reseller shows each reseller's period that starts in the
+    month chosen; its Azure plan usage is the month before, for every country."""
+    for day in (1, 15, 30):
+        period = period_starting_in(country, date(2026, 6, day), overrides=overrides)
+        assert (period.start, period.end) == (start, end)
+        assert usage_month(period).start == date(2026, 5, 1)
