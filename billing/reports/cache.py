@@ -14,6 +14,7 @@ nothing is kept.
 import hashlib
 import logging
 from collections.abc import Callable
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -112,11 +113,19 @@ def fold() -> int:
 _ROOT = Path(__file__).parents[2]
 _SOURCES = (
     *sorted(Path(__file__).parent.glob("*.py")),  # the reports: filters, selectors, rollup, …
+    *sorted((_ROOT / "templates" / "billing" / "reports").glob("*.html")),  # kept pages
     _ROOT / "billing" / "periods.py",
     _ROOT / "subscriptions" / "catalog" / "pricing.py",
     _ROOT / "subscriptions" / "models.py",  # charge kinds
+    _ROOT / "portal" / "numbers.py",  # how amounts are written
+    _ROOT / "portal" / "templatetags" / "numbers.py",
 )
-CODE = hashlib.sha256(b"".join(path.read_bytes() for path in _SOURCES)).hexdigest()[:16]
+# and the libraries that render a kept page
+_LIBRARIES = ("django", "django-filter", "django-tables2", "babel")
+CODE = hashlib.sha256(
+    b"".join(path.read_bytes() for path in _SOURCES)
+    + repr([metadata.version(name) for name in _LIBRARIES]).encode()
+).hexdigest()[:16]
 
 
 def reseller_state(reseller_id: int) -> tuple | None:

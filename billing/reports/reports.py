@@ -12,7 +12,7 @@ from functools import cached_property, partial
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from billing.periods import period_starting_in, usage_month
 from billing.reports import cache as report_cache
@@ -26,6 +26,13 @@ from subscriptions.models import ChargeEvent
 
 # the most rows whose ids in a table's order are kept (8 bytes or so each in the cache)
 KEPT_ORDER_ROWS = 20_000
+
+# the query parameters of a page kept whole: a parameter the report does not know is repeated
+# in its links, so each value would keep a page of its own
+_KEPT_PAGE_PARAMS = frozenset(
+    {"period", "reseller", "meter_category", *filters.ROW_FILTERS}
+    | {f"{table}-{param}" for table in ("u", "l", "s") for param in ("page", "sort")}
+)
 
 # query parameters that are not filters: the export, each table's page and sort
 _NOT_FILTERS = ("export", "table", "page", "sort")
@@ -80,6 +87,7 @@ class Report:
     usage_types: ClassVar[tuple[str, ...]] = ()
     charge_types: ClassVar[tuple[str, ...]] = ()
     daily: ClassVar[bool] = False
+    page_kept: ClassVar[bool] = True
 
     def __init__(self, request, *, ops: bool, show_money: bool):
         self.request, self.params, self.ops, self.show_money = request, request.GET, ops, show_money
@@ -143,6 +151,18 @@ class Report:
     def build_sections(self) -> list[Section]:
         raise NotImplementedError
 
+    def build_filterset(self):
+        """The filters of the page (they come before the sections: these read what the
+        filters choose)."""
+        raise NotImplementedError
+
+    def filters_alone(self):
+        """The filters without the sections (a kept page still shows operations' filters:
+        their reseller choice lists every reseller)."""
+        if self.filterset is None:
+            self.filterset = self.build_filterset()
+        return self.filterset
+
     @property
     def period(self):
         return self.filterset.period_value if self.filterset.is_bound else None
@@ -171,11 +191,32 @@ class Report:
                 "usage": (*month, asked),
                 "licences": (*month, asked),
                 "seats": (*month, asked),
+                # the page's filters and body: every query parameter (pages, sorts), who reads
+                # (money shown, operations), where (links), in which language, and which
+                # periods are offered (they move on with today)
+                "page": (
+                    *month,
+                    tuple(sorted(self.params.lists())),
+                    self.show_money,
+                    self.ops,
+                    self.request.path,
+                    translation.get_language(),
+                    self.current,
+                    tuple(self.periods),
+                ),
             },
         )
 
     def _keep(self, name: str, compute: Callable[[], Any]) -> Any:
         return self.kept.get(name, compute) if self.kept else compute()
+
+    def keep_page(self, render: Callable[[], dict[str, str]]) -> dict[str, str]:
+        """The page's parts rendered by `render`, kept whole when the report reads only data
+        whose changes move the reseller's state (not the daily lines) and knows every query
+        parameter."""
+        if self.page_kept and _KEPT_PAGE_PARAMS.issuperset(self.params):
+            return self._keep("page", render)
+        return render()
 
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
@@ -193,22 +234,30 @@ class UsageReport(Report):
             sections += self._charge_sections()
         return sections
 
-    def _usage_sections(self) -> list[Section]:
-        summaries = UsageSummary.objects.filter(
-            reseller_id__in=self.reseller_ids, product_type_id__in=self.type_ids(self.usage_types)
-        )
+    def build_filterset(self):
+        if not self.usage_types:
+            return self._charge_filterset(form=None)
+        summaries = self._summaries()
         period = filters.selected_period(self.params, self.periods, self.current)
-        categories, prices = self._keep("month", partial(self._month, summaries, period))
-        self.filterset = self._filter_class(self.usage_filter)(
+        categories, self.prices = self._keep("month", partial(self._month, summaries, period))
+        return self._filter_class(self.usage_filter)(
             self.params,
             self.usage_lines(summaries),
             meter_categories=categories,
             **self._filter_args(),
         )
+
+    def _summaries(self):
+        return UsageSummary.objects.filter(
+            reseller_id__in=self.reseller_ids, product_type_id__in=self.type_ids(self.usage_types)
+        )
+
+    def _usage_sections(self) -> list[Section]:
+        self.filters_alone()
         period = self.filterset.period_value
         if not self.filterset.is_valid() or period is None or not self.ready():
             return []
-        return [self.usage_section(period, prices)]
+        return [self.usage_section(period, self.prices)]
 
     def _month(self, summaries, period) -> tuple[list[str], tuple]:
         """The month's meter categories (the filter's choices) and the price table of its rows'
@@ -334,15 +383,19 @@ class UsageReport(Report):
             return ordered[page]
         return self.kept.get(name, lambda: list(ordered), parts=parts)[page]
 
-    def _charge_sections(self) -> list[Section]:
+    def _charge_filterset(self, form):
         charges = ChargeEvent.objects.filter(
             reseller_id__in=self.reseller_ids,
             subscription__offer__product_type_id__in=self.type_ids(self.charge_types),
         )
-        # the usage filter's form, when there is one, validated once for both tables
-        charge_filter = self._filter_class(filters.ReportFilter)(
-            self.params, charges, form=self.filterset and self.filterset.form, **self._filter_args()
+        return self._filter_class(filters.ReportFilter)(
+            self.params, charges, form=form, **self._filter_args()
         )
+
+    def _charge_sections(self) -> list[Section]:
+        # the usage filter's form, when there is one, validated once for both tables
+        usage = self.filterset if self.usage_types else None
+        charge_filter = self._charge_filterset(form=usage and usage.form)
         self.filterset = self.filterset or charge_filter
         if not charge_filter.is_valid() or charge_filter.period_value is None:
             return []
@@ -432,6 +485,7 @@ class DailyUsageReport(UsageReport):
         report_selectors.USAGE_TYPES["azure-plan"] + report_selectors.USAGE_TYPES["azure-legacy"]
     )
     daily = True
+    page_kept = False  # the daily lines are not watched (billing/reports/cache.py: TRACKED)
     usage_filter = filters.DailyFilter
 
     def usage_lines(self, summaries):

@@ -3,10 +3,13 @@ ops/billing/reports/). Filters come as query parameters; htmx requests get only 
 `?export=csv|xlsx&table=<section>` downloads exactly the filtered rows of one section. What a
 report reads and shows is its class's (billing/reports/reports.py)."""
 
+from functools import partial
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_safe
 from django_tables2 import RequestConfig
 from django_tables2.data import TableQuerysetData
@@ -44,29 +47,59 @@ def _page(request, slug: str, *, ops: bool):
     report = REPORTS[slug](request, ops=ops, show_money=show_money)
     if request.GET.get("export") in compute.EXPORT_FORMATS:
         return _export(request, report, request.GET["export"])
+    context = {
+        "request": request,
+        "report": report,
+        "ops": ops,
+        "show_money": show_money,
+        "notice": compute.NOTICE,
+        "reseller": report.reseller,
+        "reports": LISTED,
+        "namespace": "billing_ops" if ops else "billing",
+    }
+    fragments = report.keep_page(partial(_fragments, request, report, context))
+    # the body for a filter's swap; the full page when htmx restores one it no longer holds in
+    # its history (HX-History-Restore-Request: the answer replaces the whole body)
+    if request.htmx and not request.htmx.history_restore_request:
+        return HttpResponse(fragments["body"])
+    if "filters" not in fragments:  # operations' reseller choice lists every reseller
+        fragments["filters"] = _render(
+            "_filters.html", {**context, "filter": report.filters_alone()}
+        )
+    return render(
+        request, "billing/reports/report.html", {**context, "fragments": _safe(fragments)}
+    )
+
+
+def _fragments(request, report: Report, context: dict) -> dict[str, str]:
+    """The report's filters and body as HTML: all that the reseller's data, the period and the
+    filters decide (kept under the state of the data: `Report.keep_page`). Operations' filters
+    are not: their reseller choice lists every reseller, whose names are not this one's data."""
     for section in report.sections:
         if isinstance(section.table.data, TableQuerysetData):  # the totals counted the rows
             section.table.data._length = sum(t.rows for t in section.totals)
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(section.table)
     context = {
-        "report": report,
+        **context,
         "filter": report.filterset,
         "sections": report.sections,
-        "ops": ops,
-        "show_money": show_money,
-        "notice": compute.NOTICE,
-        "reseller": report.reseller,
         "period": report.period,
-        "reports": LISTED,
-        "namespace": "billing_ops" if ops else "billing",
     }
     if report.daily and not report.sections and report.filterset.is_valid():
         context["choose"] = "Open a meter from the Azure plan report to see its daily lines."
-    # the body for a filter's swap; the full page when htmx restores one it no longer holds in
-    # its history (HX-History-Restore-Request: the answer replaces the whole body)
-    body_only = request.htmx and not request.htmx.history_restore_request
-    template = "billing/reports/_body.html" if body_only else "billing/reports/report.html"
-    return render(request, template, context)
+    fragments = {"body": _render("_body.html", context)}
+    if not report.ops:
+        fragments["filters"] = _render("_filters.html", context)
+    return fragments
+
+
+def _render(name: str, context: dict) -> str:
+    """A part of the report page (no context processors: the page around it has them)."""
+    return render_to_string(f"billing/reports/{name}", context)
+
+
+def _safe(fragments: dict[str, str]) -> dict[str, str]:
+    return {name: mark_safe(html) for name, html in fragments.items()}  # noqa: S308 — rendered
 
 
 @member_required

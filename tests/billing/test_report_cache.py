@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.db.models import Sum
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_scopes import scopes_disabled
@@ -260,6 +261,9 @@ def test_the_kept_sums_read_only_watched_tables(two, reseller_a, reseller_b):
 # and price rules, the usage sums and the licence totals kept under that reseller's state.
 
 PLAN = "billing:report_azure_plan"
+# with a query parameter the reports do not know, the page is rendered again (not kept whole)
+# from the figures kept: these tests look at the figures; the page kept whole is tested below
+FIGURES = {**PERIOD, "from": "mail"}
 
 
 @pytest.fixture
@@ -311,14 +315,14 @@ def test_a_resellers_report_read_again_keeps_its_sums_and_a_change_shows_at_once
     kept_locally, owner_a, client_for, reseller_a, reseller_b, two
 ):
     client = client_for(owner_a)
-    first = client.get(reverse(PLAN), PERIOD)
+    first = client.get(reverse(PLAN), FIGURES)
     # the second visit at this state keeps the rows' ids in the table's order too (the first
     # sorted the page's rows only: the data had just changed); the third reads none of them
     with CaptureQueriesContext(connection) as captured:
-        second = client.get(reverse(PLAN), PERIOD)
+        second = client.get(reverse(PLAN), FIGURES)
     assert len(_sums_read(captured)) == 1
     with CaptureQueriesContext(connection) as captured:
-        again = client.get(reverse(PLAN), PERIOD)
+        again = client.get(reverse(PLAN), FIGURES)
     assert _sums_read(captured) == []
     assert _figures(again) == _figures(second) == _figures(first)
     assert _figures(again)["usage"][0] == [("USD", Decimal("10.00"), Decimal("10.00"), 1)]
@@ -326,17 +330,17 @@ def test_a_resellers_report_read_again_keeps_its_sums_and_a_change_shows_at_once
     # another reseller's change leaves A's figures kept
     d.usage(d.azure_sub(reseller_b), cost="7.00")
     with CaptureQueriesContext(connection) as captured:
-        client.get(reverse(PLAN), PERIOD)
+        client.get(reverse(PLAN), FIGURES)
     assert _sums_read(captured) == []
 
     # A's own changes show on the very next visit: a price rule, usage, a licence charge
     _azure_markup(reseller_a, 50)
-    assert _figures(client.get(reverse(PLAN), PERIOD))["usage"][0] == [
+    assert _figures(client.get(reverse(PLAN), FIGURES))["usage"][0] == [
         ("USD", Decimal("10.00"), Decimal("15.00"), 1)
     ]
     d.usage(d.azure_sub(reseller_a), category="Storage", meter="LRS", cost="2.00")
     d.charge(two[reseller_a.pk], cost="1.00", price="2.00")
-    after = client.get(reverse(PLAN), PERIOD)
+    after = client.get(reverse(PLAN), FIGURES)
     assert _figures(after)["usage"][0] == [("USD", Decimal("12.00"), Decimal("18.00"), 2)]
     assert _figures(after)["licences"][0] == [("USD", Decimal("101.00"), Decimal("122.00"), 2)]
     assert "Storage" in dict(after.context["filter"].form.fields["meter_category"].choices)
@@ -349,10 +353,10 @@ def test_each_filter_and_period_keeps_figures_of_its_own(
     d.usage(d.azure_sub(reseller_a, customer=other), category="Storage", meter="LRS", cost="4.00")
     client = client_for(owner_a)
     for _ in range(2):  # computed, then kept: the same figures
-        everything = _figures(client.get(reverse(PLAN), PERIOD))
-        zeta = _figures(client.get(reverse(PLAN), {**PERIOD, "customer_name": "zeta"}))
-        storage = _figures(client.get(reverse(PLAN), {**PERIOD, "meter_category": "Storage"}))
-        may = _figures(client.get(reverse(PLAN), {"period": "2026-05-01"}))
+        everything = _figures(client.get(reverse(PLAN), FIGURES))
+        zeta = _figures(client.get(reverse(PLAN), {**FIGURES, "customer_name": "zeta"}))
+        storage = _figures(client.get(reverse(PLAN), {**FIGURES, "meter_category": "Storage"}))
+        may = _figures(client.get(reverse(PLAN), {**FIGURES, "period": "2026-05-01"}))
         assert everything["usage"][0] == [("USD", Decimal("14.00"), Decimal("14.00"), 2)]
         assert (
             zeta["usage"][0]
@@ -365,7 +369,7 @@ def test_each_filter_and_period_keeps_figures_of_its_own(
 
 def test_operations_report_of_one_reseller_keeps_its_sums(kept_locally, ops_client, two):
     reseller_id = next(iter(two))
-    query = {**PERIOD, "reseller": reseller_id}
+    query = {**FIGURES, "reseller": reseller_id}
     first = ops_client.get(reverse(URL), query)
     ops_client.get(reverse(URL), query)  # keeps the rows' ids in order
     with CaptureQueriesContext(connection) as captured:
@@ -379,9 +383,9 @@ def test_a_resellers_kept_figures_read_only_watched_tables(kept_locally, owner_a
     first visit makes and a second (kept) does not."""
     client = client_for(owner_a)
     with CaptureQueriesContext(connection) as first:
-        client.get(reverse(PLAN), {**PERIOD, "customer_name": "o"})
+        client.get(reverse(PLAN), {**FIGURES, "customer_name": "o"})
     with CaptureQueriesContext(connection) as second:
-        client.get(reverse(PLAN), {**PERIOD, "customer_name": "o"})
+        client.get(reverse(PLAN), {**FIGURES, "customer_name": "o"})
     kept = {q["sql"] for q in first.captured_queries} - {q["sql"] for q in second.captured_queries}
     kept = {sql for sql in kept if "django_session" not in sql}  # its time differs
     read = {t for sql in kept for t in re.findall(r'(?:FROM|JOIN) "(\w+)"', sql)}
@@ -401,24 +405,24 @@ def test_a_resellers_seat_totals_are_kept_and_a_change_shows_at_once(
     time; a charge of the reseller's, or a customer renamed out of the search, shows on the
     next visit."""
     client = client_for(owner_a)
-    first = client.get(reverse(SEATS), PERIOD)
+    first = client.get(reverse(SEATS), FIGURES)
     with CaptureQueriesContext(connection) as captured:
-        again = client.get(reverse(SEATS), PERIOD)
+        again = client.get(reverse(SEATS), FIGURES)
     assert [q for q in captured.captured_queries if "SUM(" in q["sql"]] != []  # the page's rows
     assert [q for q in captured.captured_queries if "GROUP BY currency" in q["sql"]] == []
     assert _figures(again) == _figures(first)
     assert _figures(again)["seats"][0] == [("USD", Decimal("100.00"), Decimal("120.00"), 1)]
 
     d.charge(two[reseller_b.pk], cost="1.00", price="2.00")  # another reseller's
-    assert _figures(client.get(reverse(SEATS), PERIOD)) == _figures(first)
+    assert _figures(client.get(reverse(SEATS), FIGURES)) == _figures(first)
 
     sub = two[reseller_a.pk]
     d.charge(sub, kind="seat_increase", cost="5.00", price="6.00")
     d.charge(d.seat_sub(reseller_a, customer=sub.customer), cost="1.00", price="1.50")
-    assert _figures(client.get(reverse(SEATS), PERIOD))["seats"][0] == [
+    assert _figures(client.get(reverse(SEATS), FIGURES))["seats"][0] == [
         ("USD", Decimal("106.00"), Decimal("127.50"), 2)
     ]
-    search = {**PERIOD, "customer_name": sub.customer.company_name[:6]}
+    search = {**FIGURES, "customer_name": sub.customer.company_name[:6]}
     assert _figures(client.get(reverse(SEATS), search))["seats"][0][0][3] == 2
     with scopes_disabled():
         sub.customer.company_name = "Renamed Away"
@@ -437,7 +441,7 @@ def test_a_resellers_seat_rows_order_is_kept_and_a_new_seat_assignment_reorders_
         for _ in range(n):
             factories.SeatAssignmentFactory(subscription=sub)
     client = client_for(owner_a)
-    query = {**PERIOD, "s-sort": "-assigned"}
+    query = {**FIGURES, "s-sort": "-assigned"}
 
     def order():
         section = next(s for s in client.get(reverse(SEATS), query).context["sections"])
@@ -457,6 +461,137 @@ def test_a_resellers_seat_rows_order_is_kept_and_a_new_seat_assignment_reorders_
     for _ in range(3):
         factories.SeatAssignmentFactory(subscription=subs[0])
     assert order() == [subs[0].pk, subs[2].pk, subs[1].pk]
+
+
+# One reseller's page kept whole (its filters and body): the figures' keys plus every query
+# parameter, who reads and where.
+
+HTMX = {"HTTP_HX_REQUEST": "true"}  # a filter's swap: the report's body alone
+# the tables a report page's rows and sums come from (the page around them reads the session,
+# the member, its reseller, the calendars, the product types and the state)
+DATA = (
+    "billing_usagesummary",
+    "subscriptions_chargeevent",
+    "subscriptions_subscription",
+    "customers_customer",
+    "subscriptions_pricerule",
+)
+
+
+def _data_read(captured) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if any(t in q["sql"] for t in DATA)]
+
+
+def _totals(html: str, name: str) -> list[str]:
+    """The customer prices in a section's totals, as the page writes them."""
+    section = html.split(f'data-testid="section-{name}"', 1)[1].split("</section>", 1)[0]
+    return re.findall(r'data-testid="total-price">([^<]*)<', section)
+
+
+@pytest.mark.parametrize("name", [PLAN, SEATS])
+def test_a_page_visited_again_reads_none_of_the_data_and_a_change_shows_at_once(
+    name, kept_locally, owner_a, client_for, reseller_a, reseller_b, two
+):
+    client = client_for(owner_a)
+    first = client.get(reverse(name), PERIOD, **HTMX).content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(reverse(name), PERIOD)
+    assert again.status_code == 200
+    assert _data_read(captured) == []
+    assert client.get(reverse(name), PERIOD, **HTMX).content.decode() == first
+
+    d.usage(d.azure_sub(reseller_b), cost="7.00")  # another reseller's change: still kept
+    d.charge(two[reseller_b.pk], cost="1.00", price="2.00")
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse(name), PERIOD)
+    assert _data_read(captured) == []
+
+    d.usage(d.azure_sub(reseller_a), cost="5.00")  # the reseller's own: shown on the next visit
+    d.charge(two[reseller_a.pk], cost="1.00", price="2.00")
+    assert client.get(reverse(name), PERIOD, **HTMX).content.decode() != first
+
+
+def test_a_kept_page_follows_prices_pages_and_sorts(
+    kept_locally, owner_a, client_for, reseller_a, two
+):
+    client = client_for(owner_a)
+    page = client.get(reverse(PLAN), PERIOD).content.decode()
+    assert _totals(page, "usage") == ["10.00"]
+    _azure_markup(reseller_a, 50)
+    assert _totals(client.get(reverse(PLAN), PERIOD).content.decode(), "usage") == ["15.00"]
+
+    for n in range(3):
+        d.usage(d.azure_sub(reseller_a), meter=f"M{n}", cost=f"{n + 1}.00")
+    by_cost = {**PERIOD, "u-sort": "-cost"}
+    for _ in range(2):  # computed, then kept: each sort its own page
+        assert (
+            client.get(reverse(PLAN), by_cost).content.decode()
+            != client.get(reverse(PLAN), {**PERIOD, "u-sort": "cost"}).content.decode()
+        )
+
+
+def test_a_kept_page_shows_money_only_to_those_who_may_see_it(
+    kept_locally, owner_a, member_of, client_for, reseller_a, two
+):
+    """Cost and margin are kept on the owner's page, never shown from it to a viewer; the
+    viewer's page is kept of its own."""
+    owner = client_for(owner_a).get(reverse(PLAN), PERIOD).content.decode()
+    assert 'data-testid="total-cost"' in owner
+    viewer = client_for(member_of(reseller_a, Role.VIEWER))
+    for _ in range(2):
+        page = viewer.get(reverse(PLAN), PERIOD).content.decode()
+        assert 'data-testid="total-cost"' not in page and 'data-testid="no-money"' in page
+
+
+def test_operations_kept_page_of_one_reseller_lists_every_reseller_as_it_is(
+    kept_locally, ops_client, owner_a, reseller_a, reseller_b, two
+):
+    """Operations' reseller choice is not the reseller's data: it is read on each visit, so a
+    reseller renamed shows at once on another's kept page; the member's kept page is not
+    operations' (no reseller choice, its own links)."""
+    member = Client()
+    member.force_login(owner_a.user)
+    session = member.session
+    session["active_reseller_id"] = reseller_a.pk
+    session.save()
+    query = {**PERIOD, "reseller": reseller_a.pk}
+    ops_client.get(reverse(URL), query)
+    member_page = member.get(reverse(PLAN), query).content.decode()
+    with scopes_disabled():
+        type(reseller_b).objects.filter(pk=reseller_b.pk).update(name="Beta Renamed")
+    with CaptureQueriesContext(connection) as captured:
+        page = ops_client.get(reverse(URL), query).content.decode()
+    assert not [q for q in _data_read(captured) if "billing_usagesummary" in q]  # kept
+    assert "Beta Renamed" in page and "Beta Renamed" not in member_page
+    assert "Open a support ticket" in member_page and "Open a support ticket" not in page
+
+
+def test_a_page_with_a_parameter_the_report_does_not_know_is_not_kept_whole(
+    kept_locally, owner_a, client_for, two
+):
+    """Its links repeat the parameter: each value would keep a page of its own."""
+    client = client_for(owner_a)
+    client.get(reverse(PLAN), FIGURES)
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get(reverse(PLAN), FIGURES).content.decode()
+    assert [q for q in _data_read(captured) if " LIMIT " in q]  # the page's rows, read again
+    assert "from=mail" in page
+
+
+@pytest.mark.parametrize("name", [PLAN, SEATS])
+def test_a_kept_page_reads_only_watched_tables(kept_locally, owner_a, client_for, two, name):
+    """A page kept whole may only come from tables whose changes the triggers note: the
+    queries a first visit makes and a second (kept) does not."""
+    client = client_for(owner_a)
+    query = {**PERIOD, "customer_name": "o", "u-sort": "-price", "s-sort": "customer_name"}
+    with CaptureQueriesContext(connection) as first:
+        client.get(reverse(name), query)
+    with CaptureQueriesContext(connection) as second:
+        client.get(reverse(name), query)
+    kept = {q["sql"] for q in first.captured_queries} - {q["sql"] for q in second.captured_queries}
+    kept = {sql for sql in kept if "django_session" not in sql}  # its time differs
+    read = {t for sql in kept for t in re.findall(r'(?:FROM|JOIN) "(\w+)"', sql)}
+    assert read and read <= cache.TRACKED, read - cache.TRACKED
 
 
 # What may not be kept under: the review's cases.
@@ -499,6 +634,8 @@ def test_the_code_hash_covers_what_shapes_a_kept_figure():
 
     for module in (filters, rollup, periods):
         assert Path(module.__file__) in cache._SOURCES
+    body = Path(cache._ROOT / "templates" / "billing" / "reports" / "_body.html")
+    assert body in cache._SOURCES  # a page kept whole
 
 
 def test_a_report_answers_when_the_cache_cannot_be_reached(ops_client, settings, two):
