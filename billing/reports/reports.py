@@ -495,12 +495,22 @@ class DailyUsageReport(UsageReport):
             subscription__offer__product_type_id__in=self.type_ids(self.usage_types),
         )
 
+    def _books(self, reseller_ids) -> dict:
+        """The price books of the lines' resellers; one reseller's kept under its state."""
+        if self.kept is None:
+            return report_selectors.books_for(reseller_ids)
+        return self.kept.get(
+            "books", partial(report_selectors.books_for, self.reseller_ids), parts=()
+        )
+
     def ready(self) -> bool:
         data = self.filterset.form.cleaned_data
         return bool(data.get("subscription") and data.get("meter"))
 
     def usage_section(self, period, prices) -> Section:
-        rows = report_selectors.daily_rows(self.filterset.qs, priced_on=period.start)
+        rows = report_selectors.daily_rows(
+            self.filterset.qs, priced_on=period.start, books=self._books
+        )
         table = tables.DailyTable(
             rows,
             show_money=self.show_money,

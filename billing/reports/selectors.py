@@ -294,8 +294,9 @@ class UsageSums:
         return compute.category_chart(self.groups, show_money=show_money)
 
 
-def daily_rows(lines, *, priced_on: date) -> list[dict]:
-    """The daily lines themselves (drill-down of one subscription's meter), priced."""
+def daily_rows(lines, *, priced_on: date, books=None) -> list[dict]:
+    """The daily lines themselves (drill-down of one subscription's meter), priced with
+    `books(reseller_ids)` (by default read: `books_for`)."""
     rows = list(
         lines.order_by("usage_date", "pk").values(
             "pk",
@@ -322,7 +323,9 @@ def daily_rows(lines, *, priced_on: date) -> list[dict]:
             term=F("subscription__term"),
         )
     )
-    _price(rows, priced_on)
+    if rows:
+        resellers = {r["reseller_id"] for r in rows}
+        compute.price_usage_rows(rows, (books or books_for)(resellers), priced_on=priced_on)
     return rows
 
 
@@ -659,9 +662,3 @@ def seat_rows(charges) -> SeatRows:
     price, cycle charges, prorations and credits (sums of the period's charge events), in the
     report's order: `SeatRows`, which the table sorts and pages in SQL."""
     return SeatRows(charges)
-
-
-def _price(rows: list[dict], priced_on: date) -> None:
-    if rows:
-        books = books_for({r["reseller_id"] for r in rows})
-        compute.price_usage_rows(rows, books, priced_on=priced_on)

@@ -594,6 +594,38 @@ def test_a_kept_page_reads_only_watched_tables(kept_locally, owner_a, client_for
     assert read and read <= cache.TRACKED, read - cache.TRACKED
 
 
+def test_the_daily_lines_are_read_each_visit_their_price_books_kept(
+    kept_locally, owner_a, client_for, reseller_a
+):
+    """The daily lines are not watched: read on every visit (a new line shows at once); the
+    price rules that price them are, and are read again once they change."""
+    sub = d.azure_sub(reseller_a)
+    line = d.usage(sub, cost="3.00")
+    client = client_for(owner_a)
+    query = {**PERIOD, "subscription": sub.pk, "meter": line.meter_id}
+
+    def visit():
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(reverse("billing:report_daily"), query).content.decode()
+        rules = [q for q in captured.captured_queries if "subscriptions_pricerule" in q["sql"]]
+        return _totals(page, "daily"), bool(rules)
+
+    assert visit() == (["3.00"], True)
+    assert visit() == (["3.00"], False)
+    with scopes_disabled():  # a line alone (its month's sums left as they are): not watched
+        UsageLine.objects.create(
+            **{
+                f.attname: getattr(line, f.attname)
+                for f in UsageLine._meta.concrete_fields
+                if f.attname not in ("id", "usage_date", "natural_key")
+            },
+            usage_date=date(2026, 5, 2),
+        )
+    assert visit() == (["6.00"], False)
+    _azure_markup(reseller_a, 50)
+    assert visit() == (["9.00"], True)
+
+
 # What may not be kept under: the review's cases.
 
 
