@@ -33,13 +33,19 @@ from billing.models import (
     InvoiceLine,
     Statement,
 )
-from billing.periods import Period, billing_period, usage_label, usage_period
+from billing.periods import FIXED_START_DAYS, Period, billing_period, usage_label, usage_period
 from billing.usage.models import UsageLine, UsageSummary
 
 
 def calendar_overrides() -> dict[str, int]:
     """Country code → period start day, as operations set it in the admin (one query)."""
     return dict(BillingCalendar.objects.values_list("country", "period_start_day"))
+
+
+def calendar_overrides_for(country: str) -> dict[str, int]:
+    """`calendar_overrides()` where they can matter: the calendar operations edit is read only
+    for the countries it can change (not the US and Canada, whose periods are fixed)."""
+    return {} if country in FIXED_START_DAYS else calendar_overrides()
 
 
 def reseller_period(reseller, on_date: date, *, overrides: dict[str, int] | None = None) -> Period:

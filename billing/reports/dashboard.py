@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from billing import ledger
 from billing.models import BillingLine
-from billing.periods import FIXED_START_DAYS, Period, periods_between
+from billing.periods import Period, periods_between
 from billing.selectors import (
-    calendar_overrides,
+    calendar_overrides_for,
     finalized_runs,
     last_finalized_of,
     ledger_inputs,
@@ -64,9 +64,8 @@ class Figures:
 
 
 def period_choices(reseller, *, count: int = 12) -> list[Period]:
-    """The current billing period and the ones before it, newest first. The calendar that
-    operations edit is read only for the countries it can change (not the US and Canada)."""
-    overrides = {} if reseller.country in FIXED_START_DAYS else calendar_overrides()
+    """The current billing period and the ones before it, newest first."""
+    overrides = calendar_overrides_for(reseller.country)
     current = reseller_period(reseller, timezone.now().date(), overrides=overrides)
     start = current.start - timedelta(days=31 * count)
     return list(

@@ -18,7 +18,7 @@ from billing.periods import period_starting_in, usage_month
 from billing.reports import cache as report_cache
 from billing.reports import compute, filters, rollup, tables
 from billing.reports import selectors as report_selectors
-from billing.selectors import calendar_overrides
+from billing.selectors import calendar_overrides, calendar_overrides_for
 from billing.usage.models import UsageLine, UsageSummary
 from portal.models import Reseller
 from subscriptions.catalog.models import ProductType
@@ -92,10 +92,9 @@ class Report:
     def __init__(self, request, *, ops: bool, show_money: bool):
         self.request, self.params, self.ops, self.show_money = request, request.GET, ops, show_money
         self.reseller_ids, self.reseller = self._resellers()
+        country = self.reseller.country if self.reseller else ""
         self.periods, self.current = filters.period_options(
-            self.reseller.country if self.reseller else "",
-            timezone.now().date(),
-            calendar_overrides(),
+            country, timezone.now().date(), calendar_overrides_for(country)
         )
         codes = tuple(dict.fromkeys(self.usage_types + self.charge_types))
         self.product_types = list(

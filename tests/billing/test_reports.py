@@ -959,3 +959,21 @@ def test_seat_report_pages_and_sorts_every_column_by_code_point_order(
                 str(next(r for r in section.rows if r["subscription_id"] == i)["assigned"])
                 for i in expected
             ], sort
+
+
+@pytest.mark.parametrize("name", ["azure_plan", "seats", "daily"])
+def test_a_reports_periods_follow_the_admin_calendar_only_where_it_applies(
+    name, client_for, member_of, owner_a
+):
+    """A GB reseller's report offers the periods of the admin's calendar (from the 15th); a US
+    reseller's are fixed, and its report does not read the calendar."""
+    from billing.models import BillingCalendar
+
+    BillingCalendar.objects.create(country="GB", period_start_day=15, note="UK cut-off")
+    gb = member_of(factories.ResellerFactory(country="GB", currency="GBP"), Role.OWNER)
+    url = reverse(f"billing:report_{name}")
+    assert "2026-05-15 – 2026-06-14" in client_for(gb).get(url).content.decode()
+    with CaptureQueriesContext(connection) as captured:
+        page = client_for(owner_a).get(url).content.decode()
+    assert "2026-06-01 – 2026-06-30" in page
+    assert not [q for q in captured.captured_queries if "billing_billingcalendar" in q["sql"]]
