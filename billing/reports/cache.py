@@ -119,6 +119,7 @@ _SOURCES = (
     _ROOT / "subscriptions" / "models.py",  # charge kinds
     _ROOT / "portal" / "numbers.py",  # how amounts are written
     _ROOT / "portal" / "templatetags" / "numbers.py",
+    _ROOT / "portal" / "widgets.py",  # the filters' selects
 )
 # and the libraries that render a kept page
 _LIBRARIES = ("django", "django-filter", "django-tables2", "babel")

@@ -393,8 +393,7 @@ class UsageReport(Report):
 
     def _charge_sections(self) -> list[Section]:
         # the usage filter's form, when there is one, validated once for both tables
-        usage = self.filterset if self.usage_types else None
-        charge_filter = self._charge_filterset(form=usage and usage.form)
+        charge_filter = self._charge_filterset(form=self.filterset and self.filterset.form)
         self.filterset = self.filterset or charge_filter
         if not charge_filter.is_valid() or charge_filter.period_value is None:
             return []
