@@ -10,7 +10,9 @@ file; then, or when a line has a problem, the COPY is rolled back to its savepoi
 caller checks the whole file and reports its problems or loads it through staging.
 
 Through staging (a re-import, a correction of some days): binary COPY into a temporary table,
-then INSERT … ON CONFLICT DO NOTHING, so what is there already counts as a duplicate.
+then INSERT … ON CONFLICT DO NOTHING, so what is there already counts as a duplicate. A file
+whose first lines are there already (a re-import) is streamed into staging the same way, read
+and checked while PostgreSQL stores the slice before.
 """
 # SQL text is built from our own column names; file data is always COPY data or a parameter.
 # ruff: noqa: S608
@@ -51,32 +53,42 @@ class NewMonth(Exception):
     """A slice after the first has lines of a month without a partition of its own."""
 
 
+class Twice(Exception):
+    """A line is in the file twice (staged: no unique index refused it)."""
+
+
 @dataclass
 class Loaded:
+    lines: int
     inserted: int
     marketplace: int
 
 
 def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
-    """COPY rows straight into the table as they come (columnar.stream); None (and
-    nothing written) when a line has a problem, is there already or is there twice."""
+    """COPY rows as they come (columnar.stream): straight into the table or, when the first
+    lines are there already (a re-import, days imported before), into staging, then insert
+    those not there already. None (and nothing written) when a line has a problem, or is
+    there already or twice when going straight in."""
     batches = iter(batches)
     try:
         first = next(batches, None)
     except columnar.Problem:
         return None
-    if first is None or _already_there(first.slice(0, 1000)):
-        return None  # a re-import, or days imported before: through staging
-    partitions.ensure(columnar.months_of(first))
+    if first is None:
+        return None
+    staged = _already_there(first.slice(0, 1000))
+    if not staged:
+        partitions.ensure(columnar.months_of(first))
     # the months the COPY may write (no partition can be created while it runs)
     prepared = set(partitions.months()) | columnar.months_of(first)
-    sums, counts = [], {"lines": 0, "marketplace": 0}
+    sums, months, counts = [], set(), {"lines": 0, "marketplace": 0}
 
     def counted():
         for rows in itertools.chain([first], batches):
-            if not columnar.months_of(rows) <= prepared:
+            if not staged and not columnar.months_of(rows) <= prepared:
                 raise NewMonth
             sums.append(columnar.monthly_sums(rows))
+            months.update(columnar.months(rows))
             counts["lines"] += rows.num_rows
             counts["marketplace"] += pc.sum(rows.column("is_marketplace")).as_py() or 0
             yield rows
@@ -87,14 +99,25 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
     ):
         try:
             with transaction.atomic():
-                _copy(cursor.cursor, TABLE, data)
-                if sums:
-                    started = time.perf_counter()
+                if staged:
+                    _stage(cursor, data)
+                    if _staged_twice(cursor):  # as the table's unique index would refuse
+                        raise Twice
+                    partitions.ensure({month for _, month in months})
+                    inserted = _insert_staged(cursor)
+                else:
+                    _copy(cursor.cursor, TABLE, data)
+                    inserted = counts["lines"]
+                started = time.perf_counter()
+                if inserted == counts["lines"]:  # every line new: their sums are added
                     _add_to_summaries(cursor.cursor, columnar.add_sums(pa.concat_tables(sums)))
-                    log.debug("%6.2f s  summaries", time.perf_counter() - started)
+                elif inserted:
+                    summary.refresh(months)
+                log.debug("%6.2f s  summaries", time.perf_counter() - started)
         except (
             columnar.Problem,
             NewMonth,
+            Twice,
             psycopg2.errors.UniqueViolation,
             psycopg2.errors.DeadlockDetected,
         ) as e:
@@ -104,7 +127,7 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
             # partitions of all its months)
             log.info("Usage import %s: checked whole (%s)", import_id, type(e).__name__)
             return None
-    return Loaded(inserted=counts["lines"], marketplace=counts["marketplace"])
+    return Loaded(lines=counts["lines"], inserted=inserted, marketplace=counts["marketplace"])
 
 
 def _already_there(rows: pa.Table) -> bool:
@@ -129,30 +152,50 @@ def load(import_id: int, rows: pa.Table) -> int:
     """Insert the checked rows not imported before (through staging); returns how many."""
     partitions.ensure(columnar.months_of(rows))
     with connection.cursor() as cursor:
-        columns = ", ".join(SCHEMA.names)
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE usage_staging ON COMMIT DROP AS "
-            f"SELECT {columns} FROM {TABLE} WITH NO DATA"
-        )
         with contextlib.closing(_BinaryStream(rows.to_batches(BATCH_ROWS), import_id)) as data:
-            _copy(cursor.cursor, "usage_staging", data)
-        started = time.perf_counter()
-        # the lines there already are left out by one index probe each, before the insert
-        # (cheaper than letting each one conflict: no tuple routed, no key computed twice)
-        cursor.execute(
-            f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM usage_staging s "
-            f"WHERE NOT EXISTS (SELECT FROM {TABLE} u WHERE (u.reseller_id, u.subscription_id, "
-            f"u.usage_date, u.natural_key) = (s.reseller_id, s.subscription_id, s.usage_date, "
-            f"{KEY_SQL})) ON CONFLICT {CONFLICT} DO NOTHING"
-        )
-        log.debug("%6.2f s  INSERT … WHERE NOT EXISTS", time.perf_counter() - started)
-        inserted = cursor.rowcount
-        cursor.execute("DROP TABLE usage_staging")
+            _stage(cursor, data)
+        inserted = _insert_staged(cursor)
     if inserted == rows.num_rows:
         with connection.cursor() as cursor:
             _add_to_summaries(cursor.cursor, columnar.monthly_sums(rows))
     elif inserted:
         summary.refresh(columnar.months(rows))
+    return inserted
+
+
+def _stage(cursor, data: "_BinaryStream") -> None:
+    """COPY the rows into a temporary table of the usage table's columns."""
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE usage_staging ON COMMIT DROP AS "
+        f"SELECT {', '.join(SCHEMA.names)} FROM {TABLE} WITH NO DATA"
+    )
+    _copy(cursor.cursor, "usage_staging", data)
+
+
+def _staged_twice(cursor) -> bool:
+    """Whether a staged line is there twice (same key as the table's unique index)."""
+    cursor.execute(
+        f"SELECT EXISTS (SELECT FROM usage_staging s GROUP BY s.reseller_id, s.subscription_id, "
+        f"s.usage_date, {KEY_SQL} HAVING count(*) > 1)"
+    )
+    return cursor.fetchone()[0]
+
+
+def _insert_staged(cursor) -> int:
+    """Insert the staged rows not there already; returns how many."""
+    columns = ", ".join(SCHEMA.names)
+    started = time.perf_counter()
+    # the lines there already are left out by one index probe each, before the insert
+    # (cheaper than letting each one conflict: no tuple routed, no key computed twice)
+    cursor.execute(
+        f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM usage_staging s "
+        f"WHERE NOT EXISTS (SELECT FROM {TABLE} u WHERE (u.reseller_id, u.subscription_id, "
+        f"u.usage_date, u.natural_key) = (s.reseller_id, s.subscription_id, s.usage_date, "
+        f"{KEY_SQL})) ON CONFLICT {CONFLICT} DO NOTHING"
+    )
+    log.debug("%6.2f s  INSERT … WHERE NOT EXISTS", time.perf_counter() - started)
+    inserted = cursor.rowcount
+    cursor.execute("DROP TABLE usage_staging")
     return inserted
 
 

@@ -497,8 +497,9 @@ def usage_import_run(*, usage_import_id: int) -> UsageImport:
 
 
 def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImport | None:
-    """A file Arrow reads as Python does: on PostgreSQL streamed into the table while it is
-    checked (pg.stream); if that does not go through, checked whole, then loaded.
+    """A file Arrow reads as Python does: on PostgreSQL streamed into the table (or into
+    staging, for a re-import) while it is checked (pg.stream); if that does not go through,
+    checked whole, then loaded.
     None: read it line by line."""
     if connection.vendor == "postgresql":
         loaded = pg.stream(usage_import.pk, columnar.stream(data, known, pg.BATCH_ROWS))
@@ -506,9 +507,9 @@ def _import_columns(usage_import: UsageImport, data: bytes, known) -> UsageImpor
             return _finish(
                 usage_import,
                 status=UsageImport.Status.DONE,
-                total_lines=loaded.inserted,
+                total_lines=loaded.lines,
                 imported_lines=loaded.inserted,
-                skipped_duplicates=0,
+                skipped_duplicates=loaded.lines - loaded.inserted,
                 marketplace_lines=loaded.marketplace,
             )
     usage = columnar.read(data, known)

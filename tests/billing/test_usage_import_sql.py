@@ -352,3 +352,21 @@ def test_what_only_python_reads_right_goes_line_by_line(subs_a, run_import, layo
     assert (imp.status, imp.errors) == (python_import.status, python_import.errors)
     if layout == "quoted carriage return":
         assert imp.errors[0]["line"] == 6
+
+
+@pytest.mark.django_db
+def test_a_line_twice_in_a_file_imported_again_is_reported_not_loaded(subs_a, run_import):
+    """A re-import is streamed into staging, which has no unique index: a line there twice is
+    still refused with its line numbers, and nothing of the file is written."""
+    rows = rows_for(subs_a, START, 2)
+    run_import(to_csv(rows), columnar=True)
+    with scopes_disabled():
+        before = (UsageLine.objects.count(), _summaries())
+    again = [*rows, *rows_for(subs_a, START + timedelta(days=2), 1)]
+    again.append(dict(again[-1]))
+    imp, path = run_import(to_csv(again), columnar=True)
+    assert (path, imp.status) == ("columns", "rejected")
+    assert [e["line"] for e in imp.errors] == [len(again) + 1]
+    assert imp.errors[0]["message"].startswith(f"Duplicate of line {len(again)}")
+    with scopes_disabled():
+        assert (UsageLine.objects.count(), _summaries()) == before
