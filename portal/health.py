@@ -1,9 +1,9 @@
 """Probes for the load balancer and the orchestrator.
 
 `/healthz`: the process is up and answers (nothing else is touched: no database, no cache).
-`/readyz`: the process can serve: the database answers, Redis answers when `REDIS_URL` is set,
-and the default storage (local folder or S3 bucket) is reachable. 200 when all pass, 503
-naming the checks that failed.
+`/readyz`: the process can serve: the database answers, Redis answers when `REDIS_URL` is set
+(and the cache's own Redis when `CACHE_REDIS_URL` names another), and the default storage
+(local folder or S3 bucket) is reachable. 200 when all pass, 503 naming the checks that failed.
 
 Both are answered by `HealthCheckMiddleware` ahead of the rest of the stack, so a probe by IP
 address over plain HTTP works (no ALLOWED_HOSTS check, no HTTPS redirect, no session).
@@ -12,6 +12,7 @@ address over plain HTTP works (no ALLOWED_HOSTS check, no HTTPS redirect, no ses
 import logging
 import os
 import time
+from functools import partial
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -30,11 +31,11 @@ def check_database() -> None:
         cursor.fetchone()
 
 
-def check_redis() -> None:
+def check_redis(url: str | None = None) -> None:
     import redis
 
     client = redis.Redis.from_url(
-        settings.REDIS_URL,
+        url or settings.REDIS_URL,
         socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
         socket_timeout=PROBE_TIMEOUT_SECONDS,
     )
@@ -59,6 +60,8 @@ def readiness_checks() -> dict:
     checks = {"database": check_database, "storage": check_storage}
     if settings.REDIS_URL:
         checks["redis"] = check_redis
+    if settings.CACHE_REDIS_URL and settings.CACHE_REDIS_URL != settings.REDIS_URL:
+        checks["cache"] = partial(check_redis, settings.CACHE_REDIS_URL)
     return checks
 
 

@@ -106,11 +106,14 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
+# The cache may have a Redis of its own (docker-compose: bounded, least recently used keys
+# evicted), so what reports keep can never crowd out Celery's queues; by default REDIS_URL's.
+CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default=REDIS_URL)
+if CACHE_REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
         }
     }

@@ -109,19 +109,20 @@ def fold() -> int:
         return cursor.fetchone()[0]
 
 
-# the code that computes one reseller's kept figures: a deployment that changes it keeps none
+# The code that computes and renders what is kept: every module and template of the project
+# (a report page reaches the URL configuration, the models' labels, the rounding rules…) and
+# the libraries that render it. A deployment that changes any of them keeps nothing kept before.
 _ROOT = Path(__file__).parents[2]
-_SOURCES = (
-    *sorted(Path(__file__).parent.glob("*.py")),  # the reports: filters, selectors, rollup, …
-    *sorted((_ROOT / "templates" / "billing" / "reports").glob("*.html")),  # kept pages
-    _ROOT / "billing" / "periods.py",
-    _ROOT / "subscriptions" / "catalog" / "pricing.py",
-    _ROOT / "subscriptions" / "models.py",  # charge kinds
-    _ROOT / "portal" / "numbers.py",  # how amounts are written
-    _ROOT / "portal" / "templatetags" / "numbers.py",
-    _ROOT / "portal" / "widgets.py",  # the filters' selects
+_FOLDERS = ("api", "billing", "customers", "partner_center", "portal", "programs")
+_FOLDERS += ("subscriptions", "support", "webhooks", "templates")
+_SOURCES = tuple(
+    sorted(
+        path
+        for folder in _FOLDERS
+        for path in (_ROOT / folder).rglob("*")
+        if path.suffix in (".py", ".html") and "migrations" not in path.parts
+    )
 )
-# and the libraries that render a kept page
 _LIBRARIES = ("django", "django-filter", "django-tables2", "babel")
 CODE = hashlib.sha256(
     b"".join(path.read_bytes() for path in _SOURCES)
@@ -193,6 +194,13 @@ class Kept:
         set_many({key: value})
         self._found[key] = value
         return value
+
+    def put(self, name: str, value: Any) -> None:
+        """Keeps `value` as the figure `name` (of the `parts` given at the start)."""
+        key = self._fetch(name, None)
+        if key is not None:
+            set_many({key: value})
+            self._found[key] = value
 
     def found(self, name: str, parts: tuple | None = None) -> bool:
         """Whether the figure was kept (by an earlier visit at this state of the data)."""

@@ -6,6 +6,7 @@ Who reads what: a member reads its reseller; operations read every reseller or t
 (`?reseller=`). A section's export downloads exactly its filtered rows in the page's order.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property, partial
@@ -27,12 +28,22 @@ from subscriptions.models import ChargeEvent
 # the most rows whose ids in a table's order are kept (8 bytes or so each in the cache)
 KEPT_ORDER_ROWS = 20_000
 
-# the query parameters of a page kept whole: a parameter the report does not know is repeated
-# in its links, so each value would keep a page of its own
-_KEPT_PAGE_PARAMS = frozenset(
-    {"period", "reseller", "meter_category", *filters.ROW_FILTERS}
-    | {f"{table}-{param}" for table in ("u", "l", "s") for param in ("page", "sort")}
-)
+# A page is kept whole only for values that name something (each other value would keep a page
+# of its own, up to what the cache holds): query parameters the report knows, given once; a
+# table page among the first; a sort by a column of that table; an id for the customer,
+# subscription and product type; no customer search (free text); and valid filters (checked
+# once rendered).
+KEPT_PAGES = 10
+_KEPT_SORTS = {
+    prefix: set(table.base_columns)
+    for prefix, table in (
+        ("u", tables.UsageTable),
+        ("l", tables.LicenceTable),
+        ("s", tables.SeatTable),
+    )
+}
+_KEPT_IDS = ("customer", "subscription", "product_type")
+_NUMBER = re.compile(r"[1-9][0-9]{0,17}")  # as written by the page's own links
 
 # query parameters that are not filters: the export, each table's page and sort
 _NOT_FILTERS = ("export", "table", "page", "sort")
@@ -183,39 +194,66 @@ class Report:
         )
         # the filters as asked (an invalid one shows no figures, so none are kept)
         asked = tuple(self.params.get(k, "") for k in (*filters.ROW_FILTERS, "meter_category"))
-        return report_cache.Kept(
-            self.reseller.pk,
-            {
-                "month": month,
-                "usage": (*month, asked),
-                "licences": (*month, asked),
-                "seats": (*month, asked),
-                # the page's filters and body: every query parameter (pages, sorts), who reads
-                # (money shown, operations), where (links), in which language, and which
-                # periods are offered (they move on with today)
-                "page": (
-                    *month,
-                    tuple(sorted(self.params.lists())),
-                    self.show_money,
-                    self.ops,
-                    self.request.path,
-                    translation.get_language(),
-                    self.current,
-                    tuple(self.periods),
-                ),
-            },
-        )
+        parts = {
+            "month": month,
+            "usage": (*month, asked),
+            "licences": (*month, asked),
+            "seats": (*month, asked),
+        }
+        query = self._page_query()
+        if query is not None:
+            # the page's filters and body: its query (pages, sorts), who reads (money shown,
+            # operations), where (links), in which language, and which periods are offered
+            # (they move on with today)
+            parts["page"] = (
+                *month,
+                query,
+                self.show_money,
+                self.ops,
+                self.request.path,
+                translation.get_language(),
+                self.current,
+                tuple(self.periods),
+            )
+        return report_cache.Kept(self.reseller.pk, parts)
+
+    def _page_query(self) -> tuple | None:
+        """The query of a page that may be kept whole (`KEPT_PAGES` and what follows), in
+        order; None: not kept."""
+        query = []
+        for name, values in sorted(self.params.lists()):
+            value = values[0]
+            table, _, param = name.partition("-")
+            if len(values) > 1 or (name == "reseller" and not self.ops):
+                return None  # given twice; or ignored (a member reads its own reseller)
+            if value == "" and name != "reseller" and "-" not in name:
+                pass  # a filter left empty (the filters' form sends them all)
+            elif name in ("period", "reseller", "meter_category"):
+                pass  # a period offered, a reseller and a category: checked with the filters
+            elif name in _KEPT_IDS or param == "page":
+                if not _NUMBER.fullmatch(value) or (param == "page" and int(value) > KEPT_PAGES):
+                    return None
+            elif param != "sort" or value.removeprefix("-") not in _KEPT_SORTS.get(table, ()):
+                return None  # a customer search, a parameter the report does not know
+            query.append((name, value))
+        return tuple(query)
 
     def _keep(self, name: str, compute: Callable[[], Any]) -> Any:
         return self.kept.get(name, compute) if self.kept else compute()
 
     def keep_page(self, render: Callable[[], dict[str, str]]) -> dict[str, str]:
         """The page's parts rendered by `render`, kept whole when the report reads only data
-        whose changes move the reseller's state (not the daily lines) and knows every query
-        parameter."""
-        if self.page_kept and _KEPT_PAGE_PARAMS.issuperset(self.params):
-            return self._keep("page", render)
-        return render()
+        whose changes move the reseller's state (not the daily lines), for a query that names
+        what it asks (`_page_query`) and valid filters."""
+        kept = self.kept if self.page_kept else None
+        if kept is None or "page" not in kept.parts:
+            return render()
+        if kept.found("page"):
+            return kept.get("page", render)
+        page = render()
+        if self.filterset.is_valid():
+            kept.put("page", page)
+        return page
 
     def section(self, name: str) -> Section | None:
         return next((s for s in self.sections if s.name == name), None)
@@ -461,7 +499,7 @@ class SeatsReport(UsageReport):
             table,
             rows,
             # kept under the reseller's state of the data (its charges, subscriptions, seat
-            # assignments, customers, catalog); the page's rows are read each time
+            # assignments, customers, catalog)
             totals,
         )
 

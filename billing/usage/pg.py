@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import psycopg2
 import pyarrow as pa
 import pyarrow.compute as pc
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from pgpq import ArrowToPostgresBinaryEncoder
 
 from billing.usage import columnar, partitions, summary
@@ -77,15 +77,15 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
     if first is None:
         return None
     staged = _already_there(first.slice(0, 1000))
-    if not staged:
-        partitions.ensure(columnar.months_of(first))
-    # the months the COPY may write (no partition can be created while it runs)
+    # the months the lines may go to: their partitions are made before, in a transaction of
+    # their own (none can be made while the COPY or the staged rows hold the table)
+    partitions.ensure(columnar.months_of(first))
     prepared = set(partitions.months()) | columnar.months_of(first)
     sums, months, counts = [], set(), {"lines": 0, "marketplace": 0}
 
     def counted():
         for rows in itertools.chain([first], batches):
-            if not staged and not columnar.months_of(rows) <= prepared:
+            if not columnar.months_of(rows) <= prepared:
                 raise NewMonth
             sums.append(columnar.monthly_sums(rows))
             months.update(columnar.months(rows))
@@ -103,7 +103,6 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
                     _stage(cursor, data)
                     if _staged_twice(cursor):  # as the table's unique index would refuse
                         raise Twice
-                    partitions.ensure({month for _, month in months})
                     inserted = _insert_staged(cursor)
                 else:
                     _copy(cursor.cursor, TABLE, data)
@@ -120,7 +119,10 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
             Twice,
             psycopg2.errors.UniqueViolation,
             psycopg2.errors.DeadlockDetected,
+            OperationalError,  # Django's, around a deadlock in a statement after the COPY
         ) as e:
+            if isinstance(e, OperationalError) and not _deadlock(e):
+                raise
             # a line with a problem, there already or twice, a month without its partition
             # after the first slice, or an import of the same days running alongside: the
             # whole file is checked, then loaded through staging (which creates the
@@ -128,6 +130,10 @@ def stream(import_id: int, batches: Iterable[pa.Table]) -> Loaded | None:
             log.info("Usage import %s: checked whole (%s)", import_id, type(e).__name__)
             return None
     return Loaded(lines=counts["lines"], inserted=inserted, marketplace=counts["marketplace"])
+
+
+def _deadlock(error: OperationalError) -> bool:
+    return isinstance(error.__cause__, psycopg2.errors.DeadlockDetected)
 
 
 def _already_there(rows: pa.Table) -> bool:

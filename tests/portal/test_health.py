@@ -58,6 +58,17 @@ def test_readyz_fails_when_redis_is_down(client, settings):
 
 
 @pytest.mark.django_db
+def test_readyz_fails_when_the_caches_own_redis_is_down(client, settings):
+    """With CACHE_REDIS_URL naming a Redis of its own (docker-compose), it is checked too."""
+    settings.REDIS_URL = ""
+    settings.CACHE_REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"] == "failed: ConnectionError"
+    assert "redis" not in response.json()["checks"]
+
+
+@pytest.mark.django_db
 def test_readyz_fails_when_the_storage_folder_cannot_be_used(client, tmp_path, settings):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the media folder should be")
