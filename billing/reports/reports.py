@@ -505,10 +505,17 @@ class SeatsReport(UsageReport):
 
     def _keep_seat_order(self, totals, name: str, compute):
         """Every row's keys in a table's order, kept for one reseller (a next visit, or page,
-        reads only its rows); None for a reseller of very many rows."""
+        reads only its rows); None — the page then sorted in its own statement — for a
+        reseller of very many rows, and on the first visit after a change of the data (its
+        totals were not kept either): reading every row's keys then costs a query more than
+        the page's own sort, and the data may change again before a next visit (as the usage
+        rows' order)."""
         if sum(t.rows for t in totals()) > KEPT_ORDER_ROWS:
             return None
-        return self.kept.get(name, compute, parts=(*self.kept.parts["seats"], name))
+        parts = (*self.kept.parts["seats"], name)
+        if not self.kept.found("seats") and not self.kept.found(name, parts):
+            return None
+        return self.kept.get(name, compute, parts=parts)
 
 
 class DailyUsageReport(UsageReport):
