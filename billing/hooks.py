@@ -15,7 +15,6 @@ LISTED = 100  # a card counts up to 100 ("100+" beyond)
 # what the cards show
 ANOMALY_FIELDS = (
     "customer",
-    "customer__company_name",
     "day",
     "currency",
     "amount",

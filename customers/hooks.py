@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scopes_disabled
@@ -34,8 +34,8 @@ def _gdap_widget(reseller) -> Widget:
             | Q(status=S.ACTIVE, auto_extend=False, ends_at__lte=soon)
             | Q(status=S.EXPIRING)
         )
-        .select_related("customer")
-        .only("customer", "status", "ends_at", "customer__company_name")
+        .only("customer", "status", "ends_at")
+        .annotate(customer_name=F("customer__company_name"))
         .order_by("ends_at", "created_at")[:6]
     )
     return Widget("customers/gdap/_attention.html", {"gdap_attention": rows})

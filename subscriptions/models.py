@@ -85,6 +85,8 @@ class Subscription(models.Model):
             models.Index(fields=["customer", "status"]),
             # the list's default order: a page is read in index order and stops (LIMIT)
             models.Index(fields=["reseller", "term_end", "id"], name="subscription_term_end"),
+            # the dashboard's card of windows closing soon: a range of opening instants
+            models.Index(fields=["reseller", "window_opened_at"], name="subscription_window"),
         ]
         constraints = [
             models.UniqueConstraint(

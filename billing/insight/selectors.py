@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 
 from billing.insight import anomaly
@@ -18,8 +18,12 @@ def anomalies_of(reseller, *, customer_id: int | None = None):
 
 
 def recent_anomalies(reseller, *, days: int = 7):
+    """The alerts of the last `days` days, each with its customer's name (`customer_name`):
+    the dashboard's card shows no more of the customer."""
     since = timezone.now().date() - timedelta(days=days)
-    return anomalies_of(reseller).filter(day__gte=since)
+    return AnomalyAlert.objects.filter(reseller=reseller, day__gte=since).annotate(
+        customer_name=F("customer__company_name")
+    )
 
 
 def thresholds_of(reseller) -> anomaly.Thresholds:
