@@ -9,7 +9,7 @@ Who reads what: a member reads its reseller; operations read every reseller or t
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import Any, ClassVar
 
 from django.db.models import QuerySet
@@ -489,19 +489,16 @@ class SeatsReport(UsageReport):
 
     def charge_section(self, page_rows, every) -> Section:
         rows = report_selectors.seat_rows(every)
-        totals = partial(self._keep, "seats", rows.totals)
+        # kept under the reseller's state of the data (its charges, subscriptions, seat
+        # assignments, customers, catalog); read once, by the table's paging (with the page
+        # asked when they were not kept)
+        totals = cache(partial(self._keep, "seats", rows.totals))
         if self.kept is not None:
             rows.keep = partial(self._keep_seat_order, totals)
-        table = tables.SeatTable(rows, show_money=self.show_money, ops=self.ops, prefix="s-")
-        return Section(
-            "seats",
-            "Seat products per subscription",
-            table,
-            rows,
-            # kept under the reseller's state of the data (its charges, subscriptions, seat
-            # assignments, customers, catalog)
-            totals,
+        table = tables.SeatTable(
+            rows, sums=totals, show_money=self.show_money, ops=self.ops, prefix="s-"
         )
+        return Section("seats", "Seat products per subscription", table, rows, totals)
 
     def _keep_seat_order(self, totals, name: str, compute):
         """Every row's keys in a table's order, kept for one reseller (a next visit, or page,

@@ -519,26 +519,27 @@ class SeatRows:
 
     model = None  # no model instances
 
-    def __init__(self, charges, keys=(), *, compiled: dict | None = None, keep=None):
+    def __init__(self, charges, keys=(), *, shared: dict | None = None, keep=None):
         self.charges, self.keys = charges, tuple(keys)
-        self._compiled = {} if compiled is None else compiled  # shared by the sorted copies
+        # shared by the sorted copies: the compiled groups, a page read with the totals
+        self._shared = {} if shared is None else shared
         # keep(name, compute): every group's keys in an order, kept (`Report.kept`), or None
         self.keep = keep
 
     def order_by(self, *keys) -> "SeatRows":
-        return SeatRows(self.charges, keys, compiled=self._compiled, keep=self.keep)
+        return SeatRows(self.charges, keys, shared=self._shared, keep=self.keep)
 
     def _groups(self) -> tuple[str, tuple]:
-        if "groups" not in self._compiled:
+        if "groups" not in self._shared:
             events = self.charges.order_by().values(
                 *_SEAT_GROUP, "kind", "cost_amount", "price_amount"
             )
             sql, params = events.query.sql_with_params()
-            self._compiled["groups"] = (
+            self._shared["groups"] = (
                 _SEAT_GROUPS.format(events=sql),
                 (*_SEAT_KINDS, *params),
             )
-        return self._compiled["groups"]
+        return self._shared["groups"]
 
     def _order_terms(self) -> list[tuple[str, str]]:
         """(SQL value, ORDER BY term) of each key of the order."""
@@ -597,34 +598,44 @@ class SeatRows:
         return [by_key[key] for key in keys if key in by_key]
 
     def _rows(self, limit: int | None = None, offset: int = 0) -> list[dict]:
+        if limit is not None:
+            read = self._shared.get(("page", self.keys, offset))  # with the totals
+            if read is not None and limit <= read[0]:
+                return read[1][:limit]
         if limit is not None and self.keep is not None:
             ordered = self.keep(f"seat-order {self.keys!r}", self._ordered)
             if ordered is not None:
                 return self._rows_of(ordered[offset : offset + limit])
+        if limit is not None:
+            sql, params = self._page(limit, offset)
+            return self._fetch(f"{sql} ORDER BY p.n", params)
+        with_g, params = self._groups()
+        texts = _seat_sql()
+        order = ", ".join(term for _, term in self._order_terms())
+        # every name in the text is this module's (tables, columns, sort keys checked against
+        # _SEAT_VALUES); every value is a parameter
+        return self._fetch(
+            f"{with_g} SELECT {texts.columns} FROM g {texts.every_join} ORDER BY {order}",  # noqa: S608
+            params,
+        )
+
+    def _page(self, limit: int, offset: int, extra: str = "") -> tuple[str, tuple]:
+        """The statement of a page's rows in the order (`extra`: more columns), unordered:
+        the page's groups sorted with only the joins the order needs, then their late values
+        (each part planned on its own: one statement of eight joined relations spent more
+        time planning than running)."""
         with_g, params = self._groups()
         texts = _seat_sql()
         terms = self._order_terms()
         order = ", ".join(term for _, term in terms)
-        # every name in the text is this module's (tables, columns, sort keys checked against
-        # _SEAT_VALUES); every value is a parameter
-        if limit is None:
-            sql = (
-                f"{with_g} SELECT {texts.columns} FROM g "  # noqa: S608
-                f"{texts.every_join} ORDER BY {order}"
-            )
-        else:
-            used = self._order_joins(terms)
-            # each part planned on its own (one statement of eight joined relations spent
-            # more time planning than running)
-            sql = (
-                f"{with_g}, p AS MATERIALIZED (SELECT {texts.carried},"  # noqa: S608
-                f" o.product_type_id AS product_type_id, ROW_NUMBER() OVER (ORDER BY {order})"
-                f" AS n FROM g {self._joins(used)} ORDER BY {order}"
-                " LIMIT %s OFFSET %s)"
-                f" SELECT {texts.picked} FROM p {texts.page_joins} ORDER BY p.n"
-            )
-            params += (limit, offset)
-        return self._fetch(sql, params)
+        sql = (
+            f"{with_g}, p AS MATERIALIZED (SELECT {texts.carried},"  # noqa: S608
+            f" o.product_type_id AS product_type_id, ROW_NUMBER() OVER (ORDER BY {order})"
+            f" AS n FROM g {self._joins(self._order_joins(terms))} ORDER BY {order}"
+            " LIMIT %s OFFSET %s)"
+            f" SELECT {texts.picked}{extra} FROM p {texts.page_joins}"
+        )
+        return sql, (*params, limit, offset)
 
     @staticmethod
     def _fetch(sql: str, params) -> list[dict]:
@@ -661,9 +672,19 @@ class SeatRows:
             cursor.execute(f"{with_g} SELECT COUNT(*) FROM g", params)  # noqa: S608
             return cursor.fetchone()[0]
 
+    def read_with_totals(self, limit: int, offset: int) -> None:
+        """Asks the totals, when they are read, to read this page of the rows in this order
+        with them, in one statement (a first visit after a change needs both)."""
+        self._shared["page asked"] = (self.keys, limit, offset)
+
     def totals(self) -> list[compute.Total]:
         """Per currency: the sums of the rows' cost and price (the events' rounded amounts)
-        and the number of rows, in one query that builds no row."""
+        and the number of rows, in one query that builds no row, or with the page asked
+        (`read_with_totals`)."""
+        asked = self._shared.pop("page asked", None)
+        if asked is not None:
+            keys, limit, offset = asked
+            return self.order_by(*keys)._totals_and_page(limit, offset)
         with_g, params = self._groups()
         with connection.cursor() as cursor:
             cursor.execute(
@@ -671,15 +692,39 @@ class SeatRows:
                 " GROUP BY currency ORDER BY currency",
                 params,
             )
-            return [
-                compute.Total(
-                    currency=currency,
-                    cost=compute.to_cents(cost),
-                    price=compute.to_cents(price),
-                    rows=n,
-                )
-                for currency, cost, price, n in cursor.fetchall()
-            ]
+            return [_total(*row) for row in cursor.fetchall()]
+
+    def _totals_and_page(self, limit: int, offset: int) -> list[compute.Total]:
+        """The totals, and the page's rows kept for `_rows`, in one statement: the page's rows
+        and below them the totals' rows, each empty in the other's columns."""
+        sql, params = self._page(limit, offset, extra=_TOTALS_EMPTY)
+        rows = self._fetch(f"{sql} UNION ALL {_TOTALS}", params)
+        page = sorted((r for r in rows if r["t_currency"] is None), key=lambda r: r["n"])
+        self._shared[("page", self.keys, offset)] = (
+            limit,
+            [{k: r[k] for k in _SEAT_VALUES} for r in page],
+        )
+        totals = (r for r in rows if r["t_currency"] is not None)
+        return sorted(
+            (_total(r["t_currency"], r["t_cost"], r["t_price"], r["t_rows"]) for r in totals),
+            key=lambda t: t.currency,
+        )
+
+
+# the totals' columns of a page read with them (`SeatRows._totals_and_page`), empty in the
+# page's rows; the totals' rows, empty in the page's columns and its row number
+_TOTALS_EMPTY = ", p.n AS n, NULL AS t_currency, NULL AS t_cost, NULL AS t_price, NULL AS t_rows"
+_TOTALS = (
+    "SELECT "
+    + "NULL, " * (len(_SEAT_VALUES) + 1)  # noqa: S608 — constants
+    + "currency, SUM(cost), SUM(price), COUNT(*) FROM g GROUP BY currency"
+)
+
+
+def _total(currency, cost, price, rows) -> compute.Total:
+    return compute.Total(
+        currency=currency, cost=compute.to_cents(cost), price=compute.to_cents(price), rows=rows
+    )
 
 
 def seat_rows(charges) -> SeatRows:

@@ -12,6 +12,7 @@ from urllib.parse import quote_plus, urlencode
 
 import django_tables2 as tables
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
@@ -48,6 +49,8 @@ class ReportTable(tables.Table):
         attrs = {"class": "striped report"}
         empty_text = "No rows match these filters."
         template_name = "django_tables2/table.html"
+
+    counts_rows = False  # the view counts a page's rows from the totals (when paging)
 
     def __init__(self, data, *, show_money: bool, ops: bool = False, **kwargs):
         exclude = list(kwargs.pop("exclude", ()))
@@ -314,10 +317,21 @@ class SqlOrder(TableQuerysetData):
 
 
 class SeatTable(ReportTable):
-    """Rows: `selectors.seat_rows`, sorted and paged in SQL."""
+    """Rows: `selectors.seat_rows`, sorted and paged in SQL, counted by their totals (`sums`,
+    the section's): when those are read, the page asked is read with them (one statement)."""
 
-    def __init__(self, data, **kwargs):
+    counts_rows = True
+
+    def __init__(self, data, *, sums, **kwargs):
+        self.sums = sums
         super().__init__(SqlOrder(data), **kwargs)
+
+    def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
+        per_page = per_page or self._meta.per_page
+        if isinstance(page, int) and page >= 1:
+            self.data.data.read_with_totals(per_page, (page - 1) * per_page)
+        self.data._length = sum(t.rows for t in self.sums())
+        return super().paginate(paginator_class, per_page, page, *args, **kwargs)
 
     reseller_name = tables.Column(verbose_name="Reseller")
     customer_name = tables.Column(verbose_name="Customer")

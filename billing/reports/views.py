@@ -76,8 +76,9 @@ def _fragments(request, report: Report, context: dict) -> dict[str, str]:
     filters decide (kept under the state of the data: `Report.keep_page`). Operations' filters
     are not: their reseller choice lists every reseller, whose names are not this one's data."""
     for section in report.sections:
-        if isinstance(section.table.data, TableQuerysetData):  # the totals counted the rows
-            section.table.data._length = sum(t.rows for t in section.totals)
+        table = section.table
+        if isinstance(table.data, TableQuerysetData) and not table.counts_rows:
+            table.data._length = sum(t.rows for t in section.totals)  # the totals counted them
         RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(section.table)
     context = {
         **context,

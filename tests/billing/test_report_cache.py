@@ -466,6 +466,37 @@ def test_a_resellers_seat_rows_order_is_kept_and_a_new_seat_assignment_reorders_
     assert order() == [subs[0].pk, subs[2].pk, subs[1].pk]
 
 
+def test_a_first_visit_after_a_change_reads_the_seat_totals_with_its_page(
+    kept_locally, owner_a, client_for, reseller_a, monkeypatch
+):
+    """After a change the seat report's totals and the page asked are read in one statement;
+    a page past the last shows the last page, as without it."""
+    from billing.reports import views as report_views
+
+    monkeypatch.setattr(report_views, "PER_PAGE", 2)
+    subs = [d.seat_sub(reseller_a) for _ in range(3)]
+    for sub in subs:
+        d.charge(sub, cost="10.00", price="12.00")
+    client = client_for(owner_a)
+
+    def visit(page):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse(SEATS), {**FIGURES, "s-page": page})
+        section = next(s for s in response.context["sections"])
+        rows = [r.record["subscription_id"] for r in section.table.page.object_list]
+        sums = [q for q in captured.captured_queries if "GROUP BY currency" in q["sql"]]
+        return _figures(response)["seats"][0], rows, sums
+
+    totals, first, sums = visit(1)
+    assert totals == [("USD", Decimal("30.00"), Decimal("36.00"), 3)]
+    assert len(sums) == 1 and "LIMIT" in sums[0]["sql"]  # the page read with the totals
+    d.charge(subs[0], cost="1.00", price="2.00")  # a change: nothing kept any more
+    totals, last, sums = visit(9)  # past the last page
+    assert totals == [("USD", Decimal("31.00"), Decimal("38.00"), 3)]
+    assert len(first) == 2 and len(last) == 1 and last[0] not in first
+    assert len(sums) == 1
+
+
 # One reseller's page kept whole (its filters and body): the figures' keys plus every query
 # parameter, who reads and where.
 
