@@ -431,10 +431,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.tasks.poll_gdap_relationships",
         "schedule": 3600.0,
     },
-    # the notes of report data changes, folded into one per reseller (billing/reports/cache.py)
+    # the notes of report data changes, folded into one per reseller (billing/reports/cache.py:
+    # each state read sums a reseller's notes, so they are kept few)
     "billing-fold-report-changes": {
         "task": "billing.tasks.fold_report_changes",
-        "schedule": 3600.0 * 24,
+        "schedule": 600.0,
     },
     "billing-check-budgets": {
         "task": "billing.tasks.check_budgets",

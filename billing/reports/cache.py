@@ -92,8 +92,8 @@ def states() -> tuple[tuple, dict[int | None, int]] | None:
 
 
 def fold() -> int:
-    """Folds the changes into one per reseller (daily), in one statement: every state a reader
-    sees stays the same. Returns how many rows it removed."""
+    """Folds the changes into one per reseller (every 10 minutes), in one statement: every
+    state a reader sees stays the same. Returns how many rows it removed."""
     if not keeps():
         return 0
     with connection.cursor() as cursor:

@@ -98,7 +98,7 @@ def test_folding_keeps_every_sum(reseller_a, reseller_b):
         factories.CustomerFactory(reseller=reseller_b)
     before = cache.states()[1]
     of_a = ReportDataChange.objects.filter(reseller_id=reseller_a.pk).aggregate(s=Sum("weight"))
-    removed = fold_report_changes()  # the daily job
+    removed = fold_report_changes()  # the job of every 10 minutes
     assert removed > 0 and cache.states()[1] == before
     assert ReportDataChange.objects.filter(reseller_id=reseller_a.pk).count() == 1
     assert (
