@@ -194,28 +194,15 @@ class Report:
         )
         # the filters as asked (an invalid one shows no figures, so none are kept)
         asked = tuple(self.params.get(k, "") for k in (*filters.ROW_FILTERS, "meter_category"))
-        parts = {
-            "month": month,
-            "usage": (*month, asked),
-            "licences": (*month, asked),
-            "seats": (*month, asked),
-        }
-        query = self._page_query()
-        if query is not None:
-            # the page's filters and body: its query (pages, sorts), who reads (money shown,
-            # operations), where (links), in which language, and which periods are offered
-            # (they move on with today)
-            parts["page"] = (
-                *month,
-                query,
-                self.show_money,
-                self.ops,
-                self.request.path,
-                translation.get_language(),
-                self.current,
-                tuple(self.periods),
-            )
-        return report_cache.Kept(self.reseller.pk, parts)
+        return report_cache.Kept(
+            self.reseller.pk,
+            {
+                "month": month,
+                "usage": (*month, asked),
+                "licences": (*month, asked),
+                "seats": (*month, asked),
+            },
+        )
 
     def _page_query(self) -> tuple | None:
         """The query of a page that may be kept whole (`KEPT_PAGES` and what follows), in
@@ -245,9 +232,22 @@ class Report:
         """The page's parts rendered by `render`, kept whole when the report reads only data
         whose changes move the reseller's state (not the daily lines), for a query that names
         what it asks (`_page_query`) and valid filters."""
-        kept = self.kept if self.page_kept else None
-        if kept is None or "page" not in kept.parts:
+        kept, query = self.kept if self.page_kept else None, self._page_query()
+        if kept is None or query is None:
             return render()
+        # its filters and body: the month's figures' parts, its query (pages, sorts), who reads
+        # (money shown, operations), where (links), in which language, and which periods are
+        # offered (they move on with today); fetched with the figures (none fetched before)
+        kept.parts["page"] = (
+            *kept.parts["month"],
+            query,
+            self.show_money,
+            self.ops,
+            self.request.path,
+            translation.get_language(),
+            self.current,
+            tuple(self.periods),
+        )
         if kept.found("page"):
             return kept.get("page", render)
         page = render()
