@@ -195,6 +195,11 @@ class Kept:
         self._found[key] = value
         return value
 
+    def expect(self, name: str, *parts) -> None:
+        """A figure whose parts are known after the start, before the first use: fetched
+        with the others (one round trip to the cache)."""
+        self.parts[name] = parts
+
     def put(self, name: str, value: Any) -> None:
         """Keeps `value` as the figure `name` (of the `parts` given at the start)."""
         key = self._fetch(name, None)

@@ -7,6 +7,7 @@ Who reads what: a member reads its reseller; operations read every reseller or t
 """
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, cached_property, partial
@@ -88,7 +89,7 @@ class Section:
         return content, content_type, ext
 
 
-class Report:
+class Report(ABC):
     """A report for one request: `filterset` and `sections` are built on first use."""
 
     do_not_call_in_templates = True  # templates list the classes (slug, title, intro)
@@ -158,13 +159,13 @@ class Report:
             section.export_query = export.urlencode()
         return sections
 
-    def build_sections(self) -> list[Section]:
-        raise NotImplementedError
+    @abstractmethod
+    def build_sections(self) -> list[Section]: ...
 
+    @abstractmethod
     def build_filterset(self):
         """The filters of the page (they come before the sections: these read what the
         filters choose)."""
-        raise NotImplementedError
 
     def filters_alone(self):
         """The filters without the sections (a kept page still shows operations' filters:
@@ -237,8 +238,9 @@ class Report:
             return render()
         # its filters and body: the month's figures' parts, its query (pages, sorts), who reads
         # (money shown, operations), where (links), in which language, and which periods are
-        # offered (they move on with today); fetched with the figures (none fetched before)
-        kept.parts["page"] = (
+        # offered (they move on with today)
+        kept.expect(
+            "page",
             *kept.parts["month"],
             query,
             self.show_money,
